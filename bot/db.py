@@ -1,0 +1,131 @@
+"""Engines, sessions and schema upgrades; nothing here runs at import time."""
+
+from __future__ import annotations
+
+import csv
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, event, select
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models import Sector
+
+log = logging.getLogger(__name__)
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _normalise(url: str, *, want_async: bool) -> URL:
+    """Map a DATABASE_URL to the driver we use: aiosqlite/sqlite, psycopg 3 for PostgreSQL."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return parsed.set(drivername="sqlite+aiosqlite" if want_async else "sqlite")
+    if backend == "postgresql":
+        return parsed.set(drivername="postgresql+psycopg")
+    raise ValueError(f"unsupported database: {backend} (use sqlite or postgresql)")
+
+
+def _ensure_sqlite_dir(url: URL) -> None:
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 - SQLAlchemy event signature
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def sync_engine(url: str) -> Engine:
+    """A blocking engine, for migrations and bulk CLI work."""
+    target = _normalise(url, want_async=False)
+    _ensure_sqlite_dir(target)
+    engine = create_engine(target)
+    if target.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+class Database:
+    """The async engine and session factory one process uses."""
+
+    def __init__(self, url: str) -> None:
+        target = _normalise(url, want_async=True)
+        _ensure_sqlite_dir(target)
+        self.url = url
+        self.dialect = target.get_backend_name()
+        self.engine: AsyncEngine = create_async_engine(target, pool_pre_ping=self.dialect != "sqlite")
+        if self.dialect == "sqlite":
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        self._sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A session that rolls back on error; callers commit explicitly."""
+        async with self._sessions() as session:
+            try:
+                yield session
+            except BaseException:
+                await session.rollback()
+                raise
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def alembic_config(url: str) -> Config:
+    cfg = Config(str(ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(ROOT / "alembic"))
+    cfg.set_main_option("sqlalchemy.url", _normalise(url, want_async=False).render_as_string(hide_password=False).replace("%", "%%"))
+    return cfg
+
+
+def upgrade(url: str) -> None:
+    """Bring the schema to the newest migration and seed the sector catalogue (idempotent)."""
+    engine = sync_engine(url)
+    try:
+        with engine.begin() as connection:
+            cfg = alembic_config(url)
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, "head")
+        with engine.begin() as connection:
+            _seed_sectors(connection)
+    finally:
+        engine.dispose()
+
+
+def sector_catalogue() -> list[tuple[str, str]]:
+    """The (name, short name) pairs shipped with the bot."""
+    text = resources.files("bot").joinpath("data/sectors.csv").read_text(encoding="utf-8-sig")
+    rows = list(csv.DictReader(text.splitlines()))
+    return [(r["界别"].strip(), r["简称"].strip()) for r in rows if r.get("界别", "").strip()]
+
+
+def _seed_sectors(connection) -> None:  # noqa: ANN001
+    known = set(connection.execute(select(Sector.name)).scalars())
+    missing = [{"name": n, "short_name": s} for n, s in sector_catalogue() if n not in known]
+    if missing:
+        connection.execute(Sector.__table__.insert(), missing)
+        log.info("seeded %d sectors", len(missing))
+
+
+def dialect_insert(dialect: str, table):  # noqa: ANN001, ANN201
+    """INSERT with ON CONFLICT support for the dialect in use (SQLite ≥ 3.24 and PostgreSQL)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table)

@@ -1,0 +1,414 @@
+"""Who someone is: invite codes, binding a Telegram account to a member, roles. No Telegram here."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models import (
+    ActivityGroup,
+    AuditEvent,
+    BindAttempt,
+    ContactPoint,
+    InviteCode,
+    Level,
+    Member,
+    Region,
+    Resident,
+    RoleGrant,
+    ScopeKind,
+    Sector,
+    utcnow,
+)
+
+# 31 characters that cannot be mistaken for one another when read aloud or off a screen
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 16  # 31**16 ≈ 2**79
+
+
+class NotFound(Exception):
+    """A member, group, sector or region named by the caller does not exist."""
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalise_code(raw: str) -> str:
+    return "".join(ch for ch in raw.upper() if ch.isalnum())
+
+
+def hash_code(code: str) -> str:
+    """Codes carry ~79 random bits, so a plain SHA-256 cannot be reversed by guessing."""
+    return hashlib.sha256(normalise_code(code).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class IssuedInvite:
+    number: str
+    name: str
+    code: str
+    expires_at: datetime
+
+
+async def issue_invites(
+    session: AsyncSession, *, ttl_days: int, numbers: list[str] | None = None, now: datetime | None = None
+) -> list[IssuedInvite]:
+    """A fresh code for every active, unbound member (or those named); older open codes are revoked."""
+    now = now or utcnow()
+    query = select(Member).where(Member.active.is_(True), Member.telegram_id.is_(None)).order_by(Member.number)
+    if numbers:
+        query = query.where(Member.number.in_(numbers))
+    members = list((await session.exec(query)).all())
+    if numbers:
+        found = {m.number for m in members}
+        unknown = [n for n in numbers if n not in found]
+        if unknown:
+            raise NotFound("、".join(unknown))
+    issued: list[IssuedInvite] = []
+    member_ids = [m.id for m in members]
+    for start in range(0, len(member_ids), 5000):
+        await session.exec(
+            update(InviteCode)
+            .where(
+                InviteCode.member_id.in_(member_ids[start : start + 5000]),
+                InviteCode.used_at.is_(None),
+                InviteCode.revoked_at.is_(None),
+            )
+            .values(revoked_at=now)
+        )
+    expires = now + timedelta(days=ttl_days)
+    for member in members:
+        code = new_code()
+        session.add(InviteCode(member_id=member.id, code_hash=hash_code(code), created_at=now, expires_at=expires))
+        issued.append(IssuedInvite(member.number, member.name, code, expires))
+    await session.commit()
+    return issued
+
+
+async def revoke_member(session: AsyncSession, number: str, *, actor: str = "cli") -> Member:
+    """Unbind a member's Telegram account and invalidate every open code of theirs."""
+    member = (await session.exec(select(Member).where(Member.number == number))).first()
+    if member is None:
+        raise NotFound(number)
+    now = utcnow()
+    previous = member.telegram_id
+    member.telegram_id = None
+    member.bound_at = None
+    member.updated_at = now
+    await session.exec(
+        update(InviteCode)
+        .where(InviteCode.member_id == member.id, InviteCode.used_at.is_(None), InviteCode.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    session.add(
+        AuditEvent(actor=actor, action="member.revoke", entity="member", entity_id=member.number,
+                   detail=f"telegram_id={previous}")
+    )
+    await session.commit()
+    return member
+
+
+class BindOutcome(str, enum.Enum):
+    bound = "bound"
+    already_bound = "already_bound"  # this account is this member already
+    invalid = "invalid"
+    expired = "expired"
+    used = "used"
+    locked = "locked"
+    account_taken = "account_taken"  # this Telegram account is another member's
+    member_taken = "member_taken"  # the member is bound to another account
+
+
+@dataclass(frozen=True)
+class BindResult:
+    outcome: BindOutcome
+    member_id: int | None = None
+
+
+async def failed_attempts(session: AsyncSession, telegram_id: int, since: datetime) -> int:
+    query = select(func.count()).select_from(BindAttempt).where(
+        BindAttempt.telegram_id == telegram_id, BindAttempt.attempted_at >= since
+    )
+    return (await session.exec(query)).one()
+
+
+async def bind_member(
+    session: AsyncSession,
+    *,
+    telegram_id: int,
+    code: str,
+    max_failures: int,
+    lockout: timedelta,
+    now: datetime | None = None,
+) -> BindResult:
+    """Bind `telegram_id` to the member whose code this is; failures count toward a lock-out."""
+    now = now or utcnow()
+    own = (await session.exec(select(Member).where(Member.telegram_id == telegram_id))).first()
+    if await failed_attempts(session, telegram_id, now - lockout) >= max_failures:
+        return BindResult(BindOutcome.locked)
+    invite = (await session.exec(select(InviteCode).where(InviteCode.code_hash == hash_code(code)))).first()
+    if own is not None and (invite is None or invite.member_id != own.id):
+        return BindResult(BindOutcome.account_taken, own.id)
+    if own is not None:
+        return BindResult(BindOutcome.already_bound, own.id)
+
+    async def fail(outcome: BindOutcome) -> BindResult:
+        session.add(BindAttempt(telegram_id=telegram_id, attempted_at=now))
+        await session.commit()
+        return BindResult(outcome)
+
+    if invite is None or invite.revoked_at is not None:
+        return await fail(BindOutcome.invalid)
+    if invite.used_at is not None:
+        return await fail(BindOutcome.used)
+    if invite.expires_at <= now:
+        return await fail(BindOutcome.expired)
+    member = await session.get(Member, invite.member_id)
+    if member is None or not member.active:
+        return await fail(BindOutcome.invalid)
+    if member.telegram_id is not None:
+        return BindResult(BindOutcome.member_taken, member.id)
+    # claim the code atomically: two concurrent /start with one code bind once
+    claimed = await session.exec(
+        update(InviteCode)
+        .where(InviteCode.id == invite.id, InviteCode.used_at.is_(None))
+        .values(used_at=now, used_by=telegram_id)
+    )
+    if claimed.rowcount != 1:
+        await session.rollback()
+        return await fail(BindOutcome.used)
+    member.telegram_id = telegram_id
+    member.bound_at = now
+    member.updated_at = now
+    session.add(AuditEvent(actor=str(telegram_id), action="member.bind", entity="member", entity_id=member.number))
+    try:
+        await session.commit()
+    except IntegrityError:  # the account was bound elsewhere in between
+        await session.rollback()
+        return BindResult(BindOutcome.account_taken)
+    await session.exec(delete(BindAttempt).where(BindAttempt.telegram_id == telegram_id))
+    await session.commit()
+    return BindResult(BindOutcome.bound, member.id)
+
+
+@dataclass(frozen=True)
+class MemberProfile:
+    id: int
+    number: str
+    name: str
+    sector: str
+    sector_short: str
+    group: str | None
+    group_id: int | None
+    level: Level
+    region: str | None
+    contact_points: tuple[str, ...] = ()
+
+
+async def member_profile(session: AsyncSession, member_id: int) -> MemberProfile | None:
+    query = (
+        select(Member, Sector, ActivityGroup, Region)
+        .join(Sector, Sector.id == Member.sector_id)
+        .join(ActivityGroup, ActivityGroup.id == Member.activity_group_id, isouter=True)
+        .join(Region, Region.id == Member.region_id, isouter=True)
+        .where(Member.id == member_id)
+    )
+    row = (await session.exec(query)).first()
+    if row is None:
+        return None
+    member, sector, group, region = row
+    points = (
+        await session.exec(
+            select(ContactPoint.name).where(ContactPoint.member_id == member_id).order_by(ContactPoint.position, ContactPoint.id)
+        )
+    ).all()
+    return MemberProfile(
+        id=member.id, number=member.number, name=member.name, sector=sector.name, sector_short=sector.short_name,
+        group=group.name if group else None, group_id=group.id if group else None, level=member.level,
+        region=region.path if region else None, contact_points=tuple(points),
+    )
+
+
+@dataclass(frozen=True)
+class Scope:
+    kind: ScopeKind
+    value: str
+
+
+@dataclass
+class Identity:
+    """Everything the bot needs to know about who sent an update."""
+
+    telegram_id: int
+    is_admin: bool = False
+    member_id: int | None = None
+    member_name: str | None = None
+    scopes: list[Scope] = field(default_factory=list)
+
+    @property
+    def is_member(self) -> bool:
+        return self.member_id is not None
+
+    @property
+    def is_coordinator(self) -> bool:
+        return bool(self.scopes)
+
+    @property
+    def role(self) -> str:
+        """The widest role, which decides the command menu."""
+        if self.is_admin:
+            return "admin"
+        if self.is_coordinator:
+            return "coordinator"
+        if self.is_member:
+            return "member"
+        return "resident"
+
+
+async def identify(session: AsyncSession, telegram_id: int, admin_ids: list[int]) -> Identity:
+    identity = Identity(telegram_id=telegram_id, is_admin=telegram_id in admin_ids)
+    member = (
+        await session.exec(select(Member).where(Member.telegram_id == telegram_id, Member.active.is_(True)))
+    ).first()
+    if member is not None:
+        identity.member_id = member.id
+        identity.member_name = member.name
+    grants = (await session.exec(select(RoleGrant).where(RoleGrant.telegram_id == telegram_id))).all()
+    identity.scopes = [Scope(g.scope_kind, g.scope_value) for g in grants]
+    return identity
+
+
+async def touch_resident(
+    session: AsyncSession, *, telegram_id: int, display_name: str, username: str | None
+) -> Resident:
+    """Create or refresh the resident record of someone who talks to the bot."""
+    resident = (await session.exec(select(Resident).where(Resident.telegram_id == telegram_id))).first()
+    now = utcnow()
+    if resident is None:
+        resident = Resident(telegram_id=telegram_id, display_name=display_name[:128], username=username, created_at=now)
+    resident.display_name = display_name[:128]
+    resident.username = username
+    resident.last_seen_at = now
+    session.add(resident)
+    try:
+        await session.commit()
+    except IntegrityError:  # created by a concurrent update of the same user
+        await session.rollback()
+        resident = (await session.exec(select(Resident).where(Resident.telegram_id == telegram_id))).one()
+    return resident
+
+
+async def resolve_scope(session: AsyncSession, kind: ScopeKind, value: str) -> str:
+    """The canonical name of a group, sector (full or short name) or region path; NotFound otherwise."""
+    value = value.strip()
+    if kind is ScopeKind.group:
+        found = (await session.exec(select(ActivityGroup.name).where(ActivityGroup.name == value))).first()
+    elif kind is ScopeKind.sector:
+        found = (
+            await session.exec(select(Sector.name).where(or_(Sector.name == value, Sector.short_name == value)))
+        ).first()
+    else:
+        found = (await session.exec(select(Region.path).where(Region.path == value.replace("／", "/")))).first()
+    if found is None:
+        raise NotFound(value)
+    return found
+
+
+async def grant_role(
+    session: AsyncSession, *, telegram_id: int, kind: ScopeKind, value: str, actor: str = "cli"
+) -> tuple[RoleGrant, bool]:
+    """Grant a coordinator scope; (grant, created) — granting twice changes nothing."""
+    canonical = await resolve_scope(session, kind, value)
+    existing = (
+        await session.exec(
+            select(RoleGrant).where(
+                RoleGrant.telegram_id == telegram_id, RoleGrant.scope_kind == kind, RoleGrant.scope_value == canonical
+            )
+        )
+    ).first()
+    if existing:
+        return existing, False
+    grant = RoleGrant(telegram_id=telegram_id, scope_kind=kind, scope_value=canonical)
+    session.add(grant)
+    session.add(AuditEvent(actor=actor, action="role.grant", entity="rolegrant", entity_id=str(telegram_id),
+                           detail=f"{kind.value}={canonical}"))
+    await session.commit()
+    return grant, True
+
+
+async def revoke_role(session: AsyncSession, *, telegram_id: int, actor: str = "cli") -> int:
+    """Remove every coordinator grant of a user; returns how many there were."""
+    result = await session.exec(delete(RoleGrant).where(RoleGrant.telegram_id == telegram_id))
+    session.add(AuditEvent(actor=actor, action="role.revoke", entity="rolegrant", entity_id=str(telegram_id)))
+    await session.commit()
+    return result.rowcount
+
+
+async def list_roles(session: AsyncSession) -> list[RoleGrant]:
+    return list((await session.exec(select(RoleGrant).order_by(RoleGrant.telegram_id, RoleGrant.id))).all())
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    number: str
+    name: str
+    sector: str
+    group: str | None
+    level: Level
+    region: str | None
+    active: bool
+    bound: bool
+
+
+async def list_members(session: AsyncSession, *, unbound_only: bool = False) -> list[MemberRow]:
+    query = (
+        select(Member, Sector.short_name, ActivityGroup.name, Region.path)
+        .join(Sector, Sector.id == Member.sector_id)
+        .join(ActivityGroup, ActivityGroup.id == Member.activity_group_id, isouter=True)
+        .join(Region, Region.id == Member.region_id, isouter=True)
+        .order_by(Member.number)
+    )
+    if unbound_only:
+        query = query.where(Member.telegram_id.is_(None), Member.active.is_(True))
+    return [
+        MemberRow(m.number, m.name, sector, group, m.level, region, m.active, m.telegram_id is not None)
+        for m, sector, group, region in (await session.exec(query)).all()
+    ]
+
+
+@dataclass(frozen=True)
+class Overview:
+    members: int
+    bound: int
+    residents: int
+
+
+async def overview(session: AsyncSession, scopes: list[Scope] | None = None) -> Overview:
+    """Member and binding counts, over everything (admins) or a coordinator's scopes."""
+    query = select(func.count(), func.count(Member.telegram_id)).select_from(Member).where(Member.active.is_(True))
+    if scopes is not None:
+        conditions = []
+        for scope in scopes:
+            if scope.kind is ScopeKind.group:
+                conditions.append(Member.activity_group_id.in_(select(ActivityGroup.id).where(ActivityGroup.name == scope.value)))
+            elif scope.kind is ScopeKind.sector:
+                conditions.append(Member.sector_id.in_(select(Sector.id).where(Sector.name == scope.value)))
+            else:
+                conditions.append(
+                    Member.region_id.in_(
+                        select(Region.id).where(or_(Region.path == scope.value, Region.path.startswith(scope.value + "/")))
+                    )
+                )
+        query = query.where(or_(*conditions)) if conditions else query.where(False)
+    members, bound = (await session.exec(query)).one()
+    residents = (await session.exec(select(func.count()).select_from(Resident))).one() if scopes is None else 0
+    return Overview(members=members, bound=bound, residents=residents)

@@ -1,0 +1,25 @@
+"""All handler registration, in one place; order matters where commented."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
+
+from handlers import common, start
+
+
+def register(application: Application) -> None:
+    # group -1 runs before everything else: who is this?
+    application.add_handler(TypeHandler(Update, common.load_identity), group=-1)
+
+    private = filters.ChatType.PRIVATE
+    application.add_handler(CommandHandler("start", start.start, filters=private))
+    application.add_handler(CommandHandler("help", common.help_command, filters=private))
+    application.add_handler(MessageHandler(private & filters.Regex(r"^❓ 帮助$"), common.help_command))
+    application.add_handler(CommandHandler("status", common.status_command, filters=private))
+    # the conversations are registered above these; whatever they leave falls through to here
+    application.add_handler(CommandHandler("cancel", common.cancel_outside, filters=private))
+    application.add_handler(MessageHandler(private & filters.COMMAND, common.unknown_command))
+    application.add_handler(MessageHandler(private & filters.TEXT, common.plain_text))
+    application.add_handler(CallbackQueryHandler(common.stale_button))
+    application.add_error_handler(common.error_handler)

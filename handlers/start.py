@@ -1,0 +1,71 @@
+"""/start: deep-link binding for members, welcome and menu for everyone."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from telegram import ReplyKeyboardRemove, Update
+
+from bot.app import LianxinContext, set_menu
+from bot.services.access import BindOutcome, bind_member, identify, member_profile, touch_resident
+from bot.texts import LEVEL_NAMES, t
+from handlers.common import member_keyboard
+from models import Member
+
+BIND_TEXTS = {
+    BindOutcome.invalid: "bind_invalid",
+    BindOutcome.expired: "bind_expired",
+    BindOutcome.used: "bind_used",
+    BindOutcome.member_taken: "bind_member_taken",
+}
+
+
+async def start(update: Update, context: LianxinContext) -> None:
+    """Bind with a code if one came with the link; then greet by role and set the menu."""
+    user = update.effective_user
+    message = update.effective_message
+    settings = context.settings
+    if context.args:
+        code = context.args[0]
+        async with context.db.session() as session:
+            result = await bind_member(
+                session,
+                telegram_id=user.id,
+                code=code,
+                max_failures=settings.bind_max_failures,
+                lockout=timedelta(minutes=settings.bind_lockout_minutes),
+            )
+            if result.outcome is BindOutcome.locked:
+                await message.reply_text(t("bind_locked", minutes=settings.bind_lockout_minutes))
+                return
+            if result.outcome is BindOutcome.account_taken:
+                member = await session.get(Member, result.member_id) if result.member_id else None
+                await message.reply_text(t("bind_account_taken", name=member.name if member else ""))
+            elif result.outcome in BIND_TEXTS:
+                await message.reply_text(t(BIND_TEXTS[result.outcome]))
+                return
+            elif result.outcome is BindOutcome.bound:
+                await message.reply_text(t("bound_ok"))
+            context.identity = await identify(session, user.id, settings.admin_ids)
+
+    identity = context.identity
+    assert identity is not None
+    async with context.db.session() as session:
+        if identity.is_member:
+            profile = await member_profile(session, identity.member_id)
+            assert profile is not None
+            text = t(
+                "welcome_member",
+                name=profile.name,
+                sector=profile.sector,
+                group=profile.group or "—",
+                level=LEVEL_NAMES[profile.level],
+                region=profile.region or "—",
+            )
+            await message.reply_text(text, reply_markup=member_keyboard())
+        else:
+            await touch_resident(
+                session, telegram_id=user.id, display_name=user.full_name, username=user.username
+            )
+            await message.reply_text(t("welcome_resident", name=user.full_name), reply_markup=ReplyKeyboardRemove())
+    await set_menu(context.application, update.effective_chat.id, identity)

@@ -1,0 +1,168 @@
+"""Fixtures: a database per test (SQLite and, when configured, PostgreSQL), the fake Bot API, the real bot."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from bot.app import LianxinApplication, build_application
+from bot.config import Settings
+from bot.db import Database, upgrade
+
+if TYPE_CHECKING:
+    from tests.fake_telegram import FakeTelegram
+
+TOKEN = "123456:TEST-TOKEN-abcdefghijklmnop"
+BOT_USERNAME = "lianxin_test_bot"
+ADMIN_ID = 9000001
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+SAMPLES = Path(__file__).resolve().parent / "data"
+PG_URL = os.environ.get("LIANXIN_TEST_PG_URL")
+REQUIRE_PG = os.environ.get("LIANXIN_REQUIRE_PG") == "1"
+
+
+def sample_roster() -> Path:
+    """The synthetic sample roster; the shared copy when present, else the one kept in tests/data."""
+    shared = SHARED / "roster_sample.csv"
+    return shared if shared.is_file() else SAMPLES / "roster_sample.csv"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated database for one test: a SQLite file, or a PostgreSQL schema of its own."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'lianxin.db'}"
+        upgrade(url)
+        yield url
+        return
+    if not PG_URL:
+        if REQUIRE_PG:
+            pytest.fail("LIANXIN_REQUIRE_PG=1 but LIANXIN_TEST_PG_URL is not set")
+        pytest.skip("PostgreSQL not configured (set LIANXIN_TEST_PG_URL; .ci/run does)")
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(make_url(PG_URL).set(drivername="postgresql+psycopg"))
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(PG_URL).set(drivername="postgresql+psycopg").update_query_dict({"options": f"-csearch_path={schema}"})
+    rendered = url.render_as_string(hide_password=False)
+    try:
+        upgrade(rendered)
+        yield rendered
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    """A Database for the test's own queries, separate from the bot's."""
+    database = Database(database_url)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    from tests.fake_telegram import FakeTelegram
+
+    server = FakeTelegram(token=TOKEN, bot_username=BOT_USERNAME, bot_id=int(TOKEN.split(":")[0]))
+    await server.start()
+    yield server
+    await server.stop()
+
+
+def make_settings(database_url: str, fake: FakeTelegram, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "bot_token": TOKEN,
+        "bot_api_base_url": fake.base_url,
+        "bot_api_file_url": fake.base_file_url,
+        "database_url": database_url,
+        "admin_ids": [ADMIN_ID],
+        "persistence_interval_seconds": 60,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def settings(database_url: str, fake: FakeTelegram) -> Settings:
+    return make_settings(database_url, fake)
+
+
+class BotRunner:
+    """Starts and stops the real Application against the fake server, as run_polling would."""
+
+    def __init__(self) -> None:
+        self.running: list[LianxinApplication] = []
+        self.abandoned: list[LianxinApplication] = []
+        self.errors: list[BaseException] = []
+
+    async def start(self, settings: Settings) -> LianxinApplication:
+        application = build_application(settings, rate_limit=False)
+
+        async def record(update: object, context) -> None:  # noqa: ANN001
+            self.errors.append(context.error)
+
+        # recorded in addition to the bot's own error handler, so failures can't pass silently
+        application.add_error_handler(record)
+        await application.initialize()
+        if application.post_init:
+            await application.post_init(application)
+        await application.updater.start_polling(poll_interval=0, timeout=1)
+        await application.start()
+        self.running.append(application)
+        return application
+
+    async def stop(self, application: LianxinApplication, *, clean: bool = True) -> None:
+        """Stop polling; a clean stop also flushes persistence and shuts the app down."""
+        if application.updater.running:
+            await application.updater.stop()
+        if clean:
+            if application.running:
+                await application.stop()
+            await application.shutdown()
+            if application.post_shutdown:
+                await application.post_shutdown(application)
+        self.running.remove(application)
+        if not clean:
+            self.abandoned.append(application)
+
+    async def close(self) -> None:
+        for application in list(self.running):
+            await self.stop(application)
+        for application in self.abandoned:
+            if application.running:
+                await application.stop()
+            await application.shutdown()
+            await application.db.dispose()  # type: ignore[union-attr]
+        self.abandoned = []
+
+
+@pytest.fixture
+async def runner() -> AsyncIterator[BotRunner]:
+    bots = BotRunner()
+    yield bots
+    await bots.close()
+    if bots.errors:
+        raise AssertionError(f"the bot raised during the test: {bots.errors!r}")
+
+
+@pytest.fixture
+async def app(runner: BotRunner, settings: Settings) -> LianxinApplication:
+    return await runner.start(settings)
+
+
+@pytest.fixture
+def roster_file(tmp_path: Path) -> Path:
+    target = tmp_path / "roster.csv"
+    shutil.copy(sample_roster(), target)
+    return target
