@@ -1,12 +1,13 @@
 """Every SQLModel table; importing this package registers them all on SQLModel.metadata."""
 
+from models.activity import Activity, ActivityPhoto
 from models.access import AuditEvent, BindAttempt, InviteCode, Resident, RoleGrant, ScopeKind
 from models.base import UTCDateTime, utcnow
 from models.roster import ActivityGroup, ContactPoint, ContactPointKind, Level, Member, MemberBase, Region, Sector
 from models.state import BotState
 
 __all__ = [
-    "ActivityGroup", "AuditEvent", "BindAttempt", "BotState", "ContactPoint", "ContactPointKind",
+    "Activity", "ActivityGroup", "ActivityPhoto", "AuditEvent", "BindAttempt", "BotState", "ContactPoint", "ContactPointKind",
     "InviteCode", "Level", "Member", "MemberBase", "Region", "Resident", "RoleGrant", "ScopeKind",
     "Sector", "UTCDateTime", "utcnow",
 ]

@@ -1,0 +1,419 @@
+"""Members' liaison activities: saving, editing, the standing against quotas, the duty archive."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import and_, func, or_
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.services.rules import Quarter, check_activity_date, competition_rank, expected_people_by
+from models import Activity, ActivityGroup, ActivityPhoto, AuditEvent, ContactPoint, Member, utcnow
+from bot.services.roster import contact_point_kind
+
+PEOPLE_MIN, PEOPLE_MAX = 1, 5000
+SUMMARY_MIN, SUMMARY_MAX = 5, 1000
+PLACE_MIN, PLACE_MAX = 2, 128
+MAX_PHOTOS = 5
+
+
+class ActivityProblem(Exception):
+    """A rule the activity breaks; `code` picks the message, `detail` fills it."""
+
+    def __init__(self, code: str, **detail: object) -> None:
+        super().__init__(code)
+        self.code = code
+        self.detail = detail
+
+
+@dataclass
+class ActivityInput:
+    kind: str
+    activity_date: date
+    place: str
+    people: int
+    summary: str
+    contact_point_id: int | None = None
+    photos: list[tuple[str, str]] = field(default_factory=list)  # (file_id, file_unique_id)
+
+
+def check_people(value: int | None) -> None:
+    if value is None or not PEOPLE_MIN <= value <= PEOPLE_MAX:
+        raise ActivityProblem("people_range", low=PEOPLE_MIN, high=PEOPLE_MAX)
+
+
+def check_summary(text: str) -> str:
+    text = text.strip()
+    if len(text) < SUMMARY_MIN:
+        raise ActivityProblem("summary_short", low=SUMMARY_MIN)
+    if len(text) > SUMMARY_MAX:
+        raise ActivityProblem("summary_long", high=SUMMARY_MAX, length=len(text))
+    return text
+
+
+def check_place(text: str) -> str:
+    text = " ".join(text.split())
+    if not PLACE_MIN <= len(text) <= PLACE_MAX:
+        raise ActivityProblem("place_length", low=PLACE_MIN, high=PLACE_MAX)
+    return text
+
+
+def check_date(day: date, today: date, grace_days: int) -> None:
+    result = check_activity_date(day, today, grace_days)
+    if not result.ok:
+        raise ActivityProblem(f"date_{result.reason}", earliest=result.earliest)
+
+
+def validate_input(data: ActivityInput, *, kind_points: Mapping[str, float], today: date, grace_days: int) -> None:
+    """Every rule at once, at save time: the form checked each step, but state may be old."""
+    if data.kind not in kind_points:
+        raise ActivityProblem("kind_unknown")
+    check_date(data.activity_date, today, grace_days)
+    check_place(data.place)
+    check_people(data.people)
+    check_summary(data.summary)
+    if len(data.photos) > MAX_PHOTOS:
+        raise ActivityProblem("photos_too_many", high=MAX_PHOTOS)
+
+
+async def member_places(session: AsyncSession, member_id: int, limit: int = 8) -> list[ContactPoint]:
+    """The member's contact points: roster ones first, then the ones they added, newest first."""
+    query = (
+        select(ContactPoint)
+        .where(ContactPoint.member_id == member_id)
+        .order_by(ContactPoint.from_roster.desc(), ContactPoint.position, ContactPoint.id.desc())
+        .limit(limit)
+    )
+    return list((await session.exec(query)).all())
+
+
+async def _remember_place(session: AsyncSession, member_id: int, name: str) -> int:
+    existing = (
+        await session.exec(select(ContactPoint).where(ContactPoint.member_id == member_id, ContactPoint.name == name))
+    ).first()
+    if existing:
+        return existing.id
+    point = ContactPoint(member_id=member_id, name=name, kind=contact_point_kind(name), position=99, from_roster=False)
+    session.add(point)
+    await session.flush()
+    return point.id
+
+
+async def find_duplicate(
+    session: AsyncSession, *, member_id: int, data: ActivityInput, since: datetime, exclude_id: int | None = None
+) -> Activity | None:
+    query = select(Activity).where(
+        Activity.member_id == member_id,
+        Activity.kind == data.kind,
+        Activity.activity_date == data.activity_date,
+        Activity.place == data.place,
+        Activity.deleted_at.is_(None),
+        Activity.created_at >= since,
+    )
+    if exclude_id is not None:
+        query = query.where(Activity.id != exclude_id)
+    return (await session.exec(query)).first()
+
+
+async def _set_photos(session: AsyncSession, activity_id: int, photos: Sequence[tuple[str, str]]) -> None:
+    for old in (await session.exec(select(ActivityPhoto).where(ActivityPhoto.activity_id == activity_id))).all():
+        await session.delete(old)
+    for position, (file_id, unique_id) in enumerate(photos):
+        session.add(ActivityPhoto(activity_id=activity_id, file_id=file_id, file_unique_id=unique_id, position=position))
+
+
+async def save_activity(
+    session: AsyncSession,
+    *,
+    member_id: int,
+    data: ActivityInput,
+    kind_points: Mapping[str, float],
+    today: date,
+    grace_days: int,
+    now: datetime | None = None,
+) -> Activity:
+    """Validate and store a new activity with its photos; remembers a typed place as a contact point."""
+    validate_input(data, kind_points=kind_points, today=today, grace_days=grace_days)
+    now = now or utcnow()
+    point_id = data.contact_point_id
+    if point_id is not None:
+        point = await session.get(ContactPoint, point_id)
+        if point is None or point.member_id != member_id:
+            point_id = None
+    if point_id is None:
+        point_id = await _remember_place(session, member_id, data.place)
+    quarter = Quarter.of(data.activity_date)
+    activity = Activity(
+        member_id=member_id, kind=data.kind, activity_date=data.activity_date, year=quarter.year, quarter=quarter.q,
+        place=data.place, contact_point_id=point_id, people=data.people, summary=data.summary,
+        points=float(kind_points[data.kind]), created_at=now, updated_at=now,
+    )
+    session.add(activity)
+    await session.flush()
+    await _set_photos(session, activity.id, data.photos)
+    await session.commit()
+    return activity
+
+
+async def own_activity(session: AsyncSession, *, member_id: int, activity_id: int) -> Activity:
+    """The member's own, not deleted activity; `not_found` otherwise (also for someone else's)."""
+    activity = await session.get(Activity, activity_id)
+    if activity is None or activity.member_id != member_id or activity.deleted_at is not None:
+        raise ActivityProblem("not_found")
+    return activity
+
+
+def editable_until(activity: Activity, window_days: int) -> datetime:
+    return activity.created_at + timedelta(days=window_days)
+
+
+def _check_window(activity: Activity, window_days: int, now: datetime) -> None:
+    if now >= editable_until(activity, window_days):
+        raise ActivityProblem("locked", days=window_days)
+
+
+async def update_activity(
+    session: AsyncSession,
+    *,
+    member_id: int,
+    activity_id: int,
+    data: ActivityInput,
+    kind_points: Mapping[str, float],
+    today: date,
+    grace_days: int,
+    window_days: int,
+    now: datetime | None = None,
+) -> Activity:
+    """Replace an activity's fields inside the edit window; the change is audited."""
+    now = now or utcnow()
+    activity = await own_activity(session, member_id=member_id, activity_id=activity_id)
+    _check_window(activity, window_days, now)
+    validate_input(data, kind_points=kind_points, today=today, grace_days=grace_days)
+    before = f"{activity.kind} {activity.activity_date} {activity.place} {activity.people}"
+    point_id = data.contact_point_id
+    if point_id is not None:
+        point = await session.get(ContactPoint, point_id)
+        if point is None or point.member_id != member_id:
+            point_id = None
+    if point_id is None:
+        point_id = await _remember_place(session, member_id, data.place)
+    quarter = Quarter.of(data.activity_date)
+    if data.kind != activity.kind:
+        activity.points = float(kind_points[data.kind])
+    activity.kind, activity.activity_date = data.kind, data.activity_date
+    activity.year, activity.quarter = quarter.year, quarter.q
+    activity.place, activity.contact_point_id = data.place, point_id
+    activity.people, activity.summary, activity.updated_at = data.people, data.summary, now
+    await _set_photos(session, activity.id, data.photos)
+    session.add(AuditEvent(actor=f"member:{member_id}", action="activity.edit", entity="activity",
+                           entity_id=str(activity.id), detail=f"before: {before}"))
+    await session.commit()
+    return activity
+
+
+async def delete_activity(
+    session: AsyncSession, *, member_id: int, activity_id: int, window_days: int, now: datetime | None = None
+) -> Activity:
+    """Soft-delete inside the edit window; deleted activities no longer count anywhere."""
+    now = now or utcnow()
+    activity = await own_activity(session, member_id=member_id, activity_id=activity_id)
+    _check_window(activity, window_days, now)
+    activity.deleted_at = now
+    session.add(AuditEvent(actor=f"member:{member_id}", action="activity.delete", entity="activity",
+                           entity_id=str(activity.id),
+                           detail=f"{activity.kind} {activity.activity_date} {activity.place} {activity.people}"))
+    await session.commit()
+    return activity
+
+
+async def activity_photos(session: AsyncSession, activity_id: int) -> list[tuple[str, str]]:
+    rows = await session.exec(
+        select(ActivityPhoto.file_id, ActivityPhoto.file_unique_id)
+        .where(ActivityPhoto.activity_id == activity_id)
+        .order_by(ActivityPhoto.position)
+    )
+    return [tuple(r) for r in rows.all()]  # type: ignore[misc]
+
+
+async def recent_activities(
+    session: AsyncSession, *, member_id: int, offset: int, limit: int
+) -> tuple[list[Activity], int]:
+    """A page of the member's activities, newest first, and how many there are."""
+    live = and_(Activity.member_id == member_id, Activity.deleted_at.is_(None))
+    total = (await session.exec(select(func.count()).select_from(Activity).where(live))).one()
+    rows = await session.exec(
+        select(Activity).where(live).order_by(Activity.activity_date.desc(), Activity.id.desc()).offset(offset).limit(limit)
+    )
+    return list(rows.all()), total
+
+
+@dataclass(frozen=True)
+class Standing:
+    quarter: Quarter
+    quarter_activities: int
+    quarter_people: int
+    quarter_points: float
+    year_activities: int
+    year_people: int
+    year_points: float
+    quarter_target: int
+    year_target: int
+    expected_people: int
+    rank: int | None
+    peers: int
+    peer_label: str
+
+    @property
+    def quarter_met(self) -> bool:
+        return self.quarter_activities >= self.quarter_target
+
+    @property
+    def year_met(self) -> bool:
+        return self.year_people >= self.year_target
+
+    @property
+    def on_pace(self) -> bool:
+        return self.year_people >= self.expected_people
+
+
+async def group_points(session: AsyncSession, *, member: Member, year: int) -> tuple[dict[int, float], str]:
+    """Duty points this year of every active member of the member's activity group (or sector, without one)."""
+    if member.activity_group_id is not None:
+        peers = Member.activity_group_id == member.activity_group_id
+        group = await session.get(ActivityGroup, member.activity_group_id)
+        label = group.name if group else ""
+    else:
+        peers = and_(Member.sector_id == member.sector_id, Member.activity_group_id.is_(None))
+        label = "本界别"
+    query = (
+        select(Member.id, func.coalesce(func.sum(Activity.points), 0.0))
+        .join(
+            Activity,
+            and_(Activity.member_id == Member.id, Activity.year == year, Activity.deleted_at.is_(None)),
+            isouter=True,
+        )
+        .where(peers, or_(Member.active.is_(True), Member.id == member.id))
+        .group_by(Member.id)
+    )
+    return {member_id: float(points) for member_id, points in (await session.exec(query)).all()}, label
+
+
+async def standing(
+    session: AsyncSession,
+    *,
+    member_id: int,
+    quarter: Quarter,
+    today: date,
+    quarter_target: int,
+    year_target: int,
+) -> Standing:
+    """Where a member stands in `quarter` and its year: counts, 人次, points, rank among peers."""
+    member = await session.get(Member, member_id)
+    if member is None:
+        raise ActivityProblem("not_found")
+    live = and_(Activity.member_id == member_id, Activity.deleted_at.is_(None), Activity.year == quarter.year)
+    rows = (
+        await session.exec(
+            select(Activity.quarter, func.count(), func.coalesce(func.sum(Activity.people), 0),
+                   func.coalesce(func.sum(Activity.points), 0.0))
+            .where(live)
+            .group_by(Activity.quarter)
+        )
+    ).all()
+    per_quarter = {q: (n, int(people), float(points)) for q, n, people, points in rows}
+    q_n, q_people, q_points = per_quarter.get(quarter.q, (0, 0, 0.0))
+    points, label = await group_points(session, member=member, year=quarter.year)
+    ranks = competition_rank(points)
+    if today.year == quarter.year:
+        expected = expected_people_by(today, year_target)
+    else:
+        expected = year_target if today.year > quarter.year else 0
+    return Standing(
+        quarter=quarter,
+        quarter_activities=q_n,
+        quarter_people=q_people,
+        quarter_points=q_points,
+        year_activities=sum(v[0] for v in per_quarter.values()),
+        year_people=sum(v[1] for v in per_quarter.values()),
+        year_points=sum(v[2] for v in per_quarter.values()),
+        quarter_target=quarter_target,
+        year_target=year_target,
+        expected_people=expected,
+        rank=ranks.get(member_id),
+        peers=len(points),
+        peer_label=label,
+    )
+
+
+async def archive_activities(session: AsyncSession, member_id: int) -> list[Activity]:
+    rows = await session.exec(
+        select(Activity)
+        .where(Activity.member_id == member_id, Activity.deleted_at.is_(None))
+        .order_by(Activity.activity_date, Activity.id)
+    )
+    return list(rows.all())
+
+
+def archive_xlsx(
+    *, member_name: str, member_number: str, sector: str, group: str | None,
+    activities: Sequence[Activity], kind_names: Mapping[str, str], photo_counts: Mapping[int, int],
+) -> bytes:
+    """The duty archive (履职档案) as a workbook: every activity by quarter, quarter subtotals, a total."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "履职档案"
+    bold = Font(bold=True)
+    sheet.append([f"{member_name}（{member_number}）履职档案", None, None, None, None, None, None, None])
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet.append([f"界别：{sector}", f"活动组：{group or '—'}"])
+    sheet.append([])
+    header = ["季度", "编号", "日期", "活动类型", "地点/单位", "人次", "积分", "照片数", "活动内容"]
+    sheet.append(header)
+    for cell in sheet[sheet.max_row]:
+        cell.font = bold
+    total_n = total_people = 0
+    total_points = 0.0
+    by_quarter: dict[Quarter, list[Activity]] = {}
+    for activity in activities:
+        by_quarter.setdefault(Quarter(activity.year, activity.quarter), []).append(activity)
+    for quarter in sorted(by_quarter):
+        items = by_quarter[quarter]
+        for a in items:
+            sheet.append([quarter.label, a.id, a.activity_date, kind_names.get(a.kind, a.kind), a.place, a.people,
+                          a.points, photo_counts.get(a.id, 0), a.summary])
+            sheet.cell(sheet.max_row, 3).number_format = "yyyy-mm-dd"
+            sheet.cell(sheet.max_row, 9).alignment = Alignment(wrap_text=True, vertical="top")
+        people = sum(a.people for a in items)
+        points = sum(a.points for a in items)
+        sheet.append([f"{quarter.label} 小计", f"{len(items)} 次", None, None, None, people, points])
+        for cell in sheet[sheet.max_row]:
+            cell.font = bold
+        total_n += len(items)
+        total_people += people
+        total_points += points
+    sheet.append(["合计", f"{total_n} 次", None, None, None, total_people, total_points])
+    for cell in sheet[sheet.max_row]:
+        cell.font = bold
+    for column, width in zip("ABCDEFGHI", (12, 8, 12, 12, 24, 8, 8, 8, 60)):
+        sheet.column_dimensions[column].width = width
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+async def photo_counts(session: AsyncSession, activity_ids: Sequence[int]) -> dict[int, int]:
+    if not activity_ids:
+        return {}
+    rows = await session.exec(
+        select(ActivityPhoto.activity_id, func.count())
+        .where(ActivityPhoto.activity_id.in_(list(activity_ids)))
+        .group_by(ActivityPhoto.activity_id)
+    )
+    return dict(rows.all())  # type: ignore[arg-type]

@@ -1,0 +1,210 @@
+"""Quota, calendar and points rules — pure functions shared by the bot, reminders and reports.
+
+Quarters are calendar quarters in the configured zone (Asia/Shanghai by default): an
+activity belongs to the quarter of its local date, and "today" is the local date of
+the current instant, so 2026-03-31 23:59 Beijing time is still Q1.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import TypeVar
+from zoneinfo import ZoneInfo
+
+K = TypeVar("K", bound=Hashable)
+_QUARTER_RE = re.compile(r"^\s*(\d{4})\s*[Qq季]\s*([1-4])\s*$")
+_CN_QUARTERS = "一二三四"
+
+
+@dataclass(frozen=True, order=True)
+class Quarter:
+    year: int
+    q: int
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.q <= 4:
+            raise ValueError(f"quarter must be 1-4, got {self.q}")
+
+    @classmethod
+    def of(cls, day: date) -> "Quarter":
+        return cls(day.year, (day.month - 1) // 3 + 1)
+
+    @classmethod
+    def parse(cls, label: str) -> "Quarter":
+        match = _QUARTER_RE.match(label)
+        if not match:
+            raise ValueError(f"not a quarter label: {label!r}")
+        return cls(int(match.group(1)), int(match.group(2)))
+
+    @property
+    def label(self) -> str:
+        return f"{self.year}Q{self.q}"
+
+    @property
+    def cn_label(self) -> str:
+        return f"{self.year}年第{_CN_QUARTERS[self.q - 1]}季度"
+
+    @property
+    def first_day(self) -> date:
+        return date(self.year, 3 * self.q - 2, 1)
+
+    @property
+    def last_day(self) -> date:
+        return self.next().first_day - timedelta(days=1)
+
+    def next(self) -> "Quarter":
+        return Quarter(self.year + 1, 1) if self.q == 4 else Quarter(self.year, self.q + 1)
+
+    def prev(self) -> "Quarter":
+        return Quarter(self.year - 1, 4) if self.q == 1 else Quarter(self.year, self.q - 1)
+
+    def start(self, tz: ZoneInfo) -> datetime:
+        """The first instant of the quarter in `tz` (aware)."""
+        return datetime.combine(self.first_day, datetime.min.time(), tzinfo=tz)
+
+    def end(self, tz: ZoneInfo) -> datetime:
+        """The first instant after the quarter (exclusive bound)."""
+        return self.next().start(tz)
+
+    def contains(self, day: date) -> bool:
+        return self.first_day <= day <= self.last_day
+
+
+def local_today(now: datetime, tz: ZoneInfo) -> date:
+    """The calendar date in `tz` at instant `now` (which must be aware)."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    return now.astimezone(tz).date()
+
+
+def quarter_at(now: datetime, tz: ZoneInfo) -> Quarter:
+    return Quarter.of(local_today(now, tz))
+
+
+def earliest_loggable(today: date, grace_days: int) -> date:
+    """The oldest date an activity may be logged for today.
+
+    The current quarter is always open; the previous quarter stays open for the first
+    `grace_days` days of the new one, so late entries still count where they happened,
+    and the quarter's numbers are final after that.
+    """
+    current = Quarter.of(today)
+    if (today - current.first_day).days < grace_days:
+        return current.prev().first_day
+    return current.first_day
+
+
+@dataclass(frozen=True)
+class DateCheck:
+    ok: bool
+    reason: str | None = None  # "future" or "too_old"
+    earliest: date | None = None
+
+
+def check_activity_date(day: date, today: date, grace_days: int) -> DateCheck:
+    earliest = earliest_loggable(today, grace_days)
+    if day > today:
+        return DateCheck(False, "future", earliest)
+    if day < earliest:
+        return DateCheck(False, "too_old", earliest)
+    return DateCheck(True, None, earliest)
+
+
+def days_in_year(year: int) -> int:
+    return 366 if date(year, 12, 31).timetuple().tm_yday == 366 else 365
+
+
+def expected_people_by(today: date, yearly_target: int) -> int:
+    """人次 a member should have reached by the end of `today` to be on pace for the yearly target."""
+    day = today.timetuple().tm_yday
+    return math.ceil(yearly_target * day / days_in_year(today.year) - 1e-9)
+
+
+def competition_rank(scores: Mapping[K, float]) -> dict[K, int]:
+    """Standard competition ranking (1, 2, 2, 4): equal scores share the better rank."""
+    ordered = sorted(scores.items(), key=lambda item: -item[1])
+    ranks: dict[K, int] = {}
+    previous: float | None = None
+    rank = 0
+    for position, (key, score) in enumerate(ordered, start=1):
+        if previous is None or not math.isclose(score, previous, abs_tol=1e-9):
+            rank = position
+            previous = score
+        ranks[key] = rank
+    return ranks
+
+
+def points_for(kind_points: Mapping[str, float], kind: str) -> float:
+    """Duty points one activity of `kind` earns, per configuration; unknown kinds earn nothing."""
+    return float(kind_points.get(kind, 0.0))
+
+
+# --- parsing what members type ----------------------------------------------------------
+
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
+_FULLWIDTH = str.maketrans("０１２３４５６７８９－／．", "0123456789-/.")
+
+
+def parse_chinese_number(text: str) -> int | None:
+    """'十二' -> 12, '一百零五' -> 105, '两千' -> 2000; None if it is not a Chinese numeral."""
+    if not text or any(ch not in _CN_DIGITS and ch not in _CN_UNITS for ch in text):
+        return None
+    total, section, digit = 0, 0, None
+    for ch in text:
+        if ch in "零〇":  # a placeholder, as in 一百零五
+            continue
+        if ch in _CN_DIGITS:
+            if digit is not None:  # two digits in a row ("一二") is not a numeral we accept
+                return None
+            digit = _CN_DIGITS[ch]
+        else:
+            unit = _CN_UNITS[ch]
+            if unit == 10000:
+                section = (section + (digit or 0)) * unit
+                total += section
+                section = 0
+            else:
+                section += (1 if digit is None else digit) * unit
+            digit = None
+    return total + section + (digit or 0)
+
+
+def parse_people(text: str) -> int | None:
+    """'12', '12人', '12 人次', '十二', '十二人' -> 12; None when it is not a head count."""
+    cleaned = text.strip().translate(_FULLWIDTH).replace(" ", "")
+    cleaned = re.sub(r"(人次|人|名|位)$", "", cleaned)
+    if re.fullmatch(r"\d{1,7}", cleaned):
+        return int(cleaned)
+    return parse_chinese_number(cleaned)
+
+
+def parse_date(text: str, today: date) -> date | None:
+    """2026-11-20, 2026/11/20, 2026年11月20日, 11-20, 11月20日, 11.20; None when not a real date.
+
+    A date without a year is in the current year, unless that is more than a month
+    ahead, then it is last year's (typed on 2027-01-03, "12-30" is 2026-12-30); a date
+    just ahead stays in the future so the member is told, not silently moved a year.
+    """
+    cleaned = text.strip().translate(_FULLWIDTH).replace(" ", "")
+    match = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?", cleaned)
+    try:
+        if match:
+            return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+        match = re.fullmatch(r"(\d{1,2})[-/.月](\d{1,2})日?", cleaned)
+        if match:
+            month, day = int(match.group(1)), int(match.group(2))
+            try:
+                candidate = date(today.year, month, day)
+            except ValueError:  # e.g. 02-29 this year: last year's, or not a date at all
+                candidate = None
+            if candidate is not None and (candidate - today).days <= 31:
+                return candidate
+            return date(today.year - 1, month, day)
+    except ValueError:
+        return None
+    return None

@@ -1,0 +1,51 @@
+"""Liaison activities members log, with their photos."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Column, ForeignKey, Index, Integer, Text
+from sqlmodel import Field, SQLModel
+
+from models.base import UTCDateTime, utcnow
+
+
+class Activity(SQLModel, table=True):
+    """One liaison activity (联系活动); soft-deleted, never removed, so the archive stays auditable."""
+
+    __table_args__ = (
+        Index("ix_activity_member_date", "member_id", "activity_date"),
+        Index("ix_activity_period", "year", "quarter"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id")
+    kind: str = Field(max_length=32)
+    activity_date: date
+    # the quarter of activity_date, kept for GROUP BY in statistics
+    year: int
+    quarter: int = Field(ge=1, le=4)
+    place: str = Field(max_length=128)
+    contact_point_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("contactpoint.id", ondelete="SET NULL"), nullable=True),
+    )
+    people: int = Field(ge=1)
+    summary: str = Field(sa_column=Column(Text, nullable=False))
+    # points are fixed when logged: a later change of ACTIVITY_KINDS does not rewrite history
+    points: float = Field(default=0)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ActivityPhoto(SQLModel, table=True):
+    """A photo of an activity, kept as Telegram file ids (the file stays on Telegram's servers)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    activity_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("activity.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    file_id: str = Field(max_length=255)
+    file_unique_id: str = Field(max_length=64)
+    position: int = Field(default=0)
