@@ -119,5 +119,19 @@ def build_application(settings: Settings, *, rate_limit: bool = True) -> Lianxin
     return application
 
 
+def webhook_options(settings: Settings) -> dict[str, Any]:
+    """Webhook server options from settings; the same for `run` and the tests."""
+    from urllib.parse import urlparse
+
+    return {
+        "listen": settings.webhook_listen,
+        "port": settings.webhook_port,
+        "url_path": urlparse(settings.webhook_url or "").path.lstrip("/"),
+        "webhook_url": settings.webhook_url,
+        "secret_token": settings.webhook_secret.get_secret_value() if settings.webhook_secret else None,
+        "allowed_updates": allowed_updates(),
+    }
+
+
 def allowed_updates() -> list[str]:
     return [Update.MESSAGE, Update.CALLBACK_QUERY, Update.EDITED_MESSAGE]

@@ -9,7 +9,6 @@ import logging
 import re
 import sys
 from pathlib import Path
-from urllib.parse import urlparse
 
 from pydantic import ValidationError
 
@@ -102,20 +101,13 @@ def run(settings: Settings) -> int:
     """Start the bot; polling unless WEBHOOK_URL is set."""
     if not settings.bot_token:
         return _fail(NO_TOKEN, EXIT_CONFIG)
-    from bot.app import allowed_updates, build_application
+    from bot.app import allowed_updates, build_application, webhook_options
     from bot.db import upgrade
 
     upgrade(settings.database_url)
     application = build_application(settings)
     if settings.webhook_url:
-        application.run_webhook(
-            listen=settings.webhook_listen,
-            port=settings.webhook_port,
-            url_path=urlparse(settings.webhook_url).path.lstrip("/"),
-            webhook_url=settings.webhook_url,
-            secret_token=settings.webhook_secret.get_secret_value() if settings.webhook_secret else None,
-            allowed_updates=allowed_updates(),
-        )
+        application.run_webhook(**webhook_options(settings))
     else:
         application.run_polling(allowed_updates=allowed_updates())
     return 0

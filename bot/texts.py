@@ -24,6 +24,20 @@ def t(key: str, /, **values: object) -> str:
     return template.format(**rendered)
 
 
+def progress_bar(value: float, target: float, width: int = 10) -> str:
+    """▓▓▓▓░░░░░░ 40% — filled in proportion to value/target, capped at full."""
+    if target <= 0:
+        return "▓" * width + " 100%"
+    share = min(value / target, 1.0)
+    filled = int(share * width + 1e-9)
+    return "▓" * filled + "░" * (width - filled) + f" {int(share * 100)}%"
+
+
+def number(value: float) -> str:
+    """3.0 -> '3', 2.5 -> '2.5'."""
+    return f"{value:g}"
+
+
 def join_lines(lines: list[str]) -> Safe:
     """Join already-rendered lines."""
     return Safe("\n".join(lines))
@@ -91,10 +105,80 @@ TEXTS: dict[str, str] = {
     "status_admin": "<b>概况（全部）</b>\n在册委员：{members}\n已绑定：{bound}\n群众用户：{residents}",
     "status_coordinator": "<b>概况（{scopes}）</b>\n在册委员：{members}\n已绑定：{bound}",
     "not_allowed": "抱歉，您没有使用此功能的权限。",
+
+    # --- /log -----------------------------------------------------------------
+    "log_members_only": "抱歉，登记联系活动仅限已绑定的政协委员使用。委员请通过政协办公室发给您的邀请链接完成绑定。",
+    "log_restart": "已放弃之前未提交的登记，重新开始。",
+    "log_busy": "您正在登记联系活动（当前步骤：{step}）。请先完成，或发送 /cancel 取消后再进行其他操作。",
+    "log_ask_kind": "<b>登记联系活动</b>（第 1/6 步）\n请选择活动类型：",
+    "log_ask_date": "（第 2/6 步）活动日期是哪天？\n点按钮，或直接输入日期，如 <code>2026-11-20</code>、<code>11-20</code>、<code>11月20日</code>。",
+    "log_ask_place": "（第 3/6 步）在哪里开展的？请选择联系点，或点“其他”输入地点/单位名称：",
+    "log_ask_place_text": "请输入地点或单位名称（{low}–{high} 个字）：",
+    "log_ask_people": "（第 4/6 步）联系了多少人次？请输入数字，如 <code>12</code>、<code>12人</code> 或 <code>十二</code>。",
+    "log_ask_summary": "（第 5/6 步）请简要描述活动内容（{low}–{high} 个字）：",
+    "log_ask_photos": "（第 6/6 步）可以发送活动照片（最多 {high} 张），发完点“完成”；没有照片点“跳过”。",
+    "log_photo_added": "已收到第 {count}/{high} 张照片。继续发送，或点“完成”。",
+    "log_photos_full": "最多只能附 {high} 张照片，这张没有保存。请点“完成”继续。",
+    "log_photos_expected": "这一步请发送照片，或点“完成”/“跳过”。",
+    "log_card": (
+        "<b>请确认活动信息</b>\n"
+        "类型：{kind}\n日期：{date}\n地点：{place}\n人次：{people}\n照片：{photos} 张\n内容：{summary}"
+    ),
+    "log_card_edit_title": "<b>修改活动 #{id}</b>\n",
+    "log_choose_field": "要修改哪一项？",
+    "log_duplicate": "已有一条相同记录（#{id}：{date} {kind} {place}），仍要提交吗？",
+    "log_saved": "✅ 已保存，活动编号 <b>#{id}</b>。\n\n{standing}",
+    "log_updated": "✅ 活动 #{id} 已修改。\n\n{standing}",
+    "log_cancelled": "已取消，本次登记没有保存。",
+    "log_timeout": "⌛ 登记已超过 {minutes} 分钟没有操作，已自动取消，内容没有保存。需要时请重新发送 /log。",
+    "log_bad_kind": "请点选下面的活动类型按钮。",
+    "log_bad_date": "没看懂这个日期。请输入如 <code>2026-11-20</code>、<code>11-20</code> 或 <code>11月20日</code>，或点按钮。",
+    "log_use_buttons": "请点选上面的按钮，或发送 /cancel 取消。",
+    "problem_date_future": "活动日期不能是将来的日期，请重新输入。",
+    "problem_date_too_old": "只能登记 {earliest} 及以后的活动（上一季度结束后的宽限期已过），请重新输入。",
+    "problem_people_range": "人次需要是 {low} 到 {high} 之间的整数，例如 <code>12</code>。请重新输入。",
+    "problem_summary_short": "活动内容太短了，请至少写 {low} 个字。",
+    "problem_summary_long": "活动内容最多 {high} 个字，现在有 {length} 个字，请精简后重新发送。",
+    "problem_place_length": "地点名称需要 {low}–{high} 个字，请重新输入。",
+    "problem_kind_unknown": "这个活动类型已不在配置中，请重新选择。",
+    "problem_photos_too_many": "最多只能附 {high} 张照片。",
+    "problem_not_found": "没有找到这条活动记录（可能已删除）。",
+    "problem_locked": "该活动登记已超过 {days} 天，已锁定，不能再修改或删除。如需更正请联系政协办公室。",
+    # --- standing, /my --------------------------------------------------------
+    "standing": (
+        "<b>{quarter}</b>\n"
+        "本季度活动：{q_count} 次（要求 ≥{q_target}）{q_mark}\n"
+        "本季度人次：{q_people}　积分：{q_points}\n"
+        "<b>{year} 年</b>\n"
+        "联系群众：{y_people}/{y_target} 人次 {y_mark}\n"
+        "{bar}\n"
+        "{pace}\n"
+        "全年积分：{y_points}　{rank}"
+    ),
+    "standing_pace_ok": "进度正常（按全年进度此时应达到 {expected} 人次）",
+    "standing_pace_behind": "⚠️ 进度落后：按全年进度此时应达到 {expected} 人次，还差 {gap} 人次",
+    "standing_rank": "在{label}排名第 {rank}/{peers}",
+    "standing_no_rank": "暂无排名",
+    "my_recent_header": "\n<b>最近的活动</b>（第 {start}–{end} 条，共 {total} 条）：",
+    "my_recent_empty": "\n还没有登记过活动。发送 /log 登记第一条。",
+    "my_activity_line": "#{id} {date} {kind} · {place} · {people}人次",
+    "activity_detail": (
+        "<b>活动 #{id}</b>\n类型：{kind}\n日期：{date}\n地点：{place}\n人次：{people}\n积分：{points}\n"
+        "照片：{photos} 张\n内容：{summary}\n\n{lock}"
+    ),
+    "activity_editable": "可在 {until} 前修改或删除。",
+    "activity_locked": "已超过修改期限，已锁定。",
+    "activity_delete_confirm": "确定删除活动 #{id} 吗？删除后不再计入统计。",
+    "activity_deleted": "🗑 活动 #{id} 已删除，不再计入统计。",
+    # --- /archive -------------------------------------------------------------
+    "archive_caption": "{name}的履职档案：共 {count} 次活动，{people} 人次，{points} 积分。",
+    "archive_empty": "您还没有登记过活动，暂无履职档案。发送 /log 登记第一条。",
+    "members_only": "抱歉，此功能仅限已绑定的政协委员使用。",
     # --- general --------------------------------------------------------------
     "unknown_command": "未识别的命令。发送 /help 查看可用功能。",
     "nothing_to_cancel": "当前没有进行中的操作。",
     "cancelled": "已取消。",
+    "choice": "{value}",
     "stale_button": "此按钮已失效，请重新开始操作。",
     "error": "抱歉，处理您的消息时出了点问题，我们已记录下来。请稍后再试；如一直出现，请联系政协办公室。",
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
-from handlers import common, start
+from handlers import callbacks, common, log_activity, my, start
 
 
 def register(application: Application) -> None:
@@ -13,10 +13,20 @@ def register(application: Application) -> None:
     application.add_handler(TypeHandler(Update, common.load_identity), group=-1)
 
     private = filters.ChatType.PRIVATE
+    # the /log form first: while it runs, it sees every message of its user before anything else
+    application.add_handler(log_activity.build(application.settings))
     application.add_handler(CommandHandler("start", start.start, filters=private))
     application.add_handler(CommandHandler("help", common.help_command, filters=private))
     application.add_handler(MessageHandler(private & filters.Regex(r"^❓ 帮助$"), common.help_command))
     application.add_handler(CommandHandler("status", common.status_command, filters=private))
+    application.add_handler(CommandHandler("my", my.my_command, filters=private))
+    application.add_handler(MessageHandler(private & filters.Regex(r"^📊 我的进度$"), my.my_command))
+    application.add_handler(CommandHandler("archive", my.archive_command, filters=private))
+    application.add_handler(MessageHandler(private & filters.Regex(r"^📁 履职档案$"), my.archive_command))
+    application.add_handler(CallbackQueryHandler(my.my_navigate, pattern=callbacks.pattern(callbacks.MyButton.PREFIX)))
+    application.add_handler(
+        CallbackQueryHandler(my.activity_action, pattern=r"^act:(view|del|delok):\d+$")
+    )
     # the conversations are registered above these; whatever they leave falls through to here
     application.add_handler(CommandHandler("cancel", common.cancel_outside, filters=private))
     application.add_handler(MessageHandler(private & filters.COMMAND, common.unknown_command))

@@ -50,6 +50,8 @@ async def start(update: Update, context: LianxinContext) -> None:
 
     identity = context.identity
     assert identity is not None
+    # the menu first, so it is in place when the greeting arrives
+    await set_menu(context.application, update.effective_chat.id, identity)
     async with context.db.session() as session:
         if identity.is_member:
             profile = await member_profile(session, identity.member_id)
@@ -68,4 +70,3 @@ async def start(update: Update, context: LianxinContext) -> None:
                 session, telegram_id=user.id, display_name=user.full_name, username=user.username
             )
             await message.reply_text(t("welcome_resident", name=user.full_name), reply_markup=ReplyKeyboardRemove())
-    await set_menu(context.application, update.effective_chat.id, identity)

@@ -112,8 +112,11 @@ class BotRunner:
         async def record(update: object, context) -> None:  # noqa: ANN001
             self.errors.append(context.error)
 
-        # recorded in addition to the bot's own error handler, so failures can't pass silently
+        # recorded before the bot's own error handler runs, so failures can't pass silently
+        own = dict(application.error_handlers)
+        application.error_handlers.clear()
         application.add_error_handler(record)
+        application.error_handlers.update(own)
         await application.initialize()
         if application.post_init:
             await application.post_init(application)
@@ -148,7 +151,8 @@ class BotRunner:
 
 
 @pytest.fixture
-async def runner() -> AsyncIterator[BotRunner]:
+async def runner(database_url: str) -> AsyncIterator[BotRunner]:
+    """Depends on the database so that bots stop (and flush) before their database is dropped."""
     bots = BotRunner()
     yield bots
     await bots.close()
@@ -166,3 +170,40 @@ def roster_file(tmp_path: Path) -> Path:
     target = tmp_path / "roster.csv"
     shutil.copy(sample_roster(), target)
     return target
+
+
+def import_roster_file(database_url: str, path: Path) -> None:
+    """Import a roster as `members import` does (the CLI itself is tested in test_roster)."""
+    from bot.db import sync_engine
+    from bot.services.roster import import_roster
+
+    engine = sync_engine(database_url)
+    with engine.begin() as connection:
+        report = import_roster(connection, path)
+    engine.dispose()
+    assert report.ok, report.errors
+
+
+@pytest.fixture
+def roster(database_url: str) -> Path:
+    """The sample roster, imported."""
+    path = sample_roster()
+    import_roster_file(database_url, path)
+    return path
+
+
+async def issue_code(db: Database, number: str, *, ttl_days: int = 30) -> str:
+    from bot.services.access import issue_invites
+
+    async with db.session() as session:
+        (invite,) = await issue_invites(session, ttl_days=ttl_days, numbers=[number])
+    return invite.code
+
+
+async def bind(fake: "FakeTelegram", db: Database, user_id: int, number: str, first_name: str = "委员"):  # noqa: ANN201
+    """A member who opened their invite link: returns the FakeUser after the welcome arrived."""
+    user = fake.user(user_id, first_name=first_name)
+    code = await issue_code(db, number)
+    await user.send(f"/start {code}")
+    await user.expect_messages(2)
+    return user

@@ -1,0 +1,570 @@
+"""/log: the member's form for one liaison activity (flow diagram: docs/log_activity.mmd).
+
+The draft lives in user_data (persisted after every update) and is never mistaken for
+a record: only "确认提交" writes an Activity. Every form button carries the form's
+nonce, so buttons of an older form are answered as stale.
+"""
+
+from __future__ import annotations
+
+import secrets
+import warnings
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+
+from telegram import Update
+from telegram.error import BadRequest
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+from telegram.warnings import PTBUserWarning
+
+from bot.app import LianxinContext
+from bot.services.activities import (
+    MAX_PHOTOS,
+    PLACE_MAX,
+    PLACE_MIN,
+    SUMMARY_MAX,
+    SUMMARY_MIN,
+    ActivityInput,
+    ActivityProblem,
+    activity_photos,
+    check_date,
+    check_people,
+    check_place,
+    check_summary,
+    find_duplicate,
+    member_places,
+    own_activity,
+    save_activity,
+    standing,
+    update_activity,
+)
+from bot.services.rules import Quarter, local_today, parse_date, parse_people
+from bot.texts import Safe, t
+from handlers.callbacks import ActivityButton, FormButton, pattern
+from handlers.views import chunked, keyboard, kind_name, problem_text, standing_text
+from models import ContactPoint, utcnow
+
+KIND, DATE, PLACE, PLACE_TEXT, PEOPLE, SUMMARY, PHOTOS, CONFIRM, FIELD, DUPLICATE = range(10)
+END = ConversationHandler.END
+DRAFT_KEY = "log_draft"
+STEP_NAMES = {
+    KIND: "选择类型", DATE: "活动日期", PLACE: "地点", PLACE_TEXT: "地点", PEOPLE: "人次", SUMMARY: "活动内容",
+    PHOTOS: "照片", CONFIRM: "确认", FIELD: "修改", DUPLICATE: "确认重复记录",
+}
+FIELD_BUTTONS = [("类型", "kind"), ("日期", "date"), ("地点", "place"), ("人次", "people"), ("内容", "summary"),
+                 ("照片", "photos")]
+
+
+@dataclass
+class Draft:
+    """The half-filled form; JSON-serialisable because it is persisted."""
+
+    nonce: str
+    kind: str | None = None
+    day: str | None = None  # ISO date
+    place: str | None = None
+    contact_point_id: int | None = None
+    people: int | None = None
+    summary: str | None = None
+    photos: list[list[str]] = field(default_factory=list)
+    activity_id: int | None = None  # set when editing a saved activity
+    reviewing: bool = False  # after a field step, go back to the card instead of onward
+    step: int = KIND  # the step being asked, for "you are in the middle of …"
+    duplicate_ok: bool = False
+
+    @classmethod
+    def new(cls) -> "Draft":
+        return cls(nonce=secrets.token_hex(3))
+
+    def to_input(self) -> ActivityInput:
+        assert self.kind and self.day and self.place and self.people and self.summary
+        return ActivityInput(
+            kind=self.kind, activity_date=date.fromisoformat(self.day), place=self.place, people=self.people,
+            summary=self.summary, contact_point_id=self.contact_point_id,
+            photos=[(p[0], p[1]) for p in self.photos],
+        )
+
+    def button(self, label: str, action: str, value: str = "") -> tuple[str, str]:
+        return label, FormButton(self.nonce, action, value).pack()
+
+
+def at_step(context: LianxinContext, draft: Draft, step: int) -> int:
+    """Record which step is being asked and return it as the conversation state."""
+    draft.step = step
+    put_draft(context, draft)
+    return step
+
+
+def get_draft(context: LianxinContext) -> Draft | None:
+    raw = context.user_data.get(DRAFT_KEY)
+    return Draft(**raw) if raw else None
+
+
+def put_draft(context: LianxinContext, draft: Draft) -> None:
+    context.user_data[DRAFT_KEY] = asdict(draft)
+
+
+def drop_draft(context: LianxinContext) -> None:
+    context.user_data.pop(DRAFT_KEY, None)
+
+
+def today(context: LianxinContext) -> date:
+    return local_today(utcnow(), context.settings.tz)
+
+
+async def reply(update: Update, text: str, markup=None) -> None:  # noqa: ANN001
+    await update.effective_chat.send_message(text, reply_markup=markup)
+
+
+async def pressed(update: Update, context: LianxinContext) -> FormButton | None:
+    """Answer the query; the button if it belongs to the running form, None (answered as stale) otherwise."""
+    query = update.callback_query
+    button = FormButton.parse(query.data or "")
+    draft = get_draft(context)
+    if button is None or draft is None or button.nonce != draft.nonce:
+        await query.answer(t("stale_button"), show_alert=True)
+        return None
+    await query.answer()
+    return button
+
+
+async def mark_choice(update: Update, choice: str) -> None:
+    """Show the choice on the pressed message and drop its buttons, so it can't be pressed twice."""
+    query = update.callback_query
+    try:
+        await query.edit_message_text(f"{query.message.text_html}\n✔ {t('choice', value=choice)}")
+    except BadRequest:
+        pass
+
+
+# --- steps: each asks for its field ---------------------------------------------------
+
+async def ask_kind(update: Update, context: LianxinContext, draft: Draft) -> int:
+    buttons = [draft.button(k.name, "kind", k.code) for k in context.settings.activity_kinds]
+    await reply(update, t("log_ask_kind"), keyboard(chunked(buttons, 3) + [[draft.button("取消", "cancel")]]))
+    return at_step(context, draft, KIND)
+
+
+async def ask_date(update: Update, context: LianxinContext, draft: Draft) -> int:
+    rows = [[draft.button("今天", "date", "0"), draft.button("昨天", "date", "1")]]
+    await reply(update, t("log_ask_date"), keyboard(rows))
+    return at_step(context, draft, DATE)
+
+
+async def ask_place(update: Update, context: LianxinContext, draft: Draft) -> int:
+    async with context.db.session() as session:
+        points = await member_places(session, context.identity.member_id)
+    buttons = [draft.button(p.name, "place", str(p.id)) for p in points]
+    buttons.append(draft.button("其他（输入地点）", "place", "other"))
+    await reply(update, t("log_ask_place"), keyboard(chunked(buttons, 2)))
+    return at_step(context, draft, PLACE)
+
+
+async def ask_people(update: Update, context: LianxinContext, draft: Draft) -> int:
+    await reply(update, t("log_ask_people"))
+    return at_step(context, draft, PEOPLE)
+
+
+async def ask_summary(update: Update, context: LianxinContext, draft: Draft) -> int:
+    await reply(update, t("log_ask_summary", low=SUMMARY_MIN, high=SUMMARY_MAX))
+    return at_step(context, draft, SUMMARY)
+
+
+async def ask_photos(update: Update, context: LianxinContext, draft: Draft) -> int:
+    rows = [[draft.button("完成", "photos", "done"), draft.button("跳过", "photos", "skip")]]
+    await reply(update, t("log_ask_photos", high=MAX_PHOTOS), keyboard(rows))
+    return at_step(context, draft, PHOTOS)
+
+
+async def show_card(update: Update, context: LianxinContext, draft: Draft) -> int:
+    draft.reviewing = True
+    put_draft(context, draft)
+    title = t("log_card_edit_title", id=draft.activity_id) if draft.activity_id else ""
+    text = title + t(
+        "log_card",
+        kind=kind_name(context.settings, draft.kind or ""),
+        date=draft.day,
+        place=draft.place,
+        people=draft.people,
+        photos=len(draft.photos),
+        summary=draft.summary,
+    )
+    rows = [[draft.button("确认提交", "confirm", "submit")],
+            [draft.button("修改", "confirm", "edit"), draft.button("取消", "confirm", "cancel")]]
+    await reply(update, text, keyboard(rows))
+    return at_step(context, draft, CONFIRM)
+
+
+NEXT_STEP = {KIND: ask_date, DATE: ask_place, PLACE: ask_people, PEOPLE: ask_summary, SUMMARY: ask_photos,
+             PHOTOS: show_card}
+FIELD_STEPS = {"kind": ask_kind, "date": ask_date, "place": ask_place, "people": ask_people,
+               "summary": ask_summary, "photos": ask_photos}
+
+
+async def advance(update: Update, context: LianxinContext, draft: Draft, done: int) -> int:
+    """After step `done`: onward through the form, or back to the card when reviewing."""
+    put_draft(context, draft)
+    if draft.reviewing:
+        return await show_card(update, context, draft)
+    return await NEXT_STEP[done](update, context, draft)
+
+
+# --- entry, restart, cancel -----------------------------------------------------------
+
+async def start_log(update: Update, context: LianxinContext) -> int:
+    """/log: members only; opens a fresh form."""
+    if not context.identity or not context.identity.is_member:
+        await reply(update, t("log_members_only"))
+        return END
+    draft = Draft.new()
+    put_draft(context, draft)
+    return await ask_kind(update, context, draft)
+
+
+async def restart_log(update: Update, context: LianxinContext) -> int:
+    """/log again in the middle of the form: the old draft is dropped, said so, and a new one starts."""
+    drop_draft(context)
+    await reply(update, t("log_restart"))
+    return await start_log(update, context)
+
+
+async def cancel(update: Update, context: LianxinContext) -> int:
+    drop_draft(context)
+    await reply(update, t("log_cancelled"))
+    return END
+
+
+async def busy(update: Update, context: LianxinContext) -> None:
+    """Another command mid-form: say what is running; stay in the same step."""
+    draft = get_draft(context)
+    await reply(update, t("log_busy", step=STEP_NAMES.get(draft.step if draft else KIND, "登记")))
+    return None
+
+
+async def timed_out(update: Update, context: LianxinContext) -> None:
+    drop_draft(context)
+    await context.bot.send_message(
+        update.effective_chat.id, t("log_timeout", minutes=f"{context.settings.conversation_timeout_minutes:g}")
+    )
+
+
+async def stale(update: Update, context: LianxinContext) -> None:
+    """A button this step does not expect (an old message, or another step's): answer, change nothing."""
+    await update.callback_query.answer(t("stale_button"), show_alert=True)
+    return None
+
+
+async def use_buttons(update: Update, context: LianxinContext) -> None:
+    await reply(update, t("log_use_buttons"))
+    return None
+
+
+# --- answers to each step -------------------------------------------------------------
+
+async def on_kind(update: Update, context: LianxinContext) -> int | None:
+    button = await pressed(update, context)
+    if button is None:
+        return None
+    draft = get_draft(context)
+    if button.action == "cancel":
+        await mark_choice(update, "取消")
+        return await cancel(update, context)
+    kind = context.settings.kind(button.value) if button.action == "kind" else None
+    if kind is None:
+        await reply(update, t("log_bad_kind"))
+        return None
+    draft.kind = kind.code
+    await mark_choice(update, kind.name)
+    return await advance(update, context, draft, KIND)
+
+
+async def _set_date(update: Update, context: LianxinContext, day: date) -> int | None:
+    draft = get_draft(context)
+    try:
+        check_date(day, today(context), context.settings.late_log_grace_days)
+    except ActivityProblem as problem:
+        await reply(update, problem_text(problem))
+        return None
+    draft.day = day.isoformat()
+    return await advance(update, context, draft, DATE)
+
+
+async def on_date_button(update: Update, context: LianxinContext) -> int | None:
+    button = await pressed(update, context)
+    if button is None or button.action != "date" or button.value not in ("0", "1"):
+        return None
+    day = today(context) - timedelta(days=int(button.value))
+    await mark_choice(update, day.isoformat())
+    return await _set_date(update, context, day)
+
+
+async def on_date_text(update: Update, context: LianxinContext) -> int | None:
+    day = parse_date(update.effective_message.text, today(context))
+    if day is None:
+        await reply(update, t("log_bad_date"))
+        return None
+    return await _set_date(update, context, day)
+
+
+async def on_place_button(update: Update, context: LianxinContext) -> int | None:
+    button = await pressed(update, context)
+    if button is None or button.action != "place":
+        return None
+    draft = get_draft(context)
+    if button.value == "other":
+        await mark_choice(update, "其他")
+        await reply(update, t("log_ask_place_text", low=PLACE_MIN, high=PLACE_MAX))
+        return at_step(context, draft, PLACE_TEXT)
+    async with context.db.session() as session:
+        point = await session.get(ContactPoint, int(button.value)) if button.value.isdigit() else None
+    if point is None or point.member_id != context.identity.member_id:
+        await update.callback_query.answer(t("stale_button"), show_alert=True)
+        return None
+    draft.place, draft.contact_point_id = point.name, point.id
+    await mark_choice(update, point.name)
+    return await advance(update, context, draft, PLACE)
+
+
+async def on_place_text(update: Update, context: LianxinContext) -> int | None:
+    """A typed place, at the place step or after "其他"."""
+    try:
+        place = check_place(update.effective_message.text)
+    except ActivityProblem as problem:
+        await reply(update, problem_text(problem))
+        return None
+    draft = get_draft(context)
+    draft.place, draft.contact_point_id = place, None
+    return await advance(update, context, draft, PLACE)
+
+
+async def on_people(update: Update, context: LianxinContext) -> int | None:
+    value = parse_people(update.effective_message.text)
+    try:
+        check_people(value)
+    except ActivityProblem as problem:
+        await reply(update, problem_text(problem))
+        return None
+    draft = get_draft(context)
+    draft.people = value
+    return await advance(update, context, draft, PEOPLE)
+
+
+async def on_summary(update: Update, context: LianxinContext) -> int | None:
+    try:
+        summary = check_summary(update.effective_message.text)
+    except ActivityProblem as problem:
+        await reply(update, problem_text(problem))
+        return None
+    draft = get_draft(context)
+    draft.summary = summary
+    return await advance(update, context, draft, SUMMARY)
+
+
+async def on_photo(update: Update, context: LianxinContext) -> int | None:
+    draft = get_draft(context)
+    if len(draft.photos) >= MAX_PHOTOS:
+        await reply(update, t("log_photos_full", high=MAX_PHOTOS))
+        return None
+    biggest = update.effective_message.photo[-1]
+    draft.photos.append([biggest.file_id, biggest.file_unique_id])
+    put_draft(context, draft)
+    rows = [[draft.button("完成", "photos", "done")]]
+    await reply(update, t("log_photo_added", count=len(draft.photos), high=MAX_PHOTOS), keyboard(rows))
+    return None
+
+
+async def on_photos_button(update: Update, context: LianxinContext) -> int | None:
+    button = await pressed(update, context)
+    if button is None or button.action != "photos":
+        return None
+    draft = get_draft(context)
+    if button.value == "skip":
+        draft.photos = []
+    await mark_choice(update, "跳过" if button.value == "skip" else f"{len(draft.photos)} 张照片")
+    return await advance(update, context, draft, PHOTOS)
+
+
+async def photos_expected(update: Update, context: LianxinContext) -> None:
+    await reply(update, t("log_photos_expected"))
+    return None
+
+
+async def on_confirm(update: Update, context: LianxinContext) -> int | None:
+    button = await pressed(update, context)
+    if button is None or button.action != "confirm":
+        return None
+    draft = get_draft(context)
+    if button.value == "cancel":
+        await mark_choice(update, "取消")
+        return await cancel(update, context)
+    if button.value == "edit":
+        await mark_choice(update, "修改")
+        rows = chunked([draft.button(label, "field", name) for label, name in FIELD_BUTTONS], 3)
+        rows.append([draft.button("返回", "field", "back")])
+        await reply(update, t("log_choose_field"), keyboard(rows))
+        return at_step(context, draft, FIELD)
+    await mark_choice(update, "确认提交")
+    return await submit(update, context, draft)
+
+
+async def on_field(update: Update, context: LianxinContext) -> int | None:
+    button = await pressed(update, context)
+    if button is None or button.action != "field":
+        return None
+    draft = get_draft(context)
+    if button.value == "back" or button.value not in FIELD_STEPS:
+        return await show_card(update, context, draft)
+    await mark_choice(update, dict((v, k) for k, v in FIELD_BUTTONS)[button.value])
+    return await FIELD_STEPS[button.value](update, context, draft)
+
+
+async def on_duplicate(update: Update, context: LianxinContext) -> int | None:
+    button = await pressed(update, context)
+    if button is None or button.action != "dup":
+        return None
+    draft = get_draft(context)
+    if button.value == "yes":
+        await mark_choice(update, "仍要提交")
+        draft.duplicate_ok = True
+        return await submit(update, context, draft)
+    await mark_choice(update, "返回修改")
+    return await show_card(update, context, draft)
+
+
+async def submit(update: Update, context: LianxinContext, draft: Draft) -> int | None:
+    """Write the activity (or the edit) and show where the member stands now."""
+    settings = context.settings
+    if not context.identity or not context.identity.is_member:
+        drop_draft(context)
+        await reply(update, t("log_members_only"))
+        return END
+    member_id = context.identity.member_id
+    kind_points = {k.code: k.points for k in settings.activity_kinds}
+    now = utcnow()
+    day = today(context)
+    data = draft.to_input()
+    async with context.db.session() as session:
+        try:
+            if draft.activity_id is None and not draft.duplicate_ok:
+                twin = await find_duplicate(
+                    session, member_id=member_id, data=data,
+                    since=now - timedelta(hours=settings.duplicate_window_hours),
+                )
+                if twin is not None:
+                    put_draft(context, draft)
+                    rows = [[draft.button("仍要提交", "dup", "yes"), draft.button("返回修改", "dup", "no")]]
+                    await reply(
+                        update,
+                        t("log_duplicate", id=twin.id, date=twin.activity_date.isoformat(),
+                          kind=kind_name(settings, twin.kind), place=twin.place),
+                        keyboard(rows),
+                    )
+                    return at_step(context, draft, DUPLICATE)
+            if draft.activity_id is None:
+                activity = await save_activity(
+                    session, member_id=member_id, data=data, kind_points=kind_points, today=day,
+                    grace_days=settings.late_log_grace_days, now=now,
+                )
+                key = "log_saved"
+            else:
+                activity = await update_activity(
+                    session, member_id=member_id, activity_id=draft.activity_id, data=data, kind_points=kind_points,
+                    today=day, grace_days=settings.late_log_grace_days,
+                    window_days=settings.activity_edit_window_days, now=now,
+                )
+                key = "log_updated"
+        except ActivityProblem as problem:
+            await reply(update, problem_text(problem))
+            if problem.code in ("not_found", "locked"):
+                drop_draft(context)
+                return END
+            return await show_card(update, context, draft)
+        current = await standing(
+            session, member_id=member_id, quarter=Quarter.of(day), today=day,
+            quarter_target=settings.quarterly_activity_target, year_target=settings.yearly_people_target,
+        )
+    drop_draft(context)
+    await reply(update, t(key, id=activity.id, standing=Safe(standing_text(current))))
+    return END
+
+
+async def start_edit(update: Update, context: LianxinContext) -> int:
+    """The 编辑 button under a saved activity: the form opens on its card, pre-filled."""
+    query = update.callback_query
+    button = ActivityButton.parse(query.data or "")
+    if not context.identity or not context.identity.is_member or button is None:
+        await query.answer(t("members_only"), show_alert=True)
+        return END
+    member_id = context.identity.member_id
+    async with context.db.session() as session:
+        try:
+            activity = await own_activity(session, member_id=member_id, activity_id=button.activity_id)
+        except ActivityProblem as problem:
+            await query.answer(problem_text(problem), show_alert=True)
+            return END
+        photos = await activity_photos(session, activity.id)
+    if utcnow() >= activity.created_at + timedelta(days=context.settings.activity_edit_window_days):
+        await query.answer(problem_text(ActivityProblem("locked", days=context.settings.activity_edit_window_days)),
+                           show_alert=True)
+        return END
+    await query.answer()
+    draft = Draft.new()
+    draft.kind, draft.day, draft.place = activity.kind, activity.activity_date.isoformat(), activity.place
+    draft.contact_point_id, draft.people, draft.summary = activity.contact_point_id, activity.people, activity.summary
+    draft.photos = [[f, u] for f, u in photos]
+    draft.activity_id = activity.id
+    return await show_card(update, context, draft)
+
+
+def build(settings) -> ConversationHandler:  # noqa: ANN001
+    private = filters.ChatType.PRIVATE
+    text = private & filters.TEXT & ~filters.COMMAND
+    form = pattern(FormButton.PREFIX)
+    with warnings.catch_warnings():
+        # per_message=False on purpose: the form mixes buttons and typed answers; stale
+        # buttons are recognised by the form nonce instead of per-message tracking
+        warnings.simplefilter("ignore", PTBUserWarning)
+        handler = ConversationHandler(
+            entry_points=[
+                CommandHandler("log", start_log, filters=private),
+                MessageHandler(private & filters.Regex(r"^📝 登记活动$"), start_log),
+                CallbackQueryHandler(start_edit, pattern=r"^act:edit:\d+$"),
+            ],
+            states={
+                KIND: [CallbackQueryHandler(on_kind, pattern=form), MessageHandler(text, use_buttons)],
+                DATE: [CallbackQueryHandler(on_date_button, pattern=form), MessageHandler(text, on_date_text)],
+                PLACE: [CallbackQueryHandler(on_place_button, pattern=form), MessageHandler(text, on_place_text)],
+                PLACE_TEXT: [MessageHandler(text, on_place_text)],
+                PEOPLE: [MessageHandler(text, on_people)],
+                SUMMARY: [MessageHandler(text, on_summary)],
+                PHOTOS: [
+                    MessageHandler(private & filters.PHOTO, on_photo),
+                    CallbackQueryHandler(on_photos_button, pattern=form),
+                    MessageHandler(private & ~filters.COMMAND, photos_expected),
+                ],
+                CONFIRM: [CallbackQueryHandler(on_confirm, pattern=form), MessageHandler(text, use_buttons)],
+                FIELD: [CallbackQueryHandler(on_field, pattern=form), MessageHandler(text, use_buttons)],
+                DUPLICATE: [CallbackQueryHandler(on_duplicate, pattern=form), MessageHandler(text, use_buttons)],
+                ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],
+            },
+            fallbacks=[
+                CommandHandler("cancel", cancel, filters=private),
+                CommandHandler("log", restart_log, filters=private),
+                MessageHandler(private & filters.Regex(r"^📝 登记活动$"), restart_log),
+                MessageHandler(private & filters.COMMAND, busy),
+                CallbackQueryHandler(stale),
+                MessageHandler(private & ~filters.COMMAND, use_buttons),
+            ],
+            name="log_activity",
+            persistent=True,
+            conversation_timeout=settings.conversation_timeout_minutes * 60,
+            allow_reentry=False,
+        )
+    return handler

@@ -1,0 +1,175 @@
+"""/my (standing and recent activities, with quarter switch and paging), activity detail, delete, /archive."""
+
+from __future__ import annotations
+
+from telegram import InputFile, Update
+from telegram.error import BadRequest
+
+from bot.app import LianxinContext
+from bot.services.access import member_profile
+from bot.services.activities import (
+    ActivityProblem,
+    activity_photos,
+    archive_activities,
+    archive_xlsx,
+    delete_activity,
+    editable_until,
+    own_activity,
+    photo_counts,
+    recent_activities,
+    standing,
+)
+from bot.services.rules import Quarter, local_today
+from bot.texts import number, t
+from handlers.callbacks import ActivityButton, MyButton
+from handlers.views import activity_detail, activity_line, keyboard, problem_text, standing_text
+from models import utcnow
+
+PAGE = 5
+
+
+async def _refuse(update: Update) -> None:
+    if update.callback_query:
+        await update.callback_query.answer(t("members_only"), show_alert=True)
+    else:
+        await update.effective_message.reply_text(t("members_only"))
+
+
+async def render_my(context: LianxinContext, quarter: Quarter, offset: int) -> tuple[str, object]:
+    """The /my text and keyboard for one quarter and one page of recent activities."""
+    settings = context.settings
+    member_id = context.identity.member_id
+    today = local_today(utcnow(), settings.tz)
+    current = Quarter.of(today)
+    quarter = min(quarter, current)
+    async with context.db.session() as session:
+        st = await standing(
+            session, member_id=member_id, quarter=quarter, today=today,
+            quarter_target=settings.quarterly_activity_target, year_target=settings.yearly_people_target,
+        )
+        items, total = await recent_activities(session, member_id=member_id, offset=offset, limit=PAGE)
+    lines = [standing_text(st)]
+    if total:
+        lines.append(t("my_recent_header", start=offset + 1, end=offset + len(items), total=total))
+        lines += [activity_line(settings, a) for a in items]
+    else:
+        lines.append(t("my_recent_empty"))
+    rows: list[list[tuple[str, str]]] = []
+    nav = [("◀ 上一季度", MyButton("q", quarter.prev().label, offset).pack())]
+    if quarter < current:
+        nav.append(("下一季度 ▶", MyButton("q", quarter.next().label, offset).pack()))
+    rows.append(nav)
+    rows += [[(f"#{a.id} {a.activity_date:%m-%d} 查看/修改", ActivityButton("view", a.id).pack())] for a in items]
+    paging = []
+    if offset > 0:
+        paging.append(("上一页", MyButton("p", quarter.label, max(offset - PAGE, 0)).pack()))
+    if offset + PAGE < total:
+        paging.append(("下一页", MyButton("p", quarter.label, offset + PAGE).pack()))
+    if paging:
+        rows.append(paging)
+    return "\n".join(lines), keyboard(rows)
+
+
+async def my_command(update: Update, context: LianxinContext) -> None:
+    """/my: this quarter and year, and the latest activities."""
+    if not context.identity.is_member:
+        return await _refuse(update)
+    today = local_today(utcnow(), context.settings.tz)
+    text, markup = await render_my(context, Quarter.of(today), 0)
+    await update.effective_message.reply_text(text, reply_markup=markup)
+
+
+async def my_navigate(update: Update, context: LianxinContext) -> None:
+    """Quarter switch and paging: the /my message is edited in place."""
+    query = update.callback_query
+    if not context.identity.is_member:
+        return await _refuse(update)
+    button = MyButton.parse(query.data or "")
+    try:
+        quarter = Quarter.parse(button.quarter) if button else None
+    except ValueError:
+        quarter = None
+    if button is None or quarter is None:
+        await query.answer(t("stale_button"), show_alert=True)
+        return None
+    await query.answer()
+    text, markup = await render_my(context, quarter, button.offset)
+    try:
+        await query.edit_message_text(text, reply_markup=markup)
+    except BadRequest as exc:  # pressed twice: same content
+        if "not modified" not in str(exc):
+            raise
+    return None
+
+
+async def activity_action(update: Update, context: LianxinContext) -> None:
+    """view / del / delok on one of the member's own activities (edit is the /log form's entry)."""
+    query = update.callback_query
+    if not context.identity.is_member:
+        return await _refuse(update)
+    button = ActivityButton.parse(query.data or "")
+    if button is None or button.action not in ("view", "del", "delok"):
+        await query.answer(t("stale_button"), show_alert=True)
+        return None
+    settings = context.settings
+    member_id = context.identity.member_id
+    async with context.db.session() as session:
+        try:
+            if button.action == "delok":
+                activity = await delete_activity(
+                    session, member_id=member_id, activity_id=button.activity_id,
+                    window_days=settings.activity_edit_window_days,
+                )
+                await query.answer()
+                await query.edit_message_text(t("activity_deleted", id=activity.id))
+                return None
+            activity = await own_activity(session, member_id=member_id, activity_id=button.activity_id)
+            photos = await activity_photos(session, activity.id)
+        except ActivityProblem as problem:
+            await query.answer(problem_text(problem), show_alert=True)
+            return None
+    await query.answer()
+    until = editable_until(activity, settings.activity_edit_window_days)
+    editable = utcnow() < until
+    if button.action == "del":
+        rows = [[("确认删除", ActivityButton("delok", activity.id).pack()),
+                 ("返回", ActivityButton("view", activity.id).pack())]]
+        await update.effective_chat.send_message(t("activity_delete_confirm", id=activity.id), reply_markup=keyboard(rows))
+        return None
+    rows = (
+        [[("编辑", ActivityButton("edit", activity.id).pack()), ("删除", ActivityButton("del", activity.id).pack())]]
+        if editable
+        else []
+    )
+    text = activity_detail(settings, activity, len(photos), until if editable else None)
+    await update.effective_chat.send_message(text, reply_markup=keyboard(rows) if rows else None)
+    return None
+
+
+async def archive_command(update: Update, context: LianxinContext) -> None:
+    """/archive: the member's duty archive as an XLSX file."""
+    if not context.identity.is_member:
+        return await _refuse(update)
+    settings = context.settings
+    member_id = context.identity.member_id
+    async with context.db.session() as session:
+        profile = await member_profile(session, member_id)
+        activities = await archive_activities(session, member_id)
+        counts = await photo_counts(session, [a.id for a in activities])
+    if not activities:
+        await update.effective_message.reply_text(t("archive_empty"))
+        return None
+    content = archive_xlsx(
+        member_name=profile.name, member_number=profile.number, sector=profile.sector, group=profile.group,
+        activities=activities, kind_names={k.code: k.name for k in settings.activity_kinds}, photo_counts=counts,
+    )
+    today = local_today(utcnow(), settings.tz)
+    await update.effective_chat.send_document(
+        InputFile(content, filename=f"履职档案_{profile.number}_{today:%Y%m%d}.xlsx"),
+        caption=t(
+            "archive_caption", name=profile.name, count=len(activities),
+            people=sum(a.people for a in activities), points=number(sum(a.points for a in activities)),
+        ),
+    )
+    return None
+

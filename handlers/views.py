@@ -1,0 +1,96 @@
+"""Rendering domain results into catalogue texts (escaped) and keyboards."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.config import Settings
+from bot.services.activities import ActivityProblem, Standing
+from bot.texts import Safe, number, progress_bar, t
+from models import Activity
+
+
+def problem_text(problem: ActivityProblem) -> str:
+    detail = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in problem.detail.items()}
+    return t(f"problem_{problem.code}", **detail)
+
+
+def standing_text(standing: Standing) -> str:
+    gap = standing.expected_people - standing.year_people
+    pace = (
+        t("standing_pace_ok", expected=standing.expected_people)
+        if gap <= 0
+        else t("standing_pace_behind", expected=standing.expected_people, gap=gap)
+    )
+    rank = (
+        t("standing_rank", label=standing.peer_label, rank=standing.rank, peers=standing.peers)
+        if standing.rank is not None
+        else t("standing_no_rank")
+    )
+    return t(
+        "standing",
+        quarter=standing.quarter.cn_label,
+        q_count=standing.quarter_activities,
+        q_target=standing.quarter_target,
+        q_mark="✅" if standing.quarter_met else "⚠️",
+        q_people=standing.quarter_people,
+        q_points=number(standing.quarter_points),
+        year=standing.quarter.year,
+        y_people=standing.year_people,
+        y_target=standing.year_target,
+        y_mark="✅" if standing.year_met else "",
+        bar=progress_bar(standing.year_people, standing.year_target),
+        pace=Safe(pace),
+        y_points=number(standing.year_points),
+        rank=Safe(rank),
+    )
+
+
+def kind_name(settings: Settings, code: str) -> str:
+    kind = settings.kind(code)
+    return kind.name if kind else code
+
+
+def activity_line(settings: Settings, activity: Activity) -> str:
+    return t(
+        "my_activity_line",
+        id=activity.id,
+        date=activity.activity_date.strftime("%m-%d"),
+        kind=kind_name(settings, activity.kind),
+        place=activity.place,
+        people=activity.people,
+    )
+
+
+def activity_detail(
+    settings: Settings, activity: Activity, photos: int, editable_until: datetime | None
+) -> str:
+    lock = (
+        t("activity_editable", until=editable_until.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M"))
+        if editable_until
+        else t("activity_locked")
+    )
+    return t(
+        "activity_detail",
+        id=activity.id,
+        kind=kind_name(settings, activity.kind),
+        date=activity.activity_date.isoformat(),
+        place=activity.place,
+        people=activity.people,
+        points=number(activity.points),
+        photos=photos,
+        summary=activity.summary,
+        lock=Safe(lock),
+    )
+
+
+def keyboard(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
+    """An inline keyboard from rows of (label, callback data)."""
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows])
+
+
+def chunked(items: Sequence[tuple[str, str]], size: int) -> list[list[tuple[str, str]]]:
+    return [list(items[i : i + size]) for i in range(0, len(items), size)]
