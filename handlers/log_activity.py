@@ -54,6 +54,7 @@ from models import ContactPoint, utcnow
 KIND, DATE, PLACE, PLACE_TEXT, PEOPLE, SUMMARY, PHOTOS, CONFIRM, FIELD, DUPLICATE = range(10)
 END = ConversationHandler.END
 DRAFT_KEY = "log_draft"
+CONVERSATION_NAME = "log_activity"
 STEP_NAMES = {
     KIND: "选择类型", DATE: "活动日期", PLACE: "地点", PLACE_TEXT: "地点", PEOPLE: "人次", SUMMARY: "活动内容",
     PHOTOS: "照片", CONFIRM: "确认", FIELD: "修改", DUPLICATE: "确认重复记录",
@@ -95,11 +96,26 @@ class Draft:
         return label, FormButton(self.nonce, action, value).pack()
 
 
-def at_step(context: LianxinContext, draft: Draft, step: int) -> int:
-    """Record which step is being asked and return it as the conversation state."""
+async def checkpoint(update: Update, context: LianxinContext, state: int) -> int:
+    """Make the form's state durable *before* the user sees the next question.
+
+    PTB persists after the handler returns, i.e. after our reply went out; a crash in
+    between would leave the member answering a question the restarted bot no longer
+    expects. Writing first closes that window. END forgets the form.
+    """
+    persistence = context.application.persistence
+    if persistence is not None:
+        key = (update.effective_chat.id, update.effective_user.id)
+        await persistence.update_user_data(update.effective_user.id, dict(context.user_data))
+        await persistence.update_conversation(CONVERSATION_NAME, key, None if state == END else state)
+    return state
+
+
+async def at_step(update: Update, context: LianxinContext, draft: Draft, step: int) -> int:
+    """Record which step is being asked, durably; returns it as the conversation state."""
     draft.step = step
     put_draft(context, draft)
-    return step
+    return await checkpoint(update, context, step)
 
 
 def get_draft(context: LianxinContext) -> Draft | None:
@@ -123,12 +139,12 @@ async def reply(update: Update, text: str, markup=None) -> None:  # noqa: ANN001
     await update.effective_chat.send_message(text, reply_markup=markup)
 
 
-async def pressed(update: Update, context: LianxinContext) -> FormButton | None:
-    """Answer the query; the button if it belongs to the running form, None (answered as stale) otherwise."""
+async def pressed(update: Update, context: LianxinContext, *actions: str) -> FormButton | None:
+    """Answer the query; the button if it is this form's and this step's, else None (answered as stale)."""
     query = update.callback_query
     button = FormButton.parse(query.data or "")
     draft = get_draft(context)
-    if button is None or draft is None or button.nonce != draft.nonce:
+    if button is None or draft is None or button.nonce != draft.nonce or button.action not in actions:
         await query.answer(t("stale_button"), show_alert=True)
         return None
     await query.answer()
@@ -148,14 +164,16 @@ async def mark_choice(update: Update, choice: str) -> None:
 
 async def ask_kind(update: Update, context: LianxinContext, draft: Draft) -> int:
     buttons = [draft.button(k.name, "kind", k.code) for k in context.settings.activity_kinds]
+    state = await at_step(update, context, draft, KIND)
     await reply(update, t("log_ask_kind"), keyboard(chunked(buttons, 3) + [[draft.button("取消", "cancel")]]))
-    return at_step(context, draft, KIND)
+    return state
 
 
 async def ask_date(update: Update, context: LianxinContext, draft: Draft) -> int:
     rows = [[draft.button("今天", "date", "0"), draft.button("昨天", "date", "1")]]
+    state = await at_step(update, context, draft, DATE)
     await reply(update, t("log_ask_date"), keyboard(rows))
-    return at_step(context, draft, DATE)
+    return state
 
 
 async def ask_place(update: Update, context: LianxinContext, draft: Draft) -> int:
@@ -163,24 +181,28 @@ async def ask_place(update: Update, context: LianxinContext, draft: Draft) -> in
         points = await member_places(session, context.identity.member_id)
     buttons = [draft.button(p.name, "place", str(p.id)) for p in points]
     buttons.append(draft.button("其他（输入地点）", "place", "other"))
+    state = await at_step(update, context, draft, PLACE)
     await reply(update, t("log_ask_place"), keyboard(chunked(buttons, 2)))
-    return at_step(context, draft, PLACE)
+    return state
 
 
 async def ask_people(update: Update, context: LianxinContext, draft: Draft) -> int:
+    state = await at_step(update, context, draft, PEOPLE)
     await reply(update, t("log_ask_people"))
-    return at_step(context, draft, PEOPLE)
+    return state
 
 
 async def ask_summary(update: Update, context: LianxinContext, draft: Draft) -> int:
+    state = await at_step(update, context, draft, SUMMARY)
     await reply(update, t("log_ask_summary", low=SUMMARY_MIN, high=SUMMARY_MAX))
-    return at_step(context, draft, SUMMARY)
+    return state
 
 
 async def ask_photos(update: Update, context: LianxinContext, draft: Draft) -> int:
     rows = [[draft.button("完成", "photos", "done"), draft.button("跳过", "photos", "skip")]]
+    state = await at_step(update, context, draft, PHOTOS)
     await reply(update, t("log_ask_photos", high=MAX_PHOTOS), keyboard(rows))
-    return at_step(context, draft, PHOTOS)
+    return state
 
 
 async def show_card(update: Update, context: LianxinContext, draft: Draft) -> int:
@@ -198,8 +220,9 @@ async def show_card(update: Update, context: LianxinContext, draft: Draft) -> in
     )
     rows = [[draft.button("确认提交", "confirm", "submit")],
             [draft.button("修改", "confirm", "edit"), draft.button("取消", "confirm", "cancel")]]
+    state = await at_step(update, context, draft, CONFIRM)
     await reply(update, text, keyboard(rows))
-    return at_step(context, draft, CONFIRM)
+    return state
 
 
 NEXT_STEP = {KIND: ask_date, DATE: ask_place, PLACE: ask_people, PEOPLE: ask_summary, SUMMARY: ask_photos,
@@ -237,6 +260,7 @@ async def restart_log(update: Update, context: LianxinContext) -> int:
 
 async def cancel(update: Update, context: LianxinContext) -> int:
     drop_draft(context)
+    await checkpoint(update, context, END)
     await reply(update, t("log_cancelled"))
     return END
 
@@ -269,14 +293,14 @@ async def use_buttons(update: Update, context: LianxinContext) -> None:
 # --- answers to each step -------------------------------------------------------------
 
 async def on_kind(update: Update, context: LianxinContext) -> int | None:
-    button = await pressed(update, context)
+    button = await pressed(update, context, "kind", "cancel")
     if button is None:
         return None
     draft = get_draft(context)
     if button.action == "cancel":
         await mark_choice(update, "取消")
         return await cancel(update, context)
-    kind = context.settings.kind(button.value) if button.action == "kind" else None
+    kind = context.settings.kind(button.value)
     if kind is None:
         await reply(update, t("log_bad_kind"))
         return None
@@ -297,8 +321,8 @@ async def _set_date(update: Update, context: LianxinContext, day: date) -> int |
 
 
 async def on_date_button(update: Update, context: LianxinContext) -> int | None:
-    button = await pressed(update, context)
-    if button is None or button.action != "date" or button.value not in ("0", "1"):
+    button = await pressed(update, context, "date")
+    if button is None or button.value not in ("0", "1"):
         return None
     day = today(context) - timedelta(days=int(button.value))
     await mark_choice(update, day.isoformat())
@@ -314,14 +338,15 @@ async def on_date_text(update: Update, context: LianxinContext) -> int | None:
 
 
 async def on_place_button(update: Update, context: LianxinContext) -> int | None:
-    button = await pressed(update, context)
-    if button is None or button.action != "place":
+    button = await pressed(update, context, "place")
+    if button is None:
         return None
     draft = get_draft(context)
     if button.value == "other":
         await mark_choice(update, "其他")
+        state = await at_step(update, context, draft, PLACE_TEXT)
         await reply(update, t("log_ask_place_text", low=PLACE_MIN, high=PLACE_MAX))
-        return at_step(context, draft, PLACE_TEXT)
+        return state
     async with context.db.session() as session:
         point = await session.get(ContactPoint, int(button.value)) if button.value.isdigit() else None
     if point is None or point.member_id != context.identity.member_id:
@@ -381,8 +406,8 @@ async def on_photo(update: Update, context: LianxinContext) -> int | None:
 
 
 async def on_photos_button(update: Update, context: LianxinContext) -> int | None:
-    button = await pressed(update, context)
-    if button is None or button.action != "photos":
+    button = await pressed(update, context, "photos")
+    if button is None:
         return None
     draft = get_draft(context)
     if button.value == "skip":
@@ -397,8 +422,8 @@ async def photos_expected(update: Update, context: LianxinContext) -> None:
 
 
 async def on_confirm(update: Update, context: LianxinContext) -> int | None:
-    button = await pressed(update, context)
-    if button is None or button.action != "confirm":
+    button = await pressed(update, context, "confirm")
+    if button is None:
         return None
     draft = get_draft(context)
     if button.value == "cancel":
@@ -408,15 +433,16 @@ async def on_confirm(update: Update, context: LianxinContext) -> int | None:
         await mark_choice(update, "修改")
         rows = chunked([draft.button(label, "field", name) for label, name in FIELD_BUTTONS], 3)
         rows.append([draft.button("返回", "field", "back")])
+        state = await at_step(update, context, draft, FIELD)
         await reply(update, t("log_choose_field"), keyboard(rows))
-        return at_step(context, draft, FIELD)
+        return state
     await mark_choice(update, "确认提交")
     return await submit(update, context, draft)
 
 
 async def on_field(update: Update, context: LianxinContext) -> int | None:
-    button = await pressed(update, context)
-    if button is None or button.action != "field":
+    button = await pressed(update, context, "field")
+    if button is None:
         return None
     draft = get_draft(context)
     if button.value == "back" or button.value not in FIELD_STEPS:
@@ -426,8 +452,8 @@ async def on_field(update: Update, context: LianxinContext) -> int | None:
 
 
 async def on_duplicate(update: Update, context: LianxinContext) -> int | None:
-    button = await pressed(update, context)
-    if button is None or button.action != "dup":
+    button = await pressed(update, context, "dup")
+    if button is None:
         return None
     draft = get_draft(context)
     if button.value == "yes":
@@ -458,7 +484,7 @@ async def submit(update: Update, context: LianxinContext, draft: Draft) -> int |
                     since=now - timedelta(hours=settings.duplicate_window_hours),
                 )
                 if twin is not None:
-                    put_draft(context, draft)
+                    state = await at_step(update, context, draft, DUPLICATE)
                     rows = [[draft.button("仍要提交", "dup", "yes"), draft.button("返回修改", "dup", "no")]]
                     await reply(
                         update,
@@ -466,7 +492,7 @@ async def submit(update: Update, context: LianxinContext, draft: Draft) -> int |
                           kind=kind_name(settings, twin.kind), place=twin.place),
                         keyboard(rows),
                     )
-                    return at_step(context, draft, DUPLICATE)
+                    return state
             if draft.activity_id is None:
                 activity = await save_activity(
                     session, member_id=member_id, data=data, kind_points=kind_points, today=day,
@@ -491,6 +517,7 @@ async def submit(update: Update, context: LianxinContext, draft: Draft) -> int |
             quarter_target=settings.quarterly_activity_target, year_target=settings.yearly_people_target,
         )
     drop_draft(context)
+    await checkpoint(update, context, END)
     await reply(update, t(key, id=activity.id, standing=Safe(standing_text(current))))
     return END
 
@@ -562,7 +589,7 @@ def build(settings) -> ConversationHandler:  # noqa: ANN001
                 CallbackQueryHandler(stale),
                 MessageHandler(private & ~filters.COMMAND, use_buttons),
             ],
-            name="log_activity",
+            name=CONVERSATION_NAME,
             persistent=True,
             conversation_timeout=settings.conversation_timeout_minutes * 60,
             allow_reentry=False,

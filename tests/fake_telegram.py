@@ -777,7 +777,8 @@ def parse_markdown_v2(text: str) -> tuple[str, list[dict[str, Any]]]:
                         url_chars.append(text[j])
                         j += 1
                     if j >= n:
-                        raise EntityParseError(f"Can't find end of a URL at byte offset {_byte_offset(text, url_start)}")
+                        offset = _byte_offset(text, url_start)
+                        raise EntityParseError(f"Can't find end of a URL at byte offset {offset}")
                     url = "".join(url_chars)
                     i = j + 1
                 else:
@@ -1172,10 +1173,10 @@ class FakeChat:
 
     def report(self, headline: str) -> str:
         """A failure message: what the bot did here, and its rejected API calls."""
+        described = [f"  [{index}] {event.kind}: {event.message.describe()}" for index, event in enumerate(self.log)]
+        earlier, recent = described[: self._since], described[self._since :]
         lines = [f"{headline} in chat {self.id} ({self.name}).", "Bot activity in this chat since the last user action:"]
-        recent = [f"  [{index}] {event.kind}: {event.message.describe()}" for index, event in enumerate(self.log) if index >= self._since]
         lines.extend(recent or ["  (nothing)"])
-        earlier = [f"  [{index}] {event.kind}: {event.message.describe()}" for index, event in enumerate(self.log) if index < self._since]
         if earlier:
             lines.append("Earlier:")
             lines.extend(earlier[-10:])
@@ -1978,7 +1979,8 @@ class FakeTelegram:
                 raise _bad_request('field "keyboard" of the ReplyKeyboardMarkup must be an Array of Arrays')
             for row in rows:
                 for button in row:
-                    if not isinstance(button, str) and not (isinstance(button, dict) and isinstance(button.get("text"), str)):
+                    text = button.get("text") if isinstance(button, dict) else button
+                    if not isinstance(text, str):
                         raise _bad_request('can\'t parse keyboard button: Field "text" must be of type String')
             return raw
         if raw.get("remove_keyboard") or raw.get("force_reply"):
@@ -2135,7 +2137,11 @@ class FakeTelegram:
 
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         if self._webhook.get("url"):
-            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first")
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
         offset = _int(params.get("offset", 0), "offset")
         limit = min(max(_int(params.get("limit", 100), "limit"), 1), 100)
         timeout = max(float(params.get("timeout") or 0), 0.0)
@@ -2154,7 +2160,11 @@ class FakeTelegram:
         deadline = loop.time() + timeout
         while True:
             if generation != self._poll_generation:
-                raise ApiError(409, "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running")
+                raise ApiError(
+                    409,
+                    "Conflict: terminated by other getUpdates request; "
+                    "make sure that only one bot instance is running",
+                )
             batch = self._deliverable()[:limit]
             remaining = deadline - loop.time()
             if batch or self._closing or remaining <= 0:
@@ -2448,7 +2458,8 @@ class FakeTelegram:
             raise _bad_request("wrong number of media in the media group: must include 2-10 items")
         kinds = {item.get("type") if isinstance(item, dict) else None for item in media}
         if not kinds <= {"photo", "document"}:
-            raise _bad_request(f"FakeTelegram supports only photo and document media groups, got {sorted(map(str, kinds))}")
+            got = sorted(map(str, kinds))
+            raise _bad_request(f"FakeTelegram supports only photo and document media groups, got {got}")
         if len(kinds) > 1:
             raise _bad_request("documents can't be mixed with other media types in a media group")
         reply = self._reply_target(chat, params)
@@ -2568,7 +2579,9 @@ def _validate_inline_keyboard(rows: Any) -> None:
             if "callback_data" in button:
                 data = button["callback_data"]
                 if not isinstance(data, str):
-                    raise _bad_request('can\'t parse inline keyboard button: Field "callback_data" must be of type String')
+                    raise _bad_request(
+                        'can\'t parse inline keyboard button: Field "callback_data" must be of type String'
+                    )
                 if not 1 <= len(data.encode("utf-8")) <= MAX_CALLBACK_DATA_BYTES:
                     raise _bad_request("BUTTON_DATA_INVALID")
             if "url" in button and not _looks_like_url(str(button["url"])):

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import io
-import json
 import time
 from collections.abc import AsyncIterator
 
@@ -20,6 +20,7 @@ from telegram import (
     InlineKeyboardMarkup,
     InputMediaPhoto,
     KeyboardButton,
+    MenuButtonCommands,
     ReplyKeyboardMarkup,
     Update,
 )
@@ -95,7 +96,11 @@ async def test_json_and_form_bodies(tg: FakeTelegram) -> None:
     status, body = await raw_post(
         tg,
         f"/bot{TOKEN}/sendMessage",
-        json={"chat_id": alice.id, "text": "hi", "reply_markup": {"inline_keyboard": [[{"text": "A", "callback_data": "a"}]]}},
+        json={
+            "chat_id": alice.id,
+            "text": "hi",
+            "reply_markup": {"inline_keyboard": [[{"text": "A", "callback_data": "a"}]]},
+        },
     )
     assert status == 200 and body["result"]["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "a"
     # form encoding: non-string values JSON-encoded, strings raw ("123" stays text)
@@ -114,7 +119,8 @@ async def test_send_message_and_history(bot: Bot, tg: FakeTelegram) -> None:
     assert sent.text == "你好 <3"
     assert sent.entities[0].type == "bold" and (sent.entities[0].offset, sent.entities[0].length) == (0, 2)
     msg = alice.last_message
-    assert (msg.text, msg.raw_text, msg.parse_mode, msg.method) == ("你好 <3", "<b>你好</b> &lt;3", "HTML", "sendMessage")
+    assert (msg.text, msg.raw_text, msg.parse_mode) == ("你好 <3", "<b>你好</b> &lt;3", "HTML")
+    assert msg.method == "sendMessage"
     assert msg.message_id == sent.message_id
     call = tg.calls_to("sendMessage")[-1]
     assert call.params["chat_id"] == alice.id and call.params["parse_mode"] == "HTML"
@@ -156,7 +162,8 @@ async def test_inline_keyboard_shape(tg: FakeTelegram) -> None:
         {"inline_keyboard": [[{"text": "two", "callback_data": "x", "url": "https://example.com"}]]},
         {"inline_keyboard": [[{"text": "bad url", "url": "not a url"}]]},
     ):
-        status, body = await raw_post(tg, f"/bot{TOKEN}/sendMessage", json={"chat_id": alice.id, "text": "t", "reply_markup": markup})
+        request = {"chat_id": alice.id, "text": "t", "reply_markup": markup}
+        status, body = await raw_post(tg, f"/bot{TOKEN}/sendMessage", json=request)
         assert status == 400, markup
         assert body["description"].startswith("Bad Request: "), body
     assert alice.messages == []
@@ -184,7 +191,8 @@ async def test_good_html_is_accepted(bot: Bot, tg: FakeTelegram) -> None:
     )
     sent = await bot.send_message(alice.id, html, parse_mode="html")
     assert sent.text == 'bsieunskdlinkcpxyq<>&"你好'
-    assert {e.type for e in sent.entities} >= {"bold", "italic", "underline", "strikethrough", "text_link", "code", "pre", "spoiler"}
+    expected = {"bold", "italic", "underline", "strikethrough", "text_link", "code", "pre", "spoiler"}
+    assert {e.type for e in sent.entities} >= expected
     assert alice.last_message.raw_text == html
 
 
@@ -227,7 +235,9 @@ async def test_edits(bot: Bot, tg: FakeTelegram) -> None:
         await bot.edit_message_text("one", chat_id=alice.id, message_id=sent.message_id, reply_markup=keyboard)
     with pytest.raises(BadRequest, match="(?i)message to edit not found"):
         await bot.edit_message_text("x", chat_id=alice.id, message_id=sent.message_id + 50)
-    edited = await bot.edit_message_text("<i>two</i>", chat_id=alice.id, message_id=sent.message_id, parse_mode="HTML", reply_markup=keyboard)
+    edited = await bot.edit_message_text(
+        "<i>two</i>", chat_id=alice.id, message_id=sent.message_id, parse_mode="HTML", reply_markup=keyboard
+    )
     assert edited.text == "two" and edited.edit_date is not None
     assert alice.last_message.text == "two" and alice.last_message.buttons == [["A"]]
     # like Telegram: editing the text without reply_markup drops the inline keyboard
@@ -329,8 +339,6 @@ async def test_webhook_menu_button_close(bot: Bot, tg: FakeTelegram) -> None:
     tg.push_update({"message": {"message_id": 1, "date": 0, "chat": {"id": 1001, "type": "private"}, "text": "x"}})
     assert await bot.delete_webhook(drop_pending_updates=True)
     assert tg.webhook == {"url": "", "pending_update_count": 0}
-    from telegram import MenuButtonCommands
-
     assert await bot.set_chat_menu_button(chat_id=1001, menu_button=MenuButtonCommands())
     assert tg.menu_button_for(1001) == {"type": "commands"} and tg.menu_button_for(1002) == {"type": "default"}
     assert await bot.close() and await bot.log_out()
@@ -430,7 +438,8 @@ async def test_press_requires_existing_buttons(bot: Bot, tg: FakeTelegram) -> No
     alice = tg.user(1001)
     with pytest.raises(AssertionError, match="No bot message with an inline keyboard"):
         await alice.press("X")
-    await bot.send_message(alice.id, "k", reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("A", callback_data="a")]]))
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("A", callback_data="a")]])
+    await bot.send_message(alice.id, "k", reply_markup=keyboard)
     with pytest.raises(AssertionError, match="No button 'B'"):
         await alice.press("B")
     query = await alice.press("A")
@@ -442,9 +451,8 @@ async def test_press_requires_existing_buttons(bot: Bot, tg: FakeTelegram) -> No
         await bot.answer_callback_query(query["id"])
     with pytest.raises(BadRequest, match="(?i)query is too old"):
         await bot.answer_callback_query("123")
-    await bot.send_message(
-        alice.id, "reply kb", reply_markup=ReplyKeyboardMarkup([[KeyboardButton("分享手机号", request_contact=True), "取消"]])
-    )
+    reply_keyboard = ReplyKeyboardMarkup([[KeyboardButton("分享手机号", request_contact=True), "取消"]])
+    await bot.send_message(alice.id, "reply kb", reply_markup=reply_keyboard)
     assert alice.reply_keyboard == [["分享手机号", "取消"]]
     await alice.reply_keyboard_press("取消")
     with pytest.raises(AssertionError, match="has no button"):
@@ -469,8 +477,9 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     keyboard = InlineKeyboardMarkup(
         [[InlineKeyboardButton("确认", callback_data="confirm"), InlineKeyboardButton("取消", callback_data="cancel")]]
     )
-    payload = " ".join(context.args)
-    await update.message.reply_html(f"你好 <b>{update.effective_user.first_name}</b> [{payload}]", reply_markup=keyboard)
+    name = html.escape(update.effective_user.first_name)
+    payload = html.escape(" ".join(context.args))
+    await update.message.reply_html(f"你好 <b>{name}</b> [{payload}]", reply_markup=keyboard)
 
 
 async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
