@@ -128,9 +128,13 @@ async def activity_action(update: Update, context: LianxinContext) -> None:
         except ActivityProblem as problem:
             await query.answer(problem_text(problem), show_alert=True)
             return None
-    await query.answer()
     until = editable_until(activity, settings.activity_edit_window_days)
     editable = utcnow() < until
+    if button.action == "del" and not editable:
+        locked = ActivityProblem("locked", days=settings.activity_edit_window_days)
+        await query.answer(problem_text(locked), show_alert=True)
+        return None
+    await query.answer()
     if button.action == "del":
         rows = [[("确认删除", ActivityButton("delok", activity.id).pack()),
                  ("返回", ActivityButton("view", activity.id).pack())]]
