@@ -1,0 +1,205 @@
+"""Domain services on a real database, without Telegram: binding, standing and ranking, persistence."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import update
+from sqlmodel import select
+
+from bot.persistence import SQLPersistence
+from bot.services.access import (
+    BindOutcome,
+    Scope,
+    bind_member,
+    hash_code,
+    issue_invites,
+    overview,
+)
+from bot.services.activities import (
+    ActivityInput,
+    ActivityProblem,
+    delete_activity,
+    save_activity,
+    standing,
+    update_activity,
+)
+from bot.services.rules import Quarter
+from models import ActivityGroup, InviteCode, Member, ScopeKind, utcnow
+
+KINDS = {"visit": 2.0, "inspection": 3.0, "other": 1.0}
+LOCK = timedelta(minutes=60)
+
+
+async def member_ids(db, *numbers: str) -> list[int]:  # noqa: ANN001
+    async with db.session() as session:
+        rows = dict((await session.exec(select(Member.number, Member.id).where(Member.number.in_(numbers)))).all())
+    return [rows[n] for n in numbers]
+
+
+async def test_codes_are_random_hashed_and_single_use(db, roster) -> None:
+    async with db.session() as session:
+        invites = await issue_invites(session, ttl_days=30)
+    codes = [i.code for i in invites]
+    assert len(codes) == 120 == len(set(codes))
+    async with db.session() as session:
+        hashes = set((await session.exec(select(InviteCode.code_hash))).all())
+    assert hash_code(codes[0]) in hashes and codes[0] not in hashes
+    # lower case and separators are tolerated when typed by hand
+    code = codes[0]
+    typed = f"{code[:4].lower()}-{code[4:8]} {code[8:]}"
+    async with db.session() as session:
+        first = await bind_member(session, telegram_id=1, code=typed, max_failures=5, lockout=LOCK)
+    assert first.outcome is BindOutcome.bound
+    async with db.session() as session:
+        again = await bind_member(session, telegram_id=2, code=code, max_failures=5, lockout=LOCK)
+    assert again.outcome is BindOutcome.used
+
+
+async def test_one_code_used_twice_at_once_binds_once(db, roster) -> None:
+    async with db.session() as session:
+        (invite,) = await issue_invites(session, ttl_days=30, numbers=["GS0009"])
+
+    async def attempt(telegram_id: int) -> BindOutcome:
+        async with db.session() as session:
+            return (await bind_member(session, telegram_id=telegram_id, code=invite.code, max_failures=5,
+                                      lockout=LOCK)).outcome
+
+    outcomes = await asyncio.gather(attempt(11), attempt(12))
+    # exactly one binds; the other sees the code used or the member taken, depending on timing
+    assert sorted(o.value for o in outcomes)[0] == "bound"
+    assert sorted(o.value for o in outcomes)[1] in ("used", "member_taken")
+    async with db.session() as session:
+        bound = (await session.exec(select(Member.telegram_id).where(Member.number == "GS0009"))).one()
+    assert bound in (11, 12)
+
+
+async def test_reissuing_revokes_older_codes_and_skips_bound_members(db, roster) -> None:
+    async with db.session() as session:
+        (old,) = await issue_invites(session, ttl_days=30, numbers=["GS0001"])
+        (new,) = await issue_invites(session, ttl_days=30, numbers=["GS0001"])
+    async with db.session() as session:
+        assert (await bind_member(session, telegram_id=3, code=old.code, max_failures=5, lockout=LOCK)).outcome \
+            is BindOutcome.invalid
+        assert (await bind_member(session, telegram_id=3, code=new.code, max_failures=5, lockout=LOCK)).outcome \
+            is BindOutcome.bound
+        remaining = await issue_invites(session, ttl_days=30)
+    assert "GS0001" not in {i.number for i in remaining} and len(remaining) == 119
+
+
+async def test_inactive_member_cannot_bind(db, roster) -> None:
+    async with db.session() as session:
+        (invite,) = await issue_invites(session, ttl_days=30, numbers=["GS0002"])
+        await session.exec(update(Member).where(Member.number == "GS0002").values(active=False))
+        await session.commit()
+        result = await bind_member(session, telegram_id=4, code=invite.code, max_failures=5, lockout=LOCK)
+    assert result.outcome is BindOutcome.invalid
+
+
+async def test_overview_scopes(db, roster) -> None:
+    async with db.session() as session:
+        everything = await overview(session)
+        group = await overview(session, [Scope(ScopeKind.group, "第1界别活动组")])
+        region = await overview(session, [Scope(ScopeKind.region, "甘肃省/临夏回族自治州")])
+        nothing = await overview(session, [])
+        in_group = len((await session.exec(
+            select(Member.id).join(ActivityGroup, ActivityGroup.id == Member.activity_group_id)
+            .where(ActivityGroup.name == "第1界别活动组"))).all())
+    assert everything.members == 120 and group.members == in_group and 0 < in_group < 120
+    assert 0 < region.members < 120 and nothing.members == 0
+
+
+def data(day: date, people: int = 5, kind: str = "visit", place: str = "祁连村") -> ActivityInput:
+    return ActivityInput(kind=kind, activity_date=day, place=place, people=people, summary="一次联系活动的记录")
+
+
+async def test_standing_counts_points_and_ties(db, roster) -> None:
+    a, b, c = await member_ids(db, "GS0001", "GS0002", "GS0003")
+    async with db.session() as session:
+        for mid in (a, b, c):
+            await session.exec(update(Member).where(Member.id == mid).values(activity_group_id=1))
+        await session.commit()
+        day = date(2026, 11, 20)
+        await save_activity(session, member_id=a, data=data(day, 30, "inspection"), kind_points=KINDS, today=day,
+                            grace_days=0)
+        await save_activity(session, member_id=b, data=data(day, 1, "inspection"), kind_points=KINDS, today=day,
+                            grace_days=0)
+        await save_activity(session, member_id=c, data=data(day, 1, "visit"), kind_points=KINDS, today=day,
+                            grace_days=0)
+        st_a = await standing(session, member_id=a, quarter=Quarter(2026, 4), today=day, quarter_target=1,
+                              year_target=40)
+        st_b = await standing(session, member_id=b, quarter=Quarter(2026, 4), today=day, quarter_target=1,
+                              year_target=40)
+        st_c = await standing(session, member_id=c, quarter=Quarter(2026, 4), today=day, quarter_target=1,
+                              year_target=40)
+        st_c_q1 = await standing(session, member_id=c, quarter=Quarter(2026, 1), today=day, quarter_target=1,
+                                 year_target=40)
+    assert (st_a.rank, st_b.rank, st_c.rank) == (1, 1, 3)  # 3, 3 and 2 points: a tie shares first place
+    assert st_a.peers == st_b.peers == st_c.peers
+    assert st_a.quarter_met and st_a.year_people == 30 and not st_a.year_met
+    assert st_a.expected_people == 36  # ceil(40 * 324 / 365)
+    assert not st_a.on_pace
+    assert st_c_q1.quarter_activities == 0 and not st_c_q1.quarter_met and st_c_q1.year_activities == 1
+
+
+async def test_edit_window_and_soft_delete(db, roster) -> None:
+    (mid,) = await member_ids(db, "GS0005")
+    day = date(2026, 11, 20)
+    now = utcnow()
+    async with db.session() as session:
+        activity = await save_activity(session, member_id=mid, data=data(day), kind_points=KINDS, today=day,
+                                       grace_days=0, now=now)
+        edited = await update_activity(
+            session, member_id=mid, activity_id=activity.id, data=data(day, 9, "inspection"), kind_points=KINDS,
+            today=day, grace_days=0, window_days=7, now=now + timedelta(days=6, hours=23),
+        )
+        assert edited.people == 9 and edited.points == 3
+        with pytest.raises(ActivityProblem) as locked:
+            await delete_activity(session, member_id=mid, activity_id=activity.id, window_days=7,
+                                  now=now + timedelta(days=7))
+        assert locked.value.code == "locked"
+        (other,) = await member_ids(db, "GS0006")
+        with pytest.raises(ActivityProblem) as foreign:
+            await delete_activity(session, member_id=other, activity_id=activity.id, window_days=7, now=now)
+        assert foreign.value.code == "not_found"
+        await delete_activity(session, member_id=mid, activity_id=activity.id, window_days=7, now=now)
+        st = await standing(session, member_id=mid, quarter=Quarter(2026, 4), today=day, quarter_target=1,
+                            year_target=40)
+    assert st.quarter_activities == 0 and st.year_points == 0
+
+
+async def test_save_refuses_what_the_form_would(db, roster) -> None:
+    (mid,) = await member_ids(db, "GS0007")
+    today = date(2026, 4, 11)
+    cases = [
+        (data(date(2026, 3, 31)), "date_too_old"),  # grace of 10 days is over on 04-11
+        (data(date(2026, 4, 12)), "date_future"),
+        (data(today, 0), "people_range"),
+        (data(today, 5001), "people_range"),
+        (ActivityInput("visit", today, "祁连村", 5, "短"), "summary_short"),
+        (data(today, kind="dancing"), "kind_unknown"),
+    ]
+    async with db.session() as session:
+        for case, code in cases:
+            with pytest.raises(ActivityProblem) as problem:
+                await save_activity(session, member_id=mid, data=case, kind_points=KINDS, today=today, grace_days=10)
+            assert problem.value.code == code
+        ok = await save_activity(session, member_id=mid, data=data(date(2026, 3, 31)), kind_points=KINDS,
+                                 today=date(2026, 4, 10), grace_days=10)
+    assert (ok.year, ok.quarter) == (2026, 1)
+
+
+async def test_persistence_round_trip(db) -> None:
+    store = SQLPersistence(db)
+    await store.update_user_data(42, {"log_draft": {"nonce": "abc", "people": 12, "summary": "中文 <b>"}})
+    await store.update_conversation("log_activity", (42, 42), 3)
+    await store.update_conversation("log_activity", (7, 7), 1)
+    await store.update_conversation("log_activity", (7, 7), None)
+    fresh = SQLPersistence(db)  # as after a restart
+    assert await fresh.get_user_data() == {42: {"log_draft": {"nonce": "abc", "people": 12, "summary": "中文 <b>"}}}
+    assert await fresh.get_conversations("log_activity") == {(42, 42): 3}
+    await fresh.update_user_data(42, {})
+    assert await fresh.get_user_data() == {}
+    assert await fresh.get_chat_data() == {} and await fresh.get_bot_data() == {}
