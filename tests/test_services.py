@@ -203,3 +203,22 @@ async def test_persistence_round_trip(db) -> None:
     await fresh.update_user_data(42, {})
     assert await fresh.get_user_data() == {}
     assert await fresh.get_chat_data() == {} and await fresh.get_bot_data() == {}
+
+
+async def test_lockout_lasts_an_hour_from_the_fifth_failure(db, roster) -> None:
+    async with db.session() as session:
+        (invite,) = await issue_invites(session, ttl_days=30, numbers=["GS0012"])
+    start = utcnow()
+
+    async def attempt(code: str, minutes: float) -> BindOutcome:
+        async with db.session() as session:
+            result = await bind_member(session, telegram_id=77, code=code, max_failures=5, lockout=LOCK,
+                                       now=start + timedelta(minutes=minutes))
+        return result.outcome
+
+    # failures at 0, 10, 20, 30 and 50 minutes: the fifth, at 50, starts an hour's lock
+    for minute in (0, 10, 20, 30, 50):
+        assert await attempt("WRONGCODE", minute) is BindOutcome.invalid
+    assert await attempt(invite.code, 65) is BindOutcome.locked  # the first failure aged out, still locked
+    assert await attempt(invite.code, 109) is BindOutcome.locked
+    assert await attempt(invite.code, 111) is BindOutcome.bound

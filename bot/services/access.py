@@ -134,11 +134,20 @@ class BindResult:
     member_id: int | None = None
 
 
-async def failed_attempts(session: AsyncSession, telegram_id: int, since: datetime) -> int:
-    query = select(func.count()).select_from(BindAttempt).where(
-        BindAttempt.telegram_id == telegram_id, BindAttempt.attempted_at >= since
+async def is_locked(
+    session: AsyncSession, telegram_id: int, *, max_failures: int, lockout: timedelta, now: datetime
+) -> bool:
+    """Locked for `lockout` after the failure that made `max_failures` within one `lockout` window."""
+    query = (
+        select(BindAttempt.attempted_at)
+        .where(BindAttempt.telegram_id == telegram_id, BindAttempt.attempted_at >= now - 2 * lockout)
+        .order_by(BindAttempt.attempted_at)
     )
-    return (await session.exec(query)).one()
+    times = list((await session.exec(query)).all())
+    for first, last in zip(times, times[max_failures - 1 :]):
+        if last - first <= lockout and last > now - lockout:
+            return True
+    return False
 
 
 async def bind_member(
@@ -153,7 +162,7 @@ async def bind_member(
     """Bind `telegram_id` to the member whose code this is; failures count toward a lock-out."""
     now = now or utcnow()
     own = (await session.exec(select(Member).where(Member.telegram_id == telegram_id))).first()
-    if await failed_attempts(session, telegram_id, now - lockout) >= max_failures:
+    if await is_locked(session, telegram_id, max_failures=max_failures, lockout=lockout, now=now):
         return BindResult(BindOutcome.locked)
     invite = (await session.exec(select(InviteCode).where(InviteCode.code_hash == hash_code(code)))).first()
     if own is not None and (invite is None or invite.member_id != own.id):
