@@ -16,6 +16,7 @@ def register(application: Application) -> None:
     # the /log form first: while it runs, it sees every message of its user before anything else
     application.add_handler(log_activity.build(application.settings))
     application.add_handler(CommandHandler("start", start.start, filters=private))
+    application.add_handler(MessageHandler(private & filters.CONTACT, start.shared_contact))
     application.add_handler(CommandHandler("help", common.help_command, filters=private))
     application.add_handler(MessageHandler(private & filters.Regex(r"^❓ 帮助$"), common.help_command))
     application.add_handler(CommandHandler("status", common.status_command, filters=private))

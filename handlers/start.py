@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from telegram import ReplyKeyboardRemove, Update
+from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 
 from bot.app import LianxinContext, set_menu
-from bot.services.access import BindOutcome, bind_member, identify, member_profile, touch_resident
+from bot.services.access import (
+    BindOutcome,
+    bind_member,
+    identify,
+    member_profile,
+    save_resident_phone,
+    touch_resident,
+)
+from bot.services.roster import normalise_phone
 from bot.texts import LEVEL_NAMES, t
 from handlers.common import member_keyboard
 from models import Member
@@ -18,6 +26,33 @@ BIND_TEXTS = {
     BindOutcome.used: "bind_used",
     BindOutcome.member_taken: "bind_member_taken",
 }
+
+
+def resident_keyboard() -> ReplyKeyboardMarkup:
+    return ReplyKeyboardMarkup(
+        [[KeyboardButton("📱 分享我的手机号", request_contact=True)], ["❓ 帮助"]],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )
+
+
+async def shared_contact(update: Update, context: LianxinContext) -> None:
+    """A resident shares their own phone number, to be reachable about their requests."""
+    message = update.effective_message
+    contact = message.contact
+    user = update.effective_user
+    if contact.user_id != user.id:
+        await message.reply_text(t("contact_not_own"))
+        return
+    phone = normalise_phone(contact.phone_number)
+    if phone is None:
+        await message.reply_text(t("contact_bad_phone"))
+        return
+    async with context.db.session() as session:
+        await save_resident_phone(
+            session, telegram_id=user.id, display_name=user.full_name, username=user.username, phone=phone
+        )
+    await message.reply_text(t("contact_saved", phone=phone), reply_markup=ReplyKeyboardRemove())
 
 
 async def start(update: Update, context: LianxinContext) -> None:
@@ -69,4 +104,4 @@ async def start(update: Update, context: LianxinContext) -> None:
             await touch_resident(
                 session, telegram_id=user.id, display_name=user.full_name, username=user.username
             )
-            await message.reply_text(t("welcome_resident", name=user.full_name), reply_markup=ReplyKeyboardRemove())
+            await message.reply_text(t("welcome_resident", name=user.full_name), reply_markup=resident_keyboard())

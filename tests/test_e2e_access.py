@@ -291,3 +291,20 @@ class socket_port:
 
     def __exit__(self, *exc: object) -> None:
         return None
+
+
+async def test_resident_shares_own_phone_only(fake, db, app) -> None:
+    resident = fake.user(6201, first_name="李")
+    await resident.send("/start")
+    welcome = await resident.expect_message()
+    assert welcome.reply_keyboard[0] == ["📱 分享我的手机号"]
+    assert welcome.reply_markup["keyboard"][0][0].get("request_contact") is True
+    await resident.share_contact("+86 139-1234-5678", user_id=999)  # someone else's card
+    assert "本人的号码" in (await resident.expect_message()).text
+    await resident.share_contact("12345")
+    assert "不是有效的手机号" in (await resident.expect_message()).text
+    await resident.share_contact("+86 139-1234-5678")
+    assert "13912345678" in (await resident.expect_message()).text
+    async with db.session() as session:
+        row = (await session.exec(select(Resident).where(Resident.telegram_id == 6201))).one()
+    assert row.phone == "13912345678"

@@ -316,6 +316,16 @@ async def touch_resident(
     return resident
 
 
+async def save_resident_phone(
+    session: AsyncSession, *, telegram_id: int, display_name: str, username: str | None, phone: str
+) -> Resident:
+    resident = await touch_resident(session, telegram_id=telegram_id, display_name=display_name, username=username)
+    resident.phone = phone
+    session.add(resident)
+    await session.commit()
+    return resident
+
+
 async def resolve_scope(session: AsyncSession, kind: ScopeKind, value: str) -> str:
     """The canonical name of a group, sector (full or short name) or region path; NotFound otherwise."""
     value = value.strip()
