@@ -134,4 +134,5 @@ def webhook_options(settings: Settings) -> dict[str, Any]:
 
 
 def allowed_updates() -> list[str]:
-    return [Update.MESSAGE, Update.CALLBACK_QUERY, Update.EDITED_MESSAGE]
+    # edited messages are not asked for: an edit of an earlier answer must not answer the current step
+    return [Update.MESSAGE, Update.CALLBACK_QUERY]

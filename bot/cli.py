@@ -20,6 +20,10 @@ NO_TOKEN = (
     "BOT_TOKEN is not set. Put a line BOT_TOKEN=<token from @BotFather> in the .env file in the "
     "project directory (see .env.example), or set the environment variable."
 )
+BAD_TOKEN = (
+    "Telegram 拒绝了 BOT_TOKEN：请检查 .env 中的令牌是否完整、是否已在 @BotFather 处重置。\n"
+    "Telegram rejected BOT_TOKEN: check the token in .env (complete? revoked at @BotFather?)."
+)
 EXIT_BAD_INPUT = 1
 EXIT_CONFIG = 2
 
@@ -104,12 +108,22 @@ def run(settings: Settings) -> int:
     from bot.app import allowed_updates, build_application, webhook_options
     from bot.db import upgrade
 
+    from telegram.error import InvalidToken
+
+    from bot.logs import redact
+
     upgrade(settings.database_url)
     application = build_application(settings)
-    if settings.webhook_url:
-        application.run_webhook(**webhook_options(settings))
-    else:
-        application.run_polling(allowed_updates=allowed_updates())
+    try:
+        if settings.webhook_url:
+            application.run_webhook(**webhook_options(settings))
+        else:
+            application.run_polling(allowed_updates=allowed_updates())
+    except InvalidToken:
+        return _fail(BAD_TOKEN, EXIT_CONFIG)
+    except Exception as exc:  # noqa: BLE001 - the traceback could carry the token; log it redacted
+        logging.getLogger("bot").error("the bot stopped: %s", redact(repr(exc), settings.token), exc_info=True)
+        return 1
     return 0
 
 
@@ -168,6 +182,9 @@ def _safe_filename(number: str) -> str:
 
 
 async def _members_async(settings: Settings, args: argparse.Namespace) -> int:
+    from telegram.error import InvalidToken
+
+    from bot.logs import redact
     from bot.db import Database
     from bot.services.access import NotFound, issue_invites, list_members, revoke_member
     from bot.texts import LEVEL_NAMES
@@ -192,8 +209,10 @@ async def _members_async(settings: Settings, args: argparse.Namespace) -> int:
             # invites
             try:
                 username = await _bot_username(settings)
-            except Exception as exc:  # network or token problems: say so, don't issue codes
-                return _fail(f"无法取得机器人用户名：{exc}", EXIT_CONFIG)
+            except InvalidToken:
+                return _fail(BAD_TOKEN, EXIT_CONFIG)
+            except Exception as exc:  # network problems: say so (never the token), don't issue codes
+                return _fail(f"无法取得机器人用户名：{redact(str(exc), settings.token)}", EXIT_CONFIG)
             try:
                 issued = await issue_invites(session, ttl_days=settings.invite_ttl_days, numbers=args.member)
             except NotFound as exc:

@@ -19,9 +19,9 @@ _SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
 class ActivityKind(BaseModel):
     """One kind of liaison activity and the duty points it earns."""
 
-    code: str
-    name: str
-    points: float = Field(ge=0)
+    code: str = Field(pattern=r"^[a-z0-9_]{1,32}$")
+    name: str = Field(min_length=1, max_length=16)
+    points: float = Field(ge=0, le=1000)
 
 
 DEFAULT_ACTIVITY_KINDS = [

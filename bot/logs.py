@@ -32,6 +32,11 @@ class RedactTokens(logging.Filter):
         return True
 
 
+def redact(text: str, token: str = "") -> str:
+    """`text` with the token (and anything token-shaped) replaced, for output that bypasses logging."""
+    return RedactTokens(token)._clean(text)  # noqa: SLF001
+
+
 def setup_logging(level: str, token: str = "") -> None:
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=level.upper())
     redact = RedactTokens(token)

@@ -135,6 +135,7 @@ TEXTS: dict[str, str] = {
     "log_updated": "✅ 活动 #{id} 已修改。\n\n{standing}",
     "log_cancelled": "已取消，本次登记没有保存。",
     "log_timeout": "⌛ 登记已超过 {minutes} 分钟没有操作，已自动取消，内容没有保存。需要时请重新发送 /log。",
+    "log_expired": "这次登记已超时取消，内容没有保存。需要时请重新发送 /log。",
     "log_bad_kind": "请点选下面的活动类型按钮。",
     "log_bad_date": "没看懂这个日期。请输入如 <code>2026-11-20</code>、<code>11-20</code> 或 <code>11月20日</code>，或点按钮。",
     "log_use_buttons": "请点选上面的按钮，或发送 /cancel 取消。",

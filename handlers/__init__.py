@@ -12,7 +12,8 @@ def register(application: Application) -> None:
     # group -1 runs before everything else: who is this?
     application.add_handler(TypeHandler(Update, common.load_identity), group=-1)
 
-    private = filters.ChatType.PRIVATE
+    # new messages in private chats only: edits (should Telegram send them) are never answers
+    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     # the /log form first: while it runs, it sees every message of its user before anything else
     application.add_handler(log_activity.build(application.settings))
     application.add_handler(CommandHandler("start", start.start, filters=private))

@@ -106,13 +106,16 @@ async def error_handler(update: object, context: LianxinContext) -> None:
     log.error("update %s failed", update_id, exc_info=context.error)
     if not isinstance(update, Update):
         return
-    try:
-        if update.callback_query:
+    if update.callback_query:
+        try:  # usually answered already by the failing handler; then Telegram refuses a second answer
             await update.callback_query.answer()
-        if update.effective_chat:
+        except TelegramError:
+            pass
+    if update.effective_chat:
+        try:
             await context.bot.send_message(update.effective_chat.id, t("error"))
-    except TelegramError as exc:
-        log.warning("could not tell user about the failure of update %s: %s", update_id, html.escape(str(exc)))
+        except TelegramError as exc:
+            log.warning("could not tell user about the failure of update %s: %s", update_id, html.escape(str(exc)))
 
 
 def command_names(role: str) -> list[str]:

@@ -7,13 +7,15 @@ nonce, so buttons of an older form are answered as stale.
 
 from __future__ import annotations
 
+import functools
+import logging
 import secrets
 import warnings
 from dataclasses import asdict, dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from telegram import Update
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
@@ -51,6 +53,7 @@ from handlers.callbacks import ActivityButton, FormButton, pattern
 from handlers.views import chunked, keyboard, kind_name, problem_text, standing_text
 from models import ContactPoint, utcnow
 
+log = logging.getLogger(__name__)
 KIND, DATE, PLACE, PLACE_TEXT, PEOPLE, SUMMARY, PHOTOS, CONFIRM, FIELD, DUPLICATE = range(10)
 END = ConversationHandler.END
 DRAFT_KEY = "log_draft"
@@ -78,6 +81,7 @@ class Draft:
     activity_id: int | None = None  # set when editing a saved activity
     reviewing: bool = False  # after a field step, go back to the card instead of onward
     step: int = KIND  # the step being asked, for "you are in the middle of …"
+    touched_at: str | None = None  # ISO UTC of the last step, for expiring forms restored after a restart
     duplicate_ok: bool = False
 
     @classmethod
@@ -114,13 +118,20 @@ async def checkpoint(update: Update, context: LianxinContext, state: int) -> int
 async def at_step(update: Update, context: LianxinContext, draft: Draft, step: int) -> int:
     """Record which step is being asked, durably; returns it as the conversation state."""
     draft.step = step
+    draft.touched_at = utcnow().isoformat()
     put_draft(context, draft)
     return await checkpoint(update, context, step)
 
 
 def get_draft(context: LianxinContext) -> Draft | None:
+    """The running form's draft; None when there is none or it is from an incompatible version."""
     raw = context.user_data.get(DRAFT_KEY)
-    return Draft(**raw) if raw else None
+    if not isinstance(raw, dict):
+        return None
+    try:
+        return Draft(**raw)
+    except TypeError:
+        return None
 
 
 def put_draft(context: LianxinContext, draft: Draft) -> None:
@@ -158,6 +169,53 @@ async def mark_choice(update: Update, choice: str) -> None:
         await query.edit_message_text(f"{query.message.text_html}\n✔ {t('choice', value=choice)}")
     except BadRequest:
         pass
+
+
+def with_draft(handler):  # noqa: ANN001, ANN201
+    """For state handlers: a form whose draft is gone (expired while the bot was down) ends politely."""
+
+    @functools.wraps(handler)
+    async def wrapper(update: Update, context: LianxinContext) -> int | None:
+        if get_draft(context) is not None:
+            return await handler(update, context)
+        if update.callback_query:
+            await update.callback_query.answer(t("stale_button"), show_alert=True)
+        drop_draft(context)
+        await checkpoint(update, context, END)
+        await reply(update, t("log_expired"))
+        return END
+
+    return wrapper
+
+
+async def expire_idle_forms(context: LianxinContext) -> None:
+    """Job: forms idle past the timeout that PTB will not time out (restored after a restart)."""
+    application = context.application
+    settings = application.settings
+    slack = timedelta(seconds=sweep_interval(settings))
+    limit = utcnow() - timedelta(minutes=settings.conversation_timeout_minutes) - slack
+    expired = []
+    for user_id, data in list(application.user_data.items()):
+        raw = data.get(DRAFT_KEY)
+        touched = raw.get("touched_at") if isinstance(raw, dict) else None
+        if touched and datetime.fromisoformat(touched) < limit:
+            data.pop(DRAFT_KEY, None)
+            expired.append(user_id)
+    if not expired:
+        return
+    application.mark_data_for_update_persistence(user_ids=expired)
+    await application.update_persistence()
+    minutes = f"{settings.conversation_timeout_minutes:g}"
+    for user_id in expired:
+        try:
+            await application.bot.send_message(user_id, t("log_timeout", minutes=minutes))
+        except TelegramError as exc:
+            log.info("could not tell %s that their form expired: %s", user_id, exc)
+
+
+def sweep_interval(settings) -> float:  # noqa: ANN001
+    """How often idle forms are swept: a quarter of the timeout, between 1 s and 60 s."""
+    return max(1.0, min(60.0, settings.conversation_timeout_minutes * 60 / 4))
 
 
 # --- steps: each asks for its field ---------------------------------------------------
@@ -253,8 +311,9 @@ async def start_log(update: Update, context: LianxinContext) -> int:
 
 async def restart_log(update: Update, context: LianxinContext) -> int:
     """/log again in the middle of the form: the old draft is dropped, said so, and a new one starts."""
-    drop_draft(context)
-    await reply(update, t("log_restart"))
+    if get_draft(context) is not None:
+        drop_draft(context)
+        await reply(update, t("log_restart"))
     return await start_log(update, context)
 
 
@@ -265,6 +324,7 @@ async def cancel(update: Update, context: LianxinContext) -> int:
     return END
 
 
+@with_draft
 async def busy(update: Update, context: LianxinContext) -> None:
     """Another command mid-form: say what is running; stay in the same step."""
     draft = get_draft(context)
@@ -285,6 +345,7 @@ async def stale(update: Update, context: LianxinContext) -> None:
     return None
 
 
+@with_draft
 async def use_buttons(update: Update, context: LianxinContext) -> None:
     await reply(update, t("log_use_buttons"))
     return None
@@ -292,6 +353,7 @@ async def use_buttons(update: Update, context: LianxinContext) -> None:
 
 # --- answers to each step -------------------------------------------------------------
 
+@with_draft
 async def on_kind(update: Update, context: LianxinContext) -> int | None:
     button = await pressed(update, context, "kind", "cancel")
     if button is None:
@@ -320,6 +382,7 @@ async def _set_date(update: Update, context: LianxinContext, day: date) -> int |
     return await advance(update, context, draft, DATE)
 
 
+@with_draft
 async def on_date_button(update: Update, context: LianxinContext) -> int | None:
     button = await pressed(update, context, "date")
     if button is None or button.value not in ("0", "1"):
@@ -329,6 +392,7 @@ async def on_date_button(update: Update, context: LianxinContext) -> int | None:
     return await _set_date(update, context, day)
 
 
+@with_draft
 async def on_date_text(update: Update, context: LianxinContext) -> int | None:
     day = parse_date(update.effective_message.text, today(context))
     if day is None:
@@ -337,6 +401,7 @@ async def on_date_text(update: Update, context: LianxinContext) -> int | None:
     return await _set_date(update, context, day)
 
 
+@with_draft
 async def on_place_button(update: Update, context: LianxinContext) -> int | None:
     button = await pressed(update, context, "place")
     if button is None:
@@ -350,13 +415,15 @@ async def on_place_button(update: Update, context: LianxinContext) -> int | None
     async with context.db.session() as session:
         point = await session.get(ContactPoint, int(button.value)) if button.value.isdigit() else None
     if point is None or point.member_id != context.identity.member_id:
-        await update.callback_query.answer(t("stale_button"), show_alert=True)
+        # the query is answered already; say it in the chat (e.g. the roster dropped this point)
+        await reply(update, t("stale_button"))
         return None
     draft.place, draft.contact_point_id = point.name, point.id
     await mark_choice(update, point.name)
     return await advance(update, context, draft, PLACE)
 
 
+@with_draft
 async def on_place_text(update: Update, context: LianxinContext) -> int | None:
     """A typed place, at the place step or after "其他"."""
     try:
@@ -369,6 +436,7 @@ async def on_place_text(update: Update, context: LianxinContext) -> int | None:
     return await advance(update, context, draft, PLACE)
 
 
+@with_draft
 async def on_people(update: Update, context: LianxinContext) -> int | None:
     value = parse_people(update.effective_message.text)
     try:
@@ -381,6 +449,7 @@ async def on_people(update: Update, context: LianxinContext) -> int | None:
     return await advance(update, context, draft, PEOPLE)
 
 
+@with_draft
 async def on_summary(update: Update, context: LianxinContext) -> int | None:
     try:
         summary = check_summary(update.effective_message.text)
@@ -392,6 +461,7 @@ async def on_summary(update: Update, context: LianxinContext) -> int | None:
     return await advance(update, context, draft, SUMMARY)
 
 
+@with_draft
 async def on_photo(update: Update, context: LianxinContext) -> int | None:
     draft = get_draft(context)
     if len(draft.photos) >= MAX_PHOTOS:
@@ -405,6 +475,7 @@ async def on_photo(update: Update, context: LianxinContext) -> int | None:
     return None
 
 
+@with_draft
 async def on_photos_button(update: Update, context: LianxinContext) -> int | None:
     button = await pressed(update, context, "photos")
     if button is None:
@@ -416,11 +487,13 @@ async def on_photos_button(update: Update, context: LianxinContext) -> int | Non
     return await advance(update, context, draft, PHOTOS)
 
 
+@with_draft
 async def photos_expected(update: Update, context: LianxinContext) -> None:
     await reply(update, t("log_photos_expected"))
     return None
 
 
+@with_draft
 async def on_confirm(update: Update, context: LianxinContext) -> int | None:
     button = await pressed(update, context, "confirm")
     if button is None:
@@ -440,6 +513,7 @@ async def on_confirm(update: Update, context: LianxinContext) -> int | None:
     return await submit(update, context, draft)
 
 
+@with_draft
 async def on_field(update: Update, context: LianxinContext) -> int | None:
     button = await pressed(update, context, "field")
     if button is None:
@@ -451,6 +525,7 @@ async def on_field(update: Update, context: LianxinContext) -> int | None:
     return await FIELD_STEPS[button.value](update, context, draft)
 
 
+@with_draft
 async def on_duplicate(update: Update, context: LianxinContext) -> int | None:
     button = await pressed(update, context, "dup")
     if button is None:
@@ -512,8 +587,9 @@ async def submit(update: Update, context: LianxinContext, draft: Draft) -> int |
                 drop_draft(context)
                 return END
             return await show_card(update, context, draft)
+        # the quarter the activity counts in: a late entry shows the quarter it completes
         current = await standing(
-            session, member_id=member_id, quarter=Quarter.of(day), today=day,
+            session, member_id=member_id, quarter=Quarter.of(activity.activity_date), today=day,
             quarter_target=settings.quarterly_activity_target, year_target=settings.yearly_people_target,
         )
     drop_draft(context)
@@ -551,7 +627,7 @@ async def start_edit(update: Update, context: LianxinContext) -> int:
 
 
 def build(settings) -> ConversationHandler:  # noqa: ANN001
-    private = filters.ChatType.PRIVATE
+    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     text = private & filters.TEXT & ~filters.COMMAND
     form = pattern(FormButton.PREFIX)
     with warnings.catch_warnings():

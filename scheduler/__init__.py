@@ -18,9 +18,9 @@ log = logging.getLogger(__name__)
 
 
 async def purge_bind_attempts(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Failed binding attempts only matter for the lock-out window; drop older ones."""
+    """Failed binding attempts matter for two lock-out windows (see access.is_locked); drop older ones."""
     application = context.application
-    window = timedelta(minutes=application.settings.bind_lockout_minutes)  # type: ignore[attr-defined]
+    window = 2 * timedelta(minutes=application.settings.bind_lockout_minutes)  # type: ignore[attr-defined]
     async with application.db.session() as session:  # type: ignore[attr-defined]
         result = await session.exec(delete(BindAttempt).where(BindAttempt.attempted_at < utcnow() - window))
         await session.commit()
@@ -35,3 +35,7 @@ def schedule_jobs(application: Application) -> None:
         return
     tz = application.settings.tz  # type: ignore[attr-defined]
     queue.run_daily(purge_bind_attempts, time(hour=3, minute=30, tzinfo=tz), name="purge_bind_attempts")
+    from handlers.log_activity import expire_idle_forms, sweep_interval
+
+    interval = sweep_interval(application.settings)  # type: ignore[attr-defined]
+    queue.run_repeating(expire_idle_forms, interval=interval, first=interval, name="expire_idle_forms")

@@ -338,3 +338,59 @@ async def test_killed_process_keeps_the_half_filled_form(fake, db, roster, datab
             process.kill()
     (activity,) = await activities(db)
     assert activity.place == "合作丝路社区" and activity.people == 9
+
+
+async def test_an_edited_earlier_message_is_not_an_answer(fake, db, member) -> None:
+    import time
+
+    user = member
+    await user.send("/log")
+    await user.expect_message()
+    await press(user, "主动走访")
+    await press(user, "今天")
+    await press(user, "其他（输入地点）")
+    placed = await user.send("兰州市第一中学")
+    await user.expect_message()
+    await user.send("12")
+    assert "活动内容" in (await user.expect_message()).text
+    fake.push_update({"edited_message": {**placed, "text": "兰州市第一中学高中部", "edit_date": int(time.time())}})
+    await user.expect_silence(0.5)
+    await user.send(SUMMARY)
+    await user.expect_message()
+    card = await press(user, "跳过")
+    assert f"内容：{SUMMARY}" in card.text and "地点：兰州市第一中学\n" in card.text
+
+
+async def test_form_restored_after_a_restart_still_times_out(fake, db, roster, runner, database_url) -> None:
+    settings = make_settings(database_url, fake, conversation_timeout_minutes=0.05)  # 3 s
+    first = await runner.start(settings)
+    user = await bind(fake, db, 5005, "GS0004")
+    await user.send("/log")
+    await user.expect_message()
+    dates = await press(user, "主动走访")
+    first.job_queue.scheduler.pause()  # the process dies, and its timers with it
+    await runner.stop(first, clean=False)
+    await runner.start(settings)
+    assert "已自动取消" in (await user.expect_message(timeout=15)).text
+    await user.press("今天", message=dates)
+    assert "已失效" in (await user.expect_answer()).text
+    assert "已超时取消" in (await user.expect_message()).text
+    await user.send("12")
+    assert "未识别" in (await user.expect_message()).text
+
+
+async def test_place_removed_by_a_roster_import_mid_form(fake, db, member, database_url, tmp_path) -> None:
+    from tests.conftest import import_roster_file, sample_roster
+
+    user = member
+    await user.send("/log")
+    await user.expect_message()
+    await press(user, "主动走访")
+    places = await press(user, "今天")
+    text = sample_roster().read_text(encoding="utf-8-sig").replace(
+        "临夏渭源社区;临夏东岗社区;祁连村", "临夏东岗社区;临夏渭源社区")
+    (tmp_path / "r.csv").write_text(text, encoding="utf-8")
+    await asyncio.to_thread(import_roster_file, database_url, tmp_path / "r.csv")
+    await user.press("祁连村", message=places)
+    assert "已失效" in (await user.expect_message()).text
+    assert "人次" in (await press(user, "临夏渭源社区", message=places)).text  # kept its id: still valid

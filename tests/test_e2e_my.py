@@ -197,3 +197,47 @@ async def test_archive_xlsx_rows_and_totals(fake, db, member) -> None:
     assert body[4][:7] == (f"{current.label} 小计", "2 次", None, None, None, 15, 5)
     assert body[5][:7] == ("合计", "3 次", None, None, None, 25, 8)
     assert all("删掉的" not in str(cell) for row in rows for cell in row)
+
+
+async def test_edit_after_the_grace_period_keeps_the_old_date(fake, db, member) -> None:
+    """Logged into the previous quarter during the grace days; a later typo fix must still save."""
+    mid = await member_id(db)
+    previous = Quarter.of(today()).prev()
+    await add_historic(db, mid, previous.last_day, 6)
+    async with db.session() as session:
+        activity = (await session.exec(select(Activity))).one()
+    await member.press_data(f"act:edit:{activity.id}", message=(await _my(member)))
+    card = await member.expect_message()
+    assert f"修改活动 #{activity.id}" in card.text
+    await member.press("修改")
+    await member.expect_message()
+    await member.press("内容")
+    await member.expect_message()
+    await member.send("改正后的活动内容描述")
+    await member.expect_message()
+    await member.press("确认提交")
+    assert "已修改" in (await member.expect_message()).text
+    async with db.session() as session:
+        stored = await session.get(Activity, activity.id)
+    assert stored.summary == "改正后的活动内容描述" and stored.activity_date == previous.last_day
+
+
+async def _my(member):  # noqa: ANN001, ANN202
+    await member.send("/my")
+    return await member.expect_message()
+
+
+async def test_archive_cells_are_text_never_formulas(fake, db, member) -> None:
+    mid = await member_id(db)
+    async with db.session() as session:
+        await save_activity(
+            session, member_id=mid,
+            data=ActivityInput("visit", today(), "=HYPERLINK(\"http://x\")", 3, "=1+1 开会讨论\x0b"),
+            kind_points=KINDS, today=today(), grace_days=0,
+        )
+    await member.send("/archive")
+    document = await member.expect_message()
+    sheet = load_workbook(io.BytesIO(document.document_bytes)).active
+    values = [c for row in sheet.iter_rows() for c in row if isinstance(c.value, str) and c.value.startswith("=")]
+    assert {c.value for c in values} == {"=HYPERLINK(\"http://x\")", "=1+1 开会讨论"}
+    assert all(c.data_type == "s" for c in values)

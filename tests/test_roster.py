@@ -200,3 +200,30 @@ def test_normalise_phone(raw: str, expected: str | None) -> None:
 )
 def test_contact_point_kind(name: str, kind: ContactPointKind) -> None:
     assert contact_point_kind(name) == kind
+
+
+def test_reimport_keeps_contact_point_ids_and_adopts_member_added_units(cli_settings, database_url, tmp_path) -> None:
+    rows = [["D1", "甲", "民进", "", "", "", "", "一村;二社区;三医院"]]
+    assert run_cli(cli_settings, "members", "import", str(write_csv(tmp_path / "a.csv", rows))) == 0
+    d1 = member(database_url, "D1")
+    before = {p.name: p.id for p in _points(database_url, d1.id)}
+    engine = sync_engine(database_url)
+    with engine.begin() as connection:  # the member typed a unit of their own by chat
+        connection.execute(ContactPoint.__table__.insert().values(member_id=d1.id, name="四学校", kind="school",
+                                                                  position=99, from_roster=False))
+    engine.dispose()
+    reordered = [["D1", "甲", "民进", "", "", "", "", "二社区;一村;四学校"]]
+    path = write_csv(tmp_path / "b.csv", reordered)
+    assert run_cli(cli_settings, "members", "import", str(path)) == 0
+    after = {p.name: (p.id, p.position, p.from_roster) for p in _points(database_url, d1.id)}
+    assert after["一村"] == (before["一村"], 1, True) and after["二社区"] == (before["二社区"], 0, True)
+    assert after["四学校"][1:] == (2, True) and "三医院" not in after
+    for _ in range(2):  # the same file again changes nothing
+        engine = sync_engine(database_url)
+        with engine.begin() as connection:
+            from bot.services.roster import import_roster
+
+            report = import_roster(connection, path)
+        engine.dispose()
+        assert (report.updated, report.unchanged) == (0, 1)
+    assert {p.name: (p.id, p.position, p.from_roster) for p in _points(database_url, d1.id)} == after

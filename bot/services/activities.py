@@ -68,11 +68,23 @@ def check_date(day: date, today: date, grace_days: int) -> None:
         raise ActivityProblem(f"date_{result.reason}", earliest=result.earliest)
 
 
-def validate_input(data: ActivityInput, *, kind_points: Mapping[str, float], today: date, grace_days: int) -> None:
-    """Every rule at once, at save time: the form checked each step, but state may be old."""
+def validate_input(
+    data: ActivityInput,
+    *,
+    kind_points: Mapping[str, float],
+    today: date,
+    grace_days: int,
+    accepted_date: date | None = None,
+) -> None:
+    """Every rule at once, at save time: the form checked each step, but state may be old.
+
+    `accepted_date` is the date an edited activity already has: it was valid when logged
+    and stays valid, so fixing a typo after the grace period is still possible.
+    """
     if data.kind not in kind_points:
         raise ActivityProblem("kind_unknown")
-    check_date(data.activity_date, today, grace_days)
+    if data.activity_date != accepted_date:
+        check_date(data.activity_date, today, grace_days)
     check_place(data.place)
     check_people(data.people)
     check_summary(data.summary)
@@ -192,7 +204,9 @@ async def update_activity(
     now = now or utcnow()
     activity = await own_activity(session, member_id=member_id, activity_id=activity_id)
     _check_window(activity, window_days, now)
-    validate_input(data, kind_points=kind_points, today=today, grace_days=grace_days)
+    validate_input(
+        data, kind_points=kind_points, today=today, grace_days=grace_days, accepted_date=activity.activity_date
+    )
     before = f"{activity.kind} {activity.activity_date} {activity.place} {activity.people}"
     point_id = data.contact_point_id
     if point_id is not None:
@@ -386,8 +400,8 @@ def archive_xlsx(
     for quarter in sorted(by_quarter):
         items = by_quarter[quarter]
         for a in items:
-            sheet.append([quarter.label, a.id, a.activity_date, kind_names.get(a.kind, a.kind), a.place, a.people,
-                          a.points, photo_counts.get(a.id, 0), a.summary])
+            sheet.append(_clean_row([quarter.label, a.id, a.activity_date, kind_names.get(a.kind, a.kind), a.place,
+                                     a.people, a.points, photo_counts.get(a.id, 0), a.summary]))
             sheet.cell(sheet.max_row, 3).number_format = "yyyy-mm-dd"
             sheet.cell(sheet.max_row, 9).alignment = Alignment(wrap_text=True, vertical="top")
         people = sum(a.people for a in items)
@@ -403,9 +417,25 @@ def archive_xlsx(
         cell.font = bold
     for column, width in zip("ABCDEFGHI", (12, 8, 12, 12, 24, 8, 8, 8, 60)):
         sheet.column_dimensions[column].width = width
+    _as_text(sheet)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def _clean_row(values: list) -> list:
+    """Drop characters an XLSX cell cannot hold (control characters) from user text."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    return [ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in values]
+
+
+def _as_text(sheet) -> None:  # noqa: ANN001
+    """User text is data: a summary starting with "=" must not become a live formula."""
+    for row in sheet.iter_rows():
+        for cell in row:
+            if cell.data_type == "f":
+                cell.data_type = "s"
 
 
 async def photo_counts(session: AsyncSession, activity_ids: Sequence[int]) -> dict[int, int]:

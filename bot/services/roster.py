@@ -301,6 +301,52 @@ def _chunks(items: list, size: int = CHUNK) -> Iterator[list]:
         yield items[start : start + size]
 
 
+def _apply_points(connection: Connection, changes: dict[str, tuple[str, ...]], now) -> None:  # noqa: ANN001
+    """Make each member's roster contact points the given list, in place.
+
+    Points are matched by name and kept (their ids are what activities link to): only
+    reordered, adopted (a unit the member had added by chat that the roster now lists) or,
+    when the roster no longer lists them, deleted.
+    """
+    ids = {k: v for k, v in connection.execute(select(Member.number, Member.id))}
+    member_ids = [ids[n] for n in changes]
+    have: dict[int, dict[str, tuple[int, bool, int]]] = {}
+    for chunk in _chunks(member_ids):
+        rows = connection.execute(
+            select(ContactPoint.member_id, ContactPoint.name, ContactPoint.id, ContactPoint.from_roster,
+                   ContactPoint.position).where(ContactPoint.member_id.in_(chunk))
+        )
+        for member_id, name, point_id, from_roster, position in rows:
+            have.setdefault(member_id, {})[name] = (point_id, from_roster, position)
+    inserts: list[dict] = []
+    updates: list[dict] = []
+    deletes: list[int] = []
+    for number, names in changes.items():
+        member_id = ids[number]
+        current = have.get(member_id, {})
+        for position, name in enumerate(names):
+            if name in current:
+                point_id, from_roster, old_position = current[name]
+                if not from_roster or old_position != position:
+                    updates.append({"b_id": point_id, "position": position, "from_roster": True})
+            else:
+                inserts.append({"member_id": member_id, "name": name, "kind": contact_point_kind(name),
+                                "position": position, "from_roster": True, "created_at": now})
+        deletes += [point_id for name, (point_id, from_roster, _) in current.items()
+                    if from_roster and name not in names]
+    for chunk in _chunks(deletes):
+        connection.execute(delete(ContactPoint).where(ContactPoint.id.in_(chunk)))
+    statement = (
+        update(ContactPoint)
+        .where(ContactPoint.id == bindparam("b_id"))
+        .values(position=bindparam("position"), from_roster=bindparam("from_roster"))
+    )
+    for chunk in _chunks(updates):
+        connection.execute(statement, chunk)
+    for chunk in _chunks(inserts):
+        connection.execute(insert(ContactPoint), chunk)
+
+
 def import_roster(
     connection: Connection,
     path: Path,
@@ -397,34 +443,7 @@ def import_roster(
         progress(report.unchanged)
 
     if point_changes:
-        ids = {k: v for k, v in connection.execute(select(Member.number, Member.id))}
-        member_ids = [ids[n] for n in point_changes]
-        for chunk in _chunks(member_ids):
-            connection.execute(
-                delete(ContactPoint).where(ContactPoint.member_id.in_(chunk), ContactPoint.from_roster.is_(True))
-            )
-        # a member may already have added the same unit by chat: keep theirs, don't duplicate
-        own = {
-            (m, n)
-            for m, n in connection.execute(
-                select(ContactPoint.member_id, ContactPoint.name).where(ContactPoint.from_roster.is_(False))
-            )
-        }
-        new_points = [
-            {
-                "member_id": ids[number],
-                "name": name,
-                "kind": contact_point_kind(name),
-                "position": position,
-                "from_roster": True,
-                "created_at": now,
-            }
-            for number, names in point_changes.items()
-            for position, name in enumerate(names)
-            if (ids[number], name) not in own
-        ]
-        for chunk in _chunks(new_points):
-            connection.execute(insert(ContactPoint), chunk)
+        _apply_points(connection, point_changes, now)
 
     if deactivate_missing and missing_ids:
         for chunk in _chunks(missing_ids):
