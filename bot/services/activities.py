@@ -115,6 +115,15 @@ async def _remember_place(session: AsyncSession, member_id: int, name: str) -> i
     return point.id
 
 
+async def _resolve_place(session: AsyncSession, member_id: int, data: ActivityInput) -> int:
+    """The member's own contact point for this activity: the chosen one, or the typed place remembered."""
+    if data.contact_point_id is not None:
+        point = await session.get(ContactPoint, data.contact_point_id)
+        if point is not None and point.member_id == member_id and point.name == data.place:
+            return point.id
+    return await _remember_place(session, member_id, data.place)
+
+
 async def find_duplicate(
     session: AsyncSession, *, member_id: int, data: ActivityInput, since: datetime, exclude_id: int | None = None
 ) -> Activity | None:
@@ -151,13 +160,7 @@ async def save_activity(
     """Validate and store a new activity with its photos; remembers a typed place as a contact point."""
     validate_input(data, kind_points=kind_points, today=today, grace_days=grace_days)
     now = now or utcnow()
-    point_id = data.contact_point_id
-    if point_id is not None:
-        point = await session.get(ContactPoint, point_id)
-        if point is None or point.member_id != member_id:
-            point_id = None
-    if point_id is None:
-        point_id = await _remember_place(session, member_id, data.place)
+    point_id = await _resolve_place(session, member_id, data)
     quarter = Quarter.of(data.activity_date)
     activity = Activity(
         member_id=member_id, kind=data.kind, activity_date=data.activity_date, year=quarter.year, quarter=quarter.q,
@@ -208,13 +211,7 @@ async def update_activity(
         data, kind_points=kind_points, today=today, grace_days=grace_days, accepted_date=activity.activity_date
     )
     before = f"{activity.kind} {activity.activity_date} {activity.place} {activity.people}"
-    point_id = data.contact_point_id
-    if point_id is not None:
-        point = await session.get(ContactPoint, point_id)
-        if point is None or point.member_id != member_id:
-            point_id = None
-    if point_id is None:
-        point_id = await _remember_place(session, member_id, data.place)
+    point_id = await _resolve_place(session, member_id, data)
     quarter = Quarter.of(data.activity_date)
     if data.kind != activity.kind:
         activity.points = float(kind_points[data.kind])
