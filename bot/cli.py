@@ -281,4 +281,9 @@ async def _roles_async(settings: Settings, args: argparse.Namespace) -> int:
 
 def entrypoint() -> None:
     logging.captureWarnings(True)
-    sys.exit(main())
+    try:
+        code = main()
+    except BrokenPipeError:  # `members list | head`: the reader left, nothing to report
+        sys.stderr.close()
+        code = 0
+    sys.exit(code)
