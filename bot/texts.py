@@ -86,7 +86,7 @@ TEXTS: dict[str, str] = {
     "contact_bad_phone": "这个号码看起来不是有效的手机号，请检查后重新分享。",
     "welcome_member": (
         "{name}委员，您好！\n"
-        "界别：{sector}\n活动组：{group}\n层级：{level}\n地区：{region}\n\n"
+        "界别：{sector}\n活动组：{group}\n层级：{level}\n地区：{region}\n联系点：{points}\n\n"
         "您可以在这里登记联系群众的活动、查看履职进度。发送 /help 查看全部功能。"
     ),
     "bound_ok": "✅ 绑定成功！您的 Telegram 账号已与委员身份关联。",

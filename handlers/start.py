@@ -98,6 +98,7 @@ async def start(update: Update, context: LianxinContext) -> None:
                 group=profile.group or "—",
                 level=LEVEL_NAMES[profile.level],
                 region=profile.region or "—",
+                points="、".join(profile.contact_points) or "—",
             )
             await message.reply_text(text, reply_markup=member_keyboard())
         else:

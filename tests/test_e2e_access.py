@@ -67,6 +67,7 @@ async def test_invites_cli_then_member_binds_by_deep_link(fake, database_url, db
     assert "绑定成功" in done.text
     assert "胡刚委员" in welcome.text and "中国民主同盟" in welcome.text and "第3界别活动组" in welcome.text
     assert "甘肃省/临夏回族自治州" in welcome.text and "层级：市" in welcome.text
+    assert "联系点：临夏渭源社区、临夏东岗社区、祁连村" in welcome.text
     assert welcome.reply_keyboard and ["📝 登记活动", "📊 我的进度"] in welcome.reply_keyboard
     assert ("log", "登记联系活动") in fake.commands_for(5001)
     async with db.session() as session:
