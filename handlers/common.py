@@ -6,6 +6,7 @@ import html
 import logging
 
 from telegram import ReplyKeyboardMarkup, Update
+from telegram.ext import filters
 from telegram.error import TelegramError
 
 from bot.app import LianxinContext
@@ -16,11 +17,14 @@ log = logging.getLogger(__name__)
 
 # reply-keyboard labels that stand for member commands
 MEMBER_BUTTONS = {"📝 登记活动": "log", "📊 我的进度": "my", "📁 履职档案": "archive"}
+HELP_BUTTON = "❓ 帮助"
+# menu labels are commands, never answers to a form step
+MENU_LABELS = filters.Text([*MEMBER_BUTTONS, HELP_BUTTON])
 
 
 def member_keyboard() -> ReplyKeyboardMarkup:
     labels = list(MEMBER_BUTTONS)
-    return ReplyKeyboardMarkup([labels[:2], labels[2:] + ["❓ 帮助"]], resize_keyboard=True, is_persistent=True)
+    return ReplyKeyboardMarkup([labels[:2], labels[2:] + [HELP_BUTTON]], resize_keyboard=True, is_persistent=True)
 
 
 async def load_identity(update: Update, context: LianxinContext) -> None:

@@ -50,6 +50,7 @@ from bot.services.activities import (
 from bot.services.rules import Quarter, local_today, parse_date, parse_people
 from bot.texts import Safe, t
 from handlers.callbacks import ActivityButton, FormButton, pattern
+from handlers.common import MENU_LABELS
 from handlers.views import chunked, keyboard, kind_name, problem_text, standing_text
 from models import ContactPoint, utcnow
 
@@ -177,6 +178,8 @@ def with_draft(handler):  # noqa: ANN001, ANN201
     @functools.wraps(handler)
     async def wrapper(update: Update, context: LianxinContext) -> int | None:
         if get_draft(context) is not None:
+            # any answer, even a wrong one, means the member is still there
+            context.user_data[DRAFT_KEY]["touched_at"] = utcnow().isoformat()
             return await handler(update, context)
         if update.callback_query:
             await update.callback_query.answer(t("stale_button"), show_alert=True)
@@ -257,9 +260,15 @@ async def ask_summary(update: Update, context: LianxinContext, draft: Draft) -> 
 
 
 async def ask_photos(update: Update, context: LianxinContext, draft: Draft) -> int:
-    rows = [[draft.button("完成", "photos", "done"), draft.button("跳过", "photos", "skip")]]
+    if draft.photos:  # editing, or back from the card: keep or replace what is attached
+        text = t("log_ask_photos_existing", count=len(draft.photos), high=MAX_PHOTOS)
+        rows = [[draft.button(f"保留这 {len(draft.photos)} 张", "photos", "done"),
+                 draft.button("清空重新上传", "photos", "clear")]]
+    else:
+        text = t("log_ask_photos", high=MAX_PHOTOS)
+        rows = [[draft.button("完成", "photos", "done"), draft.button("跳过", "photos", "skip")]]
     state = await at_step(update, context, draft, PHOTOS)
-    await reply(update, t("log_ask_photos", high=MAX_PHOTOS), keyboard(rows))
+    await reply(update, text, keyboard(rows))
     return state
 
 
@@ -311,16 +320,24 @@ async def start_log(update: Update, context: LianxinContext) -> int:
 
 async def restart_log(update: Update, context: LianxinContext) -> int:
     """/log again in the middle of the form: the old draft is dropped, said so, and a new one starts."""
-    if get_draft(context) is not None:
+    draft = get_draft(context)
+    if draft is not None:
         drop_draft(context)
-        await reply(update, t("log_restart"))
+        if draft.activity_id:
+            await reply(update, t("log_edit_abandoned", id=draft.activity_id))
+        else:
+            await reply(update, t("log_restart"))
     return await start_log(update, context)
 
 
 async def cancel(update: Update, context: LianxinContext) -> int:
+    draft = get_draft(context)
     drop_draft(context)
     await checkpoint(update, context, END)
-    await reply(update, t("log_cancelled"))
+    if draft is not None and draft.activity_id:
+        await reply(update, t("log_edit_cancelled", id=draft.activity_id))
+    else:
+        await reply(update, t("log_cancelled"))
     return END
 
 
@@ -333,6 +350,8 @@ async def busy(update: Update, context: LianxinContext) -> None:
 
 
 async def timed_out(update: Update, context: LianxinContext) -> None:
+    if get_draft(context) is None:  # the sweep (expire_idle_forms) got there first and said so
+        return
     drop_draft(context)
     await context.bot.send_message(
         update.effective_chat.id, t("log_timeout", minutes=f"{context.settings.conversation_timeout_minutes:g}")
@@ -348,6 +367,25 @@ async def stale(update: Update, context: LianxinContext) -> None:
 @with_draft
 async def use_buttons(update: Update, context: LianxinContext) -> None:
     await reply(update, t("log_use_buttons"))
+    return None
+
+
+@with_draft
+async def not_understood(update: Update, context: LianxinContext) -> None:
+    """Something the current step cannot take (a sticker, a voice message, a photo at a text step)."""
+    step = get_draft(context).step
+    if step in (KIND, CONFIRM, FIELD, DUPLICATE):
+        await reply(update, t("log_use_buttons"))
+    else:
+        await reply(update, t("log_text_expected", step=STEP_NAMES.get(step, "")))
+    return None
+
+
+@with_draft
+async def busy_button(update: Update, context: LianxinContext) -> None:
+    """A /my or activity button while the form runs: explain instead of calling it stale."""
+    await update.callback_query.answer(t("log_busy", step=STEP_NAMES.get(get_draft(context).step, "登记")),
+                                       show_alert=True)
     return None
 
 
@@ -481,6 +519,10 @@ async def on_photos_button(update: Update, context: LianxinContext) -> int | Non
     if button is None:
         return None
     draft = get_draft(context)
+    if button.value == "clear":
+        draft.photos = []
+        await mark_choice(update, "已清空")
+        return await ask_photos(update, context, draft)
     if button.value == "skip":
         draft.photos = []
     await mark_choice(update, "跳过" if button.value == "skip" else f"{len(draft.photos)} 张照片")
@@ -628,8 +670,9 @@ async def start_edit(update: Update, context: LianxinContext) -> int:
 
 def build(settings) -> ConversationHandler:  # noqa: ANN001
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
-    text = private & filters.TEXT & ~filters.COMMAND
+    text = private & filters.TEXT & ~filters.COMMAND & ~MENU_LABELS
     form = pattern(FormButton.PREFIX)
+    log_button = filters.Text(["📝 登记活动"])
     with warnings.catch_warnings():
         # per_message=False on purpose: the form mixes buttons and typed answers; stale
         # buttons are recognised by the form nonce instead of per-message tracking
@@ -637,7 +680,7 @@ def build(settings) -> ConversationHandler:  # noqa: ANN001
         handler = ConversationHandler(
             entry_points=[
                 CommandHandler("log", start_log, filters=private),
-                MessageHandler(private & filters.Regex(r"^📝 登记活动$"), start_log),
+                MessageHandler(private & log_button, start_log),
                 CallbackQueryHandler(start_edit, pattern=r"^act:edit:\d+$"),
             ],
             states={
@@ -650,7 +693,7 @@ def build(settings) -> ConversationHandler:  # noqa: ANN001
                 PHOTOS: [
                     MessageHandler(private & filters.PHOTO, on_photo),
                     CallbackQueryHandler(on_photos_button, pattern=form),
-                    MessageHandler(private & ~filters.COMMAND, photos_expected),
+                    MessageHandler(private & ~filters.COMMAND & ~MENU_LABELS, photos_expected),
                 ],
                 CONFIRM: [CallbackQueryHandler(on_confirm, pattern=form), MessageHandler(text, use_buttons)],
                 FIELD: [CallbackQueryHandler(on_field, pattern=form), MessageHandler(text, use_buttons)],
@@ -660,10 +703,12 @@ def build(settings) -> ConversationHandler:  # noqa: ANN001
             fallbacks=[
                 CommandHandler("cancel", cancel, filters=private),
                 CommandHandler("log", restart_log, filters=private),
-                MessageHandler(private & filters.Regex(r"^📝 登记活动$"), restart_log),
-                MessageHandler(private & filters.COMMAND, busy),
-                CallbackQueryHandler(stale),
-                MessageHandler(private & ~filters.COMMAND, use_buttons),
+                MessageHandler(private & log_button, restart_log),
+                # other commands and menu buttons: say what is running, stay where we are
+                MessageHandler(private & (filters.COMMAND | MENU_LABELS), busy),
+                CallbackQueryHandler(stale, pattern=form),
+                CallbackQueryHandler(busy_button),
+                MessageHandler(private, not_understood),
             ],
             name=CONVERSATION_NAME,
             persistent=True,

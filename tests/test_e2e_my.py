@@ -63,7 +63,8 @@ async def test_my_standing_paging_and_quarter_switch(fake, db, member) -> None:
     peer = await member_id(db, "GS0019")
     async with db.session() as session:
         me = await session.get(Member, mid)
-        await session.exec(update(Member).where(Member.id == peer).values(activity_group_id=me.activity_group_id))
+        await session.exec(update(Member).where(Member.id == peer).values(
+            activity_group_id=me.activity_group_id, level=me.level, region_id=me.region_id))
         await session.commit()
     await add(db, peer, day=day, people=1, kind="inspection")
     for _ in range(6):

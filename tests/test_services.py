@@ -118,8 +118,10 @@ def data(day: date, people: int = 5, kind: str = "visit", place: str = "祁连�
 async def test_standing_counts_points_and_ties(db, roster) -> None:
     a, b, c = await member_ids(db, "GS0001", "GS0002", "GS0003")
     async with db.session() as session:
+        committee = await session.get(Member, a)
         for mid in (a, b, c):
-            await session.exec(update(Member).where(Member.id == mid).values(activity_group_id=1))
+            await session.exec(update(Member).where(Member.id == mid).values(
+                activity_group_id=1, level=committee.level, region_id=committee.region_id))
         await session.commit()
         day = date(2026, 11, 20)
         await save_activity(session, member_id=a, data=data(day, 30, "inspection"), kind_points=KINDS, today=day,
@@ -222,3 +224,28 @@ async def test_lockout_lasts_an_hour_from_the_fifth_failure(db, roster) -> None:
     assert await attempt(invite.code, 65) is BindOutcome.locked  # the first failure aged out, still locked
     assert await attempt(invite.code, 109) is BindOutcome.locked
     assert await attempt(invite.code, 111) is BindOutcome.bound
+
+
+async def test_rank_stays_within_one_committee_and_needs_points(db, roster) -> None:
+    from models import Level
+
+    a, b, c = await member_ids(db, "GS0001", "GS0002", "GS0003")
+    async with db.session() as session:
+        province = await session.get(Member, a)
+        # b: same group, same committee; c: same group name but a city committee elsewhere
+        await session.exec(update(Member).where(Member.id.in_([a, b])).values(
+            activity_group_id=1, level=province.level, region_id=province.region_id))
+        await session.exec(update(Member).where(Member.id == c).values(activity_group_id=1, level=Level.city))
+        await session.commit()
+        day = date(2026, 11, 20)
+        await save_activity(session, member_id=c, data=data(day, 50, "inspection"), kind_points=KINDS, today=day,
+                            grace_days=0)
+        await save_activity(session, member_id=b, data=data(day, 1, "visit"), kind_points=KINDS, today=day,
+                            grace_days=0)
+        st_a = await standing(session, member_id=a, quarter=Quarter(2026, 4), today=day, quarter_target=1,
+                              year_target=40)
+        st_b = await standing(session, member_id=b, quarter=Quarter(2026, 4), today=day, quarter_target=1,
+                              year_target=40)
+    assert st_a.rank is None  # nothing logged: no rank, not "first of many zeros"
+    assert st_b.rank == 1  # c's points are in another committee
+    assert st_a.peers == st_b.peers

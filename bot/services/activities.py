@@ -55,10 +55,15 @@ def check_summary(text: str) -> str:
     return text
 
 
+VAGUE_PLACES = {"其他", "其它", "其他地点", "无", "没有", "不知道"}
+
+
 def check_place(text: str) -> str:
     text = " ".join(text.split())
     if not PLACE_MIN <= len(text) <= PLACE_MAX:
         raise ActivityProblem("place_length", low=PLACE_MIN, high=PLACE_MAX)
+    if text in VAGUE_PLACES:
+        raise ActivityProblem("place_vague")
     return text
 
 
@@ -292,13 +297,22 @@ class Standing:
 
 
 async def group_points(session: AsyncSession, *, member: Member, year: int) -> tuple[dict[int, float], str]:
-    """Duty points this year of every active member of the member's activity group (or sector, without one)."""
+    """Duty points this year of the active members of the member's activity group on the same committee.
+
+    Without a group: the members of the same sector without one, on the same committee.
+    """
+    # peers sit on the same committee: same level and region (a roster may hold several
+    # committees whose groups share names, e.g. 第3界别活动组 of the province and of a city)
+    same_committee = and_(
+        Member.level == member.level,
+        Member.region_id.is_(None) if member.region_id is None else Member.region_id == member.region_id,
+    )
     if member.activity_group_id is not None:
-        peers = Member.activity_group_id == member.activity_group_id
+        peers = and_(Member.activity_group_id == member.activity_group_id, same_committee)
         group = await session.get(ActivityGroup, member.activity_group_id)
         label = group.name if group else ""
     else:
-        peers = and_(Member.sector_id == member.sector_id, Member.activity_group_id.is_(None))
+        peers = and_(Member.sector_id == member.sector_id, Member.activity_group_id.is_(None), same_committee)
         label = "本界别"
     query = (
         select(Member.id, func.coalesce(func.sum(Activity.points), 0.0))
@@ -354,7 +368,8 @@ async def standing(
         quarter_target=quarter_target,
         year_target=year_target,
         expected_people=expected,
-        rank=ranks.get(member_id),
+        # nobody is "first" with nothing logged
+        rank=ranks.get(member_id) if points.get(member_id, 0) > 0 else None,
         peers=len(points),
         peer_label=label,
     )
