@@ -89,6 +89,14 @@ TEXTS: dict[str, str] = {
         "界别：{sector}\n活动组：{group}\n层级：{level}\n地区：{region}\n联系点：{points}\n\n"
         "您可以在这里登记联系群众的活动、查看履职进度。发送 /help 查看全部功能。"
     ),
+    "welcome_staff": (
+        "{name}，您好！您在连心桥的身份：{roles}。\n"
+        "发送 /status 查看委员概况，/help 查看全部功能。"
+    ),
+    "resident_text_hint": (
+        "诉求提交功能即将开放，目前还不能在这里提交问题（您刚才发的内容没有被记录）。"
+        "开放后，您的问题会交给对口界别的委员办理，并可随时查看进度。如有急事，请直接联系当地政协办公室。"
+    ),
     "bound_ok": "✅ 绑定成功！您的 Telegram 账号已与委员身份关联。",
     "bind_invalid": "❌ 邀请码无效。请核对链接是否完整，或联系政协办公室重新获取。",
     "bind_expired": "⌛ 该邀请码已过期。请联系政协办公室重新获取邀请链接。",
@@ -144,7 +152,10 @@ TEXTS: dict[str, str] = {
     "log_bad_date": "没看懂这个日期。请输入如 <code>2026-11-20</code>、<code>11-20</code> 或 <code>11月20日</code>，或点按钮。",
     "log_use_buttons": "请点选上面的按钮，或发送 /cancel 取消。",
     "problem_date_future": "活动日期不能是将来的日期，请重新输入。",
-    "problem_date_too_old": "只能登记 {earliest} 及以后的活动（上一季度结束后的宽限期已过），请重新输入。",
+    "problem_date_too_old": "只能登记 {earliest} 及以后的活动，请重新输入。",
+    "problem_date_too_old_grace_over": (
+        "只能登记 {earliest} 及以后的活动：上一季度的补登期（季度结束后 {days} 天）已过。请重新输入。"
+    ),
     "problem_people_range": "人次需要是 {low} 到 {high} 之间的整数，例如 <code>12</code>。请重新输入。",
     "problem_summary_short": "活动内容太短了，请至少写 {low} 个字。",
     "problem_summary_long": "活动内容最多 {high} 个字，现在有 {length} 个字，请精简后重新发送。",
@@ -157,14 +168,19 @@ TEXTS: dict[str, str] = {
     # --- standing, /my --------------------------------------------------------
     "standing": (
         "<b>{quarter}</b>\n"
-        "本季度活动：{q_count} 次（要求 ≥{q_target}）{q_mark}\n"
-        "本季度人次：{q_people}　积分：{q_points}\n"
+        "{which}活动：{q_count} 次（要求 ≥{q_target}）{q_mark}\n"
+        "{which}人次：{q_people}　积分：{q_points}\n"
         "<b>{year} 年</b>\n"
+        "全年活动：{y_count} 次\n"
         "联系群众：{y_people}/{y_target} 人次 {y_mark}\n"
         "{bar}\n"
         "{pace}\n"
         "全年积分：{y_points}　{rank}"
     ),
+    "standing_this_quarter": "本季度",
+    "standing_that_quarter": "该季度",
+    "standing_year_met": "全年已达标",
+    "standing_year_missed": "⚠️ 全年未达标，差 {gap} 人次",
     "standing_pace_ok": "进度正常（按全年进度此时应达到 {expected} 人次）",
     "standing_pace_behind": "⚠️ 进度落后：按全年进度此时应达到 {expected} 人次，还差 {gap} 人次",
     "standing_rank": "在{label}排名第 {rank}/{peers}",

@@ -32,6 +32,7 @@ def register(application: Application) -> None:
     # the conversations are registered above these; whatever they leave falls through to here
     application.add_handler(CommandHandler("cancel", common.cancel_outside, filters=private))
     application.add_handler(MessageHandler(private & filters.COMMAND, common.unknown_command))
-    application.add_handler(MessageHandler(private & filters.TEXT, common.plain_text))
+    # text, photos, voice, stickers…: nothing is left without an answer
+    application.add_handler(MessageHandler(private & ~filters.COMMAND, common.plain_text))
     application.add_handler(CallbackQueryHandler(common.stale_button))
     application.add_error_handler(common.error_handler)

@@ -95,8 +95,12 @@ async def unknown_command(update: Update, context: LianxinContext) -> None:
 
 
 async def plain_text(update: Update, context: LianxinContext) -> None:
-    """Free text outside any flow: point to the menu."""
-    await update.effective_message.reply_text(t("unknown_command"))
+    """Anything typed or sent outside a flow: residents hear about requests, others get the menu hint."""
+    identity = context.identity
+    if identity is not None and identity.role == "resident":
+        await update.effective_message.reply_text(t("resident_text_hint"))
+    else:
+        await update.effective_message.reply_text(t("unknown_command"))
 
 
 async def stale_button(update: Update, context: LianxinContext) -> None:

@@ -48,6 +48,9 @@ async def render_my(context: LianxinContext, quarter: Quarter, offset: int) -> t
             quarter_target=settings.quarterly_activity_target, year_target=settings.yearly_people_target,
         )
         items, total = await recent_activities(session, member_id=member_id, offset=offset, limit=PAGE)
+        if not items and offset > 0:  # the page emptied (deletions since): show the last one
+            offset = max(0, (total - 1) // PAGE * PAGE)
+            items, total = await recent_activities(session, member_id=member_id, offset=offset, limit=PAGE)
     lines = [standing_text(st)]
     if total:
         lines.append(t("my_recent_header", start=offset + 1, end=offset + len(items), total=total))
@@ -59,7 +62,13 @@ async def render_my(context: LianxinContext, quarter: Quarter, offset: int) -> t
     if quarter < current:
         nav.append(("下一季度 ▶", MyButton("q", quarter.next().label, offset).pack()))
     rows.append(nav)
-    rows += [[(f"#{a.id} {a.activity_date:%m-%d} 查看/修改", ActivityButton("view", a.id).pack())] for a in items]
+    now = utcnow()
+    window = settings.activity_edit_window_days
+    rows += [
+        [(f"#{a.id} {a.activity_date:%m-%d} " + ("查看/修改" if now < editable_until(a, window) else "查看"),
+          ActivityButton("view", a.id).pack())]
+        for a in items
+    ]
     paging = []
     if offset > 0:
         paging.append(("上一页", MyButton("p", quarter.label, max(offset - PAGE, 0)).pack()))

@@ -17,7 +17,7 @@ from bot.services.access import (
 )
 from bot.services.roster import normalise_phone
 from bot.texts import LEVEL_NAMES, t
-from handlers.common import member_keyboard
+from handlers.common import member_keyboard, role_names
 from models import Member
 
 BIND_TEXTS = {
@@ -101,6 +101,9 @@ async def start(update: Update, context: LianxinContext) -> None:
                 points="、".join(profile.contact_points) or "—",
             )
             await message.reply_text(text, reply_markup=member_keyboard())
+        elif identity.is_admin or identity.is_coordinator:  # staff are not residents
+            await message.reply_text(t("welcome_staff", name=user.full_name, roles=role_names(identity)),
+                                     reply_markup=ReplyKeyboardRemove())
         else:
             await touch_resident(
                 session, telegram_id=user.id, display_name=user.full_name, username=user.username

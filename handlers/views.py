@@ -20,11 +20,13 @@ def problem_text(problem: ActivityProblem) -> str:
 
 def standing_text(standing: Standing) -> str:
     gap = standing.expected_people - standing.year_people
-    pace = (
-        t("standing_pace_ok", expected=standing.expected_people)
-        if gap <= 0
-        else t("standing_pace_behind", expected=standing.expected_people, gap=gap)
-    )
+    if standing.year_over:
+        pace = t("standing_year_met") if standing.year_met else t(
+            "standing_year_missed", gap=standing.year_target - standing.year_people)
+    elif gap <= 0:
+        pace = t("standing_pace_ok", expected=standing.expected_people)
+    else:
+        pace = t("standing_pace_behind", expected=standing.expected_people, gap=gap)
     rank = (
         t("standing_rank", label=standing.peer_label, rank=standing.rank, peers=standing.peers)
         if standing.rank is not None
@@ -33,12 +35,14 @@ def standing_text(standing: Standing) -> str:
     return t(
         "standing",
         quarter=standing.quarter.cn_label,
+        which=t("standing_this_quarter") if standing.current else t("standing_that_quarter"),
         q_count=standing.quarter_activities,
         q_target=standing.quarter_target,
         q_mark="✅" if standing.quarter_met else "⚠️",
         q_people=standing.quarter_people,
         q_points=number(standing.quarter_points),
         year=standing.quarter.year,
+        y_count=standing.year_activities,
         y_people=standing.year_people,
         y_target=standing.year_target,
         y_mark="✅" if standing.year_met else "",
@@ -58,7 +62,7 @@ def activity_line(settings: Settings, activity: Activity) -> str:
     return t(
         "my_activity_line",
         id=activity.id,
-        date=activity.activity_date.strftime("%m-%d"),
+        date=activity.activity_date.isoformat(),
         kind=kind_name(settings, activity.kind),
         place=activity.place,
         people=activity.people,

@@ -159,8 +159,10 @@ async def test_resident_start_help_and_refusals(fake, db, app) -> None:
         assert "仅限" in reply or "没有使用此功能的权限" in reply, (command, reply)
     await resident.send("/nonsense")
     assert "未识别的命令" in (await resident.expect_message()).text
-    await resident.send("随便说点什么")
-    assert "/help" in (await resident.expect_message()).text
+    await resident.send("我家楼下路灯坏了")
+    assert "还不能在这里提交" in (await resident.expect_message()).text and "没有被记录" in resident.last_message.text
+    await resident.send_photo()
+    assert "还不能在这里提交" in (await resident.expect_message()).text
 
 
 async def test_role_menus_and_status(fake, db, roster, app, settings) -> None:
@@ -171,7 +173,8 @@ async def test_role_menus_and_status(fake, db, roster, app, settings) -> None:
     assert "status" in [c for c, _ in fake.commands_for(ADMIN_ID)]
     await admin.send("/status")
     text = (await admin.expect_message()).text
-    assert "在册委员：120" in text and "已绑定：0" in text and "群众用户：1" in text
+    assert "在册委员：120" in text and "已绑定：0" in text and "群众用户：0" in text  # staff are not residents
+    assert "管理员" in admin.messages[0].text and "/status" in admin.messages[0].text
 
     coordinator = fake.user(7001, first_name="协调员")
     assert await asyncio.to_thread(

@@ -394,3 +394,31 @@ async def test_place_removed_by_a_roster_import_mid_form(fake, db, member, datab
     await user.press("祁连村", message=places)
     assert "已失效" in (await user.expect_message()).text
     assert "人次" in (await press(user, "临夏渭源社区", message=places)).text  # kept its id: still valid
+
+
+async def test_menu_buttons_and_odd_messages_never_become_answers(fake, db, member) -> None:
+    user = member
+    await user.send("/my")
+    my = await user.expect_message()
+    await user.send("/log")
+    await user.expect_message()
+    await press(user, "主动走访")
+    await press(user, "今天")
+    await user.reply_keyboard_press("📊 我的进度")
+    assert "您正在登记联系活动（当前步骤：地点）" in (await user.expect_message()).text
+    await user.send("其他")
+    assert "具体的地点" in (await user.expect_message()).text
+    await user.press("◀ 上一季度", message=my)  # a /my button while the form runs
+    answer = await user.expect_answer()
+    assert "您正在登记联系活动" in answer.text and answer.show_alert
+    await press(user, "祁连村")
+    await user.send("5")
+    await user.expect_message()
+    await user.send_photo()  # a photo where a summary is expected
+    assert "请直接输入文字" in (await user.expect_message()).text
+    await user.reply_keyboard_press("📁 履职档案")
+    assert "当前步骤：活动内容" in (await user.expect_message()).text
+    await user.send(SUMMARY)
+    await user.expect_message()
+    card = await press(user, "跳过")
+    assert "地点：祁连村" in card.text and f"内容：{SUMMARY}" in card.text

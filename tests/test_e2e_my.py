@@ -84,7 +84,8 @@ async def test_my_standing_paging_and_quarter_switch(fake, db, member) -> None:
     assert "第 6–8 条，共 8 条" in page2.text and "上一页" in [b for row in page2.buttons for b in row]
     await member.press("◀ 上一季度")
     previous = await member.expect_edit()
-    assert current.prev().cn_label in previous.text and "本季度活动：1 次" in previous.text
+    assert current.prev().cn_label in previous.text and "该季度活动：1 次" in previous.text
+    assert "全年活动：8 次" in previous.text
     assert "下一季度 ▶" in previous.buttons[0]
     # forged navigation data gets an answer, not silence
     await member.press_data("my:q:garbage:0")
@@ -148,7 +149,7 @@ async def test_locked_after_the_window(fake, db, member) -> None:
         await session.commit()
     await member.send("/my")
     await member.expect_message()
-    await member.press(f"#{activity.id} {activity.activity_date:%m-%d} 查看/修改")
+    await member.press(f"#{activity.id} {activity.activity_date:%m-%d} 查看")  # no longer "查看/修改"
     detail = await member.expect_message()
     assert "已锁定" in detail.text and detail.inline_keyboard == []
     # buttons from before the lock (or forged ones) are refused

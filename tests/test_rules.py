@@ -133,6 +133,11 @@ def test_parse_chinese_number_edge() -> None:
         ("11-28", date(2026, 11, 27), date(2026, 11, 28)),  # tomorrow stays tomorrow (then refused as future)
         ("2026-13-01", date(2026, 11, 27), None),
         ("昨天吧", date(2026, 11, 27), None),
+        ("昨天", date(2026, 11, 27), date(2026, 11, 26)),
+        ("前天", date(2026, 3, 1), date(2026, 2, 27)),
+        ("11月20号", date(2026, 11, 27), date(2026, 11, 20)),
+        ("2026年11月20号", date(2026, 11, 27), date(2026, 11, 20)),
+        ("26-11-20", date(2026, 11, 27), date(2026, 11, 20)),
     ],
 )
 def test_parse_date(text: str, today: date, expected: date | None) -> None:

@@ -176,14 +176,20 @@ async def test_save_refuses_what_the_form_would(db, roster) -> None:
     (mid,) = await member_ids(db, "GS0007")
     today = date(2026, 4, 11)
     cases = [
-        (data(date(2026, 3, 31)), "date_too_old"),  # grace of 10 days is over on 04-11
+        (data(date(2026, 3, 31)), "date_too_old_grace_over"),  # grace of 10 days is over on 04-11
+        (data(date(2025, 12, 31)), "date_too_old_grace_over"),
         (data(date(2026, 4, 12)), "date_future"),
         (data(today, 0), "people_range"),
         (data(today, 5001), "people_range"),
         (ActivityInput("visit", today, "祁连村", 5, "短"), "summary_short"),
         (data(today, kind="dancing"), "kind_unknown"),
     ]
+    within_grace = date(2026, 4, 5)
     async with db.session() as session:
+        with pytest.raises(ActivityProblem) as problem:  # Q1 is still open: no word about a closed grace
+            await save_activity(session, member_id=mid, data=data(date(2025, 12, 31)), kind_points=KINDS,
+                                today=within_grace, grace_days=10)
+        assert problem.value.code == "date_too_old"
         for case, code in cases:
             with pytest.raises(ActivityProblem) as problem:
                 await save_activity(session, member_id=mid, data=case, kind_points=KINDS, today=today, grace_days=10)

@@ -429,5 +429,13 @@ async def overview(session: AsyncSession, scopes: list[Scope] | None = None) -> 
                 )
         query = query.where(or_(*conditions)) if conditions else query.where(False)
     members, bound = (await session.exec(query)).one()
-    residents = (await session.exec(select(func.count()).select_from(Resident))).one() if scopes is None else 0
+    # a resident who later bound as a member is counted as a member only
+    bound_ids = select(Member.telegram_id).where(Member.telegram_id.is_not(None))
+    residents = (
+        (await session.exec(
+            select(func.count()).select_from(Resident).where(Resident.telegram_id.not_in(bound_ids))
+        )).one()
+        if scopes is None
+        else 0
+    )
     return Overview(members=members, bound=bound, residents=residents)

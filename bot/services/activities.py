@@ -69,8 +69,12 @@ def check_place(text: str) -> str:
 
 def check_date(day: date, today: date, grace_days: int) -> None:
     result = check_activity_date(day, today, grace_days)
-    if not result.ok:
-        raise ActivityProblem(f"date_{result.reason}", earliest=result.earliest)
+    if result.ok:
+        return
+    if result.reason == "too_old" and grace_days > 0 and result.earliest == Quarter.of(today).first_day:
+        # the previous quarter was open for late entries and is closed now: say why
+        raise ActivityProblem("date_too_old_grace_over", earliest=result.earliest, days=grace_days)
+    raise ActivityProblem(f"date_{result.reason}", earliest=result.earliest)
 
 
 def validate_input(
@@ -282,6 +286,8 @@ class Standing:
     rank: int | None
     peers: int
     peer_label: str
+    current: bool = True  # the quarter is today's quarter
+    year_over: bool = False  # the quarter's year has ended
 
     @property
     def quarter_met(self) -> bool:
@@ -372,6 +378,8 @@ async def standing(
         rank=ranks.get(member_id) if points.get(member_id, 0) > 0 else None,
         peers=len(points),
         peer_label=label,
+        current=quarter == Quarter.of(today),
+        year_over=today.year > quarter.year,
     )
 
 

@@ -147,6 +147,7 @@ def points_for(kind_points: Mapping[str, float], kind: str) -> float:
 
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _CN_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
+_DAY_WORDS = {"今天": 0, "今日": 0, "昨天": 1, "昨日": 1, "前天": 2}
 _FULLWIDTH = str.maketrans("０１２３４５６７８９－／．", "0123456789-/.")
 
 
@@ -184,18 +185,21 @@ def parse_people(text: str) -> int | None:
 
 
 def parse_date(text: str, today: date) -> date | None:
-    """2026-11-20, 2026/11/20, 2026年11月20日, 11-20, 11月20日, 11.20; None when not a real date.
+    """2026-11-20, 26-11-20, 2026年11月20日/号, 11-20, 11月20号, 11.20, 今天/昨天/前天; None if not a date.
 
     A date without a year is in the current year, unless that is more than a month
     ahead, then it is last year's (typed on 2027-01-03, "12-30" is 2026-12-30); a date
     just ahead stays in the future so the member is told, not silently moved a year.
     """
     cleaned = text.strip().translate(_FULLWIDTH).replace(" ", "")
-    match = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?", cleaned)
+    if cleaned in _DAY_WORDS:
+        return today - timedelta(days=_DAY_WORDS[cleaned])
+    match = re.fullmatch(r"(\d{4}|\d{2})[-/.年](\d{1,2})[-/.月](\d{1,2})[日号]?", cleaned)
     try:
         if match:
-            return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
-        match = re.fullmatch(r"(\d{1,2})[-/.月](\d{1,2})日?", cleaned)
+            year = int(match.group(1))
+            return date(year + 2000 if year < 100 else year, int(match.group(2)), int(match.group(3)))
+        match = re.fullmatch(r"(\d{1,2})[-/.月](\d{1,2})[日号]?", cleaned)
         if match:
             month, day = int(match.group(1)), int(match.group(2))
             try:
