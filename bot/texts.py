@@ -38,11 +38,6 @@ def number(value: float) -> str:
     return f"{value:g}"
 
 
-def join_lines(lines: list[str]) -> Safe:
-    """Join already-rendered lines."""
-    return Safe("\n".join(lines))
-
-
 LEVEL_NAMES = {Level.national: "全国", Level.province: "省", Level.city: "市", Level.county: "县"}
 ROLE_NAMES = {"admin": "管理员", "coordinator": "协调员", "member": "委员", "resident": "界别群众"}
 SCOPE_NAMES = {"group": "活动组", "sector": "界别", "region": "地区"}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import logging
 
 from telegram import ReplyKeyboardMarkup, Update
@@ -11,7 +10,7 @@ from telegram.error import TelegramError
 
 from bot.app import LianxinContext
 from bot.services.access import Identity, identify, overview
-from bot.texts import COMMANDS, ROLE_NAMES, SCOPE_NAMES, t
+from bot.texts import ROLE_NAMES, SCOPE_NAMES, t
 
 log = logging.getLogger(__name__)
 
@@ -123,8 +122,5 @@ async def error_handler(update: object, context: LianxinContext) -> None:
         try:
             await context.bot.send_message(update.effective_chat.id, t("error"))
         except TelegramError as exc:
-            log.warning("could not tell user about the failure of update %s: %s", update_id, html.escape(str(exc)))
+            log.warning("could not tell user about the failure of update %s: %s", update_id, exc)
 
-
-def command_names(role: str) -> list[str]:
-    return [c for c, _ in COMMANDS[role]]

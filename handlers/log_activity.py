@@ -37,6 +37,7 @@ from bot.services.activities import (
     ActivityProblem,
     activity_photos,
     check_date,
+    check_editable,
     check_people,
     check_place,
     check_summary,
@@ -651,14 +652,11 @@ async def start_edit(update: Update, context: LianxinContext) -> int:
     async with context.db.session() as session:
         try:
             activity = await own_activity(session, member_id=member_id, activity_id=button.activity_id)
+            check_editable(activity, context.settings.activity_edit_window_days, utcnow())
         except ActivityProblem as problem:
             await query.answer(problem_text(problem), show_alert=True)
             return END
         photos = await activity_photos(session, activity.id)
-    if utcnow() >= activity.created_at + timedelta(days=context.settings.activity_edit_window_days):
-        await query.answer(problem_text(ActivityProblem("locked", days=context.settings.activity_edit_window_days)),
-                           show_alert=True)
-        return END
     await query.answer()
     draft = Draft.new()
     draft.kind, draft.day, draft.place = activity.kind, activity.activity_date.isoformat(), activity.place

@@ -12,6 +12,7 @@ from bot.services.activities import (
     activity_photos,
     archive_activities,
     archive_xlsx,
+    check_editable,
     delete_activity,
     editable_until,
     own_activity,
@@ -133,16 +134,14 @@ async def activity_action(update: Update, context: LianxinContext) -> None:
                 await query.edit_message_text(t("activity_deleted", id=activity.id))
                 return None
             activity = await own_activity(session, member_id=member_id, activity_id=button.activity_id)
+            if button.action == "del":
+                check_editable(activity, settings.activity_edit_window_days, utcnow())
             photos = await activity_photos(session, activity.id)
         except ActivityProblem as problem:
             await query.answer(problem_text(problem), show_alert=True)
             return None
     until = editable_until(activity, settings.activity_edit_window_days)
     editable = utcnow() < until
-    if button.action == "del" and not editable:
-        locked = ActivityProblem("locked", days=settings.activity_edit_window_days)
-        await query.answer(problem_text(locked), show_alert=True)
-        return None
     await query.answer()
     if button.action == "del":
         rows = [[("确认删除", ActivityButton("delok", activity.id).pack()),

@@ -12,7 +12,6 @@ from bot.services.access import (
     bind_member,
     identify,
     member_profile,
-    save_resident_phone,
     touch_resident,
 )
 from bot.services.roster import normalise_phone
@@ -49,7 +48,7 @@ async def shared_contact(update: Update, context: LianxinContext) -> None:
         await message.reply_text(t("contact_bad_phone"))
         return
     async with context.db.session() as session:
-        await save_resident_phone(
+        await touch_resident(
             session, telegram_id=user.id, display_name=user.full_name, username=user.username, phone=phone
         )
     await message.reply_text(t("contact_saved", phone=phone), reply_markup=ReplyKeyboardRemove())

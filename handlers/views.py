@@ -19,14 +19,14 @@ def problem_text(problem: ActivityProblem) -> str:
 
 
 def standing_text(standing: Standing) -> str:
-    gap = standing.expected_people - standing.year_people
     if standing.year_over:
         pace = t("standing_year_met") if standing.year_met else t(
             "standing_year_missed", gap=standing.year_target - standing.year_people)
-    elif gap <= 0:
+    elif standing.on_pace:
         pace = t("standing_pace_ok", expected=standing.expected_people)
     else:
-        pace = t("standing_pace_behind", expected=standing.expected_people, gap=gap)
+        pace = t("standing_pace_behind", expected=standing.expected_people,
+                 gap=standing.expected_people - standing.year_people)
     rank = (
         t("standing_rank", label=standing.peer_label, rank=standing.rank, peers=standing.peers)
         if standing.rank is not None

@@ -215,9 +215,7 @@ class MemberProfile:
     number: str
     name: str
     sector: str
-    sector_short: str
     group: str | None
-    group_id: int | None
     level: Level
     region: str | None
     contact_points: tuple[str, ...] = ()
@@ -241,8 +239,8 @@ async def member_profile(session: AsyncSession, member_id: int) -> MemberProfile
         )
     ).all()
     return MemberProfile(
-        id=member.id, number=member.number, name=member.name, sector=sector.name, sector_short=sector.short_name,
-        group=group.name if group else None, group_id=group.id if group else None, level=member.level,
+        id=member.id, number=member.number, name=member.name, sector=sector.name,
+        group=group.name if group else None, level=member.level,
         region=region.path if region else None, contact_points=tuple(points),
     )
 
@@ -297,9 +295,9 @@ async def identify(session: AsyncSession, telegram_id: int, admin_ids: list[int]
 
 
 async def touch_resident(
-    session: AsyncSession, *, telegram_id: int, display_name: str, username: str | None
+    session: AsyncSession, *, telegram_id: int, display_name: str, username: str | None, phone: str | None = None
 ) -> Resident:
-    """Create or refresh the resident record of someone who talks to the bot."""
+    """Create or refresh the resident record of someone who talks to the bot (and their phone, if given)."""
     resident = (await session.exec(select(Resident).where(Resident.telegram_id == telegram_id))).first()
     now = utcnow()
     if resident is None:
@@ -307,22 +305,14 @@ async def touch_resident(
     resident.display_name = display_name[:128]
     resident.username = username
     resident.last_seen_at = now
+    if phone is not None:
+        resident.phone = phone
     session.add(resident)
     try:
         await session.commit()
     except IntegrityError:  # created by a concurrent update of the same user
         await session.rollback()
         resident = (await session.exec(select(Resident).where(Resident.telegram_id == telegram_id))).one()
-    return resident
-
-
-async def save_resident_phone(
-    session: AsyncSession, *, telegram_id: int, display_name: str, username: str | None, phone: str
-) -> Resident:
-    resident = await touch_resident(session, telegram_id=telegram_id, display_name=display_name, username=username)
-    resident.phone = phone
-    session.add(resident)
-    await session.commit()
     return resident
 
 

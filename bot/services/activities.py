@@ -11,7 +11,7 @@ from sqlalchemy import and_, func, or_
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services.rules import Quarter, check_activity_date, competition_rank, expected_people_by
+from bot.services.rules import Quarter, check_activity_date, competition_rank, expected_people_by, points_for
 from models import Activity, ActivityGroup, ActivityPhoto, AuditEvent, ContactPoint, Member, utcnow
 from bot.services.roster import contact_point_kind
 
@@ -174,7 +174,7 @@ async def save_activity(
     activity = Activity(
         member_id=member_id, kind=data.kind, activity_date=data.activity_date, year=quarter.year, quarter=quarter.q,
         place=data.place, contact_point_id=point_id, people=data.people, summary=data.summary,
-        points=float(kind_points[data.kind]), created_at=now, updated_at=now,
+        points=points_for(kind_points, data.kind), created_at=now, updated_at=now,
     )
     session.add(activity)
     await session.flush()
@@ -195,7 +195,8 @@ def editable_until(activity: Activity, window_days: int) -> datetime:
     return activity.created_at + timedelta(days=window_days)
 
 
-def _check_window(activity: Activity, window_days: int, now: datetime) -> None:
+def check_editable(activity: Activity, window_days: int, now: datetime) -> None:
+    """`locked` once the edit window of the activity has passed."""
     if now >= editable_until(activity, window_days):
         raise ActivityProblem("locked", days=window_days)
 
@@ -215,7 +216,7 @@ async def update_activity(
     """Replace an activity's fields inside the edit window; the change is audited."""
     now = now or utcnow()
     activity = await own_activity(session, member_id=member_id, activity_id=activity_id)
-    _check_window(activity, window_days, now)
+    check_editable(activity, window_days, now)
     validate_input(
         data, kind_points=kind_points, today=today, grace_days=grace_days, accepted_date=activity.activity_date
     )
@@ -223,7 +224,7 @@ async def update_activity(
     point_id = await _resolve_place(session, member_id, data)
     quarter = Quarter.of(data.activity_date)
     if data.kind != activity.kind:
-        activity.points = float(kind_points[data.kind])
+        activity.points = points_for(kind_points, data.kind)
     activity.kind, activity.activity_date = data.kind, data.activity_date
     activity.year, activity.quarter = quarter.year, quarter.q
     activity.place, activity.contact_point_id = data.place, point_id
@@ -241,7 +242,7 @@ async def delete_activity(
     """Soft-delete inside the edit window; deleted activities no longer count anywhere."""
     now = now or utcnow()
     activity = await own_activity(session, member_id=member_id, activity_id=activity_id)
-    _check_window(activity, window_days, now)
+    check_editable(activity, window_days, now)
     activity.deleted_at = now
     session.add(AuditEvent(actor=f"member:{member_id}", action="activity.delete", entity="activity",
                            entity_id=str(activity.id),

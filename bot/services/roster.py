@@ -426,10 +426,8 @@ def import_roster(
         report.deactivated = report.missing if deactivate_missing else 0
         return report
 
-    done = 0
     for chunk in _chunks(inserts):
         connection.execute(insert(Member), chunk)
-        done += len(chunk)
         if progress:
             progress(len(chunk))
     inserts.clear()

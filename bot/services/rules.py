@@ -70,9 +70,6 @@ class Quarter:
         """The first instant after the quarter (exclusive bound)."""
         return self.next().start(tz)
 
-    def contains(self, day: date) -> bool:
-        return self.first_day <= day <= self.last_day
-
 
 def local_today(now: datetime, tz: ZoneInfo) -> date:
     """The calendar date in `tz` at instant `now` (which must be aware)."""
