@@ -67,6 +67,74 @@ COMMANDS: dict[str, list[tuple[str, str]]] = {
     ],
 }
 
+# button labels and choice marks: plain text (Telegram does not parse markup in buttons)
+BUTTONS: dict[str, str] = {
+    # the member's reply keyboard; pressing one is the same as its command
+    "menu_log": "📝 登记活动",
+    "menu_my": "📊 我的进度",
+    "menu_archive": "📁 履职档案",
+    "menu_help": "❓ 帮助",
+    "share_phone": "📱 分享我的手机号",
+    # the /log form
+    "cancel": "取消",
+    "today": "今天",
+    "yesterday": "昨天",
+    "place_other": "其他（输入地点）",
+    "place_other_chosen": "其他",
+    "done": "完成",
+    "skip": "跳过",
+    "photos_keep": "保留这 {count} 张",
+    "photos_clear": "清空重新上传",
+    "photos_cleared": "已清空",
+    "photos_count": "{count} 张照片",
+    "submit": "确认提交",
+    "change": "修改",
+    "back": "返回",
+    "duplicate_yes": "仍要提交",
+    "duplicate_no": "返回修改",
+    "field_kind": "类型",
+    "field_date": "日期",
+    "field_place": "地点",
+    "field_people": "人次",
+    "field_summary": "内容",
+    "field_photos": "照片",
+    # /my and saved activities
+    "quarter_prev": "◀ 上一季度",
+    "quarter_next": "下一季度 ▶",
+    "page_prev": "上一页",
+    "page_next": "下一页",
+    "activity_open": "#{id} {date} 查看/修改",
+    "activity_view": "#{id} {date} 查看",
+    "edit": "编辑",
+    "delete": "删除",
+    "delete_confirm": "确认删除",
+}
+
+# the step a member is at, named in "您正在登记联系活动（当前步骤：…）"
+FORM_STEPS: dict[str, str] = {
+    "kind": "选择类型", "date": "活动日期", "place": "地点", "people": "人次", "summary": "活动内容",
+    "photos": "照片", "confirm": "确认", "field": "修改", "duplicate": "确认重复记录",
+}
+
+# the duty archive spreadsheet
+ARCHIVE: dict[str, str] = {
+    "sheet": "履职档案",
+    "title": "{name}（{number}）履职档案",
+    "sector": "界别：{sector}",
+    "group": "活动组：{group}",
+    "subtotal": "{quarter} 小计",
+    "count": "{count} 次",
+    "total": "合计",
+    "filename": "履职档案_{number}_{day}.xlsx",
+}
+ARCHIVE_COLUMNS = ["季度", "编号", "日期", "活动类型", "地点/单位", "人次", "积分", "照片数", "活动内容"]
+
+
+def label(key: str, /, **values: object) -> str:
+    """A button label (plain text, not escaped: buttons show text as is)."""
+    return BUTTONS[key].format(**values)
+
+
 TEXTS: dict[str, str] = {
     # --- start, binding -------------------------------------------------------
     "welcome_resident": (
@@ -179,6 +247,7 @@ TEXTS: dict[str, str] = {
     "standing_pace_ok": "进度正常（按全年进度此时应达到 {expected} 人次）",
     "standing_pace_behind": "⚠️ 进度落后：按全年进度此时应达到 {expected} 人次，还差 {gap} 人次",
     "standing_rank": "在{label}排名第 {rank}/{peers}",
+    "standing_peer_sector": "本界别",
     "standing_no_rank": "暂无排名",
     "my_recent_header": "\n<b>最近的活动</b>（第 {start}–{end} 条，共 {total} 条）：",
     "my_recent_empty": "\n还没有登记过活动。发送 /log 登记第一条。",

@@ -10,20 +10,22 @@ from telegram.error import TelegramError
 
 from bot.app import LianxinContext
 from bot.services.access import Identity, identify, overview
-from bot.texts import ROLE_NAMES, SCOPE_NAMES, t
+from bot.texts import ROLE_NAMES, SCOPE_NAMES, label, t
 
 log = logging.getLogger(__name__)
 
-# reply-keyboard labels that stand for member commands
-MEMBER_BUTTONS = {"📝 登记活动": "log", "📊 我的进度": "my", "📁 履职档案": "archive"}
-HELP_BUTTON = "❓ 帮助"
+# reply-keyboard buttons that stand for commands; each matches its own label exactly
+LOG_BUTTON = filters.Text([label("menu_log")])
+MY_BUTTON = filters.Text([label("menu_my")])
+ARCHIVE_BUTTON = filters.Text([label("menu_archive")])
+HELP_BUTTON = filters.Text([label("menu_help")])
 # menu labels are commands, never answers to a form step
-MENU_LABELS = filters.Text([*MEMBER_BUTTONS, HELP_BUTTON])
+MENU_LABELS = LOG_BUTTON | MY_BUTTON | ARCHIVE_BUTTON | HELP_BUTTON
 
 
 def member_keyboard() -> ReplyKeyboardMarkup:
-    labels = list(MEMBER_BUTTONS)
-    return ReplyKeyboardMarkup([labels[:2], labels[2:] + [HELP_BUTTON]], resize_keyboard=True, is_persistent=True)
+    rows = [[label("menu_log"), label("menu_my")], [label("menu_archive"), label("menu_help")]]
+    return ReplyKeyboardMarkup(rows, resize_keyboard=True, is_persistent=True)
 
 
 async def load_identity(update: Update, context: LianxinContext) -> None:

@@ -49,9 +49,9 @@ from bot.services.activities import (
     update_activity,
 )
 from bot.services.rules import Quarter, local_today, parse_date, parse_people
-from bot.texts import Safe, t
+from bot.texts import FORM_STEPS, Safe, label, t
 from handlers.callbacks import ActivityButton, FormButton, pattern
-from handlers.common import MENU_LABELS
+from handlers.common import LOG_BUTTON, MENU_LABELS
 from handlers.views import chunked, keyboard, kind_name, problem_text, standing_text
 from models import ContactPoint, utcnow
 
@@ -60,12 +60,15 @@ KIND, DATE, PLACE, PLACE_TEXT, PEOPLE, SUMMARY, PHOTOS, CONFIRM, FIELD, DUPLICAT
 END = ConversationHandler.END
 DRAFT_KEY = "log_draft"
 CONVERSATION_NAME = "log_activity"
-STEP_NAMES = {
-    KIND: "选择类型", DATE: "活动日期", PLACE: "地点", PLACE_TEXT: "地点", PEOPLE: "人次", SUMMARY: "活动内容",
-    PHOTOS: "照片", CONFIRM: "确认", FIELD: "修改", DUPLICATE: "确认重复记录",
+STEP_KEYS = {
+    KIND: "kind", DATE: "date", PLACE: "place", PLACE_TEXT: "place", PEOPLE: "people", SUMMARY: "summary",
+    PHOTOS: "photos", CONFIRM: "confirm", FIELD: "field", DUPLICATE: "duplicate",
 }
-FIELD_BUTTONS = [("类型", "kind"), ("日期", "date"), ("地点", "place"), ("人次", "people"), ("内容", "summary"),
-                 ("照片", "photos")]
+FIELDS = ["kind", "date", "place", "people", "summary", "photos"]
+
+
+def step_name(step: int | None) -> str:
+    return FORM_STEPS[STEP_KEYS.get(step, "kind")]
 
 
 @dataclass
@@ -227,12 +230,12 @@ def sweep_interval(settings) -> float:  # noqa: ANN001
 async def ask_kind(update: Update, context: LianxinContext, draft: Draft) -> int:
     buttons = [draft.button(k.name, "kind", k.code) for k in context.settings.activity_kinds]
     state = await at_step(update, context, draft, KIND)
-    await reply(update, t("log_ask_kind"), keyboard(chunked(buttons, 3) + [[draft.button("取消", "cancel")]]))
+    await reply(update, t("log_ask_kind"), keyboard(chunked(buttons, 3) + [[draft.button(label("cancel"), "cancel")]]))
     return state
 
 
 async def ask_date(update: Update, context: LianxinContext, draft: Draft) -> int:
-    rows = [[draft.button("今天", "date", "0"), draft.button("昨天", "date", "1")]]
+    rows = [[draft.button(label("today"), "date", "0"), draft.button(label("yesterday"), "date", "1")]]
     state = await at_step(update, context, draft, DATE)
     await reply(update, t("log_ask_date"), keyboard(rows))
     return state
@@ -242,7 +245,7 @@ async def ask_place(update: Update, context: LianxinContext, draft: Draft) -> in
     async with context.db.session() as session:
         points = await member_places(session, context.identity.member_id)
     buttons = [draft.button(p.name, "place", str(p.id)) for p in points]
-    buttons.append(draft.button("其他（输入地点）", "place", "other"))
+    buttons.append(draft.button(label("place_other"), "place", "other"))
     state = await at_step(update, context, draft, PLACE)
     await reply(update, t("log_ask_place"), keyboard(chunked(buttons, 2)))
     return state
@@ -263,11 +266,11 @@ async def ask_summary(update: Update, context: LianxinContext, draft: Draft) -> 
 async def ask_photos(update: Update, context: LianxinContext, draft: Draft) -> int:
     if draft.photos:  # editing, or back from the card: keep or replace what is attached
         text = t("log_ask_photos_existing", count=len(draft.photos), high=MAX_PHOTOS)
-        rows = [[draft.button(f"保留这 {len(draft.photos)} 张", "photos", "done"),
-                 draft.button("清空重新上传", "photos", "clear")]]
+        rows = [[draft.button(label("photos_keep", count=len(draft.photos)), "photos", "done"),
+                 draft.button(label("photos_clear"), "photos", "clear")]]
     else:
         text = t("log_ask_photos", high=MAX_PHOTOS)
-        rows = [[draft.button("完成", "photos", "done"), draft.button("跳过", "photos", "skip")]]
+        rows = [[draft.button(label("done"), "photos", "done"), draft.button(label("skip"), "photos", "skip")]]
     state = await at_step(update, context, draft, PHOTOS)
     await reply(update, text, keyboard(rows))
     return state
@@ -286,8 +289,8 @@ async def show_card(update: Update, context: LianxinContext, draft: Draft) -> in
         photos=len(draft.photos),
         summary=draft.summary,
     )
-    rows = [[draft.button("确认提交", "confirm", "submit")],
-            [draft.button("修改", "confirm", "edit"), draft.button("取消", "confirm", "cancel")]]
+    rows = [[draft.button(label("submit"), "confirm", "submit")],
+            [draft.button(label("change"), "confirm", "edit"), draft.button(label("cancel"), "confirm", "cancel")]]
     state = await at_step(update, context, draft, CONFIRM)
     await reply(update, text, keyboard(rows))
     return state
@@ -346,7 +349,7 @@ async def cancel(update: Update, context: LianxinContext) -> int:
 async def busy(update: Update, context: LianxinContext) -> None:
     """Another command mid-form: say what is running; stay in the same step."""
     draft = get_draft(context)
-    await reply(update, t("log_busy", step=STEP_NAMES.get(draft.step if draft else KIND, "登记")))
+    await reply(update, t("log_busy", step=step_name(draft.step if draft else KIND)))
     return None
 
 
@@ -378,14 +381,14 @@ async def not_understood(update: Update, context: LianxinContext) -> None:
     if step in (KIND, CONFIRM, FIELD, DUPLICATE):
         await reply(update, t("log_use_buttons"))
     else:
-        await reply(update, t("log_text_expected", step=STEP_NAMES.get(step, "")))
+        await reply(update, t("log_text_expected", step=step_name(step)))
     return None
 
 
 @with_draft
 async def busy_button(update: Update, context: LianxinContext) -> None:
     """A /my or activity button while the form runs: explain instead of calling it stale."""
-    await update.callback_query.answer(t("log_busy", step=STEP_NAMES.get(get_draft(context).step, "登记")),
+    await update.callback_query.answer(t("log_busy", step=step_name(get_draft(context).step)),
                                        show_alert=True)
     return None
 
@@ -399,7 +402,7 @@ async def on_kind(update: Update, context: LianxinContext) -> int | None:
         return None
     draft = get_draft(context)
     if button.action == "cancel":
-        await mark_choice(update, "取消")
+        await mark_choice(update, label("cancel"))
         return await cancel(update, context)
     kind = context.settings.kind(button.value)
     if kind is None:
@@ -447,7 +450,7 @@ async def on_place_button(update: Update, context: LianxinContext) -> int | None
         return None
     draft = get_draft(context)
     if button.value == "other":
-        await mark_choice(update, "其他")
+        await mark_choice(update, label("place_other_chosen"))
         state = await at_step(update, context, draft, PLACE_TEXT)
         await reply(update, t("log_ask_place_text", low=PLACE_MIN, high=PLACE_MAX))
         return state
@@ -509,7 +512,7 @@ async def on_photo(update: Update, context: LianxinContext) -> int | None:
     biggest = update.effective_message.photo[-1]
     draft.photos.append([biggest.file_id, biggest.file_unique_id])
     put_draft(context, draft)
-    rows = [[draft.button("完成", "photos", "done")]]
+    rows = [[draft.button(label("done"), "photos", "done")]]
     await reply(update, t("log_photo_added", count=len(draft.photos), high=MAX_PHOTOS), keyboard(rows))
     return None
 
@@ -522,11 +525,13 @@ async def on_photos_button(update: Update, context: LianxinContext) -> int | Non
     draft = get_draft(context)
     if button.value == "clear":
         draft.photos = []
-        await mark_choice(update, "已清空")
+        await mark_choice(update, label("photos_cleared"))
         return await ask_photos(update, context, draft)
     if button.value == "skip":
         draft.photos = []
-    await mark_choice(update, "跳过" if button.value == "skip" else f"{len(draft.photos)} 张照片")
+    await mark_choice(
+        update, label("skip") if button.value == "skip" else label("photos_count", count=len(draft.photos))
+    )
     return await advance(update, context, draft, PHOTOS)
 
 
@@ -543,16 +548,16 @@ async def on_confirm(update: Update, context: LianxinContext) -> int | None:
         return None
     draft = get_draft(context)
     if button.value == "cancel":
-        await mark_choice(update, "取消")
+        await mark_choice(update, label("cancel"))
         return await cancel(update, context)
     if button.value == "edit":
-        await mark_choice(update, "修改")
-        rows = chunked([draft.button(label, "field", name) for label, name in FIELD_BUTTONS], 3)
-        rows.append([draft.button("返回", "field", "back")])
+        await mark_choice(update, label("change"))
+        rows = chunked([draft.button(label(f"field_{name}"), "field", name) for name in FIELDS], 3)
+        rows.append([draft.button(label("back"), "field", "back")])
         state = await at_step(update, context, draft, FIELD)
         await reply(update, t("log_choose_field"), keyboard(rows))
         return state
-    await mark_choice(update, "确认提交")
+    await mark_choice(update, label("submit"))
     return await submit(update, context, draft)
 
 
@@ -564,7 +569,7 @@ async def on_field(update: Update, context: LianxinContext) -> int | None:
     draft = get_draft(context)
     if button.value == "back" or button.value not in FIELD_STEPS:
         return await show_card(update, context, draft)
-    await mark_choice(update, dict((v, k) for k, v in FIELD_BUTTONS)[button.value])
+    await mark_choice(update, label(f"field_{button.value}"))
     return await FIELD_STEPS[button.value](update, context, draft)
 
 
@@ -575,10 +580,10 @@ async def on_duplicate(update: Update, context: LianxinContext) -> int | None:
         return None
     draft = get_draft(context)
     if button.value == "yes":
-        await mark_choice(update, "仍要提交")
+        await mark_choice(update, label("duplicate_yes"))
         draft.duplicate_ok = True
         return await submit(update, context, draft)
-    await mark_choice(update, "返回修改")
+    await mark_choice(update, label("duplicate_no"))
     return await show_card(update, context, draft)
 
 
@@ -603,7 +608,7 @@ async def submit(update: Update, context: LianxinContext, draft: Draft) -> int |
                 )
                 if twin is not None:
                     state = await at_step(update, context, draft, DUPLICATE)
-                    rows = [[draft.button("仍要提交", "dup", "yes"), draft.button("返回修改", "dup", "no")]]
+                    rows = [[draft.button(label("duplicate_yes"), "dup", "yes"), draft.button(label("duplicate_no"), "dup", "no")]]
                     await reply(
                         update,
                         t("log_duplicate", id=twin.id, date=twin.activity_date.isoformat(),
@@ -670,7 +675,6 @@ def build(settings) -> ConversationHandler:  # noqa: ANN001
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     text = private & filters.TEXT & ~filters.COMMAND & ~MENU_LABELS
     form = pattern(FormButton.PREFIX)
-    log_button = filters.Text(["📝 登记活动"])
     with warnings.catch_warnings():
         # per_message=False on purpose: the form mixes buttons and typed answers; stale
         # buttons are recognised by the form nonce instead of per-message tracking
@@ -678,7 +682,7 @@ def build(settings) -> ConversationHandler:  # noqa: ANN001
         handler = ConversationHandler(
             entry_points=[
                 CommandHandler("log", start_log, filters=private),
-                MessageHandler(private & log_button, start_log),
+                MessageHandler(private & LOG_BUTTON, start_log),
                 CallbackQueryHandler(start_edit, pattern=r"^act:edit:\d+$"),
             ],
             states={
@@ -701,7 +705,7 @@ def build(settings) -> ConversationHandler:  # noqa: ANN001
             fallbacks=[
                 CommandHandler("cancel", cancel, filters=private),
                 CommandHandler("log", restart_log, filters=private),
-                MessageHandler(private & log_button, restart_log),
+                MessageHandler(private & LOG_BUTTON, restart_log),
                 # other commands and menu buttons: say what is running, stay where we are
                 MessageHandler(private & (filters.COMMAND | MENU_LABELS), busy),
                 CallbackQueryHandler(stale, pattern=form),

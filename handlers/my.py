@@ -21,7 +21,7 @@ from bot.services.activities import (
     standing,
 )
 from bot.services.rules import Quarter, local_today
-from bot.texts import number, t
+from bot.texts import ARCHIVE, label, number, t
 from handlers.callbacks import ActivityButton, MyButton
 from handlers.views import activity_detail, activity_line, keyboard, problem_text, standing_text
 from models import utcnow
@@ -59,22 +59,23 @@ async def render_my(context: LianxinContext, quarter: Quarter, offset: int) -> t
     else:
         lines.append(t("my_recent_empty"))
     rows: list[list[tuple[str, str]]] = []
-    nav = [("◀ 上一季度", MyButton("q", quarter.prev().label, offset).pack())]
+    nav = [(label("quarter_prev"), MyButton("q", quarter.prev().label, offset).pack())]
     if quarter < current:
-        nav.append(("下一季度 ▶", MyButton("q", quarter.next().label, offset).pack()))
+        nav.append((label("quarter_next"), MyButton("q", quarter.next().label, offset).pack()))
     rows.append(nav)
     now = utcnow()
     window = settings.activity_edit_window_days
     rows += [
-        [(f"#{a.id} {a.activity_date:%m-%d} " + ("查看/修改" if now < editable_until(a, window) else "查看"),
+        [(label("activity_open" if now < editable_until(a, window) else "activity_view",
+                id=a.id, date=f"{a.activity_date:%m-%d}"),
           ActivityButton("view", a.id).pack())]
         for a in items
     ]
     paging = []
     if offset > 0:
-        paging.append(("上一页", MyButton("p", quarter.label, max(offset - PAGE, 0)).pack()))
+        paging.append((label("page_prev"), MyButton("p", quarter.label, max(offset - PAGE, 0)).pack()))
     if offset + PAGE < total:
-        paging.append(("下一页", MyButton("p", quarter.label, offset + PAGE).pack()))
+        paging.append((label("page_next"), MyButton("p", quarter.label, offset + PAGE).pack()))
     if paging:
         rows.append(paging)
     return "\n".join(lines), keyboard(rows)
@@ -144,12 +145,13 @@ async def activity_action(update: Update, context: LianxinContext) -> None:
     editable = utcnow() < until
     await query.answer()
     if button.action == "del":
-        rows = [[("确认删除", ActivityButton("delok", activity.id).pack()),
-                 ("返回", ActivityButton("view", activity.id).pack())]]
+        rows = [[(label("delete_confirm"), ActivityButton("delok", activity.id).pack()),
+                 (label("back"), ActivityButton("view", activity.id).pack())]]
         await update.effective_chat.send_message(t("activity_delete_confirm", id=activity.id), reply_markup=keyboard(rows))
         return None
     rows = (
-        [[("编辑", ActivityButton("edit", activity.id).pack()), ("删除", ActivityButton("del", activity.id).pack())]]
+        [[(label("edit"), ActivityButton("edit", activity.id).pack()),
+          (label("delete"), ActivityButton("del", activity.id).pack())]]
         if editable
         else []
     )
@@ -177,7 +179,7 @@ async def archive_command(update: Update, context: LianxinContext) -> None:
     )
     today = local_today(utcnow(), settings.tz)
     await update.effective_chat.send_document(
-        InputFile(content, filename=f"履职档案_{profile.number}_{today:%Y%m%d}.xlsx"),
+        InputFile(content, filename=ARCHIVE["filename"].format(number=profile.number, day=f"{today:%Y%m%d}")),
         caption=t(
             "archive_caption", name=profile.name, count=len(activities),
             people=sum(a.people for a in activities), points=number(sum(a.points for a in activities)),

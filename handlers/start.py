@@ -15,7 +15,7 @@ from bot.services.access import (
     touch_resident,
 )
 from bot.services.roster import normalise_phone
-from bot.texts import LEVEL_NAMES, t
+from bot.texts import LEVEL_NAMES, label, t
 from handlers.common import member_keyboard, role_names
 from models import Member
 
@@ -29,7 +29,7 @@ BIND_TEXTS = {
 
 def resident_keyboard() -> ReplyKeyboardMarkup:
     return ReplyKeyboardMarkup(
-        [[KeyboardButton("📱 分享我的手机号", request_contact=True)], ["❓ 帮助"]],
+        [[KeyboardButton(label("share_phone"), request_contact=True)], [label("menu_help")]],
         resize_keyboard=True,
         one_time_keyboard=True,
     )

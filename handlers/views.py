@@ -28,7 +28,8 @@ def standing_text(standing: Standing) -> str:
         pace = t("standing_pace_behind", expected=standing.expected_people,
                  gap=standing.expected_people - standing.year_people)
     rank = (
-        t("standing_rank", label=standing.peer_label, rank=standing.rank, peers=standing.peers)
+        t("standing_rank", label=standing.peer_label or t("standing_peer_sector"), rank=standing.rank,
+          peers=standing.peers)
         if standing.rank is not None
         else t("standing_no_rank")
     )

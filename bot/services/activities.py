@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.services.rules import Quarter, check_activity_date, competition_rank, expected_people_by, points_for
 from models import Activity, ActivityGroup, ActivityPhoto, AuditEvent, ContactPoint, Member, utcnow
 from bot.services.roster import contact_point_kind
+from bot.texts import ARCHIVE, ARCHIVE_COLUMNS
 
 PEOPLE_MIN, PEOPLE_MAX = 1, 5000
 SUMMARY_MIN, SUMMARY_MAX = 5, 1000
@@ -286,7 +287,7 @@ class Standing:
     expected_people: int
     rank: int | None
     peers: int
-    peer_label: str
+    peer_label: str | None  # the activity group's name; None: the member's sector
     current: bool = True  # the quarter is today's quarter
     year_over: bool = False  # the quarter's year has ended
 
@@ -303,7 +304,9 @@ class Standing:
         return self.year_people >= self.expected_people
 
 
-async def group_points(session: AsyncSession, *, member: Member, year: int) -> tuple[dict[int, float], str]:
+async def group_points(
+    session: AsyncSession, *, member: Member, year: int
+) -> tuple[dict[int, float], str | None]:
     """Duty points this year of the active members of the member's activity group on the same committee.
 
     Without a group: the members of the same sector without one, on the same committee.
@@ -320,7 +323,7 @@ async def group_points(session: AsyncSession, *, member: Member, year: int) -> t
         label = group.name if group else ""
     else:
         peers = and_(Member.sector_id == member.sector_id, Member.activity_group_id.is_(None), same_committee)
-        label = "本界别"
+        label = None  # rendered as "本界别"
     query = (
         select(Member.id, func.coalesce(func.sum(Activity.points), 0.0))
         .join(
@@ -403,14 +406,13 @@ def archive_xlsx(
 
     book = Workbook()
     sheet = book.active
-    sheet.title = "履职档案"
+    sheet.title = ARCHIVE["sheet"]
     bold = Font(bold=True)
-    sheet.append([f"{member_name}（{member_number}）履职档案", None, None, None, None, None, None, None])
+    sheet.append([ARCHIVE["title"].format(name=member_name, number=member_number)])
     sheet["A1"].font = Font(bold=True, size=14)
-    sheet.append([f"界别：{sector}", f"活动组：{group or '—'}"])
+    sheet.append([ARCHIVE["sector"].format(sector=sector), ARCHIVE["group"].format(group=group or "—")])
     sheet.append([])
-    header = ["季度", "编号", "日期", "活动类型", "地点/单位", "人次", "积分", "照片数", "活动内容"]
-    sheet.append(header)
+    sheet.append(ARCHIVE_COLUMNS)
     for cell in sheet[sheet.max_row]:
         cell.font = bold
     total_n = total_people = 0
@@ -427,13 +429,15 @@ def archive_xlsx(
             sheet.cell(sheet.max_row, 9).alignment = Alignment(wrap_text=True, vertical="top")
         people = sum(a.people for a in items)
         points = sum(a.points for a in items)
-        sheet.append([f"{quarter.label} 小计", f"{len(items)} 次", None, None, None, people, points])
+        sheet.append([ARCHIVE["subtotal"].format(quarter=quarter.label), ARCHIVE["count"].format(count=len(items)),
+                      None, None, None, people, points])
         for cell in sheet[sheet.max_row]:
             cell.font = bold
         total_n += len(items)
         total_people += people
         total_points += points
-    sheet.append(["合计", f"{total_n} 次", None, None, None, total_people, total_points])
+    sheet.append([ARCHIVE["total"], ARCHIVE["count"].format(count=total_n), None, None, None, total_people,
+                  total_points])
     for cell in sheet[sheet.max_row]:
         cell.font = bold
     for column, width in zip("ABCDEFGHI", (12, 8, 12, 12, 24, 8, 8, 8, 60)):
