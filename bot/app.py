@@ -1,20 +1,26 @@
-"""Builds the python-telegram-bot Application: resources, handlers, jobs."""
+"""Builds the python-telegram-bot Application: resources, handlers, jobs.
+
+The one place that wires everything: nothing imports this module back.
+"""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, LinkPreviewOptions, Update
+from telegram import BotCommand, BotCommandScopeDefault, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, CallbackContext, ContextTypes, Defaults, ExtBot
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
 
 from bot.config import Settings
+from bot.context import LianxinContext
 from bot.db import Database
 from bot.persistence import SQLPersistence
 from bot.services.access import Identity
 from bot.texts import COMMANDS
+from handlers import register
+from handlers.menus import set_menu
+from scheduler import schedule_jobs
 
 log = logging.getLogger(__name__)
 
@@ -36,45 +42,6 @@ class LianxinApplication(Application):
                 await self.update_persistence()
 
 
-class LianxinContext(CallbackContext[ExtBot, dict, dict, dict]):
-    """Context with typed access to our resources and the sender's identity."""
-
-    def __init__(self, application: Application, chat_id: int | None = None, user_id: int | None = None) -> None:
-        super().__init__(application=application, chat_id=chat_id, user_id=user_id)
-        self.identity: Identity | None = None
-
-    @property
-    def db(self) -> Database:
-        return self.application.db  # type: ignore[attr-defined,return-value]
-
-    @property
-    def settings(self) -> Settings:
-        return self.application.settings  # type: ignore[attr-defined,return-value]
-
-
-def commands_for(identity: Identity) -> list[BotCommand]:
-    """The union of the menus of every role the user holds, widest role last."""
-    roles = ["resident"] if identity.role == "resident" else []
-    if identity.is_member:
-        roles.append("member")
-    if identity.is_coordinator:
-        roles.append("coordinator")
-    if identity.is_admin:
-        roles.append("admin")
-    seen: dict[str, str] = {}
-    for role in roles:
-        for command, description in COMMANDS[role]:
-            seen.setdefault(command, description)
-    return [BotCommand(c, d) for c, d in seen.items()]
-
-
-async def set_menu(application: Application, chat_id: int, identity: Identity) -> None:
-    try:
-        await application.bot.set_my_commands(commands_for(identity), scope=BotCommandScopeChat(chat_id))
-    except TelegramError as exc:  # e.g. an admin who never opened the bot: their chat is unknown
-        log.info("could not set the menu of chat %s: %s", chat_id, exc)
-
-
 async def _post_init(application: Application) -> None:
     settings: Settings = application.settings  # type: ignore[attr-defined]
     await application.bot.set_my_commands(
@@ -82,8 +49,6 @@ async def _post_init(application: Application) -> None:
     )
     for admin_id in settings.admin_ids:
         await set_menu(application, admin_id, Identity(telegram_id=admin_id, is_admin=True))
-    from scheduler import schedule_jobs
-
     schedule_jobs(application)
 
 
@@ -95,8 +60,6 @@ async def _post_shutdown(application: Application) -> None:
 
 def build_application(settings: Settings, *, rate_limit: bool = True) -> LianxinApplication:
     """A ready-to-start Application for these settings; it owns its database engine."""
-    from handlers import register
-
     db = Database(settings.database_url)
     builder = (
         ApplicationBuilder()

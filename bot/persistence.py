@@ -52,6 +52,44 @@ class SQLPersistence(BasePersistence[dict, dict, dict]):
             await session.exec(delete(BotState).where(BotState.kind == kind, BotState.key == key))
             await session.commit()
 
+    def _put_statement(self, kind: str, key: str, data: Any):  # noqa: ANN202
+        payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        statement = dialect_insert(self.db.dialect, BotState.__table__).values(
+            kind=kind, key=key, data=payload, updated_at=utcnow()
+        )
+        return statement.on_conflict_do_update(
+            index_elements=["kind", "key"], set_={"data": payload, "updated_at": utcnow()}
+        )
+
+    async def stage_form_state(
+        self, session, *, user_id: int, user_data: dict, conversation: str, key: tuple, state: str | None  # noqa: ANN001
+    ) -> None:
+        """Write a user's data and one conversation state in the caller's session (the caller commits).
+
+        So a form can store its record and end itself in one commit.
+        """
+        if user_data:
+            await session.exec(self._put_statement(USER, str(user_id), user_data))
+        else:
+            await session.exec(delete(BotState).where(BotState.kind == USER, BotState.key == str(user_id)))
+        encoded = json.dumps(list(key))
+        if state is None:
+            await session.exec(
+                delete(BotState).where(BotState.kind == CONVERSATION + conversation, BotState.key == encoded)
+            )
+        else:
+            await session.exec(self._put_statement(CONVERSATION + conversation, encoded, state))
+
+    async def write_form_state(
+        self, *, user_id: int, user_data: dict, conversation: str, key: tuple, state: str | None
+    ) -> None:
+        """`stage_form_state` in a transaction of its own."""
+        async with self.db.session() as session:
+            await self.stage_form_state(
+                session, user_id=user_id, user_data=user_data, conversation=conversation, key=key, state=state
+            )
+            await session.commit()
+
     async def _all(self, kind: str) -> list[tuple[str, Any]]:
         async with self.db.session() as session:
             rows = (await session.exec(select(BotState.key, BotState.data).where(BotState.kind == kind))).all()

@@ -110,10 +110,12 @@ BUTTONS: dict[str, str] = {
     "delete_confirm": "确认删除",
 }
 
-# the step a member is at, named in "您正在登记联系活动（当前步骤：…）"
-FORM_STEPS: dict[str, str] = {
-    "kind": "选择类型", "date": "活动日期", "place": "地点", "people": "人次", "summary": "活动内容",
-    "photos": "照片", "confirm": "确认", "field": "修改", "duplicate": "确认重复记录",
+# the step a user is at in each form, named in "您正在…（当前步骤：…）"
+FORM_STEPS: dict[str, dict[str, str]] = {
+    "log": {
+        "kind": "选择类型", "date": "活动日期", "place": "地点", "place_text": "地点", "people": "人次",
+        "summary": "活动内容", "photos": "照片", "confirm": "确认", "field": "修改", "duplicate": "确认重复记录",
+    },
 }
 
 # the duty archive spreadsheet
@@ -208,6 +210,8 @@ TEXTS: dict[str, str] = {
     "log_duplicate": "已有一条相同记录（#{id}：{date} {kind} {place}），仍要提交吗？",
     "log_saved": "✅ 已保存，活动编号 <b>#{id}</b>。\n\n{standing}",
     "log_updated": "✅ 活动 #{id} 已修改。\n\n{standing}",
+    "log_saved_short": "✅ 活动 #{id} 已保存。发送 /my 查看进度。",
+    "log_updated_short": "✅ 活动 #{id} 已修改。发送 /my 查看进度。",
     "log_cancelled": "已取消，本次登记没有保存。",
     "log_timeout": "⌛ 登记已超过 {minutes} 分钟没有操作，已自动取消，内容没有保存。需要时请重新发送 /log。",
     "log_expired": "这次登记已超时取消，内容没有保存。需要时请重新发送 /log。",

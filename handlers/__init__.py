@@ -5,7 +5,8 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
-from handlers import callbacks, common, log_activity, my, start
+from handlers import common, log_activity, menus, my, start
+from handlers.callbacks import ActivityButton, MyButton
 
 
 def register(application: Application) -> None:
@@ -19,16 +20,14 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("start", start.start, filters=private))
     application.add_handler(MessageHandler(private & filters.CONTACT, start.shared_contact))
     application.add_handler(CommandHandler("help", common.help_command, filters=private))
-    application.add_handler(MessageHandler(private & common.HELP_BUTTON, common.help_command))
+    application.add_handler(MessageHandler(private & menus.HELP_BUTTON, common.help_command))
     application.add_handler(CommandHandler("status", common.status_command, filters=private))
     application.add_handler(CommandHandler("my", my.my_command, filters=private))
-    application.add_handler(MessageHandler(private & common.MY_BUTTON, my.my_command))
+    application.add_handler(MessageHandler(private & menus.MY_BUTTON, my.my_command))
     application.add_handler(CommandHandler("archive", my.archive_command, filters=private))
-    application.add_handler(MessageHandler(private & common.ARCHIVE_BUTTON, my.archive_command))
-    application.add_handler(CallbackQueryHandler(my.my_navigate, pattern=callbacks.pattern(callbacks.MyButton.PREFIX)))
-    application.add_handler(
-        CallbackQueryHandler(my.activity_action, pattern=r"^act:(view|del|delok):\d+$")
-    )
+    application.add_handler(MessageHandler(private & menus.ARCHIVE_BUTTON, my.archive_command))
+    application.add_handler(CallbackQueryHandler(my.my_navigate, pattern=MyButton.pattern()))
+    application.add_handler(CallbackQueryHandler(my.activity_action, pattern=ActivityButton.pattern(*my.ACTIONS)))
     # the conversations are registered above these; whatever they leave falls through to here
     application.add_handler(CommandHandler("cancel", common.cancel_outside, filters=private))
     application.add_handler(MessageHandler(private & filters.COMMAND, common.unknown_command))

@@ -1,15 +1,22 @@
-"""Typed callback data: one prefix per button kind, packed and parsed only here.
+"""Typed callback data: one prefix per button kind, packed, parsed and matched only here.
 
 Format: `<prefix>:<field>:<field>…`; every field is ASCII without ':' so the whole
-string stays far below Telegram's 64-byte limit. Form buttons carry the form's
-nonce, so a button from an older form is recognised as stale.
+string stays far below Telegram's 64-byte limit. Actions are enums, and every
+`CallbackQueryHandler` pattern comes from the codec that packs the data, so a
+handler can never be reached by data its parser would refuse. Anything that does
+not parse — unknown action, a digit that is not ASCII, an id beyond 64 bits — is
+a stale button to the caller, never an exception.
 """
 
 from __future__ import annotations
 
+import enum
+import re
 from dataclasses import dataclass
 
 MAX_BYTES = 64
+MAX_ID = 2**63 - 1  # database ids are signed 64-bit
+_ID = re.compile(r"[0-9]{1,19}\Z")  # ASCII only: "²".isdigit() is True, int("²") fails
 
 
 def _pack(*parts: object) -> str:
@@ -19,68 +26,119 @@ def _pack(*parts: object) -> str:
     return data
 
 
+def parse_id(text: str) -> int | None:
+    """A database id from callback data: ASCII digits within a signed 64-bit integer, else None."""
+    if not _ID.match(text):
+        return None
+    value = int(text)
+    return value if 0 < value <= MAX_ID else None
+
+
+def parse_offset(text: str) -> int | None:
+    """A page offset: ASCII digits, 0 … 10^6."""
+    if not re.fullmatch(r"[0-9]{1,7}", text):
+        return None
+    return int(text)
+
+
+def _choices(enum_cls: type[enum.Enum]) -> str:
+    return "|".join(re.escape(m.value) for m in enum_cls)
+
+
 @dataclass(frozen=True)
 class FormButton:
-    """A button of the /log form: `log:<nonce>:<action>:<value>`."""
+    """A button of a form: `<form>:<nonce>:<action>:<value>`; the form's own module names the actions."""
 
+    form: str
     nonce: str
     action: str
     value: str = ""
 
-    PREFIX = "log"
-
     def pack(self) -> str:
-        return _pack(self.PREFIX, self.nonce, self.action, self.value)
+        return _pack(self.form, self.nonce, self.action, self.value)
 
     @classmethod
-    def parse(cls, data: str) -> "FormButton | None":
+    def parse(cls, data: str, form: str) -> "FormButton | None":
         parts = data.split(":")
-        if len(parts) != 4 or parts[0] != cls.PREFIX:
+        if len(parts) != 4 or parts[0] != form:
             return None
-        return cls(parts[1], parts[2], parts[3])
+        return cls(*parts)
+
+    @staticmethod
+    def pattern(form: str) -> str:
+        return rf"^{re.escape(form)}:"
+
+
+class MyView(str, enum.Enum):
+    quarter = "q"
+    page = "p"
 
 
 @dataclass(frozen=True)
 class MyButton:
-    """/my navigation: `my:<view>:<quarter label>:<offset>`; view is 'q' (quarter) or 'p' (page)."""
+    """/my navigation: `my:<view>:<quarter label>:<offset>`."""
 
-    view: str
+    view: MyView
     quarter: str
     offset: int = 0
 
     PREFIX = "my"
 
     def pack(self) -> str:
-        return _pack(self.PREFIX, self.view, self.quarter, self.offset)
+        return _pack(self.PREFIX, self.view.value, self.quarter, self.offset)
 
     @classmethod
     def parse(cls, data: str) -> "MyButton | None":
         parts = data.split(":")
-        if len(parts) != 4 or parts[0] != cls.PREFIX or not parts[3].isdigit():
+        if len(parts) != 4 or parts[0] != cls.PREFIX:
             return None
-        return cls(parts[1], parts[2], int(parts[3]))
+        offset = parse_offset(parts[3])
+        try:
+            view = MyView(parts[1])
+        except ValueError:
+            return None
+        if offset is None:
+            return None
+        return cls(view, parts[2], offset)
+
+    @classmethod
+    def pattern(cls) -> str:
+        return rf"^{cls.PREFIX}:"
+
+
+class ActivityAction(str, enum.Enum):
+    view = "view"
+    edit = "edit"
+    delete = "del"
+    delete_ok = "delok"
 
 
 @dataclass(frozen=True)
 class ActivityButton:
-    """An action on one saved activity: `act:<action>:<id>` (view, edit, del, delok)."""
+    """An action on one saved activity: `act:<action>:<id>`."""
 
-    action: str
+    action: ActivityAction
     activity_id: int
 
     PREFIX = "act"
 
     def pack(self) -> str:
-        return _pack(self.PREFIX, self.action, self.activity_id)
+        return _pack(self.PREFIX, self.action.value, self.activity_id)
 
     @classmethod
     def parse(cls, data: str) -> "ActivityButton | None":
         parts = data.split(":")
-        if len(parts) != 3 or parts[0] != cls.PREFIX or not parts[2].isdigit():
+        if len(parts) != 3 or parts[0] != cls.PREFIX:
             return None
-        return cls(parts[1], int(parts[2]))
+        try:
+            action = ActivityAction(parts[1])
+        except ValueError:
+            return None
+        activity_id = parse_id(parts[2])
+        return None if activity_id is None else cls(action, activity_id)
 
-
-def pattern(prefix: str) -> str:
-    """A CallbackQueryHandler pattern for one prefix."""
-    return rf"^{prefix}:"
+    @classmethod
+    def pattern(cls, *actions: ActivityAction) -> str:
+        """Matches the prefix and these actions (all when none are named); the id is checked by parse()."""
+        chosen = "|".join(re.escape(a.value) for a in actions) if actions else _choices(ActivityAction)
+        return rf"^{cls.PREFIX}:(?:{chosen}):"

@@ -4,29 +4,16 @@ from __future__ import annotations
 
 import logging
 
-from telegram import ReplyKeyboardMarkup, Update
-from telegram.ext import filters
+from telegram import Update
 from telegram.error import TelegramError
 
-from bot.app import LianxinContext
-from bot.services.access import Identity, identify, overview
-from bot.texts import ROLE_NAMES, SCOPE_NAMES, label, t
+from bot.context import LianxinContext
+from bot.services.access import identify, overview
+from bot.services.forms import FORM_KEY
+from bot.texts import SCOPE_NAMES, t
+from handlers.menus import commands_for, role_names
 
 log = logging.getLogger(__name__)
-
-# reply-keyboard buttons that stand for commands; each matches its own label exactly
-LOG_BUTTON = filters.Text([label("menu_log")])
-MY_BUTTON = filters.Text([label("menu_my")])
-ARCHIVE_BUTTON = filters.Text([label("menu_archive")])
-HELP_BUTTON = filters.Text([label("menu_help")])
-# menu labels are commands, never answers to a form step
-MENU_LABELS = LOG_BUTTON | MY_BUTTON | ARCHIVE_BUTTON | HELP_BUTTON
-
-
-def member_keyboard() -> ReplyKeyboardMarkup:
-    rows = [[label("menu_log"), label("menu_my")], [label("menu_archive"), label("menu_help")]]
-    return ReplyKeyboardMarkup(rows, resize_keyboard=True, is_persistent=True)
-
 
 async def load_identity(update: Update, context: LianxinContext) -> None:
     """Group -1: work out once who sent this update."""
@@ -37,21 +24,8 @@ async def load_identity(update: Update, context: LianxinContext) -> None:
         context.identity = await identify(session, user.id, context.settings.admin_ids)
 
 
-def role_names(identity: Identity) -> str:
-    roles = []
-    if identity.is_admin:
-        roles.append(ROLE_NAMES["admin"])
-    if identity.is_coordinator:
-        roles.append(ROLE_NAMES["coordinator"])
-    if identity.is_member:
-        roles.append(ROLE_NAMES["member"])
-    return "、".join(roles) or ROLE_NAMES["resident"]
-
-
 async def help_command(update: Update, context: LianxinContext) -> None:
     """List what this user's roles can do."""
-    from bot.app import commands_for
-
     identity = context.identity
     assert identity is not None
     lines = [t("help_header", roles=role_names(identity))]
@@ -87,7 +61,10 @@ async def status_command(update: Update, context: LianxinContext) -> None:
 
 
 async def cancel_outside(update: Update, context: LianxinContext) -> None:
-    """/cancel when no flow is running."""
+    """/cancel when no flow is running (a draft left behind by a form that ended elsewhere goes too)."""
+    if context.user_data.pop(FORM_KEY, None) is not None:
+        await update.effective_message.reply_text(t("cancelled"))
+        return
     await update.effective_message.reply_text(t("nothing_to_cancel"))
 
 
@@ -121,8 +98,10 @@ async def error_handler(update: object, context: LianxinContext) -> None:
         except TelegramError:
             pass
     if update.effective_chat:
+        # after a commit the record is safe: say so rather than inviting a second try
+        text = getattr(context, "saved_text", None) or t("error")
         try:
-            await context.bot.send_message(update.effective_chat.id, t("error"))
+            await context.bot.send_message(update.effective_chat.id, text)
         except TelegramError as exc:
             log.warning("could not tell user about the failure of update %s: %s", update_id, exc)
 

@@ -1,32 +1,20 @@
 """/log: the member's form for one liaison activity (flow diagram: docs/log_activity.mmd).
 
-The draft lives in user_data (persisted after every update) and is never mistaken for
-a record: only "确认提交" writes an Activity. Every form button carries the form's
-nonce, so buttons of an older form are answered as stale.
+Built on the form kit (handlers/forms.py): this module is the form's steps and nothing
+else. The draft is never mistaken for a record: only "确认提交" writes an Activity, and
+the activity and the form's end are committed together.
 """
 
 from __future__ import annotations
 
-import functools
-import logging
-import secrets
-import warnings
-from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta
+import enum
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 from telegram import Update
-from telegram.error import BadRequest, TelegramError
-from telegram.ext import (
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-    TypeHandler,
-    filters,
-)
-from telegram.warnings import PTBUserWarning
+from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
-from bot.app import LianxinContext
+from bot.context import LianxinContext
 from bot.services.activities import (
     MAX_PHOTOS,
     PLACE_MAX,
@@ -41,41 +29,58 @@ from bot.services.activities import (
     check_people,
     check_place,
     check_summary,
-    find_duplicate,
     member_places,
     own_activity,
+    own_contact_point,
     save_activity,
     standing,
     update_activity,
 )
 from bot.services.rules import Quarter, local_today, parse_date, parse_people
-from bot.texts import FORM_STEPS, Safe, label, t
-from handlers.callbacks import ActivityButton, FormButton, pattern
-from handlers.common import LOG_BUTTON, MENU_LABELS
+from bot.texts import Safe, label, t
+from handlers.callbacks import ActivityAction, ActivityButton, FormButton, parse_id
+from handlers.forms import PRIVATE, TEXT, Form, FormDraft, reply
+from handlers.menus import LOG_BUTTON, MENU_LABELS
 from handlers.views import chunked, keyboard, kind_name, problem_text, standing_text
-from models import ContactPoint, utcnow
+from models import utcnow
 
-log = logging.getLogger(__name__)
-KIND, DATE, PLACE, PLACE_TEXT, PEOPLE, SUMMARY, PHOTOS, CONFIRM, FIELD, DUPLICATE = range(10)
-END = ConversationHandler.END
-DRAFT_KEY = "log_draft"
-CONVERSATION_NAME = "log_activity"
-STEP_KEYS = {
-    KIND: "kind", DATE: "date", PLACE: "place", PLACE_TEXT: "place", PEOPLE: "people", SUMMARY: "summary",
-    PHOTOS: "photos", CONFIRM: "confirm", FIELD: "field", DUPLICATE: "duplicate",
-}
+
+class Step(enum.StrEnum):
+    """What the form is waiting for; stored by name, so adding a step never renumbers forms in progress."""
+
+    KIND = "kind"
+    DATE = "date"
+    PLACE = "place"
+    PLACE_TEXT = "place_text"
+    PEOPLE = "people"
+    SUMMARY = "summary"
+    PHOTOS = "photos"
+    CONFIRM = "confirm"
+    FIELD = "field"
+    DUPLICATE = "duplicate"
+
+
+class Action(enum.StrEnum):
+    """What a /log button does (the `action` of its FormButton)."""
+
+    KIND = "kind"
+    CANCEL = "cancel"
+    DATE = "date"
+    PLACE = "place"
+    PHOTOS = "photos"
+    CONFIRM = "confirm"
+    FIELD = "field"
+    DUPLICATE = "dup"
+
+
 FIELDS = ["kind", "date", "place", "people", "summary", "photos"]
-
-
-def step_name(step: int | None) -> str:
-    return FORM_STEPS[STEP_KEYS.get(step, "kind")]
+DATE_CHOICES = {"0": 0, "1": 1}  # today, yesterday: the only date buttons ever offered
 
 
 @dataclass
-class Draft:
-    """The half-filled form; JSON-serialisable because it is persisted."""
+class Draft(FormDraft):
+    """The half-filled activity; JSON-serialisable because it is persisted."""
 
-    nonce: str
     kind: str | None = None
     day: str | None = None  # ISO date
     place: str | None = None
@@ -84,14 +89,7 @@ class Draft:
     summary: str | None = None
     photos: list[list[str]] = field(default_factory=list)
     activity_id: int | None = None  # set when editing a saved activity
-    reviewing: bool = False  # after a field step, go back to the card instead of onward
-    step: int = KIND  # the step being asked, for "you are in the middle of …"
-    touched_at: str | None = None  # ISO UTC of the last step, for expiring forms restored after a restart
     duplicate_ok: bool = False
-
-    @classmethod
-    def new(cls) -> "Draft":
-        return cls(nonce=secrets.token_hex(3))
 
     def to_input(self) -> ActivityInput:
         assert self.kind and self.day and self.place and self.people and self.summary
@@ -101,184 +99,79 @@ class Draft:
             photos=[(p[0], p[1]) for p in self.photos],
         )
 
-    def button(self, label: str, action: str, value: str = "") -> tuple[str, str]:
-        return label, FormButton(self.nonce, action, value).pack()
 
-
-async def checkpoint(update: Update, context: LianxinContext, state: int) -> int:
-    """Make the form's state durable *before* the user sees the next question.
-
-    PTB persists after the handler returns, i.e. after our reply went out; a crash in
-    between would leave the member answering a question the restarted bot no longer
-    expects. Writing first closes that window. END forgets the form.
-    """
-    persistence = context.application.persistence
-    if persistence is not None:
-        key = (update.effective_chat.id, update.effective_user.id)
-        await persistence.update_user_data(update.effective_user.id, dict(context.user_data))
-        await persistence.update_conversation(CONVERSATION_NAME, key, None if state == END else state)
-    return state
-
-
-async def at_step(update: Update, context: LianxinContext, draft: Draft, step: int) -> int:
-    """Record which step is being asked, durably; returns it as the conversation state."""
-    draft.step = step
-    draft.touched_at = utcnow().isoformat()
-    put_draft(context, draft)
-    return await checkpoint(update, context, step)
-
-
-def get_draft(context: LianxinContext) -> Draft | None:
-    """The running form's draft; None when there is none or it is from an incompatible version."""
-    raw = context.user_data.get(DRAFT_KEY)
-    if not isinstance(raw, dict):
-        return None
-    try:
-        return Draft(**raw)
-    except TypeError:
-        return None
-
-
-def put_draft(context: LianxinContext, draft: Draft) -> None:
-    context.user_data[DRAFT_KEY] = asdict(draft)
-
-
-def drop_draft(context: LianxinContext) -> None:
-    context.user_data.pop(DRAFT_KEY, None)
+FORM: Form[Draft] = Form(
+    name="log", conversation="log_activity", draft=Draft, steps=Step,
+    button_steps={Step.KIND, Step.CONFIRM, Step.FIELD, Step.DUPLICATE},
+)
+guarded = FORM.guarded
 
 
 def today(context: LianxinContext) -> date:
     return local_today(utcnow(), context.settings.tz)
 
 
-async def reply(update: Update, text: str, markup=None) -> None:  # noqa: ANN001
-    await update.effective_chat.send_message(text, reply_markup=markup)
-
-
-async def pressed(update: Update, context: LianxinContext, *actions: str) -> FormButton | None:
-    """Answer the query; the button if it is this form's and this step's, else None (answered as stale)."""
-    query = update.callback_query
-    button = FormButton.parse(query.data or "")
-    draft = get_draft(context)
-    if button is None or draft is None or button.nonce != draft.nonce or button.action not in actions:
-        await query.answer(t("stale_button"), show_alert=True)
-        return None
-    await query.answer()
-    return button
-
-
-async def mark_choice(update: Update, choice: str) -> None:
-    """Show the choice on the pressed message and drop its buttons, so it can't be pressed twice."""
-    query = update.callback_query
-    try:
-        await query.edit_message_text(f"{query.message.text_html}\n✔ {t('choice', value=choice)}")
-    except BadRequest:
-        pass
-
-
-def with_draft(handler):  # noqa: ANN001, ANN201
-    """For state handlers: a form whose draft is gone (expired while the bot was down) ends politely."""
-
-    @functools.wraps(handler)
-    async def wrapper(update: Update, context: LianxinContext) -> int | None:
-        if get_draft(context) is not None:
-            # any answer, even a wrong one, means the member is still there
-            context.user_data[DRAFT_KEY]["touched_at"] = utcnow().isoformat()
-            return await handler(update, context)
-        if update.callback_query:
-            await update.callback_query.answer(t("stale_button"), show_alert=True)
-        drop_draft(context)
-        await checkpoint(update, context, END)
-        await reply(update, t("log_expired"))
-        return END
-
-    return wrapper
-
-
-async def expire_idle_forms(context: LianxinContext) -> None:
-    """Job: forms idle past the timeout that PTB will not time out (restored after a restart)."""
-    application = context.application
-    settings = application.settings
-    slack = timedelta(seconds=sweep_interval(settings))
-    limit = utcnow() - timedelta(minutes=settings.conversation_timeout_minutes) - slack
-    expired = []
-    for user_id, data in list(application.user_data.items()):
-        raw = data.get(DRAFT_KEY)
-        touched = raw.get("touched_at") if isinstance(raw, dict) else None
-        if touched and datetime.fromisoformat(touched) < limit:
-            data.pop(DRAFT_KEY, None)
-            expired.append(user_id)
-    if not expired:
-        return
-    application.mark_data_for_update_persistence(user_ids=expired)
-    await application.update_persistence()
-    minutes = f"{settings.conversation_timeout_minutes:g}"
-    for user_id in expired:
-        try:
-            await application.bot.send_message(user_id, t("log_timeout", minutes=minutes))
-        except TelegramError as exc:
-            log.info("could not tell %s that their form expired: %s", user_id, exc)
-
-
-def sweep_interval(settings) -> float:  # noqa: ANN001
-    """How often idle forms are swept: a quarter of the timeout, between 1 s and 60 s."""
-    return max(1.0, min(60.0, settings.conversation_timeout_minutes * 60 / 4))
-
-
 # --- steps: each asks for its field ---------------------------------------------------
 
-async def ask_kind(update: Update, context: LianxinContext, draft: Draft) -> int:
-    buttons = [draft.button(k.name, "kind", k.code) for k in context.settings.activity_kinds]
-    state = await at_step(update, context, draft, KIND)
-    await reply(update, t("log_ask_kind"), keyboard(chunked(buttons, 3) + [[draft.button(label("cancel"), "cancel")]]))
+async def ask_kind(update: Update, context: LianxinContext, draft: Draft) -> str:
+    buttons = [FORM.button(draft, k.name, Action.KIND, k.code) for k in context.settings.activity_kinds]
+    state = await FORM.at_step(update, context, draft, Step.KIND)
+    rows = chunked(buttons, 3) + [[FORM.button(draft, label("cancel"), Action.CANCEL)]]
+    await reply(update, t("log_ask_kind"), keyboard(rows))
     return state
 
 
-async def ask_date(update: Update, context: LianxinContext, draft: Draft) -> int:
-    rows = [[draft.button(label("today"), "date", "0"), draft.button(label("yesterday"), "date", "1")]]
-    state = await at_step(update, context, draft, DATE)
+async def ask_date(update: Update, context: LianxinContext, draft: Draft) -> str:
+    rows = [[FORM.button(draft, label("today"), Action.DATE, "0"), FORM.button(draft, label("yesterday"), Action.DATE, "1")]]
+    state = await FORM.at_step(update, context, draft, Step.DATE)
     await reply(update, t("log_ask_date"), keyboard(rows))
     return state
 
 
-async def ask_place(update: Update, context: LianxinContext, draft: Draft) -> int:
+async def ask_place(update: Update, context: LianxinContext, draft: Draft) -> str:
     async with context.db.session() as session:
         points = await member_places(session, context.identity.member_id)
-    buttons = [draft.button(p.name, "place", str(p.id)) for p in points]
-    buttons.append(draft.button(label("place_other"), "place", "other"))
-    state = await at_step(update, context, draft, PLACE)
+    buttons = [FORM.button(draft, p.name, Action.PLACE, str(p.id)) for p in points]
+    buttons.append(FORM.button(draft, label("place_other"), Action.PLACE, "other"))
+    state = await FORM.at_step(update, context, draft, Step.PLACE)
     await reply(update, t("log_ask_place"), keyboard(chunked(buttons, 2)))
     return state
 
 
-async def ask_people(update: Update, context: LianxinContext, draft: Draft) -> int:
-    state = await at_step(update, context, draft, PEOPLE)
+async def ask_place_text(update: Update, context: LianxinContext, draft: Draft) -> str:
+    state = await FORM.at_step(update, context, draft, Step.PLACE_TEXT)
+    await reply(update, t("log_ask_place_text", low=PLACE_MIN, high=PLACE_MAX))
+    return state
+
+
+async def ask_people(update: Update, context: LianxinContext, draft: Draft) -> str:
+    state = await FORM.at_step(update, context, draft, Step.PEOPLE)
     await reply(update, t("log_ask_people"))
     return state
 
 
-async def ask_summary(update: Update, context: LianxinContext, draft: Draft) -> int:
-    state = await at_step(update, context, draft, SUMMARY)
+async def ask_summary(update: Update, context: LianxinContext, draft: Draft) -> str:
+    state = await FORM.at_step(update, context, draft, Step.SUMMARY)
     await reply(update, t("log_ask_summary", low=SUMMARY_MIN, high=SUMMARY_MAX))
     return state
 
 
-async def ask_photos(update: Update, context: LianxinContext, draft: Draft) -> int:
+async def ask_photos(update: Update, context: LianxinContext, draft: Draft) -> str:
     if draft.photos:  # editing, or back from the card: keep or replace what is attached
         text = t("log_ask_photos_existing", count=len(draft.photos), high=MAX_PHOTOS)
-        rows = [[draft.button(label("photos_keep", count=len(draft.photos)), "photos", "done"),
-                 draft.button(label("photos_clear"), "photos", "clear")]]
+        rows = [[FORM.button(draft, label("photos_keep", count=len(draft.photos)), Action.PHOTOS, "done"),
+                 FORM.button(draft, label("photos_clear"), Action.PHOTOS, "clear")]]
     else:
         text = t("log_ask_photos", high=MAX_PHOTOS)
-        rows = [[draft.button(label("done"), "photos", "done"), draft.button(label("skip"), "photos", "skip")]]
-    state = await at_step(update, context, draft, PHOTOS)
+        rows = [[FORM.button(draft, label("done"), Action.PHOTOS, "done"),
+                 FORM.button(draft, label("skip"), Action.PHOTOS, "skip")]]
+    state = await FORM.at_step(update, context, draft, Step.PHOTOS)
     await reply(update, text, keyboard(rows))
     return state
 
 
-async def show_card(update: Update, context: LianxinContext, draft: Draft) -> int:
+async def show_card(update: Update, context: LianxinContext, draft: Draft) -> str:
     draft.reviewing = True
-    put_draft(context, draft)
     title = t("log_card_edit_title", id=draft.activity_id) if draft.activity_id else ""
     text = title + t(
         "log_card",
@@ -289,22 +182,54 @@ async def show_card(update: Update, context: LianxinContext, draft: Draft) -> in
         photos=len(draft.photos),
         summary=draft.summary,
     )
-    rows = [[draft.button(label("submit"), "confirm", "submit")],
-            [draft.button(label("change"), "confirm", "edit"), draft.button(label("cancel"), "confirm", "cancel")]]
-    state = await at_step(update, context, draft, CONFIRM)
+    rows = [[FORM.button(draft, label("submit"), Action.CONFIRM, "submit")],
+            [FORM.button(draft, label("change"), Action.CONFIRM, "edit"),
+             FORM.button(draft, label("cancel"), Action.CONFIRM, "cancel")]]
+    state = await FORM.at_step(update, context, draft, Step.CONFIRM)
     await reply(update, text, keyboard(rows))
     return state
 
 
-NEXT_STEP = {KIND: ask_date, DATE: ask_place, PLACE: ask_people, PEOPLE: ask_summary, SUMMARY: ask_photos,
-             PHOTOS: show_card}
+async def ask_field(update: Update, context: LianxinContext, draft: Draft) -> str:
+    rows = chunked([FORM.button(draft, label(f"field_{name}"), Action.FIELD, name) for name in FIELDS], 3)
+    rows.append([FORM.button(draft, label("back"), Action.FIELD, "back")])
+    state = await FORM.at_step(update, context, draft, Step.FIELD)
+    await reply(update, t("log_choose_field"), keyboard(rows))
+    return state
+
+
+async def ask_duplicate(update: Update, context: LianxinContext, draft: Draft, twin) -> str:  # noqa: ANN001
+    rows = [[FORM.button(draft, label("duplicate_yes"), Action.DUPLICATE, "yes"),
+             FORM.button(draft, label("duplicate_no"), Action.DUPLICATE, "no")]]
+    state = await FORM.at_step(update, context, draft, Step.DUPLICATE)
+    await reply(
+        update,
+        t("log_duplicate", id=twin.id, date=twin.activity_date.isoformat(),
+          kind=kind_name(context.settings, twin.kind), place=twin.place),
+        keyboard(rows),
+    )
+    return state
+
+
+async def reask_duplicate(update: Update, context: LianxinContext, draft: Draft) -> str:
+    """The duplicate question again (after a restart): submitting re-checks and asks it if still true."""
+    return await show_card(update, context, draft)
+
+
+FORM.asks = {
+    Step.KIND: ask_kind, Step.DATE: ask_date, Step.PLACE: ask_place, Step.PLACE_TEXT: ask_place_text,
+    Step.PEOPLE: ask_people, Step.SUMMARY: ask_summary, Step.PHOTOS: ask_photos, Step.CONFIRM: show_card,
+    Step.FIELD: ask_field, Step.DUPLICATE: reask_duplicate,
+}
+NEXT_STEP = {Step.KIND: ask_date, Step.DATE: ask_place, Step.PLACE: ask_people, Step.PEOPLE: ask_summary,
+             Step.SUMMARY: ask_photos, Step.PHOTOS: show_card}
 FIELD_STEPS = {"kind": ask_kind, "date": ask_date, "place": ask_place, "people": ask_people,
                "summary": ask_summary, "photos": ask_photos}
 
 
-async def advance(update: Update, context: LianxinContext, draft: Draft, done: int) -> int:
+async def advance(update: Update, context: LianxinContext, draft: Draft, done: Step) -> str:
     """After step `done`: onward through the form, or back to the card when reviewing."""
-    put_draft(context, draft)
+    FORM.put(context, draft)
     if draft.reviewing:
         return await show_card(update, context, draft)
     return await NEXT_STEP[done](update, context, draft)
@@ -312,21 +237,20 @@ async def advance(update: Update, context: LianxinContext, draft: Draft, done: i
 
 # --- entry, restart, cancel -----------------------------------------------------------
 
-async def start_log(update: Update, context: LianxinContext) -> int:
+@FORM.entry
+async def start_log(update: Update, context: LianxinContext) -> str | int:
     """/log: members only; opens a fresh form."""
     if not context.identity or not context.identity.is_member:
         await reply(update, t("log_members_only"))
-        return END
-    draft = Draft.new()
-    put_draft(context, draft)
-    return await ask_kind(update, context, draft)
+        return ConversationHandler.END
+    return await ask_kind(update, context, FORM.new())
 
 
-async def restart_log(update: Update, context: LianxinContext) -> int:
+async def restart_log(update: Update, context: LianxinContext) -> str | int:
     """/log again in the middle of the form: the old draft is dropped, said so, and a new one starts."""
-    draft = get_draft(context)
+    draft = FORM.get(context)
     if draft is not None:
-        drop_draft(context)
+        FORM.drop(context)
         if draft.activity_id:
             await reply(update, t("log_edit_abandoned", id=draft.activity_id))
         else:
@@ -335,107 +259,58 @@ async def restart_log(update: Update, context: LianxinContext) -> int:
 
 
 async def cancel(update: Update, context: LianxinContext) -> int:
-    draft = get_draft(context)
-    drop_draft(context)
-    await checkpoint(update, context, END)
+    draft = FORM.get(context)
+    state = await FORM.end(update, context)
     if draft is not None and draft.activity_id:
         await reply(update, t("log_edit_cancelled", id=draft.activity_id))
     else:
         await reply(update, t("log_cancelled"))
-    return END
-
-
-@with_draft
-async def busy(update: Update, context: LianxinContext) -> None:
-    """Another command mid-form: say what is running; stay in the same step."""
-    draft = get_draft(context)
-    await reply(update, t("log_busy", step=step_name(draft.step if draft else KIND)))
-    return None
-
-
-async def timed_out(update: Update, context: LianxinContext) -> None:
-    if get_draft(context) is None:  # the sweep (expire_idle_forms) got there first and said so
-        return
-    drop_draft(context)
-    await context.bot.send_message(
-        update.effective_chat.id, t("log_timeout", minutes=f"{context.settings.conversation_timeout_minutes:g}")
-    )
-
-
-async def stale(update: Update, context: LianxinContext) -> None:
-    """A button this step does not expect (an old message, or another step's): answer, change nothing."""
-    await update.callback_query.answer(t("stale_button"), show_alert=True)
-    return None
-
-
-@with_draft
-async def use_buttons(update: Update, context: LianxinContext) -> None:
-    await reply(update, t("log_use_buttons"))
-    return None
-
-
-@with_draft
-async def not_understood(update: Update, context: LianxinContext) -> None:
-    """Something the current step cannot take (a sticker, a voice message, a photo at a text step)."""
-    step = get_draft(context).step
-    if step in (KIND, CONFIRM, FIELD, DUPLICATE):
-        await reply(update, t("log_use_buttons"))
-    else:
-        await reply(update, t("log_text_expected", step=step_name(step)))
-    return None
-
-
-@with_draft
-async def busy_button(update: Update, context: LianxinContext) -> None:
-    """A /my or activity button while the form runs: explain instead of calling it stale."""
-    await update.callback_query.answer(t("log_busy", step=step_name(get_draft(context).step)),
-                                       show_alert=True)
-    return None
+    return state
 
 
 # --- answers to each step -------------------------------------------------------------
 
-@with_draft
-async def on_kind(update: Update, context: LianxinContext) -> int | None:
-    button = await pressed(update, context, "kind", "cancel")
+@guarded
+async def on_kind(update: Update, context: LianxinContext) -> str | int | None:
+    button = await FORM.pressed(update, context, Action.KIND, Action.CANCEL)
     if button is None:
         return None
-    draft = get_draft(context)
-    if button.action == "cancel":
-        await mark_choice(update, label("cancel"))
+    draft = FORM.get(context)
+    if button.action == Action.CANCEL:
+        await FORM.mark_choice(update, label("cancel"))
         return await cancel(update, context)
     kind = context.settings.kind(button.value)
     if kind is None:
         await reply(update, t("log_bad_kind"))
         return None
     draft.kind = kind.code
-    await mark_choice(update, kind.name)
-    return await advance(update, context, draft, KIND)
+    await FORM.mark_choice(update, kind.name)
+    return await advance(update, context, draft, Step.KIND)
 
 
-async def _set_date(update: Update, context: LianxinContext, day: date) -> int | None:
-    draft = get_draft(context)
+async def _set_date(update: Update, context: LianxinContext, day: date) -> str | None:
+    draft = FORM.get(context)
     try:
         check_date(day, today(context), context.settings.late_log_grace_days)
     except ActivityProblem as problem:
         await reply(update, problem_text(problem))
         return None
     draft.day = day.isoformat()
-    return await advance(update, context, draft, DATE)
+    return await advance(update, context, draft, Step.DATE)
 
 
-@with_draft
-async def on_date_button(update: Update, context: LianxinContext) -> int | None:
-    button = await pressed(update, context, "date")
-    if button is None or button.value not in ("0", "1"):
+@guarded
+async def on_date_button(update: Update, context: LianxinContext) -> str | None:
+    button = await FORM.pressed(update, context, Action.DATE, values={Action.DATE: DATE_CHOICES})
+    if button is None:
         return None
-    day = today(context) - timedelta(days=int(button.value))
-    await mark_choice(update, day.isoformat())
+    day = today(context) - timedelta(days=DATE_CHOICES[button.value])
+    await FORM.mark_choice(update, day.isoformat())
     return await _set_date(update, context, day)
 
 
-@with_draft
-async def on_date_text(update: Update, context: LianxinContext) -> int | None:
+@guarded
+async def on_date_text(update: Update, context: LianxinContext) -> str | None:
     day = parse_date(update.effective_message.text, today(context))
     if day is None:
         await reply(update, t("log_bad_date"))
@@ -443,157 +318,154 @@ async def on_date_text(update: Update, context: LianxinContext) -> int | None:
     return await _set_date(update, context, day)
 
 
-@with_draft
-async def on_place_button(update: Update, context: LianxinContext) -> int | None:
-    button = await pressed(update, context, "place")
+@guarded
+async def on_place_button(update: Update, context: LianxinContext) -> str | None:
+    button = await FORM.pressed(update, context, Action.PLACE)
     if button is None:
         return None
-    draft = get_draft(context)
+    draft = FORM.get(context)
     if button.value == "other":
-        await mark_choice(update, label("place_other_chosen"))
-        state = await at_step(update, context, draft, PLACE_TEXT)
-        await reply(update, t("log_ask_place_text", low=PLACE_MIN, high=PLACE_MAX))
-        return state
-    async with context.db.session() as session:
-        point = await session.get(ContactPoint, int(button.value)) if button.value.isdigit() else None
-    if point is None or point.member_id != context.identity.member_id:
+        await FORM.mark_choice(update, label("place_other_chosen"))
+        return await ask_place_text(update, context, draft)
+    point_id = parse_id(button.value)
+    point = None
+    if point_id is not None:
+        async with context.db.session() as session:
+            point = await own_contact_point(session, member_id=context.identity.member_id, point_id=point_id)
+    if point is None:
         # the query is answered already; say it in the chat (e.g. the roster dropped this point)
         await reply(update, t("stale_button"))
         return None
     draft.place, draft.contact_point_id = point.name, point.id
-    await mark_choice(update, point.name)
-    return await advance(update, context, draft, PLACE)
+    await FORM.mark_choice(update, point.name)
+    return await advance(update, context, draft, Step.PLACE)
 
 
-@with_draft
-async def on_place_text(update: Update, context: LianxinContext) -> int | None:
+@guarded
+async def on_place_text(update: Update, context: LianxinContext) -> str | None:
     """A typed place, at the place step or after "其他"."""
     try:
         place = check_place(update.effective_message.text)
     except ActivityProblem as problem:
         await reply(update, problem_text(problem))
         return None
-    draft = get_draft(context)
+    draft = FORM.get(context)
     draft.place, draft.contact_point_id = place, None
-    return await advance(update, context, draft, PLACE)
+    return await advance(update, context, draft, Step.PLACE)
 
 
-@with_draft
-async def on_people(update: Update, context: LianxinContext) -> int | None:
+@guarded
+async def on_people(update: Update, context: LianxinContext) -> str | None:
     value = parse_people(update.effective_message.text)
     try:
         check_people(value)
     except ActivityProblem as problem:
         await reply(update, problem_text(problem))
         return None
-    draft = get_draft(context)
+    draft = FORM.get(context)
     draft.people = value
-    return await advance(update, context, draft, PEOPLE)
+    return await advance(update, context, draft, Step.PEOPLE)
 
 
-@with_draft
-async def on_summary(update: Update, context: LianxinContext) -> int | None:
+@guarded
+async def on_summary(update: Update, context: LianxinContext) -> str | None:
     try:
         summary = check_summary(update.effective_message.text)
     except ActivityProblem as problem:
         await reply(update, problem_text(problem))
         return None
-    draft = get_draft(context)
+    draft = FORM.get(context)
     draft.summary = summary
-    return await advance(update, context, draft, SUMMARY)
+    return await advance(update, context, draft, Step.SUMMARY)
 
 
-@with_draft
-async def on_photo(update: Update, context: LianxinContext) -> int | None:
-    draft = get_draft(context)
+@guarded
+async def on_photo(update: Update, context: LianxinContext) -> None:
+    draft = FORM.get(context)
     if len(draft.photos) >= MAX_PHOTOS:
         await reply(update, t("log_photos_full", high=MAX_PHOTOS))
         return None
     biggest = update.effective_message.photo[-1]
     draft.photos.append([biggest.file_id, biggest.file_unique_id])
-    put_draft(context, draft)
-    rows = [[draft.button(label("done"), "photos", "done")]]
+    FORM.put(context, draft)
+    rows = [[FORM.button(draft, label("done"), Action.PHOTOS, "done")]]
     await reply(update, t("log_photo_added", count=len(draft.photos), high=MAX_PHOTOS), keyboard(rows))
     return None
 
 
-@with_draft
-async def on_photos_button(update: Update, context: LianxinContext) -> int | None:
-    button = await pressed(update, context, "photos")
+@guarded
+async def on_photos_button(update: Update, context: LianxinContext) -> str | None:
+    button = await FORM.pressed(update, context, Action.PHOTOS, values={Action.PHOTOS: ("done", "skip", "clear")})
     if button is None:
         return None
-    draft = get_draft(context)
+    draft = FORM.get(context)
     if button.value == "clear":
         draft.photos = []
-        await mark_choice(update, label("photos_cleared"))
+        await FORM.mark_choice(update, label("photos_cleared"))
         return await ask_photos(update, context, draft)
     if button.value == "skip":
         draft.photos = []
-    await mark_choice(
+    await FORM.mark_choice(
         update, label("skip") if button.value == "skip" else label("photos_count", count=len(draft.photos))
     )
-    return await advance(update, context, draft, PHOTOS)
+    return await advance(update, context, draft, Step.PHOTOS)
 
 
-@with_draft
+@guarded
 async def photos_expected(update: Update, context: LianxinContext) -> None:
     await reply(update, t("log_photos_expected"))
     return None
 
 
-@with_draft
-async def on_confirm(update: Update, context: LianxinContext) -> int | None:
-    button = await pressed(update, context, "confirm")
+@guarded
+async def on_confirm(update: Update, context: LianxinContext) -> str | int | None:
+    button = await FORM.pressed(
+        update, context, Action.CONFIRM, values={Action.CONFIRM: ("submit", "edit", "cancel")}
+    )
     if button is None:
         return None
-    draft = get_draft(context)
+    draft = FORM.get(context)
     if button.value == "cancel":
-        await mark_choice(update, label("cancel"))
+        await FORM.mark_choice(update, label("cancel"))
         return await cancel(update, context)
     if button.value == "edit":
-        await mark_choice(update, label("change"))
-        rows = chunked([draft.button(label(f"field_{name}"), "field", name) for name in FIELDS], 3)
-        rows.append([draft.button(label("back"), "field", "back")])
-        state = await at_step(update, context, draft, FIELD)
-        await reply(update, t("log_choose_field"), keyboard(rows))
-        return state
-    await mark_choice(update, label("submit"))
+        await FORM.mark_choice(update, label("change"))
+        return await ask_field(update, context, draft)
+    await FORM.mark_choice(update, label("submit"))
     return await submit(update, context, draft)
 
 
-@with_draft
-async def on_field(update: Update, context: LianxinContext) -> int | None:
-    button = await pressed(update, context, "field")
+@guarded
+async def on_field(update: Update, context: LianxinContext) -> str | None:
+    button = await FORM.pressed(update, context, Action.FIELD, values={Action.FIELD: [*FIELD_STEPS, "back"]})
     if button is None:
         return None
-    draft = get_draft(context)
-    if button.value == "back" or button.value not in FIELD_STEPS:
+    draft = FORM.get(context)
+    if button.value == "back":
         return await show_card(update, context, draft)
-    await mark_choice(update, label(f"field_{button.value}"))
+    await FORM.mark_choice(update, label(f"field_{button.value}"))
     return await FIELD_STEPS[button.value](update, context, draft)
 
 
-@with_draft
-async def on_duplicate(update: Update, context: LianxinContext) -> int | None:
-    button = await pressed(update, context, "dup")
+@guarded
+async def on_duplicate(update: Update, context: LianxinContext) -> str | int | None:
+    button = await FORM.pressed(update, context, Action.DUPLICATE, values={Action.DUPLICATE: ("yes", "no")})
     if button is None:
         return None
-    draft = get_draft(context)
+    draft = FORM.get(context)
     if button.value == "yes":
-        await mark_choice(update, label("duplicate_yes"))
+        await FORM.mark_choice(update, label("duplicate_yes"))
         draft.duplicate_ok = True
         return await submit(update, context, draft)
-    await mark_choice(update, label("duplicate_no"))
+    await FORM.mark_choice(update, label("duplicate_no"))
     return await show_card(update, context, draft)
 
 
-async def submit(update: Update, context: LianxinContext, draft: Draft) -> int | None:
-    """Write the activity (or the edit) and show where the member stands now."""
+async def submit(update: Update, context: LianxinContext, draft: Draft) -> str | int | None:
+    """Write the activity (or the edit) and end the form in one commit; then show where the member stands."""
     settings = context.settings
     if not context.identity or not context.identity.is_member:
-        drop_draft(context)
-        await reply(update, t("log_members_only"))
-        return END
+        return await _refuse_submit(update, context)
     member_id = context.identity.member_id
     kind_points = {k.code: k.points for k in settings.activity_kinds}
     now = utcnow()
@@ -601,25 +473,11 @@ async def submit(update: Update, context: LianxinContext, draft: Draft) -> int |
     data = draft.to_input()
     async with context.db.session() as session:
         try:
-            if draft.activity_id is None and not draft.duplicate_ok:
-                twin = await find_duplicate(
-                    session, member_id=member_id, data=data,
-                    since=now - timedelta(hours=settings.duplicate_window_hours),
-                )
-                if twin is not None:
-                    state = await at_step(update, context, draft, DUPLICATE)
-                    rows = [[draft.button(label("duplicate_yes"), "dup", "yes"), draft.button(label("duplicate_no"), "dup", "no")]]
-                    await reply(
-                        update,
-                        t("log_duplicate", id=twin.id, date=twin.activity_date.isoformat(),
-                          kind=kind_name(settings, twin.kind), place=twin.place),
-                        keyboard(rows),
-                    )
-                    return state
             if draft.activity_id is None:
+                duplicate_window = None if draft.duplicate_ok else timedelta(hours=settings.duplicate_window_hours)
                 activity = await save_activity(
                     session, member_id=member_id, data=data, kind_points=kind_points, today=day,
-                    grace_days=settings.late_log_grace_days, now=now,
+                    grace_days=settings.late_log_grace_days, duplicate_window=duplicate_window, now=now,
                 )
                 key = "log_saved"
             else:
@@ -629,30 +487,44 @@ async def submit(update: Update, context: LianxinContext, draft: Draft) -> int |
                     window_days=settings.activity_edit_window_days, now=now,
                 )
                 key = "log_updated"
-        except ActivityProblem as problem:
+        except ActivityProblem as problem:  # found before anything was written; the session writes nothing
+            if problem.code == "duplicate":
+                return await ask_duplicate(update, context, draft, problem.detail["twin"])
             await reply(update, problem_text(problem))
             if problem.code in ("not_found", "locked"):
-                drop_draft(context)
-                return END
+                return await FORM.end(update, context)
             return await show_card(update, context, draft)
+        state = await FORM.end_in(session, update, context)
+        await session.commit()
+        # from here on the record is saved: whatever fails, the member must not be told to try again
+        context.saved_text = t(f"{key}_short", id=activity.id)
         # the quarter the activity counts in: a late entry shows the quarter it completes
         current = await standing(
             session, member_id=member_id, quarter=Quarter.of(activity.activity_date), today=day,
             quarter_target=settings.quarterly_activity_target, year_target=settings.yearly_people_target,
         )
-    drop_draft(context)
-    await checkpoint(update, context, END)
     await reply(update, t(key, id=activity.id, standing=Safe(standing_text(current))))
-    return END
+    return state
 
 
-async def start_edit(update: Update, context: LianxinContext) -> int:
+async def _refuse_submit(update: Update, context: LianxinContext) -> int:
+    """The member was unbound or deactivated while the form was open."""
+    state = await FORM.end(update, context)
+    await reply(update, t("log_members_only"))
+    return state
+
+
+@FORM.entry
+async def start_edit(update: Update, context: LianxinContext) -> str | int:
     """The 编辑 button under a saved activity: the form opens on its card, pre-filled."""
     query = update.callback_query
     button = ActivityButton.parse(query.data or "")
-    if not context.identity or not context.identity.is_member or button is None:
+    if not context.identity or not context.identity.is_member:
         await query.answer(t("members_only"), show_alert=True)
-        return END
+        return ConversationHandler.END
+    if button is None:
+        await query.answer(t("stale_button"), show_alert=True)
+        return ConversationHandler.END
     member_id = context.identity.member_id
     async with context.db.session() as session:
         try:
@@ -660,61 +532,42 @@ async def start_edit(update: Update, context: LianxinContext) -> int:
             check_editable(activity, context.settings.activity_edit_window_days, utcnow())
         except ActivityProblem as problem:
             await query.answer(problem_text(problem), show_alert=True)
-            return END
+            return ConversationHandler.END
         photos = await activity_photos(session, activity.id)
     await query.answer()
-    draft = Draft.new()
-    draft.kind, draft.day, draft.place = activity.kind, activity.activity_date.isoformat(), activity.place
-    draft.contact_point_id, draft.people, draft.summary = activity.contact_point_id, activity.people, activity.summary
-    draft.photos = [[f, u] for f, u in photos]
-    draft.activity_id = activity.id
+    draft = FORM.new(
+        kind=activity.kind, day=activity.activity_date.isoformat(), place=activity.place,
+        contact_point_id=activity.contact_point_id, people=activity.people, summary=activity.summary,
+        photos=[[f, u] for f, u in photos], activity_id=activity.id,
+    )
     return await show_card(update, context, draft)
 
 
 def build(settings) -> ConversationHandler:  # noqa: ANN001
-    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
-    text = private & filters.TEXT & ~filters.COMMAND & ~MENU_LABELS
-    form = pattern(FormButton.PREFIX)
-    with warnings.catch_warnings():
-        # per_message=False on purpose: the form mixes buttons and typed answers; stale
-        # buttons are recognised by the form nonce instead of per-message tracking
-        warnings.simplefilter("ignore", PTBUserWarning)
-        handler = ConversationHandler(
-            entry_points=[
-                CommandHandler("log", start_log, filters=private),
-                MessageHandler(private & LOG_BUTTON, start_log),
-                CallbackQueryHandler(start_edit, pattern=r"^act:edit:\d+$"),
+    form = FormButton.pattern(FORM.name)
+    return FORM.handler(
+        entry_points=[
+            CommandHandler("log", start_log, filters=PRIVATE),
+            MessageHandler(PRIVATE & LOG_BUTTON, start_log),
+            CallbackQueryHandler(start_edit, pattern=ActivityButton.pattern(ActivityAction.edit)),
+        ],
+        states={
+            Step.KIND: [CallbackQueryHandler(on_kind, pattern=form)],
+            Step.DATE: [CallbackQueryHandler(on_date_button, pattern=form), MessageHandler(TEXT, on_date_text)],
+            Step.PLACE: [CallbackQueryHandler(on_place_button, pattern=form), MessageHandler(TEXT, on_place_text)],
+            Step.PLACE_TEXT: [MessageHandler(TEXT, on_place_text)],
+            Step.PEOPLE: [MessageHandler(TEXT, on_people)],
+            Step.SUMMARY: [MessageHandler(TEXT, on_summary)],
+            Step.PHOTOS: [
+                MessageHandler(PRIVATE & filters.PHOTO, on_photo),
+                CallbackQueryHandler(on_photos_button, pattern=form),
+                MessageHandler(PRIVATE & ~filters.COMMAND & ~MENU_LABELS, photos_expected),
             ],
-            states={
-                KIND: [CallbackQueryHandler(on_kind, pattern=form), MessageHandler(text, use_buttons)],
-                DATE: [CallbackQueryHandler(on_date_button, pattern=form), MessageHandler(text, on_date_text)],
-                PLACE: [CallbackQueryHandler(on_place_button, pattern=form), MessageHandler(text, on_place_text)],
-                PLACE_TEXT: [MessageHandler(text, on_place_text)],
-                PEOPLE: [MessageHandler(text, on_people)],
-                SUMMARY: [MessageHandler(text, on_summary)],
-                PHOTOS: [
-                    MessageHandler(private & filters.PHOTO, on_photo),
-                    CallbackQueryHandler(on_photos_button, pattern=form),
-                    MessageHandler(private & ~filters.COMMAND & ~MENU_LABELS, photos_expected),
-                ],
-                CONFIRM: [CallbackQueryHandler(on_confirm, pattern=form), MessageHandler(text, use_buttons)],
-                FIELD: [CallbackQueryHandler(on_field, pattern=form), MessageHandler(text, use_buttons)],
-                DUPLICATE: [CallbackQueryHandler(on_duplicate, pattern=form), MessageHandler(text, use_buttons)],
-                ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],
-            },
-            fallbacks=[
-                CommandHandler("cancel", cancel, filters=private),
-                CommandHandler("log", restart_log, filters=private),
-                MessageHandler(private & LOG_BUTTON, restart_log),
-                # other commands and menu buttons: say what is running, stay where we are
-                MessageHandler(private & (filters.COMMAND | MENU_LABELS), busy),
-                CallbackQueryHandler(stale, pattern=form),
-                CallbackQueryHandler(busy_button),
-                MessageHandler(private, not_understood),
-            ],
-            name=CONVERSATION_NAME,
-            persistent=True,
-            conversation_timeout=settings.conversation_timeout_minutes * 60,
-            allow_reentry=False,
-        )
-    return handler
+            Step.CONFIRM: [CallbackQueryHandler(on_confirm, pattern=form)],
+            Step.FIELD: [CallbackQueryHandler(on_field, pattern=form)],
+            Step.DUPLICATE: [CallbackQueryHandler(on_duplicate, pattern=form)],
+        },
+        cancel=cancel,
+        restart=[CommandHandler("log", restart_log, filters=PRIVATE), MessageHandler(PRIVATE & LOG_BUTTON, restart_log)],
+        timeout_minutes=settings.conversation_timeout_minutes,
+    )

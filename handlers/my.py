@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import InputFile, Update
 from telegram.error import BadRequest
 
-from bot.app import LianxinContext
+from bot.context import LianxinContext
 from bot.services.access import member_profile
 from bot.services.activities import (
     ActivityProblem,
@@ -14,7 +14,7 @@ from bot.services.activities import (
     archive_xlsx,
     check_editable,
     delete_activity,
-    editable_until,
+    edit_deadline,
     own_activity,
     photo_counts,
     recent_activities,
@@ -22,11 +22,13 @@ from bot.services.activities import (
 )
 from bot.services.rules import Quarter, local_today
 from bot.texts import ARCHIVE, label, number, t
-from handlers.callbacks import ActivityButton, MyButton
+from handlers.callbacks import ActivityAction, ActivityButton, MyButton, MyView
 from handlers.views import activity_detail, activity_line, keyboard, problem_text, standing_text
 from models import utcnow
 
 PAGE = 5
+# the actions handled here; edit opens the /log form (handlers/log_activity.py)
+ACTIONS = (ActivityAction.view, ActivityAction.delete, ActivityAction.delete_ok)
 
 
 async def _refuse(update: Update) -> None:
@@ -59,23 +61,23 @@ async def render_my(context: LianxinContext, quarter: Quarter, offset: int) -> t
     else:
         lines.append(t("my_recent_empty"))
     rows: list[list[tuple[str, str]]] = []
-    nav = [(label("quarter_prev"), MyButton("q", quarter.prev().label, offset).pack())]
+    nav = [(label("quarter_prev"), MyButton(MyView.quarter, quarter.prev().label, offset).pack())]
     if quarter < current:
-        nav.append((label("quarter_next"), MyButton("q", quarter.next().label, offset).pack()))
+        nav.append((label("quarter_next"), MyButton(MyView.quarter, quarter.next().label, offset).pack()))
     rows.append(nav)
     now = utcnow()
     window = settings.activity_edit_window_days
     rows += [
-        [(label("activity_open" if now < editable_until(a, window) else "activity_view",
+        [(label("activity_open" if edit_deadline(a, window, now) else "activity_view",
                 id=a.id, date=f"{a.activity_date:%m-%d}"),
-          ActivityButton("view", a.id).pack())]
+          ActivityButton(ActivityAction.view, a.id).pack())]
         for a in items
     ]
     paging = []
     if offset > 0:
-        paging.append((label("page_prev"), MyButton("p", quarter.label, max(offset - PAGE, 0)).pack()))
+        paging.append((label("page_prev"), MyButton(MyView.page, quarter.label, max(offset - PAGE, 0)).pack()))
     if offset + PAGE < total:
-        paging.append((label("page_next"), MyButton("p", quarter.label, offset + PAGE).pack()))
+        paging.append((label("page_next"), MyButton(MyView.page, quarter.label, offset + PAGE).pack()))
     if paging:
         rows.append(paging)
     return "\n".join(lines), keyboard(rows)
@@ -119,43 +121,44 @@ async def activity_action(update: Update, context: LianxinContext) -> None:
     if not context.identity.is_member:
         return await _refuse(update)
     button = ActivityButton.parse(query.data or "")
-    if button is None or button.action not in ("view", "del", "delok"):
+    if button is None or button.action not in ACTIONS:
         await query.answer(t("stale_button"), show_alert=True)
         return None
     settings = context.settings
     member_id = context.identity.member_id
     async with context.db.session() as session:
         try:
-            if button.action == "delok":
+            if button.action is ActivityAction.delete_ok:
                 activity = await delete_activity(
                     session, member_id=member_id, activity_id=button.activity_id,
                     window_days=settings.activity_edit_window_days,
                 )
+                await session.commit()
+                context.saved_text = t("activity_deleted", id=activity.id)
                 await query.answer()
                 await query.edit_message_text(t("activity_deleted", id=activity.id))
                 return None
             activity = await own_activity(session, member_id=member_id, activity_id=button.activity_id)
-            if button.action == "del":
+            if button.action is ActivityAction.delete:
                 check_editable(activity, settings.activity_edit_window_days, utcnow())
             photos = await activity_photos(session, activity.id)
         except ActivityProblem as problem:
             await query.answer(problem_text(problem), show_alert=True)
             return None
-    until = editable_until(activity, settings.activity_edit_window_days)
-    editable = utcnow() < until
+    until = edit_deadline(activity, settings.activity_edit_window_days, utcnow())
     await query.answer()
-    if button.action == "del":
-        rows = [[(label("delete_confirm"), ActivityButton("delok", activity.id).pack()),
-                 (label("back"), ActivityButton("view", activity.id).pack())]]
+    if button.action is ActivityAction.delete:
+        rows = [[(label("delete_confirm"), ActivityButton(ActivityAction.delete_ok, activity.id).pack()),
+                 (label("back"), ActivityButton(ActivityAction.view, activity.id).pack())]]
         await update.effective_chat.send_message(t("activity_delete_confirm", id=activity.id), reply_markup=keyboard(rows))
         return None
     rows = (
-        [[(label("edit"), ActivityButton("edit", activity.id).pack()),
-          (label("delete"), ActivityButton("del", activity.id).pack())]]
-        if editable
+        [[(label("edit"), ActivityButton(ActivityAction.edit, activity.id).pack()),
+          (label("delete"), ActivityButton(ActivityAction.delete, activity.id).pack())]]
+        if until
         else []
     )
-    text = activity_detail(settings, activity, len(photos), until if editable else None)
+    text = activity_detail(settings, activity, len(photos), until)
     await update.effective_chat.send_message(text, reply_markup=keyboard(rows) if rows else None)
     return None
 

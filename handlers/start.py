@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram import ReplyKeyboardRemove, Update
 
-from bot.app import LianxinContext, set_menu
+from bot.context import LianxinContext
 from bot.services.access import (
     BindOutcome,
     bind_member,
@@ -15,8 +15,8 @@ from bot.services.access import (
     touch_resident,
 )
 from bot.services.roster import normalise_phone
-from bot.texts import LEVEL_NAMES, label, t
-from handlers.common import member_keyboard, role_names
+from bot.texts import LEVEL_NAMES, t
+from handlers.menus import member_keyboard, resident_keyboard, role_names, set_menu
 from models import Member
 
 BIND_TEXTS = {
@@ -25,14 +25,6 @@ BIND_TEXTS = {
     BindOutcome.used: "bind_used",
     BindOutcome.member_taken: "bind_member_taken",
 }
-
-
-def resident_keyboard() -> ReplyKeyboardMarkup:
-    return ReplyKeyboardMarkup(
-        [[KeyboardButton(label("share_phone"), request_contact=True)], [label("menu_help")]],
-        resize_keyboard=True,
-        one_time_keyboard=True,
-    )
 
 
 async def shared_contact(update: Update, context: LianxinContext) -> None:
@@ -51,6 +43,7 @@ async def shared_contact(update: Update, context: LianxinContext) -> None:
         await touch_resident(
             session, telegram_id=user.id, display_name=user.full_name, username=user.username, phone=phone
         )
+        await session.commit()
     await message.reply_text(t("contact_saved", phone=phone), reply_markup=ReplyKeyboardRemove())
 
 
@@ -69,6 +62,7 @@ async def start(update: Update, context: LianxinContext) -> None:
                 max_failures=settings.bind_max_failures,
                 lockout=timedelta(minutes=settings.bind_lockout_minutes),
             )
+            await session.commit()
             if result.outcome is BindOutcome.locked:
                 await message.reply_text(t("bind_locked", minutes=settings.bind_lockout_minutes))
                 return
@@ -107,4 +101,5 @@ async def start(update: Update, context: LianxinContext) -> None:
             await touch_resident(
                 session, telegram_id=user.id, display_name=user.full_name, username=user.username
             )
+            await session.commit()
             await message.reply_text(t("welcome_resident", name=user.full_name), reply_markup=resident_keyboard())

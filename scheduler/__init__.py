@@ -1,7 +1,8 @@
 """Scheduled jobs, run by PTB's JobQueue (APScheduler) in exactly one bot process.
 
 Jobs keep nothing in APScheduler's store: what must survive a restart lives in our
-tables and the jobs are re-created at start-up (see STACK_NOTES).
+tables and the jobs are re-created at start-up (see STACK_NOTES). A job calls services
+and the text catalogue only; it owns its unit of work and commits once.
 """
 
 from __future__ import annotations
@@ -9,22 +10,44 @@ from __future__ import annotations
 import logging
 from datetime import time, timedelta
 
-from sqlalchemy import delete
-from telegram.ext import Application, ContextTypes
+from telegram.error import TelegramError
+from telegram.ext import Application
 
-from models import BindAttempt, utcnow
+from bot.context import LianxinContext
+from bot.services.access import purge_bind_attempts
+from bot.services.forms import expire_idle_forms, sweep_interval
+from bot.texts import t
+from models import utcnow
 
 log = logging.getLogger(__name__)
 
 
-async def purge_bind_attempts(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Failed binding attempts matter for two lock-out windows (see access.is_locked); drop older ones."""
-    application = context.application
-    window = 2 * timedelta(minutes=application.settings.bind_lockout_minutes)  # type: ignore[attr-defined]
-    async with application.db.session() as session:  # type: ignore[attr-defined]
-        result = await session.exec(delete(BindAttempt).where(BindAttempt.attempted_at < utcnow() - window))
+async def purge_old_bind_attempts(context: LianxinContext) -> None:
+    """Failed binding attempts older than any lock-out window are dropped."""
+    lockout = timedelta(minutes=context.settings.bind_lockout_minutes)
+    async with context.db.session() as session:
+        count = await purge_bind_attempts(session, lockout=lockout, now=utcnow())
         await session.commit()
-    log.info("purged %d old binding attempts", result.rowcount)
+    log.info("purged %d old binding attempts", count)
+
+
+async def expire_forms(context: LianxinContext) -> None:
+    """Forms idle past the timeout that PTB will not time out itself (restored after a restart)."""
+    application = context.application
+    settings = context.settings
+    slack = timedelta(seconds=sweep_interval(settings.conversation_timeout_minutes))
+    timeout = timedelta(minutes=settings.conversation_timeout_minutes) + slack
+    expired = expire_idle_forms(application.user_data, now=utcnow(), timeout=timeout)  # type: ignore[arg-type]
+    if not expired:
+        return
+    application.mark_data_for_update_persistence(user_ids=[user_id for user_id, _ in expired])
+    await application.update_persistence()
+    minutes = f"{settings.conversation_timeout_minutes:g}"
+    for user_id, form in expired:
+        try:
+            await application.bot.send_message(user_id, t(f"{form}_timeout", minutes=minutes))
+        except TelegramError as exc:
+            log.info("could not tell %s that their form expired: %s", user_id, exc)
 
 
 def schedule_jobs(application: Application) -> None:
@@ -33,9 +56,7 @@ def schedule_jobs(application: Application) -> None:
     if queue is None:
         log.warning("JobQueue unavailable: install python-telegram-bot[job-queue]")
         return
-    tz = application.settings.tz  # type: ignore[attr-defined]
-    queue.run_daily(purge_bind_attempts, time(hour=3, minute=30, tzinfo=tz), name="purge_bind_attempts")
-    from handlers.log_activity import expire_idle_forms, sweep_interval
-
-    interval = sweep_interval(application.settings)  # type: ignore[attr-defined]
-    queue.run_repeating(expire_idle_forms, interval=interval, first=interval, name="expire_idle_forms")
+    settings = application.settings  # type: ignore[attr-defined]
+    queue.run_daily(purge_old_bind_attempts, time(hour=3, minute=30, tzinfo=settings.tz), name="purge_bind_attempts")
+    interval = sweep_interval(settings.conversation_timeout_minutes)
+    queue.run_repeating(expire_forms, interval=interval, first=interval, name="expire_idle_forms")

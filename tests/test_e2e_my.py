@@ -31,10 +31,12 @@ async def member_id(db, number: str = "GS0003") -> int:  # noqa: ANN001
 
 async def add(db, mid: int, *, day: date, people: int = 5, kind: str = "visit", place: str = "祁连村") -> Activity:  # noqa: ANN001
     async with db.session() as session:
-        return await save_activity(
+        activity = await save_activity(
             session, member_id=mid, data=ActivityInput(kind, day, place, people, f"{place}走访记录，{people}人次"),
             kind_points=KINDS, today=day, grace_days=0,
         )
+        await session.commit()
+        return activity
 
 
 async def add_historic(db, mid: int, day: date, people: int, kind: str = "visit") -> None:  # noqa: ANN001
@@ -237,6 +239,7 @@ async def test_archive_cells_are_text_never_formulas(fake, db, member) -> None:
             data=ActivityInput("visit", today(), "=HYPERLINK(\"http://x\")", 3, "=1+1 开会讨论\x0b"),
             kind_points=KINDS, today=today(), grace_days=0,
         )
+        await session.commit()
     await member.send("/archive")
     document = await member.expect_message()
     sheet = load_workbook(io.BytesIO(document.document_bytes)).active

@@ -52,6 +52,7 @@ async def test_codes_are_random_hashed_and_single_use(db, roster) -> None:
     typed = f"{code[:4].lower()}-{code[4:8]} {code[8:]}"
     async with db.session() as session:
         first = await bind_member(session, telegram_id=1, code=typed, max_failures=5, lockout=LOCK)
+        await session.commit()
     assert first.outcome is BindOutcome.bound
     async with db.session() as session:
         again = await bind_member(session, telegram_id=2, code=code, max_failures=5, lockout=LOCK)
@@ -64,8 +65,10 @@ async def test_one_code_used_twice_at_once_binds_once(db, roster) -> None:
 
     async def attempt(telegram_id: int) -> BindOutcome:
         async with db.session() as session:
-            return (await bind_member(session, telegram_id=telegram_id, code=invite.code, max_failures=5,
-                                      lockout=LOCK)).outcome
+            result = await bind_member(session, telegram_id=telegram_id, code=invite.code, max_failures=5,
+                                       lockout=LOCK)
+            await session.commit()
+            return result.outcome
 
     outcomes = await asyncio.gather(attempt(11), attempt(12))
     # exactly one binds; the other sees the code used or the member taken, depending on timing
@@ -222,6 +225,7 @@ async def test_lockout_lasts_an_hour_from_the_fifth_failure(db, roster) -> None:
         async with db.session() as session:
             result = await bind_member(session, telegram_id=77, code=code, max_failures=5, lockout=LOCK,
                                        now=start + timedelta(minutes=minutes))
+            await session.commit()
         return result.outcome
 
     # failures at 0, 10, 20, 30 and 50 minutes: the fifth, at 50, starts an hour's lock

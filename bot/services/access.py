@@ -13,6 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.db import dialect_insert
+
 from models import (
     ActivityGroup,
     AuditEvent,
@@ -134,13 +136,18 @@ class BindResult:
     member_id: int | None = None
 
 
+def bind_attempt_window(lockout: timedelta) -> timedelta:
+    """How far back failed attempts matter: a lock-out can start up to one window before it ends."""
+    return 2 * lockout
+
+
 async def is_locked(
     session: AsyncSession, telegram_id: int, *, max_failures: int, lockout: timedelta, now: datetime
 ) -> bool:
     """Locked for `lockout` after the failure that made `max_failures` within one `lockout` window."""
     query = (
         select(BindAttempt.attempted_at)
-        .where(BindAttempt.telegram_id == telegram_id, BindAttempt.attempted_at >= now - 2 * lockout)
+        .where(BindAttempt.telegram_id == telegram_id, BindAttempt.attempted_at >= now - bind_attempt_window(lockout))
         .order_by(BindAttempt.attempted_at)
     )
     times = list((await session.exec(query)).all())
@@ -148,6 +155,14 @@ async def is_locked(
         if last - first <= lockout and last > now - lockout:
             return True
     return False
+
+
+async def purge_bind_attempts(session: AsyncSession, *, lockout: timedelta, now: datetime) -> int:
+    """Drop failed attempts too old to matter for any lock-out; returns how many (the caller commits)."""
+    result = await session.exec(
+        delete(BindAttempt).where(BindAttempt.attempted_at < now - bind_attempt_window(lockout))
+    )
+    return result.rowcount
 
 
 async def bind_member(
@@ -159,7 +174,13 @@ async def bind_member(
     lockout: timedelta,
     now: datetime | None = None,
 ) -> BindResult:
-    """Bind `telegram_id` to the member whose code this is; failures count toward a lock-out."""
+    """Bind `telegram_id` to the member whose code this is; failures count toward a lock-out.
+
+    Stages everything in the caller's transaction (the binding, or the failed attempt);
+    the caller commits. Two concurrent uses of one code bind once: the code is claimed
+    with a conditional UPDATE. One account bound to two members at once is refused by
+    the unique constraint at flush time; then the caller's transaction is rolled back.
+    """
     now = now or utcnow()
     own = (await session.exec(select(Member).where(Member.telegram_id == telegram_id))).first()
     if await is_locked(session, telegram_id, max_failures=max_failures, lockout=lockout, now=now):
@@ -170,20 +191,19 @@ async def bind_member(
     if own is not None:
         return BindResult(BindOutcome.already_bound, own.id)
 
-    async def fail(outcome: BindOutcome) -> BindResult:
+    def fail(outcome: BindOutcome) -> BindResult:
         session.add(BindAttempt(telegram_id=telegram_id, attempted_at=now))
-        await session.commit()
         return BindResult(outcome)
 
     if invite is None or invite.revoked_at is not None:
-        return await fail(BindOutcome.invalid)
+        return fail(BindOutcome.invalid)
     if invite.used_at is not None:
-        return await fail(BindOutcome.used)
+        return fail(BindOutcome.used)
     if invite.expires_at <= now:
-        return await fail(BindOutcome.expired)
+        return fail(BindOutcome.expired)
     member = await session.get(Member, invite.member_id)
     if member is None or not member.active:
-        return await fail(BindOutcome.invalid)
+        return fail(BindOutcome.invalid)
     if member.telegram_id is not None:
         return BindResult(BindOutcome.member_taken, member.id)
     # claim the code atomically: two concurrent /start with one code bind once
@@ -193,19 +213,17 @@ async def bind_member(
         .values(used_at=now, used_by=telegram_id)
     )
     if claimed.rowcount != 1:
-        await session.rollback()
-        return await fail(BindOutcome.used)
+        return fail(BindOutcome.used)
     member.telegram_id = telegram_id
     member.bound_at = now
     member.updated_at = now
-    session.add(AuditEvent(actor=str(telegram_id), action="member.bind", entity="member", entity_id=member.number))
     try:
-        await session.commit()
-    except IntegrityError:  # the account was bound elsewhere in between
+        await session.flush()
+    except IntegrityError:  # the account was bound to another member meanwhile: this unit of work is void
         await session.rollback()
         return BindResult(BindOutcome.account_taken)
+    session.add(AuditEvent(actor=str(telegram_id), action="member.bind", entity="member", entity_id=member.number))
     await session.exec(delete(BindAttempt).where(BindAttempt.telegram_id == telegram_id))
-    await session.commit()
     return BindResult(BindOutcome.bound, member.id)
 
 
@@ -245,6 +263,10 @@ async def member_profile(session: AsyncSession, member_id: int) -> MemberProfile
     )
 
 
+# every role, narrowest first; menus, help and greetings follow this order
+ROLE_ORDER = ("resident", "member", "coordinator", "admin")
+
+
 @dataclass(frozen=True)
 class Scope:
     kind: ScopeKind
@@ -270,15 +292,16 @@ class Identity:
         return bool(self.scopes)
 
     @property
+    def roles(self) -> tuple[str, ...]:
+        """Every role held, narrowest first (ROLE_ORDER); a person with no other role is a resident."""
+        held = {"member": self.is_member, "coordinator": self.is_coordinator, "admin": self.is_admin}
+        roles = tuple(r for r in ROLE_ORDER if held.get(r))
+        return roles or ("resident",)
+
+    @property
     def role(self) -> str:
-        """The widest role, which decides the command menu."""
-        if self.is_admin:
-            return "admin"
-        if self.is_coordinator:
-            return "coordinator"
-        if self.is_member:
-            return "member"
-        return "resident"
+        """The widest role held."""
+        return self.roles[-1]
 
 
 async def identify(session: AsyncSession, telegram_id: int, admin_ids: list[int]) -> Identity:
@@ -297,23 +320,19 @@ async def identify(session: AsyncSession, telegram_id: int, admin_ids: list[int]
 async def touch_resident(
     session: AsyncSession, *, telegram_id: int, display_name: str, username: str | None, phone: str | None = None
 ) -> Resident:
-    """Create or refresh the resident record of someone who talks to the bot (and their phone, if given)."""
-    resident = (await session.exec(select(Resident).where(Resident.telegram_id == telegram_id))).first()
+    """Create or refresh the resident record of someone who talks to the bot (and their phone, if given).
+
+    Staged in the caller's transaction; an upsert, so two updates of the same new user at once create one row.
+    """
     now = utcnow()
-    if resident is None:
-        resident = Resident(telegram_id=telegram_id, display_name=display_name[:128], username=username, created_at=now)
-    resident.display_name = display_name[:128]
-    resident.username = username
-    resident.last_seen_at = now
+    values = {"display_name": display_name[:128], "username": username, "last_seen_at": now}
     if phone is not None:
-        resident.phone = phone
-    session.add(resident)
-    try:
-        await session.commit()
-    except IntegrityError:  # created by a concurrent update of the same user
-        await session.rollback()
-        resident = (await session.exec(select(Resident).where(Resident.telegram_id == telegram_id))).one()
-    return resident
+        values["phone"] = phone
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    statement = dialect_insert(dialect, Resident.__table__).values(telegram_id=telegram_id, created_at=now, **values)
+    await session.exec(statement.on_conflict_do_update(index_elements=["telegram_id"], set_=values))
+    query = select(Resident).where(Resident.telegram_id == telegram_id).execution_options(populate_existing=True)
+    return (await session.exec(query)).one()
 
 
 async def resolve_scope(session: AsyncSession, kind: ScopeKind, value: str) -> str:

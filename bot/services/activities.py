@@ -125,11 +125,17 @@ async def _remember_place(session: AsyncSession, member_id: int, name: str) -> i
     return point.id
 
 
+async def own_contact_point(session: AsyncSession, *, member_id: int, point_id: int) -> ContactPoint | None:
+    """The member's own contact point with this id; None for someone else's or one the roster dropped."""
+    point = await session.get(ContactPoint, point_id)
+    return point if point is not None and point.member_id == member_id else None
+
+
 async def _resolve_place(session: AsyncSession, member_id: int, data: ActivityInput) -> int:
     """The member's own contact point for this activity: the chosen one, or the typed place remembered."""
     if data.contact_point_id is not None:
-        point = await session.get(ContactPoint, data.contact_point_id)
-        if point is not None and point.member_id == member_id and point.name == data.place:
+        point = await own_contact_point(session, member_id=member_id, point_id=data.contact_point_id)
+        if point is not None and point.name == data.place:
             return point.id
     return await _remember_place(session, member_id, data.place)
 
@@ -165,11 +171,21 @@ async def save_activity(
     kind_points: Mapping[str, float],
     today: date,
     grace_days: int,
+    duplicate_window: timedelta | None = None,
     now: datetime | None = None,
 ) -> Activity:
-    """Validate and store a new activity with its photos; remembers a typed place as a contact point."""
+    """Validate and stage a new activity with its photos (the caller commits).
+
+    Remembers a typed place as a contact point. With `duplicate_window`, the same kind,
+    date and place logged within it raises `ActivityProblem("duplicate", twin=…)`;
+    the member decides and calls again without it.
+    """
     validate_input(data, kind_points=kind_points, today=today, grace_days=grace_days)
     now = now or utcnow()
+    if duplicate_window is not None:
+        twin = await find_duplicate(session, member_id=member_id, data=data, since=now - duplicate_window)
+        if twin is not None:
+            raise ActivityProblem("duplicate", twin=twin)
     point_id = await _resolve_place(session, member_id, data)
     quarter = Quarter.of(data.activity_date)
     activity = Activity(
@@ -180,7 +196,7 @@ async def save_activity(
     session.add(activity)
     await session.flush()
     await _set_photos(session, activity.id, data.photos)
-    await session.commit()
+    await session.flush()
     return activity
 
 
@@ -196,9 +212,15 @@ def editable_until(activity: Activity, window_days: int) -> datetime:
     return activity.created_at + timedelta(days=window_days)
 
 
+def edit_deadline(activity: Activity, window_days: int, now: datetime) -> datetime | None:
+    """Until when the author may still edit or delete the activity; None once it is locked."""
+    until = editable_until(activity, window_days)
+    return until if now < until else None
+
+
 def check_editable(activity: Activity, window_days: int, now: datetime) -> None:
     """`locked` once the edit window of the activity has passed."""
-    if now >= editable_until(activity, window_days):
+    if edit_deadline(activity, window_days, now) is None:
         raise ActivityProblem("locked", days=window_days)
 
 
@@ -214,7 +236,7 @@ async def update_activity(
     window_days: int,
     now: datetime | None = None,
 ) -> Activity:
-    """Replace an activity's fields inside the edit window; the change is audited."""
+    """Stage the replacement of an activity's fields inside the edit window, audited (the caller commits)."""
     now = now or utcnow()
     activity = await own_activity(session, member_id=member_id, activity_id=activity_id)
     check_editable(activity, window_days, now)
@@ -233,14 +255,14 @@ async def update_activity(
     await _set_photos(session, activity.id, data.photos)
     session.add(AuditEvent(actor=f"member:{member_id}", action="activity.edit", entity="activity",
                            entity_id=str(activity.id), detail=f"before: {before}"))
-    await session.commit()
+    await session.flush()
     return activity
 
 
 async def delete_activity(
     session: AsyncSession, *, member_id: int, activity_id: int, window_days: int, now: datetime | None = None
 ) -> Activity:
-    """Soft-delete inside the edit window; deleted activities no longer count anywhere."""
+    """Stage a soft delete inside the edit window (the caller commits); deleted activities count nowhere."""
     now = now or utcnow()
     activity = await own_activity(session, member_id=member_id, activity_id=activity_id)
     check_editable(activity, window_days, now)
@@ -248,7 +270,7 @@ async def delete_activity(
     session.add(AuditEvent(actor=f"member:{member_id}", action="activity.delete", entity="activity",
                            entity_id=str(activity.id),
                            detail=f"{activity.kind} {activity.activity_date} {activity.place} {activity.people}"))
-    await session.commit()
+    await session.flush()
     return activity
 
 

@@ -1,0 +1,322 @@
+"""The form kit: what every multi-step form needs, so a form module is its steps and nothing else.
+
+- The draft lives in user_data under one key (`bot.services.forms.FORM_KEY`) and names its
+  form, so a user has one form open at a time across all flows; starting another says
+  which one is open and how to leave it.
+- `checkpoint()` makes the state and draft durable *before* the next question is sent:
+  PTB persists after the handler returns, and a crash in between would leave the user
+  answering a question the restarted bot no longer expects.
+- States are strings (a StrEnum per form), so adding a step never renumbers forms in progress.
+- Every button carries the form's random nonce and is checked against the step it belongs
+  to and the values that step offered (`pressed()`); anything else is a stale button.
+- A form restored after a restart at a button step sends that step again, buttons included,
+  on the next message: the crash may have come after the old buttons were removed.
+- A form whose draft vanished (expired while the bot was down) ends politely on the next message.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import secrets
+import warnings
+from collections.abc import Awaitable, Callable, Collection, Mapping
+from dataclasses import asdict, dataclass, fields
+from typing import Any, Generic, TypeVar
+
+from telegram import Update
+from telegram.error import BadRequest
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+from telegram.warnings import PTBUserWarning
+
+from bot.context import LianxinContext
+from bot.services.forms import FORM_KEY, open_form
+from bot.texts import FORM_STEPS, t
+from handlers.callbacks import FormButton
+from handlers.menus import MENU_LABELS
+from models import utcnow
+
+END = ConversationHandler.END
+PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+# typed answers: not commands and not the reply-keyboard's menu labels (those are commands)
+TEXT = PRIVATE & filters.TEXT & ~filters.COMMAND & ~MENU_LABELS
+
+
+@dataclass
+class FormDraft:
+    """What every form's draft keeps; a form subclasses it with its own fields (JSON-serialisable)."""
+
+    form: str
+    nonce: str
+    step: str
+    touched_at: str | None = None  # ISO UTC of the last answer, for expiring forms restored after a restart
+    reviewing: bool = False  # after a field step, back to the card instead of onward
+
+
+D = TypeVar("D", bound=FormDraft)
+Ask = Callable[[Update, LianxinContext, Any], Awaitable[str]]
+
+FORMS: dict[str, "Form"] = {}
+
+
+class Form(Generic[D]):
+    """One form: its name (callback prefix and text-key prefix), conversation, draft type and steps."""
+
+    def __init__(
+        self, *, name: str, conversation: str, draft: type[D], steps: type[enum.StrEnum], button_steps: Collection[str]
+    ) -> None:
+        self.name = name
+        self.conversation = conversation
+        self.draft_type = draft
+        self.steps = steps
+        self.button_steps = frozenset(button_steps)
+        self.first_step = next(iter(steps))
+        self.asks: dict[str, Ask] = {}  # step -> the function that asks it; set by the form module
+        # users this process has asked a step (so their buttons are on screen); a form restored
+        # after a restart is not in here, and its old buttons may be gone
+        self._asked: set[int] = set()
+        FORMS[name] = self
+
+    # --- texts -----------------------------------------------------------------------------
+    def text(self, key: str, /, **values: object) -> str:
+        """The form's own text `<name>_<key>` from the catalogue."""
+        return t(f"{self.name}_{key}", **values)
+
+    def step_name(self, step: str | None) -> str:
+        names = FORM_STEPS[self.name]
+        return names.get(step or "", names[self.first_step])
+
+    def busy_text(self, draft: dict | None) -> str:
+        return self.text("busy", step=self.step_name(draft.get("step") if draft else None))
+
+    # --- the draft -------------------------------------------------------------------------
+    def new(self, **values: Any) -> D:
+        return self.draft_type(form=self.name, nonce=secrets.token_hex(3), step=self.first_step, **values)
+
+    def get(self, context: LianxinContext) -> D | None:
+        """This form's draft; None when there is none, it is another form's, or from an incompatible version."""
+        raw = open_form(context.user_data)
+        if raw is None or raw.get("form") != self.name:
+            return None
+        known = {f.name for f in fields(self.draft_type)}
+        try:
+            return self.draft_type(**{k: v for k, v in raw.items() if k in known})
+        except TypeError:
+            return None
+
+    def put(self, context: LianxinContext, draft: D) -> None:
+        context.user_data[FORM_KEY] = asdict(draft)
+
+    def drop(self, context: LianxinContext) -> None:
+        if (open_form(context.user_data) or {}).get("form") == self.name:
+            context.user_data.pop(FORM_KEY, None)
+
+    def button(self, draft: D, label: str, action: str, value: str = "") -> tuple[str, str]:
+        return label, FormButton(self.name, draft.nonce, action, value).pack()
+
+    # --- durability ------------------------------------------------------------------------
+    def _state_key(self, update: Update) -> tuple[int, int]:
+        return (update.effective_chat.id, update.effective_user.id)
+
+    async def checkpoint(self, update: Update, context: LianxinContext, state: str | int) -> str | int:
+        """Make the form's state and draft durable (one transaction); END forgets the form."""
+        persistence = context.application.persistence
+        if persistence is not None:
+            await persistence.write_form_state(  # type: ignore[attr-defined]
+                user_id=update.effective_user.id, user_data=dict(context.user_data), conversation=self.conversation,
+                key=self._state_key(update), state=None if state == END else str(state),
+            )
+        return state
+
+    async def end_in(self, session, update: Update, context: LianxinContext) -> int:  # noqa: ANN001
+        """Drop the draft and end the form inside the caller's transaction, so a record and the
+        form's end are committed together (a crash can never leave a saved record's form open)."""
+        self.drop(context)
+        persistence = context.application.persistence
+        if persistence is not None:
+            await persistence.stage_form_state(  # type: ignore[attr-defined]
+                session, user_id=update.effective_user.id, user_data=dict(context.user_data),
+                conversation=self.conversation, key=self._state_key(update), state=None,
+            )
+        return END
+
+    async def end(self, update: Update, context: LianxinContext) -> int:
+        """Drop the draft and end the form, durably."""
+        self.drop(context)
+        await self.checkpoint(update, context, END)
+        return END
+
+    async def at_step(self, update: Update, context: LianxinContext, draft: D, step: str) -> str:
+        """Record which step is being asked, durably; returns it as the conversation state."""
+        draft.step = str(step)
+        draft.touched_at = utcnow().isoformat()
+        self.put(context, draft)
+        await self.checkpoint(update, context, step)
+        self._asked.add(update.effective_user.id)
+        return step
+
+    # --- buttons ---------------------------------------------------------------------------
+    async def pressed(
+        self,
+        update: Update,
+        context: LianxinContext,
+        *actions: str,
+        values: Mapping[str, Collection[str]] | None = None,
+    ) -> FormButton | None:
+        """Answer the query; the button if it is this form's, this step's and offers a value this step
+        offered (`values`: per action, when the action has a fixed set); else None, answered as stale."""
+        query = update.callback_query
+        button = FormButton.parse(query.data or "", self.name)
+        draft = self.get(context)
+        allowed = values.get(button.action) if (values and button) else None
+        if (
+            button is None
+            or draft is None
+            or button.nonce != draft.nonce
+            or button.action not in actions
+            or (allowed is not None and button.value not in allowed)
+        ):
+            await query.answer(t("stale_button"), show_alert=True)
+            return None
+        await query.answer()
+        return button
+
+    @staticmethod
+    async def mark_choice(update: Update, choice: str) -> None:
+        """Show the choice on the pressed message and drop its buttons, so it can't be pressed twice."""
+        query = update.callback_query
+        try:
+            await query.edit_message_text(f"{query.message.text_html}\n✔ {t('choice', value=choice)}")
+        except BadRequest:
+            pass
+
+    # --- guards ----------------------------------------------------------------------------
+    def guarded(self, handler):  # noqa: ANN001, ANN201
+        """For state handlers: a form whose draft is gone (expired while the bot was down) ends politely."""
+
+        @functools.wraps(handler)
+        async def wrapper(update: Update, context: LianxinContext) -> Any:
+            if self.get(context) is not None:
+                # any answer, even a wrong one, means the user is still there
+                context.user_data[FORM_KEY]["touched_at"] = utcnow().isoformat()
+                return await handler(update, context)
+            if update.callback_query:
+                await update.callback_query.answer(t("stale_button"), show_alert=True)
+            await self.end(update, context)
+            await reply(update, self.text("expired"))
+            return END
+
+        return wrapper
+
+    def entry(self, handler):  # noqa: ANN001, ANN201
+        """For entry points: one form per user at a time, across all forms."""
+
+        @functools.wraps(handler)
+        async def wrapper(update: Update, context: LianxinContext) -> Any:
+            other = open_form(context.user_data)
+            if other is not None and other["form"] != self.name and other["form"] in FORMS:
+                text = FORMS[other["form"]].busy_text(other)
+                if update.callback_query:
+                    await update.callback_query.answer(text, show_alert=True)
+                else:
+                    await reply(update, text)
+                return END
+            return await handler(update, context)
+
+        return wrapper
+
+    # --- the shared fallbacks ----------------------------------------------------------------
+    async def reask(self, update: Update, context: LianxinContext) -> None:
+        """Ask the current step again, buttons included."""
+        draft = self.get(context)
+        ask = self.asks.get(draft.step) if draft else None
+        if ask is not None:
+            await ask(update, context, draft)
+
+    async def use_buttons(self, update: Update, context: LianxinContext) -> None:
+        """A typed message at a button step: point at the buttons; a form restored after a restart
+        (whose buttons may have been removed before the crash) gets the step again with its buttons."""
+        if update.effective_user.id in self._asked:
+            await reply(update, self.text("use_buttons"))
+        else:
+            await self.reask(update, context)
+        return None
+
+    async def not_understood(self, update: Update, context: LianxinContext) -> None:
+        """Something the current step cannot take (a sticker, a voice message, a photo at a text step)."""
+        draft = self.get(context)
+        if draft.step in self.button_steps:
+            return await self.use_buttons(update, context)
+        await reply(update, self.text("text_expected", step=self.step_name(draft.step)))
+        return None
+
+    async def busy(self, update: Update, context: LianxinContext) -> None:
+        """Another command mid-form: say what is running; stay in the same step."""
+        await reply(update, self.busy_text(open_form(context.user_data)))
+        return None
+
+    async def busy_button(self, update: Update, context: LianxinContext) -> None:
+        """Another flow's button while the form runs: explain instead of calling it stale."""
+        await update.callback_query.answer(self.busy_text(open_form(context.user_data)), show_alert=True)
+        return None
+
+    @staticmethod
+    async def stale(update: Update, context: LianxinContext) -> None:
+        """A button this step does not expect (an old message, or another step's): answer, change nothing."""
+        await update.callback_query.answer(t("stale_button"), show_alert=True)
+        return None
+
+    async def timed_out(self, update: Update, context: LianxinContext) -> None:
+        if self.get(context) is None:  # the sweep (scheduler.expire_forms) got there first and said so
+            return
+        self.drop(context)
+        minutes = f"{context.settings.conversation_timeout_minutes:g}"
+        await context.bot.send_message(update.effective_chat.id, self.text("timeout", minutes=minutes))
+
+    def handler(
+        self,
+        *,
+        entry_points: list[BaseHandler],
+        states: dict[str, list[BaseHandler]],
+        cancel: Callable,
+        restart: list[BaseHandler],
+        timeout_minutes: float,
+    ) -> ConversationHandler:
+        """The ConversationHandler: the form's steps plus the fallbacks every form shares (order matters)."""
+        for step in self.button_steps:  # at a button step, typing re-asks the step with its buttons
+            states.setdefault(step, []).append(MessageHandler(TEXT, self.guarded(self.use_buttons)))
+        states[ConversationHandler.TIMEOUT] = [TypeHandler(Update, self.timed_out)]  # type: ignore[index]
+        fallbacks: list[BaseHandler] = [
+            CommandHandler("cancel", cancel, filters=PRIVATE),
+            *restart,
+            # other commands and menu buttons: say what is running, stay where we are
+            MessageHandler(PRIVATE & (filters.COMMAND | MENU_LABELS), self.guarded(self.busy)),
+            CallbackQueryHandler(self.stale, pattern=FormButton.pattern(self.name)),
+            CallbackQueryHandler(self.guarded(self.busy_button)),
+            MessageHandler(PRIVATE, self.guarded(self.not_understood)),
+        ]
+        with warnings.catch_warnings():
+            # per_message=False on purpose: a form mixes buttons and typed answers; stale
+            # buttons are recognised by the form nonce instead of per-message tracking
+            warnings.simplefilter("ignore", PTBUserWarning)
+            return ConversationHandler(
+                entry_points=entry_points,
+                states=states,  # type: ignore[arg-type]
+                fallbacks=fallbacks,
+                name=self.conversation,
+                persistent=True,
+                conversation_timeout=timeout_minutes * 60,
+                allow_reentry=False,
+            )
+
+
+async def reply(update: Update, text: str, markup=None) -> None:  # noqa: ANN001
+    await update.effective_chat.send_message(text, reply_markup=markup)
