@@ -13,7 +13,7 @@ from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
 
 from bot.config import Settings
-from bot.context import LianxinContext
+from bot.context import LianxinContext, saved_notes
 from bot.db import Database
 from bot.persistence import SQLPersistence
 from bot.services.access import Identity
@@ -37,6 +37,8 @@ class LianxinApplication(Application):
         try:
             await super().process_update(update)
         finally:
+            if isinstance(update, Update):
+                saved_notes(self).pop(update.update_id, None)
             if self.persistence:
                 # PTB writes persistence every update_interval; a form step must not wait for that
                 await self.update_persistence()

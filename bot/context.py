@@ -6,6 +6,7 @@ Its own module so that handlers, jobs and the app factory can all import it whil
 
 from __future__ import annotations
 
+from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.config import Settings
@@ -19,9 +20,6 @@ class LianxinContext(CallbackContext[ExtBot, dict, dict, dict]):
     def __init__(self, application: Application, chat_id: int | None = None, user_id: int | None = None) -> None:
         super().__init__(application=application, chat_id=chat_id, user_id=user_id)
         self.identity: Identity | None = None
-        # set once a handler has committed the user's record: from then on a failure must
-        # tell them it was saved (this text), never to try again
-        self.saved_text: str | None = None
 
     @property
     def db(self) -> Database:
@@ -30,3 +28,20 @@ class LianxinContext(CallbackContext[ExtBot, dict, dict, dict]):
     @property
     def settings(self) -> Settings:
         return self.application.settings  # type: ignore[attr-defined,return-value]
+
+    def mark_saved(self, update: object, text: str) -> None:
+        """The user's record is committed: if anything fails later in this update, tell them `text`
+        (that it was saved), never to try again. Error handlers get a new context, so the note is
+        kept on the application, keyed by the update."""
+        notes = saved_notes(self.application)
+        if isinstance(update, Update):
+            notes[update.update_id] = text
+
+
+def saved_notes(application: Application) -> dict[int, str]:
+    """Per-update "it was saved" notes (see `LianxinContext.mark_saved`); dropped when the update is done."""
+    notes = getattr(application, "_lianxin_saved_notes", None)
+    if notes is None:
+        notes = {}
+        application._lianxin_saved_notes = notes  # type: ignore[attr-defined]
+    return notes

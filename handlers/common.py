@@ -7,7 +7,7 @@ import logging
 from telegram import Update
 from telegram.error import TelegramError
 
-from bot.context import LianxinContext
+from bot.context import LianxinContext, saved_notes
 from bot.services.access import identify, overview
 from bot.services.forms import FORM_KEY
 from bot.texts import SCOPE_NAMES, t
@@ -99,7 +99,7 @@ async def error_handler(update: object, context: LianxinContext) -> None:
             pass
     if update.effective_chat:
         # after a commit the record is safe: say so rather than inviting a second try
-        text = getattr(context, "saved_text", None) or t("error")
+        text = saved_notes(context.application).get(update.update_id) or t("error")
         try:
             await context.bot.send_message(update.effective_chat.id, text)
         except TelegramError as exc:

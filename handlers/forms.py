@@ -80,9 +80,6 @@ class Form(Generic[D]):
         self.button_steps = frozenset(button_steps)
         self.first_step = next(iter(steps))
         self.asks: dict[str, Ask] = {}  # step -> the function that asks it; set by the form module
-        # users this process has asked a step (so their buttons are on screen); a form restored
-        # after a restart is not in here, and its old buttons may be gone
-        self._asked: set[int] = set()
         FORMS[name] = self
 
     # --- texts -----------------------------------------------------------------------------
@@ -160,8 +157,14 @@ class Form(Generic[D]):
         draft.touched_at = utcnow().isoformat()
         self.put(context, draft)
         await self.checkpoint(update, context, step)
-        self._asked.add(update.effective_user.id)
+        self._asked(context).add(update.effective_user.id)
         return step
+
+    def _asked(self, context: LianxinContext) -> set[int]:
+        """Users this running application has asked a step (so its buttons are on screen). A form
+        restored after a restart is not in here, and its buttons may be gone. bot_data is never
+        persisted, so this is per process."""
+        return context.bot_data.setdefault(f"asked:{self.name}", set())
 
     # --- buttons ---------------------------------------------------------------------------
     async def pressed(
@@ -244,7 +247,7 @@ class Form(Generic[D]):
     async def use_buttons(self, update: Update, context: LianxinContext) -> None:
         """A typed message at a button step: point at the buttons; a form restored after a restart
         (whose buttons may have been removed before the crash) gets the step again with its buttons."""
-        if update.effective_user.id in self._asked:
+        if update.effective_user.id in self._asked(context):
             await reply(update, self.text("use_buttons"))
         else:
             await self.reask(update, context)
@@ -300,7 +303,9 @@ class Form(Generic[D]):
             # other commands and menu buttons: say what is running, stay where we are
             MessageHandler(PRIVATE & (filters.COMMAND | MENU_LABELS), self.guarded(self.busy)),
             CallbackQueryHandler(self.stale, pattern=FormButton.pattern(self.name)),
-            CallbackQueryHandler(self.guarded(self.busy_button)),
+            # another flow's button (prefix:…) gets "you are in the middle of…"; garbage is stale
+            CallbackQueryHandler(self.guarded(self.busy_button), pattern=r"^[a-z]{1,8}:"),
+            CallbackQueryHandler(self.stale),
             MessageHandler(PRIVATE, self.guarded(self.not_understood)),
         ]
         with warnings.catch_warnings():

@@ -8,10 +8,12 @@ the activity and the form's end are committed together.
 from __future__ import annotations
 
 import enum
+import logging
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from bot.context import LianxinContext
@@ -44,6 +46,7 @@ from handlers.menus import LOG_BUTTON, MENU_LABELS
 from handlers.views import chunked, keyboard, kind_name, problem_text, standing_text
 from models import utcnow
 
+log = logging.getLogger(__name__)
 
 class Step(enum.StrEnum):
     """What the form is waiting for; stored by name, so adding a step never renumbers forms in progress."""
@@ -496,14 +499,25 @@ async def submit(update: Update, context: LianxinContext, draft: Draft) -> str |
             return await show_card(update, context, draft)
         state = await FORM.end_in(session, update, context)
         await session.commit()
-        # from here on the record is saved: whatever fails, the member must not be told to try again
-        context.saved_text = t(f"{key}_short", id=activity.id)
-        # the quarter the activity counts in: a late entry shows the quarter it completes
-        current = await standing(
-            session, member_id=member_id, quarter=Quarter.of(activity.activity_date), today=day,
-            quarter_target=settings.quarterly_activity_target, year_target=settings.yearly_people_target,
-        )
-    await reply(update, t(key, id=activity.id, standing=Safe(standing_text(current))))
+    # the record is saved and the form ended: whatever fails now, the member hears that it was
+    # saved (never "try again"), and the conversation still ends
+    saved = t(f"{key}_short", id=activity.id)
+    context.mark_saved(update, saved)
+    try:
+        async with context.db.session() as session:
+            # the quarter the activity counts in: a late entry shows the quarter it completes
+            current = await standing(
+                session, member_id=member_id, quarter=Quarter.of(activity.activity_date), today=day,
+                quarter_target=settings.quarterly_activity_target, year_target=settings.yearly_people_target,
+            )
+        await reply(update, t(key, id=activity.id, standing=Safe(standing_text(current))))
+    except Exception as exc:  # noqa: BLE001 - see above; logged, and the short confirmation is sent instead
+        log.warning("activity %s saved, but its confirmation failed: %r", activity.id, exc,
+                    exc_info=log.isEnabledFor(logging.DEBUG))
+        try:
+            await reply(update, saved)
+        except TelegramError as again:
+            log.warning("could not confirm activity %s to the member: %r", activity.id, again)
     return state
 
 

@@ -134,7 +134,7 @@ async def activity_action(update: Update, context: LianxinContext) -> None:
                     window_days=settings.activity_edit_window_days,
                 )
                 await session.commit()
-                context.saved_text = t("activity_deleted", id=activity.id)
+                context.mark_saved(update, t("activity_deleted", id=activity.id))
                 await query.answer()
                 await query.edit_message_text(t("activity_deleted", id=activity.id))
                 return None

@@ -259,3 +259,51 @@ async def test_rank_stays_within_one_committee_and_needs_points(db, roster) -> N
     assert st_a.rank is None  # nothing logged: no rank, not "first of many zeros"
     assert st_b.rank == 1  # c's points are in another committee
     assert st_a.peers == st_b.peers
+
+
+async def test_one_unit_of_work_a_failure_half_way_leaves_nothing(db, roster) -> None:
+    """Services stage, the caller commits: an activity whose photo cannot be stored leaves no activity,
+    no remembered place and no photo behind — and the form state staged with it is not written either."""
+    from sqlalchemy.exc import IntegrityError
+
+    from models import Activity, ActivityPhoto, BotState, ContactPoint
+
+    (mid,) = await member_ids(db, "GS0008")
+    day = date(2026, 11, 20)
+    bad = ActivityInput("visit", day, "一个新的地点", 5, "走访了解情况", photos=[("file-1", None)])  # type: ignore[list-item]
+    store = SQLPersistence(db)
+    async with db.session() as session:
+        points_before = len((await session.exec(select(ContactPoint.id))).all())
+        await store.stage_form_state(session, user_id=8, user_data={}, conversation="log_activity", key=(8, 8),
+                                     state="confirm")
+        with pytest.raises(IntegrityError):
+            await save_activity(session, member_id=mid, data=bad, kind_points=KINDS, today=day, grace_days=0)
+            await session.commit()
+    async with db.session() as session:
+        assert (await session.exec(select(Activity.id))).all() == []
+        assert (await session.exec(select(ActivityPhoto.id))).all() == []
+        assert len((await session.exec(select(ContactPoint.id))).all()) == points_before
+        assert (await session.exec(select(BotState.key))).all() == []
+    # and the same input with a valid photo goes through in one commit
+    good = ActivityInput("visit", day, "一个新的地点", 5, "走访了解情况", photos=[("file-1", "u-1")])
+    async with db.session() as session:
+        activity = await save_activity(session, member_id=mid, data=good, kind_points=KINDS, today=day, grace_days=0)
+        await session.commit()
+    async with db.session() as session:
+        assert (await session.exec(select(ActivityPhoto.activity_id))).all() == [activity.id]
+
+
+async def test_bind_failure_is_staged_not_committed(db, roster) -> None:
+    """A failed attempt is written only by the caller's commit: a rolled-back use case counts no failure."""
+    from models import BindAttempt
+
+    async with db.session() as session:
+        result = await bind_member(session, telegram_id=91, code="WRONGCODE", max_failures=5, lockout=LOCK)
+        assert result.outcome is BindOutcome.invalid
+        await session.rollback()
+    async with db.session() as session:
+        assert (await session.exec(select(BindAttempt.id))).all() == []
+        await bind_member(session, telegram_id=91, code="WRONGCODE", max_failures=5, lockout=LOCK)
+        await session.commit()
+    async with db.session() as session:
+        assert len((await session.exec(select(BindAttempt.id))).all()) == 1
