@@ -98,7 +98,7 @@ def parse_routing_csv(text: str, sectors: Iterable[tuple[int, str, str]]) -> Rou
     for sector_id, name, short in sectors:
         by_name[name.replace(" ", "")] = (sector_id, name)
         by_name.setdefault(short.replace(" ", ""), (sector_id, name))
-    rows = [r for r in csv.reader(io.StringIO(text)) if any(c.strip() for c in r)]
+    rows = [r for r in csv.reader(io.StringIO(text.lstrip("\ufeff"))) if any(c.strip() for c in r)]
     if not rows:
         raise RoutingFileError([plain("routing_empty")])
     header = [c.strip().lower() for c in rows[0]]
