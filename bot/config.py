@@ -71,6 +71,18 @@ class Settings(BaseSettings):
     activity_edit_window_days: int = Field(default=7, ge=0)
     duplicate_window_hours: float = Field(default=24, ge=0)
 
+    # --- residents' requests (cases) ---
+    # the category -> sectors table; None = bot/data/routing_sample.csv
+    routing_file: str | None = None
+    case_reopen_days: int = Field(default=7, ge=0, le=365)
+    max_requests_per_day: int = Field(default=5, ge=1)
+    duplicate_request_hours: float = Field(default=24, ge=0)
+    # relay 补充/回复: at most this many messages per case and direction within the window
+    case_relay_max_messages: int = Field(default=10, ge=1)
+    case_relay_window_minutes: float = Field(default=10, gt=0)
+    # Open311's expected_datetime: routed cases are expected to be resolved within this many days
+    case_expected_days: int = Field(default=15, ge=1, le=365)
+
     @field_validator("admin_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:

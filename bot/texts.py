@@ -276,3 +276,107 @@ TEXTS: dict[str, str] = {
     "stale_button": "此按钮已失效，请重新开始操作。",
     "error": "抱歉，处理您的消息时出了点问题，我们已记录下来。请稍后再试；如一直出现，请联系政协办公室。",
 }
+
+
+# =============================================================================================
+# Residents' requests (cases, issue 8): state and action names, routing reasons, problems.
+# Kept in one block so the cases branch merges without touching the sections above.
+# =============================================================================================
+
+
+def plain(key: str, /, **values: object) -> str:
+    """Text `key` filled in without HTML escaping: for CLI output, logs and stored text, never for Telegram HTML."""
+    return TEXTS[key].format(**values)
+
+
+CASE_STATUS_NAMES: dict[str, str] = {
+    "new": "待分派",
+    "unassigned": "待协调员分派",
+    "routed": "已分派",
+    "accepted": "办理中",
+    "resolved": "已办结",
+    "reopened": "重新办理",
+    "confirmed": "已确认解决",
+    "closed": "已关闭",
+}
+
+# what each timeline row says happened
+CASE_ACTION_NAMES: dict[str, str] = {
+    "submit": "提交诉求",
+    "route": "系统分派",
+    "escalate": "无合适委员，转协调员",
+    "assign": "人工分派",
+    "reroute": "重新分派",
+    "accept": "接收",
+    "decline": "无法办理",
+    "transfer": "转交",
+    "release": "退回重新分派",
+    "resolve": "办结",
+    "confirm": "确认解决",
+    "reopen": "未解决，重新办理",
+    "close": "关闭",
+}
+
+CASE_ACTOR_NAMES: dict[str, str] = {
+    "resident": "群众", "member": "委员", "coordinator": "协调员", "admin": "管理员", "system": "系统",
+}
+
+# depth of the deepest region a member shares with the case -> how near they are
+NEAR_NAMES: dict[int, str] = {0: "外地", 1: "同省", 2: "同市", 3: "同区", 4: "同乡镇街道", 5: "同村社区"}
+
+
+def routing_reason(detail: dict | None) -> str:
+    """"同区·教育界·当前3件" from the codes the routing engine stores in the timeline."""
+    if not detail:
+        return ""
+    parts: list[str] = []
+    near = detail.get("near")
+    parts.append("不限地区" if near is None else NEAR_NAMES.get(int(near), NEAR_NAMES[5]))
+    if detail.get("sector"):
+        parts.append(str(detail["sector"]))
+    if detail.get("open") is not None:
+        parts.append(f"当前{detail['open']}件")
+    return "·".join(parts)
+
+
+TEXTS.update({
+    # --- routing file (CLI / start-up messages) ----------------------------------------------
+    "routing_missing": "找不到诉求分派表文件：{path}（请检查 ROUTING_FILE 设置）",
+    "routing_encoding": "无法识别诉求分派表的文件编码（支持 UTF-8、带 BOM 的 UTF-8 和 GB18030）",
+    "routing_empty": "诉求分派表是空的：至少需要表头“诉求类别,对口界别”和一行类别",
+    "routing_header": "诉求分派表缺少表头“诉求类别”或“对口界别”",
+    "routing_no_category": "诉求分派表第 {row} 行：缺少诉求类别",
+    "routing_category_long": "诉求分派表第 {row} 行：诉求类别过长（最多 {high} 个字）",
+    "routing_duplicate": "诉求分派表第 {row} 行：诉求类别“{category}”重复",
+    "routing_unknown_sector": "诉求分派表第 {row} 行（{category}）：未知界别“{sector}”，请使用界别全称或简称",
+    # --- case problems (CaseProblem.code -> text) -----------------------------------------------
+    "case_not_allowed": "当前状态（{status}）下不能进行此操作。",
+    "case_not_yours": "这不是您的诉求件，无法操作。",
+    "case_not_visible": "您无权查看该诉求件。",
+    "case_changed": "该诉求件刚刚已被处理，请刷新后再看。",
+    "case_note_required": "请填写理由。",
+    "case_note_long": "理由最多 {high} 个字。",
+    "case_result_required": "请填写办理结果（{low}–{high} 个字）。",
+    "case_people_range": "人次应为 {low}–{high} 之间的整数。",
+    "case_rating_range": "请给出 1–5 分的评价。",
+    "case_reopen_expired": "已超过 {days} 天，不能再要求重新办理；如问题仍在，请提交新的诉求。",
+    "case_close_too_early": "群众确认期（{days} 天）尚未结束，暂不能自动关闭。",
+    "case_member_unavailable": "该委员目前无法接收诉求件（未绑定或已停用）。",
+    "case_same_member": "该诉求件已经在这位委员手中。",
+    "case_category_unknown": "请选择列表中的诉求类别。",
+    "case_description_length": "问题描述需要 {low}–{high} 个字，当前 {length} 个字。",
+    "case_place_length": "地点最多 {high} 个字。",
+    "case_photos_too_many": "最多附 {high} 张照片。",
+    "case_region_unknown": "所选地区不存在，请重新选择。",
+    "case_requester_required": "代为登记时请填写反映人的姓名。",
+    "case_daily_limit": "您今天已提交 {count} 件诉求（每天最多 {limit} 件），请明天再提交。",
+    "case_duplicate": "您在 {hours} 小时内已提交过一件相似的诉求（{number}），仍要再提交一件吗？",
+    "case_relay_limit": "消息发送过于频繁，请稍后再发（每 {minutes} 分钟最多 {limit} 条）。",
+    "case_relay_closed": "该诉求件已结束，不能再补充或回复。",
+    "case_relay_empty": "消息不能为空。",
+    "case_relay_long": "消息最多 {high} 个字。",
+    # --- stored text (rendered with plain(), escaped later like any user text) -----------------
+    "case_activity_place": "{place}",
+    "case_activity_summary": "诉求件 {number}（{category}）：{result}",
+    "case_route_note": "{reason}",
+})

@@ -3,11 +3,13 @@
 from models.activity import Activity, ActivityPhoto
 from models.access import AuditEvent, BindAttempt, InviteCode, Resident, RoleGrant, ScopeKind
 from models.base import UTCDateTime, utcnow
+from models.case import Case, CaseCounter, CaseEvent, CaseMessage, CasePhoto, CaseSkip, CaseStatus, MemberLink
 from models.roster import ActivityGroup, ContactPoint, ContactPointKind, Level, Member, MemberBase, Region, Sector
 from models.state import BotState
 
 __all__ = [
-    "Activity", "ActivityGroup", "ActivityPhoto", "AuditEvent", "BindAttempt", "BotState", "ContactPoint", "ContactPointKind",
+    "Activity", "ActivityGroup", "Case", "CaseCounter", "CaseEvent", "CaseMessage", "CasePhoto", "CaseSkip",
+    "CaseStatus", "MemberLink", "ActivityPhoto", "AuditEvent", "BindAttempt", "BotState", "ContactPoint", "ContactPointKind",
     "InviteCode", "Level", "Member", "MemberBase", "Region", "Resident", "RoleGrant", "ScopeKind",
     "Sector", "UTCDateTime", "utcnow",
 ]

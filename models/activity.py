@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, Text
+from sqlalchemy import Column, ForeignKey, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.base import UTCDateTime, utcnow
@@ -16,6 +16,7 @@ class Activity(SQLModel, table=True):
     __table_args__ = (
         Index("ix_activity_member_date", "member_id", "activity_date"),
         Index("ix_activity_period", "year", "quarter"),
+        UniqueConstraint("case_id", name="uq_activity_case_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -37,6 +38,11 @@ class Activity(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # the case this 帮办实事 activity was made from when the resident confirmed it; unique, so
+    # a case becomes an activity at most once (bot/services/cases.py)
+    case_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("case.id", name="fk_activity_case_id_case"), nullable=True)
+    )
 
 
 class ActivityPhoto(SQLModel, table=True):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.base import UTCDateTime, enum_column, utcnow
@@ -69,6 +69,15 @@ class MemberBase(SQLModel):
 class Member(MemberBase, table=True):
     """A CPPCC committee member; bound to at most one Telegram account."""
 
+    # the routing engine's orderings (bot/services/routing.py): within a sector and region,
+    # fewest open cases first, then longest since the last assignment
+    __table_args__ = (
+        Index("ix_member_route_sector_region", "sector_id", "region_id", "open_cases", "case_assigned_us", "id"),
+        Index("ix_member_route_sector", "sector_id", "open_cases", "case_assigned_us", "id"),
+        Index("ix_member_route_region", "region_id", "open_cases", "case_assigned_us", "id"),
+        Index("ix_member_route_any", "open_cases", "case_assigned_us", "id"),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     sector_id: int = Field(foreign_key="sector.id", index=True)
     activity_group_id: int | None = Field(default=None, foreign_key="activitygroup.id", index=True)
@@ -78,6 +87,11 @@ class Member(MemberBase, table=True):
     active: bool = Field(default=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # kept by bot/services/cases.py in the same unit of work as each transition:
+    # cases routed/accepted/reopened with this member, and the last assignment instant
+    # in microseconds since the epoch (0 = never; an integer so an index orders it without NULLs)
+    open_cases: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    case_assigned_us: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0", default=0))
 
 
 class ContactPoint(SQLModel, table=True):
