@@ -39,6 +39,10 @@ else:
 
     url = config.get_main_option("sqlalchemy.url") or get_settings().database_url
     engine = sync_engine(url)
-    with engine.begin() as conn:
-        _run(conn)
+    with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":  # table rebuilds (batch mode) need foreign keys off; see bot.db.migrate
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.commit()
+        with conn.begin():
+            _run(conn)
     engine.dispose()

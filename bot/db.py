@@ -94,14 +94,37 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str) -> None:
     """Bring the schema to the newest migration and seed the sector catalogue (idempotent)."""
+    migrate(url, "head")
     engine = sync_engine(url)
     try:
         with engine.begin() as connection:
-            cfg = alembic_config(url)
-            cfg.attributes["connection"] = connection
-            command.upgrade(cfg, "head")
-        with engine.begin() as connection:
             _seed_sectors(connection)
+    finally:
+        engine.dispose()
+
+
+def migrate(url: str, revision: str, *, down: bool = False) -> None:
+    """Run the migrations up (or down) to `revision` in one transaction.
+
+    On SQLite, foreign keys are switched off meanwhile: ALTERs there rebuild tables
+    (batch mode), and dropping a table that others reference would fail or cascade with
+    them on. Integrity is checked before the transaction commits.
+    """
+    engine = sync_engine(url)
+    try:
+        with engine.connect() as connection:
+            sqlite = connection.dialect.name == "sqlite"
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=OFF")  # no effect inside a transaction
+                connection.commit()
+            with connection.begin():
+                cfg = alembic_config(url)
+                cfg.attributes["connection"] = connection
+                (command.downgrade if down else command.upgrade)(cfg, revision)
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"foreign keys broken by the migration: {broken[:5]}")
     finally:
         engine.dispose()
 
