@@ -17,6 +17,7 @@ from bot.context import LianxinContext, saved_notes
 from bot.db import Database
 from bot.persistence import SQLPersistence
 from bot.services.access import Identity
+from bot.services.routing import RoutingFileError, RoutingTable, load_routing_table
 from bot.texts import COMMANDS
 from handlers import register
 from handlers.menus import set_menu
@@ -32,6 +33,7 @@ class LianxinApplication(Application):
         super().__init__(**kwargs)
         self.db: Database | None = None
         self.settings: Settings | None = None
+        self.routing: RoutingTable | None = None
 
     async def process_update(self, update: object) -> None:
         try:
@@ -49,9 +51,21 @@ async def _post_init(application: Application) -> None:
     await application.bot.set_my_commands(
         [BotCommand(c, d) for c, d in COMMANDS["resident"]], scope=BotCommandScopeDefault()
     )
+    application.routing = await _load_routing(application.db, settings)  # type: ignore[attr-defined]
     for admin_id in settings.admin_ids:
         await set_menu(application, admin_id, Identity(telegram_id=admin_id, is_admin=True))
     schedule_jobs(application)
+
+
+async def _load_routing(db: Database, settings: Settings) -> RoutingTable | None:
+    """The routing table; a broken file is reported (one line per problem) and requests stay closed."""
+    async with db.session() as session:
+        try:
+            return await load_routing_table(session, path=settings.routing_file)
+        except RoutingFileError as problem:
+            for line in problem.lines:
+                log.error("%s", line)
+            return None
 
 
 async def _post_shutdown(application: Application) -> None:

@@ -29,6 +29,21 @@ class LianxinContext(CallbackContext[ExtBot, dict, dict, dict]):
     def settings(self) -> Settings:
         return self.application.settings  # type: ignore[attr-defined,return-value]
 
+    @property
+    def routing(self):  # noqa: ANN201 - bot.services.routing.RoutingTable | None
+        """The request categories and their sectors, loaded at start-up (None when the file is unusable)."""
+        return getattr(self.application, "routing", None)
+
+    @property
+    def case_policy(self):  # noqa: ANN201 - bot.services.cases.CasePolicy
+        from bot.services.cases import CasePolicy
+
+        policy = getattr(self.application, "case_policy", None)
+        if policy is None:
+            policy = CasePolicy.from_settings(self.settings)
+            self.application.case_policy = policy  # type: ignore[attr-defined]
+        return policy
+
     def mark_saved(self, update: object, text: str) -> None:
         """The user's record is committed: if anything fails later in this update, tell them `text`
         (that it was saved), never to try again. Error handlers get a new context, so the note is

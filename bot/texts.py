@@ -142,8 +142,8 @@ TEXTS: dict[str, str] = {
     "welcome_resident": (
         "您好，{name}！欢迎使用<b>连心桥</b>。\n\n"
         "这里连接政协委员和各界别群众。委员通过这里记录联系群众的活动；"
-        "您遇到的急难愁盼问题，将可以在这里提交，由对口界别的委员办理，并随时查看进度。\n\n"
-        "诉求提交功能即将开放。方便的话，请点下方按钮留下手机号，便于委员和政协办公室联系您（可选）。"
+        "您遇到的急难愁盼问题，可以在这里提交，由对口界别的委员办理，并随时查看进度。\n\n"
+        "点下方“📮 我要反映”提交问题，“📋 我的诉求”查看进度。方便的话，也可以点按钮留下手机号（可选）。"
         "发送 /help 查看使用说明。"
     ),
     "contact_saved": "✅ 已记录您的手机号 {phone}，仅用于办理您的诉求时联系您。",
@@ -159,8 +159,8 @@ TEXTS: dict[str, str] = {
         "发送 /status 查看委员概况，/help 查看全部功能。"
     ),
     "resident_text_hint": (
-        "诉求提交功能即将开放，目前还不能在这里提交问题（您刚才发的内容没有被记录）。"
-        "开放后，您的问题会交给对口界别的委员办理，并可随时查看进度。如有急事，请直接联系当地政协办公室。"
+        "您刚才发的内容没有被记录。要反映问题，请点“📮 我要反映”或发送 /request；"
+        "已提交的诉求请点“📋 我的诉求”查看或补充。"
     ),
     "bound_ok": "✅ 绑定成功！您的 Telegram 账号已与委员身份关联。",
     "bind_invalid": "❌ 邀请码无效。请核对链接是否完整，或联系政协办公室重新获取。",
@@ -379,4 +379,180 @@ TEXTS.update({
     "case_activity_place": "{place}",
     "case_activity_summary": "诉求件 {number}（{category}）：{result}",
     "case_route_note": "{reason}",
+})
+
+
+# =============================================================================================
+# The request form and case handling in the chat (issue 8, handlers)
+# =============================================================================================
+
+BUTTONS.update({
+    "menu_request": "📮 我要反映",
+    "menu_mycases": "📋 我的诉求",
+    "menu_cases": "📥 诉求件",
+    "region_here": "✔ 就在{name}",
+    "region_up": "⬆ 上一级",
+    "region_skip": "不确定 / 跳过",
+    "use_saved_phone": "使用已留号码 {phone}",
+    "consent_yes": "允许委员看到我的手机号",
+    "consent_no": "不允许（默认）",
+    "field_category": "类别",
+    "field_region": "地点",
+    "field_description": "描述",
+    "field_contact": "联系方式",
+    "field_requester": "反映人",
+    "case_view": "{number} {status}",
+    "case_accept": "✅ 接收",
+    "case_decline": "🚫 无法办理",
+    "case_transfer": "↪ 转交",
+    "case_reply": "💬 回复",
+    "case_resolve": "🏁 办结",
+    "case_add": "➕ 补充",
+    "case_solved": "👍 已解决",
+    "case_unsolved": "👎 未解决",
+    "case_rate": "{stars}",
+    "case_release": "退回重新分派",
+    "case_assign_to": "分派给 {name}（{reason}）",
+    "people_one": "1 人次",
+})
+
+FORM_STEPS.update({
+    "req": {
+        "requester": "反映人姓名", "requester_phone": "反映人电话", "category": "诉求类别", "region": "地点",
+        "place_text": "地点", "description": "问题描述", "photos": "照片", "contact": "联系方式",
+        "consent": "手机号是否公开给委员", "confirm": "确认", "field": "修改", "duplicate": "确认重复诉求",
+    },
+    "ca": {"target": "选择转交对象", "note": "填写内容", "people": "人次", "message": "填写消息"},
+})
+
+COMMANDS["resident"] = [
+    ("start", "开始 / 主菜单"),
+    ("request", "我要反映（提交诉求）"),
+    ("mycases", "我的诉求"),
+    ("help", "使用说明"),
+    ("cancel", "取消当前操作"),
+]
+COMMANDS["member"] = [
+    ("log", "登记联系活动"),
+    ("my", "我的履职进度"),
+    ("cases", "我办理的诉求件"),
+    ("record", "代群众登记诉求"),
+    ("archive", "导出履职档案"),
+    ("request", "我要反映（提交诉求）"),
+    ("mycases", "我提交的诉求"),
+    ("help", "使用说明"),
+    ("cancel", "取消当前操作"),
+]
+
+TEXTS.update({
+    # --- the request form ----------------------------------------------------------------------
+    "req_closed": "诉求受理暂未开放（诉求分派表未能加载），请联系政协办公室。",
+    "req_busy": "您正在提交诉求（当前步骤：{step}）。请先完成，或发送 /cancel 取消后再进行其他操作。",
+    "req_expired": "这次诉求提交已超时取消，内容没有保存。需要时请重新发送 /request。",
+    "req_timeout": "⌛ 诉求提交已超过 {minutes} 分钟没有操作，已自动取消，内容没有保存。需要时请重新发送 /request。",
+    "req_use_buttons": "请点选上面的按钮，或发送 /cancel 取消。",
+    "req_text_expected": "这一步（{step}）请直接输入文字回答，或发送 /cancel 取消。",
+    "req_restart": "已放弃之前未提交的诉求，重新开始。",
+    "req_cancelled": "已取消，本次诉求没有提交。",
+    "req_via_member": "您将向 <b>{name}</b> 委员（{sector}）反映问题。",
+    "req_ask_requester": "<b>代群众登记诉求</b>\n请输入反映人的姓名：",
+    "req_ask_requester_phone": "反映人的手机号（没有请点“跳过”）：",
+    "req_bad_requester": "姓名需要 1–32 个字，请重新输入。",
+    "req_bad_phone": "这个号码看起来不是有效的手机号，请重新输入，或点“跳过”。",
+    "req_ask_category": "<b>我要反映</b>（第 1/5 步）\n您的问题属于哪一类？",
+    "req_ask_region": "（第 2/5 步）问题发生在哪里？请逐级选择地区，也可以直接输入地点名称，或发送位置。",
+    "req_ask_region_in": "（第 2/5 步）已选：<b>{path}</b>。继续选择下一级，或点“就在…”。",
+    "req_ask_description": "（第 3/5 步）请描述您遇到的问题（{low}–{high} 个字）：",
+    "req_ask_photos": "（第 4/5 步）可以发送相关照片（最多 {high} 张），发完点“完成”；没有照片点“跳过”。",
+    "req_photo_added": "已收到第 {count}/{high} 张照片。继续发送，或点“完成”。",
+    "req_photos_full": "最多只能附 {high} 张照片，这张没有保存。请点“完成”继续。",
+    "req_photos_expected": "这一步请发送照片，或点“完成”/“跳过”。",
+    "req_ask_contact": "（第 5/5 步）方便的话，请点下方“📱 分享我的手机号”留下联系方式；不留请点“跳过”。",
+    "req_contact_saved": "已记录手机号 {phone}。",
+    "start_via_member": "点下方“📮 我要反映”或发送 /request 开始，您的诉求会直接交给这位委员。",
+    "start_link_unknown": "这个委员链接已失效。您仍可以发送 /request 提交诉求，系统会分派给对口委员。",
+    "req_contact_or_skip": "不方便留号码，可以点“跳过”：",
+    "req_ask_consent": "办理您诉求的委员可以看到您的手机号吗？（默认不公开，委员通过本机器人与您联系）",
+    "req_location": "位置 {lat:.5f},{lon:.5f}",
+    "req_card": (
+        "<b>请确认诉求信息</b>\n"
+        "{requester}类别：{category}\n地点：{place}\n描述：{description}\n照片：{photos} 张\n联系方式：{contact}"
+    ),
+    "req_card_requester": "反映人：{name}（{phone}）\n",
+    "req_contact_none": "未留",
+    "req_contact_hidden": "{phone}（委员看不到）",
+    "req_contact_shown": "{phone}（委员可见）",
+    "req_place_none": "未填写",
+    "req_choose_field": "要修改哪一项？",
+    "req_submitted": (
+        "✅ 已提交，诉求编号 <b>{number}</b>。\n\n"
+        "已交由 <b>{name}</b> 委员（{sector}）办理。委员接收后会在这里回复您；"
+        "您可以随时发送 /mycases 查看进度，或点“补充”补充情况。"
+    ),
+    "req_submitted_staff": (
+        "✅ 已提交，诉求编号 <b>{number}</b>。\n\n"
+        "暂时没有合适的对口委员，已转交政协办公室的协调员分派，分派后会通知您。发送 /mycases 查看进度。"
+    ),
+    "req_submitted_short": "✅ 诉求 {number} 已提交。发送 /mycases 查看进度。",
+    "req_recorded": "✅ 已登记，诉求编号 <b>{number}</b>，由您本人办理。发送 /cases 查看。",
+    # --- cases: cards, lists, timeline -----------------------------------------------------------
+    "case_card": (
+        "<b>📮 诉求件 {number}</b>（{status}）\n"
+        "类别：{category}\n地点：{place}\n反映人：{requester}\n电话：{phone}\n"
+        "提交：{created}\n描述：{description}"
+    ),
+    "case_requester_resident": "群众（通过本机器人）",
+    "case_requester_recorded": "{name}（代为登记）",
+    "case_phone_none": "未留",
+    "case_new_for_member": "📮 您有一件新的诉求件，请在 48 小时内接收或说明无法办理。",
+    "case_photo_caption": "诉求件 {number} 附图 {n}/{total}",
+    "case_accepted_member": "✅ 已接收诉求件 {number}。可以点“回复”与群众沟通，办好后点“办结”。",
+    "case_accepted_resident": "您的诉求 <b>{number}</b> 已由 {name} 委员接收办理。",
+    "case_ask_decline": "请说明无法办理的原因（会转给其他委员或协调员）：",
+    "case_declined": "已退回诉求件 {number}。",
+    "case_ask_transfer": "转交给谁？（按对口程度排序）",
+    "case_ask_transfer_reason": "请说明转交原因：",
+    "case_transferred": "已转交诉求件 {number}。",
+    "case_no_candidates": "暂时没有其他合适的委员，可以退回重新分派。",
+    "case_ask_result": "请填写办理结果（{low}–{high} 个字），将发给群众确认：",
+    "case_ask_people": "这件事联系了多少人次？（默认 1，直接点按钮或输入数字）",
+    "case_resolved_member": "🏁 已办结诉求件 {number}，等待群众确认。",
+    "case_result_for_resident": (
+        "🏁 您的诉求 <b>{number}</b> 已办结。\n办理委员：{name}\n办理结果：{result}\n\n"
+        "问题解决了吗？{days} 天内可以选择“未解决”要求重新办理。"
+    ),
+    "case_ask_rating": "感谢确认！请为这次办理打分：",
+    "case_rated": "已记录您的评价（{rating} 分）。诉求 {number} 已办结。",
+    "case_confirmed_member": "👍 群众确认诉求件 {number} 已解决（评价 {rating} 分），已计入您的履职记录（帮办实事）。",
+    "case_reopened_resident": "已通知委员重新办理诉求 {number}。",
+    "case_reopened_member": "👎 群众表示诉求件 {number} 未解决，请继续办理。",
+    "case_closed_resident": "诉求 {number} 已关闭。如问题仍在，请提交新的诉求。",
+    "case_reopened_staff": "⚠️ 诉求件 {number} 被群众退回重新办理（{name} 委员）。",
+    "case_ask_message_member": "请输入要发给群众的消息（文字或照片）：",
+    "case_ask_message_resident": "请输入要补充的情况（文字或照片），会转给办理委员：",
+    "case_message_to_resident": "💬 关于诉求 <b>{number}</b>，{name} 委员回复：\n{text}",
+    "case_message_to_member": "💬 诉求件 <b>{number}</b> 的群众补充：\n{text}",
+    "case_message_sent": "已发送。",
+    "case_message_held": "已记录在诉求件上；目前还没有委员接收，接收后委员可以看到。",
+    "case_for_staff": "⚠️ 诉求件 {number}（{category}，{place}）没有合适的委员，请分派：",
+    "case_assigned_staff": "已把诉求件 {number} 分派给 {name}。",
+    "case_assigned_resident": "您的诉求 <b>{number}</b> 已交由 {name} 委员（{sector}）办理。",
+    "case_rerouted_resident": "您的诉求 <b>{number}</b> 已改由 {name} 委员（{sector}）办理。",
+    "case_to_staff_resident": "您的诉求 <b>{number}</b> 正在等待协调员分派给合适的委员。",
+    "case_ask_people_bad": "人次需要是 1–5000 之间的整数，请重新输入，或点按钮。",
+    "mycases_header": "<b>我的诉求</b>（第 {start}–{end} 件，共 {total} 件）：",
+    "mycases_empty": "您还没有提交过诉求。发送 /request 或点“📮 我要反映”提交。",
+    "mycases_line": "{number} · {category} · {status} · {handler} · {updated}",
+    "cases_header": "<b>我办理的诉求件</b>（共 {total} 件，最早的在前）：",
+    "cases_empty": "目前没有交给您办理的诉求件。",
+    "cases_line": "{number} · {category} · {status} · 已 {age} 天",
+    "case_detail": (
+        "<b>诉求 {number}</b>（{status}）\n类别：{category}\n地点：{place}\n办理委员：{handler}\n"
+        "描述：{description}{result}\n\n<b>进展</b>\n{timeline}"
+    ),
+    "case_detail_result": "\n办理结果：{result}",
+    "case_timeline_line": "{at} {action}{who}{note}",
+    "case_handler_none": "待分派",
+    "case_members_only": "抱歉，此功能仅限已绑定的政协委员使用。",
+    "case_unavailable": "这件诉求件已不在您手中，或已被处理。",
 })

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
-from handlers import common, log_activity, menus, my, start
+from handlers import cases, common, log_activity, menus, my, request, start
 from handlers.callbacks import ActivityButton, MyButton
 
 
@@ -15,8 +15,10 @@ def register(application: Application) -> None:
 
     # new messages in private chats only: edits (should Telegram send them) are never answers
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
-    # the /log form first: while it runs, it sees every message of its user before anything else
+    # the forms first: while one runs, it sees every message of its user before anything else
     application.add_handler(log_activity.build(application.settings))
+    application.add_handler(request.build(application.settings))
+    application.add_handler(cases.build(application.settings))
     application.add_handler(CommandHandler("start", start.start, filters=private))
     application.add_handler(MessageHandler(private & filters.CONTACT, start.shared_contact))
     application.add_handler(CommandHandler("help", common.help_command, filters=private))
@@ -24,6 +26,11 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("status", common.status_command, filters=private))
     application.add_handler(CommandHandler("my", my.my_command, filters=private))
     application.add_handler(MessageHandler(private & menus.MY_BUTTON, my.my_command))
+    application.add_handler(CommandHandler("mycases", cases.mycases_command, filters=private))
+    application.add_handler(MessageHandler(private & menus.MYCASES_BUTTON, cases.mycases_command))
+    application.add_handler(CommandHandler("cases", cases.cases_command, filters=private))
+    application.add_handler(MessageHandler(private & menus.CASES_BUTTON, cases.cases_command))
+    cases.register(application)
     application.add_handler(CommandHandler("archive", my.archive_command, filters=private))
     application.add_handler(MessageHandler(private & menus.ARCHIVE_BUTTON, my.archive_command))
     application.add_handler(CallbackQueryHandler(my.my_navigate, pattern=MyButton.pattern()))

@@ -142,3 +142,54 @@ class ActivityButton:
         """Matches the prefix and these actions (all when none are named); the id is checked by parse()."""
         chosen = "|".join(re.escape(a.value) for a in actions) if actions else _choices(ActivityAction)
         return rf"^{cls.PREFIX}:(?:{chosen}):"
+
+
+class CaseAction(str, enum.Enum):
+    """What a button on a case does; who may do it is decided by the case lifecycle, not by the button."""
+
+    view = "v"            # open the case's card / detail
+    accept = "acc"        # 接收 (the handling member)
+    decline = "dec"       # 无法办理
+    transfer = "tr"       # 转交
+    reply = "rep"         # 回复 (member -> resident)
+    resolve = "res"       # 办结
+    add = "add"           # 补充 (resident -> member)
+    solved = "ok"         # 已解决
+    unsolved = "no"       # 未解决
+    rate = "rate"         # a 1–5 rating (arg)
+    assign = "asg"        # staff: hand to member `arg`
+    page = "pg"           # /mycases and /cases paging (case id 0, arg = offset)
+
+
+@dataclass(frozen=True)
+class CaseButton:
+    """`case:<action>:<case id>:<arg>` — arg is a member id, a rating or a page offset (0 when unused)."""
+
+    action: CaseAction
+    case_id: int
+    arg: int = 0
+
+    PREFIX = "case"
+
+    def pack(self) -> str:
+        return _pack(self.PREFIX, self.action.value, self.case_id, self.arg)
+
+    @classmethod
+    def parse(cls, data: str) -> "CaseButton | None":
+        parts = data.split(":")
+        if len(parts) != 4 or parts[0] != cls.PREFIX:
+            return None
+        try:
+            action = CaseAction(parts[1])
+        except ValueError:
+            return None
+        case_id = 0 if parts[2] == "0" else parse_id(parts[2])
+        arg = 0 if parts[3] == "0" else parse_id(parts[3])
+        if case_id is None or arg is None or (case_id == 0 and action is not CaseAction.page):
+            return None
+        return cls(action, case_id, arg)
+
+    @classmethod
+    def pattern(cls, *actions: CaseAction) -> str:
+        chosen = "|".join(re.escape(a.value) for a in actions) if actions else _choices(CaseAction)
+        return rf"^{cls.PREFIX}:(?:{chosen}):"

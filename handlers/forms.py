@@ -193,6 +193,17 @@ class Form(Generic[D]):
         return button
 
     @staticmethod
+    def pressed_label(update: Update) -> str:
+        """The text of the button that was pressed (as the user saw it)."""
+        query = update.callback_query
+        markup = query.message.reply_markup if query.message else None
+        for row in markup.inline_keyboard if markup else ():
+            for button in row:
+                if button.callback_data == query.data:
+                    return button.text
+        return ""
+
+    @staticmethod
     async def mark_choice(update: Update, choice: str) -> None:
         """Show the choice on the pressed message and drop its buttons, so it can't be pressed twice."""
         query = update.callback_query

@@ -21,8 +21,11 @@ LOG_BUTTON = filters.Text([label("menu_log")])
 MY_BUTTON = filters.Text([label("menu_my")])
 ARCHIVE_BUTTON = filters.Text([label("menu_archive")])
 HELP_BUTTON = filters.Text([label("menu_help")])
+REQUEST_BUTTON = filters.Text([label("menu_request")])
+MYCASES_BUTTON = filters.Text([label("menu_mycases")])
+CASES_BUTTON = filters.Text([label("menu_cases")])
 # menu labels are commands, never answers to a form step
-MENU_LABELS = LOG_BUTTON | MY_BUTTON | ARCHIVE_BUTTON | HELP_BUTTON
+MENU_LABELS = LOG_BUTTON | MY_BUTTON | ARCHIVE_BUTTON | HELP_BUTTON | REQUEST_BUTTON | MYCASES_BUTTON | CASES_BUTTON
 
 
 def commands_for(identity: Identity) -> list[BotCommand]:
@@ -47,13 +50,21 @@ async def set_menu(application: Application, chat_id: int, identity: Identity) -
 
 
 def member_keyboard() -> ReplyKeyboardMarkup:
-    rows = [[label("menu_log"), label("menu_my")], [label("menu_archive"), label("menu_help")]]
+    """A member is also a constituent: their keyboard has the request entry too."""
+    rows = [[label("menu_log"), label("menu_my")], [label("menu_cases"), label("menu_request")],
+            [label("menu_archive"), label("menu_help")]]
     return ReplyKeyboardMarkup(rows, resize_keyboard=True, is_persistent=True)
 
 
-def resident_keyboard() -> ReplyKeyboardMarkup:
-    return ReplyKeyboardMarkup(
-        [[KeyboardButton(label("share_phone"), request_contact=True)], [label("menu_help")]],
-        resize_keyboard=True,
-        one_time_keyboard=True,
-    )
+def resident_keyboard(*, ask_phone: bool = True) -> ReplyKeyboardMarkup:
+    rows: list[list] = [[label("menu_request"), label("menu_mycases")]]
+    if ask_phone:
+        rows.append([KeyboardButton(label("share_phone"), request_contact=True)])
+    rows.append([label("menu_help")])
+    return ReplyKeyboardMarkup(rows, resize_keyboard=True, is_persistent=True)
+
+
+def contact_keyboard() -> ReplyKeyboardMarkup:
+    """The request form's contact step: the one button that shares the user's own number."""
+    return ReplyKeyboardMarkup([[KeyboardButton(label("share_phone"), request_contact=True)]],
+                               resize_keyboard=True, one_time_keyboard=True)

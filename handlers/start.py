@@ -17,6 +17,9 @@ from bot.services.access import (
 from bot.services.roster import normalise_phone
 from bot.texts import LEVEL_NAMES, t
 from handlers.menus import member_keyboard, resident_keyboard, role_names, set_menu
+from bot.services.cases import member_for_link, parse_link_payload
+from bot.services.contacts import member_name_sector
+from handlers.request import VIA_MEMBER_KEY
 from models import Member
 
 BIND_TEXTS = {
@@ -44,7 +47,8 @@ async def shared_contact(update: Update, context: LianxinContext) -> None:
             session, telegram_id=user.id, display_name=user.full_name, username=user.username, phone=phone
         )
         await session.commit()
-    await message.reply_text(t("contact_saved", phone=phone), reply_markup=ReplyKeyboardRemove())
+    keep = member_keyboard() if context.identity and context.identity.is_member else resident_keyboard(ask_phone=False)
+    await message.reply_text(t("contact_saved", phone=phone), reply_markup=keep)
 
 
 async def start(update: Update, context: LianxinContext) -> None:
@@ -52,7 +56,17 @@ async def start(update: Update, context: LianxinContext) -> None:
     user = update.effective_user
     message = update.effective_message
     settings = context.settings
-    if context.args:
+    token = parse_link_payload(context.args[0]) if context.args else None
+    if token is not None:  # a member's 找我反映 link: the next request goes straight to them
+        async with context.db.session() as session:
+            member = await member_for_link(session, token=token)
+            who = await member_name_sector(session, member.id) if member else None
+        if who:
+            context.user_data[VIA_MEMBER_KEY] = member.id
+            await message.reply_text(t("req_via_member", name=who[0], sector=who[1]) + "\n" + t("start_via_member"))
+        else:
+            await message.reply_text(t("start_link_unknown"))
+    elif context.args:
         code = context.args[0]
         async with context.db.session() as session:
             result = await bind_member(

@@ -147,8 +147,9 @@ async def test_resident_start_help_and_refusals(fake, db, app) -> None:
     async with db.session() as session:
         row = (await session.exec(select(Resident).where(Resident.telegram_id == 6001))).one()
     assert row.display_name == "王<b>老师</b>" and row.username == "wang"
-    assert [c for c, _ in fake.commands_for(6001)] == ["start", "help"]
-    assert [c for c, _ in fake.commands_for()] == ["start", "help"]  # the default menu
+    resident_menu = ["start", "request", "mycases", "help", "cancel"]
+    assert [c for c, _ in fake.commands_for(6001)] == resident_menu
+    assert [c for c, _ in fake.commands_for()] == resident_menu  # the default menu
 
     await resident.send("/help")
     text = (await resident.expect_message()).text
@@ -159,10 +160,10 @@ async def test_resident_start_help_and_refusals(fake, db, app) -> None:
         assert "仅限" in reply or "没有使用此功能的权限" in reply, (command, reply)
     await resident.send("/nonsense")
     assert "未识别的命令" in (await resident.expect_message()).text
-    await resident.send("我家楼下路灯坏了")
-    assert "还不能在这里提交" in (await resident.expect_message()).text and "没有被记录" in resident.last_message.text
+    await resident.send("我家楼下路灯坏了")  # outside the form: pointed at it, and told it was not recorded
+    assert "我要反映" in (await resident.expect_message()).text and "没有被记录" in resident.last_message.text
     await resident.send_photo()
-    assert "还不能在这里提交" in (await resident.expect_message()).text
+    assert "我要反映" in (await resident.expect_message()).text
 
 
 async def test_role_menus_and_status(fake, db, roster, app, settings) -> None:
@@ -197,7 +198,8 @@ async def test_role_menus_and_status(fake, db, roster, app, settings) -> None:
     member = fake.user(7002, first_name="委员")
     await member.send(f"/start {await issue_code(db, 'GS0005')}")
     await member.expect_messages(2)
-    assert [c for c, _ in fake.commands_for(7002)] == ["log", "my", "archive", "help", "cancel"]
+    assert [c for c, _ in fake.commands_for(7002)] == [
+        "log", "my", "cases", "record", "archive", "request", "mycases", "help", "cancel"]
     await member.send("/help")
     help_text = (await member.expect_message()).text
     assert "/log" in help_text and "40 人次" in help_text
@@ -301,14 +303,16 @@ async def test_resident_shares_own_phone_only(fake, db, app) -> None:
     resident = fake.user(6201, first_name="李")
     await resident.send("/start")
     welcome = await resident.expect_message()
-    assert welcome.reply_keyboard[0] == ["📱 分享我的手机号"]
-    assert welcome.reply_markup["keyboard"][0][0].get("request_contact") is True
+    assert welcome.reply_keyboard[:2] == [["📮 我要反映", "📋 我的诉求"], ["📱 分享我的手机号"]]
+    assert welcome.reply_markup["keyboard"][1][0].get("request_contact") is True
     await resident.share_contact("+86 139-1234-5678", user_id=999)  # someone else's card
     assert "本人的号码" in (await resident.expect_message()).text
     await resident.share_contact("12345")
     assert "不是有效的手机号" in (await resident.expect_message()).text
     await resident.share_contact("+86 139-1234-5678")
-    assert "13912345678" in (await resident.expect_message()).text
+    saved = await resident.expect_message()
+    assert "13912345678" in saved.text
+    assert saved.reply_keyboard[0] == ["📮 我要反映", "📋 我的诉求"] and ["📱 分享我的手机号"] not in saved.reply_keyboard
     async with db.session() as session:
         row = (await session.exec(select(Resident).where(Resident.telegram_id == 6201))).one()
     assert row.phone == "13912345678"
