@@ -182,16 +182,24 @@ async def send_to_staff(context: LianxinContext, intake: Intake) -> None:
         async with context.db.session() as session:
             try:
                 detail = await svc.case_detail(session, case_id=intake.case.id, actor=actor)
-                candidates = await svc.transfer_candidates(session, case=detail.case, actor=actor,
-                                                           table=context.routing, limit=5) if context.routing else []
             except CaseProblem:
                 continue
+            candidates = await staff_candidates(session, detail.case)
         rows = [[(label("case_assign_to", name=c.name, reason=routing_reason(
             c.reason(has_region=detail.case.region_id is not None))),
                   CaseButton(CaseAction.assign, detail.case.id, c.member_id).pack())] for c in candidates]
         text = t("case_for_staff", number=detail.case.number, category=detail.case.category,
                  place=place_of(detail)) + "\n\n" + card_text(detail)
         await send_safely(context, telegram_id, text, keyboard(rows) if rows else None)
+
+
+async def staff_candidates(session, case: Case) -> list:  # noqa: ANN001
+    """Whom staff may hand a case nobody fitted to: the engine's best members of any sector, nearest first
+    (the category's own sectors had no one, or the case would not be with the staff)."""
+    from bot.services.routing import Category, propose
+
+    return await propose(session, category=Category(case.category), region_id=case.region_id,
+                         exclude_member_ids=await svc.skipped_members(session, case.id), limit=5)
 
 
 async def tell_resident(context: LianxinContext, case: Case, text: str, markup=None) -> None:  # noqa: ANN001

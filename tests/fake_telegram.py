@@ -1378,6 +1378,13 @@ class FakeUser(FakeChat):
         message["contact"] = contact
         return self._deliver(self, message)
 
+    async def send_location(self, latitude: float, longitude: float) -> dict[str, Any]:
+        """Share a location (the paperclip's 位置)."""
+        self._wake()
+        message = self._base_message(self)
+        message["location"] = {"latitude": latitude, "longitude": longitude}
+        return self._deliver(self, message)
+
     async def send_photo(
         self,
         caption: str | None = None,
