@@ -163,7 +163,10 @@ def test_changes_update_and_missing_members_are_kept_unless_asked(cli_settings, 
     c1 = member(database_url, "C1")
     assert [p.name for p in _points(database_url, c1.id)] == ["二村"]
 
-    assert run_cli(cli_settings, "members", "import", str(path), "--deactivate-missing") == 0
+    # one of three is more than the default 20 % share: refused unless forced
+    assert run_cli(cli_settings, "members", "import", str(path), "--deactivate-missing") == 1
+    assert member(database_url, "C3").active is True
+    assert run_cli(cli_settings, "members", "import", str(path), "--deactivate-missing", "--force") == 0
     assert "已停用 1 人" in capsys.readouterr().out
     assert member(database_url, "C3").active is False
     # coming back in a later file reactivates
