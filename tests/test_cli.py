@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.cli import build_parser, main
-from bot.db import Database, sync_engine
+from bot.db import sync_engine
 from models import AuditEvent, Member, RoleGrant
 from tests.conftest import make_settings, sample_roster
 
@@ -169,16 +168,10 @@ def test_revoke_tells_the_truth_about_a_member_who_never_bound(cli_settings, dat
     out = capsys.readouterr().out
     assert "尚未绑定 Telegram（无需解除）；已作废其 1 个未使用的邀请码" in out
 
-    async def bind_directly() -> None:
-        db = Database(database_url)
-        async with db.session() as session:
-            member = (await session.exec(select(Member).where(Member.number == "GS0002"))).one()
-            member.telegram_id = 4242
-            session.add(member)
-            await session.commit()
-        await db.dispose()
-
-    asyncio.run(bind_directly())
+    engine = sync_engine(database_url)  # as if GS0002 had opened their link
+    with engine.begin() as connection:
+        connection.execute(update(Member).where(Member.number == "GS0002").values(telegram_id=4242))
+    engine.dispose()
     assert main(["members", "revoke", "GS0002"], settings=cli_settings) == 0
     assert "已解除 GS0002" in capsys.readouterr().out and "4242" in _audit_details(database_url)
 
