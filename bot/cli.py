@@ -222,11 +222,12 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
     setup_logging(settings.log_level, settings.token, plain=args.command != "run")
     if args.command == "run":
         return run(settings)
+    # listings never create a database (a wrong folder would show an empty roster); a dry-run
+    # import may, so that a first try on a fresh install works
     writes = not (
         getattr(args, "members_command", None) == "list"
         or getattr(args, "roles_command", None) == "list"
         or args.command in ("sectors", "groups", "regions")
-        or getattr(args, "dry_run", False)
     )
     problem = open_database(settings, writes=writes)
     if problem is not None:
