@@ -112,3 +112,26 @@ async def test_a_dropped_connection_after_start_is_retried_and_logged_in_one_lin
     assert "Traceback" not in caplog.text
     assert all(isinstance(e, NetworkError) for e in runner.errors)
     runner.errors.clear()  # expected: the outage itself
+
+
+async def test_run_starts_polling_after_checking_telegram(fake, tmp_path: Path) -> None:
+    """The happy path of `python -m bot run`: the getMe check, then polling, then a clean stop on SIGINT."""
+    import signal
+
+    environment = {
+        "PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "LIANXIN_HOME": str(tmp_path),
+        "BOT_TOKEN": TOKEN, "BOT_API_BASE_URL": fake.base_url, "BOT_API_FILE_URL": fake.base_file_url,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'lianxin.db'}",
+    }
+    child = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "run", cwd=tmp_path, env=environment,
+                                                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    try:
+        user = fake.user(5002, first_name="群众")
+        await user.send("/help")
+        (reply,) = await user.expect_messages(1, timeout=60)
+        assert "使用说明" in reply.text
+    finally:
+        child.send_signal(signal.SIGINT)
+        _out, err = await asyncio.wait_for(child.communicate(), timeout=60)
+    assert child.returncode == 0, err.decode()
+    assert f"数据库：SQLite {tmp_path / 'lianxin.db'}" in err.decode() and "Traceback" not in err.decode()
