@@ -369,6 +369,8 @@ def _roster_error(exc) -> str:  # noqa: ANN001
     values = dict(exc.values)
     if exc.code == "lookalike":
         values["missing"] = "、".join(values.get("missing") or []) or "-"
+    if exc.code == "wrong_suffix" and not values.get("suffix"):
+        values["suffix"] = cli_text("no_suffix")
     if values.get("sheet"):
         values["where"] = cli_text("where_sheet_row", sheet=values["sheet"], row=values.get("row", "?"))
     else:

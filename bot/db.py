@@ -130,7 +130,9 @@ def describe_url(url: str) -> str:
     try:
         parsed = _normalise(url, want_async=False)
     except Exception:  # noqa: BLE001 - shown in an error message; never fail here
-        return "（无法解析的 DATABASE_URL）"
+        from bot.texts import cli_text
+
+        return cli_text("database_unparsable")
     if parsed.get_backend_name() == "sqlite":
         return f"SQLite {parsed.database}"
     return parsed.set(drivername="postgresql").render_as_string(hide_password=True)

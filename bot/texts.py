@@ -511,6 +511,7 @@ CLI: dict[str, str] = {
     "env_file_missing": "找不到 --env-file 指定的文件：{path}",
     # --- database -----------------------------------------------------------------
     "database_in_use": "数据库：{url}",
+    "database_unparsable": "（无法解析的 DATABASE_URL）",
     "database_missing": (
         "数据库文件不存在：{path}。还没有导入过名册？或 DATABASE_URL / LIANXIN_HOME 指向了别处。"
     ),
@@ -548,6 +549,7 @@ CLI: dict[str, str] = {
     "roster_is_folder": "{path} 是一个文件夹，请给出名册文件，如 {path}/名册.xlsx",
     "roster_not_found": "找不到文件：{path}",
     "roster_wrong_suffix": "只支持 .csv 和 .xlsx 文件，{path} 是 {suffix}；请在 Excel 或 WPS 中“另存为” .xlsx 或 .csv",
+    "no_suffix": "没有扩展名的文件",
     "roster_sheet_not_xlsx": "--sheet 只用于 .xlsx 文件",
     "roster_bad_xlsx": "无法读取 Excel 文件（{reason}）；请确认它是 .xlsx 格式且没有损坏",
     "roster_empty": "文件是空的",

@@ -195,7 +195,7 @@ def check_path(path: Path) -> None:
     if not path.exists():
         raise RosterFileError("not_found", path=path)
     if path.suffix.lower() not in SUFFIXES:
-        raise RosterFileError("wrong_suffix", path=path, suffix=path.suffix or "（无扩展名）")
+        raise RosterFileError("wrong_suffix", path=path, suffix=path.suffix)
 
 
 def _header_key(cell: object) -> str:
