@@ -207,12 +207,14 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
         from pydantic import ValidationError
         from pydantic_settings.exceptions import SettingsError
 
-        from bot.config import EnvFileMissing, load_settings, settings_problems
+        from bot.config import EnvFileMissing, HomeMissing, load_settings, settings_problems
 
         try:
             settings = load_settings(args.env_file)
         except EnvFileMissing as exc:
             return fail("env_file_missing", EXIT_CONFIG, path=exc)
+        except HomeMissing as exc:
+            return fail("home_missing", EXIT_CONFIG, path=exc)
         except (ValidationError, SettingsError) as exc:
             for line in settings_problems(exc):
                 print(line, file=sys.stderr)
@@ -253,7 +255,9 @@ def open_database(settings: Settings, *, writes: bool) -> int | None:
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
         if not writes and not Path(url.database).exists():
             return fail("database_missing", EXIT_DATABASE, path=url.database)
-    note("database_in_use", url=describe_url(settings.database_url))
+    env_file = settings.env_file_used
+    note("database_in_use", url=describe_url(settings.database_url),
+         source=cli_text("settings_from", path=env_file) if env_file else cli_text("settings_no_env"))
     try:
         upgrade(settings.database_url)
     except (DBAPIError, OSError) as exc:

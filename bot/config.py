@@ -246,6 +246,10 @@ class EnvFileMissing(Exception):
     """An explicitly named .env file does not exist."""
 
 
+class HomeMissing(Exception):
+    """LIANXIN_HOME names a folder that does not exist (a typo would start an empty database)."""
+
+
 def load_settings(env_file: Path | None = None) -> Settings:
     """Settings from the environment and the `.env` of the project folder (or the one given).
 
@@ -258,6 +262,8 @@ def load_settings(env_file: Path | None = None) -> Settings:
         base = env_file.parent
     else:
         base = project_home()
+        if os.environ.get("LIANXIN_HOME", "").strip() and not base.is_dir():
+            raise HomeMissing(str(base))
         env_file = base / ".env"
     settings = Settings(_env_file=env_file if env_file.is_file() else None)  # type: ignore[call-arg]
     settings.database_url = absolute_database_url(settings.database_url, base)

@@ -510,7 +510,10 @@ CLI: dict[str, str] = {
     "setting_webhook_secret": "设置了 WEBHOOK_URL 时必须设置，且为 16–256 个字母、数字、_ 或 -",
     "env_file_missing": "找不到 --env-file 指定的文件：{path}",
     # --- database -----------------------------------------------------------------
-    "database_in_use": "数据库：{url}",
+    "database_in_use": "数据库：{url}（{source}）",
+    "settings_from": "设置来自 {path}",
+    "settings_no_env": "没有读取 .env，只用环境变量",
+    "home_missing": "LIANXIN_HOME 指向的文件夹不存在：{path}（请检查拼写，或先建好该文件夹并放入 .env）",
     "database_unparsable": "（无法解析的 DATABASE_URL）",
     "database_missing": (
         "数据库文件不存在：{path}。还没有导入过名册？或 DATABASE_URL / LIANXIN_HOME 指向了别处。"

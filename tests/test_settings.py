@@ -120,8 +120,15 @@ def test_the_env_file_of_lianxin_home_is_read_wherever_the_command_runs(monkeypa
     settings = load_settings()
     assert settings.admin_ids == [42] and settings.env_file_used == str(home / ".env")
     assert main(["db", "upgrade"]) == 0
-    assert f"数据库：SQLite {home / 'data' / 'home.db'}" in capsys.readouterr().err
+    assert f"数据库：SQLite {home / 'data' / 'home.db'}（设置来自 {home / '.env'}）" in capsys.readouterr().err
     assert (home / "data" / "home.db").is_file() and not (elsewhere / "data").exists()
+
+
+def test_a_lianxin_home_that_does_not_exist_is_refused(monkeypatch, tmp_path, capsys) -> None:
+    monkeypatch.setenv("LIANXIN_HOME", str(tmp_path / "typo"))
+    assert main(["db", "upgrade"]) == 2
+    assert "LIANXIN_HOME 指向的文件夹不存在" in capsys.readouterr().err
+    assert not (tmp_path / "typo").exists()
 
 
 def test_env_file_option_and_relative_sqlite_next_to_it(monkeypatch, tmp_path, capsys) -> None:
