@@ -86,6 +86,16 @@ class ChineseHelpFormatter(argparse.RawDescriptionHelpFormatter):
         # argparse itself passes prefix="" when it builds a subcommand's prog from the usage
         return super().add_usage(usage, actions, groups, prefix=cli_text("usage_prefix") if prefix is None else prefix)
 
+    def _format_action(self, action: argparse.Action) -> str:
+        # list a command's subcommands straight under their heading, without repeating the heading's name
+        if isinstance(action, argparse._SubParsersAction):  # noqa: SLF001
+            self._dedent()
+            try:
+                return "".join(self._format_action(sub) for sub in self._iter_indented_subactions(action))
+            finally:
+                self._indent()
+        return super()._format_action(action)
+
 
 class ChineseParser(argparse.ArgumentParser):
     """ArgumentParser whose help, group titles and errors are Chinese."""
