@@ -86,6 +86,15 @@ class ChineseHelpFormatter(argparse.RawDescriptionHelpFormatter):
         # argparse itself passes prefix="" when it builds a subcommand's prog from the usage
         return super().add_usage(usage, actions, groups, prefix=cli_text("usage_prefix") if prefix is None else prefix)
 
+    def add_argument(self, action: argparse.Action) -> None:
+        # as argparse does, but measuring invocations in terminal columns (a Chinese character takes two)
+        if action.help is not argparse.SUPPRESS:
+            invocations = [self._format_action_invocation(action)]
+            invocations += [self._format_action_invocation(sub) for sub in self._iter_indented_subactions(action)]
+            length = max(map(_columns, invocations)) + self._current_indent
+            self._action_max_length = max(self._action_max_length, length)
+            self._add_item(self._format_action, [action])
+
     def _format_action(self, action: argparse.Action) -> str:
         # list a command's subcommands straight under their heading, without repeating the heading's name
         if isinstance(action, argparse._SubParsersAction):  # noqa: SLF001
@@ -94,7 +103,37 @@ class ChineseHelpFormatter(argparse.RawDescriptionHelpFormatter):
                 return "".join(self._format_action(sub) for sub in self._iter_indented_subactions(action))
             finally:
                 self._indent()
-        return super()._format_action(action)
+        # argparse's layout, padded in terminal columns so that Chinese option names line up
+        help_position = min(self._action_max_length + 2, self._max_help_position)
+        help_width = max(self._width - help_position, 11)
+        action_width = help_position - self._current_indent - 2
+        header = self._format_action_invocation(action)
+        indent_first = help_position
+        if not action.help:
+            header = " " * self._current_indent + header + "\n"
+        elif _columns(header) <= action_width:
+            header = " " * self._current_indent + header + " " * (action_width - _columns(header)) + "  "
+            indent_first = 0
+        else:
+            header = " " * self._current_indent + header + "\n"
+        parts = [header]
+        if action.help and action.help.strip():
+            text = self._expand_help(action)
+            if text:
+                lines = self._split_lines(text, help_width)
+                parts.append(" " * indent_first + lines[0] + "\n")
+                parts += [" " * help_position + line + "\n" for line in lines[1:]]
+        elif not header.endswith("\n"):
+            parts.append("\n")
+        parts += [self._format_action(sub) for sub in self._iter_indented_subactions(action)]
+        return self._join_parts(parts)
+
+
+def _columns(text: str) -> int:
+    """Terminal columns `text` takes: East Asian wide and full-width characters count two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 class ChineseParser(argparse.ArgumentParser):
