@@ -394,3 +394,18 @@ def test_unknown_sector_suggests_the_nearest(cli_settings, tmp_path, capsys) -> 
     path = write_csv(tmp_path / "s.csv", [["S1", "甲", "共产党", "", "", "", "", ""]])
     assert run_cli(cli_settings, "members", "import", str(path)) == 1
     assert "第 2 行：未知界别「共产党」，您是不是要找：中国共产党" in capsys.readouterr().err
+
+
+def test_look_alike_headers_on_a_sheet_are_explained_not_hidden_behind_other_sheets(cli_settings, tmp_path,
+                                                                                       capsys) -> None:
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "名单"
+    sheet.append(["编号", "姓名", "界别", "联系电话"])
+    sheet.append(["Y1", "甲", "民进", "13800138000"])
+    book.create_sheet("说明").append(["填表说明"])
+    path = tmp_path / "roster.xlsx"
+    book.save(path)
+    assert run_cli(cli_settings, "members", "import", str(path)) == 1
+    err = capsys.readouterr().err
+    assert "工作表「名单」第 1 行的表头中有无法识别的列：联系电话 → 手机？" in err

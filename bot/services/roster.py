@@ -349,11 +349,14 @@ def open_roster(path: Path, *, sheet: str | None = None) -> Iterator[tuple[Roste
                 source = _find_header(head, name)
                 _check_header(source)
             except RosterFileError as exc:
-                first_error = first_error or exc
+                if first_error is None or (exc.code in ("lookalike", "missing_columns")
+                                           and first_error.code not in ("lookalike", "missing_columns")):
+                    first_error = exc
                 continue
             yield source, _body(head, source, rows)
             return
-        if len(chosen) == 1 and first_error is not None:
+        # a sheet with a recognisable but unusable header explains more than "no header anywhere"
+        if first_error is not None and (len(chosen) == 1 or first_error.code in ("lookalike", "missing_columns")):
             raise first_error
         raise RosterFileError("no_sheet_with_header", sheets="、".join(names), rows=HEADER_SCAN_ROWS)
     finally:
