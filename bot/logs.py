@@ -37,9 +37,13 @@ def redact(text: str, token: str = "") -> str:
     return RedactTokens(token)._clean(text)  # noqa: SLF001
 
 
+def _is_telegram_error(exc: BaseException, name: str) -> bool:
+    """python-telegram-bot's error class `name` (or a subclass), without importing telegram here."""
+    return any(c.__module__ == "telegram.error" and c.__name__ == name for c in type(exc).__mro__)
+
+
 def _is_network_error(exc: BaseException) -> bool:
-    """python-telegram-bot's NetworkError (TimedOut included), without importing telegram here."""
-    return any(c.__module__ == "telegram.error" and c.__name__ == "NetworkError" for c in type(exc).__mro__)
+    return _is_telegram_error(exc, "NetworkError")  # TimedOut included
 
 
 def short_error(exc: BaseException) -> str:
@@ -63,6 +67,10 @@ class OneLineErrors(logging.Filter):
             from bot.texts import cli_text
 
             record.msg, record.args = cli_text("log_network_retry", error=short_error(exc)), None
+        elif _is_telegram_error(exc, "Conflict"):  # another process polls with the same token
+            from bot.texts import cli_text
+
+            record.msg, record.args = cli_text("log_conflict"), None
         else:
             record.msg, record.args = f"{record.getMessage()}（{short_error(exc)}）", None
         record.exc_info = None

@@ -543,6 +543,9 @@ CLI: dict[str, str] = {
     "bot_stopped": "机器人意外停止：{reason}（设置 LOG_LEVEL=DEBUG 可看到详细信息）",
     "interrupted": "已中断：没有提交的改动都已撤销。",
     "unexpected_error": "出错了：{reason}。没有提交的改动都已撤销；设置 LOG_LEVEL=DEBUG 可看到详细信息。",
+    "log_conflict": (
+        "另一个进程正在用同一个 BOT_TOKEN 接收消息（Telegram 只允许一个）：请停掉多余的机器人进程。稍后自动重试。"
+    ),
     "log_network_retry": "与 Telegram 的连接中断（{error}），稍后自动重试。",
     # --- members import ---------------------------------------------------------------
     "progress_import": "导入",

@@ -135,3 +135,24 @@ async def test_run_starts_polling_after_checking_telegram(fake, tmp_path: Path) 
         _out, err = await asyncio.wait_for(child.communicate(), timeout=60)
     assert child.returncode == 0, err.decode()
     assert f"数据库：SQLite {tmp_path / 'lianxin.db'}" in err.decode() and "Traceback" not in err.decode()
+
+
+def test_errors_below_debug_are_one_line(caplog) -> None:
+    from telegram.error import Conflict
+
+    from bot.logs import OneLineErrors
+
+    log = logging.getLogger("tests.one_line")
+    caplog.set_level(logging.INFO)
+    caplog.handler.addFilter(OneLineErrors())
+    for error in (NetworkError("httpx.ConnectError: All connection attempts failed"),
+                  Conflict("terminated by other getUpdates request"), ValueError("boom")):
+        try:
+            raise error
+        except Exception:  # noqa: BLE001
+            log.exception("update %s failed", None)
+    messages = [r.getMessage() for r in caplog.records]
+    assert messages[0] == "与 Telegram 的连接中断（NetworkError: httpx.ConnectError: All connection attempts failed），稍后自动重试。"
+    assert messages[1].startswith("另一个进程正在用同一个 BOT_TOKEN 接收消息")
+    assert messages[2] == "update None failed（ValueError: boom）"
+    assert "Traceback" not in caplog.text and all(r.exc_info is None for r in caplog.records)
