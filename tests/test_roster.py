@@ -388,6 +388,9 @@ def test_a_folder_or_a_txt_file_gets_a_proper_message(cli_settings, tmp_path, ca
     assert "只支持 .csv 和 .xlsx" in err and ".txt" in err
     assert run_cli(cli_settings, "members", "import", str(tmp_path)) == 1
     assert "是一个文件夹" in capsys.readouterr().err
+    csv_file = write_csv(tmp_path / "roster.csv", [["T1", "甲", "民进", "", "", "", "", ""]])
+    assert run_cli(cli_settings, "members", "import", str(csv_file), "--sheet", "1") == 1
+    assert "--sheet 只用于 .xlsx 文件" in capsys.readouterr().err
 
 
 def test_unknown_sector_suggests_the_nearest(cli_settings, tmp_path, capsys) -> None:
