@@ -166,9 +166,10 @@ def run_cli(args: list[str], *, database_url: str, workdir: Path, log_name: str)
     """Run `python -m bot ARGS` as a child; (wall s, cpu s, peak RSS MB, exit code, stdout, stderr)."""
     env = {k: v for k, v in os.environ.items() if k not in ("BOT_TOKEN", "BOT_USERNAME", "WEBHOOK_URL")}
     env["DATABASE_URL"] = database_url
+    env["LIANXIN_HOME"] = str(workdir)  # the CLI reads the project folder's .env wherever it runs; not here
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
     out_path, err_path = workdir / f"{log_name}.out", workdir / f"{log_name}.err"
-    # cwd is the work dir, not the project, so a developer's .env is not read into the run
+    # LIANXIN_HOME is the work dir, so a developer's .env is not read into the run
     with out_path.open("wb") as out, err_path.open("wb") as err:
         start = time.perf_counter()
         child = subprocess.Popen(

@@ -89,6 +89,8 @@ def build_application(settings: Settings, *, rate_limit: bool = True) -> Lianxin
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
+    if settings.bot_proxy_url:  # HTTP(S) or SOCKS5 proxy for every Bot API call (SOCKS needs httpx[socks])
+        builder = builder.proxy(settings.bot_proxy_url).get_updates_proxy(settings.bot_proxy_url)
     if rate_limit:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
     application: LianxinApplication = builder.build()  # type: ignore[assignment]

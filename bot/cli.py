@@ -1,282 +1,845 @@
-"""`python -m bot …`: run the bot and administer the roster, invites and roles."""
+"""`python -m bot …`: run the bot and administer the roster, invites and roles.
+
+Every command that changes data validates its inputs and outputs first, works in one
+transaction and commits last, after its output files are complete. Every message comes from
+the CLI section of `bot/texts.py`.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import csv
+import io
 import logging
+import os
 import re
 import sys
+import tempfile
 from pathlib import Path
+from typing import NoReturn
 
-from pydantic import ValidationError
+from bot.config import Settings
+from bot.texts import cli_text
 
-from bot.config import Settings, get_settings
-
-NO_TOKEN = (
-    "未设置 BOT_TOKEN。请在项目目录下的 .env 文件中写入一行 BOT_TOKEN=<从 @BotFather 获得的令牌>"
-    "（可参照 .env.example），或设置同名环境变量。\n"
-    "BOT_TOKEN is not set. Put a line BOT_TOKEN=<token from @BotFather> in the .env file in the "
-    "project directory (see .env.example), or set the environment variable."
-)
-BAD_TOKEN = (
-    "Telegram 拒绝了 BOT_TOKEN：请检查 .env 中的令牌是否完整、是否已在 @BotFather 处重置。\n"
-    "Telegram rejected BOT_TOKEN: check the token in .env (complete? revoked at @BotFather?)."
-)
 EXIT_BAD_INPUT = 1
-EXIT_CONFIG = 2
+EXIT_CONFIG = 2  # also argparse's code for a wrong command line
+EXIT_NETWORK = 3
+EXIT_DATABASE = 4
+
+log = logging.getLogger("bot")
 
 
-def _fail(message: str, code: int = EXIT_BAD_INPUT) -> int:
-    print(message, file=sys.stderr)
+def say(key: str, /, **values: object) -> None:
+    """A result line on stdout."""
+    print(cli_text(key, **values))
+
+
+def note(key: str, /, **values: object) -> None:
+    """A remark on stderr (keeps stdout clean for piping lists and codes)."""
+    print(cli_text(key, **values), file=sys.stderr)
+
+
+def fail(key: str, code: int = EXIT_BAD_INPUT, /, **values: object) -> int:
+    print(cli_text(key, **values), file=sys.stderr)
     return code
 
 
+# --- argparse, in Chinese ------------------------------------------------------------
+
+_ARGPARSE_MESSAGES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^the following arguments are required: (?P<names>.+)$"), "arg_required"),
+    (re.compile(r"^one of the arguments (?P<names>.+) is required$"), "arg_one_required"),
+    (re.compile(r"^unrecognized arguments: (?P<names>.+)$"), "arg_unrecognized"),
+    (re.compile(r"^invalid choice: (?P<value>.+?) \(choose from (?P<choices>.+)\)$"), "arg_invalid_choice"),
+    (re.compile(r"^invalid (?P<kind>\w+) value: (?P<value>.+)$"), "arg_invalid_value"),
+    (re.compile(r"^expected one argument$"), "arg_expected_one"),
+    (re.compile(r"^expected at least one argument$"), "arg_expected_some"),
+    (re.compile(r"^not allowed with argument (?P<other>.+)$"), "arg_not_allowed_with"),
+    (re.compile(r"^ambiguous option: (?P<option>\S+) could match (?P<matches>.+)$"), "arg_ambiguous"),
+    (re.compile(r"^ignored explicit argument (?P<value>.+)$"), "arg_ignored_value"),
+]
+
+
+def translate_argparse(message: str) -> str:
+    """argparse's English error as Chinese (our own type functions already speak Chinese)."""
+    found = re.match(r"^argument (?P<name>.+?): (?P<rest>.+)$", message, re.S)
+    if found:
+        return cli_text("arg_problem", name=found["name"], problem=translate_argparse(found["rest"]))
+    for pattern, key in _ARGPARSE_MESSAGES:
+        match = pattern.match(message)
+        if match:
+            values = {k: v.replace("'", "") for k, v in match.groupdict().items()}
+            if "kind" in values:
+                from bot.texts import ARG_KINDS
+
+                values["kind"] = ARG_KINDS.get(values["kind"], values["kind"])
+            return cli_text(key, **values)
+    return message
+
+
+class ChineseHelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Help laid out as argparse does, headed 用法：, with the epilog's examples kept as written."""
+
+    def add_usage(self, usage, actions, groups, prefix=None):  # noqa: ANN001, ANN201
+        # argparse itself passes prefix="" when it builds a subcommand's prog from the usage
+        return super().add_usage(usage, actions, groups, prefix=cli_text("usage_prefix") if prefix is None else prefix)
+
+    def add_argument(self, action: argparse.Action) -> None:
+        # as argparse does, but measuring invocations in terminal columns (a Chinese character takes two)
+        if action.help is not argparse.SUPPRESS:
+            invocations = [self._format_action_invocation(action)]
+            invocations += [self._format_action_invocation(sub) for sub in self._iter_indented_subactions(action)]
+            length = max(map(_columns, invocations)) + self._current_indent
+            self._action_max_length = max(self._action_max_length, length)
+            self._add_item(self._format_action, [action])
+
+    def _format_action(self, action: argparse.Action) -> str:
+        # list a command's subcommands straight under their heading, without repeating the heading's name
+        if isinstance(action, argparse._SubParsersAction):  # noqa: SLF001
+            self._dedent()
+            try:
+                return "".join(self._format_action(sub) for sub in self._iter_indented_subactions(action))
+            finally:
+                self._indent()
+        # argparse's layout, padded in terminal columns so that Chinese option names line up
+        help_position = min(self._action_max_length + 2, self._max_help_position)
+        help_width = max(self._width - help_position, 11)
+        action_width = help_position - self._current_indent - 2
+        header = self._format_action_invocation(action)
+        indent_first = help_position
+        if not action.help:
+            header = " " * self._current_indent + header + "\n"
+        elif _columns(header) <= action_width:
+            header = " " * self._current_indent + header + " " * (action_width - _columns(header)) + "  "
+            indent_first = 0
+        else:
+            header = " " * self._current_indent + header + "\n"
+        parts = [header]
+        if action.help and action.help.strip():
+            text = self._expand_help(action)
+            if text:
+                lines = self._split_lines(text, help_width)
+                parts.append(" " * indent_first + lines[0] + "\n")
+                parts += [" " * help_position + line + "\n" for line in lines[1:]]
+        elif not header.endswith("\n"):
+            parts.append("\n")
+        parts += [self._format_action(sub) for sub in self._iter_indented_subactions(action)]
+        return self._join_parts(parts)
+
+
+def _columns(text: str) -> int:
+    """Terminal columns `text` takes: East Asian wide and full-width characters count two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+class ChineseParser(argparse.ArgumentParser):
+    """ArgumentParser whose help, group titles and errors are Chinese."""
+
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        kwargs.setdefault("formatter_class", ChineseHelpFormatter)
+        kwargs["add_help"] = False
+        super().__init__(*args, **kwargs)
+        self._positionals.title = cli_text("group_positionals")
+        self._optionals.title = cli_text("group_options")
+        self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS, help=cli_text("help_help"))
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_CONFIG, cli_text("usage_error", message=translate_argparse(message), prog=self.prog) + "\n")
+
+
+def _telegram_id(text: str) -> int:
+    if not re.fullmatch(r"\d{1,20}", text.strip()):
+        raise argparse.ArgumentTypeError(cli_text("arg_bad_telegram_id", value=text))
+    return int(text.strip())
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text.strip().rstrip("%％"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(cli_text("arg_bad_share", value=text)) from None
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(cli_text("arg_bad_share", value=text))
+    return value / 100
+
+
+def _role(text: str) -> str:
+    if text.strip().lower() in ("coordinator", "协调员"):
+        return "coordinator"
+    raise argparse.ArgumentTypeError(cli_text("arg_bad_role", value=text))
+
+
+def _columns_help() -> str:
+    from bot.services.roster import COLUMNS, LOOKALIKES
+
+    lines = [cli_text("import_columns_title")]
+    for key, aliases in COLUMNS.items():
+        lines.append(cli_text("import_column_line", name=aliases[0], aliases="、".join(aliases[1:]),
+                              meaning=cli_text(f"import_column_{key}")))
+    lines.append(cli_text("import_lookalikes", names="、".join(sorted(LOOKALIKES))))
+    return "\n".join(lines)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m bot",
-        description="连心桥 Lianxin — 政协委员联系界别群众 Telegram 机器人。设置从环境变量和 .env 读取（见 .env.example）。",
-    )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser = ChineseParser(prog="python -m bot", description=cli_text("desc_main"), epilog=cli_text("epilog_main"))
+    parser.add_argument("--env-file", type=Path, metavar=cli_text("metavar_env_file"), help=cli_text("help_env_file"))
+    sub = parser.add_subparsers(dest="command", required=True, metavar=cli_text("metavar_command"),
+                                title=cli_text("group_commands"), parser_class=ChineseParser)
 
-    sub.add_parser("run", help="启动机器人（默认长轮询；设置 WEBHOOK_URL 时以 webhook 方式运行）")
+    def command(parent, name: str, key: str):  # noqa: ANN001, ANN202
+        return parent.add_parser(name, help=cli_text(f"help_{key}"), description=cli_text(f"help_{key}"),
+                                 epilog=cli_text(f"epilog_{key}"))
 
-    db = sub.add_parser("db", help="数据库维护").add_subparsers(dest="db_command", required=True, metavar="ACTION")
-    db.add_parser("upgrade", help="把数据库结构升级到最新（启动时也会自动执行）")
+    def actions(cmd: argparse.ArgumentParser, dest: str):  # noqa: ANN202
+        return cmd.add_subparsers(dest=dest, required=True, metavar=cli_text("metavar_action"),
+                                  title=cli_text("group_actions"), parser_class=ChineseParser)
 
-    members = sub.add_parser("members", help="委员名册、邀请码").add_subparsers(
-        dest="members_command", required=True, metavar="ACTION"
-    )
-    imp = members.add_parser("import", help="导入委员名册（CSV 或 XLSX；以“编号”为准，重复导入不会重复创建）")
-    imp.add_argument("file", type=Path, help="名册文件 .csv / .xlsx（UTF-8、带 BOM 的 UTF-8 或 GB18030）")
-    imp.add_argument("--dry-run", action="store_true", help="只显示将会发生的变化，不写入数据库")
-    imp.add_argument("--deactivate-missing", action="store_true", help="把文件中没有的在册委员标记为停用")
-    lst = members.add_parser("list", help="列出委员及绑定情况")
-    lst.add_argument("--unbound", action="store_true", help="只列出尚未绑定 Telegram 的在册委员")
-    inv = members.add_parser("invites", help="为尚未绑定的委员生成一次性邀请码（旧的未用邀请码随之作废）")
-    inv.add_argument("--out", type=Path, help="把 编号,姓名,邀请码,链接,有效期至 写入此 CSV 文件（默认打印到屏幕）")
-    inv.add_argument("--qr-dir", type=Path, help="为每位委员生成二维码 PNG（文件名为编号）")
-    inv.add_argument("--member", action="append", metavar="编号", help="只为这些委员生成（可重复）")
-    rev = members.add_parser("revoke", help="解除委员的 Telegram 绑定并作废其邀请码")
-    rev.add_argument("number", metavar="编号")
+    command(sub, "run", "run")
 
-    roles = sub.add_parser("roles", help="协调员权限").add_subparsers(dest="roles_command", required=True, metavar="ACTION")
-    grant = roles.add_parser("grant", help="授予协调员权限，范围为活动组、界别或地区")
-    grant.add_argument("telegram_id", type=int)
-    grant.add_argument("role", choices=["coordinator"])
+    db = actions(command(sub, "db", "db"), "db_command")
+    command(db, "upgrade", "db_upgrade")
+
+    members = actions(command(sub, "members", "members"), "members_command")
+    imp = command(members, "import", "import")
+    imp.epilog = cli_text("epilog_import") + "\n\n" + _columns_help()
+    imp.add_argument("file", type=Path, metavar=cli_text("metavar_roster"), help=cli_text("help_import_file"))
+    imp.add_argument("--dry-run", action="store_true", help=cli_text("help_dry_run"))
+    imp.add_argument("--sheet", metavar=cli_text("metavar_sheet"), help=cli_text("help_sheet"))
+    imp.add_argument("--deactivate-missing", action="store_true", help=cli_text("help_deactivate_missing"))
+    imp.add_argument("--max-deactivate-share", type=_share, default=0.2, metavar=cli_text("metavar_percent"),
+                     help=cli_text("help_max_deactivate_share"))
+    imp.add_argument("--force", action="store_true", help=cli_text("help_force"))
+    lst = command(members, "list", "members_list")
+    lst.add_argument("--unbound", action="store_true", help=cli_text("help_unbound"))
+    inv = command(members, "invites", "invites")
+    inv.add_argument("--out", type=Path, metavar=cli_text("metavar_csv"), help=cli_text("help_out"))
+    inv.add_argument("--qr-dir", type=Path, metavar=cli_text("metavar_folder"), help=cli_text("help_qr_dir"))
+    inv.add_argument("--member", action="append", metavar=cli_text("metavar_number"), help=cli_text("help_member"))
+    inv.add_argument("--replace", action="store_true", help=cli_text("help_replace"))
+    rev = command(members, "revoke", "revoke")
+    rev.add_argument("number", metavar=cli_text("metavar_number"))
+
+    roles = actions(command(sub, "roles", "roles"), "roles_command")
+    grant = command(roles, "grant", "grant")
+    grant.add_argument("telegram_id", type=_telegram_id, metavar=cli_text("metavar_telegram_id"),
+                       help=cli_text("help_telegram_id"))
+    grant.add_argument("role", nargs="?", type=_role, default="coordinator", metavar=cli_text("metavar_role"),
+                       help=cli_text("help_role"))
     scope = grant.add_mutually_exclusive_group(required=True)
-    scope.add_argument("--group", help="界别活动组名称，如 第1界别活动组")
-    scope.add_argument("--sector", help="界别全称或简称，如 民进")
-    scope.add_argument("--region", help="地区路径，如 甘肃省/兰州市")
-    rrev = roles.add_parser("revoke", help="收回某人的全部协调员权限")
-    rrev.add_argument("telegram_id", type=int)
-    roles.add_parser("list", help="列出协调员权限")
+    scope.add_argument("--group", metavar=cli_text("metavar_name"), help=cli_text("help_group"))
+    scope.add_argument("--sector", metavar=cli_text("metavar_name"), help=cli_text("help_sector"))
+    scope.add_argument("--region", metavar=cli_text("metavar_name"), help=cli_text("help_region"))
+    rrev = command(roles, "revoke", "roles_revoke")
+    rrev.add_argument("telegram_id", type=_telegram_id, metavar=cli_text("metavar_telegram_id"),
+                      help=cli_text("help_telegram_id"))
+    command(roles, "list", "roles_list")
+
+    for name in ("sectors", "groups", "regions"):
+        names = actions(command(sub, name, name), f"{name}_command")
+        command(names, "list", f"{name}_list")
     return parser
 
 
+# --- entry ------------------------------------------------------------------------------
+
 def main(argv: list[str] | None = None, settings: Settings | None = None) -> int:
-    args = build_parser().parse_args(argv)
     try:
-        settings = settings or get_settings()
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
-        return _fail(f"配置有误 / invalid settings: {problems}", EXIT_CONFIG)
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help, or a wrong command line (already explained)
+        return exc.code if isinstance(exc.code, int) else EXIT_CONFIG
+    if settings is None:
+        from pydantic import ValidationError
+        from pydantic_settings.exceptions import SettingsError
+
+        from bot.config import EnvFileMissing, HomeMissing, load_settings, settings_problems
+
+        try:
+            settings = load_settings(args.env_file)
+        except EnvFileMissing as exc:
+            return fail("env_file_missing", EXIT_CONFIG, path=exc)
+        except HomeMissing as exc:
+            return fail("home_missing", EXIT_CONFIG, path=exc)
+        except (ValidationError, SettingsError) as exc:
+            for line in settings_problems(exc):
+                print(line, file=sys.stderr)
+            return EXIT_CONFIG
     from bot.logs import setup_logging
 
-    setup_logging(settings.log_level, settings.token)
+    setup_logging(settings.log_level, settings.token, plain=args.command != "run")
     if args.command == "run":
         return run(settings)
-
-    from bot.db import upgrade
-
-    upgrade(settings.database_url)
+    # listings never create a database (a wrong folder would show an empty roster); a dry-run
+    # import may, so that a first try on a fresh install works
+    writes = not (
+        getattr(args, "members_command", None) == "list"
+        or getattr(args, "roles_command", None) == "list"
+        or args.command in ("sectors", "groups", "regions")
+    )
+    problem = open_database(settings, writes=writes)
+    if problem is not None:
+        return problem
     if args.command == "db":
-        print("数据库已是最新结构。")
+        say("db_up_to_date")
         return 0
-    if args.command == "members":
-        if args.members_command == "import":
-            return import_members(settings, args.file, dry_run=args.dry_run, deactivate_missing=args.deactivate_missing)
-        return asyncio.run(_members_async(settings, args))
-    return asyncio.run(_roles_async(settings, args))
+    if args.command == "members" and args.members_command == "import":
+        return import_members(settings, args)
+    if args.command == "members" and args.members_command == "invites":
+        return asyncio.run(invites(settings, args))
+    return asyncio.run(_session_command(settings, args))
+
+
+def open_database(settings: Settings, *, writes: bool) -> int | None:
+    """Say which database is used, bring its schema up to date; one line if it cannot be reached."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import DBAPIError
+
+    from bot.db import describe_url, upgrade
+
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        if not writes and not Path(url.database).exists():
+            return fail("database_missing", EXIT_DATABASE, path=url.database)
+    env_file = settings.env_file_used
+    note("database_in_use", url=describe_url(settings.database_url),
+         source=cli_text("settings_from", path=env_file) if env_file else cli_text("settings_no_env"))
+    try:
+        upgrade(settings.database_url)
+    except (DBAPIError, OSError) as exc:
+        log.debug("database unreachable", exc_info=True)
+        return fail("database_unreachable", EXIT_DATABASE, url=describe_url(settings.database_url),
+                    reason=_database_reason(exc))
+    return None
+
+
+def _database_reason(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc)
+    lowered = text.lower()
+    for needle, key in (
+        ("password authentication failed", "db_reason_password"),
+        ("no password supplied", "db_reason_password"),
+        ("does not exist", "db_reason_no_database"),
+        ("connection refused", "db_reason_refused"),
+        ("could not translate host name", "db_reason_host"),
+        ("name or service not known", "db_reason_host"),
+        ("timeout", "db_reason_timeout"),
+        ("unable to open database file", "db_reason_sqlite_file"),
+        ("readonly database", "db_reason_sqlite_readonly"),
+        ("permission denied", "db_reason_sqlite_readonly"),
+    ):
+        if needle in lowered:
+            return cli_text(key)
+    from bot.logs import short_error
+
+    return cli_text("db_reason_other", error=short_error(getattr(exc, "orig", None) or exc))
+
+
+# --- run -------------------------------------------------------------------------------------
+
+def _bot(settings: Settings):  # noqa: ANN202
+    """A bare Bot for one call (getMe), through the proxy when one is set."""
+    from telegram import Bot
+    from telegram.request import HTTPXRequest
+
+    request = HTTPXRequest(proxy=settings.bot_proxy_url) if settings.bot_proxy_url else None
+    return Bot(settings.token, base_url=settings.bot_api_base_url, base_file_url=settings.bot_api_file_url,
+               request=request)
+
+
+async def _get_me(settings: Settings) -> str:
+    async with _bot(settings) as bot:
+        return bot.username
+
+
+def _telegram_host(settings: Settings) -> str:
+    from urllib.parse import urlparse
+
+    return urlparse(settings.bot_api_base_url).netloc or settings.bot_api_base_url
 
 
 def run(settings: Settings) -> int:
     """Start the bot; polling unless WEBHOOK_URL is set."""
     if not settings.bot_token:
-        return _fail(NO_TOKEN, EXIT_CONFIG)
+        return fail("no_token", EXIT_CONFIG)
+    from telegram.error import InvalidToken, NetworkError, TelegramError
+
+    from bot.logs import redact, short_error
+
+    # one getMe before anything else: an unreachable or refusing Telegram is one line, not a traceback
+    try:
+        asyncio.run(_get_me(settings))
+    except InvalidToken:
+        return fail("bad_token", EXIT_CONFIG)
+    except NetworkError as exc:
+        log.debug("Telegram unreachable", exc_info=True)
+        return fail("telegram_unreachable", EXIT_NETWORK, host=_telegram_host(settings),
+                    reason=redact(short_error(exc), settings.token))
+    except TelegramError as exc:
+        log.debug("Telegram refused getMe", exc_info=True)
+        return fail("telegram_error", EXIT_NETWORK, reason=redact(short_error(exc), settings.token))
+    problem = open_database(settings, writes=True)
+    if problem is not None:
+        return problem
     from bot.app import allowed_updates, build_application, webhook_options
-    from bot.db import upgrade
 
-    from telegram.error import InvalidToken
-
-    from bot.logs import redact
-
-    upgrade(settings.database_url)
     application = build_application(settings)
     try:
         if settings.webhook_url:
             application.run_webhook(**webhook_options(settings))
         else:
+            # after a good start python-telegram-bot's polling retries lost connections with back-off
             application.run_polling(allowed_updates=allowed_updates())
     except InvalidToken:
-        return _fail(BAD_TOKEN, EXIT_CONFIG)
-    except Exception as exc:  # noqa: BLE001 - the traceback could carry the token; log it redacted
-        logging.getLogger("bot").error("the bot stopped: %s", redact(repr(exc), settings.token), exc_info=True)
-        return 1
+        return fail("bad_token", EXIT_CONFIG)
+    except NetworkError as exc:
+        log.debug("Telegram unreachable", exc_info=True)
+        return fail("telegram_unreachable", EXIT_NETWORK, host=_telegram_host(settings),
+                    reason=redact(short_error(exc), settings.token))
+    except Exception as exc:  # noqa: BLE001 - one line; the traceback (redacted) only at DEBUG
+        log.debug("the bot stopped", exc_info=True)
+        return fail("bot_stopped", EXIT_BAD_INPUT, reason=redact(short_error(exc), settings.token))
     return 0
 
 
-def import_members(settings: Settings, path: Path, *, dry_run: bool, deactivate_missing: bool) -> int:
+# --- members import ---------------------------------------------------------------------------
+
+def _shown(key: str, value: object) -> str:
+    from bot.texts import LEVEL_NAMES
+    from models import Level
+
+    if isinstance(value, Level):
+        return LEVEL_NAMES[value]
+    if key == "active":
+        return cli_text("state_active") if value else cli_text("state_inactive")
+    return str(value) if value not in (None, "") else cli_text("empty_value")
+
+
+def _roster_error(exc) -> str:  # noqa: ANN001
+    values = dict(exc.values)
+    if exc.code == "lookalike":
+        values["missing"] = "、".join(values.get("missing") or []) or "-"
+    if exc.code == "wrong_suffix" and not values.get("suffix"):
+        values["suffix"] = cli_text("no_suffix")
+    if values.get("sheet"):
+        values["where"] = cli_text("where_sheet_row", sheet=values["sheet"], row=values.get("row", "?"))
+    else:
+        values["where"] = cli_text("where_row", row=values.get("row", "?"))
+    return cli_text(f"roster_{exc.code}", **values)
+
+
+def _row_reason(error) -> str:  # noqa: ANN001
+    values = dict(error.values)
+    if error.code == "unknown_sector":
+        suggestions = values.pop("suggestions", [])
+        text = cli_text("row_unknown_sector", **values)
+        return text + (cli_text("did_you_mean", names="、".join(suggestions)) if suggestions else "")
+    return cli_text(f"row_{error.code}", **values)
+
+
+def import_members(settings: Settings, args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from bot.db import sync_engine
-    from bot.services.roster import RosterFileError, import_roster
+    from bot.services.roster import RosterFileError, check_path, import_roster
 
-    if not path.is_file():
-        return _fail(f"找不到文件：{path}")
+    path: Path = args.file
+    try:
+        check_path(path)
+    except RosterFileError as exc:
+        return fail("roster_cannot_import", EXIT_BAD_INPUT, reason=_roster_error(exc))
     engine = sync_engine(settings.database_url)
-    bar = tqdm(desc="导入", unit="行", disable=None, file=sys.stderr)
+    bar = tqdm(desc=cli_text("progress_import"), unit=cli_text("progress_unit"), disable=None, file=sys.stderr)
     try:
         with engine.begin() as connection:
             report = import_roster(
-                connection, path, dry_run=dry_run, deactivate_missing=deactivate_missing, progress=bar.update
+                connection, path, dry_run=args.dry_run, deactivate_missing=args.deactivate_missing,
+                sheet=args.sheet, max_deactivate_share=args.max_deactivate_share, force=args.force,
+                progress=bar.update,
             )
-            if not report.ok or dry_run:
+            if not report.ok or args.dry_run:
                 connection.rollback()
     except RosterFileError as exc:
-        return _fail(f"名册无法导入：{exc}")
+        return fail("roster_cannot_import", EXIT_BAD_INPUT, reason=_roster_error(exc))
     finally:
         bar.close()
         engine.dispose()
-    if not report.ok:
-        lines = [f"名册有 {len({e.row for e in report.errors})} 行有误，整个文件未导入（没有写入任何数据）："]
-        lines += [f"  第 {e.row} 行：{e.reason}" for e in report.errors[:200]]
+
+    source = report.source
+    if source is not None:
+        if source.sheet:
+            note("import_read_sheet", sheet=source.sheet, row=source.header_row)
+        else:
+            note("import_read_csv", row=source.header_row)
+        ignored = [u.header + (f" → {_column_name(u.suggestion)}？" if u.suggestion else "") for u in source.unknown]
+        if ignored:
+            note("import_ignored_columns", columns="、".join(ignored))
+        absent = [_column_name(k) for k in ("group", "level", "region", "phone", "contact_points")
+                  if k not in source.columns]
+        if absent:
+            note("import_absent_columns", columns="、".join(absent))
+    if report.errors:
+        lines = [cli_text("import_rows_bad", rows=len({e.row for e in report.errors}))]
+        lines += [cli_text("import_row_line", row=e.row, reason=_row_reason(e)) for e in report.errors[:200]]
         if len(report.errors) > 200:
-            lines.append(f"  …… 另有 {len(report.errors) - 200} 处错误")
-        return _fail("\n".join(lines))
-    prefix = "【试运行，未写入】" if dry_run else ""
-    print(
-        f"{prefix}共 {report.rows} 行：新增 {report.created}，更新 {report.updated}"
-        f"（其中恢复启用 {report.reactivated}），未变 {report.unchanged}；"
-        f"文件中没有的在册委员 {report.missing} 人"
-        + (f"，已停用 {report.deactivated} 人" if deactivate_missing else "（未停用，可加 --deactivate-missing）")
-        + f"；新活动组 {report.new_groups}，新地区 {report.new_regions}。"
-    )
+            lines.append(cli_text("import_more_errors", count=len(report.errors) - 200))
+        print("\n".join(lines), file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+    prefix = cli_text("dry_run_prefix") if args.dry_run else ""
+    for change in report.changes:
+        if change.created:
+            say("change_created", prefix=prefix, number=change.number, name=change.name)
+        else:
+            fields = "；".join(
+                cli_text("change_field", field=_column_name(k), old=_shown(k, old), new=_shown(k, new))
+                for k, old, new in change.fields
+            )
+            say("change_updated", prefix=prefix, number=change.number, name=change.name, fields=fields)
+    more = report.created + report.updated - len(report.changes)
+    if more > 0:
+        say("change_more", count=more)
+    if report.missing and (args.dry_run or report.refused or args.deactivate_missing):
+        verb = cli_text("missing_would_go") if args.deactivate_missing else cli_text("missing_kept")
+        say("missing_header", count=report.missing, verb=verb)
+        for number, name in report.missing_members:
+            say("missing_line", number=number, name=name)
+        if report.missing > len(report.missing_members):
+            say("change_more_missing", count=report.missing - len(report.missing_members))
+    if report.refused:
+        key = "refuse_no_rows" if report.refused == "no_rows" else "refuse_share"
+        values = dict(missing=report.missing, active=report.active_before,
+                      share=round(report.missing_share * 100), limit=round(args.max_deactivate_share * 100))
+        if args.dry_run:
+            say("dry_run_would_refuse", reason=cli_text(key, **values))
+        else:
+            return fail(key, EXIT_BAD_INPUT, **values)
+    tail = (cli_text("summary_deactivated", count=report.deactivated) if args.deactivate_missing and not report.refused
+            else cli_text("summary_kept"))
+    say("import_summary", prefix=prefix, rows=report.rows, created=report.created, updated=report.updated,
+        reactivated=report.reactivated, unchanged=report.unchanged, missing=report.missing, tail=tail,
+        groups=report.new_groups, regions=report.new_regions)
     return 0
 
 
-async def _bot_username(settings: Settings) -> str:
-    if settings.bot_username:
-        return settings.bot_username.lstrip("@")
-    if not settings.bot_token:
-        raise RuntimeError("需要 BOT_USERNAME 或 BOT_TOKEN 才能生成邀请链接 / set BOT_USERNAME or BOT_TOKEN")
-    from telegram import Bot
+def _column_name(key: str | None) -> str:
+    from bot.services.roster import HEADER_NAMES
 
-    async with Bot(settings.token, base_url=settings.bot_api_base_url, base_file_url=settings.bot_api_file_url) as bot:
-        return bot.username
+    if key == "active":
+        return cli_text("field_active")
+    return HEADER_NAMES.get(key or "", key or "")
+
+
+# --- members invites ----------------------------------------------------------------------------
+
+def _writable_folder(folder: Path) -> str | None:
+    """None when files can be created in `folder` (made if missing), else the text key of the problem."""
+    probe = folder
+    while not probe.exists():
+        if probe.parent == probe:
+            return "path_not_writable"
+        probe = probe.parent
+    if not probe.is_dir():
+        return "path_parent_is_file"
+    if not os.access(probe, os.W_OK | os.X_OK):
+        return "path_not_writable"
+    return None
+
+
+def check_outputs(out: Path | None, qr_dir: Path | None) -> tuple[str, dict] | None:
+    """Every output path checked before a single code is made: (text key, values) of the first problem."""
+    if out is not None:
+        if out.is_dir():
+            return "out_is_folder", {"path": out}
+        if out.exists():
+            return "out_exists", {"path": out}
+        if out.suffix.lower() != ".csv":
+            return "out_not_csv", {"path": out}
+        problem = _writable_folder(out.parent)
+        if problem:
+            return problem, {"path": out.parent, "option": "--out"}
+    if qr_dir is not None:
+        if qr_dir.exists() and not qr_dir.is_dir():
+            return "qr_not_folder", {"path": qr_dir}
+        problem = _writable_folder(qr_dir)
+        if problem:
+            return problem, {"path": qr_dir, "option": "--qr-dir"}
+    return None
 
 
 def _safe_filename(number: str) -> str:
     return re.sub(r"[^\w.-]", "_", number) or "member"
 
 
-async def _members_async(settings: Settings, args: argparse.Namespace) -> int:
-    from telegram.error import InvalidToken
+def _temp_beside(target: Path) -> Path:
+    """An empty file next to `target` (same folder, so the final rename is atomic), with normal permissions."""
+    handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(handle)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(name, 0o666 & ~umask)
+    return Path(name)
 
-    from bot.logs import redact
+
+async def _bot_username(settings: Settings) -> str:
+    if settings.bot_username:
+        return settings.bot_username.lstrip("@")
+    return await _get_me(settings)
+
+
+async def invites(settings: Settings, args: argparse.Namespace) -> int:
+    """Issue codes: outputs checked, codes made in the session, files written, then commit, then files in place."""
+    from sqlalchemy.exc import DBAPIError
+    from telegram.error import InvalidToken, TelegramError
+
     from bot.db import Database
-    from bot.services.access import NotFound, issue_invites, list_members, revoke_member
-    from bot.texts import LEVEL_NAMES
+    from bot.logs import redact, short_error
+    from bot.services.access import CodesOutstanding, NotFound, issue_invites
+
+    problem = check_outputs(args.out, args.qr_dir)
+    if problem is not None:
+        return fail(problem[0], EXIT_BAD_INPUT, **problem[1])
+    if not settings.bot_username and not settings.bot_token:
+        return fail("invites_need_username", EXIT_CONFIG)
+    try:
+        username = await _bot_username(settings)
+    except InvalidToken:
+        return fail("bad_token", EXIT_CONFIG)
+    except TelegramError as exc:  # offline, blocked, proxy down: BOT_USERNAME avoids the call
+        log.debug("getMe failed", exc_info=True)
+        return fail("invites_username_offline", EXIT_NETWORK, reason=redact(short_error(exc), settings.token))
 
     db = Database(settings.database_url)
+    temps: list[Path] = []
+    made_dirs: list[Path] = []
+    committed = False
     try:
         async with db.session() as session:
-            if args.members_command == "list":
-                rows = await list_members(session, unbound_only=args.unbound)
-                for r in rows:
-                    state = "已绑定" if r.bound else ("已停用" if not r.active else "未绑定")
-                    print("\t".join([r.number, r.name, r.sector, r.group or "-", LEVEL_NAMES[r.level], r.region or "-", state]))
-                print(f"共 {len(rows)} 人", file=sys.stderr)
-                return 0
-            if args.members_command == "revoke":
-                try:
-                    member = await revoke_member(session, args.number)
-                except NotFound:
-                    return _fail(f"没有编号为 {args.number} 的委员")
-                print(f"已解除 {member.number} {member.name} 的绑定，其未使用的邀请码已作废。")
-                return 0
-            # invites
             try:
-                username = await _bot_username(settings)
-            except InvalidToken:
-                return _fail(BAD_TOKEN, EXIT_CONFIG)
-            except Exception as exc:  # network problems: say so (never the token), don't issue codes
-                return _fail(f"无法取得机器人用户名：{redact(str(exc), settings.token)}", EXIT_CONFIG)
-            try:
-                issued = await issue_invites(session, ttl_days=settings.invite_ttl_days, numbers=args.member)
+                batch = await issue_invites(session, ttl_days=settings.invite_ttl_days, numbers=args.member,
+                                            replace=args.replace)
             except NotFound as exc:
-                return _fail(f"以下编号不存在或已绑定/停用：{exc}")
+                return fail("invites_unknown_members", EXIT_BAD_INPUT, numbers=exc)
+            except CodesOutstanding as exc:
+                return fail("invites_need_replace", EXIT_BAD_INPUT, numbers="、".join(exc.numbers), codes=exc.codes)
+            if not batch.issued:
+                await session.rollback()
+                if batch.skipped:
+                    note("invites_skipped", count=len(batch.skipped))
+                say("invites_none")
+                return 0
+            if batch.replaced:
+                note("invites_will_replace", codes=batch.replaced, members=batch.replaced_members)
+            rows = [
+                (i.number, i.name, i.code, f"https://t.me/{username}?start={i.code}",
+                 i.expires_at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M"))
+                for i in batch.issued
+            ]
+            header = tuple(cli_text("invites_header").split(","))
+            try:
+                moves = _write_invite_files(args, rows, header, temps, made_dirs)
+            except OSError as exc:
+                await session.rollback()
+                return fail("invites_write_failed", EXIT_BAD_INPUT, reason=short_error(exc))
+            try:
+                await session.commit()
+            except DBAPIError as exc:
+                log.debug("commit failed", exc_info=True)
+                return fail("invites_commit_failed", EXIT_DATABASE, reason=short_error(exc))
+            committed = True
     finally:
         await db.dispose()
+        if not committed:  # nothing was stored: remove every file this run started
+            for temp in temps:
+                with contextlib.suppress(OSError):
+                    temp.unlink()
+            for folder in reversed(made_dirs):
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
 
-    rows = [
-        (i.number, i.name, i.code, f"https://t.me/{username}?start={i.code}",
-         i.expires_at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M"))
-        for i in issued
-    ]
-    header = ("编号", "姓名", "邀请码", "链接", "有效期至")
+    for temp, target in moves:
+        try:
+            os.replace(temp, target)
+        except OSError as exc:  # the codes are committed: say where the file is rather than lose it
+            return fail("invites_move_failed", EXIT_BAD_INPUT, temp=temp, target=target, reason=short_error(exc))
+    note("invites_done", count=len(rows), days=settings.invite_ttl_days, until=rows[0][4])
+    if batch.replaced:
+        note("invites_replaced", codes=batch.replaced, members=batch.replaced_members)
+    if batch.skipped:
+        note("invites_skipped", count=len(batch.skipped))
     if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        with args.out.open("w", encoding="utf-8-sig", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(header)
-            writer.writerows(rows)
-    else:
-        writer = csv.writer(sys.stdout)
-        writer.writerow(header)
-        writer.writerows(rows)
+        note("invites_written", path=args.out)
     if args.qr_dir:
-        import qrcode
-
-        args.qr_dir.mkdir(parents=True, exist_ok=True)
-        for number, _name, _code, link, _exp in rows:
-            qrcode.make(link).save(args.qr_dir / f"{_safe_filename(number)}.png")
-    print(f"已为 {len(rows)} 位委员生成邀请码，有效期 {settings.invite_ttl_days} 天。", file=sys.stderr)
+        note("invites_qr_written", path=args.qr_dir, count=len(rows))
     return 0
 
 
-async def _roles_async(settings: Settings, args: argparse.Namespace) -> int:
+def _write_invite_files(args: argparse.Namespace, rows: list[tuple], header: tuple, temps: list[Path],
+                        made_dirs: list[Path]) -> list[tuple[Path, Path]]:
+    """Write the CSV (or stdout) and the QR codes to temporary names; [(temp, final)] to move after commit."""
+    moves: list[tuple[Path, Path]] = []
+    if args.out:
+        _make_dirs(args.out.parent, made_dirs)
+        temp = _temp_beside(args.out)
+        temps.append(temp)
+        with temp.open("w", encoding="utf-8-sig", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(header)
+            writer.writerows(rows)
+            handle.flush()
+            os.fsync(handle.fileno())
+        moves.append((temp, args.out))
+    if args.qr_dir:
+        import qrcode
+
+        _make_dirs(args.qr_dir, made_dirs)
+        for number, _name, _code, link, _expires in rows:
+            target = args.qr_dir / f"{_safe_filename(number)}.png"
+            if target.is_dir():
+                raise IsADirectoryError(str(target))
+            temp = _temp_beside(target)
+            temps.append(temp)
+            with temp.open("wb") as handle:
+                qrcode.make(link).save(handle)
+            moves.append((temp, target))
+    if not args.out:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(header)
+        writer.writerows(rows)
+        sys.stdout.write(buffer.getvalue())
+        sys.stdout.flush()
+    return moves
+
+
+def _make_dirs(folder: Path, made: list[Path]) -> None:
+    missing: list[Path] = []
+    probe = folder
+    while not probe.exists():
+        missing.append(probe)
+        probe = probe.parent
+    for path in reversed(missing):
+        path.mkdir()
+        made.append(path)
+
+
+# --- commands on one async session ---------------------------------------------------------------
+
+async def _session_command(settings: Settings, args: argparse.Namespace) -> int:
     from bot.db import Database
-    from bot.services.access import NotFound, grant_role, list_roles, revoke_role
-    from bot.texts import SCOPE_NAMES
-    from models import ScopeKind
 
     db = Database(settings.database_url)
     try:
         async with db.session() as session:
-            if args.roles_command == "list":
-                for grant in await list_roles(session):
-                    print(f"{grant.telegram_id}\t{grant.role}\t{SCOPE_NAMES[grant.scope_kind.value]}\t{grant.scope_value}")
-                return 0
-            if args.roles_command == "revoke":
-                count = await revoke_role(session, telegram_id=args.telegram_id)
-                print(f"已收回 {args.telegram_id} 的 {count} 项协调员权限。")
-                return 0
-            kind, value = (
-                (ScopeKind.group, args.group) if args.group
-                else (ScopeKind.sector, args.sector) if args.sector
-                else (ScopeKind.region, args.region)
-            )
-            try:
-                grant, created = await grant_role(session, telegram_id=args.telegram_id, kind=kind, value=value)
-            except NotFound:
-                return _fail(f"找不到{SCOPE_NAMES[kind.value]}「{value}」（先导入名册，或检查名称）")
-            verb = "已授予" if created else "已存在，无需重复授予："
-            print(f"{verb} {args.telegram_id} 协调员权限（{SCOPE_NAMES[kind.value]}：{grant.scope_value}）。")
-            return 0
+            if args.command == "members":
+                return await _members(session, args)
+            if args.command == "roles":
+                return await _roles(session, args)
+            return await _names(session, args.command)
     finally:
         await db.dispose()
+
+
+async def _members(session, args: argparse.Namespace) -> int:  # noqa: ANN001
+    from bot.services.access import NotFound, list_members, revoke_member
+    from bot.texts import LEVEL_NAMES
+
+    if args.members_command == "list":
+        rows = await list_members(session, unbound_only=args.unbound)
+        say("members_list_header")
+        for r in rows:
+            state = cli_text("state_bound") if r.bound else (
+                cli_text("state_inactive") if not r.active else cli_text("state_unbound"))
+            print("\t".join([r.number, r.name, r.sector, r.group or "-", LEVEL_NAMES[r.level], r.region or "-", state]))
+        note("members_count", count=len(rows))
+        return 0
+    try:
+        result = await revoke_member(session, args.number)
+    except NotFound:
+        return fail("member_not_found", EXIT_BAD_INPUT, number=args.number)
+    number, name = result.member.number, result.member.name
+    if not result.changed:
+        await session.rollback()
+        return fail("revoke_nothing", EXIT_BAD_INPUT, number=number, name=name)
+    await session.commit()
+    if result.unbound_telegram_id is not None:
+        say("revoke_unbound", number=number, name=name, telegram_id=result.unbound_telegram_id,
+            codes=result.codes_revoked)
+    else:
+        say("revoke_codes_only", number=number, name=name, codes=result.codes_revoked)
+    return 0
+
+
+async def _roles(session, args: argparse.Namespace) -> int:  # noqa: ANN001
+    from bot.services.access import Ambiguous, NotFound, grant_role, list_roles, revoke_role
+    from bot.texts import ROLE_NAMES, SCOPE_NAMES
+    from models import ScopeKind
+
+    if args.roles_command == "list":
+        grants = await list_roles(session)
+        if not grants:
+            note("roles_none")
+            return 0
+        say("roles_list_header")
+        for grant in grants:
+            print("\t".join([str(grant.telegram_id), ROLE_NAMES.get(grant.role, grant.role),
+                             SCOPE_NAMES[grant.scope_kind.value], grant.scope_value]))
+        return 0
+    if args.roles_command == "revoke":
+        count = await revoke_role(session, telegram_id=args.telegram_id)
+        if not count:
+            await session.rollback()
+            return fail("roles_revoke_none", EXIT_BAD_INPUT, telegram_id=args.telegram_id)
+        await session.commit()
+        say("roles_revoked", telegram_id=args.telegram_id, count=count)
+        return 0
+    kind, value = (
+        (ScopeKind.group, args.group) if args.group is not None
+        else (ScopeKind.sector, args.sector) if args.sector is not None
+        else (ScopeKind.region, args.region)
+    )
+    scope_name = SCOPE_NAMES[kind.value]
+    try:
+        grant, created = await grant_role(session, telegram_id=args.telegram_id, kind=kind, value=value)
+    except NotFound as exc:
+        hint = cli_text("did_you_mean", names="、".join(exc.suggestions)) if exc.suggestions else ""
+        return fail("scope_not_found", EXIT_BAD_INPUT, kind=scope_name, value=value, hint=hint,
+                    command=_LIST_COMMANDS[kind.value])
+    except Ambiguous as exc:
+        return fail("scope_ambiguous", EXIT_BAD_INPUT, kind=scope_name, value=value,
+                    candidates="、".join(exc.candidates))
+    canonical = grant.scope_value
+    if not created:
+        await session.rollback()
+        say("grant_exists", telegram_id=args.telegram_id, kind=scope_name, value=canonical)
+        return 0
+    await session.commit()
+    say("grant_done", telegram_id=args.telegram_id, kind=scope_name, value=canonical)
+    return 0
+
+
+_LIST_COMMANDS = {"group": "groups list", "sector": "sectors list", "region": "regions list"}
+
+
+async def _names(session, command: str) -> int:  # noqa: ANN001
+    from bot.services.access import list_groups, list_regions, list_sectors
+
+    if command == "sectors":
+        say("sectors_header")
+        for row in await list_sectors(session):
+            print(f"{row.name}\t{row.short_name if row.short_name != row.name else '-'}\t{row.members}")
+        return 0
+    rows = await (list_groups(session) if command == "groups" else list_regions(session))
+    if not rows:
+        note(f"{command}_none")
+        return 0
+    say(f"{command}_header")
+    for row in rows:
+        print(f"{row.name}\t{row.members}")
+    return 0
 
 
 def entrypoint() -> None:
@@ -286,4 +849,11 @@ def entrypoint() -> None:
     except BrokenPipeError:  # `members list | head`: the reader left, nothing to report
         sys.stderr.close()
         code = 0
+    except KeyboardInterrupt:
+        code = fail("interrupted", 130)
+    except Exception as exc:  # noqa: BLE001 - a clerk gets one line; the traceback only at DEBUG
+        from bot.logs import redact, short_error
+
+        log.debug("unexpected error", exc_info=True)
+        code = fail("unexpected_error", EXIT_BAD_INPUT, reason=redact(short_error(exc)))
     sys.exit(code)

@@ -2,18 +2,34 @@
 
 from __future__ import annotations
 
+import os
 import re
 from functools import lru_cache
+from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, Field, PrivateAttr, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings.exceptions import SettingsError
 
 TELEGRAM_API = "https://api.telegram.org/bot"
 TELEGRAM_FILE_API = "https://api.telegram.org/file/bot"
-_TOKEN_RE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{10,}$")
+# the rule the token is checked against; the settings error message is built from the same numbers
+TOKEN_MIN_DIGITS = 3
+TOKEN_MIN_TAIL = 10
+_TOKEN_RE = re.compile(rf"^\d{{{TOKEN_MIN_DIGITS},}}:[A-Za-z0-9_-]{{{TOKEN_MIN_TAIL},}}$")
 _SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
+# ASCII and full-width commas, semicolons, the enumeration comma and whitespace
+_ID_SEPARATORS = re.compile(r"[,，;；、\s]+")
+
+
+def _problem(code: str, **values: object) -> PydanticCustomError:
+    """A settings problem the CLI renders from the text catalogue (key `setting_<code>`)."""
+    return PydanticCustomError("lianxin", code, dict(values))
 
 
 class ActivityKind(BaseModel):
@@ -40,14 +56,17 @@ DEFAULT_ACTIVITY_KINDS = [
 class Settings(BaseSettings):
     """Everything the bot, the CLI and the scheduler read from the environment."""
 
-    model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
-    )
+    # no env_file here: which .env is read is decided by load_settings() (project folder,
+    # LIANXIN_HOME or --env-file), never by the folder the command happens to run in
+    model_config = SettingsConfigDict(env_file=None, env_file_encoding="utf-8", extra="ignore", case_sensitive=False)
 
     bot_token: SecretStr | None = None
     bot_username: str | None = None
     bot_api_base_url: str = TELEGRAM_API
     bot_api_file_url: str = TELEGRAM_FILE_API
+    bot_proxy_url: str | None = None
+    # the .env file these settings were read from (None: environment only); set by load_settings
+    _env_file_used: str | None = PrivateAttr(default=None)
     database_url: str = "sqlite+aiosqlite:///data/lianxin.db"
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     timezone: str = "Asia/Shanghai"
@@ -87,7 +106,10 @@ class Settings(BaseSettings):
     @classmethod
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):
-            parts = [p for p in re.split(r"[,\s;]+", value.strip()) if p]
+            parts = [p for p in _ID_SEPARATORS.split(value.strip()) if p]
+            for part in parts:
+                if not part.isascii() or not part.isdigit():
+                    raise _problem("admin_ids", part=part)
             return [int(p) for p in parts]
         if isinstance(value, int):
             return [value]
@@ -99,8 +121,66 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown timezone {value!r}") from exc
+            raise _problem("timezone", value=value) from exc
         return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level == "WARN":
+            level = "WARNING"
+        if level not in LOG_LEVELS:
+            raise _problem("log_level", value=value, choices="、".join(LOG_LEVELS))
+        return level
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        value = value.strip()
+        # Heroku-style and driverless URLs mean PostgreSQL through psycopg 3, the driver we ship
+        for prefix in ("postgres://", "postgresql://"):
+            if value.startswith(prefix):
+                value = "postgresql+psycopg://" + value[len(prefix):]
+        try:
+            url = make_url(value)
+        except ArgumentError as exc:
+            raise _problem("database_url") from exc
+        if url.get_backend_name() not in ("sqlite", "postgresql"):
+            raise _problem("database_url")
+        return value
+
+    @field_validator("bot_proxy_url")
+    @classmethod
+    def _proxy_shape(cls, value: str | None) -> str | None:
+        from urllib.parse import urlparse
+
+        if value is None or not value.strip():
+            return None
+        parsed = urlparse(value.strip())
+        if parsed.scheme.lower() not in PROXY_SCHEMES or not parsed.hostname:
+            raise _problem("bot_proxy_url", schemes="、".join(PROXY_SCHEMES))
+        return value.strip()
+
+    @field_validator("bot_api_base_url", "bot_api_file_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value.strip()):
+            raise _problem("api_url")
+        return value.strip()
+
+    @field_validator("bot_username")
+    @classmethod
+    def _username_shape(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        name = value.strip().lstrip("@")
+        if not re.match(r"^[A-Za-z][A-Za-z0-9_]{3,31}$", name):
+            raise _problem("bot_username")
+        return name
 
     @field_validator("bot_token")
     @classmethod
@@ -111,7 +191,7 @@ class Settings(BaseSettings):
         if token.lower() in {"changeme", "your-token-here", "123456:replace-me"} or not _TOKEN_RE.match(
             token
         ):
-            raise ValueError("BOT_TOKEN does not look like a token from @BotFather (digits:letters)")
+            raise _problem("bot_token", digits=TOKEN_MIN_DIGITS, tail=TOKEN_MIN_TAIL)
         return SecretStr(token)
 
     @field_validator("activity_kinds")
@@ -119,7 +199,7 @@ class Settings(BaseSettings):
     def _unique_kinds(cls, value: list[ActivityKind]) -> list[ActivityKind]:
         codes = [k.code for k in value]
         if not value or len(set(codes)) != len(codes):
-            raise ValueError("ACTIVITY_KINDS must be a non-empty list with unique codes")
+            raise _problem("activity_kinds_unique")
         return value
 
     @model_validator(mode="after")
@@ -127,10 +207,12 @@ class Settings(BaseSettings):
         if self.webhook_url:
             secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
             if not _SECRET_RE.match(secret):
-                raise ValueError(
-                    "WEBHOOK_SECRET must be set (16-256 chars of A-Z a-z 0-9 _ -) when WEBHOOK_URL is set"
-                )
+                raise _problem("webhook_secret", setting="WEBHOOK_SECRET")
         return self
+
+    @property
+    def env_file_used(self) -> str | None:
+        return self._env_file_used
 
     @property
     def tz(self) -> ZoneInfo:
@@ -144,7 +226,104 @@ class Settings(BaseSettings):
         return next((k for k in self.activity_kinds if k.code == code), None)
 
 
+def project_home() -> Path:
+    """The folder `.env` and a relative SQLite path belong to.
+
+    `LIANXIN_HOME` when set; otherwise the project folder (the one holding pyproject.toml next
+    to the `bot` package, as in a checkout); otherwise, for an installed package, the current folder.
+    """
+    explicit = os.environ.get("LIANXIN_HOME", "").strip()
+    if explicit:
+        return Path(explicit).expanduser().resolve()
+    root = Path(__file__).resolve().parent.parent
+    if (root / "pyproject.toml").is_file():
+        return root
+    return Path.cwd()
+
+
+def absolute_database_url(url: str, base: Path) -> str:
+    """A relative SQLite path made absolute against `base`; other URLs unchanged."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return url
+    path = Path(parsed.database).expanduser()
+    if path.is_absolute():
+        return url
+    return parsed.set(database=str((base / path).resolve())).render_as_string(hide_password=False)
+
+
+class EnvFileMissing(Exception):
+    """An explicitly named .env file does not exist."""
+
+
+class HomeMissing(Exception):
+    """LIANXIN_HOME names a folder that does not exist (a typo would start an empty database)."""
+
+
+def load_settings(env_file: Path | None = None) -> Settings:
+    """Settings from the environment and the `.env` of the project folder (or the one given).
+
+    Raises ValidationError / SettingsError for bad values (see `settings_problems`).
+    """
+    if env_file is not None:
+        env_file = env_file.expanduser().resolve()
+        if not env_file.is_file():
+            raise EnvFileMissing(str(env_file))
+        base = env_file.parent
+    else:
+        base = project_home()
+        if os.environ.get("LIANXIN_HOME", "").strip() and not base.is_dir():
+            raise HomeMissing(str(base))
+        env_file = base / ".env"
+    settings = Settings(_env_file=env_file if env_file.is_file() else None)  # type: ignore[call-arg]
+    settings.database_url = absolute_database_url(settings.database_url, base)
+    settings._env_file_used = str(env_file) if env_file.is_file() else None  # noqa: SLF001
+    return settings
+
+
 @lru_cache
 def get_settings() -> Settings:
     """The process-wide settings; tests build their own `Settings(...)` instead."""
-    return Settings()
+    return load_settings()
+
+
+_SECRET_SETTINGS = {"bot_token", "webhook_secret"}
+_SETTINGS_ERROR_FIELD = re.compile(r'field "(\w+)"')
+
+
+def settings_problems(exc: ValidationError | SettingsError) -> list[str]:
+    """One Chinese line per bad setting: its name, what is wrong with the value, a good example."""
+    from bot.texts import SETTING_EXAMPLES, cli_text, setting_problem
+
+    def line(field: str, problem: str) -> str:
+        name = field.upper()
+        example = SETTING_EXAMPLES.get(name)
+        if example:
+            return cli_text("setting_line", name=name, problem=problem, example=f"{name}={example}")
+        return cli_text("setting_line_plain", name=name, problem=problem)
+
+    if isinstance(exc, SettingsError):  # pydantic-settings could not decode a JSON value
+        found = _SETTINGS_ERROR_FIELD.search(str(exc))
+        field = found.group(1) if found else "?"
+        return [line(field, cli_text("setting_json_invalid"))]
+    lines: list[str] = []
+    seen: set[str] = set()
+    for error in exc.errors():
+        loc = error.get("loc") or ()
+        ctx = error.get("ctx") or {}
+        field = str(loc[0]) if loc else str(ctx.get("setting", "?")).lower()
+        if field in seen:
+            continue
+        seen.add(field)
+        where = ""
+        if len(loc) > 1 and isinstance(loc[1], int):
+            where = cli_text("setting_item", index=loc[1] + 1, key=".".join(map(str, loc[2:])) or "")
+        if error["type"] == "lianxin":
+            problem = cli_text(f"setting_{error['msg']}", **ctx)
+        else:
+            value = "" if field in _SECRET_SETTINGS else str(error.get("input", ""))[:60]
+            problem = setting_problem(error["type"], value=value, ctx=ctx, msg=error.get("msg", ""))
+        lines.append(line(field, where + problem))
+    return lines

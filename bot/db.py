@@ -24,6 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _normalise(url: str, *, want_async: bool) -> URL:
     """Map a DATABASE_URL to the driver we use: aiosqlite/sqlite, psycopg 3 for PostgreSQL."""
+    if url.startswith("postgres://"):  # Heroku-style; SQLAlchemy no longer knows the name
+        url = "postgresql://" + url[len("postgres://"):]
     parsed = make_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
@@ -141,7 +143,22 @@ def _seed_sectors(connection) -> None:  # noqa: ANN001
     missing = [{"name": n, "short_name": s} for n, s in sector_catalogue() if n not in known]
     if missing:
         connection.execute(Sector.__table__.insert(), missing)
-        log.info("seeded %d sectors", len(missing))
+        from bot.texts import cli_text
+
+        log.info(cli_text("seeded_sectors", count=len(missing)))
+
+
+def describe_url(url: str) -> str:
+    """The database as shown to whoever runs a command: a SQLite file's path, or the URL without its password."""
+    try:
+        parsed = _normalise(url, want_async=False)
+    except Exception:  # noqa: BLE001 - shown in an error message; never fail here
+        from bot.texts import cli_text
+
+        return cli_text("database_unparsable")
+    if parsed.get_backend_name() == "sqlite":
+        return f"SQLite {parsed.database}"
+    return parsed.set(drivername="postgresql").render_as_string(hide_password=True)
 
 
 def dialect_insert(dialect: str, table):  # noqa: ANN001, ANN201

@@ -37,10 +37,57 @@ def redact(text: str, token: str = "") -> str:
     return RedactTokens(token)._clean(text)  # noqa: SLF001
 
 
-def setup_logging(level: str, token: str = "") -> None:
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=level.upper())
+def _is_telegram_error(exc: BaseException, name: str) -> bool:
+    """python-telegram-bot's error class `name` (or a subclass), without importing telegram here."""
+    return any(c.__module__ == "telegram.error" and c.__name__ == name for c in type(exc).__mro__)
+
+
+def _is_network_error(exc: BaseException) -> bool:
+    return _is_telegram_error(exc, "NetworkError")  # TimedOut included
+
+
+def short_error(exc: BaseException) -> str:
+    """`Type: first line of the message`, for one-line reports."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}"[:300] if text else type(exc).__name__
+
+
+class OneLineErrors(logging.Filter):
+    """Below DEBUG, a record with a traceback becomes one line (tracebacks only at LOG_LEVEL=DEBUG).
+
+    A lost connection to Telegram while polling (python-telegram-bot retries it with back-off)
+    is said in one Chinese line instead of the error handler's traceback.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.exc_info or record.exc_info is True or record.exc_info[1] is None:
+            return True
+        exc = record.exc_info[1]
+        if _is_network_error(exc):
+            from bot.texts import cli_text
+
+            record.msg, record.args = cli_text("log_network_retry", error=short_error(exc)), None
+        elif _is_telegram_error(exc, "Conflict"):  # another process polls with the same token
+            from bot.texts import cli_text
+
+            record.msg, record.args = cli_text("log_conflict"), None
+        else:
+            record.msg, record.args = f"{record.getMessage()}（{short_error(exc)}）", None
+        record.exc_info = None
+        record.exc_text = None
+        return True
+
+
+def setup_logging(level: str, token: str = "", *, plain: bool = False) -> None:
+    """Log to stderr; `plain` (CLI commands) prints bare messages, the bot adds time, level and source."""
+    fmt = "%(message)s" if plain else "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    logging.basicConfig(format=fmt, level=level.upper())
     redact = RedactTokens(token)
     for handler in logging.getLogger().handlers:
+        for old in [f for f in handler.filters if isinstance(f, (RedactTokens, OneLineErrors))]:
+            handler.removeFilter(old)
+        if level.upper() != "DEBUG":
+            handler.addFilter(OneLineErrors())
         handler.addFilter(redact)
     # httpx logs every request URL, token included, at INFO
     logging.getLogger("httpx").setLevel(logging.WARNING)

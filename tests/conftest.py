@@ -196,7 +196,9 @@ async def issue_code(db: Database, number: str, *, ttl_days: int = 30) -> str:
     from bot.services.access import issue_invites
 
     async with db.session() as session:
-        (invite,) = await issue_invites(session, ttl_days=ttl_days, numbers=[number])
+        batch = await issue_invites(session, ttl_days=ttl_days, numbers=[number], replace=True)
+        await session.commit()
+    (invite,) = batch.issued
     return invite.code
 
 

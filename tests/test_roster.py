@@ -163,7 +163,10 @@ def test_changes_update_and_missing_members_are_kept_unless_asked(cli_settings, 
     c1 = member(database_url, "C1")
     assert [p.name for p in _points(database_url, c1.id)] == ["二村"]
 
-    assert run_cli(cli_settings, "members", "import", str(path), "--deactivate-missing") == 0
+    # one of three is more than the default 20 % share: refused unless forced
+    assert run_cli(cli_settings, "members", "import", str(path), "--deactivate-missing") == 1
+    assert member(database_url, "C3").active is True
+    assert run_cli(cli_settings, "members", "import", str(path), "--deactivate-missing", "--force") == 0
     assert "已停用 1 人" in capsys.readouterr().out
     assert member(database_url, "C3").active is False
     # coming back in a later file reactivates
@@ -227,3 +230,185 @@ def test_reimport_keeps_contact_point_ids_and_adopts_member_added_units(cli_sett
         engine.dispose()
         assert (report.updated, report.unchanged) == (0, 1)
     assert {p.name: (p.id, p.position, p.from_roster) for p in _points(database_url, d1.id)} == after
+
+
+# --- issue 6: a re-import never loses data; the clerk sees what would change ---------------------
+
+
+def _snapshot(url: str) -> dict[str, tuple]:
+    """Every member's importable fields and roster contact points, by number."""
+    engine = sync_engine(url)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(Member.number, Member.name, Member.sector_id, Member.activity_group_id, Member.level,
+                   Member.region_id, Member.phone, Member.active)
+        ).all()
+        points: dict[int, list[str]] = {}
+        for member_id, name in connection.execute(
+            select(ContactPoint.member_id, ContactPoint.name).order_by(ContactPoint.member_id, ContactPoint.position)
+        ):
+            points.setdefault(member_id, []).append(name)
+        ids = dict(connection.execute(select(Member.number, Member.id)).all())
+    engine.dispose()
+    return {r.number: (*r[1:], tuple(points.get(ids[r.number], []))) for r in rows}
+
+
+def _sample_rows() -> list[dict[str, str]]:
+    with sample_roster().open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_unknown_headers_are_named_with_the_column_meant_and_change_nothing(
+    cli_settings, database_url, tmp_path, capsys
+) -> None:
+    assert run_cli(cli_settings, "members", "import", str(sample_roster())) == 0
+    before = _snapshot(database_url)
+    rows = _sample_rows()[:5]
+    renamed = ["编号", "姓名", "界别", "联系电话", "活动小组", "所在地区", "联系点位"]
+    path = write_csv(tmp_path / "renamed.csv",
+                     [[r["编号"], r["姓名"], r["界别"], r["手机"], r["活动组"], r["地区"], r["联系点"]] for r in rows],
+                     header=renamed)
+    capsys.readouterr()
+    for extra in ([], ["--dry-run"]):
+        assert run_cli(cli_settings, "members", "import", str(path), *extra) == 1
+        err = capsys.readouterr().err
+        for pair in ("联系电话 → 手机？", "活动小组 → 活动组？", "所在地区 → 地区？", "联系点位 → 联系点？"):
+            assert pair in err
+    assert _snapshot(database_url) == before
+
+
+def test_absent_columns_never_clear_and_empty_cells_in_present_columns_do(
+    cli_settings, database_url, tmp_path, capsys
+) -> None:
+    assert run_cli(cli_settings, "members", "import", str(sample_roster())) == 0
+    before = _snapshot(database_url)
+    rows = _sample_rows()
+    # only the required columns, plus a column nobody knows (ignored and reported)
+    path = write_csv(tmp_path / "narrow.csv", [[r["编号"], r["姓名"], r["界别"], "x"] for r in rows],
+                     header=["编号", "姓名", "界别", "备注"])
+    capsys.readouterr()
+    assert run_cli(cli_settings, "members", "import", str(path)) == 0
+    captured = capsys.readouterr()
+    assert "更新 0" in captured.out and "未变 120" in captured.out
+    assert "未识别的列（已忽略）：备注" in captured.err and "保持不变：活动组、层级、地区、手机、联系点" in captured.err
+    assert _snapshot(database_url) == before
+
+    # an empty 手机 cell in a present 手机 column clears that phone, nothing else
+    path = write_csv(tmp_path / "phones.csv",
+                     [[r["编号"], r["姓名"], r["界别"], "" if r["编号"] == "GS0001" else r["手机"]] for r in rows],
+                     header=["编号", "姓名", "界别", "手机"])
+    assert run_cli(cli_settings, "members", "import", str(path)) == 0
+    after = _snapshot(database_url)
+    assert after["GS0001"][5] is None and after["GS0001"][:5] == before["GS0001"][:5]
+    assert {k: v for k, v in after.items() if k != "GS0001"} == {k: v for k, v in before.items() if k != "GS0001"}
+
+
+def test_dry_run_shows_each_members_changes_from_what_to_what(cli_settings, database_url, tmp_path, capsys) -> None:
+    assert run_cli(cli_settings, "members", "import", str(sample_roster())) == 0
+    before = _snapshot(database_url)
+    rows = _sample_rows()
+    for index, row in enumerate(rows[:25]):
+        row["手机"] = f"139{index:08d}"
+    rows[0]["活动组"] = "第9界别活动组"
+    path = write_csv(tmp_path / "changed.csv", [[r[h] for h in HEADER] for r in rows])
+    capsys.readouterr()
+    assert run_cli(cli_settings, "members", "import", str(path), "--dry-run") == 0
+    out = capsys.readouterr().out
+    first = rows[0]
+    old_phone = _sample_rows()[0]["手机"]
+    assert (f"【试运行，未写入】更新 GS0001 {first['姓名']}：活动组 第1界别活动组 → 第9界别活动组；"
+            f"手机 {old_phone} → 13900000000") in out
+    assert out.count("更新 GS0") == 20 and "另有 5 位委员有变化" in out
+    assert _snapshot(database_url) == before
+
+
+def test_a_header_only_file_cannot_deactivate_everyone(cli_settings, database_url, tmp_path, capsys) -> None:
+    assert run_cli(cli_settings, "members", "import", str(sample_roster())) == 0
+    path = write_csv(tmp_path / "header-only.csv", [])
+    capsys.readouterr()
+    for extra in ([], ["--force"]):
+        assert run_cli(cli_settings, "members", "import", str(path), "--deactivate-missing", *extra) == 1
+        assert "没有任何委员数据行" in capsys.readouterr().err
+    assert count(database_url, Member, Member.active.is_(True)) == 120
+
+
+def test_deactivating_more_than_the_share_needs_force_and_the_dry_run_lists_who(
+    cli_settings, database_url, tmp_path, capsys
+) -> None:
+    assert run_cli(cli_settings, "members", "import", str(sample_roster())) == 0
+    rows = _sample_rows()[:90]  # 30 of 120 (25 %) would go
+    path = write_csv(tmp_path / "partial.csv", [[r[h] for h in HEADER] for r in rows])
+    capsys.readouterr()
+    assert run_cli(cli_settings, "members", "import", str(path), "--deactivate-missing") == 1
+    captured = capsys.readouterr()
+    assert "将停用 30 人，占在册委员 120 人的 25%，超过上限 20%" in captured.err
+    assert count(database_url, Member, Member.active.is_(True)) == 120
+
+    assert run_cli(cli_settings, "members", "import", str(path), "--deactivate-missing", "--dry-run") == 0
+    out = capsys.readouterr().out
+    assert "文件中没有的在册委员 30 人（将被停用）" in out and "GS0091" in out and "另有 10 人" in out
+    assert "正式导入时会被拒绝" in out
+    assert count(database_url, Member, Member.active.is_(True)) == 120
+
+    assert run_cli(cli_settings, "members", "import", str(path), "--deactivate-missing",
+                   "--max-deactivate-share", "30") == 0
+    assert count(database_url, Member, Member.active.is_(True)) == 90
+
+
+def test_xlsx_with_a_title_row_on_another_sheet(cli_settings, database_url, tmp_path, capsys) -> None:
+    book = Workbook()
+    notes = book.active
+    notes.title = "说明"
+    notes.append(["本表为 2026 年委员名册，请勿改动列名"])
+    sheet = book.create_sheet("委员名单")
+    sheet.append(["甘肃省政协委员名册（2026 年）"])
+    sheet.append([])
+    sheet.append(HEADER)
+    sheet.append(["X1", "甲", "民进", "", "", "甘肃省/兰州市", "", ""])
+    sheet.append(["X2", "乙", "民盟", "", "", "", "", ""])
+    path = tmp_path / "roster.xlsx"
+    book.save(path)
+
+    assert run_cli(cli_settings, "members", "import", str(path)) == 0
+    captured = capsys.readouterr()
+    assert "读取：工作表「委员名单」，第 3 行为表头" in captured.err and "新增 2" in captured.out
+    assert count(database_url, Member) == 2
+
+    assert run_cli(cli_settings, "members", "import", str(path), "--sheet", "说明") == 1
+    assert "缺少必需的列" in capsys.readouterr().err
+    assert run_cli(cli_settings, "members", "import", str(path), "--sheet", "名单") == 1
+    assert "文件中的工作表：说明、委员名单" in capsys.readouterr().err
+    assert run_cli(cli_settings, "members", "import", str(path), "--sheet", "2") == 0
+
+
+def test_a_folder_or_a_txt_file_gets_a_proper_message(cli_settings, tmp_path, capsys) -> None:
+    txt = write_csv(tmp_path / "roster.txt", [["T1", "甲", "民进", "", "", "", "", ""]])
+    assert run_cli(cli_settings, "members", "import", str(txt)) == 1
+    err = capsys.readouterr().err
+    assert "只支持 .csv 和 .xlsx" in err and ".txt" in err
+    assert run_cli(cli_settings, "members", "import", str(tmp_path)) == 1
+    assert "是一个文件夹" in capsys.readouterr().err
+    csv_file = write_csv(tmp_path / "roster.csv", [["T1", "甲", "民进", "", "", "", "", ""]])
+    assert run_cli(cli_settings, "members", "import", str(csv_file), "--sheet", "1") == 1
+    assert "--sheet 只用于 .xlsx 文件" in capsys.readouterr().err
+
+
+def test_unknown_sector_suggests_the_nearest(cli_settings, tmp_path, capsys) -> None:
+    path = write_csv(tmp_path / "s.csv", [["S1", "甲", "共产党", "", "", "", "", ""]])
+    assert run_cli(cli_settings, "members", "import", str(path)) == 1
+    assert "第 2 行：未知界别「共产党」，您是不是要找：中国共产党" in capsys.readouterr().err
+
+
+def test_look_alike_headers_on_a_sheet_are_explained_not_hidden_behind_other_sheets(cli_settings, tmp_path,
+                                                                                       capsys) -> None:
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "名单"
+    sheet.append(["编号", "姓名", "界别", "联系电话"])
+    sheet.append(["Y1", "甲", "民进", "13800138000"])
+    book.create_sheet("说明").append(["填表说明"])
+    path = tmp_path / "roster.xlsx"
+    book.save(path)
+    assert run_cli(cli_settings, "members", "import", str(path)) == 1
+    err = capsys.readouterr().err
+    assert "工作表「名单」第 1 行的表头中有无法识别的列：联系电话 → 手机？" in err

@@ -41,7 +41,8 @@ async def member_ids(db, *numbers: str) -> list[int]:  # noqa: ANN001
 
 async def test_codes_are_random_hashed_and_single_use(db, roster) -> None:
     async with db.session() as session:
-        invites = await issue_invites(session, ttl_days=30)
+        invites = (await issue_invites(session, ttl_days=30)).issued
+        await session.commit()
     codes = [i.code for i in invites]
     assert len(codes) == 120 == len(set(codes))
     async with db.session() as session:
@@ -61,7 +62,8 @@ async def test_codes_are_random_hashed_and_single_use(db, roster) -> None:
 
 async def test_one_code_used_twice_at_once_binds_once(db, roster) -> None:
     async with db.session() as session:
-        (invite,) = await issue_invites(session, ttl_days=30, numbers=["GS0009"])
+        (invite,) = (await issue_invites(session, ttl_days=30, numbers=["GS0009"])).issued
+        await session.commit()
 
     async def attempt(telegram_id: int) -> BindOutcome:
         async with db.session() as session:
@@ -81,20 +83,21 @@ async def test_one_code_used_twice_at_once_binds_once(db, roster) -> None:
 
 async def test_reissuing_revokes_older_codes_and_skips_bound_members(db, roster) -> None:
     async with db.session() as session:
-        (old,) = await issue_invites(session, ttl_days=30, numbers=["GS0001"])
-        (new,) = await issue_invites(session, ttl_days=30, numbers=["GS0001"])
+        (old,) = (await issue_invites(session, ttl_days=30, numbers=["GS0001"])).issued
+        (new,) = (await issue_invites(session, ttl_days=30, numbers=["GS0001"], replace=True)).issued
+        await session.commit()
     async with db.session() as session:
         assert (await bind_member(session, telegram_id=3, code=old.code, max_failures=5, lockout=LOCK)).outcome \
             is BindOutcome.invalid
         assert (await bind_member(session, telegram_id=3, code=new.code, max_failures=5, lockout=LOCK)).outcome \
             is BindOutcome.bound
-        remaining = await issue_invites(session, ttl_days=30)
+        remaining = (await issue_invites(session, ttl_days=30)).issued
     assert "GS0001" not in {i.number for i in remaining} and len(remaining) == 119
 
 
 async def test_inactive_member_cannot_bind(db, roster) -> None:
     async with db.session() as session:
-        (invite,) = await issue_invites(session, ttl_days=30, numbers=["GS0002"])
+        (invite,) = (await issue_invites(session, ttl_days=30, numbers=["GS0002"])).issued
         await session.exec(update(Member).where(Member.number == "GS0002").values(active=False))
         await session.commit()
         result = await bind_member(session, telegram_id=4, code=invite.code, max_failures=5, lockout=LOCK)
@@ -218,7 +221,8 @@ async def test_persistence_round_trip(db) -> None:
 
 async def test_lockout_lasts_an_hour_from_the_fifth_failure(db, roster) -> None:
     async with db.session() as session:
-        (invite,) = await issue_invites(session, ttl_days=30, numbers=["GS0012"])
+        (invite,) = (await issue_invites(session, ttl_days=30, numbers=["GS0012"])).issued
+        await session.commit()
     start = utcnow()
 
     async def attempt(code: str, minutes: float) -> BindOutcome:

@@ -37,7 +37,30 @@ CODE_LENGTH = 16  # 31**16 ≈ 2**79
 
 
 class NotFound(Exception):
-    """A member, group, sector or region named by the caller does not exist."""
+    """A member, group, sector or region named by the caller does not exist; `suggestions` are near names."""
+
+    def __init__(self, value: str, suggestions: list[str] | None = None) -> None:
+        super().__init__(value)
+        self.value = value
+        self.suggestions = suggestions or []
+
+
+class Ambiguous(Exception):
+    """A short name (e.g. a region's last part) matches several; `candidates` lists them."""
+
+    def __init__(self, value: str, candidates: list[str]) -> None:
+        super().__init__(value)
+        self.value = value
+        self.candidates = candidates
+
+
+class CodesOutstanding(Exception):
+    """Members named for new codes still hold unexpired ones; replacing them needs `replace=True`."""
+
+    def __init__(self, numbers: list[str], codes: int) -> None:
+        super().__init__("、".join(numbers))
+        self.numbers = numbers
+        self.codes = codes
 
 
 def new_code() -> str:
@@ -61,10 +84,29 @@ class IssuedInvite:
     expires_at: datetime
 
 
+@dataclass(frozen=True)
+class InviteBatch:
+    """What `issue_invites` did in the session (nothing is committed yet)."""
+
+    issued: list[IssuedInvite]
+    replaced: int = 0  # unexpired open codes revoked because replace=True
+    replaced_members: int = 0
+    skipped: list[str] = field(default_factory=list)  # holders of an unexpired code, left alone
+
+
 async def issue_invites(
-    session: AsyncSession, *, ttl_days: int, numbers: list[str] | None = None, now: datetime | None = None
-) -> list[IssuedInvite]:
-    """A fresh code for every active, unbound member (or those named); older open codes are revoked."""
+    session: AsyncSession,
+    *,
+    ttl_days: int,
+    numbers: list[str] | None = None,
+    replace: bool = False,
+    now: datetime | None = None,
+) -> InviteBatch:
+    """New codes for active, unbound members (or those named), in the session; the caller commits.
+
+    A member who still holds an unexpired code keeps it: without `replace` they are skipped (or,
+    when named in `numbers`, CodesOutstanding is raised); with `replace` their open codes are revoked.
+    """
     now = now or utcnow()
     query = select(Member).where(Member.active.is_(True), Member.telegram_id.is_(None)).order_by(Member.number)
     if numbers:
@@ -75,48 +117,89 @@ async def issue_invites(
         unknown = [n for n in numbers if n not in found]
         if unknown:
             raise NotFound("、".join(unknown))
-    issued: list[IssuedInvite] = []
+    held: dict[int, int] = {}
     member_ids = [m.id for m in members]
     for start in range(0, len(member_ids), 5000):
+        rows = await session.exec(
+            select(InviteCode.member_id, func.count())
+            .where(
+                InviteCode.member_id.in_(member_ids[start : start + 5000]),
+                InviteCode.used_at.is_(None),
+                InviteCode.revoked_at.is_(None),
+                InviteCode.expires_at > now,
+            )
+            .group_by(InviteCode.member_id)
+        )
+        held.update(dict(rows.all()))
+    holders = [m for m in members if m.id in held]
+    skipped: list[str] = []
+    if holders and not replace:
+        if numbers:
+            raise CodesOutstanding([m.number for m in holders], sum(held.values()))
+        skipped = [m.number for m in holders]
+        members = [m for m in members if m.id not in held]
+    replaced = sum(held[m.id] for m in members if m.id in held)
+    target_ids = [m.id for m in members]
+    for start in range(0, len(target_ids), 5000):
         await session.exec(
             update(InviteCode)
             .where(
-                InviteCode.member_id.in_(member_ids[start : start + 5000]),
+                InviteCode.member_id.in_(target_ids[start : start + 5000]),
                 InviteCode.used_at.is_(None),
                 InviteCode.revoked_at.is_(None),
             )
             .values(revoked_at=now)
         )
     expires = now + timedelta(days=ttl_days)
+    issued: list[IssuedInvite] = []
     for member in members:
         code = new_code()
         session.add(InviteCode(member_id=member.id, code_hash=hash_code(code), created_at=now, expires_at=expires))
         issued.append(IssuedInvite(member.number, member.name, code, expires))
-    await session.commit()
-    return issued
+    if issued:
+        session.add(AuditEvent(actor="cli", action="member.invites", entity="member",
+                               detail=f"issued={len(issued)} replaced={replaced}"))
+    return InviteBatch(issued, replaced, sum(1 for m in members if m.id in held), skipped)
 
 
-async def revoke_member(session: AsyncSession, number: str, *, actor: str = "cli") -> Member:
-    """Unbind a member's Telegram account and invalidate every open code of theirs."""
+@dataclass(frozen=True)
+class RevokeResult:
+    """What `revoke_member` did: the member, the account it unbound (if any) and the codes it revoked."""
+
+    member: Member
+    unbound_telegram_id: int | None
+    codes_revoked: int
+
+    @property
+    def changed(self) -> bool:
+        return self.unbound_telegram_id is not None or self.codes_revoked > 0
+
+
+async def revoke_member(session: AsyncSession, number: str, *, actor: str = "cli", now: datetime | None = None
+                        ) -> RevokeResult:
+    """Unbind a member's Telegram account (if bound) and invalidate their open codes; the caller commits."""
     member = (await session.exec(select(Member).where(Member.number == number))).first()
     if member is None:
         raise NotFound(number)
-    now = utcnow()
+    now = now or utcnow()
     previous = member.telegram_id
-    member.telegram_id = None
-    member.bound_at = None
-    member.updated_at = now
-    await session.exec(
+    revoked = await session.exec(
         update(InviteCode)
         .where(InviteCode.member_id == member.id, InviteCode.used_at.is_(None), InviteCode.revoked_at.is_(None))
         .values(revoked_at=now)
     )
-    session.add(
-        AuditEvent(actor=actor, action="member.revoke", entity="member", entity_id=member.number,
-                   detail=f"telegram_id={previous}")
-    )
-    await session.commit()
-    return member
+    result = RevokeResult(member, previous, revoked.rowcount or 0)
+    if previous is not None:
+        member.telegram_id = None
+        member.bound_at = None
+        member.updated_at = now
+        session.add(member)
+    if result.changed:
+        session.add(
+            AuditEvent(actor=actor, action="member.revoke", entity="member", entity_id=member.number,
+                       detail=f"telegram_id={previous} codes={result.codes_revoked}")
+        )
+    return result
 
 
 class BindOutcome(str, enum.Enum):
@@ -335,26 +418,51 @@ async def touch_resident(
     return (await session.exec(query)).one()
 
 
+def _squash(text: str) -> str:
+    return "".join(text.split()).lower()
+
+
 async def resolve_scope(session: AsyncSession, kind: ScopeKind, value: str) -> str:
-    """The canonical name of a group, sector (full or short name) or region path; NotFound otherwise."""
-    value = value.strip()
+    """The canonical name of a group, sector (full or short name) or region.
+
+    A region may be given by its last part(s) (`兰州市` for `甘肃省/兰州市`) when only one
+    region ends so. NotFound carries the nearest names; Ambiguous the candidates.
+    """
+    from bot.services.names import nearest
+
+    value = value.strip().replace("／", "/").strip("/")
     if kind is ScopeKind.group:
-        found = (await session.exec(select(ActivityGroup.name).where(ActivityGroup.name == value))).first()
-    elif kind is ScopeKind.sector:
-        found = (
-            await session.exec(select(Sector.name).where(or_(Sector.name == value, Sector.short_name == value)))
-        ).first()
-    else:
-        found = (await session.exec(select(Region.path).where(Region.path == value.replace("／", "/")))).first()
-    if found is None:
-        raise NotFound(value)
-    return found
+        names = list((await session.exec(select(ActivityGroup.name))).all())
+        exact = [n for n in names if n == value] or [n for n in names if _squash(n) == _squash(value)]
+        if exact:
+            return exact[0]
+        raise NotFound(value, nearest(value, names))
+    if kind is ScopeKind.sector:
+        pairs = list((await session.exec(select(Sector.name, Sector.short_name).order_by(Sector.id))).all())
+        for name, short in pairs:
+            if _squash(value) in (_squash(name), _squash(short)):
+                return name
+        by_alias = {alias: name for name, short in pairs for alias in (name, short)}
+        return_names = [by_alias[a] for a in nearest(value, by_alias)]
+        raise NotFound(value, list(dict.fromkeys(return_names)))
+    paths = list((await session.exec(select(Region.path))).all())
+    wanted = "/".join(part.strip() for part in value.split("/") if part.strip())
+    if wanted in paths:
+        return wanted
+    tail = [p for p in paths if p.endswith("/" + wanted)]
+    if len(tail) == 1:
+        return tail[0]
+    if tail:
+        raise Ambiguous(value, sorted(tail))
+    leaves = {p.rsplit("/", 1)[-1]: p for p in paths}
+    near = nearest(wanted, paths) or [leaves[n] for n in nearest(wanted.rsplit("/", 1)[-1], leaves)]
+    raise NotFound(value, near)
 
 
 async def grant_role(
     session: AsyncSession, *, telegram_id: int, kind: ScopeKind, value: str, actor: str = "cli"
 ) -> tuple[RoleGrant, bool]:
-    """Grant a coordinator scope; (grant, created) — granting twice changes nothing."""
+    """Grant a coordinator scope in the session; (grant, created) — granting twice changes nothing."""
     canonical = await resolve_scope(session, kind, value)
     existing = (
         await session.exec(
@@ -369,20 +477,69 @@ async def grant_role(
     session.add(grant)
     session.add(AuditEvent(actor=actor, action="role.grant", entity="rolegrant", entity_id=str(telegram_id),
                            detail=f"{kind.value}={canonical}"))
-    await session.commit()
     return grant, True
 
 
 async def revoke_role(session: AsyncSession, *, telegram_id: int, actor: str = "cli") -> int:
-    """Remove every coordinator grant of a user; returns how many there were."""
+    """Remove every coordinator grant of a user in the session; returns how many there were."""
     result = await session.exec(delete(RoleGrant).where(RoleGrant.telegram_id == telegram_id))
-    session.add(AuditEvent(actor=actor, action="role.revoke", entity="rolegrant", entity_id=str(telegram_id)))
-    await session.commit()
-    return result.rowcount
+    if result.rowcount:
+        session.add(AuditEvent(actor=actor, action="role.revoke", entity="rolegrant", entity_id=str(telegram_id),
+                               detail=f"grants={result.rowcount}"))
+    return result.rowcount or 0
 
 
 async def list_roles(session: AsyncSession) -> list[RoleGrant]:
     return list((await session.exec(select(RoleGrant).order_by(RoleGrant.telegram_id, RoleGrant.id))).all())
+
+
+@dataclass(frozen=True)
+class NameCount:
+    """A sector, activity group or region and how many active members it has (regions: with those below)."""
+
+    name: str
+    members: int
+    short_name: str | None = None
+
+
+async def list_sectors(session: AsyncSession) -> list[NameCount]:
+    counts = dict((await session.exec(
+        select(Member.sector_id, func.count()).where(Member.active.is_(True)).group_by(Member.sector_id)
+    )).all())
+    sectors = (await session.exec(select(Sector).order_by(Sector.id))).all()
+    return [NameCount(s.name, counts.get(s.id, 0), s.short_name) for s in sectors]
+
+
+async def list_groups(session: AsyncSession) -> list[NameCount]:
+    counts = dict((await session.exec(
+        select(Member.activity_group_id, func.count()).where(Member.active.is_(True))
+        .group_by(Member.activity_group_id)
+    )).all())
+    groups = (await session.exec(select(ActivityGroup))).all()
+    rows = [NameCount(g.name, counts.get(g.id, 0)) for g in groups]
+    return sorted(rows, key=lambda r: _natural(r.name))
+
+
+async def list_regions(session: AsyncSession) -> list[NameCount]:
+    direct = dict((await session.exec(
+        select(Member.region_id, func.count()).where(Member.active.is_(True)).group_by(Member.region_id)
+    )).all())
+    regions = (await session.exec(select(Region).order_by(Region.path))).all()
+    totals = {r.path: 0 for r in regions}
+    for region in regions:
+        parts = region.path.split("/")
+        for depth in range(1, len(parts) + 1):
+            prefix = "/".join(parts[:depth])
+            if prefix in totals:
+                totals[prefix] += direct.get(region.id, 0)
+    return [NameCount(path, totals[path]) for path in sorted(totals)]
+
+
+def _natural(name: str) -> tuple:
+    """第2界别活动组 before 第10界别活动组."""
+    import re
+
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name))
 
 
 @dataclass(frozen=True)

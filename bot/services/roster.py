@@ -11,6 +11,7 @@ import csv
 import io
 import re
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +21,8 @@ from models import ActivityGroup, ContactPoint, ContactPointKind, Level, Member,
 
 MAX_CONTACT_POINTS = 3
 CHUNK = 5000
+HEADER_SCAN_ROWS = 10  # the header row is looked for among the first rows (title rows above it)
+SHOWN_CHANGES = 20
 
 # canonical column -> accepted headers (compared after lower-casing and removing spaces)
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -33,7 +36,19 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "contact_points": ("联系点", "contact_points", "contact_point", "contacts"),
 }
 REQUIRED = ("number", "name", "sector")
-HEADER_NAMES = {"number": "编号", "name": "姓名", "sector": "界别"}
+# the first alias of each column is its name in messages
+HEADER_NAMES = {key: aliases[0] for key, aliases in COLUMNS.items()}
+# headers an office might use for a known column that we do NOT accept silently: a look-alike
+# is reported (and blocks the import while the column it stands for is missing) rather than guessed
+LOOKALIKES: dict[str, str] = {
+    "联系电话": "phone", "电话号码": "phone", "移动电话": "phone", "联系方式": "phone", "手机号码1": "phone",
+    "活动小组": "group", "小组": "group", "所在小组": "group", "界别小组": "group",
+    "所在地区": "region", "所属地区": "region", "地址": "region", "所在地": "region", "行政区划": "region",
+    "联系点位": "contact_points", "联系单位": "contact_points", "联系点名称": "contact_points",
+    "所在界别": "sector", "所属界别": "sector", "界别名称": "sector",
+    "委员姓名": "name", "名字": "name", "序号": "number", "委员证号": "number",
+    "所在层级": "level", "委员层级": "level",
+}
 
 LEVELS: dict[str, Level] = {
     "全国": Level.national, "national": Level.national,
@@ -46,6 +61,7 @@ _PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
 _SPLIT_POINTS = re.compile(r"[;；、,，\n]+")
 _SPLIT_REGION = re.compile(r"[/／\\]+")
 _SPACES = re.compile(r"[\s\u3000]+")
+SUFFIXES = (".csv", ".xlsx", ".xlsm")
 
 _KIND_SUFFIXES: list[tuple[ContactPointKind, tuple[str, ...]]] = [
     (ContactPointKind.community, ("社区", "居委会", "街道")),
@@ -58,13 +74,21 @@ _KIND_SUFFIXES: list[tuple[ContactPointKind, tuple[str, ...]]] = [
 
 
 class RosterFileError(Exception):
-    """The file cannot be read as a roster at all (format, encoding, missing columns)."""
+    """The file cannot be read as a roster at all; `code` and `values` name the text to show."""
+
+    def __init__(self, code: str, **values: object) -> None:
+        super().__init__(code)
+        self.code = code
+        self.values = values
 
 
 @dataclass(frozen=True)
 class RowError:
+    """One problem of one row; `code` and `values` name the text to show."""
+
     row: int
-    reason: str
+    code: str
+    values: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -80,6 +104,36 @@ class RosterRow:
     contact_points: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class UnknownColumn:
+    header: str
+    suggestion: str | None  # the known column it probably means
+
+
+@dataclass
+class RosterSource:
+    """Where the roster was read: the sheet (XLSX), the header row and the columns found."""
+
+    sheet: str | None
+    header_row: int
+    columns: dict[str, int]
+    unknown: list[UnknownColumn]
+
+    @property
+    def present(self) -> frozenset[str]:
+        return frozenset(self.columns)
+
+
+@dataclass(frozen=True)
+class MemberChange:
+    """What an import does to one member: created, or these fields from old to new."""
+
+    number: str
+    name: str
+    created: bool = False
+    fields: tuple[tuple[str, object, object], ...] = ()
+
+
 @dataclass
 class ImportReport:
     rows: int = 0
@@ -93,10 +147,20 @@ class ImportReport:
     new_regions: int = 0
     errors: list[RowError] = field(default_factory=list)
     dry_run: bool = False
+    source: RosterSource | None = None
+    changes: list[MemberChange] = field(default_factory=list)  # the first SHOWN_CHANGES
+    missing_members: list[tuple[str, str]] = field(default_factory=list)  # the first SHOWN_CHANGES
+    active_before: int = 0
+    # why --deactivate-missing was refused: "no_rows" (header only) or "share" (too many would go)
+    refused: str | None = None
 
     @property
     def ok(self) -> bool:
-        return not self.errors
+        return not self.errors and self.refused is None
+
+    @property
+    def missing_share(self) -> float:
+        return self.missing / self.active_before if self.active_before else 0.0
 
 
 def contact_point_kind(name: str) -> ContactPointKind:
@@ -121,58 +185,188 @@ def _decode(raw: bytes) -> str:
             return raw.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise RosterFileError("无法识别文件编码（支持 UTF-8、带 BOM 的 UTF-8 和 GB18030）")
+    raise RosterFileError("encoding")
 
 
-def _read_cells(path: Path) -> Iterator[list[object]]:
-    suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        try:
-            from openpyxl import load_workbook
-
-            workbook = load_workbook(path, read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many kinds for a damaged file
-            raise RosterFileError(f"无法读取 Excel 文件：{exc}") from exc
-        try:
-            sheet = workbook.worksheets[0]
-            for row in sheet.iter_rows(values_only=True):
-                yield list(row)
-        finally:
-            workbook.close()
-    elif suffix in (".csv", ".txt"):
-        text = _decode(path.read_bytes())
-        yield from csv.reader(io.StringIO(text))
-    else:
-        raise RosterFileError("只支持 .csv 和 .xlsx 文件")
+def check_path(path: Path) -> None:
+    """Refuse what is not a roster file before reading: missing, a folder, another format."""
+    if path.is_dir():
+        raise RosterFileError("is_folder", path=path)
+    if not path.exists():
+        raise RosterFileError("not_found", path=path)
+    if path.suffix.lower() not in SUFFIXES:
+        raise RosterFileError("wrong_suffix", path=path, suffix=path.suffix)
 
 
-def _map_header(cells: list[object]) -> dict[str, int]:
-    wanted = {alias.lower().replace(" ", ""): key for key, aliases in COLUMNS.items() for alias in aliases}
+def _header_key(cell: object) -> str:
+    return _clean(cell).lower().replace(" ", "").replace("*", "").replace("＊", "")
+
+
+_ALIASES = {alias.lower().replace(" ", ""): key for key, aliases in COLUMNS.items() for alias in aliases}
+
+
+def _suggest_column(header: str) -> str | None:
+    """The known column an unknown header probably means (alias table first, then similarity)."""
+    key = header.lower().replace(" ", "")
+    if key in LOOKALIKES:
+        return LOOKALIKES[key]
+    from bot.services.names import nearest
+
+    close = nearest(key, _ALIASES, limit=1, cutoff=0.6)
+    return _ALIASES[close[0]] if close else None
+
+
+def _map_header(cells: list[object]) -> tuple[dict[str, int], list[UnknownColumn]]:
     mapping: dict[str, int] = {}
+    unknown: list[UnknownColumn] = []
     for index, cell in enumerate(cells):
-        key = wanted.get(_clean(cell).lower().replace(" ", "").replace("*", ""))
+        text = _header_key(cell)
+        if not text:
+            continue
+        key = _ALIASES.get(text)
         if key and key not in mapping:
             mapping[key] = index
-    missing = [HEADER_NAMES[k] for k in REQUIRED if k not in mapping]
+        elif not key:
+            unknown.append(UnknownColumn(_clean(cell), _suggest_column(text)))
+    return mapping, unknown
+
+
+def _find_header(rows: list[tuple[int, list[object]]], sheet: str | None) -> RosterSource:
+    """The header among the first rows: the first with 编号, 姓名 and 界别, else the likeliest for the error."""
+    best: RosterSource | None = None
+    best_score = 0
+    for row_no, cells in rows:
+        mapping, unknown = _map_header(cells)
+        source = RosterSource(sheet, row_no, mapping, unknown)
+        if all(k in mapping for k in REQUIRED):
+            return source
+        score = len(mapping) + sum(1 for u in unknown if u.suggestion)
+        if score > best_score:
+            best, best_score = source, score
+    if best is None:
+        raise RosterFileError("no_header", rows=HEADER_SCAN_ROWS, sheet=sheet or "")
+    return best
+
+
+def _check_header(source: RosterSource) -> None:
+    """Refuse a header that lacks a required column, or where a look-alike stands in for a known one."""
+    standing_in = [u for u in source.unknown if u.suggestion and u.suggestion not in source.columns]
+    missing = [HEADER_NAMES[k] for k in REQUIRED if k not in source.columns]
+    if standing_in:
+        raise RosterFileError(
+            "lookalike",
+            pairs="、".join(f"{u.header} → {HEADER_NAMES[u.suggestion]}？" for u in standing_in),  # type: ignore[index]
+            missing=missing,
+            sheet=source.sheet or "",
+            row=source.header_row,
+        )
     if missing:
-        raise RosterFileError("缺少必需的列：" + "、".join(missing))
-    return mapping
+        raise RosterFileError("missing_columns", columns="、".join(missing), sheet=source.sheet or "",
+                              row=source.header_row)
 
 
-def read_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
-    """(spreadsheet row number, canonical column -> cleaned text) for every non-blank row."""
-    cells_iter = _read_cells(path)
-    header: dict[str, int] | None = None
-    for row_no, cells in enumerate(cells_iter, start=1):
+def _csv_rows(path: Path) -> Iterator[list[object]]:
+    text = _decode(path.read_bytes())
+    yield from csv.reader(io.StringIO(text))
+
+
+def _numbered(rows: Iterable[Iterable[object]]) -> Iterator[tuple[int, list[object]]]:
+    for row_no, cells in enumerate(rows, start=1):
+        yield row_no, list(cells)
+
+
+def _head(rows: Iterator[tuple[int, list[object]]]) -> list[tuple[int, list[object]]]:
+    """The first HEADER_SCAN_ROWS non-blank rows (read from the iterator, which goes on after them)."""
+    head: list[tuple[int, list[object]]] = []
+    for row_no, cells in rows:
+        if any(_clean(c) for c in cells):
+            head.append((row_no, cells))
+        if len(head) >= HEADER_SCAN_ROWS:
+            break
+    return head
+
+
+def _body(head: list[tuple[int, list[object]]], source: RosterSource, rest: Iterator[tuple[int, list[object]]]
+          ) -> Iterator[tuple[int, dict[str, str]]]:
+    after = [(n, c) for n, c in head if n > source.header_row]
+    for row_no, cells in _chain(after, rest):
         values = [_clean(c) for c in cells]
         if not any(values):
             continue
-        if header is None:
-            header = _map_header(cells)
-            continue
-        yield row_no, {key: (values[i] if i < len(values) else "") for key, i in header.items()}
-    if header is None:
-        raise RosterFileError("文件是空的")
+        yield row_no, {key: (values[i] if i < len(values) else "") for key, i in source.columns.items()}
+
+
+def _chain(first: list, rest: Iterator) -> Iterator:
+    yield from first
+    yield from rest
+
+
+@contextmanager
+def open_roster(path: Path, *, sheet: str | None = None) -> Iterator[tuple[RosterSource, Iterator[tuple[int, dict[str, str]]]]]:
+    """(where the roster was found, its data rows as canonical column -> cleaned text).
+
+    XLSX: the named sheet (name or 1-based number), else the first sheet with a header row.
+    """
+    check_path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        if sheet is not None:
+            raise RosterFileError("sheet_not_xlsx")
+        rows = _numbered(_csv_rows(path))
+        head = _head(rows)
+        if not head:
+            raise RosterFileError("empty")
+        source = _find_header(head, None)
+        _check_header(source)
+        yield source, _body(head, source, rows)
+        return
+    try:
+        from openpyxl import load_workbook
+
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        raise RosterFileError("bad_xlsx", reason=str(exc)) from exc
+    try:
+        names = list(workbook.sheetnames)
+        if sheet is not None:
+            wanted = sheet.strip()
+            if wanted in names:
+                chosen = [wanted]
+            elif wanted.isdigit() and 1 <= int(wanted) <= len(names):
+                chosen = [names[int(wanted) - 1]]
+            else:
+                raise RosterFileError("no_such_sheet", sheet=wanted, sheets="、".join(names))
+        else:
+            chosen = names
+        first_error: RosterFileError | None = None
+        for name in chosen:
+            rows = _numbered(workbook[name].iter_rows(values_only=True))
+            head = _head(rows)
+            if not head:
+                first_error = first_error or RosterFileError("empty_sheet", sheet=name)
+                continue
+            try:
+                source = _find_header(head, name)
+                _check_header(source)
+            except RosterFileError as exc:
+                if first_error is None or (exc.code in ("lookalike", "missing_columns")
+                                           and first_error.code not in ("lookalike", "missing_columns")):
+                    first_error = exc
+                continue
+            yield source, _body(head, source, rows)
+            return
+        # a sheet with a recognisable but unusable header explains more than "no header anywhere"
+        if first_error is not None and (len(chosen) == 1 or first_error.code in ("lookalike", "missing_columns")):
+            raise first_error
+        raise RosterFileError("no_sheet_with_header", sheets="、".join(names), rows=HEADER_SCAN_ROWS)
+    finally:
+        workbook.close()
+
+
+def read_rows(path: Path, *, sheet: str | None = None) -> Iterator[tuple[int, dict[str, str]]]:
+    """(spreadsheet row number, canonical column -> cleaned text) for every non-blank data row."""
+    with open_roster(path, sheet=sheet) as (_source, rows):
+        yield from rows
 
 
 def normalise_phone(raw: str) -> str | None:
@@ -194,54 +388,59 @@ def validate(
     good: list[RosterRow] = []
     errors: list[RowError] = []
     seen: dict[str, int] = {}
+    unknown_sectors: dict[str, list[str]] = {}
     for row_no, values in rows:
-        reasons: list[str] = []
+        reasons: list[tuple[str, dict]] = []
         number = values.get("number", "")
         name = values.get("name", "")
         if not number:
-            reasons.append("缺少编号")
+            reasons.append(("missing_number", {}))
         elif len(number) > 32:
-            reasons.append("编号过长（最多 32 个字符）")
+            reasons.append(("number_too_long", {}))
         elif number in seen:
-            reasons.append(f"编号 {number} 与第 {seen[number]} 行重复")
+            reasons.append(("duplicate_number", {"number": number, "first": seen[number]}))
         else:
             seen[number] = row_no
         if not name:
-            reasons.append("缺少姓名")
+            reasons.append(("missing_name", {}))
         elif len(name) > 64:
-            reasons.append("姓名过长（最多 64 个字符）")
+            reasons.append(("name_too_long", {}))
         sector_raw = values.get("sector", "")
         sector = sectors.get(sector_raw.replace(" ", ""))
         if not sector_raw:
-            reasons.append("缺少界别")
+            reasons.append(("missing_sector", {}))
         elif sector is None:
-            reasons.append(f"未知界别「{sector_raw}」")
+            if sector_raw not in unknown_sectors:
+                from bot.services.names import nearest
+
+                unknown_sectors[sector_raw] = nearest(sector_raw, sorted(set(sectors.values())))
+            reasons.append(("unknown_sector", {"value": sector_raw, "suggestions": unknown_sectors[sector_raw]}))
         level_raw = values.get("level", "")
         level = LEVELS.get(level_raw.lower()) if level_raw else Level.province
         if level is None:
-            reasons.append(f"未知层级「{level_raw}」（应为 全国/省/市/县）")
+            reasons.append(("unknown_level", {"value": level_raw}))
         phone_raw = values.get("phone", "")
         phone = normalise_phone(phone_raw) if phone_raw else None
         if phone_raw and phone is None:
-            reasons.append(f"手机号格式不正确「{phone_raw}」")
+            reasons.append(("bad_phone", {"value": phone_raw}))
         region_parts = [p.strip() for p in _SPLIT_REGION.split(values.get("region", "")) if p.strip()]
         region = "/".join(region_parts) or None
         if region and (len(region) > 255 or any(len(p) > 64 for p in region_parts)):
-            reasons.append("地区过长")
+            reasons.append(("region_too_long", {}))
         points: list[str] = []
         for point in _SPLIT_POINTS.split(values.get("contact_points", "")):
             point = point.strip()
             if point and point not in points:
                 points.append(point)
         if len(points) > MAX_CONTACT_POINTS:
-            reasons.append(f"联系点最多 {MAX_CONTACT_POINTS} 个，这里有 {len(points)} 个")
+            reasons.append(("too_many_points", {"max": MAX_CONTACT_POINTS, "count": len(points)}))
         if any(len(p) > 128 for p in points):
-            reasons.append("联系点名称过长（最多 128 个字符）")
+            reasons.append(("point_too_long", {}))
         group = values.get("group") or None
         if group and len(group) > 64:
-            reasons.append("活动组名称过长")
+            reasons.append(("group_too_long", {}))
         if reasons:
-            errors.extend(RowError(row_no, r) for r in reasons)
+            errors.extend(RowError(row_no, code, detail) for code, detail in reasons)
             continue
         good.append(
             RosterRow(row_no, number, name, sector, group, level, region, phone, tuple(points))  # type: ignore[arg-type]
@@ -347,25 +546,50 @@ def _apply_points(connection: Connection, changes: dict[str, tuple[str, ...]], n
         connection.execute(insert(ContactPoint), chunk)
 
 
+# the member columns each roster column sets (contact points are a table of their own)
+_FIELD_COLUMNS = {
+    "group": "activity_group_id",
+    "level": "level",
+    "region": "region_id",
+    "phone": "phone",
+}
+_COLUMN_KEYS = {"name": "name", "sector_id": "sector", **{v: k for k, v in _FIELD_COLUMNS.items()}}
+
+
 def import_roster(
     connection: Connection,
     path: Path,
     *,
     dry_run: bool = False,
     deactivate_missing: bool = False,
+    sheet: str | None = None,
+    max_deactivate_share: float = 0.2,
+    force: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
-    """Validate the whole file, then apply it in the caller's transaction; bad rows apply nothing."""
+    """Validate the whole file, then apply it in the caller's transaction; bad rows apply nothing.
+
+    A column absent from the file leaves that field of every member as it is; an empty cell in a
+    present column clears it (活动组, 地区, 手机, the roster's 联系点) or, for 层级, means 省.
+    `--deactivate-missing` is refused (report.refused, nothing applied) for a file without data
+    rows, and when more than `max_deactivate_share` of the active members would go, unless `force`.
+    """
     report = ImportReport(dry_run=dry_run)
     sector_names, sector_ids = sector_lookup(connection)
-    rows, errors = validate(read_rows(path), sector_names)
+    with open_roster(path, sheet=sheet) as (source, row_iter):
+        report.source = source
+        rows, errors = validate(row_iter, sector_names)
     report.rows = len(rows) + len({e.row for e in errors})
     if errors:
         report.errors = errors
         return report
+    present = source.present
 
     groups = _ensure_groups(connection, {r.group for r in rows if r.group}, report)
     regions = _ensure_regions(connection, {r.region for r in rows if r.region}, report)
+    sector_by_id = {v: k for k, v in sector_ids.items()}
+    group_by_id = {v: k for k, v in groups.items()}
+    region_by_id = {v: k for k, v in regions.items()}
 
     existing: dict[str, tuple] = {
         row.number: row
@@ -376,20 +600,34 @@ def import_roster(
             )
         )
     }
+    report.active_before = sum(1 for m in existing.values() if m.active)
     points_of: dict[int, list[str]] = {}
-    for member_id, name in connection.execute(
-        select(ContactPoint.member_id, ContactPoint.name)
-        .where(ContactPoint.from_roster.is_(True))
-        .order_by(ContactPoint.member_id, ContactPoint.position)
-    ):
-        points_of.setdefault(member_id, []).append(name)
+    if "contact_points" in present:
+        for member_id, name in connection.execute(
+            select(ContactPoint.member_id, ContactPoint.name)
+            .where(ContactPoint.from_roster.is_(True))
+            .order_by(ContactPoint.member_id, ContactPoint.position)
+        ):
+            points_of.setdefault(member_id, []).append(name)
 
+    def shown(key: str, value: object) -> object:
+        """A field's value as the clerk knows it (names, not ids)."""
+        if key == "sector_id":
+            return sector_by_id.get(value, value)  # type: ignore[arg-type]
+        if key == "activity_group_id":
+            return group_by_id.get(value, "") if value else ""  # type: ignore[arg-type]
+        if key == "region_id":
+            return region_by_id.get(value, "") if value else ""  # type: ignore[arg-type]
+        return "" if value is None else value
+
+    # only the columns the file has are written: an absent column never clears a field
+    set_keys = ["name", "sector_id"] + [column for key, column in _FIELD_COLUMNS.items() if key in present]
     now = utcnow()
     inserts: list[dict] = []
     updates: list[dict] = []
     point_changes: dict[str, tuple[str, ...]] = {}
     for row in rows:
-        values = {
+        everything = {
             "name": row.name,
             "sector_id": sector_ids[row.sector],
             "activity_group_id": groups.get(row.group) if row.group else None,
@@ -399,31 +637,50 @@ def import_roster(
         }
         current = existing.get(row.number)
         if current is None:
-            inserts.append({"number": row.number, "active": True, "created_at": now, "updated_at": now, **values})
+            inserts.append({"number": row.number, "active": True, "created_at": now, "updated_at": now, **everything})
             if row.contact_points:
                 point_changes[row.number] = row.contact_points
             report.created += 1
+            if len(report.changes) < SHOWN_CHANGES:
+                report.changes.append(MemberChange(row.number, row.name, created=True))
             continue
-        changed = any(getattr(current, k) != v for k, v in values.items()) or not current.active
-        if tuple(points_of.get(current.id, [])) != row.contact_points:
-            point_changes[row.number] = row.contact_points
-            changed = True
-        if changed:
+        values = {k: everything[k] for k in set_keys}
+        diff = [(_COLUMN_KEYS[k], shown(k, getattr(current, k)), shown(k, v))
+                for k, v in values.items() if getattr(current, k) != v]
+        if "contact_points" in present:
+            old_points = tuple(points_of.get(current.id, []))
+            if old_points != row.contact_points:
+                point_changes[row.number] = row.contact_points
+                diff.append(("contact_points", "；".join(old_points), "；".join(row.contact_points)))
+        if not current.active:
+            diff.append(("active", False, True))
+        if diff:
             if not current.active:
                 report.reactivated += 1
             updates.append({"b_id": current.id, "active": True, "updated_at": now, **values})
             report.updated += 1
+            if len(report.changes) < SHOWN_CHANGES:
+                report.changes.append(MemberChange(row.number, row.name, fields=tuple(diff)))
         else:
             report.unchanged += 1
 
     in_file = {r.number for r in rows}
-    missing_ids = [m.id for n, m in existing.items() if n not in in_file and m.active]
-    report.missing = len(missing_ids)
+    missing = [(m.id, n, m.name) for n, m in existing.items() if n not in in_file and m.active]
+    missing.sort(key=lambda m: m[1])
+    report.missing = len(missing)
+    report.missing_members = [(n, name) for _id, n, name in missing[:SHOWN_CHANGES]]
+    missing_ids = [m[0] for m in missing]
+    data_rows = len(rows)
     # at 200,000 rows these hold ~100 MB that nothing below needs
-    del rows, existing, points_of, in_file
+    del rows, existing, points_of, in_file, missing
 
-    if dry_run:
-        report.deactivated = report.missing if deactivate_missing else 0
+    if deactivate_missing and report.missing:
+        if data_rows == 0:
+            report.refused = "no_rows"
+        elif report.missing_share > max_deactivate_share and not force:
+            report.refused = "share"
+    if dry_run or report.refused:
+        report.deactivated = report.missing if deactivate_missing and not report.refused else 0
         return report
 
     for chunk in _chunks(inserts):
@@ -434,7 +691,7 @@ def import_roster(
     update_stmt = (
         update(Member)
         .where(Member.id == bindparam("b_id"))
-        .values({k: bindparam(k) for k in ("name", "sector_id", "activity_group_id", "level", "region_id", "phone", "active", "updated_at")})
+        .values({k: bindparam(k) for k in (*set_keys, "active", "updated_at")})
     )
     for chunk in _chunks(updates):
         connection.execute(update_stmt, chunk)
