@@ -221,6 +221,11 @@ def build_parser() -> argparse.ArgumentParser:
     inv.add_argument("--qr-dir", type=Path, metavar=cli_text("metavar_folder"), help=cli_text("help_qr_dir"))
     inv.add_argument("--member", action="append", metavar=cli_text("metavar_number"), help=cli_text("help_member"))
     inv.add_argument("--replace", action="store_true", help=cli_text("help_replace"))
+    cards = command(members, "cards", "cards")
+    cards.add_argument("--out-dir", type=Path, required=True, metavar=cli_text("metavar_folder"),
+                       help=cli_text("help_cards_out_dir"))
+    cards.add_argument("--member", action="append", metavar=cli_text("metavar_number"), help=cli_text("help_member"))
+    cards.add_argument("--rotate", action="store_true", help=cli_text("help_cards_rotate"))
     rev = command(members, "revoke", "revoke")
     rev.add_argument("number", metavar=cli_text("metavar_number"))
 
@@ -290,6 +295,8 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
         return import_members(settings, args)
     if args.command == "members" and args.members_command == "invites":
         return asyncio.run(invites(settings, args))
+    if args.command == "members" and args.members_command == "cards":
+        return asyncio.run(member_cards(settings, args))
     return asyncio.run(_session_command(settings, args))
 
 
@@ -713,6 +720,76 @@ def _write_invite_files(args: argparse.Namespace, rows: list[tuple], header: tup
         sys.stdout.write(buffer.getvalue())
         sys.stdout.flush()
     return moves
+
+
+async def member_cards(settings: Settings, args: argparse.Namespace) -> int:
+    """找我反映 cards: the folder checked first, links made in the session, files written, commit, files in place."""
+    from telegram.error import InvalidToken, TelegramError
+
+    from bot.db import Database
+    from bot.services.access import NotFound
+    from bot.services.cards import member_card_png, member_links
+    from bot.services.cases import link_payload
+
+    from bot.logs import redact, short_error
+
+    out: Path = args.out_dir
+    if out.exists() and not out.is_dir():
+        return fail("qr_not_folder", path=out)
+    problem = _writable_folder(out)
+    if problem:
+        return fail(problem, path=out, option="--out-dir")
+    if not settings.bot_username and not settings.bot_token:
+        return fail("invites_need_username", EXIT_CONFIG)
+    try:
+        username = await _bot_username(settings)
+    except InvalidToken:
+        return fail("bad_token", EXIT_CONFIG)
+    except TelegramError as exc:  # offline, blocked, proxy down: BOT_USERNAME avoids the call
+        return fail("invites_username_offline", EXIT_NETWORK, reason=redact(short_error(exc), settings.token))
+    db = Database(settings.database_url)
+    temps: list[Path] = []
+    made: list[Path] = []
+    try:
+        async with db.session() as session:
+            try:
+                links = await member_links(session, numbers=args.member, rotate=args.rotate)
+            except NotFound as exc:
+                return fail("cards_unknown_members", EXIT_BAD_INPUT, numbers=exc)
+            moves: list[tuple[Path, Path]] = []
+            _make_dirs(out, made)
+            index = out / "links.csv"
+            temp = _temp_beside(index)
+            temps.append(temp)
+            with temp.open("w", encoding="utf-8-sig", newline="") as handle:
+                writer = csv.writer(handle)
+                writer.writerow(cli_text("cards_header").split(","))
+                for number, name, _sector, token in links:
+                    writer.writerow([number, name, f"https://t.me/{username}?start={link_payload(token)}"])
+            moves.append((temp, index))
+            for number, name, sector, token in links:
+                target = out / f"{_safe_filename(number)}.png"
+                temp = _temp_beside(target)
+                temps.append(temp)
+                temp.write_bytes(member_card_png(
+                    name=name, sector=sector, link=f"https://t.me/{username}?start={link_payload(token)}"))
+                moves.append((temp, target))
+            await session.commit()
+    except BaseException:
+        for temp in temps:
+            temp.unlink(missing_ok=True)
+        for folder in reversed(made):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
+    finally:
+        await db.dispose()
+    for temp, target in moves:
+        temp.replace(target)
+    say("cards_done", count=len(links), path=out)
+    if args.rotate:
+        note("cards_rotated")
+    return 0
 
 
 def _make_dirs(folder: Path, made: list[Path]) -> None:

@@ -930,6 +930,20 @@ CLI: dict[str, str] = {
     "invites_write_failed": "写入邀请码文件失败（{reason}）。没有生成任何邀请码，原有邀请码仍然有效。",
     "invites_commit_failed": "保存邀请码失败（{reason}）。没有生成任何邀请码，原有邀请码仍然有效。",
     "invites_move_failed": "邀请码已生成，但无法把 {temp} 改名为 {target}（{reason}）：请手动改名，不要删除它。",
+    "cards_done": "已为 {count} 位委员生成“找我反映”卡片（PNG）和链接表 links.csv，在 {path}。",
+    "cards_rotated": "已更换这些委员的链接：之前印出的卡片不再直接交给该委员（仍可提交诉求，由系统分派）。",
+    "cards_header": "编号,姓名,链接",
+    "cards_unknown_members": "以下编号不存在或已停用：{numbers}。没有生成任何卡片。",
+    "card_title": "找我反映",
+    "card_member": "{name} 委员",
+    "card_instructions": "用手机扫描二维码，在 Telegram 打开“连心桥”\n点“我要反映”，您的问题会直接交给我\n办理进度随时可查",
+    "help_cards": "为委员生成可打印的“找我反映”卡片：姓名、界别、二维码（个人链接），以及链接表 links.csv",
+    "epilog_cards": (
+        "示例：\n  python -m bot members cards --out-dir 卡片/\n"
+        "  python -m bot members cards --out-dir 卡片/ --member GS0001 --rotate   （卡片遗失时更换链接）"
+    ),
+    "help_cards_out_dir": "卡片输出文件夹（不存在会新建；同名文件会被更新）",
+    "help_cards_rotate": "更换链接：旧卡片不再直接交给该委员",
     "invites_done": "已为 {count} 位委员生成邀请码，有效期 {days} 天（至 {until}）。",
     "invites_replaced": "已作废 {members} 位委员的 {codes} 个旧邀请码。",
     "invites_skipped": "另有 {count} 位委员已有未过期的邀请码，未重新生成（要作废旧码重新生成，加 --replace）。",

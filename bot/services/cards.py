@@ -1,0 +1,77 @@
+"""The member's 找我反映 card: a printable PNG with the member's name, sector, QR link and how to use it.
+
+No Telegram here; the CLI writes the files. Chinese text is drawn with Noto Sans CJK SC from
+the `mplfonts` package (SIL Open Font License), so no system font is needed.
+"""
+
+from __future__ import annotations
+
+import io
+from functools import lru_cache
+from pathlib import Path
+
+from bot.texts import cli_text
+
+WIDTH, HEIGHT = 800, 1100
+
+
+@lru_cache
+def cjk_font_path() -> Path:
+    """Noto Sans CJK SC as shipped by the `mplfonts` package."""
+    import mplfonts
+
+    return Path(mplfonts.__file__).resolve().parent / "fonts" / "NotoSansCJKsc-Regular.otf"
+
+
+def member_card_png(*, name: str, sector: str, link: str) -> bytes:
+    """One card: title, the member's name and sector, the QR code of their link, three lines of instructions."""
+    import qrcode
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = str(cjk_font_path())
+    card = Image.new("RGB", (WIDTH, HEIGHT), "white")
+    draw = ImageDraw.Draw(card)
+    draw.rectangle([0, 0, WIDTH, 150], fill=(178, 34, 34))
+
+    def centred(text: str, y: int, size: int, fill=(0, 0, 0)) -> None:  # noqa: ANN001
+        face = ImageFont.truetype(font, size)
+        box = draw.textbbox((0, 0), text, font=face)
+        draw.text(((WIDTH - (box[2] - box[0])) / 2, y), text, font=face, fill=fill)
+
+    centred(cli_text("card_title"), 40, 60, fill="white")
+    centred(cli_text("card_member", name=name), 190, 56)
+    centred(sector, 270, 36, fill=(80, 80, 80))
+    code = qrcode.make(link, box_size=10, border=2).get_image().convert("RGB").resize((520, 520))
+    card.paste(code, ((WIDTH - 520) // 2, 340))
+    for n, line in enumerate(cli_text("card_instructions").splitlines()):
+        centred(line, 890 + n * 50, 30, fill=(60, 60, 60))
+    buffer = io.BytesIO()
+    card.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+async def member_links(session, *, numbers: list[str] | None = None, rotate: bool = False) -> list[tuple[str, str, str, str]]:  # noqa: ANN001
+    """(编号, 姓名, 界别, token) of every active member (or those named), making missing tokens; staged only.
+
+    `rotate` replaces the tokens, so previously printed cards stop routing to the member.
+    """
+    from sqlmodel import select
+
+    from bot.services.access import NotFound
+    from bot.services.cases import member_link_token
+    from models import Member, Sector
+
+    query = (select(Member.id, Member.number, Member.name, Sector.name)
+             .join(Sector, Sector.id == Member.sector_id).where(Member.active.is_(True)).order_by(Member.number))
+    if numbers:
+        query = query.where(Member.number.in_(numbers))
+    rows = (await session.exec(query)).all()
+    if numbers:
+        unknown = sorted(set(numbers) - {r[1] for r in rows})
+        if unknown:
+            raise NotFound("、".join(unknown))
+    result = []
+    for member_id, number, name, sector in rows:
+        token = await member_link_token(session, member_id=member_id, rotate=rotate)
+        result.append((number, name, sector, token))
+    return result
