@@ -376,9 +376,7 @@ TEXTS.update({
     "case_relay_empty": "消息不能为空。",
     "case_relay_long": "消息最多 {high} 个字。",
     # --- stored text (rendered with plain(), escaped later like any user text) -----------------
-    "case_activity_place": "{place}",
     "case_activity_summary": "诉求件 {number}（{category}）：{result}",
-    "case_route_note": "{reason}",
 })
 
 
@@ -554,7 +552,12 @@ TEXTS.update({
     "case_timeline_line": "{at} {action}{who}{note}",
     "case_handler_none": "待分派",
     "case_members_only": "抱歉，此功能仅限已绑定的政协委员使用。",
-    "case_unavailable": "这件诉求件已不在您手中，或已被处理。",
+    # the small form behind 回复 / 补充 / 办结 / 转交 / 无法办理 (handlers/cases.py)
+    "ca_busy": "您正在处理诉求件（当前步骤：{step}）。请先完成，或发送 /cancel 取消后再进行其他操作。",
+    "ca_expired": "这次操作已超时取消，诉求件没有变化。",
+    "ca_timeout": "⌛ 已超过 {minutes} 分钟没有操作，已自动取消，诉求件没有变化。",
+    "ca_use_buttons": "请点选上面的按钮，或发送 /cancel 取消。",
+    "ca_text_expected": "这一步（{step}）请直接输入文字，或发送 /cancel 取消。",
 })
 
 # =====================================================================================
