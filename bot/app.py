@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, LinkPreviewOptions, Update
@@ -12,9 +13,12 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Callba
 
 from bot.config import Settings
 from bot.db import Database
+from bot.intake import PRUNE_EVERY, Inbox, prune
 from bot.persistence import SQLPersistence
+from bot.request import RetryingRequest
 from bot.services.access import Identity
 from bot.texts import COMMANDS
+from models import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -28,12 +32,38 @@ class LianxinApplication(Application):
         self.settings: Settings | None = None
 
     async def process_update(self, update: object) -> None:
+        persistence = self.persistence
+        update_id = update.update_id if isinstance(update, Update) and isinstance(self.update_queue, Inbox) else None
+        if not isinstance(persistence, SQLPersistence):
+            try:
+                await super().process_update(update)
+            finally:
+                if persistence is not None:
+                    await self.update_persistence()
+            return
+        with persistence.handling(update_id):
+            try:
+                await super().process_update(update)
+            finally:
+                await self._commit_update(persistence, update_id)
+
+    async def _commit_update(self, persistence: SQLPersistence, update_id: int | None) -> None:
+        """After every update, one transaction (none if nothing changed): the persistence writes
+        that change something, and the update's inbox row marked done unless a form step did
+        that already. PTB alone would write every update_interval, one transaction per key."""
+        with persistence.collecting() as writes:
+            await self.update_persistence()
+        if not persistence.pending(writes):
+            return
         try:
-            await super().process_update(update)
-        finally:
-            if self.persistence:
-                # PTB writes persistence every update_interval; a form step must not wait for that
-                await self.update_persistence()
+            async with self.db.session() as session:  # type: ignore[union-attr]
+                marked = await persistence.stage(session, writes)
+                await session.commit()
+        except Exception as exc:  # noqa: BLE001 - the update loop must go on; the inbox keeps the update
+            log.error("could not persist the effects of update %s: %s", update_id, exc.__class__.__name__)
+            log.debug("persistence failure", exc_info=exc)
+            return
+        persistence.confirm(writes, marked=marked)
 
 
 class LianxinContext(CallbackContext[ExtBot, dict, dict, dict]):
@@ -85,6 +115,21 @@ async def _post_init(application: Application) -> None:
     from scheduler import schedule_jobs
 
     schedule_jobs(application)
+    # updates fetched (or received by webhook) but not handled before the last stop come first
+    if isinstance(application.update_queue, Inbox):
+        await application.update_queue.requeue_pending(application.bot)
+        await _prune_inbox(application)
+        if application.job_queue is not None:
+            application.job_queue.run_repeating(
+                _prune_inbox, interval=PRUNE_EVERY, first=PRUNE_EVERY, name="prune_inbox"
+            )
+
+
+async def _prune_inbox(target: object) -> None:
+    application = target if isinstance(target, Application) else target.application  # job context or app
+    pruned = await prune(application.db, now=utcnow())  # type: ignore[attr-defined]
+    if pruned:
+        log.info("pruned %d handled updates from the inbox", pruned)
 
 
 async def _post_shutdown(application: Application) -> None:
@@ -97,11 +142,16 @@ def build_application(settings: Settings, *, rate_limit: bool = True) -> Lianxin
     """A ready-to-start Application for these settings; it owns its database engine."""
     from handlers import register
 
+    # RetryAfter.retry_after as a timedelta (PTB's future default) without a deprecation warning
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
     db = Database(settings.database_url)
     builder = (
         ApplicationBuilder()
         .application_class(LianxinApplication)
         .token(settings.token)
+        .update_queue(Inbox(db))
+        # the same pool size as PTB's default request, plus bounded retries of transient faults
+        .request(RetryingRequest(connection_pool_size=256))
         .base_url(settings.bot_api_base_url)
         .base_file_url(settings.bot_api_file_url)
         .context_types(ContextTypes(context=LianxinContext))
@@ -135,4 +185,5 @@ def webhook_options(settings: Settings) -> dict[str, Any]:
 
 def allowed_updates() -> list[str]:
     # edited messages are not asked for: an edit of an earlier answer must not answer the current step
-    return [Update.MESSAGE, Update.CALLBACK_QUERY]
+    # my_chat_member: the user blocked or unblocked the bot (handlers/chat_member.py)
+    return [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]

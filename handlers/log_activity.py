@@ -113,10 +113,11 @@ async def checkpoint(update: Update, context: LianxinContext, state: int) -> int
     expects. Writing first closes that window. END forgets the form.
     """
     persistence = context.application.persistence
-    if persistence is not None:
-        key = (update.effective_chat.id, update.effective_user.id)
-        await persistence.update_user_data(update.effective_user.id, dict(context.user_data))
-        await persistence.update_conversation(CONVERSATION_NAME, key, None if state == END else state)
+    if persistence is not None:  # one transaction, and none when nothing changed
+        await persistence.write_form_state(
+            user_id=update.effective_user.id, user_data=dict(context.user_data), conversation=CONVERSATION_NAME,
+            key=(update.effective_chat.id, update.effective_user.id), state=None if state == END else state,
+        )
     return state
 
 

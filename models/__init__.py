@@ -3,11 +3,13 @@
 from models.activity import Activity, ActivityPhoto
 from models.access import AuditEvent, BindAttempt, InviteCode, Resident, RoleGrant, ScopeKind
 from models.base import UTCDateTime, utcnow
+from models.inbox import InboxUpdate
+from models.reachability import Reachability
 from models.roster import ActivityGroup, ContactPoint, ContactPointKind, Level, Member, MemberBase, Region, Sector
 from models.state import BotState
 
 __all__ = [
     "Activity", "ActivityGroup", "ActivityPhoto", "AuditEvent", "BindAttempt", "BotState", "ContactPoint", "ContactPointKind",
-    "InviteCode", "Level", "Member", "MemberBase", "Region", "Resident", "RoleGrant", "ScopeKind",
+    "InboxUpdate", "InviteCode", "Level", "Member", "MemberBase", "Reachability", "Region", "Resident", "RoleGrant", "ScopeKind",
     "Sector", "UTCDateTime", "utcnow",
 ]

@@ -1,0 +1,109 @@
+"""Durable intake: no update is acknowledged to Telegram before it is stored.
+
+PTB's Updater acknowledges a batch of polled updates with its *next* getUpdates call,
+after `await update_queue.put(update)` returned for each of them; its webhook handler
+answers 200 after that same call returned (python-telegram-bot 22.8,
+`telegram/ext/_updater.py` and `_utils/webhookhandler.py`). So the application's update
+queue is an `Inbox` whose `put` first inserts the update into the `inbox` table:
+
+- a process killed after a fetch finds the stored updates at the next start and handles
+  them first (`requeue_pending`, from post_init, before polling starts);
+- an update is marked done in the same transaction that persists its effects
+  (`LianxinApplication.process_update`), so it is handled once;
+- an update Telegram delivers again (never acknowledged because the process died) is
+  already in the table: it is neither queued again nor handled twice. Done rows are kept
+  for `KEEP_DONE` (Telegram keeps unacknowledged updates for 24 hours), then pruned.
+
+If the database cannot take the update, `put` raises a `NetworkError`: PTB's polling
+loop then retries the same batch (nothing was acknowledged), and the webhook answers
+500 so Telegram sends it again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from telegram import Bot, Update
+from telegram.error import NetworkError
+
+from bot.db import Database, dialect_insert
+from models import InboxUpdate, utcnow
+
+log = logging.getLogger(__name__)
+KEEP_DONE = timedelta(hours=48)
+PRUNE_EVERY = timedelta(hours=1)
+
+
+class Inbox(asyncio.Queue):
+    """The application's update queue; updates are stored before they are queued."""
+
+    def __init__(self, db: Database) -> None:
+        super().__init__()
+        self.db = db
+
+    async def put(self, item: object) -> None:
+        if isinstance(item, Update):
+            try:
+                fresh = await self.store(item)
+            except SQLAlchemyError as exc:
+                # a TelegramError makes PTB's polling loop fetch the same batch again
+                raise NetworkError(f"could not store update {item.update_id}: {exc.__class__.__name__}") from exc
+            if not fresh:
+                log.debug("update %s is known already; not queued again", item.update_id)
+                return
+        await super().put(item)
+
+    async def store(self, item: Update) -> bool:
+        """Insert the update; False when it was there already (queued or handled before)."""
+        payload = json.dumps(item.to_dict(), ensure_ascii=False, separators=(",", ":"))
+        statement = (
+            dialect_insert(self.db.dialect, InboxUpdate.__table__)
+            .values(update_id=item.update_id, payload=payload, received_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["update_id"])
+            .returning(InboxUpdate.__table__.c.update_id)  # rowcount is -1 here on psycopg's async cursor
+        )
+        async with self.db.session() as session:
+            inserted = (await session.exec(statement)).first() is not None
+            await session.commit()
+        return inserted
+
+    async def requeue_pending(self, bot: Bot) -> int:
+        """Queue the stored updates not yet done, oldest first; called once before polling starts."""
+        async with self.db.session() as session:
+            rows = (
+                await session.exec(
+                    select(InboxUpdate.update_id, InboxUpdate.payload)
+                    .where(InboxUpdate.done_at.is_(None))
+                    .order_by(InboxUpdate.update_id)
+                )
+            ).all()
+        for update_id, payload in rows:
+            try:
+                item = Update.de_json(json.loads(payload), bot)
+            except Exception as exc:  # noqa: BLE001 - one unreadable row must not stop the bot
+                log.error("stored update %s cannot be read (%s); skipped", update_id, exc)
+                continue
+            await super().put(item)
+        if rows:
+            log.info("re-queued %d stored updates not handled before the last stop", len(rows))
+        return len(rows)
+
+
+async def mark_done(session: AsyncSession, *, update_id: int, now: datetime) -> None:
+    """Part of the caller's unit of work: this update's effects are being committed with it."""
+    await session.exec(update(InboxUpdate).where(InboxUpdate.update_id == update_id).values(done_at=now))
+
+
+async def prune(db: Database, *, now: datetime) -> int:
+    """Forget updates done longer ago than Telegram could send them again."""
+    async with db.session() as session:
+        result = await session.exec(delete(InboxUpdate).where(InboxUpdate.done_at < now - KEEP_DONE))
+        await session.commit()
+    return result.rowcount
