@@ -10,6 +10,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 MAX_BYTES = 64
+MAX_ID = 2**63 - 1  # a signed 64-bit database id
+
+
+def parse_id(text: str) -> int | None:
+    """ASCII digits within a signed 64-bit id, else None (a stale or forged button).
+
+    `str.isdigit()` is not enough: it accepts '²' (then int() fails) and any length (then the
+    database overflows).
+    """
+    if not (0 < len(text) <= 19 and text.isascii() and text.isdigit()):
+        return None
+    value = int(text)
+    return value if value <= MAX_ID else None
 
 
 def _pack(*parts: object) -> str:
@@ -56,9 +69,10 @@ class MyButton:
     @classmethod
     def parse(cls, data: str) -> "MyButton | None":
         parts = data.split(":")
-        if len(parts) != 4 or parts[0] != cls.PREFIX or not parts[3].isdigit():
+        offset = parse_id(parts[3]) if len(parts) == 4 else None
+        if offset is None or parts[0] != cls.PREFIX:
             return None
-        return cls(parts[1], parts[2], int(parts[3]))
+        return cls(parts[1], parts[2], offset)
 
 
 @dataclass(frozen=True)
@@ -76,9 +90,10 @@ class ActivityButton:
     @classmethod
     def parse(cls, data: str) -> "ActivityButton | None":
         parts = data.split(":")
-        if len(parts) != 3 or parts[0] != cls.PREFIX or not parts[2].isdigit():
+        activity_id = parse_id(parts[2]) if len(parts) == 3 else None
+        if activity_id is None or parts[0] != cls.PREFIX:
             return None
-        return cls(parts[1], int(parts[2]))
+        return cls(parts[1], activity_id)
 
 
 def pattern(prefix: str) -> str:

@@ -50,7 +50,7 @@ from bot.services.activities import (
 )
 from bot.services.rules import Quarter, local_today, parse_date, parse_people
 from bot.texts import FORM_STEPS, Safe, label, t
-from handlers.callbacks import ActivityButton, FormButton, pattern
+from handlers.callbacks import ActivityButton, FormButton, parse_id, pattern
 from handlers.common import LOG_BUTTON, MENU_LABELS
 from handlers.views import chunked, keyboard, kind_name, problem_text, standing_text
 from models import ContactPoint, utcnow
@@ -428,7 +428,10 @@ async def _set_date(update: Update, context: LianxinContext, day: date) -> int |
 @with_draft
 async def on_date_button(update: Update, context: LianxinContext) -> int | None:
     button = await pressed(update, context, "date")
-    if button is None or button.value not in ("0", "1"):
+    if button is None:
+        return None
+    if button.value not in ("0", "1"):  # not a value this form offered; the query is answered already
+        await reply(update, t("stale_button"))
         return None
     day = today(context) - timedelta(days=int(button.value))
     await mark_choice(update, day.isoformat())
@@ -456,7 +459,8 @@ async def on_place_button(update: Update, context: LianxinContext) -> int | None
         await reply(update, t("log_ask_place_text", low=PLACE_MIN, high=PLACE_MAX))
         return state
     async with context.db.session() as session:
-        point = await session.get(ContactPoint, int(button.value)) if button.value.isdigit() else None
+        point_id = parse_id(button.value)
+        point = await session.get(ContactPoint, point_id) if point_id is not None else None
     if point is None or point.member_id != context.identity.member_id:
         # the query is answered already; say it in the chat (e.g. the roster dropped this point)
         await reply(update, t("stale_button"))
