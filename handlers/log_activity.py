@@ -655,7 +655,10 @@ async def start_edit(update: Update, context: LianxinContext) -> int:
     """The 编辑 button under a saved activity: the form opens on its card, pre-filled."""
     query = update.callback_query
     button = ActivityButton.parse(query.data or "")
-    if not context.identity or not context.identity.is_member or button is None:
+    if button is None:  # e.g. non-ASCII digits, which the pattern's \d lets through
+        await query.answer(t("stale_button"), show_alert=True)
+        return END
+    if not context.identity or not context.identity.is_member:
         await query.answer(t("members_only"), show_alert=True)
         return END
     member_id = context.identity.member_id
