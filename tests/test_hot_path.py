@@ -266,3 +266,16 @@ async def test_odd_button_data_is_a_stale_button(fake, db, roster, app, data) ->
     await user.press_data(data, message=my)
     answer = await user.expect_answer()
     assert answer.text == "此按钮已失效，请重新开始操作。"
+
+
+async def test_a_date_value_the_form_never_offered_is_stale(fake, db, roster, app) -> None:
+    user = await bind(fake, db, 5001, "GS0003", "胡刚")
+    await user.send("/log")
+    await user.expect_message()
+    await user.press("主动走访")
+    dates = await user.expect_message()
+    nonce = next(iter(dates.button_data.values())).split(":")[1]
+    await user.press_data(f"log:{nonce}:date:5", message=dates)
+    assert "此按钮已失效" in (await user.expect_message()).text
+    await user.press("今天", message=dates)  # the form is where it was
+    assert "联系点" in (await user.expect_message()).text
