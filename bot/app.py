@@ -12,6 +12,7 @@ from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, CallbackContext, ContextTypes, Defaults, ExtBot
 
 from bot.config import Settings
+from bot.concurrency import PerPersonUpdateProcessor
 from bot.db import Database
 from bot.intake import PRUNE_EVERY, Inbox, prune
 from bot.persistence import SQLPersistence
@@ -21,6 +22,7 @@ from bot.texts import COMMANDS
 from models import utcnow
 
 log = logging.getLogger(__name__)
+CONCURRENT_UPDATES = 32  # updates of different people handled at once
 
 
 class LianxinApplication(Application):
@@ -56,9 +58,8 @@ class LianxinApplication(Application):
         if not persistence.pending(writes):
             return
         try:
-            async with self.db.session() as session:  # type: ignore[union-attr]
-                marked = await persistence.stage(session, writes)
-                await session.commit()
+            async with self.db.engine.begin() as connection:  # type: ignore[union-attr] - Core: no ORM needed
+                marked = await persistence.stage(connection, writes)
         except Exception as exc:  # noqa: BLE001 - the update loop must go on; the inbox keeps the update
             log.error("could not persist the effects of update %s: %s", update_id, exc.__class__.__name__)
             log.debug("persistence failure", exc_info=exc)
@@ -150,6 +151,8 @@ def build_application(settings: Settings, *, rate_limit: bool = True) -> Lianxin
         .application_class(LianxinApplication)
         .token(settings.token)
         .update_queue(Inbox(db))
+        # different people concurrently, each person's updates in order (bot/concurrency.py)
+        .concurrent_updates(PerPersonUpdateProcessor(CONCURRENT_UPDATES))
         # the same pool size as PTB's default request, plus bounded retries of transient faults
         .request(RetryingRequest(connection_pool_size=256))
         .base_url(settings.bot_api_base_url)

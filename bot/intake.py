@@ -26,19 +26,34 @@ import json
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, update
+from sqlalchemy import bindparam, delete, update
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Bot, Update
 from telegram.error import NetworkError
 
 from bot.db import Database, dialect_insert
-from models import InboxUpdate, utcnow
+from models import InboxUpdate, UTCDateTime, utcnow
 
 log = logging.getLogger(__name__)
 KEEP_DONE = timedelta(hours=48)
 PRUNE_EVERY = timedelta(hours=1)
+
+
+_TABLE = InboxUpdate.__table__
+# built once: every update runs both, and building a statement costs more than running it on SQLite
+MARK_DONE = update(_TABLE).where(_TABLE.c.update_id == bindparam("b_update_id")).values(
+    done_at=bindparam("b_now", type_=UTCDateTime())
+)
+
+
+def execute(executor, statement, params=None):  # noqa: ANN001, ANN201
+    """Run on an AsyncConnection or a (SQLModel) AsyncSession, whichever the caller holds."""
+    if isinstance(executor, AsyncConnection):
+        return executor.execute(statement, params)
+    return executor.exec(statement, params=params)
 
 
 class Inbox(asyncio.Queue):
@@ -47,6 +62,13 @@ class Inbox(asyncio.Queue):
     def __init__(self, db: Database) -> None:
         super().__init__()
         self.db = db
+        self._insert = (
+            dialect_insert(db.dialect, _TABLE)
+            .values(update_id=bindparam("b_update_id"), payload=bindparam("b_payload"),
+                    received_at=bindparam("b_now", type_=UTCDateTime()))
+            .on_conflict_do_nothing(index_elements=["update_id"])
+            .returning(_TABLE.c.update_id)  # rowcount is -1 here on psycopg's async cursor
+        )
 
     async def put(self, item: object) -> None:
         if isinstance(item, Update):
@@ -63,16 +85,9 @@ class Inbox(asyncio.Queue):
     async def store(self, item: Update) -> bool:
         """Insert the update; False when it was there already (queued or handled before)."""
         payload = json.dumps(item.to_dict(), ensure_ascii=False, separators=(",", ":"))
-        statement = (
-            dialect_insert(self.db.dialect, InboxUpdate.__table__)
-            .values(update_id=item.update_id, payload=payload, received_at=utcnow())
-            .on_conflict_do_nothing(index_elements=["update_id"])
-            .returning(InboxUpdate.__table__.c.update_id)  # rowcount is -1 here on psycopg's async cursor
-        )
-        async with self.db.session() as session:
-            inserted = (await session.exec(statement)).first() is not None
-            await session.commit()
-        return inserted
+        params = {"b_update_id": item.update_id, "b_payload": payload, "b_now": utcnow()}
+        async with self.db.engine.begin() as connection:
+            return (await connection.execute(self._insert, params)).first() is not None
 
     async def requeue_pending(self, bot: Bot) -> int:
         """Queue the stored updates not yet done, oldest first; called once before polling starts."""
@@ -96,9 +111,9 @@ class Inbox(asyncio.Queue):
         return len(rows)
 
 
-async def mark_done(session: AsyncSession, *, update_id: int, now: datetime) -> None:
+async def mark_done(executor: AsyncSession | AsyncConnection, *, update_id: int, now: datetime) -> None:
     """Part of the caller's unit of work: this update's effects are being committed with it."""
-    await session.exec(update(InboxUpdate).where(InboxUpdate.update_id == update_id).values(done_at=now))
+    await execute(executor, MARK_DONE, {"b_update_id": update_id, "b_now": now})
 
 
 async def prune(db: Database, *, now: datetime) -> int:

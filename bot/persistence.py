@@ -26,13 +26,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import ConversationDict, ConversationKey
 
 from bot.db import Database, dialect_insert
-from bot.intake import mark_done
+from bot.intake import execute, mark_done
 from models import BotState, utcnow
 
 log = logging.getLogger(__name__)
@@ -112,11 +113,11 @@ class SQLPersistence(BasePersistence[dict, dict, dict]):
         handling = self._handling.get()
         return handling if handling is not None and not handling.done else None
 
-    async def stage(self, session: AsyncSession, writes: Iterable[Write]) -> bool:
-        """Execute `writes` in the caller's session, nothing committed; True if the update being
-        handled was marked done with them (pass it on to `confirm`)."""
+    async def stage(self, session: AsyncSession | AsyncConnection, writes: Iterable[Write]) -> bool:
+        """Execute `writes` in the caller's session (or connection), nothing committed; True if the
+        update being handled was marked done with them (pass it on to `confirm`)."""
         for write in writes:
-            await session.exec(self.statement(write))
+            await execute(session, self.statement(write))
         handling = self._undone()
         if handling is None:
             return False

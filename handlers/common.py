@@ -42,12 +42,13 @@ async def load_identity(update: Update, context: LianxinContext) -> None:
     user = update.effective_user
     if user is None:
         return
-    async with context.db.session() as session:
-        sender = await lookup_sender(session, telegram_id=user.id, admin_ids=context.settings.admin_ids)
-        if sender.blocked and (update.message is not None or update.callback_query is not None):
+    async with context.db.engine.connect() as connection:  # read-only: a Core connection is cheapest
+        sender = await lookup_sender(connection, telegram_id=user.id, admin_ids=context.settings.admin_ids)
+    if sender.blocked and (update.message is not None or update.callback_query is not None):
+        async with context.db.session() as session:
             await mark_reachable(session, telegram_id=user.id, now=utcnow())
             await session.commit()
-            log.info(log_line("unblocked_by_message", user=user.id))
+        log.info(log_line("unblocked_by_message", user=user.id))
     context.identity = sender.identity
 
 

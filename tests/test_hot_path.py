@@ -279,3 +279,44 @@ async def test_a_date_value_the_form_never_offered_is_stale(fake, db, roster, ap
     assert "此按钮已失效" in (await user.expect_message()).text
     await user.press("今天", message=dates)  # the form is where it was
     assert "联系点" in (await user.expect_message()).text
+
+
+# --- concurrency ------------------------------------------------------------------------
+
+def _message(update_id: int, user_id: int):  # noqa: ANN202
+    from telegram import Update
+
+    chat = {"id": user_id, "type": "private", "first_name": "x"}
+    return Update.de_json({"update_id": update_id, "message": {
+        "message_id": update_id, "date": 0, "chat": chat, "from": {"id": user_id, "is_bot": False, "first_name": "x"},
+        "text": "t"}}, None)
+
+
+async def test_one_persons_updates_run_in_order_and_others_overlap() -> None:
+    from bot.concurrency import PerPersonUpdateProcessor
+
+    processor = PerPersonUpdateProcessor(8)
+    events: list[str] = []
+    first_running = asyncio.Event()
+    release = asyncio.Event()
+
+    async def slow(name: str) -> None:
+        events.append(f"{name} start")
+        first_running.set()
+        await release.wait()
+        events.append(f"{name} end")
+
+    async def quick(name: str) -> None:
+        events.append(f"{name} start")
+        events.append(f"{name} end")
+
+    tasks = [asyncio.create_task(processor.process_update(_message(1, 100), slow("a1")))]
+    await first_running.wait()
+    tasks.append(asyncio.create_task(processor.process_update(_message(2, 100), quick("a2"))))
+    tasks.append(asyncio.create_task(processor.process_update(_message(3, 200), quick("b1"))))
+    await asyncio.sleep(0.05)
+    assert events == ["a1 start", "b1 start", "b1 end"]  # b overlaps a1; a2 waits for a1
+    release.set()
+    await asyncio.gather(*tasks)
+    assert events[3:] == ["a1 end", "a2 start", "a2 end"]
+    assert processor._locks == {}  # noqa: SLF001 - no lock left behind per person
