@@ -169,6 +169,9 @@ async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--messages", type=int, default=20, help="messages per user and phase (default 20)")
     parser.add_argument("--profile", help="write a cProfile of this bot's process to this file")
+    parser.add_argument("--bot-root", type=Path, default=ROOT,
+                        help="run the bot from another checkout (e.g. `git archive` of an older commit) for before/after")
+    parser.add_argument("--rounds", type=int, default=1, help="repeat all phases; the best round of each is reported")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="lianxin-bench-"))
@@ -178,26 +181,33 @@ async def main() -> int:
     await fake.start()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "WEBHOOK_", "DATABASE_URL", "ADMIN_IDS"))}
     env.update(BOT_TOKEN=TOKEN, BOT_API_BASE_URL=fake.base_url, BOT_API_FILE_URL=fake.base_file_url,
-               DATABASE_URL=url, LOG_LEVEL="WARNING", LIANXIN_ROOT=str(ROOT), PYTHONPATH=str(ROOT))
+               DATABASE_URL=url, LOG_LEVEL="WARNING", LIANXIN_ROOT=str(args.bot_root.resolve()),
+               PYTHONPATH=str(args.bot_root.resolve()))
     results: dict[str, dict[str, float]] = {}
-    try:
-        echo = Bot("echo", ECHO_BOT, env, work / "echo.log")
-        echo_users = [fake.user(900_000 + n, first_name=f"用户{n}") for n in range(USERS)]
-        results["echo"] = await phase(fake, echo, echo_users, "echo", args.messages, "")
-        await echo.stop()
 
+    def keep(name: str, result: dict[str, float]) -> None:
+        if name not in results or result["updates_per_s"] > results[name]["updates_per_s"]:
+            results[name] = result
+
+    try:
+        echo_users = [fake.user(900_000 + n, first_name=f"用户{n}") for n in range(USERS)]
+        members = [fake.user(telegram_id, first_name=f"委员{n}") for n, telegram_id in enumerate(telegram_ids)]
         if args.profile:
             env["BENCH_PROFILE"] = str(Path(args.profile).resolve())
-        ours = Bot("lianxin", THIS_BOT, env, work / "lianxin.log")
-        members = [fake.user(telegram_id, first_name=f"委员{n}") for n, telegram_id in enumerate(telegram_ids)]
-        results["/help"] = await phase(fake, ours, members, "/help", args.messages, "使用说明")
-        results["/my"] = await phase(fake, ours, members, "/my", args.messages, "季度")
-        await ours.stop()
+        for _ in range(args.rounds):
+            echo = Bot("echo", ECHO_BOT, env, work / "echo.log")
+            keep("echo", await phase(fake, echo, echo_users, "echo", args.messages, ""))
+            await echo.stop()
+            ours = Bot("lianxin", THIS_BOT, env, work / "lianxin.log")
+            keep("/help", await phase(fake, ours, members, "/help", args.messages, "使用说明"))
+            keep("/my", await phase(fake, ours, members, "/my", args.messages, "季度"))
+            await ours.stop()
     finally:
         await fake.stop()
 
     echo_rate = results["echo"]["updates_per_s"]
-    print(f"{USERS} users × {args.messages} messages each, waiting for every answer; rate limiter off; SQLite")
+    print(f"{USERS} users × {args.messages} messages each, waiting for every answer; rate limiter off; SQLite;"
+          f" best of {args.rounds} round(s); bot code from {args.bot_root}")
     print(f"{'phase':<8}{'updates/s':>11}{'CPU ms/update':>15}{'× echo':>9}  target")
     targets = {"/help": 0.5, "/my": 0.3}
     failed = False
