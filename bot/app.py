@@ -14,7 +14,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Callba
 from bot.config import Settings
 from bot.concurrency import PerPersonUpdateProcessor
 from bot.db import Database
-from bot.intake import PRUNE_EVERY, Inbox, prune
+from bot.intake import PRUNE_EVERY, Inbox, PollRequest, prune
 from bot.persistence import SQLPersistence
 from bot.request import RetryingRequest
 from bot.services.access import Identity
@@ -146,11 +146,14 @@ def build_application(settings: Settings, *, rate_limit: bool = True) -> Lianxin
     # RetryAfter.retry_after as a timedelta (PTB's future default) without a deprecation warning
     os.environ.setdefault("PTB_TIMEDELTA", "1")
     db = Database(settings.database_url)
+    inbox = Inbox(db)
     builder = (
         ApplicationBuilder()
         .application_class(LianxinApplication)
         .token(settings.token)
-        .update_queue(Inbox(db))
+        .update_queue(inbox)
+        # PTB's default getUpdates request (one connection), storing each batch before acknowledging it
+        .get_updates_request(PollRequest(inbox, connection_pool_size=1))
         # different people concurrently, each person's updates in order (bot/concurrency.py)
         .concurrent_updates(PerPersonUpdateProcessor(CONCURRENT_UPDATES))
         # the same pool size as PTB's default request, plus bounded retries of transient faults

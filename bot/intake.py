@@ -14,9 +14,13 @@ queue is an `Inbox` whose `put` first inserts the update into the `inbox` table:
   already in the table: it is neither queued again nor handled twice. Done rows are kept
   for `KEEP_DONE` (Telegram keeps unacknowledged updates for 24 hours), then pruned.
 
-If the database cannot take the update, `put` raises a `NetworkError`: PTB's polling
-loop then retries the same batch (nothing was acknowledged), and the webhook answers
-500 so Telegram sends it again.
+Polling stores each fetched batch in one transaction: `PollRequest` (the Updater's
+getUpdates request) calls `Inbox.flush` just before sending the getUpdates that
+acknowledges the batch. A webhook update is stored by `put` itself, before the 200.
+
+If the database cannot take the updates, a `NetworkError` is raised: PTB's polling loop
+tries again without having acknowledged anything, and the webhook answers 500 so
+Telegram sends the update again.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Bot, Update
 from telegram.error import NetworkError
+from telegram.request import HTTPXRequest
 
 from bot.db import Database, dialect_insert
 from models import InboxUpdate, UTCDateTime, utcnow
@@ -56,12 +61,27 @@ def execute(executor, statement, params=None):  # noqa: ANN001, ANN201
     return executor.exec(statement, params=params)
 
 
+class PollRequest(HTTPXRequest):
+    """The Updater's getUpdates request: the inbox stores the previous batch before this call acknowledges it."""
+
+    def __init__(self, inbox: "Inbox", **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.inbox = inbox
+
+    async def do_request(self, *args: object, **kwargs: object) -> tuple[int, bytes]:
+        self.inbox.polling = True
+        await self.inbox.flush()
+        return await super().do_request(*args, **kwargs)  # type: ignore[arg-type]
+
+
 class Inbox(asyncio.Queue):
     """The application's update queue; updates are stored before they are queued."""
 
     def __init__(self, db: Database) -> None:
         super().__init__()
         self.db = db
+        self.polling = False  # set by PollRequest: updates come in batches acknowledged by getUpdates
+        self._batch: list[Update] = []
         self._insert = (
             dialect_insert(db.dialect, _TABLE)
             .values(update_id=bindparam("b_update_id"), payload=bindparam("b_payload"),
@@ -71,6 +91,11 @@ class Inbox(asyncio.Queue):
         )
 
     async def put(self, item: object) -> None:
+        if isinstance(item, Update) and self.polling:
+            # PTB's Updater puts a whole batch, then acknowledges it with its next getUpdates:
+            # `flush` (called by PollRequest just before that call) stores the batch in one transaction
+            self._batch.append(item)
+            return
         if isinstance(item, Update):
             try:
                 fresh = await self.store(item)
@@ -88,6 +113,29 @@ class Inbox(asyncio.Queue):
         params = {"b_update_id": item.update_id, "b_payload": payload, "b_now": utcnow()}
         async with self.db.engine.begin() as connection:
             return (await connection.execute(self._insert, params)).first() is not None
+
+    async def flush(self) -> None:
+        """Store the polled batch (one transaction), then queue the updates not known before, in order."""
+        if not self._batch:
+            return
+        batch = self._batch
+        rows = [
+            {"b_update_id": item.update_id, "b_now": utcnow(),
+             "b_payload": json.dumps(item.to_dict(), ensure_ascii=False, separators=(",", ":"))}
+            for item in batch
+        ]
+        try:
+            async with self.db.engine.begin() as connection:
+                fresh = set((await connection.execute(self._insert, rows)).scalars().all())
+        except SQLAlchemyError as exc:
+            # the batch stays here and getUpdates is not sent: nothing is acknowledged; PTB retries
+            raise NetworkError(f"could not store updates {batch[0].update_id}…: {exc.__class__.__name__}") from exc
+        self._batch = []
+        for item in batch:
+            if item.update_id in fresh:
+                await super().put(item)
+            else:
+                log.debug("update %s is known already; not queued again", item.update_id)
 
     async def requeue_pending(self, bot: Bot) -> int:
         """Queue the stored updates not yet done, oldest first; called once before polling starts."""

@@ -94,6 +94,8 @@ async def test_an_update_delivered_again_is_not_handled_again(fake, db, roster, 
 
     again = Update.de_json(__import__("json").loads(row.payload), app.bot)
     assert isinstance(app.update_queue, Inbox)
-    await app.update_queue.put(again)  # what the Updater does with a re-delivered update
+    await app.update_queue.put(again)  # what the Updater does with a re-delivered update…
+    await app.update_queue.flush()  # …and what happens before its next getUpdates
+    assert app.update_queue.empty()
     await user.expect_silence(0.5)
     assert len(user.messages) == 1
