@@ -99,3 +99,45 @@ async def test_an_update_delivered_again_is_not_handled_again(fake, db, roster, 
     assert app.update_queue.empty()
     await user.expect_silence(0.5)
     assert len(user.messages) == 1
+
+
+async def test_webhook_stores_before_200_and_a_retry_is_not_handled_twice(fake, db, database_url) -> None:
+    import aiohttp
+
+    from bot.app import build_application, webhook_options
+    from tests.conftest import make_settings
+    from tests.test_e2e_access import socket_port
+
+    with socket_port() as port:
+        settings = make_settings(database_url, fake, webhook_url="https://bot.example.invalid/hook",
+                                 webhook_secret="s3cret-token-for-tests", webhook_port=port)
+    application = build_application(settings, rate_limit=False)
+    await application.initialize()
+    await application.post_init(application)
+    await application.updater.start_webhook(**webhook_options(settings))
+    await application.start()
+    try:
+        user = fake.user(8201, first_name="网")
+        update = {
+            "update_id": 42,
+            "message": {"message_id": 1, "date": 0, "chat": {"id": 8201, "type": "private"},
+                        "from": {"id": 8201, "is_bot": False, "first_name": "网"}, "text": "/help",
+                        "entities": [{"type": "bot_command", "offset": 0, "length": 5}]},
+        }
+        async with aiohttp.ClientSession() as http:
+            for _ in range(2):  # Telegram sends it again when it did not see the first 200 in time
+                async with http.post(f"http://127.0.0.1:{port}/hook", json=update,
+                                     headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token-for-tests"}) as response:
+                    assert response.status == 200
+                async with db.session() as session:  # stored before the 200
+                    assert (await session.get(InboxUpdate, 42)) is not None
+        assert "使用说明" in (await user.expect_message()).text
+        await asyncio.wait_for(application.update_queue.join(), 5)
+        await user.expect_silence(0.3)
+        async with db.session() as session:
+            assert (await session.get(InboxUpdate, 42)).done_at is not None
+    finally:
+        await application.updater.stop()
+        await application.stop()
+        await application.shutdown()
+        await application.post_shutdown(application)
