@@ -141,3 +141,20 @@ async def test_webhook_stores_before_200_and_a_retry_is_not_handled_twice(fake, 
         await application.stop()
         await application.shutdown()
         await application.post_shutdown(application)
+
+
+async def test_done_updates_are_pruned_after_telegram_could_resend_them(db) -> None:
+    from datetime import timedelta
+
+    from bot.intake import KEEP_DONE, prune
+    from models import utcnow
+
+    now = utcnow()
+    async with db.session() as session:
+        session.add(InboxUpdate(update_id=1, payload="{}", done_at=now - KEEP_DONE - timedelta(minutes=1)))
+        session.add(InboxUpdate(update_id=2, payload="{}", done_at=now - KEEP_DONE + timedelta(minutes=1)))
+        session.add(InboxUpdate(update_id=3, payload="{}", received_at=now - 10 * KEEP_DONE))  # never handled
+        await session.commit()
+    assert await prune(db, now=now) == 1
+    async with db.session() as session:
+        assert sorted((await session.exec(select(InboxUpdate.update_id))).all()) == [2, 3]
