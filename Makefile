@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test install install-test bench clean
+.PHONY: run test install install-test bench bench-hot clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ test: install-test
 
 bench: install-test
 	$(PY) bench/bench_roster_import.py
+
+# the hot path side by side with a bare PTB echo bot (bench/README.md); Linux only
+bench-hot: install-test
+	$(PY) bench/bench_hot_path.py --rounds 3
 
 clean:
 	rm -rf $(VENV) data

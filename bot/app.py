@@ -6,24 +6,30 @@ The one place that wires everything: nothing imports this module back.
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 from telegram import BotCommand, BotCommandScopeDefault, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
 
+from bot.concurrency import PerPersonUpdateProcessor
 from bot.config import Settings
 from bot.context import LianxinContext, saved_notes
 from bot.db import Database
+from bot.intake import PRUNE_EVERY, Inbox, PollRequest, prune
 from bot.persistence import SQLPersistence
+from bot.request import RetryingRequest
 from bot.services.access import Identity
 from bot.services.routing import RoutingFileError, RoutingTable, load_routing_table
 from bot.texts import COMMANDS
 from handlers import register
 from handlers.menus import set_menu
+from models import utcnow
 from scheduler import schedule_jobs
 
 log = logging.getLogger(__name__)
+CONCURRENT_UPDATES = 32  # updates of different people handled at once
 
 
 class LianxinApplication(Application):
@@ -37,13 +43,43 @@ class LianxinApplication(Application):
 
     async def process_update(self, update: object) -> None:
         try:
-            await super().process_update(update)
+            await self._process(update)
         finally:
             if isinstance(update, Update):
                 saved_notes(self).pop(update.update_id, None)
-            if self.persistence:
-                # PTB writes persistence every update_interval; a form step must not wait for that
-                await self.update_persistence()
+
+    async def _process(self, update: object) -> None:
+        persistence = self.persistence
+        update_id = update.update_id if isinstance(update, Update) and isinstance(self.update_queue, Inbox) else None
+        if not isinstance(persistence, SQLPersistence):
+            try:
+                await super().process_update(update)
+            finally:
+                if persistence is not None:
+                    await self.update_persistence()
+            return
+        with persistence.handling(update_id):
+            try:
+                await super().process_update(update)
+            finally:
+                await self._commit_update(persistence, update_id)
+
+    async def _commit_update(self, persistence: SQLPersistence, update_id: int | None) -> None:
+        """After every update, one transaction (none if nothing changed): the persistence writes
+        that change something, and the update's inbox row marked done unless a form step did
+        that already. PTB alone would write every update_interval, one transaction per key."""
+        with persistence.collecting() as writes:
+            await self.update_persistence()
+        if not persistence.pending(writes):
+            return
+        try:
+            async with self.db.engine.begin() as connection:  # type: ignore[union-attr] - Core: no ORM needed
+                marked = await persistence.stage(connection, writes)
+        except Exception as exc:  # noqa: BLE001 - the update loop must go on; the inbox keeps the update
+            log.error("could not persist the effects of update %s: %s", update_id, exc.__class__.__name__)
+            log.debug("persistence failure", exc_info=exc)
+            return
+        persistence.confirm(writes, marked=marked)
 
 
 async def _post_init(application: Application) -> None:
@@ -55,6 +91,21 @@ async def _post_init(application: Application) -> None:
     for admin_id in settings.admin_ids:
         await set_menu(application, admin_id, Identity(telegram_id=admin_id, is_admin=True))
     schedule_jobs(application)
+    # updates fetched (or received by webhook) but not handled before the last stop come first
+    if isinstance(application.update_queue, Inbox):
+        await application.update_queue.requeue_pending(application.bot)
+        await _prune_inbox(application)
+        if application.job_queue is not None:
+            application.job_queue.run_repeating(
+                _prune_inbox, interval=PRUNE_EVERY, first=PRUNE_EVERY, name="prune_inbox"
+            )
+
+
+async def _prune_inbox(target: object) -> None:
+    application = target if isinstance(target, Application) else target.application  # job context or app
+    pruned = await prune(application.db, now=utcnow())  # type: ignore[attr-defined]
+    if pruned:
+        log.info("pruned %d handled updates from the inbox", pruned)
 
 
 async def _load_routing(db: Database, settings: Settings) -> RoutingTable | None:
@@ -76,11 +127,22 @@ async def _post_shutdown(application: Application) -> None:
 
 def build_application(settings: Settings, *, rate_limit: bool = True) -> LianxinApplication:
     """A ready-to-start Application for these settings; it owns its database engine."""
+    # RetryAfter.retry_after as a timedelta (PTB's future default) without a deprecation warning
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
     db = Database(settings.database_url)
+    inbox = Inbox(db)
     builder = (
         ApplicationBuilder()
         .application_class(LianxinApplication)
         .token(settings.token)
+        .update_queue(inbox)
+        # PTB's default getUpdates request (one connection), storing each batch before acknowledging it
+        .get_updates_request(PollRequest(inbox, connection_pool_size=1, proxy=settings.bot_proxy_url))
+        # different people concurrently, each person's updates in order (bot/concurrency.py)
+        .concurrent_updates(PerPersonUpdateProcessor(CONCURRENT_UPDATES))
+        # the same pool size as PTB's default request, plus bounded retries of transient faults
+        # BOT_PROXY_URL (HTTP(S) or SOCKS5) carries every Bot API call, polling included
+        .request(RetryingRequest(connection_pool_size=256, proxy=settings.bot_proxy_url))
         .base_url(settings.bot_api_base_url)
         .base_file_url(settings.bot_api_file_url)
         .context_types(ContextTypes(context=LianxinContext))
@@ -89,8 +151,6 @@ def build_application(settings: Settings, *, rate_limit: bool = True) -> Lianxin
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
-    if settings.bot_proxy_url:  # HTTP(S) or SOCKS5 proxy for every Bot API call (SOCKS needs httpx[socks])
-        builder = builder.proxy(settings.bot_proxy_url).get_updates_proxy(settings.bot_proxy_url)
     if rate_limit:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
     application: LianxinApplication = builder.build()  # type: ignore[assignment]
@@ -116,4 +176,5 @@ def webhook_options(settings: Settings) -> dict[str, Any]:
 
 def allowed_updates() -> list[str]:
     # edited messages are not asked for: an edit of an earlier answer must not answer the current step
-    return [Update.MESSAGE, Update.CALLBACK_QUERY]
+    # my_chat_member: the user blocked or unblocked the bot (handlers/chat_member.py)
+    return [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]

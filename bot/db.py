@@ -63,12 +63,16 @@ def sync_engine(url: str) -> Engine:
 class Database:
     """The async engine and session factory one process uses."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, pool_size: int = 16) -> None:
         target = _normalise(url, want_async=True)
         _ensure_sqlite_dir(target)
         self.url = url
         self.dialect = target.get_backend_name()
-        self.engine: AsyncEngine = create_async_engine(target, pool_pre_ping=self.dialect != "sqlite")
+        # the bot handles up to 32 updates at once (bot/concurrency.py): keep that many connections
+        # open rather than opening and closing overflow ones (each new SQLite one runs 4 PRAGMAs)
+        self.engine: AsyncEngine = create_async_engine(
+            target, pool_pre_ping=self.dialect != "sqlite", pool_size=pool_size, max_overflow=16
+        )
         if self.dialect == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self._sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)

@@ -275,6 +275,10 @@ TEXTS: dict[str, str] = {
     "choice": "{value}",
     "stale_button": "此按钮已失效，请重新开始操作。",
     "error": "抱歉，处理您的消息时出了点问题，我们已记录下来。请稍后再试；如一直出现，请联系政协办公室。",
+    # --- hot path and faults (issue 7, hotpath branch) -----------------------------
+    "error_transient": (
+        "网络不稳定，刚才的回复可能没有送达。如果您刚提交了记录，请先发送 /my 查看是否已经保存，再决定是否重新提交。"
+    ),
 }
 
 
@@ -975,3 +979,19 @@ CLI: dict[str, str] = {
     "regions_header": "地区\t在册委员（含下级）",
     "regions_none": "还没有地区：导入含“地区”列的名册后才有。",
 }
+
+# --- hot path and faults (issue 7, hotpath branch): one line each in the bot's log --------------
+LOG_LINES = {
+    "transient": "update {update}: Telegram 暂时无法访问（{error}），重试 {retries} 次后仍失败；本条回复可能未送达",
+    "blocked": "update {update}: 用户 {user} 已屏蔽机器人，已记录（{error}）",
+    "blocked_event": "用户 {user} {change}机器人，已记录",
+    "unblocked_by_message": "用户 {user} 发来消息，已取消其屏蔽记录",
+    "query_expired": "update {update}: 按钮回调已过期（多半是重启后重放的更新），未回复：{error}",
+    "failed": "update {update} 处理失败：{error}（LOG_LEVEL=DEBUG 可看完整堆栈）",
+    "notify_failed": "update {update}: 无法告知用户处理失败：{error}",
+}
+
+
+def log_line(key: str, /, **values: object) -> str:
+    """A line for the operator's log (plain text, not HTML)."""
+    return LOG_LINES[key].format(**values)

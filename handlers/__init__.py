@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
+from telegram.ext import Application, CallbackQueryHandler, ChatMemberHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
-from handlers import cases, common, log_activity, menus, my, request, start
+from handlers import cases, chat_member, common, log_activity, menus, my, request, start
 from handlers.callbacks import ActivityButton, MyButton
 
 
 def register(application: Application) -> None:
+    # a press without data matches every pattern handler in PTB: answer it as stale before anything else
+    application.add_handler(CallbackQueryHandler(common.empty_button, game_pattern=r"(?!)"), group=-2)
     # group -1 runs before everything else: who is this?
     application.add_handler(TypeHandler(Update, common.load_identity), group=-1)
+    # the user blocked or unblocked the bot
+    application.add_handler(ChatMemberHandler(chat_member.my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
 
     # new messages in private chats only: edits (should Telegram send them) are never answers
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE

@@ -430,8 +430,10 @@ async def run_action(update: Update, context: LianxinContext, draft: Draft, *, p
             if problem.code in ("note_required", "note_long", "relay_empty", "relay_long", "result_required"):
                 return None  # the same step asks again
             return await FORM.end(update, context)
-        state = await FORM.end_in(session, update, context)
+        confirm = await FORM.end_in(session, update, context)
         await session.commit()
+        confirm()
+        state = ConversationHandler.END
         number = case.number
         context.mark_saved(update, t("case_message_sent"))
     if draft.action in ("decline", "transfer"):

@@ -16,12 +16,27 @@ from handlers.menus import commands_for, role_names
 log = logging.getLogger(__name__)
 
 async def load_identity(update: Update, context: LianxinContext) -> None:
-    """Group -1: work out once who sent this update."""
+    """Group -1: work out once who sent this update; one query (bot.services.sender).
+
+    A message or a button press from someone recorded as having blocked the bot clears that
+    record (they are evidently talking to it again); only then is anything written.
+    """
+    from bot.services.reachability import mark_reachable
+    from bot.services.sender import lookup_sender
+    from bot.texts import log_line
+    from models import utcnow
+
     user = update.effective_user
     if user is None:
         return
-    async with context.db.session() as session:
-        context.identity = await identify(session, user.id, context.settings.admin_ids)
+    async with context.db.engine.connect() as connection:  # read-only: a Core connection is cheapest
+        sender = await lookup_sender(connection, telegram_id=user.id, admin_ids=context.settings.admin_ids)
+    if sender.blocked and (update.message is not None or update.callback_query is not None):
+        async with context.db.session() as session:
+            await mark_reachable(session, telegram_id=user.id, now=utcnow())
+            await session.commit()
+        log.info(log_line("unblocked_by_message", user=user.id))
+    context.identity = sender.identity
 
 
 async def help_command(update: Update, context: LianxinContext) -> None:
@@ -86,10 +101,53 @@ async def stale_button(update: Update, context: LianxinContext) -> None:
     await update.callback_query.answer(t("stale_button"), show_alert=True)
 
 
+async def empty_button(update: Update, context: LianxinContext) -> None:
+    """A press without callback data (PTB's pattern handlers all accept it): answered as stale, nothing else runs."""
+    from telegram.ext import ApplicationHandlerStop
+
+    await update.callback_query.answer(t("stale_button"), show_alert=True)
+    raise ApplicationHandlerStop
+
+
 async def error_handler(update: object, context: LianxinContext) -> None:
-    """Log first (with the update id), then tell the user; the bot keeps running."""
+    """One log line per failure (the traceback only at DEBUG), then tell the user what they need to know.
+
+    - Telegram unreachable (5xx, network, 429) even after RetryingRequest's retries: the
+      reply may be lost, and the handler may have committed before it failed, so the user
+      is never told to simply try again: they are told to check /my first.
+    - Forbidden: the user blocked the bot; recorded (reminders will skip them), nobody to tell.
+    - An expired callback query (typically an update replayed after a restart): nothing to tell.
+    """
+    from telegram.constants import ChatType
+    from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+
+    from bot.request import RETRIES
+    from bot.services.reachability import mark_blocked
+    from bot.texts import log_line
+    from models import utcnow
+
+    error = context.error
     update_id = update.update_id if isinstance(update, Update) else None
-    log.error("update %s failed", update_id, exc_info=context.error)
+    described = f"{error.__class__.__name__}: {error}"
+    log.debug("update %s failed", update_id, exc_info=error)
+    user = update.effective_user if isinstance(update, Update) else None
+    chat = update.effective_chat if isinstance(update, Update) else None
+    notice: str | None = t("error")
+    if isinstance(error, Forbidden):
+        log.warning(log_line("blocked", update=update_id, user=user.id if user else "?", error=error))
+        if user is not None and chat is not None and chat.type == ChatType.PRIVATE:
+            async with context.db.session() as session:
+                await mark_blocked(session, telegram_id=user.id, now=utcnow())
+                await session.commit()
+        return
+    if isinstance(error, (NetworkError, RetryAfter)):
+        log.warning(log_line("transient", update=update_id, error=described, retries=RETRIES))
+        notice = t("error_transient")
+    elif isinstance(error, BadRequest) and "query is too old" in str(error).lower():
+        log.info(log_line("query_expired", update=update_id, error=error))
+        return
+    else:
+        log.error(log_line("failed", update=update_id, error=described))
     if not isinstance(update, Update):
         return
     if update.callback_query:
@@ -97,11 +155,10 @@ async def error_handler(update: object, context: LianxinContext) -> None:
             await update.callback_query.answer()
         except TelegramError:
             pass
-    if update.effective_chat:
+    if chat is not None:
         # after a commit the record is safe: say so rather than inviting a second try
-        text = saved_notes(context.application).get(update.update_id) or t("error")
+        notice = saved_notes(context.application).get(update.update_id) or notice
         try:
-            await context.bot.send_message(update.effective_chat.id, text)
+            await context.bot.send_message(chat.id, notice)
         except TelegramError as exc:
-            log.warning("could not tell user about the failure of update %s: %s", update_id, exc)
-
+            log.info(log_line("notify_failed", update=update_id, error=f"{exc.__class__.__name__}: {exc}"))

@@ -133,17 +133,21 @@ class Form(Generic[D]):
             )
         return state
 
-    async def end_in(self, session, update: Update, context: LianxinContext) -> int:  # noqa: ANN001
-        """Drop the draft and end the form inside the caller's transaction, so a record and the
-        form's end are committed together (a crash can never leave a saved record's form open)."""
+    async def end_in(self, session, update: Update, context: LianxinContext):  # noqa: ANN001, ANN201
+        """Drop the draft and stage the form's end in the caller's transaction, so a record and the
+        form's end are committed together (a crash can never leave a saved record's form open).
+
+        Returns the confirmation to call once the caller has committed (so the flush after the
+        update does not write the same again); the conversation state is then END.
+        """
         self.drop(context)
         persistence = context.application.persistence
-        if persistence is not None:
-            await persistence.stage_form_state(  # type: ignore[attr-defined]
-                session, user_id=update.effective_user.id, user_data=dict(context.user_data),
-                conversation=self.conversation, key=self._state_key(update), state=None,
-            )
-        return END
+        if persistence is None:
+            return lambda: None
+        return await persistence.stage_form_state(  # type: ignore[attr-defined]
+            session, user_id=update.effective_user.id, user_data=dict(context.user_data),
+            conversation=self.conversation, key=self._state_key(update), state=None,
+        )
 
     async def end(self, update: Update, context: LianxinContext) -> int:
         """Drop the draft and end the form, durably."""

@@ -497,8 +497,10 @@ async def submit(update: Update, context: LianxinContext, draft: Draft) -> str |
             if problem.code in ("not_found", "locked"):
                 return await FORM.end(update, context)
             return await show_card(update, context, draft)
-        state = await FORM.end_in(session, update, context)
+        confirm = await FORM.end_in(session, update, context)
         await session.commit()
+        confirm()
+        state = ConversationHandler.END
     # the record is saved and the form ended: whatever fails now, the member hears that it was
     # saved (never "try again"), and the conversation still ends
     saved = t(f"{key}_short", id=activity.id)

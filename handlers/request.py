@@ -567,8 +567,10 @@ async def submit(update: Update, context: LianxinContext, draft: Draft) -> str |
                 return await FORM.end(update, context)
             return await show_card(update, context, draft)
         context.user_data.pop(VIA_MEMBER_KEY, None)  # the link routes one request, as its card says
-        state = await FORM.end_in(session, update, context)
+        confirm = await FORM.end_in(session, update, context)
         await session.commit()
+        confirm()
+        state = ConversationHandler.END
         case = intake.case
         who = await member_name_sector(session, intake.member_id)
     context.mark_saved(update, t("req_submitted_short", number=case.number))

@@ -4,12 +4,15 @@ from models.activity import Activity, ActivityPhoto
 from models.access import AuditEvent, BindAttempt, InviteCode, Resident, RoleGrant, ScopeKind
 from models.base import UTCDateTime, utcnow
 from models.case import Case, CaseCounter, CaseEvent, CaseMessage, CasePhoto, CaseSkip, CaseStatus, MemberLink
+from models.inbox import InboxUpdate
+from models.reachability import Reachability
 from models.roster import ActivityGroup, ContactPoint, ContactPointKind, Level, Member, MemberBase, Region, Sector
 from models.state import BotState
 
 __all__ = [
     "Activity", "ActivityGroup", "Case", "CaseCounter", "CaseEvent", "CaseMessage", "CasePhoto", "CaseSkip",
     "CaseStatus", "MemberLink", "ActivityPhoto", "AuditEvent", "BindAttempt", "BotState", "ContactPoint", "ContactPointKind",
-    "InviteCode", "Level", "Member", "MemberBase", "Region", "Resident", "RoleGrant", "ScopeKind",
+    "InboxUpdate", "InviteCode", "Level", "Member", "MemberBase", "Reachability", "Region", "Resident", "RoleGrant",
+    "ScopeKind",
     "Sector", "UTCDateTime", "utcnow",
 ]

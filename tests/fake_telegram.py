@@ -1528,6 +1528,9 @@ class FakeTelegram:
         self._webhook: dict[str, Any] = {"url": ""}
         self._allowed_updates: list[str] = []
         self._poll_generation = 0
+        self._faults: dict[str, list[tuple[int, str, dict[str, Any] | None]]] = {}
+        self._holds: dict[str, asyncio.Event] = {}
+        self.held = 0  # calls waiting in hold() right now
         self._changed = asyncio.Event()
         self._closing = False
         self._runner: web.AppRunner | None = None
@@ -1661,6 +1664,29 @@ class FakeTelegram:
         chat = FakeChat(self, chat_id, chat_type, title=title, username=username)
         self.chats[chat_id] = chat
         return chat
+
+    def fail_next(
+        self,
+        method: str,
+        *,
+        code: int = 502,
+        description: str = "Bad Gateway",
+        times: int = 1,
+        parameters: dict[str, Any] | None = None,
+    ) -> None:
+        """Fault injection: the next `times` calls of `method` fail with `code` before doing anything
+        (e.g. 502 Bad Gateway, or 429 with ``parameters={"retry_after": 1}``); recorded in `errors`."""
+        self._faults.setdefault(method.lower(), []).extend([(code, description, parameters)] * times)
+
+    def hold(self, method: str) -> None:
+        """Fault injection: calls of `method` wait (unanswered) until `release(method)`; a call whose
+        client went away meanwhile (the bot was killed) is then dropped without effect."""
+        self._holds.setdefault(method.lower(), asyncio.Event())
+
+    def release(self, method: str) -> None:
+        event = self._holds.pop(method.lower(), None)
+        if event is not None:
+            event.set()
 
     def push_update(self, update: dict[str, Any]) -> dict[str, Any]:
         """Queue a raw update for the bot (update_id is assigned unless given)."""
@@ -1829,6 +1855,19 @@ class FakeTelegram:
             params = await self._read_params(request)
             if entry is None:
                 raise ApiError(*NOT_FOUND)
+            faults = self._faults.get(name.lower())
+            if faults:
+                raise ApiError(*faults.pop(0))
+            hold = self._holds.get(name.lower())
+            if hold is not None:
+                self.held += 1
+                self._notify()
+                try:
+                    await hold.wait()
+                finally:
+                    self.held -= 1
+                if request.transport is None or request.transport.is_closing():
+                    return web.Response(status=499)  # nobody to answer: the call never happened
             result = entry[1](params)
             if asyncio.iscoroutine(result):
                 result = await result

@@ -2,7 +2,7 @@
 Member.open_cases/case_assigned_us with the routing indexes; Activity.case_id
 
 Revision ID: 0005
-Revises: 0003 (re-chained at merge after 0003/0004)
+Revises: 0004
 Create Date: 2026-11-27 23:43:58.514000
 """
 from alembic import op
@@ -11,7 +11,7 @@ import sqlmodel
 
 
 revision = '0005'
-down_revision = '0003'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 

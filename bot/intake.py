@@ -1,0 +1,172 @@
+"""Durable intake: no update is acknowledged to Telegram before it is stored.
+
+PTB's Updater acknowledges a batch of polled updates with its *next* getUpdates call,
+after `await update_queue.put(update)` returned for each of them; its webhook handler
+answers 200 after that same call returned (python-telegram-bot 22.8,
+`telegram/ext/_updater.py` and `_utils/webhookhandler.py`). So the application's update
+queue is an `Inbox` whose `put` first inserts the update into the `inbox` table:
+
+- a process killed after a fetch finds the stored updates at the next start and handles
+  them first (`requeue_pending`, from post_init, before polling starts);
+- an update is marked done in the same transaction that persists its effects
+  (`LianxinApplication.process_update`), so it is handled once;
+- an update Telegram delivers again (never acknowledged because the process died) is
+  already in the table: it is neither queued again nor handled twice. Done rows are kept
+  for `KEEP_DONE` (Telegram keeps unacknowledged updates for 24 hours), then pruned.
+
+Polling stores each fetched batch in one transaction: `PollRequest` (the Updater's
+getUpdates request) calls `Inbox.flush` just before sending the getUpdates that
+acknowledges the batch. A webhook update is stored by `put` itself, before the 200.
+
+If the database cannot take the updates, a `NetworkError` is raised: PTB's polling loop
+tries again without having acknowledged anything, and the webhook answers 500 so
+Telegram sends the update again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import bindparam, delete, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from telegram import Bot, Update
+from telegram.error import NetworkError
+from telegram.request import HTTPXRequest
+
+from bot.db import Database, dialect_insert
+from models import InboxUpdate, UTCDateTime, utcnow
+
+log = logging.getLogger(__name__)
+KEEP_DONE = timedelta(hours=48)
+PRUNE_EVERY = timedelta(hours=1)
+
+
+_TABLE = InboxUpdate.__table__
+# built once: every update runs both, and building a statement costs more than running it on SQLite
+MARK_DONE = update(_TABLE).where(_TABLE.c.update_id == bindparam("b_update_id")).values(
+    done_at=bindparam("b_now", type_=UTCDateTime())
+)
+
+
+def execute(executor, statement, params=None):  # noqa: ANN001, ANN201
+    """Run on an AsyncConnection or a (SQLModel) AsyncSession, whichever the caller holds."""
+    if isinstance(executor, AsyncConnection):
+        return executor.execute(statement, params)
+    return executor.exec(statement, params=params)
+
+
+class PollRequest(HTTPXRequest):
+    """The Updater's getUpdates request: the inbox stores the previous batch before this call acknowledges it."""
+
+    def __init__(self, inbox: "Inbox", **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.inbox = inbox
+
+    async def do_request(self, *args: object, **kwargs: object) -> tuple[int, bytes]:
+        self.inbox.polling = True
+        await self.inbox.flush()
+        return await super().do_request(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class Inbox(asyncio.Queue):
+    """The application's update queue; updates are stored before they are queued."""
+
+    def __init__(self, db: Database) -> None:
+        super().__init__()
+        self.db = db
+        self.polling = False  # set by PollRequest: updates come in batches acknowledged by getUpdates
+        self._batch: list[Update] = []
+        self._insert = (
+            dialect_insert(db.dialect, _TABLE)
+            .values(update_id=bindparam("b_update_id"), payload=bindparam("b_payload"),
+                    received_at=bindparam("b_now", type_=UTCDateTime()))
+            .on_conflict_do_nothing(index_elements=["update_id"])
+            .returning(_TABLE.c.update_id)  # rowcount is -1 here on psycopg's async cursor
+        )
+
+    async def put(self, item: object) -> None:
+        if isinstance(item, Update) and self.polling:
+            # PTB's Updater puts a whole batch, then acknowledges it with its next getUpdates:
+            # `flush` (called by PollRequest just before that call) stores the batch in one transaction
+            self._batch.append(item)
+            return
+        if isinstance(item, Update):
+            try:
+                fresh = await self.store(item)
+            except SQLAlchemyError as exc:
+                # a TelegramError makes PTB's polling loop fetch the same batch again
+                raise NetworkError(f"could not store update {item.update_id}: {exc.__class__.__name__}") from exc
+            if not fresh:
+                log.debug("update %s is known already; not queued again", item.update_id)
+                return
+        await super().put(item)
+
+    async def store(self, item: Update) -> bool:
+        """Insert the update; False when it was there already (queued or handled before)."""
+        payload = json.dumps(item.to_dict(), ensure_ascii=False, separators=(",", ":"))
+        params = {"b_update_id": item.update_id, "b_payload": payload, "b_now": utcnow()}
+        async with self.db.engine.begin() as connection:
+            return (await connection.execute(self._insert, params)).first() is not None
+
+    async def flush(self) -> None:
+        """Store the polled batch (one transaction), then queue the updates not known before, in order."""
+        if not self._batch:
+            return
+        batch = self._batch
+        rows = [
+            {"b_update_id": item.update_id, "b_now": utcnow(),
+             "b_payload": json.dumps(item.to_dict(), ensure_ascii=False, separators=(",", ":"))}
+            for item in batch
+        ]
+        try:
+            async with self.db.engine.begin() as connection:
+                fresh = set((await connection.execute(self._insert, rows)).scalars().all())
+        except SQLAlchemyError as exc:
+            # the batch stays here and getUpdates is not sent: nothing is acknowledged; PTB retries
+            raise NetworkError(f"could not store updates {batch[0].update_id}…: {exc.__class__.__name__}") from exc
+        self._batch = []
+        for item in batch:
+            if item.update_id in fresh:
+                await super().put(item)
+            else:
+                log.debug("update %s is known already; not queued again", item.update_id)
+
+    async def requeue_pending(self, bot: Bot) -> int:
+        """Queue the stored updates not yet done, oldest first; called once before polling starts."""
+        async with self.db.session() as session:
+            rows = (
+                await session.exec(
+                    select(InboxUpdate.update_id, InboxUpdate.payload)
+                    .where(InboxUpdate.done_at.is_(None))
+                    .order_by(InboxUpdate.update_id)
+                )
+            ).all()
+        for update_id, payload in rows:
+            try:
+                item = Update.de_json(json.loads(payload), bot)
+            except Exception as exc:  # noqa: BLE001 - one unreadable row must not stop the bot
+                log.error("stored update %s cannot be read (%s); skipped", update_id, exc)
+                continue
+            await super().put(item)
+        if rows:
+            log.info("re-queued %d stored updates not handled before the last stop", len(rows))
+        return len(rows)
+
+
+async def mark_done(executor: AsyncSession | AsyncConnection, *, update_id: int, now: datetime) -> None:
+    """Part of the caller's unit of work: this update's effects are being committed with it."""
+    await execute(executor, MARK_DONE, {"b_update_id": update_id, "b_now": now})
+
+
+async def prune(db: Database, *, now: datetime) -> int:
+    """Forget updates done longer ago than Telegram could send them again."""
+    async with db.session() as session:
+        result = await session.exec(delete(InboxUpdate).where(InboxUpdate.done_at < now - KEEP_DONE))
+        await session.commit()
+    return result.rowcount

@@ -1,0 +1,322 @@
+"""The hot path: persistence writes only what changed, statements per update, transient faults, blocked users."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+from sqlalchemy import event
+from sqlmodel import select
+
+from bot.persistence import CONVERSATION, USER, SQLPersistence
+from bot.services.reachability import is_blocked
+from models import BotState
+from tests.conftest import bind
+
+
+class Statements:
+    """Every SQL statement an engine executes (connection PRAGMAs left out)."""
+
+    def __init__(self, engine) -> None:  # noqa: ANN001 - an AsyncEngine
+        self.engine = engine.sync_engine
+        self.seen: list[str] = []
+        event.listen(self.engine, "before_cursor_execute", self._record)
+
+    def _record(self, conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001, ARG002
+        if not statement.lstrip().upper().startswith("PRAGMA"):
+            self.seen.append(" ".join(statement.split())[:120])
+
+    def reset(self) -> None:
+        self.seen = []
+
+    def close(self) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._record)
+
+
+async def rows(db) -> dict[tuple[str, str], str]:  # noqa: ANN001
+    async with db.session() as session:
+        return {(r.kind, r.key): r.data for r in (await session.exec(select(BotState))).all()}
+
+
+# --- persistence --------------------------------------------------------------------------
+
+async def test_form_state_is_written_once_and_unchanged_state_costs_nothing(db) -> None:
+    persistence = SQLPersistence(db)
+    await persistence.get_user_data()
+    await persistence.get_conversations("log_activity")
+    counter = Statements(db.engine)
+    try:
+        state = {"user_id": 42, "user_data": {"draft": {"step": "date"}}, "conversation": "log_activity", "key": (42, 42)}
+        await persistence.write_form_state(**state, state="date")
+        assert len(counter.seen) == 2  # two upserts, one transaction
+        assert await rows(db) == {
+            (USER, "42"): '{"draft":{"step":"date"}}', (CONVERSATION + "log_activity", "[42, 42]"): '"date"',
+        }
+        counter.reset()
+        await persistence.write_form_state(**state, state="date")
+        await persistence.update_user_data(42, {"draft": {"step": "date"}})
+        await persistence.update_conversation("log_activity", (42, 42), "date")
+        assert counter.seen == []
+        await persistence.write_form_state(**{**state, "user_data": {}}, state=None)  # the form ends
+        assert len(counter.seen) == 2 and await rows(db) == {}
+        counter.reset()
+        # deleting what does not exist is not attempted
+        await persistence.drop_user_data(42)
+        await persistence.update_user_data(43, {})
+        await persistence.update_conversation("log_activity", (43, 43), None)
+        assert counter.seen == []
+    finally:
+        counter.close()
+
+
+async def test_rows_read_at_start_up_are_known(db) -> None:
+    first = SQLPersistence(db)
+    await first.get_user_data()
+    await first.update_user_data(7, {"a": 1})
+    second = SQLPersistence(db)  # the next start
+    assert await second.get_user_data() == {7: {"a": 1}}
+    counter = Statements(db.engine)
+    try:
+        await second.update_user_data(7, {"a": 1})
+        await second.drop_user_data(8)
+        assert counter.seen == []
+        await second.drop_user_data(7)
+        assert len(counter.seen) == 1
+    finally:
+        counter.close()
+    assert await rows(db) == {}
+
+
+async def test_staged_form_state_commits_with_the_callers_work_or_not_at_all(db) -> None:
+    persistence = SQLPersistence(db)
+    await persistence.get_user_data()
+    await persistence.get_conversations("log_activity")
+    state = {"user_id": 5, "user_data": {"draft": 1}, "conversation": "log_activity", "key": (5, 5), "state": "confirm"}
+    async with db.session() as session:
+        confirm = await persistence.stage_form_state(session, **state)
+        await session.rollback()  # the caller's unit of work failed
+    assert await rows(db) == {}
+    await persistence.write_form_state(**state)  # not believed written: written now
+    assert len(await rows(db)) == 2
+
+    ended = {**state, "user_data": {}, "state": None}
+    async with db.session() as session:
+        confirm = await persistence.stage_form_state(session, **ended)
+        assert len(await rows(db)) == 2  # nothing visible before the caller commits
+        await session.commit()
+    confirm()
+    assert await rows(db) == {}
+    counter = Statements(db.engine)
+    try:
+        await persistence.write_form_state(**ended)  # the flush after the update: nothing left to do
+        await persistence.update_conversation("log_activity", (5, 5), None)
+        assert counter.seen == []
+    finally:
+        counter.close()
+
+
+# --- statements per update ----------------------------------------------------------------
+
+# Bounds (SQL statements per update, BEGIN/COMMIT not counted; PRAGMAs of new connections left out):
+#   /help from a member  3 = inbox INSERT + identity SELECT (one UNION ALL) + inbox UPDATE (done)
+#                          before: identity 2 SELECTs + 2 DELETEs of rows that did not exist
+#   a form step (人次)    5 = inbox INSERT + identity + user_data and conversation upserts with the
+#                          inbox UPDATE in one transaction; the flush after the update writes nothing
+#                          before: identity 2 + 2 upserts (checkpoint) + the same 2 again (flush)
+#   /my                  9 = inbox INSERT + identity + 6 reads of the standing service (the lead's) + inbox UPDATE
+#                          before: identity 2 + the same 6 + 2 DELETEs = 10
+MY_BOUND = 9
+
+
+async def settle(app) -> None:  # noqa: ANN001
+    """Until the application finished every update it has (its flush included)."""
+    await asyncio.wait_for(app.update_queue.join(), 5)
+
+
+async def test_statements_per_update(fake, db, roster, runner, settings) -> None:
+    app = await runner.start(settings)
+    user = await bind(fake, db, 5001, "GS0003", "胡刚")
+    await settle(app)
+    counter = Statements(app.db.engine)
+    try:
+        counts = {}
+        for name, action in [
+            ("help", lambda: user.send("/help")),
+            ("help again", lambda: user.send("/help")),
+            ("my", lambda: user.send("/my")),
+        ]:
+            counter.reset()
+            await action()
+            await user.expect_message()
+            await settle(app)
+            counts[name] = list(counter.seen)
+        await user.send("/log")
+        await user.expect_message()
+        await user.press("主动走访")
+        await user.expect_message()
+        await user.press("今天")
+        await user.expect_message()
+        await user.press("临夏渭源社区")
+        await user.expect_message()
+        await settle(app)
+        counter.reset()
+        await user.send("12")
+        assert "活动内容" in (await user.expect_message()).text
+        await settle(app)
+        counts["form step"] = list(counter.seen)
+    finally:
+        counter.close()
+    assert len(counts["help"]) <= 3, counts["help"]
+    assert len(counts["help again"]) <= 3, counts["help again"]
+    assert len(counts["form step"]) <= 5, counts["form step"]
+    assert len(counts["my"]) <= MY_BOUND, counts["my"]
+
+
+# --- transient faults ---------------------------------------------------------------------
+
+async def test_a_502_is_retried_and_the_user_never_notices(fake, app, caplog) -> None:
+    user = fake.user(7200, first_name="居民")
+    fake.fail_next("sendMessage", code=502, description="Bad Gateway")
+    with caplog.at_level(logging.DEBUG, logger="bot.request"):
+        await user.send("/help")
+        assert "使用说明" in (await user.expect_message()).text
+    assert [e.error_code for e in fake.errors if e.method == "sendMessage"] == [502]
+    assert any("retry 1/3" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_429_waits_as_told(fake, app) -> None:
+    user = fake.user(7201, first_name="居民")
+    fake.fail_next("sendMessage", code=429, description="Too Many Requests: retry after 1",
+                   parameters={"retry_after": 1})
+    await user.send("/help")
+    message = await user.expect_message(timeout=10)
+    assert "使用说明" in message.text
+    (error,) = [e for e in fake.errors if e.method == "sendMessage"]
+    assert error.error_code == 429 and message.date >= 0
+
+
+async def test_telegram_down_for_good_is_one_log_line_and_no_try_again(fake, runner, settings, caplog) -> None:
+    app = await runner.start(settings)
+    runner.errors.clear()
+    user = fake.user(7202, first_name="居民")
+    fake.fail_next("sendMessage", code=502, times=4)  # the reply and its three retries
+    with caplog.at_level(logging.INFO):
+        await user.send("/help")
+        notice = await user.expect_message(timeout=10)
+        await settle(app)
+    assert "可能没有送达" in notice.text and "/my" in notice.text  # never a bare "try again"
+    failures = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(failures) == 1 and "暂时无法访问" in failures[0].getMessage(), [r.getMessage() for r in failures]
+    assert all(r.exc_info is None for r in caplog.records if r.levelno >= logging.INFO)
+    assert len(runner.errors) == 1  # the runner saw it; nothing else failed
+    runner.errors.clear()
+
+
+# --- blocked users ------------------------------------------------------------------------
+
+async def test_blocking_and_unblocking_is_recorded(fake, db, app) -> None:
+    user = fake.user(7300, first_name="居民")
+    await user.send("/help")
+    await user.expect_message()
+    user.block_bot()
+    await fake.wait_until(lambda: not fake.pending_updates, timeout=5)
+    await settle(app)
+    async with db.session() as session:
+        assert await is_blocked(session, telegram_id=7300)
+    user.unblock_bot()
+    await fake.wait_until(lambda: not fake.pending_updates, timeout=5)
+    await settle(app)
+    async with db.session() as session:
+        assert not await is_blocked(session, telegram_id=7300)
+
+
+async def test_a_403_is_recorded_and_one_line_and_a_message_clears_it(fake, db, runner, settings, caplog) -> None:
+    app = await runner.start(settings)
+    runner.errors.clear()
+    user = fake.user(7301, first_name="居民")
+    fake.hold("sendMessage")
+    with caplog.at_level(logging.INFO):
+        await user.send("/help")
+        await fake.wait_until(lambda: fake.held, timeout=5)
+        user.block_bot(notify=False)  # blocked while the bot was answering; Telegram never told us
+        fake.release("sendMessage")
+        await fake.wait_until(lambda: any(e.error_code == 403 for e in fake.errors), timeout=5)
+        await settle(app)
+    failures = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(failures) == 1 and "屏蔽" in failures[0].getMessage() and failures[0].exc_info is None
+    # no retries of a 403, and no "something went wrong" sent after it
+    assert [e.error_code for e in fake.errors if e.method == "sendMessage"] == [403]
+    async with db.session() as session:
+        assert await is_blocked(session, telegram_id=7301)
+    runner.errors.clear()
+    user.unblock_bot(notify=False)
+    await user.send("/help")
+    await user.expect_message()
+    await settle(app)
+    async with db.session() as session:
+        assert not await is_blocked(session, telegram_id=7301)
+
+
+@pytest.mark.parametrize("data", ["", "act:view:99999999999999999999999", "act:view:²", "act:edit:٣٣"])
+async def test_odd_button_data_is_a_stale_button(fake, db, roster, app, data) -> None:
+    user = await bind(fake, db, 5001, "GS0003", "胡刚")
+    await user.send("/my")
+    my = await user.expect_message()
+    await user.press_data(data, message=my)
+    answer = await user.expect_answer()
+    assert answer.text == "此按钮已失效，请重新开始操作。"
+
+
+async def test_a_date_value_the_form_never_offered_is_stale(fake, db, roster, app) -> None:
+    user = await bind(fake, db, 5001, "GS0003", "胡刚")
+    await user.send("/log")
+    await user.expect_message()
+    await user.press("主动走访")
+    dates = await user.expect_message()
+    nonce = next(iter(dates.button_data.values())).split(":")[1]
+    await user.press_data(f"log:{nonce}:date:5", message=dates)
+    assert "此按钮已失效" in (await user.expect_answer()).text
+    await user.press("今天", message=dates)  # the form is where it was
+    assert "联系点" in (await user.expect_message()).text
+
+
+# --- concurrency ------------------------------------------------------------------------
+
+def _message(update_id: int, user_id: int):  # noqa: ANN202
+    from telegram import Update
+
+    chat = {"id": user_id, "type": "private", "first_name": "x"}
+    return Update.de_json({"update_id": update_id, "message": {
+        "message_id": update_id, "date": 0, "chat": chat, "from": {"id": user_id, "is_bot": False, "first_name": "x"},
+        "text": "t"}}, None)
+
+
+async def test_one_persons_updates_run_in_order_and_others_overlap() -> None:
+    from bot.concurrency import PerPersonUpdateProcessor
+
+    processor = PerPersonUpdateProcessor(8)
+    events: list[str] = []
+    first_running = asyncio.Event()
+    release = asyncio.Event()
+
+    async def slow(name: str) -> None:
+        events.append(f"{name} start")
+        first_running.set()
+        await release.wait()
+        events.append(f"{name} end")
+
+    async def quick(name: str) -> None:
+        events.append(f"{name} start")
+        events.append(f"{name} end")
+
+    tasks = [asyncio.create_task(processor.process_update(_message(1, 100), slow("a1")))]
+    await first_running.wait()
+    tasks.append(asyncio.create_task(processor.process_update(_message(2, 100), quick("a2"))))
+    tasks.append(asyncio.create_task(processor.process_update(_message(3, 200), quick("b1"))))
+    await asyncio.sleep(0.05)
+    assert events == ["a1 start", "b1 start", "b1 end"]  # b overlaps a1; a2 waits for a1
+    release.set()
+    await asyncio.gather(*tasks)
+    assert events[3:] == ["a1 end", "a2 start", "a2 end"]
+    assert processor._locks == {}  # noqa: SLF001 - no lock left behind per person
