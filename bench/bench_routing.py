@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from sqlalchemy import create_engine, text, update  # noqa: E402
+from sqlalchemy import BigInteger, cast, create_engine, text, update  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlmodel import select  # noqa: E402
 
@@ -63,7 +63,7 @@ def prepare(url: str, members: int, seed: int, workdir: Path) -> None:
         connection.execute(
             update(Member).values(
                 open_cases=Member.id % 4,
-                case_assigned_us=(Member.id * 7919) % 1_000_003 * 1_000_000,
+                case_assigned_us=cast((Member.id * 7919) % 1_000_003, BigInteger) * 1_000_000,
             )
         )
         if connection.dialect.name == "postgresql":

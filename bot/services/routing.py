@@ -205,8 +205,8 @@ tiers(region_id, shared) AS (
 """
 
 
-@lru_cache(maxsize=64)
-def _propose_sql(sectors: int, has_region: bool, has_exclusions: bool) -> TextClause:
+@lru_cache(maxsize=128)
+def _propose_sql(dialect: str, sectors: int, has_region: bool, has_exclusions: bool) -> TextClause:
     """The one statement for a shape of request (how many sectors, region or not, exclusions or not).
 
     `picked` is a UNION ALL of arms in rank order — per sector (earlier first), per region
@@ -219,6 +219,10 @@ def _propose_sql(sectors: int, has_region: bool, has_exclusions: bool) -> TextCl
     - the anywhere arm, and the province tier when any sector will do (most of the roster),
       walk the load index in order and stop at the first members that qualify.
 
+    On PostgreSQL, whose planner cannot see how few regions a recursive CTE yields, the tier
+    arms are one LATERAL per sector instead: for each region of the tiers, its best `limit`
+    members by load from the index, then the nearest tier first.
+
     Only the winners are joined to member and sector for their names.
     """
     eligible = _ROUTABLE
@@ -227,7 +231,15 @@ def _propose_sql(sectors: int, has_region: bool, has_exclusions: bool) -> TextCl
     arms: list[str] = []
     for rank in range(max(sectors, 1)):
         where_sector = f"m.sector_id = :sector{rank} AND " if sectors else ""
-        for depth in range(MAX_REGION_DEPTH, 0, -1) if has_region else ():
+        if has_region and dialect == "postgresql":
+            arms.append(
+                f"SELECT * FROM (SELECT x.member_id, {rank} AS sector_rank, t.shared, x.open_cases, x.assigned_us "
+                f"FROM tiers t CROSS JOIN LATERAL (SELECT m.id AS member_id, m.open_cases, "
+                f"m.case_assigned_us AS assigned_us FROM member m WHERE {where_sector}m.region_id = t.region_id "
+                f"AND {eligible} ORDER BY m.open_cases, m.case_assigned_us, m.id LIMIT :limit) x "
+                f"ORDER BY t.shared DESC, x.open_cases, x.assigned_us, x.member_id LIMIT :limit) AS a{len(arms)}"
+            )
+        for depth in range(MAX_REGION_DEPTH, 0, -1) if has_region and dialect != "postgresql" else ():
             walk = not sectors and depth == 1
             order = "m.open_cases, m.case_assigned_us, m.id" if walk else \
                 "+m.open_cases, +m.case_assigned_us, +m.id"
@@ -267,7 +279,9 @@ async def propose(
     """The best `limit` candidates for a case of `category` filed under `region_id`, best first."""
     if limit < 1:
         return []
-    statement = _propose_sql(len(category.sector_ids), region_id is not None, bool(exclude_member_ids))
+    statement = _propose_sql(
+        session.bind.dialect.name, len(category.sector_ids), region_id is not None, bool(exclude_member_ids)
+    )
     params: dict[str, object] = {"limit": limit}
     if region_id is not None:
         params["region"] = region_id
