@@ -40,7 +40,7 @@ from sqlmodel import select  # noqa: E402
 from bench_roster_import import write_csv  # noqa: E402
 from bot.db import Database, sync_engine, upgrade  # noqa: E402
 from bot.services.roster import import_roster  # noqa: E402
-from bot.services.routing import load_routing_table, propose  # noqa: E402
+from bot.services.routing import _propose_sql, _statement, load_routing_table, propose  # noqa: E402
 from models import Member, Region  # noqa: E402
 
 TARGET_MS = 5.0
@@ -95,6 +95,14 @@ async def measure(url: str, calls: int, seed: int) -> list[tuple[str, list[float
             return rng.choice(by_depth[depth])
 
         results: list[tuple[str, list[float]]] = []
+        # the noise floor: a trivial statement through the same session (the machine is shared)
+        timings = []
+        async with db.session() as session:
+            for i in range(calls):
+                start = time.perf_counter()
+                (await session.exec(text(f"SELECT {i}"))).all()
+                timings.append((time.perf_counter() - start) * 1000)
+        results.append(("baseline: SELECT <n> round trip", timings))
         for label, limit, categories in (
             ("limit 1, all categories", 1, table.categories),
             ("limit 5, all categories", 5, table.categories),
@@ -115,6 +123,22 @@ async def measure(url: str, calls: int, seed: int) -> list[tuple[str, list[float
                     if not found:
                         raise SystemExit(f"no candidate for {category.name} / region {region_id}")
             results.append((label, timings))
+        async with db.session() as session:
+            dialect = session.bind.dialect.name
+            if dialect == "postgresql":
+                # what the server spends (planning + execution), without client, driver and scheduling
+                timings = []
+                for _ in range(min(calls, 500)):
+                    category = rng.choice(table.categories)
+                    params = {"limit": 1, **{f"sector{i}": sid for i, sid in enumerate(category.sector_ids)}}
+                    region_id = pick_region()
+                    if region_id is not None:
+                        params["region"] = region_id
+                    sql = _propose_sql(dialect, len(category.sector_ids), region_id is not None, False)
+                    statement = _statement(sql, params, inline=True)
+                    plan = (await session.exec(text("EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) " + str(statement)))).one()[0]
+                    timings.append(plan[0]["Planning Time"] + plan[0]["Execution Time"])
+                results.append(("server: plan + execute, limit 1", timings))
         return results
     finally:
         await db.dispose()
