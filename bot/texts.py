@@ -376,3 +376,11 @@ TEXTS.update({
     "case_activity_summary": "诉求件 {number}（{category}）：{result}",
     "case_route_note": "{reason}",
 })
+
+
+def case_problem(code: str, detail: dict) -> str:
+    """The message for a CaseProblem/CaseNotAllowed (its `code` and `detail`), states in Chinese."""
+    values = dict(detail)
+    if "status" in values:
+        values["status"] = CASE_STATUS_NAMES.get(str(values["status"]), str(values["status"]))
+    return t(f"case_{code}", **values)
