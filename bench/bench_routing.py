@@ -77,6 +77,11 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
+# this process's CPU time per call (both threads: asyncio and aiosqlite's), by series: on a
+# shared machine the wall time includes waiting for a core, the CPU time does not
+cpu_times: dict[str, list[float]] = {}
+
+
 async def measure(url: str, calls: int, seed: int) -> list[tuple[str, list[float]]]:
     rng = random.Random(seed)
     db = Database(url)
@@ -98,17 +103,21 @@ async def measure(url: str, calls: int, seed: int) -> list[tuple[str, list[float
         # the noise floor: a trivial statement through the same session (the machine is shared)
         timings = []
         async with db.session() as session:
+            cpu: list[float] = []
             for i in range(calls):
-                start = time.perf_counter()
+                start, start_cpu = time.perf_counter(), time.process_time()
                 (await session.exec(text(f"SELECT {i}"))).all()
                 timings.append((time.perf_counter() - start) * 1000)
+                cpu.append((time.process_time() - start_cpu) * 1000)
         results.append(("baseline: SELECT <n> round trip", timings))
+        cpu_times["baseline: SELECT <n> round trip"] = cpu
         for label, limit, categories in (
             ("limit 1, all categories", 1, table.categories),
             ("limit 5, all categories", 5, table.categories),
             ("limit 1, 其他 (any sector)", 1, [table.get("其他")]),
         ):
-            timings: list[float] = []
+            timings = []
+            cpu = []
             async with db.session() as session:
                 for warm in range(20):  # connection, statement cache
                     await propose(session, category=categories[0], region_id=pick_region(), limit=limit)
@@ -116,13 +125,15 @@ async def measure(url: str, calls: int, seed: int) -> list[tuple[str, list[float
                     category = rng.choice(categories)
                     region_id = pick_region()
                     exclude = [rng.randint(1, max_id) for _ in range(rng.choice((0, 0, 1, 2)))]
-                    start = time.perf_counter()
+                    start, start_cpu = time.perf_counter(), time.process_time()
                     found = await propose(session, category=category, region_id=region_id,
                                           exclude_member_ids=exclude, limit=limit)
                     timings.append((time.perf_counter() - start) * 1000)
+                    cpu.append((time.process_time() - start_cpu) * 1000)
                     if not found:
                         raise SystemExit(f"no candidate for {category.name} / region {region_id}")
             results.append((label, timings))
+            cpu_times[label] = cpu
         async with db.session() as session:
             dialect = session.bind.dialect.name
             if dialect == "postgresql":
@@ -147,11 +158,13 @@ async def measure(url: str, calls: int, seed: int) -> list[tuple[str, list[float
 def report(dialect: str, results: list[tuple[str, list[float]]]) -> None:
     print()
     print(f"{dialect}: propose() latency in ms")
-    print(f"{'series':32} {'calls':>6} {'p50':>7} {'p95':>7} {'p99':>7} {'max':>7}  target p95 < {TARGET_MS:g} ms")
+    print(f"{'series':32} {'calls':>6} {'p50':>7} {'p95':>7} {'p99':>7} {'max':>7} {'CPU p95':>8}  "
+          f"target p95 < {TARGET_MS:g} ms")
     for label, timings in results:
         p95 = pct(timings, 95)
+        cpu = f"{pct(cpu_times[label], 95):>8.2f}" if label in cpu_times else f"{'-':>8}"
         print(f"{label:32} {len(timings):>6} {statistics.median(timings):>7.2f} {p95:>7.2f} {pct(timings, 99):>7.2f} "
-              f"{max(timings):>7.2f}  {'PASS' if p95 < TARGET_MS else 'FAIL'}")
+              f"{max(timings):>7.2f} {cpu}  {'PASS' if p95 < TARGET_MS else 'FAIL'}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -186,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
                     connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
                 admin.dispose()
     report(dialect, results)
-    return 0 if all(pct(t, 95) < TARGET_MS for _label, t in results) else 1
+    return 0 if all(pct(t, 95) < TARGET_MS for label, t in results if not label.startswith("baseline")) else 1
 
 
 if __name__ == "__main__":
