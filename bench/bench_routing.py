@@ -149,7 +149,7 @@ async def measure(url: str, calls: int, seed: int) -> list[tuple[str, list[float
                     statement = _statement(sql, params, inline=True)
                     plan = (await session.exec(text("EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) " + str(statement)))).one()[0]
                     timings.append(plan[0]["Planning Time"] + plan[0]["Execution Time"])
-                results.append(("server: plan + execute, limit 1", timings))
+                results.append(("server: plan+run, limit 1 (inlined)", timings))
         return results
     finally:
         await db.dispose()
