@@ -995,3 +995,11 @@ LOG_LINES = {
 def log_line(key: str, /, **values: object) -> str:
     """A line for the operator's log (plain text, not HTML)."""
     return LOG_LINES[key].format(**values)
+
+
+def case_problem(code: str, detail: dict) -> str:
+    """The message for a CaseProblem/CaseNotAllowed (its `code` and `detail`), states in Chinese."""
+    values = dict(detail)
+    if "status" in values:
+        values["status"] = CASE_STATUS_NAMES.get(str(values["status"]), str(values["status"]))
+    return t(f"case_{code}", **values)

@@ -29,6 +29,7 @@ from bot.texts import (
     CASE_ACTOR_NAMES,
     CASE_STATUS_NAMES,
     Safe,
+    case_problem,
     label,
     routing_reason,
     t,
@@ -44,10 +45,7 @@ STARS = {n: "⭐" * n for n in range(1, 6)}
 
 
 def case_problem_text(problem: CaseProblem) -> str:
-    detail = dict(problem.detail)
-    if "status" in detail:
-        detail["status"] = CASE_STATUS_NAMES.get(str(detail["status"]), detail["status"])
-    return t(problem.text_key, **detail)
+    return case_problem(problem.code, problem.detail)
 
 
 def local(context: LianxinContext, moment) -> str:  # noqa: ANN001

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, Index, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from models.base import UTCDateTime, enum_column, utcnow
@@ -40,6 +40,11 @@ class Sector(SQLModel, table=True):
     short_name: str = Field(max_length=64, index=True)
 
 
+# members a case can be routed to; the routing query repeats these terms word for word so that
+# SQLite and PostgreSQL can use the partial indexes below
+ROUTABLE = "active AND telegram_id IS NOT NULL"
+
+
 class ActivityGroup(SQLModel, table=True):
     """A 界别活动组 that members are organised in for activities."""
 
@@ -70,12 +75,16 @@ class Member(MemberBase, table=True):
     """A CPPCC committee member; bound to at most one Telegram account."""
 
     # the routing engine's orderings (bot/services/routing.py): within a sector and region,
-    # fewest open cases first, then longest since the last assignment
-    __table_args__ = (
-        Index("ix_member_route_sector_region", "sector_id", "region_id", "open_cases", "case_assigned_us", "id"),
-        Index("ix_member_route_sector", "sector_id", "open_cases", "case_assigned_us", "id"),
-        Index("ix_member_route_region", "region_id", "open_cases", "case_assigned_us", "id"),
-        Index("ix_member_route_any", "open_cases", "case_assigned_us", "id"),
+    # fewest open cases first, then longest since the last assignment. Partial (only members a
+    # case can go to) and covering, so a lookup never touches the table until the few winners.
+    __table_args__ = tuple(
+        Index(name, *columns, "active", "telegram_id", sqlite_where=text(ROUTABLE), postgresql_where=text(ROUTABLE))
+        for name, columns in (
+            ("ix_member_route_sector_region", ("sector_id", "region_id", "open_cases", "case_assigned_us", "id")),
+            ("ix_member_route_sector", ("sector_id", "open_cases", "case_assigned_us", "id", "region_id")),
+            ("ix_member_route_region", ("region_id", "open_cases", "case_assigned_us", "id")),
+            ("ix_member_route_any", ("open_cases", "case_assigned_us", "id", "region_id")),
+        )
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -567,3 +567,21 @@ async def test_lists_for_resident_and_member(world) -> None:
         assert (await cases_for_resident(session, resident_id=world["r2"]))[1] == 0
         mine = await cases_for_member(session, member_id=made[0].member_id)
         assert [c.id for c in mine] == sorted(c.id for c in made if c.member_id == made[0].member_id)
+
+
+def test_every_problem_code_has_a_message() -> None:
+    """Each code the services raise renders as one Chinese line, states by their Chinese names."""
+    import re
+    from pathlib import Path
+
+    from bot.texts import case_problem
+
+    source = Path(cases_service.__file__).read_text(encoding="utf-8")
+    codes = set(re.findall(r'Case(?:Problem|NotAllowed)\("([a-z_]+)"', source))
+    assert {"not_allowed", "not_yours", "changed", "daily_limit", "duplicate", "relay_limit"} <= codes
+    sample = {"status": "resolved", "action": "accept", "low": 1, "high": 5, "length": 3, "days": 7, "count": 5,
+              "limit": 5, "number": "2026-000001", "hours": "24", "minutes": "10"}
+    for code in codes:
+        text = case_problem(code, sample)
+        assert text and "{" not in text and "\n" not in text
+    assert case_problem("not_allowed", {"status": "resolved", "action": "accept"}) == "当前状态（已办结）下不能进行此操作。"

@@ -31,7 +31,6 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db import dialect_insert
-from bot.services.access import Scope
 from bot.services.routing import Candidate, Category, Fallback, RoutingTable, fallback_recipients, propose
 from bot.services.rules import Quarter, local_today
 from bot.texts import plain
@@ -70,12 +69,13 @@ class Actor:
     """Someone acting on or looking at a case.
 
     `id` is the resident id, the member id, or the Telegram id of a coordinator/admin;
-    a coordinator carries their scopes.
+    a coordinator carries their scopes (anything with `.kind` (ScopeKind) and `.value`,
+    e.g. bot.services.access.Scope from `identify()`).
     """
 
     role: Role
     id: int | None = None
-    scopes: tuple[Scope, ...] = ()
+    scopes: tuple = ()
 
     @classmethod
     def resident(cls, resident_id: int) -> "Actor":
@@ -86,7 +86,7 @@ class Actor:
         return cls(Role.member, member_id)
 
     @classmethod
-    def coordinator(cls, telegram_id: int, scopes: Sequence[Scope]) -> "Actor":
+    def coordinator(cls, telegram_id: int, scopes: Sequence) -> "Actor":
         return cls(Role.coordinator, telegram_id, tuple(scopes))
 
     @classmethod
