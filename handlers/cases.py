@@ -16,12 +16,13 @@ import logging
 from dataclasses import dataclass, field
 
 from telegram import Update
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from bot.context import LianxinContext
 from bot.services import cases as svc
 from bot.services.cases import Actor, CaseProblem, Intake, Role
+from bot.services.reachability import mark_blocked
 from bot.services.contacts import member_chat, member_name_sector, resident_chat, resident_for, viewer_for
 from bot.services.rules import parse_people
 from bot.texts import (
@@ -143,6 +144,12 @@ async def send_safely(context: LianxinContext, chat_id: int | None, text: str, m
     try:
         await context.bot.send_message(chat_id, text, reply_markup=markup)
         return True
+    except Forbidden:  # they blocked the bot: recorded for coordinators and jobs, not retried
+        async with context.db.session() as session:
+            await mark_blocked(session, telegram_id=chat_id, now=utcnow())
+            await session.commit()
+        log.info("chat %s blocked the bot; case message not delivered", chat_id)
+        return False
     except TelegramError as exc:
         log.warning("could not send to chat %s: %s", chat_id, exc)
         return False

@@ -191,9 +191,9 @@ class Form(Generic[D]):
             or button.action not in actions
             or (allowed is not None and button.value not in allowed)
         ):
-            await query.answer(t("stale_button"), show_alert=True)
+            await answer(query, t("stale_button"))
             return None
-        await query.answer()
+        await answer(query)
         return button
 
     @staticmethod
@@ -340,3 +340,13 @@ class Form(Generic[D]):
 
 async def reply(update: Update, text: str, markup=None) -> None:  # noqa: ANN001
     await update.effective_chat.send_message(text, reply_markup=markup)
+
+
+async def answer(query, text: str | None = None) -> None:  # noqa: ANN001
+    """Answer a button press (an alert when there is text). A press replayed from the inbox after a
+    restart may be too old to answer; the step still goes on, so that is not an error."""
+    try:
+        await query.answer(text, show_alert=text is not None)
+    except BadRequest as exc:
+        if "too old" not in str(exc).lower() and "invalid" not in str(exc).lower():
+            raise

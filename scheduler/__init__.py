@@ -10,12 +10,13 @@ from __future__ import annotations
 import logging
 from datetime import time, timedelta
 
-from telegram.error import TelegramError
+from telegram.error import Forbidden, TelegramError
 from telegram.ext import Application
 
 from bot.context import LianxinContext
 from bot.services.access import purge_bind_attempts
 from bot.services.forms import expire_idle_forms, sweep_interval
+from bot.services.reachability import mark_blocked
 from bot.texts import t
 from models import utcnow
 
@@ -46,6 +47,11 @@ async def expire_forms(context: LianxinContext) -> None:
     for user_id, form in expired:
         try:
             await application.bot.send_message(user_id, t(f"{form}_timeout", minutes=minutes))
+        except Forbidden:  # they blocked the bot: recorded, as any 403 is
+            async with context.db.session() as session:
+                await mark_blocked(session, telegram_id=user_id, now=utcnow())
+                await session.commit()
+            log.info("user %s blocked the bot; their expired form was dropped silently", user_id)
         except TelegramError as exc:
             log.info("could not tell %s that their form expired: %s", user_id, exc)
 
