@@ -591,6 +591,23 @@ def _temp_beside(target: Path) -> Path:
     return Path(name)
 
 
+async def _username_or_fail(settings: Settings) -> str | int:
+    """The bot's @username for links, or the exit code after saying (one line) why it is not known."""
+    from telegram.error import InvalidToken, TelegramError
+
+    from bot.logs import redact, short_error
+
+    if not settings.bot_username and not settings.bot_token:
+        return fail("invites_need_username", EXIT_CONFIG)
+    try:
+        return await _bot_username(settings)
+    except InvalidToken:
+        return fail("bad_token", EXIT_CONFIG)
+    except TelegramError as exc:  # offline, blocked, proxy down: BOT_USERNAME avoids the call
+        log.debug("getMe failed", exc_info=True)
+        return fail("invites_username_offline", EXIT_NETWORK, reason=redact(short_error(exc), settings.token))
+
+
 async def _bot_username(settings: Settings) -> str:
     if settings.bot_username:
         return settings.bot_username.lstrip("@")
@@ -600,24 +617,17 @@ async def _bot_username(settings: Settings) -> str:
 async def invites(settings: Settings, args: argparse.Namespace) -> int:
     """Issue codes: outputs checked, codes made in the session, files written, then commit, then files in place."""
     from sqlalchemy.exc import DBAPIError
-    from telegram.error import InvalidToken, TelegramError
 
     from bot.db import Database
-    from bot.logs import redact, short_error
+    from bot.logs import short_error
     from bot.services.access import CodesOutstanding, NotFound, issue_invites
 
     problem = check_outputs(args.out, args.qr_dir)
     if problem is not None:
         return fail(problem[0], EXIT_BAD_INPUT, **problem[1])
-    if not settings.bot_username and not settings.bot_token:
-        return fail("invites_need_username", EXIT_CONFIG)
-    try:
-        username = await _bot_username(settings)
-    except InvalidToken:
-        return fail("bad_token", EXIT_CONFIG)
-    except TelegramError as exc:  # offline, blocked, proxy down: BOT_USERNAME avoids the call
-        log.debug("getMe failed", exc_info=True)
-        return fail("invites_username_offline", EXIT_NETWORK, reason=redact(short_error(exc), settings.token))
+    username = await _username_or_fail(settings)
+    if isinstance(username, int):
+        return username
 
     db = Database(settings.database_url)
     temps: list[Path] = []
@@ -724,14 +734,10 @@ def _write_invite_files(args: argparse.Namespace, rows: list[tuple], header: tup
 
 async def member_cards(settings: Settings, args: argparse.Namespace) -> int:
     """找我反映 cards: the folder checked first, links made in the session, files written, commit, files in place."""
-    from telegram.error import InvalidToken, TelegramError
-
     from bot.db import Database
     from bot.services.access import NotFound
     from bot.services.cards import member_card_png, member_links
     from bot.services.cases import link_payload
-
-    from bot.logs import redact, short_error
 
     out: Path = args.out_dir
     if out.exists() and not out.is_dir():
@@ -739,14 +745,9 @@ async def member_cards(settings: Settings, args: argparse.Namespace) -> int:
     problem = _writable_folder(out)
     if problem:
         return fail(problem, path=out, option="--out-dir")
-    if not settings.bot_username and not settings.bot_token:
-        return fail("invites_need_username", EXIT_CONFIG)
-    try:
-        username = await _bot_username(settings)
-    except InvalidToken:
-        return fail("bad_token", EXIT_CONFIG)
-    except TelegramError as exc:  # offline, blocked, proxy down: BOT_USERNAME avoids the call
-        return fail("invites_username_offline", EXIT_NETWORK, reason=redact(short_error(exc), settings.token))
+    username = await _username_or_fail(settings)
+    if isinstance(username, int):
+        return username
     db = Database(settings.database_url)
     temps: list[Path] = []
     made: list[Path] = []

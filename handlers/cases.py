@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from telegram import Update
 from telegram.error import BadRequest, Forbidden, TelegramError
-from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, ConversationHandler, MessageHandler, filters
 
 from bot.context import LianxinContext
 from bot.services import cases as svc
@@ -27,7 +27,6 @@ from bot.services.contacts import member_chat, member_name_sector, resident_chat
 from bot.services.rules import parse_people
 from bot.texts import (
     CASE_ACTION_NAMES,
-    CASE_ACTOR_NAMES,
     CASE_STATUS_NAMES,
     Safe,
     case_problem,

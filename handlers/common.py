@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.error import TelegramError
 
 from bot.context import LianxinContext, saved_notes
-from bot.services.access import identify, overview
+from bot.services.access import overview
 from bot.services.forms import FORM_KEY
 from bot.texts import SCOPE_NAMES, t
 from handlers.menus import commands_for, role_names

@@ -39,9 +39,10 @@ from telegram.warnings import PTBUserWarning
 
 from bot.context import LianxinContext
 from bot.services.forms import FORM_KEY, open_form
-from bot.texts import FORM_STEPS, t
+from bot.texts import FORM_STEPS, label, t
 from handlers.callbacks import FormButton
 from handlers.menus import MENU_LABELS
+from handlers.views import keyboard
 from models import utcnow
 
 END = ConversationHandler.END
@@ -215,6 +216,37 @@ class Form(Generic[D]):
             await query.edit_message_text(f"{query.message.text_html}\n✔ {t('choice', value=choice)}")
         except BadRequest:
             pass
+
+    # --- the photo step every form with photos shares ------------------------------------------
+    async def take_photo(self, update: Update, context: LianxinContext, *, limit: int, action: str) -> None:
+        """A photo at the photo step: kept (largest size) up to `limit`, with a 完成 button under the count."""
+        draft = self.get(context)
+        if len(draft.photos) >= limit:
+            await reply(update, self.text("photos_full", high=limit))
+            return None
+        biggest = update.effective_message.photo[-1]
+        draft.photos.append([biggest.file_id, biggest.file_unique_id])
+        self.put(context, draft)
+        rows = [[self.button(draft, label("done"), action, "done")]]
+        await reply(update, self.text("photo_added", count=len(draft.photos), high=limit), keyboard(rows))
+        return None
+
+    async def photos_pressed(self, update: Update, context: LianxinContext, *, action: str, ask: Ask,
+                             advance: Callable) -> Any:
+        """完成 / 跳过 / 清空重新上传 at the photo step: clear asks again; skip drops them; both go on."""
+        button = await self.pressed(update, context, action, values={action: ("done", "skip", "clear")})
+        if button is None:
+            return None
+        draft = self.get(context)
+        if button.value == "clear":
+            draft.photos = []
+            await self.mark_choice(update, label("photos_cleared"))
+            return await ask(update, context, draft)
+        if button.value == "skip":
+            draft.photos = []
+        await self.mark_choice(
+            update, label("skip") if button.value == "skip" else label("photos_count", count=len(draft.photos)))
+        return await advance(update, context, draft)
 
     # --- guards ----------------------------------------------------------------------------
     def guarded(self, handler):  # noqa: ANN001, ANN201

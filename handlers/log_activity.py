@@ -384,34 +384,15 @@ async def on_summary(update: Update, context: LianxinContext) -> str | None:
 
 @guarded
 async def on_photo(update: Update, context: LianxinContext) -> None:
-    draft = FORM.get(context)
-    if len(draft.photos) >= MAX_PHOTOS:
-        await reply(update, t("log_photos_full", high=MAX_PHOTOS))
-        return None
-    biggest = update.effective_message.photo[-1]
-    draft.photos.append([biggest.file_id, biggest.file_unique_id])
-    FORM.put(context, draft)
-    rows = [[FORM.button(draft, label("done"), Action.PHOTOS, "done")]]
-    await reply(update, t("log_photo_added", count=len(draft.photos), high=MAX_PHOTOS), keyboard(rows))
-    return None
+    return await FORM.take_photo(update, context, limit=MAX_PHOTOS, action=Action.PHOTOS)
 
 
 @guarded
 async def on_photos_button(update: Update, context: LianxinContext) -> str | None:
-    button = await FORM.pressed(update, context, Action.PHOTOS, values={Action.PHOTOS: ("done", "skip", "clear")})
-    if button is None:
-        return None
-    draft = FORM.get(context)
-    if button.value == "clear":
-        draft.photos = []
-        await FORM.mark_choice(update, label("photos_cleared"))
-        return await ask_photos(update, context, draft)
-    if button.value == "skip":
-        draft.photos = []
-    await FORM.mark_choice(
-        update, label("skip") if button.value == "skip" else label("photos_count", count=len(draft.photos))
+    return await FORM.photos_pressed(
+        update, context, action=Action.PHOTOS, ask=ask_photos,
+        advance=lambda u, c, d: advance(u, c, d, Step.PHOTOS),
     )
-    return await advance(update, context, draft, Step.PHOTOS)
 
 
 @guarded

@@ -21,8 +21,10 @@ CALLS = re.compile(r"""(?<![.\w])(t|label|plain|cli_text|say|note|fail)\(\s*["']
 # keys made at run time, as the code spells them: f"problem_{code}", f"{form}_timeout", f"help_{key}" …
 PREFIXES = set(re.findall(r"""f["']([a-z][a-z0-9_]*_)\{""", CODE))
 SUFFIXES = set(re.findall(r"""f["']\{[^}]+\}(_[a-z0-9_]+)["']""", CODE))
-# the form kit asks every form for these (handlers/forms.py: Form.text)
+# the form kit asks every form for these (handlers/forms.py: Form.text) …
 KIT_SUFFIXES = ("busy", "expired", "timeout", "use_buttons", "text_expected")
+# … and a form with a photo step for these too
+KIT_TEXTS = set(re.findall(r"""self\.text\(\s*["']([a-z_]+)["']""", (ROOT / "handlers" / "forms.py").read_text()))
 
 
 def catalogue() -> dict[str, str]:
@@ -50,6 +52,9 @@ def test_every_key_the_code_uses_exists() -> None:
             assert f"{form}_{suffix}" in keys, f"form {form!r} lacks its {suffix!r} text"
     for form, steps in texts.FORM_STEPS.items():
         assert form in forms(), f"FORM_STEPS names an unknown form {form!r}"
+        if "photos" in steps:
+            for suffix in KIT_TEXTS - set(KIT_SUFFIXES):
+                assert f"{form}_{suffix}" in keys, f"form {form!r} has photos but lacks {suffix!r}"
 
 
 def made_from_code(key: str, depth: int = 0) -> bool:
@@ -63,7 +68,7 @@ def made_from_code(key: str, depth: int = 0) -> bool:
 
 
 def test_every_key_in_the_catalogue_is_used() -> None:
-    form_keys = {f"{form}_{suffix}" for form in forms() for suffix in KIT_SUFFIXES}
+    form_keys = {f"{form}_{suffix}" for form in forms() for suffix in (*KIT_SUFFIXES, *KIT_TEXTS)}
     unused = [key for key in catalogue() if key not in form_keys and not made_from_code(key)]
     assert unused == [], f"keys in bot/texts.py that nothing uses: {sorted(unused)}"
 
