@@ -6,16 +6,18 @@ The one place that wires everything: nothing imports this module back.
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 from telegram import BotCommand, BotCommandScopeDefault, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
 from bot.config import Settings
 from bot.context import LianxinContext, saved_notes
 from bot.db import Database
 from bot.persistence import SQLPersistence
+from bot.ratelimit import PriorityRateLimiter
 from bot.services.access import Identity
 from bot.texts import COMMANDS
 from handlers import register
@@ -23,6 +25,8 @@ from handlers.menus import set_menu
 from scheduler import schedule_jobs
 
 log = logging.getLogger(__name__)
+# RetryAfter.retry_after as a timedelta (PTB 22.2+), without a deprecation warning on every 429
+os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 
 class LianxinApplication(Application):
@@ -76,7 +80,8 @@ def build_application(settings: Settings, *, rate_limit: bool = True) -> Lianxin
         .post_shutdown(_post_shutdown)
     )
     if rate_limit:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        # replies before bulk sends (the outbox), ≤ 30 calls a second overall
+        builder = builder.rate_limiter(PriorityRateLimiter(overall_rate=30))
     application: LianxinApplication = builder.build()  # type: ignore[assignment]
     application.db = db
     application.settings = settings

@@ -17,6 +17,7 @@ from bot.context import LianxinContext
 from bot.services.access import purge_bind_attempts
 from bot.services.forms import expire_idle_forms, sweep_interval
 from bot.texts import t
+from scheduler.delivery import Delivery, schedule_delivery
 from models import utcnow
 
 log = logging.getLogger(__name__)
@@ -60,3 +61,7 @@ def schedule_jobs(application: Application) -> None:
     queue.run_daily(purge_old_bind_attempts, time(hour=3, minute=30, tzinfo=settings.tz), name="purge_bind_attempts")
     interval = sweep_interval(settings.conversation_timeout_minutes)
     queue.run_repeating(expire_forms, interval=interval, first=interval, name="expire_idle_forms")
+    # the lead wires on_blocked to the reachability service
+    delivery = Delivery(application, application.db, on_blocked=getattr(application, "on_blocked", None))  # type: ignore[attr-defined]
+    application.delivery = delivery  # type: ignore[attr-defined]
+    schedule_delivery(application, delivery)
