@@ -276,3 +276,85 @@ TEXTS: dict[str, str] = {
     "stale_button": "此按钮已失效，请重新开始操作。",
     "error": "抱歉，处理您的消息时出了点问题，我们已记录下来。请稍后再试；如一直出现，请联系政协办公室。",
 }
+
+
+# --- reminders, outbox and the quarterly report (issue 9) ------------------------------------
+
+BUTTONS.update({
+    "remind_log": "📝 登记联系活动",
+})
+
+TEXTS.update({
+    "remind_head": "📌 <b>{quarter}履职提醒</b>\n{name}委员，您好！截至 {day}：",
+    "remind_no_activity": "• 本季度还没有登记联系活动（每季度至少 {target} 次）。登记 1 次本季度的活动即可达标。",
+    "remind_below_pace": (
+        "• 今年已联系 {people} 人次，按全年 {target} 人次的进度，此时应达到 {expected} 人次。"
+        "再联系 {short} 人次即可赶上进度。"
+    ),
+    "remind_bottom_share": (
+        "• 今年履职积分 {points} 分，在{peers_label}的 {peers} 位委员中处于后 {share}%。"
+        "再获得 {gap} 分即可走出后 {share}%。"
+    ),
+    "remind_peers_sector": "本界别",
+    "remind_tail": "点击下方按钮即可登记。",
+    "quarter_end_head": "📋 <b>{quarter}已结束</b>（{scope}）",
+    "quarter_end_none": "范围内的委员本季度都登记了联系活动。",
+    "quarter_end_list": "以下 {count} 位委员本季度没有登记联系活动：",
+    "quarter_end_line": "{number} {name}{group}",
+    "quarter_end_more": "……等共 {count} 位，完整名单见季度报告表格。",
+    "scope_all": "全部委员",
+    "remind_history_line": "{quarter} {occasion}：{status}",
+    # CLI: python -m bot remind
+    "cli_remind_header": "{quarter} {occasion}（按 {day} 的数据）：{count} 位委员需要提醒",
+    "cli_remind_member": "{number}\t{name}\t{why}\t{state}",
+    "cli_remind_coordinator": "{chat_id}\t{count} 位未登记\t{state}",
+    "cli_remind_unbound": "未绑定，无法发送",
+    "cli_remind_will_send": "将发送",
+    "cli_remind_sent_state": "已写入发件箱（{status}）",
+    "cli_remind_done": "已写入发件箱 {new} 条，另有 {existing} 条此前已写入（不会重复发送）。",
+    "cli_remind_bad_quarter": "季度格式应为 2026Q4：{value}",
+})
+
+OCCASION_NAMES = {"mid": "季中提醒", "late": "季末提醒", "quarter-end": "季度结束名单"}
+RULE_NAMES = {"no_activity": "本季度无活动", "below_pace": "人次落后进度", "bottom_share": "积分组内靠后"}
+OUTBOX_STATUS_NAMES = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "blocked": "无法送达", "failed": "发送失败"}
+QUARTER_END_MAX_LINES = 60
+
+
+def render_reminder(*, laggard, quarter, as_of, policy) -> str:  # noqa: ANN001 - services' dataclasses
+    """One member's reminder: every rule they match, what is missing and what would fix it."""
+    lines = [t("remind_head", quarter=quarter.cn_label, name=laggard.name, day=as_of.isoformat())]
+    share = f"{policy.bottom_share * 100:g}"
+    for rule in laggard.rules:
+        if rule.value == "no_activity":
+            lines.append(t("remind_no_activity", target=policy.quarter_target))
+        elif rule.value == "below_pace":
+            lines.append(t("remind_below_pace", people=laggard.year_people, target=policy.year_target,
+                           expected=laggard.expected_people, short=laggard.people_short))
+        elif rule.value == "bottom_share":
+            lines.append(t("remind_bottom_share", points=number(laggard.points),
+                           peers_label=laggard.peer_label or TEXTS["remind_peers_sector"], peers=laggard.peers,
+                           share=share, gap=number(laggard.points_to_leave_bottom or 0)))
+    lines.append(t("remind_tail"))
+    return "\n".join(lines)
+
+
+def scope_text(scopes) -> str:  # noqa: ANN001
+    if scopes is None:
+        return TEXTS["scope_all"]
+    return "、".join(f"{SCOPE_NAMES[s.kind.value]}：{s.value}" for s in scopes)
+
+
+def render_quarter_end(*, quarter, idle, scopes) -> str:  # noqa: ANN001
+    """The morning after a quarter: who in this scope finished it with no activity (long lists cut short)."""
+    lines = [t("quarter_end_head", quarter=quarter.cn_label, scope=scope_text(scopes))]
+    if not idle:
+        lines.append(t("quarter_end_none"))
+        return "\n".join(lines)
+    lines.append(t("quarter_end_list", count=len(idle)))
+    for laggard in idle[:QUARTER_END_MAX_LINES]:
+        group = f"（{laggard.peer_label}）" if laggard.peer_label else ""
+        lines.append(t("quarter_end_line", number=laggard.number, name=laggard.name, group=group))
+    if len(idle) > QUARTER_END_MAX_LINES:
+        lines.append(t("quarter_end_more", count=len(idle)))
+    return "\n".join(lines)

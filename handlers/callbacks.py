@@ -142,3 +142,33 @@ class ActivityButton:
         """Matches the prefix and these actions (all when none are named); the id is checked by parse()."""
         chosen = "|".join(re.escape(a.value) for a in actions) if actions else _choices(ActivityAction)
         return rf"^{cls.PREFIX}:(?:{chosen}):"
+
+
+class RemindAction(str, enum.Enum):
+    log = "log"
+
+
+@dataclass(frozen=True)
+class RemindButton:
+    """A button under a reminder (sent through the outbox): `rm:<action>`; `log` opens the /log form."""
+
+    action: RemindAction = RemindAction.log
+
+    PREFIX = "rm"
+
+    def pack(self) -> str:
+        return _pack(self.PREFIX, self.action.value)
+
+    @classmethod
+    def parse(cls, data: str) -> "RemindButton | None":
+        parts = data.split(":")
+        if len(parts) != 2 or parts[0] != cls.PREFIX:
+            return None
+        try:
+            return cls(RemindAction(parts[1]))
+        except ValueError:
+            return None
+
+    @classmethod
+    def pattern(cls) -> str:
+        return rf"^{cls.PREFIX}:(?:{_choices(RemindAction)})$"

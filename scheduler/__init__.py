@@ -18,6 +18,7 @@ from bot.services.access import purge_bind_attempts
 from bot.services.forms import expire_idle_forms, sweep_interval
 from bot.texts import t
 from scheduler.delivery import Delivery, schedule_delivery
+from scheduler.reminders import schedule_reminders
 from models import utcnow
 
 log = logging.getLogger(__name__)
@@ -65,3 +66,4 @@ def schedule_jobs(application: Application) -> None:
     delivery = Delivery(application, application.db, on_blocked=getattr(application, "on_blocked", None))  # type: ignore[attr-defined]
     application.delivery = delivery  # type: ignore[attr-defined]
     schedule_delivery(application, delivery)
+    schedule_reminders(application)
