@@ -358,3 +358,42 @@ def render_quarter_end(*, quarter, idle, scopes) -> str:  # noqa: ANN001
     if len(idle) > QUARTER_END_MAX_LINES:
         lines.append(t("quarter_end_more", count=len(idle)))
     return "\n".join(lines)
+
+# the quarterly report: sheet names, headers, chart labels (issue 9)
+REPORT: dict[str, object] = {
+    "sheet_members": "委员概况",
+    "sheet_lagging": "落后名单",
+    "sheet_unreachable": "无法送达",
+    "sheet_kinds": "按活动类型",
+    "sheet_groups": "按活动组",
+    "col_item": "项目",
+    "col_value": "数值",
+    "row_members": "在册委员",
+    "row_bound": "已绑定",
+    "row_with_activity": "本季度有活动",
+    "row_on_pace": "人次达到进度（应达 {target} 人次）",
+    "row_lagging": "需提醒（落后）",
+    "row_unreachable": "无法送达",
+    "cols_lagging": ["编号", "姓名", "活动组", "本季度活动", "今年人次", "进度应达", "今年积分", "原因"],
+    "cols_unreachable": ["编号", "姓名", "活动组"],
+    "cols_kinds": ["活动类型", "活动数", "人次"],
+    "cols_groups": ["活动组", "委员数", "本季度有活动", "活动数", "人次"],
+    "no_group": "未分组",
+    "chart_title": "{quarter}：在册 {members} 人，有活动 {active} 人，人次达进度 {on_pace} 人",
+    "chart_kinds": "按活动类型（人次）",
+    "chart_groups": "按活动组（人次）",
+    "chart_people": "人次",
+    "chart_none": "暂无",
+    "filename": "季度报告_{quarter}.xlsx",
+}
+
+TEXTS.update({
+    "report_caption": (
+        "📊 <b>{quarter}季度报告</b>（{scope}）\n在册委员 {members}，已绑定 {bound}，本季度有活动 {active}，"
+        "人次达到进度 {on_pace}，需提醒 {lagging}，无法送达 {unreachable}。"
+    ),
+    "report_document": "{quarter}季度报告（完整表格）",
+    "cli_report_done": "已写入 {path}：{members} 位委员，{activities} 次活动。",
+    "cli_report_chart": "图表已写入 {path}",
+    "cli_report_bad_out": "无法写入 {path}：{error}",
+})

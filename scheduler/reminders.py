@@ -41,3 +41,52 @@ def schedule_reminders(application: Application) -> None:
         return
     queue.run_repeating(remind_due, interval=CHECK_EVERY_SECONDS, first=20, name="reminders",
                         job_kwargs={"max_instances": 1, "coalesce": True})
+    queue.run_repeating(send_reports, interval=CHECK_EVERY_SECONDS, first=40, name="quarterly_report",
+                        job_kwargs={"max_instances": 1, "coalesce": True})
+
+
+async def send_reports(context: LianxinContext) -> None:
+    """The quarterly report, once per quarter, to every coordinator (their scopes) and admin (everything).
+
+    Figures are read in one session, the spreadsheets and charts rendered off the event
+    loop, then the run marker and every outbox row are written in one transaction.
+    """
+    from bot.services import outbox
+    from bot.services.reminders import claim_marker, coordinators, marker_done, report_due, report_key
+    from bot.services.rules import local_today
+    from bot.services.stats import build_report, quarter_stats
+    from bot.texts import t
+
+    settings = context.settings
+    policy = ReminderPolicy.from_settings(settings)
+    now = utcnow()
+    quarter = report_due(policy, now)
+    if quarter is None:
+        return
+    key = report_key(quarter)
+    async with context.db.session() as session:
+        if await marker_done(session, key=key):
+            return
+        people = await coordinators(session, policy)
+        stats_by_scope = {}
+        for scopes in people.values():
+            scope_key = None if scopes is None else tuple(scopes)
+            if scope_key not in stats_by_scope:
+                stats_by_scope[scope_key] = await quarter_stats(
+                    session, quarter=quarter, today=local_today(now, policy.tz), policy=policy, scopes=scopes
+                )
+    kind_names = {k.code: k.name for k in settings.activity_kinds}
+    reports = {scope_key: await build_report(stats, kind_names=kind_names) for scope_key, stats in stats_by_scope.items()}
+    async with context.db.session() as session:
+        if not await claim_marker(session, key=key, now=now, detail="job"):
+            return  # another process did it meanwhile
+        for telegram_id, scopes in people.items():
+            report = reports[None if scopes is None else tuple(scopes)]
+            base = f"report:{telegram_id}:{quarter.label}"
+            await outbox.enqueue(session, key=f"{base}:chart", chat_id=telegram_id, kind="report", text=report.caption,
+                                 now=now, photo=report.png)
+            await outbox.enqueue(session, key=f"{base}:xlsx", chat_id=telegram_id, kind="report",
+                                 text=t("report_document", quarter=quarter.cn_label), now=now,
+                                 document=report.xlsx, document_name=report.filename)
+        await session.commit()
+    log.info("quarterly report %s enqueued for %d people", quarter.label, len(people))

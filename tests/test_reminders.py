@@ -104,8 +104,9 @@ async def seed(db, *, seed_value: int = 9) -> dict:  # noqa: ANN001
                 day = date(2026, 1, 1) + timedelta(days=rng.randrange(0, 313))  # up to 10 November
                 if rng.random() < 0.1:
                     day = day.replace(year=2025)  # last year's: counts nowhere this year
+                kind = rng.choice(["visit", "inspection", "other"])
                 activities.append(Activity(
-                    member_id=member.id, kind="visit", activity_date=day, year=day.year,
+                    member_id=member.id, kind=kind, activity_date=day, year=day.year,
                     quarter=(day.month - 1) // 3 + 1, place="某社区", people=rng.randint(1, 12),
                     summary="走访群众", points=float(rng.choice([1, 2, 3])),
                     deleted_at=datetime(2026, 11, 1, tzinfo=TZ) if rng.random() < 0.08 else None,
@@ -117,6 +118,7 @@ async def seed(db, *, seed_value: int = 9) -> dict:  # noqa: ANN001
             "members": [(m.id, m.number, m.level, m.region_id, m.activity_group_id, m.sector_id, m.active, m.telegram_id)
                         for m in members],
             "activities": [(a.member_id, a.activity_date, a.people, a.points, a.deleted_at is None) for a in activities],
+            "kinds": [a.kind for a in activities],
             "g1": g1.id,
         }
 

@@ -316,12 +316,12 @@ async def sent_status(session: AsyncSession, plan: Plan) -> dict[str, OutboxStat
     return {key: OutboxStatus(status) for key, status in rows}
 
 
-async def claim_run(session: AsyncSession, *, occasion: Occasion, quarter: Quarter, now: datetime, detail: str = "") -> bool:
-    """Mark the occasion's scan as done (in the caller's transaction); False when it already was."""
+async def claim_marker(session: AsyncSession, *, key: str, now: datetime, detail: str = "") -> bool:
+    """Record that a scheduled scan `key` is done (in the caller's transaction); False when it already was."""
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     statement = (
         dialect_insert(dialect, ScheduledRun.__table__)
-        .values(key=run_key(occasion, quarter), done_at=now, detail=detail[:255])
+        .values(key=key, done_at=now, detail=detail[:255])
         .on_conflict_do_nothing(index_elements=["key"])
     )
     if dialect == "postgresql":
@@ -329,8 +329,17 @@ async def claim_run(session: AsyncSession, *, occasion: Occasion, quarter: Quart
     return (await session.exec(statement)).rowcount == 1
 
 
+async def marker_done(session: AsyncSession, *, key: str) -> bool:
+    return await session.get(ScheduledRun, key) is not None
+
+
+async def claim_run(session: AsyncSession, *, occasion: Occasion, quarter: Quarter, now: datetime, detail: str = "") -> bool:
+    """Mark the occasion's scan as done (in the caller's transaction); False when it already was."""
+    return await claim_marker(session, key=run_key(occasion, quarter), now=now, detail=detail)
+
+
 async def run_done(session: AsyncSession, *, occasion: Occasion, quarter: Quarter) -> bool:
-    return await session.get(ScheduledRun, run_key(occasion, quarter)) is not None
+    return await marker_done(session, key=run_key(occasion, quarter))
 
 
 async def enqueue_plan(
@@ -393,3 +402,14 @@ async def reminder_history(session: AsyncSession, *, member_id: int) -> list[Rem
         records.append(ReminderRecord(quarter=quarter, occasion=Occasion(occasion), status=message.status,
                                       created_at=message.created_at, sent_at=message.sent_at, text=message.text))
     return records
+
+
+def report_due(policy: ReminderPolicy, now: datetime) -> Quarter | None:
+    """The quarter whose report is due: the one that ended, from its quarter-end moment until the next
+    occasion (the same catch-up window as the quarter-end lists)."""
+    due = due_occasion(policy, now)
+    return due[1] if due is not None and due[0] is Occasion.quarter_end else None
+
+
+def report_key(quarter: Quarter) -> str:
+    return f"report:{quarter.label}"
