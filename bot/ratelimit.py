@@ -34,21 +34,36 @@ def retry_seconds(error: RetryAfter) -> float:
 
 
 class SlidingWindow:
-    """At most `rate` events in any `period` seconds."""
+    """At most `rate` events in any `period` seconds.
+
+    An event may be counted from its start until it is done (`begin`/`end`): then it holds
+    its slot while in flight and for `period` after it finished, so however long the
+    network takes, no `rate + 1` requests can reach the server within one period.
+    """
 
     def __init__(self, rate: int, period: float = 1.0) -> None:
         self.rate = rate
         self.period = period
         self._times: deque[float] = deque()
+        self._in_flight = 0
 
     def wait_time(self, now: float) -> float:
         while self._times and self._times[0] <= now - self.period:
             self._times.popleft()
-        if len(self._times) < self.rate:
+        if len(self._times) + self._in_flight < self.rate:
             return 0.0
+        if not self._times:  # every slot is in flight: check again shortly
+            return 0.01
         return self._times[0] + self.period - now
 
     def record(self, now: float) -> None:
+        self._times.append(now)
+
+    def begin(self) -> None:
+        self._in_flight += 1
+
+    def end(self, now: float) -> None:
+        self._in_flight -= 1
         self._times.append(now)
 
 
@@ -80,7 +95,7 @@ class PriorityRateLimiter(BaseRateLimiter[dict]):
                 if bulk and wait <= 0 and self._interactive_waiting:
                     wait = 0.005  # a reply is waiting for this slot: let it go first
                 if wait <= 0:
-                    self._window.record(now)
+                    self._window.begin()
                     return
                 await asyncio.sleep(wait)
         finally:
@@ -100,9 +115,12 @@ class PriorityRateLimiter(BaseRateLimiter[dict]):
         attempt = 0
         while True:
             await self._acquire(bulk=bulk)
+            ended = False
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as error:
+                self._window.end(self._loop_time())
+                ended = True
                 seconds = retry_seconds(error)
                 self._paused_until = max(self._paused_until, self._loop_time() + seconds + 0.1)
                 log.warning("Telegram asked to wait %.1f s (%s, bulk=%s)", seconds, endpoint, bulk)
@@ -110,5 +128,8 @@ class PriorityRateLimiter(BaseRateLimiter[dict]):
                 if bulk or attempt >= self._max_retries:
                     raise
                 attempt += 1
+            finally:
+                if not ended:
+                    self._window.end(self._loop_time())
 
 

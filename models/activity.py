@@ -16,6 +16,9 @@ class Activity(SQLModel, table=True):
     __table_args__ = (
         Index("ix_activity_member_date", "member_id", "activity_date"),
         Index("ix_activity_period", "year", "quarter"),
+        # covers the yearly per-member aggregates of reminders and statistics (issue 9): one
+        # index range per year, read in member order, never the table or older years
+        Index("ix_activity_year_member", "year", "member_id", "quarter", "people", "points", "deleted_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -4,7 +4,7 @@ Memory stays flat: at most one batch is loaded at a time. Bulk sends are paced b
 Telegram's limits (`bulk_rate` a second overall, one a second per chat) so replies keep
 their room, and carry `rate_limit_args={"bulk": True}` so the application's
 `PriorityRateLimiter` lets replies go first. A 429 gives the row back with Telegram's
-wait and pauses this loop; a 403 records the person as blocked (and tells `on_blocked`);
+wait and pauses every send of this loop; a 403 records the person as blocked (and tells `on_blocked`);
 other errors are retried a bounded number of times. Each outcome is committed right
 after its send, so a crash repeats at most the one message that was in flight.
 """
@@ -36,7 +36,7 @@ OnBlocked = Callable[[int], Awaitable[None]]
 @dataclass(frozen=True)
 class DeliveryConfig:
     batch: int = 20
-    bulk_rate: int = 20  # messages a second, below Telegram's ~30 so replies keep room
+    bulk_rate: int = 28  # messages a second; the limiter keeps everything ≤ 30 and lets replies go first
     per_chat_interval: float = 1.0  # seconds between two messages to one chat
     max_attempts: int = 5
     lease: timedelta = outbox.DEFAULT_LEASE
@@ -51,12 +51,16 @@ class Pacer:
         self._window = SlidingWindow(rate)
         self._per_chat = per_chat
         self._last: dict[int, float] = {}
+        self._paused_until = 0.0
+
+    def pause(self, seconds: float) -> None:
+        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
 
     async def wait(self, chat_id: int) -> None:
         while True:
             now = time.monotonic()
             last = self._last.get(chat_id)
-            wait = self._window.wait_time(now)
+            wait = max(self._window.wait_time(now), self._paused_until - now)
             if last is not None:
                 wait = max(wait, last + self._per_chat - now)
             if wait <= 0:
@@ -108,7 +112,11 @@ class Delivery:
         self.sent = 0
 
     async def run(self, *, budget: float | None = None) -> int:
-        """Send what is due until nothing is or `budget` seconds pass; returns how many were sent."""
+        """Send what is due until nothing is or `budget` seconds pass; returns how many were sent.
+
+        A batch is sent concurrently (each send waits for its turn at the pacer), so the
+        round trips and the commits overlap and the pace, not the latency, sets the rate.
+        """
         deadline = time.monotonic() + (self.config.run_seconds if budget is None else budget)
         sent = 0
         while time.monotonic() < deadline:
@@ -117,25 +125,13 @@ class Delivery:
                 await session.commit()
             if not batch:
                 break
-            for index, message in enumerate(batch):
-                pause = await self._deliver(message)
-                if pause is None:
-                    sent += 1
-                elif pause > 0:
-                    # Telegram asked everyone to wait: give the rest of the batch back, then wait
-                    await self._release(batch[index + 1 :], pause)
-                    await asyncio.sleep(pause)
-                    break
+            outcomes = await asyncio.gather(*(self._deliver(message) for message in batch))
+            sent += sum(1 for outcome in outcomes if outcome is None)
+            pauses = [outcome for outcome in outcomes if outcome]
+            if pauses:  # Telegram asked us to wait: the rows given back are due after that
+                await asyncio.sleep(max(pauses))
         self.sent += sent
         return sent
-
-    async def _release(self, messages: list[OutboxMessage], seconds: float) -> None:
-        if not messages:
-            return
-        async with self.db.session() as session:
-            for message in messages:
-                await outbox.release(session, message=message, now=utcnow(), retry_in=timedelta(seconds=seconds), error="released after 429")
-            await session.commit()
 
     async def _deliver(self, message: OutboxMessage) -> float | None:
         """Send and record one message; returns seconds to pause after a 429, 0 after another failure, None when sent."""
@@ -146,6 +142,7 @@ class Delivery:
             await send_one(self.application, message)
         except RetryAfter as error:
             pause = retry_seconds(error)
+            self.pacer.pause(pause)  # everyone waits, as Telegram asked
             async with self.db.session() as session:
                 await outbox.release(session, message=message, now=utcnow(), retry_in=timedelta(seconds=pause), error=str(error))
                 await session.commit()
@@ -178,17 +175,20 @@ class Delivery:
                 log.exception("on_blocked hook failed for chat %s", message.chat_id)
         return 0.0
 
-    async def job(self, _context: object) -> None:
-        """The JobQueue callback."""
-        await self.run()
+    async def job(self, context: object) -> None:
+        """The JobQueue callback: one run, then the next one `interval` seconds after it ended
+        (chained rather than repeating, so a long push never overlaps itself)."""
+        try:
+            await self.run()
+        finally:
+            queue = self.application.job_queue
+            if queue is not None and self.application.running:
+                queue.run_once(self.job, when=self.config.interval, name="outbox_delivery")
 
 
 def schedule_delivery(application: Application, delivery: Delivery) -> None:
-    """Run the delivery every few seconds, never two runs at once in this process."""
+    """Start the delivery chain shortly after start-up."""
     queue = application.job_queue
     if queue is None:
         return
-    queue.run_repeating(
-        delivery.job, interval=delivery.config.interval, first=1, name="outbox_delivery",
-        job_kwargs={"max_instances": 1, "coalesce": True},
-    )
+    queue.run_once(delivery.job, when=1, name="outbox_delivery")

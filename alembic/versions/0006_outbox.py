@@ -43,6 +43,10 @@ def upgrade() -> None:
         batch_op.create_index('ix_outboxmessage_status_id', ['status', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_outboxmessage_chat_id'), ['chat_id'], unique=False)
 
+    with op.batch_alter_table('activity', schema=None) as batch_op:
+        batch_op.create_index('ix_activity_year_member',
+                              ['year', 'member_id', 'quarter', 'people', 'points', 'deleted_at'], unique=False)
+
     op.create_table('scheduledrun',
     sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
     sa.Column('done_at', sa.DateTime(timezone=True), nullable=False),
@@ -53,6 +57,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('scheduledrun')
+    with op.batch_alter_table('activity', schema=None) as batch_op:
+        batch_op.drop_index('ix_activity_year_member')
     with op.batch_alter_table('outboxmessage', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_outboxmessage_chat_id'))
         batch_op.drop_index('ix_outboxmessage_status_id')

@@ -107,7 +107,7 @@ def as_of_day(policy: ReminderPolicy, occasion: Occasion, quarter: Quarter, toda
     return min(max(today, policy.day_of(occasion, quarter)), quarter.last_day)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Laggard:
     member_id: int
     number: str
@@ -170,9 +170,10 @@ async def laggards(
             func.coalesce(agg.c.q_n, 0).label("q_n"),
             func.coalesce(agg.c.y_people, 0).label("y_people"),
             points.label("points"),
+            # one window definition for all three, so the database sorts once
             func.rank().over(partition_by=peers, order_by=points).label("low_rank"),
-            func.count().over(partition_by=peers).label("peers"),
-            func.max(points).over(partition_by=peers).label("top"),
+            func.count().over(partition_by=peers, order_by=points, rows=(None, None)).label("peers"),
+            func.max(points).over(partition_by=peers, order_by=points, rows=(None, None)).label("top"),
         )
         .select_from(Member)
         .outerjoin(agg, agg.c.member_id == Member.id)
@@ -189,7 +190,7 @@ async def laggards(
         case((in_bottom, 1), else_=0).label("bottom"),
         # the fewest points anyone outside the bottom has: reaching them is leaving it
         func.min(case((not_(in_bottom), scored.c.points), else_=None))
-        .over(partition_by=_peer_partition(scored.c))
+        .over(partition_by=_peer_partition(scored.c), order_by=scored.c.points, rows=(None, None))
         .label("cutoff"),
     ).subquery("flagged")
     matches = {
@@ -201,34 +202,35 @@ async def laggards(
     if not wanted:
         return []
     query = (
-        select(flagged, Member.number, Member.name, Member.telegram_id, ActivityGroup.name.label("group_name"))
+        select(
+            flagged.c.member_id, Member.number, Member.name, Member.telegram_id, ActivityGroup.name,
+            flagged.c.q_n, flagged.c.y_people, flagged.c.points, flagged.c.peers, flagged.c.bottom, flagged.c.cutoff,
+        )
         .join(Member, Member.id == flagged.c.member_id)
         .outerjoin(ActivityGroup, ActivityGroup.id == flagged.c.activity_group_id)
         .where(or_(*wanted))
-        .order_by(Member.number)
     )
     condition = member_in_scopes(scopes)
     if condition is not None:
         query = query.where(condition)
+    check_quarter, check_pace, check_bottom = (r in rules for r in (Rule.no_activity, Rule.below_pace, Rule.bottom_share))
     found: list[Laggard] = []
-    for row in (await session.exec(query)).mappings():
+    for member_id, number, name, telegram_id, group, q_n, y_people, points_, peers_, bottom, cutoff in (
+        await session.exec(query)
+    ).all():
         hit = []
-        if Rule.no_activity in rules and row["q_n"] < policy.quarter_target:
+        if check_quarter and q_n < policy.quarter_target:
             hit.append(Rule.no_activity)
-        if Rule.below_pace in rules and row["y_people"] < expected:
+        if check_pace and y_people < expected:
             hit.append(Rule.below_pace)
-        if Rule.bottom_share in rules and row["bottom"] == 1:
+        if check_bottom and bottom == 1:
             hit.append(Rule.bottom_share)
-        cutoff = row["cutoff"]
-        found.append(
-            Laggard(
-                member_id=row["member_id"], number=row["number"], name=row["name"], telegram_id=row["telegram_id"],
-                peer_label=row["group_name"], quarter_activities=int(row["q_n"]), year_people=int(row["y_people"]),
-                expected_people=expected, points=float(row["points"]), peers=int(row["peers"]),
-                points_to_leave_bottom=(float(cutoff) - float(row["points"])) if row["bottom"] == 1 and cutoff is not None else None,
-                rules=tuple(hit),
-            )
-        )
+        found.append(Laggard(
+            member_id, number, name, telegram_id, group, int(q_n), int(y_people), expected, float(points_), int(peers_),
+            float(cutoff) - float(points_) if bottom == 1 and cutoff is not None else None, tuple(hit),
+        ))
+    # sorted here, not in SQL: a sort of the result is cheaper in Python than one more temp B-tree
+    found.sort(key=lambda lag: lag.number)
     return found
 
 
