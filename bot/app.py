@@ -11,7 +11,7 @@ from typing import Any
 
 from telegram import BotCommand, BotCommandScopeDefault, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
 from bot.concurrency import PerPersonUpdateProcessor
 from bot.config import Settings
@@ -20,6 +20,7 @@ from bot.db import Database
 from bot.intake import PRUNE_EVERY, Inbox, PollRequest, prune
 from bot.persistence import SQLPersistence
 from bot.request import RetryingRequest
+from bot.ratelimit import PriorityRateLimiter
 from bot.services.access import Identity
 from bot.services.routing import RoutingFileError, RoutingTable, load_routing_table
 from bot.texts import COMMANDS
@@ -30,6 +31,8 @@ from scheduler import schedule_jobs
 
 log = logging.getLogger(__name__)
 CONCURRENT_UPDATES = 32  # updates of different people handled at once
+# RetryAfter.retry_after as a timedelta (PTB 22.2+), without a deprecation warning on every 429
+os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 
 class LianxinApplication(Application):
@@ -127,8 +130,6 @@ async def _post_shutdown(application: Application) -> None:
 
 def build_application(settings: Settings, *, rate_limit: bool = True) -> LianxinApplication:
     """A ready-to-start Application for these settings; it owns its database engine."""
-    # RetryAfter.retry_after as a timedelta (PTB's future default) without a deprecation warning
-    os.environ.setdefault("PTB_TIMEDELTA", "1")
     db = Database(settings.database_url)
     inbox = Inbox(db)
     builder = (
@@ -152,7 +153,8 @@ def build_application(settings: Settings, *, rate_limit: bool = True) -> Lianxin
         .post_shutdown(_post_shutdown)
     )
     if rate_limit:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        # replies before bulk sends (the outbox), ≤ 30 calls a second overall
+        builder = builder.rate_limiter(PriorityRateLimiter(overall_rate=30))
     application: LianxinApplication = builder.build()  # type: ignore[assignment]
     application.db = db
     application.settings = settings

@@ -244,6 +244,11 @@ def build_parser() -> argparse.ArgumentParser:
                       help=cli_text("help_telegram_id"))
     command(roles, "list", "roles_list")
 
+    from bot import cli_remind, cli_report
+
+    cli_remind.add_parser(sub)
+    cli_report.add_parser(sub)
+
     for name in ("sectors", "groups", "regions"):
         names = actions(command(sub, name, name), f"{name}_command")
         command(names, "list", f"{name}_list")
@@ -291,6 +296,10 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
     if args.command == "db":
         say("db_up_to_date")
         return 0
+    if args.command in ("remind", "report"):
+        from bot import cli_remind, cli_report
+
+        return (cli_remind if args.command == "remind" else cli_report).run(settings, args)
     if args.command == "members" and args.members_command == "import":
         return import_members(settings, args)
     if args.command == "members" and args.members_command == "invites":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
@@ -101,6 +102,16 @@ class Settings(BaseSettings):
     case_relay_window_minutes: float = Field(default=10, gt=0)
     # Open311's expected_datetime: routed cases are expected to be resolved within this many days
     case_expected_days: int = Field(default=15, ge=1, le=365)
+    # --- reminders, outbox and the quarterly report (issue 9) ---
+    # rules: no_activity (none yet this quarter), below_pace (人次 below the pro-rata pace),
+    # bottom_share (bottom REMINDER_BOTTOM_SHARE of the activity group by points this year)
+    reminder_rules: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["no_activity", "below_pace", "bottom_share"]
+    )
+    # occasion=day: day N of the quarter (1 = first day), or -N: N days before the quarter ends
+    reminder_moments: Annotated[dict[str, int], NoDecode] = Field(default_factory=lambda: {"mid": 45, "late": -15})
+    reminder_time: time = time(9, 0)
+    reminder_bottom_share: float = Field(default=0.10, gt=0, lt=1)
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -113,6 +124,31 @@ class Settings(BaseSettings):
             return [int(p) for p in parts]
         if isinstance(value, int):
             return [value]
+        return value
+
+    @field_validator("reminder_rules", mode="before")
+    @classmethod
+    def _split_rules(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [p for p in re.split(r"[,\s;]+", value.strip()) if p]
+        known = {"no_activity", "below_pace", "bottom_share"}
+        if isinstance(value, list) and not set(value) <= known:
+            raise ValueError(f"REMINDER_RULES must be among {sorted(known)}")
+        return value
+
+    @field_validator("reminder_moments", mode="before")
+    @classmethod
+    def _split_moments(cls, value: object) -> object:
+        if isinstance(value, str):
+            pairs = [p.split("=", 1) for p in re.split(r"[,\s;]+", value.strip()) if p]
+            if any(len(p) != 2 for p in pairs):
+                raise ValueError("REMINDER_MOMENTS looks like mid=45,late=-15")
+            value = {k.strip(): int(v) for k, v in pairs}
+        if isinstance(value, dict):
+            if not set(value) <= {"mid", "late"}:
+                raise ValueError("REMINDER_MOMENTS names the occasions mid and late")
+            if any(not (1 <= d <= 90 or -90 <= d <= -1) for d in value.values()):
+                raise ValueError("REMINDER_MOMENTS days are 1…90 or -90…-1")
         return value
 
     @field_validator("timezone")

@@ -254,6 +254,7 @@ TEXTS: dict[str, str] = {
     "standing_peer_sector": "本界别",
     "standing_no_rank": "暂无排名",
     "my_recent_header": "\n<b>最近的活动</b>（第 {start}–{end} 条，共 {total} 条）：",
+    "my_reminders_header": "\n<b>最近的提醒</b>：",
     "my_recent_empty": "\n还没有登记过活动。发送 /log 登记第一条。",
     "my_activity_line": "#{id} {date} {kind} · {place} · {people}人次",
     "activity_detail": (
@@ -937,6 +938,23 @@ CLI: dict[str, str] = {
     "invites_write_failed": "写入邀请码文件失败（{reason}）。没有生成任何邀请码，原有邀请码仍然有效。",
     "invites_commit_failed": "保存邀请码失败（{reason}）。没有生成任何邀请码，原有邀请码仍然有效。",
     "invites_move_failed": "邀请码已生成，但无法把 {temp} 改名为 {target}（{reason}）：请手动改名，不要删除它。",
+    "help_remind": "预览或手动发送履职提醒、季度结束名单（每位委员每次只发一次）",
+    "epilog_remind": (
+        "示例：\n  python -m bot remind --occasion mid --quarter 2026Q4 --dry-run   （谁会收到什么、为什么）\n"
+        "  python -m bot remind --occasion late --quarter 2026Q4 --send     （写入发件箱，由运行中的机器人发送）"
+    ),
+    "metavar_occasion": "时机",
+    "help_occasion": "mid 季中提醒，late 季末提醒，quarter-end 季度结束后给协调员的名单",
+    "metavar_quarter": "季度",
+    "help_quarter": "季度，如 2026Q4",
+    "help_remind_dry_run": "只显示谁会收到什么、为什么，不写入任何内容",
+    "help_remind_send": "写入发件箱，由运行中的机器人发送（已写入的不会重复）",
+    "help_report": "生成季度报告（XLSX 表格，可另存图表 PNG），范围为全部委员",
+    "epilog_report": "示例：\n  python -m bot report --quarter 2026Q3 --out 2026Q3季度报告.xlsx --chart 2026Q3.png",
+    "metavar_xlsx": "XLSX文件",
+    "metavar_png": "PNG文件",
+    "help_report_out": "写入的 .xlsx 文件",
+    "help_report_chart": "另把图表写入此 .png 文件",
     "cards_done": "已为 {count} 位委员生成“找我反映”卡片（PNG）和链接表 links.csv，在 {path}。",
     "cards_rotated": "已更换这些委员的链接：之前印出的卡片不再直接交给该委员（仍可提交诉求，由系统分派）。",
     "cards_header": "编号,姓名,链接",
@@ -1003,3 +1021,122 @@ def case_problem(code: str, detail: dict) -> str:
     if "status" in values:
         values["status"] = CASE_STATUS_NAMES.get(str(values["status"]), str(values["status"]))
     return t(f"case_{code}", **values)
+# --- reminders, outbox and the quarterly report (issue 9) ------------------------------------
+
+BUTTONS.update({
+    "remind_log": "📝 登记联系活动",
+})
+
+TEXTS.update({
+    "remind_head": "📌 <b>{quarter}履职提醒</b>\n{name}委员，您好！截至 {day}：",
+    "remind_no_activity": "• 本季度还没有登记联系活动（每季度至少 {target} 次）。登记 1 次本季度的活动即可达标。",
+    "remind_below_pace": (
+        "• 今年已联系 {people} 人次，按全年 {target} 人次的进度，此时应达到 {expected} 人次。"
+        "再联系 {short} 人次即可赶上进度。"
+    ),
+    "remind_bottom_share": (
+        "• 今年履职积分 {points} 分，在{peers_label}的 {peers} 位委员中处于后 {share}%。"
+        "再获得 {gap} 分即可走出后 {share}%。"
+    ),
+    "remind_peers_sector": "本界别",
+    "remind_tail": "点击下方按钮即可登记。",
+    "quarter_end_head": "📋 <b>{quarter}已结束</b>（{scope}）",
+    "quarter_end_none": "范围内的委员本季度都登记了联系活动。",
+    "quarter_end_list": "以下 {count} 位委员本季度没有登记联系活动：",
+    "quarter_end_line": "{number} {name}{group}",
+    "quarter_end_more": "……等共 {count} 位，完整名单见季度报告表格。",
+    "scope_all": "全部委员",
+    "remind_history_line": "{quarter} {occasion}：{status}",
+    # CLI: python -m bot remind
+    "cli_remind_header": "{quarter} {occasion}（按 {day} 的数据）：{count} 位委员需要提醒",
+    "cli_remind_member": "{number}\t{name}\t{why}\t{state}",
+    "cli_remind_coordinator": "{chat_id}\t{count} 位未登记\t{state}",
+    "cli_remind_unbound": "未绑定，无法发送",
+    "cli_remind_will_send": "将发送",
+    "cli_remind_sent_state": "已写入发件箱（{status}）",
+    "cli_remind_done": "已写入发件箱 {new} 条，另有 {existing} 条此前已写入（不会重复发送）。",
+    "cli_remind_bad_quarter": "季度格式应为 2026Q4：{value}",
+})
+
+OCCASION_NAMES = {"mid": "季中提醒", "late": "季末提醒", "quarter-end": "季度结束名单"}
+RULE_NAMES = {"no_activity": "本季度无活动", "below_pace": "人次落后进度", "bottom_share": "积分组内靠后"}
+OUTBOX_STATUS_NAMES = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "blocked": "无法送达", "failed": "发送失败"}
+QUARTER_END_MAX_LINES = 60
+
+
+def render_reminder(*, laggard, quarter, as_of, policy) -> str:  # noqa: ANN001 - services' dataclasses
+    """One member's reminder: every rule they match, what is missing and what would fix it."""
+    lines = [t("remind_head", quarter=quarter.cn_label, name=laggard.name, day=as_of.isoformat())]
+    share = f"{policy.bottom_share * 100:g}"
+    for rule in laggard.rules:
+        if rule.value == "no_activity":
+            lines.append(t("remind_no_activity", target=policy.quarter_target))
+        elif rule.value == "below_pace":
+            lines.append(t("remind_below_pace", people=laggard.year_people, target=policy.year_target,
+                           expected=laggard.expected_people, short=laggard.people_short))
+        elif rule.value == "bottom_share":
+            lines.append(t("remind_bottom_share", points=number(laggard.points),
+                           peers_label=laggard.peer_label or TEXTS["remind_peers_sector"], peers=laggard.peers,
+                           share=share, gap=number(laggard.points_to_leave_bottom or 0)))
+    lines.append(t("remind_tail"))
+    return "\n".join(lines)
+
+
+def scope_text(scopes) -> str:  # noqa: ANN001
+    if scopes is None:
+        return TEXTS["scope_all"]
+    return "、".join(f"{SCOPE_NAMES[s.kind.value]}：{s.value}" for s in scopes)
+
+
+def render_quarter_end(*, quarter, idle, scopes) -> str:  # noqa: ANN001
+    """The morning after a quarter: who in this scope finished it with no activity (long lists cut short)."""
+    lines = [t("quarter_end_head", quarter=quarter.cn_label, scope=scope_text(scopes))]
+    if not idle:
+        lines.append(t("quarter_end_none"))
+        return "\n".join(lines)
+    lines.append(t("quarter_end_list", count=len(idle)))
+    for laggard in idle[:QUARTER_END_MAX_LINES]:
+        group = f"（{laggard.peer_label}）" if laggard.peer_label else ""
+        lines.append(t("quarter_end_line", number=laggard.number, name=laggard.name, group=group))
+    if len(idle) > QUARTER_END_MAX_LINES:
+        lines.append(t("quarter_end_more", count=len(idle)))
+    return "\n".join(lines)
+
+# the quarterly report: sheet names, headers, chart labels (issue 9)
+REPORT: dict[str, object] = {
+    "sheet_members": "委员概况",
+    "sheet_lagging": "落后名单",
+    "sheet_unreachable": "无法送达",
+    "sheet_kinds": "按活动类型",
+    "sheet_groups": "按活动组",
+    "col_item": "项目",
+    "col_value": "数值",
+    "row_members": "在册委员",
+    "row_bound": "已绑定",
+    "row_with_activity": "本季度有活动",
+    "row_on_pace": "人次达到进度（应达 {target} 人次）",
+    "row_lagging": "需提醒（落后）",
+    "row_unreachable": "无法送达",
+    "cols_lagging": ["编号", "姓名", "活动组", "本季度活动", "今年人次", "进度应达", "今年积分", "原因"],
+    "cols_unreachable": ["编号", "姓名", "活动组"],
+    "cols_kinds": ["活动类型", "活动数", "人次"],
+    "cols_groups": ["活动组", "委员数", "本季度有活动", "活动数", "人次"],
+    "no_group": "未分组",
+    "chart_title": "{quarter}：在册 {members} 人，有活动 {active} 人，人次达进度 {on_pace} 人",
+    "chart_kinds": "按活动类型（人次）",
+    "chart_groups": "按活动组（人次）",
+    "chart_people": "人次",
+    "chart_none": "暂无",
+    "filename": "季度报告_{quarter}.xlsx",
+}
+
+TEXTS.update({
+    "report_caption": (
+        "📊 <b>{quarter}季度报告</b>（{scope}）\n在册委员 {members}，已绑定 {bound}，本季度有活动 {active}，"
+        "人次达到进度 {on_pace}，需提醒 {lagging}，无法送达 {unreachable}。"
+    ),
+    "report_document": "{quarter}季度报告（完整表格）",
+    "cli_report_done": "已写入 {path}：{members} 位委员，{activities} 次活动。",
+    "cli_report_chart": "图表已写入 {path}",
+    "cli_report_bad_out": "无法写入 {path}：{error}",
+})

@@ -193,3 +193,31 @@ class CaseButton:
     def pattern(cls, *actions: CaseAction) -> str:
         chosen = "|".join(re.escape(a.value) for a in actions) if actions else _choices(CaseAction)
         return rf"^{cls.PREFIX}:(?:{chosen}):"
+class RemindAction(str, enum.Enum):
+    log = "log"
+
+
+@dataclass(frozen=True)
+class RemindButton:
+    """A button under a reminder (sent through the outbox): `rm:<action>`; `log` opens the /log form."""
+
+    action: RemindAction = RemindAction.log
+
+    PREFIX = "rm"
+
+    def pack(self) -> str:
+        return _pack(self.PREFIX, self.action.value)
+
+    @classmethod
+    def parse(cls, data: str) -> "RemindButton | None":
+        parts = data.split(":")
+        if len(parts) != 2 or parts[0] != cls.PREFIX:
+            return None
+        try:
+            return cls(RemindAction(parts[1]))
+        except ValueError:
+            return None
+
+    @classmethod
+    def pattern(cls) -> str:
+        return rf"^{cls.PREFIX}:(?:{_choices(RemindAction)})$"

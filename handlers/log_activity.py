@@ -40,7 +40,7 @@ from bot.services.activities import (
 )
 from bot.services.rules import Quarter, local_today, parse_date, parse_people
 from bot.texts import Safe, label, t
-from handlers.callbacks import ActivityAction, ActivityButton, FormButton, parse_id
+from handlers.callbacks import ActivityAction, ActivityButton, FormButton, RemindButton, parse_id
 from handlers.forms import PRIVATE, TEXT, Form, FormDraft, reply
 from handlers.menus import LOG_BUTTON, MENU_LABELS
 from handlers.views import chunked, keyboard, kind_name, problem_text, standing_text
@@ -247,6 +247,12 @@ async def start_log(update: Update, context: LianxinContext) -> str | int:
         await reply(update, t("log_members_only"))
         return ConversationHandler.END
     return await ask_kind(update, context, FORM.new())
+
+
+async def start_log_from_reminder(update: Update, context: LianxinContext) -> str | int:
+    """The 登记 button under a reminder: the same as sending /log."""
+    await update.callback_query.answer()
+    return await start_log(update, context)
 
 
 async def restart_log(update: Update, context: LianxinContext) -> str | int:
@@ -547,6 +553,7 @@ def build(settings) -> ConversationHandler:  # noqa: ANN001
             CommandHandler("log", start_log, filters=PRIVATE),
             MessageHandler(PRIVATE & LOG_BUTTON, start_log),
             CallbackQueryHandler(start_edit, pattern=ActivityButton.pattern(ActivityAction.edit)),
+            CallbackQueryHandler(start_log_from_reminder, pattern=RemindButton.pattern()),
         ],
         states={
             Step.KIND: [CallbackQueryHandler(on_kind, pattern=form)],

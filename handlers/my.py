@@ -21,12 +21,14 @@ from bot.services.activities import (
     standing,
 )
 from bot.services.rules import Quarter, local_today
-from bot.texts import ARCHIVE, label, number, t
+from bot.services.reminders import reminder_history
+from bot.texts import ARCHIVE, OCCASION_NAMES, OUTBOX_STATUS_NAMES, label, number, t
 from handlers.callbacks import ActivityAction, ActivityButton, MyButton, MyView
 from handlers.views import activity_detail, activity_line, keyboard, problem_text, standing_text
 from models import utcnow
 
 PAGE = 5
+REMINDERS_SHOWN = 3
 # the actions handled here; edit opens the /log form (handlers/log_activity.py)
 ACTIONS = (ActivityAction.view, ActivityAction.delete, ActivityAction.delete_ok)
 
@@ -54,12 +56,17 @@ async def render_my(context: LianxinContext, quarter: Quarter, offset: int) -> t
         if not items and offset > 0:  # the page emptied (deletions since): show the last one
             offset = max(0, (total - 1) // PAGE * PAGE)
             items, total = await recent_activities(session, member_id=member_id, offset=offset, limit=PAGE)
+        reminders = (await reminder_history(session, member_id=member_id))[:REMINDERS_SHOWN] if offset == 0 else []
     lines = [standing_text(st)]
     if total:
         lines.append(t("my_recent_header", start=offset + 1, end=offset + len(items), total=total))
         lines += [activity_line(settings, a) for a in items]
     else:
         lines.append(t("my_recent_empty"))
+    if reminders:  # why the bot wrote to them, and whether it arrived
+        lines.append(t("my_reminders_header"))
+        lines += [t("remind_history_line", quarter=r.quarter, occasion=OCCASION_NAMES[r.occasion.value],
+                    status=OUTBOX_STATUS_NAMES[r.status.value]) for r in reminders]
     rows: list[list[tuple[str, str]]] = []
     nav = [(label("quarter_prev"), MyButton(MyView.quarter, quarter.prev().label, offset).pack())]
     if quarter < current:

@@ -5,6 +5,7 @@ from models.access import AuditEvent, BindAttempt, InviteCode, Resident, RoleGra
 from models.base import UTCDateTime, utcnow
 from models.case import Case, CaseCounter, CaseEvent, CaseMessage, CasePhoto, CaseSkip, CaseStatus, MemberLink
 from models.inbox import InboxUpdate
+from models.outbox import OutboxMessage, OutboxStatus, ScheduledRun
 from models.reachability import Reachability
 from models.roster import ActivityGroup, ContactPoint, ContactPointKind, Level, Member, MemberBase, Region, Sector
 from models.state import BotState
@@ -12,7 +13,6 @@ from models.state import BotState
 __all__ = [
     "Activity", "ActivityGroup", "Case", "CaseCounter", "CaseEvent", "CaseMessage", "CasePhoto", "CaseSkip",
     "CaseStatus", "MemberLink", "ActivityPhoto", "AuditEvent", "BindAttempt", "BotState", "ContactPoint", "ContactPointKind",
-    "InboxUpdate", "InviteCode", "Level", "Member", "MemberBase", "Reachability", "Region", "Resident", "RoleGrant",
-    "ScopeKind",
-    "Sector", "UTCDateTime", "utcnow",
+    "InboxUpdate", "InviteCode", "Level", "Member", "MemberBase", "OutboxMessage", "OutboxStatus", "Reachability",
+    "Region", "Resident", "RoleGrant", "ScheduledRun", "ScopeKind", "Sector", "UTCDateTime", "utcnow",
 ]

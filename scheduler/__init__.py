@@ -18,6 +18,8 @@ from bot.services.access import purge_bind_attempts
 from bot.services.forms import expire_idle_forms, sweep_interval
 from bot.services.reachability import mark_blocked
 from bot.texts import t
+from scheduler.delivery import Delivery, schedule_delivery
+from scheduler.reminders import schedule_reminders
 from models import utcnow
 
 log = logging.getLogger(__name__)
@@ -66,3 +68,12 @@ def schedule_jobs(application: Application) -> None:
     queue.run_daily(purge_old_bind_attempts, time(hour=3, minute=30, tzinfo=settings.tz), name="purge_bind_attempts")
     interval = sweep_interval(settings.conversation_timeout_minutes)
     queue.run_repeating(expire_forms, interval=interval, first=interval, name="expire_idle_forms")
+    async def record_blocked(telegram_id: int) -> None:  # a 403 while delivering: unreachable until they write
+        async with application.db.session() as session:  # type: ignore[attr-defined]
+            await mark_blocked(session, telegram_id=telegram_id, now=utcnow())
+            await session.commit()
+
+    delivery = Delivery(application, application.db, on_blocked=record_blocked)  # type: ignore[attr-defined]
+    application.delivery = delivery  # type: ignore[attr-defined]
+    schedule_delivery(application, delivery)
+    schedule_reminders(application)

@@ -1528,13 +1528,16 @@ class FakeTelegram:
         self._webhook: dict[str, Any] = {"url": ""}
         self._allowed_updates: list[str] = []
         self._poll_generation = 0
-        self._faults: dict[str, list[tuple[int, str, dict[str, Any] | None]]] = {}
         self._holds: dict[str, asyncio.Event] = {}
         self.held = 0  # calls waiting in hold() right now
         self._changed = asyncio.Event()
         self._closing = False
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
+        self._faults: list[dict[str, Any]] = []
+        self._send_limit: tuple[int, float] | None = None
+        self._send_times: list[float] = []
+        self.rate_limited: list[Call] = []  # sends refused with 429 by enforce_send_rate()
 
         self._methods: dict[str, tuple[str, Callable[[dict[str, Any]], Any]]] = {
             name.lower(): (name, handler)
@@ -1616,6 +1619,53 @@ class FakeTelegram:
 
     # --- test-facing API --------------------------------------------------------------------
 
+    def inject_fault(
+        self,
+        method: str,
+        code: int,
+        description: str | None = None,
+        *,
+        retry_after: int | None = None,
+        times: int = 1,
+        chat_id: int | None = None,
+    ) -> None:
+        """Make the next `times` calls of `method` (to `chat_id`, if given) fail with `code`.
+
+        429 carries `parameters.retry_after` like Telegram's flood control; 502 and other
+        codes answer as an overloaded Bot API would.
+        """
+        if description is None:
+            description = {429: f"Too Many Requests: retry after {retry_after or 1}", 502: "Bad Gateway"}.get(
+                code, f"Error {code}"
+            )
+        self._faults.append(
+            {"method": method.lower(), "code": code, "description": description, "times": times,
+             "chat_id": chat_id, "parameters": {"retry_after": retry_after or 1} if code == 429 else None}
+        )
+
+    def enforce_send_rate(self, limit: int = 30, period: float = 1.0) -> None:
+        """Refuse sends beyond `limit` per `period` seconds with 429, as Telegram's flood control does."""
+        self._send_limit = (limit, period)
+
+    def _take_fault(self, method: str, params: dict[str, Any]) -> ApiError | None:
+        for fault in self._faults:
+            if fault["method"] != method.lower():
+                continue
+            if fault["chat_id"] is not None and str(params.get("chat_id")) != str(fault["chat_id"]):
+                continue
+            fault["times"] -= 1
+            if fault["times"] <= 0:
+                self._faults.remove(fault)
+            return ApiError(fault["code"], fault["description"], fault["parameters"])
+        if self._send_limit is not None and method.lower().startswith("send"):
+            limit, period = self._send_limit
+            now = time.monotonic()
+            self._send_times = [t for t in self._send_times if t > now - period]
+            if len(self._send_times) >= limit:
+                return ApiError(429, "Too Many Requests: retry after 1", {"retry_after": 1})
+            self._send_times.append(now)
+        return None
+
     def user(
         self,
         user_id: int,
@@ -1675,8 +1725,10 @@ class FakeTelegram:
         parameters: dict[str, Any] | None = None,
     ) -> None:
         """Fault injection: the next `times` calls of `method` fail with `code` before doing anything
-        (e.g. 502 Bad Gateway, or 429 with ``parameters={"retry_after": 1}``); recorded in `errors`."""
-        self._faults.setdefault(method.lower(), []).extend([(code, description, parameters)] * times)
+        (e.g. 502 Bad Gateway, or 429 with ``parameters={"retry_after": 1}``); recorded in `errors`.
+        The same faults as `inject_fault`, spelled with Telegram's `parameters`."""
+        self._faults.append({"method": method.lower(), "code": code, "description": description, "times": times,
+                             "chat_id": None, "parameters": parameters})
 
     def hold(self, method: str) -> None:
         """Fault injection: calls of `method` wait (unanswered) until `release(method)`; a call whose
@@ -1855,9 +1907,6 @@ class FakeTelegram:
             params = await self._read_params(request)
             if entry is None:
                 raise ApiError(*NOT_FOUND)
-            faults = self._faults.get(name.lower())
-            if faults:
-                raise ApiError(*faults.pop(0))
             hold = self._holds.get(name.lower())
             if hold is not None:
                 self.held += 1
@@ -1868,6 +1917,11 @@ class FakeTelegram:
                     self.held -= 1
                 if request.transport is None or request.transport.is_closing():
                     return web.Response(status=499)  # nobody to answer: the call never happened
+            fault = self._take_fault(name, params)
+            if fault is not None:
+                if fault.code == 429 and self._send_limit is not None:
+                    self.rate_limited.append(Call(name, params, started, error_code=429, description=fault.description))
+                raise fault
             result = entry[1](params)
             if asyncio.iscoroutine(result):
                 result = await result

@@ -127,3 +127,29 @@ async def test_buttons_the_form_never_offered_are_stale(fake, db, roster, app) -
     await user.expect_message()
     await user.press_data("", message=dates)  # outside the form too
     assert "已失效" in (await user.expect_answer()).text
+
+
+async def test_the_button_under_a_reminder_opens_the_log_form(fake, db, roster, app) -> None:
+    from handlers.callbacks import RemindButton
+
+    user = await bind(fake, db, 6005, "GS0003", "胡刚")
+    await user.send("/my")
+    my = await user.expect_message()
+    await user.press_data(RemindButton().pack(), message=my)
+    assert "请选择活动类型" in (await user.expect_message()).text
+
+
+def test_remind_and_report_are_commands_of_the_cli(database_url, capsys) -> None:
+    from bot.cli import main
+    from tests.conftest import make_settings, sample_roster
+
+    class Offline:
+        base_url = "http://127.0.0.1:9/bot"
+        base_file_url = "http://127.0.0.1:9/file/bot"
+
+    settings = make_settings(database_url, Offline())  # type: ignore[arg-type]
+    assert main(["members", "import", str(sample_roster())], settings=settings) == 0
+    assert main(["remind", "--occasion", "mid", "--quarter", "2026Q4", "--dry-run"], settings=settings) == 0
+    assert main(["remind", "--help"], settings=settings) == 0
+    out = capsys.readouterr().out
+    assert "2026Q4" in out and "用法" in out

@@ -21,6 +21,10 @@ CALLS = re.compile(r"""(?<![.\w])(t|label|plain|cli_text|say|note|fail)\(\s*["']
 # keys made at run time, as the code spells them: f"problem_{code}", f"{form}_timeout", f"help_{key}" …
 PREFIXES = set(re.findall(r"""f["']([a-z][a-z0-9_]*_)\{""", CODE))
 SUFFIXES = set(re.findall(r"""f["']\{[^}]+\}(_[a-z0-9_]+)["']""", CODE))
+# the catalogue's own render helpers (render_reminder …) use keys too: calls and TEXTS["…"] there count
+_CATALOGUE_CODE = (ROOT / "bot" / "texts.py").read_text(encoding="utf-8")
+USED_BY_CATALOGUE = {key for _, key in CALLS.findall(_CATALOGUE_CODE)} | set(
+    re.findall(r"""(?:TEXTS|BUTTONS|CLI)\[["']([a-z][a-z0-9_]*)["']\]""", _CATALOGUE_CODE))
 # the form kit asks every form for these (handlers/forms.py: Form.text) …
 KIT_SUFFIXES = ("busy", "expired", "timeout", "use_buttons", "text_expected")
 # … and a form with a photo step for these too
@@ -59,7 +63,7 @@ def test_every_key_the_code_uses_exists() -> None:
 
 def made_from_code(key: str, depth: int = 0) -> bool:
     """`key` is a literal in the code, or a run-time prefix/suffix around something that is."""
-    if key in LITERALS:
+    if key in LITERALS or key in USED_BY_CATALOGUE:
         return True
     if depth > 3:
         return False

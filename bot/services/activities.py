@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, func, or_
+from sqlalchemy import null as sa_null
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -341,13 +342,13 @@ async def group_points(
     )
     if member.activity_group_id is not None:
         peers = and_(Member.activity_group_id == member.activity_group_id, same_committee)
-        group = await session.get(ActivityGroup, member.activity_group_id)
-        label = group.name if group else ""
+        # the group's name rides along in the same statement (the /my hot path counts statements)
+        label_column = select(ActivityGroup.name).where(ActivityGroup.id == member.activity_group_id).scalar_subquery()
     else:
         peers = and_(Member.sector_id == member.sector_id, Member.activity_group_id.is_(None), same_committee)
-        label = None  # rendered as "本界别"
+        label_column = sa_null()  # rendered as "本界别"
     query = (
-        select(Member.id, func.coalesce(func.sum(Activity.points), 0.0))
+        select(Member.id, func.coalesce(func.sum(Activity.points), 0.0), label_column)
         .join(
             Activity,
             and_(Activity.member_id == Member.id, Activity.year == year, Activity.deleted_at.is_(None)),
@@ -356,7 +357,11 @@ async def group_points(
         .where(peers, or_(Member.active.is_(True), Member.id == member.id))
         .group_by(Member.id)
     )
-    return {member_id: float(points) for member_id, points in (await session.exec(query)).all()}, label
+    rows = (await session.exec(query)).all()
+    label = rows[0][2] if rows else None
+    if member.activity_group_id is not None and label is None:
+        label = ""
+    return {member_id: float(points) for member_id, points, _ in rows}, label
 
 
 async def standing(

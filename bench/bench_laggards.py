@@ -1,0 +1,202 @@
+#!/usr/bin/env python3
+"""Benchmark the laggard scan (`bot.services.reminders.laggards`) on a generated data set.
+
+200,000 members (16 activity groups × 4 levels × a few regions, made-up names) and
+5,000,000 activities spread over `--years` years (the current year holds 1/years of them),
+then the history grows `--grow`× (older years only) and the scan is timed again: the scan
+reads only the current year, so it should barely grow. The data is synthetic (seeded
+random numbers), never real. Run by hand; numbers go to bench/README.md.
+
+    python bench/bench_laggards.py                                   # SQLite in a temp dir
+    python bench/bench_laggards.py --database-url postgresql+psycopg://lianxin:lianxin@127.0.0.1:5432/lianxin
+    python bench/bench_laggards.py --members 20000 --activities 500000 # a quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+CURRENT_YEAR = 2026
+KINDS = [("visit", 2.0), ("inspection", 3.0), ("consultation", 3.0), ("other", 1.0)]
+
+
+def prepare(url: str) -> tuple[str, callable]:
+    """A fresh database: a SQLite file, or a PostgreSQL schema of its own (dropped afterwards)."""
+    if url.startswith("sqlite"):
+        return url, lambda: None
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(make_url(url).set(drivername="postgresql+psycopg"))
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    scoped = make_url(url).set(drivername="postgresql+psycopg").update_query_dict({"options": f"-csearch_path={schema}"})
+
+    def drop() -> None:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+    return scoped.render_as_string(hide_password=False), drop
+
+
+def seed_members(engine, members: int, rng: random.Random) -> int:  # noqa: ANN001
+    with engine.begin() as connection:
+        sector_ids = [r[0] for r in connection.execute(text("SELECT id FROM sector ORDER BY id"))]
+        connection.execute(text("INSERT INTO activitygroup (name) VALUES " + ",".join(f"('第{i}界别活动组')" for i in range(1, 17))))
+        group_ids = [r[0] for r in connection.execute(text("SELECT id FROM activitygroup ORDER BY id"))]
+        connection.execute(text("INSERT INTO region (path, name, depth) VALUES ('省', '省', 1)"))
+        root = connection.execute(text("SELECT id FROM region WHERE path = '省'")).scalar_one()
+        connection.execute(text("INSERT INTO region (path, name, depth, parent_id) VALUES "
+                                + ",".join(f"('省/市{i}', '市{i}', 2, {root})" for i in range(12))))
+        region_ids = [r[0] for r in connection.execute(text("SELECT id FROM region WHERE depth = 2 ORDER BY id"))]
+        rows = []
+        for i in range(members):
+            level = rng.choice(["province", "city", "city", "county"])
+            rows.append({
+                "number": f"B{i:07d}", "name": f"委员{i}", "level": level, "phone": None,
+                "sector_id": rng.choice(sector_ids),
+                "activity_group_id": rng.choice(group_ids) if rng.random() < 0.9 else None,
+                "region_id": root if level == "province" else rng.choice(region_ids),
+                "telegram_id": 10_000_000 + i if rng.random() < 0.8 else None,
+                "active": rng.random() < 0.98, "created_at": "2026-01-01 00:00:00", "updated_at": "2026-01-01 00:00:00",
+            })
+        connection.execute(text(
+            "INSERT INTO member (number, name, level, phone, sector_id, activity_group_id, region_id, telegram_id,"
+            " active, created_at, updated_at) VALUES (:number, :name, :level, :phone, :sector_id, :activity_group_id,"
+            " :region_id, :telegram_id, :active, :created_at, :updated_at)"), rows)
+        return connection.execute(text("SELECT min(id) FROM member")).scalar_one()
+
+
+def activity_rows(count: int, years: list[int], first_member: int, members: int, rng: random.Random):  # noqa: ANN201
+    for _ in range(count):
+        year = rng.choice(years)
+        day = date(year, 1, 1) + timedelta(days=rng.randrange(0 if year < CURRENT_YEAR else 0, 365 if year < CURRENT_YEAR else 318))
+        kind, points = rng.choice(KINDS)
+        yield (first_member + rng.randrange(members), kind, day.isoformat(), year, (day.month - 1) // 3 + 1,
+               "某社区", rng.randint(1, 30), "走访", points, "2026-01-01 00:00:00", "2026-01-01 00:00:00",
+               "2026-06-01 00:00:00" if rng.random() < 0.02 else None)
+
+
+COLUMNS = ("member_id, kind, activity_date, year, quarter, place, people, summary, points, created_at, updated_at,"
+           " deleted_at")
+
+
+def load_activities(engine, rows, batch: int = 200_000) -> None:  # noqa: ANN001
+    dialect = engine.dialect.name
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        if dialect == "postgresql":
+            with cursor.copy(f"COPY activity ({COLUMNS}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            chunk = []
+            sql = f"INSERT INTO activity ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+            for row in rows:
+                chunk.append(row)
+                if len(chunk) >= batch:
+                    cursor.executemany(sql, chunk)
+                    chunk = []
+            if chunk:
+                cursor.executemany(sql, chunk)
+        raw.commit()
+    finally:
+        raw.close()
+    with engine.begin() as connection:
+        connection.execute(text("ANALYZE"))
+    if dialect == "postgresql":  # index-only scans need the visibility map: what autovacuum does in production
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM activity"))
+
+
+async def time_scan(url: str, runs: int) -> tuple[list[float], int]:
+    from bot.db import Database
+    from bot.services.reminders import ReminderPolicy, laggards
+    from bot.services.rules import Quarter
+
+    policy = ReminderPolicy(tz=ZoneInfo("Asia/Shanghai"))
+    db = Database(url)
+    times, found = [], 0
+    try:
+        for _ in range(runs):
+            async with db.session() as session:
+                started = time.perf_counter()
+                result = await laggards(session, quarter=Quarter(CURRENT_YEAR, 4), as_of=date(CURRENT_YEAR, 11, 14),
+                                        policy=policy)
+                times.append(time.perf_counter() - started)
+                found = len(result)
+    finally:
+        await db.dispose()
+    return times, found
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--members", type=int, default=200_000)
+    parser.add_argument("--activities", type=int, default=5_000_000)
+    parser.add_argument("--years", type=int, default=4, help="years the activities are spread over, the last being 2026")
+    parser.add_argument("--grow", type=int, default=4, help="then grow the history this many times (0: skip)")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--database-url")
+    args = parser.parse_args()
+
+    from bot.db import sync_engine, upgrade
+
+    workdir = tempfile.mkdtemp(prefix="lianxin-bench-")
+    url, drop = prepare(args.database_url or f"sqlite:///{workdir}/bench.db")
+    try:
+        upgrade(url)
+        engine = sync_engine(url)
+        rng = random.Random(2026)
+        started = time.perf_counter()
+        first = seed_members(engine, args.members, rng)
+        years = list(range(CURRENT_YEAR - args.years + 1, CURRENT_YEAR + 1))
+        load_activities(engine, activity_rows(args.activities, years, first, args.members, rng))
+        print(f"{engine.dialect.name}: {args.members:,} members, {args.activities:,} activities over {years[0]}–{years[-1]}"
+              f" loaded in {time.perf_counter() - started:.0f} s")
+        async_url = url
+        times, found = asyncio.run(time_scan(async_url, args.runs))
+        base = statistics.median(times)
+        print(f"  scan: median {base:.3f} s over {args.runs} runs (min {min(times):.3f}, max {max(times):.3f}); {found:,} laggards")
+        if args.grow > 1:
+            older = args.activities * (args.grow - 1)
+            old_years = list(range(years[0] - args.years * (args.grow - 1), years[0]))
+            started = time.perf_counter()
+            load_activities(engine, activity_rows(older, old_years, first, args.members, rng))
+            print(f"  history grown {args.grow}×: +{older:,} activities over {old_years[0]}–{old_years[-1]}"
+                  f" in {time.perf_counter() - started:.0f} s")
+            times, found_after = asyncio.run(time_scan(async_url, args.runs))
+            grown = statistics.median(times)
+            print(f"  scan: median {grown:.3f} s (min {min(times):.3f}, max {max(times):.3f}); {found_after:,} laggards;"
+                  f" growth {grown / base:.2f}×")
+            assert found_after == found, "older years must not change who lags this year"
+        engine.dispose()
+    finally:
+        drop()
+        if os.path.isdir(workdir):
+            import shutil
+
+            shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,193 @@
+"""The outbox: what the bot sends on its own is written here first, claimed, sent once, recorded.
+
+Telegram-free. Every message has a unique key (member × rule × period × occasion …), so
+writing it twice changes nothing (INSERT … ON CONFLICT DO NOTHING). A sender claims rows
+with one conditional UPDATE (status 'pending', or 'sending' whose claim is older than the
+lease, so a crash half-way through a batch resumes with the rest); the claim carries a
+random token, so two processes never get the same row, and no RETURNING is needed
+(SQLite ≥ 3.24 and PostgreSQL). Services stage; the caller commits.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, or_, update
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.db import dialect_insert
+from models import OutboxMessage, OutboxStatus
+
+MAX_TEXT = 4096
+MAX_CAPTION = 1024
+DEFAULT_LEASE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Button:
+    """An inline button: a callback (routed by the bot) or a URL."""
+
+    label: str
+    callback_data: str | None = None
+    url: str | None = None
+
+    def as_dict(self) -> dict[str, str]:
+        if (self.callback_data is None) == (self.url is None):
+            raise ValueError("a button has either callback data or a URL")
+        if self.callback_data is not None:
+            if len(self.callback_data.encode()) > 64:
+                raise ValueError("callback data longer than 64 bytes")
+            return {"text": self.label, "callback_data": self.callback_data}
+        return {"text": self.label, "url": self.url or ""}
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.bind.dialect.name if session.bind is not None else "sqlite"
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    key: str,
+    chat_id: int,
+    kind: str,
+    text: str,
+    now: datetime,
+    buttons: Sequence[Sequence[Button]] | None = None,
+    photo: bytes | None = None,
+    document: bytes | None = None,
+    document_name: str | None = None,
+) -> bool:
+    """Stage one message under `key`; False when that key was already written (nothing changes)."""
+    limit = MAX_CAPTION if (photo is not None or document is not None) else MAX_TEXT
+    if not text or len(text) > limit:
+        raise ValueError(f"outbox text must be 1-{limit} characters, got {len(text)}")
+    if photo is not None and document is not None:
+        raise ValueError("one message carries a photo or a document, not both")
+    if document is not None and not document_name:
+        raise ValueError("a document needs a file name")
+    if len(key) > 128:
+        raise ValueError("outbox key longer than 128 characters")
+    markup = json.dumps([[b.as_dict() for b in row] for row in buttons], ensure_ascii=False) if buttons else None
+    statement = (
+        dialect_insert(_dialect(session), OutboxMessage.__table__)
+        .values(
+            key=key, chat_id=chat_id, kind=kind, text=text, buttons=markup, photo=photo, document=document,
+            document_name=document_name, status=OutboxStatus.pending.value, attempts=0, created_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
+    if _dialect(session) == "postgresql":
+        # psycopg reports no rowcount for this statement through the ORM session; RETURNING is exact
+        return (await session.exec(statement.returning(OutboxMessage.__table__.c.id))).first() is not None
+    result = await session.exec(statement)
+    return result.rowcount == 1
+
+
+def _claimable(now: datetime, lease: timedelta):  # noqa: ANN202
+    return or_(
+        and_(
+            OutboxMessage.status == OutboxStatus.pending,
+            or_(OutboxMessage.not_before.is_(None), OutboxMessage.not_before <= now),
+        ),
+        and_(OutboxMessage.status == OutboxStatus.sending, OutboxMessage.claimed_at < now - lease),
+    )
+
+
+async def claim(
+    session: AsyncSession, *, limit: int, now: datetime, lease: timedelta = DEFAULT_LEASE
+) -> list[OutboxMessage]:
+    """Claim up to `limit` due messages, oldest first, for this caller only; commit before sending.
+
+    One UPDATE whose WHERE repeats the claimable condition: a row another process claimed
+    in the meantime no longer matches (PostgreSQL re-checks it after the other commit;
+    SQLite has one writer at a time). On PostgreSQL the candidate rows are taken with
+    SKIP LOCKED, so two senders take different rows instead of waiting for each other.
+    """
+    token = secrets.token_hex(8)
+    candidates = select(OutboxMessage.id).where(_claimable(now, lease)).order_by(OutboxMessage.id).limit(limit)
+    if _dialect(session) == "postgresql":
+        # a materialised CTE is evaluated once; as a plain IN (subquery … LIMIT) PostgreSQL may re-run it
+        picked = candidates.with_for_update(skip_locked=True).cte("picked").prefix_with("MATERIALIZED")
+        chosen = OutboxMessage.id.in_(select(picked.c.id))
+    else:
+        chosen = OutboxMessage.id.in_(candidates.scalar_subquery())
+    await session.exec(
+        update(OutboxMessage)
+        .where(chosen, _claimable(now, lease))
+        .values(
+            status=OutboxStatus.sending, claimed_at=now, claimed_by=token, attempts=OutboxMessage.attempts + 1
+        )
+        .execution_options(synchronize_session=False)
+    )
+    rows = await session.exec(
+        select(OutboxMessage)
+        .where(OutboxMessage.claimed_by == token, OutboxMessage.status == OutboxStatus.sending)
+        .order_by(OutboxMessage.id)
+        .execution_options(populate_existing=True)
+    )
+    return list(rows.all())
+
+
+async def _finish(session: AsyncSession, message: OutboxMessage, **values: object) -> bool:
+    """Record the outcome only if the row is still this sender's claim."""
+    result = await session.exec(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message.id,
+            OutboxMessage.status == OutboxStatus.sending,
+            OutboxMessage.claimed_by == message.claimed_by,
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+async def mark_sent(session: AsyncSession, *, message: OutboxMessage, now: datetime) -> bool:
+    return await _finish(session, message, status=OutboxStatus.sent, sent_at=now, last_error=None)
+
+
+async def mark_blocked(session: AsyncSession, *, message: OutboxMessage, now: datetime, error: str) -> bool:
+    """403: the person blocked the bot. Not retried; other pending messages to them stay for the lead's policy."""
+    return await _finish(session, message, status=OutboxStatus.blocked, sent_at=None, last_error=error[:255])
+
+
+async def mark_failed(
+    session: AsyncSession, *, message: OutboxMessage, now: datetime, error: str, max_attempts: int,
+    retry_in: timedelta | None = None, permanent: bool = False,
+) -> OutboxStatus:
+    """A failed attempt: back to pending after `retry_in`, or failed for good after `max_attempts`."""
+    if permanent or message.attempts >= max_attempts:
+        await _finish(session, message, status=OutboxStatus.failed, last_error=error[:255])
+        return OutboxStatus.failed
+    delay = retry_in if retry_in is not None else timedelta(seconds=min(30 * 2 ** (message.attempts - 1), 3600))
+    await _finish(session, message, status=OutboxStatus.pending, not_before=now + delay, last_error=error[:255])
+    return OutboxStatus.pending
+
+
+async def release(session: AsyncSession, *, message: OutboxMessage, now: datetime, retry_in: timedelta, error: str) -> bool:
+    """Give a claimed row back without counting the attempt (429: Telegram asked us to wait)."""
+    return await _finish(
+        session, message, status=OutboxStatus.pending, not_before=now + retry_in,
+        attempts=OutboxMessage.attempts - 1, last_error=error[:255],
+    )
+
+
+def buttons_of(message: OutboxMessage) -> list[list[dict[str, str]]] | None:
+    return json.loads(message.buttons) if message.buttons else None
+
+
+async def counts(session: AsyncSession) -> dict[OutboxStatus, int]:
+    """How many messages are in each status (for the CLI and tests)."""
+    rows = (await session.exec(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))).all()
+    return {OutboxStatus(status): n for status, n in rows}
+
+
+async def has_pending(session: AsyncSession, *, now: datetime, lease: timedelta = DEFAULT_LEASE) -> bool:
+    return (await session.exec(select(OutboxMessage.id).where(_claimable(now, lease)).limit(1))).first() is not None

@@ -1,0 +1,427 @@
+"""Reminders to members who lag, and the quarter-end list for coordinators — Telegram-free.
+
+Who lags is one SQL statement over all members at once (aggregates and window
+functions, no query per member). What is due is asked of the database, never
+remembered by a job: an occasion (`mid`, `late`, `quarter-end`) of a quarter is due
+from its moment until the next occasion's moment, is scanned once (a `ScheduledRun`
+row, claimed with INSERT … ON CONFLICT DO NOTHING in the same transaction as the
+messages), and each message has its own outbox key, so a second run, a second process
+or a hand-run `remind --send` never sends anything twice. Services stage; the caller commits.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, case, func, literal, not_, or_, text
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.db import dialect_insert
+from bot.services import outbox
+from bot.services.access import Scope
+from bot.services.outbox import Button
+from bot.services.rules import Quarter, expected_people_by, local_today
+from bot.services.scopes import member_in_scopes
+from models import Activity, ActivityGroup, Member, OutboxMessage, OutboxStatus, RoleGrant, ScheduledRun
+
+
+class Rule(str, enum.Enum):
+    no_activity = "no_activity"  # (a) nothing logged yet this quarter
+    below_pace = "below_pace"  # (b) this year's 人次 below the pro-rata pace to the yearly target
+    bottom_share = "bottom_share"  # (c) bottom share of the activity group by points this year
+
+
+class Occasion(str, enum.Enum):
+    mid = "mid"
+    late = "late"
+    quarter_end = "quarter-end"
+
+
+@dataclass(frozen=True)
+class ReminderPolicy:
+    """The settings reminders follow (built from `Settings` by the caller)."""
+
+    tz: ZoneInfo
+    rules: tuple[Rule, ...] = (Rule.no_activity, Rule.below_pace, Rule.bottom_share)
+    moments: tuple[tuple[Occasion, int], ...] = ((Occasion.mid, 45), (Occasion.late, -15))
+    at: time = time(9, 0)
+    bottom_share: float = 0.10
+    quarter_target: int = 1
+    year_target: int = 40
+    admin_ids: tuple[int, ...] = ()
+
+    @classmethod
+    def from_settings(cls, settings) -> "ReminderPolicy":  # noqa: ANN001 - bot.config.Settings
+        return cls(
+            tz=settings.tz,
+            rules=tuple(Rule(r) for r in settings.reminder_rules),
+            moments=tuple((Occasion(k), v) for k, v in settings.reminder_moments.items()),
+            at=settings.reminder_time,
+            bottom_share=settings.reminder_bottom_share,
+            quarter_target=settings.quarterly_activity_target,
+            year_target=settings.yearly_people_target,
+            admin_ids=tuple(settings.admin_ids),
+        )
+
+    def day_of(self, occasion: Occasion, quarter: Quarter) -> date:
+        """The local date an occasion of `quarter` falls on (quarter-end: the morning after it)."""
+        if occasion is Occasion.quarter_end:
+            return quarter.next().first_day
+        offset = dict(self.moments)[occasion]
+        if offset > 0:
+            return quarter.first_day + timedelta(days=offset - 1)
+        return quarter.next().first_day + timedelta(days=offset)
+
+    def moment(self, occasion: Occasion, quarter: Quarter) -> datetime:
+        return datetime.combine(self.day_of(occasion, quarter), self.at, tzinfo=self.tz)
+
+    def occasions(self) -> list[Occasion]:
+        return [o for o, _ in self.moments] + [Occasion.quarter_end]
+
+
+def due_occasion(policy: ReminderPolicy, now: datetime) -> tuple[Occasion, Quarter] | None:
+    """The latest occasion whose moment has passed: due until the next one's moment (catch-up once, in its period)."""
+    current = Quarter.of(local_today(now, policy.tz))
+    moments = [
+        (policy.moment(occasion, quarter), occasion, quarter)
+        for quarter in (current.prev(), current)
+        for occasion in policy.occasions()
+    ]
+    passed = [m for m in moments if m[0] <= now]
+    if not passed:
+        return None
+    _, occasion, quarter = max(passed, key=lambda m: m[0])
+    return occasion, quarter
+
+
+def as_of_day(policy: ReminderPolicy, occasion: Occasion, quarter: Quarter, today: date) -> date:
+    """The day the rules are judged at: today once the moment has passed (so late entries count),
+    the occasion's own day when previewing it ahead, and never after the quarter's last day."""
+    if occasion is Occasion.quarter_end:
+        return quarter.last_day
+    return min(max(today, policy.day_of(occasion, quarter)), quarter.last_day)
+
+
+@dataclass(frozen=True, slots=True)
+class Laggard:
+    member_id: int
+    number: str
+    name: str
+    telegram_id: int | None
+    peer_label: str | None  # the activity group; None: the member's sector (no group)
+    quarter_activities: int
+    year_people: int
+    expected_people: int
+    points: float
+    peers: int
+    points_to_leave_bottom: float | None
+    rules: tuple[Rule, ...]
+
+    @property
+    def people_short(self) -> int:
+        return max(self.expected_people - self.year_people, 0)
+
+
+def _dialect_of(session: AsyncSession) -> str:
+    return session.bind.dialect.name if session.bind is not None else "sqlite"
+
+
+def _peer_partition(columns) -> list:  # noqa: ANN001
+    """Peers as `activities.group_points` defines them: same activity group on the same committee
+    (level and region), or without a group, the same sector; NULL regions are one committee."""
+    return [columns.level, columns.region_id, columns.activity_group_id,
+            case((columns.activity_group_id.is_(None), columns.sector_id), else_=None)]
+
+
+async def laggards(
+    session: AsyncSession,
+    *,
+    quarter: Quarter,
+    as_of: date,
+    policy: ReminderPolicy,
+    rules: Sequence[Rule] | None = None,
+    scopes: Sequence[Scope] | None = None,
+) -> list[Laggard]:
+    """Active members matching any of `rules` (default: the policy's) in `quarter`, judged at `as_of`.
+
+    One statement: this year's activities aggregated per member, ranked within each peer
+    group by window functions over every active member (so a scope narrows who is listed,
+    never who they are compared with).
+    """
+    rules = tuple(policy.rules if rules is None else rules)
+    expected = expected_people_by(as_of, policy.year_target) if as_of.year == quarter.year else policy.year_target
+    agg = (
+        select(
+            Activity.member_id.label("member_id"),
+            func.sum(case((Activity.quarter == quarter.q, 1), else_=0)).label("q_n"),
+            func.sum(Activity.people).label("y_people"),
+            func.sum(Activity.points).label("y_points"),
+        )
+        .where(Activity.year == quarter.year, Activity.deleted_at.is_(None))
+        .group_by(Activity.member_id)
+        .subquery("agg")
+    )
+    points = func.coalesce(agg.c.y_points, 0.0)
+    peers = _peer_partition(Member)
+    scored = (
+        select(
+            Member.id.label("member_id"), Member.level, Member.region_id, Member.activity_group_id, Member.sector_id,
+            # carried through rather than joined again at the end: one pass over the members
+            Member.number, Member.name, Member.telegram_id,
+            func.coalesce(agg.c.q_n, 0).label("q_n"),
+            func.coalesce(agg.c.y_people, 0).label("y_people"),
+            points.label("points"),
+            # one window definition for all three, so the database sorts once
+            func.rank().over(partition_by=peers, order_by=points).label("low_rank"),
+            func.count().over(partition_by=peers, order_by=points, rows=(None, None)).label("peers"),
+            func.max(points).over(partition_by=peers, order_by=points, rows=(None, None)).label("top"),
+        )
+        .select_from(Member)
+        .outerjoin(agg, agg.c.member_id == Member.id)
+        .where(Member.active.is_(True))
+        .subquery("scored")
+    )
+    in_bottom = and_(
+        scored.c.peers >= 2,
+        scored.c.points < scored.c.top,  # where everyone is level, nobody is "behind"
+        (scored.c.low_rank - 1) < scored.c.peers * literal(policy.bottom_share),
+    )
+    flagged = select(
+        scored,
+        case((in_bottom, 1), else_=0).label("bottom"),
+        # the fewest points anyone outside the bottom has: reaching them is leaving it
+        func.min(case((not_(in_bottom), scored.c.points), else_=None))
+        .over(partition_by=_peer_partition(scored.c), order_by=scored.c.points, rows=(None, None))
+        .label("cutoff"),
+    ).subquery("flagged")
+    matches = {
+        Rule.no_activity: flagged.c.q_n < policy.quarter_target,
+        Rule.below_pace: flagged.c.y_people < expected,
+        Rule.bottom_share: flagged.c.bottom == 1,
+    }
+    wanted = [matches[r] for r in rules]
+    if not wanted:
+        return []
+    query = (
+        select(
+            flagged.c.member_id, flagged.c.number, flagged.c.name, flagged.c.telegram_id, ActivityGroup.name,
+            flagged.c.q_n, flagged.c.y_people, flagged.c.points, flagged.c.peers, flagged.c.bottom, flagged.c.cutoff,
+        )
+        .select_from(flagged)
+        .outerjoin(ActivityGroup, ActivityGroup.id == flagged.c.activity_group_id)
+        .where(or_(*wanted))
+    )
+    condition = member_in_scopes(scopes)
+    if condition is not None:
+        query = query.where(flagged.c.member_id.in_(select(Member.id).where(condition)))
+    if _dialect_of(session) == "postgresql":
+        # one analytic statement over every member: sort in memory, skip JIT compilation (≈ 70 ms)
+        await session.exec(text("SET LOCAL work_mem = '64MB'"))
+        await session.exec(text("SET LOCAL jit = off"))
+    check_quarter, check_pace, check_bottom = (r in rules for r in (Rule.no_activity, Rule.below_pace, Rule.bottom_share))
+    found: list[Laggard] = []
+    for member_id, number, name, telegram_id, group, q_n, y_people, points_, peers_, bottom, cutoff in (
+        await session.exec(query)
+    ).all():
+        hit = []
+        if check_quarter and q_n < policy.quarter_target:
+            hit.append(Rule.no_activity)
+        if check_pace and y_people < expected:
+            hit.append(Rule.below_pace)
+        if check_bottom and bottom == 1:
+            hit.append(Rule.bottom_share)
+        found.append(Laggard(
+            member_id, number, name, telegram_id, group, int(q_n), int(y_people), expected, float(points_), int(peers_),
+            float(cutoff) - float(points_) if bottom == 1 and cutoff is not None else None, tuple(hit),
+        ))
+    # sorted here, not in SQL: a sort of the result is cheaper in Python than one more temp B-tree
+    found.sort(key=lambda lag: lag.number)
+    return found
+
+
+# --- occasions: what is sent, to whom, once ---------------------------------------------
+
+
+def reminder_key(member_id: int, quarter: Quarter, occasion: Occasion) -> str:
+    return f"remind:{member_id}:{quarter.label}:{occasion.value}"
+
+
+def quarter_end_key(telegram_id: int, quarter: Quarter) -> str:
+    return f"quarter-end:{telegram_id}:{quarter.label}"
+
+
+def run_key(occasion: Occasion, quarter: Quarter) -> str:
+    return f"remind:{occasion.value}:{quarter.label}"
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message an occasion would send, and why."""
+
+    key: str
+    chat_id: int | None  # None: the member has not bound Telegram, nothing can be sent
+    text: str
+    laggard: Laggard | None = None
+    kind: str = "reminder"
+    idle: int = 0  # quarter-end lists: how many members in scope had no activity
+
+
+@dataclass
+class Plan:
+    occasion: Occasion
+    quarter: Quarter
+    as_of: date
+    outgoing: list[Outgoing] = field(default_factory=list)
+    laggards: list[Laggard] = field(default_factory=list)
+
+
+async def coordinators(session: AsyncSession, policy: ReminderPolicy) -> dict[int, list[Scope] | None]:
+    """Everyone who gets scope lists and reports: coordinators (their scopes) and admins (None: everything)."""
+    grants = (await session.exec(select(RoleGrant).order_by(RoleGrant.telegram_id, RoleGrant.id))).all()
+    people: dict[int, list[Scope] | None] = {}
+    for grant in grants:
+        people.setdefault(grant.telegram_id, []).append(Scope(grant.scope_kind, grant.scope_value))  # type: ignore[union-attr]
+    for admin_id in policy.admin_ids:
+        people[admin_id] = None
+    return people
+
+
+async def plan_occasion(
+    session: AsyncSession, *, occasion: Occasion, quarter: Quarter, now: datetime, policy: ReminderPolicy
+) -> Plan:
+    """What this occasion sends (nothing is written): member reminders, or the quarter-end lists."""
+    from bot import texts  # the catalogue renders; imported here so texts may import this module's enums
+
+    as_of = as_of_day(policy, occasion, quarter, local_today(now, policy.tz))
+    plan = Plan(occasion=occasion, quarter=quarter, as_of=as_of)
+    if occasion is Occasion.quarter_end:
+        for telegram_id, scopes in (await coordinators(session, policy)).items():
+            idle = await laggards(session, quarter=quarter, as_of=as_of, policy=policy,
+                                  rules=[Rule.no_activity], scopes=scopes)
+            plan.outgoing.append(Outgoing(
+                key=quarter_end_key(telegram_id, quarter), chat_id=telegram_id, kind="quarter_end",
+                text=texts.render_quarter_end(quarter=quarter, idle=idle, scopes=scopes), idle=len(idle),
+            ))
+        return plan
+    plan.laggards = await laggards(session, quarter=quarter, as_of=as_of, policy=policy)
+    for laggard in plan.laggards:
+        plan.outgoing.append(Outgoing(
+            key=reminder_key(laggard.member_id, quarter, occasion), chat_id=laggard.telegram_id,
+            text=texts.render_reminder(laggard=laggard, quarter=quarter, as_of=as_of, policy=policy),
+            laggard=laggard,
+        ))
+    return plan
+
+
+async def sent_status(session: AsyncSession, plan: Plan) -> dict[str, OutboxStatus]:
+    """The outbox status of this plan's keys that were already written (one query)."""
+    prefix = "quarter-end:%" if plan.occasion is Occasion.quarter_end else "remind:%"
+    suffix = f":{plan.quarter.label}" if plan.occasion is Occasion.quarter_end else f":{plan.quarter.label}:{plan.occasion.value}"
+    rows = (await session.exec(
+        select(OutboxMessage.key, OutboxMessage.status).where(OutboxMessage.key.like(prefix + suffix))
+    )).all()
+    return {key: OutboxStatus(status) for key, status in rows}
+
+
+async def claim_marker(session: AsyncSession, *, key: str, now: datetime, detail: str = "") -> bool:
+    """Record that a scheduled scan `key` is done (in the caller's transaction); False when it already was."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    statement = (
+        dialect_insert(dialect, ScheduledRun.__table__)
+        .values(key=key, done_at=now, detail=detail[:255])
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
+    if dialect == "postgresql":
+        return (await session.exec(statement.returning(ScheduledRun.__table__.c.key))).first() is not None
+    return (await session.exec(statement)).rowcount == 1
+
+
+async def marker_done(session: AsyncSession, *, key: str) -> bool:
+    return await session.get(ScheduledRun, key) is not None
+
+
+async def claim_run(session: AsyncSession, *, occasion: Occasion, quarter: Quarter, now: datetime, detail: str = "") -> bool:
+    """Mark the occasion's scan as done (in the caller's transaction); False when it already was."""
+    return await claim_marker(session, key=run_key(occasion, quarter), now=now, detail=detail)
+
+
+async def run_done(session: AsyncSession, *, occasion: Occasion, quarter: Quarter) -> bool:
+    return await marker_done(session, key=run_key(occasion, quarter))
+
+
+async def enqueue_plan(
+    session: AsyncSession, plan: Plan, *, now: datetime, log_button: Button | None = None
+) -> tuple[int, int]:
+    """Write the plan's messages to the outbox; (new, already there). Unbound members are skipped.
+
+    `log_button` (made by the caller from the handlers' callback codec) goes under each member reminder.
+    """
+    new = existing = 0
+    for item in plan.outgoing:
+        if item.chat_id is None:
+            continue
+        buttons = [[log_button]] if (log_button is not None and item.laggard is not None) else None
+        if await outbox.enqueue(session, key=item.key, chat_id=item.chat_id, kind=item.kind, text=item.text,
+                                now=now, buttons=buttons):
+            new += 1
+        else:
+            existing += 1
+    return new, existing
+
+
+async def run_due(
+    session: AsyncSession, *, now: datetime, policy: ReminderPolicy, log_button: Button | None = None
+) -> Plan | None:
+    """The job's use case: the due occasion, if not scanned yet, is scanned and enqueued once."""
+    due = due_occasion(policy, now)
+    if due is None:
+        return None
+    occasion, quarter = due
+    if await run_done(session, occasion=occasion, quarter=quarter):
+        return None
+    if not await claim_run(session, occasion=occasion, quarter=quarter, now=now, detail="job"):
+        return None  # another process got there first
+    plan = await plan_occasion(session, occasion=occasion, quarter=quarter, now=now, policy=policy)
+    await enqueue_plan(session, plan, now=now, log_button=log_button)
+    return plan
+
+
+@dataclass(frozen=True)
+class ReminderRecord:
+    quarter: str
+    occasion: Occasion
+    status: OutboxStatus
+    created_at: datetime
+    sent_at: datetime | None
+    text: str
+
+
+async def reminder_history(session: AsyncSession, *, member_id: int) -> list[ReminderRecord]:
+    """The reminders written for one member, newest first (for /my)."""
+    rows = (await session.exec(
+        select(OutboxMessage)
+        .where(OutboxMessage.key.like(f"remind:{member_id}:%"))
+        .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+    )).all()
+    records = []
+    for message in rows:
+        _, _, quarter, occasion = message.key.split(":", 3)
+        records.append(ReminderRecord(quarter=quarter, occasion=Occasion(occasion), status=message.status,
+                                      created_at=message.created_at, sent_at=message.sent_at, text=message.text))
+    return records
+
+
+def report_due(policy: ReminderPolicy, now: datetime) -> Quarter | None:
+    """The quarter whose report is due: the one that ended, from its quarter-end moment until the next
+    occasion (the same catch-up window as the quarter-end lists)."""
+    due = due_occasion(policy, now)
+    return due[1] if due is not None and due[0] is Occasion.quarter_end else None
+
+
+def report_key(quarter: Quarter) -> str:
+    return f"report:{quarter.label}"

@@ -1,0 +1,316 @@
+"""Statistics for coordinators and the quarterly report — Telegram-free, SQL aggregates, scope-aware.
+
+Every figure of the report comes from `quarter_stats`; coordinator commands reuse it.
+A scope narrows which members are counted (the rule of `access.overview`, see
+`bot/services/scopes.py`); peers for ranking are always the whole activity group.
+The report is a list of sections (title, headers, rows), so more sections (cases) can be
+appended by whoever builds them; `render_xlsx` and `render_chart` are blocking and meant
+to run off the event loop (`build_report` does that).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import and_, func, select as sa_select
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.services.access import Scope
+from bot.services.reminders import Laggard, ReminderPolicy, laggards
+from bot.services.rules import Quarter, expected_people_by
+from bot.services.scopes import member_in_scopes
+from models import Activity, ActivityGroup, Member, Reachability
+
+
+@dataclass(frozen=True)
+class Unreachable:
+    number: str
+    name: str
+    group: str | None
+
+
+@dataclass(frozen=True)
+class KindRow:
+    kind: str
+    activities: int
+    people: int
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    group: str | None  # None: members without an activity group
+    members: int
+    active_members: int
+    activities: int
+    people: int
+
+
+@dataclass
+class QuarterStats:
+    quarter: Quarter
+    as_of: date
+    scopes: list[Scope] | None
+    members: int
+    bound: int
+    with_activity: int
+    on_pace: int
+    expected_people: int
+    lagging: list[Laggard] = field(default_factory=list)
+    unreachable: list[Unreachable] = field(default_factory=list)
+    by_kind: list[KindRow] = field(default_factory=list)
+    by_group: list[GroupRow] = field(default_factory=list)
+
+
+def _scoped(query, scopes: Sequence[Scope] | None):  # noqa: ANN001, ANN202
+    condition = member_in_scopes(scopes)
+    return query if condition is None else query.where(condition)
+
+
+async def quarter_stats(
+    session: AsyncSession, *, quarter: Quarter, today: date, policy: ReminderPolicy, scopes: Sequence[Scope] | None = None
+) -> QuarterStats:
+    """Members, activities and 人次 of `quarter` within `scopes` (None: everything), judged at min(today, quarter end)."""
+    as_of = min(today, quarter.last_day)
+    expected = expected_people_by(as_of, policy.year_target)
+    live = and_(Activity.member_id == Member.id, Activity.deleted_at.is_(None), Activity.year == quarter.year)
+    per_member = (
+        sa_select(
+            Member.id.label("member_id"),
+            Member.telegram_id.label("telegram_id"),
+            Member.activity_group_id.label("group_id"),
+            func.coalesce(func.sum(Activity.people), 0).label("y_people"),
+            func.count(Activity.id).filter(Activity.quarter == quarter.q).label("q_n"),
+        )
+        .select_from(Member)
+        .outerjoin(Activity, live)
+        .where(Member.active.is_(True))
+        .group_by(Member.id, Member.telegram_id, Member.activity_group_id)
+    )
+    per_member = _scoped(per_member, scopes).subquery("per_member")
+    members, bound, with_activity, on_pace = (await session.exec(
+        sa_select(
+            func.count(),
+            func.count(per_member.c.telegram_id),
+            func.count().filter(per_member.c.q_n > 0),
+            func.count().filter(per_member.c.y_people >= expected),
+        ).select_from(per_member)
+    )).one()
+    group_rows = (await session.exec(
+        sa_select(
+            ActivityGroup.name, func.count(), func.count().filter(per_member.c.q_n > 0),
+        )
+        .select_from(per_member)
+        .outerjoin(ActivityGroup, ActivityGroup.id == per_member.c.group_id)
+        .group_by(ActivityGroup.name)
+    )).all()
+    in_quarter = and_(Activity.deleted_at.is_(None), Activity.year == quarter.year, Activity.quarter == quarter.q,
+                      Member.active.is_(True))
+    activity_by_group = dict(
+        ((name, (n, int(people))) for name, n, people in (await session.exec(
+            _scoped(
+                sa_select(ActivityGroup.name, func.count(Activity.id), func.coalesce(func.sum(Activity.people), 0))
+                .select_from(Activity)
+                .join(Member, Member.id == Activity.member_id)
+                .outerjoin(ActivityGroup, ActivityGroup.id == Member.activity_group_id)
+                .where(in_quarter)
+                .group_by(ActivityGroup.name),
+                scopes,
+            )
+        )).all())
+    )
+    by_group = sorted(
+        (GroupRow(name, n, active, *activity_by_group.get(name, (0, 0))) for name, n, active in group_rows),
+        key=lambda row: (row.group is None, row.group or ""),
+    )
+    by_kind = [
+        KindRow(kind, n, int(people))
+        for kind, n, people in (await session.exec(
+            _scoped(
+                sa_select(Activity.kind, func.count(Activity.id), func.coalesce(func.sum(Activity.people), 0))
+                .select_from(Activity)
+                .join(Member, Member.id == Activity.member_id)
+                .where(in_quarter)
+                .group_by(Activity.kind)
+                .order_by(Activity.kind),
+                scopes,
+            )
+        )).all()
+    ]
+    return QuarterStats(
+        quarter=quarter, as_of=as_of, scopes=list(scopes) if scopes is not None else None,
+        members=members, bound=bound, with_activity=with_activity, on_pace=on_pace, expected_people=expected,
+        lagging=await laggards(session, quarter=quarter, as_of=as_of, policy=policy, scopes=scopes),
+        unreachable=await unreachable_members(session, scopes=scopes),
+        by_kind=by_kind, by_group=by_group,
+    )
+
+
+async def unreachable_members(session: AsyncSession, *, scopes: Sequence[Scope] | None = None) -> list[Unreachable]:
+    """Active members who blocked the bot (a 403 or a my_chat_member "kicked"), until they write to it again."""
+    query = (
+        select(Member.number, Member.name, ActivityGroup.name)
+        .join(Reachability, Reachability.telegram_id == Member.telegram_id)
+        .outerjoin(ActivityGroup, ActivityGroup.id == Member.activity_group_id)
+        .where(Reachability.blocked_at.is_not(None), Member.active.is_(True))
+        .order_by(Member.number)
+    )
+    return [Unreachable(n, name, group) for n, name, group in (await session.exec(_scoped(query, scopes))).all()]
+
+
+# --- the quarterly report ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Section:
+    """One sheet of the report: a title, a header row, data rows."""
+
+    title: str
+    headers: list[str]
+    rows: list[list[object]]
+
+
+@dataclass(frozen=True)
+class Report:
+    xlsx: bytes
+    png: bytes
+    caption: str
+    filename: str
+
+
+def report_sections(stats: QuarterStats, *, kind_names: Mapping[str, str]) -> list[Section]:
+    from bot.texts import REPORT, RULE_NAMES
+
+    overview = Section(REPORT["sheet_members"], [REPORT["col_item"], REPORT["col_value"]], [
+        [REPORT["row_members"], stats.members],
+        [REPORT["row_bound"], stats.bound],
+        [REPORT["row_with_activity"], stats.with_activity],
+        [REPORT["row_on_pace"].format(target=stats.expected_people), stats.on_pace],
+        [REPORT["row_lagging"], len(stats.lagging)],
+        [REPORT["row_unreachable"], len(stats.unreachable)],
+    ])
+    lagging = Section(REPORT["sheet_lagging"], REPORT["cols_lagging"], [
+        [lag.number, lag.name, lag.peer_label or REPORT["no_group"], lag.quarter_activities, lag.year_people,
+         lag.expected_people, lag.points, "、".join(RULE_NAMES[r.value] for r in lag.rules)]
+        for lag in stats.lagging
+    ])
+    unreachable = Section(REPORT["sheet_unreachable"], REPORT["cols_unreachable"], [
+        [u.number, u.name, u.group or REPORT["no_group"]] for u in stats.unreachable
+    ])
+    by_kind = Section(REPORT["sheet_kinds"], REPORT["cols_kinds"], [
+        [kind_names.get(row.kind, row.kind), row.activities, row.people] for row in stats.by_kind
+    ])
+    by_group = Section(REPORT["sheet_groups"], REPORT["cols_groups"], [
+        [row.group or REPORT["no_group"], row.members, row.active_members, row.activities, row.people]
+        for row in stats.by_group
+    ])
+    return [overview, lagging, unreachable, by_kind, by_group]
+
+
+def _width(value: object) -> int:
+    text = "" if value is None else str(value)
+    # CJK characters take two columns
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def render_xlsx(sections: Sequence[Section]) -> bytes:
+    """One sheet per section, bold frozen header row, columns as wide as their content (blocking)."""
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook()
+    book.remove(book.active)
+    for section in sections:
+        sheet = book.create_sheet(section.title[:31])
+        sheet.append(section.headers)
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for row in section.rows:
+            sheet.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in row])
+        sheet.freeze_panes = "A2"
+        for index, header in enumerate(section.headers, start=1):
+            widest = max([_width(header)] + [_width(row[index - 1]) for row in section.rows])
+            sheet.column_dimensions[get_column_letter(index)].width = min(max(widest + 2, 8), 60)
+        for row in sheet.iter_rows(min_row=2):
+            for cell in row:
+                if cell.data_type == "f":  # names are data, never formulas
+                    cell.data_type = "s"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def cjk_font_path() -> Path:
+    """Noto Sans CJK SC from the `mplfonts` package (SIL OFL), so no system font is needed."""
+    import mplfonts
+
+    return Path(mplfonts.__file__).resolve().parent / "fonts" / "NotoSansCJKsc-Regular.otf"
+
+
+def render_chart(stats: QuarterStats, *, kind_names: Mapping[str, str]) -> bytes:
+    """A PNG: 人次 by activity kind and by activity group (blocking; matplotlib Agg)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import font_manager
+    from matplotlib.figure import Figure
+
+    from bot.texts import REPORT
+
+    path = cjk_font_path()
+    font_manager.fontManager.addfont(str(path))
+    family = font_manager.FontProperties(fname=str(path)).get_name()
+    figure = Figure(figsize=(10, 5.5), dpi=100)
+    left, right = figure.subplots(1, 2)
+    kinds = [kind_names.get(row.kind, row.kind) for row in stats.by_kind] or [REPORT["chart_none"]]
+    left.barh(kinds, [row.people for row in stats.by_kind] or [0], color="#3a7bd5")
+    left.set_title(REPORT["chart_kinds"], fontfamily=family)
+    groups = [row.group or REPORT["no_group"] for row in stats.by_group] or [REPORT["chart_none"]]
+    right.barh(groups, [row.people for row in stats.by_group] or [0], color="#e0843a")
+    right.set_title(REPORT["chart_groups"], fontfamily=family)
+    for axes in (left, right):
+        axes.invert_yaxis()
+        axes.set_xlabel(REPORT["chart_people"], fontfamily=family)
+        for tick in axes.get_yticklabels():
+            tick.set_fontfamily(family)
+    figure.suptitle(
+        REPORT["chart_title"].format(quarter=stats.quarter.cn_label, members=stats.members,
+                                     active=stats.with_activity, on_pace=stats.on_pace),
+        fontfamily=family,
+    )
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def report_caption(stats: QuarterStats) -> str:
+    from bot.texts import scope_text, t
+
+    return t("report_caption", quarter=stats.quarter.cn_label, scope=scope_text(stats.scopes), members=stats.members,
+             bound=stats.bound, active=stats.with_activity, on_pace=stats.on_pace, lagging=len(stats.lagging),
+             unreachable=len(stats.unreachable))
+
+
+def render_report(stats: QuarterStats, *, kind_names: Mapping[str, str]) -> Report:
+    """Everything the report needs, blocking: run it with `asyncio.to_thread` (see `build_report`)."""
+    from bot.texts import REPORT
+
+    return Report(
+        xlsx=render_xlsx(report_sections(stats, kind_names=kind_names)),
+        png=render_chart(stats, kind_names=kind_names),
+        caption=report_caption(stats),
+        filename=REPORT["filename"].format(quarter=stats.quarter.label),
+    )
+
+
+async def build_report(stats: QuarterStats, *, kind_names: Mapping[str, str]) -> Report:
+    """The report, rendered off the event loop so the bot keeps answering."""
+    return await asyncio.to_thread(render_report, stats, kind_names=dict(kind_names))

@@ -1,0 +1,194 @@
+"""Outbox delivery: a JobQueue job that claims due messages in small batches and sends them.
+
+Memory stays flat: at most one batch is loaded at a time. Bulk sends are paced below
+Telegram's limits (`bulk_rate` a second overall, one a second per chat) so replies keep
+their room, and carry `rate_limit_args={"bulk": True}` so the application's
+`PriorityRateLimiter` lets replies go first. A 429 gives the row back with Telegram's
+wait and pauses every send of this loop; a 403 records the person as blocked (and tells `on_blocked`);
+other errors are retried a bounded number of times. Each outcome is committed right
+after its send, so a crash repeats at most the one message that was in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.ext import Application
+
+from bot.db import Database
+from bot.ratelimit import SlidingWindow, retry_seconds
+from bot.services import outbox
+from models import OutboxMessage, utcnow
+
+log = logging.getLogger(__name__)
+
+OnBlocked = Callable[[int], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class DeliveryConfig:
+    batch: int = 20
+    bulk_rate: int = 28  # messages a second; the limiter keeps everything ≤ 30 and lets replies go first
+    per_chat_interval: float = 1.0  # seconds between two messages to one chat
+    max_attempts: int = 5
+    lease: timedelta = outbox.DEFAULT_LEASE
+    run_seconds: float = 50.0  # one job run ends after this; the next run continues
+    interval: float = 5.0  # seconds between job runs
+
+
+class Pacer:
+    """≤ `rate` sends a second overall and one per `per_chat` seconds to any one chat."""
+
+    def __init__(self, rate: int, per_chat: float) -> None:
+        self._window = SlidingWindow(rate)
+        self._per_chat = per_chat
+        self._last: dict[int, float] = {}
+        self._paused_until = 0.0
+
+    def pause(self, seconds: float) -> None:
+        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+
+    async def wait(self, chat_id: int) -> None:
+        while True:
+            now = time.monotonic()
+            last = self._last.get(chat_id)
+            wait = max(self._window.wait_time(now), self._paused_until - now)
+            if last is not None:
+                wait = max(wait, last + self._per_chat - now)
+            if wait <= 0:
+                self._window.record(now)
+                self._last[chat_id] = now
+                if len(self._last) > 4096:  # forget chats whose interval is long over
+                    self._last = {c: t for c, t in self._last.items() if t > now - self._per_chat}
+                return
+            await asyncio.sleep(wait)
+
+
+def _markup(message: OutboxMessage) -> InlineKeyboardMarkup | None:
+    rows = outbox.buttons_of(message)
+    if not rows:
+        return None
+    return InlineKeyboardMarkup([[InlineKeyboardButton(**button) for button in row] for row in rows])
+
+
+async def send_one(application: Application, message: OutboxMessage) -> None:
+    """One Bot API call for one outbox row."""
+    bot = application.bot
+    extra = {"rate_limit_args": {"bulk": True}} if bot.rate_limiter is not None else {}
+    markup = _markup(message)
+    if message.photo is not None:
+        await bot.send_photo(message.chat_id, photo=message.photo, caption=message.text, reply_markup=markup, **extra)
+    elif message.document is not None:
+        document = InputFile(io.BytesIO(message.document), filename=message.document_name)
+        await bot.send_document(message.chat_id, document=document, caption=message.text, reply_markup=markup, **extra)
+    else:
+        await bot.send_message(message.chat_id, message.text, reply_markup=markup, **extra)
+
+
+class Delivery:
+    """The outbox sender of one process; several may run on one database."""
+
+    def __init__(
+        self,
+        application: Application,
+        db: Database,
+        *,
+        on_blocked: OnBlocked | None = None,
+        config: DeliveryConfig = DeliveryConfig(),
+    ) -> None:
+        self.application = application
+        self.db = db
+        self.on_blocked = on_blocked
+        self.config = config
+        self.pacer = Pacer(config.bulk_rate, config.per_chat_interval)
+        self.sent = 0
+
+    async def run(self, *, budget: float | None = None) -> int:
+        """Send what is due until nothing is or `budget` seconds pass; returns how many were sent.
+
+        A batch is sent concurrently (each send waits for its turn at the pacer), so the
+        round trips and the commits overlap and the pace, not the latency, sets the rate.
+        """
+        deadline = time.monotonic() + (self.config.run_seconds if budget is None else budget)
+        sent = 0
+        while time.monotonic() < deadline:
+            async with self.db.session() as session:
+                batch = await outbox.claim(session, limit=self.config.batch, now=utcnow(), lease=self.config.lease)
+                await session.commit()
+            if not batch:
+                break
+            outcomes = await asyncio.gather(*(self._deliver(message) for message in batch))
+            sent += sum(1 for outcome in outcomes if outcome is None)
+            pauses = [outcome for outcome in outcomes if outcome]
+            if pauses:  # Telegram asked us to wait: the rows given back are due after that
+                await asyncio.sleep(max(pauses))
+        self.sent += sent
+        return sent
+
+    async def _deliver(self, message: OutboxMessage) -> float | None:
+        """Send and record one message; returns seconds to pause after a 429, 0 after another failure, None when sent."""
+        await self.pacer.wait(message.chat_id)
+        blocked = False
+        pause: float | None = None
+        try:
+            await send_one(self.application, message)
+        except RetryAfter as error:
+            pause = retry_seconds(error)
+            self.pacer.pause(pause)  # everyone waits, as Telegram asked
+            async with self.db.session() as session:
+                await outbox.release(session, message=message, now=utcnow(), retry_in=timedelta(seconds=pause), error=str(error))
+                await session.commit()
+            return pause
+        except Forbidden as error:
+            blocked = True
+            async with self.db.session() as session:
+                await outbox.mark_blocked(session, message=message, now=utcnow(), error=str(error))
+                await session.commit()
+            log.info("outbox %s: chat %s blocked the bot", message.key, message.chat_id)
+        except TelegramError as error:
+            permanent = isinstance(error, BadRequest)  # the same request would fail the same way
+            async with self.db.session() as session:
+                status = await outbox.mark_failed(
+                    session, message=message, now=utcnow(), error=str(error), max_attempts=self.config.max_attempts,
+                    permanent=permanent,
+                )
+                await session.commit()
+            log.warning("outbox %s: attempt %d failed (%s), now %s", message.key, message.attempts, error, status.value)
+            return 0.0
+        else:
+            async with self.db.session() as session:
+                await outbox.mark_sent(session, message=message, now=utcnow())
+                await session.commit()
+            return None
+        if blocked and self.on_blocked is not None:
+            try:
+                await self.on_blocked(message.chat_id)
+            except Exception:  # the hook is someone else's; a failure there must not stop delivery
+                log.exception("on_blocked hook failed for chat %s", message.chat_id)
+        return 0.0
+
+    async def job(self, context: object) -> None:
+        """The JobQueue callback: one run, then the next one `interval` seconds after it ended
+        (chained rather than repeating, so a long push never overlaps itself)."""
+        try:
+            await self.run()
+        finally:
+            queue = self.application.job_queue
+            if queue is not None and self.application.running:
+                queue.run_once(self.job, when=self.config.interval, name="outbox_delivery")
+
+
+def schedule_delivery(application: Application, delivery: Delivery) -> None:
+    """Start the delivery chain shortly after start-up."""
+    queue = application.job_queue
+    if queue is None:
+        return
+    queue.run_once(delivery.job, when=1, name="outbox_delivery")
