@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark the hot path side by side with a bare python-telegram-bot echo bot.
 
-One fake Bot API server (tests/fake_telegram.py) runs in this process; each bot runs in a
+One fake Bot API server (tests/support/fake_telegram.py) runs in this process; each bot runs in a
 child process of its own, polling it (one at a time: Telegram allows one poller per
 token). 50 simulated users each send 20 messages, waiting for each answer, so at most
 50 updates are in flight. Measured per phase:
@@ -36,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.fake_telegram import FakeTelegram  # noqa: E402
+from tests.support.fake_telegram import FakeTelegram  # noqa: E402
 
 TOKEN = "123456:BENCH-TOKEN-abcdefghijklmnop"
 USERS = 50

@@ -2,7 +2,7 @@
 """Benchmark outbox delivery: N messages through a Bot API stand-in that enforces 30 messages/s.
 
 The real Application (with `PriorityRateLimiter` and the real delivery job started by
-post_init) talks over HTTP to `tests/fake_telegram.FakeTelegram` with
+post_init) talks over HTTP to `tests/support/fake_telegram.FakeTelegram` with
 `enforce_send_rate(30)`: more than 30 sends in any second are refused with 429, as
 Telegram does. Meanwhile a few residents type /help once a second; the time from their
 message to the bot's answer is measured. Reported: sustained bulk rate, 429 count,
@@ -44,7 +44,7 @@ async def main(args: argparse.Namespace) -> int:
     from bot.app import build_application
     from bot.config import Settings
     from bot.db import sync_engine, upgrade
-    from tests.fake_telegram import FakeTelegram
+    from tests.support.fake_telegram import FakeTelegram
 
     workdir = tempfile.mkdtemp(prefix="lianxin-outbox-")
     url = f"sqlite+aiosqlite:///{workdir}/bench.db"

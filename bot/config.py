@@ -133,7 +133,7 @@ class Settings(BaseSettings):
             value = [p for p in re.split(r"[,\s;]+", value.strip()) if p]
         known = {"no_activity", "below_pace", "bottom_share"}
         if isinstance(value, list) and not set(value) <= known:
-            raise ValueError(f"REMINDER_RULES must be among {sorted(known)}")
+            raise ValueError("只能是 no_activity、below_pace、bottom_share 中的一项或几项（逗号分隔）")
         return value
 
     @field_validator("reminder_moments", mode="before")
@@ -141,14 +141,17 @@ class Settings(BaseSettings):
     def _split_moments(cls, value: object) -> object:
         if isinstance(value, str):
             pairs = [p.split("=", 1) for p in re.split(r"[,\s;]+", value.strip()) if p]
-            if any(len(p) != 2 for p in pairs):
-                raise ValueError("REMINDER_MOMENTS looks like mid=45,late=-15")
-            value = {k.strip(): int(v) for k, v in pairs}
+            try:
+                if any(len(p) != 2 for p in pairs):
+                    raise ValueError
+                value = {k.strip(): int(v) for k, v in pairs}
+            except ValueError:
+                raise ValueError("格式应为 mid=45,late=-15") from None
         if isinstance(value, dict):
             if not set(value) <= {"mid", "late"}:
-                raise ValueError("REMINDER_MOMENTS names the occasions mid and late")
+                raise ValueError("只能设置 mid 和 late 两个时机")
             if any(not (1 <= d <= 90 or -90 <= d <= -1) for d in value.values()):
-                raise ValueError("REMINDER_MOMENTS days are 1…90 or -90…-1")
+                raise ValueError("天数应为 1…90（季度第几天）或 -90…-1（季度结束前几天）")
         return value
 
     @field_validator("timezone")

@@ -605,6 +605,17 @@ SETTING_EXAMPLES: dict[str, str] = {
     "LATE_LOG_GRACE_DAYS": "10",
     "ACTIVITY_EDIT_WINDOW_DAYS": "7",
     "DUPLICATE_WINDOW_HOURS": "24",
+    "ROUTING_FILE": "/srv/lianxin/诉求分派表.csv（留空用自带的 bot/data/routing_sample.csv）",
+    "CASE_REOPEN_DAYS": "7",
+    "MAX_REQUESTS_PER_DAY": "5",
+    "DUPLICATE_REQUEST_HOURS": "24",
+    "CASE_RELAY_MAX_MESSAGES": "10",
+    "CASE_RELAY_WINDOW_MINUTES": "10",
+    "CASE_EXPECTED_DAYS": "15",
+    "REMINDER_RULES": "no_activity,below_pace,bottom_share",
+    "REMINDER_MOMENTS": "mid=45,late=-15",
+    "REMINDER_TIME": "09:00",
+    "REMINDER_BOTTOM_SHARE": "0.1",
 }
 
 # pydantic's error types in words; {value} is the value given (never shown for secrets)
@@ -632,6 +643,7 @@ _SETTING_PROBLEMS: dict[str, str] = {
 def setting_problem(kind: str, *, value: str, ctx: dict, msg: str) -> str:
     """What is wrong with a setting's value, from pydantic's error type."""
     template = _SETTING_PROBLEMS.get(kind)
+    msg = msg.removeprefix("Value error, ")  # our validators' own Chinese explanation
     if template is None:
         return f"值「{value}」无效（{msg}）" if value else f"值无效（{msg}）"
     try:

@@ -18,7 +18,7 @@ from bot.config import Settings
 from bot.db import Database, upgrade
 
 if TYPE_CHECKING:
-    from tests.fake_telegram import FakeTelegram
+    from tests.support.fake_telegram import FakeTelegram
 
 TOKEN = "123456:TEST-TOKEN-abcdefghijklmnop"
 BOT_USERNAME = "lianxin_test_bot"
@@ -72,7 +72,7 @@ async def db(database_url: str) -> AsyncIterator[Database]:
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeTelegram]:
-    from tests.fake_telegram import FakeTelegram
+    from tests.support.fake_telegram import FakeTelegram
 
     server = FakeTelegram(token=TOKEN, bot_username=BOT_USERNAME, bot_id=int(TOKEN.split(":")[0]))
     await server.start()

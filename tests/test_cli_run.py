@@ -80,7 +80,7 @@ async def test_the_proxy_carries_every_bot_api_call(database_url, fake, scheme) 
 async def test_a_dropped_connection_after_start_is_retried_and_logged_in_one_line(
     settings, fake, runner, caplog
 ) -> None:
-    from tests.fake_telegram import ApiError
+    from tests.support.fake_telegram import ApiError
 
     setup_logging("INFO", TOKEN)
     application = await runner.start(settings)

@@ -63,7 +63,7 @@ async def test_saved_record_and_ended_form_are_one_commit(fake, db, roster, runn
     await fill_until_photos(user)
     await press(user, "跳过")
 
-    from tests.fake_telegram import ApiError
+    from tests.support.fake_telegram import ApiError
 
     name, send = fake._methods["sendmessage"]
     seen: dict[str, object] = {}

@@ -36,7 +36,7 @@ from telegram.ext import (
     filters,
 )
 
-from tests.fake_telegram import FakeTelegram, make_png, parse_html, parse_markdown_v2
+from tests.support.fake_telegram import FakeTelegram, make_png, parse_html, parse_markdown_v2
 
 pytestmark = pytest.mark.asyncio
 

@@ -197,7 +197,7 @@ async def test_other_errors_are_retried_a_bounded_number_of_times(db, fake, bots
 
 
 async def test_buttons_photo_and_document_are_sent(db, fake, bots) -> None:
-    from tests.fake_telegram import make_png
+    from tests.support.fake_telegram import make_png
 
     user = fake.user(8300)
     async with db.session() as session:

@@ -15,7 +15,7 @@ from bot.services.access import Scope
 from bot.services.rules import Quarter
 from bot.services.stats import build_report, quarter_stats, render_chart, report_sections
 from models import ScopeKind
-from tests.fake_telegram import image_size
+from tests.support.fake_telegram import image_size
 from tests.test_reminders import POLICY, recount, seed
 
 KIND_NAMES = {"visit": "主动走访", "inspection": "调研视察", "other": "其他"}
