@@ -365,3 +365,48 @@ async def test_member_records_a_request_heard_in_person(fake, db, members) -> No
     assert case.status is CaseStatus.accepted and case.requester_name == "马大爷" and case.resident_id is None
     await near.send("/cases")
     assert case.number in (await near.expect_message()).text
+
+
+STEPS = ["category", "region", "region_deeper", "description", "photos", "contact", "consent", "card"]
+
+
+@pytest.mark.parametrize("step", STEPS)
+async def test_cancel_at_every_step_of_the_request_form(fake, db, members, step: str) -> None:
+    resident = fake.user(9120 + STEPS.index(step), first_name="褚")
+
+    async def cancel_here() -> None:
+        await resident.send("/cancel")
+        assert "本次诉求没有提交" in (await resident.expect_message()).text
+        await resident.send("/cancel")  # nothing left open
+        assert "当前没有进行中的操作" in (await resident.expect_message()).text
+        assert await cases(db) == []
+
+    await resident.send("/request")
+    message = await resident.expect_message()
+    if step == "category":
+        return await cancel_here()
+    message = await press(resident, "教育", message)
+    if step == "region":
+        return await cancel_here()
+    message = await press(resident, "甘肃省", message)
+    if step == "region_deeper":
+        return await cancel_here()
+    message = await press(resident, "✔ 就在甘肃省", message)
+    if step == "description":
+        return await cancel_here()
+    await resident.send(DESCRIPTION)
+    message = await resident.expect_message()
+    if step == "photos":
+        return await cancel_here()
+    await press(resident, "跳过", message)
+    await resident.expect_message()
+    if step == "contact":
+        return await cancel_here()
+    await resident.share_contact("13912345678")
+    await resident.expect_message()
+    consent = await resident.expect_message()
+    if step == "consent":
+        return await cancel_here()
+    card = await press(resident, "不允许（默认）", consent)
+    assert "请确认诉求信息" in card.text
+    await cancel_here()
