@@ -102,6 +102,13 @@ class Settings(BaseSettings):
     case_relay_window_minutes: float = Field(default=10, gt=0)
     # Open311's expected_datetime: routed cases are expected to be resolved within this many days
     case_expected_days: int = Field(default=15, ge=1, le=365)
+    # case deadlines: nudge after this many hours without 接收, re-route after these, alert the
+    # coordinators when open longer than these days; a resolved case unanswered for CASE_REOPEN_DAYS
+    # is asked once more, and closed (unconfirmed) this many days later
+    case_remind_hours: int = Field(default=48, ge=1)
+    case_reroute_hours: int = Field(default=72, ge=1)
+    case_overdue_days: int = Field(default=15, ge=1)
+    case_confirm_grace_days: int = Field(default=3, ge=0)
     # --- reminders, outbox and the quarterly report (issue 9) ---
     # rules: no_activity (none yet this quarter), below_pace (人次 below the pro-rata pace),
     # bottom_share (bottom REMINDER_BOTTOM_SHARE of the activity group by points this year)

@@ -320,6 +320,9 @@ CASE_ACTION_NAMES: dict[str, str] = {
     "confirm": "确认解决",
     "reopen": "未解决，重新办理",
     "close": "关闭",
+    "remind": "提醒委员接收",
+    "overdue": "超期提醒协调员",
+    "ask": "再次询问群众是否解决",
 }
 
 CASE_ACTOR_NAMES: dict[str, str] = {
@@ -405,6 +408,7 @@ BUTTONS.update({
     "field_contact": "联系方式",
     "field_requester": "反映人",
     "case_view": "{number} {status}",
+    "case_open": "查看诉求件",
     "case_accept": "✅ 接收",
     "case_decline": "🚫 无法办理",
     "case_transfer": "↪ 转交",
@@ -558,6 +562,16 @@ TEXTS.update({
     "case_handler_none": "待分派",
     "case_members_only": "抱歉，此功能仅限已绑定的政协委员使用。",
     # the small form behind 回复 / 补充 / 办结 / 转交 / 无法办理 (handlers/cases.py)
+    # case deadlines (bot/services/deadlines.py), sent through the outbox
+    "deadline_remind_member": "⏰ 诉求件 <b>{number}</b> 交给您已超过 {hours} 小时，还没有接收。请接收，或说明无法办理。",
+    "deadline_reroute_note": "{hours} 小时未接收，系统改派",
+    "deadline_new_for_member": "📮 您有一件新的诉求件 <b>{number}</b>（{category}），请在 48 小时内接收或说明无法办理。",
+    "deadline_rerouted_staff": "⚠️ 诉求件 {number} 超时未被接收，已改派给 {to}。",
+    "deadline_overdue_staff": "⚠️ 诉求件 {number}（{category}）已超过 {days} 天未办结，请关注。",
+    "deadline_ask_resident": (
+        "您的诉求 <b>{number}</b> 已办结：{result}\n问题解决了吗？请点下方按钮回复；{days} 天后没有回复将按已办结关闭。"
+    ),
+    "deadline_closed_note": "群众未确认，按已办结关闭",
     "ca_busy": "您正在处理诉求件（当前步骤：{step}）。请先完成，或发送 /cancel 取消后再进行其他操作。",
     "ca_expired": "这次操作已超时取消，诉求件没有变化。",
     "ca_timeout": "⌛ 已超过 {minutes} 分钟没有操作，已自动取消，诉求件没有变化。",
@@ -612,6 +626,10 @@ SETTING_EXAMPLES: dict[str, str] = {
     "CASE_RELAY_MAX_MESSAGES": "10",
     "CASE_RELAY_WINDOW_MINUTES": "10",
     "CASE_EXPECTED_DAYS": "15",
+    "CASE_REMIND_HOURS": "48",
+    "CASE_REROUTE_HOURS": "72",
+    "CASE_OVERDUE_DAYS": "15",
+    "CASE_CONFIRM_GRACE_DAYS": "3",
     "REMINDER_RULES": "no_activity,below_pace,bottom_share",
     "REMINDER_MOMENTS": "mid=45,late=-15",
     "REMINDER_TIME": "09:00",

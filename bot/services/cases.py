@@ -414,6 +414,18 @@ async def _write_event(session: AsyncSession, *, case: Case, actor: Actor, actio
     return event
 
 
+async def note_event(session: AsyncSession, *, case: Case, action: str, now: datetime, note: str | None = None,
+                     detail: dict | None = None) -> CaseEvent:
+    """A timeline row for something that happened to a case without moving it (a deadline's nudge or
+    alert): the system did it, the status stays."""
+    status = CaseStatus(case.status).value
+    event = CaseEvent(case_id=case.id, at=now, actor_kind=Role.system.value, actor_id=None, action=action,
+                      from_status=status, to_status=status, member_id=case.member_id, note=note, detail=detail)
+    session.add(event)
+    await session.flush()
+    return event
+
+
 # --- access ----------------------------------------------------------------------------------------
 
 

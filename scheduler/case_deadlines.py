@@ -1,0 +1,46 @@
+"""The case-deadline job: every few minutes, whatever deadline is due is acted on once (bot/services/deadlines.py)."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram.ext import Application
+
+from bot.context import LianxinContext
+from bot.services.deadlines import DeadlinePolicy, run_case_deadlines
+from bot.services.outbox import Button
+from bot.texts import label
+from handlers.callbacks import CaseAction, CaseButton
+from models import utcnow
+
+log = logging.getLogger(__name__)
+CHECK_EVERY_SECONDS = 600
+
+
+def view_button(case_id: int) -> Button:
+    return Button(label("case_open"), callback_data=CaseButton(CaseAction.view, case_id).pack())
+
+
+def answer_buttons(case_id: int) -> list[list[Button]]:
+    return [[Button(label("case_solved"), callback_data=CaseButton(CaseAction.solved, case_id).pack()),
+             Button(label("case_unsolved"), callback_data=CaseButton(CaseAction.unsolved, case_id).pack())]]
+
+
+async def case_deadlines(context: LianxinContext) -> None:
+    """One unit of work: the steps, their timeline rows and their outbox messages commit together."""
+    async with context.db.session() as session:
+        run = await run_case_deadlines(
+            session, now=utcnow(), table=context.routing, admin_ids=context.settings.admin_ids,
+            policy=DeadlinePolicy.from_settings(context.settings), case_policy=context.case_policy,
+            view_button=view_button, answer_buttons=answer_buttons,
+        )
+        await session.commit()
+    done = {k: len(v) for k, v in vars(run).items() if v}
+    if done:
+        log.info("case deadlines: %s", done)
+
+
+def schedule_case_deadlines(application: Application) -> None:
+    if application.job_queue is not None:
+        application.job_queue.run_repeating(case_deadlines, interval=CHECK_EVERY_SECONDS, first=30,
+                                            name="case_deadlines", job_kwargs={"max_instances": 1, "coalesce": True})
