@@ -57,11 +57,13 @@ COMMANDS: dict[str, list[tuple[str, str]]] = {
     ],
     "coordinator": [
         ("status", "范围内委员概况"),
+        ("report", "季度报告（如 /report 2026Q3）"),
         ("help", "使用说明"),
         ("cancel", "取消当前操作"),
     ],
     "admin": [
         ("status", "全部委员概况"),
+        ("report", "季度报告（如 /report 2026Q3）"),
         ("help", "使用说明"),
         ("cancel", "取消当前操作"),
     ],
@@ -572,6 +574,8 @@ TEXTS.update({
         "您的诉求 <b>{number}</b> 已办结：{result}\n问题解决了吗？请点下方按钮回复；{days} 天后没有回复将按已办结关闭。"
     ),
     "deadline_closed_note": "群众未确认，按已办结关闭",
+    "report_bad_quarter": "没看懂季度「{value}」，请写成如 /report 2026Q3。",
+    "report_future": "{quarter} 还没有开始，没有数据。",
     "ca_busy": "您正在处理诉求件（当前步骤：{step}）。请先完成，或发送 /cancel 取消后再进行其他操作。",
     "ca_expired": "这次操作已超时取消，诉求件没有变化。",
     "ca_timeout": "⌛ 已超过 {minutes} 分钟没有操作，已自动取消，诉求件没有变化。",

@@ -28,6 +28,7 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("help", common.help_command, filters=private))
     application.add_handler(MessageHandler(private & menus.HELP_BUTTON, common.help_command))
     application.add_handler(CommandHandler("status", common.status_command, filters=private))
+    application.add_handler(CommandHandler("report", common.report_command, filters=private))
     application.add_handler(CommandHandler("my", my.my_command, filters=private))
     application.add_handler(MessageHandler(private & menus.MY_BUTTON, my.my_command))
     application.add_handler(CommandHandler("mycases", cases.mycases_command, filters=private))

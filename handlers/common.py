@@ -162,3 +162,36 @@ async def error_handler(update: object, context: LianxinContext) -> None:
             await context.bot.send_message(chat.id, notice)
         except TelegramError as exc:
             log.info(log_line("notify_failed", update=update_id, error=f"{exc.__class__.__name__}: {exc}"))
+
+
+async def report_command(update: Update, context: LianxinContext) -> None:
+    """/report [2026Q3]: the quarterly report for the sender's scope (admins: everything), XLSX and chart."""
+    from telegram import InputFile
+
+    from bot.services.reminders import ReminderPolicy
+    from bot.services.rules import Quarter, local_today
+    from bot.services.stats import build_report, quarter_stats
+    from models import utcnow
+
+    identity = context.identity
+    if not (identity.is_admin or identity.is_coordinator):
+        await update.effective_message.reply_text(t("not_allowed"))
+        return
+    policy = ReminderPolicy.from_settings(context.settings)
+    today = local_today(utcnow(), context.settings.tz)
+    try:
+        quarter = Quarter.parse(context.args[0]) if context.args else Quarter.of(today).prev()
+    except ValueError:
+        await update.effective_message.reply_text(t("report_bad_quarter", value=context.args[0]))
+        return
+    if quarter.first_day > today:
+        await update.effective_message.reply_text(t("report_future", quarter=quarter.label))
+        return
+    scopes = None if identity.is_admin else identity.scopes  # scope is enforced in the statistics query
+    async with context.db.session() as session:
+        stats = await quarter_stats(session, quarter=quarter, today=today, policy=policy, scopes=scopes)
+    report = await build_report(stats, kind_names={k.code: k.name for k in context.settings.activity_kinds})
+    chat = update.effective_chat
+    await chat.send_photo(report.png, caption=report.caption)
+    await chat.send_document(InputFile(report.xlsx, filename=report.filename),
+                             caption=t("report_document", quarter=quarter.cn_label))

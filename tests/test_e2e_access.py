@@ -184,7 +184,7 @@ async def test_role_menus_and_status(fake, db, roster, app, settings) -> None:
     ) == 0
     await coordinator.send("/start")
     await coordinator.expect_message()
-    assert [c for c, _ in fake.commands_for(7001)] == ["status", "help", "cancel"]
+    assert [c for c, _ in fake.commands_for(7001)] == ["status", "report", "help", "cancel"]
     await coordinator.send("/status")
     text = (await coordinator.expect_message()).text
     async with db.session() as session:
@@ -195,6 +195,22 @@ async def test_role_menus_and_status(fake, db, roster, app, settings) -> None:
     assert f"在册委员：{in_group}" in text and "活动组：第1界别活动组" in text and "群众用户" not in text
     await coordinator.send("/help")
     assert "协调员" in (await coordinator.expect_message()).text
+    # the quarterly report in chat: their group only, as a chart and a spreadsheet
+    await coordinator.send("/report 2026Q3")
+    chart, sheet = await coordinator.expect_messages(2, timeout=30)
+    assert chart.photo and "第1界别活动组" in chart.caption and "2026" in chart.caption
+    assert sheet.document and sheet.document["file_name"].endswith(".xlsx")
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    book = load_workbook(BytesIO(fake.files[sheet.document["file_id"]].content))
+    rows = {r[0]: r[1] for r in book.worksheets[0].iter_rows(values_only=True) if r and r[0]}
+    assert rows["在册委员"] == in_group  # their group, not the 120 of the whole roster
+    await coordinator.send("/report 2026Q9")
+    assert "没看懂季度" in (await coordinator.expect_message()).text
+    await coordinator.send("/report 2030Q1")
+    assert "还没有开始" in (await coordinator.expect_message()).text
 
     member = fake.user(7002, first_name="委员")
     await member.send(f"/start {await issue_code(db, 'GS0005')}")
