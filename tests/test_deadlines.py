@@ -11,7 +11,7 @@ from datetime import timedelta
 import time_machine
 from sqlalchemy import select
 
-from bot.services.cases import accept_case, resolve_case
+from bot.services.cases import Actor, accept_case, resolve_case
 from bot.services.deadlines import DeadlinePolicy, run_case_deadlines
 from bot.services.outbox import Button
 from models import Case, CaseEvent, CaseSkip, CaseStatus, OutboxMessage
@@ -124,3 +124,44 @@ async def test_the_job_runs_the_same_steps_under_time_travel(world, fake, runner
         await case_deadlines(context)
     assert [k for k in await outbox_keys(db) if ":remind:" in k] == [f"case:{case.id}:remind:{int(T0.timestamp())}"]
     assert (await timeline(db, case.id)).count("remind") == 1
+
+
+async def test_the_report_counts_the_quarter_s_cases(world) -> None:  # noqa: F811
+    """The report's case figures against a recount written out here."""
+    from bot.services.cases import answer_case
+    from zoneinfo import ZoneInfo
+    from bot.services.rules import Quarter
+    from bot.services.stats import case_rows, report_sections
+
+    db = world["db"]
+    a = await new_case(world, text="学校门口的道路积水严重，孩子们每天上学都要绕远路")
+    b = await new_case(world, resident="r2", text="小区附近没有公交站，老人看病出行很不方便")
+    c = await new_case(world, category="医疗", text="乡镇卫生院缺少儿科医生，孩子看病要跑到县城")
+    async with db.session() as session:
+        for case, hours in ((a, 2), (b, 4)):
+            loaded = await session.get(Case, case.id)
+            await accept_case(session, case=loaded, member_id=loaded.member_id, now=T0 + hours * H)
+        loaded = await session.get(Case, a.id)
+        await resolve_case(session, case=loaded, member_id=loaded.member_id, result="已疏通排水", now=T0 + 10 * H)
+        await answer_case(session, case=loaded, actor=Actor.resident(world["r1"]), solved=True, rating=4,
+                          now=T0 + 11 * H)
+        await session.commit()
+        rows = await case_rows(session, quarter=Quarter.of(T0.date()), tz=ZoneInfo("Asia/Shanghai"))
+        outside = await case_rows(session, quarter=Quarter.of(T0.date()).prev(), tz=ZoneInfo("Asia/Shanghai"))
+    total = rows[0]
+    assert (total.category, total.received, total.accepted, total.resolved, total.confirmed) == (None, 3, 2, 1, 1)
+    assert total.median_hours_to_accept == 3.0 and total.median_hours_to_resolve == 10.0
+    assert total.average_rating == 4.0 and total.reopened == 0
+    by_category = {r.category: r.received for r in rows[1:]}
+    assert by_category == {"教育": 2, "医疗": 1} and c.category == "医疗"
+    assert outside[0].received == 0
+    sheet = [s for s in report_sections(type("S", (), {"cases": rows, **_empty_stats()})(), kind_names={})
+             if s.title == "诉求办理"]
+    assert sheet and sheet[0].rows[0][:5] == ["全部", 3, 2, 1, 1]
+
+
+def _empty_stats() -> dict:
+    from bot.services.rules import Quarter
+
+    return {"quarter": Quarter.of(T0.date()), "members": 0, "bound": 0, "with_activity": 0, "on_pace": 0,
+            "expected_people": 0, "lagging": [], "unreachable": [], "by_kind": [], "by_group": []}

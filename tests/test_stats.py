@@ -78,7 +78,7 @@ async def test_report_xlsx_and_chart(db) -> None:
     assert report.filename == "季度报告_2026Q3.xlsx"
     assert "2026年第三季度" in report.caption and f"在册委员 {stats.members}" in report.caption
     book = load_workbook(io.BytesIO(report.xlsx))
-    assert book.sheetnames == ["委员概况", "落后名单", "无法送达", "按活动类型", "按活动组"]
+    assert book.sheetnames == ["委员概况", "落后名单", "无法送达", "按活动类型", "按活动组", "诉求办理"]
     for section, sheet in zip(report_sections(stats, kind_names=KIND_NAMES), book.worksheets):
         assert sheet.freeze_panes == "A2"
         assert [c.value for c in sheet[1]] == section.headers and sheet["A1"].font.bold

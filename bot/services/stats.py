@@ -51,6 +51,21 @@ class GroupRow:
     people: int
 
 
+@dataclass(frozen=True)
+class CaseRow:
+    """Cases received in the quarter, per category (or all together when `category` is None)."""
+
+    category: str | None
+    received: int
+    accepted: int
+    resolved: int
+    confirmed: int
+    reopened: int
+    median_hours_to_accept: float | None
+    median_hours_to_resolve: float | None
+    average_rating: float | None
+
+
 @dataclass
 class QuarterStats:
     quarter: Quarter
@@ -65,6 +80,7 @@ class QuarterStats:
     unreachable: list[Unreachable] = field(default_factory=list)
     by_kind: list[KindRow] = field(default_factory=list)
     by_group: list[GroupRow] = field(default_factory=list)
+    cases: list[CaseRow] = field(default_factory=list)  # the total first, then per category
 
 
 def _scoped(query, scopes: Sequence[Scope] | None):  # noqa: ANN001, ANN202
@@ -148,7 +164,62 @@ async def quarter_stats(
         lagging=await laggards(session, quarter=quarter, as_of=as_of, policy=policy, scopes=scopes),
         unreachable=await unreachable_members(session, scopes=scopes),
         by_kind=by_kind, by_group=by_group,
+        cases=await case_rows(session, quarter=quarter, tz=policy.tz, scopes=scopes),
     )
+
+
+def _median(values: list[float]) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+async def case_rows(session: AsyncSession, *, quarter: Quarter, tz, scopes: Sequence[Scope] | None = None  # noqa: ANN001
+                    ) -> list[CaseRow]:
+    """Cases received in `quarter` (Asia/Shanghai days) whose handler is in scope (admins: all cases).
+
+    Counts come from the case rows; the medians of hours to accept and to resolve are taken over
+    the quarter's cases (a quarter's cases are few; SQLite has no median aggregate).
+    """
+    from datetime import datetime as _dt, time as _time
+
+    from models import Case, CaseEvent, CaseStatus
+
+    start = _dt.combine(quarter.first_day, _time(0), tzinfo=tz)
+    end = _dt.combine(quarter.next().first_day, _time(0), tzinfo=tz)
+    reopened = (sa_select(CaseEvent.case_id).where(CaseEvent.action == "reopen").distinct().subquery())
+    query = (
+        sa_select(Case.category, Case.status, Case.created_at, Case.accepted_at, Case.resolved_at, Case.rating,
+                  reopened.c.case_id)
+        .select_from(Case)
+        .outerjoin(Member, Member.id == Case.member_id)
+        .outerjoin(reopened, reopened.c.case_id == Case.id)
+        .where(Case.created_at >= start, Case.created_at < end)
+    )
+    rows = (await session.exec(_scoped(query, scopes))).all()
+    groups: dict[str | None, list] = {None: []}
+    for row in rows:
+        groups[None].append(row)
+        groups.setdefault(row[0], []).append(row)
+
+    def summarise(category: str | None, items: list) -> CaseRow:
+        hours = lambda a, b: (b - a).total_seconds() / 3600  # noqa: E731
+        ratings = [r[5] for r in items if r[5] is not None]
+        return CaseRow(
+            category=category, received=len(items),
+            accepted=sum(1 for r in items if r[3] is not None),
+            resolved=sum(1 for r in items if r[4] is not None),
+            confirmed=sum(1 for r in items if CaseStatus(r[1]) is CaseStatus.confirmed),
+            reopened=sum(1 for r in items if r[6] is not None),
+            median_hours_to_accept=_median([hours(r[2], r[3]) for r in items if r[3] is not None]),
+            median_hours_to_resolve=_median([hours(r[2], r[4]) for r in items if r[4] is not None]),
+            average_rating=sum(ratings) / len(ratings) if ratings else None,
+        )
+
+    return [summarise(category, items) for category, items in
+            sorted(groups.items(), key=lambda kv: (kv[0] is not None, kv[0] or ""))]
 
 
 async def unreachable_members(session: AsyncSession, *, scopes: Sequence[Scope] | None = None) -> list[Unreachable]:
@@ -209,7 +280,16 @@ def report_sections(stats: QuarterStats, *, kind_names: Mapping[str, str]) -> li
         [row.group or REPORT["no_group"], row.members, row.active_members, row.activities, row.people]
         for row in stats.by_group
     ])
-    return [overview, lagging, unreachable, by_kind, by_group]
+    def shown(value: float | None) -> object:
+        return "—" if value is None else round(value, 1)
+
+    cases = Section(REPORT["sheet_cases"], REPORT["cols_cases"], [
+        [row.category or REPORT["all_categories"], row.received, row.accepted, row.resolved, row.confirmed,
+         row.reopened, shown(row.median_hours_to_accept), shown(row.median_hours_to_resolve),
+         shown(row.average_rating)]
+        for row in stats.cases
+    ])
+    return [overview, lagging, unreachable, by_kind, by_group, cases]
 
 
 def _width(value: object) -> int:
