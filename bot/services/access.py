@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, or_, update
+from sqlalchemy import delete, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -580,20 +580,11 @@ class Overview:
 async def overview(session: AsyncSession, scopes: list[Scope] | None = None) -> Overview:
     """Member and binding counts, over everything (admins) or a coordinator's scopes."""
     query = select(func.count(), func.count(Member.telegram_id)).select_from(Member).where(Member.active.is_(True))
-    if scopes is not None:
-        conditions = []
-        for scope in scopes:
-            if scope.kind is ScopeKind.group:
-                conditions.append(Member.activity_group_id.in_(select(ActivityGroup.id).where(ActivityGroup.name == scope.value)))
-            elif scope.kind is ScopeKind.sector:
-                conditions.append(Member.sector_id.in_(select(Sector.id).where(Sector.name == scope.value)))
-            else:
-                conditions.append(
-                    Member.region_id.in_(
-                        select(Region.id).where(or_(Region.path == scope.value, Region.path.startswith(scope.value + "/")))
-                    )
-                )
-        query = query.where(or_(*conditions)) if conditions else query.where(False)
+    from bot.services.scopes import member_in_scopes  # the one scope rule (scopes imports Scope from here)
+
+    condition = member_in_scopes(scopes)
+    if condition is not None:
+        query = query.where(condition)
     members, bound = (await session.exec(query)).one()
     # a resident who later bound as a member is counted as a member only
     bound_ids = select(Member.telegram_id).where(Member.telegram_id.is_not(None))
