@@ -37,9 +37,6 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     except ValueError:
         print(t("cli_remind_bad_quarter", value=args.quarter), file=sys.stderr)
         return EXIT_BAD_INPUT
-    from bot.db import upgrade
-
-    upgrade(settings.database_url)
     return asyncio.run(_run(settings, args, quarter))
 
 

@@ -49,9 +49,6 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         if problem:
             print(t("cli_report_bad_out", path=path, error=problem), file=sys.stderr)
             return EXIT_BAD_INPUT
-    from bot.db import upgrade
-
-    upgrade(settings.database_url)
     return asyncio.run(_run(settings, args, quarter))
 
 

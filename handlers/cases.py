@@ -23,7 +23,9 @@ from bot.context import LianxinContext
 from bot.services import cases as svc
 from bot.services.cases import Actor, CaseProblem, Intake, Role
 from bot.services.reachability import mark_blocked
-from bot.services.contacts import member_chat, member_name_sector, resident_chat, resident_for, viewer_for
+from bot.services.contacts import (
+    member_chat, member_name_sector, resident_chat, resident_for, staff_over, viewer_for,
+)
 from bot.services.rules import parse_people
 from bot.texts import (
     CASE_ACTION_NAMES,
@@ -570,18 +572,9 @@ async def on_answer(update: Update, context: LianxinContext) -> None:
 
 async def _tell_staff_reopened(context: LianxinContext, case: Case, name: str) -> None:
     """A reopened case is news for the coordinators over it (the admins when none covers it)."""
-    from bot.services.routing import fallback_recipients
-
-    table = context.routing
-    category = table.get(case.category) if table else None
     async with context.db.session() as session:
-        if category is None:
-            from bot.services.routing import Category
-
-            category = Category(case.category)
-        recipients = await fallback_recipients(session, category=category, region_id=case.region_id,
-                                               admin_ids=context.settings.admin_ids)
-    for telegram_id in recipients.telegram_ids:
+        recipients = await staff_over(session, case, context.routing, context.settings.admin_ids)
+    for telegram_id in recipients:
         await send_safely(context, telegram_id, t("case_reopened_staff", number=case.number, name=name))
 
 

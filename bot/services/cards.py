@@ -7,20 +7,11 @@ the `mplfonts` package (SIL Open Font License), so no system font is needed.
 from __future__ import annotations
 
 import io
-from functools import lru_cache
-from pathlib import Path
 
+from bot.services.stats import cjk_font_path  # the one CJK font (also the report's charts)
 from bot.texts import cli_text
 
 WIDTH, HEIGHT = 800, 1100
-
-
-@lru_cache
-def cjk_font_path() -> Path:
-    """Noto Sans CJK SC as shipped by the `mplfonts` package."""
-    import mplfonts
-
-    return Path(mplfonts.__file__).resolve().parent / "fonts" / "NotoSansCJKsc-Regular.otf"
 
 
 def member_card_png(*, name: str, sector: str, link: str) -> bytes:

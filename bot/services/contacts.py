@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services.access import Identity
 from bot.services.cases import Actor, visible_to
+from bot.services.routing import Category, RoutingTable, fallback_recipients
 from models import Case, Member, Resident, Sector
 
 
@@ -26,6 +29,15 @@ async def member_name_sector(session: AsyncSession, member_id: int | None) -> tu
         select(Member.name, Sector.name).join(Sector, Sector.id == Member.sector_id).where(Member.id == member_id)
     )).first()
     return (row[0], row[1]) if row else None
+
+
+async def staff_over(
+    session: AsyncSession, case: Case, table: RoutingTable | None, admin_ids: Sequence[int]
+) -> list[int]:
+    """Telegram ids of the coordinators over a case (its category's sectors or its region), else the admins."""
+    category = (table.get(case.category) if table else None) or Category(case.category)
+    recipients = await fallback_recipients(session, category=category, region_id=case.region_id, admin_ids=admin_ids)
+    return recipients.telegram_ids
 
 
 async def resident_chat(session: AsyncSession, resident_id: int | None) -> int | None:

@@ -23,8 +23,8 @@ from bot.services import outbox
 from bot.services.cases import (
     DEFAULT_POLICY, FINAL, SYSTEM, CasePolicy, CaseProblem, note_event, route_case, transition,
 )
-from bot.services.contacts import member_chat, member_name_sector, resident_chat
-from bot.services.routing import Category, RoutingTable, fallback_recipients
+from bot.services.contacts import member_chat, member_name_sector, resident_chat, staff_over
+from bot.services.routing import RoutingTable
 from bot.texts import t
 from models import Case, CaseSkip, CaseStatus
 
@@ -61,12 +61,6 @@ class DeadlineRun:
 
 def _stamp(moment: datetime | None) -> int:
     return int(moment.timestamp()) if moment else 0
-
-
-async def _staff(session: AsyncSession, case: Case, table: RoutingTable | None, admin_ids: Sequence[int]) -> list[int]:
-    category = (table.get(case.category) if table else None) or Category(case.category)
-    recipients = await fallback_recipients(session, category=category, region_id=case.region_id, admin_ids=admin_ids)
-    return recipients.telegram_ids
 
 
 async def run_case_deadlines(
@@ -109,7 +103,7 @@ async def run_case_deadlines(
         if resident and who:
             await outbox.enqueue(session, key=f"{key}:resident", chat_id=resident, kind="case", now=now,
                                  text=t("case_rerouted_resident", number=case.number, name=who[0], sector=who[1]))
-        for staff in await _staff(session, case, table, admin_ids):
+        for staff in await staff_over(session, case, table, admin_ids):
             await outbox.enqueue(session, key=f"{key}:staff:{staff}", chat_id=staff, kind="case", now=now,
                                  text=t("deadline_rerouted_staff", number=case.number,
                                         to=who[0] if who else t("case_handler_none")),
@@ -134,7 +128,7 @@ async def run_case_deadlines(
                .order_by(Case.created_at).limit(BATCH))
     for case in (await session.exec(overdue)).all():
         sent = False
-        for staff in await _staff(session, case, table, admin_ids):
+        for staff in await staff_over(session, case, table, admin_ids):
             sent |= await outbox.enqueue(
                 session, key=f"case:{case.id}:overdue:{staff}", chat_id=staff, kind="case", now=now,
                 text=t("deadline_overdue_staff", number=case.number, days=policy.overdue_after.days,
