@@ -75,7 +75,11 @@ class Database:
         )
         if self.dialect == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
-        self._sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+        from bot.services.tally import TalliedSession  # its flushes keep the tally in step with activities
+
+        self._sessions = async_sessionmaker(
+            self.engine, class_=AsyncSession, sync_session_class=TalliedSession, expire_on_commit=False
+        )
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

@@ -9,10 +9,11 @@ from models.outbox import OutboxMessage, OutboxStatus, ScheduledRun
 from models.reachability import Reachability
 from models.roster import ActivityGroup, ContactPoint, ContactPointKind, Level, Member, MemberBase, Region, Sector
 from models.state import BotState
+from models.tally import Tally
 
 __all__ = [
     "Activity", "ActivityGroup", "Case", "CaseCounter", "CaseEvent", "CaseMessage", "CasePhoto", "CaseSkip",
     "CaseStatus", "MemberLink", "ActivityPhoto", "AuditEvent", "BindAttempt", "BotState", "ContactPoint", "ContactPointKind",
     "InboxUpdate", "InviteCode", "Level", "Member", "MemberBase", "OutboxMessage", "OutboxStatus", "Reachability",
-    "Region", "Resident", "RoleGrant", "ScheduledRun", "ScopeKind", "Sector", "UTCDateTime", "utcnow",
+    "Region", "Resident", "RoleGrant", "ScheduledRun", "ScopeKind", "Sector", "Tally", "UTCDateTime", "utcnow",
 ]

@@ -33,6 +33,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.db import dialect_insert
 from bot.services.routing import Candidate, Category, Fallback, RoutingTable, fallback_recipients, propose
 from bot.services.rules import Quarter, local_today
+from bot.services import tally
 from bot.texts import plain
 from models import (
     Activity, ActivityGroup, Case, CaseCounter, CaseEvent, CaseMessage, CasePhoto, CaseSkip, CaseStatus, Member,
@@ -398,7 +399,11 @@ async def _make_activity(session: AsyncSession, *, case: Case, now: datetime, po
         .on_conflict_do_nothing(index_elements=["case_id"])
         .returning(Activity.__table__.c.id)
     )
-    return inserted.scalar_one_or_none()
+    activity_id = inserted.scalar_one_or_none()
+    if activity_id is not None:  # a Core INSERT goes around the ORM's flush: tally it here, same unit of work
+        await tally.record(session, after=tally.Entry(case.member_id, quarter.year, quarter.q, case.people or 1,
+                                                      float(policy.duty_points), day))
+    return activity_id
 
 
 async def _write_event(session: AsyncSession, *, case: Case, actor: Actor, action: str, now: datetime,

@@ -27,7 +27,8 @@ from bot.services.access import Scope
 from bot.services.outbox import Button
 from bot.services.rules import Quarter, expected_people_by, local_today
 from bot.services.scopes import member_in_scopes
-from models import Activity, ActivityGroup, Member, OutboxMessage, OutboxStatus, RoleGrant, ScheduledRun
+from models import ActivityGroup, Member, OutboxMessage, OutboxStatus, RoleGrant, ScheduledRun, Tally
+from models.tally import tally_column
 
 
 class Rule(str, enum.Enum):
@@ -149,21 +150,21 @@ async def laggards(
 ) -> list[Laggard]:
     """Active members matching any of `rules` (default: the policy's) in `quarter`, judged at `as_of`.
 
-    One statement: this year's activities aggregated per member, ranked within each peer
-    group by window functions over every active member (so a scope narrows who is listed,
-    never who they are compared with).
+    One statement: this year's tally row per member (kept on write, `bot/services/tally.py`),
+    ranked within each peer group by window functions over every active member (so a scope
+    narrows who is listed, never who they are compared with).
     """
     rules = tuple(policy.rules if rules is None else rules)
     expected = expected_people_by(as_of, policy.year_target) if as_of.year == quarter.year else policy.year_target
+    year = Tally.__table__
     agg = (
         select(
-            Activity.member_id.label("member_id"),
-            func.sum(case((Activity.quarter == quarter.q, 1), else_=0)).label("q_n"),
-            func.sum(Activity.people).label("y_people"),
-            func.sum(Activity.points).label("y_points"),
+            year.c.member_id.label("member_id"),
+            year.c[tally_column("activities", quarter.q)].label("q_n"),
+            year.c.people.label("y_people"),
+            year.c.points.label("y_points"),
         )
-        .where(Activity.year == quarter.year, Activity.deleted_at.is_(None))
-        .group_by(Activity.member_id)
+        .where(year.c.year == quarter.year)
         .subquery("agg")
     )
     points = func.coalesce(agg.c.y_points, 0.0)

@@ -25,7 +25,8 @@ from bot.services.access import Scope
 from bot.services.reminders import Laggard, ReminderPolicy, laggards
 from bot.services.rules import Quarter, expected_people_by
 from bot.services.scopes import member_in_scopes
-from models import Activity, ActivityGroup, Member, Reachability
+from models import Activity, ActivityGroup, Member, Reachability, Tally
+from models.tally import tally_column
 
 
 @dataclass(frozen=True)
@@ -94,19 +95,20 @@ async def quarter_stats(
     """Members, activities and 人次 of `quarter` within `scopes` (None: everything), judged at min(today, quarter end)."""
     as_of = min(today, quarter.last_day)
     expected = expected_people_by(as_of, policy.year_target)
-    live = and_(Activity.member_id == Member.id, Activity.deleted_at.is_(None), Activity.year == quarter.year)
+    # one tally row per member and year (kept on write, bot/services/tally.py): no aggregate over activities
+    year = Tally.__table__
     per_member = (
         sa_select(
             Member.id.label("member_id"),
             Member.telegram_id.label("telegram_id"),
             Member.activity_group_id.label("group_id"),
-            func.coalesce(func.sum(Activity.people), 0).label("y_people"),
-            func.count(Activity.id).filter(Activity.quarter == quarter.q).label("q_n"),
+            func.coalesce(year.c.people, 0).label("y_people"),
+            func.coalesce(year.c[tally_column("activities", quarter.q)], 0).label("q_n"),
+            func.coalesce(year.c[tally_column("people", quarter.q)], 0).label("q_people"),
         )
         .select_from(Member)
-        .outerjoin(Activity, live)
+        .outerjoin(year, and_(year.c.member_id == Member.id, year.c.year == quarter.year))
         .where(Member.active.is_(True))
-        .group_by(Member.id, Member.telegram_id, Member.activity_group_id)
     )
     per_member = _scoped(per_member, scopes).subquery("per_member")
     members, bound, with_activity, on_pace = (await session.exec(
@@ -120,6 +122,7 @@ async def quarter_stats(
     group_rows = (await session.exec(
         sa_select(
             ActivityGroup.name, func.count(), func.count().filter(per_member.c.q_n > 0),
+            func.sum(per_member.c.q_n), func.sum(per_member.c.q_people),
         )
         .select_from(per_member)
         .outerjoin(ActivityGroup, ActivityGroup.id == per_member.c.group_id)
@@ -127,21 +130,8 @@ async def quarter_stats(
     )).all()
     in_quarter = and_(Activity.deleted_at.is_(None), Activity.year == quarter.year, Activity.quarter == quarter.q,
                       Member.active.is_(True))
-    activity_by_group = dict(
-        ((name, (n, int(people))) for name, n, people in (await session.exec(
-            _scoped(
-                sa_select(ActivityGroup.name, func.count(Activity.id), func.coalesce(func.sum(Activity.people), 0))
-                .select_from(Activity)
-                .join(Member, Member.id == Activity.member_id)
-                .outerjoin(ActivityGroup, ActivityGroup.id == Member.activity_group_id)
-                .where(in_quarter)
-                .group_by(ActivityGroup.name),
-                scopes,
-            )
-        )).all())
-    )
     by_group = sorted(
-        (GroupRow(name, n, active, *activity_by_group.get(name, (0, 0))) for name, n, active in group_rows),
+        (GroupRow(name, n, active, int(activities), int(people)) for name, n, active, activities, people in group_rows),
         key=lambda row: (row.group is None, row.group or ""),
     )
     by_kind = [
