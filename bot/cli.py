@@ -244,10 +244,11 @@ def build_parser() -> argparse.ArgumentParser:
                       help=cli_text("help_telegram_id"))
     command(roles, "list", "roles_list")
 
-    from bot import cli_remind, cli_report
+    from bot import cli_remind, cli_report, cli_tally
 
     cli_remind.add_parser(sub)
     cli_report.add_parser(sub)
+    cli_tally.add_parser(sub)
 
     for name in ("sectors", "groups", "regions"):
         names = actions(command(sub, name, name), f"{name}_command")
@@ -300,6 +301,10 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
         from bot import cli_remind, cli_report
 
         return (cli_remind if args.command == "remind" else cli_report).run(settings, args)
+    if args.command == "tally":
+        from bot import cli_tally
+
+        return cli_tally.run(settings, args)
     if args.command == "members" and args.members_command == "import":
         return import_members(settings, args)
     if args.command == "members" and args.members_command == "invites":

@@ -1178,3 +1178,28 @@ TEXTS.update({
     "cli_report_chart": "图表已写入 {path}",
     "cli_report_bad_out": "无法写入 {path}：{error}",
 })
+
+# --- the tally: per member and year totals kept on write (tally branch) ----------------------
+CLI.update({
+    "help_tally": "核对或重建委员年度汇总（统计和提醒读它；每次记录、修改、删除活动时同步更新）",
+    "epilog_tally": (
+        "示例：\n  python -m bot tally --check     （与活动记录逐项核对，不改任何内容）\n"
+        "  python -m bot tally --rebuild   （按活动记录重新计算全部年度汇总）"
+    ),
+    "help_tally_check": "与活动记录逐项核对，只报告不一致之处，不改任何内容",
+    "help_tally_rebuild": "按活动记录重新计算全部年度汇总（一次提交；失败时保持原样）",
+    "tally_consistent": "年度汇总与活动记录一致：共核对 {rows} 行（委员 × 年度）。",
+    "tally_inconsistent": "年度汇总有 {count} 处与活动记录不一致（共 {rows} 行）：",
+    "tally_mismatch_line": "  {year}年 {member}：{columns}",
+    "tally_more": "  ……另有 {count} 处未列出",
+    "tally_fix_hint": "请运行 python -m bot tally --rebuild 按活动记录重建。",
+    "tally_rebuilt": "已按活动记录重建年度汇总：{rows} 行（委员 × 年度）。",
+    "tally_rebuild_failed": "重建年度汇总失败（{reason}），年度汇总保持原样。",
+    "tally_year_total": "全年",
+    "tally_quarter": "第{q}季度",
+    "tally_measure_activities": "活动数",
+    "tally_measure_people": "人次",
+    "tally_measure_points": "积分",
+    "tally_measure_last_activity_date": "最近活动日期",
+    "tally_unknown_member": "委员ID {member_id}",
+})

@@ -271,7 +271,7 @@ async def check(session: AsyncSession, *, limit: int | None = None) -> tuple[int
         query = query.limit(limit)
     rows = (await session.exec(query)).all()
     mismatches = [Mismatch(row[0], row[1], row[-1], tuple(c for c in row[2:-1] if c)) for row in rows]
-    checked = (await session.exec(select(func.count()).select_from(table))).one()
+    checked = (await session.exec(select(func.count()).select_from(table))).scalar_one()
     return checked, mismatches
 
 
@@ -284,7 +284,7 @@ async def rebuild(session: AsyncSession) -> int:
     names = ["year", "member_id", *_columns(), "last_activity_date"]
     expected = recount().subquery("expected")
     await session.exec(Tally.__table__.insert().from_select(names, select(*[expected.c[n] for n in names])))
-    return (await session.exec(select(func.count()).select_from(Tally))).one()
+    return (await session.exec(select(func.count()).select_from(Tally))).scalar_one()
 
 
 def year_rows(year: int, names: Sequence[str]) -> Select:

@@ -1,0 +1,322 @@
+"""The tally (per member and year: live activities, 人次, points per quarter) kept on write.
+
+Random sequences of saves, edits across quarter and year boundaries, deletes and case
+confirmations around midnight in Asia/Shanghai, then the tally is compared with a recount
+of the activity table written here; the migration's backfill; a failure half-way rolls both
+back; concurrent writers for one member add up; `python -m bot tally --check / --rebuild`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import defaultdict
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import text, update
+from sqlmodel import select
+
+from bot.cli import main
+from bot.db import migrate, sync_engine, upgrade
+from bot.services import tally
+from bot.services.activities import ActivityInput, ActivityProblem, delete_activity, save_activity, update_activity
+from bot.services.cases import Actor, CasePolicy, accept_case, answer_case, resolve_case
+from bot.services.rules import earliest_loggable
+from models import Activity, Case, Member, Tally
+from tests.conftest import make_settings
+from tests.test_cases import new_case, world  # noqa: F401 - `world` is a fixture used here
+
+KINDS = {"visit": 2.0, "inspection": 3.0, "other": 1.5, "consultation": 0.5}
+GRACE = 15
+WINDOW = 100_000
+NOW = datetime(2027, 1, 5, 4, 0, tzinfo=timezone.utc)
+# days the members log on: the previous quarter is still open for GRACE days, so entries land on
+# both sides of 31 December and of 31 March
+TODAYS = [date(2026, 12, 31), date(2027, 1, 1), date(2027, 1, 9), date(2027, 3, 31), date(2027, 4, 2), date(2027, 4, 14)]
+# instants a resident confirms a case at: either side of midnight in Beijing (UTC+8)
+CONFIRM_AT = [datetime(2026, 12, 31, 15, 59, tzinfo=timezone.utc), datetime(2026, 12, 31, 16, 0, tzinfo=timezone.utc),
+              datetime(2027, 3, 31, 15, 59, tzinfo=timezone.utc), datetime(2027, 3, 31, 16, 1, tzinfo=timezone.utc)]
+POLICY = CasePolicy(max_per_day=10_000)
+MEASURES = ("activities", "people", "points")
+
+
+async def recount(db) -> dict[tuple[int, int], dict]:  # noqa: ANN001
+    """The tally as it should be, counted in Python from the activity rows (year and quarter from the date)."""
+    expected: dict[tuple[int, int], dict] = defaultdict(lambda: defaultdict(float))
+    async with db.session() as session:
+        for a in (await session.exec(select(Activity))).all():
+            if a.deleted_at is not None:
+                continue
+            row = expected[(a.activity_date.year, a.member_id)]
+            q = (a.activity_date.month - 1) // 3 + 1
+            for prefix in (f"q{q}_", ""):
+                row[prefix + "activities"] += 1
+                row[prefix + "people"] += a.people
+                row[prefix + "points"] += a.points
+            row["last_activity_date"] = max(row.get("last_activity_date") or a.activity_date, a.activity_date)
+    return {key: dict(value) for key, value in expected.items()}
+
+
+async def tallied(db) -> dict[tuple[int, int], dict]:  # noqa: ANN001
+    """The tally's rows, without the all-zero rows a member keeps once all of a year's activities are deleted."""
+    found = {}
+    async with db.session() as session:
+        for row in (await session.exec(select(Tally))).all():
+            values = {f"q{q}_{m}": getattr(row, f"q{q}_{m}") for q in range(1, 5) for m in MEASURES}
+            values.update({m: getattr(row, m) for m in MEASURES})
+            values = {k: v for k, v in values.items() if v}
+            if values or row.last_activity_date is not None:
+                found[(row.year, row.member_id)] = {**values, "last_activity_date": row.last_activity_date}
+    return found
+
+
+async def assert_consistent(db) -> int:  # noqa: ANN001
+    want, got = await recount(db), await tallied(db)
+    assert got.keys() == want.keys()
+    for key in want:
+        assert got[key].pop("last_activity_date") == want[key].pop("last_activity_date"), key
+        assert got[key] == pytest.approx(want[key]), key
+    async with db.session() as session:
+        _, mismatches = await tally.check(session)
+    assert mismatches == []
+    return len(want)
+
+
+def loggable_day(rng: random.Random, today: date) -> date:
+    earliest = earliest_loggable(today, GRACE)
+    # mostly the edges of the open period, where quarters and years meet
+    choices = [earliest, today, today - timedelta(days=1), earliest + timedelta(days=1)]
+    return rng.choice(choices) if rng.random() < 0.7 else earliest + timedelta(days=rng.randrange((today - earliest).days + 1))
+
+
+def entry(rng: random.Random, today: date) -> ActivityInput:
+    return ActivityInput(kind=rng.choice(list(KINDS)), activity_date=loggable_day(rng, today), place="城关区某社区",
+                         people=rng.randint(1, 60), summary="走访群众，了解诉求")
+
+
+async def confirmed_case(w, rng: random.Random, step: int) -> None:  # noqa: ANN001
+    """A case from intake to the resident's 已解决, which makes its one 帮办实事 activity."""
+    at = rng.choice(CONFIRM_AT)
+    case = await new_case(w, text=f"第{step}件：小区门口的路灯坏了很久，晚上出行不便", now=at - timedelta(days=2),
+                          allow_duplicate=True, policy=POLICY)
+    db = w["db"]
+    async with db.session() as session:
+        row = await session.get(Case, case.id)
+        await accept_case(session, case=row, member_id=row.member_id, now=at - timedelta(days=2))
+        await resolve_case(session, case=row, member_id=row.member_id, result="已协调修复路灯", now=at - timedelta(hours=1),
+                           people=rng.randint(1, 9))
+        await answer_case(session, case=row, actor=Actor.resident(w["r1"]), solved=True, rating=5, now=at)
+        await session.commit()
+
+
+@pytest.mark.parametrize("seed_value", [11, 12])
+async def test_random_writes_keep_the_tally_equal_to_a_recount(world, seed_value) -> None:  # noqa: F811
+    db, rng = world["db"], random.Random(seed_value)
+    async with db.session() as session:
+        members = list((await session.exec(select(Member.id).where(Member.active.is_(True)).order_by(Member.id)
+                                           .limit(3))).all())
+    live: list[int] = []
+    done = defaultdict(int)
+    for step in range(45):
+        action = rng.choice(["save", "save", "edit", "edit", "delete", "case", "batch", "summary"])
+        if action in ("edit", "delete", "summary") and not live:
+            action = "save"
+        today = rng.choice(TODAYS)
+        async with db.session() as session:
+            if action == "save":
+                saved = await save_activity(session, member_id=rng.choice(members), data=entry(rng, today),
+                                            kind_points=KINDS, today=today, grace_days=GRACE, now=NOW)
+                live.append(saved.id)
+            elif action in ("edit", "summary"):
+                target = await session.get(Activity, rng.choice(live))
+                data = entry(rng, today)
+                if action == "summary":  # nothing the tally counts changes
+                    data = ActivityInput(kind=target.kind, activity_date=target.activity_date, place=target.place,
+                                         people=target.people, summary="补充了活动内容的说明")
+                await update_activity(session, member_id=target.member_id, activity_id=target.id, data=data,
+                                      kind_points=KINDS, today=today, grace_days=GRACE, window_days=WINDOW, now=NOW)
+            elif action == "delete":
+                target_id = live.pop(rng.randrange(len(live)))
+                member_id = (await session.get(Activity, target_id)).member_id
+                await delete_activity(session, member_id=member_id, activity_id=target_id, window_days=WINDOW, now=NOW)
+            elif action == "batch":  # several writes, several flushes, one commit
+                first = await save_activity(session, member_id=members[0], data=entry(rng, today), kind_points=KINDS,
+                                            today=today, grace_days=GRACE, now=NOW)
+                await update_activity(session, member_id=members[0], activity_id=first.id, data=entry(rng, today),
+                                      kind_points=KINDS, today=today, grace_days=GRACE, window_days=WINDOW, now=NOW)
+                second = await save_activity(session, member_id=members[1], data=entry(rng, today), kind_points=KINDS,
+                                             today=today, grace_days=GRACE, now=NOW)
+                await delete_activity(session, member_id=members[1], activity_id=second.id, window_days=WINDOW, now=NOW)
+                live.append(first.id)
+            await session.commit()
+        if action == "case":
+            await confirmed_case(world, rng, step)
+        done[action] += 1
+    rows = await assert_consistent(db)
+    years = {year for year, _ in (await recount(db))}
+    # the sequence really crossed the year and exercised every kind of write
+    assert years == {2026, 2027} and rows >= 4
+    assert all(done[a] for a in ("save", "edit", "delete", "case", "batch", "summary")), done
+    async with db.session() as session:
+        confirmed = (await session.exec(select(Activity).where(Activity.case_id.is_not(None)))).all()
+    assert {a.activity_date for a in confirmed} & {date(2027, 1, 1), date(2027, 4, 1)}
+
+
+async def test_deleting_the_latest_activity_moves_the_last_date_back(db, roster) -> None:  # noqa: ANN001
+    async with db.session() as session:
+        member_id = (await session.exec(select(Member.id).order_by(Member.id))).first()
+        early = await save_activity(session, member_id=member_id, data=ActivityInput("visit", date(2026, 10, 3), "城关区某社区", 5, "走访群众，了解诉求"),
+                                    kind_points=KINDS, today=date(2026, 11, 20), grace_days=0, now=NOW)
+        late = await save_activity(session, member_id=member_id, data=ActivityInput("visit", date(2026, 11, 19), "城关区某社区", 7, "走访群众，了解诉求"),
+                                   kind_points=KINDS, today=date(2026, 11, 20), grace_days=0, now=NOW)
+        await session.commit()
+        row = await session.get(Tally, (2026, member_id))
+        assert (row.q4_activities, row.people, row.last_activity_date) == (2, 12, date(2026, 11, 19))
+        await delete_activity(session, member_id=member_id, activity_id=late.id, window_days=WINDOW, now=NOW)
+        await session.commit()
+        await session.refresh(row)
+        assert (row.q4_activities, row.people, row.last_activity_date) == (1, 5, date(2026, 10, 3))
+        await delete_activity(session, member_id=member_id, activity_id=early.id, window_days=WINDOW, now=NOW)
+        await session.commit()
+        await session.refresh(row)
+        assert (row.activities, row.people, row.points, row.last_activity_date) == (0, 0, 0.0, None)
+    await assert_consistent(db)
+
+
+async def test_a_failure_half_way_leaves_activities_and_tally_as_they_were(db, roster, monkeypatch) -> None:  # noqa: ANN001
+    async with db.session() as session:
+        member_id = (await session.exec(select(Member.id).order_by(Member.id))).first()
+        kept = await save_activity(session, member_id=member_id, data=ActivityInput("visit", date(2026, 11, 2), "城关区某社区", 4, "走访群众，了解诉求"),
+                                   kind_points=KINDS, today=date(2026, 11, 20), grace_days=0, now=NOW)
+        await session.commit()
+    before = await tallied(db)
+    # 1. the use case fails after the activity and its tally were flushed: the caller never commits
+    with pytest.raises(RuntimeError):
+        async with db.session() as session:
+            await save_activity(session, member_id=member_id, data=ActivityInput("inspection", date(2026, 11, 19), "城关区某社区", 30, "调研视察，了解情况"),
+                                kind_points=KINDS, today=date(2026, 11, 20), grace_days=0, now=NOW)
+            await update_activity(session, member_id=member_id, activity_id=kept.id,
+                                  data=ActivityInput("visit", date(2026, 10, 1), "城关区某社区", 9, "走访群众，了解诉求"),
+                                  kind_points=KINDS, today=date(2026, 11, 20), grace_days=0, window_days=WINDOW, now=NOW)
+            assert (await session.get(Tally, (2026, member_id))).q4_activities == 2  # it was written, uncommitted
+            raise RuntimeError("the confirmation could not be rendered")
+    # 2. the tally's own statement fails: the activity is not saved either
+    real = tally.statements
+    monkeypatch.setattr(tally, "statements", lambda changes, dialect: [*real(changes, dialect), text("SELECT * FROM no_such_table")])
+    with pytest.raises(Exception):
+        async with db.session() as session:
+            await save_activity(session, member_id=member_id, data=ActivityInput("visit", date(2026, 11, 18), "城关区某社区", 3, "走访群众，了解诉求"),
+                                kind_points=KINDS, today=date(2026, 11, 20), grace_days=0, now=NOW)
+            await session.commit()
+    monkeypatch.undo()
+    assert await tallied(db) == before
+    async with db.session() as session:
+        assert len((await session.exec(select(Activity))).all()) == 1
+    await assert_consistent(db)
+
+
+async def test_a_refused_write_changes_nothing(db, roster) -> None:  # noqa: ANN001
+    async with db.session() as session:
+        member_id = (await session.exec(select(Member.id).order_by(Member.id))).first()
+        with pytest.raises(ActivityProblem):
+            await save_activity(session, member_id=member_id, data=ActivityInput("visit", date(2026, 12, 1), "城关区某社区", 3, "走访群众，了解诉求"),
+                                kind_points=KINDS, today=date(2026, 11, 20), grace_days=0, now=NOW)
+        await session.commit()
+    assert await tallied(db) == {}
+
+
+async def test_concurrent_writers_for_one_member_add_up(db, roster, database_url) -> None:  # noqa: ANN001
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has one writer at a time; PostgreSQL runs these transactions concurrently")
+    async with db.session() as session:
+        member_id = (await session.exec(select(Member.id).order_by(Member.id))).first()
+
+    async def writer(n: int) -> None:
+        async with db.session() as session:
+            await save_activity(session, member_id=member_id,
+                                data=ActivityInput("visit", date(2026, 11, 1 + n), f"城关区第{n}社区", n + 1, "走访群众，了解诉求"),
+                                kind_points=KINDS, today=date(2026, 11, 20), grace_days=0, now=NOW)
+            await asyncio.sleep(0.05)  # hold the transaction open while the others write
+            await session.commit()
+
+    # eight transactions insert, then update, the same absent tally row at once
+    await asyncio.gather(*(writer(n) for n in range(8)))
+    async with db.session() as session:
+        row = await session.get(Tally, (2026, member_id))
+    assert (row.q4_activities, row.people, row.points, row.last_activity_date) == (8, sum(range(1, 9)), 16.0, date(2026, 11, 8))
+    await assert_consistent(db)
+
+
+async def test_the_migration_tallies_what_was_written_before_it(database_url) -> None:
+    """Activities written at revision 0006 (no tally yet) are counted once 0007 has run."""
+    migrate(database_url, "0006", down=True)
+    engine = sync_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            assert "tally" not in _tables(connection)
+            connection.execute(text("INSERT INTO member (number, name, level, sector_id, active, created_at, updated_at,"
+                                    " open_cases, case_assigned_us) SELECT 'M' || id, '委员', 'province', id, true,"
+                                    " '2026-01-01', '2026-01-01', 0, 0 FROM sector WHERE id <= 3"))
+            members = [r[0] for r in connection.execute(text("SELECT id FROM member ORDER BY id"))]
+            rng = random.Random(7)
+            rows = []
+            for i in range(120):
+                day = date(2025, 1, 1) + timedelta(days=rng.randrange(730))
+                rows.append({"m": rng.choice(members), "kind": "visit", "day": day, "y": day.year, "q": (day.month - 1) // 3 + 1,
+                             "people": rng.randint(1, 20), "points": rng.choice([0.5, 2.0, 3.0]),
+                             "deleted": datetime(2026, 6, 1, tzinfo=timezone.utc) if i % 9 == 0 else None})
+            connection.execute(text(
+                "INSERT INTO activity (member_id, kind, activity_date, year, quarter, place, people, summary, points,"
+                " created_at, updated_at, deleted_at) VALUES (:m, :kind, :day, :y, :q, '某社区', :people, '走访', :points,"
+                " '2026-01-01', '2026-01-01', :deleted)"), rows)
+    finally:
+        engine.dispose()
+    upgrade(database_url)
+    from bot.db import Database
+
+    db = Database(database_url)
+    try:
+        assert await assert_consistent(db) >= 6
+        async with db.session() as session:
+            row = await session.get(Tally, (2026, members[0]))
+        live = [r for r in rows if r["m"] == members[0] and r["y"] == 2026 and r["deleted"] is None]
+        assert row.people == sum(r["people"] for r in live) and row.last_activity_date == max(r["day"] for r in live)
+    finally:
+        await db.dispose()
+
+
+def _tables(connection) -> set[str]:  # noqa: ANN001
+    from sqlalchemy import inspect
+
+    return set(inspect(connection).get_table_names())
+
+
+async def test_cli_check_finds_and_rebuild_repairs(db, roster, database_url, capsys) -> None:  # noqa: ANN001
+    async with db.session() as session:
+        first, second = (await session.exec(select(Member.id, Member.number).order_by(Member.id).limit(2))).all()
+        for member_id, day, people in ((first[0], date(2026, 11, 2), 4), (second[0], date(2026, 10, 9), 6)):
+            await save_activity(session, member_id=member_id, data=ActivityInput("visit", day, "城关区某社区", people, "走访群众，了解诉求"),
+                                kind_points=KINDS, today=date(2026, 11, 20), grace_days=0, now=NOW)
+        await session.commit()
+    settings = make_settings(database_url, _NoTelegram())  # type: ignore[arg-type]
+    loop_free = lambda argv: asyncio.get_running_loop().run_in_executor(None, lambda: main(argv, settings=settings))  # noqa: E731
+    assert await loop_free(["tally", "--check"]) == 0
+    assert "一致：共核对 2 行" in capsys.readouterr().out
+    # someone changed the database by hand, around the service layer
+    async with db.session() as session:
+        await session.exec(update(Tally).where(Tally.member_id == first[0]).values(q4_people=40, people=40))
+        await session.exec(text("DELETE FROM tally WHERE member_id = :m").bindparams(m=second[0]))
+        await session.commit()
+    assert await loop_free(["tally", "--check"]) == 1
+    out = capsys.readouterr().out
+    assert f"2026年 {first[1]}：第4季度人次、全年人次" in out and f"2026年 {second[1]}：" in out and "--rebuild" in out
+    assert await loop_free(["tally", "--rebuild"]) == 0
+    assert "重建年度汇总：2 行" in capsys.readouterr().out
+    assert await loop_free(["tally", "--check"]) == 0
+    await assert_consistent(db)
+
+
+class _NoTelegram:
+    base_url = "http://127.0.0.1:9/bot"
+    base_file_url = "http://127.0.0.1:9/file/bot"
