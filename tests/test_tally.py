@@ -320,3 +320,63 @@ async def test_cli_check_finds_and_rebuild_repairs(db, roster, database_url, cap
 class _NoTelegram:
     base_url = "http://127.0.0.1:9/bot"
     base_file_url = "http://127.0.0.1:9/file/bot"
+
+
+# --- the laggard scan read from the tally: the points that leave the bottom ---------------
+
+
+def leave_bottom_gaps(data: dict, *, year: int, share: float) -> dict[str, float]:
+    """Number -> points to reach the lowest peer outside the bottom, recounted in plain Python."""
+    points: dict[int, float] = defaultdict(float)
+    for member_id, day, _people, n_points, live in data["activities"]:
+        if live and day.year == year:
+            points[member_id] += n_points
+    peers: dict[tuple, list[int]] = defaultdict(list)
+    numbers = {}
+    for member_id, number, level, region, group, sector, active, _tg in data["members"]:
+        if active:
+            peers[(level, region, group, sector if group is None else None)].append(member_id)
+            numbers[member_id] = number
+    gaps = {}
+    for ids in peers.values():
+        if len(ids) < 2:
+            continue
+        top = max(points[i] for i in ids)
+        bottom = {i for i in ids if points[i] < top and sum(1 for j in ids if points[j] < points[i]) < len(ids) * share}
+        if bottom:
+            lowest_outside = min(points[i] for i in ids if i not in bottom)
+            gaps.update({numbers[i]: lowest_outside - points[i] for i in bottom})
+    return gaps
+
+
+@pytest.mark.parametrize("share", [0.1, 0.3, 0.5])
+async def test_points_to_leave_the_bottom_equal_a_recount(db, share) -> None:  # noqa: ANN001
+    from bot.services.access import Scope
+    from bot.services.reminders import ReminderPolicy, Rule, laggards
+    from bot.services.rules import Quarter
+    from models import ScopeKind, Sector
+    from tests.test_reminders import TZ, seed
+
+    data = await seed(db, seed_value=23)
+    policy = ReminderPolicy(tz=TZ, bottom_share=share)
+    gaps = leave_bottom_gaps(data, year=2026, share=share)
+    assert len(gaps) >= 3 and len(set(gaps.values())) >= 2
+    async with db.session() as session:
+        sector = (await session.exec(select(Sector.name).order_by(Sector.id).limit(1))).one()
+        q4, as_of = Quarter(2026, 4), date(2026, 11, 14)
+        every = await laggards(session, quarter=q4, as_of=as_of, policy=policy)
+        assert {lag.number: lag.points_to_leave_bottom for lag in every if lag.points_to_leave_bottom is not None} == \
+            pytest.approx(gaps)
+        # the gap is told whichever rules are asked for, and a sector scope (which cuts through activity
+        # groups) narrows who is listed, not whom they are compared with
+        for rules, scopes in (([Rule.no_activity], None), ([Rule.bottom_share], [Scope(ScopeKind.sector, sector)]),
+                              ([Rule.below_pace, Rule.no_activity], [Scope(ScopeKind.sector, sector)])):
+            some = await laggards(session, quarter=q4, as_of=as_of, policy=policy, rules=rules, scopes=scopes)
+            assert some and all(set(lag.rules) <= set(rules) for lag in some)
+            for lag in some:
+                assert lag.points_to_leave_bottom == pytest.approx(gaps.get(lag.number)) if lag.number in gaps \
+                    else lag.points_to_leave_bottom is None
+            if scopes:
+                sector_id = (await session.exec(select(Sector.id).where(Sector.name == sector))).one()
+                in_sector = {m[1] for m in data["members"] if m[5] == sector_id}
+                assert {lag.number for lag in some} <= in_sector

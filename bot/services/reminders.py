@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, literal, not_, or_, text
+from sqlalchemy import and_, case, func, literal, literal_column, not_, or_, text
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -132,10 +132,14 @@ def _dialect_of(session: AsyncSession) -> str:
     return session.bind.dialect.name if session.bind is not None else "sqlite"
 
 
-def _peer_partition(columns) -> list:  # noqa: ANN001
+def _peer_partition(columns, dialect: str = "sqlite") -> list:  # noqa: ANN001
     """Peers as `activities.group_points` defines them: same activity group on the same committee
-    (level and region), or without a group, the same sector; NULL regions are one committee."""
-    return [columns.level, columns.region_id, columns.activity_group_id,
+    (level and region), or without a group, the same sector; NULL regions are one committee.
+
+    On PostgreSQL the level is compared bytewise (COLLATE "C": the same partitions, a sort that
+    does not consult the locale)."""
+    level = columns.level.collate("C") if dialect == "postgresql" else columns.level
+    return [level, columns.region_id, columns.activity_group_id,
             case((columns.activity_group_id.is_(None), columns.sector_id), else_=None)]
 
 
@@ -167,20 +171,30 @@ async def laggards(
         .where(year.c.year == quarter.year)
         .subquery("agg")
     )
-    points = func.coalesce(agg.c.y_points, 0.0)
-    peers = _peer_partition(Member)
+    # a constant, not a bound parameter: SQLite tells windows apart by their expressions, and two
+    # parameters are two expressions to it (each window would sort the members again)
+    points = func.coalesce(agg.c.y_points, literal_column("0.0"))
+    dialect = _dialect_of(session)
+    peers = _peer_partition(Member, dialect)
+    condition = member_in_scopes(scopes)
+    window = dict(partition_by=peers, order_by=points, rows=(None, None))
     scored = (
         select(
-            Member.id.label("member_id"), Member.level, Member.region_id, Member.activity_group_id, Member.sector_id,
+            Member.id.label("member_id"), Member.activity_group_id,
             # carried through rather than joined again at the end: one pass over the members
             Member.number, Member.name, Member.telegram_id,
+            *[key.label(f"peer_{i}") for i, key in enumerate(peers)],
+            (literal(1) if condition is None else case((condition, 1), else_=0)).label("in_scope"),
             func.coalesce(agg.c.q_n, 0).label("q_n"),
             func.coalesce(agg.c.y_people, 0).label("y_people"),
             points.label("points"),
-            # one window definition for all three, so the database sorts once
-            func.rank().over(partition_by=peers, order_by=points).label("low_rank"),
-            func.count().over(partition_by=peers, order_by=points, rows=(None, None)).label("peers"),
-            func.max(points).over(partition_by=peers, order_by=points, rows=(None, None)).label("top"),
+            # one window, frame included (rank and lead ignore it), so the database sorts once:
+            # SQLite sorts again for every window that differs in anything
+            func.rank().over(**window).label("low_rank"),
+            func.count().over(**window).label("peers"),
+            func.max(points).over(**window).label("top"),
+            # the next peer's points up the order: past the bottom's best, the fewest points that leave it
+            func.lead(points).over(**window).label("next_up"),
         )
         .select_from(Member)
         .outerjoin(agg, agg.c.member_id == Member.id)
@@ -192,43 +206,46 @@ async def laggards(
         scored.c.points < scored.c.top,  # where everyone is level, nobody is "behind"
         (scored.c.low_rank - 1) < scored.c.peers * literal(policy.bottom_share),
     )
-    flagged = select(
-        scored,
-        case((in_bottom, 1), else_=0).label("bottom"),
-        # the fewest points anyone outside the bottom has: reaching them is leaving it
-        func.min(case((not_(in_bottom), scored.c.points), else_=None))
-        .over(partition_by=_peer_partition(scored.c), order_by=scored.c.points, rows=(None, None))
-        .label("cutoff"),
-    ).subquery("flagged")
     matches = {
-        Rule.no_activity: flagged.c.q_n < policy.quarter_target,
-        Rule.below_pace: flagged.c.y_people < expected,
-        Rule.bottom_share: flagged.c.bottom == 1,
+        Rule.no_activity: scored.c.q_n < policy.quarter_target,
+        Rule.below_pace: scored.c.y_people < expected,
+        Rule.bottom_share: in_bottom,
     }
     wanted = [matches[r] for r in rules]
     if not wanted:
         return []
     query = (
         select(
-            flagged.c.member_id, flagged.c.number, flagged.c.name, flagged.c.telegram_id, ActivityGroup.name,
-            flagged.c.q_n, flagged.c.y_people, flagged.c.points, flagged.c.peers, flagged.c.bottom, flagged.c.cutoff,
+            scored.c.member_id, scored.c.number, scored.c.name, scored.c.telegram_id, ActivityGroup.name,
+            scored.c.q_n, scored.c.y_people, scored.c.points, scored.c.peers,
+            case((in_bottom, 1), else_=0).label("bottom"), scored.c.next_up, scored.c.in_scope,
+            *[scored.c[f"peer_{i}"] for i in range(len(peers))],
         )
-        .select_from(flagged)
-        .outerjoin(ActivityGroup, ActivityGroup.id == flagged.c.activity_group_id)
-        .where(or_(*wanted))
+        .select_from(scored)
+        .outerjoin(ActivityGroup, ActivityGroup.id == scored.c.activity_group_id)
+        # every bottom member is read, in scope and wanted or not: their group's cutoff is found among them
+        .where(or_(and_(scored.c.in_scope == 1, or_(*wanted)), in_bottom))
     )
-    condition = member_in_scopes(scopes)
-    if condition is not None:
-        query = query.where(flagged.c.member_id.in_(select(Member.id).where(condition)))
-    if _dialect_of(session) == "postgresql":
+    if dialect == "postgresql":
         # one analytic statement over every member: sort in memory, skip JIT compilation (≈ 70 ms)
         await session.exec(text("SET LOCAL work_mem = '64MB'"))
         await session.exec(text("SET LOCAL jit = off"))
+    rows = (await (await session.connection()).execute(query)).all()
+    # The bottom of a group is its lowest points values (fewer than share × peers have less), so
+    # the rest of the group starts at the next value above the bottom's best: the fewest points
+    # outside the bottom, reached by the lead() of the last of the bottom's best.
+    cutoff: dict[tuple, tuple[float, float]] = {}
+    for row in rows:
+        if row[9] == 1:
+            group = tuple(row[12:])
+            best = cutoff.get(group)
+            if best is None or row[7] > best[0] or (row[7] == best[0] and row[10] is not None and row[10] > best[1]):
+                cutoff[group] = (row[7], row[10])
     check_quarter, check_pace, check_bottom = (r in rules for r in (Rule.no_activity, Rule.below_pace, Rule.bottom_share))
     found: list[Laggard] = []
-    for member_id, number, name, telegram_id, group, q_n, y_people, points_, peers_, bottom, cutoff in (
-        await session.exec(query)
-    ).all():
+    for member_id, number, name, telegram_id, group, q_n, y_people, points_, peers_, bottom, _, in_scope, *peer in rows:
+        if not in_scope:
+            continue
         hit = []
         if check_quarter and q_n < policy.quarter_target:
             hit.append(Rule.no_activity)
@@ -236,9 +253,11 @@ async def laggards(
             hit.append(Rule.below_pace)
         if check_bottom and bottom == 1:
             hit.append(Rule.bottom_share)
+        if not hit:
+            continue  # read only for its group's cutoff
         found.append(Laggard(
             member_id, number, name, telegram_id, group, int(q_n), int(y_people), expected, float(points_), int(peers_),
-            float(cutoff) - float(points_) if bottom == 1 and cutoff is not None else None, tuple(hit),
+            float(cutoff[tuple(peer)][1]) - float(points_) if bottom == 1 else None, tuple(hit),
         ))
     # sorted here, not in SQL: a sort of the result is cheaper in Python than one more temp B-tree
     found.sort(key=lambda lag: lag.number)
