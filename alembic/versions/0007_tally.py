@@ -1,4 +1,5 @@
-"""tally: per member and year, the live activities, 人次 and duty points per quarter, backfilled
+"""tally: per member and year, the live activities, 人次 and duty points per quarter, backfilled;
+an index covering the activities by kind of a quarter
 
 Revision ID: 0007
 Revises: 0006
@@ -50,7 +51,12 @@ def upgrade() -> None:
     sqlite_with_rowid=False,
     )
     op.execute(BACKFILL_SQL)
+    with op.batch_alter_table('activity', schema=None) as batch_op:
+        batch_op.create_index('ix_activity_quarter_kind',
+                              ['year', 'quarter', 'kind', 'member_id', 'people', 'deleted_at'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('activity', schema=None) as batch_op:
+        batch_op.drop_index('ix_activity_quarter_kind')
     op.drop_table('tally')

@@ -111,41 +111,33 @@ async def quarter_stats(
         .where(Member.active.is_(True))
     )
     per_member = _scoped(per_member, scopes).subquery("per_member")
-    members, bound, with_activity, on_pace = (await session.exec(
-        sa_select(
-            func.count(),
-            func.count(per_member.c.telegram_id),
-            func.count().filter(per_member.c.q_n > 0),
-            func.count().filter(per_member.c.y_people >= expected),
-        ).select_from(per_member)
-    )).one()
+    # one pass over the members, per activity group; the totals are the groups' sums
     group_rows = (await session.exec(
         sa_select(
             ActivityGroup.name, func.count(), func.count().filter(per_member.c.q_n > 0),
             func.sum(per_member.c.q_n), func.sum(per_member.c.q_people),
+            func.count(per_member.c.telegram_id), func.count().filter(per_member.c.y_people >= expected),
         )
         .select_from(per_member)
         .outerjoin(ActivityGroup, ActivityGroup.id == per_member.c.group_id)
         .group_by(ActivityGroup.name)
     )).all()
-    in_quarter = and_(Activity.deleted_at.is_(None), Activity.year == quarter.year, Activity.quarter == quarter.q,
-                      Member.active.is_(True))
+    members, with_activity, bound, on_pace = (sum(row[i] for row in group_rows) for i in (1, 2, 5, 6))
     by_group = sorted(
-        (GroupRow(name, n, active, int(activities), int(people)) for name, n, active, activities, people in group_rows),
+        (GroupRow(name, n, active, int(activities), int(people))
+         for name, n, active, activities, people, _, _ in group_rows),
         key=lambda row: (row.group is None, row.group or ""),
     )
+    # the quarter's live activities of the members counted, read from the covering index in kind order
+    counted = _scoped(sa_select(Member.id).where(Member.active.is_(True)), scopes)
     by_kind = [
         KindRow(kind, n, int(people))
         for kind, n, people in (await session.exec(
-            _scoped(
-                sa_select(Activity.kind, func.count(Activity.id), func.coalesce(func.sum(Activity.people), 0))
-                .select_from(Activity)
-                .join(Member, Member.id == Activity.member_id)
-                .where(in_quarter)
-                .group_by(Activity.kind)
-                .order_by(Activity.kind),
-                scopes,
-            )
+            sa_select(Activity.kind, func.count(), func.coalesce(func.sum(Activity.people), 0))
+            .where(Activity.year == quarter.year, Activity.quarter == quarter.q, Activity.deleted_at.is_(None),
+                   Activity.member_id.in_(counted))
+            .group_by(Activity.kind)
+            .order_by(Activity.kind)
         )).all()
     ]
     return QuarterStats(
