@@ -19,7 +19,7 @@ Nothing here commits. `check` compares the tally with a recount of the activity 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -286,8 +286,3 @@ async def rebuild(session: AsyncSession) -> int:
     await session.exec(Tally.__table__.insert().from_select(names, select(*[expected.c[n] for n in names])))
     return (await session.exec(select(func.count()).select_from(Tally))).scalar_one()
 
-
-def year_rows(year: int, names: Sequence[str]) -> Select:
-    """(member_id, the named tally columns) for every member with a tally row in `year`."""
-    table = Tally.__table__
-    return select(table.c.member_id, *[table.c[n] for n in names]).where(table.c.year == year)
