@@ -707,6 +707,7 @@ class Breakdown:
     parent: int | None  # regions: the region whose children these are (None: the top of the tree)
     parent_name: str | None
     rows: list[BreakdownRow]
+    drill_name: str | None = None  # as `Summary.drill_name`
 
 
 def _region_children(parent: int | None):  # noqa: ANN202
@@ -757,7 +758,7 @@ async def breakdown(
 ) -> Breakdown:
     """The figures split by activity group, sector, region (the next level down) or kind, within scope
     and the drill-down (checked: `OutOfScope`). Rows by name; "without one" last."""
-    await check_drill(session, scopes=scopes, drill=drill)
+    drill_name = await check_drill(session, scopes=scopes, drill=drill)
     parent: int | None = None
     parent_name: str | None = None
     if dimension is Dimension.kind:
@@ -792,7 +793,7 @@ async def breakdown(
             parent_name = (await session.exec(sa_select(Region.path).where(Region.id == parent))).first()
             parent_name = parent_name[0] if parent_name else None
     rows.sort(key=lambda r: (r.key is None, r.name or ""))
-    return Breakdown(dimension, parent, parent_name, rows)
+    return Breakdown(dimension, parent, parent_name, rows, drill_name)
 
 
 # --- /ranking -------------------------------------------------------------------------------------
