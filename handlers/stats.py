@@ -13,13 +13,13 @@ from bot.services.access import Scope
 from bot.services.reminders import ReminderPolicy
 from bot.services.rules import Quarter, local_today
 from bot.services.stats import (
-    Dimension, DrillDown, OutOfScope, Period, breakdown, build_stats_chart, duty_ranking, responsiveness,
-    stats_summary,
+    Dimension, DrillDown, OutOfScope, Period, breakdown, build_stats_chart, duty_ranking, parent_drill,
+    responsiveness, stats_summary,
 )
 from bot.texts import STATS_CHART, STATS_DIMENSION_NAMES, Safe, label, number, scope_text, t
 from handlers.callbacks import RankButton, RankView, StatsButton, StatsDim, StatsView
 from handlers.views import chunked, keyboard, kind_name
-from models import Region, utcnow
+from models import utcnow
 
 LIST_PAGE = 20  # items (and buttons) per breakdown page: far below Telegram's 100 buttons
 RANK_PAGE = 20
@@ -45,7 +45,10 @@ def _today(context: LianxinContext):  # noqa: ANN202
 
 
 def _fit(text: str, limit: int = MAX_TEXT) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """Within Telegram's limit, cut at a line end (tags never span lines here, so none is left open)."""
+    if len(text) <= limit:
+        return text
+    return text[: limit - 2].rsplit("\n", 1)[0] + "\n…"
 
 
 def _drill_of(button: StatsButton) -> DrillDown | None:
@@ -79,15 +82,6 @@ def _period_row(make, period: Period, today) -> list[tuple[str, str]]:  # noqa: 
     return row
 
 
-async def _parent_drill(context: LianxinContext, drill: DrillDown) -> DrillDown | None:
-    """One level up: a region's parent region, anything else the whole scope."""
-    if drill.dimension is not Dimension.region:
-        return None
-    async with context.db.session() as session:
-        region = await session.get(Region, int(drill.value))
-    return DrillDown(Dimension.region, region.parent_id) if region is not None and region.parent_id else None
-
-
 def _button(view: StatsView, period: Period, drill: DrillDown | None, by: StatsDim = StatsDim.none,
             offset: int = 0) -> str:
     if drill is None:
@@ -103,6 +97,7 @@ async def render_summary(context: LianxinContext, scopes: list[Scope] | None, pe
             session, period=period, now=utcnow(), policy=ReminderPolicy.from_settings(settings), scopes=scopes,
             drill=drill, overdue_after=_overdue_after(settings),
         )
+        up = await parent_drill(session, drill=drill)
     m = summary.members
     lines = [t("stats_head", period=_period_name(period), scope=scope_text(scopes),
                drill=Safe(_drill_text(context, drill, summary.drill_name)), as_of=summary.as_of.isoformat())]
@@ -124,7 +119,7 @@ async def render_summary(context: LianxinContext, scopes: list[Scope] | None, pe
                   _button(StatsView.list, period, drill, code)) for code in DIMS])
     bottom = [(label("stats_chart"), _button(StatsView.chart, period, drill))]
     if drill is not None:
-        bottom.append((label("stats_up"), _button(StatsView.summary, period, await _parent_drill(context, drill))))
+        bottom.append((label("stats_up"), _button(StatsView.summary, period, up)))
     rows.append(bottom)
     return _fit("\n".join(lines)), keyboard(rows)
 

@@ -167,3 +167,17 @@ def test_period_switching_across_a_year_boundary() -> None:
     for bad in ("2026Q5", "26", "２０２６", "2026Q", ""):
         with pytest.raises(ValueError):
             Period.parse(bad)
+
+
+def test_stats_and_ranking_callback_data_round_trip_and_refuse_anything_else() -> None:
+    from handlers.callbacks import MAX_BYTES, RankButton, RankView, StatsButton, StatsDim, StatsView
+
+    widest = StatsButton(StatsView.list, "2026Q4", StatsDim.region, str(2**63 - 1), StatsDim.region, 1_000_000)
+    assert len(widest.pack().encode()) <= MAX_BYTES and StatsButton.parse(widest.pack()) == widest
+    for button in (StatsButton(StatsView.summary, "2026"), StatsButton(StatsView.chart, "2025Q1", StatsDim.kind, "visit"),
+                   RankButton(RankView.cases, "2026Q1", 20)):
+        assert type(button).parse(button.pack()) == button
+    for data in ("st:s:2026Q5:-:0:-:0", "st:s:2026:g:abc:-:0", "st:s:2026:g:0:-:0", "st:l:2026:-:0:-:0",
+                 "st:s:2026:k:Visit!:-:0", "st:s:2026:x:1:-:0", "st:s:2026:-:7:-:0", "st:s:2026:g:１:-:0",
+                 "st:s:2026:g:99999999999999999999:-:0", "st:s:2026", "rk:x:2026:0", "rk:p:2026:-1", "rk:p:26:0"):
+        assert StatsButton.parse(data) is None and RankButton.parse(data) is None, data

@@ -587,6 +587,14 @@ async def check_drill(session: AsyncSession, *, scopes: Sequence[Scope] | None, 
     return name[0]
 
 
+async def parent_drill(session: AsyncSession, *, drill: DrillDown | None) -> DrillDown | None:
+    """One level up from a drill-down: a region's parent region; anything else (or a top region): no drill-down."""
+    if drill is None or drill.dimension is not Dimension.region:
+        return None
+    parent = (await session.exec(sa_select(Region.parent_id).where(Region.id == int(drill.value)))).first()
+    return DrillDown(Dimension.region, parent[0]) if parent is not None and parent[0] is not None else None
+
+
 async def member_figures(
     session: AsyncSession, *, period: Period, as_of: date, year_target: int,
     scopes: Sequence[Scope] | None = None, drill: DrillDown | None = None,
