@@ -1201,7 +1201,7 @@ TEXTS.update({
     "stats_drill": "\n查看：{dimension} {name}",
     "stats_members": (
         "\n<b>委员</b>\n在册 {members}，已绑定 {bound}，{period}有活动 {active}，"
-        "今年人次达进度 {on_pace}（截至当日应达 {expected} 人次），无法送达 {unreachable}"
+        "{year}年人次达进度 {on_pace}（截至当日应达 {expected} 人次），无法送达 {unreachable}"
     ),
     "stats_members_kind": "（“有活动”只计本类型）",
     "stats_activities": "\n<b>活动</b>：共 {count} 次，{people} 人次",

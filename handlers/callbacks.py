@@ -263,7 +263,8 @@ class StatsButton:
     PREFIX = "st"
 
     def pack(self) -> str:
-        return _pack(self.PREFIX, self.view.value, self.period, self.drill.value, self.value, self.by.value, self.offset)
+        return _pack(self.PREFIX, self.view.value, self.period, self.drill.value, self.value, self.by.value,
+                     self.offset)
 
     @classmethod
     def parse(cls, data: str) -> "StatsButton | None":

@@ -103,7 +103,7 @@ async def render_summary(context: LianxinContext, scopes: list[Scope] | None, pe
                drill=Safe(_drill_text(context, drill, summary.drill_name)), as_of=summary.as_of.isoformat())]
     which = t("stats_period_quarter") if period.q else t("stats_period_year")
     lines.append(t("stats_members", members=m.members, bound=m.bound, period=which, active=m.with_activity,
-                   on_pace=m.on_pace, expected=m.expected_people, unreachable=m.unreachable)
+                   year=period.year, on_pace=m.on_pace, expected=m.expected_people, unreachable=m.unreachable)
                  + (t("stats_members_kind") if drill is not None and drill.dimension is Dimension.kind else ""))
     lines.append(t("stats_activities", count=sum(r.activities for r in summary.by_kind),
                    people=sum(r.people for r in summary.by_kind)))
@@ -185,12 +185,14 @@ async def chart_inputs(context: LianxinContext, scopes: list[Scope] | None, peri
     settings = context.settings
     async with context.db.session() as session:
         groups = await breakdown(session, period=period, dimension=Dimension.group, scopes=scopes, drill=drill)
-        summary = await stats_summary(session, period=period, now=utcnow(), policy=ReminderPolicy.from_settings(settings),
-                                      scopes=scopes, drill=drill, overdue_after=_overdue_after(settings))
+        summary = await stats_summary(session, period=period, now=utcnow(), scopes=scopes, drill=drill,
+                                      policy=ReminderPolicy.from_settings(settings),
+                                      overdue_after=_overdue_after(settings))
     drill_text = _drill_text(context, drill, summary.drill_name)
     chart = dict(
         title=f"{_period_name(period)} {drill_text.strip()}".strip(),
-        groups=[(row.name or "" if row.key is not None else t("stats_none_group"), row.activities) for row in groups.rows],
+        groups=[(row.name or "" if row.key is not None else t("stats_none_group"), row.activities)
+                for row in groups.rows],
         categories=[(c.category or "", c.received) for c in summary.case_categories],
         labels=STATS_CHART,
     )
@@ -226,18 +228,25 @@ def _period_of(label_: str, context: LianxinContext) -> tuple[Period | None, str
     return (period, None) if period.first_day <= _today(context) else (None, "stats_future")
 
 
+async def _pressed(update: Update, context: LianxinContext, codec):  # noqa: ANN001, ANN202
+    """(button, period, scopes) of a press, or None after answering why not (no role, stale, not begun)."""
+    query = update.callback_query
+    allowed, scopes = _viewer_scopes(context)
+    button = codec.parse(query.data or "") if allowed else None
+    period, problem = _period_of(button.period if button else "", context)
+    if not allowed or problem is not None:
+        await query.answer(t("not_allowed" if not allowed else problem), show_alert=True)
+        return None
+    return button, period, scopes
+
+
 async def stats_navigate(update: Update, context: LianxinContext) -> None:
     """Period switch, drill-down, lists and the chart; every press is checked against the scope again."""
     query = update.callback_query
-    allowed, scopes = _viewer_scopes(context)
-    if not allowed:
-        await query.answer(t("not_allowed"), show_alert=True)
+    pressed = await _pressed(update, context, StatsButton)
+    if pressed is None:
         return
-    button = StatsButton.parse(query.data or "")
-    period, problem = _period_of(button.period if button else "", context)
-    if problem is not None:
-        await query.answer(t(problem), show_alert=True)
-        return
+    button, period, scopes = pressed
     drill = _drill_of(button)
     try:
         if button.view is StatsView.chart:
@@ -326,16 +335,12 @@ async def ranking_command(update: Update, context: LianxinContext) -> None:
 
 
 async def ranking_navigate(update: Update, context: LianxinContext) -> None:
+    """Period switch, paging and the switch between the two tables."""
+    pressed = await _pressed(update, context, RankButton)
+    if pressed is None:
+        return
+    button, period, scopes = pressed
     query = update.callback_query
-    allowed, scopes = _viewer_scopes(context)
-    if not allowed:
-        await query.answer(t("not_allowed"), show_alert=True)
-        return
-    button = RankButton.parse(query.data or "")
-    period, problem = _period_of(button.period if button else "", context)
-    if problem is not None:
-        await query.answer(t(problem), show_alert=True)
-        return
     text, markup = await render_ranking(context, scopes, button.view, period, button.offset)
     await query.answer()
     await _edit(update, text, markup)

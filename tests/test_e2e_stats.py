@@ -24,7 +24,7 @@ KIND_NAMES = {k.code: k.name for k in DEFAULT_ACTIVITY_KINDS}
 GROUP_SCOPE = [("group", "第1活动组")]
 REGION_SCOPE = [("region", "甘肃省/兰州市")]
 
-MEMBERS = re.compile(r"在册 (\d+)，已绑定 (\d+)，这一(?:季度|年)有活动 (\d+)，今年人次达进度 (\d+)（截至当日应达 (\d+) 人次），"
+MEMBERS = re.compile(r"在册 (\d+)，已绑定 (\d+)，这一(?:季度|年)有活动 (\d+)，\d{4}年人次达进度 (\d+)（截至当日应达 (\d+) 人次），"
                      r"无法送达 (\d+)")
 KIND_LINE = re.compile(r"^· (.+)：(\d+) 次，(\d+) 人次$", re.M)
 CASES = re.compile(r"收到 (\d+)，未办结 (\d+)，其中超期 (\d+)，已办结 (\d+)，群众确认解决 (\d+)，平均评分 (\S+)")

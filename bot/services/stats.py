@@ -648,7 +648,8 @@ async def kind_figures(
     )
     if drill is not None and drill.dimension is Dimension.kind:
         query = query.where(Activity.kind == drill.value)
-    return [KindRow(kind, n, int(people)) for kind, n, people in (await session.exec(_within(query, scopes, drill))).all()]
+    rows = (await session.exec(_within(query, scopes, drill))).all()
+    return [KindRow(kind, n, int(people)) for kind, n, people in rows]
 
 
 async def case_figures(
@@ -733,7 +734,8 @@ def _region_children(parent: int | None):  # noqa: ANN202
 async def _member_breakdown(session: AsyncSession, *, period: Period, dimension: Dimension, parent: int | None,
                             scopes: Sequence[Scope] | None, drill: DrillDown | None) -> list[BreakdownRow]:
     per_member = (
-        sa_select(Activity.member_id.label("member_id"), func.count().label("n"), func.sum(Activity.people).label("people"))
+        sa_select(Activity.member_id.label("member_id"), func.count().label("n"),
+                  func.sum(Activity.people).label("people"))
         .where(_live_in(period))
         .group_by(Activity.member_id)
         .subquery("per_member")
