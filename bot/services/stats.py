@@ -695,6 +695,7 @@ async def stats_summary(
 ) -> Summary:
     """Everything /stats shows for one period, scope and drill-down (checked: `OutOfScope`)."""
     name = await check_drill(session, scopes=scopes, drill=drill)
+    await _analytic(session)
     as_of = min(local_today(now, policy.tz), period.last_day)
     members = await member_figures(session, period=period, as_of=as_of, year_target=policy.year_target,
                                    scopes=scopes, drill=drill)
@@ -769,6 +770,7 @@ async def breakdown(
     """The figures split by activity group, sector, region (the next level down) or kind, within scope
     and the drill-down (checked: `OutOfScope`). Rows by name; "without one" last."""
     drill_name = await check_drill(session, scopes=scopes, drill=drill)
+    await _analytic(session)
     parent: int | None = None
     parent_name: str | None = None
     if dimension is Dimension.kind:
@@ -834,6 +836,7 @@ async def duty_ranking(
 ) -> RankingPage:
     """Active members in scope by duty points in the period, places as /my gives them (`duty_ranks`)."""
     await check_drill(session, scopes=scopes, drill=drill)
+    await _analytic(session)
     points = func.coalesce(func.sum(Activity.points), 0.0)
     query = _within(
         sa_select(Member.id, Member.number, points)
@@ -898,6 +901,15 @@ def _dialect(session: AsyncSession) -> str:
     return session.bind.dialect.name if session.bind is not None else "sqlite"
 
 
+async def _analytic(session: AsyncSession) -> None:
+    """PostgreSQL: sorts and hashes of a few aggregate statements in memory, no JIT compilation (as `laggards`)."""
+    if _dialect(session) == "postgresql":
+        from sqlalchemy import text
+
+        await session.exec(text("SET LOCAL work_mem = '64MB'"))
+        await session.exec(text("SET LOCAL jit = off"))
+
+
 async def responsiveness(
     session: AsyncSession, *, period: Period, tz, scopes: Sequence[Scope] | None = None,  # noqa: ANN001
     drill: DrillDown | None = None, offset: int = 0, limit: int = 20,
@@ -906,6 +918,7 @@ async def responsiveness(
     medians of hours to accept and to resolve (window functions), resolution and confirmation rates,
     average rating. Best resolution rate first, then the quicker; (one page, how many members)."""
     await check_drill(session, scopes=scopes, drill=drill)
+    await _analytic(session)
     in_period = and_(Case.created_at >= period.start(tz), Case.created_at < period.end(tz),
                      Case.member_id.is_not(None), Member.active.is_(True))
 
