@@ -16,7 +16,7 @@ from models import utcnow
 from tests.conftest import ADMIN_ID
 from tests.stats_world import (
     COORD_GROUP, COORD_REGION, TZ, World, recount_breakdown, recount_ranking, recount_responsiveness,
-    recount_summary, seed_world,
+    in_period, recount_summary, seed_world,
 )
 from tests.support.fake_telegram import image_size
 
@@ -29,7 +29,8 @@ MEMBERS = re.compile(r"在册 (\d+)，已绑定 (\d+)，这一(?:季度|年)有�
 KIND_LINE = re.compile(r"^· (.+)：(\d+) 次，(\d+) 人次$", re.M)
 CASES = re.compile(r"收到 (\d+)，未办结 (\d+)，其中超期 (\d+)，已办结 (\d+)，群众确认解决 (\d+)，平均评分 (\S+)")
 LIST_LINE = re.compile(r"^(.+)：委员 (\d+)，有活动 (\d+)，活动 (\d+) 次，(\d+) 人次$", re.M)
-RANK_LINE = re.compile(r"^(\d+|—)\. 委员\d+（(S\d+)，.+?）([\d.]+) 分 · \d+ 次 · \d+ 人次$", re.M)
+RANK_LINE = re.compile(r"^(\d+|—)\. 委员\d+（(S\d+)，.+?）([\d.]+) 分 · (\d+) 次 · (\d+) 人次$", re.M)
+KIND_LIST_LINE = re.compile(r"^(.+)：(\d+) 位委员登记 (\d+) 次，(\d+) 人次$", re.M)
 RESPONSE_LINE = re.compile(r"^\d+\. 委员\d+（(S\d+)）收到 (\d+) · 接收 (\S+) · 办结 (\S+) · 办结率 (\S+) · 确认率 (\S+) · "
                            r"评分 (\S+)$", re.M)
 
@@ -60,6 +61,21 @@ def expected_summary(world: World, *, period, scopes, drill=None) -> dict:  # no
     want = recount_summary(world, period=period, scopes=scopes, drill=drill)
     return {key: want[key] for key in ("members", "bound", "with_activity", "on_pace", "expected", "unreachable")} | {
         "by_kind": {KIND_NAMES[k]: v for k, v in want["by_kind"].items()}, "cases": want["cases"]}
+
+
+def shown_ranking(text: str) -> list[tuple]:
+    return [(None if p == "—" else int(p), n, float(pts), int(c), int(people))
+            for p, n, pts, c, people in RANK_LINE.findall(text)]
+
+
+def expected_ranking(world: World, *, period, scopes) -> list[tuple]:  # noqa: ANN001
+    """The recount's places and points, with each member's activities and 人次 in the period."""
+    rows = []
+    for place, number, points in recount_ranking(world, period=period, scopes=scopes):
+        member = next(m for m in world.members if m["number"] == number)
+        mine = [a for a in world.activities if a["live"] and a["member"] == member["id"] and in_period(a["day"], period)]
+        rows.append((place, number, points, len(mine), sum(a["people"] for a in mine)))
+    return rows
 
 
 def assert_summary(text: str, world: World, *, period, scopes, drill=None) -> None:  # noqa: ANN001
@@ -114,7 +130,12 @@ async def test_admin_stats_period_switch_drill_down_lists_and_chart(fake, world)
     assert "查看：地区 甘肃省\n" in (await admin.expect_edit()).text + "\n"
     # by kind: the activities of one kind only, no cases
     await admin.press("按活动类型")
-    await admin.expect_edit()
+    kinds = await admin.expect_edit()
+    # still inside 甘肃省
+    want = recount_breakdown(world, period=(q.prev().year, None), scopes=None,
+                             drill=("region", world.region_id("甘肃省")), dimension="kind")
+    assert {n: tuple(map(int, r)) for n, *r in KIND_LIST_LINE.findall(kinds.text)} == {
+        KIND_NAMES[k]: (v[0], v[2], v[3]) for k, v in want.items()}
     await admin.press(KIND_NAMES["visit"])
     kind = await admin.expect_edit()
     assert_summary(kind.text, world, period=(q.prev().year, None), scopes=None, drill=("kind", "visit"))
@@ -180,11 +201,10 @@ async def test_group_coordinator_sees_only_their_group_and_forged_drill_downs_ar
     # /ranking lists only their group's members, places and points as recounted
     await coordinator.send("/ranking")
     ranking = await coordinator.expect_message()
-    want_rank = recount_ranking(world, period=(q.year, q.q), scopes=GROUP_SCOPE)
-    shown = [(None if p == "—" else int(p), n, float(pts)) for p, n, pts in RANK_LINE.findall(ranking.text)]
-    assert shown == want_rank[:20]
+    shown = shown_ranking(ranking.text)
+    assert shown == expected_ranking(world, period=(q.year, q.q), scopes=GROUP_SCOPE)[:20] and shown
     in_group = {m["number"] for m in world.members if m["group"] == world.group_id("第1活动组")}
-    assert {n for _, n, _ in shown} <= in_group
+    assert {row[1] for row in shown} <= in_group
 
 
 async def test_region_coordinator_and_the_ranking_tables(fake, world) -> None:  # noqa: ANN001
@@ -197,6 +217,10 @@ async def test_region_coordinator_and_the_ranking_tables(fake, world) -> None:  
     listing = await coordinator.expect_edit()
     # the list starts inside their region: 城关区 and the members of 兰州市 itself
     assert "甘肃省/兰州市 的下级地区" in listing.text and "城关区" in str(listing.buttons)
+    want = recount_breakdown(world, period=(q.year, q.q), scopes=REGION_SCOPE, drill=None, dimension="region",
+                             parent=world.region_id("甘肃省/兰州市"))
+    assert {n: tuple(map(int, r)) for n, *r in LIST_LINE.findall(listing.text)} == {
+        (world.regions[k].rsplit("/", 1)[1] if k else "（未设地区或在本级）"): v for k, v in want.items()}
     await coordinator.press("城关区")
     district = await coordinator.expect_edit()
     assert_summary(district.text, world, period=(q.year, q.q), scopes=REGION_SCOPE,
@@ -209,13 +233,11 @@ async def test_region_coordinator_and_the_ranking_tables(fake, world) -> None:  
     await coordinator.expect_message()
     await coordinator.press(f"{q.year}年全年")
     year = await coordinator.expect_edit()
-    want = recount_ranking(world, period=(q.year, None), scopes=REGION_SCOPE)
-    shown = [(None if p == "—" else int(p), n, float(pts)) for p, n, pts in RANK_LINE.findall(year.text)]
-    assert shown == want[:20] and "同分同名次" in year.text
+    want = expected_ranking(world, period=(q.year, None), scopes=REGION_SCOPE)
+    assert shown_ranking(year.text) == want[:20] and "同分同名次" in year.text
     if len(want) > 20:
         await coordinator.press("下一页")
-        page2 = await coordinator.expect_edit()
-        assert [(None if p == "—" else int(p), n, float(pts)) for p, n, pts in RANK_LINE.findall(page2.text)] == want[20:40]
+        assert shown_ranking((await coordinator.expect_edit()).text) == want[20:40]
     await coordinator.press("⏱ 诉求办理表")
     table = await coordinator.expect_edit()
     assert "中位数" in table.text
