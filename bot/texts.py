@@ -1203,3 +1203,83 @@ CLI.update({
     "tally_measure_last_activity_date": "最近活动日期",
     "tally_unknown_member": "委员ID {member_id}",
 })
+
+# --- /stats and /ranking for coordinators and admins (issue 10) -----------------------------------
+
+COMMANDS["coordinator"].insert(-2, ("stats", "范围内统计（切换季度/全年、按组/界别/地区/类型查看）"))
+COMMANDS["coordinator"].insert(-2, ("ranking", "履职积分排名和诉求办理表"))
+COMMANDS["admin"].insert(-2, ("stats", "全部统计（切换季度/全年、按组/界别/地区/类型查看）"))
+COMMANDS["admin"].insert(-2, ("ranking", "履职积分排名和诉求办理表"))
+
+STATS_DIMENSION_NAMES = {"group": "活动组", "sector": "界别", "region": "地区", "kind": "活动类型"}
+# the /stats chart's labels (plain text, drawn by matplotlib)
+STATS_CHART = {
+    "groups": "各活动组活动数",
+    "categories": "各类诉求收到数",
+    "activities": "活动（次）",
+    "cases": "诉求（件）",
+    "none": "暂无",
+}
+
+TEXTS.update({
+    "stats_head": "📊 <b>统计 · {period}</b>\n范围：{scope}{drill}\n截至 {as_of}",
+    "stats_drill": "\n查看：{dimension} {name}",
+    "stats_members": (
+        "\n<b>委员</b>\n在册 {members}，已绑定 {bound}，{period}有活动 {active}，"
+        "{year}年人次达进度 {on_pace}（截至当日应达 {expected} 人次），无法送达 {unreachable}"
+    ),
+    "stats_members_kind": "（“有活动”只计本类型）",
+    "stats_activities": "\n<b>活动</b>：共 {count} 次，{people} 人次",
+    "stats_kind_line": "· {kind}：{count} 次，{people} 人次",
+    "stats_no_activities": "· 暂无",
+    "stats_cases": (
+        "\n<b>诉求</b>（{period}收到、办理委员在范围内）\n收到 {received}，未办结 {open}，其中超期 {overdue}，"
+        "已办结 {resolved}，群众确认解决 {confirmed}，平均评分 {rating}"
+    ),
+    "stats_list_head": "📊 <b>{period} · 按{dimension}</b>\n范围：{scope}{drill}",
+    "stats_list_parent": "（{region} 的下级地区）",
+    "stats_list_range": "第 {start}–{end} 项，共 {total} 项；点按钮查看该项",
+    "stats_list_line": "{name}：委员 {members}，有活动 {active}，活动 {count} 次，{people} 人次",
+    "stats_list_kind_line": "{name}：{members} 位委员登记 {count} 次，{people} 人次",
+    "stats_list_empty": "这一期没有可列出的数据。",
+    "stats_none_group": "（未分组）",
+    "stats_none_region": "（未设地区或在本级）",
+    "stats_chart_caption": "📊 {period} 统计图（{scope}{drill}）",
+    "stats_out_of_scope": "这个范围不在您的权限内，无法查看。",
+    "stats_future": "这一期还没有开始。",
+    "stats_period_quarter": "这一季度",
+    "stats_period_year": "这一年",
+    "ranking_head": "🏅 <b>履职积分排名 · {period}</b>\n范围：{scope}",
+    "ranking_meaning": "积分为这一期所登记活动的积分之和；同分同名次，没有积分的不排名。",
+    "ranking_range": "第 {start}–{end} 位，共 {total} 位委员（{placed} 位有积分）",
+    "ranking_line": "{place}. {name}（{number}，{group}）{points} 分 · {count} 次 · {people} 人次",
+    "ranking_unplaced": "—",
+    "ranking_empty": "范围内没有在册委员。",
+    "response_head": "⏱ <b>诉求办理表 · {period}</b>\n范围：{scope}",
+    "response_meaning": (
+        "按这一期收到、现由该委员办理的诉求：接收、办结用时为中位数（小时），办结率 = 已办结/收到，"
+        "确认率 = 群众确认解决/已办结，评分为平均分。"
+    ),
+    "response_range": "第 {start}–{end} 位，共 {total} 位委员",
+    "response_line": (
+        "{index}. {name}（{number}）收到 {cases} · 接收 {accept} · 办结 {resolve} · 办结率 {resolution} · "
+        "确认率 {confirmation} · 评分 {rating}"
+    ),
+    "response_empty": "这一期范围内没有由委员办理的诉求。",
+    "stats_hours": "{hours}h",
+    "stats_none": "—",
+})
+
+BUTTONS.update({
+    "stats_prev": "◀ {period}",
+    "stats_next": "{period} ▶",
+    "stats_year": "{year}年全年",
+    "stats_quarter": "按季度",
+    "stats_by": "按{dimension}",
+    "stats_chart": "📊 图表",
+    "stats_up": "⬆ 返回上级",
+    "stats_back": "⬅ 返回统计",
+    "stats_item": "{name}",
+    "ranking_cases": "⏱ 诉求办理表",
+    "ranking_points": "🏅 积分排名",
+})

@@ -221,3 +221,106 @@ class RemindButton:
     @classmethod
     def pattern(cls) -> str:
         return rf"^{cls.PREFIX}:(?:{_choices(RemindAction)})$"
+
+
+# --- /stats and /ranking (issue 10) ---------------------------------------------------------------
+
+_PERIOD = re.compile(r"[0-9]{4}(?:Q[1-4])?\Z")
+_KIND = re.compile(r"[a-z0-9_]{1,32}\Z")
+
+
+class StatsView(str, enum.Enum):
+    summary = "s"  # the figures of one period and drill-down
+    list = "l"  # a breakdown by `by`, one page
+    chart = "c"  # send the chart of the period and drill-down
+
+
+class StatsDim(str, enum.Enum):
+    """A dimension in callback data; `none` for "no drill-down" / "no list"."""
+
+    none = "-"
+    group = "g"
+    sector = "s"
+    region = "r"
+    kind = "k"
+
+
+@dataclass(frozen=True)
+class StatsButton:
+    """/stats navigation: `st:<view>:<period>:<drill dim>:<drill value>:<list dim>:<offset>`.
+
+    A period is `2026Q3` or `2026`; a drill value is an id (group, sector, region) or a kind code.
+    Parsing checks the shape only: whether the caller may open the value is the service's call.
+    """
+
+    view: StatsView
+    period: str
+    drill: StatsDim = StatsDim.none
+    value: str = "0"
+    by: StatsDim = StatsDim.none
+    offset: int = 0
+
+    PREFIX = "st"
+
+    def pack(self) -> str:
+        return _pack(self.PREFIX, self.view.value, self.period, self.drill.value, self.value, self.by.value,
+                     self.offset)
+
+    @classmethod
+    def parse(cls, data: str) -> "StatsButton | None":
+        parts = data.split(":")
+        if len(parts) != 7 or parts[0] != cls.PREFIX or not _PERIOD.match(parts[2]):
+            return None
+        try:
+            view, drill, by = StatsView(parts[1]), StatsDim(parts[3]), StatsDim(parts[5])
+        except ValueError:
+            return None
+        offset = parse_offset(parts[6])
+        if offset is None or (view is StatsView.list and by is StatsDim.none):
+            return None
+        if drill is StatsDim.none:
+            value_ok = parts[4] == "0"
+        elif drill is StatsDim.kind:
+            value_ok = bool(_KIND.match(parts[4]))
+        else:
+            value_ok = parse_id(parts[4]) is not None
+        return cls(view, parts[2], drill, parts[4], by, offset) if value_ok else None
+
+    @classmethod
+    def pattern(cls) -> str:
+        return rf"^{cls.PREFIX}:(?:{_choices(StatsView)}):"
+
+
+class RankView(str, enum.Enum):
+    points = "p"  # duty points
+    cases = "c"  # responsiveness on cases
+
+
+@dataclass(frozen=True)
+class RankButton:
+    """/ranking navigation: `rk:<view>:<period>:<offset>`."""
+
+    view: RankView
+    period: str
+    offset: int = 0
+
+    PREFIX = "rk"
+
+    def pack(self) -> str:
+        return _pack(self.PREFIX, self.view.value, self.period, self.offset)
+
+    @classmethod
+    def parse(cls, data: str) -> "RankButton | None":
+        parts = data.split(":")
+        if len(parts) != 4 or parts[0] != cls.PREFIX or not _PERIOD.match(parts[2]):
+            return None
+        try:
+            view = RankView(parts[1])
+        except ValueError:
+            return None
+        offset = parse_offset(parts[3])
+        return None if offset is None else cls(view, parts[2], offset)
+
+    @classmethod
+    def pattern(cls) -> str:
+        return rf"^{cls.PREFIX}:(?:{_choices(RankView)}):"

@@ -12,7 +12,7 @@ from sqlalchemy import null as sa_null
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services.rules import Quarter, check_activity_date, competition_rank, expected_people_by, points_for
+from bot.services.rules import Quarter, check_activity_date, duty_ranks, expected_people_by, points_for
 from models import Activity, ActivityGroup, ActivityPhoto, AuditEvent, ContactPoint, Member, utcnow
 from bot.services.roster import contact_point_kind
 from bot.texts import ARCHIVE, ARCHIVE_COLUMNS
@@ -389,7 +389,6 @@ async def standing(
     per_quarter = {q: (n, int(people), float(points)) for q, n, people, points in rows}
     q_n, q_people, q_points = per_quarter.get(quarter.q, (0, 0, 0.0))
     points, label = await group_points(session, member=member, year=quarter.year)
-    ranks = competition_rank(points)
     if today.year == quarter.year:
         expected = expected_people_by(today, year_target)
     else:
@@ -405,8 +404,7 @@ async def standing(
         quarter_target=quarter_target,
         year_target=year_target,
         expected_people=expected,
-        # nobody is "first" with nothing logged
-        rank=ranks.get(member_id) if points.get(member_id, 0) > 0 else None,
+        rank=duty_ranks(points).get(member_id),
         peers=len(points),
         peer_label=label,
         current=quarter == Quarter.of(today),

@@ -50,6 +50,12 @@ class DeadlinePolicy:
         )
 
 
+def overdue_condition(now: datetime, policy: DeadlinePolicy):  # noqa: ANN201 - a SQL condition on Case
+    """The one definition of an overdue case: not finished, no result yet, received more than `overdue_after` ago."""
+    open_states = [s for s in CaseStatus if s not in FINAL and s is not CaseStatus.resolved]
+    return and_(col(Case.status).in_(open_states), Case.created_at <= now - policy.overdue_after)
+
+
 @dataclass
 class DeadlineRun:
     reminded: list[str] = field(default_factory=list)
@@ -123,9 +129,7 @@ async def run_case_deadlines(
             run.reminded.append(case.number)
 
     # open for more than 15 days: the coordinators over it (else the admins), once per case
-    open_states = [s for s in CaseStatus if s not in FINAL and s is not CaseStatus.resolved]
-    overdue = (select(Case).where(col(Case.status).in_(open_states), Case.created_at <= now - policy.overdue_after)
-               .order_by(Case.created_at).limit(BATCH))
+    overdue = select(Case).where(overdue_condition(now, policy)).order_by(Case.created_at).limit(BATCH)
     for case in (await session.exec(overdue)).all():
         sent = False
         for staff in await staff_over(session, case, table, admin_ids):

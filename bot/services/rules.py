@@ -135,6 +135,13 @@ def competition_rank(scores: Mapping[K, float]) -> dict[K, int]:
     return ranks
 
 
+def duty_ranks(points: Mapping[K, float]) -> dict[K, int | None]:
+    """Places by duty points as /my and /ranking show them: ties share a place (`competition_rank`),
+    and nobody is placed with nothing earned (None)."""
+    ranks = competition_rank(points)
+    return {key: ranks[key] if score > 0 else None for key, score in points.items()}
+
+
 def points_for(kind_points: Mapping[str, float], kind: str) -> float:
     """Duty points one activity of `kind` earns, per configuration; unknown kinds earn nothing."""
     return float(kind_points.get(kind, 0.0))

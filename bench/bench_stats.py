@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""Benchmark what /stats and /ranking read (`bot.services.stats`) on a generated data set.
+
+Members and activities are generated as `bench_laggards.py` does (synthetic, seeded random numbers,
+never real), plus `--cases` cases. Times, for a whole-province scope (admin) and one activity group:
+`stats_summary` (the /stats message) for the quarter and the year, `breakdown` by activity group,
+`duty_ranking` and `responsiveness` first pages. Run by hand; numbers go to bench/README.md.
+
+    python bench/bench_stats.py                                   # SQLite, 200,000 members, 5,000,000 activities
+    python bench/bench_stats.py --database-url postgresql+psycopg://lianxin:lianxin@127.0.0.1:5432/lianxin
+    python bench/bench_stats.py --members 20000 --activities 500000   # a quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import text  # noqa: E402
+
+from bench_laggards import CURRENT_YEAR, activity_rows, load_activities, prepare, seed_members  # noqa: E402
+
+TZ = ZoneInfo("Asia/Shanghai")
+NOW = datetime(CURRENT_YEAR, 11, 20, 2, 0, tzinfo=timezone.utc)
+
+
+def seed_cases(engine, count: int, first_member: int, members: int, rng: random.Random) -> None:  # noqa: ANN001
+    statuses = ["routed", "accepted", "resolved", "confirmed", "closed", "reopened", "unassigned"]
+    rows = []
+    for seq in range(1, count + 1):
+        created = NOW - timedelta(hours=rng.randrange(1, 24 * 320))
+        status = rng.choice(statuses)
+        accepted = created + timedelta(hours=rng.randrange(1, 80)) if status not in ("routed", "unassigned") else None
+        resolved = accepted + timedelta(hours=rng.randrange(1, 300)) if accepted and status != "accepted" else None
+        rows.append({
+            "number": f"{CURRENT_YEAR}-{seq:06d}", "year": CURRENT_YEAR, "seq": seq, "category": rng.choice(["教育", "医疗", "养老", "交通"]),
+            "description": "synthetic", "status": status, "place_text": "",
+            "member_id": None if status == "unassigned" else first_member + rng.randrange(members),
+            "created_at": created, "updated_at": created, "accepted_at": accepted, "resolved_at": resolved,
+            "rating": rng.choice([None, 3, 4, 5]) if status == "confirmed" else None,
+        })
+    with engine.begin() as connection:
+        connection.execute(text(
+            'INSERT INTO "case" (number, year, seq, category, description, status, place_text, member_id, created_at,'
+            " updated_at, accepted_at, resolved_at, rating, phone_consent, via_member_link, reopen_count) VALUES"
+            " (:number, :year, :seq, :category, :description, :status, :place_text, :member_id, :created_at,"
+            " :updated_at, :accepted_at, :resolved_at, :rating, false, false, 0)"), rows)
+        connection.execute(text("ANALYZE"))
+
+
+async def time_all(url: str, runs: int) -> dict[str, list[float]]:
+    from bot.db import Database
+    from bot.services.access import Scope
+    from bot.services.reminders import ReminderPolicy
+    from bot.services.stats import Dimension, Period, breakdown, duty_ranking, responsiveness, stats_summary
+    from models import ScopeKind
+
+    policy = ReminderPolicy(tz=TZ)
+    group = [Scope(ScopeKind.group, "第3界别活动组")]
+    quarter, year = Period(CURRENT_YEAR, 4), Period(CURRENT_YEAR)
+    calls = {
+        "stats Q4 (admin)": lambda s: stats_summary(s, period=quarter, now=NOW, policy=policy),
+        "stats year (admin)": lambda s: stats_summary(s, period=year, now=NOW, policy=policy),
+        "stats Q4 (one group)": lambda s: stats_summary(s, period=quarter, now=NOW, policy=policy, scopes=group),
+        "by group Q4 (admin)": lambda s: breakdown(s, period=quarter, dimension=Dimension.group),
+        "by region Q4 (admin)": lambda s: breakdown(s, period=quarter, dimension=Dimension.region),
+        "ranking year p1 (admin)": lambda s: duty_ranking(s, period=year),
+        "responsiveness year p1 (admin)": lambda s: responsiveness(s, period=year, tz=TZ),
+    }
+    db = Database(url)
+    times: dict[str, list[float]] = {name: [] for name in calls}
+    try:
+        for _ in range(runs):
+            for name, call in calls.items():
+                async with db.session() as session:
+                    started = time.perf_counter()
+                    await call(session)
+                    times[name].append(time.perf_counter() - started)
+    finally:
+        await db.dispose()
+    return times
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--members", type=int, default=200_000)
+    parser.add_argument("--activities", type=int, default=5_000_000)
+    parser.add_argument("--years", type=int, default=4)
+    parser.add_argument("--cases", type=int, default=20_000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--database-url")
+    args = parser.parse_args()
+
+    from bot.db import sync_engine, upgrade
+
+    workdir = tempfile.mkdtemp(prefix="lianxin-bench-")
+    url, drop = prepare(args.database_url or f"sqlite:///{workdir}/bench.db")
+    try:
+        upgrade(url)
+        engine = sync_engine(url)
+        rng = random.Random(2026)
+        started = time.perf_counter()
+        first = seed_members(engine, args.members, rng)
+        years = list(range(CURRENT_YEAR - args.years + 1, CURRENT_YEAR + 1))
+        load_activities(engine, activity_rows(args.activities, years, first, args.members, rng))
+        seed_cases(engine, args.cases, first, args.members, rng)
+        print(f"{engine.dialect.name}: {args.members:,} members, {args.activities:,} activities, {args.cases:,} cases"
+              f" loaded in {time.perf_counter() - started:.0f} s; load average {os.getloadavg()[0]:.1f}")
+        for name, values in asyncio.run(time_all(url, args.runs)).items():
+            print(f"  {name:32s} median {statistics.median(values):.3f} s (min {min(values):.3f}, max {max(values):.3f})")
+        engine.dispose()
+    finally:
+        drop()
+        import shutil
+
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
