@@ -426,31 +426,19 @@ def run(settings: Settings) -> int:
 def import_members(settings: Settings, args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from bot.db import sync_engine
-    from bot.roster_text import file_error as _roster_error, render_import
-    from bot.services.roster import RosterFileError, check_path, import_roster
+    from bot.roster_text import file_error, render_import, run_import
+    from bot.services.roster import RosterFileError
 
-    path: Path = args.file
-    try:
-        check_path(path)
-    except RosterFileError as exc:
-        return fail("roster_cannot_import", EXIT_BAD_INPUT, reason=_roster_error(exc))
-    engine = sync_engine(settings.database_url)
     bar = tqdm(desc=cli_text("progress_import"), unit=cli_text("progress_unit"), disable=None, file=sys.stderr)
     try:
-        with engine.begin() as connection:
-            report = import_roster(
-                connection, path, dry_run=args.dry_run, deactivate_missing=args.deactivate_missing,
-                sheet=args.sheet, max_deactivate_share=args.max_deactivate_share, force=args.force,
-                progress=bar.update,
-            )
-            if not report.ok or args.dry_run:
-                connection.rollback()
+        report = run_import(
+            settings.database_url, args.file, apply=not args.dry_run, deactivate_missing=args.deactivate_missing,
+            sheet=args.sheet, max_deactivate_share=args.max_deactivate_share, force=args.force, progress=bar.update,
+        ).report
     except RosterFileError as exc:
-        return fail("roster_cannot_import", EXIT_BAD_INPUT, reason=_roster_error(exc))
+        return fail("roster_cannot_import", EXIT_BAD_INPUT, reason=file_error(exc))
     finally:
         bar.close()
-        engine.dispose()
 
     text = render_import(report, dry_run=args.dry_run, deactivate_missing=args.deactivate_missing,
                          max_deactivate_share=args.max_deactivate_share)

@@ -1,12 +1,18 @@
-"""What a roster import says, in plain Chinese lines: one renderer for `members import` and the chat.
+"""A roster import as a use case, shared by `members import` and the chat: run it, then say what it did.
 
-The CLI prints `notes` and `errors` on stderr and `lines` on stdout; the chat joins them into one
-message (escaped, shortened to Telegram's limit). Both run the same `roster.import_roster`.
+`run_import` opens the one transaction (a dry run always rolls back; a real run commits only
+when the file is good, not refused and, when asked, still gives the dry run's result).
+`render_import` turns the report into plain Chinese lines: the CLI prints `notes` and `errors` on
+stderr and `lines` on stdout; the chat joins them into one escaped message within Telegram's limit.
+Blocking (a sync connection, Core executemany): the bot runs it in a thread.
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from bot.services.roster import HEADER_NAMES, ImportReport, RosterFileError, RowError
 from bot.texts import cli_text
@@ -63,7 +69,7 @@ def row_reason(error: RowError) -> str:
 
 
 def render_import(report: ImportReport, *, dry_run: bool, deactivate_missing: bool, max_deactivate_share: float,
-                  max_errors: int = MAX_ERRORS) -> ImportText:
+                  max_errors: int = MAX_ERRORS, kept_key: str = "summary_kept") -> ImportText:
     """The import's outcome as the clerk reads it: what was read, the row errors or the changes and the summary."""
     out = ImportText()
     source = report.source
@@ -115,9 +121,51 @@ def render_import(report: ImportReport, *, dry_run: bool, deactivate_missing: bo
             return out
         out.lines.append(cli_text("dry_run_would_refuse", reason=reason))
     tail = (cli_text("summary_deactivated", count=report.deactivated) if deactivate_missing and not report.refused
-            else cli_text("summary_kept"))
+            else cli_text(kept_key))
     out.lines.append(cli_text(
         "import_summary", prefix=prefix, rows=report.rows, created=report.created, updated=report.updated,
         reactivated=report.reactivated, unchanged=report.unchanged, missing=report.missing, tail=tail,
         groups=report.new_groups, regions=report.new_regions))
     return out
+
+
+def fingerprint(report: ImportReport) -> str:
+    """What a run would change, in short: equal fingerprints mean the dry run still holds."""
+    shape = (report.rows, report.created, report.updated, report.unchanged, report.reactivated, report.missing,
+             report.new_groups, report.new_regions, [(c.number, c.created, c.fields) for c in report.changes],
+             report.missing_members)
+    return hashlib.sha256(repr(shape).encode()).hexdigest()[:32]
+
+
+@dataclass
+class ImportRun:
+    report: ImportReport
+    applied: bool  # committed
+    changed: bool = False  # a real run whose result differs from the dry run it was confirmed on (rolled back)
+
+
+def run_import(database_url: str, path: Path, *, apply: bool, deactivate_missing: bool = False,
+               sheet: str | None = None, max_deactivate_share: float = 0.2, force: bool = False,
+               expect: str | None = None, progress: Callable[[int], None] | None = None) -> ImportRun:
+    """Check the path, import in one transaction, commit only a good, unrefused run that matches `expect`.
+
+    Raises `RosterFileError` for a file that is not a roster at all (nothing written).
+    """
+    from bot.db import sync_engine
+    from bot.services.roster import check_path, import_roster
+
+    check_path(path)
+    engine = sync_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            report = import_roster(
+                connection, path, dry_run=not apply, deactivate_missing=deactivate_missing, sheet=sheet,
+                max_deactivate_share=max_deactivate_share, force=force, progress=progress,
+            )
+            changed = apply and expect is not None and report.ok and fingerprint(report) != expect
+            if not apply or not report.ok or changed:
+                connection.rollback()
+                return ImportRun(report, applied=False, changed=changed)
+        return ImportRun(report, applied=True)
+    finally:
+        engine.dispose()
