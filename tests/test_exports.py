@@ -10,13 +10,13 @@ from sqlmodel import select
 
 from bot.services.access import Scope
 from bot.services.cases import Actor, visible_to
-from bot.services.exports import ExportPeriod, Sheet, resolve_period, write_xlsx
+from bot.services.exports import ExportPeriod, Sheet, begun_quarters, resolve_period, write_xlsx
 from bot.services.scopes import case_in_scopes
 from models import ActivityGroup, Case, CaseStatus, Member, Region, ScopeKind, Sector
 
 
 def _p(period):  # noqa: ANN001, ANN202
-    return period.year, period.quarter, period.first_day, period.last_day
+    return period.year, period.q, period.first_day, period.last_day
 
 
 def test_periods_seen_from_a_day() -> None:
@@ -27,10 +27,11 @@ def test_periods_seen_from_a_day() -> None:
     assert resolve_period(ExportPeriod.last_year, day).label == "2025"
     # early January: the last quarter is last year's fourth
     assert resolve_period(ExportPeriod.last_quarter, date(2027, 1, 3)).label == "2026Q4"
-    assert [q.label for q in resolve_period(ExportPeriod.this_year, day).quarters(day)] == [
+    assert [q.label for q in begun_quarters(resolve_period(ExportPeriod.this_year, day), day)] == [
         "2026Q1", "2026Q2", "2026Q3", "2026Q4"]
-    assert [q.label for q in resolve_period(ExportPeriod.this_year, date(2026, 5, 2)).quarters(date(2026, 5, 2))] == [
-        "2026Q1", "2026Q2"]
+    may = date(2026, 5, 2)
+    assert [q.label for q in begun_quarters(resolve_period(ExportPeriod.this_year, may), may)] == ["2026Q1", "2026Q2"]
+    assert [q.label for q in begun_quarters(resolve_period(ExportPeriod.this_quarter, may), may)] == ["2026Q2"]
 
 
 def test_streamed_sheet_header_frozen_widths_and_text(tmp_path) -> None:

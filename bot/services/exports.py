@@ -15,7 +15,7 @@ import enum
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from itertools import chain, islice
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -48,30 +48,46 @@ class ExportPeriod(str, enum.Enum):
     last_year = "ly"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class Period:
-    """A quarter (`quarter` set) or a whole year, with its first and last day."""
+    """A quarter (`q` 1–4) or a whole year (`q` None), in the configured zone's calendar.
+
+    The same shape as `stats.Period` on main (issue 10's /stats): at merge, this class can go and
+    `stats.Period` take its place (the names and meanings are the same).
+    """
 
     year: int
-    quarter: int | None
-    first_day: date
-    last_day: date
+    q: int | None = None
+
+    @property
+    def quarter(self) -> Quarter | None:
+        return Quarter(self.year, self.q) if self.q is not None else None
 
     @property
     def label(self) -> str:
-        return f"{self.year}Q{self.quarter}" if self.quarter else str(self.year)
+        return self.quarter.label if self.quarter else str(self.year)
 
-    def quarters(self, today: date) -> list[Quarter]:
-        """The quarters of the period that have begun by `today`."""
-        if self.quarter:
-            return [Quarter(self.year, self.quarter)]
-        return [Quarter(self.year, q) for q in range(1, 5) if Quarter(self.year, q).first_day <= today]
+    @property
+    def first_day(self) -> date:
+        return self.quarter.first_day if self.quarter else date(self.year, 1, 1)
 
-    def start(self, tz: ZoneInfo) -> datetime:
+    @property
+    def last_day(self) -> date:
+        return self.quarter.last_day if self.quarter else date(self.year, 12, 31)
+
+    def start(self, tz) -> datetime:  # noqa: ANN001
         return datetime.combine(self.first_day, time(0), tzinfo=tz)
 
-    def end(self, tz: ZoneInfo) -> datetime:
-        return datetime.combine(date.fromordinal(self.last_day.toordinal() + 1), time(0), tzinfo=tz)
+    def end(self, tz) -> datetime:  # noqa: ANN001
+        """The first instant after the period (exclusive bound)."""
+        return datetime.combine(self.last_day + timedelta(days=1), time(0), tzinfo=tz)
+
+
+def begun_quarters(period: Period, today: date) -> list[Quarter]:
+    """The quarters of the period that have begun by `today`."""
+    if period.quarter:
+        return [period.quarter]
+    return [Quarter(period.year, q) for q in range(1, 5) if Quarter(period.year, q).first_day <= today]
 
 
 def resolve_period(choice: ExportPeriod, today: date) -> Period:
@@ -80,9 +96,8 @@ def resolve_period(choice: ExportPeriod, today: date) -> Period:
         quarter = Quarter.of(today)
         if choice is ExportPeriod.last_quarter:
             quarter = quarter.prev()
-        return Period(quarter.year, quarter.q, quarter.first_day, quarter.last_day)
-    year = today.year - (1 if choice is ExportPeriod.last_year else 0)
-    return Period(year, None, date(year, 1, 1), date(year, 12, 31))
+        return Period(quarter.year, quarter.q)
+    return Period(today.year - (1 if choice is ExportPeriod.last_year else 0))
 
 
 @dataclass(frozen=True)
@@ -113,7 +128,7 @@ def _local(moment: datetime | None, tz: ZoneInfo) -> str:
 
 def _in_period(period: Period):  # noqa: ANN202
     condition = Activity.year == period.year
-    return condition & (Activity.quarter == period.quarter) if period.quarter else condition
+    return condition & (Activity.quarter == period.q) if period.q else condition
 
 
 def member_rows(connection: Connection, *, period: Period, scopes: Sequence[Scope] | None, full_phones: bool,
@@ -199,9 +214,9 @@ async def summary_sheets(session: AsyncSession, *, period: Period, today: date, 
     from bot.services.stats import quarter_stats, report_sections
 
     sheets: list[Sheet] = []
-    for quarter in period.quarters(today):
+    for quarter in begun_quarters(period, today):
         stats = await quarter_stats(session, quarter=quarter, today=today, policy=policy, scopes=scopes)
-        prefix = "" if period.quarter else f"{quarter.label} "
+        prefix = "" if period.q else f"{quarter.label} "
         sheets += [Sheet(prefix + s.title, s.headers, s.rows) for s in report_sections(stats, kind_names=kind_names)]
     return sheets
 
@@ -309,6 +324,6 @@ def _section_sheet(connection: Connection, request: ExportRequest, *, names: Map
 
 
 __all__ = [
-    "CHUNK", "ExportPeriod", "ExportRequest", "ExportSection", "Period", "Sheet", "activity_rows", "case_rows",
+    "CHUNK", "ExportPeriod", "begun_quarters", "ExportRequest", "ExportSection", "Period", "Sheet", "activity_rows", "case_rows",
     "member_rows", "resolve_period", "summary_sheets", "write_export", "write_xlsx",
 ]
