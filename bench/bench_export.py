@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import random
-import resource
 import subprocess
 import sys
 import tempfile
@@ -47,8 +46,29 @@ def child(url: str, section: str, scope: str | None) -> None:
     seconds = time.perf_counter() - started
     size = path.stat().st_size
     path.unlink()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM, not ru_maxrss: Linux carries the parent's peak over an exec into the child's ru_maxrss
+    status = Path("/proc/self/status").read_text()
+    peak = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))) / 1024
     print(json.dumps({"seconds": seconds, "rows": rows, "bytes": size, "rss_mb": peak}))
+
+
+def seed(url: str, members: int, activities: int) -> None:
+    from sqlalchemy import text
+
+    from bench_laggards import activity_rows, load_activities, seed_members
+    from bot.db import sync_engine, upgrade
+
+    upgrade(url)
+    engine = sync_engine(url)
+    rng = random.Random(11)
+    started = time.perf_counter()
+    first = seed_members(engine, members, rng)
+    load_activities(engine, activity_rows(activities, [2026], first, members, rng))
+    with engine.connect() as connection:
+        live = connection.execute(text("SELECT count(*) FROM activity WHERE deleted_at IS NULL")).scalar_one()
+    engine.dispose()
+    print(f"seeded {members:,} members, {activities:,} activities ({live:,} live) "
+          f"in {time.perf_counter() - started:.0f} s; load {os.getloadavg()[0]:.1f}")
 
 
 def main() -> int:
@@ -56,6 +76,7 @@ def main() -> int:
     parser.add_argument("--members", type=int, default=200_000)
     parser.add_argument("--activities", type=int, default=1_000_000)
     parser.add_argument("--database-url")
+    parser.add_argument("--existing", action="store_true", help="time the exports on --database-url as it is")
     parser.add_argument("--child", nargs=3, metavar=("URL", "SECTION", "SCOPE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -63,25 +84,16 @@ def main() -> int:
         child(url, section, None if scope == "-" else scope)
         return 0
 
-    from sqlalchemy import text
-
-    from bench_laggards import activity_rows, load_activities, prepare, seed_members
-    from bot.db import sync_engine, upgrade
+    from bench_laggards import prepare
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-export-"))
-    url, drop = prepare(args.database_url or f"sqlite:///{workdir / 'bench.db'}")
+    if args.existing:
+        url, drop = args.database_url, (lambda: None)
+    else:
+        url, drop = prepare(args.database_url or f"sqlite:///{workdir / 'bench.db'}")
     try:
-        upgrade(url)
-        engine = sync_engine(url)
-        rng = random.Random(11)
-        started = time.perf_counter()
-        first = seed_members(engine, args.members, rng)
-        load_activities(engine, activity_rows(args.activities, [2026], first, args.members, rng))
-        with engine.connect() as connection:
-            live = connection.execute(text("SELECT count(*) FROM activity WHERE deleted_at IS NULL")).scalar_one()
-        engine.dispose()
-        print(f"seeded {args.members:,} members, {args.activities:,} activities ({live:,} live) "
-              f"in {time.perf_counter() - started:.0f} s; load {os.getloadavg()[0]:.1f}")
+        if not args.existing:
+            seed(url, args.members, args.activities)
         for section, scope in (("members", "-"), ("activities", "-"), ("activities", "第1界别活动组")):
             out = subprocess.run([sys.executable, __file__, "--child", url, section, scope], check=True,
                                  capture_output=True, text=True).stdout
