@@ -428,130 +428,36 @@ def run(settings: Settings) -> int:
 
 # --- members import ---------------------------------------------------------------------------
 
-def _shown(key: str, value: object) -> str:
-    from bot.texts import LEVEL_NAMES
-    from models import Level
-
-    if isinstance(value, Level):
-        return LEVEL_NAMES[value]
-    if key == "active":
-        return cli_text("state_active") if value else cli_text("state_inactive")
-    return str(value) if value not in (None, "") else cli_text("empty_value")
-
-
-def _roster_error(exc) -> str:  # noqa: ANN001
-    values = dict(exc.values)
-    if exc.code == "lookalike":
-        values["missing"] = "、".join(values.get("missing") or []) or "-"
-    if exc.code == "wrong_suffix" and not values.get("suffix"):
-        values["suffix"] = cli_text("no_suffix")
-    if values.get("sheet"):
-        values["where"] = cli_text("where_sheet_row", sheet=values["sheet"], row=values.get("row", "?"))
-    else:
-        values["where"] = cli_text("where_row", row=values.get("row", "?"))
-    return cli_text(f"roster_{exc.code}", **values)
-
-
-def _row_reason(error) -> str:  # noqa: ANN001
-    values = dict(error.values)
-    if error.code == "unknown_sector":
-        suggestions = values.pop("suggestions", [])
-        text = cli_text("row_unknown_sector", **values)
-        return text + (cli_text("did_you_mean", names="、".join(suggestions)) if suggestions else "")
-    return cli_text(f"row_{error.code}", **values)
-
-
 def import_members(settings: Settings, args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from bot.db import sync_engine
-    from bot.services.roster import RosterFileError, check_path, import_roster
+    from bot.roster_text import file_error, render_import, run_import
+    from bot.services.roster import RosterFileError
 
-    path: Path = args.file
-    try:
-        check_path(path)
-    except RosterFileError as exc:
-        return fail("roster_cannot_import", EXIT_BAD_INPUT, reason=_roster_error(exc))
-    engine = sync_engine(settings.database_url)
     bar = tqdm(desc=cli_text("progress_import"), unit=cli_text("progress_unit"), disable=None, file=sys.stderr)
     try:
-        with engine.begin() as connection:
-            report = import_roster(
-                connection, path, dry_run=args.dry_run, deactivate_missing=args.deactivate_missing,
-                sheet=args.sheet, max_deactivate_share=args.max_deactivate_share, force=args.force,
-                progress=bar.update,
-            )
-            if not report.ok or args.dry_run:
-                connection.rollback()
+        report = run_import(
+            settings.database_url, args.file, apply=not args.dry_run, deactivate_missing=args.deactivate_missing,
+            sheet=args.sheet, max_deactivate_share=args.max_deactivate_share, force=args.force, progress=bar.update,
+        ).report
     except RosterFileError as exc:
-        return fail("roster_cannot_import", EXIT_BAD_INPUT, reason=_roster_error(exc))
+        return fail("roster_cannot_import", EXIT_BAD_INPUT, reason=file_error(exc))
     finally:
         bar.close()
-        engine.dispose()
 
-    source = report.source
-    if source is not None:
-        if source.sheet:
-            note("import_read_sheet", sheet=source.sheet, row=source.header_row)
-        else:
-            note("import_read_csv", row=source.header_row)
-        ignored = [u.header + (f" → {_column_name(u.suggestion)}？" if u.suggestion else "") for u in source.unknown]
-        if ignored:
-            note("import_ignored_columns", columns="、".join(ignored))
-        absent = [_column_name(k) for k in ("group", "level", "region", "phone", "contact_points")
-                  if k not in source.columns]
-        if absent:
-            note("import_absent_columns", columns="、".join(absent))
-    if report.errors:
-        lines = [cli_text("import_rows_bad", rows=len({e.row for e in report.errors}))]
-        lines += [cli_text("import_row_line", row=e.row, reason=_row_reason(e)) for e in report.errors[:200]]
-        if len(report.errors) > 200:
-            lines.append(cli_text("import_more_errors", count=len(report.errors) - 200))
-        print("\n".join(lines), file=sys.stderr)
+    text = render_import(report, dry_run=args.dry_run, deactivate_missing=args.deactivate_missing,
+                         max_deactivate_share=args.max_deactivate_share)
+    for line in text.notes:
+        print(line, file=sys.stderr)
+    if text.errors:
+        print("\n".join(text.errors), file=sys.stderr)
         return EXIT_BAD_INPUT
-
-    prefix = cli_text("dry_run_prefix") if args.dry_run else ""
-    for change in report.changes:
-        if change.created:
-            say("change_created", prefix=prefix, number=change.number, name=change.name)
-        else:
-            fields = "；".join(
-                cli_text("change_field", field=_column_name(k), old=_shown(k, old), new=_shown(k, new))
-                for k, old, new in change.fields
-            )
-            say("change_updated", prefix=prefix, number=change.number, name=change.name, fields=fields)
-    more = report.created + report.updated - len(report.changes)
-    if more > 0:
-        say("change_more", count=more)
-    if report.missing and (args.dry_run or report.refused or args.deactivate_missing):
-        verb = cli_text("missing_would_go") if args.deactivate_missing else cli_text("missing_kept")
-        say("missing_header", count=report.missing, verb=verb)
-        for number, name in report.missing_members:
-            say("missing_line", number=number, name=name)
-        if report.missing > len(report.missing_members):
-            say("change_more_missing", count=report.missing - len(report.missing_members))
-    if report.refused:
-        key = "refuse_no_rows" if report.refused == "no_rows" else "refuse_share"
-        values = dict(missing=report.missing, active=report.active_before,
-                      share=round(report.missing_share * 100), limit=round(args.max_deactivate_share * 100))
-        if args.dry_run:
-            say("dry_run_would_refuse", reason=cli_text(key, **values))
-        else:
-            return fail(key, EXIT_BAD_INPUT, **values)
-    tail = (cli_text("summary_deactivated", count=report.deactivated) if args.deactivate_missing and not report.refused
-            else cli_text("summary_kept"))
-    say("import_summary", prefix=prefix, rows=report.rows, created=report.created, updated=report.updated,
-        reactivated=report.reactivated, unchanged=report.unchanged, missing=report.missing, tail=tail,
-        groups=report.new_groups, regions=report.new_regions)
+    for line in text.lines:
+        print(line)
+    if text.refusal:
+        print(text.refusal, file=sys.stderr)
+        return EXIT_BAD_INPUT
     return 0
-
-
-def _column_name(key: str | None) -> str:
-    from bot.services.roster import HEADER_NAMES
-
-    if key == "active":
-        return cli_text("field_active")
-    return HEADER_NAMES.get(key or "", key or "")
 
 
 # --- members invites ----------------------------------------------------------------------------

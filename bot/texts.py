@@ -1283,3 +1283,85 @@ BUTTONS.update({
     "ranking_cases": "⏱ 诉求办理表",
     "ranking_points": "🏅 积分排名",
 })
+
+# =====================================================================================
+# /export and the roster from the chat (issue 10, helper "files")
+# =====================================================================================
+
+COMMANDS["coordinator"].insert(-2, ("export", "导出表格（委员/活动/诉求/汇总）"))
+COMMANDS["admin"].insert(-2, ("export", "导出表格（委员/活动/诉求/汇总）"))
+
+# sheet titles, column headers and value names of /export
+EXPORT: dict[str, object] = {
+    "sheet_members": "委员名单",
+    "cols_members": ["编号", "姓名", "界别", "活动组", "层级", "地区", "手机", "绑定状态", "期间活动数", "期间人次",
+                     "期间积分", "最近活动日期"],
+    "sheet_activities": "联系活动",
+    "cols_activities": ["活动编号", "日期", "季度", "委员编号", "姓名", "界别", "活动组", "活动类型", "地点/单位",
+                        "人次", "积分", "活动内容", "登记时间"],
+    "sheet_cases": "诉求件",
+    "cols_cases": ["诉求编号", "收到时间", "诉求类别", "状态", "地区", "地点", "办理委员编号", "办理委员", "界别",
+                   "代录群众姓名", "手机（已隐藏）", "接收时间", "办结时间", "关闭时间", "评分", "退回重办次数",
+                   "诉求内容"],
+    "filename": "{section}_{period}_{day}.xlsx",
+    "bound": "已绑定",
+    "unbound": "未绑定",
+}
+EXPORT_SECTION_NAMES = {"members": "委员名单", "activities": "联系活动", "cases": "诉求件", "summary": "汇总（季度报告）"}
+EXPORT_PERIOD_NAMES = {"this_quarter": "本季度", "last_quarter": "上季度", "this_year": "今年", "last_year": "去年"}
+
+TEXTS.update({
+    "export_choose_section": "📤 <b>导出表格</b>（{scope}）\n请选择要导出的内容：",
+    "export_choose_period": "📤 导出<b>{section}</b>（{scope}）\n请选择期间：",
+    "export_working": "⏳ 正在生成{section}（{period}，{scope}）……",
+    "export_done": "✅ 已发送{section}（{period}，{scope}）。",
+    "export_caption": "{section}｜{period}（{label}）｜{scope}｜共 {rows} 行",
+    "export_too_big": "生成的表格有 {size} MB，超过 Telegram 允许机器人发送的 50 MB；请选择较短的期间。",
+    "export_refused": "抱歉，只有协调员和管理员可以导出表格。",
+    "roster_admins_only": "只有管理员可以通过发送文件导入委员名册；您发送的文件没有被保存。",
+    "roster_wrong_type": (
+        "只能导入 .xlsx 或 .csv 格式的名册文件（收到的是「{name}」）。请在 Excel 或 WPS 中“另存为” .xlsx 或 .csv 后再发送。"
+    ),
+    "roster_too_big": "文件太大（{size} MB），名册文件不能超过 {limit} MB。请删去无关的工作表或另存为 .csv 后再发送。",
+    "roster_download_failed": "无法下载您发送的文件，请稍后重新发送。没有导入任何数据。",
+    "roster_checking": "⏳ 正在检查名册「{name}」（试运行，不写入）……",
+    "roster_rejected": "❌ 名册「{name}」无法导入（没有写入任何数据）：\n{body}",
+    "roster_preview": "📋 名册「{name}」试运行结果（<b>尚未写入</b>）：\n{body}\n\n核对无误请按「确认导入」。",
+    "roster_preview_nothing": "📋 名册「{name}」与现有数据一致，没有需要导入的变化。\n{body}",
+    "roster_deactivate_offer": "文件中没有的在册委员 {count} 人默认保留；如要停用他们，请按「确认导入并停用」。",
+    "roster_deactivate_refused": "注意：文件中没有的在册委员 {count} 人占在册委员的 {share}%，超过 {limit}%，不能在聊天中停用；请核对名单，必要时用命令行导入。",
+    "roster_cut": "……（内容过长，其余略；完整清单请用命令行 members import --dry-run 查看）",
+    "roster_applying": "⏳ 正在导入名册「{name}」……",
+    "roster_applied": "✅ 名册「{name}」已导入：\n{body}",
+    "roster_changed": "⚠️ 自试运行以来数据已有变化，本次没有导入。以下是新的试运行结果，请重新核对后确认。",
+    "roster_refused": "❌ 没有导入：{reason}",
+    "roster_stale": "此确认按钮已失效（已发送了新的名册、已导入或已取消），请以最新的试运行结果为准。",
+    "roster_cancelled": "已取消，名册「{name}」没有导入。",
+})
+
+BUTTONS.update({
+    "export_members": "👥 委员名单",
+    "export_activities": "📝 联系活动",
+    "export_cases": "📮 诉求件",
+    "export_summary": "📊 汇总",
+    "export_this_quarter": "本季度",
+    "export_last_quarter": "上季度",
+    "export_this_year": "今年",
+    "export_last_year": "去年",
+    "roster_confirm": "✅ 确认导入",
+    "roster_confirm_deactivate": "确认导入并停用 {count} 人",
+    "roster_cancel": "取消",
+})
+
+LOG_LINES.update({
+    "export_refused": "用户 {user} 的导出请求被拒绝（不是协调员或管理员）：{data}",
+    "export_sent": "用户 {user} 导出了 {section}（{period}，{rows} 行，{size} 字节）",
+    "roster_refused": "用户 {user} 的名册操作被拒绝（不是管理员）：{data}",
+    "roster_stale": "用户 {user} 按了已失效的名册确认按钮：{data}",
+    "roster_download": "用户 {user} 发送的名册无法下载：{error}",
+    "roster_applied": "用户 {user} 从聊天导入了名册：新增 {created}，更新 {updated}，停用 {deactivated}",
+})
+
+CLI.update({
+    "summary_kept_chat": "（保留，未停用）",
+})

@@ -13,6 +13,10 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.services.exports import ExportPeriod, ExportSection
 
 MAX_BYTES = 64
 MAX_ID = 2**63 - 1  # database ids are signed 64-bit
@@ -324,3 +328,79 @@ class RankButton:
     @classmethod
     def pattern(cls) -> str:
         return rf"^{cls.PREFIX}:(?:{_choices(RankView)}):"
+
+# --- /export and the roster from the chat (issue 10, helper "files") -------------------------------------
+
+
+@dataclass(frozen=True)
+class ExportButton:
+    """/export: `ex:<section>` (then choose the period) or `ex:<section>:<period>` (build it).
+
+    The data names only what to export: the scope always comes from who presses.
+    """
+
+    section: "ExportSection"
+    period: "ExportPeriod | None" = None
+
+    PREFIX = "ex"
+
+    def pack(self) -> str:
+        if self.period is None:
+            return _pack(self.PREFIX, self.section.value)
+        return _pack(self.PREFIX, self.section.value, self.period.value)
+
+    @classmethod
+    def parse(cls, data: str) -> "ExportButton | None":
+        from bot.services.exports import ExportPeriod, ExportSection
+
+        parts = data.split(":")
+        if len(parts) not in (2, 3) or parts[0] != cls.PREFIX:
+            return None
+        try:
+            section = ExportSection(parts[1])
+            period = ExportPeriod(parts[2]) if len(parts) == 3 else None
+        except ValueError:
+            return None
+        return cls(section, period)
+
+    @classmethod
+    def pattern(cls) -> str:
+        from bot.services.exports import ExportPeriod, ExportSection
+
+        return rf"^{cls.PREFIX}:(?:{_choices(ExportSection)})(?::(?:{_choices(ExportPeriod)}))?$"
+
+
+class RosterAction(str, enum.Enum):
+    confirm = "ok"          # 确认导入
+    deactivate = "okd"      # 确认导入并停用名单外委员
+    cancel = "no"
+
+
+_TOKEN = re.compile(r"[0-9a-f]{12}\Z")
+
+
+@dataclass(frozen=True)
+class RosterButton:
+    """Under a roster's dry run: `rs:<action>:<token>`; the token names the pending file (a newer one replaces it)."""
+
+    action: RosterAction
+    token: str
+
+    PREFIX = "rs"
+
+    def pack(self) -> str:
+        return _pack(self.PREFIX, self.action.value, self.token)
+
+    @classmethod
+    def parse(cls, data: str) -> "RosterButton | None":
+        parts = data.split(":")
+        if len(parts) != 3 or parts[0] != cls.PREFIX or not _TOKEN.match(parts[2]):
+            return None
+        try:
+            return cls(RosterAction(parts[1]), parts[2])
+        except ValueError:
+            return None
+
+    @classmethod
+    def pattern(cls) -> str:
+        return rf"^{cls.PREFIX}:(?:{_choices(RosterAction)}):"

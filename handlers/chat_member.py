@@ -7,7 +7,7 @@ import logging
 from telegram import ChatMember, Update
 from telegram.constants import ChatType
 
-from bot.app import LianxinContext
+from bot.context import LianxinContext
 from bot.services.reachability import mark_blocked, mark_reachable
 from bot.texts import log_line
 from models import utcnow

@@ -36,8 +36,8 @@ from bot.services.rules import Quarter, local_today
 from bot.services import tally
 from bot.texts import plain
 from models import (
-    Activity, ActivityGroup, Case, CaseCounter, CaseEvent, CaseMessage, CasePhoto, CaseSkip, CaseStatus, Member,
-    MemberLink, Region, ScopeKind, Sector,
+    Activity, Case, CaseCounter, CaseEvent, CaseMessage, CasePhoto, CaseSkip, CaseStatus, Member,
+    MemberLink, Region, Sector,
 )
 
 log = logging.getLogger(__name__)
@@ -438,32 +438,10 @@ async def _coordinator_covers(session: AsyncSession, case: Case, actor: Actor) -
     """A coordinator's scope covers the case's region, its handler, or the coordinator was asked to assign it."""
     if not actor.scopes:
         return False
-    region_path = None
-    if case.region_id is not None:
-        region_path = (await session.exec(select(Region.path).where(Region.id == case.region_id))).first()
-    for scope in actor.scopes:
-        if scope.kind is ScopeKind.region and region_path and (
-            region_path == scope.value or region_path.startswith(scope.value + "/")
-        ):
-            return True
-    if case.member_id is not None:
-        row = (
-            await session.exec(
-                select(Sector.name, ActivityGroup.name, Region.path)
-                .select_from(Member)
-                .join(Sector, Sector.id == Member.sector_id)
-                .join(ActivityGroup, ActivityGroup.id == Member.activity_group_id, isouter=True)
-                .join(Region, Region.id == Member.region_id, isouter=True)
-                .where(Member.id == case.member_id)
-            )
-        ).first()
-        if row is not None:
-            sector, group, path = row
-            for scope in actor.scopes:
-                if (scope.kind is ScopeKind.sector and scope.value == sector) or (
-                    scope.kind is ScopeKind.group and scope.value == group
-                ) or (scope.kind is ScopeKind.region and path and (path == scope.value or path.startswith(scope.value + "/"))):
-                    return True
+    from bot.services.scopes import case_in_scopes
+
+    if (await session.exec(select(Case.id).where(Case.id == case.id, case_in_scopes(actor.scopes)))).first() is not None:
+        return True
     # the coordinators the engine fell back to may see (and assign) the case
     asked = (
         await session.exec(select(CaseEvent.detail).where(CaseEvent.case_id == case.id, CaseEvent.action == "escalate"))

@@ -18,6 +18,11 @@ from bot.services.access import Scope
 from models import ActivityGroup, Member, Region, ScopeKind, Sector
 
 
+def _regions_under(path: str):  # noqa: ANN202
+    """Ids of the region `path` and every region below it."""
+    return select(Region.id).where(or_(Region.path == path, Region.path.startswith(path + "/")))
+
+
 def member_in_scopes(scopes: Sequence[Scope] | None) -> ColumnElement[bool] | None:
     """A WHERE condition on `Member` for these scopes; None means everything (admins)."""
     if scopes is None:
@@ -29,9 +34,21 @@ def member_in_scopes(scopes: Sequence[Scope] | None) -> ColumnElement[bool] | No
         elif scope.kind is ScopeKind.sector:
             conditions.append(Member.sector_id.in_(select(Sector.id).where(Sector.name == scope.value)))
         else:
-            conditions.append(
-                Member.region_id.in_(
-                    select(Region.id).where(or_(Region.path == scope.value, Region.path.startswith(scope.value + "/")))
-                )
-            )
+            conditions.append(Member.region_id.in_(_regions_under(scope.value)))
     return or_(*conditions) if conditions else false()
+
+
+def case_in_scopes(scopes: Sequence[Scope] | None) -> ColumnElement[bool] | None:
+    """A WHERE condition on `Case`: its handler is a member in scope, or its region is in a region scope.
+
+    The static part of who may see a case (`cases._coordinator_covers`, which adds the cases a
+    coordinator was asked to assign); exports use it as is. None means everything (admins).
+    """
+    if scopes is None:
+        return None
+    from models import Case
+
+    handler = member_in_scopes(scopes)
+    conditions = [Case.member_id.in_(select(Member.id).where(handler))]
+    conditions += [Case.region_id.in_(_regions_under(s.value)) for s in scopes if s.kind is ScopeKind.region]
+    return or_(*conditions)

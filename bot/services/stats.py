@@ -274,39 +274,19 @@ def report_sections(stats: QuarterStats, *, kind_names: Mapping[str, str]) -> li
     return [overview, lagging, unreachable, by_kind, by_group, cases]
 
 
-def _width(value: object) -> int:
-    text = "" if value is None else str(value)
-    # CJK characters take two columns
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
-
-
 def render_xlsx(sections: Sequence[Section]) -> bytes:
-    """One sheet per section, bold frozen header row, columns as wide as their content (blocking)."""
-    from openpyxl import Workbook
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
+    """One sheet per section, bold frozen header row, columns as wide as their content (blocking).
 
-    book = Workbook()
-    book.remove(book.active)
-    for section in sections:
-        sheet = book.create_sheet(section.title[:31])
-        sheet.append(section.headers)
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        for row in section.rows:
-            sheet.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in row])
-        sheet.freeze_panes = "A2"
-        for index, header in enumerate(section.headers, start=1):
-            widest = max([_width(header)] + [_width(row[index - 1]) for row in section.rows])
-            sheet.column_dimensions[get_column_letter(index)].width = min(max(widest + 2, 8), 60)
-        for row in sheet.iter_rows(min_row=2):
-            for cell in row:
-                if cell.data_type == "f":  # names are data, never formulas
-                    cell.data_type = "s"
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    The one spreadsheet writer is /export's (`exports.write_xlsx`, write-only, text never a formula).
+    """
+    import tempfile
+
+    from bot.services.exports import Sheet, write_xlsx
+
+    with tempfile.TemporaryDirectory(prefix="lianxin-report-") as folder:
+        path = Path(folder) / "report.xlsx"
+        write_xlsx(path, [Sheet(s.title, s.headers, s.rows) for s in sections])
+        return path.read_bytes()
 
 
 def cjk_font_path() -> Path:

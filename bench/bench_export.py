@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""Benchmark /export's file building (`bot.services.exports.write_export`) on a generated data set.
+
+Members (the laggard bench's generator: 16 groups, made-up names) and activities in 2026, then the
+admin's 委员名单 and 联系活动 (this year) exports and one activity group's, each in a child process
+so its peak RSS is its own. The data is synthetic (seeded random numbers), never real. Run by hand;
+numbers go to bench/README.md.
+
+    python bench/bench_export.py                                   # SQLite in a temp dir
+    python bench/bench_export.py --database-url postgresql+psycopg://lianxin:lianxin@127.0.0.1:5432/lianxin
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+
+def child(url: str, section: str, scope: str | None) -> None:
+    """One export, timed; prints JSON (seconds, rows, bytes, peak RSS MB)."""
+    from datetime import date
+    from zoneinfo import ZoneInfo
+
+    from bot.services.access import Scope
+    from bot.services.exports import ExportPeriod, ExportRequest, ExportSection, resolve_period, write_export
+    from bot.texts import CASE_STATUS_NAMES, EXPORT, LEVEL_NAMES
+    from models import ScopeKind
+
+    names = {**EXPORT, "levels": LEVEL_NAMES, "bound": (EXPORT["bound"], EXPORT["unbound"]), "statuses": CASE_STATUS_NAMES}
+    period = resolve_period(ExportPeriod.this_year, date(2026, 11, 28))
+    scopes = None if scope is None else [Scope(ScopeKind.group, scope)]
+    request = ExportRequest(ExportSection[section], period, scopes, full_phones=scopes is None)
+    started = time.perf_counter()
+    path, rows = write_export(url, request, names=names, tz=ZoneInfo("Asia/Shanghai"), kind_names={})
+    seconds = time.perf_counter() - started
+    size = path.stat().st_size
+    path.unlink()
+    # VmHWM, not ru_maxrss: Linux carries the parent's peak over an exec into the child's ru_maxrss
+    status = Path("/proc/self/status").read_text()
+    peak = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))) / 1024
+    print(json.dumps({"seconds": seconds, "rows": rows, "bytes": size, "rss_mb": peak}))
+
+
+def seed(url: str, members: int, activities: int) -> None:
+    from sqlalchemy import text
+
+    from bench_laggards import activity_rows, load_activities, seed_members
+    from bot.db import sync_engine, upgrade
+
+    upgrade(url)
+    engine = sync_engine(url)
+    rng = random.Random(11)
+    started = time.perf_counter()
+    first = seed_members(engine, members, rng)
+    load_activities(engine, activity_rows(activities, [2026], first, members, rng))
+    with engine.connect() as connection:
+        live = connection.execute(text("SELECT count(*) FROM activity WHERE deleted_at IS NULL")).scalar_one()
+    engine.dispose()
+    print(f"seeded {members:,} members, {activities:,} activities ({live:,} live) "
+          f"in {time.perf_counter() - started:.0f} s; load {os.getloadavg()[0]:.1f}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--members", type=int, default=200_000)
+    parser.add_argument("--activities", type=int, default=1_000_000)
+    parser.add_argument("--database-url")
+    parser.add_argument("--existing", action="store_true", help="time the exports on --database-url as it is")
+    parser.add_argument("--child", nargs=3, metavar=("URL", "SECTION", "SCOPE"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        url, section, scope = args.child
+        child(url, section, None if scope == "-" else scope)
+        return 0
+
+    from bench_laggards import prepare
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench-export-"))
+    if args.existing:
+        url, drop = args.database_url, (lambda: None)
+    else:
+        url, drop = prepare(args.database_url or f"sqlite:///{workdir / 'bench.db'}")
+    try:
+        if not args.existing:
+            seed(url, args.members, args.activities)
+        for section, scope in (("members", "-"), ("activities", "-"), ("activities", "第1界别活动组")):
+            out = subprocess.run([sys.executable, __file__, "--child", url, section, scope], check=True,
+                                 capture_output=True, text=True).stdout
+            result = json.loads(out.strip().splitlines()[-1])
+            print(f"{section:<10} {'all' if scope == '-' else scope:<8} {result['rows']:>9,} rows "
+                  f"{result['seconds']:6.1f} s  {result['bytes'] / 1e6:6.1f} MB file  peak RSS {result['rss_mb']:.0f} MB"
+                  f"  (load {os.getloadavg()[0]:.1f})")
+    finally:
+        drop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,171 @@
+"""A roster import as a use case, shared by `members import` and the chat: run it, then say what it did.
+
+`run_import` opens the one transaction (a dry run always rolls back; a real run commits only
+when the file is good, not refused and, when asked, still gives the dry run's result).
+`render_import` turns the report into plain Chinese lines: the CLI prints `notes` and `errors` on
+stderr and `lines` on stdout; the chat joins them into one escaped message within Telegram's limit.
+Blocking (a sync connection, Core executemany): the bot runs it in a thread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.services.roster import HEADER_NAMES, ImportReport, RosterFileError, RowError
+from bot.texts import cli_text
+
+MAX_ERRORS = 200
+
+
+@dataclass
+class ImportText:
+    notes: list[str] = field(default_factory=list)  # which sheet and row were read, ignored and absent columns
+    errors: list[str] = field(default_factory=list)  # the file was rejected: a headline, then one line per row
+    lines: list[str] = field(default_factory=list)  # changes, who is missing, the summary
+    refusal: str | None = None  # a real run refused (mass deactivation): nothing was written
+
+
+def column_name(key: str | None) -> str:
+    if key == "active":
+        return cli_text("field_active")
+    return HEADER_NAMES.get(key or "", key or "")
+
+
+def shown(key: str, value: object) -> str:
+    from bot.texts import LEVEL_NAMES
+    from models import Level
+
+    if isinstance(value, Level):
+        return LEVEL_NAMES[value]
+    if key == "active":
+        return cli_text("state_active") if value else cli_text("state_inactive")
+    return str(value) if value not in (None, "") else cli_text("empty_value")
+
+
+def file_error(exc: RosterFileError) -> str:
+    """Why a file cannot be read as a roster at all."""
+    values = dict(exc.values)
+    if exc.code == "lookalike":
+        values["missing"] = "、".join(values.get("missing") or []) or "-"
+    if exc.code == "wrong_suffix" and not values.get("suffix"):
+        values["suffix"] = cli_text("no_suffix")
+    if values.get("sheet"):
+        values["where"] = cli_text("where_sheet_row", sheet=values["sheet"], row=values.get("row", "?"))
+    else:
+        values["where"] = cli_text("where_row", row=values.get("row", "?"))
+    return cli_text(f"roster_{exc.code}", **values)
+
+
+def row_reason(error: RowError) -> str:
+    values = dict(error.values)
+    if error.code == "unknown_sector":
+        suggestions = values.pop("suggestions", [])
+        text = cli_text("row_unknown_sector", **values)
+        return text + (cli_text("did_you_mean", names="、".join(suggestions)) if suggestions else "")
+    return cli_text(f"row_{error.code}", **values)
+
+
+def render_import(report: ImportReport, *, dry_run: bool, deactivate_missing: bool, max_deactivate_share: float,
+                  max_errors: int = MAX_ERRORS, kept_key: str = "summary_kept") -> ImportText:
+    """The import's outcome as the clerk reads it: what was read, the row errors or the changes and the summary."""
+    out = ImportText()
+    source = report.source
+    if source is not None:
+        if source.sheet:
+            out.notes.append(cli_text("import_read_sheet", sheet=source.sheet, row=source.header_row))
+        else:
+            out.notes.append(cli_text("import_read_csv", row=source.header_row))
+        ignored = [u.header + (f" → {column_name(u.suggestion)}？" if u.suggestion else "") for u in source.unknown]
+        if ignored:
+            out.notes.append(cli_text("import_ignored_columns", columns="、".join(ignored)))
+        absent = [column_name(k) for k in ("group", "level", "region", "phone", "contact_points")
+                  if k not in source.columns]
+        if absent:
+            out.notes.append(cli_text("import_absent_columns", columns="、".join(absent)))
+    if report.errors:
+        out.errors.append(cli_text("import_rows_bad", rows=len({e.row for e in report.errors})))
+        out.errors += [cli_text("import_row_line", row=e.row, reason=row_reason(e)) for e in report.errors[:max_errors]]
+        if len(report.errors) > max_errors:
+            out.errors.append(cli_text("import_more_errors", count=len(report.errors) - max_errors))
+        return out
+
+    prefix = cli_text("dry_run_prefix") if dry_run else ""
+    for change in report.changes:
+        if change.created:
+            out.lines.append(cli_text("change_created", prefix=prefix, number=change.number, name=change.name))
+        else:
+            fields = "；".join(
+                cli_text("change_field", field=column_name(k), old=shown(k, old), new=shown(k, new))
+                for k, old, new in change.fields
+            )
+            out.lines.append(cli_text("change_updated", prefix=prefix, number=change.number, name=change.name,
+                                      fields=fields))
+    more = report.created + report.updated - len(report.changes)
+    if more > 0:
+        out.lines.append(cli_text("change_more", count=more))
+    if report.missing and (dry_run or report.refused or deactivate_missing):
+        verb = cli_text("missing_would_go") if deactivate_missing else cli_text("missing_kept")
+        out.lines.append(cli_text("missing_header", count=report.missing, verb=verb))
+        out.lines += [cli_text("missing_line", number=number, name=name) for number, name in report.missing_members]
+        if report.missing > len(report.missing_members):
+            out.lines.append(cli_text("change_more_missing", count=report.missing - len(report.missing_members)))
+    if report.refused:
+        key = "refuse_no_rows" if report.refused == "no_rows" else "refuse_share"
+        reason = cli_text(key, missing=report.missing, active=report.active_before,
+                          share=round(report.missing_share * 100), limit=round(max_deactivate_share * 100))
+        if not dry_run:
+            out.refusal = reason
+            return out
+        out.lines.append(cli_text("dry_run_would_refuse", reason=reason))
+    tail = (cli_text("summary_deactivated", count=report.deactivated) if deactivate_missing and not report.refused
+            else cli_text(kept_key))
+    out.lines.append(cli_text(
+        "import_summary", prefix=prefix, rows=report.rows, created=report.created, updated=report.updated,
+        reactivated=report.reactivated, unchanged=report.unchanged, missing=report.missing, tail=tail,
+        groups=report.new_groups, regions=report.new_regions))
+    return out
+
+
+def fingerprint(report: ImportReport) -> str:
+    """What a run would change, in short: equal fingerprints mean the dry run still holds."""
+    shape = (report.rows, report.created, report.updated, report.unchanged, report.reactivated, report.missing,
+             report.new_groups, report.new_regions, [(c.number, c.created, c.fields) for c in report.changes],
+             report.missing_members)
+    return hashlib.sha256(repr(shape).encode()).hexdigest()[:32]
+
+
+@dataclass
+class ImportRun:
+    report: ImportReport
+    applied: bool  # committed
+    changed: bool = False  # a real run whose result differs from the dry run it was confirmed on (rolled back)
+
+
+def run_import(database_url: str, path: Path, *, apply: bool, deactivate_missing: bool = False,
+               sheet: str | None = None, max_deactivate_share: float = 0.2, force: bool = False,
+               expect: str | None = None, progress: Callable[[int], None] | None = None) -> ImportRun:
+    """Check the path, import in one transaction, commit only a good, unrefused run that matches `expect`.
+
+    Raises `RosterFileError` for a file that is not a roster at all (nothing written).
+    """
+    from bot.db import sync_engine
+    from bot.services.roster import check_path, import_roster
+
+    check_path(path)
+    engine = sync_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            report = import_roster(
+                connection, path, dry_run=not apply, deactivate_missing=deactivate_missing, sheet=sheet,
+                max_deactivate_share=max_deactivate_share, force=force, progress=progress,
+            )
+            changed = apply and expect is not None and report.ok and fingerprint(report) != expect
+            if not apply or not report.ok or changed:
+                connection.rollback()
+                return ImportRun(report, applied=False, changed=changed)
+        return ImportRun(report, applied=True)
+    finally:
+        engine.dispose()

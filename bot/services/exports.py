@@ -1,0 +1,329 @@
+"""/export: members, activities, cases or the summary of a period, as one XLSX, within the reader's scope.
+
+Telegram-free. The rows are read on a blocking connection with a streamed (server-side on
+PostgreSQL) result, `CHUNK` rows at a time, and written by openpyxl in write-only mode to a
+temporary file, so a province's export never sits in memory: run `write_export` in a thread
+(`asyncio.to_thread`). Scope is applied here, in every query: members and activities by
+`scopes.member_in_scopes`, cases by `scopes.case_in_scopes` (the rule of who may see a case).
+Phones: members' phones in full for admins only; residents' phones on cases are masked for
+everyone (`cases.mask_phone`), as everywhere else outside the case's own handler.
+"""
+
+from __future__ import annotations
+
+import enum
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from itertools import chain, islice
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.services.access import Scope
+from bot.services.cases import mask_phone
+from bot.services.rules import Quarter
+from bot.services.scopes import case_in_scopes, member_in_scopes
+from models import Activity, ActivityGroup, Case, Member, Region, Sector
+
+CHUNK = 2000  # rows fetched (and buffered) at a time
+WIDTH_SAMPLE = CHUNK  # column widths fit the header and the first rows
+MAX_WIDTH = 60
+
+
+class ExportSection(str, enum.Enum):
+    members = "m"
+    activities = "a"
+    cases = "c"
+    summary = "s"
+
+
+class ExportPeriod(str, enum.Enum):
+    this_quarter = "tq"
+    last_quarter = "lq"
+    this_year = "ty"
+    last_year = "ly"
+
+
+@dataclass(frozen=True, order=True)
+class Period:
+    """A quarter (`q` 1–4) or a whole year (`q` None), in the configured zone's calendar.
+
+    The same shape as `stats.Period` on main (issue 10's /stats): at merge, this class can go and
+    `stats.Period` take its place (the names and meanings are the same).
+    """
+
+    year: int
+    q: int | None = None
+
+    @property
+    def quarter(self) -> Quarter | None:
+        return Quarter(self.year, self.q) if self.q is not None else None
+
+    @property
+    def label(self) -> str:
+        return self.quarter.label if self.quarter else str(self.year)
+
+    @property
+    def first_day(self) -> date:
+        return self.quarter.first_day if self.quarter else date(self.year, 1, 1)
+
+    @property
+    def last_day(self) -> date:
+        return self.quarter.last_day if self.quarter else date(self.year, 12, 31)
+
+    def start(self, tz) -> datetime:  # noqa: ANN001
+        return datetime.combine(self.first_day, time(0), tzinfo=tz)
+
+    def end(self, tz) -> datetime:  # noqa: ANN001
+        """The first instant after the period (exclusive bound)."""
+        return datetime.combine(self.last_day + timedelta(days=1), time(0), tzinfo=tz)
+
+
+def begun_quarters(period: Period, today: date) -> list[Quarter]:
+    """The quarters of the period that have begun by `today`."""
+    if period.quarter:
+        return [period.quarter]
+    return [Quarter(period.year, q) for q in range(1, 5) if Quarter(period.year, q).first_day <= today]
+
+
+def resolve_period(choice: ExportPeriod, today: date) -> Period:
+    """The period a button names, seen from `today` (in the bot's time zone)."""
+    if choice in (ExportPeriod.this_quarter, ExportPeriod.last_quarter):
+        quarter = Quarter.of(today)
+        if choice is ExportPeriod.last_quarter:
+            quarter = quarter.prev()
+        return Period(quarter.year, quarter.q)
+    return Period(today.year - (1 if choice is ExportPeriod.last_year else 0))
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One sheet: title, headers and rows (any iterable: a streamed query result is read once)."""
+
+    title: str
+    headers: Sequence[str]
+    rows: Iterable[Sequence[object]]
+
+
+def _scoped(query, condition):  # noqa: ANN001, ANN202
+    return query if condition is None else query.where(condition)
+
+
+def _stream(connection: Connection, query) -> Iterator:  # noqa: ANN001
+    """Rows of `query` from a server-side cursor (where the driver has one), CHUNK at a time."""
+    result = connection.execution_options(stream_results=True, yield_per=CHUNK).execute(query)
+    try:
+        yield from result
+    finally:
+        result.close()
+
+
+def _local(moment: datetime | None, tz: ZoneInfo) -> str:
+    return "" if moment is None else moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+def _in_period(period: Period):  # noqa: ANN202
+    condition = Activity.year == period.year
+    return condition & (Activity.quarter == period.q) if period.q else condition
+
+
+def member_rows(connection: Connection, *, period: Period, scopes: Sequence[Scope] | None, full_phones: bool,
+                level_names: Mapping, bound_names: tuple[str, str]) -> Iterator[list[object]]:
+    """Active members in scope with their activities, 人次, points and last activity in the period."""
+    per_member = (
+        select(Activity.member_id, func.count(Activity.id).label("n"), func.sum(Activity.people).label("people"),
+               func.sum(Activity.points).label("points"), func.max(Activity.activity_date).label("last"))
+        .where(Activity.deleted_at.is_(None), _in_period(period))
+        .group_by(Activity.member_id)
+        .subquery()
+    )
+    query = (
+        select(Member.number, Member.name, Sector.name, ActivityGroup.name, Member.level, Region.path, Member.phone,
+               Member.telegram_id, per_member.c.n, per_member.c.people, per_member.c.points, per_member.c.last)
+        .select_from(Member)
+        .join(Sector, Sector.id == Member.sector_id)
+        .outerjoin(ActivityGroup, ActivityGroup.id == Member.activity_group_id)
+        .outerjoin(Region, Region.id == Member.region_id)
+        .outerjoin(per_member, per_member.c.member_id == Member.id)
+        .where(Member.active.is_(True))
+        .order_by(Member.number)
+    )
+    for number, name, sector, group, level, region, phone, telegram_id, n, people, points, last in _stream(
+        connection, _scoped(query, member_in_scopes(scopes))
+    ):
+        yield [number, name, sector, group or "", level_names.get(level, str(level)), region or "",
+               (phone or "") if full_phones else mask_phone(phone), bound_names[telegram_id is None],
+               n or 0, int(people or 0), round(float(points or 0), 2), last.isoformat() if last else ""]
+
+
+def activity_rows(connection: Connection, *, period: Period, scopes: Sequence[Scope] | None,
+                  kind_names: Mapping[str, str], tz: ZoneInfo) -> Iterator[list[object]]:
+    """Every live activity of the period by an active member in scope, by date."""
+    query = (
+        select(Activity.id, Activity.activity_date, Activity.year, Activity.quarter, Member.number, Member.name,
+               Sector.name, ActivityGroup.name, Activity.kind, Activity.place, Activity.people, Activity.points,
+               Activity.summary, Activity.created_at)
+        .select_from(Activity)
+        .join(Member, Member.id == Activity.member_id)
+        .join(Sector, Sector.id == Member.sector_id)
+        .outerjoin(ActivityGroup, ActivityGroup.id == Member.activity_group_id)
+        .where(Activity.deleted_at.is_(None), _in_period(period), Member.active.is_(True))
+        .order_by(Activity.activity_date, Activity.id)
+    )
+    for (activity_id, day, year, quarter, number, name, sector, group, kind, place, people, points, summary,
+         created) in _stream(connection, _scoped(query, member_in_scopes(scopes))):
+        yield [activity_id, day.isoformat(), f"{year}Q{quarter}", number, name, sector, group or "",
+               kind_names.get(kind, kind), place, people, round(float(points), 2), summary, _local(created, tz)]
+
+
+def case_rows(connection: Connection, *, period: Period, scopes: Sequence[Scope] | None,
+              status_names: Mapping[str, str], tz: ZoneInfo) -> Iterator[list[object]]:
+    """Cases received in the period (days in `tz`) that the reader's scope covers; residents' phones masked."""
+    query = (
+        select(Case.number, Case.created_at, Case.category, Case.status, Region.path, Case.place_text, Member.number,
+               Member.name, Sector.name, Case.requester_name, Case.phone, Case.requester_phone, Case.accepted_at,
+               Case.resolved_at, Case.closed_at, Case.rating, Case.reopen_count, Case.description)
+        .select_from(Case)
+        .outerjoin(Member, Member.id == Case.member_id)
+        .outerjoin(Sector, Sector.id == Member.sector_id)
+        .outerjoin(Region, Region.id == Case.region_id)
+        .where(Case.created_at >= period.start(tz), Case.created_at < period.end(tz))
+        .order_by(Case.created_at, Case.id)
+    )
+    for (number, created, category, status, region, place, m_number, m_name, sector, requester, phone,
+         requester_phone, accepted, resolved, closed, rating, reopened, description) in _stream(
+        connection, _scoped(query, case_in_scopes(scopes))
+    ):
+        state = getattr(status, "value", status)
+        yield [number, _local(created, tz), category, status_names.get(state, state), region or "", place or "",
+               m_number or "", m_name or "", sector or "", requester or "", mask_phone(phone or requester_phone),
+               _local(accepted, tz), _local(resolved, tz), _local(closed, tz), rating if rating is not None else "",
+               reopened, description]
+
+
+async def summary_sheets(session: AsyncSession, *, period: Period, today: date, policy, scopes: Sequence[Scope] | None,  # noqa: ANN001
+                         kind_names: Mapping[str, str]) -> list[Sheet]:
+    """The quarterly report's sections (`stats.report_sections`) for each begun quarter of the period.
+
+    A year gives each of its quarters' sections, titled with the quarter (`2026Q1 委员概况`).
+    """
+    from bot.services.stats import quarter_stats, report_sections
+
+    sheets: list[Sheet] = []
+    for quarter in begun_quarters(period, today):
+        stats = await quarter_stats(session, quarter=quarter, today=today, policy=policy, scopes=scopes)
+        prefix = "" if period.q else f"{quarter.label} "
+        sheets += [Sheet(prefix + s.title, s.headers, s.rows) for s in report_sections(stats, kind_names=kind_names)]
+    return sheets
+
+
+# --- the spreadsheet ---------------------------------------------------------------------------
+
+
+def _width(value: object) -> int:
+    text = "" if value is None else str(value)
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)  # CJK characters take two columns
+
+
+def write_xlsx(path: Path, sheets: Iterable[Sheet]) -> int:
+    """Write the sheets to `path` in write-only mode (rows are streamed); returns the data rows written.
+
+    Each sheet: a bold header row, frozen; columns as wide as the header and the first
+    WIDTH_SAMPLE rows (capped at MAX_WIDTH); text is never a formula, characters XLSX cannot
+    hold are dropped.
+    """
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook(write_only=True)
+    written = 0
+    bold = Font(bold=True)
+    for sheet_spec in sheets:
+        sheet = book.create_sheet(sheet_spec.title[:31])
+        rows = iter(sheet_spec.rows)
+        head = list(islice(rows, WIDTH_SAMPLE))
+        for index, header in enumerate(sheet_spec.headers, start=1):
+            widest = max([_width(header)] + [_width(row[index - 1]) for row in head])
+            sheet.column_dimensions[get_column_letter(index)].width = min(max(widest + 2, 8), MAX_WIDTH)
+        sheet.freeze_panes = "A2"
+        header_cells = []
+        for header in sheet_spec.headers:
+            cell = WriteOnlyCell(sheet, value=header)
+            cell.font = bold
+            header_cells.append(cell)
+        sheet.append(header_cells)
+        for row in chain(head, rows):
+            values: list[object] = []
+            for value in row:
+                if isinstance(value, str):
+                    value = ILLEGAL_CHARACTERS_RE.sub("", value)
+                    if value.startswith("="):  # user text is data, never a formula
+                        cell = WriteOnlyCell(sheet, value=value)
+                        cell.data_type = "s"
+                        value = cell
+                values.append(value)
+            sheet.append(values)
+            written += 1
+    book.save(path)
+    return written
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    section: ExportSection
+    period: Period
+    scopes: list[Scope] | None  # None: everything (admins)
+    full_phones: bool  # admins see members' phones in full
+
+
+def write_export(database_url: str, request: ExportRequest, *, names: Mapping[str, object], tz: ZoneInfo,
+                 kind_names: Mapping[str, str], summary_sheets: Sequence[Sheet] = ()) -> tuple[Path, int]:
+    """Build the export into a new temporary file (blocking: run in a thread); the caller removes the file.
+
+    `names` holds the sheet titles, headers and value names (from the text catalogue); the
+    summary's sheets are built by the caller from `stats.report_sections` (already small).
+    """
+    from bot.db import sync_engine
+
+    handle = tempfile.NamedTemporaryFile(prefix="lianxin-export-", suffix=".xlsx", delete=False)
+    handle.close()
+    path = Path(handle.name)
+    try:
+        if request.section is ExportSection.summary:
+            return path, write_xlsx(path, summary_sheets)
+        engine = sync_engine(database_url)
+        try:
+            with engine.connect() as connection:
+                sheet = _section_sheet(connection, request, names=names, tz=tz, kind_names=kind_names)
+                return path, write_xlsx(path, [sheet])
+        finally:
+            engine.dispose()
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+
+
+def _section_sheet(connection: Connection, request: ExportRequest, *, names: Mapping[str, object], tz: ZoneInfo,
+                   kind_names: Mapping[str, str]) -> Sheet:
+    section, period, scopes = request.section, request.period, request.scopes
+    if section is ExportSection.members:
+        rows = member_rows(connection, period=period, scopes=scopes, full_phones=request.full_phones,
+                           level_names=names["levels"], bound_names=names["bound"])  # type: ignore[arg-type]
+    elif section is ExportSection.activities:
+        rows = activity_rows(connection, period=period, scopes=scopes, kind_names=kind_names, tz=tz)
+    else:
+        rows = case_rows(connection, period=period, scopes=scopes, status_names=names["statuses"], tz=tz)  # type: ignore[arg-type]
+    return Sheet(str(names[f"sheet_{section.name}"]), names[f"cols_{section.name}"], rows)  # type: ignore[arg-type]
+
+
+__all__ = [
+    "CHUNK", "ExportPeriod", "begun_quarters", "ExportRequest", "ExportSection", "Period", "Sheet", "activity_rows", "case_rows",
+    "member_rows", "resolve_period", "summary_sheets", "write_export", "write_xlsx",
+]
