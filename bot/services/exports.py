@@ -15,7 +15,7 @@ import enum
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from itertools import chain, islice
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -27,6 +27,7 @@ from bot.services.access import Scope
 from bot.services.cases import mask_phone
 from bot.services.rules import Quarter
 from bot.services.scopes import case_in_scopes, member_in_scopes
+from bot.services.stats import Period
 from models import Activity, ActivityGroup, Case, Member, Region, Sector
 
 CHUNK = 2000  # rows fetched (and buffered) at a time
@@ -46,41 +47,6 @@ class ExportPeriod(str, enum.Enum):
     last_quarter = "lq"
     this_year = "ty"
     last_year = "ly"
-
-
-@dataclass(frozen=True, order=True)
-class Period:
-    """A quarter (`q` 1–4) or a whole year (`q` None), in the configured zone's calendar.
-
-    The same shape as `stats.Period` on main (issue 10's /stats): at merge, this class can go and
-    `stats.Period` take its place (the names and meanings are the same).
-    """
-
-    year: int
-    q: int | None = None
-
-    @property
-    def quarter(self) -> Quarter | None:
-        return Quarter(self.year, self.q) if self.q is not None else None
-
-    @property
-    def label(self) -> str:
-        return self.quarter.label if self.quarter else str(self.year)
-
-    @property
-    def first_day(self) -> date:
-        return self.quarter.first_day if self.quarter else date(self.year, 1, 1)
-
-    @property
-    def last_day(self) -> date:
-        return self.quarter.last_day if self.quarter else date(self.year, 12, 31)
-
-    def start(self, tz) -> datetime:  # noqa: ANN001
-        return datetime.combine(self.first_day, time(0), tzinfo=tz)
-
-    def end(self, tz) -> datetime:  # noqa: ANN001
-        """The first instant after the period (exclusive bound)."""
-        return datetime.combine(self.last_day + timedelta(days=1), time(0), tzinfo=tz)
 
 
 def begun_quarters(period: Period, today: date) -> list[Quarter]:

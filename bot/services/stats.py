@@ -11,21 +11,24 @@ to run off the event loop (`build_report` does that).
 from __future__ import annotations
 
 import asyncio
+import enum
 import io
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import and_, func, select as sa_select
+from sqlalchemy import and_, func, literal, or_, select as sa_select
+from sqlalchemy.orm import aliased
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services.access import Scope
 from bot.services.reminders import Laggard, ReminderPolicy, laggards
-from bot.services.rules import Quarter, expected_people_by
+from bot.services.rules import Quarter, duty_ranks, expected_people_by, local_today
 from bot.services.scopes import member_in_scopes
-from models import Activity, ActivityGroup, Member, Reachability, Tally
+from models import Activity, ActivityGroup, Case, CaseStatus, Member, Reachability, Region, Sector, Tally
 from models.tally import tally_column
 
 
@@ -361,16 +364,6 @@ async def build_report(stats: QuarterStats, *, kind_names: Mapping[str, str]) ->
 # narrows it further (an intersection, so it can never widen what a coordinator sees), every figure
 # is one SQL aggregate or window query. Cases count where their current handler is in scope, as in
 # `case_rows`; "overdue" is `deadlines.overdue_condition`; places are `rules.duty_ranks`.
-
-import enum  # noqa: E402
-import logging  # noqa: E402
-from datetime import datetime, timedelta  # noqa: E402
-
-from sqlalchemy import literal, or_  # noqa: E402
-from sqlalchemy.orm import aliased  # noqa: E402
-
-from bot.services.rules import duty_ranks, local_today  # noqa: E402
-from models import Case, CaseStatus, Region, Sector  # noqa: E402
 
 log = logging.getLogger(__name__)
 
