@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -174,3 +175,18 @@ def dialect_insert(dialect: str, table):  # noqa: ANN001, ANN201
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
     return sqlite_insert(table)
+
+
+_READ_VERBS = frozenset({"SELECT", "PRAGMA", "EXPLAIN", "SHOW", "SET", "BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK",
+                         "COMMIT", "VALUES", "RESET"})
+_DML = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE)\b", re.IGNORECASE)
+
+
+def is_write(statement: str) -> bool:
+    """Whether a SQL statement (as sent to the driver) may change data. Errs on the side of yes:
+    anything but a plain read counts (a `WITH` counts when it contains DML)."""
+    head = statement.lstrip(" \t\r\n(")[:10].split(None, 1)
+    verb = head[0].upper() if head else ""
+    if verb == "WITH":
+        return _DML.search(statement) is not None
+    return verb not in _READ_VERBS
