@@ -185,6 +185,9 @@ async def main() -> int:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "WEBHOOK_", "DATABASE_URL", "ADMIN_IDS"))}
     env.update(BOT_TOKEN=TOKEN, BOT_API_BASE_URL=fake.base_url, BOT_API_FILE_URL=fake.base_file_url,
                DATABASE_URL=url, LOG_LEVEL="WARNING", LIANXIN_ROOT=str(args.bot_root.resolve()),
+               # no quarterly reminders to the 50 members in the middle of a phase (they would be
+               # taken for answers); older checkouts without reminders ignore it
+               REMINDER_RULES="",
                PYTHONPATH=str(args.bot_root.resolve()))
     rounds: list[dict[str, dict[str, float]]] = []
     try:
