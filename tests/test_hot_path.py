@@ -140,11 +140,17 @@ async def settle(app) -> None:  # noqa: ANN001
     await asyncio.wait_for(app.update_queue.join(), 5)
 
 
-async def test_statements_per_update(fake, db, roster, runner, settings) -> None:
+async def quiet_member(fake, db, runner, settings):  # noqa: ANN001, ANN201
+    """A running bot with a bound member, its jobs paused so that only the updates' statements run."""
     app = await runner.start(settings)
     user = await bind(fake, db, 5001, "GS0003", "胡刚")
-    app.job_queue.scheduler.pause()  # only the updates' statements (the outbox job polls meanwhile)
+    app.job_queue.scheduler.pause()  # the outbox job polls the database meanwhile
     await settle(app)
+    return app, user
+
+
+async def test_statements_per_update(fake, db, roster, runner, settings) -> None:
+    app, user = await quiet_member(fake, db, runner, settings)
     counter = Statements(app.db.engine)
     try:
         counts = {}
@@ -198,20 +204,10 @@ def test_what_counts_as_a_write() -> None:
         assert is_write(statement), statement
 
 
-async def done_at(db, update_id: int):  # noqa: ANN001, ANN201
-    from models import InboxUpdate
-
-    async with db.session() as session:
-        return (await session.get(InboxUpdate, update_id)).done_at
-
-
 async def test_a_read_only_update_is_marked_done_with_others_and_a_writing_one_at_once(fake, db, roster, runner, settings) -> None:
     from models import InboxUpdate
 
-    app = await runner.start(settings)
-    user = await bind(fake, db, 5001, "GS0003", "胡刚")
-    app.job_queue.scheduler.pause()  # only the updates' statements (the outbox job polls meanwhile)
-    await settle(app)
+    app, user = await quiet_member(fake, db, runner, settings)
     counter = Statements(app.db.engine)
     try:
         for _ in range(3):  # read-only: no transaction of their own
