@@ -70,9 +70,14 @@ class LianxinApplication(Application):
     async def _commit_update(self, persistence: SQLPersistence, update_id: int | None) -> None:
         """After every update, one transaction (none if nothing changed): the persistence writes
         that change something, and the update's inbox row marked done unless a form step did
-        that already. PTB alone would write every update_interval, one transaction per key."""
+        that already. PTB alone would write every update_interval, one transaction per key.
+        An update that wrote nothing (every statement it ran was a read) and leaves nothing to
+        persist gets no transaction: its done mark is batched with others' (`Inbox.done_later`)."""
         with persistence.collecting() as writes:
             await self.update_persistence()
+        if update_id is not None and persistence.read_only(writes):
+            self.update_queue.done_later(update_id)  # type: ignore[attr-defined] - an Inbox (see _process)
+            return
         if not persistence.pending(writes):
             return
         try:
@@ -83,6 +88,11 @@ class LianxinApplication(Application):
             log.debug("persistence failure", exc_info=exc)
             return
         persistence.confirm(writes, marked=marked)
+
+    async def stop(self) -> None:
+        await super().stop()  # every update handled
+        if isinstance(self.update_queue, Inbox):
+            await self.update_queue.close()  # the done marks still waiting
 
 
 async def _post_init(application: Application) -> None:

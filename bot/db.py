@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -16,6 +17,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.sqlite_async import one_hop_dbapi
 from models import Sector
 
 log = logging.getLogger(__name__)
@@ -70,8 +72,10 @@ class Database:
         self.dialect = target.get_backend_name()
         # the bot handles up to 32 updates at once (bot/concurrency.py): keep that many connections
         # open rather than opening and closing overflow ones (each new SQLite one runs 4 PRAGMAs)
+        # SQLite: one hand-off to aiosqlite's thread per statement instead of four (bot/sqlite_async.py)
+        driver = {"module": one_hop_dbapi()} if self.dialect == "sqlite" else {}
         self.engine: AsyncEngine = create_async_engine(
-            target, pool_pre_ping=self.dialect != "sqlite", pool_size=pool_size, max_overflow=16
+            target, pool_pre_ping=self.dialect != "sqlite", pool_size=pool_size, max_overflow=16, **driver
         )
         if self.dialect == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
@@ -178,3 +182,18 @@ def dialect_insert(dialect: str, table):  # noqa: ANN001, ANN201
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
     return sqlite_insert(table)
+
+
+_READ_VERBS = frozenset({"SELECT", "PRAGMA", "EXPLAIN", "SHOW", "SET", "BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK",
+                         "COMMIT", "VALUES", "RESET"})
+_DML = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE)\b", re.IGNORECASE)
+
+
+def is_write(statement: str) -> bool:
+    """Whether a SQL statement (as sent to the driver) may change data. Errs on the side of yes:
+    anything but a plain read counts (a `WITH` counts when it contains DML)."""
+    head = statement.lstrip(" \t\r\n(")[:10].split(None, 1)
+    verb = head[0].upper() if head else ""
+    if verb == "WITH":
+        return _DML.search(statement) is not None
+    return verb not in _READ_VERBS

@@ -9,7 +9,12 @@ queue is an `Inbox` whose `put` first inserts the update into the `inbox` table:
 - a process killed after a fetch finds the stored updates at the next start and handles
   them first (`requeue_pending`, from post_init, before polling starts);
 - an update is marked done in the same transaction that persists its effects
-  (`LianxinApplication.process_update`), so it is handled once;
+  (`LianxinApplication.process_update`), so it is handled once; an update that wrote
+  nothing (/help, /my, paging: every statement it ran was a read) is marked done a little
+  later, in one UPDATE with the others handled meanwhile (`Inbox.done_later`, at most
+  `DONE_DELAY` after it was handled, and at the latest when the application stops). A
+  crash within that window makes the bot answer such an update a second time, which is
+  harmless because it changed nothing;
 - an update Telegram delivers again (never acknowledged because the process died) is
   already in the table: it is neither queued again nor handled twice. Done rows are kept
   for `KEEP_DONE` (Telegram keeps unacknowledged updates for 24 hours), then pruned.
@@ -26,6 +31,7 @@ Telegram sends the update again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from datetime import datetime, timedelta
@@ -45,11 +51,15 @@ from models import InboxUpdate, UTCDateTime, utcnow
 log = logging.getLogger(__name__)
 KEEP_DONE = timedelta(hours=48)
 PRUNE_EVERY = timedelta(hours=1)
+DONE_DELAY = 0.25  # seconds: read-only updates handled meanwhile are marked done together
 
 
 _TABLE = InboxUpdate.__table__
 # built once: every update runs both, and building a statement costs more than running it on SQLite
 MARK_DONE = update(_TABLE).where(_TABLE.c.update_id == bindparam("b_update_id")).values(
+    done_at=bindparam("b_now", type_=UTCDateTime())
+)
+MARK_MANY_DONE = update(_TABLE).where(_TABLE.c.update_id.in_(bindparam("b_update_ids", expanding=True))).values(
     done_at=bindparam("b_now", type_=UTCDateTime())
 )
 
@@ -82,6 +92,9 @@ class Inbox(asyncio.Queue):
         self.db = db
         self.polling = False  # set by PollRequest: updates come in batches acknowledged by getUpdates
         self._batch: list[Update] = []
+        self._done: list[int] = []  # read-only updates handled, not yet marked done (done_later)
+        self._done_writer: asyncio.Task | None = None
+        self._done_lock = asyncio.Lock()
         self._insert = (
             dialect_insert(db.dialect, _TABLE)
             .values(update_id=bindparam("b_update_id"), payload=bindparam("b_payload"),
@@ -136,6 +149,46 @@ class Inbox(asyncio.Queue):
                 await super().put(item)
             else:
                 log.debug("update %s is known already; not queued again", item.update_id)
+
+    def done_later(self, update_id: int) -> None:
+        """This update was handled and wrote nothing: mark it done with the next batch of such updates."""
+        self._done.append(update_id)
+        if self._done_writer is None or self._done_writer.done():
+            self._done_writer = asyncio.get_running_loop().create_task(self._write_done_soon())
+
+    async def _write_done_soon(self) -> None:
+        await asyncio.sleep(DONE_DELAY)
+        await self.write_done()
+
+    async def write_done(self) -> None:
+        """Mark the updates collected by `done_later` done, in one statement. On a database error
+        they stay collected (tried again with the next ones); at worst they are answered again
+        after a restart."""
+        async with self._done_lock:  # one at a time: whoever returns from here finds all earlier marks written
+            if not self._done:
+                return
+            ids, self._done = self._done, []
+            try:
+                async with self.db.engine.begin() as connection:
+                    await connection.execute(MARK_MANY_DONE, {"b_update_ids": ids, "b_now": utcnow()})
+            except Exception as exc:  # noqa: BLE001 - a timer task: nobody above to catch it
+                log.error("could not mark %d handled updates done: %s", len(ids), exc.__class__.__name__)
+                log.debug("inbox done marks", exc_info=exc)
+                self._done[:0] = ids
+
+    async def close(self) -> None:
+        """When the application stops: the last done marks are written now."""
+        writer, self._done_writer = self._done_writer, None
+        if writer is not None and not writer.done():
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await writer
+        await self.write_done()
+
+    async def join(self) -> None:
+        """Until every queued update was handled and its done mark is written (tests and shutdown)."""
+        await super().join()
+        await self.write_done()
 
     async def requeue_pending(self, bot: Bot) -> int:
         """Queue the stored updates not yet done, oldest first; called once before polling starts."""

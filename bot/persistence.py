@@ -25,14 +25,14 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, event
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import ConversationDict, ConversationKey
 
-from bot.db import Database, dialect_insert
+from bot.db import Database, dialect_insert, is_write
 from bot.intake import execute, mark_done
 from models import BotState, utcnow
 
@@ -54,10 +54,12 @@ def conversation_key(key: ConversationKey) -> str:
 
 @dataclass
 class Handling:
-    """The update being handled, and whether its inbox row was committed as done yet."""
+    """The update being handled, whether its inbox row was committed as done yet, and whether
+    anything it ran (handlers included) may have written to the database."""
 
     update_id: int
     done: bool = False
+    wrote: bool = False
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,13 @@ class SQLPersistence(BasePersistence[dict, dict, dict]):
         # the update being handled (set by the application); its inbox row is marked done by
         # the first commit of its state, so a replay after a crash never repeats a committed step
         self._handling: ContextVar[Handling | None] = ContextVar(f"handling-{id(self)}", default=None)
+        # every statement of this engine: one that may write, run while an update is handled, makes it a writer
+        event.listen(db.engine.sync_engine, "after_cursor_execute", self._saw_statement)
+
+    def _saw_statement(self, conn, cursor, statement: str, *args: object) -> None:  # noqa: ANN001 - SQLAlchemy event
+        handling = self._handling.get()
+        if handling is not None and not handling.wrote and is_write(statement):
+            handling.wrote = True
 
     # --- what to write --------------------------------------------------------------
 
@@ -131,6 +140,13 @@ class SQLPersistence(BasePersistence[dict, dict, dict]):
         handling = self._handling.get()
         if marked and handling is not None:
             handling.done = True
+
+    def read_only(self, writes: list[Write]) -> bool:
+        """Whether the update being handled wrote nothing at all and leaves nothing to write: its
+        done mark alone is left, and it may wait (`Inbox.done_later`): answering it again after a
+        crash changes nothing."""
+        handling = self._undone()
+        return not writes and handling is not None and not handling.wrote
 
     def pending(self, writes: list[Write]) -> bool:
         """Whether committing `writes` (and the handled update's done mark) would change anything."""

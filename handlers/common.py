@@ -16,21 +16,21 @@ from handlers.menus import commands_for, role_names
 log = logging.getLogger(__name__)
 
 async def load_identity(update: Update, context: LianxinContext) -> None:
-    """Group -1: work out once who sent this update; one query (bot.services.sender).
+    """Group -1: work out once who sent this update; one query (bot.services.sender), or none
+    while a recent answer is still good (bot.services.sender.SenderCache).
 
     A message or a button press from someone recorded as having blocked the bot clears that
     record (they are evidently talking to it again); only then is anything written.
     """
     from bot.services.reachability import mark_reachable
-    from bot.services.sender import lookup_sender
+    from bot.services.sender import cached_sender
     from bot.texts import log_line
     from models import utcnow
 
     user = update.effective_user
     if user is None:
         return
-    async with context.db.engine.connect() as connection:  # read-only: a Core connection is cheapest
-        sender = await lookup_sender(connection, telegram_id=user.id, admin_ids=context.settings.admin_ids)
+    sender = await cached_sender(context.db.engine, telegram_id=user.id, admin_ids=context.settings.admin_ids)
     if sender.blocked and (update.message is not None or update.callback_query is not None):
         async with context.db.session() as session:
             await mark_reachable(session, telegram_id=user.id, now=utcnow())

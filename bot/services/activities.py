@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import and_, bindparam, func, or_
 from sqlalchemy import null as sa_null
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -284,16 +284,31 @@ async def activity_photos(session: AsyncSession, activity_id: int) -> list[tuple
     return [tuple(r) for r in rows.all()]  # type: ignore[misc]
 
 
+_ACTIVITY = Activity.__table__
+# /my runs these on every call: built once (building a statement costs more than running it on SQLite)
+_RECENT = (
+    select(_ACTIVITY, func.count().over().label("live_total"))
+    .where(_ACTIVITY.c.member_id == bindparam("b_member"), _ACTIVITY.c.deleted_at.is_(None))
+    .order_by(_ACTIVITY.c.activity_date.desc(), _ACTIVITY.c.id.desc())
+    .limit(bindparam("b_limit"))
+    .offset(bindparam("b_offset"))
+)
+_LIVE_COUNT = select(func.count()).select_from(_ACTIVITY).where(
+    _ACTIVITY.c.member_id == bindparam("b_member"), _ACTIVITY.c.deleted_at.is_(None)
+)
+
+
 async def recent_activities(
     session: AsyncSession, *, member_id: int, offset: int, limit: int
 ) -> tuple[list[Activity], int]:
-    """A page of the member's activities, newest first, and how many there are."""
-    live = and_(Activity.member_id == member_id, Activity.deleted_at.is_(None))
-    total = (await session.exec(select(func.count()).select_from(Activity).where(live))).one()
-    rows = await session.exec(
-        select(Activity).where(live).order_by(Activity.activity_date.desc(), Activity.id.desc()).offset(offset).limit(limit)
-    )
-    return list(rows.all()), total
+    """A page of the member's activities, newest first, and how many there are (one statement
+    unless the page is past the end). The rows have Activity's attributes, read-only."""
+    params = {"b_member": member_id, "b_limit": limit, "b_offset": offset}
+    rows = list((await session.exec(_RECENT, params=params)).all())
+    if rows:
+        return rows, rows[0].live_total  # type: ignore[return-value]
+    total = (await session.exec(_LIVE_COUNT, params={"b_member": member_id})).one() if offset else 0
+    return [], total
 
 
 @dataclass(frozen=True)
@@ -327,39 +342,61 @@ class Standing:
         return self.year_people >= self.expected_people
 
 
+def _peers_statement(*, grouped: bool, in_region: bool):  # noqa: ANN202 - built once per shape (_PEERS)
+    member = bindparam("b_member")
+    # peers sit on the same committee: same level and region (a roster may hold several
+    # committees whose groups share names, e.g. 第3界别活动组 of the province and of a city)
+    same_committee = and_(
+        Member.level == bindparam("b_level"),
+        Member.region_id == bindparam("b_region") if in_region else Member.region_id.is_(None),
+    )
+    if grouped:
+        peers = and_(Member.activity_group_id == bindparam("b_group"), same_committee)
+        # the group's name rides along in the same statement (the /my hot path counts statements)
+        label_column = select(ActivityGroup.name).where(ActivityGroup.id == bindparam("b_group")).scalar_subquery()
+    else:
+        peers = and_(Member.sector_id == bindparam("b_sector"), Member.activity_group_id.is_(None), same_committee)
+        label_column = sa_null()  # rendered as "本界别"
+    return (
+        select(Member.id, func.coalesce(func.sum(Activity.points), 0.0), label_column)
+        .join(
+            Activity,
+            and_(Activity.member_id == Member.id, Activity.year == bindparam("b_year"), Activity.deleted_at.is_(None)),
+            isouter=True,
+        )
+        .where(peers, or_(Member.active.is_(True), Member.id == member))
+        .group_by(Member.id)
+    )
+
+
+_PEERS = {(g, r): _peers_statement(grouped=g, in_region=r) for g in (False, True) for r in (False, True)}
+_PEER_KEYS = select(Member.id, Member.level, Member.region_id, Member.activity_group_id, Member.sector_id).where(
+    Member.id == bindparam("b_member")
+)
+_QUARTERS = (
+    select(Activity.quarter, func.count(), func.coalesce(func.sum(Activity.people), 0),
+           func.coalesce(func.sum(Activity.points), 0.0))
+    .where(Activity.member_id == bindparam("b_member"), Activity.deleted_at.is_(None),
+           Activity.year == bindparam("b_year"))
+    .group_by(Activity.quarter)
+)
+
+
 async def group_points(
     session: AsyncSession, *, member: Member, year: int
 ) -> tuple[dict[int, float], str | None]:
     """Duty points this year of the active members of the member's activity group on the same committee.
 
     Without a group: the members of the same sector without one, on the same committee.
+    `member` needs id, level, region_id, activity_group_id and sector_id (a Member or a row).
     """
-    # peers sit on the same committee: same level and region (a roster may hold several
-    # committees whose groups share names, e.g. 第3界别活动组 of the province and of a city)
-    same_committee = and_(
-        Member.level == member.level,
-        Member.region_id.is_(None) if member.region_id is None else Member.region_id == member.region_id,
-    )
-    if member.activity_group_id is not None:
-        peers = and_(Member.activity_group_id == member.activity_group_id, same_committee)
-        # the group's name rides along in the same statement (the /my hot path counts statements)
-        label_column = select(ActivityGroup.name).where(ActivityGroup.id == member.activity_group_id).scalar_subquery()
-    else:
-        peers = and_(Member.sector_id == member.sector_id, Member.activity_group_id.is_(None), same_committee)
-        label_column = sa_null()  # rendered as "本界别"
-    query = (
-        select(Member.id, func.coalesce(func.sum(Activity.points), 0.0), label_column)
-        .join(
-            Activity,
-            and_(Activity.member_id == Member.id, Activity.year == year, Activity.deleted_at.is_(None)),
-            isouter=True,
-        )
-        .where(peers, or_(Member.active.is_(True), Member.id == member.id))
-        .group_by(Member.id)
-    )
-    rows = (await session.exec(query)).all()
+    grouped = member.activity_group_id is not None
+    query = _PEERS[(grouped, member.region_id is not None)]
+    params = {"b_member": member.id, "b_level": member.level, "b_region": member.region_id,
+              "b_group": member.activity_group_id, "b_sector": member.sector_id, "b_year": year}
+    rows = (await session.exec(query, params=params)).all()
     label = rows[0][2] if rows else None
-    if member.activity_group_id is not None and label is None:
+    if grouped and label is None:
         label = ""
     return {member_id: float(points) for member_id, points, _ in rows}, label
 
@@ -374,18 +411,10 @@ async def standing(
     year_target: int,
 ) -> Standing:
     """Where a member stands in `quarter` and its year: counts, 人次, points, rank among peers."""
-    member = await session.get(Member, member_id)
+    member = (await session.exec(_PEER_KEYS, params={"b_member": member_id})).first()
     if member is None:
         raise ActivityProblem("not_found")
-    live = and_(Activity.member_id == member_id, Activity.deleted_at.is_(None), Activity.year == quarter.year)
-    rows = (
-        await session.exec(
-            select(Activity.quarter, func.count(), func.coalesce(func.sum(Activity.people), 0),
-                   func.coalesce(func.sum(Activity.points), 0.0))
-            .where(live)
-            .group_by(Activity.quarter)
-        )
-    ).all()
+    rows = (await session.exec(_QUARTERS, params={"b_member": member_id, "b_year": quarter.year})).all()
     per_quarter = {q: (n, int(people), float(points)) for q, n, people, points in rows}
     q_n, q_people, q_points = per_quarter.get(quarter.q, (0, 0, 0.0))
     points, label = await group_points(session, member=member, year=quarter.year)

@@ -1,26 +1,47 @@
 """Who sent an update, in one round trip: member, coordinator grants and blocked flag.
 
 Every update asks this (handlers.common.load_identity), so it is one UNION ALL query
-instead of one query per table. Nothing is cached: a binding, a revocation or a role
-granted by the CLI (another process) takes effect on the very next update.
+instead of one query per table, and its answer is kept for a short while (`SenderCache`):
+
+- a write to `member`, `rolegrant` or `reachability` by anything in this process (the bot's
+  handlers and jobs, any engine: SQLAlchemy's `after_cursor_execute` sees every statement)
+  forgets every kept answer at once, and again when its transaction ends, so a binding, a
+  revocation or a role granted in the bot takes effect on the very next update;
+- a change made by another process (the CLI granting or revoking a role, a roster import
+  deactivating a member, an unbinding) takes effect within `IDENTITY_TTL` seconds.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+import time
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
-from sqlalchemy import BigInteger, String, bindparam, cast, literal, null, select, union_all
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import BigInteger, String, bindparam, cast, event, literal, null, select, union_all
+from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.db import is_write
 from bot.services.access import Identity, Scope
 from models import Member, Reachability, RoleGrant, ScopeKind
+
+
+IDENTITY_TTL = 5.0  # seconds an answer is kept: the bound for changes made by other processes
+IDENTITY_TABLES = re.compile(r"\b(member|rolegrant|reachability)\b", re.IGNORECASE)
 
 
 @dataclass
 class Sender:
     identity: Identity
     blocked: bool = False  # recorded as having blocked the bot
+
+    def copy(self) -> "Sender":
+        """Handlers get their own (an Identity is mutable)."""
+        return Sender(replace(self.identity, scopes=list(self.identity.scopes)), self.blocked)
 
 
 def _query():  # noqa: ANN202 - built once (see SENDER_QUERY)
@@ -64,4 +85,82 @@ async def lookup_sender(
             sender.identity.scopes.append(Scope(ScopeKind(first), second))
         elif kind == "b":
             sender.blocked = True
+    return sender
+
+
+# --- the short-lived cache -----------------------------------------------------------------
+
+_generation = 0  # bumped by every identity write in this process; older answers are not used
+
+
+def _forget_all() -> None:
+    global _generation
+    _generation += 1
+
+
+@event.listens_for(Engine, "after_cursor_execute")
+def _saw_statement(conn, cursor, statement: str, *args: object) -> None:  # noqa: ANN001 - SQLAlchemy event
+    """Any engine of this process: a write that may touch who someone is forgets every kept answer."""
+    if IDENTITY_TABLES.search(statement) is not None and is_write(statement):
+        conn.info["lianxin_identity_written"] = True
+        _forget_all()
+
+
+@event.listens_for(Engine, "commit")
+@event.listens_for(Engine, "rollback")
+def _transaction_ended(conn) -> None:  # noqa: ANN001 - SQLAlchemy event
+    """Answers read between that write and its commit saw the old rows: forget them too."""
+    if conn.info.pop("lianxin_identity_written", False):
+        _forget_all()
+
+
+class SenderCache:
+    """Senders of one database, kept for `ttl` seconds unless this process changed identities since."""
+
+    def __init__(self, *, ttl: float = IDENTITY_TTL, size: int = 10_000,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl, self.size, self.clock = ttl, size, clock
+        self._kept: OrderedDict[int, tuple[Sender, int, float]] = OrderedDict()
+
+    def get(self, telegram_id: int) -> Sender | None:
+        kept = self._kept.get(telegram_id)
+        if kept is None:
+            return None
+        sender, generation, expires = kept
+        if generation != _generation or self.clock() >= expires:
+            del self._kept[telegram_id]
+            return None
+        return sender.copy()
+
+    def put(self, telegram_id: int, sender: Sender, generation: int) -> None:
+        """`generation`: the one current when the query started; an identity write since then wins."""
+        if generation != _generation:
+            return
+        self._kept[telegram_id] = (sender.copy(), generation, self.clock() + self.ttl)
+        self._kept.move_to_end(telegram_id)
+        while len(self._kept) > self.size:
+            self._kept.popitem(last=False)
+
+
+_caches: weakref.WeakKeyDictionary[AsyncEngine, SenderCache] = weakref.WeakKeyDictionary()
+
+
+def sender_cache(engine: AsyncEngine) -> SenderCache:
+    cache = _caches.get(engine)
+    if cache is None:
+        cache = _caches[engine] = SenderCache()
+    return cache
+
+
+async def cached_sender(engine: AsyncEngine, *, telegram_id: int, admin_ids: list[int]) -> Sender:
+    """`lookup_sender`, answered from `sender_cache(engine)` when it can be."""
+    cache = sender_cache(engine)
+    sender = cache.get(telegram_id)
+    if sender is not None:
+        sender.identity.is_admin = telegram_id in admin_ids  # settings, not the database
+        return sender
+    generation = _generation
+    async with engine.connect() as connection:  # read-only: a Core connection is cheapest
+        sender = await lookup_sender(connection, telegram_id=telegram_id, admin_ids=admin_ids)
+    cache.put(telegram_id, sender, generation)
     return sender
