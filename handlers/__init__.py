@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, ChatMemberHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
-from handlers import cases, chat_member, common, log_activity, menus, my, request, start
+from handlers import broadcast, cases, chat_member, common, laggards, log_activity, menus, my, request, start
 from handlers.callbacks import ActivityButton, MyButton
 
 
@@ -23,6 +23,7 @@ def register(application: Application) -> None:
     application.add_handler(log_activity.build(application.settings))
     application.add_handler(request.build(application.settings))
     application.add_handler(cases.build(application.settings))
+    application.add_handler(broadcast.build(application.settings))
     application.add_handler(CommandHandler("start", start.start, filters=private))
     application.add_handler(MessageHandler(private & filters.CONTACT, start.shared_contact))
     application.add_handler(CommandHandler("help", common.help_command, filters=private))
@@ -36,6 +37,7 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("cases", cases.cases_command, filters=private))
     application.add_handler(MessageHandler(private & menus.CASES_BUTTON, cases.cases_command))
     cases.register(application)
+    laggards.register(application)
     application.add_handler(CommandHandler("archive", my.archive_command, filters=private))
     application.add_handler(MessageHandler(private & menus.ARCHIVE_BUTTON, my.archive_command))
     application.add_handler(CallbackQueryHandler(my.my_navigate, pattern=MyButton.pattern()))

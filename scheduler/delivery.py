@@ -84,8 +84,9 @@ async def send_one(application: Application, message: OutboxMessage) -> None:
     bot = application.bot
     extra = {"rate_limit_args": {"bulk": True}} if bot.rate_limiter is not None else {}
     markup = _markup(message)
-    if message.photo is not None:
-        await bot.send_photo(message.chat_id, photo=message.photo, caption=message.text, reply_markup=markup, **extra)
+    if message.photo is not None or message.photo_id is not None:
+        photo = message.photo if message.photo is not None else message.photo_id
+        await bot.send_photo(message.chat_id, photo=photo, caption=message.text, reply_markup=markup, **extra)
     elif message.document is not None:
         document = InputFile(io.BytesIO(message.document), filename=message.document_name)
         await bot.send_document(message.chat_id, document=document, caption=message.text, reply_markup=markup, **extra)
