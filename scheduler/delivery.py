@@ -44,6 +44,9 @@ class DeliveryConfig:
     interval: float = 5.0  # seconds between job runs
 
 
+STOP_CHECK = 0.25  # seconds: how soon a waiting send notices that the application is stopping
+
+
 class Pacer:
     """≤ `rate` sends a second overall and one per `per_chat` seconds to any one chat."""
 
@@ -56,8 +59,11 @@ class Pacer:
     def pause(self, seconds: float) -> None:
         self._paused_until = max(self._paused_until, time.monotonic() + seconds)
 
-    async def wait(self, chat_id: int) -> None:
+    async def wait(self, chat_id: int, stop: Callable[[], bool] | None = None) -> bool:
+        """Wait for this chat's turn; False (without taking it) as soon as `stop()` says the sender stops."""
         while True:
+            if stop is not None and stop():
+                return False
             now = time.monotonic()
             last = self._last.get(chat_id)
             wait = max(self._window.wait_time(now), self._paused_until - now)
@@ -68,8 +74,8 @@ class Pacer:
                 self._last[chat_id] = now
                 if len(self._last) > 4096:  # forget chats whose interval is long over
                     self._last = {c: t for c, t in self._last.items() if t > now - self._per_chat}
-                return
-            await asyncio.sleep(wait)
+                return True
+            await asyncio.sleep(wait if stop is None else min(wait, STOP_CHECK))
 
 
 def _markup(message: OutboxMessage) -> InlineKeyboardMarkup | None:
@@ -111,6 +117,7 @@ class Delivery:
         self.config = config
         self.pacer = Pacer(config.bulk_rate, config.per_chat_interval)
         self.sent = 0
+        self._stop: Callable[[], bool] = lambda: False
 
     async def run(self, *, budget: float | None = None) -> int:
         """Send what is due until nothing is or `budget` seconds pass; returns how many were sent.
@@ -120,7 +127,11 @@ class Delivery:
         """
         deadline = time.monotonic() + (self.config.run_seconds if budget is None else budget)
         sent = 0
-        while time.monotonic() < deadline:
+        # a stopping application (restart, shutdown) lets the sends in flight finish and gives
+        # the rest of the batch back at once, rather than holding them until the lease runs out
+        watched = self.application.running
+        self._stop = (lambda: not self.application.running) if watched else (lambda: False)
+        while time.monotonic() < deadline and not self._stop():
             async with self.db.session() as session:
                 batch = await outbox.claim(session, limit=self.config.batch, now=utcnow(), lease=self.config.lease)
                 await session.commit()
@@ -130,13 +141,19 @@ class Delivery:
             sent += sum(1 for outcome in outcomes if outcome is None)
             pauses = [outcome for outcome in outcomes if outcome]
             if pauses:  # Telegram asked us to wait: the rows given back are due after that
-                await asyncio.sleep(max(pauses))
+                until = time.monotonic() + max(pauses)
+                while time.monotonic() < until and not self._stop():
+                    await asyncio.sleep(min(STOP_CHECK, until - time.monotonic()))
         self.sent += sent
         return sent
 
     async def _deliver(self, message: OutboxMessage) -> float | None:
         """Send and record one message; returns seconds to pause after a 429, 0 after another failure, None when sent."""
-        await self.pacer.wait(message.chat_id)
+        if not await self.pacer.wait(message.chat_id, self._stop):
+            async with self.db.session() as session:  # not sent: due again at once, the attempt not counted
+                await outbox.release(session, message=message, now=utcnow(), retry_in=timedelta(0), error="stopped")
+                await session.commit()
+            return 0.0
         blocked = False
         pause: float | None = None
         try:
