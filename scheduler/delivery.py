@@ -122,8 +122,10 @@ class Delivery:
     async def run(self, *, budget: float | None = None) -> int:
         """Send what is due until nothing is or `budget` seconds pass; returns how many were sent.
 
-        A batch is sent concurrently (each send waits for its turn at the pacer), so the
-        round trips and the commits overlap and the pace, not the latency, sets the rate.
+        Messages are sent concurrently, each waiting for its turn at the pacer, so the round
+        trips and the commits overlap and the pace, not the latency, sets the rate. The next
+        batch is claimed while the last half of the current one is still sending (at most two
+        batches in memory), so the pace never stalls on a claim between batches.
         """
         deadline = time.monotonic() + (self.config.run_seconds if budget is None else budget)
         sent = 0
@@ -131,19 +133,26 @@ class Delivery:
         # the rest of the batch back at once, rather than holding them until the lease runs out
         watched = self.application.running
         self._stop = (lambda: not self.application.running) if watched else (lambda: False)
-        while time.monotonic() < deadline and not self._stop():
-            async with self.db.session() as session:
-                batch = await outbox.claim(session, limit=self.config.batch, now=utcnow(), lease=self.config.lease)
-                await session.commit()
-            if not batch:
+        sending: set[asyncio.Task] = set()
+        drained = False  # the last claim found nothing: claim again once what is sending is done
+        while True:
+            if not drained and len(sending) <= self.config.batch // 2 and time.monotonic() < deadline \
+                    and not self._stop():
+                async with self.db.session() as session:
+                    batch = await outbox.claim(session, limit=self.config.batch, now=utcnow(), lease=self.config.lease)
+                    await session.commit()
+                drained = not batch
+                sending.update(asyncio.create_task(self._deliver(message)) for message in batch)
+            if not sending:
+                if drained and time.monotonic() < deadline and not self._stop():
+                    drained = False  # all done: one more look for rows that became due meanwhile
+                    async with self.db.session() as session:
+                        if not await outbox.has_pending(session, now=utcnow(), lease=self.config.lease):
+                            break
+                    continue
                 break
-            outcomes = await asyncio.gather(*(self._deliver(message) for message in batch))
-            sent += sum(1 for outcome in outcomes if outcome is None)
-            pauses = [outcome for outcome in outcomes if outcome]
-            if pauses:  # Telegram asked us to wait: the rows given back are due after that
-                until = time.monotonic() + max(pauses)
-                while time.monotonic() < until and not self._stop():
-                    await asyncio.sleep(min(STOP_CHECK, until - time.monotonic()))
+            finished, sending = await asyncio.wait(sending, return_when=asyncio.FIRST_COMPLETED)
+            sent += sum(1 for task in finished if task.result() is None)
         self.sent += sent
         return sent
 

@@ -155,6 +155,8 @@ async def test_coordinator_sees_their_group_pages_and_nudges_once(fake, db, rost
     assert any("越权" in r.getMessage() and forged in r.getMessage() for r in caplog.records)
     async with db.session() as session:
         assert (await session.exec(select(OutboxMessage).where(OutboxMessage.chat_id == 619999))).all() == []
+    await coordinator.press_data(LagButton(LagAction.nudge, 10**15, 0).pack(), message=back)  # beyond any id
+    assert "不在您的管理范围内" in (await coordinator.expect_answer()).text
     # a member who is no longer lagging is not nudged
     ahead_id = data["group"][0][0]
     await coordinator.press_data(LagButton(LagAction.nudge, ahead_id, 0).pack(), message=back)

@@ -30,6 +30,7 @@ from models import Activity, Member, Reachability
 
 # /laggards: behind on this quarter's activity or on the yearly 人次 pace (the bottom-share rule is a ranking, not a lag)
 LAG_RULES = (Rule.no_activity, Rule.below_pace)
+MAX_ROW_ID = 2**31 - 1  # member ids are INTEGER columns
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +106,8 @@ async def laggard_page(
 
 async def in_scope(session: AsyncSession, *, member_id: int, scopes: Sequence[Scope] | None) -> Member | None:
     """The active member `member_id` if the scopes cover them (admins: None covers everyone)."""
+    if not 0 < member_id <= MAX_ROW_ID:  # a forged id beyond the column's range is nobody (PostgreSQL would refuse it)
+        return None
     query = select(Member).where(Member.id == member_id, Member.active.is_(True))
     condition = member_in_scopes(scopes)
     if condition is not None:
