@@ -256,6 +256,7 @@ async def submit(update: Update, context: LianxinContext, draft: Draft) -> int:
         confirm = await FORM.end_in(session, update, context)
         await session.commit()
         confirm()
+    context.bot_data[svc.ACTIVE_FLAG] = True  # the progress job looks again
     context.mark_saved(update, t("bc_saved_short"))
     await progress.edit_text(t("bc_queued", count=broadcast.total))
     return ConversationHandler.END

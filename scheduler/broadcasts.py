@@ -42,8 +42,11 @@ async def show(context: LianxinContext, broadcast, text: str) -> None:  # noqa: 
 
 
 async def broadcast_progress(context: LianxinContext) -> None:
+    if context.bot_data.get(broadcasts.ACTIVE_FLAG) is False:  # nothing sending: no query every 2 s
+        return
     async with context.db.session() as session:
         running = await broadcasts.in_progress(session)
+        context.bot_data[broadcasts.ACTIVE_FLAG] = bool(running)
         for broadcast in running:
             counts = await broadcasts.tally(session, broadcast)
             await show(context, broadcast, render_broadcast_progress(broadcast, counts))

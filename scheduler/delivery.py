@@ -135,6 +135,7 @@ class Delivery:
         self._stop = (lambda: not self.application.running) if watched else (lambda: False)
         sending: set[asyncio.Task] = set()
         drained = False  # the last claim found nothing: claim again once what is sending is done
+        claimed = False  # anything this run: then look once more before ending (rows due meanwhile)
         while True:
             if not drained and len(sending) <= self.config.batch // 2 and time.monotonic() < deadline \
                     and not self._stop():
@@ -142,10 +143,11 @@ class Delivery:
                     batch = await outbox.claim(session, limit=self.config.batch, now=utcnow(), lease=self.config.lease)
                     await session.commit()
                 drained = not batch
+                claimed = claimed or bool(batch)
                 sending.update(asyncio.create_task(self._deliver(message)) for message in batch)
             if not sending:
-                if drained and time.monotonic() < deadline and not self._stop():
-                    drained = False  # all done: one more look for rows that became due meanwhile
+                if claimed and drained and time.monotonic() < deadline and not self._stop():
+                    drained = claimed = False  # all done: one more look for rows that became due meanwhile
                     async with self.db.session() as session:
                         if not await outbox.has_pending(session, now=utcnow(), lease=self.config.lease):
                             break

@@ -28,6 +28,9 @@ from bot.services.scopes import member_in_scopes
 from models import Broadcast, BroadcastStatus, Member, OutboxMessage, OutboxStatus
 
 AUDIENCES = ("all", "lagging")
+# the application's bot_data flag: False once no broadcast is sending (the progress job then stops
+# asking the database every few seconds); set again when one is confirmed; unknown after a start
+ACTIVE_FLAG = "broadcasts_active"
 
 
 @dataclass(frozen=True)
