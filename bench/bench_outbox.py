@@ -12,7 +12,7 @@ the bot's, not the stand-in's growing record of calls.
 Reported: sustained bulk rate, 429 count, /help latency p50/p95, the bot's RSS over the run.
 
     python bench/bench_outbox.py                              # 20,000 messages (about 13 minutes)
-    python bench/bench_outbox.py --messages 5000 --typists 3  # a shorter run
+    python bench/bench_outbox.py --messages 5000 --typists 3  # a shorter run (about 3.5 minutes)
 """
 
 from __future__ import annotations
