@@ -87,7 +87,7 @@ async def test_coordinator_sees_their_group_pages_and_nudges_once(fake, db, rost
     data = await seed(db)
     day = today()
     lagging = recount_laggards(data, day)
-    assert 20 < len(lagging) <= 30  # three pages
+    assert 20 <= len(lagging) <= 30  # two or three pages (the pace member lags from 10 January on)
     names = {number: name for _, number, name, _ in data["group"]}
     coordinator = fake.user(COORDINATOR, first_name="王协调")
     await coordinator.send("/laggards")
