@@ -1365,3 +1365,114 @@ LOG_LINES.update({
 CLI.update({
     "summary_kept_chat": "（保留，未停用）",
 })
+
+# --- /laggards and /broadcast (issue 10, chase branch) ------------------------------------------
+
+COMMANDS["coordinator"].insert(-2, ("laggards", "落后委员名单与提醒"))
+COMMANDS["admin"].insert(-2, ("laggards", "落后委员名单与提醒"))
+COMMANDS["coordinator"].insert(-2, ("broadcast", "向范围内委员发通知"))
+COMMANDS["admin"].insert(-2, ("broadcast", "向委员发通知"))
+OCCASION_NAMES["nudge"] = "联络员提醒"
+
+BUTTONS.update({
+    "lag_nudge": "🔔 提醒 {index}. {name}",
+    "bc_to_all": "范围内全部委员",
+    "bc_to_lagging": "落后的委员",
+    "bc_send": "✅ 确认发送（{count} 位）",
+    "bc_change": "重新编写",
+})
+
+FORM_STEPS.update({
+    "bc": {"text": "通知内容", "photo": "图片", "audience": "发送对象", "confirm": "确认发送"},
+})
+
+TEXTS.update({
+    "lag_header": "⏰ <b>{quarter}落后委员</b>（{scope}，按 {day} 的数据）：共 {total} 位，第 {start}–{end} 位",
+    "lag_none": "✅ {quarter}：{scope}内目前没有落后的委员。",
+    "lag_line": "{index}. <b>{name}</b>（{number}{group}）\n    {behind}\n    最近活动：{last}；{reach}",
+    "lag_behind_quarter": "本季度还没有活动",
+    "lag_behind_pace": "今年 {people} 人次，进度应达 {expected}，差 {short}",
+    "lag_on_pace": "今年 {people} 人次，进度应达 {expected}",
+    "lag_last_none": "今年及以前都没有",
+    "lag_reach_ok": "可送达",
+    "lag_reach_unbound": "未绑定，无法提醒",
+    "lag_reach_blocked": "已屏蔽机器人，无法提醒",
+    "lag_nudge_queued": "已向 {name} 发送提醒（几秒内送达），可在对方的“我的履职”中看到。",
+    "lag_nudge_already": "今天已经提醒过 {name}，每位委员每天只提醒一次。",
+    "lag_nudge_not_lagging": "{name} 已不再落后，无需提醒。",
+    "lag_nudge_unbound": "{name} 尚未绑定，无法提醒。",
+    "lag_nudge_blocked": "{name} 已屏蔽机器人，无法提醒。",
+    "lag_out_of_scope": "这位委员不在您的管理范围内，无法操作。",
+    "nudge_head": "🔔 联络员 {sender} 提醒您：",
+    # /broadcast (form "bc")
+    "bc_ask_text": (
+        "📢 <b>发通知</b>（范围：{scope}）\n请输入通知内容（纯文字，最多约 4000 字；附图时最多约 1000 字）。"
+        "也可以直接发送一张带文字说明的图片。发送 /cancel 取消。"
+    ),
+    "bc_ask_photo": "如需附一张图片，请现在发送；不需要请点“跳过”。",
+    "bc_photo_expected": "这一步请发送一张图片，或点“跳过”；要修改文字请发送 /cancel 后重新开始。",
+    "bc_photo_kept": "图片已收到。",
+    "bc_caption_needed": "请在图片的说明里写上通知内容，或先输入文字、下一步再发图片。",
+    "bc_empty": "通知内容不能为空，请重新输入。",
+    "bc_too_long": "通知太长（{length} 字，连同标题最多 {high} 字），请缩短后重新输入。",
+    "bc_caption_too_long": "附图时通知连同标题最多 {high} 字，现在是 {length} 字。请点“跳过”不附图，或发送 /cancel 后缩短文字。",
+    "bc_ask_audience": "发送给谁？",
+    "bc_nobody": "“{audience}”中没有可送达的委员（共 {members} 位，均未绑定或已屏蔽机器人）。请换一个发送对象。",
+    "bc_preview_head": "👀 预览：委员收到的通知如下",
+    "bc_summary": (
+        "发送对象：{audience}（{scope}）\n将送达 <b>{count}</b> 位委员"
+        "（共 {members} 位，其中 {unreachable} 位未绑定或已屏蔽机器人，收不到）。\n确认发送吗？"
+    ),
+    "bc_restart": "已放弃刚才的通知，重新开始。",
+    "bc_cancelled": "已取消，通知没有发送。",
+    "bc_busy": "您正在编写通知（当前步骤：{step}）。请先完成，或发送 /cancel 取消后再进行其他操作。",
+    "bc_expired": "这次通知编写已超时取消，没有发送。需要时请重新发送 /broadcast。",
+    "bc_timeout": "⌛ 通知编写已超过 {minutes} 分钟没有操作，已自动取消，没有发送。需要时请重新发送 /broadcast。",
+    "bc_use_buttons": "请点选上面的按钮，或发送 /cancel 取消。",
+    "bc_text_expected": "这一步（{step}）请直接输入文字，或发送 /cancel 取消。",
+    "bc_preparing": "📢 正在准备发送……",
+    "bc_queued": "📢 通知已进入发送队列，共 {count} 位委员。发送进度会显示在这里。",
+    "bc_saved_short": "通知已确认并进入发送队列，请勿重复发送。",
+    "bc_notice": "📢 <b>通知</b>（{scope}）\n{body}",
+    "bc_progress": "📢 通知发送中：{done}/{total}\n已送达 {sent}，对方屏蔽 {blocked}，失败 {failed}",
+    "bc_done": "✅ <b>通知发送完毕</b>：共 {total} 位\n已送达 {sent}，对方屏蔽机器人 {blocked}，发送失败 {failed}",
+})
+
+LOG_LINES.update({
+    "lag_refused": "用户 {user} 的 /laggards 按钮越权，已拒绝：{data}",
+})
+
+
+def render_laggard_line(row, index: int) -> str:  # noqa: ANN001 - outreach.LaggardRow
+    """One laggard on /laggards: how far behind, last activity, whether the bot can reach them."""
+    lag = row.laggard
+    behind = []
+    if any(rule.value == "no_activity" for rule in lag.rules):
+        behind.append(t("lag_behind_quarter"))
+    if lag.people_short > 0:
+        behind.append(t("lag_behind_pace", people=lag.year_people, expected=lag.expected_people, short=lag.people_short))
+    else:
+        behind.append(t("lag_on_pace", people=lag.year_people, expected=lag.expected_people))
+    reach = t("lag_reach_ok") if row.reachable else t("lag_reach_unbound") if not row.bound else t("lag_reach_blocked")
+    return t("lag_line", index=index, name=lag.name, number=lag.number,
+             group=f"，{lag.peer_label}" if lag.peer_label else "", behind=Safe("；".join(behind)),
+             last=row.last_activity.isoformat() if row.last_activity else TEXTS["lag_last_none"], reach=Safe(reach))
+
+
+def render_nudge(*, laggard, quarter, as_of, policy, sender: str) -> str:  # noqa: ANN001
+    """A personal nudge from a coordinator: who sends it, then the reminder's own lines."""
+    return t("nudge_head", sender=sender) + "\n" + render_reminder(laggard=laggard, quarter=quarter, as_of=as_of,
+                                                                   policy=policy)
+
+
+def render_notice(*, body: str, scope: str) -> str:
+    """A broadcast as members see it: the sender's scope, then the text as typed (escaped)."""
+    return t("bc_notice", scope=scope, body=body)
+
+
+def render_broadcast_progress(broadcast, counts) -> str:  # noqa: ANN001 - models.Broadcast, broadcasts.Tally
+    """The one progress message of a broadcast: running counts, then the tally."""
+    values = {"total": counts.total, "sent": counts.sent, "blocked": counts.blocked, "failed": counts.failed}
+    if counts.finished:
+        return t("bc_done", **values)
+    return t("bc_progress", done=counts.done, **values)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, ChatMemberHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
-from handlers import cases, chat_member, common, export, log_activity, menus, my, request, roster_upload, start, stats
+from handlers import broadcast, cases, chat_member, common, export, laggards, log_activity, menus, my, request, roster_upload, start, stats
 from handlers.callbacks import ActivityButton, MyButton
 
 
@@ -23,6 +23,7 @@ def register(application: Application) -> None:
     application.add_handler(log_activity.build(application.settings))
     application.add_handler(request.build(application.settings))
     application.add_handler(cases.build(application.settings))
+    application.add_handler(broadcast.build(application.settings))
     application.add_handler(CommandHandler("start", start.start, filters=private))
     application.add_handler(MessageHandler(private & filters.CONTACT, start.shared_contact))
     application.add_handler(CommandHandler("help", common.help_command, filters=private))
@@ -39,6 +40,7 @@ def register(application: Application) -> None:
     stats.register(application)
     export.register(application)
     roster_upload.register(application)
+    laggards.register(application)
     application.add_handler(CommandHandler("archive", my.archive_command, filters=private))
     application.add_handler(MessageHandler(private & menus.ARCHIVE_BUTTON, my.archive_command))
     application.add_handler(CallbackQueryHandler(my.my_navigate, pattern=MyButton.pattern()))

@@ -404,3 +404,43 @@ class RosterButton:
     @classmethod
     def pattern(cls) -> str:
         return rf"^{cls.PREFIX}:(?:{_choices(RosterAction)}):"
+
+class LagAction(str, enum.Enum):
+    page = "p"   # arg: the page offset
+    nudge = "n"  # arg: the member to nudge
+
+
+@dataclass(frozen=True)
+class LagButton:
+    """/laggards: `lag:<action>:<arg>:<offset>` — a page (arg 0) or a nudge to member `arg` from page `offset`.
+
+    The member id is only a request: the service checks it against the presser's scopes.
+    """
+
+    action: LagAction
+    arg: int
+    offset: int = 0
+
+    PREFIX = "lag"
+
+    def pack(self) -> str:
+        return _pack(self.PREFIX, self.action.value, self.arg, self.offset)
+
+    @classmethod
+    def parse(cls, data: str) -> "LagButton | None":
+        parts = data.split(":")
+        if len(parts) != 4 or parts[0] != cls.PREFIX:
+            return None
+        try:
+            action = LagAction(parts[1])
+        except ValueError:
+            return None
+        arg = parse_offset(parts[2]) if action is LagAction.page else parse_id(parts[2])
+        offset = parse_offset(parts[3])
+        if arg is None or offset is None or (action is LagAction.page and arg != offset):
+            return None
+        return cls(action, arg, offset)
+
+    @classmethod
+    def pattern(cls) -> str:
+        return rf"^{cls.PREFIX}:(?:{_choices(LagAction)}):"

@@ -1,6 +1,7 @@
 """Every SQLModel table; importing this package registers them all on SQLModel.metadata."""
 
 from models.activity import Activity, ActivityPhoto
+from models.broadcast import Broadcast, BroadcastStatus
 from models.access import AuditEvent, BindAttempt, InviteCode, Resident, RoleGrant, ScopeKind
 from models.base import UTCDateTime, utcnow
 from models.case import Case, CaseCounter, CaseEvent, CaseMessage, CasePhoto, CaseSkip, CaseStatus, MemberLink
@@ -12,7 +13,7 @@ from models.state import BotState
 from models.tally import Tally
 
 __all__ = [
-    "Activity", "ActivityGroup", "Case", "CaseCounter", "CaseEvent", "CaseMessage", "CasePhoto", "CaseSkip",
+    "Activity", "ActivityGroup", "Broadcast", "BroadcastStatus", "Case", "CaseCounter", "CaseEvent", "CaseMessage", "CasePhoto", "CaseSkip",
     "CaseStatus", "MemberLink", "ActivityPhoto", "AuditEvent", "BindAttempt", "BotState", "ContactPoint", "ContactPointKind",
     "InboxUpdate", "InviteCode", "Level", "Member", "MemberBase", "OutboxMessage", "OutboxStatus", "Reachability",
     "Region", "Resident", "RoleGrant", "ScheduledRun", "ScopeKind", "Sector", "Tally", "UTCDateTime", "utcnow",

@@ -34,6 +34,7 @@ class OutboxMessage(SQLModel, table=True):
     # [[{"text": …, "callback_data": …} | {"text": …, "url": …}], …]: an inline keyboard as JSON
     buttons: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     photo: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    photo_id: str | None = Field(default=None, max_length=256)  # a photo Telegram already has (file_id)
     document: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     document_name: str | None = Field(default=None, max_length=128)
     status: OutboxStatus = Field(default=OutboxStatus.pending, sa_type=enum_column(OutboxStatus))

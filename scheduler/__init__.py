@@ -18,6 +18,7 @@ from bot.services.access import purge_bind_attempts
 from bot.services.forms import expire_idle_forms, sweep_interval
 from bot.services.reachability import mark_blocked
 from bot.texts import t
+from scheduler.broadcasts import schedule_broadcasts
 from scheduler.case_deadlines import schedule_case_deadlines
 from scheduler.delivery import Delivery, schedule_delivery
 from scheduler.reminders import schedule_reminders
@@ -78,4 +79,5 @@ def schedule_jobs(application: Application) -> None:
     application.delivery = delivery  # type: ignore[attr-defined]
     schedule_delivery(application, delivery)
     schedule_reminders(application)
+    schedule_broadcasts(application)
     schedule_case_deadlines(application)

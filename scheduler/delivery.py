@@ -44,6 +44,9 @@ class DeliveryConfig:
     interval: float = 5.0  # seconds between job runs
 
 
+STOP_CHECK = 0.25  # seconds: how soon a waiting send notices that the application is stopping
+
+
 class Pacer:
     """≤ `rate` sends a second overall and one per `per_chat` seconds to any one chat."""
 
@@ -56,8 +59,11 @@ class Pacer:
     def pause(self, seconds: float) -> None:
         self._paused_until = max(self._paused_until, time.monotonic() + seconds)
 
-    async def wait(self, chat_id: int) -> None:
+    async def wait(self, chat_id: int, stop: Callable[[], bool] | None = None) -> bool:
+        """Wait for this chat's turn; False (without taking it) as soon as `stop()` says the sender stops."""
         while True:
+            if stop is not None and stop():
+                return False
             now = time.monotonic()
             last = self._last.get(chat_id)
             wait = max(self._window.wait_time(now), self._paused_until - now)
@@ -68,8 +74,8 @@ class Pacer:
                 self._last[chat_id] = now
                 if len(self._last) > 4096:  # forget chats whose interval is long over
                     self._last = {c: t for c, t in self._last.items() if t > now - self._per_chat}
-                return
-            await asyncio.sleep(wait)
+                return True
+            await asyncio.sleep(wait if stop is None else min(wait, STOP_CHECK))
 
 
 def _markup(message: OutboxMessage) -> InlineKeyboardMarkup | None:
@@ -84,8 +90,9 @@ async def send_one(application: Application, message: OutboxMessage) -> None:
     bot = application.bot
     extra = {"rate_limit_args": {"bulk": True}} if bot.rate_limiter is not None else {}
     markup = _markup(message)
-    if message.photo is not None:
-        await bot.send_photo(message.chat_id, photo=message.photo, caption=message.text, reply_markup=markup, **extra)
+    if message.photo is not None or message.photo_id is not None:
+        photo = message.photo if message.photo is not None else message.photo_id
+        await bot.send_photo(message.chat_id, photo=photo, caption=message.text, reply_markup=markup, **extra)
     elif message.document is not None:
         document = InputFile(io.BytesIO(message.document), filename=message.document_name)
         await bot.send_document(message.chat_id, document=document, caption=message.text, reply_markup=markup, **extra)
@@ -110,32 +117,54 @@ class Delivery:
         self.config = config
         self.pacer = Pacer(config.bulk_rate, config.per_chat_interval)
         self.sent = 0
+        self._stop: Callable[[], bool] = lambda: False
 
     async def run(self, *, budget: float | None = None) -> int:
         """Send what is due until nothing is or `budget` seconds pass; returns how many were sent.
 
-        A batch is sent concurrently (each send waits for its turn at the pacer), so the
-        round trips and the commits overlap and the pace, not the latency, sets the rate.
+        Messages are sent concurrently, each waiting for its turn at the pacer, so the round
+        trips and the commits overlap and the pace, not the latency, sets the rate. The next
+        batch is claimed while the last half of the current one is still sending (at most two
+        batches in memory), so the pace never stalls on a claim between batches.
         """
         deadline = time.monotonic() + (self.config.run_seconds if budget is None else budget)
         sent = 0
-        while time.monotonic() < deadline:
-            async with self.db.session() as session:
-                batch = await outbox.claim(session, limit=self.config.batch, now=utcnow(), lease=self.config.lease)
-                await session.commit()
-            if not batch:
+        # a stopping application (restart, shutdown) lets the sends in flight finish and gives
+        # the rest of the batch back at once, rather than holding them until the lease runs out
+        watched = self.application.running
+        self._stop = (lambda: not self.application.running) if watched else (lambda: False)
+        sending: set[asyncio.Task] = set()
+        drained = False  # the last claim found nothing: claim again once what is sending is done
+        claimed = False  # anything this run: then look once more before ending (rows due meanwhile)
+        while True:
+            if not drained and len(sending) <= self.config.batch // 2 and time.monotonic() < deadline \
+                    and not self._stop():
+                async with self.db.session() as session:
+                    batch = await outbox.claim(session, limit=self.config.batch, now=utcnow(), lease=self.config.lease)
+                    await session.commit()
+                drained = not batch
+                claimed = claimed or bool(batch)
+                sending.update(asyncio.create_task(self._deliver(message)) for message in batch)
+            if not sending:
+                if claimed and drained and time.monotonic() < deadline and not self._stop():
+                    drained = claimed = False  # all done: one more look for rows that became due meanwhile
+                    async with self.db.session() as session:
+                        if not await outbox.has_pending(session, now=utcnow(), lease=self.config.lease):
+                            break
+                    continue
                 break
-            outcomes = await asyncio.gather(*(self._deliver(message) for message in batch))
-            sent += sum(1 for outcome in outcomes if outcome is None)
-            pauses = [outcome for outcome in outcomes if outcome]
-            if pauses:  # Telegram asked us to wait: the rows given back are due after that
-                await asyncio.sleep(max(pauses))
+            finished, sending = await asyncio.wait(sending, return_when=asyncio.FIRST_COMPLETED)
+            sent += sum(1 for task in finished if task.result() is None)
         self.sent += sent
         return sent
 
     async def _deliver(self, message: OutboxMessage) -> float | None:
         """Send and record one message; returns seconds to pause after a 429, 0 after another failure, None when sent."""
-        await self.pacer.wait(message.chat_id)
+        if not await self.pacer.wait(message.chat_id, self._stop):
+            async with self.db.session() as session:  # not sent: due again at once, the attempt not counted
+                await outbox.release(session, message=message, now=utcnow(), retry_in=timedelta(0), error="stopped")
+                await session.commit()
+            return 0.0
         blocked = False
         pause: float | None = None
         try:

@@ -62,23 +62,21 @@ async def enqueue(
     photo: bytes | None = None,
     document: bytes | None = None,
     document_name: str | None = None,
+    photo_id: str | None = None,
 ) -> bool:
-    """Stage one message under `key`; False when that key was already written (nothing changes)."""
-    limit = MAX_CAPTION if (photo is not None or document is not None) else MAX_TEXT
-    if not text or len(text) > limit:
-        raise ValueError(f"outbox text must be 1-{limit} characters, got {len(text)}")
-    if photo is not None and document is not None:
-        raise ValueError("one message carries a photo or a document, not both")
-    if document is not None and not document_name:
-        raise ValueError("a document needs a file name")
-    if len(key) > 128:
-        raise ValueError("outbox key longer than 128 characters")
-    markup = json.dumps([[b.as_dict() for b in row] for row in buttons], ensure_ascii=False) if buttons else None
+    """Stage one message under `key`; False when that key was already written (nothing changes).
+
+    A photo is either `photo` (the image's bytes) or `photo_id` (a file_id Telegram already has,
+    e.g. one a user sent: nothing is uploaded again).
+    """
+    markup = _check(key=key, text=text, photo=photo, document=document, document_name=document_name,
+                    photo_id=photo_id, buttons=buttons)
     statement = (
         dialect_insert(_dialect(session), OutboxMessage.__table__)
         .values(
             key=key, chat_id=chat_id, kind=kind, text=text, buttons=markup, photo=photo, document=document,
-            document_name=document_name, status=OutboxStatus.pending.value, attempts=0, created_at=now,
+            document_name=document_name, photo_id=photo_id, status=OutboxStatus.pending.value, attempts=0,
+            created_at=now,
         )
         .on_conflict_do_nothing(index_elements=["key"])
     )
@@ -87,6 +85,50 @@ async def enqueue(
         return (await session.exec(statement.returning(OutboxMessage.__table__.c.id))).first() is not None
     result = await session.exec(statement)
     return result.rowcount == 1
+
+
+def _check(*, key: str, text: str, photo: bytes | None, document: bytes | None, document_name: str | None,
+           photo_id: str | None, buttons: Sequence[Sequence[Button]] | None) -> str | None:
+    """The limits every outbox message keeps; returns the keyboard as JSON."""
+    with_media = photo is not None or document is not None or photo_id is not None
+    limit = MAX_CAPTION if with_media else MAX_TEXT
+    if not text or len(text) > limit:
+        raise ValueError(f"outbox text must be 1-{limit} characters, got {len(text)}")
+    if sum(x is not None for x in (photo, document, photo_id)) > 1:
+        raise ValueError("one message carries a photo or a document, not both")
+    if document is not None and not document_name:
+        raise ValueError("a document needs a file name")
+    if len(key) > 128:
+        raise ValueError("outbox key longer than 128 characters")
+    return json.dumps([[b.as_dict() for b in row] for row in buttons], ensure_ascii=False) if buttons else None
+
+
+async def enqueue_many(
+    session: AsyncSession,
+    recipients: Sequence[tuple[str, int]],
+    *,
+    kind: str,
+    text: str,
+    now: datetime,
+    photo_id: str | None = None,
+    chunk: int = 1000,
+) -> None:
+    """Stage one message per (key, chat id), the same text (and photo) for all: a multi-row
+    INSERT … ON CONFLICT DO NOTHING per `chunk` rows, not a statement per recipient."""
+    for key, _ in recipients:
+        if len(key) > 128:
+            raise ValueError("outbox key longer than 128 characters")
+    _check(key="", text=text, photo=None, document=None, document_name=None, photo_id=photo_id, buttons=None)
+    for start in range(0, len(recipients), chunk):
+        rows = [
+            {"key": key, "chat_id": chat_id, "kind": kind, "text": text, "photo_id": photo_id,
+             "status": OutboxStatus.pending.value, "attempts": 0, "created_at": now}
+            for key, chat_id in recipients[start:start + chunk]
+        ]
+        await session.exec(
+            dialect_insert(_dialect(session), OutboxMessage.__table__).values(rows)
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
 
 
 def _claimable(now: datetime, lease: timedelta):  # noqa: ANN202

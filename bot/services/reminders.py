@@ -41,6 +41,7 @@ class Occasion(str, enum.Enum):
     mid = "mid"
     late = "late"
     quarter_end = "quarter-end"
+    nudge = "nudge"  # sent by hand from /laggards (bot/services/outreach.py), not scheduled
 
 
 @dataclass(frozen=True)
@@ -431,6 +432,7 @@ async def reminder_history(session: AsyncSession, *, member_id: int) -> list[Rem
     records = []
     for message in rows:
         _, _, quarter, occasion = message.key.split(":", 3)
+        occasion = occasion.split(":", 1)[0]  # a nudge's key ends with its day: nudge:2026-11-28
         records.append(ReminderRecord(quarter=quarter, occasion=Occasion(occasion), status=message.status,
                                       created_at=message.created_at, sent_at=message.sent_at, text=message.text))
     return records

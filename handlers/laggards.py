@@ -1,0 +1,121 @@
+"""/laggards: the members in the caller's scope who are behind, paged, with a personal nudge per member.
+
+Who is listed and who may be nudged is decided by the service (bot/services/outreach.py)
+with the presser's scopes on every press; a button for someone outside them is refused
+and logged, whatever the button says.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import BadRequest
+
+from bot.context import LianxinContext
+from bot.services.outreach import LaggardPage, OutOfScope, laggard_page, nudge
+from bot.services.reminders import ReminderPolicy
+from bot.services.rules import local_today
+from bot.services.outbox import Button
+from bot.texts import label, log_line, render_laggard_line, scope_text, t
+from handlers.callbacks import LagAction, LagButton, RemindButton
+from handlers.views import keyboard
+from models import utcnow
+
+log = logging.getLogger(__name__)
+PAGE = 10
+
+
+def scopes_of(context: LianxinContext):  # noqa: ANN201 - list[Scope] | None
+    """The caller's scopes for the services: None (everything) for admins."""
+    identity = context.identity
+    return None if identity.is_admin else identity.scopes
+
+
+def allowed(context: LianxinContext) -> bool:
+    identity = context.identity
+    return identity is not None and (identity.is_admin or identity.is_coordinator)
+
+
+def render_page(context: LianxinContext, page: LaggardPage):  # noqa: ANN201 - (text, markup)
+    if not page.rows:
+        return t("lag_none", quarter=page.quarter.cn_label, scope=scope_text(scopes_of(context))), None
+    lines = [t("lag_header", quarter=page.quarter.cn_label, day=page.as_of.isoformat(),
+               scope=scope_text(scopes_of(context)), total=page.total,
+               start=page.offset + 1, end=page.offset + len(page.rows))]
+    lines += [render_laggard_line(row, page.offset + i + 1) for i, row in enumerate(page.rows)]
+    rows = [[(label("lag_nudge", index=page.offset + i + 1, name=row.laggard.name),
+              LagButton(LagAction.nudge, row.laggard.member_id, page.offset).pack())]
+            for i, row in enumerate(page.rows) if row.reachable]
+    nav = []
+    if page.offset > 0:
+        previous = max(0, page.offset - PAGE)
+        nav.append((label("page_prev"), LagButton(LagAction.page, previous, previous).pack()))
+    if page.offset + PAGE < page.total:
+        following = page.offset + PAGE
+        nav.append((label("page_next"), LagButton(LagAction.page, following, following).pack()))
+    if nav:
+        rows.append(nav)
+    return "\n".join(lines), keyboard(rows) if rows else None
+
+
+async def _page(context: LianxinContext, offset: int) -> LaggardPage:
+    policy = ReminderPolicy.from_settings(context.settings)
+    today = local_today(utcnow(), context.settings.tz)
+    async with context.db.session() as session:
+        return await laggard_page(session, today=today, policy=policy, scopes=scopes_of(context),
+                                  offset=offset, limit=PAGE)
+
+
+async def laggards_command(update: Update, context: LianxinContext) -> None:
+    if not allowed(context):
+        await update.effective_message.reply_text(t("not_allowed"))
+        return
+    text, markup = render_page(context, await _page(context, 0))
+    await update.effective_message.reply_text(text, reply_markup=markup)
+
+
+async def laggards_button(update: Update, context: LianxinContext) -> None:
+    query = update.callback_query
+    button = LagButton.parse(query.data or "")
+    if button is None:
+        await query.answer(t("stale_button"), show_alert=True)
+        return
+    if not allowed(context):
+        log.warning(log_line("lag_refused", user=update.effective_user.id, data=query.data))
+        await query.answer(t("not_allowed"), show_alert=True)
+        return
+    if button.action is LagAction.page:
+        await query.answer()
+        text, markup = render_page(context, await _page(context, button.arg))
+        try:
+            await query.edit_message_text(text, reply_markup=markup)
+        except BadRequest as exc:  # the same page again: nothing changed
+            if "not modified" not in str(exc).lower():
+                raise
+        return
+    user = update.effective_user
+    policy = ReminderPolicy.from_settings(context.settings)
+    now = utcnow()
+    async with context.db.session() as session:
+        try:
+            result = await nudge(
+                session, member_id=button.arg, scopes=scopes_of(context), today=local_today(now, context.settings.tz),
+                now=now, policy=policy, sender=user.full_name,
+                log_button=Button(label("remind_log"), callback_data=RemindButton().pack()),
+            )
+        except OutOfScope:
+            log.warning(log_line("lag_refused", user=user.id, data=query.data))
+            await query.answer(t("lag_out_of_scope"), show_alert=True)
+            return
+        await session.commit()
+    await query.answer(t(f"lag_nudge_{result.outcome}", name=result.name), show_alert=True)
+
+
+def register(application) -> None:  # noqa: ANN001
+    from telegram.ext import CallbackQueryHandler, CommandHandler
+
+    from handlers.forms import PRIVATE
+
+    application.add_handler(CommandHandler("laggards", laggards_command, filters=PRIVATE))
+    application.add_handler(CallbackQueryHandler(laggards_button, pattern=LagButton.pattern()))
