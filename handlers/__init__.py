@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, ChatMemberHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
-from handlers import cases, chat_member, common, log_activity, menus, my, request, start
+from handlers import cases, chat_member, common, log_activity, members, menus, my, queue, request, start
 from handlers.callbacks import ActivityButton, MyButton
 
 
@@ -36,6 +36,8 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("cases", cases.cases_command, filters=private))
     application.add_handler(MessageHandler(private & menus.CASES_BUTTON, cases.cases_command))
     cases.register(application)
+    members.register(application)
+    queue.register(application)
     application.add_handler(CommandHandler("archive", my.archive_command, filters=private))
     application.add_handler(MessageHandler(private & menus.ARCHIVE_BUTTON, my.archive_command))
     application.add_handler(CallbackQueryHandler(my.my_navigate, pattern=MyButton.pattern()))

@@ -26,7 +26,9 @@ from datetime import datetime, timedelta
 from difflib import SequenceMatcher
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, update
+from sqlalchemy import false, func, or_, update
+from sqlalchemy import text as sql_text
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -170,6 +172,8 @@ TRANSITIONS: dict[tuple[CaseStatus, Role, str], CaseStatus] = {
     # staff assign by hand (also taking a case from one member to another), or re-run the engine
     **{(s, r, "assign"): S.routed for s in (S.new, S.unassigned, S.routed, S.accepted, S.reopened) for r in STAFF},
     **{(s, r, "reroute"): S.new for s in (S.unassigned, S.routed) for r in (*STAFF, Role.system)},
+    # staff may also send a stuck case (accepted or reopened, e.g. overdue, or its member deactivated) back
+    **{(s, r, "reroute"): S.new for s in (S.accepted, S.reopened) for r in STAFF},
     # the handling member
     (S.routed, Role.member, "accept"): S.accepted,
     (S.reopened, Role.member, "accept"): S.accepted,
@@ -464,6 +468,38 @@ async def _coordinator_covers(session: AsyncSession, case: Case, actor: Actor) -
         await session.exec(select(CaseEvent.detail).where(CaseEvent.case_id == case.id, CaseEvent.action == "escalate"))
     ).all()
     return any(actor.id in (d or {}).get("to", []) for d in asked if (d or {}).get("fallback") == "coordinators")
+
+
+def case_in_scope(actor: Actor, dialect: str) -> ColumnElement[bool] | None:
+    """`_coordinator_covers` as one SQL condition on `Case` (None for admins): the case's region is in a
+    region scope, its handler is a member in scope, or the coordinator was one of those it was escalated to."""
+    if actor.role in (Role.admin, Role.system):
+        return None
+    if actor.role is not Role.coordinator or not actor.scopes:
+        return false()
+    from bot.services.scopes import member_in_scopes
+
+    conditions: list[ColumnElement[bool]] = []
+    regions = [s.value for s in actor.scopes if s.kind is ScopeKind.region]
+    if regions:
+        conditions.append(Case.region_id.in_(select(Region.id).where(
+            or_(*(or_(Region.path == v, Region.path.startswith(v + "/")) for v in regions)))))
+    conditions.append(Case.member_id.in_(select(Member.id).where(member_in_scopes(actor.scopes))))
+    # the escalate row's detail holds the coordinators told: {"fallback": "coordinators", "to": [ids]}
+    if dialect == "postgresql":
+        asked = sql_text(
+            "EXISTS (SELECT 1 FROM caseevent e WHERE e.case_id = \"case\".id AND e.action = 'escalate' "
+            "AND CAST(e.detail AS jsonb) ->> 'fallback' = 'coordinators' "
+            "AND CAST(e.detail AS jsonb) -> 'to' @> CAST(:asked_to AS jsonb))"
+        ).bindparams(asked_to=f"[{int(actor.id)}]")
+    else:
+        asked = sql_text(
+            "EXISTS (SELECT 1 FROM caseevent e, json_each(e.detail, '$.to') j WHERE e.case_id = \"case\".id "
+            "AND e.action = 'escalate' AND json_extract(e.detail, '$.fallback') = 'coordinators' "
+            "AND j.value = :asked_to)"
+        ).bindparams(asked_to=int(actor.id))
+    conditions.append(asked)
+    return or_(*conditions)
 
 
 async def visible_to(session: AsyncSession, *, case: Case, actor: Actor) -> bool:
@@ -929,21 +965,14 @@ async def cases_for_member(session: AsyncSession, *, member_id: int, limit: int 
 async def cases_for_staff(
     session: AsyncSession, *, actor: Actor, statuses: Sequence[CaseStatus] = (S.unassigned,), limit: int = 50
 ) -> list[CaseSummary]:
-    """Cases in the given states that a coordinator's scope covers (admins: all), oldest first."""
+    """Cases in the given states that a coordinator's scope covers (admins: all), oldest first: one query."""
     if actor.role not in STAFF:
         raise CaseNotAllowed("not_visible")
-    query = select(Case).where(col(Case.status).in_(list(statuses))).order_by(Case.created_at, Case.id)
-    found: list[Case] = []
-    # a coordinator's scope is checked per case; the states asked for here are the few waiting ones
-    for case in (await session.exec(query)).all():
-        if await visible_to(session, case=case, actor=actor):
-            found.append(case)
-            if len(found) >= limit:
-                break
-    if not found:
-        return []
-    rows = (await session.exec(_summary_query().where(col(Case.id).in_([c.id for c in found]))
-                               .order_by(Case.created_at, Case.id))).all()
+    query = _summary_query().where(col(Case.status).in_(list(statuses)))
+    scope = case_in_scope(actor, session.bind.dialect.name)
+    if scope is not None:
+        query = query.where(scope)
+    rows = (await session.exec(query.order_by(Case.created_at, Case.id).limit(limit))).all()
     return _summaries(rows)
 
 
@@ -1073,7 +1102,7 @@ __all__ = [
     "ACTIONS", "Actor", "CaseDetail", "CaseInput", "CaseNotAllowed", "CasePolicy", "CaseProblem", "CaseSummary",
     "DEFAULT_POLICY", "FINAL", "HANDLER_OPEN", "Intake", "Relay", "Role", "SYSTEM", "TRANSITIONS",
     "TimelineEntry", "accept_case", "add_message", "allowed_actions", "answer_case", "assign_case",
-    "case_detail", "cases_for_member", "cases_for_resident", "cases_for_staff", "close_case", "close_expired",
+    "case_detail", "case_in_scope", "cases_for_member", "cases_for_resident", "cases_for_staff", "close_case", "close_expired",
     "create_case", "decline_case", "get_case", "is_open", "link_payload", "mask_phone", "member_for_link",
     "member_link_token", "near_duplicate", "next_number", "parse_link_payload", "phone_for", "resolve_case",
     "route_case", "transfer_candidates", "transfer_case", "transition", "visible_to",

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -48,6 +49,16 @@ class DeadlinePolicy:
             ask_after=timedelta(days=settings.case_reopen_days),
             close_after=timedelta(days=settings.case_reopen_days + settings.case_confirm_grace_days),
         )
+
+
+# open and not yet resolved: a case in one of these states for longer than `overdue_after` is overdue
+OVERDUE_STATES = tuple(s for s in CaseStatus if s not in FINAL and s is not CaseStatus.resolved)
+
+
+def overdue_condition(now: datetime, policy: DeadlinePolicy) -> ColumnElement[bool]:
+    """The one definition of an overdue case (the 15-day alert and the staff's queue): open, not resolved,
+    filed more than CASE_OVERDUE_DAYS ago."""
+    return and_(col(Case.status).in_(OVERDUE_STATES), Case.created_at <= now - policy.overdue_after)
 
 
 @dataclass
@@ -123,9 +134,7 @@ async def run_case_deadlines(
             run.reminded.append(case.number)
 
     # open for more than 15 days: the coordinators over it (else the admins), once per case
-    open_states = [s for s in CaseStatus if s not in FINAL and s is not CaseStatus.resolved]
-    overdue = (select(Case).where(col(Case.status).in_(open_states), Case.created_at <= now - policy.overdue_after)
-               .order_by(Case.created_at).limit(BATCH))
+    overdue = select(Case).where(overdue_condition(now, policy)).order_by(Case.created_at).limit(BATCH)
     for case in (await session.exec(overdue)).all():
         sent = False
         for staff in await staff_over(session, case, table, admin_ids):
