@@ -185,3 +185,210 @@ async def test_members_are_for_admins_only_even_with_forged_buttons(fake, db, ro
     assert "members action refused to coordinator" in caplog.text
     after = await member(db, "GS0021")
     assert after.active and await audits(db, "member.invites") == [] and await audits(db, "member.deactivate") == []
+
+
+# --- /queue ----------------------------------------------------------------------------------------
+
+
+def expected_queue(cases, events, members, regions, *, now, overdue_days, scope=None, coordinator=None):  # noqa: ANN001, ANN201
+    """The queue recounted in plain Python from the raw rows: (number, reasons) oldest first."""
+    open_states = {"new", "unassigned", "routed", "accepted", "reopened"}
+    region_of = {r.id: r.path for r in regions}
+    by_id = {m.id: m for m in members}
+
+    def under(path, value):  # noqa: ANN001, ANN202
+        return path is not None and (path == value or path.startswith(value + "/"))
+
+    def covered(case) -> bool:  # noqa: ANN001
+        if scope is None:
+            return True
+        kind, value = scope
+        handler = by_id.get(case.member_id)
+        if kind == "region" and (under(region_of.get(case.region_id), value)
+                                 or (handler and under(region_of.get(handler.region_id), value))):
+            return True
+        if kind == "group" and handler and handler.group == value:
+            return True
+        return any(e.case_id == case.id and e.action == "escalate" and (e.detail or {}).get("fallback") == "coordinators"
+                   and coordinator in (e.detail or {}).get("to", []) for e in events)
+
+    found = []
+    for case in sorted(cases, key=lambda c: (c.created_at, c.id)):
+        status = CaseStatus(case.status).value
+        reasons = [status] if status in ("unassigned", "reopened") else []
+        if status in open_states and case.created_at <= now - timedelta(days=overdue_days):
+            reasons.append("overdue")
+        if reasons and covered(case):
+            found.append((case.number, reasons))
+    return found
+
+
+async def snapshot(db):  # noqa: ANN001, ANN201
+    async with db.session() as session:
+        cases = list((await session.exec(select(Case))).all())
+        events = list((await session.exec(select(CaseEvent))).all())
+        rows = (await session.exec(select(Member, ActivityGroup.name).join(
+            ActivityGroup, ActivityGroup.id == Member.activity_group_id, isouter=True))).all()
+        regions = list((await session.exec(select(Region))).all())
+    from types import SimpleNamespace
+
+    members = [SimpleNamespace(id=m.id, region_id=m.region_id, group=group) for m, group in rows]
+    return cases, events, members, regions
+
+
+def listed(text: str) -> list[str]:
+    return re.findall(r"\d+\. (\d{4}-\d{6})", text)
+
+
+@pytest.fixture
+async def queue_world(fake, db, roster, app):  # noqa: ANN001, ANN201
+    """Bound members, two coordinators and seven cases of every kind the queue knows (and one it does not)."""
+    people = {number: await bind(fake, db, 8000 + int(number[2:]), number, name) for number, name in (
+        ("GS0021", "孙凯凯"), ("GS0050", "尹伟文"), ("GS0020", "阎俊"), ("GS0066", "许艳"))}
+    async with db.session() as session:
+        await grant_role(session, telegram_id=GROUP_COORD, kind=ScopeKind.group, value="第5界别活动组")
+        await grant_role(session, telegram_id=REGION_COORD, kind=ScopeKind.region, value="酒泉市")
+        await session.commit()
+    for n in range(9401, 9408):
+        fake.user(n, first_name="群众")
+    made = {
+        "old_unassigned": await new_case(db, app, resident=9401, category="医疗", region="甘肃省/甘南藏族自治州/合作市",
+                                         days_ago=30),
+        "overdue_routed": await new_case(db, app, resident=9402, category="教育",
+                                         region="甘肃省/甘南藏族自治州/合作市", days_ago=20),
+        "overdue_accepted": await new_case(db, app, resident=9403, category="农业农村", region="甘肃省/酒泉市",
+                                           days_ago=18),
+        "unassigned": await new_case(db, app, resident=9404, category="医疗", region="甘肃省/酒泉市", days_ago=10),
+        "reopened": await new_case(db, app, resident=9405, category="教育", region=None, days_ago=5),
+        "unassigned_new": await new_case(db, app, resident=9406, category="出行", region="甘肃省/甘南藏族自治州/合作市",
+                                         days_ago=2),
+        "fresh_routed": await new_case(db, app, resident=9407, category="农业农村", region="甘肃省/酒泉市", days_ago=1),
+    }
+    async with db.session() as session:
+        accepted = await session.get(Case, made["overdue_accepted"].id)
+        await accept_case(session, case=accepted, member_id=accepted.member_id, now=NOW - timedelta(days=17))
+        reopened = await session.get(Case, made["reopened"].id)
+        await accept_case(session, case=reopened, member_id=reopened.member_id, now=NOW - timedelta(days=4))
+        await resolve_case(session, case=reopened, member_id=reopened.member_id, result="已协调解决", now=NOW - timedelta(days=3))
+        await answer_case(session, case=reopened, actor=Actor.resident(reopened.resident_id), solved=False,
+                          now=NOW - timedelta(days=2))
+        await session.commit()
+    async with db.session() as session:
+        statuses = {k: CaseStatus((await session.get(Case, c.id)).status) for k, c in made.items()}
+    assert statuses == {
+        "old_unassigned": CaseStatus.unassigned, "overdue_routed": CaseStatus.routed,
+        "overdue_accepted": CaseStatus.accepted, "unassigned": CaseStatus.unassigned,
+        "reopened": CaseStatus.reopened, "unassigned_new": CaseStatus.unassigned, "fresh_routed": CaseStatus.routed,
+    }
+    return people, made
+
+
+async def test_queue_lists_each_scope_as_an_independent_recount_says(fake, db, queue_world, settings) -> None:
+    people, made = queue_world
+    cases, events, members, regions = await snapshot(db)
+    days = settings.case_overdue_days
+    everything = expected_queue(cases, events, members, regions, now=utcnow(), overdue_days=days)
+    # the recount agrees with what the fixture built: six in the queue, the fresh routed one not
+    assert [n for n, _ in everything] == [made[k].number for k in (
+        "old_unassigned", "overdue_routed", "overdue_accepted", "unassigned", "reopened", "unassigned_new")]
+    assert everything[0][1] == ["unassigned", "overdue"]
+
+    admin = fake.user(ADMIN_ID, first_name="管理员")
+    await admin.send("/queue")
+    first = await admin.expect_message()
+    assert f"共 {len(everything)} 件" in first.text
+    assert listed(first.text) == [n for n, _ in everything[:5]]
+    assert "未分派、已超期" in first.text
+    await admin.press("下一页", message=first)
+    second = await admin.expect_edit()
+    assert listed(second.text) == [n for n, _ in everything[5:]]
+
+    for telegram_id, scope in ((GROUP_COORD, ("group", "第5界别活动组")), (REGION_COORD, ("region", "甘肃省/酒泉市"))):
+        want = expected_queue(cases, events, members, regions, now=utcnow(), overdue_days=days, scope=scope,
+                              coordinator=telegram_id)
+        coordinator = fake.user(telegram_id, first_name="协调员")
+        await coordinator.send("/queue")
+        page = await coordinator.expect_message()
+        assert want and listed(page.text) == [n for n, _ in want][:5], (scope, want, page.text)
+        assert f"共 {len(want)} 件" in page.text
+        assert len(want) < len(everything)
+    # the service's one-query staff list agrees with the per-case visibility rule
+    from bot.services.cases import Actor as CaseActor, cases_for_staff, visible_to
+    from bot.services.access import Scope
+    from models import ScopeKind as Kind
+
+    async with db.session() as session:
+        for actor in (CaseActor.coordinator(GROUP_COORD, [Scope(Kind.group, "第5界别活动组")]),
+                      CaseActor.coordinator(REGION_COORD, [Scope(Kind.region, "甘肃省/酒泉市")]),
+                      CaseActor.admin(ADMIN_ID)):
+            listed_ids = [c.id for c in await cases_for_staff(session, actor=actor, statuses=list(CaseStatus))]
+            one_by_one = [c.id for c in sorted(cases, key=lambda c: (c.created_at, c.id))
+                          if await visible_to(session, case=c, actor=actor)]
+            assert listed_ids == one_by_one
+
+
+async def test_coordinators_assign_and_reroute_within_scope_and_forged_buttons_are_refused(
+        fake, db, queue_world, caplog) -> None:
+    people, made = queue_world
+    caplog.set_level(logging.WARNING)
+    group = fake.user(GROUP_COORD, first_name="组协调员")
+    region = fake.user(REGION_COORD, first_name="地区协调员")
+    sun, yin, yan, xu = [await member(db, n) for n in ("GS0021", "GS0050", "GS0020", "GS0066")]
+
+    # the group coordinator opens the overdue case of 孙凯凯: candidates only from their group
+    await group.send("/queue")
+    page = await group.expect_message()
+    routed = made["overdue_routed"]
+    await group.press(next(b for row in page.buttons for b in row if routed.number in b), message=page)
+    card = await group.expect_message()
+    assert routed.number in card.text and "系统分派" in card.text
+    offered = [b for row in card.buttons for b in row if b.startswith("分派给")]
+    assert offered and all("尹伟文" in b for b in offered)  # 教育界 of 第5界别活动组, not 孙凯凯 again
+    assert card.buttons[-1] == ["🔄 重新分派"]
+    await group.press(offered[0], message=card)
+    assert "已把诉求件" in (await group.expect_message()).text
+    assert routed.number in (await people["GS0050"].expect_message()).text
+    async with db.session() as session:
+        moved = await session.get(Case, routed.id)
+        assert moved.member_id == yin.id and moved.status is CaseStatus.routed
+        assign = (await session.exec(select(CaseEvent).where(CaseEvent.case_id == routed.id,
+                                                              CaseEvent.action == "assign"))).one()
+    assert assign.actor_kind == "coordinator" and assign.actor_id == GROUP_COORD
+    assert await timeline(db, routed.id) == ["submit", "route", "assign"]
+
+    # the region coordinator re-routes the overdue accepted case: the engine picks someone else of 农业界
+    accepted = made["overdue_accepted"]
+    await region.send("/queue")
+    page = await region.expect_message()
+    await region.press(next(b for row in page.buttons for b in row if accepted.number in b), message=page)
+    card = await region.expect_message()
+    offered = [b for row in card.buttons for b in row if b.startswith("分派给")]
+    assert all("许艳" not in b for b in offered)  # 甘肃省-wide: outside 酒泉市
+    await region.press("🔄 重新分派", message=card)
+    assert "改由 许艳" in (await region.expect_message()).text
+    assert accepted.number in (await people["GS0066"].expect_message()).text
+    assert await timeline(db, accepted.id) == ["submit", "route", "accept", "reroute", "route"]
+    async with db.session() as session:
+        moved = await session.get(Case, accepted.id)
+    assert moved.member_id == xu.id and moved.status is CaseStatus.routed
+    assert (await member(db, "GS0020")).open_cases == 1  # 阎俊 keeps only the fresh case
+
+    # forged buttons: a case outside the group's scope, a member outside it, a re-route outside it
+    before = {c.id: (c.status, c.member_id) for c in (await snapshot(db))[0]}
+    outside = made["unassigned"]  # 医疗 in 酒泉市, escalated to the region coordinator only
+    for data in (f"que:o:{outside.id}:0", f"que:rr:{outside.id}:0"):
+        await group.press_data(data, message=await last_keyboard(group))
+        assert "无权" in (await group.expect_answer()).text
+    await group.press_data(f"case:asg:{made['reopened'].id}:{yan.id}", message=await last_keyboard(group))
+    assert "不在您的管辖范围" in (await group.expect_answer()).text
+    await group.press_data(f"que:o:{outside.id}:x", message=await last_keyboard(group))
+    assert "失效" in (await group.expect_answer()).text
+    assert {c.id: (c.status, c.member_id) for c in (await snapshot(db))[0]} == before
+    assert f"case id {outside.id} refused to coordinator {GROUP_COORD}" in caplog.text
+    assert f"assignment to member {yan.id} outside the scope of coordinator {GROUP_COORD}" in caplog.text
+    assert sun.id != yin.id
+
+
+async def last_keyboard(user):  # noqa: ANN001, ANN201
+    """The user's latest bot message with buttons (to forge a press on)."""
+    return next(m for m in reversed(user.messages) if m.inline_keyboard)
