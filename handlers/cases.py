@@ -40,7 +40,7 @@ from bot.texts import (
 )
 from handlers.callbacks import CaseAction, CaseButton, FormButton
 from handlers.forms import PRIVATE, TEXT, Form, FormDraft, reply
-from handlers.views import chunked, keyboard
+from handlers.views import chunked, keyboard, paging
 from models import Case, CaseStatus, utcnow
 
 log = logging.getLogger(__name__)
@@ -647,13 +647,9 @@ async def mycases_text(context: LianxinContext, offset: int) -> tuple[str, objec
                        updated=local(context, item.updated_at)))
     rows = [[(label("case_view", number=i.number, status=CASE_STATUS_NAMES[i.status.value]),
               CaseButton(CaseAction.view, i.id).pack())] for i in items]
-    paging = []
-    if offset > 0:
-        paging.append((label("page_prev"), CaseButton(CaseAction.page, 0, max(offset - PAGE, 0)).pack()))
-    if offset + PAGE < total:
-        paging.append((label("page_next"), CaseButton(CaseAction.page, 0, offset + PAGE).pack()))
-    if paging:
-        rows.append(paging)
+    pages = paging(offset, total, PAGE, lambda at: CaseButton(CaseAction.page, 0, at).pack())
+    if pages:
+        rows.append(pages)
     return "\n".join(lines), keyboard(rows)
 
 

@@ -22,7 +22,7 @@ from bot.texts import CASE_STATUS_NAMES, LEVEL_NAMES, Safe, label, t
 from handlers.callbacks import MemberAction, MemberButton
 from handlers.cases import announce_routing
 from handlers.forms import reply
-from handlers.views import keyboard, standing_text
+from handlers.views import keyboard, paging, standing_text
 from models import utcnow
 
 log = logging.getLogger(__name__)
@@ -59,13 +59,9 @@ async def results(context: LianxinContext, actor: Actor, query: str, token: int,
         mark = label("mbr_mark_inactive") if not hit.active else ("" if hit.bound else label("mbr_mark_unbound"))
         rows.append([(label("mbr_pick", name=hit.name, number=hit.number, mark=mark),
                       MemberButton(MemberAction.view, hit.id).pack())])
-    paging = []
-    if offset > 0:
-        paging.append((label("page_prev"), MemberButton(MemberAction.page, token, max(offset - PAGE, 0)).pack()))
-    if offset + PAGE < total:
-        paging.append((label("page_next"), MemberButton(MemberAction.page, token, offset + PAGE).pack()))
-    if paging:
-        rows.append(paging)
+    pages = paging(offset, total, PAGE, lambda at: MemberButton(MemberAction.page, token, at).pack())
+    if pages:
+        rows.append(pages)
     text = t("mbr_results", total=total, start=offset + 1, end=offset + len(hits))
     return text, keyboard(rows), None
 
@@ -181,7 +177,7 @@ async def _page(update: Update, context: LianxinContext, actor: Actor, button: M
         pass
 
 
-async def _drop_buttons(update: Update) -> None:
+async def drop_buttons(update: Update) -> None:
     try:
         await update.callback_query.edit_message_reply_markup(None)
     except BadRequest:
@@ -196,7 +192,7 @@ async def _reissue(update: Update, context: LianxinContext, actor: Actor, member
                                                     ttl_days=context.settings.invite_ttl_days, now=now)
         await session.commit()
     await query.answer()
-    await _drop_buttons(update)
+    await drop_buttons(update)
     link = f"https://t.me/{context.bot.username}?start={issued.code}"
     until = issued.expires_at.astimezone(context.settings.tz).strftime("%Y-%m-%d %H:%M")
     await reply(update, t("mbr_reissued", name=issued.name, number=issued.number, until=until, link=link,
@@ -237,7 +233,7 @@ async def _deactivate(update: Update, context: LianxinContext, actor: Actor, mem
              codes=done.codes_revoked)
     context.mark_saved(update, text)
     await query.answer()
-    await _drop_buttons(update)
+    await drop_buttons(update)
     await reply(update, text)
     for intake in done.rerouted:  # the new handlers (or the staff) get the case; the resident hears
         await announce_routing(context, intake, resident_key="case_rerouted_resident")
@@ -252,7 +248,7 @@ async def _reactivate(update: Update, context: LianxinContext, actor: Actor, mem
     text = t(key, name=member.name, number=member.number)
     context.mark_saved(update, text)
     await query.answer()
-    await _drop_buttons(update)
+    await drop_buttons(update)
     await reply(update, text)
 
 

@@ -22,8 +22,8 @@ from bot.texts import CASE_STATUS_NAMES, QUEUE_REASON_NAMES, label, routing_reas
 from handlers.callbacks import CaseAction, CaseButton, QueueAction, QueueButton
 from handlers.cases import announce_routing, card_text, case_problem_text, resident_detail_text
 from handlers.forms import reply
-from handlers.members import staff_actor
-from handlers.views import keyboard
+from handlers.members import drop_buttons, staff_actor
+from handlers.views import keyboard, paging
 from models import CaseStatus, utcnow
 
 log = logging.getLogger(__name__)
@@ -53,13 +53,9 @@ async def queue_page(context: LianxinContext, actor, offset: int):  # noqa: ANN0
                        age=age_days(item.created_at, now), reasons=reasons_text(item)))
     rows = [[(label("queue_open", number=i.number, reasons=reasons_text(i)),
               QueueButton(QueueAction.open, i.id).pack())] for i in items]
-    paging = []
-    if offset > 0:
-        paging.append((label("page_prev"), QueueButton(QueueAction.page, 0, max(offset - PAGE, 0)).pack()))
-    if offset + PAGE < total:
-        paging.append((label("page_next"), QueueButton(QueueAction.page, 0, offset + PAGE).pack()))
-    if paging:
-        rows.append(paging)
+    pages = paging(offset, total, PAGE, lambda at: QueueButton(QueueAction.page, 0, at).pack())
+    if pages:
+        rows.append(pages)
     return "\n".join(lines), keyboard(rows)
 
 
@@ -132,10 +128,7 @@ async def reroute(update: Update, context: LianxinContext, actor, case_id: int) 
             else t("queue_rerouted_staff", number=number))
     context.mark_saved(update, text)
     await query.answer()
-    try:
-        await query.edit_message_reply_markup(None)
-    except BadRequest:
-        pass
+    await drop_buttons(update)
     await reply(update, text)
     await announce_routing(context, intake, resident_key="case_rerouted_resident")
 

@@ -934,6 +934,9 @@ def _summaries(rows) -> list[CaseSummary]:  # noqa: ANN001
     return [CaseSummary(r[0], r[1], CaseStatus(r[2]), r[3], r[4], r[5], r[6]) for r in rows]
 
 
+summary_query, summaries = _summary_query, _summaries  # for the staff's queue (bot.services.queue)
+
+
 async def cases_for_resident(
     session: AsyncSession, *, resident_id: int, page: int = 0, per_page: int = 5
 ) -> tuple[list[CaseSummary], int]:

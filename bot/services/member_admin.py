@@ -189,6 +189,19 @@ async def reactivation_preview(session: AsyncSession, *, actor: Actor, member_id
     return member
 
 
+async def _set_active(session: AsyncSession, member_id: int, *, active: bool, now: datetime) -> Member:
+    """Flip `active` with a conditional UPDATE: a second press (or a concurrent admin) finds it done."""
+    member = await _member(session, member_id)
+    moved = await session.exec(
+        update(Member).where(Member.id == member_id, Member.active.is_(not active)).values(active=active, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != 1:
+        raise MemberAdminProblem("already_active" if active else "already_inactive", name=member.name)
+    await session.refresh(member)
+    return member
+
+
 @dataclass(frozen=True)
 class Deactivation:
     member: Member
@@ -202,14 +215,7 @@ async def deactivate_member(
 ) -> Deactivation:
     """Deactivate: kept, not deleted; open cases back to the engine; open invite codes revoked; audited."""
     _require_admin(actor)
-    member = await _member(session, member_id)
-    moved = await session.exec(
-        update(Member).where(Member.id == member_id, Member.active.is_(True)).values(active=False, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if moved.rowcount != 1:
-        raise MemberAdminProblem("already_inactive", name=member.name)
-    await session.refresh(member)
+    member = await _set_active(session, member_id, active=False, now=now)
     codes = await session.exec(
         update(InviteCode).where(InviteCode.member_id == member_id, InviteCode.used_at.is_(None),
                                  InviteCode.revoked_at.is_(None)).values(revoked_at=now)
@@ -229,14 +235,7 @@ async def deactivate_member(
 async def reactivate_member(session: AsyncSession, *, actor: Actor, member_id: int, now: datetime) -> Member:
     """Reactivate a deactivated member (bound members are back at once; others need a new invite); audited."""
     _require_admin(actor)
-    member = await _member(session, member_id)
-    moved = await session.exec(
-        update(Member).where(Member.id == member_id, Member.active.is_(False)).values(active=True, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if moved.rowcount != 1:
-        raise MemberAdminProblem("already_active", name=member.name)
-    await session.refresh(member)
+    member = await _set_active(session, member_id, active=True, now=now)
     session.add(AuditEvent(actor=audit_actor(actor), action="member.reactivate", entity="member",
                            entity_id=member.number))
     await session.flush()

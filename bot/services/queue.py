@@ -20,8 +20,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db import dialect_insert
 from bot.services.cases import (
-    DEFAULT_POLICY, STAFF, Actor, CaseNotAllowed, CasePolicy, Intake, Role, assign_case, case_in_scope,
-    get_case, route_case, transfer_candidates, transition,
+    DEFAULT_POLICY, STAFF, Actor, CaseNotAllowed, CasePolicy, CaseSummary, Intake, Role, assign_case, case_in_scope,
+    get_case, route_case, summaries, summary_query, transfer_candidates, transition,
 )
 from bot.services.deadlines import DeadlinePolicy, overdue_condition
 from bot.services.routing import Candidate, RoutingTable
@@ -35,14 +35,8 @@ CANDIDATE_POOL = 50  # engine candidates read before a coordinator's scope narro
 
 
 @dataclass(frozen=True)
-class QueueItem:
-    id: int
-    number: str
-    status: CaseStatus
-    category: str
-    member_name: str | None
-    created_at: datetime
-    overdue: bool
+class QueueItem(CaseSummary):
+    overdue: bool = False
 
     @property
     def reasons(self) -> tuple[str, ...]:
@@ -73,13 +67,11 @@ async def case_queue(
     total = (await session.exec(select(func.count()).select_from(Case).where(*where))).one()
     rows = (
         await session.exec(
-            select(Case.id, Case.number, Case.status, Case.category, Member.name, Case.created_at,
-                   overdue.label("overdue"))
-            .select_from(Case).join(Member, Member.id == Case.member_id, isouter=True)
+            summary_query().add_columns(overdue.label("overdue"))
             .where(*where).order_by(Case.created_at, Case.id).offset(max(offset, 0)).limit(limit)
         )
     ).all()
-    items = [QueueItem(r[0], r[1], CaseStatus(r[2]), r[3], r[4], r[5], bool(r[6])) for r in rows]
+    items = [QueueItem(**vars(summary), overdue=bool(row[-1])) for summary, row in zip(summaries(rows), rows)]
     return items, total
 
 
