@@ -1202,6 +1202,7 @@ TEXTS.update({
     "mbr_reach_blocked": "⚠️ 已屏蔽机器人，消息无法送达",
     "mbr_codes": "{count} 个有效",
     "mbr_case_line": "{number} {category} · {status} · 已 {age} 天",
+    "mbr_points_more": " 等 {count} 个",
     "mbr_reissue_inactive": "{name} 已停用，请先恢复再发邀请。",
     "mbr_reissue_bound": "{name} 已绑定 Telegram 账号，无需邀请码。如需换绑，请先在命令行执行 members revoke 解除绑定。",
     "mbr_reissued": (

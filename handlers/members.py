@@ -27,6 +27,7 @@ from models import utcnow
 
 log = logging.getLogger(__name__)
 PAGE = 8
+POINTS_SHOWN = 10
 SEARCH_KEY = "member_search"  # user_data: the last search's text and the token its page buttons carry
 
 
@@ -103,6 +104,12 @@ def record_buttons(record: svc.MemberRecord) -> list[list[tuple[str, str]]]:
     return [row]
 
 
+def points_text(points: tuple[str, ...]) -> str:
+    """The contact points, the first POINTS_SHOWN of them (members may add many by chat; the message must fit)."""
+    shown = "、".join(points[:POINTS_SHOWN])
+    return shown + (t("mbr_points_more", count=len(points)) if len(points) > POINTS_SHOWN else "")
+
+
 def record_text(context: LianxinContext, record: svc.MemberRecord) -> str:
     profile = record.profile
     none = t("mbr_none_value")
@@ -119,7 +126,7 @@ def record_text(context: LianxinContext, record: svc.MemberRecord) -> str:
         inactive=Safe(t("mbr_inactive")) if not record.active else "",
         sector=profile.sector, group=profile.group or none, level=LEVEL_NAMES[profile.level],
         region=profile.region or none, phone=record.phone or none,
-        points="、".join(profile.contact_points) or none, bound=Safe(bound), reach=Safe(reach),
+        points=points_text(profile.contact_points) or none, bound=Safe(bound), reach=Safe(reach),
         codes=t("mbr_codes", count=record.open_codes), last=record.last_activity.isoformat() if record.last_activity
         else none, standing=Safe(standing_text(record.standing)), cases=Safe(cases),
     )

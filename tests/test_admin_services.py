@@ -131,3 +131,11 @@ async def test_a_coordinator_assigns_only_to_members_in_scope(db, roster) -> Non
         assert refused.value.code == "member_out_of_scope"
         with pytest.raises(CaseProblem):
             await queue.case_queue(session, actor=Actor.member(outsider), now=NOW)
+
+
+def test_a_record_names_at_most_ten_contact_points() -> None:
+    from handlers.members import points_text
+
+    many = tuple(f"联系点{i}" for i in range(12))
+    assert points_text(many) == "、".join(many[:10]) + " 等 12 个"
+    assert points_text(many[:3]) == "、".join(many[:3])
