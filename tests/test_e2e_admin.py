@@ -77,6 +77,23 @@ async def test_admin_finds_reissues_deactivates_and_reactivates_a_member(fake, d
     assert f"找到 {len(names)} 位委员" in listing.text
     shown = [row[0] for row in listing.buttons if "（" in row[0]]
     assert [re.match(r"(.+)（(\w+)）", b).groups() for b in shown] == names[:8]
+    # more than a page: 8 buttons and 下一页, which edits the list to the rest; an older search's page is stale
+    async with db.session() as session:
+        many = sorted((m.name, m.number) for m in (await session.exec(select(Member))).all() if "辉" in m.name)
+    assert len(many) > 8
+    await admin.send("/member 辉")
+    page = await admin.expect_message()
+    assert [re.match(r"(.+)（(\w+)）", row[0]).groups() for row in page.buttons[:-1]] == many[:8]
+    assert page.buttons[-1] == ["下一页"]
+    await admin.press("下一页", message=page)
+    rest = await admin.expect_edit()
+    assert [re.match(r"(.+)（(\w+)）", row[0]).groups() for row in rest.buttons[:-1]] == many[8:]
+    assert rest.buttons[-1] == ["上一页"]
+    await admin.send("/member 文")
+    await admin.expect_message()
+    await admin.press("上一页", message=rest)
+    assert "失效" in (await admin.expect_answer()).text
+
     # nothing found, and no argument at all
     await admin.send("/member 不存在的人")
     assert "没有姓名包含「不存在的人」" in (await admin.expect_message()).text
