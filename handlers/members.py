@@ -15,7 +15,7 @@ from telegram.error import BadRequest, TelegramError
 from bot.context import LianxinContext
 from bot.services import member_admin as svc
 from bot.services.cards import invite_qr_png
-from bot.services.cases import Actor, age_days
+from bot.services.cases import Actor, Role, age_days
 from bot.services.member_admin import MemberAdminProblem
 from bot.services.rules import local_today
 from bot.texts import CASE_STATUS_NAMES, LEVEL_NAMES, Safe, label, t
@@ -148,7 +148,8 @@ async def on_button(update: Update, context: LianxinContext) -> None:
     """Every /member button: parsed by the codec, checked (admins only) by the service."""
     query = update.callback_query
     button = MemberButton.parse(query.data or "")
-    actor = staff_actor(context) or Actor.resident(0)
+    # not staff: an actor the service refuses (and logs with this Telegram id)
+    actor = staff_actor(context) or Actor(Role.resident, context.identity.telegram_id)
     if button is None:
         await query.answer(t("stale_button"), show_alert=True)
         return
