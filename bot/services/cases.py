@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from difflib import SequenceMatcher
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import false, func, or_, update
+from sqlalchemy import Integer, false, func, or_, update
 from sqlalchemy import text as sql_text
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
@@ -485,19 +485,19 @@ def case_in_scope(actor: Actor, dialect: str) -> ColumnElement[bool] | None:
         conditions.append(Case.region_id.in_(select(Region.id).where(
             or_(*(or_(Region.path == v, Region.path.startswith(v + "/")) for v in regions)))))
     conditions.append(Case.member_id.in_(select(Member.id).where(member_in_scopes(actor.scopes))))
-    # the escalate row's detail holds the coordinators told: {"fallback": "coordinators", "to": [ids]}
+    # the escalate row's detail holds the coordinators told: {"fallback": "coordinators", "to": [ids]}; an
+    # uncorrelated IN reads the escalate rows once (a correlated EXISTS re-read the JSON for every case)
     if dialect == "postgresql":
-        asked = sql_text(
-            "EXISTS (SELECT 1 FROM caseevent e WHERE e.case_id = \"case\".id AND e.action = 'escalate' "
+        asked = Case.id.in_(sql_text(
+            "SELECT e.case_id FROM caseevent e WHERE e.action = 'escalate' "
             "AND CAST(e.detail AS jsonb) ->> 'fallback' = 'coordinators' "
-            "AND CAST(e.detail AS jsonb) -> 'to' @> CAST(:asked_to AS jsonb))"
-        ).bindparams(asked_to=f"[{int(actor.id)}]")
+            "AND CAST(e.detail AS jsonb) -> 'to' @> CAST(:asked_to AS jsonb)"
+        ).bindparams(asked_to=f"[{int(actor.id)}]").columns(case_id=Integer))
     else:
-        asked = sql_text(
-            "EXISTS (SELECT 1 FROM caseevent e, json_each(e.detail, '$.to') j WHERE e.case_id = \"case\".id "
-            "AND e.action = 'escalate' AND json_extract(e.detail, '$.fallback') = 'coordinators' "
-            "AND j.value = :asked_to)"
-        ).bindparams(asked_to=int(actor.id))
+        asked = Case.id.in_(sql_text(
+            "SELECT e.case_id FROM caseevent e, json_each(e.detail, '$.to') j WHERE e.action = 'escalate' "
+            "AND json_extract(e.detail, '$.fallback') = 'coordinators' AND j.value = :asked_to"
+        ).bindparams(asked_to=int(actor.id)).columns(case_id=Integer))
     conditions.append(asked)
     return or_(*conditions)
 
