@@ -630,7 +630,7 @@ def _write_invite_files(args: argparse.Namespace, rows: list[tuple], header: tup
             os.fsync(handle.fileno())
         moves.append((temp, args.out))
     if args.qr_dir:
-        import qrcode
+        from bot.services.cards import invite_qr_png
 
         _make_dirs(args.qr_dir, made_dirs)
         for number, _name, _code, link, _expires in rows:
@@ -640,7 +640,7 @@ def _write_invite_files(args: argparse.Namespace, rows: list[tuple], header: tup
             temp = _temp_beside(target)
             temps.append(temp)
             with temp.open("wb") as handle:
-                qrcode.make(link).save(handle)
+                handle.write(invite_qr_png(link))
             moves.append((temp, target))
     if not args.out:
         buffer = io.StringIO()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, ChatMemberHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
-from handlers import broadcast, cases, chat_member, common, export, laggards, log_activity, menus, my, request, roster_upload, start, stats
+from handlers import broadcast, cases, chat_member, common, export, laggards, log_activity, members, menus, my, queue, request, roster_upload, start, stats
 from handlers.callbacks import ActivityButton, MyButton
 
 
@@ -41,6 +41,8 @@ def register(application: Application) -> None:
     export.register(application)
     roster_upload.register(application)
     laggards.register(application)
+    members.register(application)
+    queue.register(application)
     application.add_handler(CommandHandler("archive", my.archive_command, filters=private))
     application.add_handler(MessageHandler(private & menus.ARCHIVE_BUTTON, my.archive_command))
     application.add_handler(CallbackQueryHandler(my.my_navigate, pattern=MyButton.pattern()))

@@ -444,3 +444,86 @@ class LagButton:
     @classmethod
     def pattern(cls) -> str:
         return rf"^{cls.PREFIX}:(?:{_choices(LagAction)}):"
+
+
+
+class MemberAction(str, enum.Enum):
+    """/member (admins): what a button on a member's record or the search results does."""
+
+    view = "v"             # open a member's record
+    page = "pg"            # search results page (member id = the search's token, arg = offset)
+    reissue = "inv"        # 重发邀请
+    deactivate = "off"     # 停用 → confirm
+    deactivate_ok = "offok"
+    reactivate = "on"      # 恢复 → confirm
+    reactivate_ok = "onok"
+
+
+@dataclass(frozen=True)
+class MemberButton:
+    """`mbr:<action>:<member id or search token>:<offset>`."""
+
+    action: MemberAction
+    member_id: int
+    arg: int = 0
+
+    PREFIX = "mbr"
+
+    def pack(self) -> str:
+        return _pack(self.PREFIX, self.action.value, self.member_id, self.arg)
+
+    @classmethod
+    def parse(cls, data: str) -> "MemberButton | None":
+        parts = data.split(":")
+        if len(parts) != 4 or parts[0] != cls.PREFIX:
+            return None
+        try:
+            action = MemberAction(parts[1])
+        except ValueError:
+            return None
+        member_id = parse_id(parts[2])
+        arg = parse_offset(parts[3])
+        return None if member_id is None or arg is None else cls(action, member_id, arg)
+
+    @classmethod
+    def pattern(cls) -> str:
+        return rf"^{cls.PREFIX}:(?:{_choices(MemberAction)}):"
+
+
+class QueueAction(str, enum.Enum):
+    """/queue (staff): paging, opening a case, re-running the engine (assigning is CaseAction.assign)."""
+
+    page = "pg"      # case id 0, arg = offset
+    open = "o"
+    reroute = "rr"
+
+
+@dataclass(frozen=True)
+class QueueButton:
+    """`que:<action>:<case id>:<offset>`."""
+
+    action: QueueAction
+    case_id: int
+    arg: int = 0
+
+    PREFIX = "que"
+
+    def pack(self) -> str:
+        return _pack(self.PREFIX, self.action.value, self.case_id, self.arg)
+
+    @classmethod
+    def parse(cls, data: str) -> "QueueButton | None":
+        parts = data.split(":")
+        if len(parts) != 4 or parts[0] != cls.PREFIX:
+            return None
+        try:
+            action = QueueAction(parts[1])
+        except ValueError:
+            return None
+        case_id = 0 if parts[2] == "0" and action is QueueAction.page else parse_id(parts[2])
+        arg = parse_offset(parts[3])
+        return None if case_id is None or arg is None else cls(action, case_id, arg)
+
+    @classmethod
+    def pattern(cls) -> str:
+        return rf"^{cls.PREFIX}:(?:{_choices(QueueAction)}):"

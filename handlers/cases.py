@@ -22,6 +22,8 @@ from telegram.ext import CallbackQueryHandler, ConversationHandler, MessageHandl
 from bot.context import LianxinContext
 from bot.services import cases as svc
 from bot.services.cases import Actor, CaseProblem, Intake, Role
+from bot.services.access import identify
+from bot.services.queue import assign_in_scope, staff_candidates
 from bot.services.reachability import mark_blocked
 from bot.services.contacts import (
     member_chat, member_name_sector, resident_chat, resident_for, staff_over, viewer_for,
@@ -38,7 +40,7 @@ from bot.texts import (
 )
 from handlers.callbacks import CaseAction, CaseButton, FormButton
 from handlers.forms import PRIVATE, TEXT, Form, FormDraft, reply
-from handlers.views import chunked, keyboard
+from handlers.views import chunked, keyboard, paging
 from models import Case, CaseStatus, utcnow
 
 log = logging.getLogger(__name__)
@@ -183,29 +185,21 @@ async def send_to_staff(context: LianxinContext, intake: Intake) -> None:
     if fallback is None:
         return
     for telegram_id in fallback.telegram_ids:
-        actor = (Actor.admin(telegram_id) if telegram_id in context.settings.admin_ids
-                 else Actor.coordinator(telegram_id, []))
         async with context.db.session() as session:
+            # a coordinator's candidates are limited to their scope (bot.services.queue), so their grants count
+            actor = (Actor.admin(telegram_id) if telegram_id in context.settings.admin_ids
+                     else Actor.coordinator(telegram_id, (await identify(session, telegram_id, [])).scopes))
             try:
                 detail = await svc.case_detail(session, case_id=intake.case.id, actor=actor)
             except CaseProblem:
                 continue
-            candidates = await staff_candidates(session, detail.case)
+            candidates = await staff_candidates(session, case=detail.case, actor=actor, table=context.routing)
         rows = [[(label("case_assign_to", name=c.name, reason=routing_reason(
             c.reason(has_region=detail.case.region_id is not None))),
                   CaseButton(CaseAction.assign, detail.case.id, c.member_id).pack())] for c in candidates]
         text = t("case_for_staff", number=detail.case.number, category=detail.case.category,
                  place=place_of(detail)) + "\n\n" + card_text(detail)
         await send_safely(context, telegram_id, text, keyboard(rows) if rows else None)
-
-
-async def staff_candidates(session, case: Case) -> list:  # noqa: ANN001
-    """Whom staff may hand a case nobody fitted to: the engine's best members of any sector, nearest first
-    (the category's own sectors had no one, or the case would not be with the staff)."""
-    from bot.services.routing import Category, propose
-
-    return await propose(session, category=Category(case.category), region_id=case.region_id,
-                         exclude_member_ids=await svc.skipped_members(session, case.id), limit=5)
 
 
 async def tell_resident(context: LianxinContext, case: Case, text: str, markup=None) -> None:  # noqa: ANN001
@@ -586,7 +580,8 @@ async def _drop_buttons(update: Update) -> None:
 
 
 async def on_assign(update: Update, context: LianxinContext) -> None:
-    """Staff hand an unassigned case to one of the engine's candidates."""
+    """Staff hand a case to one of the engine's candidates (from the nobody-fits card or /queue); the case and,
+    for a coordinator, the member must be in scope."""
     query = update.callback_query
     button = await _button(update)
     if button is None:
@@ -601,9 +596,8 @@ async def on_assign(update: Update, context: LianxinContext) -> None:
         return
     async with context.db.session() as session:
         try:
-            case = await svc.get_case(session, case_id=button.case_id, actor=actor)
-            await svc.assign_case(session, case=case, actor=actor, to_member_id=button.arg, now=utcnow(),
-                                  policy=context.case_policy)
+            case = await assign_in_scope(session, actor=actor, case_id=button.case_id, to_member_id=button.arg,
+                                         now=utcnow(), policy=context.case_policy)
         except CaseProblem as problem:
             await query.answer(case_problem_text(problem), show_alert=True)
             return
@@ -653,13 +647,9 @@ async def mycases_text(context: LianxinContext, offset: int) -> tuple[str, objec
                        updated=local(context, item.updated_at)))
     rows = [[(label("case_view", number=i.number, status=CASE_STATUS_NAMES[i.status.value]),
               CaseButton(CaseAction.view, i.id).pack())] for i in items]
-    paging = []
-    if offset > 0:
-        paging.append((label("page_prev"), CaseButton(CaseAction.page, 0, max(offset - PAGE, 0)).pack()))
-    if offset + PAGE < total:
-        paging.append((label("page_next"), CaseButton(CaseAction.page, 0, offset + PAGE).pack()))
-    if paging:
-        rows.append(paging)
+    pages = paging(offset, total, PAGE, lambda at: CaseButton(CaseAction.page, 0, at).pack())
+    if pages:
+        rows.append(pages)
     return "\n".join(lines), keyboard(rows)
 
 

@@ -9,7 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.config import Settings
 from bot.services.activities import ActivityProblem, Standing
-from bot.texts import Safe, number, progress_bar, t
+from bot.texts import Safe, label, number, progress_bar, t
 from models import Activity
 
 
@@ -99,3 +99,13 @@ def keyboard(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
 
 def chunked(items: Sequence[tuple[str, str]], size: int) -> list[list[tuple[str, str]]]:
     return [list(items[i : i + size]) for i in range(0, len(items), size)]
+
+
+def paging(offset: int, total: int, size: int, data_for) -> list[tuple[str, str]]:  # noqa: ANN001
+    """上一页 / 下一页 under a list shown `size` at a time from `offset`; `data_for(offset)` packs a button."""
+    row = []
+    if offset > 0:
+        row.append((label("page_prev"), data_for(max(offset - size, 0))))
+    if offset + size < total:
+        row.append((label("page_next"), data_for(offset + size)))
+    return row

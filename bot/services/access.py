@@ -101,6 +101,7 @@ async def issue_invites(
     numbers: list[str] | None = None,
     replace: bool = False,
     now: datetime | None = None,
+    actor: str = "cli",
 ) -> InviteBatch:
     """New codes for active, unbound members (or those named), in the session; the caller commits.
 
@@ -157,7 +158,8 @@ async def issue_invites(
         session.add(InviteCode(member_id=member.id, code_hash=hash_code(code), created_at=now, expires_at=expires))
         issued.append(IssuedInvite(member.number, member.name, code, expires))
     if issued:
-        session.add(AuditEvent(actor="cli", action="member.invites", entity="member",
+        session.add(AuditEvent(actor=actor, action="member.invites", entity="member",
+                               entity_id=issued[0].number if len(issued) == 1 else None,
                                detail=f"issued={len(issued)} replaced={replaced}"))
     return InviteBatch(issued, replaced, sum(1 for m in members if m.id in held), skipped)
 

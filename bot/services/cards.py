@@ -41,6 +41,15 @@ def member_card_png(*, name: str, sector: str, link: str) -> bytes:
     return buffer.getvalue()
 
 
+def invite_qr_png(link: str) -> bytes:
+    """The QR code of an invite link as PNG (the CLI's `--qr-dir` files and the admin's re-issued invite)."""
+    import qrcode
+
+    buffer = io.BytesIO()
+    qrcode.make(link).save(buffer)
+    return buffer.getvalue()
+
+
 async def member_links(session, *, numbers: list[str] | None = None, rotate: bool = False) -> list[tuple[str, str, str, str]]:  # noqa: ANN001
     """(编号, 姓名, 界别, token) of every active member (or those named), making missing tokens; staged only.
 

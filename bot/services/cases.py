@@ -26,7 +26,9 @@ from datetime import datetime, timedelta
 from difflib import SequenceMatcher
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, update
+from sqlalchemy import Integer, false, func, or_, update
+from sqlalchemy import text as sql_text
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -171,6 +173,8 @@ TRANSITIONS: dict[tuple[CaseStatus, Role, str], CaseStatus] = {
     # staff assign by hand (also taking a case from one member to another), or re-run the engine
     **{(s, r, "assign"): S.routed for s in (S.new, S.unassigned, S.routed, S.accepted, S.reopened) for r in STAFF},
     **{(s, r, "reroute"): S.new for s in (S.unassigned, S.routed) for r in (*STAFF, Role.system)},
+    # staff may also send a stuck case (accepted or reopened, e.g. overdue, or its member deactivated) back
+    **{(s, r, "reroute"): S.new for s in (S.accepted, S.reopened) for r in STAFF},
     # the handling member
     (S.routed, Role.member, "accept"): S.accepted,
     (S.reopened, Role.member, "accept"): S.accepted,
@@ -435,18 +439,38 @@ async def note_event(session: AsyncSession, *, case: Case, action: str, now: dat
 
 
 async def _coordinator_covers(session: AsyncSession, case: Case, actor: Actor) -> bool:
-    """A coordinator's scope covers the case's region, its handler, or the coordinator was asked to assign it."""
+    """A coordinator's scope covers the case's region, its handler, or the coordinator was asked to assign it
+    (the rule `case_in_scope` states in SQL, asked of this one case)."""
     if not actor.scopes:
         return False
+    scope = case_in_scope(actor, session.bind.dialect.name)
+    return (await session.exec(select(Case.id).where(Case.id == case.id, scope))).first() is not None
+
+
+def case_in_scope(actor: Actor, dialect: str) -> ColumnElement[bool] | None:
+    """`_coordinator_covers` as one SQL condition on `Case` (None for admins): the case's region is in a
+    region scope, its handler is a member in scope, or the coordinator was one of those it was escalated to."""
+    if actor.role in (Role.admin, Role.system):
+        return None
+    if actor.role is not Role.coordinator or not actor.scopes:
+        return false()
     from bot.services.scopes import case_in_scopes
 
-    if (await session.exec(select(Case.id).where(Case.id == case.id, case_in_scopes(actor.scopes)))).first() is not None:
-        return True
-    # the coordinators the engine fell back to may see (and assign) the case
-    asked = (
-        await session.exec(select(CaseEvent.detail).where(CaseEvent.case_id == case.id, CaseEvent.action == "escalate"))
-    ).all()
-    return any(actor.id in (d or {}).get("to", []) for d in asked if (d or {}).get("fallback") == "coordinators")
+    static = case_in_scopes(actor.scopes)  # the handler is in scope, or the case's region is
+    # the escalate row's detail holds the coordinators told: {"fallback": "coordinators", "to": [ids]}; an
+    # uncorrelated IN reads the escalate rows once (a correlated EXISTS re-read the JSON for every case)
+    if dialect == "postgresql":
+        asked = Case.id.in_(sql_text(
+            "SELECT e.case_id FROM caseevent e WHERE e.action = 'escalate' "
+            "AND CAST(e.detail AS jsonb) ->> 'fallback' = 'coordinators' "
+            "AND CAST(e.detail AS jsonb) -> 'to' @> CAST(:asked_to AS jsonb)"
+        ).bindparams(asked_to=f"[{int(actor.id)}]").columns(case_id=Integer))
+    else:
+        asked = Case.id.in_(sql_text(
+            "SELECT e.case_id FROM caseevent e, json_each(e.detail, '$.to') j WHERE e.action = 'escalate' "
+            "AND json_extract(e.detail, '$.fallback') = 'coordinators' AND j.value = :asked_to"
+        ).bindparams(asked_to=int(actor.id)).columns(case_id=Integer))
+    return or_(static, asked)
 
 
 async def visible_to(session: AsyncSession, *, case: Case, actor: Actor) -> bool:
@@ -881,6 +905,9 @@ def _summaries(rows) -> list[CaseSummary]:  # noqa: ANN001
     return [CaseSummary(r[0], r[1], CaseStatus(r[2]), r[3], r[4], r[5], r[6]) for r in rows]
 
 
+summary_query, summaries = _summary_query, _summaries  # for the staff's queue (bot.services.queue)
+
+
 async def cases_for_resident(
     session: AsyncSession, *, resident_id: int, page: int = 0, per_page: int = 5
 ) -> tuple[list[CaseSummary], int]:
@@ -912,21 +939,14 @@ async def cases_for_member(session: AsyncSession, *, member_id: int, limit: int 
 async def cases_for_staff(
     session: AsyncSession, *, actor: Actor, statuses: Sequence[CaseStatus] = (S.unassigned,), limit: int = 50
 ) -> list[CaseSummary]:
-    """Cases in the given states that a coordinator's scope covers (admins: all), oldest first."""
+    """Cases in the given states that a coordinator's scope covers (admins: all), oldest first: one query."""
     if actor.role not in STAFF:
         raise CaseNotAllowed("not_visible")
-    query = select(Case).where(col(Case.status).in_(list(statuses))).order_by(Case.created_at, Case.id)
-    found: list[Case] = []
-    # a coordinator's scope is checked per case; the states asked for here are the few waiting ones
-    for case in (await session.exec(query)).all():
-        if await visible_to(session, case=case, actor=actor):
-            found.append(case)
-            if len(found) >= limit:
-                break
-    if not found:
-        return []
-    rows = (await session.exec(_summary_query().where(col(Case.id).in_([c.id for c in found]))
-                               .order_by(Case.created_at, Case.id))).all()
+    query = _summary_query().where(col(Case.status).in_(list(statuses)))
+    scope = case_in_scope(actor, session.bind.dialect.name)
+    if scope is not None:
+        query = query.where(scope)
+    rows = (await session.exec(query.order_by(Case.created_at, Case.id).limit(limit))).all()
     return _summaries(rows)
 
 
@@ -1056,7 +1076,7 @@ __all__ = [
     "ACTIONS", "Actor", "CaseDetail", "CaseInput", "CaseNotAllowed", "CasePolicy", "CaseProblem", "CaseSummary",
     "DEFAULT_POLICY", "FINAL", "HANDLER_OPEN", "Intake", "Relay", "Role", "SYSTEM", "TRANSITIONS",
     "TimelineEntry", "accept_case", "add_message", "allowed_actions", "answer_case", "assign_case",
-    "case_detail", "cases_for_member", "cases_for_resident", "cases_for_staff", "close_case", "close_expired",
+    "case_detail", "case_in_scope", "cases_for_member", "cases_for_resident", "cases_for_staff", "close_case", "close_expired",
     "create_case", "decline_case", "get_case", "is_open", "link_payload", "mask_phone", "member_for_link",
     "member_link_token", "near_duplicate", "next_number", "parse_link_payload", "phone_for", "resolve_case",
     "route_case", "transfer_candidates", "transfer_case", "transition", "visible_to",

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -50,10 +51,14 @@ class DeadlinePolicy:
         )
 
 
-def overdue_condition(now: datetime, policy: DeadlinePolicy):  # noqa: ANN201 - a SQL condition on Case
-    """The one definition of an overdue case: not finished, no result yet, received more than `overdue_after` ago."""
-    open_states = [s for s in CaseStatus if s not in FINAL and s is not CaseStatus.resolved]
-    return and_(col(Case.status).in_(open_states), Case.created_at <= now - policy.overdue_after)
+# open and not yet resolved: a case in one of these states for longer than `overdue_after` is overdue
+OVERDUE_STATES = tuple(s for s in CaseStatus if s not in FINAL and s is not CaseStatus.resolved)
+
+
+def overdue_condition(now: datetime, policy: DeadlinePolicy) -> ColumnElement[bool]:
+    """The one definition of an overdue case (the 15-day alert and the staff's queue): open, not resolved,
+    filed more than CASE_OVERDUE_DAYS ago."""
+    return and_(col(Case.status).in_(OVERDUE_STATES), Case.created_at <= now - policy.overdue_after)
 
 
 @dataclass

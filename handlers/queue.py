@@ -1,0 +1,142 @@
+"""/queue (coordinators within their scope, admins): cases nobody fitted, overdue ones and reopened
+ones, oldest first, paged; a case opens with its timeline, the engine's candidates as 分派给 buttons
+(the same `case:asg` buttons and handler as the card the staff get when nobody fits) and 重新分派.
+
+Telegram glue only: the queue, the candidates and every action are scoped and checked in
+`bot.services.queue`; a forged button for a case outside the scope is refused there and logged.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import BadRequest
+
+from bot.context import LianxinContext
+from bot.services import queue as svc
+from bot.services.cases import CaseProblem, age_days, allowed_actions, case_detail
+from bot.services.contacts import member_name_sector
+from bot.services.deadlines import DeadlinePolicy
+from bot.texts import CASE_STATUS_NAMES, QUEUE_REASON_NAMES, label, routing_reason, t
+from handlers.callbacks import CaseAction, CaseButton, QueueAction, QueueButton
+from handlers.cases import announce_routing, card_text, case_problem_text, resident_detail_text
+from handlers.forms import reply
+from handlers.members import drop_buttons, staff_actor
+from handlers.views import keyboard, paging
+from models import CaseStatus, utcnow
+
+log = logging.getLogger(__name__)
+PAGE = 5
+MESSAGE_MAX = 4096
+
+
+def reasons_text(item: svc.QueueItem) -> str:
+    return "、".join(QUEUE_REASON_NAMES[r] for r in item.reasons)
+
+
+async def queue_page(context: LianxinContext, actor, offset: int):  # noqa: ANN001, ANN201
+    """(text, markup) of one page of the queue."""
+    now = utcnow()
+    async with context.db.session() as session:
+        items, total = await svc.case_queue(session, actor=actor, now=now,
+                                            policy=DeadlinePolicy.from_settings(context.settings),
+                                            offset=offset, limit=PAGE)
+    if not total:
+        return t("queue_empty"), None
+    if not items:  # a page past the end (the queue shrank meanwhile): the last page
+        return await queue_page(context, actor, max((total - 1) // PAGE * PAGE, 0))
+    lines = [t("queue_header", start=offset + 1, end=offset + len(items), total=total)]
+    for n, item in enumerate(items, start=offset + 1):
+        lines.append(t("queue_line", n=n, number=item.number, category=item.category,
+                       status=CASE_STATUS_NAMES[item.status.value], handler=item.member_name or t("case_handler_none"),
+                       age=age_days(item.created_at, now), reasons=reasons_text(item)))
+    rows = [[(label("queue_open", number=i.number, reasons=reasons_text(i)),
+              QueueButton(QueueAction.open, i.id).pack())] for i in items]
+    pages = paging(offset, total, PAGE, lambda at: QueueButton(QueueAction.page, 0, at).pack())
+    if pages:
+        rows.append(pages)
+    return "\n".join(lines), keyboard(rows)
+
+
+async def queue_command(update: Update, context: LianxinContext) -> None:
+    """/queue: the first page of the sender's queue."""
+    actor = staff_actor(context)
+    if actor is None:
+        await update.effective_message.reply_text(t("not_allowed"))
+        return
+    text, markup = await queue_page(context, actor, 0)
+    await update.effective_message.reply_text(text, reply_markup=markup)
+
+
+async def open_case(update: Update, context: LianxinContext, actor, case_id: int) -> None:  # noqa: ANN001
+    """One case of the queue: detail and timeline, then 分派给 … and 重新分派."""
+    async with context.db.session() as session:
+        detail = await case_detail(session, case_id=case_id, actor=actor)
+        candidates = await svc.staff_candidates(session, case=detail.case, actor=actor, table=context.routing)
+    text = resident_detail_text(context, detail)
+    if len(text) > MESSAGE_MAX - 200:  # a long timeline: the card without it still says what the case is
+        text = card_text(detail)
+    text += "\n\n" + (t("queue_candidates") if candidates else t("queue_no_candidates"))
+    has_region = detail.case.region_id is not None
+    rows = [[(label("case_assign_to", name=c.name, reason=routing_reason(c.reason(has_region=has_region))),
+              CaseButton(CaseAction.assign, detail.case.id, c.member_id).pack())] for c in candidates]
+    if "reroute" in allowed_actions(CaseStatus(detail.case.status), actor.role):
+        rows.append([(label("queue_reroute"), QueueButton(QueueAction.reroute, detail.case.id).pack())])
+    await reply(update, text, keyboard(rows) if rows else None)
+
+
+async def on_button(update: Update, context: LianxinContext) -> None:
+    """Queue paging, opening a case and 重新分派; the service checks scope on each."""
+    query = update.callback_query
+    button = QueueButton.parse(query.data or "")
+    actor = staff_actor(context)
+    if button is None:
+        await query.answer(t("stale_button"), show_alert=True)
+        return
+    if actor is None:
+        log.warning("queue button refused to %s (not staff)", context.identity.telegram_id)
+        await query.answer(t("not_allowed"), show_alert=True)
+        return
+    try:
+        if button.action is QueueAction.page:
+            text, markup = await queue_page(context, actor, min(button.arg, 10**6))
+            await query.answer()
+            try:
+                await query.edit_message_text(text, reply_markup=markup)
+            except BadRequest:
+                pass
+        elif button.action is QueueAction.open:
+            await open_case(update, context, actor, button.case_id)
+            await query.answer()
+        else:
+            await reroute(update, context, actor, button.case_id)
+    except CaseProblem as problem:
+        await query.answer(case_problem_text(problem), show_alert=True)
+
+
+async def reroute(update: Update, context: LianxinContext, actor, case_id: int) -> None:  # noqa: ANN001
+    query = update.callback_query
+    async with context.db.session() as session:
+        intake = await svc.reroute_by_staff(session, actor=actor, case_id=case_id, table=context.routing,
+                                            now=utcnow(), admin_ids=context.settings.admin_ids,
+                                            policy=context.case_policy)
+        await session.commit()
+        who = await member_name_sector(session, intake.member_id)
+    number = intake.case.number
+    text = (t("queue_rerouted_member", number=number, name=who[0], sector=who[1]) if who
+            else t("queue_rerouted_staff", number=number))
+    context.mark_saved(update, text)
+    await query.answer()
+    await drop_buttons(update)
+    await reply(update, text)
+    await announce_routing(context, intake, resident_key="case_rerouted_resident")
+
+
+def register(application) -> None:  # noqa: ANN001
+    from telegram.ext import CallbackQueryHandler, CommandHandler
+
+    from handlers.forms import PRIVATE
+
+    application.add_handler(CommandHandler("queue", queue_command, filters=PRIVATE))
+    application.add_handler(CallbackQueryHandler(on_button, pattern=QueueButton.pattern()))
