@@ -56,7 +56,7 @@ async def render_my(context: LianxinContext, quarter: Quarter, offset: int) -> t
         if not items and offset > 0:  # the page emptied (deletions since): show the last one
             offset = max(0, (total - 1) // PAGE * PAGE)
             items, total = await recent_activities(session, member_id=member_id, offset=offset, limit=PAGE)
-        reminders = (await reminder_history(session, member_id=member_id))[:REMINDERS_SHOWN] if offset == 0 else []
+        reminders = await reminder_history(session, member_id=member_id, limit=REMINDERS_SHOWN) if offset == 0 else []
     lines = [standing_text(st)]
     if total:
         lines.append(t("my_recent_header", start=offset + 1, end=offset + len(items), total=total))

@@ -13,7 +13,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services.rules import Quarter, check_activity_date, duty_ranks, expected_people_by, points_for
-from models import Activity, ActivityGroup, ActivityPhoto, AuditEvent, ContactPoint, Member, utcnow
+from models import Activity, ActivityGroup, ActivityPhoto, AuditEvent, ContactPoint, Member, Tally, utcnow
 from bot.services.roster import contact_point_kind
 from bot.texts import ARCHIVE, ARCHIVE_COLUMNS
 
@@ -357,28 +357,21 @@ def _peers_statement(*, grouped: bool, in_region: bool):  # noqa: ANN202 - built
     else:
         peers = and_(Member.sector_id == bindparam("b_sector"), Member.activity_group_id.is_(None), same_committee)
         label_column = sa_null()  # rendered as "本界别"
+    # this year's points from the tally (kept on every activity write): one row per peer, no aggregate
     return (
-        select(Member.id, func.coalesce(func.sum(Activity.points), 0.0), label_column)
-        .join(
-            Activity,
-            and_(Activity.member_id == Member.id, Activity.year == bindparam("b_year"), Activity.deleted_at.is_(None)),
-            isouter=True,
-        )
+        select(Member.id, func.coalesce(Tally.points, 0.0), label_column)
+        .join(Tally, and_(Tally.member_id == Member.id, Tally.year == bindparam("b_year")), isouter=True)
         .where(peers, or_(Member.active.is_(True), Member.id == member))
-        .group_by(Member.id)
     )
 
 
 _PEERS = {(g, r): _peers_statement(grouped=g, in_region=r) for g in (False, True) for r in (False, True)}
-_PEER_KEYS = select(Member.id, Member.level, Member.region_id, Member.activity_group_id, Member.sector_id).where(
-    Member.id == bindparam("b_member")
-)
-_QUARTERS = (
-    select(Activity.quarter, func.count(), func.coalesce(func.sum(Activity.people), 0),
-           func.coalesce(func.sum(Activity.points), 0.0))
-    .where(Activity.member_id == bindparam("b_member"), Activity.deleted_at.is_(None),
-           Activity.year == bindparam("b_year"))
-    .group_by(Activity.quarter)
+# the member's peer keys and this year's tally row (None columns: nothing logged this year), one statement
+_QUARTER_COLUMNS = [getattr(Tally, f"q{q}_{m}") for q in (1, 2, 3, 4) for m in ("activities", "people", "points")]
+_PEER_KEYS = (
+    select(Member.id, Member.level, Member.region_id, Member.activity_group_id, Member.sector_id, *_QUARTER_COLUMNS)
+    .join(Tally, and_(Tally.member_id == Member.id, Tally.year == bindparam("b_year")), isouter=True)
+    .where(Member.id == bindparam("b_member"))
 )
 
 
@@ -411,11 +404,12 @@ async def standing(
     year_target: int,
 ) -> Standing:
     """Where a member stands in `quarter` and its year: counts, 人次, points, rank among peers."""
-    member = (await session.exec(_PEER_KEYS, params={"b_member": member_id})).first()
+    member = (await session.exec(_PEER_KEYS, params={"b_member": member_id, "b_year": quarter.year})).first()
     if member is None:
         raise ActivityProblem("not_found")
-    rows = (await session.exec(_QUARTERS, params={"b_member": member_id, "b_year": quarter.year})).all()
-    per_quarter = {q: (n, int(people), float(points)) for q, n, people, points in rows}
+    figures = member[5:]
+    per_quarter = {q: (int(figures[3 * i] or 0), int(figures[3 * i + 1] or 0), float(figures[3 * i + 2] or 0.0))
+                   for i, q in enumerate((1, 2, 3, 4))}
     q_n, q_people, q_points = per_quarter.get(quarter.q, (0, 0, 0.0))
     points, label = await group_points(session, member=member, year=quarter.year)
     if today.year == quarter.year:

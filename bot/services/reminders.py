@@ -422,19 +422,27 @@ class ReminderRecord:
     text: str
 
 
-async def reminder_history(session: AsyncSession, *, member_id: int) -> list[ReminderRecord]:
-    """The reminders written for one member, newest first (for /my)."""
-    rows = (await session.exec(
-        select(OutboxMessage)
-        .where(OutboxMessage.key.like(f"remind:{member_id}:%"))
+async def reminder_history(session: AsyncSession, *, member_id: int, limit: int | None = None) -> list[ReminderRecord]:
+    """The reminders written for one member, newest first (for /my); at most `limit`.
+
+    A key range rather than LIKE, so the unique index on the key is used on both databases
+    (LIKE is case-insensitive on SQLite and collation-bound on PostgreSQL, and scans the outbox).
+    """
+    prefix = f"remind:{member_id}:"
+    query = (
+        select(OutboxMessage.key, OutboxMessage.status, OutboxMessage.created_at, OutboxMessage.sent_at,
+               OutboxMessage.text)
+        .where(OutboxMessage.key >= prefix, OutboxMessage.key < prefix[:-1] + ";")  # ';' follows ':'
         .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
-    )).all()
+    )
+    if limit is not None:
+        query = query.limit(limit)
     records = []
-    for message in rows:
-        _, _, quarter, occasion = message.key.split(":", 3)
+    for key, status, created_at, sent_at, text_ in (await session.exec(query)).all():
+        _, _, quarter, occasion = key.split(":", 3)
         occasion = occasion.split(":", 1)[0]  # a nudge's key ends with its day: nudge:2026-11-28
-        records.append(ReminderRecord(quarter=quarter, occasion=Occasion(occasion), status=message.status,
-                                      created_at=message.created_at, sent_at=message.sent_at, text=message.text))
+        records.append(ReminderRecord(quarter=quarter, occasion=Occasion(occasion), status=status,
+                                      created_at=created_at, sent_at=sent_at, text=text_))
     return records
 
 
