@@ -132,8 +132,7 @@ def render_import(report: ImportReport, *, dry_run: bool, deactivate_missing: bo
 def fingerprint(report: ImportReport) -> str:
     """What a run would change, in short: equal fingerprints mean the dry run still holds."""
     shape = (report.rows, report.created, report.updated, report.unchanged, report.reactivated, report.missing,
-             report.new_groups, report.new_regions, [(c.number, c.created, c.fields) for c in report.changes],
-             report.missing_members)
+             report.new_groups, report.new_regions, report.digest)
     return hashlib.sha256(repr(shape).encode()).hexdigest()[:32]
 
 

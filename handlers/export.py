@@ -11,8 +11,10 @@ from bot.context import LianxinContext
 from bot.services.exports import ExportPeriod, ExportRequest, ExportSection, resolve_period, summary_sheets, write_export
 from bot.texts import CASE_STATUS_NAMES, EXPORT, EXPORT_PERIOD_NAMES, EXPORT_SECTION_NAMES, LEVEL_NAMES, label, log_line, scope_text, t
 from handlers.callbacks import ExportButton
+from handlers.views import fit
 
 log = logging.getLogger(__name__)
+MAX_CAPTION = 1024
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # what the cloud Bot API lets a bot send
 SECTION_LABELS = {ExportSection.members: "export_members", ExportSection.activities: "export_activities",
@@ -107,8 +109,8 @@ async def send_export(update: Update, context: LianxinContext, *, section: Expor
         with path.open("rb") as handle:
             await update.effective_chat.send_document(
                 InputFile(handle, filename=filename),
-                caption=t("export_caption", section=section_name, period=period_name, label=period.label,
-                          scope=scope, rows=rows))
+                caption=fit(t("export_caption", section=section_name, period=period_name, label=period.label,
+                              scope=scope, rows=rows), MAX_CAPTION))
         log.info(log_line("export_sent", user=update.effective_user.id, section=section.name, period=period.label,
                           rows=rows, size=size))
     finally:

@@ -18,7 +18,7 @@ from bot.services.stats import (
 )
 from bot.texts import STATS_CHART, STATS_DIMENSION_NAMES, Safe, label, number, scope_text, t
 from handlers.callbacks import RankButton, RankView, StatsButton, StatsDim, StatsView
-from handlers.views import chunked, keyboard, kind_name
+from handlers.views import chunked, fit, keyboard, kind_name
 from models import utcnow
 
 LIST_PAGE = 20  # items (and buttons) per breakdown page: far below Telegram's 100 buttons
@@ -45,10 +45,7 @@ def _today(context: LianxinContext):  # noqa: ANN202
 
 
 def _fit(text: str, limit: int = MAX_TEXT) -> str:
-    """Within Telegram's limit, cut at a line end (tags never span lines here, so none is left open)."""
-    if len(text) <= limit:
-        return text
-    return text[: limit - 2].rsplit("\n", 1)[0] + "\n…"
+    return fit(text, limit)
 
 
 def _drill_of(button: StatsButton) -> DrillDown | None:

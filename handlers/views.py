@@ -109,3 +109,11 @@ def paging(offset: int, total: int, size: int, data_for) -> list[tuple[str, str]
     if offset + size < total:
         row.append((label("page_next"), data_for(offset + size)))
     return row
+
+
+def fit(text: str, limit: int) -> str:
+    """Within a Telegram limit (4,096 for a message, 1,024 for a caption), cut at a line end; the
+    texts' tags never span lines, so none is left open."""
+    if len(text) <= limit:
+        return text
+    return text[: limit - 2].rsplit("\n", 1)[0] + "\n…"

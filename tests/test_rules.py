@@ -142,3 +142,19 @@ def test_parse_chinese_number_edge() -> None:
 )
 def test_parse_date(text: str, today: date, expected: date | None) -> None:
     assert parse_date(text, today) == expected
+
+
+@pytest.mark.parametrize("label", ["0000", "0001Q1", "9999Q4", "1948", "3000Q1"])
+def test_labels_naming_years_out_of_range_are_refused(label: str) -> None:
+    """Year 1 or 9999 in Asia/Shanghai cannot be turned into UTC: a forged /stats button or a typo in
+    /report must be a ValueError (answered as a stale button / a bad quarter), not an OverflowError."""
+    from bot.services.stats import Period
+
+    with pytest.raises(ValueError):
+        Period.parse(label)
+
+
+def test_labels_within_range_parse() -> None:
+    from bot.services.stats import Period
+
+    assert Period.parse("1949") == Period(1949) and Period.parse("2026Q1") == Period(2026, 1)

@@ -39,9 +39,14 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('outboxmessage', schema=None) as batch_op:
         batch_op.add_column(sa.Column('photo_id', sqlmodel.sql.sqltypes.AutoString(length=256), nullable=True))
+    if op.get_bind().dialect.name == 'postgresql':
+        # outbox.keys_starting compares keys in byte order ("C"), whatever locale the database was created with
+        op.execute('CREATE INDEX ix_outboxmessage_key_c ON outboxmessage (key COLLATE "C")')
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute('DROP INDEX IF EXISTS ix_outboxmessage_key_c')
     with op.batch_alter_table('outboxmessage', schema=None) as batch_op:
         batch_op.drop_column('photo_id')
     op.drop_table('broadcast')

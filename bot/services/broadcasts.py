@@ -68,12 +68,6 @@ def message_key(broadcast_id: int, member_id: int) -> str:
     return f"bc:{broadcast_id}:{member_id}"
 
 
-def _key_range(broadcast_id: int):  # noqa: ANN202
-    """Every key `bc:<id>:…` as a range (';' follows ':'), which the unique index on key serves."""
-    prefix = f"bc:{broadcast_id}:"
-    return OutboxMessage.key >= prefix, OutboxMessage.key < prefix[:-1] + ";"
-
-
 async def create(
     session: AsyncSession, *, key: str, created_by: int, chat_id: int, progress_message_id: int | None, text: str,
     photo_id: str | None, kind: str, scopes: Sequence[Scope] | None, scope_label: str, today: date,
@@ -116,7 +110,9 @@ class Tally:
 async def tally(session: AsyncSession, broadcast: Broadcast) -> Tally:
     """How its messages stand now (one aggregate query)."""
     rows = (await session.exec(
-        select(OutboxMessage.status, func.count()).where(*_key_range(broadcast.id)).group_by(OutboxMessage.status)
+        select(OutboxMessage.status, func.count())
+        .where(outbox.keys_starting(session, f"bc:{broadcast.id}:"))
+        .group_by(OutboxMessage.status)
     )).all()
     counts = {OutboxStatus(status): n for status, n in rows}
     return Tally(total=sum(counts.values()), sent=counts.get(OutboxStatus.sent, 0),

@@ -50,6 +50,18 @@ def _dialect(session: AsyncSession) -> str:
     return session.bind.dialect.name if session.bind is not None else "sqlite"
 
 
+def keys_starting(session: AsyncSession, prefix: str):  # noqa: ANN201 - a SQL condition on OutboxMessage
+    """Keys that start with `prefix` (e.g. `remind:12:`), as a range an index serves rather than LIKE.
+
+    The range is in byte order: SQLite compares that way (BINARY); on PostgreSQL the comparison is made
+    in the "C" collation (migration 0008 indexes the key that way), because a database created with a
+    locale such as zh_CN.UTF-8 sorts punctuation differently and the range would come back empty.
+    """
+    key = OutboxMessage.key.collate("C") if _dialect(session) == "postgresql" else OutboxMessage.key
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return and_(key >= prefix, key < upper)
+
+
 async def enqueue(
     session: AsyncSession,
     *,

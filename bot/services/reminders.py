@@ -24,7 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.db import dialect_insert
 from bot.services import outbox
 from bot.services.access import Scope
-from bot.services.outbox import Button
+from bot.services.outbox import Button, keys_starting
 from bot.services.rules import Quarter, expected_people_by, local_today
 from bot.services.scopes import member_in_scopes
 from models import ActivityGroup, Member, OutboxMessage, OutboxStatus, RoleGrant, ScheduledRun, Tally
@@ -425,14 +425,12 @@ class ReminderRecord:
 async def reminder_history(session: AsyncSession, *, member_id: int, limit: int | None = None) -> list[ReminderRecord]:
     """The reminders written for one member, newest first (for /my); at most `limit`.
 
-    A key range rather than LIKE, so the unique index on the key is used on both databases
-    (LIKE is case-insensitive on SQLite and collation-bound on PostgreSQL, and scans the outbox).
+    A key range rather than LIKE (`outbox.keys_starting`), so an index on the key serves it.
     """
-    prefix = f"remind:{member_id}:"
     query = (
         select(OutboxMessage.key, OutboxMessage.status, OutboxMessage.created_at, OutboxMessage.sent_at,
                OutboxMessage.text)
-        .where(OutboxMessage.key >= prefix, OutboxMessage.key < prefix[:-1] + ";")  # ';' follows ':'
+        .where(keys_starting(session, f"remind:{member_id}:"))
         .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
     )
     if limit is not None:

@@ -8,6 +8,7 @@ than ORM objects and nothing else shares the event loop.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -150,6 +151,8 @@ class ImportReport:
     source: RosterSource | None = None
     changes: list[MemberChange] = field(default_factory=list)  # the first SHOWN_CHANGES
     missing_members: list[tuple[str, str]] = field(default_factory=list)  # the first SHOWN_CHANGES
+    # SHA-256 over every change and every missing member (not only those shown): equal digests, same effect
+    digest: str = ""
     active_before: int = 0
     # why --deactivate-missing was refused: "no_rows" (header only) or "share" (too many would go)
     refused: str | None = None
@@ -626,6 +629,7 @@ def import_roster(
     inserts: list[dict] = []
     updates: list[dict] = []
     point_changes: dict[str, tuple[str, ...]] = {}
+    everything_changed = hashlib.sha256()  # every change, shown or not (ImportReport.digest)
     for row in rows:
         everything = {
             "name": row.name,
@@ -641,6 +645,7 @@ def import_roster(
             if row.contact_points:
                 point_changes[row.number] = row.contact_points
             report.created += 1
+            everything_changed.update(repr((row.number, "new", sorted(everything.items()))).encode())
             if len(report.changes) < SHOWN_CHANGES:
                 report.changes.append(MemberChange(row.number, row.name, created=True))
             continue
@@ -659,6 +664,7 @@ def import_roster(
                 report.reactivated += 1
             updates.append({"b_id": current.id, "active": True, "updated_at": now, **values})
             report.updated += 1
+            everything_changed.update(repr((row.number, diff)).encode())
             if len(report.changes) < SHOWN_CHANGES:
                 report.changes.append(MemberChange(row.number, row.name, fields=tuple(diff)))
         else:
@@ -669,6 +675,8 @@ def import_roster(
     missing.sort(key=lambda m: m[1])
     report.missing = len(missing)
     report.missing_members = [(n, name) for _id, n, name in missing[:SHOWN_CHANGES]]
+    everything_changed.update(repr([n for _id, n, _name in missing]).encode())
+    report.digest = everything_changed.hexdigest()
     missing_ids = [m[0] for m in missing]
     data_rows = len(rows)
     # at 200,000 rows these hold ~100 MB that nothing below needs

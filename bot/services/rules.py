@@ -36,7 +36,7 @@ class Quarter:
     @classmethod
     def parse(cls, label: str) -> "Quarter":
         match = _QUARTER_RE.match(label)
-        if not match:
+        if not match or not check_year(int(match.group(1))):
             raise ValueError(f"not a quarter label: {label!r}")
         return cls(int(match.group(1)), int(match.group(2)))
 
@@ -153,6 +153,12 @@ _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四":
 _CN_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
 _DAY_WORDS = {"今天": 0, "今日": 0, "昨天": 1, "昨日": 1, "前天": 2}
 _FULLWIDTH = str.maketrans("０１２３４５６７８９－／．", "0123456789-/.")
+
+
+def check_year(year: int) -> bool:
+    """A year a label may name: the CPPCC's (1949 on) to far ahead, never year 1 or 9999, whose first or
+    last day in Asia/Shanghai cannot be turned into UTC (a forged /stats button, a typo in /report)."""
+    return 1949 <= year <= 2999
 
 
 def parse_chinese_number(text: str) -> int | None:

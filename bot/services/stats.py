@@ -26,7 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services.access import Scope
 from bot.services.reminders import Laggard, ReminderPolicy, laggards
-from bot.services.rules import Quarter, duty_ranks, expected_people_by, local_today
+from bot.services.rules import Quarter, check_year, duty_ranks, expected_people_by, local_today
 from bot.services.scopes import member_in_scopes
 from models import Activity, ActivityGroup, Case, CaseStatus, Member, Reachability, Region, Sector, Tally
 from models.tally import tally_column
@@ -384,6 +384,8 @@ class Period:
         """'2026Q3' or '2026'; ValueError otherwise."""
         text = label.strip()
         if len(text) == 4 and text.isascii() and text.isdigit():
+            if not check_year(int(text)):
+                raise ValueError(f"not a year: {label!r}")
             return cls(int(text))
         return cls.of(Quarter.parse(text))
 
