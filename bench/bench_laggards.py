@@ -13,6 +13,7 @@ random numbers), never real. Run by hand; numbers go to bench/README.md.
     python bench/bench_laggards.py --database-url postgresql+psycopg://lianxin:lianxin@127.0.0.1:5432/lianxin
     python bench/bench_laggards.py --members 20000 --activities 500000 # a quick look
     python bench/bench_laggards.py --existing --database-url URL          # time data generated before
+    python bench/bench_laggards.py --keep /tmp/b.db --grow 0 --runs 1     # generate a SQLite file to reuse
 """
 
 from __future__ import annotations
@@ -217,6 +218,8 @@ def main() -> int:
     parser.add_argument("--database-url")
     parser.add_argument("--existing", action="store_true",
                         help="time the data already in --database-url (generated before), generate nothing")
+    parser.add_argument("--keep", metavar="FILE",
+                        help="SQLite: generate into FILE and leave it there, to time it again with --existing")
     args = parser.parse_args()
     if args.existing:
         got = asyncio.run(time_scan(args.database_url, args.runs))
@@ -227,7 +230,7 @@ def main() -> int:
     from bot.db import sync_engine, upgrade
 
     workdir = tempfile.mkdtemp(prefix="lianxin-bench-")
-    url, drop = prepare(args.database_url or f"sqlite:///{workdir}/bench.db")
+    url, drop = prepare(args.database_url or f"sqlite:///{args.keep or workdir + '/bench.db'}")
     try:
         upgrade(url)
         engine = sync_engine(url)
