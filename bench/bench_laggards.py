@@ -177,6 +177,7 @@ async def _timed(session, call) -> tuple[float, float, object]:  # noqa: ANN001
 async def time_scan(url: str, runs: int) -> dict[str, object]:
     """`runs` timings of the laggard scan and of the whole-province statistics, each in its own session."""
     from bot.db import Database
+    from bot.services.outreach import laggard_page
     from bot.services.reminders import ReminderPolicy, laggards
     from bot.services.rules import Quarter
     from bot.services.stats import quarter_stats
@@ -184,7 +185,8 @@ async def time_scan(url: str, runs: int) -> dict[str, object]:
     policy = ReminderPolicy(tz=ZoneInfo("Asia/Shanghai"))
     quarter, as_of = Quarter(CURRENT_YEAR, 4), date(CURRENT_YEAR, 11, 14)
     db = Database(url)
-    out: dict[str, object] = {"scan": [], "scan_cpu": [], "stats": [], "stats_cpu": [], "found": 0, "members": 0}
+    out: dict[str, object] = {"scan": [], "scan_cpu": [], "stats": [], "stats_cpu": [], "page": [], "page_cpu": [],
+                              "found": 0, "members": 0}
     try:
         for _ in range(runs):
             async with db.session() as session:
@@ -197,6 +199,10 @@ async def time_scan(url: str, runs: int) -> dict[str, object]:
                                                                                    policy=policy, scopes=None))
                 out["stats"].append(wall), out["stats_cpu"].append(cpu)
                 out["members"] = result.members
+            async with db.session() as session:  # /laggards' first page, whole province
+                wall, cpu, result = await _timed(session, lambda s: laggard_page(s, today=as_of, policy=policy,
+                                                                                  scopes=None, offset=0, limit=10))
+                out["page"].append(wall), out["page_cpu"].append(cpu)
     finally:
         await db.dispose()
     return out
@@ -225,6 +231,7 @@ def main() -> int:
         got = asyncio.run(time_scan(args.database_url, args.runs))
         print(report("laggard scan", got["scan"], got["scan_cpu"]) + f"; {got['found']:,} laggards")
         print(report("quarter_stats (whole province)", got["stats"], got["stats_cpu"]))
+        print(report("/laggards first page (whole province)", got["page"], got["page_cpu"]))
         return 0
 
     from bot.db import sync_engine, upgrade
