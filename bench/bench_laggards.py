@@ -13,6 +13,7 @@ random numbers), never real. Run by hand; numbers go to bench/README.md.
     python bench/bench_laggards.py --database-url postgresql+psycopg://lianxin:lianxin@127.0.0.1:5432/lianxin
     python bench/bench_laggards.py --members 20000 --activities 500000 # a quick look
     python bench/bench_laggards.py --existing --database-url URL          # time data generated before
+    python bench/bench_laggards.py --keep /tmp/b.db --grow 0 --runs 1     # generate a SQLite file to reuse
 """
 
 from __future__ import annotations
@@ -176,6 +177,7 @@ async def _timed(session, call) -> tuple[float, float, object]:  # noqa: ANN001
 async def time_scan(url: str, runs: int) -> dict[str, object]:
     """`runs` timings of the laggard scan and of the whole-province statistics, each in its own session."""
     from bot.db import Database
+    from bot.services.outreach import laggard_page
     from bot.services.reminders import ReminderPolicy, laggards
     from bot.services.rules import Quarter
     from bot.services.stats import quarter_stats
@@ -183,7 +185,8 @@ async def time_scan(url: str, runs: int) -> dict[str, object]:
     policy = ReminderPolicy(tz=ZoneInfo("Asia/Shanghai"))
     quarter, as_of = Quarter(CURRENT_YEAR, 4), date(CURRENT_YEAR, 11, 14)
     db = Database(url)
-    out: dict[str, object] = {"scan": [], "scan_cpu": [], "stats": [], "stats_cpu": [], "found": 0, "members": 0}
+    out: dict[str, object] = {"scan": [], "scan_cpu": [], "stats": [], "stats_cpu": [], "page": [], "page_cpu": [],
+                              "found": 0, "members": 0}
     try:
         for _ in range(runs):
             async with db.session() as session:
@@ -196,6 +199,10 @@ async def time_scan(url: str, runs: int) -> dict[str, object]:
                                                                                    policy=policy, scopes=None))
                 out["stats"].append(wall), out["stats_cpu"].append(cpu)
                 out["members"] = result.members
+            async with db.session() as session:  # /laggards' first page, whole province
+                wall, cpu, result = await _timed(session, lambda s: laggard_page(s, today=as_of, policy=policy,
+                                                                                  scopes=None, offset=0, limit=10))
+                out["page"].append(wall), out["page_cpu"].append(cpu)
     finally:
         await db.dispose()
     return out
@@ -217,17 +224,20 @@ def main() -> int:
     parser.add_argument("--database-url")
     parser.add_argument("--existing", action="store_true",
                         help="time the data already in --database-url (generated before), generate nothing")
+    parser.add_argument("--keep", metavar="FILE",
+                        help="SQLite: generate into FILE and leave it there, to time it again with --existing")
     args = parser.parse_args()
     if args.existing:
         got = asyncio.run(time_scan(args.database_url, args.runs))
         print(report("laggard scan", got["scan"], got["scan_cpu"]) + f"; {got['found']:,} laggards")
         print(report("quarter_stats (whole province)", got["stats"], got["stats_cpu"]))
+        print(report("/laggards first page (whole province)", got["page"], got["page_cpu"]))
         return 0
 
     from bot.db import sync_engine, upgrade
 
     workdir = tempfile.mkdtemp(prefix="lianxin-bench-")
-    url, drop = prepare(args.database_url or f"sqlite:///{workdir}/bench.db")
+    url, drop = prepare(args.database_url or f"sqlite:///{args.keep or workdir + '/bench.db'}")
     try:
         upgrade(url)
         engine = sync_engine(url)

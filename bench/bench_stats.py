@@ -101,7 +101,14 @@ def main() -> int:
     parser.add_argument("--cases", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--database-url")
+    parser.add_argument("--existing", action="store_true",
+                        help="time the data already in --database-url (e.g. bench_laggards.py --keep's file), generate nothing")
     args = parser.parse_args()
+    if args.existing:
+        for name, values in asyncio.run(time_all(args.database_url, args.runs)).items():
+            print(f"  {name:32s} median {statistics.median(values):.3f} s (min {min(values):.3f}, max {max(values):.3f})"
+                  f"; load average {os.getloadavg()[0]:.2f}")
+        return 0
 
     from bot.db import sync_engine, upgrade
 

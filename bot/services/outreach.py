@@ -23,7 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.services import outbox
 from bot.services.access import Scope
 from bot.services.outbox import Button
-from bot.services.reminders import Laggard, Occasion, ReminderPolicy, Rule, laggards
+from bot.services.reminders import Laggard, Occasion, ReminderPolicy, Rule, laggards, laggards_page
 from bot.services.rules import Quarter
 from bot.services.scopes import member_in_scopes
 from models import Activity, Member, Reachability
@@ -91,13 +91,20 @@ async def laggard_page(
     session: AsyncSession, *, today: date, policy: ReminderPolicy, scopes: Sequence[Scope] | None,
     offset: int, limit: int,
 ) -> LaggardPage:
-    """One page of the laggards in scope; an offset past the end shows the last page."""
-    quarter, found = await lagging(session, today=today, policy=policy, scopes=scopes)
-    total = len(found)
-    if offset >= total:
-        offset = max(0, (total - 1) // limit * limit)
+    """One page of the laggards in scope; an offset past the end shows the last page (paged in SQL)."""
+    quarter = Quarter.of(today)
     offset -= offset % limit
-    chosen = found[offset:offset + limit]
+
+    async def page(at: int) -> tuple[int, list[Laggard]]:
+        return await laggards_page(session, quarter=quarter, as_of=today, policy=policy, rules=LAG_RULES,
+                                   scopes=scopes, offset=at, limit=limit)
+
+    total, chosen = await page(max(offset, 0))
+    if not chosen and total > 0:
+        offset = (total - 1) // limit * limit
+        total, chosen = await page(offset)
+    elif not chosen:
+        offset = 0
     details = await _details(session, chosen)
     rows = [LaggardRow(lag, details[lag.member_id][0], lag.telegram_id is not None, details[lag.member_id][1])
             for lag in chosen]

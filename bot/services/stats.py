@@ -561,19 +561,31 @@ async def member_figures(
     Under a kind drill-down "with activity" counts activities of that kind; the pace is always all kinds.
     """
     expected = expected_people_by(as_of, year_target)
-    counted = Activity.quarter == period.q if period.q is not None else literal(True)
     if drill is not None and drill.dimension is Dimension.kind:
-        counted = and_(counted, Activity.kind == drill.value)
-    per_member = (
-        sa_select(
-            Activity.member_id.label("member_id"),
-            func.count().filter(counted).label("n"),
-            func.sum(Activity.people).label("people"),
+        # the tally does not keep kinds: that one kind's activities are counted from the activities
+        per_member = (
+            sa_select(
+                Activity.member_id.label("member_id"),
+                func.count().filter(and_(Activity.quarter == period.q if period.q is not None else literal(True),
+                                         Activity.kind == drill.value)).label("n"),
+                func.sum(Activity.people).label("people"),
+            )
+            .where(Activity.year == period.year, Activity.deleted_at.is_(None))
+            .group_by(Activity.member_id)
+            .subquery("per_member")
         )
-        .where(Activity.year == period.year, Activity.deleted_at.is_(None))
-        .group_by(Activity.member_id)
-        .subquery("per_member")
-    )
+    else:
+        # one tally row per member and year (kept on write, bot/services/tally.py)
+        year = Tally.__table__
+        per_member = (
+            sa_select(
+                year.c.member_id.label("member_id"),
+                year.c[tally_column("activities", period.q)].label("n"),
+                year.c.people.label("people"),
+            )
+            .where(year.c.year == period.year)
+            .subquery("per_member")
+        )
     query = _within(
         sa_select(
             func.count(), func.count(Member.telegram_id),
