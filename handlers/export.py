@@ -11,7 +11,7 @@ from bot.context import LianxinContext
 from bot.services.exports import ExportPeriod, ExportRequest, ExportSection, resolve_period, summary_sheets, write_export
 from bot.texts import CASE_STATUS_NAMES, EXPORT, EXPORT_PERIOD_NAMES, EXPORT_SECTION_NAMES, LEVEL_NAMES, label, log_line, scope_text, t
 from handlers.callbacks import ExportButton
-from handlers.views import fit
+from handlers.views import checked_press, fit
 
 log = logging.getLogger(__name__)
 MAX_CAPTION = 1024
@@ -57,13 +57,9 @@ async def export_command(update: Update, context: LianxinContext) -> None:
 async def export_pressed(update: Update, context: LianxinContext) -> None:
     """A section (then: which period?) or a period (then: build and send the file)."""
     query = update.callback_query
-    button = ExportButton.parse(query.data or "")
+    button = await checked_press(update, ExportButton, allowed=_staff(context), refusal="export_refused",
+                                 refused_log=log_line("export_refused", user=update.effective_user.id, data=query.data))
     if button is None:
-        await query.answer(t("stale_button"), show_alert=True)
-        return
-    if not _staff(context):
-        log.warning(log_line("export_refused", user=update.effective_user.id, data=query.data))
-        await query.answer(t("export_refused"), show_alert=True)
         return
     await query.answer()
     scopes = _scopes(context)

@@ -19,7 +19,7 @@ from bot.services.rules import local_today
 from bot.services.outbox import Button
 from bot.texts import label, log_line, render_laggard_line, scope_text, t
 from handlers.callbacks import LagAction, LagButton, RemindButton
-from handlers.views import keyboard
+from handlers.views import checked_press, keyboard
 from models import utcnow
 
 log = logging.getLogger(__name__)
@@ -77,13 +77,9 @@ async def laggards_command(update: Update, context: LianxinContext) -> None:
 
 async def laggards_button(update: Update, context: LianxinContext) -> None:
     query = update.callback_query
-    button = LagButton.parse(query.data or "")
+    button = await checked_press(update, LagButton, allowed=allowed(context), refusal="not_allowed",
+                                 refused_log=log_line("lag_refused", user=update.effective_user.id, data=query.data))
     if button is None:
-        await query.answer(t("stale_button"), show_alert=True)
-        return
-    if not allowed(context):
-        log.warning(log_line("lag_refused", user=update.effective_user.id, data=query.data))
-        await query.answer(t("not_allowed"), show_alert=True)
         return
     if button.action is LagAction.page:
         await query.answer()

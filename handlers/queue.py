@@ -23,7 +23,7 @@ from handlers.callbacks import CaseAction, CaseButton, QueueAction, QueueButton
 from handlers.cases import announce_routing, card_text, case_problem_text, resident_detail_text
 from handlers.forms import reply
 from handlers.members import drop_buttons, staff_actor
-from handlers.views import keyboard, paging
+from handlers.views import checked_press, keyboard, paging
 from models import CaseStatus, utcnow
 
 log = logging.getLogger(__name__)
@@ -89,14 +89,10 @@ async def open_case(update: Update, context: LianxinContext, actor, case_id: int
 async def on_button(update: Update, context: LianxinContext) -> None:
     """Queue paging, opening a case and 重新分派; the service checks scope on each."""
     query = update.callback_query
-    button = QueueButton.parse(query.data or "")
     actor = staff_actor(context)
+    button = await checked_press(update, QueueButton, allowed=actor is not None, refusal="not_allowed",
+                                 refused_log=f"queue button refused to {context.identity.telegram_id} (not staff)")
     if button is None:
-        await query.answer(t("stale_button"), show_alert=True)
-        return
-    if actor is None:
-        log.warning("queue button refused to %s (not staff)", context.identity.telegram_id)
-        await query.answer(t("not_allowed"), show_alert=True)
         return
     try:
         if button.action is QueueAction.page:

@@ -28,6 +28,7 @@ from bot.roster_text import ImportRun, file_error, fingerprint, render_import, r
 from bot.services.roster import SUFFIXES, RosterFileError
 from bot.texts import label, log_line, t
 from handlers.callbacks import RosterAction, RosterButton
+from handlers.views import checked_press
 
 log = logging.getLogger(__name__)
 
@@ -150,15 +151,12 @@ async def roster_document(update: Update, context: LianxinContext) -> None:
 async def roster_pressed(update: Update, context: LianxinContext) -> None:
     """确认导入 / 确认导入并停用 / 取消 under a dry run: only the admin's current pending file is applied."""
     query = update.callback_query
-    button = RosterButton.parse(query.data or "")
     identity = context.identity
     user = update.effective_user.id
+    button = await checked_press(update, RosterButton, allowed=identity is not None and identity.is_admin,
+                                 refusal="roster_admins_only",
+                                 refused_log=log_line("roster_refused", user=user, data=query.data))
     if button is None:
-        await query.answer(t("stale_button"), show_alert=True)
-        return
-    if identity is None or not identity.is_admin:
-        log.warning(log_line("roster_refused", user=user, data=query.data))
-        await query.answer(t("roster_admins_only"), show_alert=True)
         return
     pending = context.user_data.get(PENDING_KEY)
     if not pending or pending.get("token") != button.token:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -117,3 +118,18 @@ def fit(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     return text[: limit - 2].rsplit("\n", 1)[0] + "\n…"
+
+
+async def checked_press(update, codec, *, allowed: bool, refusal: str, refused_log: str):  # noqa: ANN001, ANN201
+    """The button a press carries, or None once answered: data the codec does not accept is a stale
+    button; a presser without the role is refused (`refusal`, a catalogue key) and logged as one line."""
+    query = update.callback_query
+    button = codec.parse(query.data or "")
+    if button is None:
+        await query.answer(t("stale_button"), show_alert=True)
+        return None
+    if not allowed:
+        logging.getLogger(__name__).warning("%s", refused_log)
+        await query.answer(t(refusal), show_alert=True)
+        return None
+    return button
