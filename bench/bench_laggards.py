@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import io
 import os
 import random
 import statistics
@@ -208,6 +207,19 @@ async def time_scan(url: str, runs: int) -> dict[str, object]:
     return out
 
 
+def generate(url: str, *, members: int, activities: int, years: int, rng: random.Random):  # noqa: ANN201
+    """Upgrade the schema at `url`, then generate the members and this many activities over the last
+    `years` years: (engine, first member id, the years). bench_stats.py generates the same way."""
+    from bot.db import sync_engine, upgrade
+
+    upgrade(url)
+    engine = sync_engine(url)
+    first = seed_members(engine, members, rng)
+    span = list(range(CURRENT_YEAR - years + 1, CURRENT_YEAR + 1))
+    load_activities(engine, activity_rows(activities, span, first, members, rng))
+    return engine, first, span
+
+
 def report(label: str, times: list[float], cpu: list[float]) -> str:
     return (f"{label}: wall median {statistics.median(times):.3f} s, min {min(times):.3f}, max {max(times):.3f}"
             f" over {len(times)} runs; CPU median {statistics.median(cpu):.3f} s, min {min(cpu):.3f};"
@@ -234,18 +246,12 @@ def main() -> int:
         print(report("/laggards first page (whole province)", got["page"], got["page_cpu"]))
         return 0
 
-    from bot.db import sync_engine, upgrade
-
     workdir = tempfile.mkdtemp(prefix="lianxin-bench-")
     url, drop = prepare(args.database_url or f"sqlite:///{args.keep or workdir + '/bench.db'}")
     try:
-        upgrade(url)
-        engine = sync_engine(url)
         rng = random.Random(2026)
         started = time.perf_counter()
-        first = seed_members(engine, args.members, rng)
-        years = list(range(CURRENT_YEAR - args.years + 1, CURRENT_YEAR + 1))
-        load_activities(engine, activity_rows(args.activities, years, first, args.members, rng))
+        engine, first, years = generate(url, members=args.members, activities=args.activities, years=args.years, rng=rng)
         print(f"{engine.dialect.name}: {args.members:,} members, {args.activities:,} activities over {years[0]}–{years[-1]}"
               f" loaded in {time.perf_counter() - started:.0f} s")
         async_url = url

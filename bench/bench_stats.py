@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import text  # noqa: E402
 
-from bench_laggards import CURRENT_YEAR, activity_rows, load_activities, prepare, seed_members  # noqa: E402
+from bench_laggards import CURRENT_YEAR, generate, prepare  # noqa: E402
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(CURRENT_YEAR, 11, 20, 2, 0, tzinfo=timezone.utc)
@@ -110,18 +110,12 @@ def main() -> int:
                   f"; load average {os.getloadavg()[0]:.2f}")
         return 0
 
-    from bot.db import sync_engine, upgrade
-
     workdir = tempfile.mkdtemp(prefix="lianxin-bench-")
     url, drop = prepare(args.database_url or f"sqlite:///{workdir}/bench.db")
     try:
-        upgrade(url)
-        engine = sync_engine(url)
         rng = random.Random(2026)
         started = time.perf_counter()
-        first = seed_members(engine, args.members, rng)
-        years = list(range(CURRENT_YEAR - args.years + 1, CURRENT_YEAR + 1))
-        load_activities(engine, activity_rows(args.activities, years, first, args.members, rng))
+        engine, first, _years = generate(url, members=args.members, activities=args.activities, years=args.years, rng=rng)
         seed_cases(engine, args.cases, first, args.members, rng)
         print(f"{engine.dialect.name}: {args.members:,} members, {args.activities:,} activities, {args.cases:,} cases"
               f" loaded in {time.perf_counter() - started:.0f} s; load average {os.getloadavg()[0]:.1f}")
