@@ -4,6 +4,7 @@ due occasions across quarter boundaries in Asia/Shanghai; once under double runs
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 import random
 from collections import defaultdict
 from datetime import date, datetime, timedelta
@@ -149,7 +150,7 @@ def recount(data: dict, *, quarter: Quarter, as_of: date, share: float = 0.10, y
         top = max(points[i] for i in ids)
         for i in ids:
             below = sum(1 for j in ids if points[j] < points[i])
-            if points[i] < top and below < len(ids) * share:
+            if points[i] < top and below < len(ids) * Fraction(str(share)):  # the share as written: 0.1 × 30 is 3
                 bottom.add(i)
     result: dict[str, set[str]] = {}
     for member_id, number, *_rest in active:

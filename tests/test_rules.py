@@ -9,7 +9,9 @@ import pytest
 import time_machine
 
 from bot.services.rules import (
+    BottomCut,
     Quarter,
+    bottom_cuts,
     check_activity_date,
     competition_rank,
     days_in_year,
@@ -158,3 +160,40 @@ def test_labels_within_range_parse() -> None:
     from bot.services.stats import Period
 
     assert Period.parse("1949") == Period(1949) and Period.parse("2026Q1") == Period(2026, 1)
+
+
+def _bottom(points: list[float], share: float = 0.1) -> list[float | None]:
+    """Each member's gap (None: outside the bottom) in a single peer group with these points."""
+    cut = bottom_cuts({"g": list(points)}, share)["g"]
+    return [cut.gap(p) for p in points]
+
+
+def test_bottom_share_is_the_decimal_as_written() -> None:
+    # 30 peers, share 0.1: exactly 3 places. In floating point 30 × 0.1 is 3.0000000000000004,
+    # which would let a fourth member (3 below them) in.
+    points = [float(i) for i in range(30)]
+    gaps = _bottom(points)
+    assert [p for p, gap in zip(points, gaps) if gap is not None] == [0.0, 1.0, 2.0]
+    assert gaps[:3] == [3.0, 2.0, 1.0]  # the fewest points outside the bottom is 3
+
+
+def test_bottom_share_ties_stand_together_and_level_groups_have_no_bottom() -> None:
+    # 10 peers: one place; the two at 0 are tied for it, so both are in, and both need 5 to leave
+    assert _bottom([0, 0, 5, 5, 5, 6, 7, 8, 9, 9]) == [5, 5] + [None] * 8
+    assert _bottom([4.0] * 12) == [None] * 12  # everyone level with the top: nobody is behind
+    assert _bottom([1.0]) == [None]  # a group of one
+    assert _bottom([1.0, 2.0]) == [1.0, None]  # 2 peers × 0.1: one place
+
+
+def test_bottom_share_ties_sums_that_differ_in_the_last_bit() -> None:
+    a = 0.1 + 0.2  # 0.30000000000000004
+    b = 0.3
+    assert a != b
+    gaps = _bottom([a, b] + [1.0] * 8, share=0.1)
+    assert gaps[0] is not None and gaps[1] is not None  # tied: both in the one place
+    assert abs(gaps[0] - 0.7) < 1e-9
+
+
+def test_bottom_cut_fields() -> None:
+    cut = bottom_cuts({("g", 1): [3.0, 1.0, 2.0, 8.0]}, 0.25)[("g", 1)]
+    assert cut == BottomCut(peers=4, top=8.0, best=1.0, leave_at=2.0)

@@ -1,7 +1,8 @@
 """Reminders to members who lag, and the quarter-end list for coordinators — Telegram-free.
 
-Who lags is one SQL statement over all members at once (aggregates and window
-functions, no query per member). What is due is asked of the database, never
+Who lags is one SQL statement over all members at once (each member's yearly figures are
+aggregates kept on write, no query per member); the bottom-share rule then ranks each peer
+group in Python (`rules.bottom_cuts`). What is due is asked of the database, never
 remembered by a job: an occasion (`mid`, `late`, `quarter-end`) of a quarter is due
 from its moment until the next occasion's moment, is scanned once (a `ScheduledRun`
 row, claimed with INSERT … ON CONFLICT DO NOTHING in the same transaction as the
@@ -12,12 +13,15 @@ or a hand-run `remind --send` never sends anything twice. Services stage; the ca
 from __future__ import annotations
 
 import enum
+import gc
 from collections.abc import Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, literal, literal_column, or_, text
+from sqlalchemy import String, and_, case, func, literal, literal_column, or_, text, type_coerce
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -25,7 +29,7 @@ from bot.db import dialect_insert
 from bot.services import outbox
 from bot.services.access import Scope
 from bot.services.outbox import Button, keys_starting
-from bot.services.rules import Quarter, expected_people_by, local_today
+from bot.services.rules import Quarter, bottom_cuts, expected_people_by, local_today
 from bot.services.scopes import member_in_scopes
 from models import ActivityGroup, Member, OutboxMessage, OutboxStatus, RoleGrant, ScheduledRun, Tally
 from models.tally import tally_column
@@ -109,8 +113,7 @@ def as_of_day(policy: ReminderPolicy, occasion: Occasion, quarter: Quarter, toda
     return min(max(today, policy.day_of(occasion, quarter)), quarter.last_day)
 
 
-@dataclass(frozen=True, slots=True)
-class Laggard:
+class Laggard(NamedTuple):  # a tuple: 90,000 of them are built in one scan, a frozen dataclass costs 3× as much
     member_id: int
     number: str
     name: str
@@ -146,72 +149,36 @@ def _peer_partition(columns, dialect: str = "sqlite") -> list:  # noqa: ANN001
             case((columns.activity_group_id.is_(None), columns.sector_id), else_=None), level]
 
 
-def _scored(*, quarter: Quarter, scopes: Sequence[Scope] | None, dialect: str, ranked: bool):  # noqa: ANN202
-    """Every active member with this year's tally figures (kept on write, `bot/services/tally.py`) and peer keys.
-
-    `ranked`: also each member's place among the peers (window functions over every active member,
-    so a scope narrows who is listed, never who they are compared with; `in_scope` tells them apart).
-    Unranked, only the members in scope are read, and nothing is sorted."""
+def _scored(*, quarter: Quarter, scopes: Sequence[Scope] | None, dialect: str):  # noqa: ANN202
+    """The active members in scope with this year's tally figures (kept on write, `bot/services/tally.py`)
+    and peer keys; nothing is sorted."""
     year = Tally.__table__
-    agg = (
-        select(
-            year.c.member_id.label("member_id"),
-            year.c[tally_column("activities", quarter.q)].label("q_n"),
-            year.c.people.label("y_people"),
-            year.c.points.label("y_points"),
-        )
-        .where(year.c.year == quarter.year)
-        .subquery("agg")
-    )
-    # a constant, not a bound parameter: SQLite tells windows apart by their expressions, and two
-    # parameters are two expressions to it (each window would sort the members again)
-    points = func.coalesce(agg.c.y_points, literal_column("0.0"))
     peers = _peer_partition(Member, dialect)
     condition = member_in_scopes(scopes)
-    window = dict(partition_by=peers, order_by=points, rows=(None, None))
-    ranks = [
-        # one window, frame included (rank and lead ignore it), so the database sorts once:
-        # SQLite sorts again for every window that differs in anything
-        func.rank().over(**window).label("low_rank"),
-        func.count().over(**window).label("peers"),
-        func.max(points).over(**window).label("top"),
-        # the next peer's points up the order: past the bottom's best, the fewest points that leave it
-        func.lead(points).over(**window).label("next_up"),
-    ] if ranked else []
     query = (
         select(
             Member.id.label("member_id"), Member.activity_group_id,
-            # carried through rather than joined again at the end: one pass over the members
             Member.number, Member.name, Member.telegram_id,
             *[key.label(f"peer_{i}") for i, key in enumerate(peers)],
-            (literal(1) if condition is None else case((condition, 1), else_=0)).label("in_scope"),
-            func.coalesce(agg.c.q_n, 0).label("q_n"),
-            func.coalesce(agg.c.y_people, 0).label("y_people"),
-            points.label("points"),
-            *ranks,
+            func.coalesce(year.c[tally_column("activities", quarter.q)], 0).label("q_n"),
+            func.coalesce(year.c.people, 0).label("y_people"),
+            func.coalesce(year.c.points, literal_column("0.0")).label("points"),
         )
         .select_from(Member)
-        .outerjoin(agg, agg.c.member_id == Member.id)
+        .outerjoin(year, and_(year.c.year == quarter.year, year.c.member_id == Member.id))
         .where(Member.active.is_(True))
     )
-    if not ranked and condition is not None:
+    if condition is not None:
         query = query.where(condition)
     return query.subquery("scored")
 
 
 def _rule_conditions(scored, *, policy: ReminderPolicy, expected: int) -> dict:  # noqa: ANN001
-    """Rule -> its SQL condition on `_scored`'s columns (the bottom share needs the ranked columns)."""
-    matches = {
+    """Rule -> its SQL condition on `_scored`'s columns (the bottom share is a ranking: `rules.bottom_cuts`)."""
+    return {
         Rule.no_activity: scored.c.q_n < policy.quarter_target,
         Rule.below_pace: scored.c.y_people < expected,
     }
-    if "low_rank" in scored.c:
-        matches[Rule.bottom_share] = and_(
-            scored.c.peers >= 2,
-            scored.c.points < scored.c.top,  # where everyone is level, nobody is "behind"
-            (scored.c.low_rank - 1) < scored.c.peers * literal(policy.bottom_share),
-        )
-    return matches
 
 
 def _expected(quarter: Quarter, as_of: date, policy: ReminderPolicy) -> int:
@@ -246,58 +213,80 @@ async def laggards(
     rules: Sequence[Rule] | None = None,
     scopes: Sequence[Scope] | None = None,
 ) -> list[Laggard]:
-    """Active members matching any of `rules` (default: the policy's) in `quarter`, judged at `as_of`.
+    """Active members in scope matching any of `rules` (default: the policy's) in `quarter`, judged
+    at `as_of`, in 编号 order.
 
-    One statement: this year's tally row per member (kept on write, `bot/services/tally.py`),
-    ranked within each peer group by window functions over every active member (so a scope
-    narrows who is listed, never who they are compared with).
+    Without the bottom-share rule nobody is compared with anybody: `laggards_page` in one piece.
+    With it, one statement reads every active member's figures from this year's tally (kept on
+    write, `bot/services/tally.py`) with their peer keys, and `rules.bottom_cuts` ranks each peer group
+    (a scope narrows who is listed, never who they are compared with). The ranking is done here,
+    not by window functions: sorting ~150 numbers per group in Python costs 0.1 s for 200,000
+    members, the same ranking by SQLite's window functions 1.5 s (bench/README.md).
     """
     rules = tuple(policy.rules if rules is None else rules)
-    expected = _expected(quarter, as_of, policy)
-    dialect = _dialect_of(session)
-    scored = _scored(quarter=quarter, scopes=scopes, dialect=dialect, ranked=True)
-    peers = len(_peer_partition(Member, dialect))
-    matches = _rule_conditions(scored, policy=policy, expected=expected)
-    in_bottom = matches[Rule.bottom_share]
-    wanted = [matches[r] for r in rules]
-    if not wanted:
+    if not rules:
         return []
+    if Rule.bottom_share not in rules:
+        return (await laggards_page(session, quarter=quarter, as_of=as_of, policy=policy, rules=rules,
+                                    scopes=scopes, offset=0, limit=None))[1]
+    expected = _expected(quarter, as_of, policy)
+    # grouped in Python: no collation, and the level as the string it is (no enum per row)
+    keys = [*_peer_partition(Member)[:3], type_coerce(Member.level, String)]
+    year = Tally.__table__
+    condition = member_in_scopes(scopes)
     query = (
         select(
-            scored.c.member_id, scored.c.number, scored.c.name, scored.c.telegram_id, ActivityGroup.name,
-            scored.c.q_n, scored.c.y_people, scored.c.points, scored.c.peers,
-            case((in_bottom, 1), else_=0).label("bottom"), scored.c.next_up, scored.c.in_scope,
-            *[scored.c[f"peer_{i}"] for i in range(peers)],
+            Member.id, Member.number, Member.name, Member.telegram_id, Member.activity_group_id,
+            (literal(1) if condition is None else case((condition, 1), else_=0)),
+            func.coalesce(year.c[tally_column("activities", quarter.q)], 0),
+            func.coalesce(year.c.people, 0),
+            func.coalesce(year.c.points, literal_column("0.0")),
+            *keys,
         )
-        .select_from(scored)
-        .outerjoin(ActivityGroup, ActivityGroup.id == scored.c.activity_group_id)
-        # every bottom member is read, in scope and wanted or not: their group's cutoff is found among them
-        .where(or_(and_(scored.c.in_scope == 1, or_(*wanted)), in_bottom))
+        .select_from(Member)
+        .outerjoin(year, and_(year.c.year == quarter.year, year.c.member_id == Member.id))
+        .where(Member.active.is_(True))
     )
-    await _analytic(session)
-    rows = (await (await session.connection()).execute(query)).all()
-    # The bottom of a group is its lowest points values (fewer than share × peers have less), so
-    # the rest of the group starts at the next value above the bottom's best: the fewest points
-    # outside the bottom, reached by the lead() of the last of the bottom's best.
-    cutoff: dict[tuple, tuple[float, float]] = {}
-    for row in rows:
-        if row[9] == 1:
-            group = tuple(row[12:])
-            best = cutoff.get(group)
-            if best is None or row[7] > best[0] or (row[7] == best[0] and row[10] is not None and row[10] > best[1]):
-                cutoff[group] = (row[7], row[10])
+    connection = await session.connection()
+    groups = dict((await connection.execute(select(ActivityGroup.id, ActivityGroup.name))).all())
+    with _no_gc_pauses():
+        rows = (await connection.execute(query)).all()
+        return _rank_and_list(rows, rules, policy, expected, groups)
+
+
+@contextmanager
+def _no_gc_pauses():
+    """No cyclic garbage collection while a scan reads and builds its lists (≈ 0.2 s off 1 s on
+    PostgreSQL): 200,000 rows of new tuples would otherwise trigger collections that walk every one
+    of them again. Other tasks running meanwhile only have their collection put off until after."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _rank_and_list(rows, rules: tuple[Rule, ...], policy: ReminderPolicy, expected: int,  # noqa: ANN001
+                   groups: dict[int, str]) -> list[Laggard]:
+    """`laggards`' rows (figures, in-scope flag, peer keys) -> the laggards in scope, in 编号 order."""
+    points_by_group: dict[tuple, list[float]] = {}
+    for *_, points_, g0, g1, g2, g3 in rows:
+        points_by_group.setdefault((g0, g1, g2, g3), []).append(points_)
+    cuts = bottom_cuts(points_by_group, policy.bottom_share)
     found: list[Laggard] = []
-    for member_id, number, name, telegram_id, group, q_n, y_people, points_, peers_, bottom, _, in_scope, *peer in rows:
+    target = policy.quarter_target
+    for member_id, number, name, telegram_id, group_id, in_scope, q_n, y_people, points_, g0, g1, g2, g3 in rows:
         if not in_scope:
             continue
-        hit = _hits(rules, policy, expected, q_n, y_people, bottom == 1)
-        if not hit:
-            continue  # read only for its group's cutoff
-        found.append(Laggard(
-            member_id, number, name, telegram_id, group, int(q_n), int(y_people), expected, float(points_), int(peers_),
-            float(cutoff[tuple(peer)][1]) - float(points_) if bottom == 1 else None, hit,
-        ))
-    # sorted here, not in SQL: a sort of the result is cheaper in Python than one more temp B-tree
+        cut = cuts[g0, g1, g2, g3]
+        gap = cut.gap(points_)
+        if q_n < target or y_people < expected or gap is not None:  # any rule at all; which ones: `_hits`
+            hit = _hits(rules, policy, expected, q_n, y_people, gap is not None)
+            if hit:
+                found.append(Laggard(member_id, number, name, telegram_id, groups.get(group_id), int(q_n),
+                                     int(y_people), expected, float(points_), cut.peers, gap, hit))
     found.sort(key=lambda lag: lag.number)
     return found
 
@@ -311,7 +300,7 @@ async def laggards_page(
     rules: Sequence[Rule],
     scopes: Sequence[Scope] | None = None,
     offset: int,
-    limit: int,
+    limit: int | None,
 ) -> tuple[int, list[Laggard]]:
     """(how many, `limit` of them from `offset`) of what `laggards` returns (same order), paged in SQL.
 
@@ -325,7 +314,7 @@ async def laggards_page(
         return 0, []
     expected = _expected(quarter, as_of, policy)
     dialect = _dialect_of(session)
-    scored = _scored(quarter=quarter, scopes=scopes, dialect=dialect, ranked=False)
+    scored = _scored(quarter=quarter, scopes=scopes, dialect=dialect)
     keys = _peer_partition(Member, dialect)
     matches = _rule_conditions(scored, policy=policy, expected=expected)
     number = scored.c.number.collate("C") if dialect == "postgresql" else scored.c.number  # Python's order: code points

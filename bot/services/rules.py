@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_right
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from fractions import Fraction
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
@@ -140,6 +142,45 @@ def duty_ranks(points: Mapping[K, float]) -> dict[K, int | None]:
     and nobody is placed with nothing earned (None)."""
     ranks = competition_rank(points)
     return {key: ranks[key] if score > 0 else None for key, score in points.items()}
+
+
+# points closer than this are level: the same activities summed in another order tie
+POINTS_EPSILON = 1e-6
+
+
+@dataclass(frozen=True, slots=True)
+class BottomCut:
+    """Where the bottom share of one peer group ends (reminder rule (c)), from `bottom_cuts`."""
+
+    peers: int
+    top: float  # the most points in the group
+    best: float  # the most points inside the bottom
+    leave_at: float | None  # the fewest points outside the bottom (None: nobody is outside)
+
+    def gap(self, points: float) -> float | None:
+        """None when `points` are outside the bottom; else the points still needed to leave it.
+
+        Nobody is in the bottom of a group of one, nor where everyone is level with the top."""
+        if (self.peers < 2 or self.leave_at is None or points > self.best + POINTS_EPSILON
+                or points >= self.top - POINTS_EPSILON):
+            return None
+        return self.leave_at - points
+
+
+def bottom_cuts(points_by_group: Mapping[K, list[float]], share: float) -> dict[K, BottomCut]:
+    """Each peer group's bottom `share`: a member is in it when fewer than share × peers have fewer
+    points (ties stand together). The share is the decimal it is written as (0.1 of 30 peers is 3,
+    not 3.0000000000000004). Sorts the lists in place."""
+    share_ = Fraction(str(share))
+    cuts: dict[K, BottomCut] = {}
+    for group, points in points_by_group.items():
+        points.sort()
+        inside = math.ceil(len(points) * share_)  # the first `inside` places have < share × peers below
+        best = points[inside - 1] if inside else -math.inf
+        # the level of the bottom's best reaches as far as its ties do; the next value leaves the bottom
+        above = bisect_right(points, best + POINTS_EPSILON)
+        cuts[group] = BottomCut(len(points), points[-1], best, points[above] if above < len(points) else None)
+    return cuts
 
 
 def points_for(kind_points: Mapping[str, float], kind: str) -> float:
