@@ -367,14 +367,16 @@ async def test_points_to_leave_the_bottom_equal_a_recount(db, share) -> None:  #
         every = await laggards(session, quarter=q4, as_of=as_of, policy=policy)
         assert {lag.number: lag.points_to_leave_bottom for lag in every if lag.points_to_leave_bottom is not None} == \
             pytest.approx(gaps)
-        # the gap is told whichever rules are asked for, and a sector scope (which cuts through activity
-        # groups) narrows who is listed, not whom they are compared with
+        # the gap is told when the bottom share is asked for (nobody is ranked otherwise), and a sector
+        # scope (which cuts through activity groups) narrows who is listed, not whom they are compared with
         for rules, scopes in (([Rule.no_activity], None), ([Rule.bottom_share], [Scope(ScopeKind.sector, sector)]),
+                              ([Rule.below_pace, Rule.bottom_share], [Scope(ScopeKind.sector, sector)]),
                               ([Rule.below_pace, Rule.no_activity], [Scope(ScopeKind.sector, sector)])):
             some = await laggards(session, quarter=q4, as_of=as_of, policy=policy, rules=rules, scopes=scopes)
             assert some and all(set(lag.rules) <= set(rules) for lag in some)
+            ranked = Rule.bottom_share in rules
             for lag in some:
-                assert lag.points_to_leave_bottom == pytest.approx(gaps.get(lag.number)) if lag.number in gaps \
+                assert lag.points_to_leave_bottom == pytest.approx(gaps.get(lag.number)) if ranked and lag.number in gaps \
                     else lag.points_to_leave_bottom is None
             if scopes:
                 sector_id = (await session.exec(select(Sector.id).where(Sector.name == sector))).one()
