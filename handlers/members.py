@@ -14,6 +14,7 @@ from telegram.error import BadRequest, TelegramError
 
 from bot.context import LianxinContext
 from bot.services import member_admin as svc
+from bot.services.access import identify
 from bot.services.cards import invite_qr_png
 from bot.services.cases import Actor, Role, age_days
 from bot.services.member_admin import MemberAdminProblem
@@ -22,6 +23,7 @@ from bot.texts import CASE_STATUS_NAMES, LEVEL_NAMES, Safe, label, t
 from handlers.callbacks import MemberAction, MemberButton
 from handlers.cases import announce_routing
 from handlers.forms import reply
+from handlers.menus import set_menu
 from handlers.views import keyboard, paging, standing_text
 from models import utcnow
 
@@ -245,6 +247,7 @@ async def _deactivate(update: Update, context: LianxinContext, actor: Actor, mem
     await reply(update, text)
     for intake in done.rerouted:  # the new handlers (or the staff) get the case; the resident hears
         await announce_routing(context, intake, resident_key="case_rerouted_resident")
+    await _refresh_menu(context, done.member.telegram_id)
 
 
 async def _reactivate(update: Update, context: LianxinContext, actor: Actor, member_id: int) -> None:
@@ -258,6 +261,17 @@ async def _reactivate(update: Update, context: LianxinContext, actor: Actor, mem
     await query.answer()
     await drop_buttons(update)
     await reply(update, text)
+    await _refresh_menu(context, member.telegram_id)
+
+
+async def _refresh_menu(context: LianxinContext, telegram_id: int | None) -> None:
+    """The person's command menu as their roles are now (a deactivated member keeps only what residents
+    and any staff role of theirs have), without waiting for their next /start. Nothing is sent to them."""
+    if telegram_id is None:
+        return
+    async with context.db.session() as session:
+        identity = await identify(session, telegram_id, context.settings.admin_ids)
+    await set_menu(context.application, telegram_id, identity)
 
 
 def register(application) -> None:  # noqa: ANN001

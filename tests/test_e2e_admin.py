@@ -156,6 +156,10 @@ async def test_admin_finds_reissues_deactivates_and_reactivates_a_member(fake, d
     assert "改由 尹伟文" in (await resident.expect_message()).text
     sun = await member(db, "GS0021")
     assert not sun.active and sun.telegram_id == 8121 and sun.open_cases == 0
+    # their command menu drops the member commands at once (no /start needed)
+    await fake.wait_until(lambda: "log" not in [c for c, _ in fake.commands_for(8121)], message="menu not refreshed")
+    menu = [c for c, _ in fake.commands_for(8121)]
+    assert "my" not in menu and "request" in menu and "mycases" in menu
     async with db.session() as session:
         moved = await session.get(Case, case.id)
         assert moved.member_id == (await member(db, "GS0050")).id and moved.status is CaseStatus.routed
@@ -178,6 +182,7 @@ async def test_admin_finds_reissues_deactivates_and_reactivates_a_member(fake, d
     await admin.press("确认恢复", message=confirm)
     assert "已恢复 孙凯凯" in (await admin.expect_message()).text
     assert (await member(db, "GS0021")).active
+    await fake.wait_until(lambda: "log" in [c for c, _ in fake.commands_for(8121)], message="menu not restored")
     (audit,) = await audits(db, "member.reactivate")
     assert audit.entity_id == "GS0021"
 
