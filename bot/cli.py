@@ -168,6 +168,15 @@ def _share(text: str) -> float:
     return value / 100
 
 
+def _level(text: str):  # noqa: ANN202 - models.Level
+    from bot.services.roster import LEVELS
+
+    level = LEVELS.get(text.strip().lower())
+    if level is None:
+        raise argparse.ArgumentTypeError(cli_text("arg_bad_level", value=text))
+    return level
+
+
 def _role(text: str) -> str:
     if text.strip().lower() in ("coordinator", "协调员"):
         return "coordinator"
@@ -239,6 +248,8 @@ def build_parser() -> argparse.ArgumentParser:
     scope.add_argument("--group", metavar=cli_text("metavar_name"), help=cli_text("help_group"))
     scope.add_argument("--sector", metavar=cli_text("metavar_name"), help=cli_text("help_sector"))
     scope.add_argument("--region", metavar=cli_text("metavar_name"), help=cli_text("help_region"))
+    grant.add_argument("--level", type=_level, metavar=cli_text("metavar_level"), help=cli_text("help_level"))
+    grant.add_argument("--committee-region", metavar=cli_text("metavar_name"), help=cli_text("help_committee_region"))
     rrev = command(roles, "revoke", "roles_revoke")
     rrev.add_argument("telegram_id", type=_telegram_id, metavar=cli_text("metavar_telegram_id"),
                       help=cli_text("help_telegram_id"))
@@ -772,8 +783,11 @@ async def _members(session, args: argparse.Namespace) -> int:  # noqa: ANN001
 
 
 async def _roles(session, args: argparse.Namespace) -> int:  # noqa: ANN001
-    from bot.services.access import Ambiguous, NotFound, grant_role, list_roles, revoke_role
-    from bot.texts import ROLE_NAMES, SCOPE_NAMES
+    from bot.services.access import (
+        NO_REGION, Ambiguous, CommitteeNeeded, GrantOutcome, NotFound, grant_role, list_roles, resolve_scope,
+        revoke_role, scope_of,
+    )
+    from bot.texts import LEVEL_NAMES, ROLE_NAMES, SCOPE_NAMES, committee_label, scope_label
     from models import ScopeKind
 
     if args.roles_command == "list":
@@ -782,9 +796,16 @@ async def _roles(session, args: argparse.Namespace) -> int:  # noqa: ANN001
             note("roles_none")
             return 0
         say("roles_list_header")
+        unresolved = 0
         for grant in grants:
+            scope = scope_of(grant.scope_kind, grant.scope_value, grant.committee_level, grant.committee_region)
+            unresolved += scope.unresolved
+            committee = (committee_label(scope.committee) if scope.committee else
+                         cli_text("roles_list_unresolved") if scope.unresolved else "-")
             print("\t".join([str(grant.telegram_id), ROLE_NAMES.get(grant.role, grant.role),
-                             SCOPE_NAMES[grant.scope_kind.value], grant.scope_value]))
+                             SCOPE_NAMES[grant.scope_kind.value], grant.scope_value, committee]))
+        if unresolved:
+            note("roles_unresolved_note", count=unresolved)
         return 0
     if args.roles_command == "revoke":
         count = await revoke_role(session, telegram_id=args.telegram_id)
@@ -799,23 +820,49 @@ async def _roles(session, args: argparse.Namespace) -> int:  # noqa: ANN001
         else (ScopeKind.sector, args.sector) if args.sector is not None
         else (ScopeKind.region, args.region)
     )
+    if kind is not ScopeKind.group and (args.level is not None or args.committee_region is not None):
+        return fail("grant_committee_not_group", EXIT_BAD_INPUT)
     scope_name = SCOPE_NAMES[kind.value]
+    region = args.committee_region
     try:
-        grant, created = await grant_role(session, telegram_id=args.telegram_id, kind=kind, value=value)
+        if region is not None and region.strip() != NO_REGION:  # named as a region: its own messages
+            scope_name, value = SCOPE_NAMES["region"], region
+            region = await resolve_scope(session, ScopeKind.region, region)
+            scope_name, value = SCOPE_NAMES[kind.value], args.group
+        grant, outcome = await grant_role(session, telegram_id=args.telegram_id, kind=kind, value=value,
+                                          level=args.level, region=region)
     except NotFound as exc:
+        await session.rollback()
         hint = cli_text("did_you_mean", names="、".join(exc.suggestions)) if exc.suggestions else ""
-        return fail("scope_not_found", EXIT_BAD_INPUT, kind=scope_name, value=value, hint=hint,
-                    command=_LIST_COMMANDS[kind.value])
+        command = _LIST_COMMANDS["region" if scope_name == SCOPE_NAMES["region"] else kind.value]
+        return fail("scope_not_found", EXIT_BAD_INPUT, kind=scope_name, value=value, hint=hint, command=command)
     except Ambiguous as exc:
+        await session.rollback()
         return fail("scope_ambiguous", EXIT_BAD_INPUT, kind=scope_name, value=value,
                     candidates="、".join(exc.candidates))
-    canonical = grant.scope_value
-    if not created:
+    except CommitteeNeeded as exc:
         await session.rollback()
-        say("grant_exists", telegram_id=args.telegram_id, kind=scope_name, value=canonical)
+        if not exc.committees:
+            return fail("grant_committee_no_members", EXIT_BAD_INPUT, value=exc.value)
+        if not exc.matching:
+            return fail("grant_committee_no_match", EXIT_BAD_INPUT, value=exc.value,
+                        candidates="、".join(committee_label(c) for c in exc.committees))
+        example = exc.matching[-1]
+        return fail("grant_committee_needed", EXIT_BAD_INPUT, value=exc.value,
+                    candidates="、".join(committee_label(c) for c in exc.matching),
+                    level=LEVEL_NAMES[example.level], region=example.region or NO_REGION)
+    label = scope_label(scope_of(grant.scope_kind, grant.scope_value, grant.committee_level, grant.committee_region))
+    if outcome is GrantOutcome.exists:
+        await session.rollback()
+        say("grant_exists", telegram_id=args.telegram_id, kind=scope_name, value=label)
         return 0
     await session.commit()
-    say("grant_done", telegram_id=args.telegram_id, kind=scope_name, value=canonical)
+    if outcome is GrantOutcome.fixed:
+        say("grant_fixed", telegram_id=args.telegram_id, value=grant.scope_value,
+            committee=committee_label(scope_of(kind, grant.scope_value, grant.committee_level,
+                                               grant.committee_region).committee))
+        return 0
+    say("grant_done", telegram_id=args.telegram_id, kind=scope_name, value=label)
     return 0
 
 

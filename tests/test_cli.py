@@ -132,12 +132,14 @@ def test_roles_without_typing_coordinator_listed_in_chinese_and_revoking_nothing
     cli_settings, database_url, capsys
 ) -> None:
     assert main(["roles", "grant", "777", "--sector", "民进"], settings=cli_settings) == 0
-    assert main(["roles", "grant", "777", "协调员", "--group", "第1界别活动组"], settings=cli_settings) == 0
+    # 第1界别活动组 is in several committees, one of them at 省: the level alone names it
+    assert main(["roles", "grant", "777", "协调员", "--group", "第1界别活动组", "--level", "省"], settings=cli_settings) == 0
     capsys.readouterr()
     assert main(["roles", "list"], settings=cli_settings) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[0] == "TelegramID\t角色\t范围\t名称"
-    assert "777\t协调员\t界别\t中国民主促进会" in out and "coordinator" not in out
+    assert out.splitlines()[0] == "TelegramID\t角色\t范围\t名称\t委员会"
+    assert "777\t协调员\t界别\t中国民主促进会\t-" in out and "coordinator" not in out
+    assert "777\t协调员\t活动组\t第1界别活动组\t省·甘肃省" in out
 
     audits_before = _audits(database_url)
     assert main(["roles", "revoke", "999"], settings=cli_settings) == 1
