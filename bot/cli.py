@@ -882,6 +882,15 @@ async def _names(session, command: str) -> int:  # noqa: ANN001
         note(f"{command}_none")
         return 0
     say(f"{command}_header")
+    if command == "groups":  # the committees each name is on: what `roles grant --group` asks for
+        from bot.services.access import group_committee_counts
+        from bot.texts import committee_label
+
+        committees = await group_committee_counts(session)
+        for row in rows:
+            on = "、".join(f"{committee_label(c)} {n}" for c, n in committees.get(row.name, []))
+            print(f"{row.name}\t{row.members}\t{on or '-'}")
+        return 0
     for row in rows:
         print(f"{row.name}\t{row.members}")
     return 0

@@ -1587,6 +1587,7 @@ CLI.update({
     "grant_committee_no_members": "活动组「{value}」在名册中还没有委员，无法确定它属于哪个委员会；请先导入名册。没有做任何改动。",
     "grant_fixed": "已为 {telegram_id} 的活动组权限「{value}」指明委员会：{committee}（此前未指明，不覆盖任何委员）。",
     "roles_list_header": "TelegramID\t角色\t范围\t名称\t委员会",
+    "groups_header": "活动组\t在册委员\t所在委员会（层级·地区 在册委员）",
     "roles_list_unresolved": "⚠ 未指明（活动组在多个委员会中都有，暂不覆盖任何委员）",
     "roles_unresolved_note": (
         "⚠ 有 {count} 项活动组权限未指明委员会，暂不覆盖任何委员；请用 python -m bot roles grant TelegramID "

@@ -617,6 +617,23 @@ async def list_groups(session: AsyncSession) -> list[NameCount]:
     return sorted(rows, key=lambda r: _natural(r.name))
 
 
+async def group_committee_counts(session: AsyncSession) -> dict[str, list[tuple[Committee, int]]]:
+    """Per group name, the committees it is on (as `group_committees`) with their active members, in one query."""
+    rows = (await session.exec(
+        select(ActivityGroup.name, Member.level, Region.path, func.count().filter(Member.active.is_(True)))
+        .join(ActivityGroup, ActivityGroup.id == Member.activity_group_id)
+        .join(Region, Region.id == Member.region_id, isouter=True)
+        .group_by(ActivityGroup.name, Member.level, Region.path)
+    )).all()
+    order = list(Level)
+    found: dict[str, list[tuple[Committee, int]]] = {}
+    for name, level, path, active in rows:
+        found.setdefault(name, []).append((Committee(Level(level), path), int(active)))
+    for committees in found.values():
+        committees.sort(key=lambda c: (order.index(c[0].level), c[0].region or ""))
+    return found
+
+
 async def list_regions(session: AsyncSession) -> list[NameCount]:
     direct = dict((await session.exec(
         select(Member.region_id, func.count()).where(Member.active.is_(True)).group_by(Member.region_id)
