@@ -822,24 +822,18 @@ async def _roles(session, args: argparse.Namespace) -> int:  # noqa: ANN001
     )
     if kind is not ScopeKind.group and (args.level is not None or args.committee_region is not None):
         return fail("grant_committee_not_group", EXIT_BAD_INPUT)
-    scope_name = SCOPE_NAMES[kind.value]
     region = args.committee_region
-    try:
-        if region is not None and region.strip() != NO_REGION:  # named as a region: its own messages
-            scope_name, value = SCOPE_NAMES["region"], region
+    if region is not None and region.strip() != NO_REGION:  # the committee's region, named as region scopes are
+        try:
             region = await resolve_scope(session, ScopeKind.region, region)
-            scope_name, value = SCOPE_NAMES[kind.value], args.group
+        except (NotFound, Ambiguous) as exc:
+            return _scope_problem(exc, ScopeKind.region, args.committee_region)
+    try:
         grant, outcome = await grant_role(session, telegram_id=args.telegram_id, kind=kind, value=value,
                                           level=args.level, region=region)
-    except NotFound as exc:
+    except (NotFound, Ambiguous) as exc:
         await session.rollback()
-        hint = cli_text("did_you_mean", names="、".join(exc.suggestions)) if exc.suggestions else ""
-        command = _LIST_COMMANDS["region" if scope_name == SCOPE_NAMES["region"] else kind.value]
-        return fail("scope_not_found", EXIT_BAD_INPUT, kind=scope_name, value=value, hint=hint, command=command)
-    except Ambiguous as exc:
-        await session.rollback()
-        return fail("scope_ambiguous", EXIT_BAD_INPUT, kind=scope_name, value=value,
-                    candidates="、".join(exc.candidates))
+        return _scope_problem(exc, kind, value)
     except CommitteeNeeded as exc:
         await session.rollback()
         if not exc.committees:
@@ -851,19 +845,31 @@ async def _roles(session, args: argparse.Namespace) -> int:  # noqa: ANN001
         return fail("grant_committee_needed", EXIT_BAD_INPUT, value=exc.value,
                     candidates="、".join(committee_label(c) for c in exc.matching),
                     level=LEVEL_NAMES[example.level], region=example.region or NO_REGION)
-    label = scope_label(scope_of(grant.scope_kind, grant.scope_value, grant.committee_level, grant.committee_region))
+    scope = scope_of(grant.scope_kind, grant.scope_value, grant.committee_level, grant.committee_region)
+    scope_name = SCOPE_NAMES[kind.value]
     if outcome is GrantOutcome.exists:
         await session.rollback()
-        say("grant_exists", telegram_id=args.telegram_id, kind=scope_name, value=label)
+        say("grant_exists", telegram_id=args.telegram_id, kind=scope_name, value=scope_label(scope))
         return 0
     await session.commit()
     if outcome is GrantOutcome.fixed:
-        say("grant_fixed", telegram_id=args.telegram_id, value=grant.scope_value,
-            committee=committee_label(scope_of(kind, grant.scope_value, grant.committee_level,
-                                               grant.committee_region).committee))
+        say("grant_fixed", telegram_id=args.telegram_id, value=scope.value, committee=committee_label(scope.committee))
         return 0
-    say("grant_done", telegram_id=args.telegram_id, kind=scope_name, value=label)
+    say("grant_done", telegram_id=args.telegram_id, kind=scope_name, value=scope_label(scope))
     return 0
+
+
+def _scope_problem(exc: Exception, kind, value: str) -> int:  # noqa: ANN001 - ScopeKind
+    """A name `roles grant` could not resolve: unknown (with the nearest names) or ambiguous (the candidates)."""
+    from bot.services.access import NotFound
+    from bot.texts import SCOPE_NAMES
+
+    if isinstance(exc, NotFound):
+        hint = cli_text("did_you_mean", names="、".join(exc.suggestions)) if exc.suggestions else ""
+        return fail("scope_not_found", EXIT_BAD_INPUT, kind=SCOPE_NAMES[kind.value], value=value, hint=hint,
+                    command=_LIST_COMMANDS[kind.value])
+    return fail("scope_ambiguous", EXIT_BAD_INPUT, kind=SCOPE_NAMES[kind.value], value=value,
+                candidates="、".join(exc.candidates))  # type: ignore[attr-defined]
 
 
 _LIST_COMMANDS = {"group": "groups list", "sector": "sectors list", "region": "regions list"}
