@@ -39,7 +39,7 @@ from sqlmodel import col, select  # noqa: E402
 
 from bench_routing import prepare  # noqa: E402
 from bot.db import Database, sync_engine  # noqa: E402
-from bot.services.access import Scope  # noqa: E402
+from bot.services.access import Scope, group_scopes  # noqa: E402
 from bot.services.cases import Actor, cases_for_staff, visible_to  # noqa: E402
 from bot.services.queue import case_queue  # noqa: E402
 from models import ActivityGroup, Case, CaseEvent, CaseStatus, Member, Region, ScopeKind, utcnow  # noqa: E402
@@ -103,9 +103,11 @@ async def old_cases_for_staff(session, actor: Actor, limit: int = 50) -> list[in
 
 async def measure(url: str, group: str, city: str, runs: int) -> None:
     db = Database(url)
+    async with db.session() as session:  # the group on each of its committees: every member of the name
+        scoped = await group_scopes(session, group)
     actors = {
         "admin": Actor.admin(1),
-        "group coordinator": Actor.coordinator(COORDINATOR, [Scope(ScopeKind.group, group)]),
+        "group coordinator": Actor.coordinator(COORDINATOR, scoped),
         "region coordinator": Actor.coordinator(COORDINATOR, [Scope(ScopeKind.region, city)]),
     }
     now = utcnow()

@@ -62,13 +62,15 @@ def seed_cases(engine, count: int, first_member: int, members: int, rng: random.
 
 async def time_all(url: str, runs: int) -> dict[str, list[float]]:
     from bot.db import Database
-    from bot.services.access import Scope
+    from bot.services.access import group_scopes
     from bot.services.reminders import ReminderPolicy
     from bot.services.stats import Dimension, Period, breakdown, duty_ranking, responsiveness, stats_summary
-    from models import ScopeKind
 
     policy = ReminderPolicy(tz=TZ)
-    group = [Scope(ScopeKind.group, "第3界别活动组")]
+    db = Database(url)
+    async with db.session() as session:  # the group on each of its committees: every member of the name
+        group = await group_scopes(session, "第3界别活动组")
+    await db.dispose()
     quarter, year = Period(CURRENT_YEAR, 4), Period(CURRENT_YEAR)
     calls = {
         "stats Q4 (admin)": lambda s: stats_summary(s, period=quarter, now=NOW, policy=policy),

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services.access import Scope, group_committees
+from bot.services.access import Scope, group_scopes
 from models import RoleGrant, ScopeKind
 
 
 async def group_everywhere(session: AsyncSession, name: str) -> list[Scope]:
     """One scope per committee with members of group `name` (together: every member of the group)."""
-    committees = await group_committees(session, name)
-    assert committees, f"no member is in {name}"
-    return [Scope(ScopeKind.group, name, committee) for committee in committees]
+    scopes = await group_scopes(session, name)
+    assert scopes, f"no member is in {name}"
+    return scopes
 
 
 async def grant_group_everywhere(session: AsyncSession, telegram_id: int, name: str) -> list[Scope]:
