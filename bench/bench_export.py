@@ -28,30 +28,18 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 
-async def _group_everywhere(url: str, name: str) -> list:
-    """The group on each of its committees: every member of the name."""
-    from bot.db import Database
-    from bot.services.access import group_scopes
-
-    db = Database(url)
-    try:
-        async with db.session() as session:
-            return await group_scopes(session, name)
-    finally:
-        await db.dispose()
-
-
 def child(url: str, section: str, scope: str | None) -> None:
     """One export, timed; prints JSON (seconds, rows, bytes, peak RSS MB)."""
     from datetime import date
     from zoneinfo import ZoneInfo
 
+    from bench_laggards import group_scope
     from bot.services.exports import ExportPeriod, ExportRequest, ExportSection, resolve_period, write_export
     from bot.texts import CASE_STATUS_NAMES, EXPORT, LEVEL_NAMES
 
     names = {**EXPORT, "levels": LEVEL_NAMES, "bound": (EXPORT["bound"], EXPORT["unbound"]), "statuses": CASE_STATUS_NAMES}
     period = resolve_period(ExportPeriod.this_year, date(2026, 11, 28))
-    scopes = None if scope is None else asyncio.run(_group_everywhere(url, scope))
+    scopes = None if scope is None else asyncio.run(group_scope(url, scope))
     request = ExportRequest(ExportSection[section], period, scopes, full_phones=scopes is None)
     started = time.perf_counter()
     path, rows = write_export(url, request, names=names, tz=ZoneInfo("Asia/Shanghai"), kind_names={})

@@ -37,9 +37,10 @@ from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlmodel import col, select  # noqa: E402
 
+from bench_laggards import group_scope  # noqa: E402
 from bench_routing import prepare  # noqa: E402
 from bot.db import Database, sync_engine  # noqa: E402
-from bot.services.access import Scope, group_scopes  # noqa: E402
+from bot.services.access import Scope  # noqa: E402
 from bot.services.cases import Actor, cases_for_staff, visible_to  # noqa: E402
 from bot.services.queue import case_queue  # noqa: E402
 from models import ActivityGroup, Case, CaseEvent, CaseStatus, Member, Region, ScopeKind, utcnow  # noqa: E402
@@ -102,9 +103,8 @@ async def old_cases_for_staff(session, actor: Actor, limit: int = 50) -> list[in
 
 
 async def measure(url: str, group: str, city: str, runs: int) -> None:
+    scoped = await group_scope(url, group)
     db = Database(url)
-    async with db.session() as session:  # the group on each of its committees: every member of the name
-        scoped = await group_scopes(session, group)
     actors = {
         "admin": Actor.admin(1),
         "group coordinator": Actor.coordinator(COORDINATOR, scoped),
