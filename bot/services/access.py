@@ -517,12 +517,6 @@ async def group_committees(session: AsyncSession, name: str) -> list[Committee]:
                   key=lambda c: (order.index(c.level), c.region or ""))
 
 
-async def group_scopes(session: AsyncSession, name: str) -> list[Scope]:
-    """Group `name` on each committee it is on, one scope each: together, every member of that name
-    (what a group grant covered before grants named their committee; tests and benchmarks compare with it)."""
-    return [Scope(ScopeKind.group, name, committee) for committee in await group_committees(session, name)]
-
-
 async def resolve_committee(session: AsyncSession, group: str, *, level: Level | None = None,
                             region: str | None = None) -> Committee:
     """The committee of `group` that the level and region given (each optional) leave: exactly one of

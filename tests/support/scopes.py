@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services.access import Scope, group_scopes
+from bot.services.access import Scope, group_committees
 from models import RoleGrant, ScopeKind
 
 
 async def group_everywhere(session: AsyncSession, name: str) -> list[Scope]:
     """One scope per committee with members of group `name` (together: every member of the group)."""
-    scopes = await group_scopes(session, name)
+    scopes = [Scope(ScopeKind.group, name, committee) for committee in await group_committees(session, name)]
     assert scopes, f"no member is in {name}"
     return scopes
 
