@@ -13,6 +13,7 @@ numbers go to bench/README.md.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import random
@@ -32,14 +33,13 @@ def child(url: str, section: str, scope: str | None) -> None:
     from datetime import date
     from zoneinfo import ZoneInfo
 
-    from bot.services.access import Scope
+    from bench_laggards import group_scope
     from bot.services.exports import ExportPeriod, ExportRequest, ExportSection, resolve_period, write_export
     from bot.texts import CASE_STATUS_NAMES, EXPORT, LEVEL_NAMES
-    from models import ScopeKind
 
     names = {**EXPORT, "levels": LEVEL_NAMES, "bound": (EXPORT["bound"], EXPORT["unbound"]), "statuses": CASE_STATUS_NAMES}
     period = resolve_period(ExportPeriod.this_year, date(2026, 11, 28))
-    scopes = None if scope is None else [Scope(ScopeKind.group, scope)]
+    scopes = None if scope is None else asyncio.run(group_scope(url, scope))
     request = ExportRequest(ExportSection[section], period, scopes, full_phones=scopes is None)
     started = time.perf_counter()
     path, rows = write_export(url, request, names=names, tz=ZoneInfo("Asia/Shanghai"), kind_names={})

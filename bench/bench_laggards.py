@@ -158,6 +158,22 @@ def _backend_cpu(pid: int | None) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+async def group_scope(url: str, name: str) -> list:
+    """A group coordinator's scope: group `name` on its committee with the most members (grants name one)."""
+    from bot.db import Database
+    from bot.services.access import Scope, group_committee_counts
+    from models import ScopeKind
+
+    db = Database(url)
+    try:
+        async with db.session() as session:
+            committees = (await group_committee_counts(session))[name]
+    finally:
+        await db.dispose()
+    committee, _ = max(committees, key=lambda pair: pair[1])
+    return [Scope(ScopeKind.group, name, committee)]
+
+
 async def _timed(session, call) -> tuple[float, float, object]:  # noqa: ANN001
     """(wall seconds, CPU seconds of this process and of its PostgreSQL backend, the result).
 

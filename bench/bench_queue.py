@@ -37,6 +37,7 @@ from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlmodel import col, select  # noqa: E402
 
+from bench_laggards import group_scope  # noqa: E402
 from bench_routing import prepare  # noqa: E402
 from bot.db import Database, sync_engine  # noqa: E402
 from bot.services.access import Scope  # noqa: E402
@@ -102,10 +103,11 @@ async def old_cases_for_staff(session, actor: Actor, limit: int = 50) -> list[in
 
 
 async def measure(url: str, group: str, city: str, runs: int) -> None:
+    scoped = await group_scope(url, group)
     db = Database(url)
     actors = {
         "admin": Actor.admin(1),
-        "group coordinator": Actor.coordinator(COORDINATOR, [Scope(ScopeKind.group, group)]),
+        "group coordinator": Actor.coordinator(COORDINATOR, scoped),
         "region coordinator": Actor.coordinator(COORDINATOR, [Scope(ScopeKind.region, city)]),
     }
     now = utcnow()

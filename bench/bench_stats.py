@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import text  # noqa: E402
 
-from bench_laggards import CURRENT_YEAR, generate, prepare  # noqa: E402
+from bench_laggards import CURRENT_YEAR, generate, group_scope, prepare  # noqa: E402
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(CURRENT_YEAR, 11, 20, 2, 0, tzinfo=timezone.utc)
@@ -62,13 +62,11 @@ def seed_cases(engine, count: int, first_member: int, members: int, rng: random.
 
 async def time_all(url: str, runs: int) -> dict[str, list[float]]:
     from bot.db import Database
-    from bot.services.access import Scope
     from bot.services.reminders import ReminderPolicy
     from bot.services.stats import Dimension, Period, breakdown, duty_ranking, responsiveness, stats_summary
-    from models import ScopeKind
 
     policy = ReminderPolicy(tz=TZ)
-    group = [Scope(ScopeKind.group, "第3界别活动组")]
+    group = await group_scope(url, "第3界别活动组")
     quarter, year = Period(CURRENT_YEAR, 4), Period(CURRENT_YEAR)
     calls = {
         "stats Q4 (admin)": lambda s: stats_summary(s, period=quarter, now=NOW, policy=policy),

@@ -168,6 +168,15 @@ def _share(text: str) -> float:
     return value / 100
 
 
+def _level(text: str):  # noqa: ANN202 - models.Level
+    from bot.services.roster import LEVELS
+
+    level = LEVELS.get(text.strip().lower())
+    if level is None:
+        raise argparse.ArgumentTypeError(cli_text("arg_bad_level", value=text))
+    return level
+
+
 def _role(text: str) -> str:
     if text.strip().lower() in ("coordinator", "协调员"):
         return "coordinator"
@@ -239,6 +248,8 @@ def build_parser() -> argparse.ArgumentParser:
     scope.add_argument("--group", metavar=cli_text("metavar_name"), help=cli_text("help_group"))
     scope.add_argument("--sector", metavar=cli_text("metavar_name"), help=cli_text("help_sector"))
     scope.add_argument("--region", metavar=cli_text("metavar_name"), help=cli_text("help_region"))
+    grant.add_argument("--level", type=_level, metavar=cli_text("metavar_level"), help=cli_text("help_level"))
+    grant.add_argument("--committee-region", metavar=cli_text("metavar_name"), help=cli_text("help_committee_region"))
     rrev = command(roles, "revoke", "roles_revoke")
     rrev.add_argument("telegram_id", type=_telegram_id, metavar=cli_text("metavar_telegram_id"),
                       help=cli_text("help_telegram_id"))
@@ -772,8 +783,11 @@ async def _members(session, args: argparse.Namespace) -> int:  # noqa: ANN001
 
 
 async def _roles(session, args: argparse.Namespace) -> int:  # noqa: ANN001
-    from bot.services.access import Ambiguous, NotFound, grant_role, list_roles, revoke_role
-    from bot.texts import ROLE_NAMES, SCOPE_NAMES
+    from bot.services.access import (
+        NO_REGION, Ambiguous, CommitteeNeeded, GrantOutcome, NotFound, grant_role, list_roles, resolve_scope,
+        revoke_role, scope_of,
+    )
+    from bot.texts import LEVEL_NAMES, ROLE_NAMES, SCOPE_NAMES, committee_label, scope_label
     from models import ScopeKind
 
     if args.roles_command == "list":
@@ -782,9 +796,16 @@ async def _roles(session, args: argparse.Namespace) -> int:  # noqa: ANN001
             note("roles_none")
             return 0
         say("roles_list_header")
+        unresolved = 0
         for grant in grants:
+            scope = scope_of(grant.scope_kind, grant.scope_value, grant.committee_level, grant.committee_region)
+            unresolved += scope.unresolved
+            committee = (committee_label(scope.committee) if scope.committee else
+                         cli_text("roles_list_unresolved") if scope.unresolved else "-")
             print("\t".join([str(grant.telegram_id), ROLE_NAMES.get(grant.role, grant.role),
-                             SCOPE_NAMES[grant.scope_kind.value], grant.scope_value]))
+                             SCOPE_NAMES[grant.scope_kind.value], grant.scope_value, committee]))
+        if unresolved:
+            note("roles_unresolved_note", count=unresolved)
         return 0
     if args.roles_command == "revoke":
         count = await revoke_role(session, telegram_id=args.telegram_id)
@@ -799,24 +820,56 @@ async def _roles(session, args: argparse.Namespace) -> int:  # noqa: ANN001
         else (ScopeKind.sector, args.sector) if args.sector is not None
         else (ScopeKind.region, args.region)
     )
-    scope_name = SCOPE_NAMES[kind.value]
+    if kind is not ScopeKind.group and (args.level is not None or args.committee_region is not None):
+        return fail("grant_committee_not_group", EXIT_BAD_INPUT)
+    region = args.committee_region
+    if region is not None and region.strip() != NO_REGION:  # the committee's region, named as region scopes are
+        try:
+            region = await resolve_scope(session, ScopeKind.region, region)
+        except (NotFound, Ambiguous) as exc:
+            return _scope_problem(exc, ScopeKind.region, args.committee_region)
     try:
-        grant, created = await grant_role(session, telegram_id=args.telegram_id, kind=kind, value=value)
-    except NotFound as exc:
-        hint = cli_text("did_you_mean", names="、".join(exc.suggestions)) if exc.suggestions else ""
-        return fail("scope_not_found", EXIT_BAD_INPUT, kind=scope_name, value=value, hint=hint,
-                    command=_LIST_COMMANDS[kind.value])
-    except Ambiguous as exc:
-        return fail("scope_ambiguous", EXIT_BAD_INPUT, kind=scope_name, value=value,
-                    candidates="、".join(exc.candidates))
-    canonical = grant.scope_value
-    if not created:
+        grant, outcome = await grant_role(session, telegram_id=args.telegram_id, kind=kind, value=value,
+                                          level=args.level, region=region)
+    except (NotFound, Ambiguous) as exc:
         await session.rollback()
-        say("grant_exists", telegram_id=args.telegram_id, kind=scope_name, value=canonical)
+        return _scope_problem(exc, kind, value)
+    except CommitteeNeeded as exc:
+        await session.rollback()
+        if not exc.committees:
+            return fail("grant_committee_no_members", EXIT_BAD_INPUT, value=exc.value)
+        if not exc.matching:
+            return fail("grant_committee_no_match", EXIT_BAD_INPUT, value=exc.value,
+                        candidates="、".join(committee_label(c) for c in exc.committees))
+        example = exc.matching[-1]
+        return fail("grant_committee_needed", EXIT_BAD_INPUT, value=exc.value,
+                    candidates="、".join(committee_label(c) for c in exc.matching),
+                    level=LEVEL_NAMES[example.level], region=example.region or NO_REGION)
+    scope = scope_of(grant.scope_kind, grant.scope_value, grant.committee_level, grant.committee_region)
+    scope_name = SCOPE_NAMES[kind.value]
+    if outcome is GrantOutcome.exists:
+        await session.rollback()
+        say("grant_exists", telegram_id=args.telegram_id, kind=scope_name, value=scope_label(scope))
         return 0
     await session.commit()
-    say("grant_done", telegram_id=args.telegram_id, kind=scope_name, value=canonical)
+    if outcome is GrantOutcome.fixed:
+        say("grant_fixed", telegram_id=args.telegram_id, value=scope.value, committee=committee_label(scope.committee))
+        return 0
+    say("grant_done", telegram_id=args.telegram_id, kind=scope_name, value=scope_label(scope))
     return 0
+
+
+def _scope_problem(exc: Exception, kind, value: str) -> int:  # noqa: ANN001 - ScopeKind
+    """A name `roles grant` could not resolve: unknown (with the nearest names) or ambiguous (the candidates)."""
+    from bot.services.access import NotFound
+    from bot.texts import SCOPE_NAMES
+
+    if isinstance(exc, NotFound):
+        hint = cli_text("did_you_mean", names="、".join(exc.suggestions)) if exc.suggestions else ""
+        return fail("scope_not_found", EXIT_BAD_INPUT, kind=SCOPE_NAMES[kind.value], value=value, hint=hint,
+                    command=_LIST_COMMANDS[kind.value])
+    return fail("scope_ambiguous", EXIT_BAD_INPUT, kind=SCOPE_NAMES[kind.value], value=value,
+                candidates="、".join(exc.candidates))  # type: ignore[attr-defined]
 
 
 _LIST_COMMANDS = {"group": "groups list", "sector": "sectors list", "region": "regions list"}
@@ -835,6 +888,15 @@ async def _names(session, command: str) -> int:  # noqa: ANN001
         note(f"{command}_none")
         return 0
     say(f"{command}_header")
+    if command == "groups":  # the committees each name is on: what `roles grant --group` asks for
+        from bot.services.access import group_committee_counts
+        from bot.texts import committee_label
+
+        committees = await group_committee_counts(session)
+        for row in rows:
+            on = "、".join(f"{committee_label(c)} {n}" for c, n in committees.get(row.name, []))
+            print(f"{row.name}\t{row.members}\t{on or '-'}")
+        return 0
     for row in rows:
         print(f"{row.name}\t{row.members}")
     return 0

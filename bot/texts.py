@@ -1119,7 +1119,7 @@ def render_reminder(*, laggard, quarter, as_of, policy) -> str:  # noqa: ANN001 
 def scope_text(scopes) -> str:  # noqa: ANN001
     if scopes is None:
         return TEXTS["scope_all"]
-    return "、".join(f"{SCOPE_NAMES[s.kind.value]}：{s.value}" for s in scopes)
+    return "、".join(f"{SCOPE_NAMES[s.kind.value]}：{scope_label(s)}" for s in scopes)
 
 
 def render_quarter_end(*, quarter, idle, scopes) -> str:  # noqa: ANN001
@@ -1550,3 +1550,61 @@ BUTTONS.update({
 COMMANDS["admin"].insert(-2, ("member", "查找委员（姓名或编号）"))
 COMMANDS["admin"].insert(-2, ("queue", "待处理诉求件"))
 COMMANDS["coordinator"].insert(-2, ("queue", "范围内待处理诉求件"))
+
+
+# --- group scopes name their committee (groupscope) ------------------------------------------------
+# A group grant names its committee (层级 + 地区, as the roster has them); see docs/decisions.md.
+
+TEXTS.update({
+    "committee_no_region": "未填地区",
+    "scope_unresolved": "（未指明委员会，暂不覆盖任何委员，请联系管理员）",
+})
+
+CLI.update({
+    "epilog_grant": (
+        "示例：\n"
+        "  python -m bot roles grant 123456789 --group 第1界别活动组\n"
+        "  python -m bot roles grant 123456789 --group 第1界别活动组 --level 县 --committee-region 秦州区\n"
+        "  python -m bot roles grant 123456789 --sector 民进\n"
+        "  python -m bot roles grant 123456789 --region 兰州市        唯一时可只写最后一级\n"
+        "活动组只在一个委员会（层级+地区）中出现时自动记下该委员会；在多个委员会中都有时必须用 "
+        "--level 和 --committee-region 指明。\n"
+        "名称可用 python -m bot groups list / sectors list / regions list 查看。"
+    ),
+    "metavar_level": "层级",
+    "help_level": "仅用于 --group：活动组所属委员会的层级（全国/省/市/县，与名册的“层级”列相同）",
+    "help_committee_region": (
+        "仅用于 --group：活动组所属委员会的地区（与名册的“地区”列相同，唯一时可只写最后一级；"
+        "名册中地区为空的委员写 无）"
+    ),
+    "arg_bad_level": "「{value}」不是层级，应为 全国/省/市/县 之一",
+    "grant_committee_not_group": "--level 和 --committee-region 只用于 --group（指明活动组属于哪个委员会），没有做任何改动。",
+    "grant_committee_needed": (
+        "活动组「{value}」在多个委员会中都有：{candidates}；请用 --level 和 --committee-region 指明是哪一个，"
+        "例如 --level {level} --committee-region {region}。没有做任何改动。"
+    ),
+    "grant_committee_no_match": "活动组「{value}」没有符合所给层级/地区的委员会，它所在的委员会：{candidates}。没有做任何改动。",
+    "grant_committee_no_members": "活动组「{value}」在名册中还没有委员，无法确定它属于哪个委员会；请先导入名册。没有做任何改动。",
+    "grant_fixed": "已为 {telegram_id} 的活动组权限「{value}」指明委员会：{committee}（此前未指明，不覆盖任何委员）。",
+    "roles_list_header": "TelegramID\t角色\t范围\t名称\t委员会",
+    "groups_header": "活动组\t在册委员\t所在委员会（层级·地区 在册委员）",
+    "roles_list_unresolved": "⚠ 未指明（活动组在多个委员会中都有，暂不覆盖任何委员）",
+    "roles_unresolved_note": (
+        "⚠ 有 {count} 项活动组权限未指明委员会，暂不覆盖任何委员；请用 python -m bot roles grant TelegramID "
+        "--group 名称 --level 层级 --committee-region 地区 指明。"
+    ),
+})
+
+
+def committee_label(committee) -> str:  # noqa: ANN001 - access.Committee
+    """A committee as the roster names it: 层级·地区 (e.g. 县·甘肃省/天水市/秦州区)."""
+    return f"{LEVEL_NAMES[committee.level]}·{committee.region or TEXTS['committee_no_region']}"
+
+
+def scope_label(scope) -> str:  # noqa: ANN001 - access.Scope
+    """A scope's name; a group's with its committee, or the note that it names none (and covers nobody)."""
+    if scope.kind.value != "group":
+        return scope.value
+    if scope.committee is None:
+        return scope.value + TEXTS["scope_unresolved"]
+    return f"{scope.value}（{committee_label(scope.committee)}）"

@@ -5,10 +5,11 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, Index, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, text
 from sqlmodel import Field, SQLModel
 
 from models.base import UTCDateTime, enum_column, utcnow
+from models.roster import Level
 
 
 class Resident(SQLModel, table=True):
@@ -32,15 +33,29 @@ class ScopeKind(str, enum.Enum):
 
 
 class RoleGrant(SQLModel, table=True):
-    """A coordinator role for one Telegram user, scoped to a group, sector or region."""
+    """A coordinator role for one Telegram user, scoped to a group, sector or region.
 
-    __table_args__ = (UniqueConstraint("telegram_id", "role", "scope_kind", "scope_value"),)
+    A group grant names its committee too (`committee_level` and `committee_region`, the member's
+    层级 and 地区 path as the roster has them; a NULL region is the committee of members without
+    one): group names repeat across committees. A group grant with no committee recorded
+    (`committee_level` NULL, from before revision 0009 and ambiguous then) covers nobody until an
+    admin names the committee (docs/decisions.md, "Group scopes name their committee").
+    """
+
+    # one grant per scope; the committee may be NULL, so it is compared as '' (a plain UNIQUE
+    # would let NULLs repeat)
+    __table_args__ = (
+        Index("uq_rolegrant_scope", "telegram_id", "role", "scope_kind", "scope_value",
+              text("coalesce(committee_level, '')"), text("coalesce(committee_region, '')"), unique=True),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     telegram_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
     role: str = Field(default="coordinator", max_length=32)
     scope_kind: ScopeKind = Field(sa_type=enum_column(ScopeKind))
     scope_value: str = Field(max_length=255)
+    committee_level: Level | None = Field(default=None, sa_type=enum_column(Level), nullable=True)
+    committee_region: str | None = Field(default=None, max_length=255)
     granted_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

@@ -15,11 +15,14 @@ from zoneinfo import ZoneInfo
 from sqlmodel import select
 
 from models import (
-    Activity, ActivityGroup, Case, CaseStatus, Member, Reachability, Region, RoleGrant, ScopeKind, Sector,
+    Activity, ActivityGroup, Case, CaseStatus, Level, Member, Reachability, Region, RoleGrant, ScopeKind, Sector,
 )
 
 TZ = ZoneInfo("Asia/Shanghai")
-COORD_GROUP = 778001  # coordinator of 第1活动组
+COORD_GROUP = 778001  # coordinator of 第1活动组 of the city committee of 甘肃省/兰州市
+COORD_GROUP_COUNTY = 778003  # coordinator of 第1活动组 of the county committee of 甘肃省/兰州市/城关区
+GROUP_COMMITTEE = ("city", "甘肃省/兰州市")
+COUNTY_COMMITTEE = ("county", "甘肃省/兰州市/城关区")
 COORD_REGION = 778002  # coordinator of 甘肃省/兰州市 (and everything below it)
 KINDS = ["visit", "inspection", "other", "practical_help"]
 CATEGORIES = ["教育", "医疗", "养老"]
@@ -69,18 +72,21 @@ async def seed_world(db, *, now: datetime, seed_value: int = 5) -> World:  # noq
         await session.flush()
         world.groups = {g.id: g.name for g in groups}
         region_choices = [province.id, lanzhou.id, tianshui.id, district.id, None]
+        # each region's committee: the same group name is on five committees (no region: the province's)
+        level_choices = [Level.province, Level.city, Level.city, Level.county, Level.province]
         world.regions = {r.id: r.path for r in (province, lanzhou, tianshui, district)}
         members = []
         for i in range(60):
             members.append(Member(
                 number=f"S{i:03d}", name=f"委员{i}", sector_id=sectors[i % 3].id,
                 activity_group_id=[groups[0].id, groups[1].id, groups[2].id, None][i % 4],
-                region_id=region_choices[i % 5], telegram_id=None if i % 9 == 4 else 200000 + i, active=i % 13 != 6,
+                region_id=region_choices[i % 5], level=level_choices[i % 5], telegram_id=None if i % 9 == 4 else 200000 + i, active=i % 13 != 6,
             ))
         session.add_all(members)
         await session.flush()
         world.members = [dict(id=m.id, number=m.number, name=m.name, sector=m.sector_id, group=m.activity_group_id,
-                              region=m.region_id, telegram_id=m.telegram_id, active=m.active) for m in members]
+                              region=m.region_id, level=m.level.value, telegram_id=m.telegram_id, active=m.active)
+                         for m in members]
         activities = []
         for member in members:
             for _ in range(rng.choice([0, 0, 1, 2, 4, 6])):
@@ -124,7 +130,9 @@ async def seed_world(db, *, now: datetime, seed_value: int = 5) -> World:  # noq
             session.add(Reachability(telegram_id=member.telegram_id, blocked_at=blocked_at, updated_at=now))
             if blocked_at is not None:
                 world.blocked.add(member.telegram_id)
-        session.add(RoleGrant(telegram_id=COORD_GROUP, scope_kind=ScopeKind.group, scope_value="第1活动组"))
+        for telegram_id, (level, path) in ((COORD_GROUP, GROUP_COMMITTEE), (COORD_GROUP_COUNTY, COUNTY_COMMITTEE)):
+            session.add(RoleGrant(telegram_id=telegram_id, scope_kind=ScopeKind.group, scope_value="第1活动组",
+                                  committee_level=Level(level), committee_region=path))
         session.add(RoleGrant(telegram_id=COORD_REGION, scope_kind=ScopeKind.region, scope_value="甘肃省/兰州市"))
         await session.commit()
     return world
@@ -138,14 +146,17 @@ def under(world: World, region_id: int | None, top_path: str) -> bool:
     return path is not None and (path == top_path or path.startswith(top_path + "/"))
 
 
-def in_scopes(world: World, member: dict | None, scopes: list[tuple[str, str]] | None) -> bool:
-    """scopes as (kind, value) pairs; None: everything."""
+def in_scopes(world: World, member: dict | None, scopes: list[tuple] | None) -> bool:
+    """scopes as (kind, value) pairs, a group's as (kind, value, (level, region path)); None: everything.
+
+    A group scope covers its group on its committee only (the same level and region)."""
     if scopes is None:
         return True
     if member is None:
         return False
-    for kind, value in scopes:
-        if kind == "group" and world.groups.get(member["group"]) == value:
+    for kind, value, *committee in scopes:
+        if kind == "group" and world.groups.get(member["group"]) == value and committee \
+                and (member["level"], world.regions.get(member["region"])) == committee[0]:
             return True
         if kind == "sector" and world.sectors.get(member["sector"]) == value:
             return True
@@ -279,7 +290,7 @@ def recount_breakdown(world: World, *, period, scopes, drill, dimension, parent:
         if dimension == "sector":
             return m["sector"]
         children = [i for i, p in world.regions.items()
-                    if (p.count("/") == 0 if parent is None else p.rsplit("/", 1)[0] == world.regions[parent])]
+                    if (p.count("/") == 0 if parent is None else "/" in p and p.rsplit("/", 1)[0] == world.regions[parent])]
         return next((c for c in children if under(world, m["region"], world.regions[c])), None)
 
     rows = {}

@@ -11,13 +11,14 @@ from sqlalchemy import update
 from sqlmodel import select
 
 from bot.services import member_admin, queue
-from bot.services.access import Scope, touch_resident
+from bot.services.access import touch_resident
 from bot.services.cases import (
     TRANSITIONS, Actor, CaseInput, CaseNotAllowed, CaseProblem, Role, accept_case, create_case,
 )
 from bot.services.member_admin import MemberAdminProblem
 from bot.services.routing import load_routing_table
-from models import Case, CaseStatus, Member, ScopeKind, utcnow
+from models import Case, CaseStatus, Member, utcnow
+from tests.support.scopes import group_everywhere
 
 ADMIN = Actor.admin(1)
 NOW = utcnow()
@@ -34,8 +35,8 @@ def test_staff_may_send_back_a_stuck_case_and_members_and_the_system_may_not() -
 
 async def test_only_admins_pass_the_members_service(db, roster, caplog) -> None:  # noqa: ANN001
     caplog.set_level(logging.WARNING)
-    coordinator = Actor.coordinator(7, [Scope(ScopeKind.group, "第5界别活动组")])
     async with db.session() as session:
+        coordinator = Actor.coordinator(7, await group_everywhere(session, "第5界别活动组"))
         member = (await session.exec(select(Member).where(Member.number == "GS0021"))).one()
         calls = (
             member_admin.find_members(session, actor=coordinator, query="孙"),
@@ -118,8 +119,8 @@ async def test_a_coordinator_assigns_only_to_members_in_scope(db, roster) -> Non
         intake = await create_case(session, data=CaseInput("教育", "学校缺少老师，希望能协调解决这个问题。"), table=table,
                                    now=NOW, resident_id=resident.id)
         await session.commit()
-    group5 = Actor.coordinator(9, [Scope(ScopeKind.group, "第5界别活动组")])
     async with db.session() as session:
+        group5 = Actor.coordinator(9, await group_everywhere(session, "第5界别活动组"))
         case = await session.get(Case, intake.case.id)
         candidates = await queue.staff_candidates(session, case=case, actor=group5, table=table, limit=5)
         assert candidates

@@ -95,7 +95,12 @@ def test_names_can_be_listed(cli_settings, capsys) -> None:
     assert any(line.startswith("中国民主促进会\t民进\t") for line in out)
     assert main(["groups", "list"], settings=cli_settings) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == "活动组\t在册委员" and out[1].startswith("第1界别活动组\t") and out[2].startswith("第2界别活动组\t")
+    assert out[0] == "活动组\t在册委员\t所在委员会（层级·地区 在册委员）"
+    assert out[1].startswith("第1界别活动组\t") and out[2].startswith("第2界别活动组\t")
+    # each name with the committees it is on (the sample roster: 第1界别活动组 on five)
+    assert out[1].split("\t")[2] == ("省·甘肃省 3、市·甘肃省/临夏回族自治州 2、市·甘肃省/天水市 1、"
+                                     "县·甘肃省/天水市/秦州区 1、县·甘肃省/庆阳市/西峰区 1")
+    assert sum(int(part.rsplit(" ", 1)[1]) for part in out[1].split("\t")[2].split("、")) == int(out[1].split("\t")[1])
     assert main(["regions", "list"], settings=cli_settings) == 0
     out = capsys.readouterr().out.splitlines()
     total = next(int(line.split("\t")[1]) for line in out if line.startswith("甘肃省\t"))
@@ -132,12 +137,14 @@ def test_roles_without_typing_coordinator_listed_in_chinese_and_revoking_nothing
     cli_settings, database_url, capsys
 ) -> None:
     assert main(["roles", "grant", "777", "--sector", "民进"], settings=cli_settings) == 0
-    assert main(["roles", "grant", "777", "协调员", "--group", "第1界别活动组"], settings=cli_settings) == 0
+    # 第1界别活动组 is in several committees, one of them at 省: the level alone names it
+    assert main(["roles", "grant", "777", "协调员", "--group", "第1界别活动组", "--level", "省"], settings=cli_settings) == 0
     capsys.readouterr()
     assert main(["roles", "list"], settings=cli_settings) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[0] == "TelegramID\t角色\t范围\t名称"
-    assert "777\t协调员\t界别\t中国民主促进会" in out and "coordinator" not in out
+    assert out.splitlines()[0] == "TelegramID\t角色\t范围\t名称\t委员会"
+    assert "777\t协调员\t界别\t中国民主促进会\t-" in out and "coordinator" not in out
+    assert "777\t协调员\t活动组\t第1界别活动组\t省·甘肃省" in out
 
     audits_before = _audits(database_url)
     assert main(["roles", "revoke", "999"], settings=cli_settings) == 1

@@ -180,7 +180,8 @@ async def test_role_menus_and_status(fake, db, roster, app, settings) -> None:
 
     coordinator = fake.user(7001, first_name="协调员")
     assert await asyncio.to_thread(
-        main, ["roles", "grant", "7001", "coordinator", "--group", "第1界别活动组"], settings
+        main, ["roles", "grant", "7001", "coordinator", "--group", "第1界别活动组", "--level", "市",
+               "--committee-region", "临夏回族自治州"], settings
     ) == 0
     await coordinator.send("/start")
     await coordinator.expect_message()
@@ -190,9 +191,16 @@ async def test_role_menus_and_status(fake, db, roster, app, settings) -> None:
     async with db.session() as session:
         from models import ActivityGroup
 
+        from models import Level, Region
+
         group_id = (await session.exec(select(ActivityGroup.id).where(ActivityGroup.name == "第1界别活动组"))).one()
-        in_group = len((await session.exec(select(Member.id).where(Member.activity_group_id == group_id))).all())
-    assert f"在册委员：{in_group}" in text and "活动组：第1界别活动组" in text and "群众用户" not in text
+        region_id = (await session.exec(select(Region.id).where(Region.path == "甘肃省/临夏回族自治州"))).one()
+        # the group on its committee only (市, 临夏回族自治州): not the same-named group of other committees
+        in_group = len((await session.exec(select(Member.id).where(
+            Member.activity_group_id == group_id, Member.level == Level.city, Member.region_id == region_id))).all())
+    assert in_group == 2
+    assert f"在册委员：{in_group}" in text and "活动组：第1界别活动组（市·甘肃省/临夏回族自治州）" in text
+    assert "群众用户" not in text
     await coordinator.send("/help")
     assert "协调员" in (await coordinator.expect_message()).text
     # the quarterly report in chat: their group only, as a chart and a spreadsheet

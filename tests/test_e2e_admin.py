@@ -17,6 +17,7 @@ import time_machine
 from sqlmodel import select
 
 from bot.services.access import ScopeKind, grant_role, touch_resident
+from tests.support.scopes import grant_group_everywhere
 from bot.services.cases import Actor, CaseInput, accept_case, answer_case, create_case, resolve_case
 from models import (
     ActivityGroup, AuditEvent, Case, CaseEvent, CaseStatus, InviteCode, Member, Region, utcnow,
@@ -189,7 +190,7 @@ async def test_admin_finds_reissues_deactivates_and_reactivates_a_member(fake, d
 
 async def test_members_are_for_admins_only_even_with_forged_buttons(fake, db, roster, app, caplog) -> None:
     async with db.session() as session:
-        await grant_role(session, telegram_id=GROUP_COORD, kind=ScopeKind.group, value="第5界别活动组")
+        await grant_group_everywhere(session, GROUP_COORD, "第5界别活动组")
         await session.commit()
     coordinator = fake.user(GROUP_COORD, first_name="协调员")
     await coordinator.send("/member 孙凯凯")
@@ -268,7 +269,7 @@ async def queue_world(fake, db, roster, app):  # noqa: ANN001, ANN201
     people = {number: await bind(fake, db, 8000 + int(number[2:]), number, name) for number, name in (
         ("GS0021", "孙凯凯"), ("GS0050", "尹伟文"), ("GS0020", "阎俊"), ("GS0066", "许艳"))}
     async with db.session() as session:
-        await grant_role(session, telegram_id=GROUP_COORD, kind=ScopeKind.group, value="第5界别活动组")
+        await grant_group_everywhere(session, GROUP_COORD, "第5界别活动组")  # the group on each of its committees
         await grant_role(session, telegram_id=REGION_COORD, kind=ScopeKind.region, value="酒泉市")
         await session.commit()
     for n in range(9401, 9408):
@@ -337,11 +338,11 @@ async def test_queue_lists_each_scope_as_an_independent_recount_says(fake, db, q
     # the service's one-query staff list agrees with the per-case visibility rule
     from bot.services.cases import Actor as CaseActor, cases_for_staff, visible_to
     from bot.services.access import Scope
-    from models import ScopeKind as Kind
+    from tests.support.scopes import group_everywhere
 
     async with db.session() as session:
-        for actor in (CaseActor.coordinator(GROUP_COORD, [Scope(Kind.group, "第5界别活动组")]),
-                      CaseActor.coordinator(REGION_COORD, [Scope(Kind.region, "甘肃省/酒泉市")]),
+        for actor in (CaseActor.coordinator(GROUP_COORD, await group_everywhere(session, "第5界别活动组")),
+                      CaseActor.coordinator(REGION_COORD, [Scope(ScopeKind.region, "甘肃省/酒泉市")]),
                       CaseActor.admin(ADMIN_ID)):
             listed_ids = [c.id for c in await cases_for_staff(session, actor=actor, statuses=list(CaseStatus))]
             one_by_one = [c.id for c in sorted(cases, key=lambda c: (c.created_at, c.id))

@@ -13,10 +13,11 @@ from bot.services.broadcasts import Tally
 from bot.services.rules import Quarter, local_today
 from bot.texts import render_broadcast_progress, t
 from models import (
-    Activity, ActivityGroup, Broadcast, BroadcastStatus, Member, OutboxMessage, Reachability, RoleGrant, ScopeKind,
+    Activity, ActivityGroup, Broadcast, BroadcastStatus, Member, OutboxMessage, Reachability,
     utcnow,
 )
 from tests.conftest import ADMIN_ID, make_settings
+from tests.support.scopes import grant_group_everywhere
 
 TZ = ZoneInfo("Asia/Shanghai")
 FIRST = 620000
@@ -135,7 +136,7 @@ async def test_coordinator_broadcasts_to_the_laggards_of_their_group(fake, db, r
         busy = mine[0]  # well ahead: not lagging, not sent to
         session.add(Activity(member_id=busy.id, kind="visit", activity_date=day, year=day.year, quarter=quarter.q,
                              place="某社区", people=60, summary="走访群众", points=2.0))
-        session.add(RoleGrant(telegram_id=880002, scope_kind=ScopeKind.group, scope_value="第2界别活动组"))
+        await grant_group_everywhere(session, 880002, "第2界别活动组")  # the group on each of its committees
         await session.commit()
     expected = {m.telegram_id for m in mine if m.id != busy.id}
     coordinator = fake.user(880002)

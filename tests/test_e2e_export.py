@@ -16,11 +16,13 @@ from sqlmodel import select
 from bot.cli import main
 from bot.services.rules import Quarter, local_today
 from bot.texts import EXPORT
-from models import Activity, ActivityGroup, Case, CaseStatus, Member, Region, Sector, utcnow
+from models import Activity, ActivityGroup, Case, CaseStatus, Level, Member, Region, Sector, utcnow
 from tests.conftest import ADMIN_ID
 
 TZ = ZoneInfo("Asia/Shanghai")
 GROUP = "第1界别活动组"
+# the coordinator's committee: 第1界别活动组 is also on city and county committees, whose members are not theirs
+COMMITTEE = (Level.province, "甘肃省")
 
 
 def today():  # noqa: ANN201
@@ -61,15 +63,18 @@ async def seeded(db, roster):  # noqa: ANN001, ANN201
         await session.commit()
 
 
-async def group_truth(db, group: str | None):  # noqa: ANN001, ANN201
-    """The recount, in Python over plain rows: members, this quarter's live activities and cases of the group."""
+async def group_truth(db, group: str | None, committee: tuple | None = None):  # noqa: ANN001, ANN201
+    """The recount, in Python over plain rows: members, this quarter's live activities and cases of the group
+    (on `committee`, (level, region path), when given)."""
     q = Quarter.of(today())
     async with db.session() as session:
         rows = (await session.exec(
-            select(Member.id, Member.number, Member.phone, ActivityGroup.name)
+            select(Member.id, Member.number, Member.phone, ActivityGroup.name, Member.level, Region.path)
             .outerjoin(ActivityGroup, ActivityGroup.id == Member.activity_group_id)
+            .outerjoin(Region, Region.id == Member.region_id)
             .where(Member.active.is_(True)))).all()
-        members = {mid: (number, phone) for mid, number, phone, g in rows if group is None or g == group}
+        members = {mid: (number, phone) for mid, number, phone, g, level, path in rows
+                   if group is None or (g == group and (committee is None or (level, path) == committee))}
         activities = [a for a in (await session.exec(select(Activity))).all()
                       if a.member_id in members and a.deleted_at is None and (a.year, a.quarter) == (q.year, q.q)]
         start = datetime.combine(q.first_day, time(0), tzinfo=TZ)
@@ -91,7 +96,9 @@ async def export(user, section: str, period: str = "本季度"):  # noqa: ANN001
 
 async def coordinator(fake, settings):  # noqa: ANN001, ANN201
     user = fake.user(7001, first_name="协调员")
-    assert await asyncio.to_thread(main, ["roles", "grant", "7001", "coordinator", "--group", GROUP], settings) == 0
+    # the level alone names the committee: 第1界别活动组 has one province committee
+    assert await asyncio.to_thread(main, ["roles", "grant", "7001", "coordinator", "--group", GROUP, "--level", "省"],
+                                   settings) == 0
     await user.send("/start")
     await user.expect_message()
     return user
@@ -99,7 +106,8 @@ async def coordinator(fake, settings):  # noqa: ANN001, ANN201
 
 async def test_group_coordinator_exports_only_their_group(fake, db, seeded, app, settings) -> None:
     user = await coordinator(fake, settings)
-    members, activities, cases = await group_truth(db, GROUP)
+    members, activities, cases = await group_truth(db, GROUP, COMMITTEE)
+    assert len(members) < len((await group_truth(db, GROUP))[0])  # the same name on other committees: not theirs
     assert members and activities and cases  # the data set reaches this group
 
     document, book = await export(user, "👥 委员名单")

@@ -14,8 +14,9 @@ from sqlmodel import select
 from bot.services.rules import Quarter, local_today
 from bot.texts import t
 from handlers.callbacks import LagAction, LagButton
-from models import Activity, ActivityGroup, Member, OutboxMessage, Reachability, RoleGrant, ScopeKind, utcnow
+from models import Activity, ActivityGroup, Member, OutboxMessage, Reachability, utcnow
 from tests.conftest import ADMIN_ID
+from tests.support.scopes import grant_group_everywhere
 
 TZ = ZoneInfo("Asia/Shanghai")
 COORDINATOR = 880001
@@ -59,8 +60,8 @@ async def seed(db) -> dict:  # noqa: ANN001
         other.telegram_id = 619999
         session.add(other)
         session.add(Reachability(telegram_id=610004, blocked_at=utcnow(), updated_at=utcnow()))
-        for name in GROUPS:
-            session.add(RoleGrant(telegram_id=COORDINATOR, scope_kind=ScopeKind.group, scope_value=name))
+        for name in GROUPS:  # the group on each of its committees
+            await grant_group_everywhere(session, COORDINATOR, name)
         await session.commit()
         return {
             "group": [(m.id, m.number, m.name, m.telegram_id) for m in members],

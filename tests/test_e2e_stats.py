@@ -15,13 +15,13 @@ from handlers.callbacks import RankButton, RankView, StatsButton, StatsDim, Stat
 from models import utcnow
 from tests.conftest import ADMIN_ID
 from tests.stats_world import (
-    COORD_GROUP, COORD_REGION, TZ, World, recount_breakdown, recount_ranking, recount_responsiveness,
+    COORD_GROUP, COORD_REGION, GROUP_COMMITTEE, TZ, World, recount_breakdown, recount_ranking, recount_responsiveness,
     in_period, recount_summary, seed_world,
 )
 from tests.support.fake_telegram import image_size
 
 KIND_NAMES = {k.code: k.name for k in DEFAULT_ACTIVITY_KINDS}
-GROUP_SCOPE = [("group", "第1活动组")]
+GROUP_SCOPE = [("group", "第1活动组", GROUP_COMMITTEE)]
 REGION_SCOPE = [("region", "甘肃省/兰州市")]
 
 MEMBERS = re.compile(r"在册 (\d+)，已绑定 (\d+)，这一(?:季度|年)有活动 (\d+)，\d{4}年人次达进度 (\d+)（截至当日应达 (\d+) 人次），"
@@ -164,7 +164,7 @@ async def test_group_coordinator_sees_only_their_group_and_forged_drill_downs_ar
     q = current()
     await coordinator.send("/stats")
     message = await coordinator.expect_message()
-    assert "范围：活动组：第1活动组" in message.text
+    assert "范围：活动组：第1活动组（市·甘肃省/兰州市）" in message.text
     assert_summary(message.text, world, period=(q.year, q.q), scopes=GROUP_SCOPE)
     await coordinator.press("按活动组")
     listing = await coordinator.expect_edit()
@@ -203,7 +203,8 @@ async def test_group_coordinator_sees_only_their_group_and_forged_drill_downs_ar
     ranking = await coordinator.expect_message()
     shown = shown_ranking(ranking.text)
     assert shown == expected_ranking(world, period=(q.year, q.q), scopes=GROUP_SCOPE)[:20] and shown
-    in_group = {m["number"] for m in world.members if m["group"] == world.group_id("第1活动组")}
+    in_group = {m["number"] for m in world.members if m["group"] == world.group_id("第1活动组")
+                and (m["level"], world.regions.get(m["region"])) == GROUP_COMMITTEE}
     assert {row[1] for row in shown} <= in_group
 
 

@@ -8,11 +8,12 @@ from datetime import date
 from openpyxl import load_workbook
 from sqlmodel import select
 
-from bot.services.access import Scope
+from bot.services.access import Committee, Scope
 from bot.services.cases import Actor, visible_to
 from bot.services.exports import ExportPeriod, Sheet, begun_quarters, resolve_period, write_xlsx
-from bot.services.scopes import case_in_scopes
-from models import ActivityGroup, Case, CaseStatus, Member, Region, ScopeKind, Sector
+from bot.services.scopes import case_in_scopes, member_in_scopes
+from models import ActivityGroup, Case, CaseStatus, Level, Member, Region, ScopeKind, Sector
+from tests.support.scopes import group_everywhere
 
 
 def _p(period):  # noqa: ANN001, ANN202
@@ -76,14 +77,16 @@ async def test_case_scope_rule_matches_a_recount_and_visibility(db, roster) -> N
         path_of = {r.id: r.path for r in regions}
         sector_of = dict((await session.exec(select(Sector.id, Sector.name))).all())
         group_of = dict((await session.exec(select(ActivityGroup.id, ActivityGroup.name))).all())
-        who = {m.id: (sector_of[m.sector_id], group_of.get(m.activity_group_id), path_of.get(m.region_id))
+        who = {m.id: (sector_of[m.sector_id], group_of.get(m.activity_group_id), path_of.get(m.region_id), m.level)
                for m in members}
         cases = (await session.exec(select(Case))).all()
 
         def covered(case: Case, scopes: list[Scope]) -> bool:
-            sector, group, home = who.get(case.member_id, (None, None, None))
+            sector, group, home, level = who.get(case.member_id, (None, None, None, None))
             for scope in scopes:
-                if scope.kind is ScopeKind.group and group == scope.value:
+                # a group on its committee only; a group scope naming no committee covers nobody
+                if scope.kind is ScopeKind.group and group == scope.value and scope.committee is not None \
+                        and (level, home) == (scope.committee.level, scope.committee.region):
                     return True
                 if scope.kind is ScopeKind.sector and sector == scope.value:
                     return True
@@ -93,11 +96,17 @@ async def test_case_scope_rule_matches_a_recount_and_visibility(db, roster) -> N
             return False
 
         groups = sorted(set(group_of.values()))
-        sectors = sorted({s for s, _, _ in who.values()})
-        scope_sets = [[Scope(ScopeKind.group, groups[0])], [Scope(ScopeKind.sector, sectors[1])],
+        sectors = sorted({s for s, *_ in who.values()})
+
+        def on(group: str, level: str, path: str) -> Scope:
+            return Scope(ScopeKind.group, group, Committee(Level(level), path))
+
+        scope_sets = [[on(groups[0], "province", "甘肃省")], [Scope(ScopeKind.sector, sectors[1])],
                       [Scope(ScopeKind.region, "甘肃省/兰州市")], [Scope(ScopeKind.region, "甘肃省")],
-                      [Scope(ScopeKind.group, groups[2]), Scope(ScopeKind.region, "甘肃省/临夏回族自治州")],
-                      [Scope(ScopeKind.group, "没有这个组")]]
+                      [on(groups[2], "province", "甘肃省"), Scope(ScopeKind.region, "甘肃省/临夏回族自治州")],
+                      [Scope(ScopeKind.group, "没有这个组", Committee(Level.province, "甘肃省"))],
+                      await group_everywhere(session, groups[0]),
+                      [Scope(ScopeKind.group, groups[0])]]  # no committee: nobody
         for scopes in scope_sets:
             expected = {c.id for c in cases if covered(c, scopes)}
             found = set((await session.exec(select(Case.id).where(case_in_scopes(scopes)))).all())
@@ -107,3 +116,10 @@ async def test_case_scope_rule_matches_a_recount_and_visibility(db, roster) -> N
         assert case_in_scopes(None) is None
         # the recount is not trivially everything or nothing
         assert 0 < len({c.id for c in cases if covered(c, scope_sets[2])}) < len(cases)
+        # one committee's group is a strict part of the same-named group on every committee
+        assert {c.id for c in cases if covered(c, scope_sets[0])} <= {c.id for c in cases if covered(c, scope_sets[6])}
+        one, every = ({who_id for who_id, (_, group, home, level) in who.items() if group == groups[0] and (
+            scopes is scope_sets[6] or (level, home) == (Level.province, "甘肃省"))} for scopes in scope_sets[::6])
+        assert one and one < every
+        assert set((await session.exec(select(Member.id).where(member_in_scopes(scope_sets[0]))))) == one
+        assert set((await session.exec(select(Member.id).where(member_in_scopes(scope_sets[6]))))) == every

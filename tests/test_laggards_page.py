@@ -8,20 +8,19 @@ from datetime import date
 
 import pytest
 
-from bot.services.access import Scope
 from bot.services.outreach import LAG_RULES
 from bot.services.reminders import Rule, laggards, laggards_page
 from bot.services.rules import Quarter
-from models import ScopeKind
-from tests.test_reminders import POLICY, recount, seed
+
+from tests.test_reminders import G1_PROVINCE, POLICY, in_g1_province, recount, seed
 
 
-@pytest.mark.parametrize("scopes", [None, [Scope(ScopeKind.group, "第1界别活动组")]])
+@pytest.mark.parametrize("scopes", [None, [G1_PROVINCE]])
 async def test_every_page_matches_the_scan_and_a_recount(db, scopes) -> None:  # noqa: ANN001
     data = await seed(db)
     q4, as_of = Quarter(2026, 4), date(2026, 11, 14)
     lag_rules = {r.value for r in LAG_RULES}
-    in_scope = {m[1] for m in data["members"] if scopes is None or m[4] == data["g1"]}
+    in_scope = {m[1] for m in data["members"]} if scopes is None else in_g1_province(data)
     expected = {n: r & lag_rules for n, r in recount(data, quarter=q4, as_of=as_of).items()
                 if r & lag_rules and n in in_scope}
     active = [m for m in data["members"] if m[6]]

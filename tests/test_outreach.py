@@ -9,24 +9,24 @@ import pytest
 from sqlmodel import select
 
 from bot.services import broadcasts, outbox
-from bot.services.access import Scope
 from bot.services.outreach import OutOfScope, laggard_page, lagging, nudge, nudge_key
 from bot.services.reminders import Occasion, ReminderPolicy, reminder_history
 from bot.services.rules import Quarter
-from models import Activity, ActivityGroup, Broadcast, Member, OutboxMessage, OutboxStatus, Reachability, ScopeKind
+from models import Activity, ActivityGroup, Broadcast, Member, OutboxMessage, OutboxStatus, Reachability
 from tests.conftest import ADMIN_ID
+from tests.support.scopes import group_everywhere
 
 TZ = ZoneInfo("Asia/Shanghai")
 POLICY = ReminderPolicy(tz=TZ, admin_ids=(ADMIN_ID,))
 DAY = date(2026, 11, 20)
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)
-GROUP = Scope(ScopeKind.group, "第3界别活动组")
+GROUP_NAME = "第3界别活动组"
 
 
 async def setup(db) -> dict:  # noqa: ANN001
     """Group 3 (8 members): the first is ahead, the second active last quarter; all bound, the third blocked."""
     async with db.session() as session:
-        group = (await session.exec(select(ActivityGroup).where(ActivityGroup.name == GROUP.value))).one()
+        group = (await session.exec(select(ActivityGroup).where(ActivityGroup.name == GROUP_NAME))).one()
         members = (await session.exec(select(Member).where(Member.activity_group_id == group.id)
                                       .order_by(Member.number))).all()
         outsider = (await session.exec(select(Member).where(Member.activity_group_id != group.id)
@@ -41,14 +41,17 @@ async def setup(db) -> dict:  # noqa: ANN001
                                  place="某社区", people=people, summary="走访群众", points=2.0))
         session.add(Reachability(telegram_id=members[2].telegram_id, blocked_at=NOW, updated_at=NOW))
         await session.commit()
-        return {"members": [(m.id, m.number, m.telegram_id) for m in members], "outsider": outsider.id}
+        # the group on each of its committees (together: all of its members)
+        scopes = await group_everywhere(session, GROUP_NAME)
+        return {"members": [(m.id, m.number, m.telegram_id) for m in members], "outsider": outsider.id,
+                "scopes": scopes}
 
 
 async def test_laggard_page_details_and_paging(db, roster) -> None:  # noqa: ANN001
     data = await setup(db)
     async with db.session() as session:
-        page = await laggard_page(session, today=DAY, policy=POLICY, scopes=[GROUP], offset=0, limit=3)
-        last = await laggard_page(session, today=DAY, policy=POLICY, scopes=[GROUP], offset=99, limit=3)
+        page = await laggard_page(session, today=DAY, policy=POLICY, scopes=data["scopes"], offset=0, limit=3)
+        last = await laggard_page(session, today=DAY, policy=POLICY, scopes=data["scopes"], offset=99, limit=3)
     numbers = [number for _, number, _ in data["members"][1:]]  # everyone but the first lags
     assert page.total == len(numbers) == 7
     assert [row.laggard.number for row in page.rows] == numbers[:3]
@@ -64,18 +67,18 @@ async def test_nudge_scope_once_a_day_and_history(db, roster) -> None:  # noqa: 
     member_id, _, telegram_id = data["members"][1]
     async with db.session() as session:
         with pytest.raises(OutOfScope):
-            await nudge(session, member_id=data["outsider"], scopes=[GROUP], today=DAY, now=NOW, policy=POLICY,
+            await nudge(session, member_id=data["outsider"], scopes=data["scopes"], today=DAY, now=NOW, policy=POLICY,
                         sender="王")
         with pytest.raises(OutOfScope):  # a member id that does not exist is refused the same way
-            await nudge(session, member_id=10**12, scopes=[GROUP], today=DAY, now=NOW, policy=POLICY, sender="王")
-        first = await nudge(session, member_id=member_id, scopes=[GROUP], today=DAY, now=NOW, policy=POLICY,
+            await nudge(session, member_id=10**12, scopes=data["scopes"], today=DAY, now=NOW, policy=POLICY, sender="王")
+        first = await nudge(session, member_id=member_id, scopes=data["scopes"], today=DAY, now=NOW, policy=POLICY,
                             sender="王<b>")
         second = await nudge(session, member_id=member_id, scopes=None, today=DAY, now=NOW, policy=POLICY, sender="管")
-        tomorrow = await nudge(session, member_id=member_id, scopes=[GROUP], today=DAY + timedelta(days=1),
+        tomorrow = await nudge(session, member_id=member_id, scopes=data["scopes"], today=DAY + timedelta(days=1),
                                now=NOW + timedelta(days=1), policy=POLICY, sender="王")
-        blocked = await nudge(session, member_id=data["members"][2][0], scopes=[GROUP], today=DAY, now=NOW,
+        blocked = await nudge(session, member_id=data["members"][2][0], scopes=data["scopes"], today=DAY, now=NOW,
                               policy=POLICY, sender="王")
-        ahead = await nudge(session, member_id=data["members"][0][0], scopes=[GROUP], today=DAY, now=NOW,
+        ahead = await nudge(session, member_id=data["members"][0][0], scopes=data["scopes"], today=DAY, now=NOW,
                             policy=POLICY, sender="王")
         await session.commit()
         rows = (await session.exec(select(OutboxMessage).order_by(OutboxMessage.id))).all()
@@ -92,9 +95,9 @@ async def test_nudge_scope_once_a_day_and_history(db, roster) -> None:  # noqa: 
 async def test_audience_create_once_and_tally(db, roster) -> None:  # noqa: ANN001
     data = await setup(db)
     async with db.session() as session:
-        everyone = await broadcasts.audience(session, kind="all", scopes=[GROUP], today=DAY, policy=POLICY)
-        behind = await broadcasts.audience(session, kind="lagging", scopes=[GROUP], today=DAY, policy=POLICY)
-        _, lagging_list = await lagging(session, today=DAY, policy=POLICY, scopes=[GROUP])
+        everyone = await broadcasts.audience(session, kind="all", scopes=data["scopes"], today=DAY, policy=POLICY)
+        behind = await broadcasts.audience(session, kind="lagging", scopes=data["scopes"], today=DAY, policy=POLICY)
+        _, lagging_list = await lagging(session, today=DAY, policy=POLICY, scopes=data["scopes"])
         with pytest.raises(ValueError):
             await broadcasts.audience(session, kind="everyone", scopes=None, today=DAY, policy=POLICY)
     blocked_tg = data["members"][2][2]
@@ -108,7 +111,7 @@ async def test_audience_create_once_and_tally(db, roster) -> None:  # noqa: ANN0
         for _ in range(2):  # the same form's key twice: one broadcast, one message per member
             made.append(await broadcasts.create(
                 session, key="1:abc", created_by=1, chat_id=1, progress_message_id=5, text="通知", photo_id="PHOTO",
-                kind="lagging", scopes=[GROUP], scope_label="活动组", today=DAY, policy=POLICY, now=NOW))
+                kind="lagging", scopes=data["scopes"], scope_label="活动组", today=DAY, policy=POLICY, now=NOW))
             await session.commit()
         broadcast = made[0]
         assert made[1].id == broadcast.id

@@ -16,7 +16,7 @@ from sqlmodel import select
 
 from bot.app import build_application
 from bot.context import LianxinContext
-from bot.services.access import Scope
+from bot.services.access import Committee, Scope
 from bot.services.reminders import (
     Occasion,
     ReminderPolicy,
@@ -113,7 +113,9 @@ async def seed(db, *, seed_value: int = 9) -> dict:  # noqa: ANN001
                     deleted_at=datetime(2026, 11, 1, tzinfo=TZ) if rng.random() < 0.08 else None,
                 ))
         session.add_all(activities)
-        session.add(RoleGrant(telegram_id=COORDINATOR, scope_kind=ScopeKind.group, scope_value="第1界别活动组"))
+        # 第1界别活动组 is on both committees: the coordinator has the province committee's
+        session.add(RoleGrant(telegram_id=COORDINATOR, scope_kind=ScopeKind.group, scope_value="第1界别活动组",
+                              committee_level=Level.province, committee_region="甘肃省"))
         await session.commit()
         return {
             "members": [(m.id, m.number, m.level, m.region_id, m.activity_group_id, m.sector_id, m.active, m.telegram_id)
@@ -122,6 +124,14 @@ async def seed(db, *, seed_value: int = 9) -> dict:  # noqa: ANN001
             "kinds": [a.kind for a in activities],
             "g1": g1.id,
         }
+
+
+G1_PROVINCE = Scope(ScopeKind.group, "第1界别活动组", Committee(Level.province, "甘肃省"))
+
+
+def in_g1_province(data: dict) -> set[str]:
+    """Numbers of 第1界别活动组 on the province committee (what G1_PROVINCE covers)."""
+    return {m[1] for m in data["members"] if m[4] == data["g1"] and m[2] is Level.province}
 
 
 def recount(data: dict, *, quarter: Quarter, as_of: date, share: float = 0.10, year_target: int = 40) -> dict[str, set[str]]:
@@ -185,9 +195,10 @@ async def test_only_enabled_rules_and_scope_narrows_who_not_whom_they_are_compar
     async with db.session() as session:
         only_bottom = await laggards(session, quarter=q4, as_of=as_of, policy=POLICY, rules=[Rule.bottom_share])
         in_g1 = await laggards(session, quarter=q4, as_of=as_of, policy=POLICY,
-                               scopes=[Scope(ScopeKind.group, "第1界别活动组")])
+                               scopes=[G1_PROVINCE])
     assert {lag.number for lag in only_bottom} == {n for n, r in expected.items() if "bottom_share" in r}
-    g1_numbers = {m[1] for m in data["members"] if m[4] == data["g1"]}
+    g1_numbers = in_g1_province(data)
+    assert g1_numbers < {m[1] for m in data["members"] if m[4] == data["g1"]}  # not the city's 第1界别活动组
     assert {lag.number: {r.value for r in lag.rules} for lag in in_g1} == {
         n: r for n, r in expected.items() if n in g1_numbers
     }
@@ -240,9 +251,9 @@ async def test_job_sends_each_occasion_once_and_catches_up_after_downtime(databa
             coordinator = (await session.exec(
                 select(OutboxMessage).where(OutboxMessage.key == f"quarter-end:{COORDINATOR}:2026Q4"))).one()
         idle_g1 = {n for n, r in recount(data, quarter=Quarter(2026, 4), as_of=date(2026, 12, 31)).items()
-                   if "no_activity" in r and n in {m[1] for m in data["members"] if m[4] == data["g1"]}}
+                   if "no_activity" in r and n in in_g1_province(data)}
         assert all(n in coordinator.text for n in idle_g1) and str(len(idle_g1)) in coordinator.text
-        other = {m[1] for m in data["members"] if m[4] != data["g1"]}
+        other = {m[1] for m in data["members"]} - in_g1_province(data)
         assert not any(f"{n} " in coordinator.text for n in other)
         # the member sees their own reminder history
         member_id = int(next(iter(mid)).split(":")[1])

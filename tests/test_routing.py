@@ -171,18 +171,36 @@ async def test_nobody_fits_goes_to_coordinators_in_scope_else_admins(db, roster)
         assert await propose(session, category=education, region_id=district) == []
         assert (await fallback_recipients(session, category=education, region_id=district, admin_ids=ADMINS)) \
             .telegram_ids == ADMINS
-        group_of_education = (
+        group_of_education, level, path = (
             await session.exec(
-                select(ActivityGroup.name).join(Member, Member.activity_group_id == ActivityGroup.id)
+                select(ActivityGroup.name, Member.level, Region.path)
+                .join(Member, Member.activity_group_id == ActivityGroup.id)
+                .join(Region, Region.id == Member.region_id, isouter=True)
                 .join(Sector, Sector.id == Member.sector_id).where(Sector.name == "教育界")
             )
         ).first()
+        # the same-named group on a committee with no active member of the category's sectors covers none of its cases
+        education_committees = set((await session.exec(
+            select(Member.level, Region.path).join(Region, Region.id == Member.region_id, isouter=True)
+            .join(ActivityGroup, ActivityGroup.id == Member.activity_group_id)
+            .join(Sector, Sector.id == Member.sector_id)
+            .where(ActivityGroup.name == group_of_education, Member.sector_id.in_(education.sector_ids),
+                   Member.active.is_(True))
+        )).all())
+        other_level, other_path = next(c for c in (await session.exec(
+            select(Member.level, Region.path).join(Region, Region.id == Member.region_id, isouter=True)
+            .order_by(Member.id)
+        )).all() if tuple(c) not in education_committees)
         session.add_all([
             RoleGrant(telegram_id=1, scope_kind=ScopeKind.sector, scope_value="中国民主促进会"),
             RoleGrant(telegram_id=2, scope_kind=ScopeKind.region, scope_value="甘肃省/兰州市"),
             RoleGrant(telegram_id=3, scope_kind=ScopeKind.region, scope_value="甘肃省/酒泉市"),
             RoleGrant(telegram_id=4, scope_kind=ScopeKind.sector, scope_value="医药卫生界"),
-            RoleGrant(telegram_id=5, scope_kind=ScopeKind.group, scope_value=group_of_education),
+            RoleGrant(telegram_id=5, scope_kind=ScopeKind.group, scope_value=group_of_education,
+                      committee_level=level, committee_region=path),
+            RoleGrant(telegram_id=7, scope_kind=ScopeKind.group, scope_value=group_of_education,
+                      committee_level=other_level, committee_region=other_path),
+            RoleGrant(telegram_id=8, scope_kind=ScopeKind.group, scope_value=group_of_education),  # no committee
             RoleGrant(telegram_id=6, scope_kind=ScopeKind.region, scope_value="甘肃省/兰"),  # a prefix, not a region
         ])
         await session.commit()

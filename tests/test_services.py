@@ -12,6 +12,7 @@ from sqlmodel import select
 from bot.persistence import SQLPersistence
 from bot.services.access import (
     BindOutcome,
+    Committee,
     Scope,
     bind_member,
     hash_code,
@@ -27,7 +28,8 @@ from bot.services.activities import (
     update_activity,
 )
 from bot.services.rules import Quarter
-from models import ActivityGroup, InviteCode, Member, ScopeKind, utcnow
+from models import ActivityGroup, InviteCode, Level, Member, Region, ScopeKind, utcnow
+from tests.support.scopes import group_everywhere
 
 KINDS = {"visit": 2.0, "inspection": 3.0, "other": 1.0}
 LOCK = timedelta(minutes=60)
@@ -107,13 +109,20 @@ async def test_inactive_member_cannot_bind(db, roster) -> None:
 async def test_overview_scopes(db, roster) -> None:
     async with db.session() as session:
         everything = await overview(session)
-        group = await overview(session, [Scope(ScopeKind.group, "第1界别活动组")])
+        # the group on one committee (省·甘肃省), on each of its committees, and naming none (nobody)
+        group = await overview(session, [Scope(ScopeKind.group, "第1界别活动组", Committee(Level.province, "甘肃省"))])
+        whole_group = await overview(session, await group_everywhere(session, "第1界别活动组"))
+        unresolved = await overview(session, [Scope(ScopeKind.group, "第1界别活动组")])
         region = await overview(session, [Scope(ScopeKind.region, "甘肃省/临夏回族自治州")])
         nothing = await overview(session, [])
-        in_group = len((await session.exec(
-            select(Member.id).join(ActivityGroup, ActivityGroup.id == Member.activity_group_id)
-            .where(ActivityGroup.name == "第1界别活动组"))).all())
-    assert everything.members == 120 and group.members == in_group and 0 < in_group < 120
+        rows = (await session.exec(
+            select(Member.level, Region.path).join(ActivityGroup, ActivityGroup.id == Member.activity_group_id)
+            .join(Region, Region.id == Member.region_id, isouter=True)
+            .where(ActivityGroup.name == "第1界别活动组"))).all()
+    in_group = len(rows)
+    on_province = sum(1 for level, path in rows if (level, path) == (Level.province, "甘肃省"))
+    assert everything.members == 120 and whole_group.members == in_group and 0 < in_group < 120
+    assert group.members == on_province and 0 < on_province < in_group and unresolved.members == 0
     assert 0 < region.members < 120 and nothing.members == 0
 
 

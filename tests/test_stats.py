@@ -11,12 +11,12 @@ from datetime import date
 
 from openpyxl import load_workbook
 
-from bot.services.access import Scope
+from bot.services.access import Committee, Scope
 from bot.services.rules import Quarter
 from bot.services.stats import build_report, quarter_stats, render_chart, report_sections
-from models import ScopeKind
+from models import Level, ScopeKind
 from tests.support.fake_telegram import image_size
-from tests.test_reminders import POLICY, recount, seed
+from tests.test_reminders import G1_PROVINCE, POLICY, in_g1_province, recount, seed
 
 KIND_NAMES = {"visit": "主动走访", "inspection": "调研视察", "other": "其他"}
 Q3 = Quarter(2026, 3)
@@ -52,7 +52,11 @@ async def test_quarter_figures_equal_an_independent_recount(db) -> None:
     data = await seed(db)
     cases = [
         (None, lambda m: True),
-        ([Scope(ScopeKind.group, "第1界别活动组")], lambda m: m[4] == data["g1"]),
+        # 第1界别活动组 of each committee: different members, different figures; no committee: nobody
+        ([G1_PROVINCE], lambda m: m[1] in in_g1_province(data)),
+        ([Scope(ScopeKind.group, "第1界别活动组", Committee(Level.city, "甘肃省/兰州市"))],
+         lambda m: m[4] == data["g1"] and m[2] is Level.city),
+        ([Scope(ScopeKind.group, "第1界别活动组")], lambda m: False),
         ([Scope(ScopeKind.region, "甘肃省/兰州市")], lambda m: m[2].value == "city"),
     ]
     for scopes, member_filter in cases:

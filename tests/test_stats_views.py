@@ -8,26 +8,34 @@ from datetime import timedelta
 
 import pytest
 
-from bot.services.access import Scope
+from bot.services.access import Committee, Scope
 from bot.services.reminders import ReminderPolicy
 from bot.services.stats import (
     Dimension, DrillDown, OutOfScope, Period, breakdown, duty_ranking, responsiveness, stats_summary,
 )
-from models import ScopeKind
-from tests.stats_world import TZ, World, allowed, recount_breakdown, recount_ranking, recount_responsiveness, \
+from models import Level, ScopeKind
+from tests.stats_world import COUNTY_COMMITTEE, GROUP_COMMITTEE, TZ, World, allowed, recount_breakdown, recount_ranking, recount_responsiveness, \
     recount_summary, seed_world, shanghai
 
 POLICY = ReminderPolicy(tz=TZ)
 NOW = shanghai(2026, 11, 20, 10, 30)
 
 
-def scope_sets(world: World) -> list[tuple[list[Scope] | None, list[tuple[str, str]] | None]]:
+def group(name: str, committee: tuple[str, str | None]) -> Scope:
+    return Scope(ScopeKind.group, name, Committee(Level(committee[0]), committee[1]))
+
+
+def scope_sets(world: World) -> list[tuple[list[Scope] | None, list[tuple] | None]]:
+    """Everything; 第1活动组 of two committees (the same name: different members, different figures);
+    a region; a sector with a group; a group grant naming no committee (nobody)."""
     return [
         (None, None),
-        ([Scope(ScopeKind.group, "第1活动组")], [("group", "第1活动组")]),
+        ([group("第1活动组", GROUP_COMMITTEE)], [("group", "第1活动组", GROUP_COMMITTEE)]),
         ([Scope(ScopeKind.region, "甘肃省/兰州市")], [("region", "甘肃省/兰州市")]),
-        ([Scope(ScopeKind.sector, world.sectors[min(world.sectors)]), Scope(ScopeKind.group, "第2活动组")],
-         [("sector", world.sectors[min(world.sectors)]), ("group", "第2活动组")]),
+        ([Scope(ScopeKind.sector, world.sectors[min(world.sectors)]), group("第2活动组", ("province", "甘肃省"))],
+         [("sector", world.sectors[min(world.sectors)]), ("group", "第2活动组", ("province", "甘肃省"))]),
+        ([group("第1活动组", COUNTY_COMMITTEE)], [("group", "第1活动组", COUNTY_COMMITTEE)]),
+        ([Scope(ScopeKind.group, "第1活动组")], [("group", "第1活动组")]),
     ]
 
 

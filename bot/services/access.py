@@ -353,9 +353,36 @@ ROLE_ORDER = ("resident", "member", "coordinator", "admin")
 
 
 @dataclass(frozen=True)
+class Committee:
+    """One CPPCC committee as the roster names it: its members' 层级 and 地区 path (None: no region)."""
+
+    level: Level
+    region: str | None = None
+
+
+@dataclass(frozen=True)
 class Scope:
+    """What a coordinator's grant covers (the rule: `bot/services/scopes.py`).
+
+    A group scope names its committee: group names repeat across committees. Without one (a grant
+    that was ambiguous when revision 0009 ran) it covers nobody until an admin names the committee.
+    """
+
     kind: ScopeKind
     value: str
+    committee: Committee | None = None
+
+    @property
+    def unresolved(self) -> bool:
+        """A group scope that names no committee (covers nobody; `roles list` flags its grant)."""
+        return self.kind is ScopeKind.group and self.committee is None
+
+
+def scope_of(kind: ScopeKind | str, value: str, level: Level | str | None, region: str | None) -> Scope:
+    """The scope a RoleGrant row stands for (ORM rows and the raw columns of a Core query alike)."""
+    kind = ScopeKind(kind)
+    committee = Committee(Level(level), region) if kind is ScopeKind.group and level is not None else None
+    return Scope(kind, value, committee)
 
 
 @dataclass
@@ -398,7 +425,7 @@ async def identify(session: AsyncSession, telegram_id: int, admin_ids: list[int]
         identity.member_id = member.id
         identity.member_name = member.name
     grants = (await session.exec(select(RoleGrant).where(RoleGrant.telegram_id == telegram_id))).all()
-    identity.scopes = [Scope(g.scope_kind, g.scope_value) for g in grants]
+    identity.scopes = [scope_of(g.scope_kind, g.scope_value, g.committee_level, g.committee_region) for g in grants]
     return identity
 
 
@@ -461,25 +488,93 @@ async def resolve_scope(session: AsyncSession, kind: ScopeKind, value: str) -> s
     raise NotFound(value, near)
 
 
+class CommitteeNeeded(Exception):
+    """A group grant's committee is not settled by what was given. `matching`: the committees with
+    members of the group that fit the level and region given (none, or several); `committees`: all
+    of them (none when the group has no member at all)."""
+
+    def __init__(self, value: str, matching: list[Committee], committees: list[Committee]) -> None:
+        super().__init__(value)
+        self.value = value
+        self.matching = matching
+        self.committees = committees
+
+
+# `--committee-region 无`: the committee of members the roster gives no region
+NO_REGION = "无"
+
+
+async def group_committees(session: AsyncSession, name: str) -> list[Committee]:
+    """The committees with members (active or not: the next roster may reactivate them) in group `name`."""
+    rows = (await session.exec(
+        select(Member.level, Region.path).distinct()
+        .join(ActivityGroup, ActivityGroup.id == Member.activity_group_id)
+        .join(Region, Region.id == Member.region_id, isouter=True)
+        .where(ActivityGroup.name == name)
+    )).all()
+    order = list(Level)
+    return sorted((Committee(Level(level), path) for level, path in rows),
+                  key=lambda c: (order.index(c.level), c.region or ""))
+
+
+async def resolve_committee(session: AsyncSession, group: str, *, level: Level | None = None,
+                            region: str | None = None) -> Committee:
+    """The committee of `group` that the level and region given (each optional) leave: exactly one of
+    those where the group has members, else CommitteeNeeded. `region` as for a region scope, or NO_REGION."""
+    path: str | None = None
+    if region is not None and region.strip() != NO_REGION:
+        path = await resolve_scope(session, ScopeKind.region, region)
+    committees = await group_committees(session, group)
+    matching = [c for c in committees
+                if (level is None or c.level is level) and (region is None or c.region == path)]
+    if len(matching) != 1:
+        raise CommitteeNeeded(group, matching, committees)
+    return matching[0]
+
+
+class GrantOutcome(str, enum.Enum):
+    created = "created"
+    exists = "exists"
+    fixed = "fixed"  # a group grant without a committee (see Scope) now names one
+
+
 async def grant_role(
-    session: AsyncSession, *, telegram_id: int, kind: ScopeKind, value: str, actor: str = "cli"
-) -> tuple[RoleGrant, bool]:
-    """Grant a coordinator scope in the session; (grant, created) — granting twice changes nothing."""
+    session: AsyncSession, *, telegram_id: int, kind: ScopeKind, value: str, level: Level | None = None,
+    region: str | None = None, actor: str = "cli",
+) -> tuple[RoleGrant, GrantOutcome]:
+    """Grant a coordinator scope in the session; granting twice changes nothing.
+
+    A group grant names its committee: the one where the group has members, or the one `level` and
+    `region` pick out (CommitteeNeeded when that is not exactly one). The same user's grant of that
+    group without a committee is given this one instead of a second grant.
+    """
     canonical = await resolve_scope(session, kind, value)
-    existing = (
-        await session.exec(
-            select(RoleGrant).where(
-                RoleGrant.telegram_id == telegram_id, RoleGrant.scope_kind == kind, RoleGrant.scope_value == canonical
-            )
-        )
-    ).first()
+    committee = await resolve_committee(session, canonical, level=level, region=region) \
+        if kind is ScopeKind.group else None
+    level_value = committee.level if committee else None
+    region_value = committee.region if committee else None
+    same = select(RoleGrant).where(RoleGrant.telegram_id == telegram_id, RoleGrant.scope_kind == kind,
+                                   RoleGrant.scope_value == canonical)
+    existing = (await session.exec(same.where(
+        RoleGrant.committee_level == level_value if level_value else RoleGrant.committee_level.is_(None),
+        RoleGrant.committee_region == region_value if region_value else RoleGrant.committee_region.is_(None),
+    ))).first()
     if existing:
-        return existing, False
-    grant = RoleGrant(telegram_id=telegram_id, scope_kind=kind, scope_value=canonical)
+        return existing, GrantOutcome.exists
+    detail = f"{kind.value}={canonical}" + (f" committee={level_value.value}:{region_value or ''}" if committee else "")
+    unresolved = (await session.exec(same.where(RoleGrant.committee_level.is_(None)))).first() if committee else None
+    if unresolved is not None:
+        unresolved.committee_level, unresolved.committee_region = level_value, region_value
+        session.add(unresolved)
+        session.add(AuditEvent(actor=actor, action="role.committee", entity="rolegrant", entity_id=str(telegram_id),
+                               detail=detail))
+        return unresolved, GrantOutcome.fixed
+    grant = RoleGrant(telegram_id=telegram_id, scope_kind=kind, scope_value=canonical,
+                      committee_level=level_value, committee_region=region_value)
     session.add(grant)
     session.add(AuditEvent(actor=actor, action="role.grant", entity="rolegrant", entity_id=str(telegram_id),
-                           detail=f"{kind.value}={canonical}"))
-    return grant, True
+                           detail=detail))
+    return grant, GrantOutcome.created
 
 
 async def revoke_role(session: AsyncSession, *, telegram_id: int, actor: str = "cli") -> int:
@@ -520,6 +615,23 @@ async def list_groups(session: AsyncSession) -> list[NameCount]:
     groups = (await session.exec(select(ActivityGroup))).all()
     rows = [NameCount(g.name, counts.get(g.id, 0)) for g in groups]
     return sorted(rows, key=lambda r: _natural(r.name))
+
+
+async def group_committee_counts(session: AsyncSession) -> dict[str, list[tuple[Committee, int]]]:
+    """Per group name, the committees it is on (as `group_committees`) with their active members, in one query."""
+    rows = (await session.exec(
+        select(ActivityGroup.name, Member.level, Region.path, func.count().filter(Member.active.is_(True)))
+        .join(ActivityGroup, ActivityGroup.id == Member.activity_group_id)
+        .join(Region, Region.id == Member.region_id, isouter=True)
+        .group_by(ActivityGroup.name, Member.level, Region.path)
+    )).all()
+    order = list(Level)
+    found: dict[str, list[tuple[Committee, int]]] = {}
+    for name, level, path, active in rows:
+        found.setdefault(name, []).append((Committee(Level(level), path), int(active)))
+    for committees in found.values():
+        committees.sort(key=lambda c: (order.index(c[0].level), c[0].region or ""))
+    return found
 
 
 async def list_regions(session: AsyncSession) -> list[NameCount]:

@@ -27,7 +27,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db import dialect_insert
 from bot.services import outbox
-from bot.services.access import Scope
+from bot.services.access import Scope, scope_of
 from bot.services.outbox import Button, keys_starting
 from bot.services.rules import Quarter, bottom_cuts, expected_people_by, local_today
 from bot.services.scopes import member_in_scopes
@@ -398,7 +398,8 @@ async def coordinators(session: AsyncSession, policy: ReminderPolicy) -> dict[in
     grants = (await session.exec(select(RoleGrant).order_by(RoleGrant.telegram_id, RoleGrant.id))).all()
     people: dict[int, list[Scope] | None] = {}
     for grant in grants:
-        people.setdefault(grant.telegram_id, []).append(Scope(grant.scope_kind, grant.scope_value))  # type: ignore[union-attr]
+        people.setdefault(grant.telegram_id, []).append(  # type: ignore[union-attr]
+            scope_of(grant.scope_kind, grant.scope_value, grant.committee_level, grant.committee_region))
     for admin_id in policy.admin_ids:
         people[admin_id] = None
     return people

@@ -342,17 +342,16 @@ def _scope_covers(category: Category, region_id: int | None):  # noqa: ANN202 - 
         conditions.append(
             and_(RoleGrant.scope_kind == ScopeKind.sector, RoleGrant.scope_value.in_(category.sector_names))
         )
-        from models import ActivityGroup
+        from bot.services.scopes import group_members
 
-        # a group covers the category when one of its active members sits in one of its sectors
+        # a group covers the category when one of its active members (on the grant's committee, the
+        # one rule of bot/services/scopes.py asked of each grant) sits in one of its sectors
         conditions.append(
             and_(
                 RoleGrant.scope_kind == ScopeKind.group,
                 exists(
-                    select(Member.id)
-                    .join(ActivityGroup, ActivityGroup.id == Member.activity_group_id)
-                    .where(
-                        ActivityGroup.name == RoleGrant.scope_value,
+                    select(Member.id).where(
+                        group_members(RoleGrant.scope_value, RoleGrant.committee_level, RoleGrant.committee_region),
                         Member.sector_id.in_(category.sector_ids),
                         Member.active.is_(True),
                     )

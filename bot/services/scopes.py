@@ -1,16 +1,19 @@
-"""Which members a coordinator's scopes cover, as one SQL condition (the rule `access.overview` applies).
+"""Which members a coordinator's scopes cover, as one SQL condition: the one place the rule lives.
 
-A group scope covers the members of that activity group, a sector scope the members of
-that sector, a region scope the members of that region and every region below it.
-Statistics, reminders and reports use this one function; `access.overview` spells out
-the same rule inline and can switch to it.
+A group scope covers the members of that activity group on that committee (the same level and
+region as the roster gives them: group names repeat across committees, as peers in
+`activities.group_points` are compared); a group scope naming no committee covers nobody. A sector
+scope covers the members of that sector, a region scope the members of that region and every region
+below it. `member_in_scopes` (statistics, reminders, exports, broadcasts, `access.overview`),
+`case_in_scopes` and the routing engine's coordinators (`routing._scope_covers`, which asks the group
+rule of every RoleGrant row through `group_members`) all come from here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import false, or_
+from sqlalchemy import and_, false, or_
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import select
 
@@ -23,18 +26,42 @@ def _regions_under(path: str):  # noqa: ANN202
     return select(Region.id).where(or_(Region.path == path, Region.path.startswith(path + "/")))
 
 
+def group_members(name, level, region) -> ColumnElement[bool]:  # noqa: ANN001
+    """The members of activity group `name` on the committee (`level`, region path `region`).
+
+    Values, or columns of a correlated row (the routing engine asks it of each RoleGrant): a region
+    of None (or a NULL column) is the committee of members without a region; a level of None (a
+    grant naming no committee) matches nobody.
+    """
+    if level is None:
+        return false()
+    # the subqueries see a correlated row's columns (correlate_except: everything but their own table)
+    region_ids = select(Region.id).where(Region.path == region).correlate_except(Region)
+    if isinstance(region, str):
+        same_region = Member.region_id.in_(region_ids)
+    elif region is None:
+        same_region = Member.region_id.is_(None)
+    else:
+        same_region = or_(and_(region.is_(None), Member.region_id.is_(None)), Member.region_id.in_(region_ids))
+    group_ids = select(ActivityGroup.id).where(ActivityGroup.name == name).correlate_except(ActivityGroup)
+    return and_(Member.activity_group_id.in_(group_ids), Member.level == level, same_region)
+
+
+def scope_members(scope: Scope) -> ColumnElement[bool]:
+    """A WHERE condition on `Member`: the members one scope covers."""
+    if scope.kind is ScopeKind.group:
+        committee = scope.committee
+        return false() if committee is None else group_members(scope.value, committee.level, committee.region)
+    if scope.kind is ScopeKind.sector:
+        return Member.sector_id.in_(select(Sector.id).where(Sector.name == scope.value))
+    return Member.region_id.in_(_regions_under(scope.value))
+
+
 def member_in_scopes(scopes: Sequence[Scope] | None) -> ColumnElement[bool] | None:
     """A WHERE condition on `Member` for these scopes; None means everything (admins)."""
     if scopes is None:
         return None
-    conditions = []
-    for scope in scopes:
-        if scope.kind is ScopeKind.group:
-            conditions.append(Member.activity_group_id.in_(select(ActivityGroup.id).where(ActivityGroup.name == scope.value)))
-        elif scope.kind is ScopeKind.sector:
-            conditions.append(Member.sector_id.in_(select(Sector.id).where(Sector.name == scope.value)))
-        else:
-            conditions.append(Member.region_id.in_(_regions_under(scope.value)))
+    conditions = [scope_members(scope) for scope in scopes]
     return or_(*conditions) if conditions else false()
 
 

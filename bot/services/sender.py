@@ -26,8 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db import is_write
-from bot.services.access import Identity, Scope
-from models import Member, Reachability, RoleGrant, ScopeKind
+from bot.services.access import Identity, scope_of
+from models import Member, Reachability, RoleGrant
 
 
 IDENTITY_TTL = 5.0  # seconds an answer is kept: the bound for changes made by other processes
@@ -48,16 +48,19 @@ def _query():  # noqa: ANN202 - built once (see SENDER_QUERY)
     telegram_id = bindparam("b_telegram_id", type_=BigInteger())
     member = (
         select(literal("m").label("row"), cast(Member.id, BigInteger).label("num"),
-               cast(Member.name, String).label("a"), cast(null(), String).label("b"), literal(0).label("ord"))
+               cast(Member.name, String).label("a"), cast(null(), String).label("b"),
+               cast(null(), String).label("c"), cast(null(), String).label("d"), literal(0).label("ord"))
         .where(Member.telegram_id == telegram_id, Member.active.is_(True))
     )
     grants = (
         select(literal("g"), cast(null(), BigInteger), cast(RoleGrant.scope_kind, String),
-               cast(RoleGrant.scope_value, String), RoleGrant.id)
+               cast(RoleGrant.scope_value, String), cast(RoleGrant.committee_level, String),
+               cast(RoleGrant.committee_region, String), RoleGrant.id)
         .where(RoleGrant.telegram_id == telegram_id)
     )
     blocked = (
-        select(literal("b"), cast(null(), BigInteger), cast(null(), String), cast(null(), String), literal(0))
+        select(literal("b"), cast(null(), BigInteger), cast(null(), String), cast(null(), String),
+               cast(null(), String), cast(null(), String), literal(0))
         .select_from(Reachability)
         .where(Reachability.telegram_id == telegram_id, Reachability.blocked_at.is_not(None))
     )
@@ -78,11 +81,11 @@ async def lookup_sender(
     else:
         result = await connection.exec(SENDER_QUERY, params=params)
     sender = Sender(Identity(telegram_id=telegram_id, is_admin=telegram_id in admin_ids))
-    for kind, number, first, second, _ in result.all():
+    for kind, number, first, second, level, region, _ in result.all():
         if kind == "m" and sender.identity.member_id is None:
             sender.identity.member_id, sender.identity.member_name = number, first
         elif kind == "g":
-            sender.identity.scopes.append(Scope(ScopeKind(first), second))
+            sender.identity.scopes.append(scope_of(first, second, level, region))
         elif kind == "b":
             sender.blocked = True
     return sender
