@@ -342,36 +342,41 @@ class Standing:
         return self.year_people >= self.expected_people
 
 
+_MEMBER, _TALLY, _GROUP = Member.__table__.c, Tally.__table__.c, ActivityGroup.__table__.c  # Core: no ORM loading
+
+
 def _peers_statement(*, grouped: bool, in_region: bool):  # noqa: ANN202 - built once per shape (_PEERS)
     member = bindparam("b_member")
     # peers sit on the same committee: same level and region (a roster may hold several
     # committees whose groups share names, e.g. 第3界别活动组 of the province and of a city)
     same_committee = and_(
-        Member.level == bindparam("b_level"),
-        Member.region_id == bindparam("b_region") if in_region else Member.region_id.is_(None),
+        _MEMBER.level == bindparam("b_level"),
+        _MEMBER.region_id == bindparam("b_region") if in_region else _MEMBER.region_id.is_(None),
     )
     if grouped:
-        peers = and_(Member.activity_group_id == bindparam("b_group"), same_committee)
+        peers = and_(_MEMBER.activity_group_id == bindparam("b_group"), same_committee)
         # the group's name rides along in the same statement (the /my hot path counts statements)
-        label_column = select(ActivityGroup.name).where(ActivityGroup.id == bindparam("b_group")).scalar_subquery()
+        label_column = select(_GROUP.name).where(_GROUP.id == bindparam("b_group")).scalar_subquery()
     else:
-        peers = and_(Member.sector_id == bindparam("b_sector"), Member.activity_group_id.is_(None), same_committee)
+        peers = and_(_MEMBER.sector_id == bindparam("b_sector"), _MEMBER.activity_group_id.is_(None), same_committee)
         label_column = sa_null()  # rendered as "本界别"
     # this year's points from the tally (kept on every activity write): one row per peer, no aggregate
     return (
-        select(Member.id, func.coalesce(Tally.points, 0.0), label_column)
-        .join(Tally, and_(Tally.member_id == Member.id, Tally.year == bindparam("b_year")), isouter=True)
-        .where(peers, or_(Member.active.is_(True), Member.id == member))
+        select(_MEMBER.id, func.coalesce(_TALLY.points, 0.0), label_column)
+        .select_from(Member.__table__)
+        .join(Tally.__table__, and_(_TALLY.member_id == _MEMBER.id, _TALLY.year == bindparam("b_year")), isouter=True)
+        .where(peers, or_(_MEMBER.active.is_(True), _MEMBER.id == member))
     )
 
 
 _PEERS = {(g, r): _peers_statement(grouped=g, in_region=r) for g in (False, True) for r in (False, True)}
 # the member's peer keys and this year's tally row (None columns: nothing logged this year), one statement
-_QUARTER_COLUMNS = [getattr(Tally, f"q{q}_{m}") for q in (1, 2, 3, 4) for m in ("activities", "people", "points")]
+_QUARTER_COLUMNS = [_TALLY[f"q{q}_{m}"] for q in (1, 2, 3, 4) for m in ("activities", "people", "points")]
 _PEER_KEYS = (
-    select(Member.id, Member.level, Member.region_id, Member.activity_group_id, Member.sector_id, *_QUARTER_COLUMNS)
-    .join(Tally, and_(Tally.member_id == Member.id, Tally.year == bindparam("b_year")), isouter=True)
-    .where(Member.id == bindparam("b_member"))
+    select(_MEMBER.id, _MEMBER.level, _MEMBER.region_id, _MEMBER.activity_group_id, _MEMBER.sector_id, *_QUARTER_COLUMNS)
+    .select_from(Member.__table__)
+    .join(Tally.__table__, and_(_TALLY.member_id == _MEMBER.id, _TALLY.year == bindparam("b_year")), isouter=True)
+    .where(_MEMBER.id == bindparam("b_member"))
 )
 
 

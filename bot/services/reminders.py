@@ -17,14 +17,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, literal, literal_column, or_, text
+from sqlalchemy import and_, bindparam, case, func, literal, literal_column, or_, text
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db import dialect_insert
 from bot.services import outbox
 from bot.services.access import Scope
-from bot.services.outbox import Button, keys_starting
+from bot.services.outbox import Button
 from bot.services.rules import Quarter, expected_people_by, local_today
 from bot.services.scopes import member_in_scopes
 from models import ActivityGroup, Member, OutboxMessage, OutboxStatus, RoleGrant, ScheduledRun, Tally
@@ -525,21 +525,33 @@ class ReminderRecord:
     text: str
 
 
+def _history_statement(dialect: str, *, limited: bool):  # noqa: ANN202 - built once per shape (_HISTORY)
+    table = OutboxMessage.__table__
+    key = outbox.key_column(dialect)
+    query = (
+        select(table.c.key, table.c.status, table.c.created_at, table.c.sent_at, table.c.text)
+        .where(key >= bindparam("b_from"), key < bindparam("b_to"))
+        .order_by(table.c.created_at.desc(), table.c.id.desc())
+    )
+    return query.limit(bindparam("b_limit")) if limited else query
+
+
+# /my runs it on every call: built once per dialect and shape (building costs more than running it)
+_HISTORY = {(d, limited): _history_statement(d, limited=limited) for d in ("sqlite", "postgresql") for limited in (False, True)}
+
+
 async def reminder_history(session: AsyncSession, *, member_id: int, limit: int | None = None) -> list[ReminderRecord]:
     """The reminders written for one member, newest first (for /my); at most `limit`.
 
     A key range rather than LIKE (`outbox.keys_starting`), so an index on the key serves it.
     """
-    query = (
-        select(OutboxMessage.key, OutboxMessage.status, OutboxMessage.created_at, OutboxMessage.sent_at,
-               OutboxMessage.text)
-        .where(keys_starting(session, f"remind:{member_id}:"))
-        .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
-    )
+    lower, upper = outbox.key_range(f"remind:{member_id}:")
+    params = {"b_from": lower, "b_to": upper}
     if limit is not None:
-        query = query.limit(limit)
+        params["b_limit"] = limit
+    query = _HISTORY[(_dialect_of(session), limit is not None)]
     records = []
-    for key, status, created_at, sent_at, text_ in (await session.exec(query)).all():
+    for key, status, created_at, sent_at, text_ in (await session.exec(query, params=params)).all():
         _, _, quarter, occasion = key.split(":", 3)
         occasion = occasion.split(":", 1)[0]  # a nudge's key ends with its day: nudge:2026-11-28
         records.append(ReminderRecord(quarter=quarter, occasion=Occasion(occasion), status=status,
