@@ -13,7 +13,9 @@ import json
 import logging
 from typing import Any
 
+import httpcore
 import httpx
+from httpcore._utils import is_socket_readable
 from telegram.error import NetworkError, TimedOut
 from telegram.request import HTTPXRequest
 
@@ -40,6 +42,70 @@ def _retry_after(payload: bytes) -> float | None:
     return float(value) if isinstance(value, (int, float)) else None
 
 
+class _KeptSocketStream(httpcore.AsyncNetworkStream):
+    """A connection's stream that answers httpcore's "is the idle socket readable?" from the socket
+    it keeps, instead of asking anyio for it each time.
+
+    Before each request is given a connection and after each response, httpcore asks that of every
+    idle connection in the pool (a server that closed a kept-alive connection leaves it readable).
+    anyio answers by building all the socket's attributes, a `getpeername` system call included.
+    The bot sends from up to 32 updates at once, so its pool holds that many connections, and
+    this was 7 % of its CPU (bench/README.md). The answer is the same: the same socket is polled.
+    """
+
+    def __init__(self, stream: httpcore.AsyncNetworkStream) -> None:
+        self._stream = stream
+        self._socket = stream.get_extra_info("socket")
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return await self._stream.read(max_bytes, timeout)
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        await self._stream.write(buffer, timeout)
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()
+
+    async def start_tls(self, ssl_context: Any, server_hostname: str | None = None,
+                        timeout: float | None = None) -> httpcore.AsyncNetworkStream:
+        return _KeptSocketStream(await self._stream.start_tls(ssl_context, server_hostname, timeout))
+
+    def get_extra_info(self, info: str) -> Any:
+        if info == "is_readable" and self._socket is not None:
+            return is_socket_readable(self._socket)
+        return self._stream.get_extra_info(info)
+
+
+class _KeptSocketBackend(httpcore.AsyncNetworkBackend):
+    """httpcore's network backend, its streams wrapped in `_KeptSocketStream`."""
+
+    def __init__(self, backend: httpcore.AsyncNetworkBackend) -> None:
+        self._backend = backend
+
+    async def connect_tcp(self, *args: Any, **kwargs: Any) -> httpcore.AsyncNetworkStream:
+        return _KeptSocketStream(await self._backend.connect_tcp(*args, **kwargs))
+
+    async def connect_unix_socket(self, *args: Any, **kwargs: Any) -> httpcore.AsyncNetworkStream:
+        return _KeptSocketStream(await self._backend.connect_unix_socket(*args, **kwargs))
+
+    async def sleep(self, seconds: float) -> None:
+        await self._backend.sleep(seconds)
+
+
+def keep_sockets(client: httpx.AsyncClient) -> bool:
+    """Give the client's direct connection pool `_KeptSocketBackend`; True if it has it. A proxy's
+    transport (BOT_PROXY_URL) is left as it is. httpx offers no parameter for the backend, so this
+    reaches into the transport: if a later httpx or httpcore moves it, nothing changes but speed
+    (`tests/test_hot_path.py` checks that it is in place with the pinned versions)."""
+    pool = getattr(getattr(client, "_transport", None), "_pool", None)
+    backend = getattr(pool, "_network_backend", None)
+    if not isinstance(pool, httpcore.AsyncConnectionPool) or backend is None:
+        return False
+    if not isinstance(backend, _KeptSocketBackend):
+        pool._network_backend = _KeptSocketBackend(backend)
+    return True
+
+
 class RetryingRequest(HTTPXRequest):
     """HTTPXRequest with bounded retries of transient failures (see the module docstring)."""
 
@@ -47,6 +113,11 @@ class RetryingRequest(HTTPXRequest):
         super().__init__(*args, **kwargs)
         self.retries = retries
         self.backoff = backoff
+
+    def _build_client(self) -> httpx.AsyncClient:  # PTB builds it at start and again after a shutdown
+        client = super()._build_client()
+        keep_sockets(client)
+        return client
 
     async def do_request(self, url: str, method: str, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
         endpoint = url.rsplit("/", 1)[-1]

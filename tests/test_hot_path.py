@@ -496,3 +496,43 @@ async def test_one_persons_updates_run_in_order_and_others_overlap() -> None:
     await asyncio.gather(*tasks)
     assert events[3:] == ["a1 end", "a2 start", "a2 end"]
     assert processor._locks == {}  # noqa: SLF001 - no lock left behind per person
+
+
+# --- the Bot API connection pool --------------------------------------------------------------
+
+async def test_pooled_connections_keep_their_socket_and_still_notice_a_server_that_closed_them() -> None:
+    """bot/request.py answers httpcore's "is this idle connection readable?" from the socket it kept:
+    a connection the server closed while idle must still be dropped, not reused (a reused one fails
+    with "Server disconnected without sending a response")."""
+    from bot.request import RetryingRequest, _KeptSocketBackend
+
+    served: list[int] = []
+    closed = asyncio.Event()
+
+    async def one_answer_then_close(reader, writer) -> None:  # noqa: ANN001
+        served.append(len(served) + 1)
+        await reader.readuntil(b"\r\n\r\n")
+        body = str(len(served)).encode()
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+        await writer.drain()
+        writer.close()  # keep-alive was offered (HTTP/1.1); the server closes anyway
+        await writer.wait_closed()
+        closed.set()
+
+    server = await asyncio.start_server(one_answer_then_close, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    request = RetryingRequest(connection_pool_size=4)
+    try:
+        await request.initialize()
+        client = request._client  # noqa: SLF001
+        assert isinstance(client._transport._pool._network_backend, _KeptSocketBackend)  # noqa: SLF001
+        answers = []
+        for _ in range(3):
+            closed.clear()
+            answers.append((await client.get(f"http://127.0.0.1:{port}/")).text)
+            await closed.wait()
+        assert answers == ["1", "2", "3"] and served == [1, 2, 3]  # a new connection each time
+    finally:
+        await request.shutdown()
+        server.close()
+        await server.wait_closed()
