@@ -42,33 +42,61 @@ def _retry_after(payload: bytes) -> float | None:
     return float(value) if isinstance(value, (int, float)) else None
 
 
-class _KeptSocketStream(httpcore.AsyncNetworkStream):
-    """A connection's stream that answers httpcore's "is the idle socket readable?" from the socket
-    it keeps, instead of asking anyio for it each time.
+HOLD_AT_MOST = 16 * 1024  # bytes: a request's head is held back to go out with its body (see _PooledStream)
 
-    Before each request is given a connection and after each response, httpcore asks that of every
-    idle connection in the pool (a server that closed a kept-alive connection leaves it readable).
-    anyio answers by building all the socket's attributes, a `getpeername` system call included.
-    The bot sends from up to 32 updates at once, so its pool holds that many connections, and
-    this was 7 % of its CPU (bench/README.md). The answer is the same: the same socket is polled.
+
+class _PooledStream(httpcore.AsyncNetworkStream):
+    """A pooled connection's stream, two things cheaper than httpcore's own over anyio:
+
+    - httpcore asks every idle connection in the pool "is your socket readable?" (a server that
+      closed a kept-alive connection leaves it readable) before each request is given a connection
+      and after each response. anyio answers by building all the socket's attributes, a
+      `getpeername` system call included; this stream polls the socket it kept. The bot sends from
+      up to 32 updates at once, so the pool holds that many connections: 7 % of the bot's CPU
+      (bench/README.md).
+    - httpcore writes a request's head and its body separately: two sends, two packets (asyncio
+      sets TCP_NODELAY). The first write after a read is held back (if short) and goes out with
+      the next write, or before the next read: one send for a Bot API call. Held bytes are sent
+      with the write timeout they came with; an error sending them is the same WriteError or
+      WriteTimeout, raised by the next write or read instead.
     """
 
     def __init__(self, stream: httpcore.AsyncNetworkStream) -> None:
         self._stream = stream
         self._socket = stream.get_extra_info("socket")
+        self._held = b""
+        self._held_timeout: float | None = None
+        self._may_hold = True  # the next write starts a request (nothing written since the last read)
+
+    async def _flush(self) -> None:
+        if self._held:
+            held, self._held = self._held, b""
+            await self._stream.write(held, self._held_timeout)
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        await self._flush()
+        self._may_hold = True
         return await self._stream.read(max_bytes, timeout)
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        await self._stream.write(buffer, timeout)
+        if not buffer:
+            return
+        if self._may_hold and len(buffer) <= HOLD_AT_MOST:
+            self._may_hold = False
+            self._held, self._held_timeout = buffer, timeout
+            return
+        self._may_hold = False
+        held, self._held = self._held, b""
+        await self._stream.write(held + buffer if held else buffer, timeout)
 
     async def aclose(self) -> None:
+        self._held = b""  # a request abandoned half-way: nothing more goes out on this connection
         await self._stream.aclose()
 
     async def start_tls(self, ssl_context: Any, server_hostname: str | None = None,
                         timeout: float | None = None) -> httpcore.AsyncNetworkStream:
-        return _KeptSocketStream(await self._stream.start_tls(ssl_context, server_hostname, timeout))
+        await self._flush()
+        return _PooledStream(await self._stream.start_tls(ssl_context, server_hostname, timeout))
 
     def get_extra_info(self, info: str) -> Any:
         if info == "is_readable" and self._socket is not None:
@@ -76,24 +104,24 @@ class _KeptSocketStream(httpcore.AsyncNetworkStream):
         return self._stream.get_extra_info(info)
 
 
-class _KeptSocketBackend(httpcore.AsyncNetworkBackend):
-    """httpcore's network backend, its streams wrapped in `_KeptSocketStream`."""
+class _PooledBackend(httpcore.AsyncNetworkBackend):
+    """httpcore's network backend, its streams wrapped in `_PooledStream`."""
 
     def __init__(self, backend: httpcore.AsyncNetworkBackend) -> None:
         self._backend = backend
 
     async def connect_tcp(self, *args: Any, **kwargs: Any) -> httpcore.AsyncNetworkStream:
-        return _KeptSocketStream(await self._backend.connect_tcp(*args, **kwargs))
+        return _PooledStream(await self._backend.connect_tcp(*args, **kwargs))
 
     async def connect_unix_socket(self, *args: Any, **kwargs: Any) -> httpcore.AsyncNetworkStream:
-        return _KeptSocketStream(await self._backend.connect_unix_socket(*args, **kwargs))
+        return _PooledStream(await self._backend.connect_unix_socket(*args, **kwargs))
 
     async def sleep(self, seconds: float) -> None:
         await self._backend.sleep(seconds)
 
 
-def keep_sockets(client: httpx.AsyncClient) -> bool:
-    """Give the client's direct connection pool `_KeptSocketBackend`; True if it has it. A proxy's
+def tune_pool(client: httpx.AsyncClient) -> bool:
+    """Give the client's direct connection pool `_PooledBackend`; True if it has it. A proxy's
     transport (BOT_PROXY_URL) is left as it is. httpx offers no parameter for the backend, so this
     reaches into the transport: if a later httpx or httpcore moves it, nothing changes but speed
     (`tests/test_hot_path.py` checks that it is in place with the pinned versions)."""
@@ -101,8 +129,8 @@ def keep_sockets(client: httpx.AsyncClient) -> bool:
     backend = getattr(pool, "_network_backend", None)
     if not isinstance(pool, httpcore.AsyncConnectionPool) or backend is None:
         return False
-    if not isinstance(backend, _KeptSocketBackend):
-        pool._network_backend = _KeptSocketBackend(backend)
+    if not isinstance(backend, _PooledBackend):
+        pool._network_backend = _PooledBackend(backend)
     return True
 
 
@@ -116,7 +144,7 @@ class RetryingRequest(HTTPXRequest):
 
     def _build_client(self) -> httpx.AsyncClient:  # PTB builds it at start and again after a shutdown
         client = super()._build_client()
-        keep_sockets(client)
+        tune_pool(client)
         return client
 
     async def do_request(self, url: str, method: str, *args: Any, **kwargs: Any) -> tuple[int, bytes]:

@@ -504,7 +504,7 @@ async def test_pooled_connections_keep_their_socket_and_still_notice_a_server_th
     """bot/request.py answers httpcore's "is this idle connection readable?" from the socket it kept:
     a connection the server closed while idle must still be dropped, not reused (a reused one fails
     with "Server disconnected without sending a response")."""
-    from bot.request import RetryingRequest, _KeptSocketBackend
+    from bot.request import RetryingRequest, _PooledBackend
 
     served: list[int] = []
     closed = asyncio.Event()
@@ -525,7 +525,7 @@ async def test_pooled_connections_keep_their_socket_and_still_notice_a_server_th
     try:
         await request.initialize()
         client = request._client  # noqa: SLF001
-        assert isinstance(client._transport._pool._network_backend, _KeptSocketBackend)  # noqa: SLF001
+        assert isinstance(client._transport._pool._network_backend, _PooledBackend)  # noqa: SLF001
         answers = []
         for _ in range(3):
             closed.clear()
@@ -536,3 +536,54 @@ async def test_pooled_connections_keep_their_socket_and_still_notice_a_server_th
         await request.shutdown()
         server.close()
         await server.wait_closed()
+
+
+class _Recorded:
+    """A network stream that records what reaches it."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, bytes | int, float | None]] = []
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self.seen.append(("write", buffer, timeout))
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        self.seen.append(("read", max_bytes, timeout))
+        return b"HTTP/1.1 200 OK\r\n"
+
+    async def aclose(self) -> None:
+        self.seen.append(("close", b"", None))
+
+    def get_extra_info(self, info: str):  # noqa: ANN201
+        return None
+
+
+async def test_a_requests_head_goes_out_with_its_body_and_nothing_waits_for_a_read() -> None:
+    from bot.request import HOLD_AT_MOST, _PooledStream
+
+    inner = _Recorded()
+    stream = _PooledStream(inner)
+    # a POST: head, body, httpcore's empty end of message, then the response is read
+    await stream.write(b"POST /bot/sendMessage HTTP/1.1\r\n\r\n", 5.0)
+    assert inner.seen == []
+    await stream.write(b"chat_id=1&text=x", 5.0)
+    await stream.write(b"", 5.0)
+    await stream.read(4096, 7.0)
+    assert inner.seen == [("write", b"POST /bot/sendMessage HTTP/1.1\r\n\r\nchat_id=1&text=x", 5.0), ("read", 4096, 7.0)]
+    # the next request on the connection, without a body: the head is sent before the read, with its timeout
+    inner.seen.clear()
+    await stream.write(b"GET /x HTTP/1.1\r\n\r\n", 3.0)
+    await stream.read(4096, 7.0)
+    assert inner.seen == [("write", b"GET /x HTTP/1.1\r\n\r\n", 3.0), ("read", 4096, 7.0)]
+    # a big upload: nothing longer than HOLD_AT_MOST is held, and later chunks go out as they come
+    inner.seen.clear()
+    big = b"h" * (HOLD_AT_MOST + 1)
+    await stream.write(big, 5.0)
+    await stream.write(b"chunk", 5.0)
+    assert inner.seen == [("write", big, 5.0), ("write", b"chunk", 5.0)]
+    # a request abandoned after its head: closing drops it
+    inner.seen.clear()
+    await stream.read(1, None)
+    await stream.write(b"POST /y HTTP/1.1\r\n\r\n", 5.0)
+    await stream.aclose()
+    assert [kind for kind, *_ in inner.seen] == ["read", "close"]
