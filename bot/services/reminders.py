@@ -134,7 +134,7 @@ def _dialect_of(session: AsyncSession) -> str:
 
 
 def _peer_partition(columns, dialect: str = "sqlite") -> list:  # noqa: ANN001
-    """Peers as `activities.group_points` defines them: same activity group on the same committee
+    """Peers as `activities.standing` defines them (`_peers_branch`): same activity group on the same committee
     (level and region), or without a group, the same sector; NULL regions are one committee.
 
     On PostgreSQL the level is compared bytewise (COLLATE "C": the same partitions, a sort that
