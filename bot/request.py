@@ -137,10 +137,14 @@ def tune_pool(client: httpx.AsyncClient) -> bool:
 class RetryingRequest(HTTPXRequest):
     """HTTPXRequest with bounded retries of transient failures (see the module docstring)."""
 
-    def __init__(self, *args: Any, retries: int = RETRIES, backoff: float = BACKOFF, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, retries: int = RETRIES, backoff: float = BACKOFF, in_flight: int | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.retries = retries
         self.backoff = backoff
+        # at most this many calls in flight; the others wait here, outside httpcore's pool, whose
+        # bookkeeping on every request and response grows with the square of its connections
+        self._slots = asyncio.Semaphore(in_flight) if in_flight else None
 
     def _build_client(self) -> httpx.AsyncClient:  # PTB builds it at start and again after a shutdown
         client = super()._build_client()
@@ -152,7 +156,11 @@ class RetryingRequest(HTTPXRequest):
         attempt = 0
         while True:
             try:
-                code, payload = await super().do_request(url, method, *args, **kwargs)
+                if self._slots is None:
+                    code, payload = await super().do_request(url, method, *args, **kwargs)
+                else:
+                    async with self._slots:
+                        code, payload = await super().do_request(url, method, *args, **kwargs)
             except NetworkError as exc:
                 if attempt >= self.retries or not _safe_to_retry(exc):
                     raise

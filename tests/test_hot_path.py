@@ -588,3 +588,33 @@ async def test_a_requests_head_goes_out_with_its_body_and_nothing_waits_for_a_re
     await stream.write(b"POST /y HTTP/1.1\r\n\r\n", 5.0)
     await stream.aclose()
     assert [kind for kind, *_ in inner.seen] == ["read", "close"]
+
+
+async def test_bot_api_calls_in_flight_are_bounded_and_the_rest_wait_their_turn(monkeypatch) -> None:
+    """RetryingRequest(in_flight=n): at most n calls reach httpx at once (so httpcore's pool never holds
+    more than n connections); the others wait, none is refused or lost."""
+    from telegram.request import HTTPXRequest
+
+    from bot.request import RetryingRequest
+
+    running: list[str] = []
+    most = 0
+    release = asyncio.Event()
+
+    async def held_call(self, url, method, *args, **kwargs):  # noqa: ANN001, ANN202, ARG001
+        nonlocal most
+        running.append(url)
+        most = max(most, len(running))
+        await release.wait()
+        running.remove(url)
+        return 200, b'{"ok":true,"result":true}'
+
+    monkeypatch.setattr(HTTPXRequest, "do_request", held_call)
+    request = RetryingRequest(in_flight=2)
+    calls = [asyncio.create_task(request.do_request(f"http://bot/api/m{n}", "POST")) for n in range(5)]
+    for _ in range(20):  # every task that can run gets to run
+        await asyncio.sleep(0)
+    assert len(running) == 2 and not any(call.done() for call in calls)
+    release.set()
+    assert [code for code, _ in await asyncio.gather(*calls)] == [200] * 5
+    assert most == 2 and running == []
