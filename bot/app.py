@@ -31,6 +31,7 @@ from scheduler import schedule_jobs
 
 log = logging.getLogger(__name__)
 CONCURRENT_UPDATES = 32  # updates of different people handled at once
+BOT_API_IN_FLIGHT = 16  # Bot API calls at once (bot/request.py); hence at most that many pooled connections
 # RetryAfter.retry_after as a timedelta (PTB 22.2+), without a deprecation warning on every 429
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
@@ -153,7 +154,7 @@ def build_application(settings: Settings, *, rate_limit: bool = True) -> Lianxin
         .concurrent_updates(PerPersonUpdateProcessor(CONCURRENT_UPDATES))
         # the same pool size as PTB's default request, plus bounded retries of transient faults
         # BOT_PROXY_URL (HTTP(S) or SOCKS5) carries every Bot API call, polling included
-        .request(RetryingRequest(connection_pool_size=256, proxy=settings.bot_proxy_url))
+        .request(RetryingRequest(connection_pool_size=256, in_flight=BOT_API_IN_FLIGHT, proxy=settings.bot_proxy_url))
         .base_url(settings.bot_api_base_url)
         .base_file_url(settings.bot_api_file_url)
         .context_types(ContextTypes(context=LianxinContext))

@@ -21,7 +21,9 @@ queue is an `Inbox` whose `put` first inserts the update into the `inbox` table:
 
 Polling stores each fetched batch in one transaction: `PollRequest` (the Updater's
 getUpdates request) calls `Inbox.flush` just before sending the getUpdates that
-acknowledges the batch. A webhook update is stored by `put` itself, before the 200.
+acknowledges the batch; each update is stored as getUpdates delivered it (`PollRequest.parse_json_payload`
+hands the inbox the raw updates), not rebuilt from PTB's objects. A webhook update is stored by `put`
+itself, before the 200.
 
 If the database cannot take the updates, a `NetworkError` is raised: PTB's polling loop
 tries again without having acknowledged anything, and the webhook answers 500 so
@@ -64,6 +66,10 @@ MARK_MANY_DONE = update(_TABLE).where(_TABLE.c.update_id.in_(bindparam("b_update
 )
 
 
+def _json(data: dict) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
 def execute(executor, statement, params=None):  # noqa: ANN001, ANN201
     """Run on an AsyncConnection or a (SQLModel) AsyncSession, whichever the caller holds."""
     if isinstance(executor, AsyncConnection):
@@ -83,6 +89,15 @@ class PollRequest(HTTPXRequest):
         await self.inbox.flush()
         return await super().do_request(*args, **kwargs)  # type: ignore[arg-type]
 
+    def parse_json_payload(self, payload: bytes) -> dict:  # type: ignore[override] - PTB's is a staticmethod
+        """getUpdates' answer, parsed as PTB does; the updates' JSON is also handed to the inbox, which
+        stores it as received rather than rebuilding it from PTB's objects (`Update.to_dict`)."""
+        data = super().parse_json_payload(payload)
+        result = data.get("result") if isinstance(data, dict) else None
+        if isinstance(result, list):
+            self.inbox.received(result)
+        return data
+
 
 class Inbox(asyncio.Queue):
     """The application's update queue; updates are stored before they are queued."""
@@ -92,6 +107,7 @@ class Inbox(asyncio.Queue):
         self.db = db
         self.polling = False  # set by PollRequest: updates come in batches acknowledged by getUpdates
         self._batch: list[Update] = []
+        self._as_received: dict[int, str] = {}  # update_id → its JSON as getUpdates delivered it (the batch)
         self._done: list[int] = []  # read-only updates handled, not yet marked done (done_later)
         self._done_writer: asyncio.Task | None = None
         self._done_lock = asyncio.Lock()
@@ -120,10 +136,15 @@ class Inbox(asyncio.Queue):
                 return
         await super().put(item)
 
+    def received(self, updates: list) -> None:
+        """The raw updates of a getUpdates answer (`PollRequest`), before PTB turns them into objects."""
+        self._as_received = {
+            raw["update_id"]: _json(raw) for raw in updates if isinstance(raw, dict) and isinstance(raw.get("update_id"), int)
+        }
+
     async def store(self, item: Update) -> bool:
         """Insert the update; False when it was there already (queued or handled before)."""
-        payload = json.dumps(item.to_dict(), ensure_ascii=False, separators=(",", ":"))
-        params = {"b_update_id": item.update_id, "b_payload": payload, "b_now": utcnow()}
+        params = {"b_update_id": item.update_id, "b_payload": _json(item.to_dict()), "b_now": utcnow()}
         async with self.db.engine.begin() as connection:
             return (await connection.execute(self._insert, params)).first() is not None
 
@@ -131,10 +152,10 @@ class Inbox(asyncio.Queue):
         """Store the polled batch (one transaction), then queue the updates not known before, in order."""
         if not self._batch:
             return
-        batch = self._batch
+        batch, as_received = self._batch, self._as_received
         rows = [
             {"b_update_id": item.update_id, "b_now": utcnow(),
-             "b_payload": json.dumps(item.to_dict(), ensure_ascii=False, separators=(",", ":"))}
+             "b_payload": as_received.get(item.update_id) or _json(item.to_dict())}
             for item in batch
         ]
         try:
@@ -143,7 +164,7 @@ class Inbox(asyncio.Queue):
         except SQLAlchemyError as exc:
             # the batch stays here and getUpdates is not sent: nothing is acknowledged; PTB retries
             raise NetworkError(f"could not store updates {batch[0].update_id}…: {exc.__class__.__name__}") from exc
-        self._batch = []
+        self._batch, self._as_received = [], {}
         for item in batch:
             if item.update_id in fresh:
                 await super().put(item)

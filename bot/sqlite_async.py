@@ -6,7 +6,8 @@ costs four round trips between the event loop and that thread, each a queue put,
 thread wake-up and an event-loop wake-up. On the bot's hot path (a few indexed
 lookups per update) those hand-offs cost more CPU than SQLite itself. This cursor sends
 the four steps to the thread as one function. Everything else (transactions, the
-connection, server-side cursors, error translation) is SQLAlchemy's own aiosqlite adapter.
+connection, server-side cursors, error translation) is SQLAlchemy's own aiosqlite adapter,
+except that a rollback with no transaction open is not sent to the thread at all.
 
 Used by `bot.db.Database` for SQLite (`create_async_engine(..., module=one_hop_dbapi())`).
 """
@@ -109,6 +110,17 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
 class OneHopConnection(AsyncAdapt_aiosqlite_connection):
     __slots__ = ()
     _cursor_cls = OneHopCursor
+
+    def rollback(self) -> None:
+        """No trip to the thread when SQLite has no transaction open: a connection that only
+        read is rolled back every time it goes back to the pool (a session's close), and a
+        rollback outside a transaction does nothing. `in_transaction` is SQLite's own flag
+        (sqlite3_get_autocommit), read without a statement running: the connection is ours
+        until it is returned."""
+        raw = self._connection._connection
+        if raw is not None and not raw.in_transaction:
+            return
+        super().rollback()
 
 
 class OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):

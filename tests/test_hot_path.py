@@ -128,12 +128,13 @@ async def test_staged_form_state_commits_with_the_callers_work_or_not_at_all(db)
 #   /help again           2 = inbox INSERT + batched
 #   a form step (人次)     4 = inbox INSERT + user_data and conversation upserts with the inbox UPDATE in one
 #                           transaction; the flush after the update writes nothing. before: 5 (identity)
-#   /my                   6 = inbox INSERT + 4 reads (standing: the member with this year's tally row, peers
-#                           from the tally; the page with its total; reminders) + batched.
-#                           before: 9 (identity, 6 reads, inbox UPDATE), then 7 (member and quarters apart)
+#   /my                   5 = inbox INSERT + 3 reads (standing: the member's peers with this year's tally rows,
+#                           the member's quarters among them; the page with its total; reminders) + batched.
+#                           before: 9 (identity, 6 reads, inbox UPDATE), then 7 (member and quarters apart),
+#                           then 6 (the member's row and the peers apart)
 HELP_BOUNDS = {"help": 3, "help again": 2}
 FORM_STEP_BOUND = 4
-MY_BOUND = 6
+MY_BOUND = 5
 
 
 async def settle(app) -> None:  # noqa: ANN001
@@ -496,3 +497,124 @@ async def test_one_persons_updates_run_in_order_and_others_overlap() -> None:
     await asyncio.gather(*tasks)
     assert events[3:] == ["a1 end", "a2 start", "a2 end"]
     assert processor._locks == {}  # noqa: SLF001 - no lock left behind per person
+
+
+# --- the Bot API connection pool --------------------------------------------------------------
+
+async def test_pooled_connections_keep_their_socket_and_still_notice_a_server_that_closed_them() -> None:
+    """bot/request.py answers httpcore's "is this idle connection readable?" from the socket it kept:
+    a connection the server closed while idle must still be dropped, not reused (a reused one fails
+    with "Server disconnected without sending a response")."""
+    from bot.request import RetryingRequest, _PooledBackend
+
+    served: list[int] = []
+    closed = asyncio.Event()
+
+    async def one_answer_then_close(reader, writer) -> None:  # noqa: ANN001
+        served.append(len(served) + 1)
+        await reader.readuntil(b"\r\n\r\n")
+        body = str(len(served)).encode()
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+        await writer.drain()
+        writer.close()  # keep-alive was offered (HTTP/1.1); the server closes anyway
+        await writer.wait_closed()
+        closed.set()
+
+    server = await asyncio.start_server(one_answer_then_close, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    request = RetryingRequest(connection_pool_size=4)
+    try:
+        await request.initialize()
+        client = request._client  # noqa: SLF001
+        assert isinstance(client._transport._pool._network_backend, _PooledBackend)  # noqa: SLF001
+        answers = []
+        for _ in range(3):
+            closed.clear()
+            answers.append((await client.get(f"http://127.0.0.1:{port}/")).text)
+            await closed.wait()
+        assert answers == ["1", "2", "3"] and served == [1, 2, 3]  # a new connection each time
+    finally:
+        await request.shutdown()
+        server.close()
+        await server.wait_closed()
+
+
+class _Recorded:
+    """A network stream that records what reaches it."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, bytes | int, float | None]] = []
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self.seen.append(("write", buffer, timeout))
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        self.seen.append(("read", max_bytes, timeout))
+        return b"HTTP/1.1 200 OK\r\n"
+
+    async def aclose(self) -> None:
+        self.seen.append(("close", b"", None))
+
+    def get_extra_info(self, info: str):  # noqa: ANN201
+        return None
+
+
+async def test_a_requests_head_goes_out_with_its_body_and_nothing_waits_for_a_read() -> None:
+    from bot.request import HOLD_AT_MOST, _PooledStream
+
+    inner = _Recorded()
+    stream = _PooledStream(inner)
+    # a POST: head, body, httpcore's empty end of message, then the response is read
+    await stream.write(b"POST /bot/sendMessage HTTP/1.1\r\n\r\n", 5.0)
+    assert inner.seen == []
+    await stream.write(b"chat_id=1&text=x", 5.0)
+    await stream.write(b"", 5.0)
+    await stream.read(4096, 7.0)
+    assert inner.seen == [("write", b"POST /bot/sendMessage HTTP/1.1\r\n\r\nchat_id=1&text=x", 5.0), ("read", 4096, 7.0)]
+    # the next request on the connection, without a body: the head is sent before the read, with its timeout
+    inner.seen.clear()
+    await stream.write(b"GET /x HTTP/1.1\r\n\r\n", 3.0)
+    await stream.read(4096, 7.0)
+    assert inner.seen == [("write", b"GET /x HTTP/1.1\r\n\r\n", 3.0), ("read", 4096, 7.0)]
+    # a big upload: nothing longer than HOLD_AT_MOST is held, and later chunks go out as they come
+    inner.seen.clear()
+    big = b"h" * (HOLD_AT_MOST + 1)
+    await stream.write(big, 5.0)
+    await stream.write(b"chunk", 5.0)
+    assert inner.seen == [("write", big, 5.0), ("write", b"chunk", 5.0)]
+    # a request abandoned after its head: closing drops it
+    inner.seen.clear()
+    await stream.read(1, None)
+    await stream.write(b"POST /y HTTP/1.1\r\n\r\n", 5.0)
+    await stream.aclose()
+    assert [kind for kind, *_ in inner.seen] == ["read", "close"]
+
+
+async def test_bot_api_calls_in_flight_are_bounded_and_the_rest_wait_their_turn(monkeypatch) -> None:
+    """RetryingRequest(in_flight=n): at most n calls reach httpx at once (so httpcore's pool never holds
+    more than n connections); the others wait, none is refused or lost."""
+    from telegram.request import HTTPXRequest
+
+    from bot.request import RetryingRequest
+
+    running: list[str] = []
+    most = 0
+    release = asyncio.Event()
+
+    async def held_call(self, url, method, *args, **kwargs):  # noqa: ANN001, ANN202, ARG001
+        nonlocal most
+        running.append(url)
+        most = max(most, len(running))
+        await release.wait()
+        running.remove(url)
+        return 200, b'{"ok":true,"result":true}'
+
+    monkeypatch.setattr(HTTPXRequest, "do_request", held_call)
+    request = RetryingRequest(in_flight=2)
+    calls = [asyncio.create_task(request.do_request(f"http://bot/api/m{n}", "POST")) for n in range(5)]
+    for _ in range(20):  # every task that can run gets to run
+        await asyncio.sleep(0)
+    assert len(running) == 2 and not any(call.done() for call in calls)
+    release.set()
+    assert [code for code, _ in await asyncio.gather(*calls)] == [200] * 5
+    assert most == 2 and running == []

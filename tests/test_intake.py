@@ -101,6 +101,27 @@ async def test_an_update_delivered_again_is_not_handled_again(fake, db, roster, 
     assert len(user.messages) == 1
 
 
+async def test_a_polled_update_is_stored_as_telegram_sent_it(fake, db, roster, runner, settings) -> None:
+    """The inbox keeps getUpdates' own JSON of each update (not rebuilt from PTB's objects): field
+    order and a field PTB does not know are kept, and the stored text still reads back as the update."""
+    import json
+
+    from telegram import Update
+
+    app = await runner.start(settings)
+    user = fake.user(7101, first_name="居民")
+    raw = fake.push_update({"message": {
+        "text": "/help", "date": 1_700_000_000, "message_id": 77, "chat": user.chat_dict, "from": user.user_dict,
+        "entities": [{"type": "bot_command", "offset": 0, "length": 5}], "a_field_from_a_future_api": {"x": "连心"}}})
+    assert "使用说明" in (await user.expect_message()).text
+    await asyncio.wait_for(app.update_queue.join(), 5)
+    async with db.session() as session:
+        row = (await session.exec(select(InboxUpdate).where(InboxUpdate.update_id == raw["update_id"]))).one()
+    assert row.payload == json.dumps(raw, ensure_ascii=False, separators=(",", ":"))
+    again = Update.de_json(json.loads(row.payload), app.bot)
+    assert again.message.text == "/help" and again.effective_user.id == 7101
+
+
 async def test_webhook_stores_before_200_and_a_retry_is_not_handled_twice(fake, db, database_url) -> None:
     import aiohttp
 

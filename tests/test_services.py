@@ -320,3 +320,52 @@ async def test_bind_failure_is_staged_not_committed(db, roster) -> None:
         await session.commit()
     async with db.session() as session:
         assert len((await session.exec(select(BindAttempt.id))).all()) == 1
+
+
+async def test_standing_peers_rank_and_figures_match_a_recount_for_every_member(db, roster) -> None:
+    """/my's standing (one statement, `activities._STANDING`) for every member against a recount from the
+    activities themselves: peers are the same level and region (NULL regions alike), then the same activity
+    group or, without one, the sector's members without one; active members and the member. Members without a
+    group, without a region and inactive ones are mixed in."""
+    from models import Activity
+
+    day = date(2026, 11, 20)
+    async with db.session() as session:
+        ids = list((await session.exec(select(Member.id).order_by(Member.id))).all())
+        await session.exec(update(Member).where(Member.id.in_(ids[0::4])).values(activity_group_id=None))
+        await session.exec(update(Member).where(Member.id.in_(ids[1::5] + ids[0::8])).values(region_id=None))
+        await session.exec(update(Member).where(Member.id.in_(ids[2::7])).values(active=False))
+        await session.commit()
+        for n, member_id in enumerate(ids[::3]):
+            when = day - timedelta(days=60 * (n % 2))  # this quarter and the one before
+            await save_activity(session, member_id=member_id, data=data(when, 1 + n % 7, "inspection" if n % 2 else "visit"),
+                                kind_points=KINDS, today=day, grace_days=60)
+        await session.commit()
+        members = (await session.exec(select(Member.id, Member.level, Member.region_id, Member.activity_group_id,
+                                             Member.sector_id, Member.active))).all()
+        groups = dict((await session.exec(select(ActivityGroup.id, ActivityGroup.name))).all())
+        activities = (await session.exec(select(Activity.member_id, Activity.quarter, Activity.people, Activity.points)
+                                         .where(Activity.year == 2026, Activity.deleted_at.is_(None)))).all()
+        results = {m: await standing(session, member_id=m, quarter=Quarter(2026, 4), today=day, quarter_target=1,
+                                     year_target=40) for m in ids}
+    points = {m: 0.0 for m in ids}
+    for member_id, _, _, earned in activities:
+        points[member_id] += earned
+    by_id = {m.id: m for m in members}
+    kinds = set()
+    for me in members:
+        peers = [p.id for p in members
+                 if p.level == me.level and p.region_id == me.region_id and (p.active or p.id == me.id)
+                 and (p.activity_group_id == me.activity_group_id if me.activity_group_id is not None
+                      else p.activity_group_id is None and p.sector_id == me.sector_id)]
+        rank = 1 + sum(points[p] > points[me.id] for p in peers) if points[me.id] > 0 else None
+        mine = [a for a in activities if a.member_id == me.id]
+        st = results[me.id]
+        assert (st.peers, st.rank) == (len(peers), rank), me
+        assert st.peer_label == (groups[me.activity_group_id] if me.activity_group_id is not None else None)
+        assert (st.quarter_activities, st.quarter_people) == (len([a for a in mine if a.quarter == 4]),
+                                                              sum(a.people for a in mine if a.quarter == 4))
+        assert (st.year_activities, st.year_people) == (len(mine), sum(a.people for a in mine))
+        assert st.year_points == pytest.approx(points[me.id])
+        kinds.add((me.activity_group_id is None, me.region_id is None, by_id[me.id].active, rank is None))
+    assert len(kinds) >= 10  # the mixture above really is mixed

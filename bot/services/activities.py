@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, bindparam, func, or_
+from sqlalchemy import and_, bindparam, func, or_, union_all
 from sqlalchemy import null as sa_null
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -342,56 +342,45 @@ class Standing:
         return self.year_people >= self.expected_people
 
 
-def _peers_statement(*, grouped: bool, in_region: bool):  # noqa: ANN202 - built once per shape (_PEERS)
-    member = bindparam("b_member")
-    # peers sit on the same committee: same level and region (a roster may hold several
-    # committees whose groups share names, e.g. 第3界别活动组 of the province and of a city)
-    same_committee = and_(
-        Member.level == bindparam("b_level"),
-        Member.region_id == bindparam("b_region") if in_region else Member.region_id.is_(None),
-    )
+_QUARTER_COLUMNS = [f"q{q}_{m}" for q in (1, 2, 3, 4) for m in ("activities", "people", "points")]
+
+
+def _peers_branch(*, grouped: bool):  # noqa: ANN202 - one half of _STANDING
+    """The member's peers, each with this year's tally row (kept on every activity write: no aggregate).
+
+    Peers sit on the same committee: same level and region, NULL regions alike (a roster may hold
+    several committees whose groups share names, e.g. 第3界别活动组 of the province and of a city);
+    within it, the member's activity group, or without one, the members of the same sector without
+    one. Active members, and the member even if not active. `grouped` picks one of the two cases (the
+    other half returns nothing), so each half is an indexed lookup (activity group or sector)."""
+    me, peer = Member.__table__.alias("me"), Member.__table__.alias("peer")
+    tally, group = Tally.__table__, ActivityGroup.__table__
+    # NULL regions compare equal; as an expression, so that no planner takes the region's index over the group's
+    same_committee = and_(peer.c.level == me.c.level,
+                          func.coalesce(peer.c.region_id, -1) == func.coalesce(me.c.region_id, -1))
     if grouped:
-        peers = and_(Member.activity_group_id == bindparam("b_group"), same_committee)
-        # the group's name rides along in the same statement (the /my hot path counts statements)
-        label_column = select(ActivityGroup.name).where(ActivityGroup.id == bindparam("b_group")).scalar_subquery()
+        peers = and_(peer.c.activity_group_id == me.c.activity_group_id, same_committee)
+        label = group.c.name  # the group's name
     else:
-        peers = and_(Member.sector_id == bindparam("b_sector"), Member.activity_group_id.is_(None), same_committee)
-        label_column = sa_null()  # rendered as "本界别"
-    # this year's points from the tally (kept on every activity write): one row per peer, no aggregate
+        peers = and_(me.c.activity_group_id.is_(None), peer.c.sector_id == me.c.sector_id,
+                     peer.c.activity_group_id.is_(None), same_committee)
+        label = sa_null()  # rendered as "本界别"
+    joined = me.join(peer, and_(peers, or_(peer.c.active.is_(True), peer.c.id == me.c.id))).join(
+        tally, and_(tally.c.member_id == peer.c.id, tally.c.year == bindparam("b_year")), isouter=True)
+    if grouped:
+        joined = joined.join(group, group.c.id == me.c.activity_group_id, isouter=True)
     return (
-        select(Member.id, func.coalesce(Tally.points, 0.0), label_column)
-        .join(Tally, and_(Tally.member_id == Member.id, Tally.year == bindparam("b_year")), isouter=True)
-        .where(peers, or_(Member.active.is_(True), Member.id == member))
+        select(peer.c.id, func.coalesce(tally.c.points, 0.0), *[tally.c[name] for name in _QUARTER_COLUMNS],
+               label, me.c.activity_group_id)
+        .select_from(joined)
+        .where(me.c.id == bindparam("b_member"))
     )
 
 
-_PEERS = {(g, r): _peers_statement(grouped=g, in_region=r) for g in (False, True) for r in (False, True)}
-# the member's peer keys and this year's tally row (None columns: nothing logged this year), one statement
-_QUARTER_COLUMNS = [getattr(Tally, f"q{q}_{m}") for q in (1, 2, 3, 4) for m in ("activities", "people", "points")]
-_PEER_KEYS = (
-    select(Member.id, Member.level, Member.region_id, Member.activity_group_id, Member.sector_id, *_QUARTER_COLUMNS)
-    .join(Tally, and_(Tally.member_id == Member.id, Tally.year == bindparam("b_year")), isouter=True)
-    .where(Member.id == bindparam("b_member"))
-)
-
-
-async def group_points(
-    session: AsyncSession, *, member: Member, year: int
-) -> tuple[dict[int, float], str | None]:
-    """Duty points this year of the active members of the member's activity group on the same committee.
-
-    Without a group: the members of the same sector without one, on the same committee.
-    `member` needs id, level, region_id, activity_group_id and sector_id (a Member or a row).
-    """
-    grouped = member.activity_group_id is not None
-    query = _PEERS[(grouped, member.region_id is not None)]
-    params = {"b_member": member.id, "b_level": member.level, "b_region": member.region_id,
-              "b_group": member.activity_group_id, "b_sector": member.sector_id, "b_year": year}
-    rows = (await session.exec(query, params=params)).all()
-    label = rows[0][2] if rows else None
-    if grouped and label is None:
-        label = ""
-    return {member_id: float(points) for member_id, points, _ in rows}, label
+# /my's standing in one statement, built once: the member's peers with this year's points, the
+# member's own row among them carrying its quarters' figures (None: nothing logged this year), the
+# activity group's name and whether there is a group. Core columns: rows are only read.
+_STANDING = union_all(_peers_branch(grouped=True), _peers_branch(grouped=False))
 
 
 async def standing(
@@ -403,15 +392,19 @@ async def standing(
     quarter_target: int,
     year_target: int,
 ) -> Standing:
-    """Where a member stands in `quarter` and its year: counts, 人次, points, rank among peers."""
-    member = (await session.exec(_PEER_KEYS, params={"b_member": member_id, "b_year": quarter.year})).first()
-    if member is None:
+    """Where a member stands in `quarter` and its year: counts, 人次, points, rank among peers (one statement)."""
+    rows = (await session.exec(_STANDING, params={"b_member": member_id, "b_year": quarter.year})).all()
+    own = next((row for row in rows if row[0] == member_id), None)
+    if own is None:  # no such member (the member is always among their own peers)
         raise ActivityProblem("not_found")
-    figures = member[5:]
+    figures = own[2:14]
     per_quarter = {q: (int(figures[3 * i] or 0), int(figures[3 * i + 1] or 0), float(figures[3 * i + 2] or 0.0))
                    for i, q in enumerate((1, 2, 3, 4))}
     q_n, q_people, q_points = per_quarter.get(quarter.q, (0, 0, 0.0))
-    points, label = await group_points(session, member=member, year=quarter.year)
+    points = {row[0]: float(row[1]) for row in rows}
+    label = own[14]
+    if own[15] is not None and label is None:  # a group without a name
+        label = ""
     if today.year == quarter.year:
         expected = expected_people_by(today, year_target)
     else:

@@ -57,9 +57,20 @@ def keys_starting(session: AsyncSession, prefix: str):  # noqa: ANN201 - a SQL c
     in the "C" collation (migration 0008 indexes the key that way), because a database created with a
     locale such as zh_CN.UTF-8 sorts punctuation differently and the range would come back empty.
     """
-    key = OutboxMessage.key.collate("C") if _dialect(session) == "postgresql" else OutboxMessage.key
-    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    return and_(key >= prefix, key < upper)
+    key = key_column(_dialect(session))
+    lower, upper = key_range(prefix)
+    return and_(key >= lower, key < upper)
+
+
+def key_column(dialect: str):  # noqa: ANN201 - the key as `keys_starting` compares it
+    """The outbox key in byte order on this dialect (see `keys_starting`), for statements built once."""
+    key = OutboxMessage.__table__.c.key
+    return key.collate("C") if dialect == "postgresql" else key
+
+
+def key_range(prefix: str) -> tuple[str, str]:
+    """The keys starting with `prefix` are those ≥ the first value and < the second."""
+    return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
 async def enqueue(

@@ -21,14 +21,14 @@ from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, and_, case, func, literal, literal_column, or_, text, type_coerce
+from sqlalchemy import String, and_, bindparam, case, func, literal, literal_column, or_, text, type_coerce
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db import dialect_insert
 from bot.services import outbox
 from bot.services.access import Scope, scope_of
-from bot.services.outbox import Button, keys_starting
+from bot.services.outbox import Button
 from bot.services.rules import Quarter, bottom_cuts, expected_people_by, local_today
 from bot.services.scopes import member_in_scopes
 from models import ActivityGroup, Member, OutboxMessage, OutboxStatus, RoleGrant, ScheduledRun, Tally
@@ -137,7 +137,7 @@ def _dialect_of(session: AsyncSession) -> str:
 
 
 def _peer_partition(columns, dialect: str = "sqlite") -> list:  # noqa: ANN001
-    """Peers as `activities.group_points` defines them: same activity group on the same committee
+    """Peers as `activities.standing` defines them (`_peers_branch`): same activity group on the same committee
     (level and region), or without a group, the same sector; NULL regions are one committee.
 
     On PostgreSQL the level is compared bytewise (COLLATE "C": the same partitions, a sort that
@@ -515,21 +515,33 @@ class ReminderRecord:
     text: str
 
 
+def _history_statement(dialect: str, *, limited: bool):  # noqa: ANN202 - built once per shape (_HISTORY)
+    table = OutboxMessage.__table__
+    key = outbox.key_column(dialect)
+    query = (
+        select(table.c.key, table.c.status, table.c.created_at, table.c.sent_at, table.c.text)
+        .where(key >= bindparam("b_from"), key < bindparam("b_to"))
+        .order_by(table.c.created_at.desc(), table.c.id.desc())
+    )
+    return query.limit(bindparam("b_limit")) if limited else query
+
+
+# /my runs it on every call: built once per dialect and shape (building costs more than running it)
+_HISTORY = {(d, limited): _history_statement(d, limited=limited) for d in ("sqlite", "postgresql") for limited in (False, True)}
+
+
 async def reminder_history(session: AsyncSession, *, member_id: int, limit: int | None = None) -> list[ReminderRecord]:
     """The reminders written for one member, newest first (for /my); at most `limit`.
 
     A key range rather than LIKE (`outbox.keys_starting`), so an index on the key serves it.
     """
-    query = (
-        select(OutboxMessage.key, OutboxMessage.status, OutboxMessage.created_at, OutboxMessage.sent_at,
-               OutboxMessage.text)
-        .where(keys_starting(session, f"remind:{member_id}:"))
-        .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
-    )
+    lower, upper = outbox.key_range(f"remind:{member_id}:")
+    params = {"b_from": lower, "b_to": upper}
     if limit is not None:
-        query = query.limit(limit)
+        params["b_limit"] = limit
+    query = _HISTORY[(_dialect_of(session), limit is not None)]
     records = []
-    for key, status, created_at, sent_at, text_ in (await session.exec(query)).all():
+    for key, status, created_at, sent_at, text_ in (await session.exec(query, params=params)).all():
         _, _, quarter, occasion = key.split(":", 3)
         occasion = occasion.split(":", 1)[0]  # a nudge's key ends with its day: nudge:2026-11-28
         records.append(ReminderRecord(quarter=quarter, occasion=Occasion(occasion), status=status,
