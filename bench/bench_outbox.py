@@ -9,10 +9,12 @@ real Application (with `PriorityRateLimiter` and the real delivery job started b
 post_init) and samples its own resident set size every second, so a flat RSS here is
 the bot's, not the stand-in's growing record of calls.
 
-Reported: sustained bulk rate, 429 count, /help latency p50/p95, the bot's RSS over the run.
+Reported: sustained bulk rate, 429 count, /help latency p50/p95, the bot's RSS over the run and its
+CPU time per message.
 
     python bench/bench_outbox.py                              # 20,000 messages (about 13 minutes)
-    python bench/bench_outbox.py --messages 5000 --typists 3  # a shorter run (about 3.5 minutes)
+    python bench/bench_outbox.py --messages 5000 --typists 3  # a shorter run (about 3 minutes)
+    python bench/bench_outbox.py --messages 2000 --trace      # + waits and latencies inside the bot
 """
 
 from __future__ import annotations
