@@ -113,6 +113,11 @@ class PriorityRateLimiter(BaseRateLimiter[dict]):
         self._max_retries = max_retries
         self._interactive_waiting = 0
         self._paused_until = 0.0
+        # bulk calls start at most `overall_rate + 1` a second, evenly: a burst of them would free its
+        # slots in a burst one second later, again and again, and a reply arriving between two bursts
+        # would wait for the next one; spread out, a slot frees every ~1/30 s and a reply takes it
+        self._bulk_spacing = 1.0 / (overall_rate + 1)
+        self._next_bulk = 0.0
 
     async def initialize(self) -> None:
         return None
@@ -130,10 +135,14 @@ class PriorityRateLimiter(BaseRateLimiter[dict]):
             while True:
                 now = self._loop_time()
                 wait = max(self._window.wait_time(now), self._paused_until - now)
-                if bulk and wait <= 0 and self._interactive_waiting:
-                    wait = 0.005  # a reply is waiting for this slot: let it go first
+                if bulk:
+                    wait = max(wait, self._next_bulk - now)
+                    if wait <= 0 and self._interactive_waiting:
+                        wait = 0.005  # a reply is waiting for this slot: let it go first
                 if wait <= 0:
                     self._window.begin()
+                    if bulk:
+                        self._next_bulk = now + self._bulk_spacing
                     return
                 await asyncio.sleep(wait)
         finally:

@@ -246,7 +246,7 @@ async def test_rate_limiter_lets_replies_go_first() -> None:
         return limiter.process_request(network, (), {}, "sendMessage", {}, {"bulk": True} if label == "bulk" else None)
 
     bulk = [asyncio.create_task(call("bulk")) for _ in range(12)]
-    await asyncio.sleep(0.05)  # the bulk calls fill the first second and queue up
+    await asyncio.sleep(0.75)  # the bulk calls fill the first second (evenly, 1/6 s apart) and queue up
     replies = [asyncio.create_task(call("reply")) for _ in range(3)]
     await asyncio.gather(*bulk, *replies)
     order = [label for label, _ in done]
@@ -254,6 +254,9 @@ async def test_rate_limiter_lets_replies_go_first() -> None:
     assert order[5:8] == ["reply"] * 3  # the next free slots went to the replies
     times = [at for _, at in done]
     assert all(times[i + 5] - times[i] >= 0.99 for i in range(len(times) - 5))  # ≤ 5 in any second
+    bulk_times = [at for label, at in done if label == "bulk"]
+    # bulk calls never in a burst: at most rate + 1 a second, evenly spread
+    assert all(b - a >= 1 / 6 - 0.005 for a, b in zip(bulk_times, bulk_times[1:])), bulk_times
 
 
 async def test_a_retried_request_takes_a_slot_of_its_own(fake) -> None:
