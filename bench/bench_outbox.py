@@ -9,10 +9,12 @@ real Application (with `PriorityRateLimiter` and the real delivery job started b
 post_init) and samples its own resident set size every second, so a flat RSS here is
 the bot's, not the stand-in's growing record of calls.
 
-Reported: sustained bulk rate, 429 count, /help latency p50/p95, the bot's RSS over the run.
+Reported: sustained bulk rate, 429 count, /help latency p50/p95, the bot's RSS over the run and its
+CPU time per message.
 
     python bench/bench_outbox.py                              # 20,000 messages (about 13 minutes)
-    python bench/bench_outbox.py --messages 5000 --typists 3  # a shorter run (about 3.5 minutes)
+    python bench/bench_outbox.py --messages 5000 --typists 3  # a shorter run (about 3 minutes)
+    python bench/bench_outbox.py --messages 2000 --trace      # + waits and latencies inside the bot
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,10 +83,11 @@ async def serve(args: argparse.Namespace) -> int:
     async def type_help(user) -> None:  # noqa: ANN001
         while not done.is_set():
             sent_at = time.monotonic()
-            before = len(user.messages)
             await user.send("/help")
-            while len(user.messages) == before and time.monotonic() - sent_at < 30:
-                await asyncio.sleep(0.005)
+            try:  # woken by the stand-in on every call it answers, rather than polling
+                await user.expect_message(timeout=30)
+            except AssertionError:
+                pass  # no answer in 30 s: counted as 30 s
             latencies.append(time.monotonic() - sent_at)
             await asyncio.sleep(max(0.0, 1.0 - (time.monotonic() - sent_at)))
 
@@ -105,6 +109,112 @@ async def serve(args: argparse.Namespace) -> int:
     await asyncio.sleep(1.0)  # let the bot's last calls get their answers before the port closes
     await fake.stop()
     return 0
+
+
+# --- optional instrumentation of the bot's process (--trace) ----------------------------------------
+
+def install_trace() -> Callable[[], list[str]]:
+    """Wrap the limiter, the pacer, the sends and the outbox marks with timers; returns a reporter.
+
+    Only this process's objects are wrapped (after import, before the Application is built):
+    the code measured is the real one, each piece timed from outside.
+    """
+    import contextvars
+
+    import scheduler.delivery as delivery
+    from bot import ratelimit
+    from bot.services import outbox
+
+    samples: dict[str, list[float]] = {}
+    bulk_call = contextvars.ContextVar("bulk_call", default=False)
+
+    def note(name: str, seconds: float) -> None:
+        samples.setdefault(name, []).append(seconds)
+
+    original_process = ratelimit.PriorityRateLimiter.process_request
+
+    async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):  # noqa: ANN001, ANN202
+        bulk = bool(rate_limit_args and rate_limit_args.get("bulk"))
+        kind = "bulk" if bulk else "reply"
+        entered = time.monotonic()
+        first = True
+
+        async def timed(*a, **k):  # noqa: ANN002, ANN003, ANN202
+            nonlocal first
+            started = time.monotonic()
+            if first:
+                note(f"limiter wait ({kind})", started - entered)
+                first = False
+            try:
+                return await callback(*a, **k)
+            finally:
+                note(f"call, start → answer ({kind})", time.monotonic() - started)
+
+        token = bulk_call.set(bulk)
+        try:
+            return await original_process(self, timed, args, kwargs, endpoint, data, rate_limit_args)
+        finally:
+            bulk_call.reset(token)
+
+    ratelimit.PriorityRateLimiter.process_request = process_request  # type: ignore[method-assign]
+
+    original_wait = delivery.Pacer.wait
+
+    async def pacer_wait(self, chat_id, stop=None):  # noqa: ANN001, ANN202
+        started = time.monotonic()
+        try:
+            return await original_wait(self, chat_id, stop)
+        finally:
+            note("pacer wait", time.monotonic() - started)
+
+    delivery.Pacer.wait = pacer_wait  # type: ignore[method-assign]
+
+    def timed_db(name: str, function):  # noqa: ANN001, ANN202
+        async def wrapper(*a, **k):  # noqa: ANN002, ANN003, ANN202
+            started = time.monotonic()
+            try:
+                return await function(*a, **k)
+            finally:
+                note(name, time.monotonic() - started)
+        return wrapper
+
+    outbox.mark_sent = timed_db("mark_sent statement", outbox.mark_sent)  # type: ignore[assignment]
+    outbox.claim = timed_db("claim statements", outbox.claim)  # type: ignore[assignment]
+    original_deliver = delivery.Delivery._deliver
+
+    async def deliver(self, message):  # noqa: ANN001, ANN202
+        started = time.monotonic()
+        try:
+            return await original_deliver(self, message)
+        finally:
+            note("one message: pacer + send + mark + commit", time.monotonic() - started)
+
+    delivery.Delivery._deliver = deliver  # type: ignore[method-assign]
+
+    async def loop_lag() -> None:
+        while True:
+            before = time.monotonic()
+            await asyncio.sleep(0.01)
+            note("event-loop lag (10 ms sleep overshoot)", time.monotonic() - before - 0.01)
+
+    lag_task: list[asyncio.Task] = []
+
+    def start() -> None:
+        lag_task.append(asyncio.get_running_loop().create_task(loop_lag()))
+
+    def report() -> list[str]:
+        for task in lag_task:
+            task.cancel()
+        lines = []
+        for name, values in samples.items():
+            ordered = sorted(values)
+            lines.append(f"  {name:<45} n={len(ordered):>6}  mean {statistics.fmean(ordered) * 1000:7.1f} ms"
+                         f"  p50 {percentile(ordered, 0.5) * 1000:7.1f}  p95 {percentile(ordered, 0.95) * 1000:7.1f}"
+                         f"  max {ordered[-1] * 1000:7.1f}")
+        return lines
+
+    report.start = start  # type: ignore[attr-defined]
+    return report
 
 
 # --- the bot's process ----------------------------------------------------------------------------
@@ -137,18 +247,24 @@ async def main(args: argparse.Namespace) -> int:
     base = f"http://127.0.0.1:{port}"
     settings = Settings(_env_file=None, bot_token=TOKEN, bot_api_base_url=f"{base}/bot",  # type: ignore[call-arg]
                         bot_api_file_url=f"{base}/file/bot", database_url=url, persistence_interval_seconds=60)
+    reporter = install_trace() if args.trace else None
     application = build_application(settings, rate_limit=True)
     await application.initialize()
     await application.post_init(application)
     await application.updater.start_polling(poll_interval=0, timeout=1)
     await application.start()
+    if reporter is not None:
+        reporter.start()  # type: ignore[attr-defined]
 
     memory: list[float] = []
+    cpu_before = os.times()
     result_line = asyncio.create_task(server.stdout.readline())
     while not result_line.done():
         await asyncio.wait({result_line}, timeout=1.0)
         memory.append(rss_mb())
     result = json.loads(result_line.result())
+    cpu_after = os.times()
+    cpu = (cpu_after.user - cpu_before.user) + (cpu_after.system - cpu_before.system)
     await application.updater.stop()
     await application.stop()
     await application.shutdown()
@@ -165,6 +281,11 @@ async def main(args: argparse.Namespace) -> int:
         marks = ", ".join(f"{int(share * 100)}% {memory[int(share * (len(memory) - 1))]:.0f}"
                           for share in (0.1, 0.25, 0.5, 0.75, 1.0))
         print(f"bot RSS (MB, {len(memory)} samples): {marks}; peak {max(memory):.0f}")
+    if count:
+        print(f"bot CPU: {cpu:.1f} s, {cpu / count * 1000:.2f} ms per message (replies included)")
+    if reporter is not None:
+        print("timings in the bot's process:")
+        print("\n".join(reporter()))
     print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0 if count == args.messages and not result["rate_limited"] else 1
 
@@ -174,6 +295,7 @@ if __name__ == "__main__":
     parser.add_argument("--messages", type=int, default=20_000)
     parser.add_argument("--typists", type=int, default=5)
     parser.add_argument("--timeout", type=float, default=3600)
+    parser.add_argument("--trace", action="store_true", help="time the limiter, the pacer, the sends and the marks")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parsed = parser.parse_args()
     raise SystemExit(asyncio.run(serve(parsed) if parsed.serve else main(parsed)))

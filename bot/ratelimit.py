@@ -15,6 +15,7 @@ import logging
 import warnings
 from collections import deque
 from collections.abc import Callable, Coroutine
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
 
@@ -67,6 +68,43 @@ class SlidingWindow:
         self._times.append(now)
 
 
+class Slot:
+    """One call's slot in the limiter's window; the transport retakes it before sending the same request again.
+
+    Every attempt that may reach Telegram holds its own slot from its start until its answer
+    (or error) plus the window's period: a request retried inside one call (`bot/request.py`:
+    5xx, a connection error, a short 429) is a second arrival at Telegram's end and is counted
+    as one.
+    """
+
+    def __init__(self, limiter: PriorityRateLimiter, *, bulk: bool) -> None:
+        self._limiter = limiter
+        self.bulk = bulk
+        self.held = False
+
+    async def take(self) -> None:
+        await self._limiter._acquire(bulk=self.bulk)
+        self.held = True
+
+    def give_back(self) -> None:
+        if self.held:
+            self.held = False
+            self._limiter._window.end(self._limiter._loop_time())
+
+    async def retry_after(self, seconds: float, *, everyone: bool = False) -> None:
+        """Before sending again: give the slot back, wait `seconds` (every call waits too when
+        `everyone`: Telegram's 429), then take a new slot."""
+        self.give_back()
+        if everyone:
+            self._limiter.pause(seconds)
+        await asyncio.sleep(seconds)
+        await self.take()
+
+
+# the slot of the call being made (set by PriorityRateLimiter around the network call, read by the transport)
+CURRENT_SLOT: ContextVar[Slot | None] = ContextVar("current_slot", default=None)
+
+
 class PriorityRateLimiter(BaseRateLimiter[dict]):
     """Interactive calls before bulk ones; ≤ `overall_rate` calls a second; a 429 pauses everything."""
 
@@ -75,6 +113,11 @@ class PriorityRateLimiter(BaseRateLimiter[dict]):
         self._max_retries = max_retries
         self._interactive_waiting = 0
         self._paused_until = 0.0
+        # bulk calls start at most `overall_rate + 1` a second, evenly: a burst of them would free its
+        # slots in a burst one second later, again and again, and a reply arriving between two bursts
+        # would wait for the next one; spread out, a slot frees every ~1/30 s and a reply takes it
+        self._bulk_spacing = 1.0 / (overall_rate + 1)
+        self._next_bulk = 0.0
 
     async def initialize(self) -> None:
         return None
@@ -92,10 +135,14 @@ class PriorityRateLimiter(BaseRateLimiter[dict]):
             while True:
                 now = self._loop_time()
                 wait = max(self._window.wait_time(now), self._paused_until - now)
-                if bulk and wait <= 0 and self._interactive_waiting:
-                    wait = 0.005  # a reply is waiting for this slot: let it go first
+                if bulk:
+                    wait = max(wait, self._next_bulk - now)
+                    if wait <= 0 and self._interactive_waiting:
+                        wait = 0.005  # a reply is waiting for this slot: let it go first
                 if wait <= 0:
                     self._window.begin()
+                    if bulk:
+                        self._next_bulk = now + self._bulk_spacing
                     return
                 await asyncio.sleep(wait)
         finally:
@@ -114,22 +161,24 @@ class PriorityRateLimiter(BaseRateLimiter[dict]):
         bulk = bool(rate_limit_args and rate_limit_args.get("bulk"))
         attempt = 0
         while True:
-            await self._acquire(bulk=bulk)
-            ended = False
+            slot = Slot(self, bulk=bulk)
+            await slot.take()
+            current = CURRENT_SLOT.set(slot)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as error:
-                self._window.end(self._loop_time())
-                ended = True
+                slot.give_back()
                 seconds = retry_seconds(error)
-                self._paused_until = max(self._paused_until, self._loop_time() + seconds + 0.1)
+                self.pause(seconds)
                 log.warning("Telegram asked to wait %.1f s (%s, bulk=%s)", seconds, endpoint, bulk)
                 # bulk: the outbox records the wait and retries later; replies retry here a few times
                 if bulk or attempt >= self._max_retries:
                     raise
                 attempt += 1
             finally:
-                if not ended:
-                    self._window.end(self._loop_time())
+                CURRENT_SLOT.reset(current)
+                slot.give_back()  # the answer (or error) has arrived: the period starts now
 
-
+    def pause(self, seconds: float) -> None:
+        """Telegram asked to wait: no call starts for `seconds` (plus a little)."""
+        self._paused_until = max(self._paused_until, self._loop_time() + seconds + 0.1)

@@ -19,6 +19,8 @@ from httpcore._utils import is_socket_readable
 from telegram.error import NetworkError, TimedOut
 from telegram.request import HTTPXRequest
 
+from bot.ratelimit import CURRENT_SLOT
+
 log = logging.getLogger(__name__)
 RETRIES = 3
 BACKOFF = 0.25  # seconds before the first retry; doubled each time
@@ -177,4 +179,8 @@ class RetryingRequest(HTTPXRequest):
                     return code, payload
             attempt += 1
             log.debug("%s failed (%s); retry %d/%d in %.2fs", endpoint, reason, attempt, self.retries, delay)
-            await asyncio.sleep(delay)
+            slot = CURRENT_SLOT.get()
+            if slot is None:
+                await asyncio.sleep(delay)
+            else:  # the retry is another request at Telegram's end: it takes its own rate-limit slot
+                await slot.retry_after(delay, everyone=reason == "429")

@@ -40,8 +40,8 @@ class DeliveryConfig:
     per_chat_interval: float = 1.0  # seconds between two messages to one chat
     max_attempts: int = 5
     lease: timedelta = outbox.DEFAULT_LEASE
-    run_seconds: float = 50.0  # one job run ends after this; the next run continues
-    interval: float = 5.0  # seconds between job runs
+    run_seconds: float = 50.0  # one job run ends after this; the next run continues at once
+    interval: float = 5.0  # seconds between job runs once the outbox has nothing due
 
 
 STOP_CHECK = 0.25  # seconds: how soon a waiting send notices that the application is stopping
@@ -117,6 +117,7 @@ class Delivery:
         self.config = config
         self.pacer = Pacer(config.bulk_rate, config.per_chat_interval)
         self.sent = 0
+        self.more = False  # the last run ended on its budget with messages still due
         self._stop: Callable[[], bool] = lambda: False
 
     async def run(self, *, budget: float | None = None) -> int:
@@ -156,7 +157,13 @@ class Delivery:
             finished, sending = await asyncio.wait(sending, return_when=asyncio.FIRST_COMPLETED)
             sent += sum(1 for task in finished if task.result() is None)
         self.sent += sent
+        self.more = not drained and not self._stop()
         return sent
+
+    def next_run_in(self) -> float:
+        """Seconds until the next run: at once while a push is under way (a pause between runs
+        would cost the push seconds of its rate), `interval` once nothing was left."""
+        return 0.0 if self.more else self.config.interval
 
     async def _deliver(self, message: OutboxMessage) -> float | None:
         """Send and record one message; returns seconds to pause after a 429, 0 after another failure, None when sent."""
@@ -205,14 +212,15 @@ class Delivery:
         return 0.0
 
     async def job(self, context: object) -> None:
-        """The JobQueue callback: one run, then the next one `interval` seconds after it ended
-        (chained rather than repeating, so a long push never overlaps itself)."""
+        """The JobQueue callback: one run, then the next one chained after it (`next_run_in`), rather
+        than repeating, so a long push never overlaps itself."""
+        self.more = False
         try:
             await self.run()
         finally:
             queue = self.application.job_queue
             if queue is not None and self.application.running:
-                queue.run_once(self.job, when=self.config.interval, name="outbox_delivery")
+                queue.run_once(self.job, when=self.next_run_in(), name="outbox_delivery")
 
 
 def schedule_delivery(application: Application, delivery: Delivery) -> None:

@@ -196,6 +196,24 @@ async def test_other_errors_are_retried_a_bounded_number_of_times(db, fake, bots
     assert len(flaky.messages) == 1 and broken.messages == []
 
 
+async def test_a_push_goes_on_at_once_and_rests_only_when_nothing_is_left(db, fake, bots) -> None:
+    """A run that ends on its budget with messages still due is followed at once (a pause between
+    runs would cost a long push seconds of its rate); the job's interval only once nothing is left."""
+    users = [fake.user(8500 + i) for i in range(12)]
+    await enqueue_many(db, [u.id for u in users])
+    application = await bots()
+    delivery = Delivery(application, application.db,
+                        config=DeliveryConfig(batch=5, bulk_rate=4, per_chat_interval=0.0, interval=5.0))
+    sent = await delivery.run(budget=0.5)  # 4 a second: the budget ends with messages still due
+    assert 0 < sent < 12 and delivery.more and delivery.next_run_in() == 0
+    runs = 1
+    while delivery.more and runs < 10:
+        sent += await delivery.run(budget=10)
+        runs += 1
+    assert sent == 12 and not delivery.more and delivery.next_run_in() == 5.0
+    assert [len(u.messages) for u in users] == [1] * 12
+
+
 async def test_buttons_photo_and_document_are_sent(db, fake, bots) -> None:
     from tests.support.fake_telegram import make_png
 
@@ -228,7 +246,7 @@ async def test_rate_limiter_lets_replies_go_first() -> None:
         return limiter.process_request(network, (), {}, "sendMessage", {}, {"bulk": True} if label == "bulk" else None)
 
     bulk = [asyncio.create_task(call("bulk")) for _ in range(12)]
-    await asyncio.sleep(0.05)  # the bulk calls fill the first second and queue up
+    await asyncio.sleep(0.75)  # the bulk calls fill the first second (evenly, 1/6 s apart) and queue up
     replies = [asyncio.create_task(call("reply")) for _ in range(3)]
     await asyncio.gather(*bulk, *replies)
     order = [label for label, _ in done]
@@ -236,3 +254,33 @@ async def test_rate_limiter_lets_replies_go_first() -> None:
     assert order[5:8] == ["reply"] * 3  # the next free slots went to the replies
     times = [at for _, at in done]
     assert all(times[i + 5] - times[i] >= 0.99 for i in range(len(times) - 5))  # ≤ 5 in any second
+    bulk_times = [at for label, at in done if label == "bulk"]
+    # bulk calls never in a burst: at most rate + 1 a second, evenly spread
+    assert all(b - a >= 1 / 6 - 0.005 for a, b in zip(bulk_times, bulk_times[1:])), bulk_times
+
+
+async def test_a_retried_request_takes_a_slot_of_its_own(fake) -> None:
+    """A request the transport sends again (bot/request.py: 5xx, a connection error, a short 429) is
+    another arrival at Telegram's end: each attempt holds its own slot of the window."""
+    from telegram.ext import ExtBot
+
+    from bot.request import RetryingRequest
+    from tests.conftest import TOKEN
+
+    limiter = PriorityRateLimiter(overall_rate=2)
+    bot = ExtBot(TOKEN, base_url=fake.base_url, request=RetryingRequest(backoff=0.05), rate_limiter=limiter)
+    await bot.initialize()  # its getMe holds a slot for a second: start with an empty window
+    await asyncio.sleep(1.05)
+    user = fake.user(8400)
+    try:
+        fake.fail_next("sendMessage", code=502, description="Bad Gateway")
+        await bot.send_message(user.id, "一")  # a 502, then sent on the retry: two requests
+        await bot.send_message(user.id, "二")
+        await bot.send_message(user.id, "三")
+    finally:
+        await bot.shutdown()
+    arrivals = sorted([e.timestamp for e in fake.errors] + [c.timestamp for c in fake.calls_to("sendMessage")])
+    assert len(arrivals) == 4 and [e.error_code for e in fake.errors] == [502]
+    assert [m.text for m in user.messages] == ["一", "二", "三"]
+    # the stand-in's own clock: never 3 requests within one second at a limit of 2
+    assert all(arrivals[i + 2] - arrivals[i] >= 0.99 for i in range(len(arrivals) - 2)), arrivals
