@@ -144,33 +144,41 @@ def _peer_partition(columns, dialect: str = "sqlite") -> list:  # noqa: ANN001
     does not consult the locale). The integer keys come first and the level string last: the same
     partitions, and the sort compares strings only between members of the same group and region
     (≈ 15 % off the statement on PostgreSQL)."""
-    level = columns.level.collate("C") if dialect == "postgresql" else columns.level
+    level = type_coerce(columns.level, String)  # the string it is: no enum built per row read
+    level = level.collate("C") if dialect == "postgresql" else level
     return [columns.activity_group_id, columns.region_id,
             case((columns.activity_group_id.is_(None), columns.sector_id), else_=None), level]
 
 
-def _scored(*, quarter: Quarter, scopes: Sequence[Scope] | None, dialect: str):  # noqa: ANN202
+def _scored(*, quarter: Quarter, scopes: Sequence[Scope] | None, dialect: str, everyone: bool = False):  # noqa: ANN202
     """The active members in scope with this year's tally figures (kept on write, `bot/services/tally.py`)
-    and peer keys; nothing is sorted."""
+    and peer keys; nothing is sorted. Columns: member_id, activity_group_id, number, name, telegram_id,
+    peer_0…peer_3, q_n, y_people, points.
+
+    `everyone`: every active member, and a last column `in_scope` telling the ones in scope apart (the
+    bottom share compares a member with peers a scope may leave out)."""
     year = Tally.__table__
     peers = _peer_partition(Member, dialect)
     condition = member_in_scopes(scopes)
+    columns = [
+        Member.id.label("member_id"), Member.activity_group_id,
+        Member.number, Member.name, Member.telegram_id,
+        *[key.label(f"peer_{i}") for i, key in enumerate(peers)],
+        func.coalesce(year.c[tally_column("activities", quarter.q)], 0).label("q_n"),
+        func.coalesce(year.c.people, 0).label("y_people"),
+        func.coalesce(year.c.points, literal_column("0.0")).label("points"),
+    ]
+    if everyone:
+        columns.append((literal(1) if condition is None else case((condition, 1), else_=0)).label("in_scope"))
     query = (
-        select(
-            Member.id.label("member_id"), Member.activity_group_id,
-            Member.number, Member.name, Member.telegram_id,
-            *[key.label(f"peer_{i}") for i, key in enumerate(peers)],
-            func.coalesce(year.c[tally_column("activities", quarter.q)], 0).label("q_n"),
-            func.coalesce(year.c.people, 0).label("y_people"),
-            func.coalesce(year.c.points, literal_column("0.0")).label("points"),
-        )
+        select(*columns)
         .select_from(Member)
         .outerjoin(year, and_(year.c.year == quarter.year, year.c.member_id == Member.id))
         .where(Member.active.is_(True))
     )
-    if condition is not None:
+    if condition is not None and not everyone:
         query = query.where(condition)
-    return query.subquery("scored")
+    return query
 
 
 def _rule_conditions(scored, *, policy: ReminderPolicy, expected: int) -> dict:  # noqa: ANN001
@@ -230,23 +238,7 @@ async def laggards(
         return (await laggards_page(session, quarter=quarter, as_of=as_of, policy=policy, rules=rules,
                                     scopes=scopes, offset=0, limit=None))[1]
     expected = _expected(quarter, as_of, policy)
-    # grouped in Python: no collation, and the level as the string it is (no enum per row)
-    keys = [*_peer_partition(Member)[:3], type_coerce(Member.level, String)]
-    year = Tally.__table__
-    condition = member_in_scopes(scopes)
-    query = (
-        select(
-            Member.id, Member.number, Member.name, Member.telegram_id, Member.activity_group_id,
-            (literal(1) if condition is None else case((condition, 1), else_=0)),
-            func.coalesce(year.c[tally_column("activities", quarter.q)], 0),
-            func.coalesce(year.c.people, 0),
-            func.coalesce(year.c.points, literal_column("0.0")),
-            *keys,
-        )
-        .select_from(Member)
-        .outerjoin(year, and_(year.c.year == quarter.year, year.c.member_id == Member.id))
-        .where(Member.active.is_(True))
-    )
+    query = _scored(quarter=quarter, scopes=scopes, dialect=_dialect_of(session), everyone=True)
     connection = await session.connection()
     groups = dict((await connection.execute(select(ActivityGroup.id, ActivityGroup.name))).all())
     with _no_gc_pauses():
@@ -270,14 +262,14 @@ def _no_gc_pauses():
 
 def _rank_and_list(rows, rules: tuple[Rule, ...], policy: ReminderPolicy, expected: int,  # noqa: ANN001
                    groups: dict[int, str]) -> list[Laggard]:
-    """`laggards`' rows (figures, in-scope flag, peer keys) -> the laggards in scope, in 编号 order."""
+    """`laggards`' rows (`_scored` of everyone) -> the laggards in scope, in 编号 order."""
     points_by_group: dict[tuple, list[float]] = {}
-    for *_, points_, g0, g1, g2, g3 in rows:
+    for *_, g0, g1, g2, g3, _q_n, _y_people, points_, _in_scope in rows:
         points_by_group.setdefault((g0, g1, g2, g3), []).append(points_)
     cuts = bottom_cuts(points_by_group, policy.bottom_share)
     found: list[Laggard] = []
     target = policy.quarter_target
-    for member_id, number, name, telegram_id, group_id, in_scope, q_n, y_people, points_, g0, g1, g2, g3 in rows:
+    for member_id, group_id, number, name, telegram_id, g0, g1, g2, g3, q_n, y_people, points_, in_scope in rows:
         if not in_scope:
             continue
         cut = cuts[g0, g1, g2, g3]
@@ -314,7 +306,7 @@ async def laggards_page(
         return 0, []
     expected = _expected(quarter, as_of, policy)
     dialect = _dialect_of(session)
-    scored = _scored(quarter=quarter, scopes=scopes, dialect=dialect)
+    scored = _scored(quarter=quarter, scopes=scopes, dialect=dialect).subquery("scored")
     keys = _peer_partition(Member, dialect)
     matches = _rule_conditions(scored, policy=policy, expected=expected)
     number = scored.c.number.collate("C") if dialect == "postgresql" else scored.c.number  # Python's order: code points
