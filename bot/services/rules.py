@@ -123,6 +123,10 @@ def expected_people_by(today: date, yearly_target: int) -> int:
     return math.ceil(yearly_target * day / days_in_year(today.year) - 1e-9)
 
 
+# points closer than this are level (places, the bottom share): the same activities summed in another order tie
+POINTS_EPSILON = 1e-9
+
+
 def competition_rank(scores: Mapping[K, float]) -> dict[K, int]:
     """Standard competition ranking (1, 2, 2, 4): equal scores share the better rank."""
     ordered = sorted(scores.items(), key=lambda item: -item[1])
@@ -130,7 +134,7 @@ def competition_rank(scores: Mapping[K, float]) -> dict[K, int]:
     previous: float | None = None
     rank = 0
     for position, (key, score) in enumerate(ordered, start=1):
-        if previous is None or not math.isclose(score, previous, abs_tol=1e-9):
+        if previous is None or not math.isclose(score, previous, abs_tol=POINTS_EPSILON):
             rank = position
             previous = score
         ranks[key] = rank
@@ -144,8 +148,6 @@ def duty_ranks(points: Mapping[K, float]) -> dict[K, int | None]:
     return {key: ranks[key] if score > 0 else None for key, score in points.items()}
 
 
-# points closer than this are level: the same activities summed in another order tie
-POINTS_EPSILON = 1e-6
 
 
 @dataclass(frozen=True, slots=True)
