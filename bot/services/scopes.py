@@ -2,7 +2,7 @@
 
 A group scope covers the members of that activity group on that committee (the same level and
 region as the roster gives them: group names repeat across committees, as peers in
-`activities.group_points` are compared); a group scope naming no committee covers nobody. A sector
+`activities.standing` and `reminders._peer_partition` are compared); a group scope naming no committee covers nobody. A sector
 scope covers the members of that sector, a region scope the members of that region and every region
 below it. `member_in_scopes` (statistics, reminders, exports, broadcasts, `access.overview`),
 `case_in_scopes` and the routing engine's coordinators (`routing._scope_covers`, which asks the group
