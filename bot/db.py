@@ -17,7 +17,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.sqlite_async import one_hop_dbapi
+from bot.sqlite_async import CONNECT_ARGS, one_hop_dbapi
 from models import Sector
 
 log = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ class Database:
         # the bot handles up to 32 updates at once (bot/concurrency.py): keep that many connections
         # open rather than opening and closing overflow ones (each new SQLite one runs 4 PRAGMAs)
         # SQLite: one hand-off to aiosqlite's thread per statement instead of four (bot/sqlite_async.py)
-        driver = {"module": one_hop_dbapi()} if self.dialect == "sqlite" else {}
+        driver = {"module": one_hop_dbapi(), "connect_args": CONNECT_ARGS} if self.dialect == "sqlite" else {}
         self.engine: AsyncEngine = create_async_engine(
             target, pool_pre_ping=self.dialect != "sqlite", pool_size=pool_size, max_overflow=16, **driver
         )

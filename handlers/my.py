@@ -22,6 +22,7 @@ from bot.services.activities import (
 )
 from bot.services.rules import Quarter, local_today
 from bot.services.reminders import reminder_history
+from bot.sqlite_async import inline_reads
 from bot.texts import ARCHIVE, OCCASION_NAMES, OUTBOX_STATUS_NAMES, label, number, t
 from handlers.callbacks import ActivityAction, ActivityButton, MyButton, MyView
 from handlers.views import activity_detail, activity_line, keyboard, problem_text, standing_text
@@ -47,16 +48,19 @@ async def render_my(context: LianxinContext, quarter: Quarter, offset: int) -> t
     today = local_today(utcnow(), settings.tz)
     current = Quarter.of(today)
     quarter = min(quarter, current)
-    async with context.db.session() as session:
-        st = await standing(
-            session, member_id=member_id, quarter=quarter, today=today,
-            quarter_target=settings.quarterly_activity_target, year_target=settings.yearly_people_target,
-        )
-        items, total = await recent_activities(session, member_id=member_id, offset=offset, limit=PAGE)
-        if not items and offset > 0:  # the page emptied (deletions since): show the last one
-            offset = max(0, (total - 1) // PAGE * PAGE)
+    # three reads an index bounds (one member's peers, a page of five, three reminders): on SQLite
+    # they run on the loop's thread rather than being handed to aiosqlite's (bot/sqlite_async.py)
+    with inline_reads():
+        async with context.db.session() as session:
+            st = await standing(
+                session, member_id=member_id, quarter=quarter, today=today,
+                quarter_target=settings.quarterly_activity_target, year_target=settings.yearly_people_target,
+            )
             items, total = await recent_activities(session, member_id=member_id, offset=offset, limit=PAGE)
-        reminders = await reminder_history(session, member_id=member_id, limit=REMINDERS_SHOWN) if offset == 0 else []
+            if not items and offset > 0:  # the page emptied (deletions since): show the last one
+                offset = max(0, (total - 1) // PAGE * PAGE)
+                items, total = await recent_activities(session, member_id=member_id, offset=offset, limit=PAGE)
+            reminders = await reminder_history(session, member_id=member_id, limit=REMINDERS_SHOWN) if offset == 0 else []
     lines = [standing_text(st)]
     if total:
         lines.append(t("my_recent_header", start=offset + 1, end=offset + len(items), total=total))

@@ -193,6 +193,37 @@ async def test_statements_per_update(fake, db, roster, runner, settings) -> None
     assert any(s.startswith("UPDATE inbox") and " IN (" not in s for s in counts["form step"]), counts["form step"]
 
 
+async def test_my_reads_run_on_the_loop_thread_on_sqlite(fake, db, roster, runner, settings, monkeypatch) -> None:
+    """/my's reads and the sender lookup skip the hand-off to aiosqlite's thread (bot/sqlite_async.py);
+    its one write (the inbox row) does not."""
+    import threading
+
+    import bot.sqlite_async as sqlite_async
+
+    if db.dialect != "sqlite":
+        pytest.skip("aiosqlite's thread is SQLite's")
+    app, user = await quiet_member(fake, db, runner, settings)
+    from bot.services.sender import sender_cache
+
+    sender_cache(app.db.engine)._kept.clear()  # noqa: SLF001 - so that the sender is looked up again
+    seen: list[tuple[bool, str]] = []
+    loop_thread = threading.get_ident()
+    run = sqlite_async._run
+
+    def recording(raw, many, operation, parameters):  # noqa: ANN001, ANN202
+        seen.append((threading.get_ident() == loop_thread, " ".join(str(operation).split())[:40]))
+        return run(raw, many, operation, parameters)
+
+    monkeypatch.setattr(sqlite_async, "_run", recording)
+    await user.send("/my")
+    assert "本季度" in (await user.expect_message()).text
+    await settle(app)
+    reads = [statement for inline, statement in seen if statement.upper().startswith("SELECT")]
+    writes = [statement for inline, statement in seen if not statement.upper().startswith("SELECT")]
+    assert len(reads) >= 4 and all(inline for inline, s in seen if s in reads), seen  # sender, standing, page, reminders
+    assert writes and not any(inline for inline, s in seen if s in writes), seen
+
+
 # --- read-only updates: done marks batched --------------------------------------------------
 
 def test_what_counts_as_a_write() -> None:

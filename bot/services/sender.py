@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db import is_write
+from bot.sqlite_async import inline_reads
 from bot.services.access import Identity, scope_of
 from models import Member, Reachability, RoleGrant
 
@@ -163,7 +164,8 @@ async def cached_sender(engine: AsyncEngine, *, telegram_id: int, admin_ids: lis
         sender.identity.is_admin = telegram_id in admin_ids  # settings, not the database
         return sender
     generation = _generation
-    async with engine.connect() as connection:  # read-only: a Core connection is cheapest
-        sender = await lookup_sender(connection, telegram_id=telegram_id, admin_ids=admin_ids)
+    with inline_reads():  # one indexed lookup: on SQLite not worth a hand-off to a thread (bot/sqlite_async.py)
+        async with engine.connect() as connection:  # read-only: a Core connection is cheapest
+            sender = await lookup_sender(connection, telegram_id=telegram_id, admin_ids=admin_ids)
     cache.put(telegram_id, sender, generation)
     return sender
