@@ -173,6 +173,21 @@ def describe_url(url: str) -> str:
     return parsed.set(drivername="postgresql").render_as_string(hide_password=True)
 
 
+def dialect_of(session) -> str:  # noqa: ANN001 - an AsyncSession or a Session
+    """The session's database: "sqlite" or "postgresql" ("sqlite" for a session bound to nothing)."""
+    return session.bind.dialect.name if session.bind is not None else "sqlite"
+
+
+async def analytic(session: AsyncSession) -> None:
+    """PostgreSQL, for the rest of the transaction: sorts and hashes of a few statements over every
+    member in memory, and no JIT compilation (≈ 70 ms a statement). Nothing on SQLite."""
+    if dialect_of(session) == "postgresql":
+        from sqlalchemy import text
+
+        await session.exec(text("SET LOCAL work_mem = '64MB'"))
+        await session.exec(text("SET LOCAL jit = off"))
+
+
 def dialect_insert(dialect: str, table):  # noqa: ANN001, ANN201
     """INSERT with ON CONFLICT support for the dialect in use (SQLite ≥ 3.24 and PostgreSQL)."""
     if dialect == "postgresql":

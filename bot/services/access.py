@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.db import dialect_insert
+from bot.db import dialect_insert, dialect_of
 
 from models import (
     ActivityGroup,
@@ -440,7 +440,7 @@ async def touch_resident(
     values = {"display_name": display_name[:128], "username": username, "last_seen_at": now}
     if phone is not None:
         values["phone"] = phone
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    dialect = dialect_of(session)
     statement = dialect_insert(dialect, Resident.__table__).values(telegram_id=telegram_id, created_at=now, **values)
     await session.exec(statement.on_conflict_do_update(index_elements=["telegram_id"], set_=values))
     query = select(Resident).where(Resident.telegram_id == telegram_id).execution_options(populate_existing=True)

@@ -20,7 +20,7 @@ from sqlalchemy import and_, func, or_, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.db import dialect_insert
+from bot.db import dialect_insert, dialect_of
 from models import OutboxMessage, OutboxStatus
 
 MAX_TEXT = 4096
@@ -46,10 +46,6 @@ class Button:
         return {"text": self.label, "url": self.url or ""}
 
 
-def _dialect(session: AsyncSession) -> str:
-    return session.bind.dialect.name if session.bind is not None else "sqlite"
-
-
 def keys_starting(session: AsyncSession, prefix: str):  # noqa: ANN201 - a SQL condition on OutboxMessage
     """Keys that start with `prefix` (e.g. `remind:12:`), as a range an index serves rather than LIKE.
 
@@ -57,7 +53,7 @@ def keys_starting(session: AsyncSession, prefix: str):  # noqa: ANN201 - a SQL c
     in the "C" collation (migration 0008 indexes the key that way), because a database created with a
     locale such as zh_CN.UTF-8 sorts punctuation differently and the range would come back empty.
     """
-    key = key_column(_dialect(session))
+    key = key_column(dialect_of(session))
     lower, upper = key_range(prefix)
     return and_(key >= lower, key < upper)
 
@@ -95,7 +91,7 @@ async def enqueue(
     markup = _check(key=key, text=text, photo=photo, document=document, document_name=document_name,
                     photo_id=photo_id, buttons=buttons)
     statement = (
-        dialect_insert(_dialect(session), OutboxMessage.__table__)
+        dialect_insert(dialect_of(session), OutboxMessage.__table__)
         .values(
             key=key, chat_id=chat_id, kind=kind, text=text, buttons=markup, photo=photo, document=document,
             document_name=document_name, photo_id=photo_id, status=OutboxStatus.pending.value, attempts=0,
@@ -103,7 +99,7 @@ async def enqueue(
         )
         .on_conflict_do_nothing(index_elements=["key"])
     )
-    if _dialect(session) == "postgresql":
+    if dialect_of(session) == "postgresql":
         # psycopg reports no rowcount for this statement through the ORM session; RETURNING is exact
         return (await session.exec(statement.returning(OutboxMessage.__table__.c.id))).first() is not None
     result = await session.exec(statement)
@@ -149,7 +145,7 @@ async def enqueue_many(
             for key, chat_id in recipients[start:start + chunk]
         ]
         await session.exec(
-            dialect_insert(_dialect(session), OutboxMessage.__table__).values(rows)
+            dialect_insert(dialect_of(session), OutboxMessage.__table__).values(rows)
             .on_conflict_do_nothing(index_elements=["key"])
         )
 
@@ -176,7 +172,7 @@ async def claim(
     """
     token = secrets.token_hex(8)
     candidates = select(OutboxMessage.id).where(_claimable(now, lease)).order_by(OutboxMessage.id).limit(limit)
-    if _dialect(session) == "postgresql":
+    if dialect_of(session) == "postgresql":
         # a materialised CTE is evaluated once; as a plain IN (subquery … LIMIT) PostgreSQL may re-run it
         picked = candidates.with_for_update(skip_locked=True).cte("picked").prefix_with("MATERIALIZED")
         chosen = OutboxMessage.id.in_(select(picked.c.id))

@@ -12,17 +12,13 @@ from sqlalchemy import update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.db import dialect_insert
+from bot.db import dialect_insert, dialect_of
 from models import Reachability
-
-
-def _dialect(session: AsyncSession) -> str:
-    return session.get_bind().dialect.name
 
 
 async def mark_blocked(session: AsyncSession, *, telegram_id: int, now: datetime) -> None:
     """The user blocked the bot (a kicked my_chat_member update, or a 403 on sending)."""
-    statement = dialect_insert(_dialect(session), Reachability.__table__).values(
+    statement = dialect_insert(dialect_of(session), Reachability.__table__).values(
         telegram_id=telegram_id, blocked_at=now, updated_at=now
     )
     await session.exec(

@@ -21,11 +21,11 @@ from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, and_, bindparam, case, func, literal, literal_column, or_, text, type_coerce
+from sqlalchemy import String, and_, bindparam, case, func, literal, literal_column, or_, type_coerce
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.db import dialect_insert
+from bot.db import analytic, dialect_insert, dialect_of
 from bot.services import outbox
 from bot.services.access import Scope, scope_of
 from bot.services.outbox import Button
@@ -132,10 +132,6 @@ class Laggard(NamedTuple):  # a tuple: 90,000 of them are built in one scan, a f
         return max(self.expected_people - self.year_people, 0)
 
 
-def _dialect_of(session: AsyncSession) -> str:
-    return session.bind.dialect.name if session.bind is not None else "sqlite"
-
-
 def _peer_partition(columns, dialect: str = "sqlite") -> list:  # noqa: ANN001
     """Peers as `activities.standing` defines them (`_peers_branch`): same activity group on the same committee
     (level and region), or without a group, the same sector; NULL regions are one committee.
@@ -193,13 +189,6 @@ def _expected(quarter: Quarter, as_of: date, policy: ReminderPolicy) -> int:
     return expected_people_by(as_of, policy.year_target) if as_of.year == quarter.year else policy.year_target
 
 
-async def _analytic(session: AsyncSession) -> None:
-    """PostgreSQL: one analytic statement over every member: sort in memory, skip JIT compilation (≈ 70 ms)."""
-    if _dialect_of(session) == "postgresql":
-        await session.exec(text("SET LOCAL work_mem = '64MB'"))
-        await session.exec(text("SET LOCAL jit = off"))
-
-
 def _hits(rules: Sequence[Rule], policy: ReminderPolicy, expected: int, q_n: int, y_people: int, bottom: bool):
     """The rules (in `rules`' canonical order) a member's figures match."""
     hit = []
@@ -238,7 +227,7 @@ async def laggards(
         return (await laggards_page(session, quarter=quarter, as_of=as_of, policy=policy, rules=rules,
                                     scopes=scopes, offset=0, limit=None))[1]
     expected = _expected(quarter, as_of, policy)
-    query = _scored(quarter=quarter, scopes=scopes, dialect=_dialect_of(session), everyone=True)
+    query = _scored(quarter=quarter, scopes=scopes, dialect=dialect_of(session), everyone=True)
     connection = await session.connection()
     groups = dict((await connection.execute(select(ActivityGroup.id, ActivityGroup.name))).all())
     with _no_gc_pauses():
@@ -305,7 +294,7 @@ async def laggards_page(
     if not rules:
         return 0, []
     expected = _expected(quarter, as_of, policy)
-    dialect = _dialect_of(session)
+    dialect = dialect_of(session)
     scored = _scored(quarter=quarter, scopes=scopes, dialect=dialect).subquery("scored")
     keys = _peer_partition(Member, dialect)
     matches = _rule_conditions(scored, policy=policy, expected=expected)
@@ -334,7 +323,7 @@ async def laggards_page(
         .outerjoin(ActivityGroup, ActivityGroup.id == page.c.activity_group_id)
         .order_by(page.c.number.collate("C") if dialect == "postgresql" else page.c.number)
     )
-    await _analytic(session)
+    await analytic(session)
     rows = (await (await session.connection()).execute(query)).all()
     if not rows:
         total = (await (await session.connection()).execute(
@@ -436,7 +425,7 @@ async def sent_status(session: AsyncSession, plan: Plan) -> dict[str, OutboxStat
 
 async def claim_marker(session: AsyncSession, *, key: str, now: datetime, detail: str = "") -> bool:
     """Record that a scheduled scan `key` is done (in the caller's transaction); False when it already was."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    dialect = dialect_of(session)
     statement = (
         dialect_insert(dialect, ScheduledRun.__table__)
         .values(key=key, done_at=now, detail=detail[:255])
@@ -531,7 +520,7 @@ async def reminder_history(session: AsyncSession, *, member_id: int, limit: int 
     params = {"b_from": lower, "b_to": upper}
     if limit is not None:
         params["b_limit"] = limit
-    query = _HISTORY[(_dialect_of(session), limit is not None)]
+    query = _HISTORY[(dialect_of(session), limit is not None)]
     records = []
     for key, status, created_at, sent_at, text_ in (await session.exec(query, params=params)).all():
         _, _, quarter, occasion = key.split(":", 3)

@@ -148,8 +148,6 @@ def duty_ranks(points: Mapping[K, float]) -> dict[K, int | None]:
     return {key: ranks[key] if score > 0 else None for key, score in points.items()}
 
 
-
-
 @dataclass(frozen=True, slots=True)
 class BottomCut:
     """Where the bottom share of one peer group ends (reminder rule (c)), from `bottom_cuts`."""

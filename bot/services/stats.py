@@ -24,6 +24,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.db import analytic, dialect_of
 from bot.services.access import Scope
 from bot.services.reminders import Laggard, ReminderPolicy, laggards
 from bot.services.rules import Quarter, check_year, duty_ranks, expected_people_by, local_today
@@ -671,7 +672,7 @@ async def stats_summary(
 ) -> Summary:
     """Everything /stats shows for one period, scope and drill-down (checked: `OutOfScope`)."""
     name = await check_drill(session, scopes=scopes, drill=drill)
-    await _analytic(session)
+    await analytic(session)
     as_of = min(local_today(now, policy.tz), period.last_day)
     members = await member_figures(session, period=period, as_of=as_of, year_target=policy.year_target,
                                    scopes=scopes, drill=drill)
@@ -746,7 +747,7 @@ async def breakdown(
     """The figures split by activity group, sector, region (the next level down) or kind, within scope
     and the drill-down (checked: `OutOfScope`). Rows by name; "without one" last."""
     drill_name = await check_drill(session, scopes=scopes, drill=drill)
-    await _analytic(session)
+    await analytic(session)
     parent: int | None = None
     parent_name: str | None = None
     if dimension is Dimension.kind:
@@ -812,7 +813,7 @@ async def duty_ranking(
 ) -> RankingPage:
     """Active members in scope by duty points in the period, places as /my gives them (`duty_ranks`)."""
     await check_drill(session, scopes=scopes, drill=drill)
-    await _analytic(session)
+    await analytic(session)
     points = func.coalesce(func.sum(Activity.points), 0.0)
     query = _within(
         sa_select(Member.id, Member.number, points)
@@ -866,24 +867,11 @@ class ResponseRow:
 
 
 def _hours(session: AsyncSession, start, end):  # noqa: ANN001, ANN202
-    if _dialect(session) == "postgresql":
+    if dialect_of(session) == "postgresql":
         from sqlalchemy import extract
 
         return extract("epoch", end - start) / 3600.0
     return (func.julianday(end) - func.julianday(start)) * 24.0
-
-
-def _dialect(session: AsyncSession) -> str:
-    return session.bind.dialect.name if session.bind is not None else "sqlite"
-
-
-async def _analytic(session: AsyncSession) -> None:
-    """PostgreSQL: sorts and hashes of a few aggregate statements in memory, no JIT compilation (as `laggards`)."""
-    if _dialect(session) == "postgresql":
-        from sqlalchemy import text
-
-        await session.exec(text("SET LOCAL work_mem = '64MB'"))
-        await session.exec(text("SET LOCAL jit = off"))
 
 
 async def responsiveness(
@@ -894,7 +882,7 @@ async def responsiveness(
     medians of hours to accept and to resolve (window functions), resolution and confirmation rates,
     average rating. Best resolution rate first, then the quicker; (one page, how many members)."""
     await check_drill(session, scopes=scopes, drill=drill)
-    await _analytic(session)
+    await analytic(session)
     in_period = and_(Case.created_at >= period.start(tz), Case.created_at < period.end(tz),
                      Case.member_id.is_not(None), Member.active.is_(True))
 

@@ -28,6 +28,7 @@ from sqlalchemy import event
 from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.db import dialect_of
 from models import Activity, Member, Tally
 from models.tally import MEASURES, QUARTERS, tally_column
 
@@ -134,12 +135,8 @@ def _latest_date(year: int, member_id: int):  # noqa: ANN202
 async def record(session: AsyncSession, *, before: Entry | None = None, after: Entry | None = None) -> None:
     """Move the tally for one activity written with a Core statement (`before`/`after`: its live share
     before and after the write; None: absent or deleted). ORM writes need not call this (see the module)."""
-    for statement in statements([(before, after)], _dialect(session)):
+    for statement in statements([(before, after)], dialect_of(session)):
         await session.exec(statement)
-
-
-def _dialect(session: AsyncSession | Session) -> str:
-    return session.bind.dialect.name if session.bind is not None else "sqlite"
 
 
 # --- the ORM's writes, tallied at flush ---------------------------------------------------
@@ -277,7 +274,7 @@ async def check(session: AsyncSession, *, limit: int | None = None) -> tuple[int
 
 async def rebuild(session: AsyncSession) -> int:
     """Replace the tally with the recount of the activity table (the caller commits); the rows written."""
-    if _dialect(session) == "postgresql":
+    if dialect_of(session) == "postgresql":
         # writers wait until the rebuild commits, then add their own change on top of it
         await session.exec(text("LOCK TABLE tally IN EXCLUSIVE MODE"))
     await session.exec(delete(Tally))
