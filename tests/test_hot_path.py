@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 
 import pytest
 from sqlalchemy import event
 from sqlmodel import select
 
+import bot.sqlite_async as sqlite_async
 from bot.persistence import CONVERSATION, USER, SQLPersistence
 from bot.services.reachability import is_blocked
+from bot.services.sender import sender_cache
 from models import BotState
 from tests.conftest import bind
 
@@ -196,15 +199,9 @@ async def test_statements_per_update(fake, db, roster, runner, settings) -> None
 async def test_my_reads_run_on_the_loop_thread_on_sqlite(fake, db, roster, runner, settings, monkeypatch) -> None:
     """/my's reads and the sender lookup skip the hand-off to aiosqlite's thread (bot/sqlite_async.py);
     its one write (the inbox row) does not."""
-    import threading
-
-    import bot.sqlite_async as sqlite_async
-
     if db.dialect != "sqlite":
         pytest.skip("aiosqlite's thread is SQLite's")
     app, user = await quiet_member(fake, db, runner, settings)
-    from bot.services.sender import sender_cache
-
     sender_cache(app.db.engine)._kept.clear()  # noqa: SLF001 - so that the sender is looked up again
     seen: list[tuple[bool, str]] = []
     loop_thread = threading.get_ident()
@@ -218,10 +215,10 @@ async def test_my_reads_run_on_the_loop_thread_on_sqlite(fake, db, roster, runne
     await user.send("/my")
     assert "本季度" in (await user.expect_message()).text
     await settle(app)
-    reads = [statement for inline, statement in seen if statement.upper().startswith("SELECT")]
-    writes = [statement for inline, statement in seen if not statement.upper().startswith("SELECT")]
-    assert len(reads) >= 4 and all(inline for inline, s in seen if s in reads), seen  # sender, standing, page, reminders
-    assert writes and not any(inline for inline, s in seen if s in writes), seen
+    reads = [inline for inline, statement in seen if statement.upper().startswith("SELECT")]
+    writes = [inline for inline, statement in seen if not statement.upper().startswith("SELECT")]
+    assert len(reads) >= 4 and all(reads), seen  # sender, standing, page, reminders: on the loop's thread
+    assert writes and not any(writes), seen  # the inbox row: in aiosqlite's thread
 
 
 # --- read-only updates: done marks batched --------------------------------------------------
@@ -345,7 +342,7 @@ async def test_identity_changes_in_this_process_count_on_the_next_update(fake, d
 
 
 async def test_identity_changes_by_another_process_count_within_the_ttl(fake, db, app) -> None:
-    from bot.services.sender import IDENTITY_TTL, sender_cache
+    from bot.services.sender import IDENTITY_TTL
 
     now = [1000.0]
     cache = sender_cache(app.db.engine)

@@ -3,6 +3,7 @@ thread, and inside `inline_reads()` a SELECT runs on the event loop's own thread
 
 from __future__ import annotations
 
+import asyncio
 import threading
 
 import pytest
@@ -55,8 +56,6 @@ async def test_writes_inside_inline_reads_still_go_to_the_thread(sqlite_db) -> N
 
 
 async def test_inline_reads_reach_the_nested_greenlet_and_other_tasks_are_unaffected(sqlite_db) -> None:  # noqa: ANN001
-    import asyncio
-
     loop_thread = threading.get_ident()
     started = asyncio.Event()
     release = asyncio.Event()
