@@ -72,7 +72,8 @@ class Database:
         self.dialect = target.get_backend_name()
         # the bot handles up to 32 updates at once (bot/concurrency.py): keep that many connections
         # open rather than opening and closing overflow ones (each new SQLite one runs 4 PRAGMAs)
-        # SQLite: one hand-off to aiosqlite's thread per statement instead of four (bot/sqlite_async.py)
+        # SQLite: one hand-off to aiosqlite's thread per statement instead of four, none for the hot
+        # path's bounded reads inside inline_reads() (bot/sqlite_async.py)
         driver = {"module": one_hop_dbapi(), "connect_args": CONNECT_ARGS} if self.dialect == "sqlite" else {}
         self.engine: AsyncEngine = create_async_engine(
             target, pool_pre_ping=self.dialect != "sqlite", pool_size=pool_size, max_overflow=16, **driver

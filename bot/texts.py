@@ -1116,10 +1116,10 @@ def render_reminder(*, laggard, quarter, as_of, policy) -> str:  # noqa: ANN001 
     return "\n".join(lines)
 
 
-def scope_text(scopes) -> str:  # noqa: ANN001
+def scope_text(scopes, sep: str = "、") -> str:  # noqa: ANN001
     if scopes is None:
         return TEXTS["scope_all"]
-    return "、".join(f"{SCOPE_NAMES[s.kind.value]}：{scope_label(s)}" for s in scopes)
+    return sep.join(f"{SCOPE_NAMES[s.kind.value]}：{scope_label(s)}" for s in scopes)
 
 
 def render_quarter_end(*, quarter, idle, scopes) -> str:  # noqa: ANN001

@@ -10,7 +10,7 @@ from telegram.error import TelegramError
 from bot.context import LianxinContext, saved_notes
 from bot.services.access import overview
 from bot.services.forms import FORM_KEY
-from bot.texts import SCOPE_NAMES, scope_label, t
+from bot.texts import scope_text, t
 from handlers.menus import commands_for, role_names
 
 log = logging.getLogger(__name__)
@@ -68,8 +68,7 @@ async def status_command(update: Update, context: LianxinContext) -> None:
             text = t("status_admin", members=numbers.members, bound=numbers.bound, residents=numbers.residents)
         elif identity.is_coordinator:
             numbers = await overview(session, identity.scopes)
-            scopes = "；".join(f"{SCOPE_NAMES[s.kind.value]}：{scope_label(s)}" for s in identity.scopes)
-            text = t("status_coordinator", scopes=scopes, members=numbers.members, bound=numbers.bound)
+            text = t("status_coordinator", scopes=scope_text(identity.scopes, "；"), members=numbers.members, bound=numbers.bound)
         else:
             text = t("not_allowed")
     await update.effective_message.reply_text(text)

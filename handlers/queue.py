@@ -8,7 +8,6 @@ Telegram glue only: the queue, the candidates and every action are scoped and ch
 
 from __future__ import annotations
 
-import logging
 
 from telegram import Update
 from telegram.error import BadRequest
@@ -26,7 +25,6 @@ from handlers.members import drop_buttons, staff_actor
 from handlers.views import checked_press, keyboard, paging
 from models import CaseStatus, utcnow
 
-log = logging.getLogger(__name__)
 PAGE = 5
 MESSAGE_MAX = 4096
 

@@ -189,9 +189,7 @@ async def test_role_menus_and_status(fake, db, roster, app, settings) -> None:
     await coordinator.send("/status")
     text = (await coordinator.expect_message()).text
     async with db.session() as session:
-        from models import ActivityGroup
-
-        from models import Level, Region
+        from models import ActivityGroup, Level, Region
 
         group_id = (await session.exec(select(ActivityGroup.id).where(ActivityGroup.name == "第1界别活动组"))).one()
         region_id = (await session.exec(select(Region.id).where(Region.path == "甘肃省/临夏回族自治州"))).one()

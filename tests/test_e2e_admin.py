@@ -17,12 +17,12 @@ import time_machine
 from sqlmodel import select
 
 from bot.services.access import ScopeKind, grant_role, touch_resident
-from tests.support.scopes import grant_group_everywhere
 from bot.services.cases import Actor, CaseInput, accept_case, answer_case, create_case, resolve_case
 from models import (
     ActivityGroup, AuditEvent, Case, CaseEvent, CaseStatus, InviteCode, Member, Region, utcnow,
 )
 from tests.conftest import ADMIN_ID, bind, issue_code
+from tests.support.scopes import grant_group_everywhere
 
 DESCRIPTION = "村里的小学缺少老师，孩子们一个年级只有一个代课老师，希望能协调解决。"
 GROUP_COORD, REGION_COORD = 7101, 7102

@@ -359,6 +359,10 @@ class Committee:
     level: Level
     region: str | None = None
 
+    def sort_key(self) -> tuple[int, str]:
+        """Province first, then by region path (no region first)."""
+        return list(Level).index(self.level), self.region or ""
+
 
 @dataclass(frozen=True)
 class Scope:
@@ -512,9 +516,7 @@ async def group_committees(session: AsyncSession, name: str) -> list[Committee]:
         .join(Region, Region.id == Member.region_id, isouter=True)
         .where(ActivityGroup.name == name)
     )).all()
-    order = list(Level)
-    return sorted((Committee(Level(level), path) for level, path in rows),
-                  key=lambda c: (order.index(c.level), c.region or ""))
+    return sorted((Committee(Level(level), path) for level, path in rows), key=Committee.sort_key)
 
 
 async def resolve_committee(session: AsyncSession, group: str, *, level: Level | None = None,
@@ -625,12 +627,11 @@ async def group_committee_counts(session: AsyncSession) -> dict[str, list[tuple[
         .join(Region, Region.id == Member.region_id, isouter=True)
         .group_by(ActivityGroup.name, Member.level, Region.path)
     )).all()
-    order = list(Level)
     found: dict[str, list[tuple[Committee, int]]] = {}
     for name, level, path, active in rows:
         found.setdefault(name, []).append((Committee(Level(level), path), int(active)))
     for committees in found.values():
-        committees.sort(key=lambda c: (order.index(c[0].level), c[0].region or ""))
+        committees.sort(key=lambda pair: pair[0].sort_key())
     return found
 
 

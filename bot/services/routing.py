@@ -33,6 +33,7 @@ from sqlalchemy import TextClause, and_, bindparam, exists, func, or_, text
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.services.scopes import group_members
 from bot.texts import plain
 from models import Member, Region, RoleGrant, ScopeKind, Sector
 
@@ -342,8 +343,6 @@ def _scope_covers(category: Category, region_id: int | None):  # noqa: ANN202 - 
         conditions.append(
             and_(RoleGrant.scope_kind == ScopeKind.sector, RoleGrant.scope_value.in_(category.sector_names))
         )
-        from bot.services.scopes import group_members
-
         # a group covers the category when one of its active members (on the grant's committee, the
         # one rule of bot/services/scopes.py asked of each grant) sits in one of its sectors
         conditions.append(
