@@ -522,10 +522,9 @@ async def group_committees(session: AsyncSession, name: str) -> list[Committee]:
 async def resolve_committee(session: AsyncSession, group: str, *, level: Level | None = None,
                             region: str | None = None) -> Committee:
     """The committee of `group` that the level and region given (each optional) leave: exactly one of
-    those where the group has members, else CommitteeNeeded. `region` as for a region scope, or NO_REGION."""
-    path: str | None = None
-    if region is not None and region.strip() != NO_REGION:
-        path = await resolve_scope(session, ScopeKind.region, region)
+    those where the group has members, else CommitteeNeeded. `region`: the committee's region path as
+    `resolve_scope` gives it (the caller resolves what was typed, to say which name is wrong), or NO_REGION."""
+    path = None if region is None or region.strip() == NO_REGION else region
     committees = await group_committees(session, group)
     matching = [c for c in committees
                 if (level is None or c.level is level) and (region is None or c.region == path)]
@@ -547,8 +546,8 @@ async def grant_role(
     """Grant a coordinator scope in the session; granting twice changes nothing.
 
     A group grant names its committee: the one where the group has members, or the one `level` and
-    `region` pick out (CommitteeNeeded when that is not exactly one). The same user's grant of that
-    group without a committee is given this one instead of a second grant.
+    `region` (a region path, or NO_REGION) pick out (CommitteeNeeded when that is not exactly one).
+    The same user's grant of that group without a committee is given this one instead of a second grant.
     """
     canonical = await resolve_scope(session, kind, value)
     committee = await resolve_committee(session, canonical, level=level, region=region) \
