@@ -80,6 +80,18 @@ async def fake() -> AsyncIterator[FakeTelegram]:
     await server.stop()
 
 
+class Unreachable:
+    """A Bot API nobody answers (port 9, discard): for CLI commands that never reach Telegram."""
+
+    base_url = "http://127.0.0.1:9/bot"
+    base_file_url = "http://127.0.0.1:9/file/bot"
+
+
+def offline_settings(database_url: str, **overrides: object) -> Settings:
+    """Settings for the CLI where Telegram is out of reach."""
+    return make_settings(database_url, Unreachable(), **overrides)  # type: ignore[arg-type]
+
+
 def make_settings(database_url: str, fake: FakeTelegram, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "bot_token": TOKEN,

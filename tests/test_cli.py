@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from bot.cli import build_parser, main
 from bot.db import sync_engine
 from models import AuditEvent, Member, RoleGrant
-from tests.conftest import make_settings, sample_roster
+from tests.conftest import offline_settings, sample_roster
 
 # fragments of argparse's own English that must never reach a clerk
 ENGLISH = re.compile(
@@ -19,14 +19,9 @@ ENGLISH = re.compile(
 )
 
 
-class Unreachable:
-    base_url = "http://127.0.0.1:9/bot"
-    base_file_url = "http://127.0.0.1:9/file/bot"
-
-
 @pytest.fixture
 def cli_settings(database_url: str):  # noqa: ANN201
-    return make_settings(database_url, Unreachable(), bot_username="lianxin_test_bot")  # type: ignore[arg-type]
+    return offline_settings(database_url, bot_username="lianxin_test_bot")
 
 
 @pytest.fixture

@@ -7,23 +7,18 @@ import struct
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.cli import main
 from bot.db import sync_engine
 from bot.services.cases import parse_link_payload
 from models import MemberLink
-from tests.conftest import make_settings, sample_roster
-
-
-class Unreachable:
-    base_url = "http://127.0.0.1:9/bot"
-    base_file_url = "http://127.0.0.1:9/file/bot"
+from tests.conftest import offline_settings, sample_roster
 
 
 @pytest.fixture
 def cli_settings(database_url: str):  # noqa: ANN201
-    settings = make_settings(database_url, Unreachable(), bot_username="lianxin_test_bot")  # type: ignore[arg-type]
+    settings = offline_settings(database_url, bot_username="lianxin_test_bot")
     assert main(["members", "import", str(sample_roster())], settings=settings) == 0
     return settings
 

@@ -14,17 +14,12 @@ from bot.cli import main
 from bot.db import Database, sync_engine
 from bot.services.access import BindOutcome, bind_member
 from models import AuditEvent, InviteCode, Member
-from tests.conftest import TOKEN, make_settings, sample_roster
-
-
-class Unreachable:
-    base_url = "http://127.0.0.1:9/bot"
-    base_file_url = "http://127.0.0.1:9/file/bot"
+from tests.conftest import TOKEN, offline_settings, sample_roster
 
 
 @pytest.fixture
 def cli_settings(database_url: str):  # noqa: ANN201
-    return make_settings(database_url, Unreachable(), bot_username="lianxin_test_bot")  # type: ignore[arg-type]
+    return offline_settings(database_url, bot_username="lianxin_test_bot")
 
 
 @pytest.fixture
@@ -160,7 +155,7 @@ def test_holders_are_skipped_unless_replace_and_the_message_says_what_was_revoke
 
 @pytest.mark.usefixtures("imported")
 def test_offline_without_bot_username_says_how_to_avoid_the_network(database_url, capsys) -> None:
-    settings = make_settings(database_url, Unreachable(), bot_token=TOKEN)  # type: ignore[arg-type]
+    settings = offline_settings(database_url, bot_token=TOKEN)
     assert settings.bot_username is None
     assert main(["members", "invites"], settings=settings) == 3
     err = capsys.readouterr().err

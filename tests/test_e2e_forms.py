@@ -141,13 +141,9 @@ async def test_the_button_under_a_reminder_opens_the_log_form(fake, db, roster, 
 
 def test_remind_and_report_are_commands_of_the_cli(database_url, capsys) -> None:
     from bot.cli import main
-    from tests.conftest import make_settings, sample_roster
+    from tests.conftest import offline_settings, sample_roster
 
-    class Offline:
-        base_url = "http://127.0.0.1:9/bot"
-        base_file_url = "http://127.0.0.1:9/file/bot"
-
-    settings = make_settings(database_url, Offline())  # type: ignore[arg-type]
+    settings = offline_settings(database_url)
     assert main(["members", "import", str(sample_roster())], settings=settings) == 0
     assert main(["remind", "--occasion", "mid", "--quarter", "2026Q4", "--dry-run"], settings=settings) == 0
     assert main(["remind", "--help"], settings=settings) == 0

@@ -24,18 +24,11 @@ from bot.services.scopes import case_in_scopes, member_in_scopes
 from bot.services.stats import Period, stats_summary
 from handlers.callbacks import LagAction, LagButton, StatsButton, StatsDim, StatsView
 from models import AuditEvent, Case, Level, Member, RoleGrant, ScopeKind, utcnow
-from tests.conftest import make_settings
+from tests.conftest import offline_settings
 from tests.stats_world import (
     COORD_GROUP, COORD_GROUP_COUNTY, COUNTY_COMMITTEE, GROUP_COMMITTEE, TZ, World, in_scopes, recount_summary,
     seed_world,
 )
-
-class Offline:
-    """Where the CLI would reach Telegram: nowhere (these commands never do)."""
-
-    base_url = "http://127.0.0.1:9/bot"
-    base_file_url = "http://127.0.0.1:9/file/bot"
-
 
 CITY = Scope(ScopeKind.group, "第1活动组", Committee(Level.city, "甘肃省/兰州市"))
 COUNTY = Scope(ScopeKind.group, "第1活动组", Committee(Level.county, "甘肃省/兰州市/城关区"))
@@ -256,7 +249,7 @@ async def test_the_migration_records_unambiguous_committees_only(database_url, c
         await db.dispose()
 
     # roles list flags what covers nobody; the grant command names the committee and fixes the grant
-    settings = make_settings(database_url, Offline())  # type: ignore[arg-type]
+    settings = offline_settings(database_url)
     capsys.readouterr()
     assert await run(["roles", "list"], settings) == 0
     out, err = capsys.readouterr()
@@ -306,7 +299,7 @@ def test_a_downgrade_keeps_one_grant_per_name(database_url) -> None:  # noqa: AN
 
 @pytest.fixture
 def cli(database_url, roster):  # noqa: ANN001, ANN201
-    return make_settings(database_url, Offline())  # type: ignore[arg-type]
+    return offline_settings(database_url)
 
 
 def _audit_count(url: str) -> int:
