@@ -151,6 +151,7 @@ class Delivery:
                     drained = claimed = False  # all done: one more look for rows that became due meanwhile
                     async with self.db.session() as session:
                         if not await outbox.has_pending(session, now=utcnow(), lease=self.config.lease):
+                            drained = True  # nothing left: the next run waits its interval
                             break
                     continue
                 break

@@ -214,6 +214,17 @@ async def test_a_push_goes_on_at_once_and_rests_only_when_nothing_is_left(db, fa
     assert [len(u.messages) for u in users] == [1] * 12
 
 
+async def test_a_run_that_empties_the_outbox_rests_its_interval(db, fake, bots) -> None:
+    """Finishing everything within the budget is not a push still under way: no empty run follows at once."""
+    users = [fake.user(8600 + i) for i in range(3)]
+    await enqueue_many(db, [u.id for u in users])
+    application = await bots()
+    delivery = Delivery(application, application.db,
+                        config=DeliveryConfig(batch=5, bulk_rate=1000, per_chat_interval=0.0, interval=5.0))
+    assert await delivery.run(budget=10) == 3
+    assert not delivery.more and delivery.next_run_in() == 5.0
+
+
 async def test_buttons_photo_and_document_are_sent(db, fake, bots) -> None:
     from tests.support.fake_telegram import make_png
 
