@@ -119,14 +119,11 @@ def install_trace() -> Callable[[], list[str]]:
     Only this process's objects are wrapped (after import, before the Application is built):
     the code measured is the real one, each piece timed from outside.
     """
-    import contextvars
-
     import scheduler.delivery as delivery
     from bot import ratelimit
     from bot.services import outbox
 
     samples: dict[str, list[float]] = {}
-    bulk_call = contextvars.ContextVar("bulk_call", default=False)
 
     def note(name: str, seconds: float) -> None:
         samples.setdefault(name, []).append(seconds)
@@ -150,11 +147,7 @@ def install_trace() -> Callable[[], list[str]]:
             finally:
                 note(f"call, start → answer ({kind})", time.monotonic() - started)
 
-        token = bulk_call.set(bulk)
-        try:
-            return await original_process(self, timed, args, kwargs, endpoint, data, rate_limit_args)
-        finally:
-            bulk_call.reset(token)
+        return await original_process(self, timed, args, kwargs, endpoint, data, rate_limit_args)
 
     ratelimit.PriorityRateLimiter.process_request = process_request  # type: ignore[method-assign]
 

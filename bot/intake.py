@@ -37,6 +37,7 @@ import contextlib
 import json
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import bindparam, delete, update
 from sqlalchemy.exc import SQLAlchemyError
@@ -66,7 +67,9 @@ MARK_MANY_DONE = update(_TABLE).where(_TABLE.c.update_id.in_(bindparam("b_update
 )
 
 
-def _json(data: dict) -> str:
+def encode(data: Any) -> str:
+    """Stored JSON (an update here, a form's state in `bot/persistence.py`): compact, so equal values
+    give equal strings."""
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -139,12 +142,12 @@ class Inbox(asyncio.Queue):
     def received(self, updates: list) -> None:
         """The raw updates of a getUpdates answer (`PollRequest`), before PTB turns them into objects."""
         self._as_received = {
-            raw["update_id"]: _json(raw) for raw in updates if isinstance(raw, dict) and isinstance(raw.get("update_id"), int)
+            raw["update_id"]: encode(raw) for raw in updates if isinstance(raw, dict) and isinstance(raw.get("update_id"), int)
         }
 
     async def store(self, item: Update) -> bool:
         """Insert the update; False when it was there already (queued or handled before)."""
-        params = {"b_update_id": item.update_id, "b_payload": _json(item.to_dict()), "b_now": utcnow()}
+        params = {"b_update_id": item.update_id, "b_payload": encode(item.to_dict()), "b_now": utcnow()}
         async with self.db.engine.begin() as connection:
             return (await connection.execute(self._insert, params)).first() is not None
 
@@ -155,7 +158,7 @@ class Inbox(asyncio.Queue):
         batch, as_received = self._batch, self._as_received
         rows = [
             {"b_update_id": item.update_id, "b_now": utcnow(),
-             "b_payload": as_received.get(item.update_id) or _json(item.to_dict())}
+             "b_payload": as_received.get(item.update_id) or encode(item.to_dict())}
             for item in batch
         ]
         try:

@@ -23,7 +23,6 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import delete, event
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -33,18 +32,13 @@ from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import ConversationDict, ConversationKey
 
 from bot.db import Database, dialect_insert, is_write
-from bot.intake import execute, mark_done
+from bot.intake import encode, execute, mark_done
 from models import BotState, utcnow
 
 log = logging.getLogger(__name__)
 USER = "user_data"
 CONVERSATION = "conversation:"
 _UNKNOWN = object()  # a key whose row may or may not exist (its kind was never loaded)
-
-
-def encode(data: Any) -> str:
-    """The stored JSON of a value; compact, so equal values give equal strings."""
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 def conversation_key(key: ConversationKey) -> str:

@@ -9,6 +9,7 @@ sent twice is worse than one reported late).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from typing import Any
@@ -53,9 +54,9 @@ class _PooledStream(httpcore.AsyncNetworkStream):
     - httpcore asks every idle connection in the pool "is your socket readable?" (a server that
       closed a kept-alive connection leaves it readable) before each request is given a connection
       and after each response. anyio answers by building all the socket's attributes, a
-      `getpeername` system call included; this stream polls the socket it kept. The bot sends from
-      up to 32 updates at once, so the pool holds that many connections: 7 % of the bot's CPU
-      (bench/README.md).
+      `getpeername` system call included; this stream polls the socket it kept. The pool holds up to
+      `BOT_API_IN_FLIGHT` (16) connections, each asked on every request: 7 % of the bot's CPU
+      before this (bench/README.md).
     - httpcore writes a request's head and its body separately: two sends, two packets (asyncio
       sets TCP_NODELAY). The first write after a read is held back (if short) and goes out with
       the next write, or before the next read: one send for a Bot API call. Held bytes are sent
@@ -131,6 +132,8 @@ def tune_pool(client: httpx.AsyncClient) -> bool:
     backend = getattr(pool, "_network_backend", None)
     if not isinstance(pool, httpcore.AsyncConnectionPool) or backend is None:
         return False
+    if getattr(pool, "_http2", False):  # holding a write back is for HTTP/1.1, one request per connection
+        return False
     if not isinstance(backend, _PooledBackend):
         pool._network_backend = _PooledBackend(backend)
     return True
@@ -146,7 +149,7 @@ class RetryingRequest(HTTPXRequest):
         self.backoff = backoff
         # at most this many calls in flight; the others wait here, outside httpcore's pool, whose
         # bookkeeping on every request and response grows with the square of its connections
-        self._slots = asyncio.Semaphore(in_flight) if in_flight else None
+        self._slots = asyncio.Semaphore(in_flight) if in_flight else contextlib.nullcontext()
 
     def _build_client(self) -> httpx.AsyncClient:  # PTB builds it at start and again after a shutdown
         client = super()._build_client()
@@ -158,11 +161,8 @@ class RetryingRequest(HTTPXRequest):
         attempt = 0
         while True:
             try:
-                if self._slots is None:
+                async with self._slots:
                     code, payload = await super().do_request(url, method, *args, **kwargs)
-                else:
-                    async with self._slots:
-                        code, payload = await super().do_request(url, method, *args, **kwargs)
             except NetworkError as exc:
                 if attempt >= self.retries or not _safe_to_retry(exc):
                     raise
