@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, ChatMemberHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
 from handlers import broadcast, cases, chat_member, common, export, laggards, log_activity, members, menus, my, queue, request, roster_upload, start, stats
-from handlers.callbacks import ActivityButton, MyButton
+from bot.callbacks import ActivityButton, MyButton
 
 
 def register(application: Application) -> None:

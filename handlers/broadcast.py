@@ -22,7 +22,7 @@ from bot.services.outbox import MAX_CAPTION, MAX_TEXT
 from bot.services.reminders import ReminderPolicy
 from bot.services.rules import local_today
 from bot.texts import label, render_notice, scope_text, t
-from handlers.callbacks import FormButton
+from bot.callbacks import FormButton
 from handlers.forms import PRIVATE, TEXT, Form, FormDraft, reply
 from handlers.laggards import allowed, scopes_of
 from handlers.views import keyboard

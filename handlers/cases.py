@@ -38,7 +38,7 @@ from bot.texts import (
     routing_reason,
     t,
 )
-from handlers.callbacks import CaseAction, CaseButton, FormButton
+from bot.callbacks import CaseAction, CaseButton, FormButton
 from handlers.forms import PRIVATE, TEXT, Form, FormDraft, reply
 from handlers.views import chunked, keyboard, paging
 from models import Case, CaseStatus, utcnow

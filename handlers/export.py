@@ -10,7 +10,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Upda
 from bot.context import LianxinContext
 from bot.services.exports import ExportPeriod, ExportRequest, ExportSection, resolve_period, summary_sheets, write_export
 from bot.texts import CASE_STATUS_NAMES, EXPORT, EXPORT_PERIOD_NAMES, EXPORT_SECTION_NAMES, LEVEL_NAMES, label, log_line, scope_text, t
-from handlers.callbacks import ExportButton
+from bot.callbacks import ExportButton
 from handlers.views import checked_press, fit
 
 log = logging.getLogger(__name__)

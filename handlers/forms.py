@@ -37,10 +37,10 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
+from bot.callbacks import FormButton, any_button_pattern
 from bot.context import LianxinContext
 from bot.services.forms import FORM_KEY, open_form
 from bot.texts import FORM_STEPS, label, t
-from handlers.callbacks import FormButton
 from handlers.menus import MENU_LABELS
 from handlers.views import keyboard
 from models import utcnow
@@ -81,6 +81,7 @@ class Form(Generic[D]):
         self.button_steps = frozenset(button_steps)
         self.first_step = next(iter(steps))
         self.asks: dict[str, Ask] = {}  # step -> the function that asks it; set by the form module
+        FormButton.register(name)
         FORMS[name] = self
 
     # --- texts -----------------------------------------------------------------------------
@@ -350,8 +351,8 @@ class Form(Generic[D]):
             # other commands and menu buttons: say what is running, stay where we are
             MessageHandler(PRIVATE & (filters.COMMAND | MENU_LABELS), self.guarded(self.busy)),
             CallbackQueryHandler(self.stale, pattern=FormButton.pattern(self.name)),
-            # another flow's button (prefix:…) gets "you are in the middle of…"; garbage is stale
-            CallbackQueryHandler(self.guarded(self.busy_button), pattern=r"^[a-z]{1,8}:"),
+            # another flow's button gets "you are in the middle of…"; garbage is stale
+            CallbackQueryHandler(self.guarded(self.busy_button), pattern=any_button_pattern()),
             CallbackQueryHandler(self.stale),
             MessageHandler(PRIVATE, self.guarded(self.not_understood)),
         ]

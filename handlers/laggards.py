@@ -18,7 +18,7 @@ from bot.services.reminders import ReminderPolicy
 from bot.services.rules import local_today
 from bot.services.outbox import Button
 from bot.texts import label, log_line, render_laggard_line, scope_text, t
-from handlers.callbacks import LagAction, LagButton, RemindButton
+from bot.callbacks import LagAction, LagButton, RemindButton
 from handlers.views import checked_press, keyboard
 from models import utcnow
 

@@ -40,7 +40,7 @@ from bot.services.activities import (
 )
 from bot.services.rules import Quarter, local_today, parse_date, parse_people
 from bot.texts import Safe, label, t
-from handlers.callbacks import ActivityAction, ActivityButton, FormButton, RemindButton, parse_id
+from bot.callbacks import ActivityAction, ActivityButton, FormButton, RemindButton, parse_id
 from handlers.forms import PRIVATE, TEXT, Form, FormDraft, reply
 from handlers.menus import LOG_BUTTON, MENU_LABELS
 from handlers.views import chunked, keyboard, kind_name, problem_text, standing_text

@@ -20,7 +20,7 @@ from bot.services.cases import Actor, Role, age_days
 from bot.services.member_admin import MemberAdminProblem
 from bot.services.rules import local_today
 from bot.texts import CASE_STATUS_NAMES, LEVEL_NAMES, Safe, label, t
-from handlers.callbacks import MemberAction, MemberButton
+from bot.callbacks import MemberAction, MemberButton
 from handlers.cases import announce_routing
 from handlers.forms import reply
 from handlers.menus import set_menu

@@ -24,7 +24,7 @@ from bot.services.rules import Quarter, local_today
 from bot.services.reminders import reminder_history
 from bot.sqlite_async import inline_reads
 from bot.texts import ARCHIVE, OCCASION_NAMES, OUTBOX_STATUS_NAMES, label, number, t
-from handlers.callbacks import ActivityAction, ActivityButton, MyButton, MyView
+from bot.callbacks import ActivityAction, ActivityButton, MyButton, MyView
 from handlers.views import activity_detail, activity_line, keyboard, problem_text, standing_text
 from models import utcnow
 

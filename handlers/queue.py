@@ -18,7 +18,7 @@ from bot.services.cases import CaseProblem, age_days, allowed_actions, case_deta
 from bot.services.contacts import member_name_sector
 from bot.services.deadlines import DeadlinePolicy
 from bot.texts import CASE_STATUS_NAMES, QUEUE_REASON_NAMES, label, routing_reason, t
-from handlers.callbacks import CaseAction, CaseButton, QueueAction, QueueButton
+from bot.callbacks import CaseAction, CaseButton, QueueAction, QueueButton
 from handlers.cases import announce_routing, card_text, case_problem_text, resident_detail_text
 from handlers.forms import reply
 from handlers.members import drop_buttons, staff_actor

@@ -25,7 +25,7 @@ from bot.services.contacts import member_name_sector, resident_for
 from bot.services.places import find_region, region_children
 from bot.services.roster import normalise_phone
 from bot.texts import Safe, label, t
-from handlers.callbacks import FormButton, parse_id
+from bot.callbacks import FormButton, parse_id
 from handlers.cases import announce_routing, case_problem_text
 from handlers.forms import PRIVATE, TEXT, Form, FormDraft, reply
 from handlers.menus import REQUEST_BUTTON, contact_keyboard, member_keyboard, resident_keyboard

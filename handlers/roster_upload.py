@@ -27,7 +27,7 @@ from bot.context import LianxinContext
 from bot.roster_text import ImportRun, file_error, fingerprint, render_import, run_import
 from bot.services.roster import SUFFIXES, RosterFileError
 from bot.texts import label, log_line, t
-from handlers.callbacks import RosterAction, RosterButton
+from bot.callbacks import RosterAction, RosterButton
 from handlers.views import checked_press
 
 log = logging.getLogger(__name__)

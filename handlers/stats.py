@@ -17,7 +17,7 @@ from bot.services.stats import (
     responsiveness, stats_summary,
 )
 from bot.texts import STATS_CHART, STATS_DIMENSION_NAMES, Safe, label, number, scope_text, t
-from handlers.callbacks import RankButton, RankView, StatsButton, StatsDim, StatsView
+from bot.callbacks import RankButton, RankView, StatsButton, StatsDim, StatsView
 from handlers.views import chunked, fit, keyboard, kind_name
 from models import utcnow
 

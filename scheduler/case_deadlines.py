@@ -10,7 +10,7 @@ from bot.context import LianxinContext
 from bot.services.deadlines import DeadlinePolicy, run_case_deadlines
 from bot.services.outbox import Button
 from bot.texts import label
-from handlers.callbacks import CaseAction, CaseButton
+from bot.callbacks import CaseAction, CaseButton
 from models import utcnow
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from bot.context import LianxinContext
 from bot.services.outbox import Button
 from bot.services.reminders import ReminderPolicy, run_due
 from bot.texts import label
-from handlers.callbacks import RemindButton
+from bot.callbacks import RemindButton
 from models import utcnow
 
 log = logging.getLogger(__name__)

@@ -130,7 +130,7 @@ async def test_buttons_the_form_never_offered_are_stale(fake, db, roster, app) -
 
 
 async def test_the_button_under_a_reminder_opens_the_log_form(fake, db, roster, app) -> None:
-    from handlers.callbacks import RemindButton
+    from bot.callbacks import RemindButton
 
     user = await bind(fake, db, 6005, "GS0003", "胡刚")
     await user.send("/my")

@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from bot.services.rules import Quarter, local_today
 from bot.texts import t
-from handlers.callbacks import LagAction, LagButton
+from bot.callbacks import LagAction, LagButton
 from models import Activity, ActivityGroup, Member, OutboxMessage, Reachability, utcnow
 from tests.conftest import ADMIN_ID
 from tests.support.scopes import grant_group_everywhere

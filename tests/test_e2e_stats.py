@@ -11,7 +11,7 @@ import pytest
 
 from bot.config import DEFAULT_ACTIVITY_KINDS
 from bot.services.rules import Quarter
-from handlers.callbacks import RankButton, RankView, StatsButton, StatsDim, StatsView
+from bot.callbacks import RankButton, RankView, StatsButton, StatsDim, StatsView
 from models import utcnow
 from tests.conftest import ADMIN_ID
 from tests.stats_world import (

@@ -22,7 +22,7 @@ from bot.services.access import Committee, Scope, identify, overview
 from bot.services.rules import Quarter, local_today
 from bot.services.scopes import case_in_scopes, member_in_scopes
 from bot.services.stats import Period, stats_summary
-from handlers.callbacks import LagAction, LagButton, StatsButton, StatsDim, StatsView
+from bot.callbacks import LagAction, LagButton, StatsButton, StatsDim, StatsView
 from models import AuditEvent, Case, Level, Member, RoleGrant, ScopeKind, utcnow
 from tests.conftest import offline_settings
 from tests.stats_world import (

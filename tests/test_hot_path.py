@@ -271,7 +271,7 @@ async def test_a_read_only_update_is_marked_done_with_others_and_a_writing_one_a
     await user.send("/my")
     my = await user.expect_message()
     await settle(app)
-    from handlers.callbacks import ActivityAction, ActivityButton
+    from bot.callbacks import ActivityAction, ActivityButton
 
     counter = Statements(app.db.engine)
     try:

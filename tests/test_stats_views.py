@@ -178,7 +178,7 @@ def test_period_switching_across_a_year_boundary() -> None:
 
 
 def test_stats_and_ranking_callback_data_round_trip_and_refuse_anything_else() -> None:
-    from handlers.callbacks import MAX_BYTES, RankButton, RankView, StatsButton, StatsDim, StatsView
+    from bot.callbacks import MAX_BYTES, RankButton, RankView, StatsButton, StatsDim, StatsView
 
     widest = StatsButton(StatsView.list, "2026Q4", StatsDim.region, str(2**63 - 1), StatsDim.region, 1_000_000)
     assert len(widest.pack().encode()) <= MAX_BYTES and StatsButton.parse(widest.pack()) == widest
