@@ -161,7 +161,8 @@ def _backend_cpu(pid: int | None) -> float:
 async def group_scope(url: str, name: str) -> list:
     """A group coordinator's scope: group `name` on its committee with the most members (grants name one)."""
     from bot.db import Database
-    from bot.services.access import Scope, group_committee_counts
+    from bot.services.access import group_committee_counts
+    from bot.services.scopes import Scope
     from models import ScopeKind
 
     db = Database(url)

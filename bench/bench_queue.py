@@ -40,7 +40,7 @@ from sqlmodel import col, select  # noqa: E402
 from bench_laggards import group_scope  # noqa: E402
 from bench_routing import prepare  # noqa: E402
 from bot.db import Database, sync_engine  # noqa: E402
-from bot.services.access import Scope  # noqa: E402
+from bot.services.scopes import Scope  # noqa: E402
 from bot.services.cases import Actor, cases_for_staff, visible_to  # noqa: E402
 from bot.services.queue import case_queue  # noqa: E402
 from models import ActivityGroup, Case, CaseEvent, CaseStatus, Member, Region, ScopeKind, utcnow  # noqa: E402

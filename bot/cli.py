@@ -785,8 +785,9 @@ async def _members(session, args: argparse.Namespace) -> int:  # noqa: ANN001
 async def _roles(session, args: argparse.Namespace) -> int:  # noqa: ANN001
     from bot.services.access import (
         NO_REGION, Ambiguous, CommitteeNeeded, GrantOutcome, NotFound, grant_role, list_roles, resolve_scope,
-        revoke_role, scope_of,
+        revoke_role,
     )
+    from bot.services.scopes import scope_of
     from bot.texts import LEVEL_NAMES, ROLE_NAMES, SCOPE_NAMES, committee_label, scope_label
     from models import ScopeKind
 

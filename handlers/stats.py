@@ -9,7 +9,7 @@ from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.context import LianxinContext
-from bot.services.access import Scope
+from bot.services.scopes import Scope
 from bot.services.reminders import ReminderPolicy
 from bot.services.rules import Quarter, local_today
 from bot.services.stats import (

@@ -10,7 +10,7 @@ from sqlalchemy import func, update
 from sqlmodel import col, select
 
 import bot.services.cases as cases_service
-from bot.services.access import Scope
+from bot.services.scopes import Scope
 from bot.services.cases import (
     ACTIONS,
     HANDLER_OPEN,

@@ -337,7 +337,7 @@ async def test_queue_lists_each_scope_as_an_independent_recount_says(fake, db, q
         assert len(want) < len(everything)
     # the service's one-query staff list agrees with the per-case visibility rule
     from bot.services.cases import Actor as CaseActor, cases_for_staff, visible_to
-    from bot.services.access import Scope
+    from bot.services.scopes import Scope
     from tests.support.scopes import group_everywhere
 
     async with db.session() as session:

@@ -8,7 +8,7 @@ from datetime import date
 from openpyxl import load_workbook
 from sqlmodel import select
 
-from bot.services.access import Committee, Scope
+from bot.services.scopes import Committee, Scope
 from bot.services.cases import Actor, visible_to
 from bot.services.exports import ExportPeriod, Sheet, begun_quarters, resolve_period, write_xlsx
 from bot.services.scopes import case_in_scopes, member_in_scopes

@@ -18,7 +18,8 @@ from sqlmodel import select
 
 from bot.cli import main
 from bot.db import migrate, sync_engine, upgrade
-from bot.services.access import Committee, Scope, identify, overview
+from bot.services.access import identify, overview
+from bot.services.scopes import Committee, Scope
 from bot.services.rules import Quarter, local_today
 from bot.services.scopes import case_in_scopes, member_in_scopes
 from bot.services.stats import Period, stats_summary

@@ -362,7 +362,8 @@ async def test_identity_changes_by_another_process_count_within_the_ttl(fake, db
 
 
 def test_the_identity_cache_keeps_a_bounded_number_of_people_and_hands_out_copies() -> None:
-    from bot.services.access import Identity, Scope
+    from bot.services.access import Identity
+    from bot.services.scopes import Scope
     from bot.services.sender import Sender, SenderCache, _generation
     from models import ScopeKind
 

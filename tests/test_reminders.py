@@ -16,7 +16,7 @@ from sqlmodel import select
 
 from bot.app import build_application
 from bot.context import LianxinContext
-from bot.services.access import Committee, Scope
+from bot.services.scopes import Committee, Scope
 from bot.services.reminders import (
     Occasion,
     ReminderPolicy,

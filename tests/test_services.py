@@ -12,8 +12,6 @@ from sqlmodel import select
 from bot.persistence import SQLPersistence
 from bot.services.access import (
     BindOutcome,
-    Committee,
-    Scope,
     bind_member,
     hash_code,
     issue_invites,
@@ -28,6 +26,7 @@ from bot.services.activities import (
     update_activity,
 )
 from bot.services.rules import Quarter
+from bot.services.scopes import Committee, Scope
 from models import ActivityGroup, InviteCode, Level, Member, Region, ScopeKind, utcnow
 from tests.support.scopes import group_everywhere
 

@@ -11,7 +11,7 @@ from datetime import date
 
 from openpyxl import load_workbook
 
-from bot.services.access import Committee, Scope
+from bot.services.scopes import Committee, Scope
 from bot.services.rules import Quarter
 from bot.services.stats import build_report, quarter_stats, render_chart, report_sections
 from models import Level, ScopeKind

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.services.access import Committee, Scope
+from bot.services.scopes import Committee, Scope
 from bot.services.reminders import ReminderPolicy
 from bot.services.stats import (
     Dimension, DrillDown, OutOfScope, Period, breakdown, duty_ranking, responsiveness, stats_summary,

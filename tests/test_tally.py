@@ -351,7 +351,7 @@ def leave_bottom_gaps(data: dict, *, year: int, share: float) -> dict[str, float
 
 @pytest.mark.parametrize("share", [0.1, 0.3, 0.5])
 async def test_points_to_leave_the_bottom_equal_a_recount(db, share) -> None:  # noqa: ANN001
-    from bot.services.access import Scope
+    from bot.services.scopes import Scope
     from bot.services.reminders import ReminderPolicy, Rule, laggards
     from bot.services.rules import Quarter
     from models import ScopeKind, Sector

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -14,7 +15,8 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db import dialect_insert, dialect_of
-
+from bot.services.names import nearest
+from bot.services.scopes import Committee, Scope, member_in_scopes, scope_of
 from models import (
     ActivityGroup,
     AuditEvent,
@@ -352,43 +354,6 @@ async def member_profile(session: AsyncSession, member_id: int) -> MemberProfile
 ROLE_ORDER = ("resident", "member", "coordinator", "admin")
 
 
-@dataclass(frozen=True)
-class Committee:
-    """One CPPCC committee as the roster names it: its members' 层级 and 地区 path (None: no region)."""
-
-    level: Level
-    region: str | None = None
-
-    def sort_key(self) -> tuple[int, str]:
-        """Province first, then by region path (no region first)."""
-        return list(Level).index(self.level), self.region or ""
-
-
-@dataclass(frozen=True)
-class Scope:
-    """What a coordinator's grant covers (the rule: `bot/services/scopes.py`).
-
-    A group scope names its committee: group names repeat across committees. Without one (a grant
-    that was ambiguous when revision 0009 ran) it covers nobody until an admin names the committee.
-    """
-
-    kind: ScopeKind
-    value: str
-    committee: Committee | None = None
-
-    @property
-    def unresolved(self) -> bool:
-        """A group scope that names no committee (covers nobody; `roles list` flags its grant)."""
-        return self.kind is ScopeKind.group and self.committee is None
-
-
-def scope_of(kind: ScopeKind | str, value: str, level: Level | str | None, region: str | None) -> Scope:
-    """The scope a RoleGrant row stands for (ORM rows and the raw columns of a Core query alike)."""
-    kind = ScopeKind(kind)
-    committee = Committee(Level(level), region) if kind is ScopeKind.group and level is not None else None
-    return Scope(kind, value, committee)
-
-
 @dataclass
 class Identity:
     """Everything the bot needs to know about who sent an update."""
@@ -461,8 +426,6 @@ async def resolve_scope(session: AsyncSession, kind: ScopeKind, value: str) -> s
     A region may be given by its last part(s) (`兰州市` for `甘肃省/兰州市`) when only one
     region ends so. NotFound carries the nearest names; Ambiguous the candidates.
     """
-    from bot.services.names import nearest
-
     value = value.strip().replace("／", "/").strip("/")
     if kind is ScopeKind.group:
         names = list((await session.exec(select(ActivityGroup.name))).all())
@@ -651,8 +614,6 @@ async def list_regions(session: AsyncSession) -> list[NameCount]:
 
 def _natural(name: str) -> tuple:
     """第2界别活动组 before 第10界别活动组."""
-    import re
-
     return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name))
 
 
@@ -694,8 +655,6 @@ class Overview:
 async def overview(session: AsyncSession, scopes: list[Scope] | None = None) -> Overview:
     """Member and binding counts, over everything (admins) or a coordinator's scopes."""
     query = select(func.count(), func.count(Member.telegram_id)).select_from(Member).where(Member.active.is_(True))
-    from bot.services.scopes import member_in_scopes  # the one scope rule (scopes imports Scope from here)
-
     condition = member_in_scopes(scopes)
     if condition is not None:
         query = query.where(condition)

@@ -20,7 +20,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import outbox
-from bot.services.access import Scope
+from bot.services.scopes import Scope
 from bot.services.outreach import lagging
 from bot.services.reachability import blocked_ids
 from bot.services.reminders import ReminderPolicy

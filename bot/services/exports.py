@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services.access import Scope
+from bot.services.scopes import Scope
 from bot.services.cases import mask_phone
 from bot.services.rules import Quarter
 from bot.services.scopes import case_in_scopes, member_in_scopes

@@ -21,7 +21,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import outbox
-from bot.services.access import Scope
+from bot.services.scopes import Scope
 from bot.services.outbox import Button
 from bot.services.reminders import Laggard, Occasion, ReminderPolicy, Rule, laggards, laggards_page
 from bot.services.rules import Quarter

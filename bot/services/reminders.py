@@ -27,7 +27,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db import analytic, dialect_insert, dialect_of
 from bot.services import outbox
-from bot.services.access import Scope, scope_of
+from bot.services.scopes import Scope, scope_of
 from bot.services.outbox import Button
 from bot.services.rules import Quarter, bottom_cuts, expected_people_by, local_today
 from bot.services.scopes import member_in_scopes

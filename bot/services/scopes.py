@@ -1,8 +1,9 @@
-"""Which members a coordinator's scopes cover, as one SQL condition: the one place the rule lives.
+"""A coordinator's scopes and which members they cover, as one SQL condition: the one place the rule lives.
 
 A group scope covers the members of that activity group on that committee (the same level and
 region as the roster gives them: group names repeat across committees, as peers in
-`activities.standing` and `reminders._peer_partition` are compared); a group scope naming no committee covers nobody. A sector
+`activities.standing` and `reminders._peer_partition` are compared); a group scope naming no
+committee covers nobody. A sector
 scope covers the members of that sector, a region scope the members of that region and every region
 below it. `member_in_scopes` (statistics, reminders, exports, broadcasts, `access.overview`),
 `case_in_scopes` and the routing engine's coordinators (`routing._scope_covers`, which asks the group
@@ -12,13 +13,51 @@ rule of every RoleGrant row through `group_members`) all come from here.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import and_, false, or_
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import select
 
-from bot.services.access import Scope
-from models import ActivityGroup, Member, Region, ScopeKind, Sector
+from models import ActivityGroup, Case, Level, Member, Region, ScopeKind, Sector
+
+
+@dataclass(frozen=True)
+class Committee:
+    """One CPPCC committee as the roster names it: its members' 层级 and 地区 path (None: no region)."""
+
+    level: Level
+    region: str | None = None
+
+    def sort_key(self) -> tuple[int, str]:
+        """Province first, then by region path (no region first)."""
+        return list(Level).index(self.level), self.region or ""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a coordinator's grant covers (which members: `scope_members`).
+
+    A group scope names its committee: group names repeat across committees. Without one (a grant
+    made before grants named their committee, where the name was on several) it covers nobody until
+    an admin names the committee.
+    """
+
+    kind: ScopeKind
+    value: str
+    committee: Committee | None = None
+
+    @property
+    def unresolved(self) -> bool:
+        """A group scope that names no committee (covers nobody; `roles list` flags its grant)."""
+        return self.kind is ScopeKind.group and self.committee is None
+
+
+def scope_of(kind: ScopeKind | str, value: str, level: Level | str | None, region: str | None) -> Scope:
+    """The scope a RoleGrant row stands for (ORM rows and the raw columns of a Core query alike)."""
+    kind = ScopeKind(kind)
+    committee = Committee(Level(level), region) if kind is ScopeKind.group and level is not None else None
+    return Scope(kind, value, committee)
 
 
 def _regions_under(path: str):  # noqa: ANN202
@@ -73,8 +112,6 @@ def case_in_scopes(scopes: Sequence[Scope] | None) -> ColumnElement[bool] | None
     """
     if scopes is None:
         return None
-    from models import Case
-
     handler = member_in_scopes(scopes)
     conditions = [Case.member_id.in_(select(Member.id).where(handler))]
     conditions += [Case.region_id.in_(_regions_under(s.value)) for s in scopes if s.kind is ScopeKind.region]

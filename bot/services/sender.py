@@ -26,7 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db import is_write
-from bot.services.access import Identity, scope_of
+from bot.services.access import Identity
+from bot.services.scopes import scope_of
 from bot.sqlite_async import inline_reads
 from models import Member, Reachability, RoleGrant
 

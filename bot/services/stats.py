@@ -25,7 +25,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db import analytic, dialect_of
-from bot.services.access import Scope
+from bot.services.scopes import Scope
 from bot.services.reminders import Laggard, ReminderPolicy, laggards
 from bot.services.rules import Quarter, check_year, duty_ranks, expected_people_by, local_today
 from bot.services.scopes import member_in_scopes

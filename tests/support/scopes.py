@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services.access import Scope, group_committees
+from bot.services.access import group_committees
+from bot.services.scopes import Scope
 from models import RoleGrant, ScopeKind
 
 
