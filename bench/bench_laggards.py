@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Benchmark the laggard scan (`bot.services.reminders.laggards`) and the whole-province statistics
-(`bot.services.stats.quarter_stats`, scopes=None) on a generated data set.
+(`bot.services.report.quarter_stats`, scopes=None) on a generated data set.
 
 200,000 members (16 activity groups × 4 levels × a few regions, made-up names) and
 5,000,000 activities spread over `--years` years (the current year holds 1/years of them),
@@ -194,11 +194,11 @@ async def time_scan(url: str, runs: int) -> dict[str, object]:
     """`runs` timings of the laggard scan and of the whole-province statistics, each in its own session."""
     from bot.db import Database
     from bot.services.outreach import laggard_page
-    from bot.services.reminders import ReminderPolicy, laggards
+    from bot.services.reminders import DutyPolicy, laggards
     from bot.services.rules import Quarter
-    from bot.services.stats import quarter_stats
+    from bot.services.report import quarter_stats
 
-    policy = ReminderPolicy(tz=ZoneInfo("Asia/Shanghai"))
+    policy = DutyPolicy(tz=ZoneInfo("Asia/Shanghai"))
     quarter, as_of = Quarter(CURRENT_YEAR, 4), date(CURRENT_YEAR, 11, 14)
     db = Database(url)
     out: dict[str, object] = {"scan": [], "scan_cpu": [], "stats": [], "stats_cpu": [], "page": [], "page_cpu": [],

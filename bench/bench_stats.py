@@ -62,10 +62,12 @@ def seed_cases(engine, count: int, first_member: int, members: int, rng: random.
 
 async def time_all(url: str, runs: int) -> dict[str, list[float]]:
     from bot.db import Database
-    from bot.services.reminders import ReminderPolicy
-    from bot.services.stats import Dimension, Period, breakdown, duty_ranking, responsiveness, stats_summary
+    from bot.services.reminders import DutyPolicy
+    from bot.services.ranking import duty_ranking, responsiveness
+    from bot.services.rules import Period
+    from bot.services.stats import Dimension, breakdown, stats_summary
 
-    policy = ReminderPolicy(tz=TZ)
+    policy = DutyPolicy(tz=TZ)
     group = await group_scope(url, "第3界别活动组")
     quarter, year = Period(CURRENT_YEAR, 4), Period(CURRENT_YEAR)
     calls = {

@@ -42,11 +42,11 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _run(settings: Settings, args: argparse.Namespace, quarter) -> int:  # noqa: ANN001
     from bot.db import Database
-    from bot.services.reminders import Occasion, ReminderPolicy, claim_run, enqueue_plan, plan_occasion, sent_status
+    from bot.services.reminders import Occasion, DutyPolicy, claim_run, enqueue_plan, plan_occasion, sent_status
     from models import utcnow
     from scheduler.reminders import log_button
 
-    policy = ReminderPolicy.from_settings(settings)
+    policy = DutyPolicy.from_settings(settings)
     occasion = Occasion(args.occasion)
     db = Database(settings.database_url)
     try:

@@ -54,12 +54,12 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _run(settings: Settings, args: argparse.Namespace, quarter) -> int:  # noqa: ANN001
     from bot.db import Database
-    from bot.services.reminders import ReminderPolicy
+    from bot.services.reminders import DutyPolicy
     from bot.services.rules import local_today
-    from bot.services.stats import build_report, quarter_stats
+    from bot.services.report import build_report, quarter_stats
     from models import utcnow
 
-    policy = ReminderPolicy.from_settings(settings)
+    policy = DutyPolicy.from_settings(settings)
     db = Database(settings.database_url)
     try:
         async with db.session() as session:

@@ -167,16 +167,16 @@ async def report_command(update: Update, context: LianxinContext) -> None:
     """/report [2026Q3]: the quarterly report for the sender's scope (admins: everything), XLSX and chart."""
     from telegram import InputFile
 
-    from bot.services.reminders import ReminderPolicy
+    from bot.services.reminders import DutyPolicy
     from bot.services.rules import Quarter, local_today
-    from bot.services.stats import build_report, quarter_stats
+    from bot.services.report import build_report, quarter_stats
     from models import utcnow
 
     identity = context.identity
     if not (identity.is_admin or identity.is_coordinator):
         await update.effective_message.reply_text(t("not_allowed"))
         return
-    policy = ReminderPolicy.from_settings(context.settings)
+    policy = DutyPolicy.from_settings(context.settings)
     today = local_today(utcnow(), context.settings.tz)
     try:
         quarter = Quarter.parse(context.args[0]) if context.args else Quarter.of(today).prev()

@@ -74,7 +74,7 @@ async def export_pressed(update: Update, context: LianxinContext) -> None:
 async def send_export(update: Update, context: LianxinContext, *, section: ExportSection, choice: ExportPeriod,
                       scopes) -> None:  # noqa: ANN001
     """Build the file off the event loop, send it, remove it."""
-    from bot.services.reminders import ReminderPolicy
+    from bot.services.reminders import DutyPolicy
     from bot.services.rules import local_today
     from models import utcnow
 
@@ -90,7 +90,7 @@ async def send_export(update: Update, context: LianxinContext, *, section: Expor
     if section is ExportSection.summary:
         async with context.db.session() as session:
             sheets = await summary_sheets(session, period=period, today=today, scopes=scopes, kind_names=kind_names,
-                                          policy=ReminderPolicy.from_settings(settings))
+                                          policy=DutyPolicy.from_settings(settings))
     request = ExportRequest(section, period, scopes, full_phones=context.identity.is_admin)
     names = {**EXPORT, "levels": LEVEL_NAMES, "bound": (EXPORT["bound"], EXPORT["unbound"]),
              "statuses": CASE_STATUS_NAMES}

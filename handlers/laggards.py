@@ -14,7 +14,7 @@ from telegram.error import BadRequest
 
 from bot.context import LianxinContext
 from bot.services.outreach import LaggardPage, OutOfScope, laggard_page, nudge
-from bot.services.reminders import ReminderPolicy
+from bot.services.reminders import DutyPolicy
 from bot.services.rules import local_today
 from bot.services.outbox import Button
 from bot.texts import label, log_line, render_laggard_line, scope_text, t
@@ -60,7 +60,7 @@ def render_page(context: LianxinContext, page: LaggardPage):  # noqa: ANN201 - (
 
 
 async def _page(context: LianxinContext, offset: int) -> LaggardPage:
-    policy = ReminderPolicy.from_settings(context.settings)
+    policy = DutyPolicy.from_settings(context.settings)
     today = local_today(utcnow(), context.settings.tz)
     async with context.db.session() as session:
         return await laggard_page(session, today=today, policy=policy, scopes=scopes_of(context),
@@ -91,7 +91,7 @@ async def laggards_button(update: Update, context: LianxinContext) -> None:
                 raise
         return
     user = update.effective_user
-    policy = ReminderPolicy.from_settings(context.settings)
+    policy = DutyPolicy.from_settings(context.settings)
     now = utcnow()
     async with context.db.session() as session:
         try:

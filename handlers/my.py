@@ -7,16 +7,14 @@ from telegram.error import BadRequest
 
 from bot.context import LianxinContext
 from bot.services.access import member_profile
+from bot.services.archive import archive_activities, archive_xlsx, photo_counts
 from bot.services.activities import (
     ActivityProblem,
     activity_photos,
-    archive_activities,
-    archive_xlsx,
     check_editable,
     delete_activity,
     edit_deadline,
     own_activity,
-    photo_counts,
     recent_activities,
     standing,
 )

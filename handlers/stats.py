@@ -10,12 +10,11 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 
 from bot.context import LianxinContext
 from bot.services.scopes import Scope
-from bot.services.reminders import ReminderPolicy
-from bot.services.rules import Quarter, local_today
-from bot.services.stats import (
-    Dimension, DrillDown, OutOfScope, Period, breakdown, build_stats_chart, duty_ranking, parent_drill,
-    responsiveness, stats_summary,
-)
+from bot.services.reminders import DutyPolicy
+from bot.services.rules import Period, Quarter, local_today
+from bot.services.charts import build_stats_chart
+from bot.services.ranking import duty_ranking, responsiveness
+from bot.services.stats import Dimension, DrillDown, OutOfScope, breakdown, parent_drill, stats_summary
 from bot.texts import STATS_CHART, STATS_DIMENSION_NAMES, Safe, label, number, scope_text, t
 from bot.callbacks import RankButton, RankView, StatsButton, StatsDim, StatsView
 from handlers.views import chunked, fit, keyboard, kind_name
@@ -91,7 +90,7 @@ async def render_summary(context: LianxinContext, scopes: list[Scope] | None, pe
     settings = context.settings
     async with context.db.session() as session:
         summary = await stats_summary(
-            session, period=period, now=utcnow(), policy=ReminderPolicy.from_settings(settings), scopes=scopes,
+            session, period=period, now=utcnow(), policy=DutyPolicy.from_settings(settings), scopes=scopes,
             drill=drill, overdue_after=_overdue_after(settings),
         )
         up = await parent_drill(session, drill=drill)
@@ -183,7 +182,7 @@ async def chart_inputs(context: LianxinContext, scopes: list[Scope] | None, peri
     async with context.db.session() as session:
         groups = await breakdown(session, period=period, dimension=Dimension.group, scopes=scopes, drill=drill)
         summary = await stats_summary(session, period=period, now=utcnow(), scopes=scopes, drill=drill,
-                                      policy=ReminderPolicy.from_settings(settings),
+                                      policy=DutyPolicy.from_settings(settings),
                                       overdue_after=_overdue_after(settings))
     drill_text = _drill_text(context, drill, summary.drill_name)
     chart = dict(

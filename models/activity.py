@@ -20,7 +20,7 @@ class Activity(SQLModel, table=True):
         # covers the yearly per-member aggregates of reminders and statistics (issue 9): one
         # index range per year, read in member order, never the table or older years
         Index("ix_activity_year_member", "year", "member_id", "quarter", "people", "points", "deleted_at"),
-        # covers the statistics' activities and 人次 by kind for a quarter (stats.quarter_stats): one index
+        # covers the statistics' activities and 人次 by kind for a quarter (report.quarter_stats): one index
         # range in kind order, never the table
         Index("ix_activity_quarter_kind", "year", "quarter", "kind", "member_id", "people", "deleted_at"),
     )

@@ -12,7 +12,7 @@ from telegram.ext import Application
 
 from bot.context import LianxinContext
 from bot.services.outbox import Button
-from bot.services.reminders import ReminderPolicy, run_due
+from bot.services.reminders import DutyPolicy, run_due
 from bot.texts import label
 from bot.callbacks import RemindButton
 from models import utcnow
@@ -27,7 +27,7 @@ def log_button() -> Button:
 
 async def remind_due(context: LianxinContext) -> None:
     """One unit of work: the due occasion's scan, its run marker and its messages commit together."""
-    policy = ReminderPolicy.from_settings(context.settings)
+    policy = DutyPolicy.from_settings(context.settings)
     async with context.db.session() as session:
         plan = await run_due(session, now=utcnow(), policy=policy, log_button=log_button())
         await session.commit()
@@ -54,11 +54,11 @@ async def send_reports(context: LianxinContext) -> None:
     from bot.services import outbox
     from bot.services.reminders import claim_marker, coordinators, marker_done, report_due, report_key
     from bot.services.rules import local_today
-    from bot.services.stats import build_report, quarter_stats
+    from bot.services.report import build_report, quarter_stats
     from bot.texts import t
 
     settings = context.settings
-    policy = ReminderPolicy.from_settings(settings)
+    policy = DutyPolicy.from_settings(settings)
     now = utcnow()
     quarter = report_due(policy, now)
     if quarter is None:

@@ -131,7 +131,7 @@ async def test_the_report_counts_the_quarter_s_cases(world) -> None:  # noqa: F8
     from bot.services.cases import answer_case
     from zoneinfo import ZoneInfo
     from bot.services.rules import Quarter
-    from bot.services.stats import case_rows, report_sections
+    from bot.services.report import case_rows, report_sections
 
     db = world["db"]
     a = await new_case(world, text="学校门口的道路积水严重，孩子们每天上学都要绕远路")

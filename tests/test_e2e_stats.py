@@ -288,7 +288,7 @@ async def test_members_and_residents_get_no_statistics(fake, world) -> None:  # 
 def test_chart_has_real_chinese_glyphs() -> None:
     import warnings
 
-    from bot.services.stats import render_stats_chart
+    from bot.services.charts import render_stats_chart
     from bot.texts import STATS_CHART
 
     with warnings.catch_warnings():

@@ -10,7 +10,8 @@ from sqlmodel import select
 
 from bot.services.scopes import Committee, Scope
 from bot.services.cases import Actor, visible_to
-from bot.services.exports import ExportPeriod, Sheet, begun_quarters, resolve_period, write_xlsx
+from bot.services.exports import ExportPeriod, begun_quarters, resolve_period
+from bot.services.sheets import Sheet, write_xlsx
 from bot.services.scopes import case_in_scopes, member_in_scopes
 from models import ActivityGroup, Case, CaseStatus, Level, Member, Region, ScopeKind, Sector
 from tests.support.scopes import group_everywhere

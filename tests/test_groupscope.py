@@ -20,9 +20,9 @@ from bot.cli import main
 from bot.db import migrate, sync_engine, upgrade
 from bot.services.access import identify, overview
 from bot.services.scopes import Committee, Scope
-from bot.services.rules import Quarter, local_today
+from bot.services.rules import Period, Quarter, local_today
 from bot.services.scopes import case_in_scopes, member_in_scopes
-from bot.services.stats import Period, stats_summary
+from bot.services.stats import stats_summary
 from bot.callbacks import LagAction, LagButton, StatsButton, StatsDim, StatsView
 from models import AuditEvent, Case, Level, Member, RoleGrant, ScopeKind, utcnow
 from tests.conftest import offline_settings
@@ -71,11 +71,11 @@ async def test_same_named_group_on_two_committees_is_two_scopes(db) -> None:  # 
             assert set((await session.exec(select(Case.id).where(case_in_scopes([scope])))).all()) == want
         # /stats figures: each committee's equal the recount for it, and they are not the same figures
         now = datetime(2026, 11, 20, 2, 30, tzinfo=timezone.utc)
-        from bot.services.reminders import ReminderPolicy
+        from bot.services.reminders import DutyPolicy
 
         shown = {}
         for scope, plain in ((CITY, GROUP_COMMITTEE), (COUNTY, COUNTY_COMMITTEE)):
-            summary = await stats_summary(session, period=Period(2026), now=now, policy=ReminderPolicy(tz=TZ),
+            summary = await stats_summary(session, period=Period(2026), now=now, policy=DutyPolicy(tz=TZ),
                                           scopes=[scope])
             want = recount_summary(world, period=(2026, None), scopes=[("group", "第1活动组", plain)], drill=None)
             assert summary.members.members == want["members"]

@@ -10,14 +10,14 @@ from sqlmodel import select
 
 from bot.services import broadcasts, outbox
 from bot.services.outreach import OutOfScope, laggard_page, lagging, nudge, nudge_key
-from bot.services.reminders import Occasion, ReminderPolicy, reminder_history
+from bot.services.reminders import Occasion, DutyPolicy, reminder_history
 from bot.services.rules import Quarter
 from models import Activity, ActivityGroup, Broadcast, Member, OutboxMessage, OutboxStatus, Reachability
 from tests.conftest import ADMIN_ID
 from tests.support.scopes import group_everywhere
 
 TZ = ZoneInfo("Asia/Shanghai")
-POLICY = ReminderPolicy(tz=TZ, admin_ids=(ADMIN_ID,))
+POLICY = DutyPolicy(tz=TZ, admin_ids=(ADMIN_ID,))
 DAY = date(2026, 11, 20)
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)
 GROUP_NAME = "第3界别活动组"

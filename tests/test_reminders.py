@@ -19,7 +19,7 @@ from bot.context import LianxinContext
 from bot.services.scopes import Committee, Scope
 from bot.services.reminders import (
     Occasion,
-    ReminderPolicy,
+    DutyPolicy,
     Rule,
     as_of_day,
     due_occasion,
@@ -34,7 +34,7 @@ from scheduler.reminders import remind_due
 from tests.conftest import ADMIN_ID, make_settings
 
 TZ = ZoneInfo("Asia/Shanghai")
-POLICY = ReminderPolicy(tz=TZ, admin_ids=(ADMIN_ID,))
+POLICY = DutyPolicy(tz=TZ, admin_ids=(ADMIN_ID,))
 COORDINATOR = 777001
 
 

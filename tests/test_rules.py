@@ -150,14 +150,14 @@ def test_parse_date(text: str, today: date, expected: date | None) -> None:
 def test_labels_naming_years_out_of_range_are_refused(label: str) -> None:
     """Year 1 or 9999 in Asia/Shanghai cannot be turned into UTC: a forged /stats button or a typo in
     /report must be a ValueError (answered as a stale button / a bad quarter), not an OverflowError."""
-    from bot.services.stats import Period
+    from bot.services.rules import Period
 
     with pytest.raises(ValueError):
         Period.parse(label)
 
 
 def test_labels_within_range_parse() -> None:
-    from bot.services.stats import Period
+    from bot.services.rules import Period
 
     assert Period.parse("1949") == Period(1949) and Period.parse("2026Q1") == Period(2026, 1)
 

@@ -13,7 +13,8 @@ from openpyxl import load_workbook
 
 from bot.services.scopes import Committee, Scope
 from bot.services.rules import Quarter
-from bot.services.stats import build_report, quarter_stats, render_chart, report_sections
+from bot.services.charts import render_report_chart
+from bot.services.report import build_report, quarter_stats, report_sections
 from models import Level, ScopeKind
 from tests.support.fake_telegram import image_size
 from tests.test_reminders import G1_PROVINCE, POLICY, in_g1_province, recount, seed
@@ -105,7 +106,7 @@ async def test_chart_text_renders_with_a_cjk_font(db) -> None:
         stats = await quarter_stats(session, quarter=Q3, today=date(2026, 10, 1), policy=POLICY)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # "Glyph … missing from font(s)" is a UserWarning
-        png = render_chart(stats, kind_names=KIND_NAMES)
+        png = render_report_chart(stats, kind_names=KIND_NAMES)
     kind, width, height = image_size(png)
     assert kind == "png" and (width, height) == (1000, 550)
     # and without the font the same chart would warn: the test can fail
@@ -201,7 +202,7 @@ def test_cli_report(database_url, tmp_path, capsys) -> None:  # noqa: ANN001
 
 async def test_unreachable_is_who_blocked_the_bot_last(db) -> None:
     from bot.services.reachability import mark_blocked, mark_reachable
-    from bot.services.stats import unreachable_members
+    from bot.services.report import unreachable_members
     from models import utcnow
 
     data = await seed(db)

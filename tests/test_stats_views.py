@@ -9,15 +9,15 @@ from datetime import timedelta
 import pytest
 
 from bot.services.scopes import Committee, Scope
-from bot.services.reminders import ReminderPolicy
-from bot.services.stats import (
-    Dimension, DrillDown, OutOfScope, Period, breakdown, duty_ranking, responsiveness, stats_summary,
-)
+from bot.services.reminders import DutyPolicy
+from bot.services.ranking import duty_ranking, responsiveness
+from bot.services.rules import Period
+from bot.services.stats import Dimension, DrillDown, OutOfScope, breakdown, stats_summary
 from models import Level, ScopeKind
 from tests.stats_world import COUNTY_COMMITTEE, GROUP_COMMITTEE, TZ, World, allowed, recount_breakdown, recount_ranking, recount_responsiveness, \
     recount_summary, seed_world, shanghai
 
-POLICY = ReminderPolicy(tz=TZ)
+POLICY = DutyPolicy(tz=TZ)
 NOW = shanghai(2026, 11, 20, 10, 30)
 
 

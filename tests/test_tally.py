@@ -352,13 +352,13 @@ def leave_bottom_gaps(data: dict, *, year: int, share: float) -> dict[str, float
 @pytest.mark.parametrize("share", [0.1, 0.3, 0.5])
 async def test_points_to_leave_the_bottom_equal_a_recount(db, share) -> None:  # noqa: ANN001
     from bot.services.scopes import Scope
-    from bot.services.reminders import ReminderPolicy, Rule, laggards
+    from bot.services.reminders import DutyPolicy, Rule, laggards
     from bot.services.rules import Quarter
     from models import ScopeKind, Sector
     from tests.test_reminders import TZ, seed
 
     data = await seed(db, seed_value=23)
-    policy = ReminderPolicy(tz=TZ, bottom_share=share)
+    policy = DutyPolicy(tz=TZ, bottom_share=share)
     gaps = leave_bottom_gaps(data, year=2026, share=share)
     assert len(gaps) >= 3 and len(set(gaps.values())) >= 2
     async with db.session() as session:

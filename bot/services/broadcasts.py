@@ -23,7 +23,7 @@ from bot.services import outbox
 from bot.services.scopes import Scope
 from bot.services.outreach import lagging
 from bot.services.reachability import blocked_ids
-from bot.services.reminders import ReminderPolicy
+from bot.services.reminders import DutyPolicy
 from bot.services.scopes import member_in_scopes
 from models import Broadcast, BroadcastStatus, Member, OutboxMessage, OutboxStatus
 
@@ -45,7 +45,7 @@ class Audience:
 
 
 async def audience(
-    session: AsyncSession, *, kind: str, scopes: Sequence[Scope] | None, today: date, policy: ReminderPolicy
+    session: AsyncSession, *, kind: str, scopes: Sequence[Scope] | None, today: date, policy: DutyPolicy
 ) -> Audience:
     """Who a broadcast to `kind` within `scopes` would reach (admins: scopes None)."""
     if kind not in AUDIENCES:
@@ -71,7 +71,7 @@ def message_key(broadcast_id: int, member_id: int) -> str:
 async def create(
     session: AsyncSession, *, key: str, created_by: int, chat_id: int, progress_message_id: int | None, text: str,
     photo_id: str | None, kind: str, scopes: Sequence[Scope] | None, scope_label: str, today: date,
-    policy: ReminderPolicy, now: datetime,
+    policy: DutyPolicy, now: datetime,
 ) -> Broadcast:
     """Write the broadcast and its messages (once per `key`: a second call returns the first broadcast)."""
     existing = (await session.exec(select(Broadcast).where(Broadcast.key == key))).first()

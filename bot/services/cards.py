@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 
-from bot.services.stats import cjk_font_path  # the one CJK font (also the report's charts)
+from bot.services.charts import cjk_font_path
 from bot.texts import cli_text
 
 WIDTH, HEIGHT = 800, 1100

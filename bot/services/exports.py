@@ -13,26 +13,24 @@ from __future__ import annotations
 
 import enum
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from itertools import chain, islice
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services.scopes import Scope
+from bot.db import sync_engine
 from bot.services.cases import mask_phone
-from bot.services.rules import Quarter
-from bot.services.scopes import case_in_scopes, member_in_scopes
-from bot.services.stats import Period
+from bot.services.report import quarter_stats, report_sections
+from bot.services.rules import Period, Quarter
+from bot.services.scopes import Scope, case_in_scopes, narrow, within_scopes
+from bot.services.sheets import Sheet, write_xlsx
 from models import Activity, ActivityGroup, Case, Member, Region, Sector
 
 CHUNK = 2000  # rows fetched (and buffered) at a time
-WIDTH_SAMPLE = CHUNK  # column widths fit the header and the first rows
-MAX_WIDTH = 60
 
 
 class ExportSection(str, enum.Enum):
@@ -64,19 +62,6 @@ def resolve_period(choice: ExportPeriod, today: date) -> Period:
             quarter = quarter.prev()
         return Period(quarter.year, quarter.q)
     return Period(today.year - (1 if choice is ExportPeriod.last_year else 0))
-
-
-@dataclass(frozen=True)
-class Sheet:
-    """One sheet: title, headers and rows (any iterable: a streamed query result is read once)."""
-
-    title: str
-    headers: Sequence[str]
-    rows: Iterable[Sequence[object]]
-
-
-def _scoped(query, condition):  # noqa: ANN001, ANN202
-    return query if condition is None else query.where(condition)
 
 
 def _stream(connection: Connection, query) -> Iterator:  # noqa: ANN001
@@ -119,7 +104,7 @@ def member_rows(connection: Connection, *, period: Period, scopes: Sequence[Scop
         .order_by(Member.number)
     )
     for number, name, sector, group, level, region, phone, telegram_id, n, people, points, last in _stream(
-        connection, _scoped(query, member_in_scopes(scopes))
+        connection, within_scopes(query, scopes)
     ):
         yield [number, name, sector, group or "", level_names.get(level, str(level)), region or "",
                (phone or "") if full_phones else mask_phone(phone), bound_names[telegram_id is None],
@@ -141,7 +126,7 @@ def activity_rows(connection: Connection, *, period: Period, scopes: Sequence[Sc
         .order_by(Activity.activity_date, Activity.id)
     )
     for (activity_id, day, year, quarter, number, name, sector, group, kind, place, people, points, summary,
-         created) in _stream(connection, _scoped(query, member_in_scopes(scopes))):
+         created) in _stream(connection, within_scopes(query, scopes)):
         yield [activity_id, day.isoformat(), f"{year}Q{quarter}", number, name, sector, group or "",
                kind_names.get(kind, kind), place, people, round(float(points), 2), summary, _local(created, tz)]
 
@@ -162,7 +147,7 @@ def case_rows(connection: Connection, *, period: Period, scopes: Sequence[Scope]
     )
     for (number, created, category, status, region, place, m_number, m_name, sector, requester, phone,
          requester_phone, accepted, resolved, closed, rating, reopened, description) in _stream(
-        connection, _scoped(query, case_in_scopes(scopes))
+        connection, narrow(query, case_in_scopes(scopes))
     ):
         state = getattr(status, "value", status)
         yield [number, _local(created, tz), category, status_names.get(state, state), region or "", place or "",
@@ -173,72 +158,16 @@ def case_rows(connection: Connection, *, period: Period, scopes: Sequence[Scope]
 
 async def summary_sheets(session: AsyncSession, *, period: Period, today: date, policy, scopes: Sequence[Scope] | None,  # noqa: ANN001
                          kind_names: Mapping[str, str]) -> list[Sheet]:
-    """The quarterly report's sections (`stats.report_sections`) for each begun quarter of the period.
+    """The quarterly report's sections (`report.report_sections`) for each begun quarter of the period.
 
     A year gives each of its quarters' sections, titled with the quarter (`2026Q1 委员概况`).
     """
-    from bot.services.stats import quarter_stats, report_sections
-
     sheets: list[Sheet] = []
     for quarter in begun_quarters(period, today):
         stats = await quarter_stats(session, quarter=quarter, today=today, policy=policy, scopes=scopes)
         prefix = "" if period.q else f"{quarter.label} "
         sheets += [Sheet(prefix + s.title, s.headers, s.rows) for s in report_sections(stats, kind_names=kind_names)]
     return sheets
-
-
-# --- the spreadsheet ---------------------------------------------------------------------------
-
-
-def _width(value: object) -> int:
-    text = "" if value is None else str(value)
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)  # CJK characters take two columns
-
-
-def write_xlsx(path: Path, sheets: Iterable[Sheet]) -> int:
-    """Write the sheets to `path` in write-only mode (rows are streamed); returns the data rows written.
-
-    Each sheet: a bold header row, frozen; columns as wide as the header and the first
-    WIDTH_SAMPLE rows (capped at MAX_WIDTH); text is never a formula, characters XLSX cannot
-    hold are dropped.
-    """
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    book = Workbook(write_only=True)
-    written = 0
-    bold = Font(bold=True)
-    for sheet_spec in sheets:
-        sheet = book.create_sheet(sheet_spec.title[:31])
-        rows = iter(sheet_spec.rows)
-        head = list(islice(rows, WIDTH_SAMPLE))
-        for index, header in enumerate(sheet_spec.headers, start=1):
-            widest = max([_width(header)] + [_width(row[index - 1]) for row in head])
-            sheet.column_dimensions[get_column_letter(index)].width = min(max(widest + 2, 8), MAX_WIDTH)
-        sheet.freeze_panes = "A2"
-        header_cells = []
-        for header in sheet_spec.headers:
-            cell = WriteOnlyCell(sheet, value=header)
-            cell.font = bold
-            header_cells.append(cell)
-        sheet.append(header_cells)
-        for row in chain(head, rows):
-            values: list[object] = []
-            for value in row:
-                if isinstance(value, str):
-                    value = ILLEGAL_CHARACTERS_RE.sub("", value)
-                    if value.startswith("="):  # user text is data, never a formula
-                        cell = WriteOnlyCell(sheet, value=value)
-                        cell.data_type = "s"
-                        value = cell
-                values.append(value)
-            sheet.append(values)
-            written += 1
-    book.save(path)
-    return written
 
 
 @dataclass(frozen=True)
@@ -254,10 +183,8 @@ def write_export(database_url: str, request: ExportRequest, *, names: Mapping[st
     """Build the export into a new temporary file (blocking: run in a thread); the caller removes the file.
 
     `names` holds the sheet titles, headers and value names (from the text catalogue); the
-    summary's sheets are built by the caller from `stats.report_sections` (already small).
+    summary's sheets are built by the caller from `report.report_sections` (already small).
     """
-    from bot.db import sync_engine
-
     handle = tempfile.NamedTemporaryFile(prefix="lianxin-export-", suffix=".xlsx", delete=False)
     handle.close()
     path = Path(handle.name)
@@ -288,8 +215,3 @@ def _section_sheet(connection: Connection, request: ExportRequest, *, names: Map
         rows = case_rows(connection, period=period, scopes=scopes, status_names=names["statuses"], tz=tz)  # type: ignore[arg-type]
     return Sheet(str(names[f"sheet_{section.name}"]), names[f"cols_{section.name}"], rows)  # type: ignore[arg-type]
 
-
-__all__ = [
-    "CHUNK", "ExportPeriod", "begun_quarters", "ExportRequest", "ExportSection", "Period", "Sheet", "activity_rows", "case_rows",
-    "member_rows", "resolve_period", "summary_sheets", "write_export", "write_xlsx",
-]

@@ -23,7 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.services import outbox
 from bot.services.scopes import Scope
 from bot.services.outbox import Button
-from bot.services.reminders import Laggard, Occasion, ReminderPolicy, Rule, laggards, laggards_page
+from bot.services.reminders import Laggard, Occasion, DutyPolicy, Rule, laggards, laggards_page
 from bot.services.rules import Quarter
 from bot.services.scopes import member_in_scopes
 from models import Activity, Member, Reachability
@@ -62,7 +62,7 @@ class OutOfScope(Exception):
         self.member_id = member_id
 
 
-async def lagging(session: AsyncSession, *, today: date, policy: ReminderPolicy,
+async def lagging(session: AsyncSession, *, today: date, policy: DutyPolicy,
                   scopes: Sequence[Scope] | None) -> tuple[Quarter, list[Laggard]]:
     """Everyone in scope behind this quarter (judged today), sorted by 编号."""
     quarter = Quarter.of(today)
@@ -88,7 +88,7 @@ async def _details(session: AsyncSession, people: Sequence[Laggard]) -> dict[int
 
 
 async def laggard_page(
-    session: AsyncSession, *, today: date, policy: ReminderPolicy, scopes: Sequence[Scope] | None,
+    session: AsyncSession, *, today: date, policy: DutyPolicy, scopes: Sequence[Scope] | None,
     offset: int, limit: int,
 ) -> LaggardPage:
     """One page of the laggards in scope; an offset past the end shows the last page (paged in SQL)."""
@@ -134,7 +134,7 @@ class NudgeResult:
 
 async def nudge(
     session: AsyncSession, *, member_id: int, scopes: Sequence[Scope] | None, today: date, now: datetime,
-    policy: ReminderPolicy, sender: str, log_button: Button | None = None,
+    policy: DutyPolicy, sender: str, log_button: Button | None = None,
 ) -> NudgeResult:
     """Write one personal nudge to `member_id` in the outbox (once per member per local day).
 

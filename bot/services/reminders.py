@@ -49,7 +49,7 @@ class Occasion(str, enum.Enum):
 
 
 @dataclass(frozen=True)
-class ReminderPolicy:
+class DutyPolicy:
     """The settings reminders follow (built from `Settings` by the caller)."""
 
     tz: ZoneInfo
@@ -62,7 +62,7 @@ class ReminderPolicy:
     admin_ids: tuple[int, ...] = ()
 
     @classmethod
-    def from_settings(cls, settings) -> "ReminderPolicy":  # noqa: ANN001 - bot.config.Settings
+    def from_settings(cls, settings) -> "DutyPolicy":  # noqa: ANN001 - bot.config.Settings
         return cls(
             tz=settings.tz,
             rules=tuple(Rule(r) for r in settings.reminder_rules),
@@ -90,7 +90,7 @@ class ReminderPolicy:
         return [o for o, _ in self.moments] + [Occasion.quarter_end]
 
 
-def due_occasion(policy: ReminderPolicy, now: datetime) -> tuple[Occasion, Quarter] | None:
+def due_occasion(policy: DutyPolicy, now: datetime) -> tuple[Occasion, Quarter] | None:
     """The latest occasion whose moment has passed: due until the next one's moment (catch-up once, in its period)."""
     current = Quarter.of(local_today(now, policy.tz))
     moments = [
@@ -105,7 +105,7 @@ def due_occasion(policy: ReminderPolicy, now: datetime) -> tuple[Occasion, Quart
     return occasion, quarter
 
 
-def as_of_day(policy: ReminderPolicy, occasion: Occasion, quarter: Quarter, today: date) -> date:
+def as_of_day(policy: DutyPolicy, occasion: Occasion, quarter: Quarter, today: date) -> date:
     """The day the rules are judged at: today once the moment has passed (so late entries count),
     the occasion's own day when previewing it ahead, and never after the quarter's last day."""
     if occasion is Occasion.quarter_end:
@@ -177,7 +177,7 @@ def _scored(*, quarter: Quarter, scopes: Sequence[Scope] | None, dialect: str, e
     return query
 
 
-def _rule_conditions(scored, *, policy: ReminderPolicy, expected: int) -> dict:  # noqa: ANN001
+def _rule_conditions(scored, *, policy: DutyPolicy, expected: int) -> dict:  # noqa: ANN001
     """Rule -> its SQL condition on `_scored`'s columns (the bottom share is a ranking: `rules.bottom_cuts`)."""
     return {
         Rule.no_activity: scored.c.q_n < policy.quarter_target,
@@ -185,11 +185,11 @@ def _rule_conditions(scored, *, policy: ReminderPolicy, expected: int) -> dict: 
     }
 
 
-def _expected(quarter: Quarter, as_of: date, policy: ReminderPolicy) -> int:
+def _expected(quarter: Quarter, as_of: date, policy: DutyPolicy) -> int:
     return expected_people_by(as_of, policy.year_target) if as_of.year == quarter.year else policy.year_target
 
 
-def _hits(rules: Sequence[Rule], policy: ReminderPolicy, expected: int, q_n: int, y_people: int, bottom: bool):
+def _hits(rules: Sequence[Rule], policy: DutyPolicy, expected: int, q_n: int, y_people: int, bottom: bool):
     """The rules (in `rules`' canonical order) a member's figures match."""
     hit = []
     if Rule.no_activity in rules and q_n < policy.quarter_target:
@@ -206,7 +206,7 @@ async def laggards(
     *,
     quarter: Quarter,
     as_of: date,
-    policy: ReminderPolicy,
+    policy: DutyPolicy,
     rules: Sequence[Rule] | None = None,
     scopes: Sequence[Scope] | None = None,
 ) -> list[Laggard]:
@@ -249,7 +249,7 @@ def _no_gc_pauses():
             gc.enable()
 
 
-def _rank_and_list(rows, rules: tuple[Rule, ...], policy: ReminderPolicy, expected: int,  # noqa: ANN001
+def _rank_and_list(rows, rules: tuple[Rule, ...], policy: DutyPolicy, expected: int,  # noqa: ANN001
                    groups: dict[int, str]) -> list[Laggard]:
     """`laggards`' rows (`_scored` of everyone) -> the laggards in scope, in 编号 order."""
     points_by_group: dict[tuple, list[float]] = {}
@@ -277,7 +277,7 @@ async def laggards_page(
     *,
     quarter: Quarter,
     as_of: date,
-    policy: ReminderPolicy,
+    policy: DutyPolicy,
     rules: Sequence[Rule],
     scopes: Sequence[Scope] | None = None,
     offset: int,
@@ -374,7 +374,7 @@ class Plan:
     laggards: list[Laggard] = field(default_factory=list)
 
 
-async def coordinators(session: AsyncSession, policy: ReminderPolicy) -> dict[int, list[Scope] | None]:
+async def coordinators(session: AsyncSession, policy: DutyPolicy) -> dict[int, list[Scope] | None]:
     """Everyone who gets scope lists and reports: coordinators (their scopes) and admins (None: everything)."""
     grants = (await session.exec(select(RoleGrant).order_by(RoleGrant.telegram_id, RoleGrant.id))).all()
     people: dict[int, list[Scope] | None] = {}
@@ -387,7 +387,7 @@ async def coordinators(session: AsyncSession, policy: ReminderPolicy) -> dict[in
 
 
 async def plan_occasion(
-    session: AsyncSession, *, occasion: Occasion, quarter: Quarter, now: datetime, policy: ReminderPolicy
+    session: AsyncSession, *, occasion: Occasion, quarter: Quarter, now: datetime, policy: DutyPolicy
 ) -> Plan:
     """What this occasion sends (nothing is written): member reminders, or the quarter-end lists."""
     from bot import texts  # the catalogue renders; imported here so texts may import this module's enums
@@ -470,7 +470,7 @@ async def enqueue_plan(
 
 
 async def run_due(
-    session: AsyncSession, *, now: datetime, policy: ReminderPolicy, log_button: Button | None = None
+    session: AsyncSession, *, now: datetime, policy: DutyPolicy, log_button: Button | None = None
 ) -> Plan | None:
     """The job's use case: the due occasion, if not scanned yet, is scanned and enqueued once."""
     due = due_occasion(policy, now)
@@ -530,7 +530,7 @@ async def reminder_history(session: AsyncSession, *, member_id: int, limit: int 
     return records
 
 
-def report_due(policy: ReminderPolicy, now: datetime) -> Quarter | None:
+def report_due(policy: DutyPolicy, now: datetime) -> Quarter | None:
     """The quarter whose report is due: the one that ended, from its quarter-end moment until the next
     occasion (the same catch-up window as the quarter-end lists)."""
     due = due_occasion(policy, now)

@@ -73,6 +73,57 @@ class Quarter:
         return self.next().start(tz)
 
 
+@dataclass(frozen=True, order=True)
+class Period:
+    """A quarter (`q` 1–4) or a whole year (`q` None), in the configured zone's calendar."""
+
+    year: int
+    q: int | None = None
+
+    @classmethod
+    def of(cls, quarter: Quarter) -> "Period":
+        return cls(quarter.year, quarter.q)
+
+    @classmethod
+    def parse(cls, label: str) -> "Period":
+        """'2026Q3' or '2026'; ValueError otherwise."""
+        text = label.strip()
+        if len(text) == 4 and text.isascii() and text.isdigit():
+            if not check_year(int(text)):
+                raise ValueError(f"not a year: {label!r}")
+            return cls(int(text))
+        return cls.of(Quarter.parse(text))
+
+    @property
+    def quarter(self) -> Quarter | None:
+        return Quarter(self.year, self.q) if self.q is not None else None
+
+    @property
+    def label(self) -> str:
+        return self.quarter.label if self.quarter else str(self.year)
+
+    @property
+    def first_day(self) -> date:
+        return self.quarter.first_day if self.quarter else date(self.year, 1, 1)
+
+    @property
+    def last_day(self) -> date:
+        return self.quarter.last_day if self.quarter else date(self.year, 12, 31)
+
+    def prev(self) -> "Period":
+        return Period.of(self.quarter.prev()) if self.quarter else Period(self.year - 1)
+
+    def next(self) -> "Period":
+        return Period.of(self.quarter.next()) if self.quarter else Period(self.year + 1)
+
+    def start(self, tz) -> datetime:  # noqa: ANN001
+        return datetime.combine(self.first_day, datetime.min.time(), tzinfo=tz)
+
+    def end(self, tz) -> datetime:  # noqa: ANN001
+        """The first instant after the period (exclusive bound)."""
+        return datetime.combine(self.last_day + timedelta(days=1), datetime.min.time(), tzinfo=tz)
+
+
 def local_today(now: datetime, tz: ZoneInfo) -> date:
     """The calendar date in `tz` at instant `now` (which must be aware)."""
     if now.tzinfo is None:

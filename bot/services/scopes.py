@@ -116,3 +116,13 @@ def case_in_scopes(scopes: Sequence[Scope] | None) -> ColumnElement[bool] | None
     conditions = [Case.member_id.in_(select(Member.id).where(handler))]
     conditions += [Case.region_id.in_(_regions_under(s.value)) for s in scopes if s.kind is ScopeKind.region]
     return or_(*conditions)
+
+
+def narrow(query, condition: ColumnElement[bool] | None):  # noqa: ANN001, ANN201 - any Select
+    """`query` with `condition` added; unchanged for None (an admin's "everything")."""
+    return query if condition is None else query.where(condition)
+
+
+def within_scopes(query, scopes: Sequence[Scope] | None):  # noqa: ANN001, ANN201 - a Select over Member
+    """`query` narrowed to the members these scopes cover (None: everything)."""
+    return narrow(query, member_in_scopes(scopes))

@@ -1,0 +1,76 @@
+"""Charts as PNG (matplotlib, Agg): the quarterly report's and /stats'. Blocking: run them in a thread.
+
+Chinese labels need a CJK font: Noto Sans CJK SC from the `mplfonts` package (SIL OFL), so no
+system font is needed (the member cards use the same file).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from bot.texts import REPORT
+
+
+def _figure():  # noqa: ANN202 - (matplotlib Figure, font family)
+    """An empty 10×5.5 in figure on the Agg backend and the CJK font's family name (registered once)."""
+    # matplotlib takes ~0.5 s to import and most processes never draw: imported on the first chart
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import font_manager
+    from matplotlib.figure import Figure
+
+    path = cjk_font_path()
+    font_manager.fontManager.addfont(str(path))
+    return Figure(figsize=(10, 5.5), dpi=100), font_manager.FontProperties(fname=str(path)).get_name()
+
+
+def cjk_font_path() -> Path:
+    """Noto Sans CJK SC from the `mplfonts` package (SIL OFL), so no system font is needed."""
+    import mplfonts  # a package of font files: nothing to import until a chart or card is drawn
+
+    return Path(mplfonts.__file__).resolve().parent / "fonts" / "NotoSansCJKsc-Regular.otf"
+
+
+def _bars(title: str, panels: Sequence[tuple[str, str, str, Sequence[tuple[str, int]]]], none: str) -> bytes:
+    """A PNG of horizontal bar panels side by side, each (title, x-axis name, colour, (label, value) bars);
+    an empty panel shows one bar named `none`."""
+    figure, family = _figure()
+    for axes, (head, unit, color, items) in zip(figure.subplots(1, len(panels)), panels):
+        axes.barh([name for name, _ in items] or [none], [value for _, value in items] or [0], color=color)
+        axes.set_title(head, fontfamily=family)
+        axes.set_xlabel(unit, fontfamily=family)
+        axes.invert_yaxis()
+        for tick in axes.get_yticklabels():
+            tick.set_fontfamily(family)
+    figure.suptitle(title, fontfamily=family)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def render_report_chart(stats, *, kind_names: Mapping[str, str]) -> bytes:  # noqa: ANN001 - report.QuarterStats
+    """The quarterly report's PNG: 人次 by activity kind and by activity group (blocking)."""
+    kinds = [(kind_names.get(row.kind, row.kind), row.people) for row in stats.by_kind]
+    groups = [(row.group or REPORT["no_group"], row.people) for row in stats.by_group]
+    title = REPORT["chart_title"].format(quarter=stats.quarter.cn_label, members=stats.members,
+                                         active=stats.with_activity, on_pace=stats.on_pace)
+    return _bars(title, [(REPORT["chart_kinds"], REPORT["chart_people"], "#3a7bd5", kinds),
+                         (REPORT["chart_groups"], REPORT["chart_people"], "#e0843a", groups)], REPORT["chart_none"])
+
+
+def render_stats_chart(*, title: str, groups: Sequence[tuple[str, int]], categories: Sequence[tuple[str, int]],
+                       labels: Mapping[str, str]) -> bytes:
+    """/stats' PNG: activities per activity group and cases per category (blocking).
+    `labels`: the panels' titles, the axis names and the "nothing" bar, from the catalogue."""
+    return _bars(title, [(labels["groups"], labels["activities"], "#3a7bd5", groups),
+                         (labels["categories"], labels["cases"], "#e0843a", categories)], labels["none"])
+
+
+async def build_stats_chart(**kwargs: object) -> bytes:
+    """`render_stats_chart` off the event loop, as `report.build_report` does."""
+    return await asyncio.to_thread(lambda: render_stats_chart(**kwargs))  # type: ignore[arg-type]
