@@ -1,4 +1,5 @@
-"""/broadcast: a notice (text, optionally one photo) to the members in the sender's scope, through the outbox.
+"""/broadcast: a notice (text, optionally one photo) to the members in the sender's scope, through the outbox
+(flow diagram: docs/broadcast.mmd).
 
 Built on the form kit (handlers/forms.py): the notice, an optional photo, the audience
 (everyone in scope, or those lagging this quarter), then the count it will reach and a

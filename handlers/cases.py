@@ -3,7 +3,8 @@
 Every button is re-checked by the case lifecycle (`bot.services.cases`): the button only
 says what the user asked for; whether they may is decided by the service from who they
 are and where the case is. Texts that need typing (a reason, a result, a message) go
-through a small form on the form kit ("ca"), so one form per user still holds.
+through a small form on the form kit, "ca" (flow diagram: docs/case_action.mmd), so one
+form per user still holds.
 
 Messages to the other side are sent after the commit; a failure to deliver is logged
 and never undoes the case's step.

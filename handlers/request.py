@@ -1,4 +1,5 @@
-"""/request: a resident raises a problem (急难愁盼); /record: a member records one heard in person.
+"""/request: a resident raises a problem (急难愁盼); /record: a member records one heard in person
+(flow diagram: docs/request.mmd).
 
 Built on the form kit (handlers/forms.py): category (from the routing table), where
 (drilled down through the roster's regions, typed, or a shared location), description,

@@ -1,11 +1,11 @@
 """Residents' requests (诉求件) from intake to close, without Telegram.
 
-The lifecycle is data: `TRANSITIONS` maps (state, role, action) to the next state, and
-`transition()` is the only code that changes a case's status. It checks the table and the
-actor's relation to the case, validates what the action needs, moves the status with a
-conditional UPDATE (so two presses of one button move it once), keeps the handler's load
-counters, writes exactly one timeline row and — on a confirmed case — the one 帮办实事
-activity. It never commits: the caller's unit of work does.
+The lifecycle is data (state diagram: docs/case_lifecycle.mmd): `TRANSITIONS` maps (state,
+role, action) to the next state, and `transition()` is the only code that changes a case's
+status. It checks the table and the actor's relation to the case, validates what the action
+needs, moves the status with a conditional UPDATE (so two presses of one button move it
+once), keeps the handler's load counters, writes exactly one timeline row and — on a
+confirmed case — the one 帮办实事 activity. It never commits: the caller's unit of work does.
 
 The use cases (`create_case`, `route_case`, `accept_case`, `decline_case`, `transfer_case`,
 `resolve_case`, `answer_case`, `assign_case`, `close_case`, `close_expired`, `add_message`)
