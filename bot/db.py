@@ -12,7 +12,9 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event, select
+from sqlalchemy import create_engine, event, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -80,11 +82,8 @@ class Database:
         )
         if self.dialect == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
-        from bot.services.tally import TalliedSession  # its flushes keep the tally in step with activities
-
-        self._sessions = async_sessionmaker(
-            self.engine, class_=AsyncSession, sync_session_class=TalliedSession, expire_on_commit=False
-        )
+        # ORM flushes of activities keep the tally in step (listeners of bot/services/tally.py)
+        self._sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -107,13 +106,14 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def upgrade(url: str) -> None:
-    """Bring the schema to the newest migration and seed the sector catalogue (idempotent)."""
+def upgrade(url: str) -> int:
+    """Bring the schema to the newest migration and seed the sector catalogue (idempotent); the
+    number of sectors seeded (0 unless the database is new)."""
     migrate(url, "head")
     engine = sync_engine(url)
     try:
         with engine.begin() as connection:
-            _seed_sectors(connection)
+            return _seed_sectors(connection)
     finally:
         engine.dispose()
 
@@ -151,24 +151,21 @@ def sector_catalogue() -> list[tuple[str, str]]:
     return [(r["界别"].strip(), r["简称"].strip()) for r in rows if r.get("界别", "").strip()]
 
 
-def _seed_sectors(connection) -> None:  # noqa: ANN001
+def _seed_sectors(connection) -> int:  # noqa: ANN001
     known = set(connection.execute(select(Sector.name)).scalars())
     missing = [{"name": n, "short_name": s} for n, s in sector_catalogue() if n not in known]
     if missing:
         connection.execute(Sector.__table__.insert(), missing)
-        from bot.texts import cli_text
-
-        log.info(cli_text("seeded_sectors", count=len(missing)))
+    return len(missing)
 
 
-def describe_url(url: str) -> str:
-    """The database as shown to whoever runs a command: a SQLite file's path, or the URL without its password."""
+def describe_url(url: str) -> str | None:
+    """The database as shown to whoever runs a command: a SQLite file's path, or the URL without its
+    password; None when the URL cannot be read."""
     try:
         parsed = _normalise(url, want_async=False)
     except Exception:  # noqa: BLE001 - shown in an error message; never fail here
-        from bot.texts import cli_text
-
-        return cli_text("database_unparsable")
+        return None
     if parsed.get_backend_name() == "sqlite":
         return f"SQLite {parsed.database}"
     return parsed.set(drivername="postgresql").render_as_string(hide_password=True)
@@ -183,21 +180,13 @@ async def analytic(session: AsyncSession) -> None:
     """PostgreSQL, for the rest of the transaction: sorts and hashes of a few statements over every
     member in memory, and no JIT compilation (≈ 70 ms a statement). Nothing on SQLite."""
     if dialect_of(session) == "postgresql":
-        from sqlalchemy import text
-
         await session.exec(text("SET LOCAL work_mem = '64MB'"))
         await session.exec(text("SET LOCAL jit = off"))
 
 
 def dialect_insert(dialect: str, table):  # noqa: ANN001, ANN201
     """INSERT with ON CONFLICT support for the dialect in use (SQLite ≥ 3.24 and PostgreSQL)."""
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(table)
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    return sqlite_insert(table)
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
 
 
 _READ_VERBS = frozenset({"SELECT", "PRAGMA", "EXPLAIN", "SHOW", "SET", "BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK",

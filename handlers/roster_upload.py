@@ -1,6 +1,6 @@
 """The roster from the chat: an admin sends the file, gets the dry run, and presses 确认导入 to apply it.
 
-The same use case as `python -m bot members import` (`bot.roster_text.run_import`, every
+The same use case as `python -m bot members import` (`bot.services.roster_import.run_import`, every
 safeguard included), run in a thread because the import is blocking. What waits for the
 confirmation is kept in the admin's persisted user data (`PENDING_KEY`): the Telegram file id,
 the file's SHA-256 and the dry run's fingerprint, under a random token the buttons carry. A
@@ -24,7 +24,7 @@ from telegram.constants import MessageLimit
 from telegram.error import TelegramError
 
 from bot.context import LianxinContext
-from bot.roster_text import ImportRun, file_error, fingerprint, render_import, run_import
+from bot.services.roster_import import ImportRun, file_error, fingerprint, render_import, run_import
 from bot.services.roster import SUFFIXES, RosterFileError
 from bot.texts import label, log_line, t
 from bot.callbacks import RosterAction, RosterButton

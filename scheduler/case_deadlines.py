@@ -6,24 +6,13 @@ import logging
 
 from telegram.ext import Application
 
+from bot.buttons import case_answer_buttons, case_view_button
 from bot.context import LianxinContext
 from bot.services.deadlines import DeadlinePolicy, run_case_deadlines
-from bot.services.outbox import Button
-from bot.texts import label
-from bot.callbacks import CaseAction, CaseButton
 from models import utcnow
 
 log = logging.getLogger(__name__)
 CHECK_EVERY_SECONDS = 600
-
-
-def view_button(case_id: int) -> Button:
-    return Button(label("case_open"), callback_data=CaseButton(CaseAction.view, case_id).pack())
-
-
-def answer_buttons(case_id: int) -> list[list[Button]]:
-    return [[Button(label("case_solved"), callback_data=CaseButton(CaseAction.solved, case_id).pack()),
-             Button(label("case_unsolved"), callback_data=CaseButton(CaseAction.unsolved, case_id).pack())]]
 
 
 async def case_deadlines(context: LianxinContext) -> None:
@@ -32,7 +21,7 @@ async def case_deadlines(context: LianxinContext) -> None:
         run = await run_case_deadlines(
             session, now=utcnow(), table=context.routing, admin_ids=context.settings.admin_ids,
             policy=DeadlinePolicy.from_settings(context.settings), case_policy=context.case_policy,
-            view_button=view_button, answer_buttons=answer_buttons,
+            view_button=case_view_button, answer_buttons=case_answer_buttons,
         )
         await session.commit()
     done = {k: len(v) for k, v in vars(run).items() if v}

@@ -10,19 +10,17 @@ import logging
 
 from telegram.ext import Application
 
+from bot.buttons import log_button
 from bot.context import LianxinContext
-from bot.services.outbox import Button
-from bot.services.reminders import DutyPolicy, run_due
-from bot.texts import label
-from bot.callbacks import RemindButton
+from bot.services import outbox
+from bot.services.report import build_report, quarter_stats
+from bot.services.reminders import DutyPolicy, claim_marker, coordinators, marker_done, report_due, report_key, run_due
+from bot.services.rules import local_today
+from bot.texts import t
 from models import utcnow
 
 log = logging.getLogger(__name__)
 CHECK_EVERY_SECONDS = 600
-
-
-def log_button() -> Button:
-    return Button(label("remind_log"), callback_data=RemindButton().pack())
 
 
 async def remind_due(context: LianxinContext) -> None:
@@ -51,12 +49,6 @@ async def send_reports(context: LianxinContext) -> None:
     Figures are read in one session, the spreadsheets and charts rendered off the event
     loop, then the run marker and every outbox row are written in one transaction.
     """
-    from bot.services import outbox
-    from bot.services.reminders import claim_marker, coordinators, marker_done, report_due, report_key
-    from bot.services.rules import local_today
-    from bot.services.report import build_report, quarter_stats
-    from bot.texts import t
-
     settings = context.settings
     policy = DutyPolicy.from_settings(settings)
     now = utcnow()

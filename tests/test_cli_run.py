@@ -15,7 +15,7 @@ import pytest
 from telegram.error import NetworkError
 
 from bot.app import build_application
-from bot.cli import _get_me
+from bot.cli.common import get_me as _get_me
 from bot.logs import setup_logging
 from tests.conftest import TOKEN, make_settings
 

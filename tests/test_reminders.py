@@ -288,7 +288,7 @@ def test_cli_dry_run_then_send_once(database_url, capsys) -> None:  # noqa: ANN0
     import argparse
     import asyncio
 
-    from bot import cli_remind
+    from bot.cli import remind as cli_remind
     from bot.db import Database
     from bot.config import Settings
 

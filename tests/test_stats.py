@@ -166,7 +166,7 @@ def test_cli_report(database_url, tmp_path, capsys) -> None:  # noqa: ANN001
 
     import time_machine
 
-    from bot import cli_report
+    from bot.cli import report as cli_report
     from bot.config import Settings
     from bot.db import Database
     from tests.test_reminders import shanghai

@@ -6,10 +6,12 @@ x = tally.x + excluded.x`, so two transactions writing for the same member add u
 overwriting each other (on SQLite and PostgreSQL). Two ways in, one piece of SQL (`statements`):
 
 - ORM writes of `Activity` (session.add, a changed attribute, session.delete) are tallied when
-  the session flushes: `TalliedSession` (the session class `bot.db.Database` hands out) reads
-  the rows' previous values before the flush and writes the difference right after it. So
-  `activities.save_activity`, `update_activity`, `delete_activity` and anything else that goes
-  through the ORM need not do anything.
+  any session flushes: listeners on SQLModel's `Session` class (every session `bot.db.Database`
+  hands out, and any other) read the rows' previous values before the flush and write the
+  difference right after it. They are registered when this module is imported, which importing
+  any service does (`bot/services/__init__.py`). So `activities.save_activity`,
+  `update_activity`, `delete_activity` and anything else that goes through the ORM need not do
+  anything.
 - Core statements on `activity` (`cases._make_activity`'s INSERT … ON CONFLICT) bypass the ORM:
   they call `record(session, before=…, after=…)` in the same transaction.
 
@@ -23,12 +25,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import Select, and_, case, delete, func, literal, or_, select, text, update
-from sqlalchemy import event
+from sqlalchemy import Select, and_, case, delete, event, func, literal, or_, select, text, update
 from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.db import dialect_of
+from bot.db import dialect_insert, dialect_of
 from models import Activity, Member, Tally
 from models.tally import MEASURES, QUARTERS, tally_column
 
@@ -91,8 +92,6 @@ def statements(changes: Iterable[tuple[Entry | None, Entry | None]], dialect: st
     when a date left, one UPDATE recounting the latest date from the activity table, only if the
     date that left was the latest. Run it after the activity rows are written (it reads them).
     """
-    from bot.db import dialect_insert
-
     table = Tally.__table__
     result = []
     for (year, member_id), delta in sorted(_deltas(changes).items()):
@@ -144,15 +143,11 @@ async def record(session: AsyncSession, *, before: Entry | None = None, after: E
 _BEFORE = "tally_before"
 
 
-class TalliedSession(Session):
-    """The ORM session whose flushes keep the tally in step with the `Activity` rows they write."""
-
-
 def _touched(session: Session) -> list[Activity]:
     return [o for o in (*session.dirty, *session.deleted) if isinstance(o, Activity) and o.id is not None]
 
 
-@event.listens_for(TalliedSession, "before_flush")
+@event.listens_for(Session, "before_flush")
 def _read_before(session: Session, _context, _instances) -> None:  # noqa: ANN001
     """The rows as they are in the database, before this flush changes them (the ORM's history may be expired)."""
     ids = [o.id for o in _touched(session)]
@@ -167,7 +162,7 @@ def _read_before(session: Session, _context, _instances) -> None:  # noqa: ANN00
     session.info[_BEFORE] = before
 
 
-@event.listens_for(TalliedSession, "after_flush")
+@event.listens_for(Session, "after_flush")
 def _write_after(session: Session, _context) -> None:  # noqa: ANN001
     before: dict[int, Entry | None] = session.info.pop(_BEFORE, {})
     changes: list[tuple[Entry | None, Entry | None]] = []

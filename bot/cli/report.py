@@ -1,6 +1,5 @@
 """`python -m bot report --quarter 2026Q3 --out FILE.xlsx [--chart FILE.png]`: the quarterly report for everything.
 
-Exposes `add_parser(subparsers)` and `run(settings, args) -> int`; `bot/cli.py` wires it.
 Inputs are checked first; the files are written only when the report is complete.
 """
 
@@ -11,19 +10,24 @@ import asyncio
 import sys
 from pathlib import Path
 
+from bot.cli.common import EXIT_BAD_INPUT, parse_quarter
+from bot.cli.parsing import command
 from bot.config import Settings
+from bot.db import Database
+from bot.services.reminders import DutyPolicy
+from bot.services.report import build_report, quarter_stats
+from bot.services.rules import Quarter, local_today
 from bot.texts import cli_text, t
+from models import utcnow
 
-EXIT_BAD_INPUT = 1
 
-
-def add_parser(subparsers) -> argparse.ArgumentParser:  # noqa: ANN001
-    parser = subparsers.add_parser("report", help=cli_text("help_report"), description=cli_text("help_report"),
-                                   epilog=cli_text("epilog_report"))
+def add_parser(subparsers) -> argparse.ArgumentParser:  # noqa: ANN001 - argparse's subparsers
+    parser = command(subparsers, "report", "report")
     parser.add_argument("--quarter", required=True, metavar=cli_text("metavar_quarter"), help=cli_text("help_quarter"))
     parser.add_argument("--out", required=True, type=Path, metavar=cli_text("metavar_xlsx"),
                         help=cli_text("help_report_out"))
     parser.add_argument("--chart", type=Path, metavar=cli_text("metavar_png"), help=cli_text("help_report_chart"))
+    parser.set_defaults(handler=run, database="write")
     return parser
 
 
@@ -37,12 +41,8 @@ def _writable(path: Path) -> str | None:
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.services.rules import Quarter
-
-    try:
-        quarter = Quarter.parse(args.quarter)
-    except ValueError:
-        print(t("cli_remind_bad_quarter", value=args.quarter), file=sys.stderr)
+    quarter = parse_quarter(args.quarter)
+    if quarter is None:
         return EXIT_BAD_INPUT
     for path in filter(None, (args.out, args.chart)):
         problem = _writable(path)
@@ -52,13 +52,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(_run(settings, args, quarter))
 
 
-async def _run(settings: Settings, args: argparse.Namespace, quarter) -> int:  # noqa: ANN001
-    from bot.db import Database
-    from bot.services.reminders import DutyPolicy
-    from bot.services.rules import local_today
-    from bot.services.report import build_report, quarter_stats
-    from models import utcnow
-
+async def _run(settings: Settings, args: argparse.Namespace, quarter: Quarter) -> int:
     policy = DutyPolicy.from_settings(settings)
     db = Database(settings.database_url)
     try:

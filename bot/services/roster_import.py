@@ -14,8 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.services.roster import HEADER_NAMES, ImportReport, RosterFileError, RowError
-from bot.texts import cli_text
+from bot.db import sync_engine
+from bot.services.roster import HEADER_NAMES, ImportReport, RosterFileError, RowError, check_path, import_roster
+from bot.texts import LEVEL_NAMES, cli_text
+from models import Level
 
 MAX_ERRORS = 200
 
@@ -35,9 +37,6 @@ def column_name(key: str | None) -> str:
 
 
 def shown(key: str, value: object) -> str:
-    from bot.texts import LEVEL_NAMES
-    from models import Level
-
     if isinstance(value, Level):
         return LEVEL_NAMES[value]
     if key == "active":
@@ -150,9 +149,6 @@ def run_import(database_url: str, path: Path, *, apply: bool, deactivate_missing
 
     Raises `RosterFileError` for a file that is not a roster at all (nothing written).
     """
-    from bot.db import sync_engine
-    from bot.services.roster import check_path, import_roster
-
     check_path(path)
     engine = sync_engine(database_url)
     try:

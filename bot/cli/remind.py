@@ -1,6 +1,5 @@
 """`python -m bot remind`: preview an occasion's reminders (--dry-run) or write them to the outbox (--send).
 
-Exposes `add_parser(subparsers)` and `run(settings, args) -> int`; `bot/cli.py` wires it.
 `--send` is still exactly once: every message has its outbox key, and the occasion is
 marked as done so the scheduled job does not scan it again.
 """
@@ -9,43 +8,38 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 
+from bot.buttons import log_button
+from bot.cli.common import EXIT_BAD_INPUT, parse_quarter
+from bot.cli.parsing import command
 from bot.config import Settings
+from bot.db import Database
+from bot.services.reminders import DutyPolicy, Laggard, Occasion, Rule, claim_run, enqueue_plan, plan_occasion, sent_status
+from bot.services.rules import Quarter
 from bot.texts import OCCASION_NAMES, OUTBOX_STATUS_NAMES, RULE_NAMES, cli_text, t
+from models import utcnow
 
-EXIT_BAD_INPUT = 1
 
-
-def add_parser(subparsers) -> argparse.ArgumentParser:  # noqa: ANN001 - argparse's private subparsers type
-    parser = subparsers.add_parser("remind", help=cli_text("help_remind"), description=cli_text("help_remind"),
-                                   epilog=cli_text("epilog_remind"))
+def add_parser(subparsers) -> argparse.ArgumentParser:  # noqa: ANN001 - argparse's subparsers
+    parser = command(subparsers, "remind", "remind")
     parser.add_argument("--occasion", required=True, choices=["mid", "late", "quarter-end"],
                         metavar=cli_text("metavar_occasion"), help=cli_text("help_occasion"))
     parser.add_argument("--quarter", required=True, metavar=cli_text("metavar_quarter"), help=cli_text("help_quarter"))
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--dry-run", action="store_true", help=cli_text("help_remind_dry_run"))
     mode.add_argument("--send", action="store_true", help=cli_text("help_remind_send"))
+    parser.set_defaults(handler=run, database="write")
     return parser
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.services.rules import Quarter
-
-    try:
-        quarter = Quarter.parse(args.quarter)
-    except ValueError:
-        print(t("cli_remind_bad_quarter", value=args.quarter), file=sys.stderr)
+    quarter = parse_quarter(args.quarter)
+    if quarter is None:
         return EXIT_BAD_INPUT
     return asyncio.run(_run(settings, args, quarter))
 
 
-async def _run(settings: Settings, args: argparse.Namespace, quarter) -> int:  # noqa: ANN001
-    from bot.db import Database
-    from bot.services.reminders import Occasion, DutyPolicy, claim_run, enqueue_plan, plan_occasion, sent_status
-    from models import utcnow
-    from scheduler.reminders import log_button
-
+async def _run(settings: Settings, args: argparse.Namespace, quarter: Quarter) -> int:
     policy = DutyPolicy.from_settings(settings)
     occasion = Occasion(args.occasion)
     db = Database(settings.database_url)
@@ -80,7 +74,7 @@ async def _run(settings: Settings, args: argparse.Namespace, quarter) -> int:  #
     return 0
 
 
-def _why(laggard, rule) -> str:  # noqa: ANN001
+def _why(laggard: Laggard, rule: Rule) -> str:
     name = RULE_NAMES[rule.value]
     if rule.value == "below_pace":
         return f"{name}（{laggard.year_people}/{laggard.expected_people}）"

@@ -1,6 +1,5 @@
 """`python -m bot tally --check | --rebuild`: verify the per member and year totals against the activities, or rebuild them.
 
-Exposes `add_parser(subparsers)` and `run(settings, args) -> int`; `bot/cli.py` wires it.
 `--check` changes nothing and exits 1 when something differs; `--rebuild` commits once.
 """
 
@@ -11,7 +10,10 @@ import asyncio
 import logging
 import sys
 
+from bot.cli.parsing import command
 from bot.config import Settings
+from bot.db import Database
+from bot.services import tally
 from bot.texts import cli_text
 
 log = logging.getLogger(__name__)
@@ -20,12 +22,12 @@ EXIT_FAILED = 2
 SHOWN = 30
 
 
-def add_parser(subparsers) -> argparse.ArgumentParser:  # noqa: ANN001 - argparse's private subparsers type
-    parser = subparsers.add_parser("tally", help=cli_text("help_tally"), description=cli_text("help_tally"),
-                                   epilog=cli_text("epilog_tally"))
+def add_parser(subparsers) -> argparse.ArgumentParser:  # noqa: ANN001 - argparse's subparsers
+    parser = command(subparsers, "tally", "tally")
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--check", action="store_true", help=cli_text("help_tally_check"))
     mode.add_argument("--rebuild", action="store_true", help=cli_text("help_tally_rebuild"))
+    parser.set_defaults(handler=run, database="write")
     return parser
 
 
@@ -45,9 +47,6 @@ def column_name(column: str) -> str:
 
 
 async def _run(settings: Settings, *, rebuild: bool) -> int:
-    from bot.db import Database
-    from bot.services import tally
-
     db = Database(settings.database_url)
     try:
         async with db.session() as session:

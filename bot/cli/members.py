@@ -1,0 +1,98 @@
+"""`python -m bot members import | list | revoke`: the roster (codes and cards: `invites.py`)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+from tqdm import tqdm
+
+from bot.cli.common import EXIT_BAD_INPUT, fail, note, say
+from bot.cli.parsing import command, roster_columns_help, share
+from bot.config import Settings
+from bot.services.access import NotFound, list_members, revoke_member
+from bot.services.roster import RosterFileError
+from bot.services.roster_import import file_error, render_import, run_import
+from bot.texts import LEVEL_NAMES, cli_text
+
+
+def add_parsers(members) -> None:  # noqa: ANN001 - the `members` group's subparsers
+    imp = command(members, "import", "import")
+    imp.epilog = cli_text("epilog_import") + "\n\n" + roster_columns_help()
+    imp.add_argument("file", type=Path, metavar=cli_text("metavar_roster"), help=cli_text("help_import_file"))
+    imp.add_argument("--dry-run", action="store_true", help=cli_text("help_dry_run"))
+    imp.add_argument("--sheet", metavar=cli_text("metavar_sheet"), help=cli_text("help_sheet"))
+    imp.add_argument("--deactivate-missing", action="store_true", help=cli_text("help_deactivate_missing"))
+    imp.add_argument("--max-deactivate-share", type=share, default=0.2, metavar=cli_text("metavar_percent"),
+                     help=cli_text("help_max_deactivate_share"))
+    imp.add_argument("--force", action="store_true", help=cli_text("help_force"))
+    # a dry run may create the database, so that a first try on a fresh install works
+    imp.set_defaults(handler=import_members, database="write")
+    lst = command(members, "list", "members_list")
+    lst.add_argument("--unbound", action="store_true", help=cli_text("help_unbound"))
+    lst.set_defaults(session_handler=list_command, database="read")
+
+
+def add_revoke_parser(members) -> None:  # noqa: ANN001 - listed after invites and cards in the help
+    rev = command(members, "revoke", "revoke")
+    rev.add_argument("number", metavar=cli_text("metavar_number"))
+    rev.set_defaults(session_handler=revoke_command, database="write")
+
+
+def import_members(settings: Settings, args: argparse.Namespace) -> int:
+    bar = tqdm(desc=cli_text("progress_import"), unit=cli_text("progress_unit"), disable=None, file=sys.stderr)
+    try:
+        report = run_import(
+            settings.database_url, args.file, apply=not args.dry_run, deactivate_missing=args.deactivate_missing,
+            sheet=args.sheet, max_deactivate_share=args.max_deactivate_share, force=args.force, progress=bar.update,
+        ).report
+    except RosterFileError as exc:
+        return fail("roster_cannot_import", EXIT_BAD_INPUT, reason=file_error(exc))
+    finally:
+        bar.close()
+
+    text = render_import(report, dry_run=args.dry_run, deactivate_missing=args.deactivate_missing,
+                         max_deactivate_share=args.max_deactivate_share)
+    for line in text.notes:
+        print(line, file=sys.stderr)
+    if text.errors:
+        print("\n".join(text.errors), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    for line in text.lines:
+        print(line)
+    if text.refusal:
+        print(text.refusal, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return 0
+
+
+async def list_command(session: AsyncSession, args: argparse.Namespace) -> int:
+    rows = await list_members(session, unbound_only=args.unbound)
+    say("members_list_header")
+    for r in rows:
+        state = cli_text("state_bound") if r.bound else (
+            cli_text("state_inactive") if not r.active else cli_text("state_unbound"))
+        print("\t".join([r.number, r.name, r.sector, r.group or "-", LEVEL_NAMES[r.level], r.region or "-", state]))
+    note("members_count", count=len(rows))
+    return 0
+
+
+async def revoke_command(session: AsyncSession, args: argparse.Namespace) -> int:
+    """Unbind a member's account and revoke their open codes, in one commit."""
+    try:
+        result = await revoke_member(session, args.number)
+    except NotFound:
+        return fail("member_not_found", EXIT_BAD_INPUT, number=args.number)
+    number, name = result.member.number, result.member.name
+    if not result.changed:
+        await session.rollback()
+        return fail("revoke_nothing", EXIT_BAD_INPUT, number=number, name=name)
+    await session.commit()
+    if result.unbound_telegram_id is not None:
+        say("revoke_unbound", number=number, name=name, telegram_id=result.unbound_telegram_id,
+            codes=result.codes_revoked)
+    else:
+        say("revoke_codes_only", number=number, name=name, codes=result.codes_revoked)
+    return 0
