@@ -42,7 +42,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     try:
         quarter = Quarter.parse(args.quarter)
     except ValueError:
-        print(t("cli_remind_bad_quarter", value=args.quarter), file=sys.stderr)
+        print(t("cli_bad_quarter", value=args.quarter), file=sys.stderr)
         return EXIT_BAD_INPUT
     for path in filter(None, (args.out, args.chart)):
         problem = _writable(path)

@@ -495,6 +495,8 @@ CLI: dict[str, str] = {
 
 # what `remind` and `report` print; these are rendered with t() like the chat's texts
 TEXTS: dict[str, str] = {
+    # both commands' --quarter
+    "cli_bad_quarter": "季度格式应为 2026Q4：{value}",
     "cli_remind_header": "{quarter} {occasion}（按 {day} 的数据）：{count} 位委员需要提醒",
     "cli_remind_member": "{number}\t{name}\t{why}\t{state}",
     "cli_remind_coordinator": "{chat_id}\t{count} 位未登记\t{state}",
@@ -502,7 +504,6 @@ TEXTS: dict[str, str] = {
     "cli_remind_will_send": "将发送",
     "cli_remind_sent_state": "已写入发件箱（{status}）",
     "cli_remind_done": "已写入发件箱 {new} 条，另有 {existing} 条此前已写入（不会重复发送）。",
-    "cli_remind_bad_quarter": "季度格式应为 2026Q4：{value}",
     "cli_report_done": "已写入 {path}：{members} 位委员，{activities} 次活动。",
     "cli_report_chart": "图表已写入 {path}",
     "cli_report_bad_out": "无法写入 {path}：{error}",
