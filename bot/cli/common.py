@@ -21,7 +21,7 @@ from bot.config import Settings
 from bot.db import describe_url, upgrade
 from bot.logs import redact, short_error
 from bot.services.rules import Quarter
-from bot.texts import cli_text, t
+from bot.texts import cli_text
 
 EXIT_BAD_INPUT = 1
 EXIT_CONFIG = 2  # also argparse's code for a wrong command line
@@ -52,7 +52,7 @@ def parse_quarter(text: str) -> Quarter | None:
     try:
         return Quarter.parse(text)
     except ValueError:
-        print(t("cli_remind_bad_quarter", value=text), file=sys.stderr)
+        fail("cli_bad_quarter", value=text)
         return None
 
 

@@ -10,13 +10,13 @@ import argparse
 import asyncio
 
 from bot.buttons import log_button
-from bot.cli.common import EXIT_BAD_INPUT, parse_quarter
+from bot.cli.common import EXIT_BAD_INPUT, parse_quarter, say
 from bot.cli.parsing import command
 from bot.config import Settings
 from bot.db import Database
 from bot.services.reminders import DutyPolicy, Laggard, Occasion, Rule, claim_run, enqueue_plan, plan_occasion, sent_status
 from bot.services.rules import Quarter
-from bot.texts import OCCASION_NAMES, OUTBOX_STATUS_NAMES, RULE_NAMES, cli_text, t
+from bot.texts import OCCASION_NAMES, OUTBOX_STATUS_NAMES, RULE_NAMES, cli_text
 from models import utcnow
 
 
@@ -51,33 +51,33 @@ async def _run(settings: Settings, args: argparse.Namespace, quarter: Quarter) -
                 await claim_run(session, occasion=occasion, quarter=quarter, now=now, detail="cli")
                 new, existing = await enqueue_plan(session, plan, now=now, log_button=log_button())
                 await session.commit()
-                print(t("cli_remind_done", new=new, existing=existing))
+                say("cli_remind_done", new=new, existing=existing)
                 return 0
             written = await sent_status(session, plan)
     finally:
         await db.dispose()
     count = len(plan.laggards) if occasion is not Occasion.quarter_end else len(plan.outgoing)
-    print(t("cli_remind_header", quarter=quarter.label, occasion=OCCASION_NAMES[occasion.value],
-            day=plan.as_of.isoformat(), count=count))
+    say("cli_remind_header", quarter=quarter.label, occasion=OCCASION_NAMES[occasion.value],
+        day=plan.as_of.isoformat(), count=count)
     for item in plan.outgoing:
         if item.chat_id is None:
-            state = t("cli_remind_unbound")
+            state = cli_text("cli_remind_unbound")
         elif item.key in written:
-            state = t("cli_remind_sent_state", status=OUTBOX_STATUS_NAMES[written[item.key].value])
+            state = cli_text("cli_remind_sent_state", status=OUTBOX_STATUS_NAMES[written[item.key].value])
         else:
-            state = t("cli_remind_will_send")
+            state = cli_text("cli_remind_will_send")
         if item.laggard is not None:
             why = "、".join(_why(item.laggard, rule) for rule in item.laggard.rules)
-            print(t("cli_remind_member", number=item.laggard.number, name=item.laggard.name, why=why, state=state))
+            say("cli_remind_member", number=item.laggard.number, name=item.laggard.name, why=why, state=state)
         else:
-            print(t("cli_remind_coordinator", chat_id=item.chat_id, count=item.idle, state=state))
+            say("cli_remind_coordinator", chat_id=item.chat_id, count=item.idle, state=state)
     return 0
 
 
 def _why(laggard: Laggard, rule: Rule) -> str:
     name = RULE_NAMES[rule.value]
-    if rule.value == "below_pace":
-        return f"{name}（{laggard.year_people}/{laggard.expected_people}）"
-    if rule.value == "bottom_share":
-        return f"{name}（{laggard.points:g} 分，{laggard.peers} 人中）"
+    if rule is Rule.below_pace:
+        return cli_text("cli_remind_why_pace", rule=name, people=laggard.year_people, expected=laggard.expected_people)
+    if rule is Rule.bottom_share:
+        return cli_text("cli_remind_why_bottom", rule=name, points=f"{laggard.points:g}", peers=laggard.peers)
     return name

@@ -7,17 +7,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 from pathlib import Path
 
-from bot.cli.common import EXIT_BAD_INPUT, parse_quarter
+from bot.cli.common import EXIT_BAD_INPUT, fail, parse_quarter, say
 from bot.cli.parsing import command
 from bot.config import Settings
 from bot.db import Database
 from bot.services.reminders import DutyPolicy
 from bot.services.report import build_report, quarter_stats
 from bot.services.rules import Quarter, local_today
-from bot.texts import cli_text, t
+from bot.texts import cli_text
 from models import utcnow
 
 
@@ -32,11 +31,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:  # noqa: ANN001 - argpars
 
 
 def _writable(path: Path) -> str | None:
+    """Why `path` cannot be written (its folder must exist already), or None."""
     parent = path.resolve().parent
     if not parent.is_dir():
-        return f"{parent} 不存在"
+        return cli_text("cli_report_parent_missing", parent=parent)
     if path.exists() and path.is_dir():
-        return "这是一个文件夹"
+        return cli_text("cli_report_is_folder")
     return None
 
 
@@ -47,8 +47,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     for path in filter(None, (args.out, args.chart)):
         problem = _writable(path)
         if problem:
-            print(t("cli_report_bad_out", path=path, error=problem), file=sys.stderr)
-            return EXIT_BAD_INPUT
+            return fail("cli_report_bad_out", EXIT_BAD_INPUT, path=path, error=problem)
     return asyncio.run(_run(settings, args, quarter))
 
 
@@ -66,10 +65,8 @@ async def _run(settings: Settings, args: argparse.Namespace, quarter: Quarter) -
         if args.chart:
             args.chart.write_bytes(report.png)
     except OSError as error:
-        print(t("cli_report_bad_out", path=args.out, error=error.strerror or error), file=sys.stderr)
-        return EXIT_BAD_INPUT
-    print(t("cli_report_done", path=args.out, members=stats.members,
-            activities=sum(row.activities for row in stats.by_kind)))
+        return fail("cli_report_bad_out", EXIT_BAD_INPUT, path=args.out, error=error.strerror or error)
+    say("cli_report_done", path=args.out, members=stats.members, activities=sum(row.activities for row in stats.by_kind))
     if args.chart:
-        print(t("cli_report_chart", path=args.chart))
+        say("cli_report_chart", path=args.chart)
     return 0

@@ -1,0 +1,36 @@
+"""How a coordinator's scope is named: its kind, its value, and a group's committee."""
+
+from __future__ import annotations
+
+from bot.texts.catalogue import t
+from bot.texts.common import LEVEL_NAMES
+
+SCOPE_NAMES = {"group": "活动组", "sector": "界别", "region": "地区"}
+
+# a group grant names its committee (层级 + 地区, as the roster has them); see docs/decisions.md
+TEXTS: dict[str, str] = {
+    "scope_all": "全部委员",
+    "committee_no_region": "未填地区",
+    "scope_unresolved": "（未指明委员会，暂不覆盖任何委员，请联系管理员）",
+}
+
+
+def committee_label(committee) -> str:  # noqa: ANN001 - access.Committee
+    """A committee as the roster names it: 层级·地区 (e.g. 县·甘肃省/天水市/秦州区)."""
+    return f"{LEVEL_NAMES[committee.level]}·{committee.region or t('committee_no_region')}"
+
+
+def scope_label(scope) -> str:  # noqa: ANN001 - access.Scope
+    """A scope's name; a group's with its committee, or the note that it names none (and covers nobody)."""
+    if scope.kind.value != "group":
+        return scope.value
+    if scope.committee is None:
+        return scope.value + t("scope_unresolved")
+    return f"{scope.value}（{committee_label(scope.committee)}）"
+
+
+def scope_text(scopes, sep: str = "、") -> str:  # noqa: ANN001
+    """Scopes as `活动组：名称、界别：名称`; None is everyone."""
+    if scopes is None:
+        return t("scope_all")
+    return sep.join(f"{SCOPE_NAMES[s.kind.value]}：{scope_label(s)}" for s in scopes)
