@@ -141,7 +141,7 @@ async def _post_shutdown(application: Application) -> None:
 
 def build_application(settings: Settings, *, rate_limit: bool = True) -> LianxinApplication:
     """A ready-to-start Application for these settings; it owns its database engine."""
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, fast_driver=settings.sqlite_fast_driver)
     inbox = Inbox(db)
     builder = (
         ApplicationBuilder()

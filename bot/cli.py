@@ -560,7 +560,7 @@ async def invites(settings: Settings, args: argparse.Namespace) -> int:
     if isinstance(username, int):
         return username
 
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, fast_driver=settings.sqlite_fast_driver)
     temps: list[Path] = []
     made_dirs: list[Path] = []
     committed = False
@@ -679,7 +679,7 @@ async def member_cards(settings: Settings, args: argparse.Namespace) -> int:
     username = await _username_or_fail(settings)
     if isinstance(username, int):
         return username
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, fast_driver=settings.sqlite_fast_driver)
     temps: list[Path] = []
     made: list[Path] = []
     try:
@@ -740,7 +740,7 @@ def _make_dirs(folder: Path, made: list[Path]) -> None:
 async def _session_command(settings: Settings, args: argparse.Namespace) -> int:
     from bot.db import Database
 
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, fast_driver=settings.sqlite_fast_driver)
     try:
         async with db.session() as session:
             if args.command == "members":

@@ -48,7 +48,7 @@ async def _run(settings: Settings, args: argparse.Namespace, quarter) -> int:  #
 
     policy = ReminderPolicy.from_settings(settings)
     occasion = Occasion(args.occasion)
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, fast_driver=settings.sqlite_fast_driver)
     try:
         async with db.session() as session:
             now = utcnow()

@@ -60,7 +60,7 @@ async def _run(settings: Settings, args: argparse.Namespace, quarter) -> int:  #
     from models import utcnow
 
     policy = ReminderPolicy.from_settings(settings)
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, fast_driver=settings.sqlite_fast_driver)
     try:
         async with db.session() as session:
             stats = await quarter_stats(session, quarter=quarter, today=local_today(utcnow(), policy.tz), policy=policy)

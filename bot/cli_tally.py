@@ -48,7 +48,7 @@ async def _run(settings: Settings, *, rebuild: bool) -> int:
     from bot.db import Database
     from bot.services import tally
 
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, fast_driver=settings.sqlite_fast_driver)
     try:
         async with db.session() as session:
             if rebuild:

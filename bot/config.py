@@ -122,6 +122,9 @@ class Settings(BaseSettings):
     # --- speed through libraries' private parts; false: the library's own path, as it comes ---
     # the Bot API connection pool's faster stream (bot/pool_tuning.py, httpcore internals)
     http_pool_tuning: bool = True
+    # SQLite: one hand-off to aiosqlite's thread per statement, bounded reads on the loop's thread
+    # (bot/sqlite_async.py, SQLAlchemy's aiosqlite adapter subclassed)
+    sqlite_fast_driver: bool = True
 
     @field_validator("admin_ids", mode="before")
     @classmethod
