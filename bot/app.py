@@ -141,7 +141,7 @@ async def _post_shutdown(application: Application) -> None:
 
 def build_application(settings: Settings, *, rate_limit: bool = True) -> LianxinApplication:
     """A ready-to-start Application for these settings; it owns its database engine."""
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, fast_driver=settings.sqlite_fast_driver)
     inbox = Inbox(db)
     builder = (
         ApplicationBuilder()
@@ -154,7 +154,8 @@ def build_application(settings: Settings, *, rate_limit: bool = True) -> Lianxin
         .concurrent_updates(PerPersonUpdateProcessor(CONCURRENT_UPDATES))
         # the same pool size as PTB's default request, plus bounded retries of transient faults
         # BOT_PROXY_URL (HTTP(S) or SOCKS5) carries every Bot API call, polling included
-        .request(RetryingRequest(connection_pool_size=256, in_flight=BOT_API_IN_FLIGHT, proxy=settings.bot_proxy_url))
+        .request(RetryingRequest(connection_pool_size=256, in_flight=BOT_API_IN_FLIGHT, proxy=settings.bot_proxy_url,
+                                 pool_tuning=settings.http_pool_tuning))
         .base_url(settings.bot_api_base_url)
         .base_file_url(settings.bot_api_file_url)
         .context_types(ContextTypes(context=LianxinContext))

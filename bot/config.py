@@ -119,6 +119,12 @@ class Settings(BaseSettings):
     reminder_moments: Annotated[dict[str, int], NoDecode] = Field(default_factory=lambda: {"mid": 45, "late": -15})
     reminder_time: time = time(9, 0)
     reminder_bottom_share: float = Field(default=0.10, gt=0, lt=1)
+    # --- speed through libraries' private parts; false: the library's own path, as it comes ---
+    # the Bot API connection pool's faster stream (bot/pool_tuning.py, httpcore internals)
+    http_pool_tuning: bool = True
+    # SQLite: one hand-off to aiosqlite's thread per statement, bounded reads on the loop's thread
+    # (bot/sqlite_async.py, SQLAlchemy's aiosqlite adapter subclassed)
+    sqlite_fast_driver: bool = True
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 import logging
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
 from importlib import resources
 from pathlib import Path
 
@@ -19,7 +19,6 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.sqlite_async import CONNECT_ARGS, one_hop_dbapi
 from models import Sector
 
 log = logging.getLogger(__name__)
@@ -67,16 +66,25 @@ def sync_engine(url: str) -> Engine:
 class Database:
     """The async engine and session factory one process uses."""
 
-    def __init__(self, url: str, *, pool_size: int = 16) -> None:
+    def __init__(self, url: str, *, pool_size: int = 16, fast_driver: bool = True) -> None:
         target = _normalise(url, want_async=True)
         _ensure_sqlite_dir(target)
         self.url = url
         self.dialect = target.get_backend_name()
+        # SQLite: one hand-off to aiosqlite's thread per statement instead of four, none for the hot
+        # path's bounded reads (bot/sqlite_async.py). It subclasses SQLAlchemy's private adapter, so
+        # it is imported only when asked for: fast_driver=False (SQLITE_FAST_DRIVER=false) is
+        # SQLAlchemy's stock aiosqlite driver, untouched
+        self.fast_driver = fast_driver and self.dialect == "sqlite"
+        driver: dict = {}
+        self._bounded_reads: Callable[[], AbstractContextManager[None]] = nullcontext
+        if self.fast_driver:
+            from bot.sqlite_async import CONNECT_ARGS, inline_reads, one_hop_dbapi
+
+            driver = {"module": one_hop_dbapi(), "connect_args": CONNECT_ARGS}
+            self._bounded_reads = inline_reads
         # the bot handles up to 32 updates at once (bot/concurrency.py): keep that many connections
         # open rather than opening and closing overflow ones (each new SQLite one runs 4 PRAGMAs)
-        # SQLite: one hand-off to aiosqlite's thread per statement instead of four, none for the hot
-        # path's bounded reads inside inline_reads() (bot/sqlite_async.py)
-        driver = {"module": one_hop_dbapi(), "connect_args": CONNECT_ARGS} if self.dialect == "sqlite" else {}
         self.engine: AsyncEngine = create_async_engine(
             target, pool_pre_ping=self.dialect != "sqlite", pool_size=pool_size, max_overflow=16, **driver
         )
@@ -94,6 +102,13 @@ class Database:
             except BaseException:
                 await session.rollback()
                 raise
+
+    def bounded_reads(self) -> AbstractContextManager[None]:
+        """A block whose reads an index bounds (a lookup, a page of rows): with the fast SQLite
+        driver they run on the event loop's thread, which they block meanwhile, instead of being
+        handed to aiosqlite's (bot/sqlite_async.py: `inline_reads`). Never a scan, an export or a
+        report. No effect on PostgreSQL or with SQLITE_FAST_DRIVER=false."""
+        return self._bounded_reads()
 
     async def dispose(self) -> None:
         await self.engine.dispose()

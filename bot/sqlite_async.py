@@ -18,7 +18,12 @@ an export or a report never does. A read in WAL mode does not wait for writers, 
 writer cannot stall the loop (the exceptions are recovery after a crash, done once when the
 file is opened, and connections in exclusive locking mode, which the bot never uses).
 
-Used by `bot.db.Database` for SQLite (`create_async_engine(..., module=one_hop_dbapi())`).
+Used by `bot.db.Database` for SQLite (`create_async_engine(..., module=one_hop_dbapi())`), whose
+`bounded_reads()` is `inline_reads()`; nothing else imports this module. It subclasses SQLAlchemy's
+aiosqlite adapter, which is not SQLAlchemy's public API: the setting SQLITE_FAST_DRIVER=false
+(`Database(fast_driver=False)`) leaves this module unimported, SQLAlchemy's stock aiosqlite driver
+in use and `bounded_reads()` without effect. tests/test_library_pins.py checks what it overrides
+against the pinned versions.
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ async def load_identity(update: Update, context: LianxinContext) -> None:
     user = update.effective_user
     if user is None:
         return
-    sender = await cached_sender(context.db.engine, telegram_id=user.id, admin_ids=context.settings.admin_ids)
+    sender = await cached_sender(context.db, telegram_id=user.id, admin_ids=context.settings.admin_ids)
     if sender.blocked and (update.message is not None or update.callback_query is not None):
         async with context.db.session() as session:
             await mark_reachable(session, telegram_id=user.id, now=utcnow())

@@ -20,7 +20,6 @@ from bot.services.activities import (
 )
 from bot.services.rules import Quarter, local_today
 from bot.services.reminders import reminder_history
-from bot.sqlite_async import inline_reads
 from bot.texts import ARCHIVE, OCCASION_NAMES, OUTBOX_STATUS_NAMES, label, number, t
 from bot.callbacks import ActivityAction, ActivityButton, MyButton, MyView
 from handlers.views import activity_detail, activity_line, keyboard, problem_text, standing_text
@@ -47,8 +46,8 @@ async def render_my(context: LianxinContext, quarter: Quarter, offset: int) -> t
     current = Quarter.of(today)
     quarter = min(quarter, current)
     # three reads an index bounds (one member's peers, a page of five, three reminders): on SQLite
-    # they run on the loop's thread rather than being handed to aiosqlite's (bot/sqlite_async.py)
-    with inline_reads():
+    # they run on the loop's thread rather than being handed to aiosqlite's (Database.bounded_reads)
+    with context.db.bounded_reads():
         async with context.db.session() as session:
             st = await standing(
                 session, member_id=member_id, quarter=quarter, today=today,

@@ -27,6 +27,19 @@ SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 SAMPLES = Path(__file__).resolve().parent / "data"
 PG_URL = os.environ.get("LIANXIN_TEST_PG_URL")
 REQUIRE_PG = os.environ.get("LIANXIN_REQUIRE_PG") == "1"
+# LIANXIN_TEST_PLAIN_LIBRARIES=1: the suite on the libraries' plain path, both speed tricks off
+# (HTTP_POOL_TUNING, SQLITE_FAST_DRIVER), as a deployment that turned them off after an upgrade runs;
+# .ci/run makes this second pass. Every Settings reads the environment (the CLI's too), and the
+# tests' own Database and RetryingRequest objects get the plain default. Tests of a trick itself
+# turn it on explicitly.
+PLAIN_LIBRARIES = os.environ.get("LIANXIN_TEST_PLAIN_LIBRARIES") == "1"
+if PLAIN_LIBRARIES:
+    os.environ["HTTP_POOL_TUNING"] = "false"
+    os.environ["SQLITE_FAST_DRIVER"] = "false"
+    from bot.request import RetryingRequest
+
+    Database.__init__.__kwdefaults__ = {**Database.__init__.__kwdefaults__, "fast_driver": False}
+    RetryingRequest.__init__.__kwdefaults__ = {**RetryingRequest.__init__.__kwdefaults__, "pool_tuning": False}
 
 
 def sample_roster() -> Path:

@@ -201,7 +201,8 @@ async def test_my_reads_run_on_the_loop_thread_on_sqlite(fake, db, roster, runne
     its one write (the inbox row) does not."""
     if db.dialect != "sqlite":
         pytest.skip("aiosqlite's thread is SQLite's")
-    app, user = await quiet_member(fake, db, runner, settings)
+    fast = settings.model_copy(update={"sqlite_fast_driver": True})  # the trick under test, in either pass
+    app, user = await quiet_member(fake, db, runner, fast)
     sender_cache(app.db.engine)._kept.clear()  # noqa: SLF001 - so that the sender is looked up again
     seen: list[tuple[bool, str]] = []
     loop_thread = threading.get_ident()
@@ -531,10 +532,11 @@ async def test_one_persons_updates_run_in_order_and_others_overlap() -> None:
 # --- the Bot API connection pool --------------------------------------------------------------
 
 async def test_pooled_connections_keep_their_socket_and_still_notice_a_server_that_closed_them() -> None:
-    """bot/request.py answers httpcore's "is this idle connection readable?" from the socket it kept:
+    """bot/pool_tuning.py answers httpcore's "is this idle connection readable?" from the socket it kept:
     a connection the server closed while idle must still be dropped, not reused (a reused one fails
     with "Server disconnected without sending a response")."""
-    from bot.request import RetryingRequest, _PooledBackend
+    from bot.pool_tuning import PooledBackend
+    from bot.request import RetryingRequest
 
     served: list[int] = []
     closed = asyncio.Event()
@@ -551,11 +553,11 @@ async def test_pooled_connections_keep_their_socket_and_still_notice_a_server_th
 
     server = await asyncio.start_server(one_answer_then_close, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-    request = RetryingRequest(connection_pool_size=4)
+    request = RetryingRequest(connection_pool_size=4, pool_tuning=True)  # the trick under test, in either pass
     try:
         await request.initialize()
         client = request._client  # noqa: SLF001
-        assert isinstance(client._transport._pool._network_backend, _PooledBackend)  # noqa: SLF001
+        assert isinstance(client._transport._pool._network_backend, PooledBackend)  # noqa: SLF001
         answers = []
         for _ in range(3):
             closed.clear()
@@ -589,10 +591,10 @@ class _Recorded:
 
 
 async def test_a_requests_head_goes_out_with_its_body_and_nothing_waits_for_a_read() -> None:
-    from bot.request import HOLD_AT_MOST, _PooledStream
+    from bot.pool_tuning import HOLD_AT_MOST, PooledStream
 
     inner = _Recorded()
-    stream = _PooledStream(inner)
+    stream = PooledStream(inner)
     # a POST: head, body, httpcore's empty end of message, then the response is read
     await stream.write(b"POST /bot/sendMessage HTTP/1.1\r\n\r\n", 5.0)
     assert inner.seen == []

@@ -57,6 +57,7 @@ def test_full_width_commas_and_enumeration_commas_in_admin_ids(monkeypatch) -> N
         ("DATABASE_URL", "mysql://u:p@h/db", "只支持 SQLite 和 PostgreSQL"),
         ("BOT_PROXY_URL", "ftp://proxy:21", "不是有效的代理地址"),
         ("WEBHOOK_URL", "https://bot.example.org/hook", "配置项 WEBHOOK_SECRET 有误"),
+        ("SQLITE_FAST_DRIVER", "maybe", "配置项 SQLITE_FAST_DRIVER 有误：「maybe」应为 true 或 false"),
     ],
 )
 def test_each_bad_setting_is_one_chinese_line_with_an_example(monkeypatch, capsys, name, value, expected) -> None:

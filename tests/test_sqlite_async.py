@@ -1,5 +1,7 @@
 """SQLite through aiosqlite (bot/sqlite_async.py): a statement is one hand-off to aiosqlite's
-thread, and inside `inline_reads()` a SELECT runs on the event loop's own thread."""
+thread, and inside `inline_reads()` a SELECT runs on the event loop's own thread. The fast driver is
+turned on here whatever the pass (LIANXIN_TEST_PLAIN_LIBRARIES); `Database.bounded_reads()` is tested
+both ways."""
 
 from __future__ import annotations
 
@@ -15,9 +17,10 @@ from bot.sqlite_async import inline_reads
 
 
 @pytest.fixture
-async def sqlite_db(tmp_path):  # noqa: ANN001, ANN201
-    """A SQLite database whose connections know `thread_ident()`: the id of the thread running the statement."""
-    database = Database(f"sqlite+aiosqlite:///{tmp_path}/inline.db")
+async def sqlite_db(request, tmp_path):  # noqa: ANN001, ANN201
+    """A SQLite database whose connections know `thread_ident()`: the id of the thread running the statement.
+    The fast driver unless a test asks otherwise (indirect parametrisation)."""
+    database = Database(f"sqlite+aiosqlite:///{tmp_path}/inline.db", fast_driver=getattr(request, "param", True))
 
     def register(dbapi_connection, _record) -> None:  # noqa: ANN001
         dbapi_connection.create_function("thread_ident", 0, threading.get_ident)
@@ -82,3 +85,20 @@ async def test_an_inline_read_that_fails_raises_like_any_other(sqlite_db) -> Non
         await session.rollback()
         with inline_reads():  # the connection is still good
             assert await ident(session) == threading.get_ident()
+
+
+@pytest.mark.parametrize("sqlite_db", [True, False], ids=["fast", "stock"], indirect=True)
+async def test_bounded_reads_are_inline_reads_with_the_fast_driver_and_nothing_without(sqlite_db) -> None:  # noqa: ANN001
+    from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_dbapi
+
+    fast = sqlite_db.fast_driver
+    dbapi = sqlite_db.engine.dialect.dbapi
+    # SQLITE_FAST_DRIVER=false: SQLAlchemy's own adapter, not a subclass of it
+    assert (type(dbapi) is AsyncAdapt_aiosqlite_dbapi) is not fast
+    loop_thread = threading.get_ident()
+    async with sqlite_db.session() as session:
+        with sqlite_db.bounded_reads():
+            assert (await ident(session) == loop_thread) is fast
+            await session.exec(text("INSERT INTO seen (ident) VALUES (1)"))
+            assert (await session.exec(text("SELECT count(*) FROM seen"))).one()[0] == 1
+        await session.commit()

@@ -20,10 +20,9 @@ from pydantic import ValidationError
 from pydantic_settings.exceptions import SettingsError
 
 from bot.cli import invites, members, remind, report, roles, run, tally
-from bot.cli.common import EXIT_BAD_INPUT, EXIT_CONFIG, fail, log, open_database, say
+from bot.cli.common import EXIT_BAD_INPUT, EXIT_CONFIG, database, fail, log, open_database, say
 from bot.cli.parsing import ChineseParser, actions, command
 from bot.config import EnvFileMissing, HomeMissing, Settings, load_settings, settings_problems
-from bot.db import Database
 from bot.logs import redact, setup_logging, short_error
 from bot.texts import cli_text
 
@@ -84,7 +83,7 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
 
 async def _on_session(settings: Settings, args: argparse.Namespace) -> int:
     """A command on one async session (it commits, or rolls back, itself)."""
-    db = Database(settings.database_url)
+    db = database(settings)
     try:
         async with db.session() as session:
             return await args.session_handler(session, args)

@@ -18,7 +18,7 @@ from telegram.error import InvalidToken, TelegramError
 from telegram.request import HTTPXRequest
 
 from bot.config import Settings
-from bot.db import describe_url, upgrade
+from bot.db import Database, describe_url, upgrade
 from bot.logs import redact, short_error
 from bot.services.rules import Quarter
 from bot.texts import cli_text
@@ -79,6 +79,11 @@ def open_database(settings: Settings, *, writes: bool) -> int | None:
     if seeded:
         log.info(cli_text("seeded_sectors", count=seeded))
     return None
+
+
+def database(settings: Settings) -> Database:
+    """The async database a command works on (the SQLite driver as SQLITE_FAST_DRIVER says)."""
+    return Database(settings.database_url, fast_driver=settings.sqlite_fast_driver)
 
 
 def database_name(settings: Settings) -> str:

@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlalchemy.exc import DBAPIError
 
 from bot.cli.common import (
+    database,
     EXIT_BAD_INPUT,
     EXIT_DATABASE,
     fail,
@@ -32,7 +33,6 @@ from bot.cli.common import (
 )
 from bot.cli.parsing import command
 from bot.config import Settings
-from bot.db import Database
 from bot.logs import short_error
 from bot.services.access import CodesOutstanding, NotFound, issue_invites
 from bot.services.cards import invite_qr_png, member_card_png, member_links
@@ -95,7 +95,7 @@ async def invites(settings: Settings, args: argparse.Namespace) -> int:
     if isinstance(username, int):
         return username
 
-    db = Database(settings.database_url)
+    db = database(settings)
     temps: list[Path] = []
     made_dirs: list[Path] = []
     committed = False
@@ -202,7 +202,7 @@ async def member_cards(settings: Settings, args: argparse.Namespace) -> int:
     username = await username_or_fail(settings)
     if isinstance(username, int):
         return username
-    db = Database(settings.database_url)
+    db = database(settings)
     temps: list[Path] = []
     made: list[Path] = []
     try:

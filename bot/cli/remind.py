@@ -10,10 +10,9 @@ import argparse
 import asyncio
 
 from bot.buttons import log_button
-from bot.cli.common import EXIT_BAD_INPUT, parse_quarter, say
+from bot.cli.common import EXIT_BAD_INPUT, database, parse_quarter, say
 from bot.cli.parsing import command
 from bot.config import Settings
-from bot.db import Database
 from bot.services.reminders import DutyPolicy, Laggard, Occasion, Rule, claim_run, enqueue_plan, plan_occasion, sent_status
 from bot.services.rules import Quarter
 from bot.texts import OCCASION_NAMES, OUTBOX_STATUS_NAMES, RULE_NAMES, cli_text
@@ -42,7 +41,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 async def _run(settings: Settings, args: argparse.Namespace, quarter: Quarter) -> int:
     policy = DutyPolicy.from_settings(settings)
     occasion = Occasion(args.occasion)
-    db = Database(settings.database_url)
+    db = database(settings)
     try:
         async with db.session() as session:
             now = utcnow()

@@ -9,10 +9,9 @@ import argparse
 import asyncio
 from pathlib import Path
 
-from bot.cli.common import EXIT_BAD_INPUT, fail, parse_quarter, say
+from bot.cli.common import EXIT_BAD_INPUT, database, fail, parse_quarter, say
 from bot.cli.parsing import command
 from bot.config import Settings
-from bot.db import Database
 from bot.services.reminders import DutyPolicy
 from bot.services.report import build_report, quarter_stats
 from bot.services.rules import Quarter, local_today
@@ -53,7 +52,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _run(settings: Settings, args: argparse.Namespace, quarter: Quarter) -> int:
     policy = DutyPolicy.from_settings(settings)
-    db = Database(settings.database_url)
+    db = database(settings)
     try:
         async with db.session() as session:
             stats = await quarter_stats(session, quarter=quarter, today=local_today(utcnow(), policy.tz), policy=policy)

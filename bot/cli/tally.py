@@ -11,8 +11,8 @@ import logging
 import sys
 
 from bot.cli.parsing import command
+from bot.cli.common import database
 from bot.config import Settings
-from bot.db import Database
 from bot.services import tally
 from bot.texts import cli_text
 
@@ -47,7 +47,7 @@ def column_name(column: str) -> str:
 
 
 async def _run(settings: Settings, *, rebuild: bool) -> int:
-    db = Database(settings.database_url)
+    db = database(settings)
     try:
         async with db.session() as session:
             if rebuild:

@@ -25,10 +25,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.db import is_write
+from bot.db import Database, is_write
 from bot.services.access import Identity
 from bot.services.scopes import scope_of
-from bot.sqlite_async import inline_reads
 from models import Member, Reachability, RoleGrant
 
 
@@ -157,15 +156,16 @@ def sender_cache(engine: AsyncEngine) -> SenderCache:
     return cache
 
 
-async def cached_sender(engine: AsyncEngine, *, telegram_id: int, admin_ids: list[int]) -> Sender:
-    """`lookup_sender`, answered from `sender_cache(engine)` when it can be."""
+async def cached_sender(db: Database, *, telegram_id: int, admin_ids: list[int]) -> Sender:
+    """`lookup_sender`, answered from `sender_cache(db.engine)` when it can be."""
+    engine = db.engine
     cache = sender_cache(engine)
     sender = cache.get(telegram_id)
     if sender is not None:
         sender.identity.is_admin = telegram_id in admin_ids  # settings, not the database
         return sender
     generation = _generation
-    with inline_reads():  # one indexed lookup: on SQLite not worth a hand-off to a thread (bot/sqlite_async.py)
+    with db.bounded_reads():  # one indexed lookup: on SQLite not worth a hand-off to a thread
         async with engine.connect() as connection:  # read-only: a Core connection is cheapest
             sender = await lookup_sender(connection, telegram_id=telegram_id, admin_ids=admin_ids)
     cache.put(telegram_id, sender, generation)

@@ -49,6 +49,8 @@ SETTING_EXAMPLES: dict[str, str] = {
     "REMINDER_MOMENTS": "mid=45,late=-15",
     "REMINDER_TIME": "09:00",
     "REMINDER_BOTTOM_SHARE": "0.1",
+    "HTTP_POOL_TUNING": "true（升级 httpx/httpcore 后出问题时设为 false）",
+    "SQLITE_FAST_DRIVER": "true（升级 SQLAlchemy/aiosqlite 后出问题时设为 false）",
 }
 
 # pydantic's error types in words; {value} is the value given (never shown for secrets)
