@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import os
 from typing import Any
+from urllib.parse import urlparse
 
 from telegram import BotCommand, BotCommandScopeDefault, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
@@ -22,6 +23,7 @@ from bot.persistence import SQLPersistence
 from bot.request import RetryingRequest
 from bot.ratelimit import PriorityRateLimiter
 from bot.services.access import Identity
+from bot.services.policies import Policies
 from bot.services.routing import RoutingFileError, RoutingTable, load_routing_table
 from bot.texts import COMMANDS
 from handlers import register
@@ -44,6 +46,7 @@ class LianxinApplication(Application):
         self.db: Database | None = None
         self.settings: Settings | None = None
         self.routing: RoutingTable | None = None
+        self.policies: Policies | None = None
 
     async def process_update(self, update: object) -> None:
         try:
@@ -170,14 +173,13 @@ def build_application(settings: Settings, *, rate_limit: bool = True) -> Lianxin
     application: LianxinApplication = builder.build()  # type: ignore[assignment]
     application.db = db
     application.settings = settings
+    application.policies = Policies.from_settings(settings)
     register(application)
     return application
 
 
 def webhook_options(settings: Settings) -> dict[str, Any]:
     """Webhook server options from settings; the same for `run` and the tests."""
-    from urllib.parse import urlparse
-
     return {
         "listen": settings.webhook_listen,
         "port": settings.webhook_port,

@@ -8,12 +8,17 @@ from datetime import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, PrivateAttr, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings.exceptions import SettingsError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from bot.texts import SETTING_EXAMPLES, cli_text, setting_problem
 
 TELEGRAM_API = "https://api.telegram.org/bot"
 TELEGRAM_FILE_API = "https://api.telegram.org/file/bot"
@@ -189,9 +194,6 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str) -> str:
-        from sqlalchemy.engine import make_url
-        from sqlalchemy.exc import ArgumentError
-
         value = value.strip()
         # Heroku-style and driverless URLs mean PostgreSQL through psycopg 3, the driver we ship
         for prefix in ("postgres://", "postgresql://"):
@@ -208,8 +210,6 @@ class Settings(BaseSettings):
     @field_validator("bot_proxy_url")
     @classmethod
     def _proxy_shape(cls, value: str | None) -> str | None:
-        from urllib.parse import urlparse
-
         if value is None or not value.strip():
             return None
         parsed = urlparse(value.strip())
@@ -295,8 +295,6 @@ def project_home() -> Path:
 
 def absolute_database_url(url: str, base: Path) -> str:
     """A relative SQLite path made absolute against `base`; other URLs unchanged."""
-    from sqlalchemy.engine import make_url
-
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
         return url
@@ -347,8 +345,6 @@ _SETTINGS_ERROR_FIELD = re.compile(r'field "(\w+)"')
 
 def settings_problems(exc: ValidationError | SettingsError) -> list[str]:
     """One Chinese line per bad setting: its name, what is wrong with the value, a good example."""
-    from bot.texts import SETTING_EXAMPLES, cli_text, setting_problem
-
     def line(field: str, problem: str) -> str:
         name = field.upper()
         example = SETTING_EXAMPLES.get(name)

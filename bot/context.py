@@ -12,6 +12,8 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.config import Settings
 from bot.db import Database
 from bot.services.access import Identity
+from bot.services.policies import Policies
+from bot.services.routing import RoutingTable
 
 
 class LianxinContext(CallbackContext[ExtBot, dict, dict, dict]):
@@ -30,19 +32,14 @@ class LianxinContext(CallbackContext[ExtBot, dict, dict, dict]):
         return self.application.settings  # type: ignore[attr-defined,return-value]
 
     @property
-    def routing(self):  # noqa: ANN201 - bot.services.routing.RoutingTable | None
+    def routing(self) -> RoutingTable | None:
         """The request categories and their sectors, loaded at start-up (None when the file is unusable)."""
         return getattr(self.application, "routing", None)
 
     @property
-    def case_policy(self):  # noqa: ANN201 - bot.services.cases.CasePolicy
-        from bot.services.cases import CasePolicy
-
-        policy = getattr(self.application, "case_policy", None)
-        if policy is None:
-            policy = CasePolicy.from_settings(self.settings)
-            self.application.case_policy = policy  # type: ignore[attr-defined]
-        return policy
+    def policies(self) -> Policies:
+        """Every rule's settings, built once when the application was (`bot.services.policies`)."""
+        return self.application.policies  # type: ignore[attr-defined,return-value]
 
     def mark_saved(self, update: object, text: str) -> None:
         """The user's record is committed: if anything fails later in this update, tell them `text`

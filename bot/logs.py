@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import re
 
+from bot.texts import cli_text
+
 _TOKEN_IN_TEXT = re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}")
 
 
@@ -64,12 +66,8 @@ class OneLineErrors(logging.Filter):
             return True
         exc = record.exc_info[1]
         if _is_network_error(exc):
-            from bot.texts import cli_text
-
             record.msg, record.args = cli_text("log_network_retry", error=short_error(exc)), None
         elif _is_telegram_error(exc, "Conflict"):  # another process polls with the same token
-            from bot.texts import cli_text
-
             record.msg, record.args = cli_text("log_conflict"), None
         else:
             record.msg, record.args = f"{record.getMessage()}（{short_error(exc)}）", None

@@ -20,7 +20,6 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 from bot.context import LianxinContext
 from bot.services import broadcasts as svc
 from bot.services.outbox import MAX_CAPTION, MAX_TEXT
-from bot.services.reminders import DutyPolicy
 from bot.services.rules import local_today
 from bot.texts import label, render_notice, scope_text, t
 from bot.callbacks import FormButton
@@ -90,7 +89,7 @@ async def ask_audience(update: Update, context: LianxinContext, draft: Draft) ->
 
 
 async def _audience(context: LianxinContext, kind: str) -> svc.Audience:
-    policy = DutyPolicy.from_settings(context.settings)
+    policy = context.policies.duty
     async with context.db.session() as session:
         return await svc.audience(session, kind=kind, scopes=scopes_of(context),
                                   today=local_today(utcnow(), context.settings.tz), policy=policy)
@@ -252,7 +251,7 @@ async def submit(update: Update, context: LianxinContext, draft: Draft) -> int:
             session, key=f"{user.id}:{draft.nonce}", created_by=user.id, chat_id=chat.id,
             progress_message_id=progress.message_id, text=notice(context, draft), photo_id=draft.photo_id,
             kind=draft.audience or "all", scopes=scopes_of(context), scope_label=scope_text(scopes_of(context)),
-            today=local_today(now, context.settings.tz), policy=DutyPolicy.from_settings(context.settings), now=now,
+            today=local_today(now, context.settings.tz), policy=context.policies.duty, now=now,
         )
         confirm = await FORM.end_in(session, update, context)
         await session.commit()

@@ -405,7 +405,7 @@ async def run_action(update: Update, context: LianxinContext, draft: Draft, *, p
     """Make the case action and end the form in one commit; then tell the other side."""
     actor = await _actor(context, draft.action)
     now = utcnow()
-    policy = context.case_policy
+    policy = context.policies.case
     admin_ids = context.settings.admin_ids
     intake = relay = None
     async with context.db.session() as session:
@@ -503,7 +503,7 @@ async def on_accept(update: Update, context: LianxinContext) -> None:
     async with context.db.session() as session:
         try:
             case = await svc.get_case(session, case_id=button.case_id, actor=actor)
-            await svc.accept_case(session, case=case, member_id=actor.id, now=utcnow(), policy=context.case_policy)
+            await svc.accept_case(session, case=case, member_id=actor.id, now=utcnow(), policy=context.policies.case)
         except CaseProblem as problem:
             await query.answer(case_problem_text(problem), show_alert=True)
             return
@@ -545,7 +545,7 @@ async def on_answer(update: Update, context: LianxinContext) -> None:
             if button.action is CaseAction.rate and rating not in STARS:
                 raise CaseProblem("rating_range")
             event = await svc.answer_case(session, case=case, actor=actor, solved=button.action is CaseAction.rate,
-                                          now=utcnow(), rating=rating, policy=context.case_policy)
+                                          now=utcnow(), rating=rating, policy=context.policies.case)
         except CaseProblem as problem:
             await query.answer(case_problem_text(problem), show_alert=True)
             return
@@ -598,7 +598,7 @@ async def on_assign(update: Update, context: LianxinContext) -> None:
     async with context.db.session() as session:
         try:
             case = await assign_in_scope(session, actor=actor, case_id=button.case_id, to_member_id=button.arg,
-                                         now=utcnow(), policy=context.case_policy)
+                                         now=utcnow(), policy=context.policies.case)
         except CaseProblem as problem:
             await query.answer(case_problem_text(problem), show_alert=True)
             return

@@ -49,8 +49,8 @@ async def help_command(update: Update, context: LianxinContext) -> None:
         lines.append(
             t(
                 "help_member_note",
-                quarter_target=context.settings.quarterly_activity_target,
-                year_target=context.settings.yearly_people_target,
+                quarter_target=context.policies.duty.quarter_target,
+                year_target=context.policies.duty.year_target,
             )
         )
     elif identity.role == "resident":
@@ -167,7 +167,6 @@ async def report_command(update: Update, context: LianxinContext) -> None:
     """/report [2026Q3]: the quarterly report for the sender's scope (admins: everything), XLSX and chart."""
     from telegram import InputFile
 
-    from bot.services.reminders import DutyPolicy
     from bot.services.rules import Quarter, local_today
     from bot.services.report import build_report, quarter_stats
     from models import utcnow
@@ -176,7 +175,7 @@ async def report_command(update: Update, context: LianxinContext) -> None:
     if not (identity.is_admin or identity.is_coordinator):
         await update.effective_message.reply_text(t("not_allowed"))
         return
-    policy = DutyPolicy.from_settings(context.settings)
+    policy = context.policies.duty
     today = local_today(utcnow(), context.settings.tz)
     try:
         quarter = Quarter.parse(context.args[0]) if context.args else Quarter.of(today).prev()

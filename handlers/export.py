@@ -9,9 +9,11 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Upda
 
 from bot.context import LianxinContext
 from bot.services.exports import ExportPeriod, ExportRequest, ExportSection, resolve_period, summary_sheets, write_export
+from bot.services.rules import local_today
 from bot.texts import CASE_STATUS_NAMES, EXPORT, EXPORT_PERIOD_NAMES, EXPORT_SECTION_NAMES, LEVEL_NAMES, label, log_line, scope_text, t
 from bot.callbacks import ExportButton
 from handlers.views import checked_press, fit
+from models import utcnow
 
 log = logging.getLogger(__name__)
 MAX_CAPTION = 1024
@@ -74,10 +76,6 @@ async def export_pressed(update: Update, context: LianxinContext) -> None:
 async def send_export(update: Update, context: LianxinContext, *, section: ExportSection, choice: ExportPeriod,
                       scopes) -> None:  # noqa: ANN001
     """Build the file off the event loop, send it, remove it."""
-    from bot.services.reminders import DutyPolicy
-    from bot.services.rules import local_today
-    from models import utcnow
-
     settings = context.settings
     today = local_today(utcnow(), settings.tz)
     period = resolve_period(choice, today)
@@ -90,7 +88,7 @@ async def send_export(update: Update, context: LianxinContext, *, section: Expor
     if section is ExportSection.summary:
         async with context.db.session() as session:
             sheets = await summary_sheets(session, period=period, today=today, scopes=scopes, kind_names=kind_names,
-                                          policy=DutyPolicy.from_settings(settings))
+                                          policy=context.policies.duty)
     request = ExportRequest(section, period, scopes, full_phones=context.identity.is_admin)
     names = {**EXPORT, "levels": LEVEL_NAMES, "bound": (EXPORT["bound"], EXPORT["unbound"]),
              "statuses": CASE_STATUS_NAMES}

@@ -14,11 +14,10 @@ from telegram.error import BadRequest
 
 from bot.context import LianxinContext
 from bot.services.outreach import LaggardPage, OutOfScope, laggard_page, nudge
-from bot.services.reminders import DutyPolicy
 from bot.services.rules import local_today
-from bot.services.outbox import Button
 from bot.texts import label, log_line, render_laggard_line, scope_text, t
-from bot.callbacks import LagAction, LagButton, RemindButton
+from bot.buttons import log_button
+from bot.callbacks import LagAction, LagButton
 from handlers.views import checked_press, keyboard
 from models import utcnow
 
@@ -60,7 +59,7 @@ def render_page(context: LianxinContext, page: LaggardPage):  # noqa: ANN201 - (
 
 
 async def _page(context: LianxinContext, offset: int) -> LaggardPage:
-    policy = DutyPolicy.from_settings(context.settings)
+    policy = context.policies.duty
     today = local_today(utcnow(), context.settings.tz)
     async with context.db.session() as session:
         return await laggard_page(session, today=today, policy=policy, scopes=scopes_of(context),
@@ -91,14 +90,14 @@ async def laggards_button(update: Update, context: LianxinContext) -> None:
                 raise
         return
     user = update.effective_user
-    policy = DutyPolicy.from_settings(context.settings)
+    policy = context.policies.duty
     now = utcnow()
     async with context.db.session() as session:
         try:
             result = await nudge(
                 session, member_id=button.arg, scopes=scopes_of(context), today=local_today(now, context.settings.tz),
                 now=now, policy=policy, sender=user.full_name,
-                log_button=Button(label("remind_log"), callback_data=RemindButton().pack()),
+                log_button=log_button(),
             )
         except OutOfScope:
             log.warning(log_line("lag_refused", user=user.id, data=query.data))

@@ -300,7 +300,7 @@ async def on_kind(update: Update, context: LianxinContext) -> str | int | None:
 async def _set_date(update: Update, context: LianxinContext, day: date) -> str | None:
     draft = FORM.get(context)
     try:
-        check_date(day, today(context), context.settings.late_log_grace_days)
+        check_date(day, today(context), context.policies.activity.grace_days)
     except ActivityProblem as problem:
         await reply(update, problem_text(problem))
         return None
@@ -453,28 +453,25 @@ async def on_duplicate(update: Update, context: LianxinContext) -> str | int | N
 
 async def submit(update: Update, context: LianxinContext, draft: Draft) -> str | int | None:
     """Write the activity (or the edit) and end the form in one commit; then show where the member stands."""
-    settings = context.settings
     if not context.identity or not context.identity.is_member:
         return await _refuse_submit(update, context)
     member_id = context.identity.member_id
-    kind_points = {k.code: k.points for k in settings.activity_kinds}
+    policy = context.policies.activity
     now = utcnow()
     day = today(context)
     data = draft.to_input()
     async with context.db.session() as session:
         try:
             if draft.activity_id is None:
-                duplicate_window = None if draft.duplicate_ok else timedelta(hours=settings.duplicate_window_hours)
                 activity = await save_activity(
-                    session, member_id=member_id, data=data, kind_points=kind_points, today=day,
-                    grace_days=settings.late_log_grace_days, duplicate_window=duplicate_window, now=now,
+                    session, member_id=member_id, data=data, policy=policy, today=day, now=now,
+                    allow_duplicate=draft.duplicate_ok,
                 )
                 key = "log_saved"
             else:
                 activity = await update_activity(
-                    session, member_id=member_id, activity_id=draft.activity_id, data=data, kind_points=kind_points,
-                    today=day, grace_days=settings.late_log_grace_days,
-                    window_days=settings.activity_edit_window_days, now=now,
+                    session, member_id=member_id, activity_id=draft.activity_id, data=data, policy=policy,
+                    today=day, now=now,
                 )
                 key = "log_updated"
         except ActivityProblem as problem:  # found before anything was written; the session writes nothing
@@ -497,7 +494,7 @@ async def submit(update: Update, context: LianxinContext, draft: Draft) -> str |
             # the quarter the activity counts in: a late entry shows the quarter it completes
             current = await standing(
                 session, member_id=member_id, quarter=Quarter.of(activity.activity_date), today=day,
-                quarter_target=settings.quarterly_activity_target, year_target=settings.yearly_people_target,
+                quarter_target=context.policies.duty.quarter_target, year_target=context.policies.duty.year_target,
             )
         await reply(update, t(key, id=activity.id, standing=Safe(standing_text(current))))
     except Exception as exc:  # noqa: BLE001 - see above; logged, and the short confirmation is sent instead
@@ -532,7 +529,7 @@ async def start_edit(update: Update, context: LianxinContext) -> str | int:
     async with context.db.session() as session:
         try:
             activity = await own_activity(session, member_id=member_id, activity_id=button.activity_id)
-            check_editable(activity, context.settings.activity_edit_window_days, utcnow())
+            check_editable(activity, context.policies.activity, utcnow())
         except ActivityProblem as problem:
             await query.answer(problem_text(problem), show_alert=True)
             return ConversationHandler.END

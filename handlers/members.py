@@ -140,7 +140,7 @@ async def show_record(update: Update, context: LianxinContext, actor: Actor, mem
     async with context.db.session() as session:
         record = await svc.member_record(
             session, actor=actor, member_id=member_id, today=local_today(now, settings.tz), now=now,
-            quarter_target=settings.quarterly_activity_target, year_target=settings.yearly_people_target)
+            quarter_target=context.policies.duty.quarter_target, year_target=context.policies.duty.year_target)
     await reply(update, record_text(context, record), keyboard(record_buttons(record)))
 
 
@@ -237,7 +237,7 @@ async def _deactivate(update: Update, context: LianxinContext, actor: Actor, mem
     async with context.db.session() as session:
         done = await svc.deactivate_member(session, actor=actor, member_id=member_id, table=context.routing,
                                            now=utcnow(), admin_ids=context.settings.admin_ids,
-                                           policy=context.case_policy)
+                                           policy=context.policies.case)
         await session.commit()
     text = t("mbr_deactivated", name=done.member.name, number=done.member.number, cases=len(done.rerouted),
              codes=done.codes_revoked)

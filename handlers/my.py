@@ -51,7 +51,7 @@ async def render_my(context: LianxinContext, quarter: Quarter, offset: int) -> t
         async with context.db.session() as session:
             st = await standing(
                 session, member_id=member_id, quarter=quarter, today=today,
-                quarter_target=settings.quarterly_activity_target, year_target=settings.yearly_people_target,
+                quarter_target=context.policies.duty.quarter_target, year_target=context.policies.duty.year_target,
             )
             items, total = await recent_activities(session, member_id=member_id, offset=offset, limit=PAGE)
             if not items and offset > 0:  # the page emptied (deletions since): show the last one
@@ -74,9 +74,9 @@ async def render_my(context: LianxinContext, quarter: Quarter, offset: int) -> t
         nav.append((label("quarter_next"), MyButton(MyView.quarter, quarter.next().label, offset).pack()))
     rows.append(nav)
     now = utcnow()
-    window = settings.activity_edit_window_days
+    policy = context.policies.activity
     rows += [
-        [(label("activity_open" if edit_deadline(a, window, now) else "activity_view",
+        [(label("activity_open" if edit_deadline(a, policy, now) else "activity_view",
                 id=a.id, date=f"{a.activity_date:%m-%d}"),
           ActivityButton(ActivityAction.view, a.id).pack())]
         for a in items
@@ -139,7 +139,7 @@ async def activity_action(update: Update, context: LianxinContext) -> None:
             if button.action is ActivityAction.delete_ok:
                 activity = await delete_activity(
                     session, member_id=member_id, activity_id=button.activity_id,
-                    window_days=settings.activity_edit_window_days,
+                    policy=context.policies.activity,
                 )
                 await session.commit()
                 context.mark_saved(update, t("activity_deleted", id=activity.id))
@@ -148,12 +148,12 @@ async def activity_action(update: Update, context: LianxinContext) -> None:
                 return None
             activity = await own_activity(session, member_id=member_id, activity_id=button.activity_id)
             if button.action is ActivityAction.delete:
-                check_editable(activity, settings.activity_edit_window_days, utcnow())
+                check_editable(activity, context.policies.activity, utcnow())
             photos = await activity_photos(session, activity.id)
         except ActivityProblem as problem:
             await query.answer(problem_text(problem), show_alert=True)
             return None
-    until = edit_deadline(activity, settings.activity_edit_window_days, utcnow())
+    until = edit_deadline(activity, context.policies.activity, utcnow())
     await query.answer()
     if button.action is ActivityAction.delete:
         rows = [[(label("delete_confirm"), ActivityButton(ActivityAction.delete_ok, activity.id).pack()),

@@ -16,7 +16,6 @@ from bot.context import LianxinContext
 from bot.services import queue as svc
 from bot.services.cases import CaseProblem, age_days, allowed_actions, case_detail
 from bot.services.contacts import member_name_sector
-from bot.services.deadlines import DeadlinePolicy
 from bot.texts import CASE_STATUS_NAMES, QUEUE_REASON_NAMES, label, routing_reason, t
 from bot.callbacks import CaseAction, CaseButton, QueueAction, QueueButton
 from handlers.cases import announce_routing, card_text, case_problem_text, resident_detail_text
@@ -38,7 +37,7 @@ async def queue_page(context: LianxinContext, actor, offset: int):  # noqa: ANN0
     now = utcnow()
     async with context.db.session() as session:
         items, total = await svc.case_queue(session, actor=actor, now=now,
-                                            policy=DeadlinePolicy.from_settings(context.settings),
+                                            policy=context.policies.deadline,
                                             offset=offset, limit=PAGE)
     if not total:
         return t("queue_empty"), None
@@ -114,7 +113,7 @@ async def reroute(update: Update, context: LianxinContext, actor, case_id: int) 
     async with context.db.session() as session:
         intake = await svc.reroute_by_staff(session, actor=actor, case_id=case_id, table=context.routing,
                                             now=utcnow(), admin_ids=context.settings.admin_ids,
-                                            policy=context.case_policy)
+                                            policy=context.policies.case)
         await session.commit()
         who = await member_name_sector(session, intake.member_id)
     number = intake.case.number

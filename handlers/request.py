@@ -532,7 +532,7 @@ async def submit(update: Update, context: LianxinContext, draft: Draft) -> str |
             if draft.on_behalf:
                 intake = await svc.create_case(
                     session, data=data, table=context.routing, now=utcnow(), admin_ids=context.settings.admin_ids,
-                    recorded_by_member_id=identity.member_id, policy=context.case_policy,
+                    recorded_by_member_id=identity.member_id, policy=context.policies.case,
                 )
             else:
                 resident = await touch_resident(session, telegram_id=user.id, display_name=user.full_name,
@@ -540,7 +540,7 @@ async def submit(update: Update, context: LianxinContext, draft: Draft) -> str |
                 intake = await svc.create_case(
                     session, data=data, table=context.routing, now=utcnow(), admin_ids=context.settings.admin_ids,
                     resident_id=resident.id, via_member_id=via if isinstance(via, int) else None,
-                    allow_duplicate=draft.duplicate_ok, policy=context.case_policy,
+                    allow_duplicate=draft.duplicate_ok, policy=context.policies.case,
                 )
         except CaseProblem as problem:
             await session.rollback()

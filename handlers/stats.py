@@ -10,7 +10,6 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 
 from bot.context import LianxinContext
 from bot.services.scopes import Scope
-from bot.services.reminders import DutyPolicy
 from bot.services.rules import Period, Quarter, local_today
 from bot.services.charts import build_stats_chart
 from bot.services.ranking import duty_ranking, responsiveness
@@ -90,8 +89,8 @@ async def render_summary(context: LianxinContext, scopes: list[Scope] | None, pe
     settings = context.settings
     async with context.db.session() as session:
         summary = await stats_summary(
-            session, period=period, now=utcnow(), policy=DutyPolicy.from_settings(settings), scopes=scopes,
-            drill=drill, overdue_after=_overdue_after(settings),
+            session, period=period, now=utcnow(), policy=context.policies.duty, scopes=scopes,
+            drill=drill, deadlines=context.policies.deadline,
         )
         up = await parent_drill(session, drill=drill)
     m = summary.members
@@ -122,12 +121,6 @@ async def render_summary(context: LianxinContext, scopes: list[Scope] | None, pe
 
 def _one(value: float | None) -> str:
     return t("stats_none") if value is None else f"{value:.1f}"
-
-
-def _overdue_after(settings):  # noqa: ANN001, ANN202
-    from bot.services.deadlines import DeadlinePolicy
-
-    return DeadlinePolicy.from_settings(settings).overdue_after
 
 
 async def render_list(context: LianxinContext, scopes: list[Scope] | None, period: Period, drill: DrillDown | None,
@@ -178,12 +171,10 @@ async def render_list(context: LianxinContext, scopes: list[Scope] | None, perio
 async def chart_inputs(context: LianxinContext, scopes: list[Scope] | None, period: Period,
                        drill: DrillDown | None) -> tuple[dict, str]:
     """What the chart shows (activities per activity group, cases per category) and its caption; checks the scope."""
-    settings = context.settings
     async with context.db.session() as session:
         groups = await breakdown(session, period=period, dimension=Dimension.group, scopes=scopes, drill=drill)
         summary = await stats_summary(session, period=period, now=utcnow(), scopes=scopes, drill=drill,
-                                      policy=DutyPolicy.from_settings(settings),
-                                      overdue_after=_overdue_after(settings))
+                                      policy=context.policies.duty, deadlines=context.policies.deadline)
     drill_text = _drill_text(context, drill, summary.drill_name)
     chart = dict(
         title=f"{_period_name(period)} {drill_text.strip()}".strip(),

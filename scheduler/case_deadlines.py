@@ -8,7 +8,7 @@ from telegram.ext import Application
 
 from bot.buttons import case_answer_buttons, case_view_button
 from bot.context import LianxinContext
-from bot.services.deadlines import DeadlinePolicy, run_case_deadlines
+from bot.services.deadlines import run_case_deadlines
 from models import utcnow
 
 log = logging.getLogger(__name__)
@@ -20,7 +20,7 @@ async def case_deadlines(context: LianxinContext) -> None:
     async with context.db.session() as session:
         run = await run_case_deadlines(
             session, now=utcnow(), table=context.routing, admin_ids=context.settings.admin_ids,
-            policy=DeadlinePolicy.from_settings(context.settings), case_policy=context.case_policy,
+            policy=context.policies.deadline, case_policy=context.policies.case,
             view_button=case_view_button, answer_buttons=case_answer_buttons,
         )
         await session.commit()

@@ -14,7 +14,7 @@ from bot.buttons import log_button
 from bot.context import LianxinContext
 from bot.services import outbox
 from bot.services.report import build_report, quarter_stats
-from bot.services.reminders import DutyPolicy, claim_marker, coordinators, marker_done, report_due, report_key, run_due
+from bot.services.reminders import claim_marker, coordinators, marker_done, report_due, report_key, run_due
 from bot.services.rules import local_today
 from bot.texts import t
 from models import utcnow
@@ -25,7 +25,7 @@ CHECK_EVERY_SECONDS = 600
 
 async def remind_due(context: LianxinContext) -> None:
     """One unit of work: the due occasion's scan, its run marker and its messages commit together."""
-    policy = DutyPolicy.from_settings(context.settings)
+    policy = context.policies.duty
     async with context.db.session() as session:
         plan = await run_due(session, now=utcnow(), policy=policy, log_button=log_button())
         await session.commit()
@@ -50,7 +50,7 @@ async def send_reports(context: LianxinContext) -> None:
     loop, then the run marker and every outbox row are written in one transaction.
     """
     settings = context.settings
-    policy = DutyPolicy.from_settings(settings)
+    policy = context.policies.duty
     now = utcnow()
     quarter = report_due(policy, now)
     if quarter is None:

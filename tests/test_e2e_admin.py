@@ -13,7 +13,6 @@ import re
 from datetime import timedelta
 
 import pytest
-import time_machine
 from sqlmodel import select
 
 from bot.services.access import ScopeKind, grant_role, touch_resident

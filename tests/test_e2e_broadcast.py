@@ -16,7 +16,7 @@ from models import (
     Activity, ActivityGroup, Broadcast, BroadcastStatus, Member, OutboxMessage, Reachability,
     utcnow,
 )
-from tests.conftest import ADMIN_ID, make_settings
+from tests.conftest import ADMIN_ID
 from tests.support.scopes import grant_group_everywhere
 
 TZ = ZoneInfo("Asia/Shanghai")

@@ -8,7 +8,6 @@ Routing on the sample roster: 教育 goes to 教育界 (then 民进) members, ne
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import update
 from sqlmodel import select
 
 from bot.services.cases import link_payload, member_link_token

@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 from sqlalchemy import update
 from sqlmodel import select
 
-from bot.services.activities import ActivityInput, save_activity
+from bot.services.activities import ActivityPolicy, ActivityInput, save_activity
 from bot.services.rules import Quarter, local_today
 from models import Activity, AuditEvent, Member, utcnow
 from tests.conftest import bind
@@ -33,7 +33,7 @@ async def add(db, mid: int, *, day: date, people: int = 5, kind: str = "visit", 
     async with db.session() as session:
         activity = await save_activity(
             session, member_id=mid, data=ActivityInput(kind, day, place, people, f"{place}走访记录，{people}人次"),
-            kind_points=KINDS, today=day, grace_days=0,
+            policy=ActivityPolicy(kind_points=KINDS, grace_days=0), today=day,
         )
         await session.commit()
         return activity
@@ -237,7 +237,7 @@ async def test_archive_cells_are_text_never_formulas(fake, db, member) -> None:
         await save_activity(
             session, member_id=mid,
             data=ActivityInput("visit", today(), "=HYPERLINK(\"http://x\")", 3, "=1+1 开会讨论\x0b"),
-            kind_points=KINDS, today=today(), grace_days=0,
+            policy=ActivityPolicy(kind_points=KINDS, grace_days=0), today=today(),
         )
         await session.commit()
     await member.send("/archive")

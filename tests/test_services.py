@@ -18,6 +18,7 @@ from bot.services.access import (
     overview,
 )
 from bot.services.activities import (
+    ActivityPolicy,
     ActivityInput,
     ActivityProblem,
     delete_activity,
@@ -138,12 +139,9 @@ async def test_standing_counts_points_and_ties(db, roster) -> None:
                 activity_group_id=1, level=committee.level, region_id=committee.region_id))
         await session.commit()
         day = date(2026, 11, 20)
-        await save_activity(session, member_id=a, data=data(day, 30, "inspection"), kind_points=KINDS, today=day,
-                            grace_days=0)
-        await save_activity(session, member_id=b, data=data(day, 1, "inspection"), kind_points=KINDS, today=day,
-                            grace_days=0)
-        await save_activity(session, member_id=c, data=data(day, 1, "visit"), kind_points=KINDS, today=day,
-                            grace_days=0)
+        await save_activity(session, member_id=a, data=data(day, 30, "inspection"), policy=ActivityPolicy(kind_points=KINDS, grace_days=0), today=day)
+        await save_activity(session, member_id=b, data=data(day, 1, "inspection"), policy=ActivityPolicy(kind_points=KINDS, grace_days=0), today=day)
+        await save_activity(session, member_id=c, data=data(day, 1, "visit"), policy=ActivityPolicy(kind_points=KINDS, grace_days=0), today=day)
         st_a = await standing(session, member_id=a, quarter=Quarter(2026, 4), today=day, quarter_target=1,
                               year_target=40)
         st_b = await standing(session, member_id=b, quarter=Quarter(2026, 4), today=day, quarter_target=1,
@@ -165,22 +163,21 @@ async def test_edit_window_and_soft_delete(db, roster) -> None:
     day = date(2026, 11, 20)
     now = utcnow()
     async with db.session() as session:
-        activity = await save_activity(session, member_id=mid, data=data(day), kind_points=KINDS, today=day,
-                                       grace_days=0, now=now)
+        activity = await save_activity(session, member_id=mid, data=data(day), policy=ActivityPolicy(kind_points=KINDS, grace_days=0), today=day, now=now)
         edited = await update_activity(
-            session, member_id=mid, activity_id=activity.id, data=data(day, 9, "inspection"), kind_points=KINDS,
-            today=day, grace_days=0, window_days=7, now=now + timedelta(days=6, hours=23),
+            session, member_id=mid, activity_id=activity.id, data=data(day, 9, "inspection"), policy=ActivityPolicy(kind_points=KINDS, grace_days=0, edit_window_days=7),
+            today=day, now=now + timedelta(days=6, hours=23),
         )
         assert edited.people == 9 and edited.points == 3
         with pytest.raises(ActivityProblem) as locked:
-            await delete_activity(session, member_id=mid, activity_id=activity.id, window_days=7,
+            await delete_activity(session, member_id=mid, activity_id=activity.id, policy=ActivityPolicy(edit_window_days=7),
                                   now=now + timedelta(days=7))
         assert locked.value.code == "locked"
         (other,) = await member_ids(db, "GS0006")
         with pytest.raises(ActivityProblem) as foreign:
-            await delete_activity(session, member_id=other, activity_id=activity.id, window_days=7, now=now)
+            await delete_activity(session, member_id=other, activity_id=activity.id, policy=ActivityPolicy(edit_window_days=7), now=now)
         assert foreign.value.code == "not_found"
-        await delete_activity(session, member_id=mid, activity_id=activity.id, window_days=7, now=now)
+        await delete_activity(session, member_id=mid, activity_id=activity.id, policy=ActivityPolicy(edit_window_days=7), now=now)
         st = await standing(session, member_id=mid, quarter=Quarter(2026, 4), today=day, quarter_target=1,
                             year_target=40)
     assert st.quarter_activities == 0 and st.year_points == 0
@@ -201,15 +198,15 @@ async def test_save_refuses_what_the_form_would(db, roster) -> None:
     within_grace = date(2026, 4, 5)
     async with db.session() as session:
         with pytest.raises(ActivityProblem) as problem:  # Q1 is still open: no word about a closed grace
-            await save_activity(session, member_id=mid, data=data(date(2025, 12, 31)), kind_points=KINDS,
-                                today=within_grace, grace_days=10)
+            await save_activity(session, member_id=mid, data=data(date(2025, 12, 31)), policy=ActivityPolicy(kind_points=KINDS, grace_days=10),
+                                today=within_grace)
         assert problem.value.code == "date_too_old"
         for case, code in cases:
             with pytest.raises(ActivityProblem) as problem:
-                await save_activity(session, member_id=mid, data=case, kind_points=KINDS, today=today, grace_days=10)
+                await save_activity(session, member_id=mid, data=case, policy=ActivityPolicy(kind_points=KINDS, grace_days=10), today=today)
             assert problem.value.code == code
-        ok = await save_activity(session, member_id=mid, data=data(date(2026, 3, 31)), kind_points=KINDS,
-                                 today=date(2026, 4, 10), grace_days=10)
+        ok = await save_activity(session, member_id=mid, data=data(date(2026, 3, 31)), policy=ActivityPolicy(kind_points=KINDS, grace_days=10),
+                                 today=date(2026, 4, 10))
     assert (ok.year, ok.quarter) == (2026, 1)
 
 
@@ -260,10 +257,8 @@ async def test_rank_stays_within_one_committee_and_needs_points(db, roster) -> N
         await session.exec(update(Member).where(Member.id == c).values(activity_group_id=1, level=Level.city))
         await session.commit()
         day = date(2026, 11, 20)
-        await save_activity(session, member_id=c, data=data(day, 50, "inspection"), kind_points=KINDS, today=day,
-                            grace_days=0)
-        await save_activity(session, member_id=b, data=data(day, 1, "visit"), kind_points=KINDS, today=day,
-                            grace_days=0)
+        await save_activity(session, member_id=c, data=data(day, 50, "inspection"), policy=ActivityPolicy(kind_points=KINDS, grace_days=0), today=day)
+        await save_activity(session, member_id=b, data=data(day, 1, "visit"), policy=ActivityPolicy(kind_points=KINDS, grace_days=0), today=day)
         st_a = await standing(session, member_id=a, quarter=Quarter(2026, 4), today=day, quarter_target=1,
                               year_target=40)
         st_b = await standing(session, member_id=b, quarter=Quarter(2026, 4), today=day, quarter_target=1,
@@ -289,7 +284,7 @@ async def test_one_unit_of_work_a_failure_half_way_leaves_nothing(db, roster) ->
         await store.stage_form_state(session, user_id=8, user_data={}, conversation="log_activity", key=(8, 8),
                                      state="confirm")
         with pytest.raises(IntegrityError):
-            await save_activity(session, member_id=mid, data=bad, kind_points=KINDS, today=day, grace_days=0)
+            await save_activity(session, member_id=mid, data=bad, policy=ActivityPolicy(kind_points=KINDS, grace_days=0), today=day)
             await session.commit()
     async with db.session() as session:
         assert (await session.exec(select(Activity.id))).all() == []
@@ -299,7 +294,7 @@ async def test_one_unit_of_work_a_failure_half_way_leaves_nothing(db, roster) ->
     # and the same input with a valid photo goes through in one commit
     good = ActivityInput("visit", day, "一个新的地点", 5, "走访了解情况", photos=[("file-1", "u-1")])
     async with db.session() as session:
-        activity = await save_activity(session, member_id=mid, data=good, kind_points=KINDS, today=day, grace_days=0)
+        activity = await save_activity(session, member_id=mid, data=good, policy=ActivityPolicy(kind_points=KINDS, grace_days=0), today=day)
         await session.commit()
     async with db.session() as session:
         assert (await session.exec(select(ActivityPhoto.activity_id))).all() == [activity.id]
@@ -338,7 +333,7 @@ async def test_standing_peers_rank_and_figures_match_a_recount_for_every_member(
         for n, member_id in enumerate(ids[::3]):
             when = day - timedelta(days=60 * (n % 2))  # this quarter and the one before
             await save_activity(session, member_id=member_id, data=data(when, 1 + n % 7, "inspection" if n % 2 else "visit"),
-                                kind_points=KINDS, today=day, grace_days=60)
+                                policy=ActivityPolicy(kind_points=KINDS, grace_days=60), today=day)
         await session.commit()
         members = (await session.exec(select(Member.id, Member.level, Member.region_id, Member.activity_group_id,
                                              Member.sector_id, Member.active))).all()

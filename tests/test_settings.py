@@ -14,7 +14,7 @@ from pydantic import ValidationError
 import bot
 from bot.cli import main
 from bot.config import TOKEN_MIN_DIGITS, TOKEN_MIN_TAIL, Settings, load_settings, project_home
-from tests.conftest import PG_URL, TOKEN
+from tests.conftest import PG_URL
 
 ROOT = Path(bot.__file__).resolve().parent.parent
 

@@ -20,7 +20,7 @@ from sqlmodel import select
 from bot.cli import main
 from bot.db import migrate, sync_engine, upgrade
 from bot.services import tally
-from bot.services.activities import ActivityInput, ActivityProblem, delete_activity, save_activity, update_activity
+from bot.services.activities import ActivityPolicy, ActivityInput, ActivityProblem, delete_activity, save_activity, update_activity
 from bot.services.cases import Actor, CasePolicy, accept_case, answer_case, resolve_case
 from bot.services.rules import earliest_loggable
 from models import Activity, Case, Member, Tally
@@ -126,7 +126,7 @@ async def test_random_writes_keep_the_tally_equal_to_a_recount(world, seed_value
         async with db.session() as session:
             if action == "save":
                 saved = await save_activity(session, member_id=rng.choice(members), data=entry(rng, today),
-                                            kind_points=KINDS, today=today, grace_days=GRACE, now=NOW)
+                                            policy=ActivityPolicy(kind_points=KINDS, grace_days=GRACE), today=today, now=NOW)
                 live.append(saved.id)
             elif action in ("edit", "summary"):
                 target = await session.get(Activity, rng.choice(live))
@@ -135,19 +135,19 @@ async def test_random_writes_keep_the_tally_equal_to_a_recount(world, seed_value
                     data = ActivityInput(kind=target.kind, activity_date=target.activity_date, place=target.place,
                                          people=target.people, summary="补充了活动内容的说明")
                 await update_activity(session, member_id=target.member_id, activity_id=target.id, data=data,
-                                      kind_points=KINDS, today=today, grace_days=GRACE, window_days=WINDOW, now=NOW)
+                                      policy=ActivityPolicy(kind_points=KINDS, grace_days=GRACE, edit_window_days=WINDOW), today=today, now=NOW)
             elif action == "delete":
                 target_id = live.pop(rng.randrange(len(live)))
                 member_id = (await session.get(Activity, target_id)).member_id
-                await delete_activity(session, member_id=member_id, activity_id=target_id, window_days=WINDOW, now=NOW)
+                await delete_activity(session, member_id=member_id, activity_id=target_id, policy=ActivityPolicy(edit_window_days=WINDOW), now=NOW)
             elif action == "batch":  # several writes, several flushes, one commit
-                first = await save_activity(session, member_id=members[0], data=entry(rng, today), kind_points=KINDS,
-                                            today=today, grace_days=GRACE, now=NOW)
+                first = await save_activity(session, member_id=members[0], data=entry(rng, today), policy=ActivityPolicy(kind_points=KINDS, grace_days=GRACE),
+                                            today=today, now=NOW)
                 await update_activity(session, member_id=members[0], activity_id=first.id, data=entry(rng, today),
-                                      kind_points=KINDS, today=today, grace_days=GRACE, window_days=WINDOW, now=NOW)
-                second = await save_activity(session, member_id=members[1], data=entry(rng, today), kind_points=KINDS,
-                                             today=today, grace_days=GRACE, now=NOW)
-                await delete_activity(session, member_id=members[1], activity_id=second.id, window_days=WINDOW, now=NOW)
+                                      policy=ActivityPolicy(kind_points=KINDS, grace_days=GRACE, edit_window_days=WINDOW), today=today, now=NOW)
+                second = await save_activity(session, member_id=members[1], data=entry(rng, today), policy=ActivityPolicy(kind_points=KINDS, grace_days=GRACE),
+                                             today=today, now=NOW)
+                await delete_activity(session, member_id=members[1], activity_id=second.id, policy=ActivityPolicy(edit_window_days=WINDOW), now=NOW)
                 live.append(first.id)
             await session.commit()
         if action == "case":
@@ -167,17 +167,17 @@ async def test_deleting_the_latest_activity_moves_the_last_date_back(db, roster)
     async with db.session() as session:
         member_id = (await session.exec(select(Member.id).order_by(Member.id))).first()
         early = await save_activity(session, member_id=member_id, data=ActivityInput("visit", date(2026, 10, 3), "城关区某社区", 5, "走访群众，了解诉求"),
-                                    kind_points=KINDS, today=date(2026, 11, 20), grace_days=0, now=NOW)
+                                    policy=ActivityPolicy(kind_points=KINDS, grace_days=0), today=date(2026, 11, 20), now=NOW)
         late = await save_activity(session, member_id=member_id, data=ActivityInput("visit", date(2026, 11, 19), "城关区某社区", 7, "走访群众，了解诉求"),
-                                   kind_points=KINDS, today=date(2026, 11, 20), grace_days=0, now=NOW)
+                                   policy=ActivityPolicy(kind_points=KINDS, grace_days=0), today=date(2026, 11, 20), now=NOW)
         await session.commit()
         row = await session.get(Tally, (2026, member_id))
         assert (row.q4_activities, row.people, row.last_activity_date) == (2, 12, date(2026, 11, 19))
-        await delete_activity(session, member_id=member_id, activity_id=late.id, window_days=WINDOW, now=NOW)
+        await delete_activity(session, member_id=member_id, activity_id=late.id, policy=ActivityPolicy(edit_window_days=WINDOW), now=NOW)
         await session.commit()
         await session.refresh(row)
         assert (row.q4_activities, row.people, row.last_activity_date) == (1, 5, date(2026, 10, 3))
-        await delete_activity(session, member_id=member_id, activity_id=early.id, window_days=WINDOW, now=NOW)
+        await delete_activity(session, member_id=member_id, activity_id=early.id, policy=ActivityPolicy(edit_window_days=WINDOW), now=NOW)
         await session.commit()
         await session.refresh(row)
         assert (row.activities, row.people, row.points, row.last_activity_date) == (0, 0, 0.0, None)
@@ -188,17 +188,17 @@ async def test_a_failure_half_way_leaves_activities_and_tally_as_they_were(db, r
     async with db.session() as session:
         member_id = (await session.exec(select(Member.id).order_by(Member.id))).first()
         kept = await save_activity(session, member_id=member_id, data=ActivityInput("visit", date(2026, 11, 2), "城关区某社区", 4, "走访群众，了解诉求"),
-                                   kind_points=KINDS, today=date(2026, 11, 20), grace_days=0, now=NOW)
+                                   policy=ActivityPolicy(kind_points=KINDS, grace_days=0), today=date(2026, 11, 20), now=NOW)
         await session.commit()
     before = await tallied(db)
     # 1. the use case fails after the activity and its tally were flushed: the caller never commits
     with pytest.raises(RuntimeError):
         async with db.session() as session:
             await save_activity(session, member_id=member_id, data=ActivityInput("inspection", date(2026, 11, 19), "城关区某社区", 30, "调研视察，了解情况"),
-                                kind_points=KINDS, today=date(2026, 11, 20), grace_days=0, now=NOW)
+                                policy=ActivityPolicy(kind_points=KINDS, grace_days=0), today=date(2026, 11, 20), now=NOW)
             await update_activity(session, member_id=member_id, activity_id=kept.id,
                                   data=ActivityInput("visit", date(2026, 10, 1), "城关区某社区", 9, "走访群众，了解诉求"),
-                                  kind_points=KINDS, today=date(2026, 11, 20), grace_days=0, window_days=WINDOW, now=NOW)
+                                  policy=ActivityPolicy(kind_points=KINDS, grace_days=0, edit_window_days=WINDOW), today=date(2026, 11, 20), now=NOW)
             assert (await session.get(Tally, (2026, member_id))).q4_activities == 2  # it was written, uncommitted
             raise RuntimeError("the confirmation could not be rendered")
     # 2. the tally's own statement fails: the activity is not saved either
@@ -207,7 +207,7 @@ async def test_a_failure_half_way_leaves_activities_and_tally_as_they_were(db, r
     with pytest.raises(Exception):
         async with db.session() as session:
             await save_activity(session, member_id=member_id, data=ActivityInput("visit", date(2026, 11, 18), "城关区某社区", 3, "走访群众，了解诉求"),
-                                kind_points=KINDS, today=date(2026, 11, 20), grace_days=0, now=NOW)
+                                policy=ActivityPolicy(kind_points=KINDS, grace_days=0), today=date(2026, 11, 20), now=NOW)
             await session.commit()
     monkeypatch.undo()
     assert await tallied(db) == before
@@ -221,7 +221,7 @@ async def test_a_refused_write_changes_nothing(db, roster) -> None:  # noqa: ANN
         member_id = (await session.exec(select(Member.id).order_by(Member.id))).first()
         with pytest.raises(ActivityProblem):
             await save_activity(session, member_id=member_id, data=ActivityInput("visit", date(2026, 12, 1), "城关区某社区", 3, "走访群众，了解诉求"),
-                                kind_points=KINDS, today=date(2026, 11, 20), grace_days=0, now=NOW)
+                                policy=ActivityPolicy(kind_points=KINDS, grace_days=0), today=date(2026, 11, 20), now=NOW)
         await session.commit()
     assert await tallied(db) == {}
 
@@ -236,7 +236,7 @@ async def test_concurrent_writers_for_one_member_add_up(db, roster, database_url
         async with db.session() as session:
             await save_activity(session, member_id=member_id,
                                 data=ActivityInput("visit", date(2026, 11, 1 + n), f"城关区第{n}社区", n + 1, "走访群众，了解诉求"),
-                                kind_points=KINDS, today=date(2026, 11, 20), grace_days=0, now=NOW)
+                                policy=ActivityPolicy(kind_points=KINDS, grace_days=0), today=date(2026, 11, 20), now=NOW)
             await asyncio.sleep(0.05)  # hold the transaction open while the others write
             await session.commit()
 
@@ -297,7 +297,7 @@ async def test_cli_check_finds_and_rebuild_repairs(db, roster, database_url, cap
         first, second = (await session.exec(select(Member.id, Member.number).order_by(Member.id).limit(2))).all()
         for member_id, day, people in ((first[0], date(2026, 11, 2), 4), (second[0], date(2026, 10, 9), 6)):
             await save_activity(session, member_id=member_id, data=ActivityInput("visit", day, "城关区某社区", people, "走访群众，了解诉求"),
-                                kind_points=KINDS, today=date(2026, 11, 20), grace_days=0, now=NOW)
+                                policy=ActivityPolicy(kind_points=KINDS, grace_days=0), today=date(2026, 11, 20), now=NOW)
         await session.commit()
     settings = make_settings(database_url, _NoTelegram())  # type: ignore[arg-type]
     loop_free = lambda argv: asyncio.get_running_loop().run_in_executor(None, lambda: main(argv, settings=settings))  # noqa: E731

@@ -30,6 +30,25 @@ class ActivityProblem(Exception):
         self.detail = detail
 
 
+@dataclass(frozen=True)
+class ActivityPolicy:
+    """The settings activities follow (`from_settings` builds it from `bot.config.Settings`)."""
+
+    kind_points: Mapping[str, float] = field(default_factory=dict)  # kind code -> duty points
+    grace_days: int = 0  # the previous quarter stays open this many days into the next (LATE_LOG_GRACE_DAYS)
+    edit_window_days: int = 7  # the author may edit or delete this long after logging (ACTIVITY_EDIT_WINDOW_DAYS)
+    duplicate_window: timedelta | None = None  # the same kind, date and place again within it is asked about
+
+    @classmethod
+    def from_settings(cls, settings) -> "ActivityPolicy":  # noqa: ANN001 - bot.config.Settings (a layer above)
+        return cls(
+            kind_points={k.code: k.points for k in settings.activity_kinds},
+            grace_days=settings.late_log_grace_days,
+            edit_window_days=settings.activity_edit_window_days,
+            duplicate_window=timedelta(hours=settings.duplicate_window_hours),
+        )
+
+
 @dataclass
 class ActivityInput:
     kind: str
@@ -78,22 +97,17 @@ def check_date(day: date, today: date, grace_days: int) -> None:
 
 
 def validate_input(
-    data: ActivityInput,
-    *,
-    kind_points: Mapping[str, float],
-    today: date,
-    grace_days: int,
-    accepted_date: date | None = None,
+    data: ActivityInput, *, policy: ActivityPolicy, today: date, accepted_date: date | None = None
 ) -> None:
     """Every rule at once, at save time: the form checked each step, but state may be old.
 
     `accepted_date` is the date an edited activity already has: it was valid when logged
     and stays valid, so fixing a typo after the grace period is still possible.
     """
-    if data.kind not in kind_points:
+    if data.kind not in policy.kind_points:
         raise ActivityProblem("kind_unknown")
     if data.activity_date != accepted_date:
-        check_date(data.activity_date, today, grace_days)
+        check_date(data.activity_date, today, policy.grace_days)
     check_place(data.place)
     check_people(data.people)
     check_summary(data.summary)
@@ -167,22 +181,21 @@ async def save_activity(
     *,
     member_id: int,
     data: ActivityInput,
-    kind_points: Mapping[str, float],
+    policy: ActivityPolicy,
     today: date,
-    grace_days: int,
-    duplicate_window: timedelta | None = None,
     now: datetime | None = None,
+    allow_duplicate: bool = False,
 ) -> Activity:
     """Validate and stage a new activity with its photos (the caller commits).
 
-    Remembers a typed place as a contact point. With `duplicate_window`, the same kind,
-    date and place logged within it raises `ActivityProblem("duplicate", twin=…)`;
-    the member decides and calls again without it.
+    Remembers a typed place as a contact point. The same kind, date and place logged within the
+    policy's `duplicate_window` raises `ActivityProblem("duplicate", twin=…)`; the member decides
+    and calls again with `allow_duplicate`.
     """
-    validate_input(data, kind_points=kind_points, today=today, grace_days=grace_days)
+    validate_input(data, policy=policy, today=today)
     now = now or utcnow()
-    if duplicate_window is not None:
-        twin = await find_duplicate(session, member_id=member_id, data=data, since=now - duplicate_window)
+    if policy.duplicate_window is not None and not allow_duplicate:
+        twin = await find_duplicate(session, member_id=member_id, data=data, since=now - policy.duplicate_window)
         if twin is not None:
             raise ActivityProblem("duplicate", twin=twin)
     point_id = await _resolve_place(session, member_id, data)
@@ -190,7 +203,7 @@ async def save_activity(
     activity = Activity(
         member_id=member_id, kind=data.kind, activity_date=data.activity_date, year=quarter.year, quarter=quarter.q,
         place=data.place, contact_point_id=point_id, people=data.people, summary=data.summary,
-        points=points_for(kind_points, data.kind), created_at=now, updated_at=now,
+        points=points_for(policy.kind_points, data.kind), created_at=now, updated_at=now,
     )
     session.add(activity)
     await session.flush()
@@ -207,20 +220,16 @@ async def own_activity(session: AsyncSession, *, member_id: int, activity_id: in
     return activity
 
 
-def editable_until(activity: Activity, window_days: int) -> datetime:
-    return activity.created_at + timedelta(days=window_days)
-
-
-def edit_deadline(activity: Activity, window_days: int, now: datetime) -> datetime | None:
+def edit_deadline(activity: Activity, policy: ActivityPolicy, now: datetime) -> datetime | None:
     """Until when the author may still edit or delete the activity; None once it is locked."""
-    until = editable_until(activity, window_days)
+    until = activity.created_at + timedelta(days=policy.edit_window_days)
     return until if now < until else None
 
 
-def check_editable(activity: Activity, window_days: int, now: datetime) -> None:
+def check_editable(activity: Activity, policy: ActivityPolicy, now: datetime) -> None:
     """`locked` once the edit window of the activity has passed."""
-    if edit_deadline(activity, window_days, now) is None:
-        raise ActivityProblem("locked", days=window_days)
+    if edit_deadline(activity, policy, now) is None:
+        raise ActivityProblem("locked", days=policy.edit_window_days)
 
 
 async def update_activity(
@@ -229,24 +238,20 @@ async def update_activity(
     member_id: int,
     activity_id: int,
     data: ActivityInput,
-    kind_points: Mapping[str, float],
+    policy: ActivityPolicy,
     today: date,
-    grace_days: int,
-    window_days: int,
     now: datetime | None = None,
 ) -> Activity:
     """Stage the replacement of an activity's fields inside the edit window, audited (the caller commits)."""
     now = now or utcnow()
     activity = await own_activity(session, member_id=member_id, activity_id=activity_id)
-    check_editable(activity, window_days, now)
-    validate_input(
-        data, kind_points=kind_points, today=today, grace_days=grace_days, accepted_date=activity.activity_date
-    )
+    check_editable(activity, policy, now)
+    validate_input(data, policy=policy, today=today, accepted_date=activity.activity_date)
     before = f"{activity.kind} {activity.activity_date} {activity.place} {activity.people}"
     point_id = await _resolve_place(session, member_id, data)
     quarter = Quarter.of(data.activity_date)
     if data.kind != activity.kind:
-        activity.points = points_for(kind_points, data.kind)
+        activity.points = points_for(policy.kind_points, data.kind)
     activity.kind, activity.activity_date = data.kind, data.activity_date
     activity.year, activity.quarter = quarter.year, quarter.q
     activity.place, activity.contact_point_id = data.place, point_id
@@ -259,12 +264,12 @@ async def update_activity(
 
 
 async def delete_activity(
-    session: AsyncSession, *, member_id: int, activity_id: int, window_days: int, now: datetime | None = None
+    session: AsyncSession, *, member_id: int, activity_id: int, policy: ActivityPolicy, now: datetime | None = None
 ) -> Activity:
     """Stage a soft delete inside the edit window (the caller commits); deleted activities count nowhere."""
     now = now or utcnow()
     activity = await own_activity(session, member_id=member_id, activity_id=activity_id)
-    check_editable(activity, window_days, now)
+    check_editable(activity, policy, now)
     activity.deleted_at = now
     session.add(AuditEvent(actor=f"member:{member_id}", action="activity.delete", entity="activity",
                            entity_id=str(activity.id),

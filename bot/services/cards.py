@@ -8,14 +8,21 @@ from __future__ import annotations
 
 import io
 
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.services.access import NotFound
+from bot.services.cases import member_link_token
 from bot.services.charts import cjk_font_path
 from bot.texts import cli_text
+from models import Member, Sector
 
 WIDTH, HEIGHT = 800, 1100
 
 
 def member_card_png(*, name: str, sector: str, link: str) -> bytes:
     """One card: title, the member's name and sector, the QR code of their link, three lines of instructions."""
+    # qrcode and Pillow are needed only when a card or code is drawn, never by the running bot's hot path
     import qrcode
     from PIL import Image, ImageDraw, ImageFont
 
@@ -43,24 +50,19 @@ def member_card_png(*, name: str, sector: str, link: str) -> bytes:
 
 def invite_qr_png(link: str) -> bytes:
     """The QR code of an invite link as PNG (the CLI's `--qr-dir` files and the admin's re-issued invite)."""
-    import qrcode
+    import qrcode  # see member_card_png
 
     buffer = io.BytesIO()
     qrcode.make(link).save(buffer)
     return buffer.getvalue()
 
 
-async def member_links(session, *, numbers: list[str] | None = None, rotate: bool = False) -> list[tuple[str, str, str, str]]:  # noqa: ANN001
+async def member_links(session: AsyncSession, *, numbers: list[str] | None = None, rotate: bool = False
+                       ) -> list[tuple[str, str, str, str]]:
     """(编号, 姓名, 界别, token) of every active member (or those named), making missing tokens; staged only.
 
     `rotate` replaces the tokens, so previously printed cards stop routing to the member.
     """
-    from sqlmodel import select
-
-    from bot.services.access import NotFound
-    from bot.services.cases import member_link_token
-    from models import Member, Sector
-
     query = (select(Member.id, Member.number, Member.name, Sector.name)
              .join(Sector, Sector.id == Member.sector_id).where(Member.active.is_(True)).order_by(Member.number))
     if numbers:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import enum
 import logging
 import re
+import secrets
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.db import dialect_insert
 from bot.services.routing import Candidate, Category, Fallback, RoutingTable, fallback_recipients, propose
 from bot.services.rules import Quarter, local_today
+from bot.services.scopes import case_in_scopes
 from bot.services import tally
 from bot.texts import plain
 from models import (
@@ -454,8 +456,6 @@ def case_in_scope(actor: Actor, dialect: str) -> ColumnElement[bool] | None:
         return None
     if actor.role is not Role.coordinator or not actor.scopes:
         return false()
-    from bot.services.scopes import case_in_scopes
-
     static = case_in_scopes(actor.scopes)  # the handler is in scope, or the case's region is
     # the escalate row's detail holds the coordinators told: {"fallback": "coordinators", "to": [ids]}; an
     # uncorrelated IN reads the escalate rows once (a correlated EXISTS re-read the JSON for every case)
@@ -1030,8 +1030,6 @@ def age_days(case_created: datetime, now: datetime) -> int:
 
 
 def _new_token() -> str:
-    import secrets
-
     return "".join(secrets.choice(_LINK_ALPHABET) for _ in range(_LINK_LENGTH))
 
 

@@ -26,6 +26,7 @@ from bot.services.outbox import Button
 from bot.services.reminders import Laggard, Occasion, DutyPolicy, Rule, laggards, laggards_page
 from bot.services.rules import Quarter
 from bot.services.scopes import member_in_scopes
+from bot.texts import render_nudge
 from models import Activity, Member, Reachability
 
 # /laggards: behind on this quarter's activity or on the yearly 人次 pace (the bottom-share rule is a ranking, not a lag)
@@ -141,8 +142,6 @@ async def nudge(
     Raises OutOfScope for a member the scopes do not cover; nothing is written unless the
     member still lags, is bound and has not blocked the bot.
     """
-    from bot import texts  # the catalogue renders (it imports the services' enums)
-
     member = await in_scope(session, member_id=member_id, scopes=scopes)
     if member is None:
         raise OutOfScope(member_id)
@@ -154,7 +153,7 @@ async def nudge(
         return NudgeResult("unbound", member.name)
     if (await _details(session, [laggard]))[member_id][1]:
         return NudgeResult("blocked", member.name)
-    text = texts.render_nudge(laggard=laggard, quarter=quarter, as_of=today, policy=policy, sender=sender)
+    text = render_nudge(laggard=laggard, quarter=quarter, as_of=today, policy=policy, sender=sender)
     written = await outbox.enqueue(
         session, key=nudge_key(member_id, quarter, today), chat_id=member.telegram_id, kind="nudge", text=text,
         now=now, buttons=[[log_button]] if log_button is not None else None,

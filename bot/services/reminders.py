@@ -31,6 +31,7 @@ from bot.services.scopes import Scope, scope_of
 from bot.services.outbox import Button
 from bot.services.rules import Quarter, bottom_cuts, expected_people_by, local_today
 from bot.services.scopes import member_in_scopes
+from bot.texts import render_quarter_end, render_reminder
 from models import ActivityGroup, Member, OutboxMessage, OutboxStatus, RoleGrant, ScheduledRun, Tally
 from models.tally import tally_column
 
@@ -390,8 +391,6 @@ async def plan_occasion(
     session: AsyncSession, *, occasion: Occasion, quarter: Quarter, now: datetime, policy: DutyPolicy
 ) -> Plan:
     """What this occasion sends (nothing is written): member reminders, or the quarter-end lists."""
-    from bot import texts  # the catalogue renders; imported here so texts may import this module's enums
-
     as_of = as_of_day(policy, occasion, quarter, local_today(now, policy.tz))
     plan = Plan(occasion=occasion, quarter=quarter, as_of=as_of)
     if occasion is Occasion.quarter_end:
@@ -400,14 +399,14 @@ async def plan_occasion(
                                   rules=[Rule.no_activity], scopes=scopes)
             plan.outgoing.append(Outgoing(
                 key=quarter_end_key(telegram_id, quarter), chat_id=telegram_id, kind="quarter_end",
-                text=texts.render_quarter_end(quarter=quarter, idle=idle, scopes=scopes), idle=len(idle),
+                text=render_quarter_end(quarter=quarter, idle=idle, scopes=scopes), idle=len(idle),
             ))
         return plan
     plan.laggards = await laggards(session, quarter=quarter, as_of=as_of, policy=policy)
     for laggard in plan.laggards:
         plan.outgoing.append(Outgoing(
             key=reminder_key(laggard.member_id, quarter, occasion), chat_id=laggard.telegram_id,
-            text=texts.render_reminder(laggard=laggard, quarter=quarter, as_of=as_of, policy=policy),
+            text=render_reminder(laggard=laggard, quarter=quarter, as_of=as_of, policy=policy),
             laggard=laggard,
         ))
     return plan

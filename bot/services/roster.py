@@ -18,6 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
+from bot.services.names import nearest
 from models import ActivityGroup, ContactPoint, ContactPointKind, Level, Member, Region, Sector, utcnow
 
 MAX_CONTACT_POINTS = 3
@@ -213,8 +214,6 @@ def _suggest_column(header: str) -> str | None:
     key = header.lower().replace(" ", "")
     if key in LOOKALIKES:
         return LOOKALIKES[key]
-    from bot.services.names import nearest
-
     close = nearest(key, _ALIASES, limit=1, cutoff=0.6)
     return _ALIASES[close[0]] if close else None
 
@@ -324,7 +323,7 @@ def open_roster(path: Path, *, sheet: str | None = None) -> Iterator[tuple[Roste
         yield source, _body(head, source, rows)
         return
     try:
-        from openpyxl import load_workbook
+        from openpyxl import load_workbook  # ~0.2 s to import; a CSV roster never needs it
 
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
@@ -414,8 +413,6 @@ def validate(
             reasons.append(("missing_sector", {}))
         elif sector is None:
             if sector_raw not in unknown_sectors:
-                from bot.services.names import nearest
-
                 unknown_sectors[sector_raw] = nearest(sector_raw, sorted(set(sectors.values())))
             reasons.append(("unknown_sector", {"value": sector_raw, "suggestions": unknown_sectors[sector_raw]}))
         level_raw = values.get("level", "")

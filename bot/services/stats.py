@@ -13,7 +13,8 @@ import enum
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, literal, or_
 from sqlalchemy import select as sa_select
@@ -251,11 +252,11 @@ async def kind_figures(
 
 
 async def case_figures(
-    session: AsyncSession, *, period: Period, now: datetime, tz, overdue_after: timedelta,  # noqa: ANN001
+    session: AsyncSession, *, period: Period, now: datetime, tz: ZoneInfo, deadlines: DeadlinePolicy,
     scopes: Sequence[Scope] | None = None, drill: DrillDown | None = None,
 ) -> list[CaseFigures]:
     """Cases received in the period (local days) with their handler in scope: all first, then per category."""
-    overdue = overdue_condition(now, DeadlinePolicy(overdue_after=overdue_after))
+    overdue = overdue_condition(now, deadlines)
     figures = (
         func.count(),
         func.count().filter(Case.status.not_in([s.value for s in FINAL])),
@@ -286,7 +287,7 @@ async def case_figures(
 async def stats_summary(
     session: AsyncSession, *, period: Period, now: datetime, policy: DutyPolicy,
     scopes: Sequence[Scope] | None = None, drill: DrillDown | None = None,
-    overdue_after: timedelta = timedelta(days=15),
+    deadlines: DeadlinePolicy = DeadlinePolicy(),
 ) -> Summary:
     """Everything /stats shows for one period, scope and drill-down (checked: `OutOfScope`)."""
     name = await check_drill(session, scopes=scopes, drill=drill)
@@ -297,7 +298,7 @@ async def stats_summary(
     by_kind = await kind_figures(session, period=period, scopes=scopes, drill=drill)
     cases: list[CaseFigures] = []
     if drill is None or drill.dimension is not Dimension.kind:
-        cases = await case_figures(session, period=period, now=now, tz=policy.tz, overdue_after=overdue_after,
+        cases = await case_figures(session, period=period, now=now, tz=policy.tz, deadlines=deadlines,
                                    scopes=scopes, drill=drill)
     return Summary(
         period=period, as_of=as_of, scopes=list(scopes) if scopes is not None else None, drill=drill,
