@@ -41,7 +41,8 @@ from bench_laggards import group_scope  # noqa: E402
 from bench_routing import prepare  # noqa: E402
 from bot.db import Database, sync_engine  # noqa: E402
 from bot.services.scopes import Scope  # noqa: E402
-from bot.services.cases import Actor, cases_for_staff, visible_to  # noqa: E402
+from bot.services.cases import cases_for_staff, visible_to  # noqa: E402
+from bot.services.lifecycle import Actor  # noqa: E402
 from bot.services.queue import case_queue  # noqa: E402
 from models import ActivityGroup, Case, CaseEvent, CaseStatus, Member, Region, ScopeKind, utcnow  # noqa: E402
 

@@ -22,7 +22,7 @@ from bot.intake import PRUNE_EVERY, Inbox, PollRequest, prune
 from bot.persistence import SQLPersistence
 from bot.request import RetryingRequest
 from bot.ratelimit import PriorityRateLimiter
-from bot.services.access import Identity
+from bot.services.identity import Identity
 from bot.services.policies import Policies
 from bot.services.routing import RoutingFileError, RoutingTable, load_routing_table
 from bot.texts import COMMANDS

@@ -11,7 +11,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.config import Settings
 from bot.db import Database
-from bot.services.access import Identity
+from bot.services.identity import Identity
 from bot.services.policies import Policies
 from bot.services.routing import RoutingTable
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, ChatMemberHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
-from handlers import broadcast, cases, chat_member, common, export, laggards, log_activity, members, menus, my, queue, request, roster_upload, start, stats
+from handlers import (
+    broadcast, case_action, cases, chat_member, common, export, laggards, log_activity, members, menus, my, queue, report, request,
+    roster_upload, start, stats,
+)
 from bot.callbacks import ActivityButton, MyButton
 
 
@@ -22,14 +25,14 @@ def register(application: Application) -> None:
     # the forms first: while one runs, it sees every message of its user before anything else
     application.add_handler(log_activity.build(application.settings))
     application.add_handler(request.build(application.settings))
-    application.add_handler(cases.build(application.settings))
+    application.add_handler(case_action.build(application.settings))
     application.add_handler(broadcast.build(application.settings))
     application.add_handler(CommandHandler("start", start.start, filters=private))
     application.add_handler(MessageHandler(private & filters.CONTACT, start.shared_contact))
     application.add_handler(CommandHandler("help", common.help_command, filters=private))
     application.add_handler(MessageHandler(private & menus.HELP_BUTTON, common.help_command))
     application.add_handler(CommandHandler("status", common.status_command, filters=private))
-    application.add_handler(CommandHandler("report", common.report_command, filters=private))
+    application.add_handler(CommandHandler("report", report.report_command, filters=private))
     application.add_handler(CommandHandler("my", my.my_command, filters=private))
     application.add_handler(MessageHandler(private & menus.MY_BUTTON, my.my_command))
     application.add_handler(CommandHandler("mycases", cases.mycases_command, filters=private))

@@ -21,10 +21,10 @@ from bot.context import LianxinContext
 from bot.services import broadcasts as svc
 from bot.services.outbox import MAX_CAPTION, MAX_TEXT
 from bot.services.rules import local_today
+from bot.services.scopes import Scope
 from bot.texts import label, render_notice, scope_text, t
 from bot.callbacks import FormButton
 from handlers.forms import PRIVATE, TEXT, Form, FormDraft, reply
-from handlers.laggards import allowed, scopes_of
 from handlers.views import keyboard
 from models import utcnow
 
@@ -53,6 +53,12 @@ FORM: Form[Draft] = Form(
     name="bc", conversation="broadcast", draft=Draft, steps=Step, button_steps={Step.AUDIENCE, Step.CONFIRM},
 )
 guarded = FORM.guarded
+
+
+def scopes_of(context: LianxinContext) -> list[Scope] | None:
+    """The sender's staff scopes (None: everything); covering nobody once they are no longer staff."""
+    staff = context.identity.as_staff()
+    return [] if staff is None else staff.scopes
 
 
 def notice(context: LianxinContext, draft: Draft) -> str:
@@ -124,7 +130,7 @@ FORM.asks = {Step.TEXT: ask_text, Step.PHOTO: ask_photo, Step.AUDIENCE: ask_audi
 
 @FORM.entry
 async def start_broadcast(update: Update, context: LianxinContext) -> str | int:
-    if not allowed(context):
+    if context.identity.as_staff() is None:
         await reply(update, t("not_allowed"))
         return ConversationHandler.END
     return await ask_text(update, context, FORM.new())

@@ -1,32 +1,34 @@
-"""Per-update bookkeeping, help, status, fallbacks and the error handler."""
+"""Per-update bookkeeping (who sent it), /help, /status, the fallbacks and the error handler."""
 
 from __future__ import annotations
 
 import logging
 
 from telegram import Update
-from telegram.error import TelegramError
+from telegram.constants import ChatType
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import ApplicationHandlerStop
 
 from bot.context import LianxinContext, saved_notes
+from bot.request import RETRIES
 from bot.services.access import overview
 from bot.services.forms import FORM_KEY
-from bot.texts import scope_text, t
+from bot.services.identity import cached_sender
+from bot.services.reachability import mark_blocked, mark_reachable
+from bot.texts import log_line, scope_text, t
 from handlers.menus import commands_for, role_names
+from models import utcnow
 
 log = logging.getLogger(__name__)
 
+
 async def load_identity(update: Update, context: LianxinContext) -> None:
-    """Group -1: work out once who sent this update; one query (bot.services.sender), or none
-    while a recent answer is still good (bot.services.sender.SenderCache).
+    """Group -1: work out once who sent this update; one query (bot.services.identity), or none
+    while a recent answer is still good (bot.services.identity.SenderCache).
 
     A message or a button press from someone recorded as having blocked the bot clears that
     record (they are evidently talking to it again); only then is anything written.
     """
-    from bot.services.reachability import mark_reachable
-    from bot.services.sender import cached_sender
-    from bot.texts import log_line
-    from models import utcnow
-
     user = update.effective_user
     if user is None:
         return
@@ -60,17 +62,17 @@ async def help_command(update: Update, context: LianxinContext) -> None:
 
 async def status_command(update: Update, context: LianxinContext) -> None:
     """Member and binding counts for admins (everything) and coordinators (their scopes)."""
-    identity = context.identity
-    assert identity is not None
+    staff = context.identity.as_staff()
+    if staff is None:
+        await update.effective_message.reply_text(t("not_allowed"))
+        return
     async with context.db.session() as session:
-        if identity.is_admin:
-            numbers = await overview(session)
-            text = t("status_admin", members=numbers.members, bound=numbers.bound, residents=numbers.residents)
-        elif identity.is_coordinator:
-            numbers = await overview(session, identity.scopes)
-            text = t("status_coordinator", scopes=scope_text(identity.scopes, "；"), members=numbers.members, bound=numbers.bound)
-        else:
-            text = t("not_allowed")
+        numbers = await overview(session, staff.scopes)
+    if staff.scopes is None:
+        text = t("status_admin", members=numbers.members, bound=numbers.bound, residents=numbers.residents)
+    else:
+        text = t("status_coordinator", scopes=scope_text(staff.scopes, "；"), members=numbers.members,
+                 bound=numbers.bound)
     await update.effective_message.reply_text(text)
 
 
@@ -102,8 +104,6 @@ async def stale_button(update: Update, context: LianxinContext) -> None:
 
 async def empty_button(update: Update, context: LianxinContext) -> None:
     """A press without callback data (PTB's pattern handlers all accept it): answered as stale, nothing else runs."""
-    from telegram.ext import ApplicationHandlerStop
-
     await update.callback_query.answer(t("stale_button"), show_alert=True)
     raise ApplicationHandlerStop
 
@@ -117,14 +117,6 @@ async def error_handler(update: object, context: LianxinContext) -> None:
     - Forbidden: the user blocked the bot; recorded (reminders will skip them), nobody to tell.
     - An expired callback query (typically an update replayed after a restart): nothing to tell.
     """
-    from telegram.constants import ChatType
-    from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
-
-    from bot.request import RETRIES
-    from bot.services.reachability import mark_blocked
-    from bot.texts import log_line
-    from models import utcnow
-
     error = context.error
     update_id = update.update_id if isinstance(update, Update) else None
     described = f"{error.__class__.__name__}: {error}"
@@ -161,35 +153,3 @@ async def error_handler(update: object, context: LianxinContext) -> None:
             await context.bot.send_message(chat.id, notice)
         except TelegramError as exc:
             log.info(log_line("notify_failed", update=update_id, error=f"{exc.__class__.__name__}: {exc}"))
-
-
-async def report_command(update: Update, context: LianxinContext) -> None:
-    """/report [2026Q3]: the quarterly report for the sender's scope (admins: everything), XLSX and chart."""
-    from telegram import InputFile
-
-    from bot.services.rules import Quarter, local_today
-    from bot.services.report import build_report, quarter_stats
-    from models import utcnow
-
-    identity = context.identity
-    if not (identity.is_admin or identity.is_coordinator):
-        await update.effective_message.reply_text(t("not_allowed"))
-        return
-    policy = context.policies.duty
-    today = local_today(utcnow(), context.settings.tz)
-    try:
-        quarter = Quarter.parse(context.args[0]) if context.args else Quarter.of(today).prev()
-    except ValueError:
-        await update.effective_message.reply_text(t("report_bad_quarter", value=context.args[0]))
-        return
-    if quarter.first_day > today:
-        await update.effective_message.reply_text(t("report_future", quarter=quarter.label))
-        return
-    scopes = None if identity.is_admin else identity.scopes  # scope is enforced in the statistics query
-    async with context.db.session() as session:
-        stats = await quarter_stats(session, quarter=quarter, today=today, policy=policy, scopes=scopes)
-    report = await build_report(stats, kind_names={k.code: k.name for k in context.settings.activity_kinds})
-    chat = update.effective_chat
-    await chat.send_photo(report.png, caption=report.caption)
-    await chat.send_document(InputFile(report.xlsx, filename=report.filename),
-                             caption=t("report_document", quarter=quarter.cn_label))

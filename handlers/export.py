@@ -25,17 +25,6 @@ PERIOD_LABELS = {ExportPeriod.this_quarter: "export_this_quarter", ExportPeriod.
                  ExportPeriod.this_year: "export_this_year", ExportPeriod.last_year: "export_last_year"}
 
 
-def _staff(context: LianxinContext) -> bool:
-    identity = context.identity
-    return identity is not None and (identity.is_admin or identity.is_coordinator)
-
-
-def _scopes(context: LianxinContext):  # noqa: ANN202
-    """The reader's scopes, decided by who they are (never by the button): None for admins."""
-    identity = context.identity
-    return None if identity.is_admin else list(identity.scopes)
-
-
 def _sections_keyboard() -> InlineKeyboardMarkup:
     buttons = [InlineKeyboardButton(label(SECTION_LABELS[s]), callback_data=ExportButton(s).pack()) for s in ExportSection]
     return InlineKeyboardMarkup([buttons[:2], buttons[2:]])
@@ -49,22 +38,24 @@ def _periods_keyboard(section: ExportSection) -> InlineKeyboardMarkup:
 
 async def export_command(update: Update, context: LianxinContext) -> None:
     """/export: which section?"""
-    if not _staff(context):
+    staff = context.identity.as_staff()
+    if staff is None:
         await update.effective_message.reply_text(t("export_refused"))
         return
     await update.effective_message.reply_text(
-        t("export_choose_section", scope=scope_text(_scopes(context))), reply_markup=_sections_keyboard())
+        t("export_choose_section", scope=scope_text(staff.scopes)), reply_markup=_sections_keyboard())
 
 
 async def export_pressed(update: Update, context: LianxinContext) -> None:
     """A section (then: which period?) or a period (then: build and send the file)."""
     query = update.callback_query
-    button = await checked_press(update, ExportButton, allowed=_staff(context), refusal="export_refused",
+    staff = context.identity.as_staff()
+    button = await checked_press(update, ExportButton, allowed=staff is not None, refusal="export_refused",
                                  refused_log=log_line("export_refused", user=update.effective_user.id, data=query.data))
     if button is None:
         return
     await query.answer()
-    scopes = _scopes(context)
+    scopes = staff.scopes  # decided by who presses, never by the button
     section_name = EXPORT_SECTION_NAMES[button.section.name]
     if button.period is None:
         await query.edit_message_text(t("export_choose_period", section=section_name, scope=scope_text(scopes)),

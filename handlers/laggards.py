@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
 from bot.context import LianxinContext
+from bot.services.identity import Staff
 from bot.services.outreach import LaggardPage, OutOfScope, laggard_page, nudge
 from bot.services.rules import local_today
 from bot.texts import label, log_line, render_laggard_line, scope_text, t
@@ -25,22 +26,11 @@ log = logging.getLogger(__name__)
 PAGE = 10
 
 
-def scopes_of(context: LianxinContext):  # noqa: ANN201 - list[Scope] | None
-    """The caller's scopes for the services: None (everything) for admins."""
-    identity = context.identity
-    return None if identity.is_admin else identity.scopes
-
-
-def allowed(context: LianxinContext) -> bool:
-    identity = context.identity
-    return identity is not None and (identity.is_admin or identity.is_coordinator)
-
-
-def render_page(context: LianxinContext, page: LaggardPage):  # noqa: ANN201 - (text, markup)
+def render_page(staff: Staff, page: LaggardPage) -> tuple[str, InlineKeyboardMarkup | None]:
     if not page.rows:
-        return t("lag_none", quarter=page.quarter.cn_label, scope=scope_text(scopes_of(context))), None
+        return t("lag_none", quarter=page.quarter.cn_label, scope=scope_text(staff.scopes)), None
     lines = [t("lag_header", quarter=page.quarter.cn_label, day=page.as_of.isoformat(),
-               scope=scope_text(scopes_of(context)), total=page.total,
+               scope=scope_text(staff.scopes), total=page.total,
                start=page.offset + 1, end=page.offset + len(page.rows))]
     lines += [render_laggard_line(row, page.offset + i + 1) for i, row in enumerate(page.rows)]
     rows = [[(label("lag_nudge", index=page.offset + i + 1, name=row.laggard.name),
@@ -58,31 +48,32 @@ def render_page(context: LianxinContext, page: LaggardPage):  # noqa: ANN201 - (
     return "\n".join(lines), keyboard(rows) if rows else None
 
 
-async def _page(context: LianxinContext, offset: int) -> LaggardPage:
+async def _page(context: LianxinContext, staff: Staff, offset: int) -> LaggardPage:
     policy = context.policies.duty
     today = local_today(utcnow(), context.settings.tz)
     async with context.db.session() as session:
-        return await laggard_page(session, today=today, policy=policy, scopes=scopes_of(context),
-                                  offset=offset, limit=PAGE)
+        return await laggard_page(session, today=today, policy=policy, scopes=staff.scopes, offset=offset, limit=PAGE)
 
 
 async def laggards_command(update: Update, context: LianxinContext) -> None:
-    if not allowed(context):
+    staff = context.identity.as_staff()
+    if staff is None:
         await update.effective_message.reply_text(t("not_allowed"))
         return
-    text, markup = render_page(context, await _page(context, 0))
+    text, markup = render_page(staff, await _page(context, staff, 0))
     await update.effective_message.reply_text(text, reply_markup=markup)
 
 
 async def laggards_button(update: Update, context: LianxinContext) -> None:
     query = update.callback_query
-    button = await checked_press(update, LagButton, allowed=allowed(context), refusal="not_allowed",
+    staff = context.identity.as_staff()
+    button = await checked_press(update, LagButton, allowed=staff is not None, refusal="not_allowed",
                                  refused_log=log_line("lag_refused", user=update.effective_user.id, data=query.data))
     if button is None:
         return
     if button.action is LagAction.page:
         await query.answer()
-        text, markup = render_page(context, await _page(context, button.arg))
+        text, markup = render_page(staff, await _page(context, staff, button.arg))
         try:
             await query.edit_message_text(text, reply_markup=markup)
         except BadRequest as exc:  # the same page again: nothing changed
@@ -95,7 +86,7 @@ async def laggards_button(update: Update, context: LianxinContext) -> None:
     async with context.db.session() as session:
         try:
             result = await nudge(
-                session, member_id=button.arg, scopes=scopes_of(context), today=local_today(now, context.settings.tz),
+                session, member_id=button.arg, scopes=staff.scopes, today=local_today(now, context.settings.tz),
                 now=now, policy=policy, sender=user.full_name,
                 log_button=log_button(),
             )

@@ -14,17 +14,18 @@ from telegram.error import BadRequest, TelegramError
 
 from bot.context import LianxinContext
 from bot.services import member_admin as svc
-from bot.services.access import identify
+from bot.services.identity import identify
 from bot.services.cards import invite_qr_png
-from bot.services.cases import Actor, Role, age_days
+from bot.services.cases import age_days
+from bot.services.lifecycle import Actor, Role
 from bot.services.member_admin import MemberAdminProblem
 from bot.services.rules import local_today
 from bot.texts import CASE_STATUS_NAMES, LEVEL_NAMES, Safe, label, t
 from bot.callbacks import MemberAction, MemberButton
-from handlers.cases import announce_routing
+from handlers.case_cards import announce_routing
 from handlers.forms import reply
 from handlers.menus import set_menu
-from handlers.views import keyboard, paging, standing_text
+from handlers.views import drop_buttons, keyboard, paging, standing_text
 from models import utcnow
 
 log = logging.getLogger(__name__)
@@ -34,13 +35,9 @@ SEARCH_KEY = "member_search"  # user_data: the last search's text and the token 
 
 
 def staff_actor(context: LianxinContext) -> Actor | None:
-    """The widest staff role of the sender as a case/member actor; None for members and residents."""
-    identity = context.identity
-    if identity.is_admin:
-        return Actor.admin(identity.telegram_id)
-    if identity.is_coordinator:
-        return Actor.coordinator(identity.telegram_id, identity.scopes)
-    return None
+    """The sender as staff acting on cases and members (`Identity.as_staff`); None for members and residents."""
+    staff = context.identity.as_staff()
+    return None if staff is None else Actor.for_staff(staff)
 
 
 def problem_text(problem: MemberAdminProblem) -> str:
@@ -183,13 +180,6 @@ async def _page(update: Update, context: LianxinContext, actor: Actor, button: M
     await query.answer()
     try:
         await query.edit_message_text(text, reply_markup=markup)
-    except BadRequest:
-        pass
-
-
-async def drop_buttons(update: Update) -> None:
-    try:
-        await update.callback_query.edit_message_reply_markup(None)
     except BadRequest:
         pass
 

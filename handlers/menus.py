@@ -1,6 +1,6 @@
 """Roles turned into what Telegram shows: command menus, reply keyboards, role names.
 
-The order of roles is `bot.services.access.ROLE_ORDER`; nothing here restates it.
+The order of roles is `bot.services.identity.ROLE_ORDER`; nothing here restates it.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from telegram import BotCommand, BotCommandScopeChat, KeyboardButton, ReplyKeybo
 from telegram.error import TelegramError
 from telegram.ext import Application, filters
 
-from bot.services.access import Identity
+from bot.services.identity import Identity
 from bot.texts import COMMANDS, ROLE_NAMES, label
 
 log = logging.getLogger(__name__)

@@ -14,14 +14,15 @@ from telegram.error import BadRequest
 
 from bot.context import LianxinContext
 from bot.services import queue as svc
-from bot.services.cases import CaseProblem, age_days, allowed_actions, case_detail
+from bot.services.cases import age_days, case_detail
+from bot.services.lifecycle import CaseProblem, Request, may
 from bot.services.contacts import member_name_sector
 from bot.texts import CASE_STATUS_NAMES, QUEUE_REASON_NAMES, label, routing_reason, t
 from bot.callbacks import CaseAction, CaseButton, QueueAction, QueueButton
-from handlers.cases import announce_routing, card_text, case_problem_text, resident_detail_text
+from handlers.case_cards import announce_routing, card_text, case_problem_text, resident_detail_text
 from handlers.forms import reply
-from handlers.members import drop_buttons, staff_actor
-from handlers.views import checked_press, keyboard, paging
+from handlers.members import staff_actor
+from handlers.views import checked_press, drop_buttons, keyboard, paging
 from models import CaseStatus, utcnow
 
 PAGE = 5
@@ -78,7 +79,7 @@ async def open_case(update: Update, context: LianxinContext, actor, case_id: int
     has_region = detail.case.region_id is not None
     rows = [[(label("case_assign_to", name=c.name, reason=routing_reason(c.reason(has_region=has_region))),
               CaseButton(CaseAction.assign, detail.case.id, c.member_id).pack())] for c in candidates]
-    if "reroute" in allowed_actions(CaseStatus(detail.case.status), actor.role):
+    if may(CaseStatus(detail.case.status), actor.role, Request.reroute):
         rows.append([(label("queue_reroute"), QueueButton(QueueAction.reroute, detail.case.id).pack())])
     await reply(update, text, keyboard(rows) if rows else None)
 

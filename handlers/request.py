@@ -21,13 +21,14 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 from bot.context import LianxinContext
 from bot.services import cases as svc
 from bot.services.access import touch_resident
-from bot.services.cases import CaseInput, CaseProblem
+from bot.services.cases import CaseInput
+from bot.services.lifecycle import CaseProblem
 from bot.services.contacts import member_name_sector, resident_for
 from bot.services.places import find_region, region_children
 from bot.services.roster import normalise_phone
 from bot.texts import Safe, label, t
 from bot.callbacks import FormButton, parse_id
-from handlers.cases import announce_routing, case_problem_text
+from handlers.case_cards import announce_routing, case_problem_text
 from handlers.forms import PRIVATE, TEXT, Form, FormDraft, reply
 from handlers.menus import REQUEST_BUTTON, contact_keyboard, member_keyboard, resident_keyboard
 from handlers.views import chunked, keyboard

@@ -7,13 +7,8 @@ from datetime import timedelta
 from telegram import ReplyKeyboardRemove, Update
 
 from bot.context import LianxinContext
-from bot.services.access import (
-    BindOutcome,
-    bind_member,
-    identify,
-    member_profile,
-    touch_resident,
-)
+from bot.services.access import BindOutcome, bind_member, member_profile, touch_resident
+from bot.services.identity import identify
 from bot.services.roster import normalise_phone
 from bot.texts import LEVEL_NAMES, t
 from handlers.menus import member_keyboard, resident_keyboard, role_names, set_menu

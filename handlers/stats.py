@@ -16,7 +16,7 @@ from bot.services.ranking import duty_ranking, responsiveness
 from bot.services.stats import Dimension, DrillDown, OutOfScope, breakdown, parent_drill, stats_summary
 from bot.texts import STATS_CHART, STATS_DIMENSION_NAMES, Safe, label, number, scope_text, t
 from bot.callbacks import RankButton, RankView, StatsButton, StatsDim, StatsView
-from handlers.views import chunked, fit, keyboard, kind_name
+from handlers.views import checked_press, chunked, fit, keyboard, kind_name
 from models import utcnow
 
 LIST_PAGE = 20  # items (and buttons) per breakdown page: far below Telegram's 100 buttons
@@ -26,16 +26,6 @@ MAX_CAPTION = 1024
 DIMS = {StatsDim.group: Dimension.group, StatsDim.sector: Dimension.sector, StatsDim.region: Dimension.region,
         StatsDim.kind: Dimension.kind}
 CODES = {v: k for k, v in DIMS.items()}
-
-
-def _viewer_scopes(context: LianxinContext) -> tuple[bool, list[Scope] | None]:
-    """(allowed, scopes): admins see everything (None), coordinators their scopes, nobody else anything."""
-    identity = context.identity
-    if identity is not None and identity.is_admin:
-        return True, None
-    if identity is not None and identity.is_coordinator:
-        return True, list(identity.scopes)
-    return False, None
 
 
 def _today(context: LianxinContext):  # noqa: ANN202
@@ -190,11 +180,11 @@ async def chart_inputs(context: LianxinContext, scopes: list[Scope] | None, peri
 
 async def stats_command(update: Update, context: LianxinContext) -> None:
     """/stats: this quarter within the sender's scope (admins: everything)."""
-    allowed, scopes = _viewer_scopes(context)
-    if not allowed:
+    staff = context.identity.as_staff()
+    if staff is None:
         await update.effective_message.reply_text(t("not_allowed"))
         return
-    text, markup = await render_summary(context, scopes, Period.of(Quarter.of(_today(context))), None)
+    text, markup = await render_summary(context, staff.scopes, Period.of(Quarter.of(_today(context))), None)
     await update.effective_message.reply_text(text, reply_markup=markup)
 
 
@@ -215,16 +205,19 @@ def _period_of(label_: str, context: LianxinContext) -> tuple[Period | None, str
     return (period, None) if period.first_day <= _today(context) else (None, "stats_future")
 
 
-async def _pressed(update: Update, context: LianxinContext, codec):  # noqa: ANN001, ANN202
-    """(button, period, scopes) of a press, or None after answering why not (no role, stale, not begun)."""
-    query = update.callback_query
-    allowed, scopes = _viewer_scopes(context)
-    button = codec.parse(query.data or "") if allowed else None
-    period, problem = _period_of(button.period if button else "", context)
-    if not allowed or problem is not None:
-        await query.answer(t("not_allowed" if not allowed else problem), show_alert=True)
+async def _pressed(update: Update, context: LianxinContext, codec: type[StatsButton] | type[RankButton]
+                   ) -> tuple[StatsButton | RankButton, Period, list[Scope] | None] | None:
+    """(button, period, scopes) of a press, or None after answering why not (stale, no role, not begun)."""
+    staff = context.identity.as_staff()
+    button = await checked_press(update, codec, allowed=staff is not None, refusal="not_allowed",
+                                 refused_log=f"stats button refused to {update.effective_user.id} (not staff)")
+    if button is None:
         return None
-    return button, period, scopes
+    period, problem = _period_of(button.period, context)
+    if problem is not None:
+        await update.callback_query.answer(t(problem), show_alert=True)
+        return None
+    return button, period, staff.scopes
 
 
 async def stats_navigate(update: Update, context: LianxinContext) -> None:
@@ -313,11 +306,11 @@ def _share(value: float | None) -> str:
 
 async def ranking_command(update: Update, context: LianxinContext) -> None:
     """/ranking: duty points this quarter within the sender's scope."""
-    allowed, scopes = _viewer_scopes(context)
-    if not allowed:
+    staff = context.identity.as_staff()
+    if staff is None:
         await update.effective_message.reply_text(t("not_allowed"))
         return
-    text, markup = await render_ranking(context, scopes, RankView.points, Period.of(Quarter.of(_today(context))), 0)
+    text, markup = await render_ranking(context, staff.scopes, RankView.points, Period.of(Quarter.of(_today(context))), 0)
     await update.effective_message.reply_text(text, reply_markup=markup)
 
 

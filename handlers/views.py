@@ -6,12 +6,18 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from typing import TypeVar
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
 
 from bot.config import Settings
 from bot.services.activities import ActivityProblem, Standing
 from bot.texts import Safe, label, number, progress_bar, t
 from models import Activity
+
+log = logging.getLogger(__name__)
+B = TypeVar("B")
 
 
 def problem_text(problem: ActivityProblem) -> str:
@@ -120,16 +126,27 @@ def fit(text: str, limit: int) -> str:
     return text[: limit - 2].rsplit("\n", 1)[0] + "\n…"
 
 
-async def checked_press(update, codec, *, allowed: bool, refusal: str, refused_log: str):  # noqa: ANN001, ANN201
-    """The button a press carries, or None once answered: data the codec does not accept is a stale
-    button; a presser without the role is refused (`refusal`, a catalogue key) and logged as one line."""
+async def checked_press(update: Update, codec: type[B], *, allowed: bool = True, refusal: str = "not_allowed",
+                        refused_log: str = "") -> B | None:
+    """The one way a handler reads a button press: the button it carries, or None once answered. Data the
+    codec does not accept is a stale button; a presser without the role (`allowed` false) is refused
+    (`refusal`, a catalogue key) and logged as one line (`refused_log`). The query is not answered when
+    the button is returned: the handler answers it with what it did."""
     query = update.callback_query
     button = codec.parse(query.data or "")
     if button is None:
         await query.answer(t("stale_button"), show_alert=True)
         return None
     if not allowed:
-        logging.getLogger(__name__).warning("%s", refused_log)
+        log.warning("%s", refused_log or f"button {query.data!r} refused to {update.effective_user.id}")
         await query.answer(t(refusal), show_alert=True)
         return None
     return button
+
+
+async def drop_buttons(update: Update) -> None:
+    """Remove the buttons of the pressed message (it was acted on); a message already without them is fine."""
+    try:
+        await update.callback_query.edit_message_reply_markup(None)
+    except BadRequest:
+        pass

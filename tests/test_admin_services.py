@@ -12,9 +12,8 @@ from sqlmodel import select
 
 from bot.services import member_admin, queue
 from bot.services.access import touch_resident
-from bot.services.cases import (
-    TRANSITIONS, Actor, CaseInput, CaseNotAllowed, CaseProblem, Role, accept_case, create_case,
-)
+from bot.services.cases import CaseInput, accept_case, create_case
+from bot.services.lifecycle import TRANSITIONS, Actor, CaseNotAllowed, CaseProblem, Role
 from bot.services.member_admin import MemberAdminProblem
 from bot.services.routing import load_routing_table
 from models import Case, CaseStatus, Member, utcnow

@@ -10,18 +10,11 @@ from sqlalchemy import func, update
 from sqlmodel import col, select
 
 import bot.services.cases as cases_service
+import bot.services.lifecycle as lifecycle
 from bot.services.scopes import Scope
 from bot.services.cases import (
-    ACTIONS,
-    HANDLER_OPEN,
-    SYSTEM,
-    TRANSITIONS,
-    Actor,
     CaseInput,
-    CaseNotAllowed,
     CasePolicy,
-    CaseProblem,
-    Role,
     accept_case,
     add_message,
     answer_case,
@@ -45,6 +38,7 @@ from bot.services.cases import (
     transition,
     visible_to,
 )
+from bot.services.lifecycle import HANDLER_OPEN, SYSTEM, TRANSITIONS, Action, Actor, CaseNotAllowed, CaseProblem, Role
 from bot.services.routing import load_routing_table
 from models import Activity, Case, CaseEvent, CaseSkip, CaseStatus, Member, Region, Resident, ScopeKind, Sector
 
@@ -126,7 +120,7 @@ async def test_every_role_state_action(world) -> None:
     allowed = refused = 0
     for state in CaseStatus:
         for role, actor in actors.items():
-            for action in ACTIONS:
+            for action in Action:
                 async with db.session() as session:
                     resolved_at = T0 - timedelta(days=10 if action == "close" else 1)
                     member = None if state in (CaseStatus.new, CaseStatus.unassigned) else handler
@@ -154,7 +148,7 @@ async def test_every_role_state_action(world) -> None:
                                                 .where(CaseEvent.case_id == case.id))).one()
                     assert after - before == (0 if expected is None else 1), (state, role, action)
                     await session.rollback()
-    assert allowed == len(TRANSITIONS) and refused == len(CaseStatus) * len(actors) * len(ACTIONS) - allowed
+    assert allowed == len(TRANSITIONS) and refused == len(CaseStatus) * len(actors) * len(Action) - allowed
 
 
 async def test_only_the_case_s_own_people_may_move_it(world) -> None:
@@ -576,7 +570,7 @@ def test_every_problem_code_has_a_message() -> None:
 
     from bot.texts import case_problem
 
-    source = Path(cases_service.__file__).read_text(encoding="utf-8")
+    source = "".join(Path(module.__file__).read_text(encoding="utf-8") for module in (cases_service, lifecycle))
     codes = set(re.findall(r'Case(?:Problem|NotAllowed)\("([a-z_]+)"', source))
     assert {"not_allowed", "not_yours", "changed", "daily_limit", "duplicate", "relay_limit"} <= codes
     sample = {"status": "resolved", "action": "accept", "low": 1, "high": 5, "length": 3, "days": 7, "count": 5,

@@ -11,7 +11,8 @@ from datetime import timedelta
 import time_machine
 from sqlalchemy import select
 
-from bot.services.cases import Actor, accept_case, resolve_case
+from bot.services.cases import accept_case, resolve_case
+from bot.services.lifecycle import Actor
 from bot.services.deadlines import DeadlinePolicy, run_case_deadlines
 from bot.services.outbox import Button
 from models import Case, CaseEvent, CaseSkip, CaseStatus, OutboxMessage

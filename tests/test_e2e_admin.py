@@ -16,7 +16,8 @@ import pytest
 from sqlmodel import select
 
 from bot.services.access import ScopeKind, grant_role, touch_resident
-from bot.services.cases import Actor, CaseInput, accept_case, answer_case, create_case, resolve_case
+from bot.services.cases import CaseInput, accept_case, answer_case, create_case, resolve_case
+from bot.services.lifecycle import Actor
 from models import (
     ActivityGroup, AuditEvent, Case, CaseEvent, CaseStatus, InviteCode, Member, Region, utcnow,
 )
@@ -335,7 +336,8 @@ async def test_queue_lists_each_scope_as_an_independent_recount_says(fake, db, q
         assert f"共 {len(want)} 件" in page.text
         assert len(want) < len(everything)
     # the service's one-query staff list agrees with the per-case visibility rule
-    from bot.services.cases import Actor as CaseActor, cases_for_staff, visible_to
+    from bot.services.cases import cases_for_staff, visible_to
+    from bot.services.lifecycle import Actor as CaseActor
     from bot.services.scopes import Scope
     from tests.support.scopes import group_everywhere
 

@@ -9,7 +9,8 @@ from openpyxl import load_workbook
 from sqlmodel import select
 
 from bot.services.scopes import Committee, Scope
-from bot.services.cases import Actor, visible_to
+from bot.services.cases import visible_to
+from bot.services.lifecycle import Actor
 from bot.services.exports import ExportPeriod, begun_quarters, resolve_period
 from bot.services.sheets import Sheet, write_xlsx
 from bot.services.scopes import case_in_scopes, member_in_scopes

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.services.cases import TRANSITIONS
+from bot.services.lifecycle import TRANSITIONS
 from models import CaseStatus
 
 ROOT = Path(__file__).resolve().parent.parent

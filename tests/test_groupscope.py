@@ -18,7 +18,8 @@ from sqlmodel import select
 
 from bot.cli import main
 from bot.db import migrate, sync_engine, upgrade
-from bot.services.access import identify, overview
+from bot.services.access import overview
+from bot.services.identity import identify
 from bot.services.scopes import Committee, Scope
 from bot.services.rules import Period, Quarter, local_today
 from bot.services.scopes import case_in_scopes, member_in_scopes

@@ -14,7 +14,7 @@ from sqlmodel import select
 import bot.sqlite_async as sqlite_async
 from bot.persistence import CONVERSATION, USER, SQLPersistence
 from bot.services.reachability import is_blocked
-from bot.services.sender import sender_cache
+from bot.services.identity import sender_cache
 from models import BotState
 from tests.conftest import bind
 
@@ -296,10 +296,10 @@ def unseen_by_this_process():  # noqa: ANN201
     """Writes made meanwhile are invisible to the identity cache's listeners, as another process's are."""
     from sqlalchemy.engine import Engine
 
-    from bot.services import sender
+    from bot.services import identity
 
-    listeners = [("after_cursor_execute", sender._saw_statement), ("commit", sender._transaction_ended),  # noqa: SLF001
-                 ("rollback", sender._transaction_ended)]  # noqa: SLF001
+    listeners = [("after_execute", identity._saw_statement), ("commit", identity._transaction_ended),  # noqa: SLF001
+                 ("rollback", identity._transaction_ended)]  # noqa: SLF001
     for name, fn in listeners:
         event.remove(Engine, name, fn)
     try:
@@ -343,7 +343,7 @@ async def test_identity_changes_in_this_process_count_on_the_next_update(fake, d
 
 
 async def test_identity_changes_by_another_process_count_within_the_ttl(fake, db, app) -> None:
-    from bot.services.sender import IDENTITY_TTL
+    from bot.services.identity import IDENTITY_TTL
 
     now = [1000.0]
     cache = sender_cache(app.db.engine)
@@ -363,9 +363,9 @@ async def test_identity_changes_by_another_process_count_within_the_ttl(fake, db
 
 
 def test_the_identity_cache_keeps_a_bounded_number_of_people_and_hands_out_copies() -> None:
-    from bot.services.access import Identity
+    from bot.services.identity import Identity
     from bot.services.scopes import Scope
-    from bot.services.sender import Sender, SenderCache, _generation
+    from bot.services.identity import Sender, SenderCache, _generation
     from models import ScopeKind
 
     cache = SenderCache(size=2)

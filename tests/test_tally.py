@@ -21,7 +21,8 @@ from bot.cli import main
 from bot.db import migrate, sync_engine, upgrade
 from bot.services import tally
 from bot.services.activities import ActivityPolicy, ActivityInput, ActivityProblem, delete_activity, save_activity, update_activity
-from bot.services.cases import Actor, CasePolicy, accept_case, answer_case, resolve_case
+from bot.services.cases import CasePolicy, accept_case, answer_case, resolve_case
+from bot.services.lifecycle import Actor
 from bot.services.rules import earliest_loggable
 from models import Activity, Case, Member, Tally
 from tests.conftest import make_settings

@@ -27,11 +27,11 @@ CALLS = re.compile(r"""(?<![.\w])(t|label|plain|cli_text|log_line|say|note|fail)
 # which merged dict each of those reads
 READS = {"t": "TEXTS", "plain": "TEXTS", "label": "BUTTONS", "cli_text": "CLI", "say": "CLI", "note": "CLI",
          "fail": "CLI", "log_line": "LOG_LINES"}
-# keys made at run time, as the code spells them: f"problem_{code}", f"{form}_timeout", f"help_{key}" …
-PREFIXES = set(re.findall(r"""f["']([a-z][a-z0-9_]*_)\{""", CODE))
-SUFFIXES = set(re.findall(r"""f["']\{[^}]+\}(_[a-z0-9_]+)["']""", CODE))
 # the catalogue's own render helpers (render_reminder …) use keys too: calls and TEXTS["…"] there count
 _CATALOGUE_CODE = "\n".join(p.read_text(encoding="utf-8") for p in CATALOGUE_FILES)
+# keys made at run time (the code's and the catalogue's own render helpers', e.g. case_problem's f"case_{code}")
+PREFIXES = set(re.findall(r"""f["']([a-z][a-z0-9_]*_)\{""", CODE + _CATALOGUE_CODE))
+SUFFIXES = set(re.findall(r"""f["']\{[^}]+\}(_[a-z0-9_]+)["']""", CODE + _CATALOGUE_CODE))
 USED_BY_CATALOGUE = {key for _, key in CALLS.findall(_CATALOGUE_CODE)} | set(
     re.findall(r"""(?:TEXTS|BUTTONS|CLI)\[["']([a-z][a-z0-9_]*)["']\]""", _CATALOGUE_CODE))
 # the form kit asks every form for these (handlers/forms.py: Form.text) …

@@ -1,4 +1,5 @@
-"""Who someone is: invite codes, binding a Telegram account to a member, roles. No Telegram here."""
+"""Invite codes, binding a Telegram account to a member, coordinator grants and the names they take,
+the roster's listings. No Telegram here (who someone is, from all of it: `identity.py`)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db import dialect_insert, dialect_of
 from bot.services.names import nearest
-from bot.services.scopes import Committee, Scope, member_in_scopes, scope_of
+from bot.services.scopes import Committee, Scope, member_in_scopes
 from models import (
     ActivityGroup,
     AuditEvent,
@@ -348,54 +349,6 @@ async def member_profile(session: AsyncSession, member_id: int) -> MemberProfile
         group=group.name if group else None, level=member.level,
         region=region.path if region else None, contact_points=tuple(points),
     )
-
-
-# every role, narrowest first; menus, help and greetings follow this order
-ROLE_ORDER = ("resident", "member", "coordinator", "admin")
-
-
-@dataclass
-class Identity:
-    """Everything the bot needs to know about who sent an update."""
-
-    telegram_id: int
-    is_admin: bool = False
-    member_id: int | None = None
-    member_name: str | None = None
-    scopes: list[Scope] = field(default_factory=list)
-
-    @property
-    def is_member(self) -> bool:
-        return self.member_id is not None
-
-    @property
-    def is_coordinator(self) -> bool:
-        return bool(self.scopes)
-
-    @property
-    def roles(self) -> tuple[str, ...]:
-        """Every role held, narrowest first (ROLE_ORDER); a person with no other role is a resident."""
-        held = {"member": self.is_member, "coordinator": self.is_coordinator, "admin": self.is_admin}
-        roles = tuple(r for r in ROLE_ORDER if held.get(r))
-        return roles or ("resident",)
-
-    @property
-    def role(self) -> str:
-        """The widest role held."""
-        return self.roles[-1]
-
-
-async def identify(session: AsyncSession, telegram_id: int, admin_ids: list[int]) -> Identity:
-    identity = Identity(telegram_id=telegram_id, is_admin=telegram_id in admin_ids)
-    member = (
-        await session.exec(select(Member).where(Member.telegram_id == telegram_id, Member.active.is_(True)))
-    ).first()
-    if member is not None:
-        identity.member_id = member.id
-        identity.member_name = member.name
-    grants = (await session.exec(select(RoleGrant).where(RoleGrant.telegram_id == telegram_id))).all()
-    identity.scopes = [scope_of(g.scope_kind, g.scope_value, g.committee_level, g.committee_region) for g in grants]
-    return identity
 
 
 async def touch_resident(

@@ -1,8 +1,8 @@
 """Residents' requests (诉求件) from intake to close, without Telegram.
 
-The lifecycle is data (state diagram: docs/case_lifecycle.mmd): `TRANSITIONS` maps (state,
-role, action) to the next state, and `transition()` is the only code that changes a case's
-status. It checks the table and the actor's relation to the case, validates what the action
+The lifecycle is data (`lifecycle.py`; state diagram: docs/case_lifecycle.mmd): `TRANSITIONS`
+maps (state, role, action) to the next state, and `transition()` is the only code that changes
+a case's status. It checks the table and the actor's relation to the case, validates what the action
 needs, moves the status with a conditional UPDATE (so two presses of one button move it
 once), keeps the handler's load counters, writes exactly one timeline row and — on a
 confirmed case — the one 帮办实事 activity. It never commits: the caller's unit of work does.
@@ -16,7 +16,6 @@ see what with `visible_to()` before returning anything.
 
 from __future__ import annotations
 
-import enum
 import logging
 import re
 import secrets
@@ -36,6 +35,25 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.db import dialect_insert
 from bot.services.routing import Candidate, Category, Fallback, RoutingTable, fallback_recipients, propose
 from bot.services.rules import Quarter, local_today
+from bot.services.lifecycle import (
+    FINAL,
+    HANDLER_OPEN,
+    MEMBER_CAN_WRITE,
+    NOTE_REQUIRED,
+    RESIDENT_CAN_WRITE,
+    SKIPPING,
+    STAFF,
+    SYSTEM,
+    TRANSITIONS,
+    Action,
+    Actor,
+    CaseNotAllowed,
+    CaseProblem,
+    Note,
+    Role,
+    allowed_actions,
+    check_rating,
+)
 from bot.services.scopes import case_in_scopes
 from bot.services import tally
 from bot.texts import plain
@@ -57,70 +75,6 @@ DUPLICATE_RATIO = 0.9
 LINK_PREFIX = "m_"
 _LINK_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no look-alikes, nothing a start payload refuses
 _LINK_LENGTH = 20  # 100 bits
-
-
-class Role(str, enum.Enum):
-    """Who acts on a case. `member` is always the case's current handler."""
-
-    resident = "resident"
-    member = "member"
-    coordinator = "coordinator"
-    admin = "admin"
-    system = "system"
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Someone acting on or looking at a case.
-
-    `id` is the resident id, the member id, or the Telegram id of a coordinator/admin;
-    a coordinator carries their scopes (anything with `.kind` (ScopeKind) and `.value`,
-    e.g. bot.services.access.Scope from `identify()`).
-    """
-
-    role: Role
-    id: int | None = None
-    scopes: tuple = ()
-
-    @classmethod
-    def resident(cls, resident_id: int) -> "Actor":
-        return cls(Role.resident, resident_id)
-
-    @classmethod
-    def member(cls, member_id: int) -> "Actor":
-        return cls(Role.member, member_id)
-
-    @classmethod
-    def coordinator(cls, telegram_id: int, scopes: Sequence) -> "Actor":
-        return cls(Role.coordinator, telegram_id, tuple(scopes))
-
-    @classmethod
-    def admin(cls, telegram_id: int) -> "Actor":
-        return cls(Role.admin, telegram_id)
-
-    @classmethod
-    def system(cls) -> "Actor":
-        return cls(Role.system, None)
-
-
-SYSTEM = Actor.system()
-
-
-class CaseProblem(Exception):
-    """A rule the request or the action breaks; `code` picks the text (case_<code>), `detail` fills it."""
-
-    def __init__(self, code: str, **detail: object) -> None:
-        super().__init__(code)
-        self.code = code
-        self.detail = detail
-
-    @property
-    def text_key(self) -> str:
-        return f"case_{self.code}"
-
-
-class CaseNotAllowed(CaseProblem):
-    """The actor may not do this to this case (wrong state, not theirs, not visible)."""
 
 
 @dataclass(frozen=True)
@@ -155,58 +109,7 @@ class CasePolicy:
 
 DEFAULT_POLICY = CasePolicy()
 
-# --- the lifecycle -------------------------------------------------------------------------------
-
-S = CaseStatus
-STAFF = (Role.coordinator, Role.admin)
-# the states in which a case counts as open work of its handler (Member.open_cases)
-HANDLER_OPEN = frozenset({S.routed, S.accepted, S.reopened})
-# Open311 GeoReport status: everything else is "open"
-FINAL = frozenset({S.confirmed, S.closed})
-ACTIONS = (
-    "route", "escalate", "assign", "reroute", "accept", "decline", "transfer", "release", "resolve", "confirm",
-    "reopen", "close",
-)
-
-TRANSITIONS: dict[tuple[CaseStatus, Role, str], CaseStatus] = {
-    # the engine places a new (or handed-back) case with a member, or with the staff
-    (S.new, Role.system, "route"): S.routed,
-    (S.new, Role.system, "escalate"): S.unassigned,
-    # staff assign by hand (also taking a case from one member to another), or re-run the engine
-    **{(s, r, "assign"): S.routed for s in (S.new, S.unassigned, S.routed, S.accepted, S.reopened) for r in STAFF},
-    **{(s, r, "reroute"): S.new for s in (S.unassigned, S.routed) for r in (*STAFF, Role.system)},
-    # staff may also send a stuck case (accepted or reopened, e.g. overdue, or its member deactivated) back
-    **{(s, r, "reroute"): S.new for s in (S.accepted, S.reopened) for r in STAFF},
-    # the handling member
-    (S.routed, Role.member, "accept"): S.accepted,
-    (S.reopened, Role.member, "accept"): S.accepted,
-    (S.routed, Role.member, "decline"): S.new,
-    **{(s, Role.member, "transfer"): S.routed for s in (S.routed, S.accepted, S.reopened)},
-    **{(s, Role.member, "release"): S.new for s in (S.routed, S.accepted, S.reopened)},
-    (S.accepted, Role.member, "resolve"): S.resolved,
-    (S.reopened, Role.member, "resolve"): S.resolved,
-    # the resident answers the result (staff answer for a case recorded on someone's behalf)
-    **{(S.resolved, r, "confirm"): S.confirmed for r in (Role.resident, *STAFF)},
-    **{(S.resolved, r, "reopen"): S.reopened for r in (Role.resident, *STAFF)},
-    # 未解决 after the reopen window, or no answer within it
-    (S.resolved, Role.resident, "close"): S.closed,
-    (S.resolved, Role.system, "close"): S.closed,
-    # staff close anything still open (spam, duplicate, withdrawn …) with a reason
-    **{(s, r, "close"): S.closed for s in (S.new, S.unassigned, S.routed, S.accepted, S.reopened, S.resolved)
-       for r in STAFF},
-}
-
-# actions that need a reason from whoever makes them
-NOTE_REQUIRED = {("decline", Role.member), ("transfer", Role.member), ("release", Role.member),
-                 ("close", Role.coordinator), ("close", Role.admin)}
-# actions whose previous handler is put on the case's skip list
-SKIPPING = {"decline", "transfer", "release"}
-
-
-def allowed_actions(status: CaseStatus, role: Role) -> list[str]:
-    """What `role` may do to a case in `status` (the buttons to offer)."""
-    return [a for (s, r, a) in TRANSITIONS if s is status and r is role]
-
+# --- the one way a case moves ------------------------------------------------------------------------
 
 def _us(now: datetime) -> int:
     return int(now.timestamp() * 1_000_000)
@@ -247,7 +150,7 @@ async def transition(
     *,
     case: Case,
     actor: Actor,
-    action: str,
+    action: Action,
     now: datetime,
     note: str | None = None,
     to_member_id: int | None = None,
@@ -262,6 +165,7 @@ async def transition(
     Raises CaseNotAllowed when the table or the actor's relation forbids it, CaseProblem
     when the action's input is wrong or the case changed underneath (`changed`).
     """
+    action = Action(action)
     from_status = CaseStatus(case.status)
     to_status = TRANSITIONS.get((from_status, actor.role, action))
     if to_status is None:
@@ -279,24 +183,24 @@ async def transition(
     assigned = False
     detail = dict(detail or {})
 
-    if action in ("route", "assign", "transfer"):
+    if action in (Action.route, Action.assign, Action.transfer):
         if to_member_id is None:
             raise CaseProblem("member_unavailable")
-        if action != "route" and not await _member_available(session, to_member_id):
+        if action is not Action.route and not await _member_available(session, to_member_id):
             raise CaseProblem("member_unavailable")
-        if action in ("assign", "transfer") and to_member_id == old_member and from_status in HANDLER_OPEN:
+        if action in (Action.assign, Action.transfer) and to_member_id == old_member and from_status in HANDLER_OPEN:
             raise CaseProblem("same_member")
         new_member = event_member = to_member_id
         assigned = True
         values.update(member_id=to_member_id, last_assigned_at=now)
         if case.expected_by is None:
             values["expected_by"] = now + timedelta(days=policy.expected_days)
-    elif action in ("decline", "release", "reroute", "escalate"):
+    elif action in (Action.decline, Action.release, Action.reroute, Action.escalate):
         new_member = None
         values["member_id"] = None
-    elif action == "accept":
+    elif action is Action.accept:
         values["accepted_at"] = now
-    elif action == "resolve":
+    elif action is Action.resolve:
         text = (result or "").strip()
         if not RESULT_MIN <= len(text) <= RESULT_MAX:
             raise CaseProblem("result_required", low=RESULT_MIN, high=RESULT_MAX)
@@ -305,28 +209,27 @@ async def transition(
             raise CaseProblem("people_range", low=PEOPLE_MIN, high=PEOPLE_MAX)
         values.update(resolved_at=now, result=text, people=count)
         detail["people"] = count
-    elif action in ("confirm", "reopen", "close") and from_status is S.resolved:
-        if rating is not None and not 1 <= rating <= 5:
-            raise CaseProblem("rating_range")
-        if action == "confirm" and actor.role is Role.resident and rating is None:
+    elif action in (Action.confirm, Action.reopen, Action.close) and from_status is CaseStatus.resolved:
+        check_rating(rating)
+        if action is Action.confirm and actor.role is Role.resident and rating is None:
             raise CaseProblem("rating_range")
         if actor.role in (Role.resident, Role.system):
             # the resident may reopen within the window; afterwards their 未解决 (or silence) closes it
             deadline = (case.resolved_at or now) + timedelta(days=policy.reopen_days)
-            if action == "reopen" and now > deadline:
+            if action is Action.reopen and now > deadline:
                 raise CaseProblem("reopen_expired", days=policy.reopen_days)
-            if action == "close" and now <= deadline:
+            if action is Action.close and now <= deadline:
                 raise CaseProblem("close_too_early", days=policy.reopen_days)
         if rating is not None:
             values["rating"] = rating
             detail["rating"] = rating
-        if action == "confirm":
+        if action is Action.confirm:
             values.update(solved=True, closed_at=now)
-        elif action == "reopen":
+        elif action is Action.reopen:
             values.update(solved=False, reopen_count=case.reopen_count + 1)
         elif actor.role is Role.resident:
             values["solved"] = False
-    if action == "close" and "closed_at" not in values:
+    if action is Action.close and "closed_at" not in values:
         values["closed_at"] = now
 
     # the conditional UPDATE settles races: a second press, or another actor, finds the case moved on
@@ -349,7 +252,7 @@ async def transition(
             .values(case_id=case.id, member_id=old_member, action=action, at=now)
             .on_conflict_do_nothing(index_elements=["case_id", "member_id"])
         )
-    if action == "confirm":
+    if action is Action.confirm:
         activity_id = await _make_activity(session, case=case, now=now, policy=policy)
         if activity_id is not None:
             detail["activity_id"] = activity_id
@@ -412,7 +315,7 @@ async def _make_activity(session: AsyncSession, *, case: Case, now: datetime, po
     return activity_id
 
 
-async def _write_event(session: AsyncSession, *, case: Case, actor: Actor, action: str, now: datetime,
+async def _write_event(session: AsyncSession, *, case: Case, actor: Actor, action: Note, now: datetime,
                        note: str | None = None, detail: dict | None = None) -> CaseEvent:
     """The intake row (no previous state), the only timeline row not written by transition()."""
     event = CaseEvent(
@@ -425,7 +328,7 @@ async def _write_event(session: AsyncSession, *, case: Case, actor: Actor, actio
     return event
 
 
-async def note_event(session: AsyncSession, *, case: Case, action: str, now: datetime, note: str | None = None,
+async def note_event(session: AsyncSession, *, case: Case, action: Note, now: datetime, note: str | None = None,
                      detail: dict | None = None) -> CaseEvent:
     """A timeline row for something that happened to a case without moving it (a deadline's nudge or
     alert): the system did it, the status stays."""
@@ -672,17 +575,17 @@ async def create_case(
     for position, (file_id, unique_id) in enumerate(data.photos):
         session.add(CasePhoto(case_id=case.id, file_id=file_id, file_unique_id=unique_id, position=position))
     submitter = Actor.resident(resident_id) if resident_id is not None else Actor.member(recorded_by_member_id)
-    await _write_event(session, case=case, actor=submitter, action="submit", now=now,
+    await _write_event(session, case=case, actor=submitter, action=Note.submit, now=now,
                        detail={"on_behalf": True} if recorded_by_member_id else None)
 
     if recorded_by_member_id is not None:
-        await transition(session, case=case, actor=SYSTEM, action="route", now=now, policy=policy,
+        await transition(session, case=case, actor=SYSTEM, action=Action.route, now=now, policy=policy,
                          to_member_id=recorded_by_member_id, detail={"direct": "recorded"})
-        await transition(session, case=case, actor=Actor.member(recorded_by_member_id), action="accept", now=now,
+        await transition(session, case=case, actor=Actor.member(recorded_by_member_id), action=Action.accept, now=now,
                          policy=policy)
         return Intake(case, recorded_by_member_id)
     if via_member_id is not None and await _member_available(session, via_member_id):
-        await transition(session, case=case, actor=SYSTEM, action="route", now=now, policy=policy,
+        await transition(session, case=case, actor=SYSTEM, action=Action.route, now=now, policy=policy,
                          to_member_id=via_member_id, detail={"direct": "link"})
         return Intake(case, via_member_id)
     return await route_case(session, case=case, table=table, now=now, admin_ids=admin_ids, policy=policy)
@@ -709,12 +612,12 @@ async def route_case(
     )
     if best:
         candidate = best[0]
-        await transition(session, case=case, actor=SYSTEM, action="route", now=now, policy=policy,
+        await transition(session, case=case, actor=SYSTEM, action=Action.route, now=now, policy=policy,
                          to_member_id=candidate.member_id,
                          detail=candidate.reason(has_region=case.region_id is not None))
         return Intake(case, candidate.member_id, candidate=candidate)
     fallback = await fallback_recipients(session, category=category, region_id=case.region_id, admin_ids=admin_ids)
-    await transition(session, case=case, actor=SYSTEM, action="escalate", now=now, policy=policy,
+    await transition(session, case=case, actor=SYSTEM, action=Action.escalate, now=now, policy=policy,
                      detail={"fallback": fallback.kind, "to": fallback.telegram_ids})
     return Intake(case, None, fallback=fallback)
 
@@ -724,7 +627,7 @@ async def route_case(
 
 async def accept_case(session: AsyncSession, *, case: Case, member_id: int, now: datetime,
                       policy: CasePolicy = DEFAULT_POLICY) -> CaseEvent:
-    return await transition(session, case=case, actor=Actor.member(member_id), action="accept", now=now, policy=policy)
+    return await transition(session, case=case, actor=Actor.member(member_id), action=Action.accept, now=now, policy=policy)
 
 
 async def decline_case(
@@ -732,7 +635,7 @@ async def decline_case(
     admin_ids: Sequence[int] = (), policy: CasePolicy = DEFAULT_POLICY,
 ) -> Intake:
     """无法办理: a reason, then the engine routes it again without this member."""
-    await transition(session, case=case, actor=Actor.member(member_id), action="decline", now=now, note=reason,
+    await transition(session, case=case, actor=Actor.member(member_id), action=Action.decline, now=now, note=reason,
                      policy=policy)
     return await route_case(session, case=case, table=table, now=now, admin_ids=admin_ids, policy=policy)
 
@@ -743,10 +646,10 @@ async def transfer_case(
 ) -> Intake:
     """转交 to another member, or (`to_member_id=None`) back to the engine; a reason either way."""
     if to_member_id is not None:
-        await transition(session, case=case, actor=Actor.member(member_id), action="transfer", now=now,
+        await transition(session, case=case, actor=Actor.member(member_id), action=Action.transfer, now=now,
                          note=reason, to_member_id=to_member_id, policy=policy)
         return Intake(case, to_member_id)
-    await transition(session, case=case, actor=Actor.member(member_id), action="release", now=now, note=reason,
+    await transition(session, case=case, actor=Actor.member(member_id), action=Action.release, now=now, note=reason,
                      policy=policy)
     return await route_case(session, case=case, table=table, now=now, admin_ids=admin_ids, policy=policy)
 
@@ -768,7 +671,7 @@ async def resolve_case(
     session: AsyncSession, *, case: Case, member_id: int, result: str, now: datetime, people: int | None = None,
     policy: CasePolicy = DEFAULT_POLICY,
 ) -> CaseEvent:
-    return await transition(session, case=case, actor=Actor.member(member_id), action="resolve", now=now,
+    return await transition(session, case=case, actor=Actor.member(member_id), action=Action.resolve, now=now,
                             result=result, people=people, policy=policy)
 
 
@@ -778,10 +681,10 @@ async def answer_case(
 ) -> CaseEvent:
     """The resident's 已解决 / 未解决 to a result: confirm; reopen within the window; close after it."""
     if solved:
-        action = "confirm"
+        action = Action.confirm
     else:
         deadline = (case.resolved_at or now) + timedelta(days=policy.reopen_days)
-        action = "reopen" if now <= deadline or actor.role is not Role.resident else "close"
+        action = Action.reopen if now <= deadline or actor.role is not Role.resident else Action.close
     return await transition(session, case=case, actor=actor, action=action, now=now, rating=rating, note=note,
                             policy=policy)
 
@@ -790,14 +693,14 @@ async def assign_case(
     session: AsyncSession, *, case: Case, actor: Actor, to_member_id: int, now: datetime, note: str | None = None,
     policy: CasePolicy = DEFAULT_POLICY,
 ) -> CaseEvent:
-    return await transition(session, case=case, actor=actor, action="assign", now=now, to_member_id=to_member_id,
+    return await transition(session, case=case, actor=actor, action=Action.assign, now=now, to_member_id=to_member_id,
                             note=note, policy=policy)
 
 
 async def close_case(
     session: AsyncSession, *, case: Case, actor: Actor, reason: str, now: datetime, policy: CasePolicy = DEFAULT_POLICY
 ) -> CaseEvent:
-    return await transition(session, case=case, actor=actor, action="close", now=now, note=reason, policy=policy)
+    return await transition(session, case=case, actor=actor, action=Action.close, now=now, note=reason, policy=policy)
 
 
 async def close_expired(session: AsyncSession, *, now: datetime, policy: CasePolicy = DEFAULT_POLICY,
@@ -813,7 +716,7 @@ async def close_expired(session: AsyncSession, *, now: datetime, policy: CasePol
     closed = []
     for case in cases:
         try:
-            await transition(session, case=case, actor=SYSTEM, action="close", now=now, policy=policy)
+            await transition(session, case=case, actor=SYSTEM, action=Action.close, now=now, policy=policy)
         except CaseProblem as problem:  # answered meanwhile
             log.info("case %s not closed: %s", case.number, problem.code)
             continue
@@ -833,10 +736,6 @@ class Relay:
     to_id: int | None
 
 
-RESIDENT_CAN_WRITE = frozenset({S.new, S.unassigned, S.routed, S.accepted, S.reopened, S.resolved})
-MEMBER_CAN_WRITE = frozenset({S.accepted, S.reopened, S.resolved})
-
-
 async def add_message(
     session: AsyncSession, *, case: Case, actor: Actor, text: str, now: datetime,
     photo_file_ids: Sequence[str] = (), policy: CasePolicy = DEFAULT_POLICY,
@@ -846,7 +745,7 @@ async def add_message(
         log.warning("case %s: relay refused to %s %s", case.number, actor.role.value, actor.id)
         raise CaseNotAllowed("not_yours")
     if actor.role is Role.member and case.recorded_by_member_id == actor.id and case.resident_id is None:
-        raise CaseNotAllowed("not_allowed", status=CaseStatus(case.status).value, action="message")
+        raise CaseNotAllowed("not_allowed", status=CaseStatus(case.status).value, action=Note.message)
     writable = RESIDENT_CAN_WRITE if actor.role is Role.resident else MEMBER_CAN_WRITE
     if CaseStatus(case.status) not in writable:
         raise CaseProblem("relay_closed")
@@ -922,7 +821,7 @@ async def cases_for_resident(
     return _summaries(rows), total
 
 
-MEMBER_LIST_STATES = (S.routed, S.accepted, S.reopened, S.resolved)
+MEMBER_LIST_STATES = (CaseStatus.routed, CaseStatus.accepted, CaseStatus.reopened, CaseStatus.resolved)
 
 
 async def cases_for_member(session: AsyncSession, *, member_id: int, limit: int = 50) -> list[CaseSummary]:
@@ -937,7 +836,7 @@ async def cases_for_member(session: AsyncSession, *, member_id: int, limit: int 
 
 
 async def cases_for_staff(
-    session: AsyncSession, *, actor: Actor, statuses: Sequence[CaseStatus] = (S.unassigned,), limit: int = 50
+    session: AsyncSession, *, actor: Actor, statuses: Sequence[CaseStatus] = (CaseStatus.unassigned,), limit: int = 50
 ) -> list[CaseSummary]:
     """Cases in the given states that a coordinator's scope covers (admins: all), oldest first: one query."""
     if actor.role not in STAFF:
@@ -972,7 +871,7 @@ class CaseDetail:
     photos: list[str]
     timeline: list[TimelineEntry]
     messages: list[CaseMessage]
-    actions: list[str]  # what the viewer may do now
+    actions: list[Action]  # what the viewer may do now
 
 
 async def case_detail(session: AsyncSession, *, case_id: int, actor: Actor) -> CaseDetail:
@@ -1069,13 +968,3 @@ async def member_for_link(session: AsyncSession, *, token: str) -> Member | None
     ).first()
     return member if member is not None and member.active else None
 
-
-__all__ = [
-    "ACTIONS", "Actor", "CaseDetail", "CaseInput", "CaseNotAllowed", "CasePolicy", "CaseProblem", "CaseSummary",
-    "DEFAULT_POLICY", "FINAL", "HANDLER_OPEN", "Intake", "Relay", "Role", "SYSTEM", "TRANSITIONS",
-    "TimelineEntry", "accept_case", "add_message", "allowed_actions", "answer_case", "assign_case",
-    "case_detail", "case_in_scope", "cases_for_member", "cases_for_resident", "cases_for_staff", "close_case", "close_expired",
-    "create_case", "decline_case", "get_case", "is_open", "link_payload", "mask_phone", "member_for_link",
-    "member_link_token", "near_duplicate", "next_number", "parse_link_payload", "phone_for", "resolve_case",
-    "route_case", "transfer_candidates", "transfer_case", "transition", "visible_to",
-]

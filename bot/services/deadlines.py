@@ -21,9 +21,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db import dialect_insert
 from bot.services import outbox
-from bot.services.cases import (
-    DEFAULT_POLICY, FINAL, SYSTEM, CasePolicy, CaseProblem, note_event, route_case, transition,
-)
+from bot.services.cases import DEFAULT_POLICY, CasePolicy, note_event, route_case, transition
+from bot.services.lifecycle import FINAL, SYSTEM, Action, CaseProblem, Note
 from bot.services.contacts import member_chat, member_name_sector, resident_chat, staff_over
 from bot.services.routing import RoutingTable
 from bot.texts import t
@@ -93,10 +92,10 @@ async def run_case_deadlines(
     for case in (await session.exec(routed.where(Case.last_assigned_at <= now - policy.reroute_after))).all():
         old = case.member_id
         await session.exec(dialect_insert(session.bind.dialect.name, CaseSkip.__table__)
-                           .values(case_id=case.id, member_id=old, action="timeout", at=now)
+                           .values(case_id=case.id, member_id=old, action=Note.timeout, at=now)
                            .on_conflict_do_nothing(index_elements=["case_id", "member_id"]))
         try:
-            await transition(session, case=case, actor=SYSTEM, action="reroute", now=now, policy=case_policy,
+            await transition(session, case=case, actor=SYSTEM, action=Action.reroute, now=now, policy=case_policy,
                              note=t("deadline_reroute_note", hours=int(policy.reroute_after.total_seconds() // 3600)))
         except CaseProblem:  # accepted or moved meanwhile
             continue
@@ -130,7 +129,7 @@ async def run_case_deadlines(
                 now=now, text=t("deadline_remind_member", number=case.number,
                                 hours=int(policy.remind_after.total_seconds() // 3600)),
                 buttons=[[view_button(case.id)]]):
-            await note_event(session, case=case, action="remind", now=now)
+            await note_event(session, case=case, action=Note.remind, now=now)
             run.reminded.append(case.number)
 
     # open for more than 15 days: the coordinators over it (else the admins), once per case
@@ -143,14 +142,14 @@ async def run_case_deadlines(
                 text=t("deadline_overdue_staff", number=case.number, days=policy.overdue_after.days,
                        category=case.category), buttons=[[view_button(case.id)]])
         if sent:
-            await note_event(session, case=case, action="overdue", now=now)
+            await note_event(session, case=case, action=Note.overdue, now=now)
             run.overdue.append(case.number)
 
     # resolved, no answer: after 7 days the resident is asked once more; later it closes unconfirmed
     resolved = select(Case).where(Case.status == CaseStatus.resolved).order_by(Case.resolved_at).limit(BATCH)
     for case in (await session.exec(resolved.where(Case.resolved_at <= now - policy.close_after))).all():
         try:
-            await transition(session, case=case, actor=SYSTEM, action="close", now=now, policy=case_policy,
+            await transition(session, case=case, actor=SYSTEM, action=Action.close, now=now, policy=case_policy,
                              note=t("deadline_closed_note"))
         except CaseProblem:
             continue
@@ -163,6 +162,6 @@ async def run_case_deadlines(
                 text=t("deadline_ask_resident", number=case.number, result=case.result or "",
                        days=(policy.close_after - policy.ask_after).days),
                 buttons=answer_buttons(case.id)):
-            await note_event(session, case=case, action="ask", now=now)
+            await note_event(session, case=case, action=Note.ask, now=now)
             run.asked.append(case.number)
     return run

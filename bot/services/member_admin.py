@@ -25,9 +25,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services.access import IssuedInvite, MemberProfile, issue_invites, member_profile
 from bot.services.activities import Standing, standing
-from bot.services.cases import (
-    DEFAULT_POLICY, HANDLER_OPEN, Actor, CasePolicy, CaseSummary, Intake, Role, cases_for_member,
-)
+from bot.services.cases import DEFAULT_POLICY, CasePolicy, CaseSummary, Intake, cases_for_member
+from bot.services.lifecycle import HANDLER_OPEN, Actor, Role
 from bot.services.queue import reroute
 from bot.services.reachability import is_blocked
 from bot.services.routing import RoutingTable

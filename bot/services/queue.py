@@ -20,9 +20,20 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db import dialect_insert
 from bot.services.cases import (
-    DEFAULT_POLICY, STAFF, Actor, CaseNotAllowed, CasePolicy, CaseSummary, Intake, Role, assign_case, case_in_scope,
-    get_case, route_case, summaries, summary_query, transfer_candidates, transition,
+    DEFAULT_POLICY,
+    CasePolicy,
+    CaseSummary,
+    Intake,
+    assign_case,
+    case_in_scope,
+    get_case,
+    route_case,
+    summaries,
+    summary_query,
+    transfer_candidates,
+    transition,
 )
+from bot.services.lifecycle import STAFF, Action, Actor, CaseNotAllowed, Role
 from bot.services.deadlines import DeadlinePolicy, overdue_condition
 from bot.services.routing import Candidate, RoutingTable
 from bot.services.scopes import member_in_scopes
@@ -135,11 +146,11 @@ async def reroute(
 ) -> Intake:
     """`reroute` then the engine, for a case the caller has already checked."""
     old = case.member_id
-    await transition(session, case=case, actor=actor, action="reroute", now=now, note=note, policy=policy)
+    await transition(session, case=case, actor=actor, action=Action.reroute, now=now, note=note, policy=policy)
     if skip and old is not None:
         await session.exec(
             dialect_insert(session.bind.dialect.name, CaseSkip.__table__)
-            .values(case_id=case.id, member_id=old, action="reroute", at=now)
+            .values(case_id=case.id, member_id=old, action=Action.reroute, at=now)
             .on_conflict_do_nothing(index_elements=["case_id", "member_id"])
         )
     return await route_case(session, case=case, table=table or RoutingTable(()), now=now, admin_ids=admin_ids,

@@ -22,7 +22,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db import analytic
-from bot.services.cases import FINAL
+from bot.services.lifecycle import FINAL
 from bot.services.deadlines import DeadlinePolicy, overdue_condition
 from bot.services.reminders import DutyPolicy
 from bot.services.rules import Period, expected_people_by, local_today

@@ -1,38 +1,89 @@
-"""Who sent an update, in one round trip: member, coordinator grants and blocked flag.
+"""Who someone is: their roles, and who sent an update, in one round trip, kept for a short while.
 
-Every update asks this (handlers.common.load_identity), so it is one UNION ALL query
-instead of one query per table, and its answer is kept for a short while (`SenderCache`):
+`Identity` is what every handler gets (`LianxinContext.identity`): member, coordinator scopes,
+admin. `lookup_sender` reads it with the blocked flag in one UNION ALL query;
+`cached_sender` answers from `SenderCache` while it can (every update asks, through
+`handlers.common.load_identity`); `identify` reads someone else's, uncached.
 
-- a write to `member`, `rolegrant` or `reachability` by anything in this process (the bot's
-  handlers and jobs, any engine: SQLAlchemy's `after_cursor_execute` sees every statement)
-  forgets every kept answer at once, and again when its transaction ends, so a binding, a
-  revocation or a role granted in the bot takes effect on the very next update;
+- An INSERT, UPDATE or DELETE of `member`, `rolegrant` or `reachability` by anything in this
+  process (the bot's handlers and jobs, any engine) forgets every kept answer at once, and again
+  when its transaction ends, so a binding, a revocation or a role granted in the bot takes effect
+  on the very next update;
 - a change made by another process (the CLI granting or revoking a role, a roster import
   deactivating a member, an unbinding) takes effect within `IDENTITY_TTL` seconds.
 """
 
 from __future__ import annotations
 
-import re
 import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import BigInteger, String, bindparam, cast, event, literal, null, select, union_all
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.sql.dml import UpdateBase
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.db import Database, is_write
-from bot.services.access import Identity
-from bot.services.scopes import scope_of
+from bot.db import Database
+from bot.services.scopes import Scope, scope_of
 from models import Member, Reachability, RoleGrant
 
-
 IDENTITY_TTL = 5.0  # seconds an answer is kept: the bound for changes made by other processes
-IDENTITY_TABLES = re.compile(r"\b(member|rolegrant|reachability)\b", re.IGNORECASE)
+IDENTITY_TABLES = frozenset({Member.__tablename__, RoleGrant.__tablename__, Reachability.__tablename__})
+
+# every role, narrowest first; menus, help and greetings follow this order
+ROLE_ORDER = ("resident", "member", "coordinator", "admin")
+
+
+@dataclass
+class Identity:
+    """Everything the bot needs to know about who sent an update."""
+
+    telegram_id: int
+    is_admin: bool = False
+    member_id: int | None = None
+    member_name: str | None = None
+    scopes: list[Scope] = field(default_factory=list)
+
+    @property
+    def is_member(self) -> bool:
+        return self.member_id is not None
+
+    @property
+    def is_coordinator(self) -> bool:
+        return bool(self.scopes)
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """Every role held, narrowest first (ROLE_ORDER); a person with no other role is a resident."""
+        held = {"member": self.is_member, "coordinator": self.is_coordinator, "admin": self.is_admin}
+        roles = tuple(r for r in ROLE_ORDER if held.get(r))
+        return roles or ("resident",)
+
+    @property
+    def role(self) -> str:
+        """The widest role held."""
+        return self.roles[-1]
+
+    def as_staff(self) -> Staff | None:
+        """How this person acts as staff, the widest way (an admin who is also a coordinator sees
+        everything); None for members and residents. The one rule every staff command follows."""
+        if self.is_admin:
+            return Staff(self.telegram_id, None)
+        if self.is_coordinator:
+            return Staff(self.telegram_id, list(self.scopes))
+        return None
+
+
+@dataclass(frozen=True)
+class Staff:
+    """Someone acting as staff: an admin sees everything (`scopes` None), a coordinator their scopes."""
+
+    telegram_id: int
+    scopes: list[Scope] | None
 
 
 @dataclass
@@ -92,6 +143,11 @@ async def lookup_sender(
     return sender
 
 
+async def identify(session: AsyncSession, telegram_id: int, admin_ids: list[int]) -> Identity:
+    """Who `telegram_id` is now, read from the database (no cache): for someone other than the sender."""
+    return (await lookup_sender(session, telegram_id=telegram_id, admin_ids=admin_ids)).identity
+
+
 # --- the short-lived cache -----------------------------------------------------------------
 
 _generation = 0  # bumped by every identity write in this process; older answers are not used
@@ -102,10 +158,11 @@ def _forget_all() -> None:
     _generation += 1
 
 
-@event.listens_for(Engine, "after_cursor_execute")
-def _saw_statement(conn, cursor, statement: str, *args: object) -> None:  # noqa: ANN001 - SQLAlchemy event
-    """Any engine of this process: a write that may touch who someone is forgets every kept answer."""
-    if IDENTITY_TABLES.search(statement) is not None and is_write(statement):
+@event.listens_for(Engine, "after_execute")
+def _saw_statement(conn, statement, *args: object) -> None:  # noqa: ANN001 - SQLAlchemy event
+    """Any engine of this process: an INSERT, UPDATE or DELETE of a table that says who someone is
+    (ORM flushes included: they execute the same constructs) forgets every kept answer."""
+    if isinstance(statement, UpdateBase) and getattr(statement.table, "name", None) in IDENTITY_TABLES:
         conn.info["lianxin_identity_written"] = True
         _forget_all()
 
