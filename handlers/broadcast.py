@@ -24,7 +24,7 @@ from bot.services.rules import local_today
 from bot.services.scopes import Scope
 from bot.texts import label, render_notice, scope_text, t
 from bot.callbacks import FormButton
-from handlers.forms import PRIVATE, TEXT, Form, FormDraft, reply
+from handlers.forms import PRIVATE, TEXT, Choice, Form, FormDraft, reply
 from handlers.views import keyboard
 from models import utcnow
 
@@ -86,9 +86,8 @@ async def ask_photo(update: Update, context: LianxinContext, draft: Draft) -> st
 
 
 async def ask_audience(update: Update, context: LianxinContext, draft: Draft) -> str:
-    rows = [[FORM.button(draft, label("bc_to_all"), Action.AUDIENCE, "all")],
-            [FORM.button(draft, label("bc_to_lagging"), Action.AUDIENCE, "lagging")],
-            [FORM.button(draft, label("cancel"), Action.AUDIENCE, "cancel")]]
+    rows = [[FORM.button(draft, label(f"bc_to_{kind}"), Action.AUDIENCE, kind)] for kind in svc.AUDIENCES]
+    rows.append([FORM.button(draft, label("cancel"), Action.AUDIENCE, Choice.CANCEL)])
     state = await FORM.at_step(update, context, draft, Step.AUDIENCE)
     await reply(update, t("bc_ask_audience"), keyboard(rows))
     return state
@@ -113,9 +112,9 @@ async def show_preview(update: Update, context: LianxinContext, draft: Draft) ->
         await chat.send_photo(draft.photo_id, caption=notice(context, draft))
     else:
         await chat.send_message(notice(context, draft))
-    rows = [[FORM.button(draft, label("bc_send", count=len(people.recipients)), Action.CONFIRM, "send")],
-            [FORM.button(draft, label("bc_change"), Action.CONFIRM, "edit"),
-             FORM.button(draft, label("cancel"), Action.CONFIRM, "cancel")]]
+    rows = [[FORM.button(draft, label("bc_send", count=len(people.recipients)), Action.CONFIRM, Choice.SUBMIT)],
+            [FORM.button(draft, label("bc_change"), Action.CONFIRM, Choice.EDIT),
+             FORM.button(draft, label("cancel"), Action.CONFIRM, Choice.CANCEL)]]
     state = await FORM.at_step(update, context, draft, Step.CONFIRM)
     await reply(update, t("bc_summary", audience=label(f"bc_to_{people.kind}"), scope=scope_text(scopes_of(context)),
                           count=len(people.recipients), members=people.members, unreachable=people.unreachable),
@@ -221,11 +220,11 @@ async def photo_expected(update: Update, context: LianxinContext) -> None:
 @guarded
 async def on_audience(update: Update, context: LianxinContext) -> str | int | None:
     button = await FORM.pressed(update, context, Action.AUDIENCE,
-                                values={Action.AUDIENCE: (*svc.AUDIENCES, "cancel")})
+                                values={Action.AUDIENCE: (*svc.AUDIENCES, Choice.CANCEL)})
     if button is None:
         return None
     await FORM.mark_choice(update, FORM.pressed_label(update))
-    if button.value == "cancel":
+    if button.value == Choice.CANCEL:
         return await cancel(update, context)
     draft = FORM.get(context)
     draft.audience = button.value
@@ -234,14 +233,14 @@ async def on_audience(update: Update, context: LianxinContext) -> str | int | No
 
 @guarded
 async def on_confirm(update: Update, context: LianxinContext) -> str | int | None:
-    button = await FORM.pressed(update, context, Action.CONFIRM, values={Action.CONFIRM: ("send", "edit", "cancel")})
+    button = await FORM.pressed(update, context, Action.CONFIRM, values={Action.CONFIRM: (Choice.SUBMIT, Choice.EDIT, Choice.CANCEL)})
     if button is None:
         return None
     await FORM.mark_choice(update, FORM.pressed_label(update))
     draft = FORM.get(context)
-    if button.value == "cancel":
+    if button.value == Choice.CANCEL:
         return await cancel(update, context)
-    if button.value == "edit":
+    if button.value == Choice.EDIT:
         draft.text, draft.photo_id, draft.audience = None, None, None
         return await ask_text(update, context, draft)
     return await submit(update, context, draft)

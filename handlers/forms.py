@@ -20,8 +20,8 @@ import enum
 import functools
 import secrets
 import warnings
-from collections.abc import Awaitable, Callable, Collection, Mapping
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Generic, TypeVar
 
 from telegram import Update
@@ -42,13 +42,27 @@ from bot.context import LianxinContext
 from bot.services.forms import FORM_KEY, open_form
 from bot.texts import FORM_STEPS, label, t
 from handlers.menus import MENU_LABELS
-from handlers.views import keyboard
+from handlers.views import chunked, keyboard
 from models import utcnow
 
 END = ConversationHandler.END
 PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 # typed answers: not commands and not the reply-keyboard's menu labels (those are commands)
 TEXT = PRIVATE & filters.TEXT & ~filters.COMMAND & ~MENU_LABELS
+
+
+class Choice(enum.StrEnum):
+    """Button values the forms share (a FormButton's `value`)."""
+
+    SUBMIT = "submit"
+    EDIT = "edit"
+    CANCEL = "cancel"
+    BACK = "back"
+    YES = "yes"
+    NO = "no"
+    DONE = "done"
+    SKIP = "skip"
+    CLEAR = "clear"
 
 
 @dataclass
@@ -228,25 +242,25 @@ class Form(Generic[D]):
         biggest = update.effective_message.photo[-1]
         draft.photos.append([biggest.file_id, biggest.file_unique_id])
         self.put(context, draft)
-        rows = [[self.button(draft, label("done"), action, "done")]]
+        rows = [[self.button(draft, label("done"), action, Choice.DONE)]]
         await reply(update, self.text("photo_added", count=len(draft.photos), high=limit), keyboard(rows))
         return None
 
     async def photos_pressed(self, update: Update, context: LianxinContext, *, action: str, ask: Ask,
                              advance: Callable) -> Any:
         """完成 / 跳过 / 清空重新上传 at the photo step: clear asks again; skip drops them; both go on."""
-        button = await self.pressed(update, context, action, values={action: ("done", "skip", "clear")})
+        button = await self.pressed(update, context, action, values={action: (Choice.DONE, Choice.SKIP, Choice.CLEAR)})
         if button is None:
             return None
         draft = self.get(context)
-        if button.value == "clear":
+        if button.value == Choice.CLEAR:
             draft.photos = []
             await self.mark_choice(update, label("photos_cleared"))
             return await ask(update, context, draft)
-        if button.value == "skip":
+        if button.value == Choice.SKIP:
             draft.photos = []
         await self.mark_choice(
-            update, label("skip") if button.value == "skip" else label("photos_count", count=len(draft.photos)))
+            update, label("skip") if button.value == Choice.SKIP else label("photos_count", count=len(draft.photos)))
         return await advance(update, context, draft)
 
     # --- guards ----------------------------------------------------------------------------
@@ -369,6 +383,111 @@ class Form(Generic[D]):
                 conversation_timeout=timeout_minutes * 60,
                 allow_reentry=False,
             )
+
+
+@dataclass
+class RecordDraft(FormDraft):
+    """The draft of a form that ends with a record: photos, and whether a likely duplicate was accepted."""
+
+    photos: list[list[str]] = field(default_factory=list)  # [file_id, file_unique_id]
+    duplicate_ok: bool = False
+
+
+R = TypeVar("R", bound=RecordDraft)
+Step = Callable[[Update, LianxinContext, Any], Awaitable[Any]]
+
+
+class RecordForm(Form[R]):
+    """A form that ends with a record: a photo step, a card to confirm (确认提交 / 修改 / 取消), a step to
+    pick the field to change, and a question when the record looks like one just saved. The form's
+    Step and Action enums name these PHOTOS, CONFIRM, FIELD and DUPLICATE; the form supplies its card's
+    text, its fields and what submitting does."""
+
+    def __init__(self, *, actions: type[enum.StrEnum], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.actions = actions
+
+    async def ask_photos(self, update: Update, context: LianxinContext, draft: R, text: str) -> str:
+        """The photo step: 完成 / 跳过, or, with photos attached (editing, or back from the card), keep or replace them."""
+        action = self.actions.PHOTOS
+        if draft.photos:
+            rows = [[self.button(draft, label("photos_keep", count=len(draft.photos)), action, Choice.DONE),
+                     self.button(draft, label("photos_clear"), action, Choice.CLEAR)]]
+        else:
+            rows = [[self.button(draft, label("done"), action, Choice.DONE),
+                     self.button(draft, label("skip"), action, Choice.SKIP)]]
+        state = await self.at_step(update, context, draft, self.steps.PHOTOS)
+        await reply(update, text, keyboard(rows))
+        return state
+
+    async def show_card(self, update: Update, context: LianxinContext, draft: R, text: str) -> str:
+        """The card to confirm; after it, changing a field comes back here."""
+        draft.reviewing = True
+        action = self.actions.CONFIRM
+        rows = [[self.button(draft, label("submit"), action, Choice.SUBMIT)],
+                [self.button(draft, label("change"), action, Choice.EDIT),
+                 self.button(draft, label("cancel"), action, Choice.CANCEL)]]
+        state = await self.at_step(update, context, draft, self.steps.CONFIRM)
+        await reply(update, text, keyboard(rows))
+        return state
+
+    async def ask_field(self, update: Update, context: LianxinContext, draft: R, fields: Sequence[str]) -> str:
+        """Which field to change (each labelled `field_<name>`), or 返回 to the card."""
+        rows = chunked([self.button(draft, label(f"field_{name}"), self.actions.FIELD, name) for name in fields], 3)
+        rows.append([self.button(draft, label("back"), self.actions.FIELD, Choice.BACK)])
+        state = await self.at_step(update, context, draft, self.steps.FIELD)
+        await reply(update, self.text("choose_field"), keyboard(rows))
+        return state
+
+    async def ask_duplicate(self, update: Update, context: LianxinContext, draft: R, text: str) -> str:
+        """`text` names the record this one looks like: 仍要提交 / 返回修改."""
+        rows = [[self.button(draft, label("duplicate_yes"), self.actions.DUPLICATE, Choice.YES),
+                 self.button(draft, label("duplicate_no"), self.actions.DUPLICATE, Choice.NO)]]
+        state = await self.at_step(update, context, draft, self.steps.DUPLICATE)
+        await reply(update, text, keyboard(rows))
+        return state
+
+    async def confirm_pressed(self, update: Update, context: LianxinContext, *, field_names: Callable[[R], Sequence[str]],
+                              submit: Step, cancel: Callable[[Update, LianxinContext], Awaitable[Any]]) -> Any:
+        """确认提交 (submit), 修改 (which field?) or 取消 on the card."""
+        action = self.actions.CONFIRM
+        button = await self.pressed(update, context, action,
+                                    values={action: (Choice.SUBMIT, Choice.EDIT, Choice.CANCEL)})
+        if button is None:
+            return None
+        draft = self.get(context)
+        await self.mark_choice(update, self.pressed_label(update))
+        if button.value == Choice.CANCEL:
+            return await cancel(update, context)
+        if button.value == Choice.EDIT:
+            return await self.ask_field(update, context, draft, field_names(draft))
+        return await submit(update, context, draft)
+
+    async def field_pressed(self, update: Update, context: LianxinContext, *, field_names: Callable[[R], Sequence[str]],
+                            asks: Mapping[str, Step], card: Step) -> Any:
+        """A field to change (its step is asked; the card comes back after it) or 返回 to the card."""
+        draft = self.get(context)
+        action = self.actions.FIELD
+        button = await self.pressed(update, context, action, values={action: [*field_names(draft), Choice.BACK]})
+        if button is None:
+            return None
+        if button.value == Choice.BACK:
+            return await card(update, context, draft)
+        await self.mark_choice(update, self.pressed_label(update))
+        return await asks[button.value](update, context, draft)
+
+    async def duplicate_pressed(self, update: Update, context: LianxinContext, *, submit: Step, card: Step) -> Any:
+        """仍要提交 (submit anyway) or 返回修改 (back to the card)."""
+        action = self.actions.DUPLICATE
+        button = await self.pressed(update, context, action, values={action: (Choice.YES, Choice.NO)})
+        if button is None:
+            return None
+        draft = self.get(context)
+        await self.mark_choice(update, self.pressed_label(update))
+        if button.value == Choice.YES:
+            draft.duplicate_ok = True
+            return await submit(update, context, draft)
+        return await card(update, context, draft)
 
 
 async def reply(update: Update, text: str, markup=None) -> None:  # noqa: ANN001

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from telegram import Update
@@ -41,10 +41,10 @@ from bot.services.activities import (
 from bot.services.rules import Quarter, local_today, parse_date, parse_people
 from bot.texts import Safe, label, t
 from bot.callbacks import ActivityAction, ActivityButton, FormButton, RemindButton, parse_id
-from handlers.forms import PRIVATE, TEXT, Form, FormDraft, reply
+from handlers.forms import PRIVATE, TEXT, RecordDraft, RecordForm, reply
 from handlers.menus import LOG_BUTTON, MENU_LABELS
 from handlers.views import chunked, keyboard, kind_name, problem_text, standing_text
-from models import utcnow
+from models import Activity, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -77,11 +77,12 @@ class Action(enum.StrEnum):
 
 
 FIELDS = ["kind", "date", "place", "people", "summary", "photos"]
+OTHER_PLACE = "other"  # the place step's 其他 button (the others carry a contact point's id)
 DATE_CHOICES = {"0": 0, "1": 1}  # today, yesterday: the only date buttons ever offered
 
 
 @dataclass
-class Draft(FormDraft):
+class Draft(RecordDraft):
     """The half-filled activity; JSON-serialisable because it is persisted."""
 
     kind: str | None = None
@@ -90,9 +91,7 @@ class Draft(FormDraft):
     contact_point_id: int | None = None
     people: int | None = None
     summary: str | None = None
-    photos: list[list[str]] = field(default_factory=list)
     activity_id: int | None = None  # set when editing a saved activity
-    duplicate_ok: bool = False
 
     def to_input(self) -> ActivityInput:
         assert self.kind and self.day and self.place and self.people and self.summary
@@ -103,8 +102,8 @@ class Draft(FormDraft):
         )
 
 
-FORM: Form[Draft] = Form(
-    name="log", conversation="log_activity", draft=Draft, steps=Step,
+FORM: RecordForm[Draft] = RecordForm(
+    name="log", conversation="log_activity", draft=Draft, steps=Step, actions=Action,
     button_steps={Step.KIND, Step.CONFIRM, Step.FIELD, Step.DUPLICATE},
 )
 guarded = FORM.guarded
@@ -135,7 +134,7 @@ async def ask_place(update: Update, context: LianxinContext, draft: Draft) -> st
     async with context.db.session() as session:
         points = await member_places(session, context.identity.member_id)
     buttons = [FORM.button(draft, p.name, Action.PLACE, str(p.id)) for p in points]
-    buttons.append(FORM.button(draft, label("place_other"), Action.PLACE, "other"))
+    buttons.append(FORM.button(draft, label("place_other"), Action.PLACE, OTHER_PLACE))
     state = await FORM.at_step(update, context, draft, Step.PLACE)
     await reply(update, t("log_ask_place"), keyboard(chunked(buttons, 2)))
     return state
@@ -161,20 +160,12 @@ async def ask_summary(update: Update, context: LianxinContext, draft: Draft) -> 
 
 async def ask_photos(update: Update, context: LianxinContext, draft: Draft) -> str:
     if draft.photos:  # editing, or back from the card: keep or replace what is attached
-        text = t("log_ask_photos_existing", count=len(draft.photos), high=MAX_PHOTOS)
-        rows = [[FORM.button(draft, label("photos_keep", count=len(draft.photos)), Action.PHOTOS, "done"),
-                 FORM.button(draft, label("photos_clear"), Action.PHOTOS, "clear")]]
-    else:
-        text = t("log_ask_photos", high=MAX_PHOTOS)
-        rows = [[FORM.button(draft, label("done"), Action.PHOTOS, "done"),
-                 FORM.button(draft, label("skip"), Action.PHOTOS, "skip")]]
-    state = await FORM.at_step(update, context, draft, Step.PHOTOS)
-    await reply(update, text, keyboard(rows))
-    return state
+        return await FORM.ask_photos(update, context, draft,
+                                     t("log_ask_photos_existing", count=len(draft.photos), high=MAX_PHOTOS))
+    return await FORM.ask_photos(update, context, draft, t("log_ask_photos", high=MAX_PHOTOS))
 
 
 async def show_card(update: Update, context: LianxinContext, draft: Draft) -> str:
-    draft.reviewing = True
     title = t("log_card_edit_title", id=draft.activity_id) if draft.activity_id else ""
     text = title + t(
         "log_card",
@@ -185,33 +176,21 @@ async def show_card(update: Update, context: LianxinContext, draft: Draft) -> st
         photos=len(draft.photos),
         summary=draft.summary,
     )
-    rows = [[FORM.button(draft, label("submit"), Action.CONFIRM, "submit")],
-            [FORM.button(draft, label("change"), Action.CONFIRM, "edit"),
-             FORM.button(draft, label("cancel"), Action.CONFIRM, "cancel")]]
-    state = await FORM.at_step(update, context, draft, Step.CONFIRM)
-    await reply(update, text, keyboard(rows))
-    return state
+    return await FORM.show_card(update, context, draft, text)
+
+
+def fields_of(draft: Draft) -> list[str]:
+    return FIELDS
 
 
 async def ask_field(update: Update, context: LianxinContext, draft: Draft) -> str:
-    rows = chunked([FORM.button(draft, label(f"field_{name}"), Action.FIELD, name) for name in FIELDS], 3)
-    rows.append([FORM.button(draft, label("back"), Action.FIELD, "back")])
-    state = await FORM.at_step(update, context, draft, Step.FIELD)
-    await reply(update, t("log_choose_field"), keyboard(rows))
-    return state
+    return await FORM.ask_field(update, context, draft, FIELDS)
 
 
-async def ask_duplicate(update: Update, context: LianxinContext, draft: Draft, twin) -> str:  # noqa: ANN001
-    rows = [[FORM.button(draft, label("duplicate_yes"), Action.DUPLICATE, "yes"),
-             FORM.button(draft, label("duplicate_no"), Action.DUPLICATE, "no")]]
-    state = await FORM.at_step(update, context, draft, Step.DUPLICATE)
-    await reply(
-        update,
-        t("log_duplicate", id=twin.id, date=twin.activity_date.isoformat(),
-          kind=kind_name(context.settings, twin.kind), place=twin.place),
-        keyboard(rows),
-    )
-    return state
+async def ask_duplicate(update: Update, context: LianxinContext, draft: Draft, twin: Activity) -> str:
+    return await FORM.ask_duplicate(update, context, draft, t(
+        "log_duplicate", id=twin.id, date=twin.activity_date.isoformat(), kind=kind_name(context.settings, twin.kind),
+        place=twin.place))
 
 
 async def reask_duplicate(update: Update, context: LianxinContext, draft: Draft) -> str:
@@ -333,7 +312,7 @@ async def on_place_button(update: Update, context: LianxinContext) -> str | None
     if button is None:
         return None
     draft = FORM.get(context)
-    if button.value == "other":
+    if button.value == OTHER_PLACE:
         await FORM.mark_choice(update, label("place_other_chosen"))
         return await ask_place_text(update, context, draft)
     point_id = parse_id(button.value)
@@ -409,46 +388,17 @@ async def photos_expected(update: Update, context: LianxinContext) -> None:
 
 @guarded
 async def on_confirm(update: Update, context: LianxinContext) -> str | int | None:
-    button = await FORM.pressed(
-        update, context, Action.CONFIRM, values={Action.CONFIRM: ("submit", "edit", "cancel")}
-    )
-    if button is None:
-        return None
-    draft = FORM.get(context)
-    if button.value == "cancel":
-        await FORM.mark_choice(update, label("cancel"))
-        return await cancel(update, context)
-    if button.value == "edit":
-        await FORM.mark_choice(update, label("change"))
-        return await ask_field(update, context, draft)
-    await FORM.mark_choice(update, label("submit"))
-    return await submit(update, context, draft)
+    return await FORM.confirm_pressed(update, context, field_names=fields_of, submit=submit, cancel=cancel)
 
 
 @guarded
 async def on_field(update: Update, context: LianxinContext) -> str | None:
-    button = await FORM.pressed(update, context, Action.FIELD, values={Action.FIELD: [*FIELD_STEPS, "back"]})
-    if button is None:
-        return None
-    draft = FORM.get(context)
-    if button.value == "back":
-        return await show_card(update, context, draft)
-    await FORM.mark_choice(update, label(f"field_{button.value}"))
-    return await FIELD_STEPS[button.value](update, context, draft)
+    return await FORM.field_pressed(update, context, field_names=fields_of, asks=FIELD_STEPS, card=show_card)
 
 
 @guarded
 async def on_duplicate(update: Update, context: LianxinContext) -> str | int | None:
-    button = await FORM.pressed(update, context, Action.DUPLICATE, values={Action.DUPLICATE: ("yes", "no")})
-    if button is None:
-        return None
-    draft = FORM.get(context)
-    if button.value == "yes":
-        await FORM.mark_choice(update, label("duplicate_yes"))
-        draft.duplicate_ok = True
-        return await submit(update, context, draft)
-    await FORM.mark_choice(update, label("duplicate_no"))
-    return await show_card(update, context, draft)
+    return await FORM.duplicate_pressed(update, context, submit=submit, card=show_card)
 
 
 async def submit(update: Update, context: LianxinContext, draft: Draft) -> str | int | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import enum
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from telegram import Update
 from telegram.error import TelegramError
@@ -29,7 +29,7 @@ from bot.services.roster import normalise_phone
 from bot.texts import Safe, label, t
 from bot.callbacks import FormButton, parse_id
 from handlers.case_cards import announce_routing, case_problem_text
-from handlers.forms import PRIVATE, TEXT, Form, FormDraft, reply
+from handlers.forms import PRIVATE, TEXT, Choice, RecordDraft, RecordForm, reply
 from handlers.menus import REQUEST_BUTTON, contact_keyboard, member_keyboard, resident_keyboard
 from handlers.views import chunked, keyboard
 from models import Region, utcnow
@@ -37,6 +37,7 @@ from models import Region, utcnow
 log = logging.getLogger(__name__)
 REQUESTER_MAX = 32
 VIA_MEMBER_KEY = "via_member"  # user_data: the member whose 找我反映 link the resident came through
+SAVED_PHONE = "saved"  # the contact step's button: the phone the resident shared before
 
 
 class Step(enum.StrEnum):
@@ -68,7 +69,7 @@ class Action(enum.StrEnum):
 
 
 @dataclass
-class Draft(FormDraft):
+class Draft(RecordDraft):
     on_behalf: bool = False  # /record: a member records a request heard in person
     requester_name: str | None = None
     requester_phone: str | None = None
@@ -77,15 +78,13 @@ class Draft(FormDraft):
     region_path: str | None = None
     place_text: str = ""
     description: str | None = None
-    photos: list[list[str]] = field(default_factory=list)
     phone: str | None = None
     phone_consent: bool = False
     contact_done: bool = False
-    duplicate_ok: bool = False
 
 
-FORM: Form[Draft] = Form(
-    name="req", conversation="request", draft=Draft, steps=Step,
+FORM: RecordForm[Draft] = RecordForm(
+    name="req", conversation="request", draft=Draft, steps=Step, actions=Action,
     button_steps={Step.CATEGORY, Step.CONSENT, Step.CONFIRM, Step.FIELD, Step.DUPLICATE},
 )
 guarded = FORM.guarded
@@ -138,12 +137,7 @@ async def ask_description(update: Update, context: LianxinContext, draft: Draft)
 
 
 async def ask_photos(update: Update, context: LianxinContext, draft: Draft) -> str:
-    rows = [[FORM.button(draft, label("done"), Action.PHOTOS, "done"),
-             FORM.button(draft, label("skip") if not draft.photos else label("photos_clear"), Action.PHOTOS,
-                         "skip" if not draft.photos else "clear")]]
-    state = await FORM.at_step(update, context, draft, Step.PHOTOS)
-    await reply(update, t("req_ask_photos", high=svc.MAX_PHOTOS), keyboard(rows))
-    return state
+    return await FORM.ask_photos(update, context, draft, t("req_ask_photos", high=svc.MAX_PHOTOS))
 
 
 async def ask_contact(update: Update, context: LianxinContext, draft: Draft) -> str:
@@ -154,15 +148,16 @@ async def ask_contact(update: Update, context: LianxinContext, draft: Draft) -> 
     markup = contact_keyboard()
     rows = [[FORM.button(draft, label("skip"), Action.SKIP)]]
     if saved:
-        rows.insert(0, [FORM.button(draft, label("use_saved_phone", phone=svc.mask_phone(saved)), Action.SKIP, "saved")])
+        rows.insert(0, [FORM.button(draft, label("use_saved_phone", phone=svc.mask_phone(saved)), Action.SKIP,
+                                    SAVED_PHONE)])
     await reply(update, t("req_ask_contact"), markup)  # the share button lives on the reply keyboard
     await reply(update, t("req_contact_or_skip"), keyboard(rows))
     return state
 
 
 async def ask_consent(update: Update, context: LianxinContext, draft: Draft) -> str:
-    rows = [[FORM.button(draft, label("consent_yes"), Action.CONSENT, "yes")],
-            [FORM.button(draft, label("consent_no"), Action.CONSENT, "no")]]
+    rows = [[FORM.button(draft, label("consent_yes"), Action.CONSENT, Choice.YES)],
+            [FORM.button(draft, label("consent_no"), Action.CONSENT, Choice.NO)]]
     state = await FORM.at_step(update, context, draft, Step.CONSENT)
     await reply(update, t("req_ask_consent"), keyboard(rows))
     return state
@@ -175,7 +170,6 @@ def contact_text(draft: Draft) -> str:
 
 
 async def show_card(update: Update, context: LianxinContext, draft: Draft) -> str:
-    draft.reviewing = True
     requester = (
         t("req_card_requester", name=draft.requester_name, phone=draft.requester_phone or t("req_contact_none"))
         if draft.on_behalf else ""
@@ -184,12 +178,7 @@ async def show_card(update: Update, context: LianxinContext, draft: Draft) -> st
     text = t("req_card", requester=Safe(requester), category=draft.category, place=place,
              description=draft.description, photos=len(draft.photos),
              contact=t("req_contact_none") if draft.on_behalf else contact_text(draft))
-    rows = [[FORM.button(draft, label("submit"), Action.CONFIRM, "submit")],
-            [FORM.button(draft, label("change"), Action.CONFIRM, "edit"),
-             FORM.button(draft, label("cancel"), Action.CONFIRM, "cancel")]]
-    state = await FORM.at_step(update, context, draft, Step.CONFIRM)
-    await reply(update, text, keyboard(rows))
-    return state
+    return await FORM.show_card(update, context, draft, text)
 
 
 def fields_of(draft: Draft) -> list[str]:
@@ -198,19 +187,17 @@ def fields_of(draft: Draft) -> list[str]:
 
 
 async def ask_field(update: Update, context: LianxinContext, draft: Draft) -> str:
-    rows = chunked([FORM.button(draft, label(f"field_{n}"), Action.FIELD, n) for n in fields_of(draft)], 3)
-    rows.append([FORM.button(draft, label("back"), Action.FIELD, "back")])
-    state = await FORM.at_step(update, context, draft, Step.FIELD)
-    await reply(update, t("req_choose_field"), keyboard(rows))
-    return state
+    return await FORM.ask_field(update, context, draft, fields_of(draft))
+
+
+async def ask_region_again(update: Update, context: LianxinContext, draft: Draft) -> str:
+    """修改 → 地点: the drill-down starts from the top again."""
+    draft.region_id, draft.region_path, draft.place_text = None, None, ""
+    return await ask_region(update, context, draft)
 
 
 async def ask_duplicate(update: Update, context: LianxinContext, draft: Draft, problem: CaseProblem) -> str:
-    rows = [[FORM.button(draft, label("duplicate_yes"), Action.DUPLICATE, "yes"),
-             FORM.button(draft, label("duplicate_no"), Action.DUPLICATE, "no")]]
-    state = await FORM.at_step(update, context, draft, Step.DUPLICATE)
-    await reply(update, case_problem_text(problem), keyboard(rows))
-    return state
+    return await FORM.ask_duplicate(update, context, draft, case_problem_text(problem))
 
 
 FORM.asks = {
@@ -219,7 +206,7 @@ FORM.asks = {
     Step.CONTACT: ask_contact, Step.CONSENT: ask_consent, Step.CONFIRM: show_card, Step.FIELD: ask_field,
     Step.DUPLICATE: show_card,
 }
-FIELD_STEPS = {"requester": ask_requester, "category": ask_category, "region": ask_region,
+FIELD_STEPS = {"requester": ask_requester, "category": ask_category, "region": ask_region_again,
                "description": ask_description, "photos": ask_photos, "contact": ask_contact}
 
 
@@ -439,11 +426,11 @@ async def on_contact(update: Update, context: LianxinContext) -> str | None:
 
 @guarded
 async def on_contact_button(update: Update, context: LianxinContext) -> str | None:
-    button = await FORM.pressed(update, context, Action.SKIP, values={Action.SKIP: ("", "saved")})
+    button = await FORM.pressed(update, context, Action.SKIP, values={Action.SKIP: ("", SAVED_PHONE)})
     if button is None:
         return None
     draft = FORM.get(context)
-    if button.value == "saved":
+    if button.value == SAVED_PHONE:
         async with context.db.session() as session:
             resident = await resident_for(session, update.effective_user.id)
         draft.phone = resident.phone if resident else None
@@ -462,55 +449,28 @@ async def contact_expected(update: Update, context: LianxinContext) -> None:
 
 @guarded
 async def on_consent(update: Update, context: LianxinContext) -> str | None:
-    button = await FORM.pressed(update, context, Action.CONSENT, values={Action.CONSENT: ("yes", "no")})
+    button = await FORM.pressed(update, context, Action.CONSENT, values={Action.CONSENT: (Choice.YES, Choice.NO)})
     if button is None:
         return None
     draft = FORM.get(context)
-    draft.phone_consent = button.value == "yes"
+    draft.phone_consent = button.value == Choice.YES
     await FORM.mark_choice(update, FORM.pressed_label(update))
     return await advance(update, context, draft, Step.CONSENT)
 
 
 @guarded
 async def on_confirm(update: Update, context: LianxinContext) -> str | int | None:
-    button = await FORM.pressed(update, context, Action.CONFIRM,
-                                values={Action.CONFIRM: ("submit", "edit", "cancel")})
-    if button is None:
-        return None
-    draft = FORM.get(context)
-    await FORM.mark_choice(update, FORM.pressed_label(update))
-    if button.value == "cancel":
-        return await cancel(update, context)
-    if button.value == "edit":
-        return await ask_field(update, context, draft)
-    return await submit(update, context, draft)
+    return await FORM.confirm_pressed(update, context, field_names=fields_of, submit=submit, cancel=cancel)
 
 
 @guarded
 async def on_field(update: Update, context: LianxinContext) -> str | None:
-    draft = FORM.get(context)
-    button = await FORM.pressed(update, context, Action.FIELD, values={Action.FIELD: [*fields_of(draft), "back"]})
-    if button is None:
-        return None
-    if button.value == "back":
-        return await show_card(update, context, draft)
-    await FORM.mark_choice(update, FORM.pressed_label(update))
-    if button.value == "region":
-        draft.region_id, draft.region_path, draft.place_text = None, None, ""
-    return await FIELD_STEPS[button.value](update, context, draft)
+    return await FORM.field_pressed(update, context, field_names=fields_of, asks=FIELD_STEPS, card=show_card)
 
 
 @guarded
 async def on_duplicate(update: Update, context: LianxinContext) -> str | int | None:
-    button = await FORM.pressed(update, context, Action.DUPLICATE, values={Action.DUPLICATE: ("yes", "no")})
-    if button is None:
-        return None
-    draft = FORM.get(context)
-    await FORM.mark_choice(update, FORM.pressed_label(update))
-    if button.value == "yes":
-        draft.duplicate_ok = True
-        return await submit(update, context, draft)
-    return await show_card(update, context, draft)
+    return await FORM.duplicate_pressed(update, context, submit=submit, card=show_card)
 
 
 async def submit(update: Update, context: LianxinContext, draft: Draft) -> str | int | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, or_
+from sqlalchemy import or_
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -31,5 +31,3 @@ async def find_region(session: AsyncSession, *, text: str) -> Region | None:
     return rows[0] if len(rows) == 1 else None
 
 
-async def region_count(session: AsyncSession) -> int:
-    return (await session.exec(select(func.count()).select_from(Region))).one()

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
+from bot.services.encodings import decode_text
 from bot.services.names import nearest
 from models import ActivityGroup, ContactPoint, ContactPointKind, Level, Member, Region, Sector, utcnow
 
@@ -184,12 +185,10 @@ def _clean(value: object) -> str:
 
 
 def _decode(raw: bytes) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise RosterFileError("encoding")
+    text = decode_text(raw)
+    if text is None:
+        raise RosterFileError("encoding")
+    return text
 
 
 def check_path(path: Path) -> None:
@@ -363,12 +362,6 @@ def open_roster(path: Path, *, sheet: str | None = None) -> Iterator[tuple[Roste
         raise RosterFileError("no_sheet_with_header", sheets="、".join(names), rows=HEADER_SCAN_ROWS)
     finally:
         workbook.close()
-
-
-def read_rows(path: Path, *, sheet: str | None = None) -> Iterator[tuple[int, dict[str, str]]]:
-    """(spreadsheet row number, canonical column -> cleaned text) for every non-blank data row."""
-    with open_roster(path, sheet=sheet) as (_source, rows):
-        yield from rows
 
 
 def normalise_phone(raw: str) -> str | None:

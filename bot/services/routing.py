@@ -34,6 +34,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services.scopes import group_members
+from bot.services.encodings import decode_text
 from bot.texts import plain
 from models import Member, Region, RoleGrant, ScopeKind, Sector
 
@@ -54,10 +55,6 @@ class Category:
     name: str
     sector_ids: tuple[int, ...] = ()
     sector_names: tuple[str, ...] = ()
-
-    @property
-    def any_sector(self) -> bool:
-        return not self.sector_ids
 
 
 @dataclass(frozen=True)
@@ -85,12 +82,10 @@ def default_routing_path() -> Path:
 
 
 def _decode(raw: bytes) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise RoutingFileError([plain("routing_encoding")])
+    text = decode_text(raw)
+    if text is None:
+        raise RoutingFileError([plain("routing_encoding")])
+    return text
 
 
 def parse_routing_csv(text: str, sectors: Iterable[tuple[int, str, str]]) -> RoutingTable:
