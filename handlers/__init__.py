@@ -3,13 +3,48 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, ChatMemberHandler, CommandHandler, MessageHandler, TypeHandler, filters
-
-from handlers import (
-    broadcast, case_action, cases, chat_member, common, export, laggards, log_activity, members, menus, my, queue, report, request,
-    roster_upload, start, stats,
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
 )
-from bot.callbacks import ActivityButton, MyButton
+
+from bot.callbacks import (
+    ActivityButton,
+    CaseAction,
+    CaseButton,
+    ExportButton,
+    LagButton,
+    MemberButton,
+    MyButton,
+    QueueButton,
+    RankButton,
+    RosterButton,
+    StatsButton,
+)
+from handlers import (
+    broadcast,
+    case_action,
+    cases,
+    chat_member,
+    common,
+    export,
+    laggards,
+    log_activity,
+    members,
+    menus,
+    my,
+    queue,
+    report,
+    request,
+    roster_upload,
+    start,
+    stats,
+)
 
 
 def register(application: Application) -> None:
@@ -22,36 +57,60 @@ def register(application: Application) -> None:
 
     # new messages in private chats only: edits (should Telegram send them) are never answers
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+
+    def command(name: str, callback, button: filters.BaseFilter | None = None) -> None:  # noqa: ANN001
+        """/name, and the reply-keyboard button that stands for it."""
+        application.add_handler(CommandHandler(name, callback, filters=private))
+        if button is not None:
+            application.add_handler(MessageHandler(private & button, callback))
+
+    def pressed(callback, pattern: str) -> None:  # noqa: ANN001
+        application.add_handler(CallbackQueryHandler(callback, pattern=pattern))
+
     # the forms first: while one runs, it sees every message of its user before anything else
     application.add_handler(log_activity.build(application.settings))
     application.add_handler(request.build(application.settings))
     application.add_handler(case_action.build(application.settings))
     application.add_handler(broadcast.build(application.settings))
-    application.add_handler(CommandHandler("start", start.start, filters=private))
+
+    command("start", start.start)
     application.add_handler(MessageHandler(private & filters.CONTACT, start.shared_contact))
-    application.add_handler(CommandHandler("help", common.help_command, filters=private))
-    application.add_handler(MessageHandler(private & menus.HELP_BUTTON, common.help_command))
-    application.add_handler(CommandHandler("status", common.status_command, filters=private))
-    application.add_handler(CommandHandler("report", report.report_command, filters=private))
-    application.add_handler(CommandHandler("my", my.my_command, filters=private))
-    application.add_handler(MessageHandler(private & menus.MY_BUTTON, my.my_command))
-    application.add_handler(CommandHandler("mycases", cases.mycases_command, filters=private))
-    application.add_handler(MessageHandler(private & menus.MYCASES_BUTTON, cases.mycases_command))
-    application.add_handler(CommandHandler("cases", cases.cases_command, filters=private))
-    application.add_handler(MessageHandler(private & menus.CASES_BUTTON, cases.cases_command))
-    cases.register(application)
-    stats.register(application)
-    export.register(application)
-    roster_upload.register(application)
-    laggards.register(application)
-    members.register(application)
-    queue.register(application)
-    application.add_handler(CommandHandler("archive", my.archive_command, filters=private))
-    application.add_handler(MessageHandler(private & menus.ARCHIVE_BUTTON, my.archive_command))
-    application.add_handler(CallbackQueryHandler(my.my_navigate, pattern=MyButton.pattern()))
-    application.add_handler(CallbackQueryHandler(my.activity_action, pattern=ActivityButton.pattern(*my.ACTIONS)))
+    command("help", common.help_command, menus.HELP_BUTTON)
+    command("status", common.status_command)
+    command("report", report.report_command)
+    command("my", my.my_command, menus.MY_BUTTON)
+    command("archive", my.archive_command, menus.ARCHIVE_BUTTON)
+    pressed(my.my_navigate, MyButton.pattern())
+    pressed(my.activity_action, ActivityButton.pattern(*my.ACTIONS))
+
+    # cases: the lists, and the buttons that act at once (the typed actions are the form above)
+    command("mycases", cases.mycases_command, menus.MYCASES_BUTTON)
+    command("cases", cases.cases_command, menus.CASES_BUTTON)
+    pressed(cases.on_accept, CaseButton.pattern(CaseAction.accept))
+    pressed(cases.on_answer, CaseButton.pattern(CaseAction.solved, CaseAction.unsolved, CaseAction.rate))
+    pressed(cases.on_assign, CaseButton.pattern(CaseAction.assign))
+    pressed(cases.on_view, CaseButton.pattern(CaseAction.view))
+    pressed(cases.mycases_page, CaseButton.pattern(CaseAction.page))
+
+    # staff
+    command("stats", stats.stats_command)
+    command("ranking", stats.ranking_command)
+    pressed(stats.stats_navigate, StatsButton.pattern())
+    pressed(stats.ranking_navigate, RankButton.pattern())
+    command("export", export.export_command)
+    pressed(export.export_pressed, ExportButton.pattern())
+    # a document outside any form: an admin's roster (the forms above take their own documents first)
+    application.add_handler(MessageHandler(private & filters.Document.ALL, roster_upload.roster_document))
+    pressed(roster_upload.roster_pressed, RosterButton.pattern())
+    command("laggards", laggards.laggards_command)
+    pressed(laggards.laggards_button, LagButton.pattern())
+    command("member", members.member_command)
+    pressed(members.on_button, MemberButton.pattern())
+    command("queue", queue.queue_command)
+    pressed(queue.on_button, QueueButton.pattern())
+
     # the conversations are registered above these; whatever they leave falls through to here
-    application.add_handler(CommandHandler("cancel", common.cancel_outside, filters=private))
+    command("cancel", common.cancel_outside)
     application.add_handler(MessageHandler(private & filters.COMMAND, common.unknown_command))
     # text, photos, voice, stickers…: nothing is left without an answer
     application.add_handler(MessageHandler(private & ~filters.COMMAND, common.plain_text))

@@ -13,7 +13,6 @@ import logging
 
 from telegram import Update
 from telegram.error import BadRequest
-from telegram.ext import Application, CallbackQueryHandler
 
 from bot.callbacks import CaseAction, CaseButton
 from bot.context import LianxinContext
@@ -232,13 +231,3 @@ async def cases_command(update: Update, context: LianxinContext) -> None:
                 age=svc.age_days(i.created_at, now)) for i in items]
     rows = chunked([(i.number, CaseButton(CaseAction.view, i.id).pack()) for i in items], 2)
     await update.effective_message.reply_text("\n".join(lines), reply_markup=keyboard(rows))
-
-
-def register(application: Application) -> None:
-    """The case buttons that act at once and the lists (the typed actions are the form in case_action.py)."""
-    application.add_handler(CallbackQueryHandler(on_accept, pattern=CaseButton.pattern(CaseAction.accept)))
-    application.add_handler(CallbackQueryHandler(
-        on_answer, pattern=CaseButton.pattern(CaseAction.solved, CaseAction.unsolved, CaseAction.rate)))
-    application.add_handler(CallbackQueryHandler(on_assign, pattern=CaseButton.pattern(CaseAction.assign)))
-    application.add_handler(CallbackQueryHandler(on_view, pattern=CaseButton.pattern(CaseAction.view)))
-    application.add_handler(CallbackQueryHandler(mycases_page, pattern=CaseButton.pattern(CaseAction.page)))

@@ -102,11 +102,3 @@ async def send_export(update: Update, context: LianxinContext, *, section: Expor
         path.unlink(missing_ok=True)
     await update.callback_query.edit_message_text(t("export_done", section=section_name, period=period_name,
                                                     scope=scope))
-
-
-def register(application) -> None:  # noqa: ANN001
-    from telegram.ext import CallbackQueryHandler, CommandHandler, filters
-
-    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
-    application.add_handler(CommandHandler("export", export_command, filters=private))
-    application.add_handler(CallbackQueryHandler(export_pressed, pattern=ExportButton.pattern()))

@@ -96,12 +96,3 @@ async def laggards_button(update: Update, context: LianxinContext) -> None:
             return
         await session.commit()
     await query.answer(t(f"lag_nudge_{result.outcome}", name=result.name), show_alert=True)
-
-
-def register(application) -> None:  # noqa: ANN001
-    from telegram.ext import CallbackQueryHandler, CommandHandler
-
-    from handlers.forms import PRIVATE
-
-    application.add_handler(CommandHandler("laggards", laggards_command, filters=PRIVATE))
-    application.add_handler(CallbackQueryHandler(laggards_button, pattern=LagButton.pattern()))

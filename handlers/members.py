@@ -262,12 +262,3 @@ async def _refresh_menu(context: LianxinContext, telegram_id: int | None) -> Non
     async with context.db.session() as session:
         identity = await identify(session, telegram_id, context.settings.admin_ids)
     await set_menu(context.application, telegram_id, identity)
-
-
-def register(application) -> None:  # noqa: ANN001
-    from telegram.ext import CallbackQueryHandler, CommandHandler
-
-    from handlers.forms import PRIVATE
-
-    application.add_handler(CommandHandler("member", member_command, filters=PRIVATE))
-    application.add_handler(CallbackQueryHandler(on_button, pattern=MemberButton.pattern()))

@@ -125,12 +125,3 @@ async def reroute(update: Update, context: LianxinContext, actor, case_id: int) 
     await drop_buttons(update)
     await reply(update, text)
     await announce_routing(context, intake, resident_key="case_rerouted_resident")
-
-
-def register(application) -> None:  # noqa: ANN001
-    from telegram.ext import CallbackQueryHandler, CommandHandler
-
-    from handlers.forms import PRIVATE
-
-    application.add_handler(CommandHandler("queue", queue_command, filters=PRIVATE))
-    application.add_handler(CallbackQueryHandler(on_button, pattern=QueueButton.pattern()))

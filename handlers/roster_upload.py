@@ -28,6 +28,7 @@ from bot.services.roster_import import ImportRun, file_error, fingerprint, rende
 from bot.services.roster import SUFFIXES, RosterFileError
 from bot.texts import label, log_line, t
 from bot.callbacks import RosterAction, RosterButton
+from handlers.common import plain_text
 from handlers.views import checked_press
 
 log = logging.getLogger(__name__)
@@ -113,8 +114,6 @@ async def _preview(update: Update, context: LianxinContext, *, name: str, file_i
 
 async def roster_document(update: Update, context: LianxinContext) -> None:
     """A document outside any form: an admin's roster; residents keep their hint, others are told who may import."""
-    from handlers.common import plain_text
-
     identity = context.identity
     message = update.effective_message
     if identity is None or not identity.is_admin:
@@ -208,11 +207,3 @@ async def roster_pressed(update: Update, context: LianxinContext) -> None:
             await chat.send_message(t("roster_applied", name=name, body=fit(text.lines)))
     finally:
         shutil.rmtree(path.parent, ignore_errors=True)
-
-
-def register(application) -> None:  # noqa: ANN001
-    from telegram.ext import CallbackQueryHandler, MessageHandler, filters
-
-    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
-    application.add_handler(MessageHandler(private & filters.Document.ALL, roster_document))
-    application.add_handler(CallbackQueryHandler(roster_pressed, pattern=RosterButton.pattern()))

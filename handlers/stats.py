@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from telegram import Update
 from telegram.error import BadRequest
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.context import LianxinContext
 from bot.services.scopes import Scope
@@ -324,11 +323,3 @@ async def ranking_navigate(update: Update, context: LianxinContext) -> None:
     text, markup = await render_ranking(context, scopes, button.view, period, button.offset)
     await query.answer()
     await _edit(update, text, markup)
-
-
-def register(application: Application) -> None:
-    private = filters.ChatType.PRIVATE
-    application.add_handler(CommandHandler("stats", stats_command, filters=private))
-    application.add_handler(CommandHandler("ranking", ranking_command, filters=private))
-    application.add_handler(CallbackQueryHandler(stats_navigate, pattern=StatsButton.pattern()))
-    application.add_handler(CallbackQueryHandler(ranking_navigate, pattern=RankButton.pattern()))
