@@ -1,15 +1,15 @@
 """Alembic environment: runs on the connection the bot hands it, or on DATABASE_URL."""
 
-from alembic import context
 from sqlmodel import SQLModel
 
 import models  # noqa: F401 - registers every table on SQLModel.metadata
+from alembic import context
 
 config = context.config
 target_metadata = SQLModel.metadata
 
 
-def _render_item(type_, obj, autogen_context):  # noqa: ANN001
+def _render_item(type_, obj, autogen_context) -> str | bool:  # noqa: ANN001 - alembic's render_item hook
     """Render our UTC decorator as a plain timezone-aware DateTime so migrations stay import-free."""
     from models.base import UTCDateTime
 

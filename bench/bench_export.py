@@ -34,6 +34,7 @@ def child(url: str, section: str, scope: str | None) -> None:
     from zoneinfo import ZoneInfo
 
     from bench_laggards import group_scope
+
     from bot.services.exports import ExportPeriod, ExportRequest, ExportSection, resolve_period, write_export
     from bot.texts import CASE_STATUS_NAMES, EXPORT, LEVEL_NAMES
 
@@ -53,9 +54,9 @@ def child(url: str, section: str, scope: str | None) -> None:
 
 
 def seed(url: str, members: int, activities: int) -> None:
+    from bench_laggards import activity_rows, load_activities, seed_members
     from sqlalchemy import text
 
-    from bench_laggards import activity_rows, load_activities, seed_members
     from bot.db import sync_engine, upgrade
 
     upgrade(url)

@@ -145,7 +145,7 @@ class Bot:
 
 
 async def phase(fake: FakeTelegram, bot: Bot, users: list, text: str, messages: int, expect: str) -> dict[str, float]:
-    async def one(user) -> None:  # noqa: ANN001
+    async def one(user) -> None:
         for n in range(messages):
             await user.send(text if text != "echo" else f"你好 {n}")
             reply = await user.expect_message(timeout=60)
@@ -161,7 +161,7 @@ async def phase(fake: FakeTelegram, bot: Bot, users: list, text: str, messages: 
     return {"updates_per_s": total / wall, "cpu_ms": 1000 * cpu / total, "wall_s": wall}
 
 
-async def one_warm(user, text: str) -> None:  # noqa: ANN001
+async def one_warm(user, text: str) -> None:
     await user.send(text if text != "echo" else "warm-up")
     await user.expect_message(timeout=60)
 

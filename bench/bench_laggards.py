@@ -59,7 +59,7 @@ def prepare(url: str) -> tuple[str, callable]:
     return scoped.render_as_string(hide_password=False), drop
 
 
-def seed_members(engine, members: int, rng: random.Random) -> int:  # noqa: ANN001
+def seed_members(engine, members: int, rng: random.Random) -> int:
     with engine.begin() as connection:
         sector_ids = [r[0] for r in connection.execute(text("SELECT id FROM sector ORDER BY id"))]
         connection.execute(text("INSERT INTO activitygroup (name) VALUES " + ",".join(f"('第{i}界别活动组')" for i in range(1, 17))))
@@ -87,7 +87,7 @@ def seed_members(engine, members: int, rng: random.Random) -> int:  # noqa: ANN0
         return connection.execute(text("SELECT min(id) FROM member")).scalar_one()
 
 
-def activity_rows(count: int, years: list[int], first_member: int, members: int, rng: random.Random):  # noqa: ANN201
+def activity_rows(count: int, years: list[int], first_member: int, members: int, rng: random.Random):
     for _ in range(count):
         year = rng.choice(years)
         day = date(year, 1, 1) + timedelta(days=rng.randrange(0 if year < CURRENT_YEAR else 0, 365 if year < CURRENT_YEAR else 318))
@@ -112,7 +112,7 @@ def backfill_sql() -> str:
     return module.BACKFILL_SQL
 
 
-def load_activities(engine, rows, batch: int = 200_000) -> None:  # noqa: ANN001
+def load_activities(engine, rows, batch: int = 200_000) -> None:
     dialect = engine.dialect.name
     raw = engine.raw_connection()
     try:
@@ -175,7 +175,7 @@ async def group_scope(url: str, name: str) -> list:
     return [Scope(ScopeKind.group, name, committee)]
 
 
-async def _timed(session, call) -> tuple[float, float, object]:  # noqa: ANN001
+async def _timed(session, call) -> tuple[float, float, object]:
     """(wall seconds, CPU seconds of this process and of its PostgreSQL backend, the result).
 
     On a shared machine under load the wall time mostly measures the queue for a core; the CPU
@@ -195,8 +195,8 @@ async def time_scan(url: str, runs: int) -> dict[str, object]:
     from bot.db import Database
     from bot.services.outreach import laggard_page
     from bot.services.reminders import DutyPolicy, laggards
-    from bot.services.rules import Quarter
     from bot.services.report import quarter_stats
+    from bot.services.rules import Quarter
 
     policy = DutyPolicy(tz=ZoneInfo("Asia/Shanghai"))
     quarter, as_of = Quarter(CURRENT_YEAR, 4), date(CURRENT_YEAR, 11, 14)
@@ -224,7 +224,7 @@ async def time_scan(url: str, runs: int) -> dict[str, object]:
     return out
 
 
-def generate(url: str, *, members: int, activities: int, years: int, rng: random.Random):  # noqa: ANN201
+def generate(url: str, *, members: int, activities: int, years: int, rng: random.Random):
     """Upgrade the schema at `url`, then generate the members and this many activities over the last
     `years` years: (engine, first member id, the years). bench_stats.py generates the same way."""
     from bot.db import sync_engine, upgrade

@@ -80,7 +80,7 @@ async def serve(args: argparse.Namespace) -> int:
     latencies: list[float] = []
     done = asyncio.Event()
 
-    async def type_help(user) -> None:  # noqa: ANN001
+    async def type_help(user) -> None:
         while not done.is_set():
             sent_at = time.monotonic()
             await user.send("/help")
@@ -130,13 +130,13 @@ def install_trace() -> Callable[[], list[str]]:
 
     original_process = ratelimit.PriorityRateLimiter.process_request
 
-    async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):  # noqa: ANN001, ANN202
+    async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):
         bulk = bool(rate_limit_args and rate_limit_args.get("bulk"))
         kind = "bulk" if bulk else "reply"
         entered = time.monotonic()
         first = True
 
-        async def timed(*a, **k):  # noqa: ANN002, ANN003, ANN202
+        async def timed(*a, **k):
             nonlocal first
             started = time.monotonic()
             if first:
@@ -153,7 +153,7 @@ def install_trace() -> Callable[[], list[str]]:
 
     original_wait = delivery.Pacer.wait
 
-    async def pacer_wait(self, chat_id, stop=None):  # noqa: ANN001, ANN202
+    async def pacer_wait(self, chat_id, stop=None):
         started = time.monotonic()
         try:
             return await original_wait(self, chat_id, stop)
@@ -162,8 +162,8 @@ def install_trace() -> Callable[[], list[str]]:
 
     delivery.Pacer.wait = pacer_wait  # type: ignore[method-assign]
 
-    def timed_db(name: str, function):  # noqa: ANN001, ANN202
-        async def wrapper(*a, **k):  # noqa: ANN002, ANN003, ANN202
+    def timed_db(name: str, function):
+        async def wrapper(*a, **k):
             started = time.monotonic()
             try:
                 return await function(*a, **k)
@@ -175,7 +175,7 @@ def install_trace() -> Callable[[], list[str]]:
     outbox.claim = timed_db("claim statements", outbox.claim)  # type: ignore[assignment]
     original_deliver = delivery.Delivery._deliver
 
-    async def deliver(self, message):  # noqa: ANN001, ANN202
+    async def deliver(self, message):
         started = time.monotonic()
         try:
             return await original_deliver(self, message)

@@ -33,17 +33,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from bench_laggards import group_scope  # noqa: E402
+from bench_routing import prepare  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlmodel import col, select  # noqa: E402
 
-from bench_laggards import group_scope  # noqa: E402
-from bench_routing import prepare  # noqa: E402
 from bot.db import Database, sync_engine  # noqa: E402
-from bot.services.scopes import Scope  # noqa: E402
 from bot.services.cases import cases_for_staff, visible_to  # noqa: E402
 from bot.services.lifecycle import Actor  # noqa: E402
 from bot.services.queue import case_queue  # noqa: E402
+from bot.services.scopes import Scope  # noqa: E402
 from models import ActivityGroup, Case, CaseEvent, CaseStatus, Member, Region, ScopeKind, utcnow  # noqa: E402
 
 COORDINATOR = 424242
@@ -91,7 +91,7 @@ def seed_cases(url: str, count: int, seed: int) -> tuple[str, str]:
     return group, city
 
 
-async def old_cases_for_staff(session, actor: Actor, limit: int = 50) -> list[int]:  # noqa: ANN001
+async def old_cases_for_staff(session, actor: Actor, limit: int = 50) -> list[int]:
     """What cases_for_staff did before: every unassigned case loaded, visibility checked one by one."""
     found = []
     for case in (await session.exec(select(Case).where(col(Case.status).in_([CaseStatus.unassigned]))

@@ -88,7 +88,7 @@ def make_districts(rng: random.Random) -> list[str]:
     return paths
 
 
-def generate_rows(count: int, seed: int):  # noqa: ANN201 - a generator of row lists
+def generate_rows(count: int, seed: int):  # a generator of row lists
     rng = random.Random(seed)
     sectors = load_sectors()
     districts = make_districts(rng)

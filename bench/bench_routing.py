@@ -33,11 +33,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from bench_roster_import import write_csv  # noqa: E402
 from sqlalchemy import BigInteger, case, cast, create_engine, text, update  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlmodel import select  # noqa: E402
 
-from bench_roster_import import write_csv  # noqa: E402
 from bot.db import Database, sync_engine, upgrade  # noqa: E402
 from bot.services.roster import import_roster  # noqa: E402
 from bot.services.routing import _propose_sql, _statement, load_routing_table, propose  # noqa: E402
@@ -123,7 +123,7 @@ async def measure(url: str, calls: int, seed: int) -> list[tuple[str, list[float
             timings = []
             cpu = []
             async with db.session() as session:
-                for warm in range(20):  # connection, statement cache
+                for _warm in range(20):  # connection, statement cache
                     await propose(session, category=categories[0], region_id=pick_region(), limit=limit)
                 for _ in range(calls):
                     category = rng.choice(categories)

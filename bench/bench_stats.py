@@ -21,22 +21,21 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import text  # noqa: E402
-
-from bench_laggards import CURRENT_YEAR, generate, group_scope, prepare  # noqa: E402
+from bench_laggards import CURRENT_YEAR, generate, group_scope, prepare
+from sqlalchemy import text
 
 TZ = ZoneInfo("Asia/Shanghai")
-NOW = datetime(CURRENT_YEAR, 11, 20, 2, 0, tzinfo=timezone.utc)
+NOW = datetime(CURRENT_YEAR, 11, 20, 2, 0, tzinfo=UTC)
 
 
-def seed_cases(engine, count: int, first_member: int, members: int, rng: random.Random) -> None:  # noqa: ANN001
+def seed_cases(engine, count: int, first_member: int, members: int, rng: random.Random) -> None:
     statuses = ["routed", "accepted", "resolved", "confirmed", "closed", "reopened", "unassigned"]
     rows = []
     for seq in range(1, count + 1):
@@ -62,8 +61,8 @@ def seed_cases(engine, count: int, first_member: int, members: int, rng: random.
 
 async def time_all(url: str, runs: int) -> dict[str, list[float]]:
     from bot.db import Database
-    from bot.services.reminders import DutyPolicy
     from bot.services.ranking import duty_ranking, responsiveness
+    from bot.services.reminders import DutyPolicy
     from bot.services.rules import Period
     from bot.services.stats import Dimension, breakdown, stats_summary
 

@@ -7,21 +7,21 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlparse
 
 from telegram import BotCommand, BotCommandScopeDefault, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
 
 from bot.concurrency import PerPersonUpdateProcessor
 from bot.config import Settings
-from bot.context import LianxinContext, saved_notes
+from bot.context import LianxinApplication, LianxinContext
 from bot.db import Database
 from bot.intake import PRUNE_EVERY, Inbox, PollRequest, prune
 from bot.persistence import SQLPersistence
-from bot.request import RetryingRequest
 from bot.ratelimit import PriorityRateLimiter
+from bot.request import RetryingRequest
 from bot.services.identity import Identity
 from bot.services.policies import Policies
 from bot.services.routing import RoutingFileError, RoutingTable, load_routing_table
@@ -38,73 +38,12 @@ BOT_API_IN_FLIGHT = 16  # Bot API calls at once (bot/request.py); hence at most 
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 
-class LianxinApplication(Application):
-    """An Application that owns the database and flushes persistence after every update."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.db: Database | None = None
-        self.settings: Settings | None = None
-        self.routing: RoutingTable | None = None
-        self.policies: Policies | None = None
-
-    async def process_update(self, update: object) -> None:
-        try:
-            await self._process(update)
-        finally:
-            if isinstance(update, Update):
-                saved_notes(self).pop(update.update_id, None)
-
-    async def _process(self, update: object) -> None:
-        persistence = self.persistence
-        update_id = update.update_id if isinstance(update, Update) and isinstance(self.update_queue, Inbox) else None
-        if not isinstance(persistence, SQLPersistence):
-            try:
-                await super().process_update(update)
-            finally:
-                if persistence is not None:
-                    await self.update_persistence()
-            return
-        with persistence.handling(update_id):
-            try:
-                await super().process_update(update)
-            finally:
-                await self._commit_update(persistence, update_id)
-
-    async def _commit_update(self, persistence: SQLPersistence, update_id: int | None) -> None:
-        """After every update, one transaction (none if nothing changed): the persistence writes
-        that change something, and the update's inbox row marked done unless a form step did
-        that already. PTB alone would write every update_interval, one transaction per key.
-        An update that wrote nothing (every statement it ran was a read) and leaves nothing to
-        persist gets no transaction: its done mark is batched with others' (`Inbox.done_later`)."""
-        with persistence.collecting() as writes:
-            await self.update_persistence()
-        if update_id is not None and persistence.read_only(writes):
-            self.update_queue.done_later(update_id)  # type: ignore[attr-defined] - an Inbox (see _process)
-            return
-        if not persistence.pending(writes):
-            return
-        try:
-            async with self.db.engine.begin() as connection:  # type: ignore[union-attr] - Core: no ORM needed
-                marked = await persistence.stage(connection, writes)
-        except Exception as exc:  # noqa: BLE001 - the update loop must go on; the inbox keeps the update
-            log.error("could not persist the effects of update %s: %s", update_id, exc.__class__.__name__)
-            log.debug("persistence failure", exc_info=exc)
-            return
-        persistence.confirm(writes, marked=marked)
-
-    async def stop(self) -> None:
-        await super().stop()  # every update handled
-        if isinstance(self.update_queue, Inbox):
-            await self.update_queue.close()  # the done marks still waiting
-
-
-async def _post_init(application: Application) -> None:
-    settings: Settings = application.settings  # type: ignore[attr-defined]
+async def _post_init(application: LianxinApplication) -> None:
+    settings = application.settings
     await application.bot.set_my_commands(
         [BotCommand(c, d) for c, d in COMMANDS["resident"]], scope=BotCommandScopeDefault()
     )
-    application.routing = await _load_routing(application.db, settings)  # type: ignore[attr-defined]
+    application.routing = await _load_routing(application.db, settings)
     for admin_id in settings.admin_ids:
         await set_menu(application, admin_id, Identity(telegram_id=admin_id, is_admin=True))
     schedule_jobs(application)
@@ -118,9 +57,9 @@ async def _post_init(application: Application) -> None:
             )
 
 
-async def _prune_inbox(target: object) -> None:
-    application = target if isinstance(target, Application) else target.application  # job context or app
-    pruned = await prune(application.db, now=utcnow())  # type: ignore[attr-defined]
+async def _prune_inbox(target: LianxinApplication | LianxinContext) -> None:
+    application = target if isinstance(target, LianxinApplication) else target.app  # the app at start, then a job
+    pruned = await prune(application.db, now=utcnow())
     if pruned:
         log.info("pruned %d handled updates from the inbox", pruned)
 
@@ -136,10 +75,8 @@ async def _load_routing(db: Database, settings: Settings) -> RoutingTable | None
             return None
 
 
-async def _post_shutdown(application: Application) -> None:
-    db: Database | None = application.db  # type: ignore[attr-defined]
-    if db is not None:
-        await db.dispose()
+async def _post_shutdown(application: LianxinApplication) -> None:
+    await application.db.dispose()
 
 
 def build_application(settings: Settings, *, rate_limit: bool = True) -> LianxinApplication:
@@ -163,14 +100,15 @@ def build_application(settings: Settings, *, rate_limit: bool = True) -> Lianxin
         .base_file_url(settings.bot_api_file_url)
         .context_types(ContextTypes(context=LianxinContext))
         .persistence(SQLPersistence(db, update_interval=settings.persistence_interval_seconds))
-        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz, link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz,
+                           link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
     if rate_limit:
         # replies before bulk sends (the outbox), ≤ 30 calls a second overall
         builder = builder.rate_limiter(PriorityRateLimiter(overall_rate=30))
-    application: LianxinApplication = builder.build()  # type: ignore[assignment]
+    application = cast(LianxinApplication, builder.build())  # the application_class above
     application.db = db
     application.settings = settings
     application.policies = Policies.from_settings(settings)

@@ -89,7 +89,7 @@ class Button:
     """A button kind: `PREFIX` and dataclass fields, each declared with `wire(parser)` or an enum type."""
 
     PREFIX: ClassVar[str]
-    KINDS: ClassVar[dict[str, type["Button"]]] = {}
+    KINDS: ClassVar[dict[str, type[Button]]] = {}
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
@@ -114,7 +114,7 @@ class Button:
         if prefix != cls.PREFIX or not least <= len(parts) <= len(spec):
             return None
         values = {}
-        for (name, parser, _), text in zip(spec, parts):
+        for (name, parser, _), text in zip(spec, parts, strict=False):  # optional fields may be left off
             try:
                 value = parser(text)
             except ValueError:  # an enum without this value

@@ -255,7 +255,7 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _webhook_needs_secret(self) -> "Settings":
+    def _webhook_needs_secret(self) -> Settings:
         if self.webhook_url:
             secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
             if not _SECRET_RE.match(secret):
@@ -327,7 +327,7 @@ def load_settings(env_file: Path | None = None) -> Settings:
         if os.environ.get("LIANXIN_HOME", "").strip() and not base.is_dir():
             raise HomeMissing(str(base))
         env_file = base / ".env"
-    settings = Settings(_env_file=env_file if env_file.is_file() else None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=env_file if env_file.is_file() else None)  # type: ignore[call-arg] - pydantic-settings' init option
     settings.database_url = absolute_database_url(settings.database_url, base)
     settings._env_file_used = str(env_file) if env_file.is_file() else None  # noqa: SLF001
     return settings

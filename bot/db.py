@@ -10,7 +10,6 @@ from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
 from importlib import resources
 from pathlib import Path
 
-from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -19,6 +18,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from alembic import command
 from models import Sector
 
 log = logging.getLogger(__name__)
@@ -117,7 +117,8 @@ class Database:
 def alembic_config(url: str) -> Config:
     cfg = Config(str(ROOT / "alembic.ini"))
     cfg.set_main_option("script_location", str(ROOT / "alembic"))
-    cfg.set_main_option("sqlalchemy.url", _normalise(url, want_async=False).render_as_string(hide_password=False).replace("%", "%%"))
+    rendered = _normalise(url, want_async=False).render_as_string(hide_password=False)
+    cfg.set_main_option("sqlalchemy.url", rendered.replace("%", "%%"))
     return cfg
 
 

@@ -83,14 +83,14 @@ def execute(executor, statement, params=None):  # noqa: ANN001, ANN201
 class PollRequest(HTTPXRequest):
     """The Updater's getUpdates request: the inbox stores the previous batch before this call acknowledges it."""
 
-    def __init__(self, inbox: "Inbox", **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, inbox: Inbox, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type] - HTTPXRequest's keywords
         self.inbox = inbox
 
     async def do_request(self, *args: object, **kwargs: object) -> tuple[int, bytes]:
         self.inbox.polling = True
         await self.inbox.flush()
-        return await super().do_request(*args, **kwargs)  # type: ignore[arg-type]
+        return await super().do_request(*args, **kwargs)  # type: ignore[arg-type] - BaseRequest's signature
 
     def parse_json_payload(self, payload: bytes) -> dict:  # type: ignore[override] - PTB's is a staticmethod
         """getUpdates' answer, parsed as PTB does; the updates' JSON is also handed to the inbox, which
@@ -142,7 +142,8 @@ class Inbox(asyncio.Queue):
     def received(self, updates: list) -> None:
         """The raw updates of a getUpdates answer (`PollRequest`), before PTB turns them into objects."""
         self._as_received = {
-            raw["update_id"]: encode(raw) for raw in updates if isinstance(raw, dict) and isinstance(raw.get("update_id"), int)
+            raw["update_id"]: encode(raw)
+            for raw in updates if isinstance(raw, dict) and isinstance(raw.get("update_id"), int)
         }
 
     async def store(self, item: Update) -> bool:
@@ -195,7 +196,7 @@ class Inbox(asyncio.Queue):
             try:
                 async with self.db.engine.begin() as connection:
                     await connection.execute(MARK_MANY_DONE, {"b_update_ids": ids, "b_now": utcnow()})
-            except Exception as exc:  # noqa: BLE001 - a timer task: nobody above to catch it
+            except Exception as exc:  # a timer task: nobody above to catch it
                 log.error("could not mark %d handled updates done: %s", len(ids), exc.__class__.__name__)
                 log.debug("inbox done marks", exc_info=exc)
                 self._done[:0] = ids

@@ -16,7 +16,6 @@ import httpcore
 import httpx
 from httpcore._utils import is_socket_readable
 
-
 HOLD_AT_MOST = 16 * 1024  # bytes: a request's head is held back to go out with its body (see PooledStream)
 
 

@@ -83,13 +83,13 @@ class Slot:
         self.held = False
 
     async def take(self) -> None:
-        await self._limiter._acquire(bulk=self.bulk)
+        await self._limiter._acquire(bulk=self.bulk)  # noqa: SLF001 - the limiter's own slot, this module
         self.held = True
 
     def give_back(self) -> None:
         if self.held:
             self.held = False
-            self._limiter._window.end(self._limiter._loop_time())
+            self._limiter._window.end(self._limiter._loop_time())  # noqa: SLF001 - as in take()
 
     async def retry_after(self, seconds: float, *, everyone: bool = False) -> None:
         """Before sending again: give the slot back, wait `seconds` (every call waits too when

@@ -32,7 +32,8 @@ MAX_RETRY_AFTER = 30.0  # a longer 429 wait is PTB's (and the caller's) to handl
 
 
 def _safe_to_retry(exc: NetworkError) -> bool:
-    """True when the request certainly did not reach Telegram, or failed before an answer for a reason worth one more try."""
+    """True when the request certainly did not reach Telegram, or failed before an answer for a reason worth
+    one more try."""
     cause = exc.__cause__
     if isinstance(exc, TimedOut):
         # connect and pool timeouts never sent anything; read/write timeouts may have

@@ -42,7 +42,6 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 from sqlalchemy.util import EMPTY_DICT
 from sqlalchemy.util.concurrency import await_
 
-
 _INLINE_READS: ContextVar[bool] = ContextVar("lianxin_inline_reads", default=False)
 
 
@@ -136,13 +135,13 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
     def execute(self, operation: Any, parameters: Any = None) -> Any:
         try:
             return await_(self._one_hop(False, operation, parameters))
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - SQLAlchemy's adapter translates (and raises) every error
             self._adapt_connection._handle_exception(error)
 
     def executemany(self, operation: Any, seq_of_parameters: Any) -> Any:
         try:
             return await_(self._one_hop(True, operation, seq_of_parameters))
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - as in execute()
             self._adapt_connection._handle_exception(error)
 
 

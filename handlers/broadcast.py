@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
+from bot.callbacks import FormButton
 from bot.context import LianxinContext
 from bot.services import broadcasts as svc
 from bot.services.outbox import MAX_CAPTION, MAX_TEXT
 from bot.services.rules import local_today
 from bot.services.scopes import Scope
 from bot.texts import label, render_notice, scope_text, t
-from bot.callbacks import FormButton
 from handlers.forms import PRIVATE, TEXT, Choice, Form, FormDraft, reply
 from handlers.views import keyboard
 from models import utcnow
@@ -233,7 +233,8 @@ async def on_audience(update: Update, context: LianxinContext) -> str | int | No
 
 @guarded
 async def on_confirm(update: Update, context: LianxinContext) -> str | int | None:
-    button = await FORM.pressed(update, context, Action.CONFIRM, values={Action.CONFIRM: (Choice.SUBMIT, Choice.EDIT, Choice.CANCEL)})
+    button = await FORM.pressed(update, context, Action.CONFIRM,
+                                values={Action.CONFIRM: (Choice.SUBMIT, Choice.EDIT, Choice.CANCEL)})
     if button is None:
         return None
     await FORM.mark_choice(update, FORM.pressed_label(update))

@@ -228,7 +228,8 @@ async def deliver_relay(context: LianxinContext, case: Case, relay: svc.Relay) -
     delivered = await send_safely(context, chat, body, markup)
     for file_id in relay.message.photo_file_ids or []:
         try:
-            await context.bot.send_photo(chat, file_id, caption=t("case_photo_caption", number=case.number, n=1, total=1))
+            caption = t("case_photo_caption", number=case.number, n=1, total=1)
+            await context.bot.send_photo(chat, file_id, caption=caption)
         except TelegramError as exc:
             log.warning("could not relay a photo of case %s: %s", case.number, exc)
     return delivered

@@ -121,7 +121,8 @@ async def on_answer(update: Update, context: LianxinContext) -> None:
         await send_safely(context, member, t("case_confirmed_member", number=case.number, rating=rating))
     elif event.action == Action.reopen:
         await reply(update, t("case_reopened_resident", number=case.number))
-        await send_safely(context, member, t("case_reopened_member", number=case.number), keyboard(member_buttons(case)))
+        await send_safely(context, member, t("case_reopened_member", number=case.number),
+                          keyboard(member_buttons(case)))
         await tell_staff_reopened(context, case, who[0] if who else "")
     else:
         await reply(update, t("case_closed_resident", number=case.number))

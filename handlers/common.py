@@ -9,7 +9,7 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ApplicationHandlerStop
 
-from bot.context import LianxinContext, saved_notes
+from bot.context import LianxinContext
 from bot.request import RETRIES
 from bot.services.access import overview
 from bot.services.forms import FORM_KEY
@@ -148,7 +148,7 @@ async def error_handler(update: object, context: LianxinContext) -> None:
             pass
     if chat is not None:
         # after a commit the record is safe: say so rather than inviting a second try
-        notice = saved_notes(context.application).get(update.update_id) or notice
+        notice = context.app.saved_notes.get(update.update_id) or notice
         try:
             await context.bot.send_message(chat.id, notice)
         except TelegramError as exc:

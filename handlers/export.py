@@ -7,11 +7,28 @@ import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 
-from bot.context import LianxinContext
-from bot.services.exports import ExportPeriod, ExportRequest, ExportSection, resolve_period, summary_sheets, write_export
-from bot.services.rules import local_today
-from bot.texts import CASE_STATUS_NAMES, EXPORT, EXPORT_PERIOD_NAMES, EXPORT_SECTION_NAMES, LEVEL_NAMES, label, log_line, scope_text, t
 from bot.callbacks import ExportButton
+from bot.context import LianxinContext
+from bot.services.exports import (
+    ExportPeriod,
+    ExportRequest,
+    ExportSection,
+    resolve_period,
+    summary_sheets,
+    write_export,
+)
+from bot.services.rules import local_today
+from bot.texts import (
+    CASE_STATUS_NAMES,
+    EXPORT,
+    EXPORT_PERIOD_NAMES,
+    EXPORT_SECTION_NAMES,
+    LEVEL_NAMES,
+    label,
+    log_line,
+    scope_text,
+    t,
+)
 from handlers.views import checked_press, fit
 from models import utcnow
 
@@ -26,7 +43,8 @@ PERIOD_LABELS = {ExportPeriod.this_quarter: "export_this_quarter", ExportPeriod.
 
 
 def _sections_keyboard() -> InlineKeyboardMarkup:
-    buttons = [InlineKeyboardButton(label(SECTION_LABELS[s]), callback_data=ExportButton(s).pack()) for s in ExportSection]
+    buttons = [InlineKeyboardButton(label(SECTION_LABELS[s]), callback_data=ExportButton(s).pack())
+               for s in ExportSection]
     return InlineKeyboardMarkup([buttons[:2], buttons[2:]])
 
 

@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Generic, TypeVar
 
+from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import (
@@ -39,6 +40,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.callbacks import FormButton, any_button_pattern
 from bot.context import LianxinContext
+from bot.persistence import SQLPersistence
 from bot.services.forms import FORM_KEY, open_form
 from bot.texts import FORM_STEPS, label, t
 from handlers.menus import MENU_LABELS
@@ -79,7 +81,7 @@ class FormDraft:
 D = TypeVar("D", bound=FormDraft)
 Ask = Callable[[Update, LianxinContext, Any], Awaitable[str]]
 
-FORMS: dict[str, "Form"] = {}
+FORMS: dict[str, Form] = {}
 
 
 class Form(Generic[D]):
@@ -142,14 +144,14 @@ class Form(Generic[D]):
     async def checkpoint(self, update: Update, context: LianxinContext, state: str | int) -> str | int:
         """Make the form's state and draft durable (one transaction); END forgets the form."""
         persistence = context.application.persistence
-        if persistence is not None:
-            await persistence.write_form_state(  # type: ignore[attr-defined]
+        if isinstance(persistence, SQLPersistence):
+            await persistence.write_form_state(
                 user_id=update.effective_user.id, user_data=dict(context.user_data), conversation=self.conversation,
                 key=self._state_key(update), state=None if state == END else str(state),
             )
         return state
 
-    async def end_in(self, session, update: Update, context: LianxinContext):  # noqa: ANN001, ANN201
+    async def end_in(self, session: AsyncSession, update: Update, context: LianxinContext) -> Callable[[], None]:
         """Drop the draft and stage the form's end in the caller's transaction, so a record and the
         form's end are committed together (a crash can never leave a saved record's form open).
 
@@ -158,9 +160,9 @@ class Form(Generic[D]):
         """
         self.drop(context)
         persistence = context.application.persistence
-        if persistence is None:
+        if not isinstance(persistence, SQLPersistence):
             return lambda: None
-        return await persistence.stage_form_state(  # type: ignore[attr-defined]
+        return await persistence.stage_form_state(
             session, user_id=update.effective_user.id, user_data=dict(context.user_data),
             conversation=self.conversation, key=self._state_key(update), state=None,
         )
@@ -358,7 +360,7 @@ class Form(Generic[D]):
         """The ConversationHandler: the form's steps plus the fallbacks every form shares (order matters)."""
         for step in self.button_steps:  # at a button step, typing re-asks the step with its buttons
             states.setdefault(step, []).append(MessageHandler(TEXT, self.guarded(self.use_buttons)))
-        states[ConversationHandler.TIMEOUT] = [TypeHandler(Update, self.timed_out)]  # type: ignore[index]
+        states[ConversationHandler.TIMEOUT] = [TypeHandler(Update, self.timed_out)]  # type: ignore[index] - PTB's own state key
         fallbacks: list[BaseHandler] = [
             CommandHandler("cancel", cancel, filters=PRIVATE),
             *restart,
@@ -376,7 +378,7 @@ class Form(Generic[D]):
             warnings.simplefilter("ignore", PTBUserWarning)
             return ConversationHandler(
                 entry_points=entry_points,
-                states=states,  # type: ignore[arg-type]
+                states=states,  # type: ignore[arg-type] - string states, as PTB allows
                 fallbacks=fallbacks,
                 name=self.conversation,
                 persistent=True,
@@ -408,7 +410,8 @@ class RecordForm(Form[R]):
         self.actions = actions
 
     async def ask_photos(self, update: Update, context: LianxinContext, draft: R, text: str) -> str:
-        """The photo step: 完成 / 跳过, or, with photos attached (editing, or back from the card), keep or replace them."""
+        """The photo step: 完成 / 跳过, or, with photos attached (editing, or back from the card), keep or
+        replace them."""
         action = self.actions.PHOTOS
         if draft.photos:
             rows = [[self.button(draft, label("photos_keep", count=len(draft.photos)), action, Choice.DONE),
@@ -447,8 +450,9 @@ class RecordForm(Form[R]):
         await reply(update, text, keyboard(rows))
         return state
 
-    async def confirm_pressed(self, update: Update, context: LianxinContext, *, field_names: Callable[[R], Sequence[str]],
-                              submit: Step, cancel: Callable[[Update, LianxinContext], Awaitable[Any]]) -> Any:
+    async def confirm_pressed(self, update: Update, context: LianxinContext, *,
+                              field_names: Callable[[R], Sequence[str]], submit: Step,
+                              cancel: Callable[[Update, LianxinContext], Awaitable[Any]]) -> Any:
         """确认提交 (submit), 修改 (which field?) or 取消 on the card."""
         action = self.actions.CONFIRM
         button = await self.pressed(update, context, action,

@@ -12,13 +12,13 @@ import logging
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
+from bot.buttons import log_button
+from bot.callbacks import LagAction, LagButton
 from bot.context import LianxinContext
 from bot.services.identity import Staff
 from bot.services.outreach import LaggardPage, OutOfScope, laggard_page, nudge
 from bot.services.rules import local_today
 from bot.texts import label, log_line, render_laggard_line, scope_text, t
-from bot.buttons import log_button
-from bot.callbacks import LagAction, LagButton
 from handlers.views import checked_press, keyboard
 from models import utcnow
 

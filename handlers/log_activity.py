@@ -16,6 +16,7 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
+from bot.callbacks import ActivityAction, ActivityButton, FormButton, RemindButton, parse_id
 from bot.context import LianxinContext
 from bot.services.activities import (
     MAX_PHOTOS,
@@ -40,7 +41,6 @@ from bot.services.activities import (
 )
 from bot.services.rules import Quarter, local_today, parse_date, parse_people
 from bot.texts import Safe, label, t
-from bot.callbacks import ActivityAction, ActivityButton, FormButton, RemindButton, parse_id
 from handlers.forms import PRIVATE, TEXT, RecordDraft, RecordForm, reply
 from handlers.menus import LOG_BUTTON, MENU_LABELS
 from handlers.views import chunked, keyboard, kind_name, problem_text, standing_text
@@ -124,7 +124,8 @@ async def ask_kind(update: Update, context: LianxinContext, draft: Draft) -> str
 
 
 async def ask_date(update: Update, context: LianxinContext, draft: Draft) -> str:
-    rows = [[FORM.button(draft, label("today"), Action.DATE, "0"), FORM.button(draft, label("yesterday"), Action.DATE, "1")]]
+    rows = [[FORM.button(draft, label("today"), Action.DATE, "0"),
+             FORM.button(draft, label("yesterday"), Action.DATE, "1")]]
     state = await FORM.at_step(update, context, draft, Step.DATE)
     await reply(update, t("log_ask_date"), keyboard(rows))
     return state
@@ -447,7 +448,7 @@ async def submit(update: Update, context: LianxinContext, draft: Draft) -> str |
                 quarter_target=context.policies.duty.quarter_target, year_target=context.policies.duty.year_target,
             )
         await reply(update, t(key, id=activity.id, standing=Safe(standing_text(current))))
-    except Exception as exc:  # noqa: BLE001 - see above; logged, and the short confirmation is sent instead
+    except Exception as exc:  # see above; logged, and the short confirmation is sent instead
         log.warning("activity %s saved, but its confirmation failed: %r", activity.id, exc,
                     exc_info=log.isEnabledFor(logging.DEBUG))
         try:
@@ -519,6 +520,7 @@ def build(settings) -> ConversationHandler:  # noqa: ANN001
             Step.DUPLICATE: [CallbackQueryHandler(on_duplicate, pattern=form)],
         },
         cancel=cancel,
-        restart=[CommandHandler("log", restart_log, filters=PRIVATE), MessageHandler(PRIVATE & LOG_BUTTON, restart_log)],
+        restart=[CommandHandler("log", restart_log, filters=PRIVATE),
+                 MessageHandler(PRIVATE & LOG_BUTTON, restart_log)],
         timeout_minutes=settings.conversation_timeout_minutes,
     )

@@ -12,16 +12,16 @@ import secrets
 from telegram import InputFile, Update
 from telegram.error import BadRequest, TelegramError
 
+from bot.callbacks import MemberAction, MemberButton
 from bot.context import LianxinContext
 from bot.services import member_admin as svc
-from bot.services.identity import identify
 from bot.services.cards import invite_qr_png
 from bot.services.cases import age_days
+from bot.services.identity import identify
 from bot.services.lifecycle import Actor, Role
 from bot.services.member_admin import MemberAdminProblem
 from bot.services.rules import local_today
 from bot.texts import CASE_STATUS_NAMES, LEVEL_NAMES, Safe, label, t
-from bot.callbacks import MemberAction, MemberButton
 from handlers.case_cards import announce_routing
 from handlers.forms import reply
 from handlers.menus import set_menu
@@ -113,8 +113,11 @@ def record_text(context: LianxinContext, record: svc.MemberRecord) -> str:
     profile = record.profile
     none = t("mbr_none_value")
     now = utcnow()
-    bound = (t("mbr_bound_yes", at=record.bound_at.astimezone(context.settings.tz).strftime("%Y-%m-%d"))
-             if record.bound and record.bound_at else (t("mbr_bound_yes", at="") if record.bound else t("mbr_bound_no")))
+    if not record.bound:
+        bound = t("mbr_bound_no")
+    else:
+        at = record.bound_at.astimezone(context.settings.tz).strftime("%Y-%m-%d") if record.bound_at else ""
+        bound = t("mbr_bound_yes", at=at)
     reach = (t("mbr_reach_blocked") if record.blocked else t("mbr_reach_ok")) if record.bound else ""
     cases = "\n".join(
         t("mbr_case_line", number=c.number, category=c.category, status=CASE_STATUS_NAMES[c.status.value],

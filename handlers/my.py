@@ -5,9 +5,9 @@ from __future__ import annotations
 from telegram import InputFile, Update
 from telegram.error import BadRequest
 
+from bot.callbacks import ActivityAction, ActivityButton, MyButton, MyView
 from bot.context import LianxinContext
 from bot.services.access import member_profile
-from bot.services.archive import archive_activities, archive_xlsx, photo_counts
 from bot.services.activities import (
     ActivityProblem,
     activity_photos,
@@ -18,10 +18,10 @@ from bot.services.activities import (
     recent_activities,
     standing,
 )
-from bot.services.rules import Quarter, local_today
+from bot.services.archive import archive_activities, archive_xlsx, photo_counts
 from bot.services.reminders import reminder_history
+from bot.services.rules import Quarter, local_today
 from bot.texts import ARCHIVE, OCCASION_NAMES, OUTBOX_STATUS_NAMES, label, number, t
-from bot.callbacks import ActivityAction, ActivityButton, MyButton, MyView
 from handlers.views import activity_detail, activity_line, keyboard, problem_text, standing_text
 from models import utcnow
 
@@ -57,7 +57,8 @@ async def render_my(context: LianxinContext, quarter: Quarter, offset: int) -> t
             if not items and offset > 0:  # the page emptied (deletions since): show the last one
                 offset = max(0, (total - 1) // PAGE * PAGE)
                 items, total = await recent_activities(session, member_id=member_id, offset=offset, limit=PAGE)
-            reminders = await reminder_history(session, member_id=member_id, limit=REMINDERS_SHOWN) if offset == 0 else []
+            reminders = (await reminder_history(session, member_id=member_id, limit=REMINDERS_SHOWN)
+                         if offset == 0 else [])
     lines = [standing_text(st)]
     if total:
         lines.append(t("my_recent_header", start=offset + 1, end=offset + len(items), total=total))
@@ -158,7 +159,8 @@ async def activity_action(update: Update, context: LianxinContext) -> None:
     if button.action is ActivityAction.delete:
         rows = [[(label("delete_confirm"), ActivityButton(ActivityAction.delete_ok, activity.id).pack()),
                  (label("back"), ActivityButton(ActivityAction.view, activity.id).pack())]]
-        await update.effective_chat.send_message(t("activity_delete_confirm", id=activity.id), reply_markup=keyboard(rows))
+        await update.effective_chat.send_message(t("activity_delete_confirm", id=activity.id),
+                                                 reply_markup=keyboard(rows))
         return None
     rows = (
         [[(label("edit"), ActivityButton(ActivityAction.edit, activity.id).pack()),

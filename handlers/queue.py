@@ -8,17 +8,16 @@ Telegram glue only: the queue, the candidates and every action are scoped and ch
 
 from __future__ import annotations
 
-
 from telegram import Update
 from telegram.error import BadRequest
 
+from bot.callbacks import CaseAction, CaseButton, QueueAction, QueueButton
 from bot.context import LianxinContext
 from bot.services import queue as svc
 from bot.services.cases import age_days, case_detail
-from bot.services.lifecycle import CaseProblem, Request, may
 from bot.services.contacts import member_name_sector
+from bot.services.lifecycle import CaseProblem, Request, may
 from bot.texts import CASE_STATUS_NAMES, QUEUE_REASON_NAMES, label, routing_reason, t
-from bot.callbacks import CaseAction, CaseButton, QueueAction, QueueButton
 from handlers.case_cards import announce_routing, card_text, case_problem_text, resident_detail_text
 from handlers.forms import reply
 from handlers.members import staff_actor

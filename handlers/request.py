@@ -18,16 +18,16 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
+from bot.callbacks import FormButton, parse_id
 from bot.context import LianxinContext
 from bot.services import cases as svc
 from bot.services.access import touch_resident
 from bot.services.cases import CaseInput
-from bot.services.lifecycle import CaseProblem
 from bot.services.contacts import member_name_sector, resident_for
+from bot.services.lifecycle import CaseProblem
 from bot.services.places import find_region, region_children
 from bot.services.roster import normalise_phone
 from bot.texts import Safe, label, t
-from bot.callbacks import FormButton, parse_id
 from handlers.case_cards import announce_routing, case_problem_text
 from handlers.forms import PRIVATE, TEXT, Choice, RecordDraft, RecordForm, reply
 from handlers.menus import REQUEST_BUTTON, contact_keyboard, member_keyboard, resident_keyboard
@@ -562,6 +562,7 @@ def build(settings) -> ConversationHandler:  # noqa: ANN001
             Step.DUPLICATE: [CallbackQueryHandler(on_duplicate, pattern=form)],
         },
         cancel=cancel,
-        restart=[CommandHandler("request", restart, filters=PRIVATE), MessageHandler(PRIVATE & REQUEST_BUTTON, restart)],
+        restart=[CommandHandler("request", restart, filters=PRIVATE),
+                 MessageHandler(PRIVATE & REQUEST_BUTTON, restart)],
         timeout_minutes=settings.conversation_timeout_minutes,
     )

@@ -23,11 +23,11 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import MessageLimit
 from telegram.error import TelegramError
 
-from bot.context import LianxinContext
-from bot.services.roster_import import ImportRun, file_error, fingerprint, render_import, run_import
-from bot.services.roster import SUFFIXES, RosterFileError
-from bot.texts import label, log_line, t
 from bot.callbacks import RosterAction, RosterButton
+from bot.context import LianxinContext
+from bot.services.roster import SUFFIXES, RosterFileError
+from bot.services.roster_import import ImportRun, file_error, fingerprint, render_import, run_import
+from bot.texts import label, log_line, t
 from handlers.common import plain_text
 from handlers.views import checked_press
 
@@ -68,16 +68,19 @@ async def _download(context: LianxinContext, file_id: str, suffix: str) -> tuple
 
 
 def _keyboard(token: str, run: ImportRun) -> InlineKeyboardMarkup:
-    rows = [[InlineKeyboardButton(label("roster_confirm"), callback_data=RosterButton(RosterAction.confirm, token).pack())]]
+    rows = [[InlineKeyboardButton(label("roster_confirm"),
+                                  callback_data=RosterButton(RosterAction.confirm, token).pack())]]
     report = run.report
     if report.missing and report.rows and report.missing_share <= MAX_DEACTIVATE_SHARE:
         rows.append([InlineKeyboardButton(label("roster_confirm_deactivate", count=report.missing),
                                           callback_data=RosterButton(RosterAction.deactivate, token).pack())])
-    rows.append([InlineKeyboardButton(label("roster_cancel"), callback_data=RosterButton(RosterAction.cancel, token).pack())])
+    rows.append([InlineKeyboardButton(label("roster_cancel"),
+                                      callback_data=RosterButton(RosterAction.cancel, token).pack())])
     return InlineKeyboardMarkup(rows)
 
 
-async def _preview(update: Update, context: LianxinContext, *, name: str, file_id: str, path: Path, digest: str) -> None:
+async def _preview(update: Update, context: LianxinContext, *, name: str, file_id: str, path: Path,
+                   digest: str) -> None:
     """Run the dry run, reply with it, and keep the file as pending when there is something to apply."""
     chat = update.effective_chat
     try:

@@ -8,12 +8,12 @@ from telegram import ReplyKeyboardRemove, Update
 
 from bot.context import LianxinContext
 from bot.services.access import BindOutcome, bind_member, member_profile, touch_resident
+from bot.services.cases import member_for_link, parse_link_payload
+from bot.services.contacts import member_name_sector
 from bot.services.identity import identify
 from bot.services.roster import normalise_phone
 from bot.texts import LEVEL_NAMES, t
 from handlers.menus import member_keyboard, resident_keyboard, role_names, set_menu
-from bot.services.cases import member_for_link, parse_link_payload
-from bot.services.contacts import member_name_sector
 from handlers.request import VIA_MEMBER_KEY
 from models import Member
 

@@ -7,14 +7,14 @@ from __future__ import annotations
 from telegram import Update
 from telegram.error import BadRequest
 
+from bot.callbacks import RankButton, RankView, StatsButton, StatsDim, StatsView
 from bot.context import LianxinContext
-from bot.services.scopes import Scope
-from bot.services.rules import Period, Quarter, local_today
 from bot.services.charts import build_stats_chart
 from bot.services.ranking import duty_ranking, responsiveness
+from bot.services.rules import Period, Quarter, local_today
+from bot.services.scopes import Scope
 from bot.services.stats import Dimension, DrillDown, OutOfScope, breakdown, parent_drill, stats_summary
 from bot.texts import STATS_CHART, STATS_DIMENSION_NAMES, Safe, label, number, scope_text, t
-from bot.callbacks import RankButton, RankView, StatsButton, StatsDim, StatsView
 from handlers.views import checked_press, chunked, fit, keyboard, kind_name
 from models import utcnow
 
@@ -309,7 +309,8 @@ async def ranking_command(update: Update, context: LianxinContext) -> None:
     if staff is None:
         await update.effective_message.reply_text(t("not_allowed"))
         return
-    text, markup = await render_ranking(context, staff.scopes, RankView.points, Period.of(Quarter.of(_today(context))), 0)
+    period = Period.of(Quarter.of(_today(context)))
+    text, markup = await render_ranking(context, staff.scopes, RankView.points, period, 0)
     await update.effective_message.reply_text(text, reply_markup=markup)
 
 

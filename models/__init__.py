@@ -1,9 +1,9 @@
 """Every SQLModel table; importing this package registers them all on SQLModel.metadata."""
 
-from models.activity import Activity, ActivityPhoto
-from models.broadcast import Broadcast, BroadcastStatus
 from models.access import AuditEvent, BindAttempt, InviteCode, Resident, RoleGrant, ScopeKind
+from models.activity import Activity, ActivityPhoto
 from models.base import UTCDateTime, utcnow
+from models.broadcast import Broadcast, BroadcastStatus
 from models.case import Case, CaseCounter, CaseEvent, CaseMessage, CasePhoto, CaseSkip, CaseStatus, MemberLink
 from models.inbox import InboxUpdate
 from models.outbox import OutboxMessage, OutboxStatus, ScheduledRun
@@ -13,8 +13,39 @@ from models.state import BotState
 from models.tally import Tally
 
 __all__ = [
-    "Activity", "ActivityGroup", "Broadcast", "BroadcastStatus", "Case", "CaseCounter", "CaseEvent", "CaseMessage", "CasePhoto", "CaseSkip",
-    "CaseStatus", "MemberLink", "ActivityPhoto", "AuditEvent", "BindAttempt", "BotState", "ContactPoint", "ContactPointKind",
-    "InboxUpdate", "InviteCode", "Level", "Member", "MemberBase", "OutboxMessage", "OutboxStatus", "Reachability",
-    "Region", "Resident", "RoleGrant", "ScheduledRun", "ScopeKind", "Sector", "Tally", "UTCDateTime", "utcnow",
+    "Activity",
+    "ActivityGroup",
+    "ActivityPhoto",
+    "AuditEvent",
+    "BindAttempt",
+    "BotState",
+    "Broadcast",
+    "BroadcastStatus",
+    "Case",
+    "CaseCounter",
+    "CaseEvent",
+    "CaseMessage",
+    "CasePhoto",
+    "CaseSkip",
+    "CaseStatus",
+    "ContactPoint",
+    "ContactPointKind",
+    "InboxUpdate",
+    "InviteCode",
+    "Level",
+    "Member",
+    "MemberBase",
+    "MemberLink",
+    "OutboxMessage",
+    "OutboxStatus",
+    "Reachability",
+    "Region",
+    "Resident",
+    "RoleGrant",
+    "ScheduledRun",
+    "ScopeKind",
+    "Sector",
+    "Tally",
+    "UTCDateTime",
+    "utcnow",
 ]

@@ -100,7 +100,8 @@ class Member(MemberBase, table=True):
     # cases routed/accepted/reopened with this member, and the last assignment instant
     # in microseconds since the epoch (0 = never; an integer so an index orders it without NULLs)
     open_cases: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
-    case_assigned_us: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0", default=0))
+    case_assigned_us: int = Field(
+        default=0, sa_column=Column(BigInteger, nullable=False, server_default="0", default=0))
 
 
 class ContactPoint(SQLModel, table=True):

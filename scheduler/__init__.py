@@ -11,18 +11,17 @@ import logging
 from datetime import time, timedelta
 
 from telegram.error import Forbidden, TelegramError
-from telegram.ext import Application
 
-from bot.context import LianxinContext
+from bot.context import LianxinApplication, LianxinContext
 from bot.services.access import purge_bind_attempts
 from bot.services.forms import expire_idle_forms, sweep_interval
 from bot.services.reachability import mark_blocked
 from bot.texts import t
+from models import utcnow
 from scheduler.broadcasts import schedule_broadcasts
 from scheduler.case_deadlines import schedule_case_deadlines
 from scheduler.delivery import Delivery, schedule_delivery
 from scheduler.reminders import schedule_reminders
-from models import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +41,8 @@ async def expire_forms(context: LianxinContext) -> None:
     settings = context.settings
     slack = timedelta(seconds=sweep_interval(settings.conversation_timeout_minutes))
     timeout = timedelta(minutes=settings.conversation_timeout_minutes) + slack
-    expired = expire_idle_forms(application.user_data, now=utcnow(), timeout=timeout)  # type: ignore[arg-type]
+    # PTB's user_data: a mapping of user id to each user's dict, changed in place
+    expired = expire_idle_forms(application.user_data, now=utcnow(), timeout=timeout)  # type: ignore[arg-type] - see above
     if not expired:
         return
     application.mark_data_for_update_persistence(user_ids=[user_id for user_id, _ in expired])
@@ -60,24 +60,23 @@ async def expire_forms(context: LianxinContext) -> None:
             log.info("could not tell %s that their form expired: %s", user_id, exc)
 
 
-def schedule_jobs(application: Application) -> None:
+def schedule_jobs(application: LianxinApplication) -> None:
     """(Re-)create every job; called from post_init, so once per start."""
     queue = application.job_queue
     if queue is None:
         log.warning("JobQueue unavailable: install python-telegram-bot[job-queue]")
         return
-    settings = application.settings  # type: ignore[attr-defined]
+    settings = application.settings
     queue.run_daily(purge_old_bind_attempts, time(hour=3, minute=30, tzinfo=settings.tz), name="purge_bind_attempts")
     interval = sweep_interval(settings.conversation_timeout_minutes)
     queue.run_repeating(expire_forms, interval=interval, first=interval, name="expire_idle_forms")
+
     async def record_blocked(telegram_id: int) -> None:  # a 403 while delivering: unreachable until they write
-        async with application.db.session() as session:  # type: ignore[attr-defined]
+        async with application.db.session() as session:
             await mark_blocked(session, telegram_id=telegram_id, now=utcnow())
             await session.commit()
 
-    delivery = Delivery(application, application.db, on_blocked=record_blocked)  # type: ignore[attr-defined]
-    application.delivery = delivery  # type: ignore[attr-defined]
-    schedule_delivery(application, delivery)
+    schedule_delivery(application, Delivery(application, application.db, on_blocked=record_blocked))
     schedule_reminders(application)
     schedule_broadcasts(application)
     schedule_case_deadlines(application)

@@ -167,7 +167,8 @@ class Delivery:
         return 0.0 if self.more else self.config.interval
 
     async def _deliver(self, message: OutboxMessage) -> float | None:
-        """Send and record one message; returns seconds to pause after a 429, 0 after another failure, None when sent."""
+        """Send and record one message; returns seconds to pause after a 429, 0 after another failure, None
+        when sent."""
         if not await self.pacer.wait(message.chat_id, self._stop):
             async with self.db.session() as session:  # not sent: due again at once, the attempt not counted
                 await outbox.release(session, message=message, now=utcnow(), retry_in=timedelta(0), error="stopped")
@@ -181,7 +182,8 @@ class Delivery:
             pause = retry_seconds(error)
             self.pacer.pause(pause)  # everyone waits, as Telegram asked
             async with self.db.session() as session:
-                await outbox.release(session, message=message, now=utcnow(), retry_in=timedelta(seconds=pause), error=str(error))
+                await outbox.release(session, message=message, now=utcnow(), retry_in=timedelta(seconds=pause),
+                                     error=str(error))
                 await session.commit()
             return pause
         except Forbidden as error:

@@ -13,8 +13,8 @@ from telegram.ext import Application
 from bot.buttons import log_button
 from bot.context import LianxinContext
 from bot.services import outbox
-from bot.services.report import build_report, quarter_stats
 from bot.services.reminders import claim_marker, coordinators, marker_done, report_due, report_key, run_due
+from bot.services.report import build_report, quarter_stats
 from bot.services.rules import local_today
 from bot.texts import t
 from models import utcnow
@@ -68,7 +68,8 @@ async def send_reports(context: LianxinContext) -> None:
                     session, quarter=quarter, today=local_today(now, policy.tz), policy=policy, scopes=scopes
                 )
     kind_names = {k.code: k.name for k in settings.activity_kinds}
-    reports = {scope_key: await build_report(stats, kind_names=kind_names) for scope_key, stats in stats_by_scope.items()}
+    reports = {scope_key: await build_report(stats, kind_names=kind_names)
+               for scope_key, stats in stats_by_scope.items()}
     async with context.db.session() as session:
         if not await claim_marker(session, key=key, now=now, detail="job"):
             return  # another process did it meanwhile

@@ -134,7 +134,7 @@ class BotRunner:
     async def start(self, settings: Settings) -> LianxinApplication:
         application = build_application(settings, rate_limit=False)
 
-        async def record(update: object, context) -> None:  # noqa: ANN001
+        async def record(update: object, context) -> None:
             self.errors.append(context.error)
 
         # recorded before the bot's own error handler runs, so failures can't pass silently
@@ -227,7 +227,7 @@ async def issue_code(db: Database, number: str, *, ttl_days: int = 30) -> str:
     return invite.code
 
 
-async def bind(fake: "FakeTelegram", db: Database, user_id: int, number: str, first_name: str = "委员"):  # noqa: ANN201
+async def bind(fake: FakeTelegram, db: Database, user_id: int, number: str, first_name: str = "委员"):
     """A member who opened their invite link: returns the FakeUser after the welcome arrived."""
     user = fake.user(user_id, first_name=first_name)
     code = await issue_code(db, number)

@@ -9,13 +9,23 @@ import math
 import random
 import statistics
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
 from models import (
-    Activity, ActivityGroup, Case, CaseStatus, Level, Member, Reachability, Region, RoleGrant, ScopeKind, Sector,
+    Activity,
+    ActivityGroup,
+    Case,
+    CaseStatus,
+    Level,
+    Member,
+    Reachability,
+    Region,
+    RoleGrant,
+    ScopeKind,
+    Sector,
 )
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -51,7 +61,7 @@ class World:
         return next(m for m in self.members if m["id"] == member_id)
 
 
-async def seed_world(db, *, now: datetime, seed_value: int = 5) -> World:  # noqa: ANN001
+async def seed_world(db, *, now: datetime, seed_value: int = 5) -> World:
     rng = random.Random(seed_value)
     today = now.astimezone(TZ).date()
     world = World(today=today, now=now)
@@ -201,13 +211,13 @@ def expected_people(as_of: date, target: int = 40) -> int:
     return math.ceil(target * as_of.timetuple().tm_yday / days - 1e-9)
 
 
-def allowed(world: World, scopes, drill) -> bool:  # noqa: ANN001
+def allowed(world: World, scopes, drill) -> bool:
     if drill is None or drill[0] == "kind":
         return True
     return any(m["active"] and in_scopes(world, m, scopes) and in_drill(world, m, drill) for m in world.members)
 
 
-def recount_summary(world: World, *, period, scopes, drill) -> dict:  # noqa: ANN001
+def recount_summary(world: World, *, period, scopes, drill) -> dict:
     members = [m for m in world.members if m["active"] and in_scopes(world, m, scopes) and in_drill(world, m, drill)]
     ids = {m["id"] for m in members}
     kind = drill[1] if drill and drill[0] == "kind" else None
@@ -239,7 +249,7 @@ def recount_summary(world: World, *, period, scopes, drill) -> dict:  # noqa: AN
     return result
 
 
-def received(world: World, *, period, scopes, drill, active_only: bool = False) -> list[dict]:  # noqa: ANN001
+def received(world: World, *, period, scopes, drill, active_only: bool = False) -> list[dict]:
     found = []
     for c in world.cases:
         member = world.member(c["member"]) if c["member"] is not None else None
@@ -268,7 +278,7 @@ def case_numbers(world: World, cases: list[dict]) -> dict:
     }
 
 
-def recount_breakdown(world: World, *, period, scopes, drill, dimension, parent: int | None = None) -> dict:  # noqa: ANN001
+def recount_breakdown(world: World, *, period, scopes, drill, dimension, parent: int | None = None) -> dict:
     """key -> (members, active, activities, people)"""
     members = [m for m in world.members if m["active"] and in_scopes(world, m, scopes) and in_drill(world, m, drill)]
     kind = drill[1] if drill and drill[0] == "kind" else None
@@ -284,7 +294,7 @@ def recount_breakdown(world: World, *, period, scopes, drill, dimension, parent:
                 rows[a["kind"]][2] += a["people"]
         return {k: (len(v[0]), len(v[0]), v[1], v[2]) for k, v in rows.items()}
 
-    def key_of(m: dict):  # noqa: ANN202
+    def key_of(m: dict):
         if dimension == "group":
             return m["group"]
         if dimension == "sector":
@@ -301,7 +311,7 @@ def recount_breakdown(world: World, *, period, scopes, drill, dimension, parent:
     return rows
 
 
-def recount_ranking(world: World, *, period, scopes) -> list[tuple[int | None, str, float]]:  # noqa: ANN001
+def recount_ranking(world: World, *, period, scopes) -> list[tuple[int | None, str, float]]:
     """(place, number, points) in order; a place is 1 + how many have more points; none without points."""
     members = [m for m in world.members if m["active"] and in_scopes(world, m, scopes)]
     points = {m["number"]: sum(a["points"] for a in world.activities
@@ -311,7 +321,7 @@ def recount_ranking(world: World, *, period, scopes) -> list[tuple[int | None, s
     return sorted(((placed[n], n, p) for n, p in points.items()), key=lambda r: (r[0] is None, r[0] or 0, r[1]))
 
 
-def recount_responsiveness(world: World, *, period, scopes) -> dict[str, dict]:  # noqa: ANN001
+def recount_responsiveness(world: World, *, period, scopes) -> dict[str, dict]:
     cases = received(world, period=period, scopes=scopes, drill=None, active_only=True)
     result = {}
     for member_id in {c["member"] for c in cases if c["member"] is not None}:
@@ -335,4 +345,4 @@ def shanghai(*args: int) -> datetime:
 
 
 def utc(moment: datetime) -> datetime:
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)

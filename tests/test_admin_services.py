@@ -32,7 +32,7 @@ def test_staff_may_send_back_a_stuck_case_and_members_and_the_system_may_not() -
     assert (CaseStatus.resolved, Role.admin, "reroute") not in TRANSITIONS
 
 
-async def test_only_admins_pass_the_members_service(db, roster, caplog) -> None:  # noqa: ANN001
+async def test_only_admins_pass_the_members_service(db, roster, caplog) -> None:
     caplog.set_level(logging.WARNING)
     async with db.session() as session:
         coordinator = Actor.coordinator(7, await group_everywhere(session, "第5界别活动组"))
@@ -53,7 +53,7 @@ async def test_only_admins_pass_the_members_service(db, roster, caplog) -> None:
     assert caplog.text.count("members action refused") == len(calls)
 
 
-async def test_search_is_exact_for_numbers_and_literal_for_names(db, roster) -> None:  # noqa: ANN001
+async def test_search_is_exact_for_numbers_and_literal_for_names(db, roster) -> None:
     async with db.session() as session:
         everyone = (await session.exec(select(Member))).all()
         hits, total = await member_admin.find_members(session, actor=ADMIN, query="gs0021")
@@ -71,7 +71,7 @@ async def test_search_is_exact_for_numbers_and_literal_for_names(db, roster) -> 
             assert problem.value.code == code
 
 
-async def test_deactivation_sends_open_cases_back_and_keeps_resolved_ones(db, roster) -> None:  # noqa: ANN001
+async def test_deactivation_sends_open_cases_back_and_keeps_resolved_ones(db, roster) -> None:
     async with db.session() as session:
         table = await load_routing_table(session)
     async with db.session() as session:
@@ -107,7 +107,7 @@ async def test_deactivation_sends_open_cases_back_and_keeps_resolved_ones(db, ro
             await member_admin.deactivate_member(session, actor=ADMIN, member_id=sun.id, table=table, now=NOW)
 
 
-async def test_a_coordinator_assigns_only_to_members_in_scope(db, roster) -> None:  # noqa: ANN001
+async def test_a_coordinator_assigns_only_to_members_in_scope(db, roster) -> None:
     async with db.session() as session:
         table = await load_routing_table(session)
     async with db.session() as session:

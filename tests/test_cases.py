@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, update
@@ -11,7 +11,6 @@ from sqlmodel import col, select
 
 import bot.services.cases as cases_service
 import bot.services.lifecycle as lifecycle
-from bot.services.scopes import Scope
 from bot.services.cases import (
     CaseInput,
     CasePolicy,
@@ -40,23 +39,24 @@ from bot.services.cases import (
 )
 from bot.services.lifecycle import HANDLER_OPEN, SYSTEM, TRANSITIONS, Action, Actor, CaseNotAllowed, CaseProblem, Role
 from bot.services.routing import load_routing_table
+from bot.services.scopes import Scope
 from models import Activity, Case, CaseEvent, CaseSkip, CaseStatus, Member, Region, Resident, ScopeKind, Sector
 
-T0 = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)  # 10:00 in Beijing
+T0 = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)  # 10:00 in Beijing
 ADMIN = 9000001
 DISTRICT = "甘肃省/兰州市/城关区"
 POLICY = CasePolicy()
 TEXT = "学校门口的道路积水严重，孩子们每天上学都要绕远路"
 
 
-async def bind_all(db) -> None:  # noqa: ANN001
+async def bind_all(db) -> None:
     async with db.session() as session:
         await session.exec(update(Member).values(telegram_id=Member.id + 700000))
         await session.commit()
 
 
 @pytest.fixture
-async def world(db, roster):  # noqa: ANN001, ANN201
+async def world(db, roster):
     """Every sample member bound, two residents, the default routing table."""
     await bind_all(db)
     async with db.session() as session:
@@ -69,7 +69,7 @@ async def world(db, roster):  # noqa: ANN001, ANN201
 
 
 async def new_case(w, *, resident: str = "r1", category: str = "教育", text: str = TEXT, now: datetime = T0,
-                   **kw) -> Case:  # noqa: ANN001
+                   **kw) -> Case:
     async with w["db"].session() as session:
         intake = await create_case(
             session, data=CaseInput(category=category, description=text, region_id=w["district"],
@@ -80,14 +80,14 @@ async def new_case(w, *, resident: str = "r1", category: str = "教育", text: s
         return intake.case
 
 
-async def events_of(db, case_id: int) -> list[CaseEvent]:  # noqa: ANN001
+async def events_of(db, case_id: int) -> list[CaseEvent]:
     async with db.session() as session:
         return list((await session.exec(
             select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
         )).all())
 
 
-async def load_is_consistent(db) -> None:  # noqa: ANN001
+async def load_is_consistent(db) -> None:
     """Member.open_cases equals the cases actually with each member."""
     async with db.session() as session:
         counted = dict((await session.exec(
@@ -201,7 +201,7 @@ async def test_actions_check_their_input(world) -> None:
 # --- exactly once, all or nothing --------------------------------------------------------------------
 
 
-async def resolved_case(world) -> Case:  # noqa: ANN001
+async def resolved_case(world) -> Case:
     case = await new_case(world)
     async with world["db"].session() as session:
         row = await session.get(Case, case.id)
@@ -261,7 +261,7 @@ async def test_a_failure_half_way_leaves_nothing_written(world, monkeypatch, bro
     case = await resolved_case(world) if broken == "_make_activity" else await new_case(world)
     state = case.status
 
-    async def boom(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    async def boom(*args, **kwargs):
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(cases_service, broken, boom)
@@ -328,12 +328,12 @@ async def test_numbers_are_per_year_readable_and_never_shared(world) -> None:
     second = await new_case(world, text="小区路灯坏了半个月，晚上出行很不方便")
     assert (first.number, second.number) == ("2026-000001", "2026-000002")
     # 2026-12-31 16:30 UTC is already 2027 in Beijing
-    new_year = await new_case(world, resident="r2", now=datetime(2026, 12, 31, 16, 30, tzinfo=timezone.utc))
+    new_year = await new_case(world, resident="r2", now=datetime(2026, 12, 31, 16, 30, tzinfo=UTC))
     assert new_year.number == "2027-000001"
 
     async def one(i: int) -> str:
         case = await new_case(world, resident="r2", text=f"第{i}件：楼道里堆满杂物，存在消防隐患{'！' * i}",
-                              now=datetime(2027, 1, 2, 2, tzinfo=timezone.utc), allow_duplicate=True)
+                              now=datetime(2027, 1, 2, 2, tzinfo=UTC), allow_duplicate=True)
         return case.number
 
     numbers = await asyncio.gather(one(1), one(2), one(3))

@@ -20,12 +20,12 @@ ENGLISH = re.compile(
 
 
 @pytest.fixture
-def cli_settings(database_url: str):  # noqa: ANN201
+def cli_settings(database_url: str):
     return offline_settings(database_url, bot_username="lianxin_test_bot")
 
 
 @pytest.fixture
-def imported(cli_settings) -> None:  # noqa: ANN001
+def imported(cli_settings) -> None:
     assert main(["members", "import", str(sample_roster())], settings=cli_settings) == 0
 
 
@@ -33,8 +33,8 @@ def _all_commands() -> list[list[str]]:
     commands: list[list[str]] = [[]]
     parser = build_parser()
 
-    def walk(p, prefix: list[str]) -> None:  # noqa: ANN001
-        for action in p._actions:  # noqa: SLF001
+    def walk(p, prefix: list[str]) -> None:
+        for action in p._actions:
             if action.__class__.__name__ == "_SubParsersAction":
                 for name, child in action.choices.items():
                     commands.append([*prefix, name])

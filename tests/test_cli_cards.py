@@ -17,7 +17,7 @@ from tests.conftest import offline_settings, sample_roster
 
 
 @pytest.fixture
-def cli_settings(database_url: str):  # noqa: ANN201
+def cli_settings(database_url: str):
     settings = offline_settings(database_url, bot_username="lianxin_test_bot")
     assert main(["members", "import", str(sample_roster())], settings=settings) == 0
     return settings

@@ -18,12 +18,12 @@ from tests.conftest import TOKEN, offline_settings, sample_roster
 
 
 @pytest.fixture
-def cli_settings(database_url: str):  # noqa: ANN201
+def cli_settings(database_url: str):
     return offline_settings(database_url, bot_username="lianxin_test_bot")
 
 
 @pytest.fixture
-def imported(cli_settings) -> None:  # noqa: ANN001
+def imported(cli_settings) -> None:
     assert main(["members", "import", str(sample_roster())], settings=cli_settings) == 0
 
 
@@ -32,7 +32,7 @@ def read_codes(path: Path) -> dict[str, str]:
         return {row["编号"]: row["邀请码"] for row in csv.DictReader(handle)}
 
 
-def count(url: str, *where) -> int:  # noqa: ANN002
+def count(url: str, *where) -> int:
     engine = sync_engine(url)
     with engine.connect() as connection:
         value = connection.execute(select(func.count()).select_from(InviteCode).where(*where)).scalar_one()
@@ -54,7 +54,7 @@ def bind(url: str, code: str, telegram_id: int) -> BindOutcome:
     return asyncio.run(attempt())
 
 
-def first_run(settings, tmp_path: Path) -> dict[str, str]:  # noqa: ANN001
+def first_run(settings, tmp_path: Path) -> dict[str, str]:
     out = tmp_path / "first" / "codes.csv"
     assert main(["members", "invites", "--out", str(out)], settings=settings) == 0
     codes = read_codes(out)
@@ -99,7 +99,7 @@ def test_a_failure_while_writing_keeps_the_old_codes_and_leaves_no_files(
     made = {"n": 0}
     real_make = qrcode.make
 
-    def make_then_fail(data, **kwargs):  # noqa: ANN001, ANN003, ANN202 - a full disk on the third picture
+    def make_then_fail(data, **kwargs):  # a full disk on the third picture
         made["n"] += 1
         if made["n"] == 3:
             raise OSError(28, "No space left on device")

@@ -84,19 +84,19 @@ async def test_a_dropped_connection_after_start_is_retried_and_logged_in_one_lin
 
     setup_logging("INFO", TOKEN)
     application = await runner.start(settings)
-    name, serve = fake._methods["getupdates"]  # noqa: SLF001 - the fake's own dispatch table
+    name, serve = fake._methods["getupdates"]  # the fake's own dispatch table
     failures: list[float] = []
 
-    def bad_gateway(params):  # noqa: ANN001, ANN202 - Telegram (or the line to it) fails for a while
+    def bad_gateway(params):  # Telegram (or the line to it) fails for a while
         failures.append(time.monotonic())
         raise ApiError(502, "Bad Gateway")
 
-    fake._methods["getupdates"] = (name, bad_gateway)  # noqa: SLF001
+    fake._methods["getupdates"] = (name, bad_gateway)
     caplog.set_level(logging.INFO)
     deadline = time.monotonic() + 20
     while len(failures) < 3 and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
-    fake._methods["getupdates"] = (name, serve)  # noqa: SLF001
+    fake._methods["getupdates"] = (name, serve)
     assert len(failures) >= 3
     # python-telegram-bot waits 1 s, then 1.5 s, … (up to 30 s) between attempts: no busy loop
     assert failures[2] - failures[0] >= 2.4
@@ -149,7 +149,7 @@ def test_errors_below_debug_are_one_line(caplog) -> None:
                   Conflict("terminated by other getUpdates request"), ValueError("boom")):
         try:
             raise error
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("update %s failed", None)
     messages = [r.getMessage() for r in caplog.records]
     assert messages[0] == "与 Telegram 的连接中断（NetworkError: httpx.ConnectError: All connection attempts failed），稍后自动重试。"

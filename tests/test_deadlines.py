@@ -12,8 +12,8 @@ import time_machine
 from sqlalchemy import select
 
 from bot.services.cases import accept_case, resolve_case
-from bot.services.lifecycle import Actor
 from bot.services.deadlines import DeadlinePolicy, run_case_deadlines
+from bot.services.lifecycle import Actor
 from bot.services.outbox import Button
 from models import Case, CaseEvent, CaseSkip, CaseStatus, OutboxMessage
 from tests.test_cases import ADMIN, T0, new_case, world  # noqa: F401 - the fixture
@@ -29,7 +29,7 @@ def answers(case_id: int) -> list[list[Button]]:
     return [[Button("已解决", callback_data=f"case:ok:{case_id}:0")]]
 
 
-async def run_at(w, moment):  # noqa: ANN001, ANN201
+async def run_at(w, moment):
     async with w["db"].session() as session:
         run = await run_case_deadlines(session, now=moment, table=w["table"], admin_ids=[ADMIN],
                                        policy=DeadlinePolicy(), view_button=view, answer_buttons=answers)
@@ -37,18 +37,18 @@ async def run_at(w, moment):  # noqa: ANN001, ANN201
     return run
 
 
-async def outbox_keys(db) -> list[str]:  # noqa: ANN001
+async def outbox_keys(db) -> list[str]:
     async with db.session() as session:
         return sorted((await session.exec(select(OutboxMessage.key))).scalars().all())
 
 
-async def timeline(db, case_id: int) -> list[str]:  # noqa: ANN001
+async def timeline(db, case_id: int) -> list[str]:
     async with db.session() as session:
         return list((await session.exec(select(CaseEvent.action).where(CaseEvent.case_id == case_id)
                                         .order_by(CaseEvent.id))).scalars().all())
 
 
-async def reload(db, case_id: int) -> Case:  # noqa: ANN001
+async def reload(db, case_id: int) -> Case:
     async with db.session() as session:
         return await session.get(Case, case_id)
 
@@ -129,10 +129,11 @@ async def test_the_job_runs_the_same_steps_under_time_travel(world, fake, runner
 
 async def test_the_report_counts_the_quarter_s_cases(world) -> None:  # noqa: F811
     """The report's case figures against a recount written out here."""
-    from bot.services.cases import answer_case
     from zoneinfo import ZoneInfo
-    from bot.services.rules import Quarter
+
+    from bot.services.cases import answer_case
     from bot.services.report import case_rows, report_sections
+    from bot.services.rules import Quarter
 
     db = world["db"]
     a = await new_case(world, text="学校门口的道路积水严重，孩子们每天上学都要绕远路")

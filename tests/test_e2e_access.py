@@ -231,7 +231,7 @@ async def test_role_menus_and_status(fake, db, roster, app, settings) -> None:
 async def test_error_handler_tells_user_and_bot_keeps_running(fake, app, runner, monkeypatch) -> None:
     import handlers.common
 
-    async def broken(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    async def broken(*args, **kwargs):
         raise RuntimeError("database on fire")
 
     monkeypatch.setattr(handlers.common, "overview", broken)

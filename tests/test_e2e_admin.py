@@ -19,7 +19,15 @@ from bot.services.access import ScopeKind, grant_role, touch_resident
 from bot.services.cases import CaseInput, accept_case, answer_case, create_case, resolve_case
 from bot.services.lifecycle import Actor
 from models import (
-    ActivityGroup, AuditEvent, Case, CaseEvent, CaseStatus, InviteCode, Member, Region, utcnow,
+    ActivityGroup,
+    AuditEvent,
+    Case,
+    CaseEvent,
+    CaseStatus,
+    InviteCode,
+    Member,
+    Region,
+    utcnow,
 )
 from tests.conftest import ADMIN_ID, bind, issue_code
 from tests.support.scopes import grant_group_everywhere
@@ -29,23 +37,23 @@ GROUP_COORD, REGION_COORD = 7101, 7102
 NOW = utcnow()
 
 
-async def member(db, number: str) -> Member:  # noqa: ANN001
+async def member(db, number: str) -> Member:
     async with db.session() as session:
         return (await session.exec(select(Member).where(Member.number == number))).one()
 
 
-async def timeline(db, case_id: int) -> list[str]:  # noqa: ANN001
+async def timeline(db, case_id: int) -> list[str]:
     async with db.session() as session:
         return list((await session.exec(
             select(CaseEvent.action).where(CaseEvent.case_id == case_id).order_by(CaseEvent.at, CaseEvent.id))).all())
 
 
-async def audits(db, action: str) -> list[AuditEvent]:  # noqa: ANN001
+async def audits(db, action: str) -> list[AuditEvent]:
     async with db.session() as session:
         return list((await session.exec(select(AuditEvent).where(AuditEvent.action == action))).all())
 
 
-async def new_case(db, app, *, resident: int, category: str, region: str | None, days_ago: float = 0,  # noqa: ANN001
+async def new_case(db, app, *, resident: int, category: str, region: str | None, days_ago: float = 0,
                    description: str = DESCRIPTION) -> Case:
     """A resident's case filed `days_ago` (created and routed by the services, as the request form does)."""
     async with db.session() as session:
@@ -213,16 +221,16 @@ async def test_members_are_for_admins_only_even_with_forged_buttons(fake, db, ro
 # --- /queue ----------------------------------------------------------------------------------------
 
 
-def expected_queue(cases, events, members, regions, *, now, overdue_days, scope=None, coordinator=None):  # noqa: ANN001, ANN201
+def expected_queue(cases, events, members, regions, *, now, overdue_days, scope=None, coordinator=None):
     """The queue recounted in plain Python from the raw rows: (number, reasons) oldest first."""
     open_states = {"new", "unassigned", "routed", "accepted", "reopened"}
     region_of = {r.id: r.path for r in regions}
     by_id = {m.id: m for m in members}
 
-    def under(path, value):  # noqa: ANN001, ANN202
+    def under(path, value):
         return path is not None and (path == value or path.startswith(value + "/"))
 
-    def covered(case) -> bool:  # noqa: ANN001
+    def covered(case) -> bool:
         if scope is None:
             return True
         kind, value = scope
@@ -246,7 +254,7 @@ def expected_queue(cases, events, members, regions, *, now, overdue_days, scope=
     return found
 
 
-async def snapshot(db):  # noqa: ANN001, ANN201
+async def snapshot(db):
     async with db.session() as session:
         cases = list((await session.exec(select(Case))).all())
         events = list((await session.exec(select(CaseEvent))).all())
@@ -264,7 +272,7 @@ def listed(text: str) -> list[str]:
 
 
 @pytest.fixture
-async def queue_world(fake, db, roster, app):  # noqa: ANN001, ANN201
+async def queue_world(fake, db, roster, app):
     """Bound members, two coordinators and seven cases of every kind the queue knows (and one it does not)."""
     people = {number: await bind(fake, db, 8000 + int(number[2:]), number, name) for number, name in (
         ("GS0021", "孙凯凯"), ("GS0050", "尹伟文"), ("GS0020", "阎俊"), ("GS0066", "许艳"))}
@@ -413,6 +421,6 @@ async def test_coordinators_assign_and_reroute_within_scope_and_forged_buttons_a
     assert sun.id != yin.id
 
 
-async def last_keyboard(user):  # noqa: ANN001, ANN201
+async def last_keyboard(user):
     """The user's latest bot message with buttons (to forge a press on)."""
     return next(m for m in reversed(user.messages) if m.inline_keyboard)

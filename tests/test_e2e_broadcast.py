@@ -13,7 +13,13 @@ from bot.services.broadcasts import Tally
 from bot.services.rules import Quarter, local_today
 from bot.texts import render_broadcast_progress, t
 from models import (
-    Activity, ActivityGroup, Broadcast, BroadcastStatus, Member, OutboxMessage, Reachability,
+    Activity,
+    ActivityGroup,
+    Broadcast,
+    BroadcastStatus,
+    Member,
+    OutboxMessage,
+    Reachability,
     utcnow,
 )
 from tests.conftest import ADMIN_ID
@@ -28,7 +34,7 @@ def today() -> date:
     return local_today(utcnow(), TZ)
 
 
-async def bind_everyone(fake, db) -> list[tuple[int, int, str]]:  # noqa: ANN001
+async def bind_everyone(fake, db) -> list[tuple[int, int, str]]:
     """Every roster member bound to a fake Telegram user; returns (member id, telegram id, number) by id."""
     async with db.session() as session:
         members = (await session.exec(select(Member).order_by(Member.id))).all()
@@ -42,11 +48,11 @@ async def bind_everyone(fake, db) -> list[tuple[int, int, str]]:  # noqa: ANN001
     return people
 
 
-def photos_to(fake, chat_id: int) -> int:  # noqa: ANN001
+def photos_to(fake, chat_id: int) -> int:
     return sum(1 for call in fake.calls_to("sendPhoto") if int(call.params["chat_id"]) == chat_id)
 
 
-async def test_broadcast_with_blocked_chats_a_429_and_a_restart(fake, db, roster, runner, settings) -> None:  # noqa: ANN001
+async def test_broadcast_with_blocked_chats_a_429_and_a_restart(fake, db, roster, runner, settings) -> None:
     people = await bind_everyone(fake, db)
     chats = [tg for _, tg, _ in people]
     recorded_blocked = chats[5]  # known as blocked already: not counted, not sent to
@@ -125,7 +131,7 @@ async def test_broadcast_with_blocked_chats_a_429_and_a_restart(fake, db, roster
     assert any(e.error_code == 429 for e in fake.errors)
 
 
-async def test_coordinator_broadcasts_to_the_laggards_of_their_group(fake, db, roster, app) -> None:  # noqa: ANN001
+async def test_coordinator_broadcasts_to_the_laggards_of_their_group(fake, db, roster, app) -> None:
     people = await bind_everyone(fake, db)
     day = today()
     quarter = Quarter.of(day)
@@ -172,7 +178,7 @@ async def test_coordinator_broadcasts_to_the_laggards_of_their_group(fake, db, r
         assert len((await session.exec(select(Broadcast))).all()) == 1
 
 
-async def test_members_and_residents_cannot_broadcast(fake, db, roster, app) -> None:  # noqa: ANN001
+async def test_members_and_residents_cannot_broadcast(fake, db, roster, app) -> None:
     resident = fake.user(555123)
     await resident.send("/broadcast")
     assert "没有使用此功能的权限" in (await resident.expect_message()).text

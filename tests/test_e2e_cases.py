@@ -17,12 +17,12 @@ from tests.conftest import ADMIN_ID, bind, make_settings
 DESCRIPTION = "孩子就读的学校离家太远，每天上学要走一个小时山路，希望能协调校车。"
 
 
-async def press(user, label: str, message=None):  # noqa: ANN001, ANN201
+async def press(user, label: str, message=None):
     await user.press(label, message=message)
     return await user.expect_message()
 
 
-async def file_request(user, *, category="教育", regions=("甘肃省", "甘南藏族自治州", "合作市"), here=True,  # noqa: ANN001
+async def file_request(user, *, category="教育", regions=("甘肃省", "甘南藏族自治州", "合作市"), here=True,
                        description=DESCRIPTION, phone: str | None = "+86 139-1234-5678", consent=False,
                        photos: int = 1):
     """Fill the request form up to the card; returns the card message."""
@@ -56,19 +56,19 @@ async def file_request(user, *, category="教育", regions=("甘肃省", "甘南
     return await press(user, "跳过")
 
 
-async def cases(db) -> list[Case]:  # noqa: ANN001
+async def cases(db) -> list[Case]:
     async with db.session() as session:
         return list((await session.exec(select(Case).order_by(Case.id))).all())
 
 
-async def timeline(db, case_id: int) -> list[str]:  # noqa: ANN001
+async def timeline(db, case_id: int) -> list[str]:
     async with db.session() as session:
         return list((await session.exec(
             select(CaseEvent.action).where(CaseEvent.case_id == case_id).order_by(CaseEvent.at, CaseEvent.id))).all())
 
 
 @pytest.fixture
-async def members(fake, db, roster, app):  # noqa: ANN001, ANN201
+async def members(fake, db, roster, app):
     """孙凯凯 (GS0021, 合作市) and 尹伟文 (GS0050, province), both 教育界, bound."""
     near = await bind(fake, db, 8021, "GS0021", "孙凯凯")
     wide = await bind(fake, db, 8050, "GS0050", "尹伟文")
@@ -298,7 +298,7 @@ async def test_double_press_of_submit_creates_one_case(fake, db, members) -> Non
     await resident.expect_silence(0.5)
     # the second press is answered with a toast, not a message: wait for it (a slow commit under load
     # can keep it waiting behind the first past the half second of silence)
-    stale = await fake._wait_for(  # noqa: SLF001
+    stale = await fake._wait_for(
         lambda: next((a for a in fake.callback_answers.values() if a.text and "已失效" in a.text), None), 5)
     assert stale is not None and "已失效" in getattr(stale, "text", ""), [a.text for a in fake.callback_answers.values()]
     assert len(await cases(db)) == 1
@@ -312,7 +312,7 @@ async def test_request_form_restart_mid_form_and_bad_inputs(fake, db, roster, ru
     categories = await resident.expect_message()
     await resident.send("教育")  # typing at a button step
     assert "请点选" in (await resident.expect_message()).text
-    regions = await press(resident, "教育", categories)
+    await press(resident, "教育", categories)
     await resident.send("火星")  # one character too few is refused; an unknown place is kept as typed
     await resident.expect_message()
     await resident.send("/my")

@@ -25,12 +25,12 @@ GROUP = "第1界别活动组"
 COMMITTEE = (Level.province, "甘肃省")
 
 
-def today():  # noqa: ANN201
+def today():
     return local_today(utcnow(), TZ)
 
 
 @pytest.fixture
-async def seeded(db, roster):  # noqa: ANN001, ANN201
+async def seeded(db, roster):
     """Activities this quarter and last, a deleted one, and cases with phones, spread over every group."""
     rng = random.Random(7)
     day = today()
@@ -63,7 +63,7 @@ async def seeded(db, roster):  # noqa: ANN001, ANN201
         await session.commit()
 
 
-async def group_truth(db, group: str | None, committee: tuple | None = None):  # noqa: ANN001, ANN201
+async def group_truth(db, group: str | None, committee: tuple | None = None):
     """The recount, in Python over plain rows: members, this quarter's live activities and cases of the group
     (on `committee`, (level, region path), when given)."""
     q = Quarter.of(today())
@@ -83,7 +83,7 @@ async def group_truth(db, group: str | None, committee: tuple | None = None):  #
     return members, activities, cases
 
 
-async def export(user, section: str, period: str = "本季度"):  # noqa: ANN001, ANN201
+async def export(user, section: str, period: str = "本季度"):
     await user.send("/export")
     menu = await user.expect_message()
     await user.press(section, message=menu)
@@ -94,7 +94,7 @@ async def export(user, section: str, period: str = "本季度"):  # noqa: ANN001
     return document, load_workbook(io.BytesIO(document.document_bytes))
 
 
-async def coordinator(fake, settings):  # noqa: ANN001, ANN201
+async def coordinator(fake, settings):
     user = fake.user(7001, first_name="协调员")
     # the level alone names the committee: 第1界别活动组 has one province committee
     assert await asyncio.to_thread(main, ["roles", "grant", "7001", "coordinator", "--group", GROUP, "--level", "省"],

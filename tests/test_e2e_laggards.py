@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
+from bot.callbacks import LagAction, LagButton
 from bot.services.rules import Quarter, local_today
 from bot.texts import t
-from bot.callbacks import LagAction, LagButton
 from models import Activity, ActivityGroup, Member, OutboxMessage, Reachability, utcnow
 from tests.conftest import ADMIN_ID
 from tests.support.scopes import grant_group_everywhere
@@ -32,7 +32,7 @@ def expected_people(day: date, target: int = 40) -> int:
     return math.ceil(target * day.timetuple().tm_yday / days - 1e-9)
 
 
-async def seed(db) -> dict:  # noqa: ANN001
+async def seed(db) -> dict:
     """Group 2: one member well ahead (not lagging), one active only last quarter, one behind on pace only;
     some bound, one of them blocked. Returns what the test recounts from."""
     day = today()
@@ -84,7 +84,7 @@ def recount_laggards(data: dict, day: date) -> dict[str, date | None]:
     return lagging
 
 
-async def test_coordinator_sees_their_group_pages_and_nudges_once(fake, db, roster, app, caplog) -> None:  # noqa: ANN001
+async def test_coordinator_sees_their_group_pages_and_nudges_once(fake, db, roster, app, caplog) -> None:
     data = await seed(db)
     day = today()
     lagging = recount_laggards(data, day)
@@ -167,7 +167,7 @@ async def test_coordinator_sees_their_group_pages_and_nudges_once(fake, db, rost
     assert (await coordinator.expect_answer()).text == t("stale_button")
 
 
-async def test_admin_sees_everyone_and_others_are_refused(fake, db, roster, app, caplog) -> None:  # noqa: ANN001
+async def test_admin_sees_everyone_and_others_are_refused(fake, db, roster, app, caplog) -> None:
     data = await seed(db)
     day = today()
     async with db.session() as session:

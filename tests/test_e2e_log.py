@@ -22,23 +22,23 @@ SUMMARY = "走访社区老人，了解养老服务需求"
 
 
 @pytest.fixture
-async def member(fake, db, roster, app):  # noqa: ANN001, ANN201
+async def member(fake, db, roster, app):
     """GS0003 胡刚 (contact points 临夏渭源社区, 临夏东岗社区, 祁连村), bound and greeted."""
     return await bind(fake, db, 5001, "GS0003", "胡刚")
 
 
-async def activities(db) -> list[Activity]:  # noqa: ANN001
+async def activities(db) -> list[Activity]:
     async with db.session() as session:
         return list((await session.exec(select(Activity).order_by(Activity.id))).all())
 
 
-async def press(user, label: str, message=None):  # noqa: ANN001, ANN201
+async def press(user, label: str, message=None):
     """Press a button and return the bot's next message."""
     await user.press(label, message=message)
     return await user.expect_message()
 
 
-async def fill_until_photos(user, *, kind="主动走访", place="临夏渭源社区", people="12", summary=SUMMARY):  # noqa: ANN001, ANN201
+async def fill_until_photos(user, *, kind="主动走访", place="临夏渭源社区", people="12", summary=SUMMARY):
     await user.send("/log")
     assert "请选择活动类型" in (await user.expect_message()).text
     assert "活动日期" in (await press(user, kind)).text
@@ -157,7 +157,7 @@ async def test_every_bad_input_is_asked_again(fake, db, member) -> None:
     assert "兰州市第一中学 <高三>" in [b for row in places.buttons for b in row]
 
 
-def member_tz():  # noqa: ANN201
+def member_tz():
     from zoneinfo import ZoneInfo
 
     return ZoneInfo("Asia/Shanghai")
@@ -191,7 +191,7 @@ async def test_cancel_at_every_step(fake, db, member, step: str) -> None:
     assert "没有进行中的操作" in (await user.expect_message()).text
 
 
-async def send_and_wait(user, text: str):  # noqa: ANN001, ANN201
+async def send_and_wait(user, text: str):
     await user.send(text)
     return await user.expect_message()
 

@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 from sqlalchemy import update
 from sqlmodel import select
 
-from bot.services.activities import ActivityPolicy, ActivityInput, save_activity
+from bot.services.activities import ActivityInput, ActivityPolicy, save_activity
 from bot.services.rules import Quarter, local_today
 from models import Activity, AuditEvent, Member, utcnow
 from tests.conftest import bind
@@ -20,16 +20,16 @@ KINDS = {"visit": 2.0, "reception_day": 3.0, "consultation": 3.0, "practical_hel
 
 
 @pytest.fixture
-async def member(fake, db, roster, app):  # noqa: ANN001, ANN201
+async def member(fake, db, roster, app):
     return await bind(fake, db, 5001, "GS0003", "胡刚")
 
 
-async def member_id(db, number: str = "GS0003") -> int:  # noqa: ANN001
+async def member_id(db, number: str = "GS0003") -> int:
     async with db.session() as session:
         return (await session.exec(select(Member.id).where(Member.number == number))).one()
 
 
-async def add(db, mid: int, *, day: date, people: int = 5, kind: str = "visit", place: str = "祁连村") -> Activity:  # noqa: ANN001
+async def add(db, mid: int, *, day: date, people: int = 5, kind: str = "visit", place: str = "祁连村") -> Activity:
     async with db.session() as session:
         activity = await save_activity(
             session, member_id=mid, data=ActivityInput(kind, day, place, people, f"{place}走访记录，{people}人次"),
@@ -39,7 +39,7 @@ async def add(db, mid: int, *, day: date, people: int = 5, kind: str = "visit", 
         return activity
 
 
-async def add_historic(db, mid: int, day: date, people: int, kind: str = "visit") -> None:  # noqa: ANN001
+async def add_historic(db, mid: int, day: date, people: int, kind: str = "visit") -> None:
     """A row from an earlier quarter, as if logged back then."""
     q = Quarter.of(day)
     async with db.session() as session:
@@ -118,7 +118,7 @@ async def test_view_edit_and_delete_inside_the_window(fake, db, member) -> None:
         stored = await session.get(Activity, activity.id)
         audit = (await session.exec(select(AuditEvent).where(AuditEvent.action == "activity.edit"))).one()
     assert stored.people == 20 and audit.entity_id == str(activity.id)
-    assert len((await db_activities(db))) == 1  # edited, not duplicated
+    assert len(await db_activities(db)) == 1  # edited, not duplicated
 
     await member.press("删除", message=detail)
     confirm = await member.expect_message()
@@ -136,7 +136,7 @@ async def test_view_edit_and_delete_inside_the_window(fake, db, member) -> None:
     assert "没有找到" in (await member.expect_answer()).text
 
 
-async def db_activities(db) -> list[Activity]:  # noqa: ANN001
+async def db_activities(db) -> list[Activity]:
     async with db.session() as session:
         return list((await session.exec(select(Activity).where(Activity.deleted_at.is_(None)))).all())
 
@@ -226,7 +226,7 @@ async def test_edit_after_the_grace_period_keeps_the_old_date(fake, db, member) 
     assert stored.summary == "改正后的活动内容描述" and stored.activity_date == previous.last_day
 
 
-async def _my(member):  # noqa: ANN001, ANN202
+async def _my(member):
     await member.send("/my")
     return await member.expect_message()
 

@@ -28,20 +28,20 @@ def as_csv(rows: list[list[str]]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-async def members(db) -> dict[str, Member]:  # noqa: ANN001
+async def members(db) -> dict[str, Member]:
     async with db.session() as session:
         return {m.number: m for m in (await session.exec(select(Member))).all()}
 
 
 @pytest.fixture
-async def admin(fake, roster, app):  # noqa: ANN001, ANN201
+async def admin(fake, roster, app):
     user = fake.user(ADMIN_ID, first_name="管理员")
     await user.send("/start")
     await user.expect_message()
     return user
 
 
-async def send_roster(user, rows, name: str = "名册.csv"):  # noqa: ANN001, ANN201
+async def send_roster(user, rows, name: str = "名册.csv"):
     await user.send_document(name, as_csv(rows) if isinstance(rows, list) else rows)
     checking, verdict = await user.expect_messages(2, timeout=60)
     assert "正在检查名册" in checking.text

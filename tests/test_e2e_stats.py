@@ -9,14 +9,23 @@ import re
 
 import pytest
 
+from bot.callbacks import RankButton, RankView, StatsButton, StatsDim, StatsView
 from bot.config import DEFAULT_ACTIVITY_KINDS
 from bot.services.rules import Quarter
-from bot.callbacks import RankButton, RankView, StatsButton, StatsDim, StatsView
 from models import utcnow
 from tests.conftest import ADMIN_ID
 from tests.stats_world import (
-    COORD_GROUP, COORD_REGION, GROUP_COMMITTEE, TZ, World, recount_breakdown, recount_ranking, recount_responsiveness,
-    in_period, recount_summary, seed_world,
+    COORD_GROUP,
+    COORD_REGION,
+    GROUP_COMMITTEE,
+    TZ,
+    World,
+    in_period,
+    recount_breakdown,
+    recount_ranking,
+    recount_responsiveness,
+    recount_summary,
+    seed_world,
 )
 from tests.support.fake_telegram import image_size
 
@@ -36,7 +45,7 @@ RESPONSE_LINE = re.compile(r"^\d+\. 委员\d+（(S\d+)）收到 (\d+) · 接收 
 
 
 @pytest.fixture
-async def world(db, app) -> World:  # noqa: ANN001
+async def world(db, app) -> World:
     return await seed_world(db, now=utcnow())
 
 
@@ -57,7 +66,7 @@ def shown_summary(text: str) -> dict:
     return result
 
 
-def expected_summary(world: World, *, period, scopes, drill=None) -> dict:  # noqa: ANN001
+def expected_summary(world: World, *, period, scopes, drill=None) -> dict:
     want = recount_summary(world, period=period, scopes=scopes, drill=drill)
     return {key: want[key] for key in ("members", "bound", "with_activity", "on_pace", "expected", "unreachable")} | {
         "by_kind": {KIND_NAMES[k]: v for k, v in want["by_kind"].items()}, "cases": want["cases"]}
@@ -68,7 +77,7 @@ def shown_ranking(text: str) -> list[tuple]:
             for p, n, pts, c, people in RANK_LINE.findall(text)]
 
 
-def expected_ranking(world: World, *, period, scopes) -> list[tuple]:  # noqa: ANN001
+def expected_ranking(world: World, *, period, scopes) -> list[tuple]:
     """The recount's places and points, with each member's activities and 人次 in the period."""
     rows = []
     for place, number, points in recount_ranking(world, period=period, scopes=scopes):
@@ -78,11 +87,11 @@ def expected_ranking(world: World, *, period, scopes) -> list[tuple]:  # noqa: A
     return rows
 
 
-def assert_summary(text: str, world: World, *, period, scopes, drill=None) -> None:  # noqa: ANN001
+def assert_summary(text: str, world: World, *, period, scopes, drill=None) -> None:
     assert shown_summary(text) == expected_summary(world, period=period, scopes=scopes, drill=drill), text
 
 
-async def test_admin_stats_period_switch_drill_down_lists_and_chart(fake, world) -> None:  # noqa: ANN001
+async def test_admin_stats_period_switch_drill_down_lists_and_chart(fake, world) -> None:
     admin = fake.user(ADMIN_ID)
     q = current()
     await admin.send("/stats")
@@ -145,7 +154,7 @@ async def test_admin_stats_period_switch_drill_down_lists_and_chart(fake, world)
     assert chart.photo and len(chart.caption) <= 1024 and f"{q.prev().year}年" in chart.caption
 
 
-async def test_period_switch_across_a_year_boundary(fake, world) -> None:  # noqa: ANN001
+async def test_period_switch_across_a_year_boundary(fake, world) -> None:
     admin = fake.user(ADMIN_ID)
     await admin.send("/stats")
     await admin.expect_message()
@@ -159,7 +168,7 @@ async def test_period_switch_across_a_year_boundary(fake, world) -> None:  # noq
 
 
 async def test_group_coordinator_sees_only_their_group_and_forged_drill_downs_are_refused(
-        fake, world, caplog) -> None:  # noqa: ANN001
+        fake, world, caplog) -> None:
     coordinator = fake.user(COORD_GROUP)
     q = current()
     await coordinator.send("/stats")
@@ -208,7 +217,7 @@ async def test_group_coordinator_sees_only_their_group_and_forged_drill_downs_ar
     assert {row[1] for row in shown} <= in_group
 
 
-async def test_region_coordinator_and_the_ranking_tables(fake, world) -> None:  # noqa: ANN001
+async def test_region_coordinator_and_the_ranking_tables(fake, world) -> None:
     coordinator = fake.user(COORD_REGION)
     q = current()
     await coordinator.send("/stats")
@@ -262,7 +271,7 @@ async def test_region_coordinator_and_the_ranking_tables(fake, world) -> None:  
         assert agrees(rating, w["rating"]), number
 
 
-async def test_members_and_residents_get_no_statistics(fake, world) -> None:  # noqa: ANN001
+async def test_members_and_residents_get_no_statistics(fake, world) -> None:
     resident = fake.user(5550001)
     await resident.send("/stats")
     assert "没有使用此功能的权限" in (await resident.expect_message()).text

@@ -8,17 +8,16 @@ from datetime import date
 from openpyxl import load_workbook
 from sqlmodel import select
 
-from bot.services.scopes import Committee, Scope
 from bot.services.cases import visible_to
-from bot.services.lifecycle import Actor
 from bot.services.exports import ExportPeriod, begun_quarters, resolve_period
+from bot.services.lifecycle import Actor
+from bot.services.scopes import Committee, Scope, case_in_scopes, member_in_scopes
 from bot.services.sheets import Sheet, write_xlsx
-from bot.services.scopes import case_in_scopes, member_in_scopes
 from models import ActivityGroup, Case, CaseStatus, Level, Member, Region, ScopeKind, Sector
 from tests.support.scopes import group_everywhere
 
 
-def _p(period):  # noqa: ANN001, ANN202
+def _p(period):
     return period.year, period.q, period.first_day, period.last_day
 
 
@@ -123,5 +122,5 @@ async def test_case_scope_rule_matches_a_recount_and_visibility(db, roster) -> N
         one, every = ({who_id for who_id, (_, group, home, level) in who.items() if group == groups[0] and (
             scopes is scope_sets[6] or (level, home) == (Level.province, "甘肃省"))} for scopes in scope_sets[::6])
         assert one and one < every
-        assert set((await session.exec(select(Member.id).where(member_in_scopes(scope_sets[0]))))) == one
-        assert set((await session.exec(select(Member.id).where(member_in_scopes(scope_sets[6]))))) == every
+        assert set(await session.exec(select(Member.id).where(member_in_scopes(scope_sets[0])))) == one
+        assert set(await session.exec(select(Member.id).where(member_in_scopes(scope_sets[6])))) == every

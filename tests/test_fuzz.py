@@ -46,7 +46,7 @@ def random_text(rng: random.Random) -> str:
     return text if text.strip() else text + "x"
 
 
-def form_nonce(user) -> str | None:  # noqa: ANN001
+def form_nonce(user) -> str | None:
     """The nonce of the newest form button this user was shown, if any."""
     for message in reversed(user.messages):
         for data in message.button_data.values():
@@ -55,7 +55,7 @@ def form_nonce(user) -> str | None:  # noqa: ANN001
     return None
 
 
-async def act(rng: random.Random, user) -> tuple[str, str]:  # noqa: ANN001
+async def act(rng: random.Random, user) -> tuple[str, str]:
     """One random action; returns (what was done, how it must be answered: 'message' or 'answer')."""
     roll = rng.random()
     keyboards = [m for m in user.messages[-5:] if m.inline_keyboard and not m.deleted]
@@ -65,7 +65,7 @@ async def act(rng: random.Random, user) -> tuple[str, str]:  # noqa: ANN001
         await user.press_data(data, message=message)
         return f"press {data!r}", "answer"
     if roll < 0.45 and keyboards:
-        nonce = form_nonce(user) or "%06x" % rng.getrandbits(24)
+        nonce = form_nonce(user) or f"{rng.getrandbits(24):06x}"
         if rng.random() < 0.5:
             action = rng.choice(list(FORM_VALUES))
             data = f"log:{nonce}:{action}:{rng.choice(FORM_VALUES[action])}"

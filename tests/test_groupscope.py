@@ -8,7 +8,7 @@ import asyncio
 import io
 import logging
 import math
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from openpyxl import load_workbook
@@ -16,19 +16,25 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
+from bot.callbacks import LagAction, LagButton, StatsButton, StatsDim, StatsView
 from bot.cli import main
 from bot.db import migrate, sync_engine, upgrade
 from bot.services.access import overview
 from bot.services.identity import identify
-from bot.services.scopes import Committee, Scope
 from bot.services.rules import Period, Quarter, local_today
-from bot.services.scopes import case_in_scopes, member_in_scopes
+from bot.services.scopes import Committee, Scope, case_in_scopes, member_in_scopes
 from bot.services.stats import stats_summary
-from bot.callbacks import LagAction, LagButton, StatsButton, StatsDim, StatsView
 from models import AuditEvent, Case, Level, Member, RoleGrant, ScopeKind, utcnow
 from tests.conftest import offline_settings
 from tests.stats_world import (
-    COORD_GROUP, COORD_GROUP_COUNTY, COUNTY_COMMITTEE, GROUP_COMMITTEE, TZ, World, in_scopes, recount_summary,
+    COORD_GROUP,
+    COORD_GROUP_COUNTY,
+    COUNTY_COMMITTEE,
+    GROUP_COMMITTEE,
+    TZ,
+    World,
+    in_scopes,
+    recount_summary,
     seed_world,
 )
 
@@ -46,8 +52,8 @@ def committee_members(world: World, committee: tuple[str, str | None], *, group:
 # --- the rule --------------------------------------------------------------------------------------
 
 
-async def test_same_named_group_on_two_committees_is_two_scopes(db) -> None:  # noqa: ANN001
-    world = await seed_world(db, now=datetime(2026, 11, 20, 2, 30, tzinfo=timezone.utc))
+async def test_same_named_group_on_two_committees_is_two_scopes(db) -> None:
+    world = await seed_world(db, now=datetime(2026, 11, 20, 2, 30, tzinfo=UTC))
     city, county = committee_members(world, GROUP_COMMITTEE), committee_members(world, COUNTY_COMMITTEE)
     everywhere = {m["number"] for m in world.members if world.groups.get(m["group"]) == "第1活动组"}
     assert city and county and not city & county and city | county < everywhere
@@ -71,7 +77,7 @@ async def test_same_named_group_on_two_committees_is_two_scopes(db) -> None:  # 
             want = {cid for cid, member_id in cases if ids.get(member_id) in mine}
             assert set((await session.exec(select(Case.id).where(case_in_scopes([scope])))).all()) == want
         # /stats figures: each committee's equal the recount for it, and they are not the same figures
-        now = datetime(2026, 11, 20, 2, 30, tzinfo=timezone.utc)
+        now = datetime(2026, 11, 20, 2, 30, tzinfo=UTC)
         from bot.services.reminders import DutyPolicy
 
         shown = {}
@@ -89,7 +95,7 @@ async def test_same_named_group_on_two_committees_is_two_scopes(db) -> None:  # 
 
 
 @pytest.fixture
-async def world(db, app) -> World:  # noqa: ANN001
+async def world(db, app) -> World:
     return await seed_world(db, now=utcnow())
 
 
@@ -111,7 +117,7 @@ def lagging(world: World, committee: tuple[str, str | None]) -> set[str]:
     return result
 
 
-async def test_a_committees_group_coordinator_sees_only_that_committee(fake, world, caplog) -> None:  # noqa: ANN001
+async def test_a_committees_group_coordinator_sees_only_that_committee(fake, world, caplog) -> None:
     q = Quarter.of(local_today(utcnow(), TZ))
     city, county = committee_members(world, GROUP_COMMITTEE), committee_members(world, COUNTY_COMMITTEE)
     others = {m["number"] for m in world.members} - city
@@ -166,7 +172,7 @@ async def test_a_committees_group_coordinator_sees_only_that_committee(fake, wor
 # --- the migration -------------------------------------------------------------------------------------
 
 
-async def run(argv: list[str], settings) -> int:  # noqa: ANN001
+async def run(argv: list[str], settings) -> int:
     """The CLI from an async test (it runs its own event loop)."""
     return await asyncio.to_thread(main, argv, settings)
 
@@ -215,7 +221,7 @@ def _grants(url: str) -> list[tuple]:
         engine.dispose()
 
 
-async def test_the_migration_records_unambiguous_committees_only(database_url, capsys) -> None:  # noqa: ANN001
+async def test_the_migration_records_unambiguous_committees_only(database_url, capsys) -> None:
     migrate(database_url, "0008", down=True)
     _seed_before_0009(database_url)
     upgrade(database_url)
@@ -276,7 +282,7 @@ async def test_the_migration_records_unambiguous_committees_only(database_url, c
     assert "在名册中还没有委员" in capsys.readouterr().err
 
 
-def test_a_downgrade_keeps_one_grant_per_name(database_url) -> None:  # noqa: ANN001
+def test_a_downgrade_keeps_one_grant_per_name(database_url) -> None:
     engine = sync_engine(database_url)
     try:
         with engine.begin() as c:
@@ -300,7 +306,7 @@ def test_a_downgrade_keeps_one_grant_per_name(database_url) -> None:  # noqa: AN
 
 
 @pytest.fixture
-def cli(database_url, roster):  # noqa: ANN001, ANN201
+def cli(database_url, roster):
     return offline_settings(database_url)
 
 
@@ -313,7 +319,7 @@ def _audit_count(url: str) -> int:
         engine.dispose()
 
 
-def test_grant_requires_the_committee_when_the_name_is_ambiguous(cli, database_url, capsys) -> None:  # noqa: ANN001
+def test_grant_requires_the_committee_when_the_name_is_ambiguous(cli, database_url, capsys) -> None:
     before = (_grants(database_url), _audit_count(database_url))
     # 第1界别活动组 of the sample roster: 省·甘肃省, 市 × 2, 县 × 2
     for argv, problem in (

@@ -13,8 +13,8 @@ from sqlmodel import select
 
 import bot.sqlite_async as sqlite_async
 from bot.persistence import CONVERSATION, USER, SQLPersistence
-from bot.services.reachability import is_blocked
 from bot.services.identity import sender_cache
+from bot.services.reachability import is_blocked
 from models import BotState
 from tests.conftest import bind
 
@@ -22,12 +22,12 @@ from tests.conftest import bind
 class Statements:
     """Every SQL statement an engine executes (connection PRAGMAs left out)."""
 
-    def __init__(self, engine) -> None:  # noqa: ANN001 - an AsyncEngine
+    def __init__(self, engine) -> None:  # an AsyncEngine
         self.engine = engine.sync_engine
         self.seen: list[str] = []
         event.listen(self.engine, "before_cursor_execute", self._record)
 
-    def _record(self, conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001, ARG002
+    def _record(self, conn, cursor, statement, parameters, context, executemany) -> None:
         if not statement.lstrip().upper().startswith("PRAGMA"):
             self.seen.append(" ".join(statement.split())[:120])
 
@@ -38,7 +38,7 @@ class Statements:
         event.remove(self.engine, "before_cursor_execute", self._record)
 
 
-async def rows(db) -> dict[tuple[str, str], str]:  # noqa: ANN001
+async def rows(db) -> dict[tuple[str, str], str]:
     async with db.session() as session:
         return {(r.kind, r.key): r.data for r in (await session.exec(select(BotState))).all()}
 
@@ -140,12 +140,12 @@ FORM_STEP_BOUND = 4
 MY_BOUND = 5
 
 
-async def settle(app) -> None:  # noqa: ANN001
+async def settle(app) -> None:
     """Until the application finished every update it has (its flush included)."""
     await asyncio.wait_for(app.update_queue.join(), 5)
 
 
-async def quiet_member(fake, db, runner, settings):  # noqa: ANN001, ANN201
+async def quiet_member(fake, db, runner, settings):
     """A running bot with a bound member, its jobs paused so that only the updates' statements run."""
     app = await runner.start(settings)
     user = await bind(fake, db, 5001, "GS0003", "胡刚")
@@ -203,12 +203,12 @@ async def test_my_reads_run_on_the_loop_thread_on_sqlite(fake, db, roster, runne
         pytest.skip("aiosqlite's thread is SQLite's")
     fast = settings.model_copy(update={"sqlite_fast_driver": True})  # the trick under test, in either pass
     app, user = await quiet_member(fake, db, runner, fast)
-    sender_cache(app.db.engine)._kept.clear()  # noqa: SLF001 - so that the sender is looked up again
+    sender_cache(app.db.engine)._kept.clear()  # so that the sender is looked up again
     seen: list[tuple[bool, str]] = []
     loop_thread = threading.get_ident()
     run = sqlite_async._run
 
-    def recording(raw, many, operation, parameters):  # noqa: ANN001, ANN202
+    def recording(raw, many, operation, parameters):
         seen.append((threading.get_ident() == loop_thread, " ".join(str(operation).split())[:40]))
         return run(raw, many, operation, parameters)
 
@@ -292,14 +292,14 @@ async def test_a_read_only_update_is_marked_done_with_others_and_a_writing_one_a
 # --- who sent it: kept briefly --------------------------------------------------------------
 
 @contextlib.contextmanager
-def unseen_by_this_process():  # noqa: ANN201
+def unseen_by_this_process():
     """Writes made meanwhile are invisible to the identity cache's listeners, as another process's are."""
     from sqlalchemy.engine import Engine
 
     from bot.services import identity
 
-    listeners = [("after_execute", identity._saw_statement), ("commit", identity._transaction_ended),  # noqa: SLF001
-                 ("rollback", identity._transaction_ended)]  # noqa: SLF001
+    listeners = [("after_execute", identity._saw_statement), ("commit", identity._transaction_ended),
+                 ("rollback", identity._transaction_ended)]
     for name, fn in listeners:
         event.remove(Engine, name, fn)
     try:
@@ -309,7 +309,7 @@ def unseen_by_this_process():  # noqa: ANN201
             event.listen(Engine, name, fn)
 
 
-async def grant(db, telegram_id: int, value: str) -> None:  # noqa: ANN001
+async def grant(db, telegram_id: int, value: str) -> None:
     from models import RoleGrant, ScopeKind
 
     async with db.session() as session:
@@ -317,7 +317,7 @@ async def grant(db, telegram_id: int, value: str) -> None:  # noqa: ANN001
         await session.commit()
 
 
-async def revoke(db, telegram_id: int) -> None:  # noqa: ANN001
+async def revoke(db, telegram_id: int) -> None:
     from sqlalchemy import delete
 
     from models import RoleGrant
@@ -327,7 +327,7 @@ async def revoke(db, telegram_id: int) -> None:  # noqa: ANN001
         await session.commit()
 
 
-async def roles_shown(user) -> str:  # noqa: ANN001
+async def roles_shown(user) -> str:
     await user.send("/help")
     return (await user.expect_message()).text.split("\n", 1)[0]
 
@@ -363,9 +363,8 @@ async def test_identity_changes_by_another_process_count_within_the_ttl(fake, db
 
 
 def test_the_identity_cache_keeps_a_bounded_number_of_people_and_hands_out_copies() -> None:
-    from bot.services.identity import Identity
+    from bot.services.identity import Identity, Sender, SenderCache, _generation
     from bot.services.scopes import Scope
-    from bot.services.identity import Sender, SenderCache, _generation
     from models import ScopeKind
 
     cache = SenderCache(size=2)
@@ -490,7 +489,7 @@ async def test_a_date_value_the_form_never_offered_is_stale(fake, db, roster, ap
 
 # --- concurrency ------------------------------------------------------------------------
 
-def _message(update_id: int, user_id: int):  # noqa: ANN202
+def _message(update_id: int, user_id: int):
     from telegram import Update
 
     chat = {"id": user_id, "type": "private", "first_name": "x"}
@@ -526,7 +525,7 @@ async def test_one_persons_updates_run_in_order_and_others_overlap() -> None:
     release.set()
     await asyncio.gather(*tasks)
     assert events[3:] == ["a1 end", "a2 start", "a2 end"]
-    assert processor._locks == {}  # noqa: SLF001 - no lock left behind per person
+    assert processor._locks == {}  # no lock left behind per person
 
 
 # --- the Bot API connection pool --------------------------------------------------------------
@@ -541,7 +540,7 @@ async def test_pooled_connections_keep_their_socket_and_still_notice_a_server_th
     served: list[int] = []
     closed = asyncio.Event()
 
-    async def one_answer_then_close(reader, writer) -> None:  # noqa: ANN001
+    async def one_answer_then_close(reader, writer) -> None:
         served.append(len(served) + 1)
         await reader.readuntil(b"\r\n\r\n")
         body = str(len(served)).encode()
@@ -556,8 +555,8 @@ async def test_pooled_connections_keep_their_socket_and_still_notice_a_server_th
     request = RetryingRequest(connection_pool_size=4, pool_tuning=True)  # the trick under test, in either pass
     try:
         await request.initialize()
-        client = request._client  # noqa: SLF001
-        assert isinstance(client._transport._pool._network_backend, PooledBackend)  # noqa: SLF001
+        client = request._client
+        assert isinstance(client._transport._pool._network_backend, PooledBackend)
         answers = []
         for _ in range(3):
             closed.clear()
@@ -586,7 +585,7 @@ class _Recorded:
     async def aclose(self) -> None:
         self.seen.append(("close", b"", None))
 
-    def get_extra_info(self, info: str):  # noqa: ANN201
+    def get_extra_info(self, info: str):
         return None
 
 
@@ -632,7 +631,7 @@ async def test_bot_api_calls_in_flight_are_bounded_and_the_rest_wait_their_turn(
     most = 0
     release = asyncio.Event()
 
-    async def held_call(self, url, method, *args, **kwargs):  # noqa: ANN001, ANN202, ARG001
+    async def held_call(self, url, method, *args, **kwargs):
         nonlocal most
         running.append(url)
         most = max(most, len(running))

@@ -19,7 +19,7 @@ from tests.conftest import TOKEN
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _launcher(fake, database_url: str, tmp_path: Path, logs: list):  # noqa: ANN001, ANN202
+def _launcher(fake, database_url: str, tmp_path: Path, logs: list):
     """`python -m bot run` against the fake, as tests/test_e2e_log.py's SIGKILL test starts it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "WEBHOOK_", "DATABASE_URL"))}
     env.update(

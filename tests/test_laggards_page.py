@@ -11,12 +11,11 @@ import pytest
 from bot.services.outreach import LAG_RULES
 from bot.services.reminders import Rule, laggards, laggards_page
 from bot.services.rules import Quarter
-
 from tests.test_reminders import G1_PROVINCE, POLICY, in_g1_province, recount, seed
 
 
 @pytest.mark.parametrize("scopes", [None, [G1_PROVINCE]])
-async def test_every_page_matches_the_scan_and_a_recount(db, scopes) -> None:  # noqa: ANN001
+async def test_every_page_matches_the_scan_and_a_recount(db, scopes) -> None:
     data = await seed(db)
     q4, as_of = Quarter(2026, 4), date(2026, 11, 14)
     lag_rules = {r.value for r in LAG_RULES}
@@ -47,7 +46,7 @@ async def test_every_page_matches_the_scan_and_a_recount(db, scopes) -> None:  #
     assert [[getattr(lag, f) for f in keep] for lag in pages] == [[getattr(lag, f) for f in keep] for lag in scan]
 
 
-async def test_the_bottom_share_is_refused(db) -> None:  # noqa: ANN001
+async def test_the_bottom_share_is_refused(db) -> None:
     async with db.session() as session:
         with pytest.raises(ValueError):
             await laggards_page(session, quarter=Quarter(2026, 4), as_of=date(2026, 11, 14), policy=POLICY,

@@ -109,7 +109,7 @@ async def test_the_pool_is_where_the_tuning_reaches_for_it_on_the_client_ptb_bui
     from bot.request import RetryingRequest
 
     plain = RetryingRequest(connection_pool_size=256, pool_tuning=False)  # as bot/app.py builds it
-    pool = getattr(getattr(plain._client, "_transport", None), "_pool", None)  # noqa: SLF001
+    pool = getattr(getattr(plain._client, "_transport", None), "_pool", None)
     assert isinstance(pool, httpcore.AsyncConnectionPool), fenced(
         POOL, f"httpx 0.28's private client._transport._pool being httpcore's AsyncConnectionPool (found {pool!r})"
     )
@@ -133,7 +133,7 @@ async def test_the_pool_is_where_the_tuning_reaches_for_it_on_the_client_ptb_bui
         await server.wait_closed()
     tuning = private(POOL, "bot.pool_tuning", "httpcore's private parts (bot/pool_tuning.py)")
     tuned = RetryingRequest(connection_pool_size=256, pool_tuning=True)
-    assert isinstance(tuned._client._transport._pool._network_backend, tuning.PooledBackend), fenced(  # noqa: SLF001
+    assert isinstance(tuned._client._transport._pool._network_backend, tuning.PooledBackend), fenced(
         POOL, "python-telegram-bot building its httpx client in HTTPXRequest._build_client, which RetryingRequest extends"
     )
 
@@ -192,7 +192,7 @@ async def test_the_one_hop_cursor_sets_every_slot_and_finds_the_connection_inter
                                              f"which OneHopCursor.__init__ sets itself; not set: {unset}")
             for name in ("_execute_mutex", "_handle_exception", "_connection"):
                 assert hasattr(adapted, name), fenced(DRIVER, f"SQLAlchemy's private AsyncAdapt_aiosqlite_connection.{name}")
-            raw = adapted._connection  # noqa: SLF001 - aiosqlite's Connection
+            raw = adapted._connection  # aiosqlite's Connection
             assert inspect.iscoroutinefunction(getattr(raw, "_execute", None)), fenced(
                 DRIVER, "aiosqlite 0.22's private Connection._execute(fn, *args), the one hand-off to its thread"
             )

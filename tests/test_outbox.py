@@ -20,7 +20,7 @@ from tests.conftest import make_settings
 FAST = DeliveryConfig(batch=5, bulk_rate=1000, per_chat_interval=0.0, interval=0.1)
 
 
-async def enqueue_many(db, chat_ids, *, prefix: str = "t") -> None:  # noqa: ANN001
+async def enqueue_many(db, chat_ids, *, prefix: str = "t") -> None:
     async with db.session() as session:
         for chat_id in chat_ids:
             await outbox.enqueue(session, key=f"{prefix}:{chat_id}", chat_id=chat_id, kind="test",
@@ -28,17 +28,17 @@ async def enqueue_many(db, chat_ids, *, prefix: str = "t") -> None:  # noqa: ANN
         await session.commit()
 
 
-async def statuses(db) -> dict[str, OutboxMessage]:  # noqa: ANN001
+async def statuses(db) -> dict[str, OutboxMessage]:
     async with db.session() as session:
         return {m.key: m for m in (await session.exec(select(OutboxMessage))).all()}
 
 
 @pytest.fixture
-async def bots(database_url, fake):  # noqa: ANN001, ANN201
+async def bots(database_url, fake):
     """Initialised Applications (no polling, no jobs) whose deliveries the test drives."""
     made = []
 
-    async def make():  # noqa: ANN202
+    async def make():
         application = build_application(make_settings(database_url, fake), rate_limit=False)
         await application.initialize()
         made.append(application)
@@ -249,7 +249,7 @@ async def test_rate_limiter_lets_replies_go_first() -> None:
     loop = asyncio.get_running_loop()
     done: list[tuple[str, float]] = []
 
-    def call(label: str):  # noqa: ANN202
+    def call(label: str):
         async def network() -> bool:
             done.append((label, loop.time()))
             return True

@@ -29,7 +29,7 @@ KEYS = [
 ]
 
 
-async def test_key_ranges_hold_under_a_language_collation(db) -> None:  # noqa: ANN001
+async def test_key_ranges_hold_under_a_language_collation(db) -> None:
     async with db.session() as session:
         if session.bind.dialect.name != "postgresql":
             pytest.skip("SQLite always compares text bytewise (BINARY)")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from bot.services import broadcasts, outbox
 from bot.services.outreach import OutOfScope, laggard_page, lagging, nudge, nudge_key
-from bot.services.reminders import Occasion, DutyPolicy, reminder_history
+from bot.services.reminders import DutyPolicy, Occasion, reminder_history
 from bot.services.rules import Quarter
 from models import Activity, ActivityGroup, Broadcast, Member, OutboxMessage, OutboxStatus, Reachability
 from tests.conftest import ADMIN_ID
@@ -19,11 +19,11 @@ from tests.support.scopes import group_everywhere
 TZ = ZoneInfo("Asia/Shanghai")
 POLICY = DutyPolicy(tz=TZ, admin_ids=(ADMIN_ID,))
 DAY = date(2026, 11, 20)
-NOW = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 GROUP_NAME = "第3界别活动组"
 
 
-async def setup(db) -> dict:  # noqa: ANN001
+async def setup(db) -> dict:
     """Group 3 (8 members): the first is ahead, the second active last quarter; all bound, the third blocked."""
     async with db.session() as session:
         group = (await session.exec(select(ActivityGroup).where(ActivityGroup.name == GROUP_NAME))).one()
@@ -47,7 +47,7 @@ async def setup(db) -> dict:  # noqa: ANN001
                 "scopes": scopes}
 
 
-async def test_laggard_page_details_and_paging(db, roster) -> None:  # noqa: ANN001
+async def test_laggard_page_details_and_paging(db, roster) -> None:
     data = await setup(db)
     async with db.session() as session:
         page = await laggard_page(session, today=DAY, policy=POLICY, scopes=data["scopes"], offset=0, limit=3)
@@ -62,7 +62,7 @@ async def test_laggard_page_details_and_paging(db, roster) -> None:  # noqa: ANN
     assert last.offset == 6 and [row.laggard.number for row in last.rows] == numbers[6:]
 
 
-async def test_nudge_scope_once_a_day_and_history(db, roster) -> None:  # noqa: ANN001
+async def test_nudge_scope_once_a_day_and_history(db, roster) -> None:
     data = await setup(db)
     member_id, _, telegram_id = data["members"][1]
     async with db.session() as session:
@@ -92,7 +92,7 @@ async def test_nudge_scope_once_a_day_and_history(db, roster) -> None:  # noqa: 
     assert [(h.quarter, h.occasion) for h in history] == [("2026Q4", Occasion.nudge)] * 2
 
 
-async def test_audience_create_once_and_tally(db, roster) -> None:  # noqa: ANN001
+async def test_audience_create_once_and_tally(db, roster) -> None:
     data = await setup(db)
     async with db.session() as session:
         everyone = await broadcasts.audience(session, kind="all", scopes=data["scopes"], today=DAY, policy=POLICY)
@@ -139,7 +139,7 @@ async def test_audience_create_once_and_tally(db, roster) -> None:  # noqa: ANN0
         assert (saved.sent, saved.blocked, saved.failed) == (4, 1, 1)
 
 
-async def test_enqueue_many_limits_and_once(db) -> None:  # noqa: ANN001
+async def test_enqueue_many_limits_and_once(db) -> None:
     async with db.session() as session:
         with pytest.raises(ValueError):  # a photo's caption is at most 1,024 characters
             await outbox.enqueue_many(session, [("k:1", 1)], kind="broadcast", text="字" * 1025, now=NOW, photo_id="P")

@@ -4,10 +4,10 @@ due occasions across quarter boundaries in Asia/Shanghai; once under double runs
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 import random
 from collections import defaultdict
 from datetime import date, datetime, timedelta
+from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,10 +16,9 @@ from sqlmodel import select
 
 from bot.app import build_application
 from bot.context import LianxinContext
-from bot.services.scopes import Committee, Scope
 from bot.services.reminders import (
-    Occasion,
     DutyPolicy,
+    Occasion,
     Rule,
     as_of_day,
     due_occasion,
@@ -29,6 +28,7 @@ from bot.services.reminders import (
     run_due,
 )
 from bot.services.rules import Quarter
+from bot.services.scopes import Committee, Scope
 from models import Activity, ActivityGroup, Level, Member, OutboxMessage, Region, RoleGrant, ScopeKind, Sector
 from scheduler.reminders import remind_due
 from tests.conftest import ADMIN_ID, make_settings
@@ -59,7 +59,7 @@ def shanghai(*args: int) -> datetime:
         (shanghai(2028, 3, 17, 9, 0), (Occasion.late, Quarter(2028, 1))),
     ],
 )
-def test_due_occasion_across_quarter_boundaries(instant: datetime, expected) -> None:  # noqa: ANN001
+def test_due_occasion_across_quarter_boundaries(instant: datetime, expected) -> None:
     with time_machine.travel(instant, tick=False):
         assert due_occasion(POLICY, datetime.now(TZ)) == expected
 
@@ -75,7 +75,7 @@ def test_as_of_day() -> None:
 # --- a seeded data set -------------------------------------------------------------------
 
 
-async def seed(db, *, seed_value: int = 9) -> dict:  # noqa: ANN001
+async def seed(db, *, seed_value: int = 9) -> dict:
     """~40 members on two committees, groups and no groups, inactive and unbound ones, random activities."""
     rng = random.Random(seed_value)
     async with db.session() as session:
@@ -284,13 +284,13 @@ async def test_two_runs_at_once_scan_once(db) -> None:
     assert len(keys) == len(set(keys)) and keys
 
 
-def test_cli_dry_run_then_send_once(database_url, capsys) -> None:  # noqa: ANN001
+def test_cli_dry_run_then_send_once(database_url, capsys) -> None:
     import argparse
     import asyncio
 
     from bot.cli import remind as cli_remind
-    from bot.db import Database
     from bot.config import Settings
+    from bot.db import Database
 
     async def seeded() -> dict:
         database = Database(database_url)

@@ -26,7 +26,7 @@ def write_csv(path: Path, rows: list[list[str]], *, encoding: str = "utf-8-sig",
     return path
 
 
-def count(url: str, model, *where) -> int:  # noqa: ANN001
+def count(url: str, model, *where) -> int:
     engine = sync_engine(url)
     with engine.connect() as connection:
         value = connection.execute(select(func.count()).select_from(model).where(*where)).scalar_one()
@@ -43,7 +43,7 @@ def member(url: str, number: str) -> Member:
 
 
 @pytest.fixture
-def cli_settings(database_url: str):  # noqa: ANN201
+def cli_settings(database_url: str):
     class NoFake:
         base_url = "http://127.0.0.1:9/bot"
         base_file_url = "http://127.0.0.1:9/file/bot"
@@ -51,7 +51,7 @@ def cli_settings(database_url: str):  # noqa: ANN201
     return make_settings(database_url, NoFake(), bot_username="lianxin_test_bot")  # type: ignore[arg-type]
 
 
-def run_cli(settings, *argv: str) -> int:  # noqa: ANN001
+def run_cli(settings, *argv: str) -> int:
     return main(list(argv), settings=settings)
 
 

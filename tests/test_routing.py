@@ -30,7 +30,7 @@ REGIONS = [
 ]
 
 
-async def bind_members(db, *, seed: int = 8) -> None:  # noqa: ANN001
+async def bind_members(db, *, seed: int = 8) -> None:
     """Bind most members (telegram_id set directly), leave some unbound, deactivate a few, vary their load."""
     rng = random.Random(seed)
     async with db.session() as session:
@@ -47,14 +47,14 @@ async def bind_members(db, *, seed: int = 8) -> None:  # noqa: ANN001
         await session.commit()
 
 
-async def region_id(db, path: str | None) -> int | None:  # noqa: ANN001
+async def region_id(db, path: str | None) -> int | None:
     if path is None:
         return None
     async with db.session() as session:
         return (await session.exec(select(Region.id).where(Region.path == path))).one()
 
 
-async def snapshot(db) -> list[tuple]:  # noqa: ANN001
+async def snapshot(db) -> list[tuple]:
     async with db.session() as session:
         rows = await session.exec(
             select(Member.id, Member.sector_id, Region.path, Member.active, Member.telegram_id, Member.open_cases,
@@ -76,7 +76,7 @@ def shared_depth(member_path: str | None, case_path: str | None) -> int:
     return depth
 
 
-def expected_ranking(members: list[tuple], category: Category, case_path: str | None, exclude=(), limit=5):  # noqa: ANN001, ANN201
+def expected_ranking(members: list[tuple], category: Category, case_path: str | None, exclude=(), limit=5):
     """The issue's rules, written out directly over every member."""
     order = {sector_id: rank for rank, sector_id in enumerate(category.sector_ids)}
     keyed = []

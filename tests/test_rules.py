@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -48,8 +48,8 @@ def test_quarter_bounds_and_navigation() -> None:
     assert (q.first_day, q.last_day) == (date(2024, 1, 1), date(2024, 3, 31))
     assert Quarter(2024, 4).next() == Quarter(2025, 1)
     assert Quarter(2025, 1).prev() == Quarter(2024, 4)
-    assert q.start(SH) == datetime(2023, 12, 31, 16, tzinfo=timezone.utc)
-    assert q.end(SH) == datetime(2024, 3, 31, 16, tzinfo=timezone.utc)
+    assert q.start(SH) == datetime(2023, 12, 31, 16, tzinfo=UTC)
+    assert q.end(SH) == datetime(2024, 3, 31, 16, tzinfo=UTC)
     assert Quarter.parse("2026Q4") == Quarter(2026, 4) and Quarter(2026, 4).label == "2026Q4"
     assert Quarter(2026, 4).cn_label == "2026年第四季度"
     with pytest.raises(ValueError):

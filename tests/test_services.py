@@ -18,8 +18,8 @@ from bot.services.access import (
     overview,
 )
 from bot.services.activities import (
-    ActivityPolicy,
     ActivityInput,
+    ActivityPolicy,
     ActivityProblem,
     delete_activity,
     save_activity,
@@ -35,7 +35,7 @@ KINDS = {"visit": 2.0, "inspection": 3.0, "other": 1.0}
 LOCK = timedelta(minutes=60)
 
 
-async def member_ids(db, *numbers: str) -> list[int]:  # noqa: ANN001
+async def member_ids(db, *numbers: str) -> list[int]:
     async with db.session() as session:
         rows = dict((await session.exec(select(Member.number, Member.id).where(Member.number.in_(numbers)))).all())
     return [rows[n] for n in numbers]

@@ -17,12 +17,12 @@ from bot.sqlite_async import inline_reads
 
 
 @pytest.fixture
-async def sqlite_db(request, tmp_path):  # noqa: ANN001, ANN201
+async def sqlite_db(request, tmp_path):
     """A SQLite database whose connections know `thread_ident()`: the id of the thread running the statement.
     The fast driver unless a test asks otherwise (indirect parametrisation)."""
     database = Database(f"sqlite+aiosqlite:///{tmp_path}/inline.db", fast_driver=getattr(request, "param", True))
 
-    def register(dbapi_connection, _record) -> None:  # noqa: ANN001
+    def register(dbapi_connection, _record) -> None:
         dbapi_connection.create_function("thread_ident", 0, threading.get_ident)
 
     event.listen(database.engine.sync_engine, "connect", register)
@@ -32,11 +32,11 @@ async def sqlite_db(request, tmp_path):  # noqa: ANN001, ANN201
     await database.dispose()
 
 
-async def ident(session, statement: str = "SELECT thread_ident()") -> int:  # noqa: ANN001
+async def ident(session, statement: str = "SELECT thread_ident()") -> int:
     return (await session.exec(text(statement))).one()[0]
 
 
-async def test_reads_inside_inline_reads_run_on_the_loop_thread(sqlite_db) -> None:  # noqa: ANN001
+async def test_reads_inside_inline_reads_run_on_the_loop_thread(sqlite_db) -> None:
     loop_thread = threading.get_ident()
     async with sqlite_db.session() as session:
         assert await ident(session) != loop_thread  # by default every statement goes to aiosqlite's thread
@@ -46,7 +46,7 @@ async def test_reads_inside_inline_reads_run_on_the_loop_thread(sqlite_db) -> No
         assert await ident(session) != loop_thread  # only inside the block
 
 
-async def test_writes_inside_inline_reads_still_go_to_the_thread(sqlite_db) -> None:  # noqa: ANN001
+async def test_writes_inside_inline_reads_still_go_to_the_thread(sqlite_db) -> None:
     loop_thread = threading.get_ident()
     async with sqlite_db.session() as session:
         with inline_reads():
@@ -58,7 +58,7 @@ async def test_writes_inside_inline_reads_still_go_to_the_thread(sqlite_db) -> N
             assert (await session.exec(text("SELECT count(*) FROM seen"))).one()[0] == 0
 
 
-async def test_inline_reads_reach_the_nested_greenlet_and_other_tasks_are_unaffected(sqlite_db) -> None:  # noqa: ANN001
+async def test_inline_reads_reach_the_nested_greenlet_and_other_tasks_are_unaffected(sqlite_db) -> None:
     loop_thread = threading.get_ident()
     started = asyncio.Event()
     release = asyncio.Event()
@@ -78,7 +78,7 @@ async def test_inline_reads_reach_the_nested_greenlet_and_other_tasks_are_unaffe
         assert await task != loop_thread
 
 
-async def test_an_inline_read_that_fails_raises_like_any_other(sqlite_db) -> None:  # noqa: ANN001
+async def test_an_inline_read_that_fails_raises_like_any_other(sqlite_db) -> None:
     async with sqlite_db.session() as session:
         with inline_reads(), pytest.raises(OperationalError, match="no such table"):
             await session.exec(text("SELECT * FROM no_such_table"))
@@ -88,7 +88,7 @@ async def test_an_inline_read_that_fails_raises_like_any_other(sqlite_db) -> Non
 
 
 @pytest.mark.parametrize("sqlite_db", [True, False], ids=["fast", "stock"], indirect=True)
-async def test_bounded_reads_are_inline_reads_with_the_fast_driver_and_nothing_without(sqlite_db) -> None:  # noqa: ANN001
+async def test_bounded_reads_are_inline_reads_with_the_fast_driver_and_nothing_without(sqlite_db) -> None:
     from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_dbapi
 
     fast = sqlite_db.fast_driver

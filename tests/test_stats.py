@@ -11,10 +11,10 @@ from datetime import date
 
 from openpyxl import load_workbook
 
-from bot.services.scopes import Committee, Scope
-from bot.services.rules import Quarter
 from bot.services.charts import render_report_chart
 from bot.services.report import build_report, quarter_stats, report_sections
+from bot.services.rules import Quarter
+from bot.services.scopes import Committee, Scope
 from models import Level, ScopeKind
 from tests.support.fake_telegram import image_size
 from tests.test_reminders import G1_PROVINCE, POLICY, in_g1_province, recount, seed
@@ -23,7 +23,7 @@ KIND_NAMES = {"visit": "主动走访", "inspection": "调研视察", "other": "�
 Q3 = Quarter(2026, 3)
 
 
-def independent(data: dict, quarter: Quarter, as_of: date, member_filter=lambda m: True) -> dict:  # noqa: ANN001
+def independent(data: dict, quarter: Quarter, as_of: date, member_filter=lambda m: True) -> dict:
     members = [m for m in data["members"] if m[6] and member_filter(m)]
     ids = {m[0] for m in members}
     q_n: Counter = Counter()
@@ -88,7 +88,7 @@ async def test_report_xlsx_and_chart(db) -> None:
         assert sheet.freeze_panes == "A2"
         assert [c.value for c in sheet[1]] == section.headers and sheet["A1"].font.bold
         assert sheet.max_row == len(section.rows) + 1
-        for column, header in zip("ABCDEFGH", section.headers):
+        for column, _header in zip("ABCDEFGH", section.headers):
             longest = max(len(str(v.value or "")) for v in sheet[column])
             assert sheet.column_dimensions[column].width >= longest  # fits (CJK counted double)
     overview = {row[0].value: row[1].value for row in book["委员概况"].iter_rows(min_row=2)}
@@ -160,7 +160,7 @@ async def test_quarterly_report_is_delivered_once_to_each_coordinator_and_admin(
         await application.db.dispose()
 
 
-def test_cli_report(database_url, tmp_path, capsys) -> None:  # noqa: ANN001
+def test_cli_report(database_url, tmp_path, capsys) -> None:
     import argparse
     import asyncio
 

@@ -8,14 +8,25 @@ from datetime import timedelta
 
 import pytest
 
-from bot.services.scopes import Committee, Scope
-from bot.services.reminders import DutyPolicy
 from bot.services.ranking import duty_ranking, responsiveness
+from bot.services.reminders import DutyPolicy
 from bot.services.rules import Period
+from bot.services.scopes import Committee, Scope
 from bot.services.stats import Dimension, DrillDown, OutOfScope, breakdown, stats_summary
 from models import Level, ScopeKind
-from tests.stats_world import COUNTY_COMMITTEE, GROUP_COMMITTEE, TZ, World, allowed, recount_breakdown, recount_ranking, recount_responsiveness, \
-    recount_summary, seed_world, shanghai
+from tests.stats_world import (
+    COUNTY_COMMITTEE,
+    GROUP_COMMITTEE,
+    TZ,
+    World,
+    allowed,
+    recount_breakdown,
+    recount_ranking,
+    recount_responsiveness,
+    recount_summary,
+    seed_world,
+    shanghai,
+)
 
 POLICY = DutyPolicy(tz=TZ)
 NOW = shanghai(2026, 11, 20, 10, 30)
@@ -57,7 +68,7 @@ def close(a: float | None, b: float | None) -> bool:
     return (a is None and b is None) or (a is not None and b is not None and math.isclose(a, b, abs_tol=0.01))
 
 
-async def test_summary_equals_the_recount_for_every_scope_period_and_drill(db) -> None:  # noqa: ANN001
+async def test_summary_equals_the_recount_for_every_scope_period_and_drill(db) -> None:
     world = await seed_world(db, now=NOW)
     refused = 0
     for scopes, plain_scopes in scope_sets(world):
@@ -82,7 +93,7 @@ async def test_summary_equals_the_recount_for_every_scope_period_and_drill(db) -
                     assert got.cases is None
                     continue
 
-                def shown(c):  # noqa: ANN001, ANN202
+                def shown(c):
                     return {"received": c.received, "open": c.open, "overdue": c.overdue, "resolved": c.resolved,
                             "confirmed": c.confirmed,
                             "rating": None if c.average_rating is None else round(c.average_rating, 1)}
@@ -98,7 +109,7 @@ async def test_summary_equals_the_recount_for_every_scope_period_and_drill(db) -
     assert everything.members.unreachable > 0 and 0 < everything.members.on_pace < everything.members.members
 
 
-async def test_breakdowns_equal_the_recount(db) -> None:  # noqa: ANN001
+async def test_breakdowns_equal_the_recount(db) -> None:
     world = await seed_world(db, now=NOW)
     for scopes, plain_scopes in scope_sets(world)[:3]:
         for drill, plain_drill in drills(world):
@@ -123,7 +134,7 @@ async def test_breakdowns_equal_the_recount(db) -> None:  # noqa: ANN001
     assert scoped.parent == lanzhou and scoped.parent_name == "甘肃省/兰州市"
 
 
-async def test_ranking_places_equal_the_recount_ties_share_a_place(db) -> None:  # noqa: ANN001
+async def test_ranking_places_equal_the_recount_ties_share_a_place(db) -> None:
     world = await seed_world(db, now=NOW)
     for scopes, plain_scopes in scope_sets(world):
         for period in (Period(2026, 4), Period(2026), Period(2025)):
@@ -143,7 +154,7 @@ async def test_ranking_places_equal_the_recount_ties_share_a_place(db) -> None: 
     assert len(places) != len(set(places))  # ties exist, and share a place
 
 
-async def test_responsiveness_equals_the_recount(db) -> None:  # noqa: ANN001
+async def test_responsiveness_equals_the_recount(db) -> None:
     world = await seed_world(db, now=NOW)
     for scopes, plain_scopes in scope_sets(world):
         for period in (Period(2026), Period(2025), Period(2026, 3)):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import defaultdict
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import text, update
@@ -20,7 +20,14 @@ from sqlmodel import select
 from bot.cli import main
 from bot.db import migrate, sync_engine, upgrade
 from bot.services import tally
-from bot.services.activities import ActivityPolicy, ActivityInput, ActivityProblem, delete_activity, save_activity, update_activity
+from bot.services.activities import (
+    ActivityInput,
+    ActivityPolicy,
+    ActivityProblem,
+    delete_activity,
+    save_activity,
+    update_activity,
+)
 from bot.services.cases import CasePolicy, accept_case, answer_case, resolve_case
 from bot.services.lifecycle import Actor
 from bot.services.rules import earliest_loggable
@@ -31,18 +38,18 @@ from tests.test_cases import new_case, world  # noqa: F401 - `world` is a fixtur
 KINDS = {"visit": 2.0, "inspection": 3.0, "other": 1.5, "consultation": 0.5}
 GRACE = 15
 WINDOW = 100_000
-NOW = datetime(2027, 1, 5, 4, 0, tzinfo=timezone.utc)
+NOW = datetime(2027, 1, 5, 4, 0, tzinfo=UTC)
 # days the members log on: the previous quarter is still open for GRACE days, so entries land on
 # both sides of 31 December and of 31 March
 TODAYS = [date(2026, 12, 31), date(2027, 1, 1), date(2027, 1, 9), date(2027, 3, 31), date(2027, 4, 2), date(2027, 4, 14)]
 # instants a resident confirms a case at: either side of midnight in Beijing (UTC+8)
-CONFIRM_AT = [datetime(2026, 12, 31, 15, 59, tzinfo=timezone.utc), datetime(2026, 12, 31, 16, 0, tzinfo=timezone.utc),
-              datetime(2027, 3, 31, 15, 59, tzinfo=timezone.utc), datetime(2027, 3, 31, 16, 1, tzinfo=timezone.utc)]
+CONFIRM_AT = [datetime(2026, 12, 31, 15, 59, tzinfo=UTC), datetime(2026, 12, 31, 16, 0, tzinfo=UTC),
+              datetime(2027, 3, 31, 15, 59, tzinfo=UTC), datetime(2027, 3, 31, 16, 1, tzinfo=UTC)]
 POLICY = CasePolicy(max_per_day=10_000)
 MEASURES = ("activities", "people", "points")
 
 
-async def recount(db) -> dict[tuple[int, int], dict]:  # noqa: ANN001
+async def recount(db) -> dict[tuple[int, int], dict]:
     """The tally as it should be, counted in Python from the activity rows (year and quarter from the date)."""
     expected: dict[tuple[int, int], dict] = defaultdict(lambda: defaultdict(float))
     async with db.session() as session:
@@ -59,7 +66,7 @@ async def recount(db) -> dict[tuple[int, int], dict]:  # noqa: ANN001
     return {key: dict(value) for key, value in expected.items()}
 
 
-async def tallied(db) -> dict[tuple[int, int], dict]:  # noqa: ANN001
+async def tallied(db) -> dict[tuple[int, int], dict]:
     """The tally's rows, without the all-zero rows a member keeps once all of a year's activities are deleted."""
     found = {}
     async with db.session() as session:
@@ -72,7 +79,7 @@ async def tallied(db) -> dict[tuple[int, int], dict]:  # noqa: ANN001
     return found
 
 
-async def assert_consistent(db) -> int:  # noqa: ANN001
+async def assert_consistent(db) -> int:
     want, got = await recount(db), await tallied(db)
     assert got.keys() == want.keys()
     for key in want:
@@ -96,7 +103,7 @@ def entry(rng: random.Random, today: date) -> ActivityInput:
                          people=rng.randint(1, 60), summary="走访群众，了解诉求")
 
 
-async def confirmed_case(w, rng: random.Random, step: int) -> None:  # noqa: ANN001
+async def confirmed_case(w, rng: random.Random, step: int) -> None:
     """A case from intake to the resident's 已解决, which makes its one 帮办实事 activity."""
     at = rng.choice(CONFIRM_AT)
     case = await new_case(w, text=f"第{step}件：小区门口的路灯坏了很久，晚上出行不便", now=at - timedelta(days=2),
@@ -164,7 +171,7 @@ async def test_random_writes_keep_the_tally_equal_to_a_recount(world, seed_value
     assert {a.activity_date for a in confirmed} & {date(2027, 1, 1), date(2027, 4, 1)}
 
 
-async def test_deleting_the_latest_activity_moves_the_last_date_back(db, roster) -> None:  # noqa: ANN001
+async def test_deleting_the_latest_activity_moves_the_last_date_back(db, roster) -> None:
     async with db.session() as session:
         member_id = (await session.exec(select(Member.id).order_by(Member.id))).first()
         early = await save_activity(session, member_id=member_id, data=ActivityInput("visit", date(2026, 10, 3), "城关区某社区", 5, "走访群众，了解诉求"),
@@ -185,7 +192,7 @@ async def test_deleting_the_latest_activity_moves_the_last_date_back(db, roster)
     await assert_consistent(db)
 
 
-async def test_a_failure_half_way_leaves_activities_and_tally_as_they_were(db, roster, monkeypatch) -> None:  # noqa: ANN001
+async def test_a_failure_half_way_leaves_activities_and_tally_as_they_were(db, roster, monkeypatch) -> None:
     async with db.session() as session:
         member_id = (await session.exec(select(Member.id).order_by(Member.id))).first()
         kept = await save_activity(session, member_id=member_id, data=ActivityInput("visit", date(2026, 11, 2), "城关区某社区", 4, "走访群众，了解诉求"),
@@ -205,7 +212,7 @@ async def test_a_failure_half_way_leaves_activities_and_tally_as_they_were(db, r
     # 2. the tally's own statement fails: the activity is not saved either
     real = tally.statements
     monkeypatch.setattr(tally, "statements", lambda changes, dialect: [*real(changes, dialect), text("SELECT * FROM no_such_table")])
-    with pytest.raises(Exception):
+    with pytest.raises(Exception):  # noqa: B017 - whatever the database raises, nothing may be kept
         async with db.session() as session:
             await save_activity(session, member_id=member_id, data=ActivityInput("visit", date(2026, 11, 18), "城关区某社区", 3, "走访群众，了解诉求"),
                                 policy=ActivityPolicy(kind_points=KINDS, grace_days=0), today=date(2026, 11, 20), now=NOW)
@@ -217,7 +224,7 @@ async def test_a_failure_half_way_leaves_activities_and_tally_as_they_were(db, r
     await assert_consistent(db)
 
 
-async def test_a_refused_write_changes_nothing(db, roster) -> None:  # noqa: ANN001
+async def test_a_refused_write_changes_nothing(db, roster) -> None:
     async with db.session() as session:
         member_id = (await session.exec(select(Member.id).order_by(Member.id))).first()
         with pytest.raises(ActivityProblem):
@@ -227,7 +234,7 @@ async def test_a_refused_write_changes_nothing(db, roster) -> None:  # noqa: ANN
     assert await tallied(db) == {}
 
 
-async def test_concurrent_writers_for_one_member_add_up(db, roster, database_url) -> None:  # noqa: ANN001
+async def test_concurrent_writers_for_one_member_add_up(db, roster, database_url) -> None:
     if not database_url.startswith("postgresql"):
         pytest.skip("SQLite has one writer at a time; PostgreSQL runs these transactions concurrently")
     async with db.session() as session:
@@ -266,7 +273,7 @@ async def test_the_migration_tallies_what_was_written_before_it(database_url) ->
                 day = date(2025, 1, 1) + timedelta(days=rng.randrange(730))
                 rows.append({"m": rng.choice(members), "kind": "visit", "day": day, "y": day.year, "q": (day.month - 1) // 3 + 1,
                              "people": rng.randint(1, 20), "points": rng.choice([0.5, 2.0, 3.0]),
-                             "deleted": datetime(2026, 6, 1, tzinfo=timezone.utc) if i % 9 == 0 else None})
+                             "deleted": datetime(2026, 6, 1, tzinfo=UTC) if i % 9 == 0 else None})
             connection.execute(text(
                 "INSERT INTO activity (member_id, kind, activity_date, year, quarter, place, people, summary, points,"
                 " created_at, updated_at, deleted_at) VALUES (:m, :kind, :day, :y, :q, '某社区', :people, '走访', :points,"
@@ -287,13 +294,13 @@ async def test_the_migration_tallies_what_was_written_before_it(database_url) ->
         await db.dispose()
 
 
-def _tables(connection) -> set[str]:  # noqa: ANN001
+def _tables(connection) -> set[str]:
     from sqlalchemy import inspect
 
     return set(inspect(connection).get_table_names())
 
 
-async def test_cli_check_finds_and_rebuild_repairs(db, roster, database_url, capsys) -> None:  # noqa: ANN001
+async def test_cli_check_finds_and_rebuild_repairs(db, roster, database_url, capsys) -> None:
     async with db.session() as session:
         first, second = (await session.exec(select(Member.id, Member.number).order_by(Member.id).limit(2))).all()
         for member_id, day, people in ((first[0], date(2026, 11, 2), 4), (second[0], date(2026, 10, 9), 6)):
@@ -351,10 +358,10 @@ def leave_bottom_gaps(data: dict, *, year: int, share: float) -> dict[str, float
 
 
 @pytest.mark.parametrize("share", [0.1, 0.3, 0.5])
-async def test_points_to_leave_the_bottom_equal_a_recount(db, share) -> None:  # noqa: ANN001
-    from bot.services.scopes import Scope
+async def test_points_to_leave_the_bottom_equal_a_recount(db, share) -> None:
     from bot.services.reminders import DutyPolicy, Rule, laggards
     from bot.services.rules import Quarter
+    from bot.services.scopes import Scope
     from models import ScopeKind, Sector
     from tests.test_reminders import TZ, seed
 

@@ -18,9 +18,9 @@ from pathlib import Path
 from sqlalchemy.exc import DBAPIError
 
 from bot.cli.common import (
-    database,
     EXIT_BAD_INPUT,
     EXIT_DATABASE,
+    database,
     fail,
     log,
     make_dirs,

@@ -13,7 +13,16 @@ from bot.buttons import log_button
 from bot.cli.common import EXIT_BAD_INPUT, database, parse_quarter, say
 from bot.cli.parsing import command
 from bot.config import Settings
-from bot.services.reminders import DutyPolicy, Laggard, Occasion, Rule, claim_run, enqueue_plan, plan_occasion, sent_status
+from bot.services.reminders import (
+    DutyPolicy,
+    Laggard,
+    Occasion,
+    Rule,
+    claim_run,
+    enqueue_plan,
+    plan_occasion,
+    sent_status,
+)
 from bot.services.rules import Quarter
 from bot.texts import OCCASION_NAMES, OUTBOX_STATUS_NAMES, RULE_NAMES, cli_text
 from models import utcnow

@@ -65,7 +65,8 @@ async def _run(settings: Settings, args: argparse.Namespace, quarter: Quarter) -
             args.chart.write_bytes(report.png)
     except OSError as error:
         return fail("cli_report_bad_out", EXIT_BAD_INPUT, path=args.out, error=error.strerror or error)
-    say("cli_report_done", path=args.out, members=stats.members, activities=sum(row.activities for row in stats.by_kind))
+    activities = sum(row.activities for row in stats.by_kind)
+    say("cli_report_done", path=args.out, members=stats.members, activities=activities)
     if args.chart:
         say("cli_report_chart", path=args.chart)
     return 0

@@ -1,4 +1,4 @@
-"""`python -m bot tally --check | --rebuild`: verify the per member and year totals against the activities, or rebuild them.
+"""`python -m bot tally --check | --rebuild`: check each member's yearly totals against the activities, or rebuild.
 
 `--check` changes nothing and exits 1 when something differs; `--rebuild` commits once.
 """
@@ -10,8 +10,8 @@ import asyncio
 import logging
 import sys
 
-from bot.cli.parsing import command
 from bot.cli.common import database
+from bot.cli.parsing import command
 from bot.config import Settings
 from bot.services import tally
 from bot.texts import cli_text
@@ -54,7 +54,7 @@ async def _run(settings: Settings, *, rebuild: bool) -> int:
                 try:
                     rows = await tally.rebuild(session)
                     await session.commit()
-                except Exception as exc:  # noqa: BLE001 - one line for the clerk; the session rolled back
+                except Exception as exc:  # one line for the clerk; the session rolled back
                     await session.rollback()
                     log.debug("tally rebuild failed", exc_info=True)
                     print(cli_text("tally_rebuild_failed", reason=type(exc).__name__), file=sys.stderr)

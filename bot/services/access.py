@@ -239,7 +239,7 @@ async def is_locked(
         .order_by(BindAttempt.attempted_at)
     )
     times = list((await session.exec(query)).all())
-    for first, last in zip(times, times[max_failures - 1 :]):
+    for first, last in zip(times, times[max_failures - 1 :], strict=False):
         if last - first <= lockout and last > now - lockout:
             return True
     return False
@@ -341,7 +341,8 @@ async def member_profile(session: AsyncSession, member_id: int) -> MemberProfile
     member, sector, group, region = row
     points = (
         await session.exec(
-            select(ContactPoint.name).where(ContactPoint.member_id == member_id).order_by(ContactPoint.position, ContactPoint.id)
+            select(ContactPoint.name).where(ContactPoint.member_id == member_id)
+            .order_by(ContactPoint.position, ContactPoint.id)
         )
     ).all()
     return MemberProfile(

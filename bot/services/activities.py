@@ -40,7 +40,7 @@ class ActivityPolicy:
     duplicate_window: timedelta | None = None  # the same kind, date and place again within it is asked about
 
     @classmethod
-    def from_settings(cls, settings) -> "ActivityPolicy":  # noqa: ANN001 - bot.config.Settings (a layer above)
+    def from_settings(cls, settings) -> ActivityPolicy:  # noqa: ANN001 - bot.config.Settings (a layer above)
         return cls(
             kind_points={k.code: k.points for k in settings.activity_kinds},
             grace_days=settings.late_log_grace_days,
@@ -173,7 +173,8 @@ async def _set_photos(session: AsyncSession, activity_id: int, photos: Sequence[
     for old in (await session.exec(select(ActivityPhoto).where(ActivityPhoto.activity_id == activity_id))).all():
         await session.delete(old)
     for position, (file_id, unique_id) in enumerate(photos):
-        session.add(ActivityPhoto(activity_id=activity_id, file_id=file_id, file_unique_id=unique_id, position=position))
+        session.add(ActivityPhoto(activity_id=activity_id, file_id=file_id, file_unique_id=unique_id,
+                                  position=position))
 
 
 async def save_activity(
@@ -284,7 +285,7 @@ async def activity_photos(session: AsyncSession, activity_id: int) -> list[tuple
         .where(ActivityPhoto.activity_id == activity_id)
         .order_by(ActivityPhoto.position)
     )
-    return [tuple(r) for r in rows.all()]  # type: ignore[misc]
+    return [tuple(r) for r in rows.all()]  # type: ignore[misc] - (file_id, unique_id) rows
 
 
 _ACTIVITY = Activity.__table__
@@ -309,7 +310,7 @@ async def recent_activities(
     params = {"b_member": member_id, "b_limit": limit, "b_offset": offset}
     rows = list((await session.exec(_RECENT, params=params)).all())
     if rows:
-        return rows, rows[0].live_total  # type: ignore[return-value]
+        return rows, rows[0].live_total  # type: ignore[return-value] - Row objects behave as Activity for rendering
     total = (await session.exec(_LIVE_COUNT, params={"b_member": member_id})).one() if offset else 0
     return [], total
 

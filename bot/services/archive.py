@@ -68,7 +68,7 @@ def archive_xlsx(
                   total_points])
     for cell in sheet[sheet.max_row]:
         cell.font = bold
-    for column, width in zip("ABCDEFGHI", (12, 8, 12, 12, 24, 8, 8, 8, 60)):
+    for column, width in zip("ABCDEFGHI", (12, 8, 12, 12, 24, 8, 8, 8, 60), strict=True):
         sheet.column_dimensions[column].width = width
     _as_text(sheet)
     buffer = io.BytesIO()
@@ -99,4 +99,4 @@ async def photo_counts(session: AsyncSession, activity_ids: Sequence[int]) -> di
         .where(ActivityPhoto.activity_id.in_(list(activity_ids)))
         .group_by(ActivityPhoto.activity_id)
     )
-    return dict(rows.all())  # type: ignore[arg-type]
+    return dict(rows.all())  # type: ignore[arg-type] - (activity id, count) rows

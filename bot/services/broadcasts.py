@@ -20,11 +20,10 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import outbox
-from bot.services.scopes import Scope
 from bot.services.outreach import lagging
 from bot.services.reachability import blocked_ids
 from bot.services.reminders import DutyPolicy
-from bot.services.scopes import member_in_scopes
+from bot.services.scopes import Scope, member_in_scopes
 from models import Broadcast, BroadcastStatus, Member, OutboxMessage, OutboxStatus
 
 AUDIENCES = ("all", "lagging")

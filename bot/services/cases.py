@@ -33,8 +33,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db import dialect_insert
-from bot.services.routing import Candidate, Category, Fallback, RoutingTable, fallback_recipients, propose
-from bot.services.rules import Quarter, local_today
+from bot.services import tally
 from bot.services.lifecycle import (
     FINAL,
     HANDLER_OPEN,
@@ -54,12 +53,23 @@ from bot.services.lifecycle import (
     allowed_actions,
     check_rating,
 )
+from bot.services.routing import Candidate, Category, Fallback, RoutingTable, fallback_recipients, propose
+from bot.services.rules import Quarter, local_today
 from bot.services.scopes import case_in_scopes
-from bot.services import tally
 from bot.texts import plain
 from models import (
-    Activity, Case, CaseCounter, CaseEvent, CaseMessage, CasePhoto, CaseSkip, CaseStatus, Member,
-    MemberLink, Region, Sector,
+    Activity,
+    Case,
+    CaseCounter,
+    CaseEvent,
+    CaseMessage,
+    CasePhoto,
+    CaseSkip,
+    CaseStatus,
+    Member,
+    MemberLink,
+    Region,
+    Sector,
 )
 
 log = logging.getLogger(__name__)
@@ -92,7 +102,7 @@ class CasePolicy:
     duty_points: float = 3.0
 
     @classmethod
-    def from_settings(cls, settings) -> "CasePolicy":  # noqa: ANN001 - bot.config.Settings
+    def from_settings(cls, settings) -> CasePolicy:  # noqa: ANN001 - bot.config.Settings
         kind = settings.kind("practical_help")
         return cls(
             tz=settings.tz,
@@ -627,7 +637,8 @@ async def route_case(
 
 async def accept_case(session: AsyncSession, *, case: Case, member_id: int, now: datetime,
                       policy: CasePolicy = DEFAULT_POLICY) -> CaseEvent:
-    return await transition(session, case=case, actor=Actor.member(member_id), action=Action.accept, now=now, policy=policy)
+    return await transition(session, case=case, actor=Actor.member(member_id), action=Action.accept, now=now,
+                            policy=policy)
 
 
 async def decline_case(

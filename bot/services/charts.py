@@ -39,7 +39,7 @@ def _bars(title: str, panels: Sequence[tuple[str, str, str, Sequence[tuple[str, 
     """A PNG of horizontal bar panels side by side, each (title, x-axis name, colour, (label, value) bars);
     an empty panel shows one bar named `none`."""
     figure, family = _figure()
-    for axes, (head, unit, color, items) in zip(figure.subplots(1, len(panels)), panels):
+    for axes, (head, unit, color, items) in zip(figure.subplots(1, len(panels)), panels, strict=True):
         axes.barh([name for name, _ in items] or [none], [value for _, value in items] or [0], color=color)
         axes.set_title(head, fontfamily=family)
         axes.set_xlabel(unit, fontfamily=family)
@@ -73,4 +73,4 @@ def render_stats_chart(*, title: str, groups: Sequence[tuple[str, int]], categor
 
 async def build_stats_chart(**kwargs: object) -> bytes:
     """`render_stats_chart` off the event loop, as `report.build_report` does."""
-    return await asyncio.to_thread(lambda: render_stats_chart(**kwargs))  # type: ignore[arg-type]
+    return await asyncio.to_thread(lambda: render_stats_chart(**kwargs))  # type: ignore[arg-type] - render_stats_chart's keywords

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services.identity import Identity
 from bot.services.cases import visible_to
+from bot.services.identity import Identity
 from bot.services.lifecycle import Actor
 from bot.services.routing import Category, RoutingTable, fallback_recipients
 from models import Case, Member, Resident, Sector

@@ -22,8 +22,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.db import dialect_insert
 from bot.services import outbox
 from bot.services.cases import DEFAULT_POLICY, CasePolicy, note_event, route_case, transition
-from bot.services.lifecycle import FINAL, SYSTEM, Action, CaseProblem, Note
 from bot.services.contacts import member_chat, member_name_sector, resident_chat, staff_over
+from bot.services.lifecycle import FINAL, SYSTEM, Action, CaseProblem, Note
 from bot.services.routing import RoutingTable
 from bot.texts import t
 from models import Case, CaseSkip, CaseStatus
@@ -40,7 +40,7 @@ class DeadlinePolicy:
     close_after: timedelta = timedelta(days=10)
 
     @classmethod
-    def from_settings(cls, settings) -> "DeadlinePolicy":  # noqa: ANN001 - bot.config.Settings
+    def from_settings(cls, settings) -> DeadlinePolicy:  # noqa: ANN001 - bot.config.Settings
         return cls(
             remind_after=timedelta(hours=settings.case_remind_hours),
             reroute_after=timedelta(hours=settings.case_reroute_hours),
@@ -121,7 +121,8 @@ async def run_case_deadlines(
         run.rerouted.append(case.number)
 
     # 48 h without 接收: one nudge per assignment
-    due = routed.where(Case.last_assigned_at <= now - policy.remind_after, Case.last_assigned_at > now - policy.reroute_after)
+    due = routed.where(Case.last_assigned_at <= now - policy.remind_after,
+                       Case.last_assigned_at > now - policy.reroute_after)
     for case in (await session.exec(due)).all():
         chat = await member_chat(session, case.member_id)
         if chat and await outbox.enqueue(
@@ -154,7 +155,8 @@ async def run_case_deadlines(
         except CaseProblem:
             continue
         run.closed.append(case.number)
-    asking = resolved.where(and_(Case.resolved_at <= now - policy.ask_after, Case.resolved_at > now - policy.close_after))
+    asking = resolved.where(and_(Case.resolved_at <= now - policy.ask_after,
+                                 Case.resolved_at > now - policy.close_after))
     for case in (await session.exec(asking)).all():
         chat = await resident_chat(session, case.resident_id)
         if chat and await outbox.enqueue(

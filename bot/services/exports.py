@@ -208,10 +208,10 @@ def _section_sheet(connection: Connection, request: ExportRequest, *, names: Map
     section, period, scopes = request.section, request.period, request.scopes
     if section is ExportSection.members:
         rows = member_rows(connection, period=period, scopes=scopes, full_phones=request.full_phones,
-                           level_names=names["levels"], bound_names=names["bound"])  # type: ignore[arg-type]
+                           level_names=names["levels"], bound_names=names["bound"])  # type: ignore[arg-type] - the catalogue's mixed dict
     elif section is ExportSection.activities:
         rows = activity_rows(connection, period=period, scopes=scopes, kind_names=kind_names, tz=tz)
     else:
-        rows = case_rows(connection, period=period, scopes=scopes, status_names=names["statuses"], tz=tz)  # type: ignore[arg-type]
-    return Sheet(str(names[f"sheet_{section.name}"]), names[f"cols_{section.name}"], rows)  # type: ignore[arg-type]
+        rows = case_rows(connection, period=period, scopes=scopes, status_names=names["statuses"], tz=tz)  # type: ignore[arg-type] - the catalogue's mixed dict
+    return Sheet(str(names[f"sheet_{section.name}"]), names[f"cols_{section.name}"], rows)  # type: ignore[arg-type] - the catalogue's mixed dict
 

@@ -91,7 +91,7 @@ class Sender:
     identity: Identity
     blocked: bool = False  # recorded as having blocked the bot
 
-    def copy(self) -> "Sender":
+    def copy(self) -> Sender:
         """Handlers get their own (an Identity is mutable)."""
         return Sender(replace(self.identity, scopes=list(self.identity.scopes)), self.blocked)
 

@@ -73,30 +73,30 @@ class Actor:
     scopes: tuple[Scope, ...] = ()
 
     @classmethod
-    def resident(cls, resident_id: int) -> "Actor":
+    def resident(cls, resident_id: int) -> Actor:
         return cls(Role.resident, resident_id)
 
     @classmethod
-    def member(cls, member_id: int) -> "Actor":
+    def member(cls, member_id: int) -> Actor:
         return cls(Role.member, member_id)
 
     @classmethod
-    def coordinator(cls, telegram_id: int, scopes: Sequence) -> "Actor":
+    def coordinator(cls, telegram_id: int, scopes: Sequence) -> Actor:
         return cls(Role.coordinator, telegram_id, tuple(scopes))
 
     @classmethod
-    def admin(cls, telegram_id: int) -> "Actor":
+    def admin(cls, telegram_id: int) -> Actor:
         return cls(Role.admin, telegram_id)
 
     @classmethod
-    def for_staff(cls, staff: Staff) -> "Actor":
+    def for_staff(cls, staff: Staff) -> Actor:
         """Staff as they act on cases: an admin, or a coordinator with their scopes (`Identity.as_staff`)."""
         if staff.scopes is None:
             return cls.admin(staff.telegram_id)
         return cls.coordinator(staff.telegram_id, staff.scopes)
 
     @classmethod
-    def system(cls) -> "Actor":
+    def system(cls) -> Actor:
         return cls(Role.system, None)
 
 

@@ -192,7 +192,8 @@ async def _set_active(session: AsyncSession, member_id: int, *, active: bool, no
     """Flip `active` with a conditional UPDATE: a second press (or a concurrent admin) finds it done."""
     member = await _member(session, member_id)
     moved = await session.exec(
-        update(Member).where(Member.id == member_id, Member.active.is_(not active)).values(active=active, updated_at=now)
+        update(Member).where(Member.id == member_id, Member.active.is_(not active))
+        .values(active=active, updated_at=now)
         .execution_options(synchronize_session=False)
     )
     if moved.rowcount != 1:

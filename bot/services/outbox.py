@@ -232,7 +232,8 @@ async def mark_failed(
     return OutboxStatus.pending
 
 
-async def release(session: AsyncSession, *, message: OutboxMessage, now: datetime, retry_in: timedelta, error: str) -> bool:
+async def release(session: AsyncSession, *, message: OutboxMessage, now: datetime, retry_in: timedelta,
+                  error: str) -> bool:
     """Give a claimed row back without counting the attempt (429: Telegram asked us to wait)."""
     return await _finish(
         session, message, status=OutboxStatus.pending, not_before=now + retry_in,

@@ -21,15 +21,15 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import outbox
-from bot.services.scopes import Scope
 from bot.services.outbox import Button
-from bot.services.reminders import Laggard, Occasion, DutyPolicy, Rule, laggards, laggards_page
+from bot.services.reminders import DutyPolicy, Laggard, Occasion, Rule, laggards, laggards_page
 from bot.services.rules import Quarter
-from bot.services.scopes import member_in_scopes
+from bot.services.scopes import Scope, member_in_scopes
 from bot.texts import render_nudge
 from models import Activity, Member, Reachability
 
-# /laggards: behind on this quarter's activity or on the yearly 人次 pace (the bottom-share rule is a ranking, not a lag)
+# /laggards: behind on this quarter's activity or on the yearly 人次 pace
+# (the bottom-share rule is a ranking, not a lag)
 LAG_RULES = (Rule.no_activity, Rule.below_pace)
 MAX_ROW_ID = 2**31 - 1  # member ids are INTEGER columns
 

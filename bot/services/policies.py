@@ -24,7 +24,7 @@ class Policies:
     duty: DutyPolicy  # quotas, pace, the bottom share and when reminders go out: /my, stats, exports, reminders
 
     @classmethod
-    def from_settings(cls, settings) -> "Policies":  # noqa: ANN001 - bot.config.Settings (a layer above)
+    def from_settings(cls, settings) -> Policies:  # noqa: ANN001 - bot.config.Settings (a layer above)
         return cls(
             activity=ActivityPolicy.from_settings(settings),
             case=CasePolicy.from_settings(settings),

@@ -33,8 +33,8 @@ from bot.services.cases import (
     transfer_candidates,
     transition,
 )
-from bot.services.lifecycle import STAFF, Action, Actor, CaseNotAllowed, Role
 from bot.services.deadlines import DeadlinePolicy, overdue_condition
+from bot.services.lifecycle import STAFF, Action, Actor, CaseNotAllowed, Role
 from bot.services.routing import Candidate, RoutingTable
 from bot.services.scopes import member_in_scopes
 from models import Case, CaseSkip, CaseStatus, Member
@@ -82,7 +82,8 @@ async def case_queue(
             .where(*where).order_by(Case.created_at, Case.id).offset(max(offset, 0)).limit(limit)
         )
     ).all()
-    items = [QueueItem(**vars(summary), overdue=bool(row[-1])) for summary, row in zip(summaries(rows), rows)]
+    items = [QueueItem(**vars(summary), overdue=bool(row[-1]))
+             for summary, row in zip(summaries(rows), rows, strict=True)]
     return items, total
 
 

@@ -81,7 +81,8 @@ class QuarterStats:
 async def quarter_stats(
     session: AsyncSession, *, quarter: Quarter, today: date, policy: DutyPolicy, scopes: Sequence[Scope] | None = None
 ) -> QuarterStats:
-    """Members, activities and 人次 of `quarter` within `scopes` (None: everything), judged at min(today, quarter end)."""
+    """Members, activities and 人次 of `quarter` within `scopes` (None: everything), judged at
+    min(today, quarter end)."""
     as_of = min(today, quarter.last_day)
     expected = expected_people_by(as_of, policy.year_target)
     # one tally row per member and year (kept on write, bot/services/tally.py): no aggregate over activities

@@ -256,7 +256,7 @@ def _check_header(source: RosterSource) -> None:
     if standing_in:
         raise RosterFileError(
             "lookalike",
-            pairs="、".join(f"{u.header} → {HEADER_NAMES[u.suggestion]}？" for u in standing_in),  # type: ignore[index]
+            pairs="、".join(f"{u.header} → {HEADER_NAMES[u.suggestion]}？" for u in standing_in),  # type: ignore[index] - standing_in have suggestions
             missing=missing,
             sheet=source.sheet or "",
             row=source.header_row,
@@ -303,7 +303,8 @@ def _chain(first: list, rest: Iterator) -> Iterator:
 
 
 @contextmanager
-def open_roster(path: Path, *, sheet: str | None = None) -> Iterator[tuple[RosterSource, Iterator[tuple[int, dict[str, str]]]]]:
+def open_roster(path: Path, *, sheet: str | None = None
+                ) -> Iterator[tuple[RosterSource, Iterator[tuple[int, dict[str, str]]]]]:
     """(where the roster was found, its data rows as canonical column -> cleaned text).
 
     XLSX: the named sheet (name or 1-based number), else the first sheet with a header row.
@@ -436,7 +437,7 @@ def validate(
             errors.extend(RowError(row_no, code, detail) for code, detail in reasons)
             continue
         good.append(
-            RosterRow(row_no, number, name, sector, group, level, region, phone, tuple(points))  # type: ignore[arg-type]
+            RosterRow(row_no, number, name, sector, group, level, region, phone, tuple(points))  # type: ignore[arg-type] - a row without reasons has every field
         )
     return good, errors
 
@@ -606,11 +607,11 @@ def import_roster(
     def shown(key: str, value: object) -> object:
         """A field's value as the clerk knows it (names, not ids)."""
         if key == "sector_id":
-            return sector_by_id.get(value, value)  # type: ignore[arg-type]
+            return sector_by_id.get(value, value)  # type: ignore[arg-type] - ids as the row holds them
         if key == "activity_group_id":
-            return group_by_id.get(value, "") if value else ""  # type: ignore[arg-type]
+            return group_by_id.get(value, "") if value else ""  # type: ignore[arg-type] - ids as the row holds them
         if key == "region_id":
-            return region_by_id.get(value, "") if value else ""  # type: ignore[arg-type]
+            return region_by_id.get(value, "") if value else ""  # type: ignore[arg-type] - ids as the row holds them
         return "" if value is None else value
 
     # only the columns the file has are written: an absent column never clears a field

@@ -33,8 +33,8 @@ from sqlalchemy import TextClause, and_, bindparam, exists, func, or_, text
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services.scopes import group_members
 from bot.services.encodings import decode_text
+from bot.services.scopes import group_members
 from bot.texts import plain
 from models import Member, Region, RoleGrant, ScopeKind, Sector
 
@@ -276,7 +276,7 @@ def _statement(sql: str, params: dict[str, object], *, inline: bool = False) -> 
             value = params[match.group(1)]
             if isinstance(value, list):
                 return "(" + ", ".join(str(int(v)) for v in value) + ")"
-            return str(int(value))  # type: ignore[call-overload]
+            return str(int(value))  # type: ignore[call-overload] - a number SQL bound as anything
 
         return text(_PARAM.sub(literal, sql))
     statement = text(sql)

@@ -32,11 +32,11 @@ class Quarter:
             raise ValueError(f"quarter must be 1-4, got {self.q}")
 
     @classmethod
-    def of(cls, day: date) -> "Quarter":
+    def of(cls, day: date) -> Quarter:
         return cls(day.year, (day.month - 1) // 3 + 1)
 
     @classmethod
-    def parse(cls, label: str) -> "Quarter":
+    def parse(cls, label: str) -> Quarter:
         match = _QUARTER_RE.match(label)
         if not match or not check_year(int(match.group(1))):
             raise ValueError(f"not a quarter label: {label!r}")
@@ -58,10 +58,10 @@ class Quarter:
     def last_day(self) -> date:
         return self.next().first_day - timedelta(days=1)
 
-    def next(self) -> "Quarter":
+    def next(self) -> Quarter:
         return Quarter(self.year + 1, 1) if self.q == 4 else Quarter(self.year, self.q + 1)
 
-    def prev(self) -> "Quarter":
+    def prev(self) -> Quarter:
         return Quarter(self.year - 1, 4) if self.q == 1 else Quarter(self.year, self.q - 1)
 
     def start(self, tz: ZoneInfo) -> datetime:
@@ -81,11 +81,11 @@ class Period:
     q: int | None = None
 
     @classmethod
-    def of(cls, quarter: Quarter) -> "Period":
+    def of(cls, quarter: Quarter) -> Period:
         return cls(quarter.year, quarter.q)
 
     @classmethod
-    def parse(cls, label: str) -> "Period":
+    def parse(cls, label: str) -> Period:
         """'2026Q3' or '2026'; ValueError otherwise."""
         text = label.strip()
         if len(text) == 4 and text.isascii() and text.isdigit():
@@ -110,10 +110,10 @@ class Period:
     def last_day(self) -> date:
         return self.quarter.last_day if self.quarter else date(self.year, 12, 31)
 
-    def prev(self) -> "Period":
+    def prev(self) -> Period:
         return Period.of(self.quarter.prev()) if self.quarter else Period(self.year - 1)
 
-    def next(self) -> "Period":
+    def next(self) -> Period:
         return Period.of(self.quarter.next()) if self.quarter else Period(self.year + 1)
 
     def start(self, tz) -> datetime:  # noqa: ANN001
@@ -241,7 +241,8 @@ def points_for(kind_points: Mapping[str, float], kind: str) -> float:
 
 # --- parsing what members type ----------------------------------------------------------
 
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
+              "八": 8, "九": 9}
 _CN_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
 _DAY_WORDS = {"今天": 0, "今日": 0, "昨天": 1, "昨日": 1, "前天": 2}
 _FULLWIDTH = str.maketrans("０１２３４５６７８９－／．", "0123456789-/.")

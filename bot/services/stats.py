@@ -19,11 +19,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, literal, or_
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql import Select
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db import analytic
-from bot.services.lifecycle import FINAL
 from bot.services.deadlines import DeadlinePolicy, overdue_condition
+from bot.services.lifecycle import FINAL
 from bot.services.reminders import DutyPolicy
 from bot.services.rules import Period, expected_people_by, local_today
 from bot.services.scopes import Scope, within_scopes
@@ -112,7 +114,7 @@ class BreakdownRow:
 UNREACHABLE = Reachability.blocked_at.is_not(None)  # a member who blocked the bot (see `unreachable_members`)
 
 
-def live_in(period: Period):  # noqa: ANN202
+def live_in(period: Period) -> ColumnElement[bool]:
     """Live (not deleted) activities of the period."""
     condition = and_(Activity.deleted_at.is_(None), Activity.year == period.year)
     return condition if period.q is None else and_(condition, Activity.quarter == period.q)
@@ -137,7 +139,7 @@ def _drill_members(drill: DrillDown | None):  # noqa: ANN202
     return Member.region_id.in_(_region_subtree(int(drill.value)))
 
 
-def within(query, scopes: Sequence[Scope] | None, drill: DrillDown | None):  # noqa: ANN001, ANN202
+def within(query: Select, scopes: Sequence[Scope] | None, drill: DrillDown | None) -> Select:
     """`query` over `Member` narrowed to the scopes and then to the drill-down (never wider than the scopes)."""
     query = within_scopes(query, scopes)
     condition = _drill_members(drill)

@@ -48,7 +48,7 @@ class Entry:
     activity_date: date
 
     @classmethod
-    def of(cls, activity: Activity) -> "Entry | None":
+    def of(cls, activity: Activity) -> Entry | None:
         """The activity's share; None when it is deleted (deleted activities count nowhere)."""
         if activity.deleted_at is not None:
             return None
@@ -64,9 +64,9 @@ class _Delta:
 
     def add(self, entry: Entry, sign: int) -> None:
         for quarter in (entry.quarter, None):
-            self.values[tally_column("activities", quarter)] = self.values.get(tally_column("activities", quarter), 0) + sign
-            self.values[tally_column("people", quarter)] = self.values.get(tally_column("people", quarter), 0) + sign * entry.people
-            self.values[tally_column("points", quarter)] = self.values.get(tally_column("points", quarter), 0.0) + sign * entry.points
+            for measure, amount in (("activities", 1), ("people", entry.people), ("points", entry.points)):
+                column = tally_column(measure, quarter)
+                self.values[column] = self.values.get(column, 0) + sign * amount
         if sign > 0:
             self.added = max(self.added or entry.activity_date, entry.activity_date)
         else:
@@ -158,7 +158,8 @@ def _read_before(session: Session, _context, _instances) -> None:  # noqa: ANN00
                    Activity.activity_date, Activity.deleted_at).where(Activity.id.in_(ids))
         )
         for id_, member_id, year, quarter, people, points, day, deleted_at in rows:
-            before[id_] = None if deleted_at is not None else Entry(member_id, year, quarter, people, float(points), day)
+            live = deleted_at is None
+            before[id_] = Entry(member_id, year, quarter, people, float(points), day) if live else None
     session.info[_BEFORE] = before
 
 

@@ -9,15 +9,49 @@ a key that two modules define stops the import.
 from __future__ import annotations
 
 from bot.texts import (
-    broadcast, cases, cli, common, export, laggards, log, logs, members, menus, my, queue, reminders, request, roster,
-    scopes, start, stats,
+    broadcast,
+    cases,
+    cli,
+    common,
+    export,
+    laggards,
+    log,
+    logs,
+    members,
+    menus,
+    my,
+    queue,
+    reminders,
+    request,
+    roster,
+    scopes,
+    start,
+    stats,
 )
 from bot.texts.broadcast import render_broadcast_progress, render_notice
 from bot.texts.cases import (
-    CASE_ACTION_NAMES, CASE_ACTOR_NAMES, CASE_STATUS_NAMES, NEAR_NAMES, case_problem, routing_reason,
+    CASE_ACTION_NAMES,
+    CASE_ACTOR_NAMES,
+    CASE_STATUS_NAMES,
+    NEAR_NAMES,
+    case_problem,
+    routing_reason,
 )
 from bot.texts.catalogue import (
-    BUTTONS, CLI, FORM_STEPS, LOG_LINES, TEXTS, DuplicateKey, Safe, cli_text, fill, label, log_line, merge, plain, t,
+    BUTTONS,
+    CLI,
+    FORM_STEPS,
+    LOG_LINES,
+    TEXTS,
+    DuplicateKey,
+    Safe,
+    cli_text,
+    fill,
+    label,
+    log_line,
+    merge,
+    plain,
+    t,
 )
 from bot.texts.cli import ARG_KINDS, SETTING_EXAMPLES, setting_problem
 from bot.texts.common import LEVEL_NAMES, ROLE_NAMES, number, progress_bar
@@ -27,7 +61,12 @@ from bot.texts.menus import COMMANDS
 from bot.texts.my import ARCHIVE, ARCHIVE_COLUMNS
 from bot.texts.queue import QUEUE_REASON_NAMES
 from bot.texts.reminders import (
-    OCCASION_NAMES, OUTBOX_STATUS_NAMES, QUARTER_END_MAX_LINES, RULE_NAMES, render_quarter_end, render_reminder,
+    OCCASION_NAMES,
+    OUTBOX_STATUS_NAMES,
+    QUARTER_END_MAX_LINES,
+    RULE_NAMES,
+    render_quarter_end,
+    render_reminder,
 )
 from bot.texts.scopes import SCOPE_NAMES, committee_label, scope_label, scope_text
 from bot.texts.stats import REPORT, STATS_CHART, STATS_DIMENSION_NAMES
