@@ -1,5 +1,6 @@
 """Alembic environment: runs on the connection the bot hands it, or on DATABASE_URL."""
 
+from sqlalchemy import Connection
 from sqlmodel import SQLModel
 
 import models  # noqa: F401 - registers every table on SQLModel.metadata
@@ -18,7 +19,7 @@ def _render_item(type_, obj, autogen_context) -> str | bool:  # noqa: ANN001 - a
     return False
 
 
-def _run(connection) -> None:  # noqa: ANN001
+def _run(connection: Connection) -> None:
     context.configure(
         render_item=_render_item,
         connection=connection,

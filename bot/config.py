@@ -329,7 +329,7 @@ def load_settings(env_file: Path | None = None) -> Settings:
         env_file = base / ".env"
     settings = Settings(_env_file=env_file if env_file.is_file() else None)  # type: ignore[call-arg] - pydantic-settings' init option
     settings.database_url = absolute_database_url(settings.database_url, base)
-    settings._env_file_used = str(env_file) if env_file.is_file() else None  # noqa: SLF001
+    settings._env_file_used = str(env_file) if env_file.is_file() else None  # noqa: SLF001 - Settings' own field
     return settings
 
 

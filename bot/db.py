@@ -11,8 +11,10 @@ from importlib import resources
 from pathlib import Path
 
 from alembic.config import Config
-from sqlalchemy import create_engine, event, select, text
+from sqlalchemy import Connection, Table, create_engine, event, select, text
+from sqlalchemy.dialects.postgresql import dml as pg_dml
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import dml as sqlite_dml
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -167,7 +169,7 @@ def sector_catalogue() -> list[tuple[str, str]]:
     return [(r["界别"].strip(), r["简称"].strip()) for r in rows if r.get("界别", "").strip()]
 
 
-def _seed_sectors(connection) -> int:  # noqa: ANN001
+def _seed_sectors(connection: Connection) -> int:
     known = set(connection.execute(select(Sector.name)).scalars())
     missing = [{"name": n, "short_name": s} for n, s in sector_catalogue() if n not in known]
     if missing:
@@ -200,7 +202,7 @@ async def analytic(session: AsyncSession) -> None:
         await session.exec(text("SET LOCAL jit = off"))
 
 
-def dialect_insert(dialect: str, table):  # noqa: ANN001, ANN201
+def dialect_insert(dialect: str, table: Table) -> pg_dml.Insert | sqlite_dml.Insert:
     """INSERT with ON CONFLICT support for the dialect in use (SQLite ≥ 3.24 and PostgreSQL)."""
     return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
 

@@ -36,10 +36,11 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Awaitable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, update
+from sqlalchemy import Executable, Result, bindparam, delete, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import select
@@ -73,7 +74,8 @@ def encode(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
-def execute(executor, statement, params=None):  # noqa: ANN001, ANN201
+def execute(executor: AsyncConnection | AsyncSession, statement: Executable, params: dict | None = None
+            ) -> Awaitable[Result]:
     """Run on an AsyncConnection or a (SQLModel) AsyncSession, whichever the caller holds."""
     if isinstance(executor, AsyncConnection):
         return executor.execute(statement, params)

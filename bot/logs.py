@@ -36,7 +36,7 @@ class RedactTokens(logging.Filter):
 
 def redact(text: str, token: str = "") -> str:
     """`text` with the token (and anything token-shaped) replaced, for output that bypasses logging."""
-    return RedactTokens(token)._clean(text)  # noqa: SLF001
+    return RedactTokens(token)._clean(text)  # noqa: SLF001 - this module's own filter
 
 
 def _is_telegram_error(exc: BaseException, name: str) -> bool:

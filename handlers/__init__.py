@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 from telegram import Update
 from telegram.ext import (
     Application,
@@ -26,6 +29,7 @@ from bot.callbacks import (
     RosterButton,
     StatsButton,
 )
+from bot.context import LianxinContext
 from handlers import (
     broadcast,
     case_action,
@@ -46,6 +50,8 @@ from handlers import (
     stats,
 )
 
+Callback = Callable[[Update, LianxinContext], Awaitable[Any]]
+
 
 def register(application: Application) -> None:
     # a press without data matches every pattern handler in PTB: answer it as stale before anything else
@@ -58,13 +64,13 @@ def register(application: Application) -> None:
     # new messages in private chats only: edits (should Telegram send them) are never answers
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 
-    def command(name: str, callback, button: filters.BaseFilter | None = None) -> None:  # noqa: ANN001
+    def command(name: str, callback: Callback, button: filters.BaseFilter | None = None) -> None:
         """/name, and the reply-keyboard button that stands for it."""
         application.add_handler(CommandHandler(name, callback, filters=private))
         if button is not None:
             application.add_handler(MessageHandler(private & button, callback))
 
-    def pressed(callback, pattern: str) -> None:  # noqa: ANN001
+    def pressed(callback: Callback, pattern: str) -> None:
         application.add_handler(CallbackQueryHandler(callback, pattern=pattern))
 
     # the forms first: while one runs, it sees every message of its user before anything else

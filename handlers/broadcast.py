@@ -18,6 +18,7 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from bot.callbacks import FormButton
+from bot.config import Settings
 from bot.context import LianxinContext
 from bot.services import broadcasts as svc
 from bot.services.outbox import MAX_CAPTION, MAX_TEXT
@@ -268,7 +269,7 @@ async def submit(update: Update, context: LianxinContext, draft: Draft) -> int:
     return ConversationHandler.END
 
 
-def build(settings) -> ConversationHandler:  # noqa: ANN001
+def build(settings: Settings) -> ConversationHandler:
     form = FormButton.pattern(FORM.name)
     return FORM.handler(
         entry_points=[CommandHandler("broadcast", start_broadcast, filters=PRIVATE)],

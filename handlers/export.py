@@ -18,6 +18,7 @@ from bot.services.exports import (
     write_export,
 )
 from bot.services.rules import local_today
+from bot.services.scopes import Scope
 from bot.texts import (
     CASE_STATUS_NAMES,
     EXPORT,
@@ -83,7 +84,7 @@ async def export_pressed(update: Update, context: LianxinContext) -> None:
 
 
 async def send_export(update: Update, context: LianxinContext, *, section: ExportSection, choice: ExportPeriod,
-                      scopes) -> None:  # noqa: ANN001
+                      scopes: list[Scope] | None) -> None:
     """Build the file off the event loop, send it, remove it."""
     settings = context.settings
     today = local_today(utcnow(), settings.tz)

@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Generic, TypeVar
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, ReplyKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import (
     BaseHandler,
@@ -79,6 +79,8 @@ class FormDraft:
 
 
 D = TypeVar("D", bound=FormDraft)
+Handler = Callable[[Update, LianxinContext], Awaitable[Any]]
+ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup
 Ask = Callable[[Update, LianxinContext, Any], Awaitable[str]]
 
 FORMS: dict[str, Form] = {}
@@ -266,7 +268,7 @@ class Form(Generic[D]):
         return await advance(update, context, draft)
 
     # --- guards ----------------------------------------------------------------------------
-    def guarded(self, handler):  # noqa: ANN001, ANN201
+    def guarded(self, handler: Handler) -> Handler:
         """For state handlers: a form whose draft is gone (expired while the bot was down) ends politely."""
 
         @functools.wraps(handler)
@@ -283,7 +285,7 @@ class Form(Generic[D]):
 
         return wrapper
 
-    def entry(self, handler):  # noqa: ANN001, ANN201
+    def entry(self, handler: Handler) -> Handler:
         """For entry points: one form per user at a time, across all forms."""
 
         @functools.wraps(handler)
@@ -494,11 +496,11 @@ class RecordForm(Form[R]):
         return await card(update, context, draft)
 
 
-async def reply(update: Update, text: str, markup=None) -> None:  # noqa: ANN001
+async def reply(update: Update, text: str, markup: ReplyMarkup | None = None) -> None:
     await update.effective_chat.send_message(text, reply_markup=markup)
 
 
-async def answer(query, text: str | None = None) -> None:  # noqa: ANN001
+async def answer(query: CallbackQuery, text: str | None = None) -> None:
     """Answer a button press (an alert when there is text). A press replayed from the inbox after a
     restart may be too old to answer; the step still goes on, so that is not an error."""
     try:

@@ -17,6 +17,7 @@ from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from bot.callbacks import ActivityAction, ActivityButton, FormButton, RemindButton, parse_id
+from bot.config import Settings
 from bot.context import LianxinContext
 from bot.services.activities import (
     MAX_PHOTOS,
@@ -494,7 +495,7 @@ async def start_edit(update: Update, context: LianxinContext) -> str | int:
     return await show_card(update, context, draft)
 
 
-def build(settings) -> ConversationHandler:  # noqa: ANN001
+def build(settings: Settings) -> ConversationHandler:
     form = FormButton.pattern(FORM.name)
     return FORM.handler(
         entry_points=[

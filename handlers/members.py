@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import secrets
 
-from telegram import InputFile, Update
+from telegram import InlineKeyboardMarkup, InputFile, Update
 from telegram.error import BadRequest, TelegramError
 
 from bot.callbacks import MemberAction, MemberButton
@@ -46,7 +46,8 @@ def problem_text(problem: MemberAdminProblem) -> str:
 
 # --- search ----------------------------------------------------------------------------------------
 
-async def results(context: LianxinContext, actor: Actor, query: str, token: int, offset: int):  # noqa: ANN201
+async def results(context: LianxinContext, actor: Actor, query: str, token: int, offset: int
+                  ) -> tuple[str | None, InlineKeyboardMarkup | None, int | None]:
     """(text, markup, single member id or None) for one page of a search."""
     async with context.db.session() as session:
         hits, total = await svc.find_members(session, actor=actor, query=query, offset=offset, limit=PAGE)

@@ -8,7 +8,7 @@ Telegram glue only: the queue, the candidates and every action are scoped and ch
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
 from bot.callbacks import CaseAction, CaseButton, QueueAction, QueueButton
@@ -16,7 +16,7 @@ from bot.context import LianxinContext
 from bot.services import queue as svc
 from bot.services.cases import age_days, case_detail
 from bot.services.contacts import member_name_sector
-from bot.services.lifecycle import CaseProblem, Request, may
+from bot.services.lifecycle import Actor, CaseProblem, Request, may
 from bot.texts import CASE_STATUS_NAMES, QUEUE_REASON_NAMES, label, routing_reason, t
 from handlers.case_cards import announce_routing, card_text, case_problem_text, resident_detail_text
 from handlers.forms import reply
@@ -32,7 +32,7 @@ def reasons_text(item: svc.QueueItem) -> str:
     return "、".join(QUEUE_REASON_NAMES[r] for r in item.reasons)
 
 
-async def queue_page(context: LianxinContext, actor, offset: int):  # noqa: ANN001, ANN201
+async def queue_page(context: LianxinContext, actor: Actor, offset: int) -> tuple[str, InlineKeyboardMarkup | None]:
     """(text, markup) of one page of the queue."""
     now = utcnow()
     async with context.db.session() as session:
@@ -66,7 +66,7 @@ async def queue_command(update: Update, context: LianxinContext) -> None:
     await update.effective_message.reply_text(text, reply_markup=markup)
 
 
-async def open_case(update: Update, context: LianxinContext, actor, case_id: int) -> None:  # noqa: ANN001
+async def open_case(update: Update, context: LianxinContext, actor: Actor, case_id: int) -> None:
     """One case of the queue: detail and timeline, then 分派给 … and 重新分派."""
     async with context.db.session() as session:
         detail = await case_detail(session, case_id=case_id, actor=actor)
@@ -108,7 +108,7 @@ async def on_button(update: Update, context: LianxinContext) -> None:
         await query.answer(case_problem_text(problem), show_alert=True)
 
 
-async def reroute(update: Update, context: LianxinContext, actor, case_id: int) -> None:  # noqa: ANN001
+async def reroute(update: Update, context: LianxinContext, actor: Actor, case_id: int) -> None:
     query = update.callback_query
     async with context.db.session() as session:
         intake = await svc.reroute_by_staff(session, actor=actor, case_id=case_id, table=context.routing,

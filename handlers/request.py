@@ -14,11 +14,12 @@ import enum
 import logging
 from dataclasses import dataclass
 
-from telegram import Update
+from telegram import ReplyKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from bot.callbacks import FormButton, parse_id
+from bot.config import Settings
 from bot.context import LianxinContext
 from bot.services import cases as svc
 from bot.services.access import touch_resident
@@ -270,7 +271,7 @@ async def cancel(update: Update, context: LianxinContext) -> int:
     return state
 
 
-def main_keyboard(context: LianxinContext):  # noqa: ANN201
+def main_keyboard(context: LianxinContext) -> ReplyKeyboardMarkup:
     return member_keyboard() if context.identity.is_member else resident_keyboard()
 
 
@@ -534,7 +535,7 @@ async def submit(update: Update, context: LianxinContext, draft: Draft) -> str |
     return state
 
 
-def build(settings) -> ConversationHandler:  # noqa: ANN001
+def build(settings: Settings) -> ConversationHandler:
     form = FormButton.pattern(FORM.name)
     return FORM.handler(
         entry_points=[

@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
+
 from telegram import Update
 from telegram.error import BadRequest
 
@@ -13,7 +16,7 @@ from bot.services.charts import build_stats_chart
 from bot.services.ranking import duty_ranking, responsiveness
 from bot.services.rules import Period, Quarter, local_today
 from bot.services.scopes import Scope
-from bot.services.stats import Dimension, DrillDown, OutOfScope, breakdown, parent_drill, stats_summary
+from bot.services.stats import BreakdownRow, Dimension, DrillDown, OutOfScope, breakdown, parent_drill, stats_summary
 from bot.texts import STATS_CHART, STATS_DIMENSION_NAMES, Safe, label, number, scope_text, t
 from handlers.views import checked_press, chunked, fit, keyboard, kind_name
 from models import utcnow
@@ -27,7 +30,7 @@ DIMS = {StatsDim.group: Dimension.group, StatsDim.sector: Dimension.sector, Stat
 CODES = {v: k for k, v in DIMS.items()}
 
 
-def _today(context: LianxinContext):  # noqa: ANN202
+def _today(context: LianxinContext) -> date:
     return local_today(utcnow(), context.settings.tz)
 
 
@@ -53,7 +56,7 @@ def _period_name(period: Period) -> str:
     return period.quarter.cn_label if period.quarter else f"{period.year}年"
 
 
-def _period_row(make, period: Period, today) -> list[tuple[str, str]]:  # noqa: ANN001
+def _period_row(make: Callable[[Period], str], period: Period, today: date) -> list[tuple[str, str]]:
     """◀ previous, the quarter/year switch, next ▶ (never into the future)."""
     row = [(label("stats_prev", period=period.prev().label), make(period.prev()))]
     if period.q is None:
@@ -131,7 +134,7 @@ async def render_list(context: LianxinContext, scopes: list[Scope] | None, perio
     else:
         lines.append(t("stats_list_range", start=offset + 1, end=offset + len(page), total=len(rows_all)))
 
-    def shown(row) -> str:  # noqa: ANN001
+    def shown(row: BreakdownRow) -> str:
         if dimension is Dimension.kind:
             return kind_name(settings, str(row.key))
         if row.key is None:

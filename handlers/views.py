@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TypeVar
 
@@ -108,7 +108,7 @@ def chunked(items: Sequence[tuple[str, str]], size: int) -> list[list[tuple[str,
     return [list(items[i : i + size]) for i in range(0, len(items), size)]
 
 
-def paging(offset: int, total: int, size: int, data_for) -> list[tuple[str, str]]:  # noqa: ANN001
+def paging(offset: int, total: int, size: int, data_for: Callable[[int], str]) -> list[tuple[str, str]]:
     """上一页 / 下一页 under a list shown `size` at a time from `offset`; `data_for(offset)` packs a button."""
     row = []
     if offset > 0:

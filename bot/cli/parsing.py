@@ -53,7 +53,7 @@ class ChineseHelpFormatter(argparse.RawDescriptionHelpFormatter):
 
     It overrides argparse's formatting methods (underscored, but the documented way to customise help)."""
 
-    def add_usage(self, usage, actions, groups, prefix=None):  # noqa: ANN001, ANN201
+    def add_usage(self, usage, actions, groups, prefix=None):  # noqa: ANN001, ANN201 - argparse's signature
         # argparse itself passes prefix="" when it builds a subcommand's prog from the usage
         return super().add_usage(usage, actions, groups, prefix=cli_text("usage_prefix") if prefix is None else prefix)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func
 from sqlmodel import select
@@ -12,6 +13,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.services.rules import Quarter
 from bot.texts import ARCHIVE, ARCHIVE_COLUMNS
 from models import Activity, ActivityPhoto
+
+if TYPE_CHECKING:  # openpyxl is imported when an archive is written, not with the bot
+    from openpyxl.worksheet.worksheet import Worksheet
 
 
 async def archive_activities(session: AsyncSession, member_id: int) -> list[Activity]:
@@ -83,7 +87,7 @@ def _clean_row(values: list) -> list:
     return [ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in values]
 
 
-def _as_text(sheet) -> None:  # noqa: ANN001
+def _as_text(sheet: Worksheet) -> None:
     """User text is data: a summary starting with "=" must not become a live formula."""
     for row in sheet.iter_rows():
         for cell in row:

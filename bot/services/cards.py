@@ -31,7 +31,7 @@ def member_card_png(*, name: str, sector: str, link: str) -> bytes:
     draw = ImageDraw.Draw(card)
     draw.rectangle([0, 0, WIDTH, 150], fill=(178, 34, 34))
 
-    def centred(text: str, y: int, size: int, fill=(0, 0, 0)) -> None:  # noqa: ANN001
+    def centred(text: str, y: int, size: int, fill: str | tuple[int, int, int] = (0, 0, 0)) -> None:
         face = ImageFont.truetype(font, size)
         box = draw.textbbox((0, 0), text, font=face)
         draw.text(((WIDTH - (box[2] - box[0])) / 2, y), text, font=face, fill=fill)

@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from difflib import SequenceMatcher
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, false, func, or_, update
+from sqlalchemy import Integer, Row, Select, false, func, or_, update
 from sqlalchemy import text as sql_text
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
@@ -806,12 +806,12 @@ class CaseSummary:
     updated_at: datetime
 
 
-def _summary_query():  # noqa: ANN202
+def _summary_query() -> Select:
     return select(Case.id, Case.number, Case.status, Case.category, Member.name, Case.created_at, Case.updated_at) \
         .select_from(Case).join(Member, Member.id == Case.member_id, isouter=True)
 
 
-def _summaries(rows) -> list[CaseSummary]:  # noqa: ANN001
+def _summaries(rows: Sequence[Row]) -> list[CaseSummary]:
     return [CaseSummary(r[0], r[1], CaseStatus(r[2]), r[3], r[4], r[5], r[6]) for r in rows]
 
 

@@ -19,11 +19,13 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Row, Select, func, select
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db import sync_engine
 from bot.services.cases import mask_phone
+from bot.services.reminders import DutyPolicy
 from bot.services.report import quarter_stats, report_sections
 from bot.services.rules import Period, Quarter
 from bot.services.scopes import Scope, case_in_scopes, narrow, within_scopes
@@ -64,7 +66,7 @@ def resolve_period(choice: ExportPeriod, today: date) -> Period:
     return Period(today.year - (1 if choice is ExportPeriod.last_year else 0))
 
 
-def _stream(connection: Connection, query) -> Iterator:  # noqa: ANN001
+def _stream(connection: Connection, query: Select) -> Iterator[Row]:
     """Rows of `query` from a server-side cursor (where the driver has one), CHUNK at a time."""
     result = connection.execution_options(stream_results=True, yield_per=CHUNK).execute(query)
     try:
@@ -77,7 +79,7 @@ def _local(moment: datetime | None, tz: ZoneInfo) -> str:
     return "" if moment is None else moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
 
-def _in_period(period: Period):  # noqa: ANN202
+def _in_period(period: Period) -> ColumnElement[bool]:
     condition = Activity.year == period.year
     return condition & (Activity.quarter == period.q) if period.q else condition
 
@@ -156,7 +158,8 @@ def case_rows(connection: Connection, *, period: Period, scopes: Sequence[Scope]
                reopened, description]
 
 
-async def summary_sheets(session: AsyncSession, *, period: Period, today: date, policy, scopes: Sequence[Scope] | None,  # noqa: ANN001
+async def summary_sheets(session: AsyncSession, *, period: Period, today: date, policy: DutyPolicy,
+                         scopes: Sequence[Scope] | None,
                          kind_names: Mapping[str, str]) -> list[Sheet]:
     """The quarterly report's sections (`report.report_sections`) for each begun quarter of the period.
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, update
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -150,7 +151,7 @@ async def enqueue_many(
         )
 
 
-def _claimable(now: datetime, lease: timedelta):  # noqa: ANN202
+def _claimable(now: datetime, lease: timedelta) -> ColumnElement[bool]:
     return or_(
         and_(
             OutboxMessage.status == OutboxStatus.pending,

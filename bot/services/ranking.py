@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, extract, func, or_
+from sqlalchemy import Select, and_, extract, func, or_
 from sqlalchemy import select as sa_select
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db import analytic, dialect_of
@@ -98,14 +100,14 @@ class ResponseRow:
         return self.confirmed / self.resolved if self.resolved else None
 
 
-def _hours(session: AsyncSession, start, end):  # noqa: ANN001, ANN202
+def _hours(session: AsyncSession, start: ColumnElement, end: ColumnElement) -> ColumnElement[float]:
     if dialect_of(session) == "postgresql":
         return extract("epoch", end - start) / 3600.0
     return (func.julianday(end) - func.julianday(start)) * 24.0
 
 
 async def responsiveness(
-    session: AsyncSession, *, period: Period, tz, scopes: Sequence[Scope] | None = None,  # noqa: ANN001
+    session: AsyncSession, *, period: Period, tz: ZoneInfo, scopes: Sequence[Scope] | None = None,
     drill: DrillDown | None = None, offset: int = 0, limit: int = 20,
 ) -> tuple[list[ResponseRow], int]:
     """Per handling member in scope, over the cases received in the period that are with them now:
@@ -116,7 +118,7 @@ async def responsiveness(
     in_period = and_(Case.created_at >= period.start(tz), Case.created_at < period.end(tz),
                      Case.member_id.is_not(None), Member.active.is_(True))
 
-    def cases_of(*columns):  # noqa: ANN002, ANN202
+    def cases_of(*columns: ColumnElement) -> Select:
         return within(sa_select(*columns).select_from(Case).join(Member, Member.id == Case.member_id)
                        .where(in_period), scopes, drill)
 
@@ -126,7 +128,7 @@ async def responsiveness(
         .group_by(Member.id, Member.number, Member.name)
     )).all()
 
-    async def medians(stamp) -> dict[int, float]:  # noqa: ANN001
+    async def medians(stamp: ColumnElement) -> dict[int, float]:
         hours = cases_of(Case.member_id.label("member_id"), _hours(session, Case.created_at, stamp).label("h")) \
             .where(stamp.is_not(None)).subquery("hours")
         ranked = sa_select(

@@ -21,7 +21,9 @@ from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, and_, bindparam, case, func, literal, literal_column, or_, type_coerce
+from sqlalchemy import Row, String, and_, bindparam, case, func, literal, literal_column, or_, type_coerce
+from sqlalchemy.sql import Subquery
+from sqlalchemy.sql.base import ColumnCollection
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -132,7 +134,7 @@ class Laggard(NamedTuple):  # a tuple: 90,000 of them are built in one scan, a f
         return max(self.expected_people - self.year_people, 0)
 
 
-def _peer_partition(columns, dialect: str = "sqlite") -> list:  # noqa: ANN001
+def _peer_partition(columns: ColumnCollection, dialect: str = "sqlite") -> list:
     """Peers as `activities.standing` defines them (`_peers_branch`): same activity group on the same committee
     (level and region), or without a group, the same sector; NULL regions are one committee.
 
@@ -146,7 +148,7 @@ def _peer_partition(columns, dialect: str = "sqlite") -> list:  # noqa: ANN001
             case((columns.activity_group_id.is_(None), columns.sector_id), else_=None), level]
 
 
-def _scored(*, quarter: Quarter, scopes: Sequence[Scope] | None, dialect: str, everyone: bool = False):  # noqa: ANN202
+def _scored(*, quarter: Quarter, scopes: Sequence[Scope] | None, dialect: str, everyone: bool = False) -> Subquery:
     """The active members in scope with this year's tally figures (kept on write, `bot/services/tally.py`)
     and peer keys; nothing is sorted. Columns: member_id, activity_group_id, number, name, telegram_id,
     peer_0…peer_3, q_n, y_people, points.
@@ -177,7 +179,7 @@ def _scored(*, quarter: Quarter, scopes: Sequence[Scope] | None, dialect: str, e
     return query
 
 
-def _rule_conditions(scored, *, policy: DutyPolicy, expected: int) -> dict:  # noqa: ANN001
+def _rule_conditions(scored: Subquery, *, policy: DutyPolicy, expected: int) -> dict:
     """Rule -> its SQL condition on `_scored`'s columns (the bottom share is a ranking: `rules.bottom_cuts`)."""
     return {
         Rule.no_activity: scored.c.q_n < policy.quarter_target,
@@ -250,7 +252,7 @@ def _no_gc_pauses() -> Iterator[None]:
             gc.enable()
 
 
-def _rank_and_list(rows, rules: tuple[Rule, ...], policy: DutyPolicy, expected: int,  # noqa: ANN001
+def _rank_and_list(rows: Sequence[Row], rules: tuple[Rule, ...], policy: DutyPolicy, expected: int,
                    groups: dict[int, str]) -> list[Laggard]:
     """`laggards`' rows (`_scored` of everyone) -> the laggards in scope, in 编号 order."""
     points_by_group: dict[tuple, list[float]] = {}

@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func
 from sqlalchemy import select as sa_select
@@ -148,7 +149,7 @@ def _median(values: list[float]) -> float | None:
     return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
-async def case_rows(session: AsyncSession, *, quarter: Quarter, tz, scopes: Sequence[Scope] | None = None  # noqa: ANN001
+async def case_rows(session: AsyncSession, *, quarter: Quarter, tz: ZoneInfo, scopes: Sequence[Scope] | None = None
                     ) -> list[CaseRow]:
     """Cases received in `quarter` (Asia/Shanghai days) whose handler is in scope (admins: all cases).
 
@@ -172,7 +173,9 @@ async def case_rows(session: AsyncSession, *, quarter: Quarter, tz, scopes: Sequ
         groups.setdefault(row[0], []).append(row)
 
     def summarise(category: str | None, items: list) -> CaseRow:
-        hours = lambda a, b: (b - a).total_seconds() / 3600  # noqa: E731
+        def hours(a: datetime, b: datetime) -> float:
+            return (b - a).total_seconds() / 3600
+
         ratings = [r[5] for r in items if r[5] is not None]
         return CaseRow(
             category=category, received=len(items),

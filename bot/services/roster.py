@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
@@ -494,7 +495,7 @@ def _chunks(items: list, size: int = CHUNK) -> Iterator[list]:
         yield items[start : start + size]
 
 
-def _apply_points(connection: Connection, changes: dict[str, tuple[str, ...]], now) -> None:  # noqa: ANN001
+def _apply_points(connection: Connection, changes: dict[str, tuple[str, ...]], now: datetime) -> None:
     """Make each member's roster contact points the given list, in place.
 
     Points are matched by name and kept (their ids are what activities link to): only

@@ -116,10 +116,10 @@ class Period:
     def next(self) -> Period:
         return Period.of(self.quarter.next()) if self.quarter else Period(self.year + 1)
 
-    def start(self, tz) -> datetime:  # noqa: ANN001
+    def start(self, tz: ZoneInfo) -> datetime:
         return datetime.combine(self.first_day, datetime.min.time(), tzinfo=tz)
 
-    def end(self, tz) -> datetime:  # noqa: ANN001
+    def end(self, tz: ZoneInfo) -> datetime:
         """The first instant after the period (exclusive bound)."""
         return datetime.combine(self.last_day + timedelta(days=1), datetime.min.time(), tzinfo=tz)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import and_, false, or_
+from sqlalchemy import Select, and_, false, or_
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import select
 
@@ -60,12 +60,12 @@ def scope_of(kind: ScopeKind | str, value: str, level: Level | str | None, regio
     return Scope(kind, value, committee)
 
 
-def _regions_under(path: str):  # noqa: ANN202
+def _regions_under(path: str) -> Select:
     """Ids of the region `path` and every region below it."""
     return select(Region.id).where(or_(Region.path == path, Region.path.startswith(path + "/")))
 
 
-def group_members(name, level, region) -> ColumnElement[bool]:  # noqa: ANN001
+def group_members(name: object, level: object, region: object) -> ColumnElement[bool]:
     """The members of activity group `name` on the committee (`level`, region path `region`).
 
     Values, or columns of a correlated row (the routing engine asks it of each RoleGrant): a region

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, literal, or_
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import Select, Subquery
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -120,7 +120,7 @@ def live_in(period: Period) -> ColumnElement[bool]:
     return condition if period.q is None else and_(condition, Activity.quarter == period.q)
 
 
-def _region_subtree(region_id: int):  # noqa: ANN202
+def _region_subtree(region_id: int) -> Select:
     """Region ids at or below `region_id` (a region includes everything below it)."""
     top = aliased(Region)
     below = aliased(Region)
@@ -128,7 +128,7 @@ def _region_subtree(region_id: int):  # noqa: ANN202
             .where(or_(below.id == top.id, below.path.startswith(top.path.concat("/")))))
 
 
-def _drill_members(drill: DrillDown | None):  # noqa: ANN202
+def _drill_members(drill: DrillDown | None) -> ColumnElement[bool] | None:
     """A WHERE condition on `Member` for a drill-down; None when it does not narrow members."""
     if drill is None or drill.dimension is Dimension.kind:
         return None
@@ -318,7 +318,7 @@ class Breakdown:
     drill_name: str | None = None  # as `Summary.drill_name`
 
 
-def _region_children(parent: int | None):  # noqa: ANN202
+def _region_children(parent: int | None) -> Subquery:
     """region id -> the child of `parent` (None: a top region) it lies in; regions outside drop out."""
     region, child = aliased(Region), aliased(Region)
     return (

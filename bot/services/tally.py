@@ -25,7 +25,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import Select, and_, case, delete, event, func, literal, or_, select, text, update
+from sqlalchemy import Select, Table, and_, case, delete, event, func, literal, or_, select, text, update
+from sqlalchemy.sql import Subquery
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import ScalarSelect
 from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -123,7 +126,7 @@ def statements(changes: Iterable[tuple[Entry | None, Entry | None]], dialect: st
     return result
 
 
-def _latest_date(year: int, member_id: int):  # noqa: ANN202
+def _latest_date(year: int, member_id: int) -> ScalarSelect:
     return (
         select(func.max(Activity.activity_date))
         .where(Activity.member_id == member_id, Activity.year == year, Activity.deleted_at.is_(None))
@@ -148,7 +151,7 @@ def _touched(session: Session) -> list[Activity]:
 
 
 @event.listens_for(Session, "before_flush")
-def _read_before(session: Session, _context, _instances) -> None:  # noqa: ANN001
+def _read_before(session: Session, _context: object, _instances: object) -> None:
     """The rows as they are in the database, before this flush changes them (the ORM's history may be expired)."""
     ids = [o.id for o in _touched(session)]
     before: dict[int, Entry | None] = {}
@@ -164,7 +167,7 @@ def _read_before(session: Session, _context, _instances) -> None:  # noqa: ANN00
 
 
 @event.listens_for(Session, "after_flush")
-def _write_after(session: Session, _context) -> None:  # noqa: ANN001
+def _write_after(session: Session, _context: object) -> None:
     before: dict[int, Entry | None] = session.info.pop(_BEFORE, {})
     changes: list[tuple[Entry | None, Entry | None]] = []
     for obj in session.new:
@@ -220,11 +223,11 @@ async def check(session: AsyncSession, *, limit: int | None = None) -> tuple[int
     expected = recount().subquery("expected")
     table = Tally.__table__
 
-    def differs(name: str, a, b):  # noqa: ANN001, ANN202
+    def differs(name: str, a: ColumnElement, b: ColumnElement) -> ColumnElement[bool]:
         a, b = func.coalesce(a, 0), func.coalesce(b, 0)
         return func.abs(a - b) > POINTS_TOLERANCE if name.endswith("points") else a != b
 
-    def mismatch_row(left, right):  # noqa: ANN001, ANN202
+    def mismatch_row(left: Subquery | Table, right: Subquery | Table) -> tuple[list, ColumnElement[bool]]:
         flags = [case((differs(n, left.c[n], right.c[n]), literal(n)), else_=literal("")).label(f"d_{n}")
                  for n in _columns()]
         date_differs = or_(

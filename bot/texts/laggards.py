@@ -51,7 +51,7 @@ def render_laggard_line(row, index: int) -> str:  # noqa: ANN001 - outreach.Lagg
              last=row.last_activity.isoformat() if row.last_activity else t("lag_last_none"), reach=Safe(reach))
 
 
-def render_nudge(*, laggard, quarter, as_of, policy, sender: str) -> str:  # noqa: ANN001
+def render_nudge(*, laggard, quarter, as_of, policy, sender: str) -> str:  # noqa: ANN001 - services' objects
     """A personal nudge from a coordinator: who sends it, then the reminder's own lines."""
     return t("nudge_head", sender=sender) + "\n" + render_reminder(laggard=laggard, quarter=quarter, as_of=as_of,
                                                                    policy=policy)

@@ -55,7 +55,7 @@ def render_reminder(*, laggard, quarter, as_of, policy) -> str:  # noqa: ANN001 
     return "\n".join(lines)
 
 
-def render_quarter_end(*, quarter, idle, scopes) -> str:  # noqa: ANN001
+def render_quarter_end(*, quarter, idle, scopes) -> str:  # noqa: ANN001 - services' objects, duck-typed
     """The morning after a quarter: who in this scope finished it with no activity (long lists cut short)."""
     lines = [t("quarter_end_head", quarter=quarter.cn_label, scope=scope_text(scopes))]
     if not idle:

@@ -29,7 +29,7 @@ def scope_label(scope) -> str:  # noqa: ANN001 - access.Scope
     return f"{scope.value}（{committee_label(scope.committee)}）"
 
 
-def scope_text(scopes, sep: str = "、") -> str:  # noqa: ANN001
+def scope_text(scopes, sep: str = "、") -> str:  # noqa: ANN001 - Scopes, duck-typed: texts import no service
     """Scopes as `活动组：名称、界别：名称`; None is everyone."""
     if scopes is None:
         return t("scope_all")
