@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import uuid
@@ -13,8 +14,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bot.app import LianxinApplication, build_application
+from bot.app import build_application
 from bot.config import Settings
+from bot.context import LianxinApplication
 from bot.db import Database, upgrade
 
 if TYPE_CHECKING:
@@ -234,3 +236,8 @@ async def bind(fake: FakeTelegram, db: Database, user_id: int, number: str, firs
     await user.send(f"/start {code}")
     await user.expect_messages(2)
     return user
+
+
+async def settle(app) -> None:
+    """Until the application finished every update it has (its flush included)."""
+    await asyncio.wait_for(app.update_queue.join(), 5)
