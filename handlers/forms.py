@@ -482,6 +482,47 @@ class RecordForm(Form[R]):
         await self.mark_choice(update, self.pressed_label(update))
         return await asks[button.value](update, context, draft)
 
+    def record_states(self, *, photo_limit: int, ask_photos: Step, after_photos: Step, card: Step, submit: Step,
+                      cancel: Callable[[Update, LianxinContext], Awaitable[Any]],
+                      field_names: Callable[[R], Sequence[str]], asks: Mapping[str, Step]
+                      ) -> dict[str, list[BaseHandler]]:
+        """The handlers of the shared steps (PHOTOS, CONFIRM, FIELD, DUPLICATE) for the form's `states`:
+        photos up to `photo_limit` then `after_photos`; the card's buttons; the field to change (each
+        asked by `asks`, back to `card` after); the duplicate question (`submit` anyway, or the card)."""
+        form = FormButton.pattern(self.name)
+        guard = self.guarded
+
+        async def on_photo(update: Update, context: LianxinContext) -> None:
+            return await self.take_photo(update, context, limit=photo_limit, action=self.actions.PHOTOS)
+
+        async def on_photos_button(update: Update, context: LianxinContext) -> Any:
+            return await self.photos_pressed(update, context, action=self.actions.PHOTOS, ask=ask_photos,
+                                             advance=after_photos)
+
+        async def photos_expected(update: Update, context: LianxinContext) -> None:
+            await reply(update, self.text("photos_expected"))
+
+        async def on_confirm(update: Update, context: LianxinContext) -> Any:
+            return await self.confirm_pressed(update, context, field_names=field_names, submit=submit, cancel=cancel)
+
+        async def on_field(update: Update, context: LianxinContext) -> Any:
+            return await self.field_pressed(update, context, field_names=field_names, asks=asks, card=card)
+
+        async def on_duplicate(update: Update, context: LianxinContext) -> Any:
+            return await self.duplicate_pressed(update, context, submit=submit, card=card)
+
+        return {
+            self.steps.PHOTOS: [
+                MessageHandler(PRIVATE & filters.PHOTO, guard(on_photo)),
+                CallbackQueryHandler(guard(on_photos_button), pattern=form),
+                # anything else but a command: the step wants photos or a button
+                MessageHandler(PRIVATE & ~filters.COMMAND & ~MENU_LABELS, guard(photos_expected)),
+            ],
+            self.steps.CONFIRM: [CallbackQueryHandler(guard(on_confirm), pattern=form)],
+            self.steps.FIELD: [CallbackQueryHandler(guard(on_field), pattern=form)],
+            self.steps.DUPLICATE: [CallbackQueryHandler(guard(on_duplicate), pattern=form)],
+        }
+
     async def duplicate_pressed(self, update: Update, context: LianxinContext, *, submit: Step, card: Step) -> Any:
         """仍要提交 (submit anyway) or 返回修改 (back to the card)."""
         action = self.actions.DUPLICATE

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler
 
 from bot.callbacks import ActivityAction, ActivityButton, FormButton, RemindButton, parse_id
 from bot.config import Settings
@@ -43,7 +43,7 @@ from bot.services.activities import (
 from bot.services.rules import Quarter, local_today, parse_date, parse_people
 from bot.texts import Safe, label, t
 from handlers.forms import PRIVATE, TEXT, RecordDraft, RecordForm, reply
-from handlers.menus import LOG_BUTTON, MENU_LABELS
+from handlers.menus import LOG_BUTTON
 from handlers.views import chunked, keyboard, kind_name, problem_text, standing_text
 from models import Activity, utcnow
 
@@ -369,40 +369,6 @@ async def on_summary(update: Update, context: LianxinContext) -> str | None:
     return await advance(update, context, draft, Step.SUMMARY)
 
 
-@guarded
-async def on_photo(update: Update, context: LianxinContext) -> None:
-    return await FORM.take_photo(update, context, limit=MAX_PHOTOS, action=Action.PHOTOS)
-
-
-@guarded
-async def on_photos_button(update: Update, context: LianxinContext) -> str | None:
-    return await FORM.photos_pressed(
-        update, context, action=Action.PHOTOS, ask=ask_photos,
-        advance=lambda u, c, d: advance(u, c, d, Step.PHOTOS),
-    )
-
-
-@guarded
-async def photos_expected(update: Update, context: LianxinContext) -> None:
-    await reply(update, t("log_photos_expected"))
-    return None
-
-
-@guarded
-async def on_confirm(update: Update, context: LianxinContext) -> str | int | None:
-    return await FORM.confirm_pressed(update, context, field_names=fields_of, submit=submit, cancel=cancel)
-
-
-@guarded
-async def on_field(update: Update, context: LianxinContext) -> str | None:
-    return await FORM.field_pressed(update, context, field_names=fields_of, asks=FIELD_STEPS, card=show_card)
-
-
-@guarded
-async def on_duplicate(update: Update, context: LianxinContext) -> str | int | None:
-    return await FORM.duplicate_pressed(update, context, submit=submit, card=show_card)
-
-
 async def submit(update: Update, context: LianxinContext, draft: Draft) -> str | int | None:
     """Write the activity (or the edit) and end the form in one commit; then show where the member stands."""
     if not context.identity or not context.identity.is_member:
@@ -511,14 +477,11 @@ def build(settings: Settings) -> ConversationHandler:
             Step.PLACE_TEXT: [MessageHandler(TEXT, on_place_text)],
             Step.PEOPLE: [MessageHandler(TEXT, on_people)],
             Step.SUMMARY: [MessageHandler(TEXT, on_summary)],
-            Step.PHOTOS: [
-                MessageHandler(PRIVATE & filters.PHOTO, on_photo),
-                CallbackQueryHandler(on_photos_button, pattern=form),
-                MessageHandler(PRIVATE & ~filters.COMMAND & ~MENU_LABELS, photos_expected),
-            ],
-            Step.CONFIRM: [CallbackQueryHandler(on_confirm, pattern=form)],
-            Step.FIELD: [CallbackQueryHandler(on_field, pattern=form)],
-            Step.DUPLICATE: [CallbackQueryHandler(on_duplicate, pattern=form)],
+            **FORM.record_states(
+                photo_limit=MAX_PHOTOS, ask_photos=ask_photos,
+                after_photos=lambda u, c, d: advance(u, c, d, Step.PHOTOS), card=show_card, submit=submit,
+                cancel=cancel, field_names=fields_of, asks=FIELD_STEPS,
+            ),
         },
         cancel=cancel,
         restart=[CommandHandler("log", restart_log, filters=PRIVATE),

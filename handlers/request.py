@@ -391,25 +391,6 @@ async def on_description(update: Update, context: LianxinContext) -> str | None:
 
 
 @guarded
-async def on_photo(update: Update, context: LianxinContext) -> None:
-    return await FORM.take_photo(update, context, limit=svc.MAX_PHOTOS, action=Action.PHOTOS)
-
-
-@guarded
-async def on_photos_button(update: Update, context: LianxinContext) -> str | None:
-    return await FORM.photos_pressed(
-        update, context, action=Action.PHOTOS, ask=ask_photos,
-        advance=lambda u, c, d: advance(u, c, d, Step.PHOTOS),
-    )
-
-
-@guarded
-async def photos_expected(update: Update, context: LianxinContext) -> None:
-    await reply(update, t("req_photos_expected"))
-    return None
-
-
-@guarded
 async def on_contact(update: Update, context: LianxinContext) -> str | None:
     contact = update.effective_message.contact
     if contact.user_id != update.effective_user.id:
@@ -457,21 +438,6 @@ async def on_consent(update: Update, context: LianxinContext) -> str | None:
     draft.phone_consent = button.value == Choice.YES
     await FORM.mark_choice(update, FORM.pressed_label(update))
     return await advance(update, context, draft, Step.CONSENT)
-
-
-@guarded
-async def on_confirm(update: Update, context: LianxinContext) -> str | int | None:
-    return await FORM.confirm_pressed(update, context, field_names=fields_of, submit=submit, cancel=cancel)
-
-
-@guarded
-async def on_field(update: Update, context: LianxinContext) -> str | None:
-    return await FORM.field_pressed(update, context, field_names=fields_of, asks=FIELD_STEPS, card=show_card)
-
-
-@guarded
-async def on_duplicate(update: Update, context: LianxinContext) -> str | int | None:
-    return await FORM.duplicate_pressed(update, context, submit=submit, card=show_card)
 
 
 async def submit(update: Update, context: LianxinContext, draft: Draft) -> str | int | None:
@@ -551,16 +517,15 @@ def build(settings: Settings) -> ConversationHandler:
             Step.REGION: [CallbackQueryHandler(on_region_button, pattern=form), MessageHandler(TEXT, on_region_text),
                           MessageHandler(PRIVATE & filters.LOCATION, on_location)],
             Step.DESCRIPTION: [MessageHandler(TEXT, on_description)],
-            Step.PHOTOS: [MessageHandler(PRIVATE & filters.PHOTO, on_photo),
-                          CallbackQueryHandler(on_photos_button, pattern=form),
-                          MessageHandler(TEXT, photos_expected)],
             Step.CONTACT: [MessageHandler(PRIVATE & filters.CONTACT, on_contact),
                            CallbackQueryHandler(on_contact_button, pattern=form),
                            MessageHandler(TEXT, contact_expected)],
             Step.CONSENT: [CallbackQueryHandler(on_consent, pattern=form)],
-            Step.CONFIRM: [CallbackQueryHandler(on_confirm, pattern=form)],
-            Step.FIELD: [CallbackQueryHandler(on_field, pattern=form)],
-            Step.DUPLICATE: [CallbackQueryHandler(on_duplicate, pattern=form)],
+            **FORM.record_states(
+                photo_limit=svc.MAX_PHOTOS, ask_photos=ask_photos,
+                after_photos=lambda u, c, d: advance(u, c, d, Step.PHOTOS), card=show_card, submit=submit,
+                cancel=cancel, field_names=fields_of, asks=FIELD_STEPS,
+            ),
         },
         cancel=cancel,
         restart=[CommandHandler("request", restart, filters=PRIVATE),
