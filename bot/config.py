@@ -114,7 +114,7 @@ class Settings(BaseSettings):
     case_reroute_hours: int = Field(default=72, ge=1)
     case_overdue_days: int = Field(default=15, ge=1)
     case_confirm_grace_days: int = Field(default=3, ge=0)
-    # --- reminders, outbox and the quarterly report (issue 9) ---
+    # --- reminders, outbox and the quarterly report ---
     # rules: no_activity (none yet this quarter), below_pace (人次 below the pro-rata pace),
     # bottom_share (bottom REMINDER_BOTTOM_SHARE of the activity group by points this year)
     reminder_rules: Annotated[list[str], NoDecode] = Field(

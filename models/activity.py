@@ -17,7 +17,7 @@ class Activity(SQLModel, table=True):
         Index("ix_activity_member_date", "member_id", "activity_date"),
         Index("ix_activity_period", "year", "quarter"),
         UniqueConstraint("case_id", name="uq_activity_case_id"),
-        # covers the yearly per-member aggregates of reminders and statistics (issue 9): one
+        # covers the yearly per-member aggregates of reminders and statistics: one
         # index range per year, read in member order, never the table or older years
         Index("ix_activity_year_member", "year", "member_id", "quarter", "people", "points", "deleted_at"),
         # covers the statistics' activities and 人次 by kind for a quarter (report.quarter_stats): one index

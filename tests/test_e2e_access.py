@@ -30,7 +30,7 @@ def test_run_without_token_exits_with_bilingual_message(tmp_path: Path) -> None:
         [sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 2
-    # one Chinese line for the clerk (issue 6); it says where the token goes
+    # one Chinese line for the clerk; it says where the token goes
     assert result.stderr.count("\n") == 1 and "未设置 BOT_TOKEN" in result.stderr and ".env" in result.stderr
     assert not (tmp_path / "data").exists()  # nothing was created before refusing
 

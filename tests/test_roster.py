@@ -232,7 +232,7 @@ def test_reimport_keeps_contact_point_ids_and_adopts_member_added_units(cli_sett
     assert {p.name: (p.id, p.position, p.from_roster) for p in _points(database_url, d1.id)} == after
 
 
-# --- issue 6: a re-import never loses data; the clerk sees what would change ---------------------
+# --- a re-import never loses data; the clerk sees what would change ---------------------------------
 
 
 def _snapshot(url: str) -> dict[str, tuple]:

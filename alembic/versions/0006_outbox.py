@@ -1,4 +1,4 @@
-"""outbox and scheduled runs (issue 9)
+"""outbox and scheduled runs
 
 Revision ID: 0006
 Revises: 0005

@@ -1,4 +1,4 @@
-"""broadcasts (issue 10): the broadcast record, and a photo by Telegram file_id in the outbox
+"""broadcasts: the broadcast record, and a photo by Telegram file_id in the outbox
 
 Revision ID: 0008
 Revises: 0007

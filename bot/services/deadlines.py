@@ -1,4 +1,4 @@
-"""Case deadlines (issue 9), each step exactly once: a nudge to a member who has not accepted in
+"""Case deadlines, each step exactly once: a nudge to a member who has not accepted in
 48 h, re-routing after 72 h, an alert to the coordinators when a case is open longer than 15 days,
 one more question to a resident who has not answered a result in 7 days, then closing it.
 

@@ -1,4 +1,4 @@
-"""Members from the chat (issue 10, admins only): find a member, see their record, re-issue an invite,
+"""Members from the chat (admins only): find a member, see their record, re-issue an invite,
 deactivate and reactivate. No Telegram here; nothing commits.
 
 Every function takes the acting `Actor` and refuses anyone but an admin (logged, one line), so a

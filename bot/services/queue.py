@@ -1,4 +1,4 @@
-"""The staff's case queue (issue 10): cases nobody fitted, overdue ones and reopened ones, and what
+"""The staff's case queue: cases nobody fitted, overdue ones and reopened ones, and what
 staff do with them — assign to one of the engine's candidates or re-run the engine. No Telegram here.
 
 Scope is enforced here on every query and action: a coordinator lists only cases their scope covers
