@@ -1,10 +1,10 @@
 """Alembic environment: runs on the connection the bot hands it, or on DATABASE_URL."""
 
+from alembic import context
 from sqlalchemy import Connection
 from sqlmodel import SQLModel
 
 import models  # noqa: F401 - registers every table on SQLModel.metadata
-from alembic import context
 
 config = context.config
 target_metadata = SQLModel.metadata

@@ -22,6 +22,7 @@ from bot.intake import PRUNE_EVERY, Inbox, PollRequest, prune
 from bot.persistence import SQLPersistence
 from bot.ratelimit import PriorityRateLimiter
 from bot.request import RetryingRequest
+from bot.services import tally  # noqa: F401 - every activity written keeps the member's totals in step
 from bot.services.identity import Identity
 from bot.services.policies import Policies
 from bot.services.routing import RoutingFileError, RoutingTable, load_routing_table

@@ -1,8 +1,8 @@
-"""Labelled buttons that messages written to the outbox carry (reminders, case deadlines).
+"""Labelled buttons that more than one sender puts under a message: reminders, case deadlines, results.
 
-Built here once for the jobs and the CLI that enqueue those messages: a label from the text
-catalogue and data from the callback codec. The handlers' own inline keyboards are built in
-`handlers/`; these are the services' `outbox.Button`s, stored with the message.
+A label from the text catalogue and data from the callback codec, built once for the jobs and the
+CLI (as the services' `outbox.Button`, stored with an outbox message) and for the handlers (as
+(label, data) rows of an inline keyboard).
 """
 
 from __future__ import annotations
@@ -22,7 +22,12 @@ def case_view_button(case_id: int) -> Button:
     return Button(label("case_open"), callback_data=CaseButton(CaseAction.view, case_id).pack())
 
 
+def case_answer_row(case_id: int) -> list[tuple[str, str]]:
+    """已解决 / 未解决 to a resolved case, as (label, data): under the result and the deadline's question."""
+    return [(label("case_solved"), CaseButton(CaseAction.solved, case_id).pack()),
+            (label("case_unsolved"), CaseButton(CaseAction.unsolved, case_id).pack())]
+
+
 def case_answer_buttons(case_id: int) -> list[list[Button]]:
-    """Under the question to the resident whether a resolved case is solved: 已解决 / 未解决."""
-    return [[Button(label("case_solved"), callback_data=CaseButton(CaseAction.solved, case_id).pack()),
-             Button(label("case_unsolved"), callback_data=CaseButton(CaseAction.unsolved, case_id).pack())]]
+    """The deadline's question to the resident whether a resolved case is solved: `case_answer_row`."""
+    return [[Button(text, callback_data=data) for text, data in case_answer_row(case_id)]]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import MISSING, dataclass, field, fields
 from functools import cache
 from typing import Any, ClassVar, TypeVar, get_type_hints
@@ -142,10 +142,10 @@ def _spec(kind: type[Button]) -> tuple[tuple[str, Callable[[str], Any], bool], .
                  for f in fields(kind))  # type: ignore[arg-type] - a dataclass
 
 
-def any_button_pattern() -> str:
-    """Data of any button kind, a form's included: what a running form answers with "you are in the middle
-    of…" rather than "stale". Built when the forms are (every form has registered its name by then)."""
-    prefixes = sorted({*Button.KINDS, *FormButton.FORMS})
+def any_button_pattern(forms: Iterable[str]) -> str:
+    """Data of any button kind or of these forms: what a running form answers with "you are in the middle
+    of…" rather than "stale"."""
+    prefixes = sorted({*Button.KINDS, *forms})
     return rf"^(?:{'|'.join(re.escape(p) for p in prefixes)}):"
 
 
@@ -157,10 +157,8 @@ class FormButton:
     """A button of a form: `<form>:<nonce>:<action>:<value>`; the form's own module names the actions.
 
     The prefix is the form's name, so this kind is not in `Button.KINDS`: each form matches its own
-    and registers its name (`register`).
+    (a form may not take a button kind's prefix: `check_form_name`).
     """
-
-    FORMS: ClassVar[set[str]] = set()
 
     form: str
     nonce: str
@@ -181,11 +179,10 @@ class FormButton:
     def pattern(form: str) -> str:
         return rf"^{re.escape(form)}:"
 
-    @classmethod
-    def register(cls, form: str) -> None:
-        if form in Button.KINDS:
-            raise ValueError(f"form name {form!r} is a button prefix already")
-        cls.FORMS.add(form)
+    @staticmethod
+    def check_form_name(form: str) -> None:
+        if form in Button.KINDS or not form.isascii() or ":" in form:
+            raise ValueError(f"form name {form!r} is a button prefix already, or not plain ASCII")
 
 
 # --- /my and saved activities -------------------------------------------------------------------------
@@ -235,7 +232,8 @@ class RemindButton(Button):
 
     @classmethod
     def pattern(cls, *actions: enum.Enum) -> str:
-        return rf"^{cls.PREFIX}:(?:{_choices(RemindAction)})$"
+        chosen = _choices(RemindAction) if not actions else "|".join(re.escape(a.value) for a in actions)
+        return rf"^{cls.PREFIX}:(?:{chosen})$"
 
 
 # --- cases ------------------------------------------------------------------------------------------
@@ -368,7 +366,9 @@ class ExportButton(Button):
 
     @classmethod
     def pattern(cls, *actions: enum.Enum) -> str:
-        return rf"^{cls.PREFIX}:(?:{_choices(ExportSection)})(?::(?:{_choices(ExportPeriod)}))?$"
+        """A section (all when none are named) and, optionally, a period."""
+        sections = _choices(ExportSection) if not actions else "|".join(re.escape(a.value) for a in actions)
+        return rf"^{cls.PREFIX}:(?:{sections})(?::(?:{_choices(ExportPeriod)}))?$"
 
 
 class RosterAction(str, enum.Enum):

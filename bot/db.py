@@ -10,6 +10,7 @@ from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
 from importlib import resources
 from pathlib import Path
 
+from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Table, create_engine, event, select, text
 from sqlalchemy.dialects.postgresql import dml as pg_dml
@@ -20,7 +21,6 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from alembic import command
 from models import Sector
 
 log = logging.getLogger(__name__)

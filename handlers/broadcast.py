@@ -29,6 +29,7 @@ from handlers.forms import PRIVATE, TEXT, Choice, Form, FormDraft, reply
 from handlers.views import keyboard
 from models import utcnow
 
+SEND = "send"  # the preview's 发送 button (the form kit's Choice has no such value)
 
 class Step(enum.StrEnum):
     TEXT = "text"
@@ -113,7 +114,7 @@ async def show_preview(update: Update, context: LianxinContext, draft: Draft) ->
         await chat.send_photo(draft.photo_id, caption=notice(context, draft))
     else:
         await chat.send_message(notice(context, draft))
-    rows = [[FORM.button(draft, label("bc_send", count=len(people.recipients)), Action.CONFIRM, Choice.SUBMIT)],
+    rows = [[FORM.button(draft, label("bc_send", count=len(people.recipients)), Action.CONFIRM, SEND)],
             [FORM.button(draft, label("bc_change"), Action.CONFIRM, Choice.EDIT),
              FORM.button(draft, label("cancel"), Action.CONFIRM, Choice.CANCEL)]]
     state = await FORM.at_step(update, context, draft, Step.CONFIRM)
@@ -235,7 +236,7 @@ async def on_audience(update: Update, context: LianxinContext) -> str | int | No
 @guarded
 async def on_confirm(update: Update, context: LianxinContext) -> str | int | None:
     button = await FORM.pressed(update, context, Action.CONFIRM,
-                                values={Action.CONFIRM: (Choice.SUBMIT, Choice.EDIT, Choice.CANCEL)})
+                                values={Action.CONFIRM: (SEND, Choice.EDIT, Choice.CANCEL)})
     if button is None:
         return None
     await FORM.mark_choice(update, FORM.pressed_label(update))

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, ConversationHandler, MessageHandler, filters
 
-from bot.callbacks import CaseAction, CaseButton, FormButton
+from bot.callbacks import CaseButton, FormButton
 from bot.config import Settings
 from bot.context import LianxinContext
 from bot.services import cases as svc
@@ -23,14 +23,21 @@ from bot.services.contacts import resident_for
 from bot.services.lifecycle import Actor, CaseNotAllowed, CaseProblem, Request, check_request
 from bot.services.rules import parse_people
 from bot.texts import label, routing_reason, t
-from handlers.case_cards import announce_routing, case_problem_text, deliver_relay, resident_buttons, tell_resident
+from handlers.case_cards import (
+    REQUEST_BUTTONS,
+    announce_routing,
+    case_problem_text,
+    deliver_relay,
+    resident_buttons,
+    tell_resident,
+)
 from handlers.forms import PRIVATE, TEXT, Form, FormDraft, reply
 from handlers.views import checked_press, keyboard
 from models import CaseStatus, utcnow
 
-# the case buttons that open this form, as the lifecycle requests they make
-REQUESTS = {CaseAction.decline: Request.decline, CaseAction.transfer: Request.transfer,
-            CaseAction.resolve: Request.resolve, CaseAction.reply: Request.reply, CaseAction.add: Request.add}
+# the case buttons that open this form (what needs typing), as the lifecycle requests they make
+TYPED = (Request.decline, Request.transfer, Request.resolve, Request.reply, Request.add)
+REQUESTS = {REQUEST_BUTTONS[request][1]: request for request in TYPED}
 
 
 class Step(enum.StrEnum):

@@ -14,6 +14,7 @@ import logging
 from telegram import InlineKeyboardMarkup
 from telegram.error import Forbidden, TelegramError
 
+from bot.buttons import case_answer_row
 from bot.callbacks import CaseAction, CaseButton
 from bot.context import LianxinContext
 from bot.services import cases as svc
@@ -70,8 +71,7 @@ def resident_buttons(case: Case) -> list[list[tuple[str, str]]]:
     offered = offers(CaseStatus(case.status), Role.resident)
     rows = []
     if Request.answer in offered:
-        rows.append([(label("case_solved"), CaseButton(CaseAction.solved, case.id).pack()),
-                     (label("case_unsolved"), CaseButton(CaseAction.unsolved, case.id).pack())])
+        rows.append(case_answer_row(case.id))
     if Request.add in offered:
         rows.append([_request_button(case, Request.add)])
     return rows

@@ -99,7 +99,7 @@ class Form(Generic[D]):
         self.button_steps = frozenset(button_steps)
         self.first_step = next(iter(steps))
         self.asks: dict[str, Ask] = {}  # step -> the function that asks it; set by the form module
-        FormButton.register(name)
+        FormButton.check_form_name(name)
         FORMS[name] = self
 
     # --- texts -----------------------------------------------------------------------------
@@ -370,7 +370,7 @@ class Form(Generic[D]):
             MessageHandler(PRIVATE & (filters.COMMAND | MENU_LABELS), self.guarded(self.busy)),
             CallbackQueryHandler(self.stale, pattern=FormButton.pattern(self.name)),
             # another flow's button gets "you are in the middle of…"; garbage is stale
-            CallbackQueryHandler(self.guarded(self.busy_button), pattern=any_button_pattern()),
+            CallbackQueryHandler(self.guarded(self.busy_button), pattern=any_button_pattern(FORMS)),
             CallbackQueryHandler(self.stale),
             MessageHandler(PRIVATE, self.guarded(self.not_understood)),
         ]

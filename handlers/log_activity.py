@@ -44,7 +44,7 @@ from bot.services.rules import Quarter, local_today, parse_date, parse_people
 from bot.texts import Safe, label, t
 from handlers.forms import PRIVATE, TEXT, RecordDraft, RecordForm, reply
 from handlers.menus import LOG_BUTTON
-from handlers.views import chunked, keyboard, kind_name, problem_text, standing_text
+from handlers.views import checked_press, chunked, keyboard, kind_name, problem_text, standing_text
 from models import Activity, utcnow
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,6 @@ class Action(enum.StrEnum):
     DUPLICATE = "dup"
 
 
-FIELDS = ["kind", "date", "place", "people", "summary", "photos"]
 OTHER_PLACE = "other"  # the place step's 其他 button (the others carry a contact point's id)
 DATE_CHOICES = {"0": 0, "1": 1}  # today, yesterday: the only date buttons ever offered
 
@@ -182,11 +181,12 @@ async def show_card(update: Update, context: LianxinContext, draft: Draft) -> st
 
 
 def fields_of(draft: Draft) -> list[str]:
-    return FIELDS
+    """The fields the card can change: every one, for a new activity and an edit alike."""
+    return list(FIELD_STEPS)
 
 
 async def ask_field(update: Update, context: LianxinContext, draft: Draft) -> str:
-    return await FORM.ask_field(update, context, draft, FIELDS)
+    return await FORM.ask_field(update, context, draft, fields_of(draft))
 
 
 async def ask_duplicate(update: Update, context: LianxinContext, draft: Draft, twin: Activity) -> str:
@@ -436,12 +436,9 @@ async def _refuse_submit(update: Update, context: LianxinContext) -> int:
 async def start_edit(update: Update, context: LianxinContext) -> str | int:
     """The 编辑 button under a saved activity: the form opens on its card, pre-filled."""
     query = update.callback_query
-    button = ActivityButton.parse(query.data or "")
-    if not context.identity or not context.identity.is_member:
-        await query.answer(t("members_only"), show_alert=True)
-        return ConversationHandler.END
+    button = await checked_press(update, ActivityButton, allowed=context.identity.is_member,
+                                 refusal="members_only", refused_log=f"edit refused to {update.effective_user.id}")
     if button is None:
-        await query.answer(t("stale_button"), show_alert=True)
         return ConversationHandler.END
     member_id = context.identity.member_id
     async with context.db.session() as session:

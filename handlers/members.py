@@ -25,7 +25,7 @@ from bot.texts import CASE_STATUS_NAMES, LEVEL_NAMES, Safe, label, t
 from handlers.case_cards import announce_routing
 from handlers.forms import reply
 from handlers.menus import set_menu
-from handlers.views import drop_buttons, keyboard, paging, standing_text
+from handlers.views import checked_press, drop_buttons, keyboard, paging, standing_text
 from models import utcnow
 
 log = logging.getLogger(__name__)
@@ -150,12 +150,11 @@ async def show_record(update: Update, context: LianxinContext, actor: Actor, mem
 async def on_button(update: Update, context: LianxinContext) -> None:
     """Every /member button: parsed by the codec, checked (admins only) by the service."""
     query = update.callback_query
-    button = MemberButton.parse(query.data or "")
+    button = await checked_press(update, MemberButton)
+    if button is None:
+        return
     # not staff: an actor the service refuses (and logs with this Telegram id)
     actor = staff_actor(context) or Actor(Role.resident, context.identity.telegram_id)
-    if button is None:
-        await query.answer(t("stale_button"), show_alert=True)
-        return
     try:
         if button.action is MemberAction.page:
             await _page(update, context, actor, button)

@@ -22,7 +22,7 @@ from bot.services.archive import archive_activities, archive_xlsx, photo_counts
 from bot.services.reminders import reminder_history
 from bot.services.rules import Quarter, local_today
 from bot.texts import ARCHIVE, OCCASION_NAMES, OUTBOX_STATUS_NAMES, label, number, t
-from handlers.views import activity_detail, activity_line, keyboard, problem_text, standing_text
+from handlers.views import activity_detail, activity_line, checked_press, keyboard, problem_text, standing_text
 from models import utcnow
 
 PAGE = 5
@@ -106,12 +106,12 @@ async def my_navigate(update: Update, context: LianxinContext) -> None:
     query = update.callback_query
     if not context.identity.is_member:
         return await _refuse(update)
-    button = MyButton.parse(query.data or "")
+    button = await checked_press(update, MyButton)
+    if button is None:
+        return None
     try:
-        quarter = Quarter.parse(button.quarter) if button else None
-    except ValueError:
-        quarter = None
-    if button is None or quarter is None:
+        quarter = Quarter.parse(button.quarter)
+    except ValueError:  # a quarter label no /my ever made
         await query.answer(t("stale_button"), show_alert=True)
         return None
     await query.answer()
@@ -129,9 +129,8 @@ async def activity_action(update: Update, context: LianxinContext) -> None:
     query = update.callback_query
     if not context.identity.is_member:
         return await _refuse(update)
-    button = ActivityButton.parse(query.data or "")
-    if button is None or button.action not in ACTIONS:
-        await query.answer(t("stale_button"), show_alert=True)
+    button = await checked_press(update, ActivityButton)
+    if button is None:
         return None
     settings = context.settings
     member_id = context.identity.member_id

@@ -138,6 +138,9 @@ async def ask_description(update: Update, context: LianxinContext, draft: Draft)
 
 
 async def ask_photos(update: Update, context: LianxinContext, draft: Draft) -> str:
+    if draft.photos:  # back from the card, or restored: keep or replace what is attached
+        return await FORM.ask_photos(update, context, draft,
+                                     t("req_ask_photos_existing", count=len(draft.photos), high=svc.MAX_PHOTOS))
     return await FORM.ask_photos(update, context, draft, t("req_ask_photos", high=svc.MAX_PHOTOS))
 
 

@@ -103,7 +103,7 @@ async def start(update: Update, context: LianxinContext) -> None:
                 points="、".join(profile.contact_points) or "—",
             )
             await message.reply_text(text, reply_markup=member_keyboard())
-        elif identity.is_admin or identity.is_coordinator:  # staff are not residents
+        elif identity.as_staff() is not None:  # staff are not residents
             await message.reply_text(t("welcome_staff", name=user.full_name, roles=role_names(identity)),
                                      reply_markup=ReplyKeyboardRemove())
         else:

@@ -12,7 +12,7 @@ from models.base import UTCDateTime, enum_column, utcnow
 
 
 class CaseStatus(str, enum.Enum):
-    """Where a case is in its lifecycle; the allowed moves live in bot/services/cases.py."""
+    """Where a case is in its lifecycle; the allowed moves live in bot/services/lifecycle.py."""
 
     new = "new"                  # submitted (or handed back), waiting for the routing engine
     unassigned = "unassigned"    # nobody fits: waiting for a coordinator (or admin) to assign it

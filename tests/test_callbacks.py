@@ -61,7 +61,7 @@ def test_every_kind_round_trips_within_the_limit_and_only_its_own_pattern_matche
     assert type(button).parse(data) == button
     matching = {kind for kind in Button.KINDS.values() if re.match(kind.pattern(), data)}
     assert matching == {type(button)}
-    assert re.match(any_button_pattern(), data)
+    assert re.match(any_button_pattern(()), data)
     others = [kind for kind in Button.KINDS.values() if kind is not type(button)]
     assert all(kind.parse(data) is None for kind in others)
 
@@ -98,7 +98,8 @@ def test_form_buttons_carry_their_form_and_forms_cannot_take_a_button_prefix() -
     assert FormButton.parse(button.pack(), "log") == button
     assert FormButton.parse(button.pack(), "req") is None
     with pytest.raises(ValueError):
-        FormButton.register("case")
+        FormButton.check_form_name("case")
+    assert re.match(any_button_pattern(["log"]), button.pack()) and not re.match(any_button_pattern(()), "log:x")
 
 
 def test_data_too_long_is_refused_when_packing() -> None:

@@ -44,7 +44,7 @@ DIAGRAMS = {
     "ca": "case_action.mmd",
     "bc": "broadcast.mmd",
 }
-LIFECYCLE = "case_lifecycle.mmd"  # bot/services/cases.py, not a form
+LIFECYCLE = "case_lifecycle.mmd"  # bot/services/lifecycle.py, not a form
 
 STEP_ID = re.compile(r"[A-Z][A-Z0-9_]*")
 OTHER_ID = re.compile(r"[a-z][a-z0-9_]*")

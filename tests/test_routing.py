@@ -77,7 +77,7 @@ def shared_depth(member_path: str | None, case_path: str | None) -> int:
 
 
 def expected_ranking(members: list[tuple], category: Category, case_path: str | None, exclude=(), limit=5):
-    """The issue's rules, written out directly over every member."""
+    """The routing rules, written out directly over every member."""
     order = {sector_id: rank for rank, sector_id in enumerate(category.sector_ids)}
     keyed = []
     for member_id, sector_id, path, active, telegram_id, open_cases, assigned in members:

@@ -126,7 +126,6 @@ async def test_staged_form_state_commits_with_the_callers_work_or_not_at_all(db)
 # DONE_DELAY done (counted here because the test waits for it after each update; under load it is
 # shared by many updates). Identity: one UNION ALL SELECT, then kept for IDENTITY_TTL.
 #   /help after binding   3 = inbox INSERT + identity SELECT + batched
-#                           before this branch: 3 (inbox INSERT + identity + inbox UPDATE in its own transaction)
 #   /help again           2 = inbox INSERT + batched
 #   a form step (人次)     4 = inbox INSERT + user_data and conversation upserts with the inbox UPDATE in one
 #                           transaction; the flush after the update writes nothing. before: 5 (identity)

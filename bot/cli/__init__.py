@@ -19,6 +19,7 @@ from pathlib import Path
 from pydantic import ValidationError
 from pydantic_settings.exceptions import SettingsError
 
+import bot.services.tally  # noqa: F401 - every activity written keeps the member's totals in step
 from bot.cli import invites, members, remind, report, roles, run, tally
 from bot.cli.common import EXIT_BAD_INPUT, EXIT_CONFIG, database, fail, log, open_database, say
 from bot.cli.parsing import ChineseParser, actions, command

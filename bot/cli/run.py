@@ -7,7 +7,6 @@ import asyncio
 
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
-from bot.app import allowed_updates, build_application, webhook_options
 from bot.cli.common import (
     EXIT_BAD_INPUT,
     EXIT_CONFIG,
@@ -44,6 +43,9 @@ def run(settings: Settings, args: argparse.Namespace | None = None) -> int:
     problem = open_database(settings, writes=True)
     if problem is not None:
         return problem
+    # the bot itself (handlers, PTB's Application) takes ~0.5 s to import: only `run` needs it
+    from bot.app import allowed_updates, build_application, webhook_options
+
     application = build_application(settings)
     try:
         if settings.webhook_url:

@@ -35,11 +35,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.db import dialect_insert
 from bot.services import tally
 from bot.services.lifecycle import (
-    FINAL,
     HANDLER_OPEN,
-    MEMBER_CAN_WRITE,
     NOTE_REQUIRED,
-    RESIDENT_CAN_WRITE,
     SKIPPING,
     STAFF,
     SYSTEM,
@@ -49,9 +46,11 @@ from bot.services.lifecycle import (
     CaseNotAllowed,
     CaseProblem,
     Note,
+    Request,
     Role,
     allowed_actions,
     check_rating,
+    check_request,
 )
 from bot.services.routing import Candidate, Category, Fallback, RoutingTable, fallback_recipients, propose
 from bot.services.rules import Quarter, local_today
@@ -225,7 +224,7 @@ async def transition(
             raise CaseProblem("rating_range")
         if actor.role in (Role.resident, Role.system):
             # the resident may reopen within the window; afterwards their 未解决 (or silence) closes it
-            deadline = (case.resolved_at or now) + timedelta(days=policy.reopen_days)
+            deadline = reopen_deadline(case, now, policy)
             if action is Action.reopen and now > deadline:
                 raise CaseProblem("reopen_expired", days=policy.reopen_days)
             if action is Action.close and now <= deadline:
@@ -686,6 +685,11 @@ async def resolve_case(
                             result=result, people=people, policy=policy)
 
 
+def reopen_deadline(case: Case, now: datetime, policy: CasePolicy) -> datetime:
+    """Until when a resident's 未解决 reopens the case (CASE_REOPEN_DAYS after the result); later it closes it."""
+    return (case.resolved_at or now) + timedelta(days=policy.reopen_days)
+
+
 async def answer_case(
     session: AsyncSession, *, case: Case, actor: Actor, solved: bool, now: datetime, rating: int | None = None,
     note: str | None = None, policy: CasePolicy = DEFAULT_POLICY,
@@ -694,8 +698,8 @@ async def answer_case(
     if solved:
         action = Action.confirm
     else:
-        deadline = (case.resolved_at or now) + timedelta(days=policy.reopen_days)
-        action = Action.reopen if now <= deadline or actor.role is not Role.resident else Action.close
+        within = now <= reopen_deadline(case, now, policy)
+        action = Action.reopen if within or actor.role is not Role.resident else Action.close
     return await transition(session, case=case, actor=actor, action=action, now=now, rating=rating, note=note,
                             policy=policy)
 
@@ -757,9 +761,7 @@ async def add_message(
         raise CaseNotAllowed("not_yours")
     if actor.role is Role.member and case.recorded_by_member_id == actor.id and case.resident_id is None:
         raise CaseNotAllowed("not_allowed", status=CaseStatus(case.status).value, action=Note.message)
-    writable = RESIDENT_CAN_WRITE if actor.role is Role.resident else MEMBER_CAN_WRITE
-    if CaseStatus(case.status) not in writable:
-        raise CaseProblem("relay_closed")
+    check_request(CaseStatus(case.status), actor.role, Request.add if actor.role is Role.resident else Request.reply)
     text = (text or "").strip()
     if not text and not photo_file_ids:
         raise CaseProblem("relay_empty")
@@ -925,11 +927,6 @@ async def case_detail(session: AsyncSession, *, case_id: int, actor: Actor) -> C
         phone=phone_for(case, actor), photos=photos, timeline=timeline, messages=messages,
         actions=allowed_actions(CaseStatus(case.status), actor.role),
     )
-
-
-def is_open(status: CaseStatus) -> bool:
-    """Open311 GeoReport's status: open until confirmed or closed."""
-    return CaseStatus(status) not in FINAL
 
 
 def age_days(case_created: datetime, now: datetime) -> int:

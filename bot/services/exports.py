@@ -20,7 +20,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Row, Select, func, select
-from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db import sync_engine
@@ -30,6 +29,7 @@ from bot.services.report import quarter_stats, report_sections
 from bot.services.rules import Period, Quarter
 from bot.services.scopes import Scope, case_in_scopes, narrow, within_scopes
 from bot.services.sheets import Sheet, write_xlsx
+from bot.services.stats import live_in
 from models import Activity, ActivityGroup, Case, Member, Region, Sector
 
 CHUNK = 2000  # rows fetched (and buffered) at a time
@@ -79,18 +79,13 @@ def _local(moment: datetime | None, tz: ZoneInfo) -> str:
     return "" if moment is None else moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
 
-def _in_period(period: Period) -> ColumnElement[bool]:
-    condition = Activity.year == period.year
-    return condition & (Activity.quarter == period.q) if period.q else condition
-
-
 def member_rows(connection: Connection, *, period: Period, scopes: Sequence[Scope] | None, full_phones: bool,
                 level_names: Mapping, bound_names: tuple[str, str]) -> Iterator[list[object]]:
     """Active members in scope with their activities, 人次, points and last activity in the period."""
     per_member = (
         select(Activity.member_id, func.count(Activity.id).label("n"), func.sum(Activity.people).label("people"),
                func.sum(Activity.points).label("points"), func.max(Activity.activity_date).label("last"))
-        .where(Activity.deleted_at.is_(None), _in_period(period))
+        .where(live_in(period))
         .group_by(Activity.member_id)
         .subquery()
     )
@@ -124,7 +119,7 @@ def activity_rows(connection: Connection, *, period: Period, scopes: Sequence[Sc
         .join(Member, Member.id == Activity.member_id)
         .join(Sector, Sector.id == Member.sector_id)
         .outerjoin(ActivityGroup, ActivityGroup.id == Member.activity_group_id)
-        .where(Activity.deleted_at.is_(None), _in_period(period), Member.active.is_(True))
+        .where(live_in(period), Member.active.is_(True))
         .order_by(Activity.activity_date, Activity.id)
     )
     for (activity_id, day, year, quarter, number, name, sector, group, kind, place, people, points, summary,

@@ -5,10 +5,11 @@ admin. `lookup_sender` reads it with the blocked flag in one UNION ALL query;
 `cached_sender` answers from `SenderCache` while it can (every update asks, through
 `handlers.common.load_identity`); `identify` reads someone else's, uncached.
 
-- An INSERT, UPDATE or DELETE of `member`, `rolegrant` or `reachability` by anything in this
-  process (the bot's handlers and jobs, any engine) forgets every kept answer at once, and again
-  when its transaction ends, so a binding, a revocation or a role granted in the bot takes effect
-  on the very next update;
+- An INSERT, UPDATE or DELETE construct of `member`, `rolegrant` or `reachability` executed by
+  anything in this process (the bot's handlers and jobs, ORM flushes, Core statements, any engine)
+  forgets every kept answer at once, and again when its transaction ends, so a binding, a
+  revocation or a role granted in the bot takes effect on the very next update. A write of those
+  tables in raw SQL (`text()`) would not be seen: the code has none, and must not add one;
 - a change made by another process (the CLI granting or revoking a role, a roster import
   deactivating a member, an unbinding) takes effect within `IDENTITY_TTL` seconds.
 """

@@ -173,7 +173,7 @@ TEXTS: dict[str, str] = {
         "您的诉求 <b>{number}</b> 已办结：{result}\n问题解决了吗？请点下方按钮回复；{days} 天后没有回复将按已办结关闭。"
     ),
     "deadline_closed_note": "群众未确认，按已办结关闭",
-    # the small form behind 回复 / 补充 / 办结 / 转交 / 无法办理 (handlers/cases.py)
+    # the small form behind 回复 / 补充 / 办结 / 转交 / 无法办理 (handlers/case_action.py)
     "ca_busy": "您正在处理诉求件（当前步骤：{step}）。请先完成，或发送 /cancel 取消后再进行其他操作。",
     "ca_expired": "这次操作已超时取消，诉求件没有变化。",
     "ca_timeout": "⌛ 已超过 {minutes} 分钟没有操作，已自动取消，诉求件没有变化。",

@@ -21,6 +21,7 @@ TEXTS: dict[str, str] = {
     "req_ask_region_in": "（第 2/5 步）已选：<b>{path}</b>。继续选择下一级，或点“就在…”。",
     "req_ask_description": "（第 3/5 步）请描述您遇到的问题（{low}–{high} 个字）：",
     "req_ask_photos": "（第 4/5 步）可以发送相关照片（最多 {high} 张），发完点“完成”；没有照片点“跳过”。",
+    "req_ask_photos_existing": "（第 4/5 步）已附 {count} 张照片。可以保留，或清空后重新发送（最多 {high} 张）。",
     "req_photo_added": "已收到第 {count}/{high} 张照片。继续发送，或点“完成”。",
     "req_photos_full": "最多只能附 {high} 张照片，这张没有保存。请点“完成”继续。",
     "req_photos_expected": "这一步请发送照片，或点“完成”/“跳过”。",

@@ -20,7 +20,7 @@ def committee_label(committee) -> str:  # noqa: ANN001 - access.Committee
     return f"{LEVEL_NAMES[committee.level]}·{committee.region or t('committee_no_region')}"
 
 
-def scope_label(scope) -> str:  # noqa: ANN001 - access.Scope
+def scope_label(scope) -> str:  # noqa: ANN001 - scopes.Scope, duck-typed
     """A scope's name; a group's with its committee, or the note that it names none (and covers nobody)."""
     if scope.kind.value != "group":
         return scope.value
