@@ -25,11 +25,11 @@ test: install-test
 	$(PY) -m pytest
 
 bench: install-test
-	$(PY) bench/bench_roster_import.py
+	$(PY) -m bench.bench_roster_import
 
 # the hot path side by side with a bare PTB echo bot (bench/README.md); Linux only
 bench-hot: install-test
-	$(PY) bench/bench_hot_path.py --rounds 3
+	$(PY) -m bench.bench_hot_path --rounds 3
 
 clean:
 	rm -rf $(VENV) data

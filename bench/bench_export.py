@@ -6,8 +6,8 @@ admin's 委员名单 and 联系活动 (this year) exports and one activity group
 so its peak RSS is its own. The data is synthetic (seeded random numbers), never real. Run by hand;
 numbers go to bench/README.md.
 
-    python bench/bench_export.py                                   # SQLite in a temp dir
-    python bench/bench_export.py --database-url postgresql+psycopg://lianxin:lianxin@127.0.0.1:5432/lianxin
+    .venv/bin/python -m bench.bench_export                                   # SQLite in a temp dir
+    .venv/bin/python -m bench.bench_export --database-url postgresql+psycopg://lianxin:lianxin@127.0.0.1:5432/lianxin
 """
 
 from __future__ import annotations
@@ -17,27 +17,25 @@ import asyncio
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
+from sqlalchemy import text
+
+from bench.common import ROOT, fresh_database, memory_mb
+from bench.data import generate_members_and_activities, group_scope
+from bot.services.exports import ExportPeriod, ExportRequest, ExportSection, resolve_period, write_export
+from bot.texts import CASE_STATUS_NAMES, EXPORT, LEVEL_NAMES
 
 
 def child(url: str, section: str, scope: str | None) -> None:
     """One export, timed; prints JSON (seconds, rows, bytes, peak RSS MB)."""
-    from datetime import date
-    from zoneinfo import ZoneInfo
-
-    from bench_laggards import group_scope
-
-    from bot.services.exports import ExportPeriod, ExportRequest, ExportSection, resolve_period, write_export
-    from bot.texts import CASE_STATUS_NAMES, EXPORT, LEVEL_NAMES
-
     names = {**EXPORT, "levels": LEVEL_NAMES, "bound": (EXPORT["bound"], EXPORT["unbound"]), "statuses": CASE_STATUS_NAMES}
     period = resolve_period(ExportPeriod.this_year, date(2026, 11, 28))
     scopes = None if scope is None else asyncio.run(group_scope(url, scope))
@@ -48,23 +46,14 @@ def child(url: str, section: str, scope: str | None) -> None:
     size = path.stat().st_size
     path.unlink()
     # VmHWM, not ru_maxrss: Linux carries the parent's peak over an exec into the child's ru_maxrss
-    status = Path("/proc/self/status").read_text()
-    peak = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))) / 1024
-    print(json.dumps({"seconds": seconds, "rows": rows, "bytes": size, "rss_mb": peak}))
+    print(json.dumps({"seconds": seconds, "rows": rows, "bytes": size, "rss_mb": memory_mb("VmHWM")}))
 
 
 def seed(url: str, members: int, activities: int) -> None:
-    from bench_laggards import activity_rows, load_activities, seed_members
-    from sqlalchemy import text
-
-    from bot.db import sync_engine, upgrade
-
-    upgrade(url)
-    engine = sync_engine(url)
-    rng = random.Random(11)
+    """Members and `activities` activities in 2026 (the laggard bench's generator, its own seed)."""
     started = time.perf_counter()
-    first = seed_members(engine, members, rng)
-    load_activities(engine, activity_rows(activities, [2026], first, members, rng))
+    engine, _first, _years = generate_members_and_activities(url, members=members, activities=activities, years=1,
+                                                            rng=random.Random(11))
     with engine.connect() as connection:
         live = connection.execute(text("SELECT count(*) FROM activity WHERE deleted_at IS NULL")).scalar_one()
     engine.dispose()
@@ -85,25 +74,24 @@ def main() -> int:
         child(url, section, None if scope == "-" else scope)
         return 0
 
-    from bench_laggards import prepare
-
     workdir = Path(tempfile.mkdtemp(prefix="bench-export-"))
     if args.existing:
         url, drop = args.database_url, (lambda: None)
     else:
-        url, drop = prepare(args.database_url or f"sqlite:///{workdir / 'bench.db'}")
+        url, drop = fresh_database(args.database_url or f"sqlite:///{workdir / 'bench.db'}")
     try:
         if not args.existing:
             seed(url, args.members, args.activities)
         for section, scope in (("members", "-"), ("activities", "-"), ("activities", "第1界别活动组")):
-            out = subprocess.run([sys.executable, __file__, "--child", url, section, scope], check=True,
-                                 capture_output=True, text=True).stdout
+            out = subprocess.run([sys.executable, "-m", "bench.bench_export", "--child", url, section, scope],
+                                 check=True, capture_output=True, text=True, cwd=ROOT).stdout
             result = json.loads(out.strip().splitlines()[-1])
             print(f"{section:<10} {'all' if scope == '-' else scope:<8} {result['rows']:>9,} rows "
                   f"{result['seconds']:6.1f} s  {result['bytes'] / 1e6:6.1f} MB file  peak RSS {result['rss_mb']:.0f} MB"
                   f"  (load {os.getloadavg()[0]:.1f})")
     finally:
         drop()
+        shutil.rmtree(workdir, ignore_errors=True)
     return 0
 
 

@@ -14,9 +14,9 @@ members (SQLite in a temp dir, the sample roster imported, 3 activities each, ra
 limiter off: build_application(settings, rate_limit=False)). Targets: /help ≥ 0.5× and
 /my ≥ 0.3× the echo bot's updates/s. Linux only (/proc). Run by hand, not a test:
 
-    python bench/bench_hot_path.py                 # all three phases
-    python bench/bench_hot_path.py --messages 10   # quicker
-    python bench/bench_hot_path.py --profile out.prof   # cProfile the bot process (slower)
+    .venv/bin/python -m bench.bench_hot_path                 # all three phases
+    .venv/bin/python -m bench.bench_hot_path --messages 10   # quicker
+    .venv/bin/python -m bench.bench_hot_path --profile out.prof   # cProfile the bot process (slower)
 """
 
 from __future__ import annotations
@@ -32,15 +32,19 @@ import textwrap
 import time
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from sqlalchemy import select, update
 
-from tests.support.fake_telegram import FakeTelegram  # noqa: E402
+from bench.common import BENCH_TOKEN, ROOT, proc_cpu_seconds
+from bot.db import sync_engine, upgrade
+from bot.services.roster import import_roster
+from bot.services.rules import Quarter, local_today
+from models import Activity, Member, utcnow
+from tests.conftest import sample_roster
+from tests.support.fake_telegram import FakeTelegram
 
-TOKEN = "123456:BENCH-TOKEN-abcdefghijklmnop"
 USERS = 50
-TICKS = os.sysconf("SC_CLK_TCK")
 
 ECHO_BOT = textwrap.dedent(
     """
@@ -62,6 +66,7 @@ ECHO_BOT = textwrap.dedent(
 THIS_BOT = textwrap.dedent(
     """
     import os, sys
+    # the bot under test may be another checkout (--bot-root), compared side by side with this one
     sys.path.insert(0, os.environ["LIANXIN_ROOT"])
     from bot.app import allowed_updates, build_application
     from bot.config import Settings
@@ -87,21 +92,8 @@ THIS_BOT = textwrap.dedent(
 )
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
-
-
 def prepare_database(url: str) -> list[int]:
     """Migrate, import the sample roster, bind 50 members to Telegram ids, give each 3 activities."""
-    from sqlalchemy import select, update
-
-    from bot.db import sync_engine, upgrade
-    from bot.services.roster import import_roster
-    from bot.services.rules import Quarter, local_today
-    from models import Activity, Member, utcnow
-    from tests.conftest import sample_roster
-
     upgrade(url)
     engine = sync_engine(url)
     ids = []
@@ -110,7 +102,7 @@ def prepare_database(url: str) -> list[int]:
         assert report.ok, report.errors
         members = connection.execute(select(Member.id).where(Member.active.is_(True)).order_by(Member.id).limit(USERS)).scalars().all()
         now = utcnow()
-        today = local_today(now, __import__("zoneinfo").ZoneInfo("Asia/Shanghai"))
+        today = local_today(now, ZoneInfo("Asia/Shanghai"))
         rows = []
         for n, member_id in enumerate(members):
             telegram_id = 810_000 + n
@@ -136,7 +128,7 @@ class Bot:
         assert self.process.stdout.readline().strip() == b"ready", f"{name} did not start; see {log}"
 
     def cpu(self) -> float:
-        return cpu_seconds(self.process.pid)
+        return proc_cpu_seconds(self.process.pid)
 
     async def stop(self) -> None:
         self.process.terminate()
@@ -180,10 +172,10 @@ async def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="lianxin-bench-"))
     url = f"sqlite+aiosqlite:///{work / 'lianxin.db'}"
     telegram_ids = prepare_database(url)
-    fake = FakeTelegram(token=TOKEN, bot_username="bench_bot")
+    fake = FakeTelegram(token=BENCH_TOKEN, bot_username="bench_bot")
     await fake.start()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "WEBHOOK_", "DATABASE_URL", "ADMIN_IDS"))}
-    env.update(BOT_TOKEN=TOKEN, BOT_API_BASE_URL=fake.base_url, BOT_API_FILE_URL=fake.base_file_url,
+    env.update(BOT_TOKEN=BENCH_TOKEN, BOT_API_BASE_URL=fake.base_url, BOT_API_FILE_URL=fake.base_file_url,
                DATABASE_URL=url, LOG_LEVEL="WARNING", LIANXIN_ROOT=str(args.bot_root.resolve()),
                # no quarterly reminders to the 50 members in the middle of a phase (they would be
                # taken for answers); older checkouts without reminders ignore it

@@ -1,18 +1,18 @@
 #!/usr/bin/env python3
 """Benchmark the staff's case queue (/queue) and `cases_for_staff` over a generated roster and case table.
 
-The roster is bench_roster_import.py's generator (made-up names and districts) imported with the real
-`import_roster`, bound as bench_routing.py does. Cases are inserted with Core: spread over every state,
-filed over the last 60 days, with regions from the roster's districts and handlers from the roster;
-unassigned ones get their `escalate` row (a few name the timed coordinator).
+The roster is bench_routing's (bench/data.py: the roster file generator's made-up names and districts,
+imported with the real `import_roster`, most members bound). Cases are inserted with Core: spread over
+every state, filed over the last 60 days, with regions from the roster's districts and handlers from the
+roster; unassigned ones get their `escalate` row (a few name the timed coordinator).
 
 Timed, as the bot calls them on an async session: the queue's first page (count + page) for an admin,
 a group coordinator and a region coordinator; and `cases_for_staff` (unassigned, limit 50) for the
 region coordinator, in one query now, against the per-case visibility loop it replaced.
 
-    python bench/bench_queue.py                          # 20,000 members, 100,000 cases, SQLite in a temp dir
-    python bench/bench_queue.py --members 200000 --cases 1000000
-    python bench/bench_queue.py --database-url postgresql+psycopg://u:p@host/db   # in a throwaway schema
+    .venv/bin/python -m bench.bench_queue                          # 20,000 members, 100,000 cases, SQLite in a temp dir
+    .venv/bin/python -m bench.bench_queue --members 200000 --cases 1000000
+    .venv/bin/python -m bench.bench_queue --database-url postgresql+psycopg://u:p@host/db   # in a throwaway schema
 """
 
 from __future__ import annotations
@@ -22,29 +22,22 @@ import asyncio
 import os
 import random
 import statistics
-import sys
 import tempfile
 import time
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
+from sqlalchemy import text
+from sqlmodel import col, select
 
-from bench_laggards import group_scope  # noqa: E402
-from bench_routing import prepare  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
-from sqlmodel import col, select  # noqa: E402
-
-from bot.db import Database, sync_engine  # noqa: E402
-from bot.services.cases import cases_for_staff, visible_to  # noqa: E402
-from bot.services.lifecycle import Actor  # noqa: E402
-from bot.services.queue import case_queue  # noqa: E402
-from bot.services.scopes import Scope  # noqa: E402
-from models import ActivityGroup, Case, CaseEvent, CaseStatus, Member, Region, ScopeKind, utcnow  # noqa: E402
+from bench.common import fresh_database
+from bench.data import group_scope, prepare_routed_roster
+from bot.db import Database, sync_engine
+from bot.services.cases import cases_for_staff, visible_to
+from bot.services.lifecycle import Actor
+from bot.services.queue import case_queue
+from bot.services.scopes import Scope
+from models import ActivityGroup, Case, CaseEvent, CaseStatus, Member, Region, ScopeKind, utcnow
 
 COORDINATOR = 424242
 STATES = ["unassigned"] * 2 + ["routed"] * 3 + ["accepted"] * 3 + ["resolved", "reopened"] + ["confirmed"] * 4 + [
@@ -147,17 +140,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)
-        url = args.database_url or f"sqlite+aiosqlite:///{workdir / 'queue.db'}"
-        schema = None
-        if url.startswith("postgresql"):
-            schema = f"bench_{uuid.uuid4().hex[:8]}"
-            base = make_url(url).set(drivername="postgresql+psycopg")
-            admin = create_engine(base)
-            with admin.begin() as connection:
-                connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-            url = base.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+        url, drop = fresh_database(args.database_url or f"sqlite+aiosqlite:///{workdir / 'queue.db'}")
         try:
-            prepare(url, args.members, args.seed, workdir)
+            prepare_routed_roster(url, args.members, args.seed, workdir)
             start = time.perf_counter()
             group, city = seed_cases(url, args.cases, args.seed)
             if args.index:
@@ -168,10 +153,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"seeded {args.cases:,} cases in {time.perf_counter() - start:.1f} s; load {os.getloadavg()[0]:.1f}")
             asyncio.run(measure(url, group, city, args.runs))
         finally:
-            if schema:
-                with admin.begin() as connection:
-                    connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-                admin.dispose()
+            drop()
     return 0
 
 

@@ -18,18 +18,16 @@ minute": the first import is marked PASS/FAIL against 60 s. This is a benchmark 
 hand, not a test; the exit status is non-zero only when an import fails or reports
 something other than what the generated file implies.
 
-    python bench/bench_roster_import.py                  # 200,000 rows, CSV, SQLite
-    python bench/bench_roster_import.py --xlsx           # also write and import the same rows as XLSX
-    python bench/bench_roster_import.py --rows 20000 --out-dir /tmp/roster-bench
-    python bench/bench_roster_import.py --database-url postgresql+psycopg://u:p@host/empty_db
+    .venv/bin/python -m bench.bench_roster_import                  # 200,000 rows, CSV, SQLite
+    .venv/bin/python -m bench.bench_roster_import --xlsx           # also write and import the same rows as XLSX
+    .venv/bin/python -m bench.bench_roster_import --rows 20000 --out-dir /tmp/roster-bench
+    .venv/bin/python -m bench.bench_roster_import --database-url postgresql+psycopg://u:p@host/empty_db
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import os
-import random
 import re
 import subprocess
 import sys
@@ -38,103 +36,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-SECTORS_CSV = ROOT / "bot" / "data" / "sectors.csv"
+from bench.common import ROOT, machine
+from bench.data import write_csv, write_xlsx
+
 TARGET_ROWS = 200_000
 TARGET_SECONDS = 60.0
-HEADER = ["编号", "姓名", "界别", "活动组", "层级", "地区", "手机", "联系点"]
-
-# Made-up building blocks. Names are random surname + one or two given-name characters;
-# place names are random pairs of characters: none of it refers to a real person or place
-# list, and the phone numbers are random digits in the mainland mobile format.
-SURNAMES = (
-    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任"
-    "沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
-)
-GIVEN = (
-    "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍鹏辉建红文斌宁波海峰志新春荣国庆晓燕雪梅"
-    "丹凤云飞宇航浩然子涵思远博文嘉怡欣悦雨婷梓萱俊杰晨阳振东立群卫东永胜德明玉珍淑芬继红树林"
-)
-PLACE_CHARS = "东西南北中青云华安平宁永清兴长和丰泰新龙金凤远嘉福顺阳山河湖川林石桥溪沙岭原庄塘坪湾"
-POINT_SUFFIXES = ("村", "社区", "医院", "学校", "村", "社区", "医院", "学校", "卫生院", "小学", "商会", "合作社")
-LEVELS = (("全国", 2), ("省", 18), ("市", 35), ("县", 45))
-GROUPS = 20  # 第1…第20界别活动组
-PROVINCES, CITIES_PER_PROVINCE, COUNTIES_PER_CITY = 6, 7, 8  # 336 districts
-
-
-def load_sectors() -> list[tuple[str, str]]:
-    with SECTORS_CSV.open(encoding="utf-8-sig", newline="") as handle:
-        return [(r["界别"].strip(), r["简称"].strip()) for r in csv.DictReader(handle) if r.get("界别", "").strip()]
-
-
-def _unique_names(rng: random.Random, count: int, suffixes: tuple[str, ...], taken: set[str]) -> list[str]:
-    names: list[str] = []
-    while len(names) < count:
-        name = rng.choice(PLACE_CHARS) + rng.choice(PLACE_CHARS) + rng.choice(suffixes)
-        if name not in taken:
-            taken.add(name)
-            names.append(name)
-    return names
-
-
-def make_districts(rng: random.Random) -> list[str]:
-    """`省/市/县` paths: PROVINCES × CITIES_PER_PROVINCE × COUNTIES_PER_CITY made-up districts."""
-    taken: set[str] = set()
-    paths: list[str] = []
-    for province in _unique_names(rng, PROVINCES, ("省",), taken):
-        for city in _unique_names(rng, CITIES_PER_PROVINCE, ("市",), taken):
-            for county in _unique_names(rng, COUNTIES_PER_CITY, ("县", "区"), taken):
-                paths.append(f"{province}/{city}/{county}")
-    return paths
-
-
-def generate_rows(count: int, seed: int):  # a generator of row lists
-    rng = random.Random(seed)
-    sectors = load_sectors()
-    districts = make_districts(rng)
-    groups = [f"第{k}界别活动组" for k in range(1, GROUPS + 1)]
-    level_names = [name for name, _ in LEVELS]
-    level_weights = [weight for _, weight in LEVELS]
-    width = max(6, len(str(count)))
-    for index in range(1, count + 1):
-        full, short = rng.choice(sectors)
-        sector = short if rng.random() < 0.5 else full
-        name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2, 2))))
-        group = rng.choice(groups) if rng.random() < 0.97 else ""
-        phone = ("1" + rng.choice("3456789") + f"{rng.randrange(10**9):09d}") if rng.random() < 0.98 else ""
-        points: list[str] = []
-        for _ in range(rng.choice((0, 1, 1, 2, 2, 3))):
-            point = rng.choice(PLACE_CHARS) + rng.choice(PLACE_CHARS) + rng.choice(POINT_SUFFIXES)
-            if point not in points:
-                points.append(point)
-        yield [
-            f"BM{index:0{width}d}",
-            name,
-            sector,
-            group,
-            rng.choices(level_names, level_weights)[0],
-            rng.choice(districts),
-            phone,
-            ";".join(points),
-        ]
-
-
-def write_csv(path: Path, rows: int, seed: int) -> None:
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(HEADER)
-        writer.writerows(generate_rows(rows, seed))
-
-
-def write_xlsx(path: Path, rows: int, seed: int) -> None:
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("名册")
-    sheet.append(HEADER)
-    for row in generate_rows(rows, seed):
-        sheet.append(row)
-    workbook.save(path)
 
 
 @dataclass
@@ -278,7 +184,7 @@ def _fresh_sqlite(workdir: Path, name: str) -> str:
 
 
 def _bench(args: argparse.Namespace, workdir: Path) -> int:
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, work dir {workdir}")
+    print(f"{machine()}, work dir {workdir}")
     files: list[Path] = []
     csv_path = workdir / f"roster_{args.rows}.csv"
     start = time.perf_counter()

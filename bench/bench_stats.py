@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
 """Benchmark what /stats and /ranking read (`bot.services.stats`) on a generated data set.
 
-Members and activities are generated as `bench_laggards.py` does (synthetic, seeded random numbers,
-never real), plus `--cases` cases. Times, for a whole-province scope (admin) and one activity group:
+Members and activities are generated as for `bench.bench_laggards` (bench/data.py; synthetic, seeded
+random numbers, never real), plus `--cases` cases. Times, for a whole-province scope (admin) and one activity group:
 `stats_summary` (the /stats message) for the quarter and the year, `breakdown` by activity group,
 `duty_ranking` and `responsiveness` first pages. Run by hand; numbers go to bench/README.md.
 
-    python bench/bench_stats.py                                   # SQLite, 200,000 members, 5,000,000 activities
-    python bench/bench_stats.py --database-url postgresql+psycopg://lianxin:lianxin@127.0.0.1:5432/lianxin
-    python bench/bench_stats.py --members 20000 --activities 500000   # a quick look
+    .venv/bin/python -m bench.bench_stats                                   # SQLite, 200,000 members, 5,000,000 activities
+    .venv/bin/python -m bench.bench_stats --database-url postgresql+psycopg://lianxin:lianxin@127.0.0.1:5432/lianxin
+    .venv/bin/python -m bench.bench_stats --members 20000 --activities 500000   # a quick look
 """
 
 from __future__ import annotations
@@ -17,19 +17,22 @@ import argparse
 import asyncio
 import os
 import random
+import shutil
 import statistics
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench_laggards import CURRENT_YEAR, generate, group_scope, prepare
 from sqlalchemy import text
+
+from bench.common import fresh_database
+from bench.data import CURRENT_YEAR, generate_members_and_activities, group_scope
+from bot.db import Database
+from bot.services.ranking import duty_ranking, responsiveness
+from bot.services.reminders import DutyPolicy
+from bot.services.rules import Period
+from bot.services.stats import Dimension, breakdown, stats_summary
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(CURRENT_YEAR, 11, 20, 2, 0, tzinfo=UTC)
@@ -60,12 +63,6 @@ def seed_cases(engine, count: int, first_member: int, members: int, rng: random.
 
 
 async def time_all(url: str, runs: int) -> dict[str, list[float]]:
-    from bot.db import Database
-    from bot.services.ranking import duty_ranking, responsiveness
-    from bot.services.reminders import DutyPolicy
-    from bot.services.rules import Period
-    from bot.services.stats import Dimension, breakdown, stats_summary
-
     policy = DutyPolicy(tz=TZ)
     group = await group_scope(url, "第3界别活动组")
     quarter, year = Period(CURRENT_YEAR, 4), Period(CURRENT_YEAR)
@@ -101,7 +98,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--database-url")
     parser.add_argument("--existing", action="store_true",
-                        help="time the data already in --database-url (e.g. bench_laggards.py --keep's file), generate nothing")
+                        help="time the data already in --database-url (e.g. bench.bench_laggards --keep's file), generate nothing")
     args = parser.parse_args()
     if args.existing:
         for name, values in asyncio.run(time_all(args.database_url, args.runs)).items():
@@ -110,11 +107,11 @@ def main() -> int:
         return 0
 
     workdir = tempfile.mkdtemp(prefix="lianxin-bench-")
-    url, drop = prepare(args.database_url or f"sqlite:///{workdir}/bench.db")
+    url, drop = fresh_database(args.database_url or f"sqlite:///{workdir}/bench.db")
     try:
         rng = random.Random(2026)
         started = time.perf_counter()
-        engine, first, _years = generate(url, members=args.members, activities=args.activities, years=args.years, rng=rng)
+        engine, first, _years = generate_members_and_activities(url, members=args.members, activities=args.activities, years=args.years, rng=rng)
         seed_cases(engine, args.cases, first, args.members, rng)
         print(f"{engine.dialect.name}: {args.members:,} members, {args.activities:,} activities, {args.cases:,} cases"
               f" loaded in {time.perf_counter() - started:.0f} s; load average {os.getloadavg()[0]:.1f}")
@@ -123,8 +120,6 @@ def main() -> int:
         engine.dispose()
     finally:
         drop()
-        import shutil
-
         shutil.rmtree(workdir, ignore_errors=True)
     return 0
 

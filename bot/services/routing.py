@@ -266,19 +266,8 @@ def _propose_sql(dialect: str, sectors: int, has_region: bool, has_exclusions: b
     return sql
 
 
-_PARAM = re.compile(r":([a-z]+[0-9]*)\b")
-
-
-def _statement(sql: str, params: dict[str, object], *, inline: bool = False) -> TextClause:
-    """The statement with its parameters bound, or (`inline`, for EXPLAIN in the benchmark) written in."""
-    if inline:
-        def literal(match: re.Match) -> str:
-            value = params[match.group(1)]
-            if isinstance(value, list):
-                return "(" + ", ".join(str(int(v)) for v in value) + ")"
-            return str(int(value))  # type: ignore[call-overload] - a number SQL bound as anything
-
-        return text(_PARAM.sub(literal, sql))
+def _statement(sql: str, params: dict[str, object]) -> TextClause:
+    """The statement with its parameters bound."""
     statement = text(sql)
     if "exclude" in params:
         statement = statement.bindparams(bindparam("exclude", expanding=True))
