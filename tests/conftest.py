@@ -241,3 +241,15 @@ async def bind(fake: FakeTelegram, db: Database, user_id: int, number: str, firs
 async def settle(app) -> None:
     """Until the application finished every update it has (its flush included)."""
     await asyncio.wait_for(app.update_queue.join(), 5)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # noqa: ANN001 - pytest's TerminalReporter
+    """Skips summed up, one line per reason (a run without PostgreSQL skips every PostgreSQL variant:
+    hundreds of identical lines otherwise)."""
+    reasons: dict[str, int] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        reasons[reason] = reasons.get(reason, 0) + 1
+    for reason, count in sorted(reasons.items(), key=lambda item: -item[1]):
+        terminalreporter.write_line(f"{count} skipped: {reason}")
