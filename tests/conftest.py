@@ -243,7 +243,7 @@ async def settle(app) -> None:
     await asyncio.wait_for(app.update_queue.join(), 5)
 
 
-def pytest_terminal_summary(terminalreporter) -> None:  # noqa: ANN001 - pytest's TerminalReporter
+def pytest_terminal_summary(terminalreporter) -> None:
     """Skips summed up, one line per reason (a run without PostgreSQL skips every PostgreSQL variant:
     hundreds of identical lines otherwise)."""
     reasons: dict[str, int] = {}
