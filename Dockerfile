@@ -1,0 +1,31 @@
+# 连心桥 Lianxin 的容器镜像：python:3.11-slim，运行 python -m bot run。
+# 数据都在卷 /data 里（LIANXIN_HOME=/data：SQLite 数据库默认在 /data/data/lianxin.db，
+# 也可以放一个 /data/.env）。镜像里不含任何令牌或密码：设置在运行时由环境变量提供，
+# 例如 docker compose 的 env_file: .env，或 docker run --env-file .env。
+# 用法见 README.md 的“用 Docker Compose 部署”。
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    LIANXIN_HOME=/data
+
+# 程序在 /app；数据库结构的升级脚本（alembic/）要和 bot/ 放在同一个文件夹里
+WORKDIR /app
+COPY pyproject.toml README.md alembic.ini ./
+COPY alembic ./alembic
+COPY bot ./bot
+COPY handlers ./handlers
+COPY models ./models
+COPY scheduler ./scheduler
+RUN pip install -e . \
+    && useradd --system --create-home --home-dir /home/lianxin --shell /usr/sbin/nologin lianxin \
+    && mkdir -p /data \
+    && chown lianxin:lianxin /data
+
+# 以专用用户运行；在 /data 里执行命令，命令里写的相对路径（名册、邀请码文件）都在卷里
+USER lianxin
+WORKDIR /data
+VOLUME ["/data"]
+CMD ["python", "-m", "bot", "run"]
