@@ -80,6 +80,14 @@ def _local(moment: datetime | None, tz: ZoneInfo) -> str:
     return "" if moment is None else moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
 
+class _GroupLabels(dict):
+    """(group name, level, region path) -> `texts.group_label`, made once per group and committee, not per row."""
+
+    def __missing__(self, key: tuple) -> str:
+        label = self[key] = group_label(group_key(*key))
+        return label
+
+
 def member_rows(connection: Connection, *, period: Period, scopes: Sequence[Scope] | None, full_phones: bool,
                 level_names: Mapping, bound_names: tuple[str, str], blocked_name: str) -> Iterator[list[object]]:
     """Active members in scope with their activities, 人次, points and last activity in the period, and whether
@@ -105,11 +113,11 @@ def member_rows(connection: Connection, *, period: Period, scopes: Sequence[Scop
         .where(Member.active.is_(True))
         .order_by(Member.number)
     )
+    labels = _GroupLabels()
     for number, name, sector, group, level, region, phone, telegram_id, blocked, n, people, points, last in _stream(
         connection, within_scopes(query, scopes)
     ):
-        yield [number, name, sector, group_label(group_key(group, level, region)),
-               level_names.get(level, str(level)), region or "",
+        yield [number, name, sector, labels[group, level, region], level_names.get(level, str(level)), region or "",
                (phone or "") if full_phones else mask_phone(phone),
                blocked_name if blocked is not None else bound_names[telegram_id is None],
                n or 0, int(people or 0), round(float(points or 0), 2), last.isoformat() if last else ""]
@@ -130,13 +138,10 @@ def activity_rows(connection: Connection, *, period: Period, scopes: Sequence[Sc
         .where(live_in(period), Member.active.is_(True))
         .order_by(Activity.activity_date, Activity.id)
     )
-    labels: dict[tuple, str] = {}  # one label per group and committee, not one per activity
+    labels = _GroupLabels()
     for (activity_id, day, year, quarter, number, name, sector, group, level, region, kind, place, people, points,
          summary, created) in _stream(connection, within_scopes(query, scopes)):
-        label = labels.get((group, level, region))
-        if label is None:
-            label = labels[group, level, region] = group_label(group_key(group, level, region))
-        yield [activity_id, day.isoformat(), f"{year}Q{quarter}", number, name, sector, label,
+        yield [activity_id, day.isoformat(), f"{year}Q{quarter}", number, name, sector, labels[group, level, region],
                kind_names.get(kind, kind), place, people, round(float(points), 2), summary, _local(created, tz)]
 
 

@@ -100,7 +100,7 @@ class _Styles:
         thin = Side(style="thin", color="808080")
         self.header_border = Border(bottom=thin)
         self.total_border = Border(top=thin)
-        self.right = Alignment(horizontal="right")
+        self.right = Alignment(horizontal="right", indent=1)  # a gap before the text of the next column
         self.wrap = Alignment(wrap_text=True, vertical="top")
 
 
@@ -162,32 +162,33 @@ def _write_sheet(sheet: WriteOnlyWorksheet, spec: Sheet, styles: _Styles) -> int
     # only text in a column capped at MAX_WIDTH can be wider than its column: those cells wrap
     capped = {index for index, width in enumerate(widths) if width >= MAX_WIDTH}
     sums: dict[int, list[float]] = {index: [] for index in spec.totals or ()}
+    def cell(index: int, value: object, bold: bool) -> object:
+        """The value as written: plain where it can be (most cells of a large export), else a styled cell."""
+        style: dict[str, object] = {"font": styles.bold} if bold else {}
+        kind = type(value)
+        if kind is str:
+            value = ILLEGAL_CHARACTERS_RE.sub("", value)  # type: ignore[arg-type] - a str
+            if value.startswith("="):  # user text is data, never a formula
+                formula_like = styled(value, **style)
+                formula_like.data_type = "s"
+                return formula_like
+            if index in capped and len(value) * 2 > MAX_WIDTH and display_width(value) > MAX_WIDTH:
+                style["alignment"] = styles.wrap
+            elif index in numbers:  # "—" for a figure there is none of
+                style["alignment"] = styles.right
+        elif kind is int or kind is float:
+            if not bold and index in sums:
+                sums[index].append(value)  # type: ignore[arg-type] - a number
+            if index in numbers:
+                style.update(number_format=numbers[index], alignment=styles.right)
+        elif isinstance(value, (date, datetime)):
+            style["number_format"] = DATE
+        return styled(value, **style) if style else value
+
     written = appended = 0
     for row in chain(head, rows):
         emphasis = isinstance(row, Emphasis)
-        values: list[object] = []
-        for index, value in enumerate(row):
-            style: dict[str, object] = {"font": styles.bold} if emphasis else {}
-            if isinstance(value, str):
-                value = ILLEGAL_CHARACTERS_RE.sub("", value)
-                if value.startswith("="):  # user text is data, never a formula
-                    cell = styled(value, **style)
-                    cell.data_type = "s"
-                    values.append(cell)
-                    continue
-                if index in capped and len(value) * 2 > MAX_WIDTH and display_width(value) > MAX_WIDTH:
-                    style["alignment"] = styles.wrap
-                elif index in numbers:  # "—" for a figure there is none of
-                    style["alignment"] = styles.right
-            elif isinstance(value, (int, float)) and not isinstance(value, bool):
-                if not emphasis and index in sums:
-                    sums[index].append(value)
-                if index in numbers:
-                    style.update(number_format=numbers[index], alignment=styles.right)
-            elif isinstance(value, (date, datetime)):
-                style["number_format"] = DATE
-            values.append(styled(value, **style) if style else value)
-        sheet.append(values)
+        sheet.append([cell(index, value, emphasis) for index, value in enumerate(row)])
         appended += 1
         written += not emphasis
     if spec.totals is not None:
