@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from itertools import chain, islice
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -162,6 +163,7 @@ def _write_sheet(sheet: WriteOnlyWorksheet, spec: Sheet, styles: _Styles) -> int
     # only text in a column capped at MAX_WIDTH can be wider than its column: those cells wrap
     capped = {index for index, width in enumerate(widths) if width >= MAX_WIDTH}
     sums: dict[int, list[float]] = {index: [] for index in spec.totals or ()}
+
     def cell(index: int, value: object, bold: bool) -> object:
         """The value as written: plain where it can be (most cells of a large export), else a styled cell."""
         style: dict[str, object] = {"font": styles.bold} if bold else {}
@@ -176,7 +178,7 @@ def _write_sheet(sheet: WriteOnlyWorksheet, spec: Sheet, styles: _Styles) -> int
                 style["alignment"] = styles.wrap
             elif index in numbers:  # "—" for a figure there is none of
                 style["alignment"] = styles.right
-        elif kind is int or kind is float:
+        elif kind is int or kind is float or (isinstance(value, (int, float, Decimal)) and kind is not bool):
             if not bold and index in sums:
                 sums[index].append(value)  # type: ignore[arg-type] - a number
             if index in numbers:
