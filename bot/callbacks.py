@@ -22,6 +22,7 @@ from functools import cache
 from typing import Any, ClassVar, TypeVar, get_type_hints
 
 from bot.services.exports import ExportPeriod, ExportSection
+from bot.services.stats import parse_group_drill
 
 MAX_BYTES = 64
 MAX_ID = 2**63 - 1  # database ids are signed 64-bit
@@ -313,8 +314,9 @@ class StatsDim(str, enum.Enum):
 class StatsButton(Button):
     """/stats navigation: `st:<view>:<period>:<drill dim>:<drill value>:<list dim>:<offset>`.
 
-    A period is `2026Q3` or `2026`; a drill value is an id (group, sector, region) or a kind code.
-    Parsing checks the shape only: whether the caller may open the value is the service's call.
+    A period is `2026Q3` or `2026`; a drill value is an id (sector, region), a group on its committee
+    (`stats.group_drill_value`: `<group id>.<level>.<region id>`) or a kind code. Parsing checks the
+    shape only: whether the caller may open the value is the service's call.
     """
 
     PREFIX: ClassVar[str] = "st"
@@ -332,6 +334,8 @@ class StatsButton(Button):
             return self.value == "0"
         if self.drill is StatsDim.kind:
             return bool(_KIND.match(self.value))
+        if self.drill is StatsDim.group:
+            return parse_group_drill(self.value) is not None
         return parse_id(self.value) is not None
 
 

@@ -119,7 +119,8 @@ async def show_preview(update: Update, context: LianxinContext, draft: Draft) ->
              FORM.button(draft, label("cancel"), Action.CONFIRM, Choice.CANCEL)]]
     state = await FORM.at_step(update, context, draft, Step.CONFIRM)
     await reply(update, t("bc_summary", audience=label(f"bc_to_{people.kind}"), scope=scope_text(scopes_of(context)),
-                          count=len(people.recipients), members=people.members, unreachable=people.unreachable),
+                          count=len(people.recipients), members=people.members, unbound=people.unbound,
+                          blocked=people.blocked),
                 keyboard(rows))
     return state
 

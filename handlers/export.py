@@ -87,7 +87,8 @@ async def send_export(update: Update, context: LianxinContext, *, section: Expor
                       scopes: list[Scope] | None) -> None:
     """Build the file off the event loop, send it, remove it."""
     settings = context.settings
-    today = local_today(utcnow(), settings.tz)
+    now = utcnow()
+    today = local_today(now, settings.tz)
     period = resolve_period(choice, today)
     section_name, period_name = EXPORT_SECTION_NAMES[section.name], EXPORT_PERIOD_NAMES[choice.name]
     scope = scope_text(scopes)
@@ -98,8 +99,8 @@ async def send_export(update: Update, context: LianxinContext, *, section: Expor
     if section is ExportSection.summary:
         async with context.db.session() as session:
             sheets = await summary_sheets(session, period=period, today=today, scopes=scopes, kind_names=kind_names,
-                                          policy=context.policies.duty)
-    request = ExportRequest(section, period, scopes, full_phones=context.identity.is_admin)
+                                          policy=context.policies.duty, now=now)
+    request = ExportRequest(section, period, scopes, full_phones=context.identity.is_admin, at=now)
     names = {**EXPORT, "levels": LEVEL_NAMES, "bound": (EXPORT["bound"], EXPORT["unbound"]),
              "statuses": CASE_STATUS_NAMES}
     path, rows = await asyncio.to_thread(write_export, context.db.url, request, names=names, tz=settings.tz,

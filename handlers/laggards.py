@@ -18,7 +18,7 @@ from bot.context import LianxinContext
 from bot.services.identity import Staff
 from bot.services.outreach import LaggardPage, OutOfScope, laggard_page, nudge
 from bot.services.rules import local_today
-from bot.texts import label, log_line, render_laggard_line, scope_text, t
+from bot.texts import Safe, label, log_line, pace_text, render_laggard_line, scope_text, t
 from handlers.views import checked_press, keyboard
 from models import utcnow
 
@@ -26,12 +26,13 @@ log = logging.getLogger(__name__)
 PAGE = 10
 
 
-def render_page(staff: Staff, page: LaggardPage) -> tuple[str, InlineKeyboardMarkup | None]:
+def render_page(staff: Staff, page: LaggardPage, *, year_target: int) -> tuple[str, InlineKeyboardMarkup | None]:
     if not page.rows:
         return t("lag_none", quarter=page.quarter.cn_label, scope=scope_text(staff.scopes)), None
+    pace = pace_text(page.rows[0].laggard.expected_people, year_target, page.as_of)
     lines = [t("lag_header", quarter=page.quarter.cn_label, day=page.as_of.isoformat(),
                scope=scope_text(staff.scopes), total=page.total,
-               start=page.offset + 1, end=page.offset + len(page.rows))]
+               start=page.offset + 1, end=page.offset + len(page.rows), pace=Safe(pace))]
     lines += [render_laggard_line(row, page.offset + i + 1) for i, row in enumerate(page.rows)]
     rows = [[(label("lag_nudge", index=page.offset + i + 1, name=row.laggard.name),
               LagButton(LagAction.nudge, row.laggard.member_id, page.offset).pack())]
@@ -60,7 +61,7 @@ async def laggards_command(update: Update, context: LianxinContext) -> None:
     if staff is None:
         await update.effective_message.reply_text(t("not_allowed"))
         return
-    text, markup = render_page(staff, await _page(context, staff, 0))
+    text, markup = render_page(staff, await _page(context, staff, 0), year_target=context.policies.duty.year_target)
     await update.effective_message.reply_text(text, reply_markup=markup)
 
 
@@ -73,7 +74,8 @@ async def laggards_button(update: Update, context: LianxinContext) -> None:
         return
     if button.action is LagAction.page:
         await query.answer()
-        text, markup = render_page(staff, await _page(context, staff, button.arg))
+        text, markup = render_page(staff, await _page(context, staff, button.arg),
+                                   year_target=context.policies.duty.year_target)
         try:
             await query.edit_message_text(text, reply_markup=markup)
         except BadRequest as exc:  # the same page again: nothing changed

@@ -185,11 +185,13 @@ async def archive_command(update: Update, context: LianxinContext) -> None:
     if not activities:
         await update.effective_message.reply_text(t("archive_empty"))
         return None
+    now = utcnow()
     content = archive_xlsx(
         member_name=profile.name, member_number=profile.number, sector=profile.sector, group=profile.group,
         activities=activities, kind_names={k.code: k.name for k in settings.activity_kinds}, photo_counts=counts,
+        generated_at=now.astimezone(settings.tz),
     )
-    today = local_today(utcnow(), settings.tz)
+    today = local_today(now, settings.tz)
     await update.effective_chat.send_document(
         InputFile(content, filename=ARCHIVE["filename"].format(number=profile.number, day=f"{today:%Y%m%d}")),
         caption=t(

@@ -18,7 +18,8 @@ async def report_command(update: Update, context: LianxinContext) -> None:
         await update.effective_message.reply_text(t("not_allowed"))
         return
     policy = context.policies.duty
-    today = local_today(utcnow(), context.settings.tz)
+    now = utcnow()
+    today = local_today(now, context.settings.tz)
     try:
         quarter = Quarter.parse(context.args[0]) if context.args else Quarter.of(today).prev()
     except ValueError:
@@ -28,7 +29,7 @@ async def report_command(update: Update, context: LianxinContext) -> None:
         await update.effective_message.reply_text(t("report_future", quarter=quarter.label))
         return
     async with context.db.session() as session:  # the scope is enforced in the statistics query
-        stats = await quarter_stats(session, quarter=quarter, today=today, policy=policy, scopes=staff.scopes)
+        stats = await quarter_stats(session, quarter=quarter, today=today, policy=policy, scopes=staff.scopes, now=now)
     report = await build_report(stats, kind_names={k.code: k.name for k in context.settings.activity_kinds})
     chat = update.effective_chat
     await chat.send_photo(report.png, caption=report.caption)

@@ -17,7 +17,7 @@ from bot.services.ranking import duty_ranking, responsiveness
 from bot.services.rules import Period, Quarter, local_today
 from bot.services.scopes import Scope
 from bot.services.stats import BreakdownRow, Dimension, DrillDown, OutOfScope, breakdown, parent_drill, stats_summary
-from bot.texts import STATS_CHART, STATS_DIMENSION_NAMES, Safe, label, number, scope_text, t
+from bot.texts import STATS_CHART, STATS_DIMENSION_NAMES, Safe, group_label, label, number, pace_text, scope_text, t
 from handlers.views import checked_press, chunked, fit, keyboard, kind_name
 from models import utcnow
 
@@ -41,7 +41,8 @@ def _fit(text: str, limit: int = MAX_TEXT) -> str:
 def _drill_of(button: StatsButton) -> DrillDown | None:
     if button.drill is StatsDim.none:
         return None
-    value = button.value if button.drill is StatsDim.kind else int(button.value)
+    # a kind is its code, a group on its committee `stats.group_drill_value`'s text, the rest an id
+    value = button.value if button.drill in (StatsDim.kind, StatsDim.group) else int(button.value)
     return DrillDown(DIMS[button.drill], value)
 
 
@@ -53,7 +54,7 @@ def _drill_text(context: LianxinContext, drill: DrillDown | None, name: str | No
 
 
 def _period_name(period: Period) -> str:
-    return period.quarter.cn_label if period.quarter else f"{period.year}年"
+    return period.cn_label
 
 
 def _period_row(make: Callable[[Period], str], period: Period, today: date) -> list[tuple[str, str]]:
@@ -89,8 +90,9 @@ async def render_summary(context: LianxinContext, scopes: list[Scope] | None, pe
     lines = [t("stats_head", period=_period_name(period), scope=scope_text(scopes),
                drill=Safe(_drill_text(context, drill, summary.drill_name)), as_of=summary.as_of.isoformat())]
     which = t("stats_period_quarter") if period.q else t("stats_period_year")
+    pace = pace_text(m.expected_people, context.policies.duty.year_target, summary.as_of)
     lines.append(t("stats_members", members=m.members, bound=m.bound, period=which, active=m.with_activity,
-                   year=period.year, on_pace=m.on_pace, expected=m.expected_people, unreachable=m.unreachable)
+                   year=period.year, on_pace=m.on_pace, pace=Safe(pace), unbound=m.unbound, blocked=m.blocked)
                  + (t("stats_members_kind") if drill is not None and drill.dimension is Dimension.kind else ""))
     lines.append(t("stats_activities", count=sum(r.activities for r in summary.by_kind),
                    people=sum(r.people for r in summary.by_kind)))
@@ -174,6 +176,7 @@ async def chart_inputs(context: LianxinContext, scopes: list[Scope] | None, peri
                 for row in groups.rows],
         categories=[(c.category or "", c.received) for c in summary.case_categories],
         labels=STATS_CHART,
+        empty=STATS_CHART["empty_quarter" if period.q else "empty_year"],
     )
     caption = t("stats_chart_caption", period=_period_name(period), scope=scope_text(scopes),
                 drill=Safe(drill_text.replace("\n", "，")))
@@ -268,7 +271,7 @@ async def render_ranking(context: LianxinContext, scopes: list[Scope] | None, vi
             lines.append(t("ranking_range", start=offset + 1, end=offset + len(page.rows), total=total,
                            placed=page.placed))
             lines += [t("ranking_line", place=r.rank if r.rank is not None else t("ranking_unplaced"), name=r.name,
-                        number=r.number, group=r.group or t("stats_none_group"), points=number(r.points),
+                        number=r.number, group=group_label(r.group, t("stats_none_group")), points=number(r.points),
                         count=r.activities, people=r.people) for r in page.rows]
         else:
             lines.append(t("ranking_empty"))

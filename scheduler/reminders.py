@@ -65,7 +65,7 @@ async def send_reports(context: LianxinContext) -> None:
             scope_key = None if scopes is None else tuple(scopes)
             if scope_key not in stats_by_scope:
                 stats_by_scope[scope_key] = await quarter_stats(
-                    session, quarter=quarter, today=local_today(now, policy.tz), policy=policy, scopes=scopes
+                    session, quarter=quarter, today=local_today(now, policy.tz), policy=policy, scopes=scopes, now=now
                 )
     kind_names = {k.code: k.name for k in settings.activity_kinds}
     reports = {scope_key: await build_report(stats, kind_names=kind_names)

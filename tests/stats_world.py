@@ -181,8 +181,8 @@ def in_drill(world: World, member: dict | None, drill: tuple[str, object] | None
     if member is None:
         return False
     kind, value = drill
-    if kind == "group":
-        return member["group"] == value
+    if kind == "group":  # (group id, level, region id): the group on one committee
+        return (member["group"], member["level"], member["region"]) == value
     if kind == "sector":
         return member["sector"] == value
     return under(world, member["region"], world.regions[value])
@@ -235,7 +235,8 @@ def recount_summary(world: World, *, period, scopes, drill) -> dict:
         "bound": sum(1 for m in members if m["telegram_id"] is not None),
         "with_activity": len({a["member"] for a in counted}),
         "on_pace": sum(1 for i in ids if year_people[i] >= expected),
-        "unreachable": sum(1 for m in members if m["telegram_id"] in world.blocked),
+        "blocked": sum(1 for m in members if m["telegram_id"] in world.blocked),
+        "unbound": sum(1 for m in members if m["telegram_id"] is None),
         "expected": expected,
         "by_kind": by_kind,
         "cases": None,
@@ -295,8 +296,9 @@ def recount_breakdown(world: World, *, period, scopes, drill, dimension, parent:
         return {k: (len(v[0]), len(v[0]), v[1], v[2]) for k, v in rows.items()}
 
     def key_of(m: dict):
-        if dimension == "group":
-            return m["group"]
+        if dimension == "group":  # the group on the member's committee, as its drill-down names it
+            levels = ["national", "province", "city", "county"]
+            return None if m["group"] is None else f"{m['group']}.{levels.index(m['level'])}.{m['region'] or 0}"
         if dimension == "sector":
             return m["sector"]
         children = [i for i, p in world.regions.items()

@@ -37,6 +37,7 @@ from tests.stats_world import (
     recount_summary,
     seed_world,
 )
+from tests.support.sheets import body
 
 CITY = Scope(ScopeKind.group, "第1活动组", Committee(Level.city, "甘肃省/兰州市"))
 COUNTY = Scope(ScopeKind.group, "第1活动组", Committee(Level.county, "甘肃省/兰州市/城关区"))
@@ -162,7 +163,7 @@ async def test_a_committees_group_coordinator_sees_only_that_committee(fake, wor
     await coordinator.expect_edit()
     await coordinator.press("本季度", message=menu)
     document = await coordinator.expect_message(timeout=60)
-    rows = list(load_workbook(io.BytesIO(document.document_bytes)).worksheets[0].iter_rows(values_only=True))[1:]
+    rows = body(load_workbook(io.BytesIO(document.document_bytes)).worksheets[0])
     active_city = {m["number"] for m in world.members if m["active"] and m["number"] in city}
     assert {r[0] for r in rows} == active_city and not {r[0] for r in rows} & others
     assert all(in_scopes(world, next(m for m in world.members if m["number"] == r[0]),

@@ -132,7 +132,7 @@ async def test_the_report_counts_the_quarter_s_cases(world) -> None:  # noqa: F8
     from zoneinfo import ZoneInfo
 
     from bot.services.cases import answer_case
-    from bot.services.report import case_rows, report_sections
+    from bot.services.report import QuarterStats, case_rows, report_sections
     from bot.services.rules import Quarter
 
     db = world["db"]
@@ -157,13 +157,7 @@ async def test_the_report_counts_the_quarter_s_cases(world) -> None:  # noqa: F8
     by_category = {r.category: r.received for r in rows[1:]}
     assert by_category == {"教育": 2, "医疗": 1} and c.category == "医疗"
     assert outside[0].received == 0
-    sheet = [s for s in report_sections(type("S", (), {"cases": rows, **_empty_stats()})(), kind_names={})
-             if s.title == "诉求办理"]
+    stats = QuarterStats(quarter=Quarter.of(T0.date()), as_of=T0.date(), scopes=None, members=0, bound=0,
+                         with_activity=0, on_pace=0, expected_people=0, cases=rows)
+    sheet = [s for s in report_sections(stats, kind_names={}) if s.title == "诉求办理"]
     assert sheet and sheet[0].rows[0][:5] == ["全部", 3, 2, 1, 1]
-
-
-def _empty_stats() -> dict:
-    from bot.services.rules import Quarter
-
-    return {"quarter": Quarter.of(T0.date()), "members": 0, "bound": 0, "with_activity": 0, "on_pace": 0,
-            "expected_people": 0, "lagging": [], "unreachable": [], "by_kind": [], "by_group": []}

@@ -83,7 +83,7 @@ async def test_broadcast_with_blocked_chats_a_429_and_a_restart(fake, db, roster
     assert "预览" in head.text
     assert preview.photo is not None and BODY in preview.caption  # as typed: nothing parsed as markup
     reachable = len(chats) - 1
-    assert f"将送达 {reachable} 位委员（共 {len(chats)} 位，其中 1 位" in summary.text
+    assert f"将送达 {reachable} 位委员（共 {len(chats)} 位，其中未绑定 0 位、已屏蔽机器人 1 位" in summary.text
     await admin.press(f"✅ 确认发送（{reachable} 位）", message=summary)
     await admin.expect_answer()
     progress = await admin.expect_message()

@@ -18,6 +18,7 @@ from bot.services.rules import Quarter, local_today
 from bot.texts import EXPORT
 from models import Activity, ActivityGroup, Case, CaseStatus, Level, Member, Region, Sector, utcnow
 from tests.conftest import ADMIN_ID
+from tests.support.sheets import body, headers, title, totals
 
 TZ = ZoneInfo("Asia/Shanghai")
 GROUP = "第1界别活动组"
@@ -112,13 +113,15 @@ async def test_group_coordinator_exports_only_their_group(fake, db, seeded, app,
 
     document, book = await export(user, "👥 委员名单")
     sheet = book.worksheets[0]
-    rows = list(sheet.iter_rows(values_only=True))
-    assert list(rows[0]) == EXPORT["cols_members"] and sheet.freeze_panes == "A2"
+    rows = body(sheet)
+    assert headers(sheet) == EXPORT["cols_members"] and sheet.freeze_panes == "A3"
+    assert title(sheet).startswith(f"委员名单 · {Quarter.of(today()).cn_label} · 活动组：{GROUP}（省·甘肃省） · 生成于 ")
     assert sheet.column_dimensions["A"].width >= len("GS0001")
     assert GROUP in document.caption and f"共 {len(members)} 行" in document.caption
-    by_number = {r[0]: r for r in rows[1:]}
+    by_number = {r[0]: r for r in rows}
     assert set(by_number) == {number for number, _ in members.values()}
-    assert {r[3] for r in rows[1:]} == {GROUP}
+    assert {r[3] for r in rows} == {f"{GROUP}（省·甘肃省）"}  # the group on its committee
+    assert totals(sheet)[0] == f"合计 {len(members)} 人" and totals(sheet)[9] == sum(a.people for a in activities)
     for mid, (number, phone) in members.items():
         mine = [a for a in activities if a.member_id == mid]
         row = by_number[number]
@@ -126,43 +129,45 @@ async def test_group_coordinator_exports_only_their_group(fake, db, seeded, app,
         assert row[6] == (phone[:3] + "****" + phone[-4:] if phone else "")  # masked for a coordinator
 
     _, book = await export(user, "📝 联系活动")
-    rows = list(book.worksheets[0].iter_rows(values_only=True))
-    assert list(rows[0]) == EXPORT["cols_activities"]
-    assert sorted(r[0] for r in rows[1:]) == sorted(a.id for a in activities)
-    assert sum(r[9] for r in rows[1:]) == sum(a.people for a in activities)
-    assert all(r[11] == "=SUM(A1:A9) 走访" for r in rows[1:])  # text, never a formula
+    sheet = book.worksheets[0]
+    rows = body(sheet)
+    assert headers(sheet) == EXPORT["cols_activities"]
+    assert sorted(r[0] for r in rows) == sorted(a.id for a in activities)
+    assert sum(r[9] for r in rows) == sum(a.people for a in activities) == totals(sheet)[9]
+    assert all(r[11] == "=SUM(A1:A9) 走访" for r in rows)  # text, never a formula
 
     _, book = await export(user, "📮 诉求件")
-    rows = list(book.worksheets[0].iter_rows(values_only=True))
-    assert list(rows[0]) == EXPORT["cols_cases"]
-    assert sorted(r[0] for r in rows[1:]) == sorted(c.number for c in cases)
-    assert {r[10] for r in rows[1:]} == {"139****5678"}
+    sheet = book.worksheets[0]
+    rows = body(sheet)
+    assert headers(sheet) == EXPORT["cols_cases"]
+    assert sorted(r[0] for r in rows) == sorted(c.number for c in cases)
+    assert {r[10] for r in rows} == {"139****5678"}
 
     _, book = await export(user, "📊 汇总")
-    overview = {r[0]: r[1] for r in book["委员概况"].iter_rows(values_only=True)}
+    overview = {r[0]: r[1] for r in body(book["委员概况"])}
     assert overview["在册委员"] == len(members)
     assert overview["本季度有活动"] == len({a.member_id for a in activities})
-    kinds = list(book["按活动类型"].iter_rows(values_only=True))[1:]
-    assert sum(r[2] for r in kinds) == sum(a.people for a in activities)
-    assert book["委员概况"].freeze_panes == "A2"
+    kinds = body(book["按活动类型"])
+    assert sum(r[2] for r in kinds) == sum(a.people for a in activities) == totals(book["按活动类型"])[2]
+    assert book["委员概况"].freeze_panes == "A3"
 
 
 async def test_admin_sees_everything_and_full_member_phones(fake, db, seeded, app) -> None:
     admin = fake.user(ADMIN_ID, first_name="管理员")
     members, activities, cases = await group_truth(db, None)
     _, book = await export(admin, "👥 委员名单")
-    rows = list(book.worksheets[0].iter_rows(values_only=True))[1:]
+    rows = body(book.worksheets[0])
     assert len(rows) == len(members) == 120
     assert {r[0]: r[6] for r in rows} == {number: phone or "" for number, phone in members.values()}
     _, book = await export(admin, "📮 诉求件", "今年")
-    rows = list(book.worksheets[0].iter_rows(values_only=True))[1:]
+    rows = body(book.worksheets[0])
     async with db.session() as session:
         everything = (await session.exec(select(Case))).all()
     year_start = datetime.combine(today().replace(month=1, day=1), time(0), tzinfo=TZ)
     assert sorted(r[0] for r in rows) == sorted(c.number for c in everything if c.created_at >= year_start)
     assert all("****" in (r[10] or "****") for r in rows)  # residents' phones stay masked, for admins too
     _, book = await export(admin, "📝 联系活动", "上季度")
-    rows = list(book.worksheets[0].iter_rows(values_only=True))[1:]
+    rows = body(book.worksheets[0])
     assert len(rows) == len(range(0, 120, 5)) and {r[8] for r in rows} == {"上季度"}
 
 
@@ -198,7 +203,7 @@ async def test_region_coordinator_gets_cases_of_their_region(fake, db, seeded, a
     await user.send("/start")
     await user.expect_message()
     _, book = await export(user, "📮 诉求件")
-    numbers = [r[0] for r in list(book.worksheets[0].iter_rows(values_only=True))[1:]]
+    numbers = [r[0] for r in body(book.worksheets[0])]
     assert f"{today().year}-800001" in numbers
     async with db.session() as session:
         in_region = set((await session.exec(

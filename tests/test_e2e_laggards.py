@@ -98,7 +98,8 @@ async def test_coordinator_sees_their_group_pages_and_nudges_once(fake, db, rost
     assert other_number not in first.text  # another group's member is never listed
     assert data["group"][0][1] not in first.text  # the member who is ahead
     listed = sorted(lagging)[:10]
-    lines = first.text.split("\n")[1:]
+    assert "应达进度" in first.text.split("\n")[1]  # what the pace figure is, once, under the header
+    lines = first.text.split("\n")[2:]
     entries = [lines[i:i + 3] for i in range(0, len(lines), 3)]  # name, how far behind, last activity
     assert [next(n for n in lagging if n in entry[0]) for entry in entries] == listed
     for entry, number in zip(entries, listed):

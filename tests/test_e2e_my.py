@@ -192,7 +192,7 @@ async def test_archive_xlsx_rows_and_totals(fake, db, member) -> None:
     assert document.document_name.startswith("履职档案_GS0003_") and document.document_name.endswith(".xlsx")
     assert "共 3 次活动，25 人次，8 积分" in document.caption
     rows = list(load_workbook(io.BytesIO(document.document_bytes)).active.iter_rows(values_only=True))
-    assert rows[0][0] == "胡刚（GS0003）履职档案"
+    assert rows[0][0].startswith("胡刚（GS0003）履职档案 · 界别：") and " · 生成于 " in rows[0][0]
     header = rows.index(("季度", "编号", "日期", "活动类型", "地点/单位", "人次", "积分", "照片数", "活动内容"))
     body = rows[header + 1 :]
     assert body[0][:7] == (current.prev().label, body[0][1], body[0][2], "调研视察", "老地方", 10, 3)

@@ -33,8 +33,8 @@ KIND_NAMES = {k.code: k.name for k in DEFAULT_ACTIVITY_KINDS}
 GROUP_SCOPE = [("group", "第1活动组", GROUP_COMMITTEE)]
 REGION_SCOPE = [("region", "甘肃省/兰州市")]
 
-MEMBERS = re.compile(r"在册 (\d+)，已绑定 (\d+)，这一(?:季度|年)有活动 (\d+)，\d{4}年人次达进度 (\d+)（截至当日应达 (\d+) 人次），"
-                     r"无法送达 (\d+)")
+MEMBERS = re.compile(r"在册 (\d+)，已绑定 (\d+)，这一(?:季度|年)有活动 (\d+)，\d{4}年人次达进度 (\d+)"
+                     r"（应达进度 (\d+) 人次：全年 40 人次按天数折算到 \d{4}-\d\d-\d\d）\n无法送达：未绑定 (\d+)，已屏蔽 (\d+)")
 KIND_LINE = re.compile(r"^· (.+)：(\d+) 次，(\d+) 人次$", re.M)
 CASES = re.compile(r"收到 (\d+)，未办结 (\d+)，其中超期 (\d+)，已办结 (\d+)，群众确认解决 (\d+)，平均评分 (\S+)")
 LIST_LINE = re.compile(r"^(.+)：委员 (\d+)，有活动 (\d+)，活动 (\d+) 次，(\d+) 人次$", re.M)
@@ -54,9 +54,9 @@ def current() -> Quarter:
 
 
 def shown_summary(text: str) -> dict:
-    members, bound, active, on_pace, expected, unreachable = map(int, MEMBERS.search(text).groups())
+    members, bound, active, on_pace, expected, unbound, blocked = map(int, MEMBERS.search(text).groups())
     result = {"members": members, "bound": bound, "with_activity": active, "on_pace": on_pace,
-              "expected": expected, "unreachable": unreachable,
+              "expected": expected, "unbound": unbound, "blocked": blocked,
               "by_kind": {name: (int(n), int(p)) for name, n, p in KIND_LINE.findall(text)}, "cases": None}
     found = CASES.search(text)
     if found:
@@ -68,8 +68,24 @@ def shown_summary(text: str) -> dict:
 
 def expected_summary(world: World, *, period, scopes, drill=None) -> dict:
     want = recount_summary(world, period=period, scopes=scopes, drill=drill)
-    return {key: want[key] for key in ("members", "bound", "with_activity", "on_pace", "expected", "unreachable")} | {
+    return {key: want[key] for key in ("members", "bound", "with_activity", "on_pace", "expected", "unbound",
+                                       "blocked")} | {
         "by_kind": {KIND_NAMES[k]: v for k, v in want["by_kind"].items()}, "cases": want["cases"]}
+
+
+def group_name(world: World, key: str | None) -> str:
+    """A group row's label from the recount's key (`<group id>.<level>.<region id>`): the group on its committee."""
+    if key is None:
+        return "（未分组）"
+    group_id, level, region_id = map(int, key.split("."))
+    return f"{world.groups[group_id]}（{'全省市县'[level]}·{world.regions.get(region_id, '未填地区')}）"
+
+
+def group_drill(world: World, name: str, level: str, path: str | None) -> tuple[str, tuple]:
+    """(a group drill-down's value in callback data, the recount's drill) for a group on one committee."""
+    group_id, region_id = world.group_id(name), world.region_id(path) if path else None
+    value = f"{group_id}.{['national', 'province', 'city', 'county'].index(level)}.{region_id or 0}"
+    return value, ("group", (group_id, level, region_id))
 
 
 def shown_ranking(text: str) -> list[tuple]:
@@ -113,12 +129,14 @@ async def test_admin_stats_period_switch_drill_down_lists_and_chart(fake, world)
     listing = await admin.expect_edit()
     want = recount_breakdown(world, period=(q.prev().year, None), scopes=None, drill=None, dimension="group")
     shown = {name: tuple(map(int, rest)) for name, *rest in LIST_LINE.findall(listing.text)}
-    assert shown == {(world.groups[k] if k else "（未分组）"): v for k, v in want.items()}
-    await admin.press("第2活动组")
+    assert shown == {group_name(world, k): v for k, v in want.items()}
+    # the same name on several committees: one row each, 第1… before 第2…, each committee province first
+    assert list(shown)[:2] == ["第1活动组（省·未填地区）", "第1活动组（省·甘肃省）"] and list(shown)[-1] == "（未分组）"
+    await admin.press("第2活动组（省·甘肃省）")
     drilled = await admin.expect_edit()
-    g2 = world.group_id("第2活动组")
-    assert "查看：活动组 第2活动组" in drilled.text
-    assert_summary(drilled.text, world, period=(q.prev().year, None), scopes=None, drill=("group", g2))
+    assert "查看：活动组 第2活动组（省·甘肃省）" in drilled.text
+    assert_summary(drilled.text, world, period=(q.prev().year, None), scopes=None,
+                   drill=group_drill(world, "第2活动组", "province", "甘肃省")[1])
     await admin.press("⬆ 返回上级")
     assert_summary((await admin.expect_edit()).text, world, period=(q.prev().year, None), scopes=None)
     # a region includes everything below it; back up climbs the tree
@@ -177,7 +195,7 @@ async def test_group_coordinator_sees_only_their_group_and_forged_drill_downs_ar
     assert_summary(message.text, world, period=(q.year, q.q), scopes=GROUP_SCOPE)
     await coordinator.press("按活动组")
     listing = await coordinator.expect_edit()
-    assert [name for name, *_ in LIST_LINE.findall(listing.text)] == ["第1活动组"]
+    assert [name for name, *_ in LIST_LINE.findall(listing.text)] == ["第1活动组（市·甘肃省/兰州市）"]
     assert "第2活动组" not in listing.text and "第3活动组" not in str(listing.buttons)
     await coordinator.press("⬅ 返回统计")
     await coordinator.expect_edit()
@@ -186,14 +204,16 @@ async def test_group_coordinator_sees_only_their_group_and_forged_drill_downs_ar
     want = recount_breakdown(world, period=(q.year, q.q), scopes=GROUP_SCOPE, drill=None, dimension="sector")
     assert {n: tuple(map(int, r)) for n, *r in LIST_LINE.findall(sectors.text)} == {
         world.sectors[k]: v for k, v in want.items()}
-    # forged buttons for another group, a region without their members, a list inside another group
+    # forged buttons for another group, the same name on another committee, a list inside another group
     caplog.set_level(logging.WARNING, logger="bot.services.stats")
-    g2 = world.group_id("第2活动组")
+    g2, _ = group_drill(world, "第2活动组", "province", "甘肃省")
+    county, _ = group_drill(world, "第1活动组", "county", "甘肃省/兰州市/城关区")
     forged = [
-        StatsButton(StatsView.summary, q.label, StatsDim.group, str(g2)),
-        StatsButton(StatsView.list, q.label, StatsDim.group, str(g2), StatsDim.region),
-        StatsButton(StatsView.chart, q.label, StatsDim.group, str(g2)),
-        StatsButton(StatsView.summary, q.label, StatsDim.group, "999999"),
+        StatsButton(StatsView.summary, q.label, StatsDim.group, g2),
+        StatsButton(StatsView.list, q.label, StatsDim.group, g2, StatsDim.region),
+        StatsButton(StatsView.chart, q.label, StatsDim.group, g2),
+        StatsButton(StatsView.summary, q.label, StatsDim.group, county),
+        StatsButton(StatsView.summary, q.label, StatsDim.group, "999999.1.0"),
     ]
     for button in forged:
         caplog.clear()
@@ -205,7 +225,7 @@ async def test_group_coordinator_sees_only_their_group_and_forged_drill_downs_ar
     await coordinator.expect_silence()
     # and their own group opens
     await coordinator.press_data(StatsButton(StatsView.summary, q.label, StatsDim.group,
-                                             str(world.group_id("第1活动组"))).pack())
+                                             group_drill(world, "第1活动组", *GROUP_COMMITTEE)[0]).pack())
     assert_summary((await coordinator.expect_edit()).text, world, period=(q.year, q.q), scopes=GROUP_SCOPE)
     # /ranking lists only their group's members, places and points as recounted
     await coordinator.send("/ranking")
@@ -303,5 +323,6 @@ def test_chart_has_real_chinese_glyphs() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # "Glyph … missing from font(s)" would be a UserWarning
         png = render_stats_chart(title="2026年第四季度 查看：活动组 第1活动组", groups=[("第1活动组", 3), ("（未分组）", 1)],
-                                 categories=[("教育", 2), ("医疗", 0)], labels=STATS_CHART)
+                                 categories=[("教育", 2), ("医疗", 0)], labels=STATS_CHART,
+                                 empty=STATS_CHART["empty_quarter"])
     assert image_size(png) == ("png", 1000, 550)

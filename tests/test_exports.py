@@ -51,13 +51,14 @@ def test_streamed_sheet_header_frozen_widths_and_text(tmp_path) -> None:
     book = load_workbook(path)
     sheet = book.worksheets[0]
     assert sheet.title == "一" * 31 and book.worksheets[1].title == "空表"
-    assert sheet.freeze_panes == "A2" and book.worksheets[1].freeze_panes == "A2"
-    assert [c.value for c in sheet[1]] == ["编号", "很长很长的中文标题", "备注"] and sheet["A1"].font.bold
+    assert sheet.freeze_panes == "A3" and book.worksheets[1].freeze_panes == "A3"  # the title line and the headers
+    assert sheet["A1"].value == "一" * 40  # no caption given: the sheet's name
+    assert [c.value for c in sheet[2]] == ["编号", "很长很长的中文标题", "备注"] and sheet["A2"].font.bold
     assert sheet.column_dimensions["B"].width == 2 * len("很长很长的中文标题") + 2
     assert sheet.column_dimensions["A"].width == 8  # the minimum
-    assert sheet["B5"].value == '=HYPERLINK("x")' and sheet["B5"].data_type == "s"
-    assert sheet["C6"].value == "badchar"
-    assert sheet.max_row == 5001
+    assert sheet["B6"].value == '=HYPERLINK("x")' and sheet["B6"].data_type == "s"
+    assert sheet["C7"].value == "badchar"
+    assert sheet.max_row == 5002
 
 
 def _under(path: str | None, scope: str) -> bool:

@@ -104,6 +104,7 @@ async def test_audience_create_once_and_tally(db, roster) -> None:
     assert everyone.members == 8 and sorted(everyone.recipients) == sorted(
         (m, tg) for m, _, tg in data["members"] if tg != blocked_tg)
     assert behind.members == len(lagging_list) == 7 and behind.unreachable == 1
+    assert (behind.unbound, behind.blocked) == (0, 1) and (everyone.unbound, everyone.blocked) == (0, 1)
     assert data["members"][0][0] not in {m for m, _ in behind.recipients}
 
     async with db.session() as session:

@@ -17,6 +17,7 @@ from bot.services.rules import Quarter
 from bot.services.scopes import Committee, Scope
 from models import Level, ScopeKind
 from tests.support.fake_telegram import image_size
+from tests.support.sheets import body, headers
 from tests.test_reminders import G1_PROVINCE, POLICY, in_g1_province, recount, seed
 
 KIND_NAMES = {"visit": "主动走访", "inspection": "调研视察", "other": "其他"}
@@ -85,17 +86,18 @@ async def test_report_xlsx_and_chart(db) -> None:
     book = load_workbook(io.BytesIO(report.xlsx))
     assert book.sheetnames == ["委员概况", "落后名单", "无法送达", "按活动类型", "按活动组", "诉求办理"]
     for section, sheet in zip(report_sections(stats, kind_names=KIND_NAMES), book.worksheets):
-        assert sheet.freeze_panes == "A2"
-        assert [c.value for c in sheet[1]] == section.headers and sheet["A1"].font.bold
-        assert sheet.max_row == len(section.rows) + 1
+        assert sheet.freeze_panes == "A3"
+        assert headers(sheet) == list(section.headers) and sheet["A2"].font.bold
+        assert sheet.max_row == 2 + len(section.rows) + (section.totals is not None)
+        merged = {r.start_cell.coordinate for r in sheet.merged_cells.ranges}  # the title, a totals label
         for column, _header in zip("ABCDEFGH", section.headers):
-            longest = max(len(str(v.value or "")) for v in sheet[column])
+            longest = max(len(str(v.value or "")) for v in sheet[column] if v.coordinate not in merged)
             assert sheet.column_dimensions[column].width >= longest  # fits (CJK counted double)
-    overview = {row[0].value: row[1].value for row in book["委员概况"].iter_rows(min_row=2)}
+    overview = {row[0]: row[1] for row in body(book["委员概况"])}
     assert overview["在册委员"] == stats.members and overview["本季度有活动"] == stats.with_activity
     lagging = book["落后名单"]
-    assert {row[0].value for row in lagging.iter_rows(min_row=2)} == {lag.number for lag in stats.lagging}
-    kinds = {row[0].value: (row[1].value, row[2].value) for row in book["按活动类型"].iter_rows(min_row=2)}
+    assert {row[0] for row in body(lagging)} == {lag.number for lag in stats.lagging}
+    kinds = {row[0]: (row[1], row[2]) for row in body(book["按活动类型"])}
     assert kinds == {KIND_NAMES[r.kind]: (r.activities, r.people) for r in stats.by_kind}
     assert image_size(report.png)[0] == "png" and report.png.startswith(b"\x89PNG\r\n\x1a\n")
 
@@ -190,7 +192,7 @@ def test_cli_report(database_url, tmp_path, capsys) -> None:
     want = independent(data, Q3, date(2026, 9, 30))
     assert code == 0 and f"{want['members']} 位委员" in printed.out
     book = load_workbook(out)
-    overview = {row[0].value: row[1].value for row in book["委员概况"].iter_rows(min_row=2)}
+    overview = {row[0]: row[1] for row in body(book["委员概况"])}
     assert overview["在册委员"] == want["members"] and overview["本季度有活动"] == want["with_activity"]
     assert chart.read_bytes().startswith(b"\x89PNG")
     # a bad quarter or an unwritable place: one line, nothing written
@@ -214,5 +216,9 @@ async def test_unreachable_is_who_blocked_the_bot_last(db) -> None:
         await mark_blocked(session, telegram_id=came_back[7], now=now)
         await mark_reachable(session, telegram_id=came_back[7], now=now)  # wrote to the bot again
         await session.commit()
-        assert [u.number for u in await unreachable_members(session)] == [blocked[1]]
+        found = await unreachable_members(session)
+        assert [u.number for u in found if u.blocked] == [blocked[1]]
+        # and, as a second figure, those who never bound
+        assert sorted(u.number for u in found if not u.blocked) == sorted(
+            m[1] for m in data["members"] if m[6] and m[7] is None)
         assert await unreachable_members(session, scopes=[Scope(ScopeKind.sector, "no such sector")]) == []

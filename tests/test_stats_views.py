@@ -12,7 +12,15 @@ from bot.services.ranking import duty_ranking, responsiveness
 from bot.services.reminders import DutyPolicy
 from bot.services.rules import Period
 from bot.services.scopes import Committee, Scope
-from bot.services.stats import Dimension, DrillDown, OutOfScope, breakdown, stats_summary
+from bot.services.stats import (
+    Dimension,
+    DrillDown,
+    OutOfScope,
+    breakdown,
+    group_drill_value,
+    parse_group_drill,
+    stats_summary,
+)
 from models import Level, ScopeKind
 from tests.stats_world import (
     COUNTY_COMMITTEE,
@@ -50,10 +58,20 @@ def scope_sets(world: World) -> list[tuple[list[Scope] | None, list[tuple] | Non
     ]
 
 
+def group_drill(world: World, name: str, level: str, path: str | None) -> tuple[DrillDown, tuple]:
+    """A drill-down into one group on one committee, and the recount's (group id, level, region id)."""
+    group_id, region_id = world.group_id(name), (world.region_id(path) if path else None)
+    value = f"{group_id}.{['national', 'province', 'city', 'county'].index(level)}.{region_id or 0}"
+    return DrillDown(Dimension.group, value), ("group", (group_id, level, region_id))
+
+
 def drills(world: World) -> list[tuple[DrillDown | None, tuple | None]]:
+    """…; 第2活动组 of the province; 第1活动组 of the county committee (outside the city's 第1活动组 scope)."""
     return [
         (None, None),
-        (DrillDown(Dimension.group, world.group_id("第2活动组")), ("group", world.group_id("第2活动组"))),
+        group_drill(world, "第2活动组", "province", "甘肃省"),
+        group_drill(world, "第1活动组", *COUNTY_COMMITTEE),
+        group_drill(world, "第3活动组", "province", None),
         (DrillDown(Dimension.sector, max(world.sectors)), ("sector", max(world.sectors))),
         (DrillDown(Dimension.region, world.region_id("甘肃省/兰州市")), ("region", world.region_id("甘肃省/兰州市"))),
         (DrillDown(Dimension.region, world.region_id("甘肃省/天水市")), ("region", world.region_id("甘肃省/天水市"))),
@@ -85,9 +103,9 @@ async def test_summary_equals_the_recount_for_every_scope_period_and_drill(db) -
                                               drill=drill)
                 want = recount_summary(world, period=(period.year, period.q), scopes=plain_scopes, drill=plain_drill)
                 m = got.members
-                assert (m.members, m.bound, m.with_activity, m.on_pace, m.unreachable, m.expected_people) == (
-                    want["members"], want["bound"], want["with_activity"], want["on_pace"], want["unreachable"],
-                    want["expected"]), (scopes, drill, period)
+                assert (m.members, m.bound, m.with_activity, m.on_pace, m.blocked, m.unbound, m.expected_people) == (
+                    want["members"], want["bound"], want["with_activity"], want["on_pace"], want["blocked"],
+                    want["unbound"], want["expected"]), (scopes, drill, period)
                 assert {r.kind: (r.activities, r.people) for r in got.by_kind} == want["by_kind"]
                 if want["cases"] is None:
                     assert got.cases is None
@@ -106,7 +124,8 @@ async def test_summary_equals_the_recount_for_every_scope_period_and_drill(db) -
         everything = await stats_summary(session, period=Period(2026), now=NOW, policy=POLICY)
     c = everything.cases
     assert min(c.received, c.open, c.overdue, c.resolved, c.confirmed) > 0 and c.average_rating is not None
-    assert everything.members.unreachable > 0 and 0 < everything.members.on_pace < everything.members.members
+    assert everything.members.blocked > 0 and everything.members.unbound > 0
+    assert 0 < everything.members.on_pace < everything.members.members
 
 
 async def test_breakdowns_equal_the_recount(db) -> None:
@@ -123,6 +142,14 @@ async def test_breakdowns_equal_the_recount(db) -> None:
                                              drill=plain_drill, dimension=dimension.value, parent=got.parent)
                     assert {r.key: (r.members, r.active_members, r.activities, r.people) for r in got.rows} == want, (
                         scopes, drill, dimension, period)
+    # groups: one row per group and committee, labelled with the committee, in natural order, no group last
+    async with db.session() as session:
+        groups = await breakdown(session, period=Period(2026), dimension=Dimension.group)
+    names = [r.name for r in groups.rows]
+    assert names[-1] is None and len(names) == len(set(names)) > 3
+    assert "第1活动组（市·甘肃省/兰州市）" in names and "第1活动组（县·甘肃省/兰州市/城关区）" in names
+    levels = "全省市县"  # a group's committees: province, then city, then county
+    assert names[:-1] == sorted(names[:-1], key=lambda n: (int(n[1]), levels.index(n[6]), n))  # 第1… before 第2…
     # a region drill-down lists the regions below it; a scope inside one region starts where members split
     lanzhou = world.region_id("甘肃省/兰州市")
     async with db.session() as session:
@@ -194,8 +221,15 @@ def test_stats_and_ranking_callback_data_round_trip_and_refuse_anything_else() -
     widest = StatsButton(StatsView.list, "2026Q4", StatsDim.region, str(2**63 - 1), StatsDim.region, 1_000_000)
     assert len(widest.pack().encode()) <= MAX_BYTES and StatsButton.parse(widest.pack()) == widest
     for button in (StatsButton(StatsView.summary, "2026"), StatsButton(StatsView.chart, "2025Q1", StatsDim.kind, "visit"),
-                   RankButton(RankView.cases, "2026Q1", 20)):
+                   RankButton(RankView.cases, "2026Q1", 20),
+                   StatsButton(StatsView.list, "2026Q4", StatsDim.group, group_drill_value(12, Level.county, 345),
+                               StatsDim.region, 1_000_000)):
         assert type(button).parse(button.pack()) == button
+    # a group is always on one committee: a bare group id (a button made before) is stale, not the whole name
+    assert StatsButton.parse("st:s:2026:g:5:-:0") is None
+    assert StatsButton.parse(f"st:s:2026:g:{group_drill_value(5, Level.province, None)}:-:0") is not None
+    assert parse_group_drill("5.1.0") == (5, Level.province, None) and parse_group_drill("5.3.7") == (5, Level.county, 7)
+    assert all(parse_group_drill(bad) is None for bad in ("0.1.0", "5.4.0", "5.1", "5.1.0.1", "a.1.0", "5.１.0"))
     for data in ("st:s:2026Q5:-:0:-:0", "st:s:2026:g:abc:-:0", "st:s:2026:g:0:-:0", "st:l:2026:-:0:-:0",
                  "st:s:2026:k:Visit!:-:0", "st:s:2026:x:1:-:0", "st:s:2026:-:7:-:0", "st:s:2026:g:１:-:0",
                  "st:s:2026:g:99999999999999999999:-:0", "st:s:2026", "rk:x:2026:0", "rk:p:2026:-1", "rk:p:26:0"):

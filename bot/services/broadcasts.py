@@ -37,10 +37,15 @@ class Audience:
     kind: str
     members: int  # in the audience
     recipients: list[tuple[int, int]]  # (member id, telegram id): bound and not blocked
+    unbound: int = 0  # never bound: the rest of those left out blocked the bot
 
     @property
     def unreachable(self) -> int:
         return self.members - len(self.recipients)
+
+    @property
+    def blocked(self) -> int:
+        return self.unreachable - self.unbound
 
 
 async def audience(
@@ -60,7 +65,8 @@ async def audience(
         people = list((await session.exec(query)).all())
     blocked = await blocked_ids(session)
     reachable = [(m, tg) for m, tg in people if tg is not None and tg not in blocked]
-    return Audience(kind=kind, members=len(people), recipients=reachable)
+    return Audience(kind=kind, members=len(people), recipients=reachable,
+                    unbound=sum(1 for _, tg in people if tg is None))
 
 
 def message_key(broadcast_id: int, member_id: int) -> str:

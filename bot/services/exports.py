@@ -14,12 +14,12 @@ from __future__ import annotations
 import enum
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Row, Select, func, select
+from sqlalchemy import Connection, Row, Select, and_, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db import sync_engine
@@ -27,10 +27,11 @@ from bot.services.cases import mask_phone
 from bot.services.reminders import DutyPolicy
 from bot.services.report import quarter_stats, report_sections
 from bot.services.rules import Period, Quarter
-from bot.services.scopes import Scope, case_in_scopes, narrow, within_scopes
-from bot.services.sheets import Sheet, write_xlsx
+from bot.services.scopes import Scope, case_in_scopes, group_key, narrow, within_scopes
+from bot.services.sheets import COUNT, POINTS, Sheet, write_xlsx
 from bot.services.stats import live_in
-from models import Activity, ActivityGroup, Case, Member, Region, Sector
+from bot.texts import group_label, scope_text, sheet_caption
+from models import Activity, ActivityGroup, Case, Member, Reachability, Region, Sector
 
 CHUNK = 2000  # rows fetched (and buffered) at a time
 
@@ -79,9 +80,18 @@ def _local(moment: datetime | None, tz: ZoneInfo) -> str:
     return "" if moment is None else moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
 
+class _GroupLabels(dict):
+    """(group name, level, region path) -> `texts.group_label`, made once per group and committee, not per row."""
+
+    def __missing__(self, key: tuple) -> str:
+        label = self[key] = group_label(group_key(*key))
+        return label
+
+
 def member_rows(connection: Connection, *, period: Period, scopes: Sequence[Scope] | None, full_phones: bool,
-                level_names: Mapping, bound_names: tuple[str, str]) -> Iterator[list[object]]:
-    """Active members in scope with their activities, 人次, points and last activity in the period."""
+                level_names: Mapping, bound_names: tuple[str, str], blocked_name: str) -> Iterator[list[object]]:
+    """Active members in scope with their activities, 人次, points and last activity in the period, and whether
+    the bot can reach them (bound, never bound, or bound but blocked the bot: the report's two figures)."""
     per_member = (
         select(Activity.member_id, func.count(Activity.id).label("n"), func.sum(Activity.people).label("people"),
                func.sum(Activity.points).label("points"), func.max(Activity.activity_date).label("last"))
@@ -91,20 +101,25 @@ def member_rows(connection: Connection, *, period: Period, scopes: Sequence[Scop
     )
     query = (
         select(Member.number, Member.name, Sector.name, ActivityGroup.name, Member.level, Region.path, Member.phone,
-               Member.telegram_id, per_member.c.n, per_member.c.people, per_member.c.points, per_member.c.last)
+               Member.telegram_id, Reachability.telegram_id, per_member.c.n, per_member.c.people, per_member.c.points,
+               per_member.c.last)
         .select_from(Member)
         .join(Sector, Sector.id == Member.sector_id)
         .outerjoin(ActivityGroup, ActivityGroup.id == Member.activity_group_id)
         .outerjoin(Region, Region.id == Member.region_id)
+        .outerjoin(Reachability, and_(Reachability.telegram_id == Member.telegram_id,
+                                      Reachability.blocked_at.is_not(None)))
         .outerjoin(per_member, per_member.c.member_id == Member.id)
         .where(Member.active.is_(True))
         .order_by(Member.number)
     )
-    for number, name, sector, group, level, region, phone, telegram_id, n, people, points, last in _stream(
+    labels = _GroupLabels()
+    for number, name, sector, group, level, region, phone, telegram_id, blocked, n, people, points, last in _stream(
         connection, within_scopes(query, scopes)
     ):
-        yield [number, name, sector, group or "", level_names.get(level, str(level)), region or "",
-               (phone or "") if full_phones else mask_phone(phone), bound_names[telegram_id is None],
+        yield [number, name, sector, labels[group, level, region], level_names.get(level, str(level)), region or "",
+               (phone or "") if full_phones else mask_phone(phone),
+               blocked_name if blocked is not None else bound_names[telegram_id is None],
                n or 0, int(people or 0), round(float(points or 0), 2), last.isoformat() if last else ""]
 
 
@@ -113,18 +128,20 @@ def activity_rows(connection: Connection, *, period: Period, scopes: Sequence[Sc
     """Every live activity of the period by an active member in scope, by date."""
     query = (
         select(Activity.id, Activity.activity_date, Activity.year, Activity.quarter, Member.number, Member.name,
-               Sector.name, ActivityGroup.name, Activity.kind, Activity.place, Activity.people, Activity.points,
-               Activity.summary, Activity.created_at)
+               Sector.name, ActivityGroup.name, Member.level, Region.path, Activity.kind, Activity.place,
+               Activity.people, Activity.points, Activity.summary, Activity.created_at)
         .select_from(Activity)
         .join(Member, Member.id == Activity.member_id)
         .join(Sector, Sector.id == Member.sector_id)
         .outerjoin(ActivityGroup, ActivityGroup.id == Member.activity_group_id)
+        .outerjoin(Region, Region.id == Member.region_id)
         .where(live_in(period), Member.active.is_(True))
         .order_by(Activity.activity_date, Activity.id)
     )
-    for (activity_id, day, year, quarter, number, name, sector, group, kind, place, people, points, summary,
-         created) in _stream(connection, within_scopes(query, scopes)):
-        yield [activity_id, day.isoformat(), f"{year}Q{quarter}", number, name, sector, group or "",
+    labels = _GroupLabels()
+    for (activity_id, day, year, quarter, number, name, sector, group, level, region, kind, place, people, points,
+         summary, created) in _stream(connection, within_scopes(query, scopes)):
+        yield [activity_id, day.isoformat(), f"{year}Q{quarter}", number, name, sector, labels[group, level, region],
                kind_names.get(kind, kind), place, people, round(float(points), 2), summary, _local(created, tz)]
 
 
@@ -154,17 +171,17 @@ def case_rows(connection: Connection, *, period: Period, scopes: Sequence[Scope]
 
 
 async def summary_sheets(session: AsyncSession, *, period: Period, today: date, policy: DutyPolicy,
-                         scopes: Sequence[Scope] | None,
-                         kind_names: Mapping[str, str]) -> list[Sheet]:
+                         scopes: Sequence[Scope] | None, kind_names: Mapping[str, str],
+                         now: datetime | None = None) -> list[Sheet]:
     """The quarterly report's sections (`report.report_sections`) for each begun quarter of the period.
 
     A year gives each of its quarters' sections, titled with the quarter (`2026Q1 委员概况`).
     """
     sheets: list[Sheet] = []
     for quarter in begun_quarters(period, today):
-        stats = await quarter_stats(session, quarter=quarter, today=today, policy=policy, scopes=scopes)
+        stats = await quarter_stats(session, quarter=quarter, today=today, policy=policy, scopes=scopes, now=now)
         prefix = "" if period.q else f"{quarter.label} "
-        sheets += [Sheet(prefix + s.title, s.headers, s.rows) for s in report_sections(stats, kind_names=kind_names)]
+        sheets += [replace(s, title=prefix + s.title) for s in report_sections(stats, kind_names=kind_names)]
     return sheets
 
 
@@ -174,6 +191,15 @@ class ExportRequest:
     period: Period
     scopes: list[Scope] | None  # None: everything (admins)
     full_phones: bool  # admins see members' phones in full
+    at: datetime | None = None  # when it was asked for (the title line's 生成于); None: the clock
+
+
+# per section: the columns holding numbers (their format), the columns that add up, the totals row's label key
+LAYOUT: dict[ExportSection, tuple[dict[int, str], list[int], str]] = {
+    ExportSection.members: ({8: COUNT, 9: COUNT, 10: POINTS}, [8, 9, 10], "total_members"),
+    ExportSection.activities: ({9: COUNT, 10: POINTS}, [9, 10], "total_activities"),
+    ExportSection.cases: ({14: COUNT, 15: COUNT}, [15], "total_cases"),
+}
 
 
 def write_export(database_url: str, request: ExportRequest, *, names: Mapping[str, object], tz: ZoneInfo,
@@ -206,10 +232,16 @@ def _section_sheet(connection: Connection, request: ExportRequest, *, names: Map
     section, period, scopes = request.section, request.period, request.scopes
     if section is ExportSection.members:
         rows = member_rows(connection, period=period, scopes=scopes, full_phones=request.full_phones,
-                           level_names=names["levels"], bound_names=names["bound"])  # type: ignore[arg-type] - the catalogue's mixed dict
+                           level_names=names["levels"], bound_names=names["bound"],  # type: ignore[arg-type] - the catalogue's mixed dict
+                           blocked_name=str(names["blocked"]))
     elif section is ExportSection.activities:
         rows = activity_rows(connection, period=period, scopes=scopes, kind_names=kind_names, tz=tz)
     else:
         rows = case_rows(connection, period=period, scopes=scopes, status_names=names["statuses"], tz=tz)  # type: ignore[arg-type] - the catalogue's mixed dict
-    return Sheet(str(names[f"sheet_{section.name}"]), names[f"cols_{section.name}"], rows)  # type: ignore[arg-type] - the catalogue's mixed dict
+    title = str(names[f"sheet_{section.name}"])
+    numbers, totals, total_label = LAYOUT[section]
+    at = (request.at or datetime.now(tz)).astimezone(tz)
+    caption = sheet_caption(title, period.cn_label, scope_text(scopes), at=at)
+    return Sheet(title, names[f"cols_{section.name}"], rows, caption=caption, numbers=numbers, totals=totals,  # type: ignore[arg-type] - the catalogue's mixed dict
+                 total_label=str(names[total_label]))
 

@@ -17,9 +17,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db import analytic, dialect_of
 from bot.services.rules import Period, duty_ranks
-from bot.services.scopes import Scope
+from bot.services.scopes import GroupKey, Scope, group_key
 from bot.services.stats import DrillDown, check_drill, live_in, within
-from models import Activity, ActivityGroup, Case, CaseStatus, Member
+from models import Activity, ActivityGroup, Case, CaseStatus, Member, Region
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class RankRow:
     member_id: int
     number: str
     name: str
-    group: str | None
+    group: GroupKey | None  # the member's activity group on their committee
     points: float
     activities: int
     people: int
@@ -64,17 +64,19 @@ async def duty_ranking(
     details = {}
     if page:
         details = {row[0]: row[1:] for row in (await session.exec(
-            sa_select(Member.id, Member.name, ActivityGroup.name, func.count(Activity.id),
+            sa_select(Member.id, Member.name, ActivityGroup.name, Member.level, Region.path, func.count(Activity.id),
                       func.coalesce(func.sum(Activity.people), 0))
             .select_from(Member)
             .outerjoin(ActivityGroup, ActivityGroup.id == Member.activity_group_id)
+            .outerjoin(Region, Region.id == Member.region_id)
             .outerjoin(Activity, and_(Activity.member_id == Member.id, live_in(period)))
             .where(Member.id.in_([r[0] for r in page]))
-            .group_by(Member.id, Member.name, ActivityGroup.name)
+            .group_by(Member.id, Member.name, ActivityGroup.name, Member.level, Region.path)
         )).all()}
-    rows = [RankRow(places[member_id], member_id, number, details[member_id][0], details[member_id][1], float(p),
-                    int(details[member_id][2]), int(details[member_id][3]))
-            for member_id, number, p in page]
+    rows = [RankRow(places[member_id], member_id, number, name, group_key(group, level, region), float(p),
+                    int(count), int(people))
+            for member_id, number, p in page
+            for name, group, level, region, count, people in [details[member_id]]]
     return RankingPage(rows, len(scored), sum(1 for v in places.values() if v is not None))
 
 

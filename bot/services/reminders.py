@@ -31,9 +31,9 @@ from bot.db import analytic, dialect_insert, dialect_of
 from bot.services import outbox
 from bot.services.outbox import Button
 from bot.services.rules import Quarter, bottom_cuts, expected_people_by, local_today
-from bot.services.scopes import Scope, member_in_scopes, scope_of
-from bot.texts import render_quarter_end, render_reminder
-from models import ActivityGroup, Member, OutboxMessage, OutboxStatus, RoleGrant, ScheduledRun, Tally
+from bot.services.scopes import GroupKey, Scope, group_key, member_in_scopes, scope_of
+from bot.texts import group_label, render_quarter_end, render_reminder
+from models import ActivityGroup, Member, OutboxMessage, OutboxStatus, Region, RoleGrant, ScheduledRun, Tally
 from models.tally import tally_column
 
 
@@ -120,7 +120,7 @@ class Laggard(NamedTuple):  # a tuple: 90,000 of them are built in one scan, a f
     number: str
     name: str
     telegram_id: int | None
-    peer_label: str | None  # the activity group; None: the member's sector (no group)
+    group: GroupKey | None  # the activity group on the member's committee; None: peers are the sector's
     quarter_activities: int
     year_people: int
     expected_people: int
@@ -132,6 +132,11 @@ class Laggard(NamedTuple):  # a tuple: 90,000 of them are built in one scan, a f
     @property
     def people_short(self) -> int:
         return max(self.expected_people - self.year_people, 0)
+
+    @property
+    def peer_label(self) -> str | None:
+        """The group as every list shows it (第1界别活动组（省·甘肃省）); None: the member's sector."""
+        return group_label(self.group) or None
 
 
 def _peer_partition(columns: ColumnCollection, dialect: str = "sqlite") -> list:
@@ -233,9 +238,10 @@ async def laggards(
     query = _scored(quarter=quarter, scopes=scopes, dialect=dialect_of(session), everyone=True)
     connection = await session.connection()
     groups = dict((await connection.execute(select(ActivityGroup.id, ActivityGroup.name))).all())
+    regions = dict((await connection.execute(select(Region.id, Region.path))).all())
     with _no_gc_pauses():
         rows = (await connection.execute(query)).all()
-        return _rank_and_list(rows, rules, policy, expected, groups)
+        return _rank_and_list(rows, rules, policy, expected, _GroupKeys(groups, regions))
 
 
 @contextmanager
@@ -252,8 +258,21 @@ def _no_gc_pauses() -> Iterator[None]:
             gc.enable()
 
 
+class _GroupKeys(dict):
+    """(group id, region id, level) -> its `GroupKey`, each made once for a scan of many members."""
+
+    def __init__(self, names: dict[int, str], regions: dict[int, str]) -> None:
+        super().__init__()
+        self.names, self.regions = names, regions
+
+    def __missing__(self, key: tuple) -> GroupKey | None:
+        group_id, region_id, level = key
+        made = self[key] = group_key(self.names.get(group_id), level, self.regions.get(region_id))
+        return made
+
+
 def _rank_and_list(rows: Sequence[Row], rules: tuple[Rule, ...], policy: DutyPolicy, expected: int,
-                   groups: dict[int, str]) -> list[Laggard]:
+                   groups: _GroupKeys) -> list[Laggard]:
     """`laggards`' rows (`_scored` of everyone) -> the laggards in scope, in 编号 order."""
     points_by_group: dict[tuple, list[float]] = {}
     for *_, g0, g1, g2, g3, _q_n, _y_people, points_, _in_scope in rows:
@@ -269,7 +288,7 @@ def _rank_and_list(rows: Sequence[Row], rules: tuple[Rule, ...], policy: DutyPol
         if q_n < target or y_people < expected or gap is not None:  # any rule at all; which ones: `_hits`
             hit = _hits(rules, policy, expected, q_n, y_people, gap is not None)
             if hit:
-                found.append(Laggard(member_id, number, name, telegram_id, groups.get(group_id), int(q_n),
+                found.append(Laggard(member_id, number, name, telegram_id, groups[group_id, g1, g3], int(q_n),
                                      int(y_people), expected, float(points_), cut.peers, gap, hit))
     found.sort(key=lambda lag: lag.number)
     return found
@@ -319,11 +338,12 @@ async def laggards_page(
     )
     same_group = and_(*[page.c[f"peer_{i}"].is_not_distinct_from(groups.c[f"peer_{i}"]) for i in range(len(keys))])
     query = (
-        select(page.c.member_id, page.c.number, page.c.name, page.c.telegram_id, ActivityGroup.name,
-               page.c.q_n, page.c.y_people, page.c.points, groups.c.peers, page.c.total)
+        select(page.c.member_id, page.c.number, page.c.name, page.c.telegram_id, ActivityGroup.name, page.c.peer_3,
+               Region.path, page.c.q_n, page.c.y_people, page.c.points, groups.c.peers, page.c.total)
         .select_from(page)
         .join(groups, same_group)
         .outerjoin(ActivityGroup, ActivityGroup.id == page.c.activity_group_id)
+        .outerjoin(Region, Region.id == page.c.peer_1)
         .order_by(page.c.number.collate("C") if dialect == "postgresql" else page.c.number)
     )
     await analytic(session)
@@ -334,9 +354,9 @@ async def laggards_page(
         )).scalar_one() if offset > 0 else 0
         return total, []
     found = [
-        Laggard(member_id, number_, name, telegram_id, group, int(q_n), int(y_people), expected, float(points_),
-                int(peers_), None, _hits(rules, policy, expected, q_n, y_people, False))
-        for member_id, number_, name, telegram_id, group, q_n, y_people, points_, peers_, _ in rows
+        Laggard(member_id, number_, name, telegram_id, group_key(group, level, region), int(q_n), int(y_people),
+                expected, float(points_), int(peers_), None, _hits(rules, policy, expected, q_n, y_people, False))
+        for member_id, number_, name, telegram_id, group, level, region, q_n, y_people, points_, peers_, _ in rows
     ]
     return rows[0][-1], found
 

@@ -3,8 +3,8 @@
 Telegram-free, SQL aggregates, scope-aware. Every figure of the report comes from
 `quarter_stats`; /report, the scheduled report after each quarter and /export's summary
 all use it. A scope narrows which members are counted (`scopes.member_in_scopes`); peers
-for ranking are always the whole activity group. Rendering (`render_report`) is blocking:
-`build_report` runs it off the event loop.
+for ranking are always the whole activity group on its committee (`scopes.GroupKey`).
+Rendering (`render_report`) is blocking: `build_report` runs it off the event loop.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func
+from sqlalchemy import and_, func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -23,24 +23,27 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.services.charts import render_report_chart
 from bot.services.reminders import DutyPolicy, Laggard, laggards
 from bot.services.rules import Quarter, expected_people_by
-from bot.services.scopes import Scope, within_scopes
-from bot.services.sheets import Sheet, xlsx_bytes
+from bot.services.scopes import GroupKey, Scope, group_key, group_order, within_scopes
+from bot.services.sheets import COUNT, DECIMAL, POINTS, Sheet, xlsx_bytes
 from bot.services.stats import KindRow
-from bot.texts import REPORT, RULE_NAMES, scope_text, t
-from models import Activity, ActivityGroup, Case, CaseEvent, CaseStatus, Member, Reachability, Tally
+from bot.texts import REPORT, RULE_NAMES, Safe, group_label, pace_text, scope_text, sheet_caption, t
+from models import Activity, ActivityGroup, Case, CaseEvent, CaseStatus, Member, Reachability, Region, Tally, utcnow
 from models.tally import tally_column
 
 
 @dataclass(frozen=True)
 class Unreachable:
+    """An active member the bot cannot write to: never bound (未绑定), or blocked the bot (已屏蔽)."""
+
     number: str
     name: str
-    group: str | None
+    group: GroupKey | None
+    blocked: bool  # False: never bound
 
 
 @dataclass(frozen=True)
 class GroupRow:
-    group: str | None  # None: members without an activity group
+    group: GroupKey | None  # an activity group on one committee; None: members without an activity group
     members: int
     active_members: int
     activities: int
@@ -73,17 +76,33 @@ class QuarterStats:
     on_pace: int
     expected_people: int
     lagging: list[Laggard] = field(default_factory=list)
-    unreachable: list[Unreachable] = field(default_factory=list)
+    unreachable: list[Unreachable] = field(default_factory=list)  # the unbound and the blocked, by 编号
     by_kind: list[KindRow] = field(default_factory=list)
-    by_group: list[GroupRow] = field(default_factory=list)
+    by_group: list[GroupRow] = field(default_factory=list)  # natural order (`scopes.group_order`)
     cases: list[CaseRow] = field(default_factory=list)  # the total first, then per category
+    generated_at: datetime | None = None  # local time the figures were read (the sheets' title line)
+    year_target: int = 0  # the yearly 人次 target `expected_people` is the pro-rata part of
+
+    @property
+    def unbound(self) -> int:
+        """Active members in scope who never bound Telegram (nothing can be sent to them)."""
+        return self.members - self.bound
+
+    @property
+    def blocked(self) -> int:
+        """Bound members in scope who blocked the bot (sends fail until they write to it again)."""
+        return sum(1 for u in self.unreachable if u.blocked)
 
 
 async def quarter_stats(
-    session: AsyncSession, *, quarter: Quarter, today: date, policy: DutyPolicy, scopes: Sequence[Scope] | None = None
+    session: AsyncSession, *, quarter: Quarter, today: date, policy: DutyPolicy, scopes: Sequence[Scope] | None = None,
+    now: datetime | None = None,
 ) -> QuarterStats:
     """Members, activities and 人次 of `quarter` within `scopes` (None: everything), judged at
-    min(today, quarter end)."""
+    min(today, quarter end). `now`: when the figures are read, for the sheets' title line (None: the clock).
+
+    Activity groups are counted per committee (`scopes.GroupKey`): the same group name on two
+    committees is two rows, as peers and group scopes are."""
     as_of = min(today, quarter.last_day)
     expected = expected_people_by(as_of, policy.year_target)
     # one tally row per member and year (kept on write, bot/services/tally.py): no aggregate over activities
@@ -93,6 +112,8 @@ async def quarter_stats(
             Member.id.label("member_id"),
             Member.telegram_id.label("telegram_id"),
             Member.activity_group_id.label("group_id"),
+            Member.level.label("level"),
+            Member.region_id.label("region_id"),
             func.coalesce(year.c.people, 0).label("y_people"),
             func.coalesce(year.c[tally_column("activities", quarter.q)], 0).label("q_n"),
             func.coalesce(year.c[tally_column("people", quarter.q)], 0).label("q_people"),
@@ -102,23 +123,27 @@ async def quarter_stats(
         .where(Member.active.is_(True))
     )
     per_member = within_scopes(per_member, scopes).subquery("per_member")
-    # one pass over the members, per activity group; the totals are the groups' sums
+    # one pass over the members, per activity group on its committee; the totals are the groups' sums
     group_rows = (await session.exec(
         sa_select(
-            ActivityGroup.name, func.count(), func.count().filter(per_member.c.q_n > 0),
+            ActivityGroup.name, per_member.c.level, Region.path,
+            func.count(), func.count().filter(per_member.c.q_n > 0),
             func.sum(per_member.c.q_n), func.sum(per_member.c.q_people),
             func.count(per_member.c.telegram_id), func.count().filter(per_member.c.y_people >= expected),
         )
         .select_from(per_member)
         .outerjoin(ActivityGroup, ActivityGroup.id == per_member.c.group_id)
-        .group_by(ActivityGroup.name)
+        .outerjoin(Region, Region.id == per_member.c.region_id)
+        .group_by(ActivityGroup.name, per_member.c.level, Region.path)
     )).all()
-    members, with_activity, bound, on_pace = (sum(row[i] for row in group_rows) for i in (1, 2, 5, 6))
-    by_group = sorted(
-        (GroupRow(name, n, active, int(activities), int(people))
-         for name, n, active, activities, people, _, _ in group_rows),
-        key=lambda row: (row.group is None, row.group or ""),
-    )
+    members, with_activity, bound, on_pace = (sum(row[i] for row in group_rows) for i in (3, 4, 7, 8))
+    groups: dict[GroupKey | None, list[int]] = {}
+    for name, level, region, n, active, activities, people, _, _ in group_rows:
+        # members without a group are one row, whatever their committee
+        sums = groups.setdefault(group_key(name, level, region), [0, 0, 0, 0])
+        for index, value in enumerate((n, active, activities, people)):
+            sums[index] += int(value or 0)
+    by_group = [GroupRow(key, *sums) for key, sums in sorted(groups.items(), key=lambda item: group_order(item[0]))]
     # the quarter's live activities of the members counted, read from the covering index in kind order
     counted = within_scopes(sa_select(Member.id).where(Member.active.is_(True)), scopes)
     by_kind = [
@@ -138,6 +163,7 @@ async def quarter_stats(
         unreachable=await unreachable_members(session, scopes=scopes),
         by_kind=by_kind, by_group=by_group,
         cases=await case_rows(session, quarter=quarter, tz=policy.tz, scopes=scopes),
+        generated_at=(now or utcnow()).astimezone(policy.tz), year_target=policy.year_target,
     )
 
 
@@ -193,15 +219,20 @@ async def case_rows(session: AsyncSession, *, quarter: Quarter, tz: ZoneInfo, sc
 
 
 async def unreachable_members(session: AsyncSession, *, scopes: Sequence[Scope] | None = None) -> list[Unreachable]:
-    """Active members who blocked the bot (a 403 or a my_chat_member "kicked"), until they write to it again."""
+    """Active members the bot cannot write to, by 编号: those who never bound Telegram, and those who blocked
+    the bot (a 403 or a my_chat_member "kicked") until they write to it again."""
+    blocked = Reachability.telegram_id.is_not(None)  # joined: only rows that say "blocked"
     query = (
-        select(Member.number, Member.name, ActivityGroup.name)
-        .join(Reachability, Reachability.telegram_id == Member.telegram_id)
+        select(Member.number, Member.name, ActivityGroup.name, Member.level, Region.path, blocked)
+        .outerjoin(Reachability, and_(Reachability.telegram_id == Member.telegram_id,
+                                      Reachability.blocked_at.is_not(None)))
         .outerjoin(ActivityGroup, ActivityGroup.id == Member.activity_group_id)
-        .where(Reachability.blocked_at.is_not(None), Member.active.is_(True))
+        .outerjoin(Region, Region.id == Member.region_id)
+        .where(Member.active.is_(True), or_(Member.telegram_id.is_(None), Reachability.telegram_id.is_not(None)))
         .order_by(Member.number)
     )
-    return [Unreachable(n, name, group) for n, name, group in (await session.exec(within_scopes(query, scopes))).all()]
+    return [Unreachable(n, name, group_key(group, level, region), bool(is_blocked))
+            for n, name, group, level, region, is_blocked in (await session.exec(within_scopes(query, scopes))).all()]
 
 
 @dataclass(frozen=True)
@@ -213,47 +244,64 @@ class Report:
 
 
 def report_sections(stats: QuarterStats, *, kind_names: Mapping[str, str]) -> list[Sheet]:
-    """The report's sheets: overview, laggards, unreachable members, activities by kind and by group, cases."""
-    overview = Sheet(REPORT["sheet_members"], [REPORT["col_item"], REPORT["col_value"]], [
+    """The report's sheets: overview, laggards, unreachable members, activities by kind and by group, cases.
+
+    Each with its title line (the quarter, the sheet, the scope, the day judged at, when generated),
+    numbers formatted and, where a column adds up, a 合计 row."""
+    at = stats.generated_at or datetime.now(UTC)
+
+    def caption(sheet: str) -> str:
+        return sheet_caption(REPORT["title"].format(quarter=stats.quarter.cn_label, sheet=sheet),
+                             scope_text(stats.scopes), REPORT["as_of"].format(day=stats.as_of.isoformat()), at=at)
+
+    def sheet(name: str, headers: Sequence[str], rows: list, **layout: object) -> Sheet:
+        return Sheet(name, headers, rows, caption=caption(name), **layout)  # type: ignore[arg-type] - Sheet's fields
+
+    overview = sheet(REPORT["sheet_members"], [REPORT["col_item"], REPORT["col_value"]], [
         [REPORT["row_members"], stats.members],
         [REPORT["row_bound"], stats.bound],
+        [REPORT["row_unbound"], stats.unbound],
+        [REPORT["row_blocked"], stats.blocked],
         [REPORT["row_with_activity"], stats.with_activity],
-        [REPORT["row_on_pace"].format(target=stats.expected_people), stats.on_pace],
+        [REPORT["row_on_pace"].format(pace=pace_text(stats.expected_people, stats.year_target, stats.as_of)),
+         stats.on_pace],
         [REPORT["row_lagging"], len(stats.lagging)],
-        [REPORT["row_unreachable"], len(stats.unreachable)],
-    ])
-    lagging = Sheet(REPORT["sheet_lagging"], REPORT["cols_lagging"], [
-        [lag.number, lag.name, lag.peer_label or REPORT["no_group"], lag.quarter_activities, lag.year_people,
+    ], numbers={1: COUNT})
+    lagging = sheet(REPORT["sheet_lagging"], REPORT["cols_lagging"], [
+        [lag.number, lag.name, group_label(lag.group, REPORT["no_group"]), lag.quarter_activities, lag.year_people,
          lag.expected_people, lag.points, "、".join(RULE_NAMES[r.value] for r in lag.rules)]
         for lag in stats.lagging
-    ])
-    unreachable = Sheet(REPORT["sheet_unreachable"], REPORT["cols_unreachable"], [
-        [u.number, u.name, u.group or REPORT["no_group"]] for u in stats.unreachable
-    ])
-    by_kind = Sheet(REPORT["sheet_kinds"], REPORT["cols_kinds"], [
+    ], numbers={3: COUNT, 4: COUNT, 5: COUNT, 6: POINTS}, totals=[3, 4, 6], total_label=REPORT["total_members"])
+    unreachable = sheet(REPORT["sheet_unreachable"], REPORT["cols_unreachable"], [
+        [u.number, u.name, group_label(u.group, REPORT["no_group"]),
+         REPORT["reason_blocked"] if u.blocked else REPORT["reason_unbound"]] for u in stats.unreachable
+    ], totals=[], total_label=REPORT["total_unreachable"].format(unbound=stats.unbound, blocked=stats.blocked))
+    by_kind = sheet(REPORT["sheet_kinds"], REPORT["cols_kinds"], [
         [kind_names.get(row.kind, row.kind), row.activities, row.people] for row in stats.by_kind
-    ])
-    by_group = Sheet(REPORT["sheet_groups"], REPORT["cols_groups"], [
-        [row.group or REPORT["no_group"], row.members, row.active_members, row.activities, row.people]
+    ], numbers={1: COUNT, 2: COUNT}, totals=[1, 2])
+    by_group = sheet(REPORT["sheet_groups"], REPORT["cols_groups"], [
+        [group_label(row.group, REPORT["no_group"]), row.members, row.active_members, row.activities, row.people]
         for row in stats.by_group
-    ])
+    ], numbers={1: COUNT, 2: COUNT, 3: COUNT, 4: COUNT}, totals=[1, 2, 3, 4])
 
     def shown(value: float | None) -> object:
         return "—" if value is None else round(value, 1)
 
-    cases = Sheet(REPORT["sheet_cases"], REPORT["cols_cases"], [
+    # the first row, 全部, is the total of the categories under it
+    cases = sheet(REPORT["sheet_cases"], REPORT["cols_cases"], [
         [row.category or REPORT["all_categories"], row.received, row.accepted, row.resolved, row.confirmed,
          row.reopened, shown(row.median_hours_to_accept), shown(row.median_hours_to_resolve),
          shown(row.average_rating)]
         for row in stats.cases
-    ])
+    ], numbers={1: COUNT, 2: COUNT, 3: COUNT, 4: COUNT, 5: COUNT, 6: DECIMAL, 7: DECIMAL, 8: DECIMAL})
     return [overview, lagging, unreachable, by_kind, by_group, cases]
 
 
 def report_caption(stats: QuarterStats) -> str:
     return t("report_caption", quarter=stats.quarter.cn_label, scope=scope_text(stats.scopes), members=stats.members,
              bound=stats.bound, active=stats.with_activity, on_pace=stats.on_pace, lagging=len(stats.lagging),
-             unreachable=len(stats.unreachable))
+             unbound=stats.unbound, blocked=stats.blocked,
+             pace=Safe(pace_text(stats.expected_people, stats.year_target, stats.as_of)))
 
 
 def render_report(stats: QuarterStats, *, kind_names: Mapping[str, str]) -> Report:

@@ -103,6 +103,11 @@ class Period:
         return self.quarter.label if self.quarter else str(self.year)
 
     @property
+    def cn_label(self) -> str:
+        """2026年第四季度, or 2026年 for a year."""
+        return self.quarter.cn_label if self.quarter else f"{self.year}年"
+
+    @property
     def first_day(self) -> date:
         return self.quarter.first_day if self.quarter else date(self.year, 1, 1)
 
@@ -276,6 +281,25 @@ def parse_chinese_number(text: str) -> int | None:
                 section += (1 if digit is None else digit) * unit
             digit = None
     return total + section + (digit or 0)
+
+
+_NUMBER_RUN = re.compile(r"([0-9]+|[零〇一二两三四五六七八九十百千万]+)")
+
+
+def natural_key(text: str | None) -> tuple:
+    """The order people read names in: 第2 before 第10 (and 第二 before 第十), then letter by letter.
+
+    Every list of groups, sectors and regions (the report, /stats, charts, exports) sorts by it; a run
+    of digits or a Chinese numeral counts as its value, the rest as text. None sorts last."""
+    if text is None:
+        return (1,)
+    parts: list[tuple[int, int | str]] = []
+    for index, piece in enumerate(_NUMBER_RUN.split(text)):
+        if not piece:
+            continue
+        value = (int(piece) if piece.isascii() else parse_chinese_number(piece)) if index % 2 else None
+        parts.append((0, value) if value is not None else (1, piece))
+    return (0, tuple(parts))
 
 
 def parse_people(text: str) -> int | None:

@@ -19,6 +19,7 @@ from sqlalchemy import Select, and_, false, or_
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import select
 
+from bot.services.rules import natural_key
 from models import ActivityGroup, Case, Level, Member, Region, ScopeKind, Sector
 
 
@@ -29,9 +30,38 @@ class Committee:
     level: Level
     region: str | None = None
 
-    def sort_key(self) -> tuple[int, str]:
-        """Province first, then by region path (no region first)."""
-        return list(Level).index(self.level), self.region or ""
+    def sort_key(self) -> tuple:
+        """Province first, then by region path in natural order (no region first)."""
+        return list(Level).index(self.level), natural_key(self.region or "")
+
+
+@dataclass(frozen=True)
+class GroupKey:
+    """An activity group on one committee: the unit every output counts, lists and ranks groups by.
+
+    Group names repeat across committees (第1界别活动组 of the province and of a city are different
+    people), so a group is its name and its committee, as peers are (`reminders._peer_partition`,
+    `activities.standing`) and as a group scope is (`group_members`). Shown by `texts.group_label`.
+    """
+
+    name: str
+    committee: Committee
+
+    def sort_key(self) -> tuple:
+        """第1…第16 in natural order, then the committee (`Committee.sort_key`)."""
+        return natural_key(self.name), self.committee.sort_key()
+
+
+def group_key(name: str | None, level: Level | str | None, region: str | None) -> GroupKey | None:
+    """The group key of a row's group name, member level and region path; None without a group."""
+    if name is None or level is None:
+        return None
+    return GroupKey(name, Committee(Level(level), region))
+
+
+def group_order(key: GroupKey | None) -> tuple:
+    """Sort key for lists of groups: natural order, members without a group last."""
+    return (1,) if key is None else (0, key.sort_key())
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import enum
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, literal, or_
+from sqlalchemy import and_, false, func, literal, or_
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Select, Subquery
@@ -27,9 +28,10 @@ from bot.db import analytic
 from bot.services.deadlines import DeadlinePolicy, overdue_condition
 from bot.services.lifecycle import FINAL
 from bot.services.reminders import DutyPolicy
-from bot.services.rules import Period, expected_people_by, local_today
-from bot.services.scopes import Scope, within_scopes
-from models import Activity, ActivityGroup, Case, CaseStatus, Member, Reachability, Region, Sector, Tally
+from bot.services.rules import Period, expected_people_by, local_today, natural_key
+from bot.services.scopes import GroupKey, Scope, group_key, group_order, within_scopes
+from bot.texts import group_label
+from models import Activity, ActivityGroup, Case, CaseStatus, Level, Member, Reachability, Region, Sector, Tally
 from models.tally import tally_column
 
 log = logging.getLogger(__name__)
@@ -71,8 +73,13 @@ class MemberFigures:
     bound: int
     with_activity: int
     on_pace: int
-    unreachable: int
+    blocked: int  # bound, but blocked the bot: unreachable until they write to it again
     expected_people: int
+
+    @property
+    def unbound(self) -> int:
+        """Never bound Telegram: unreachable too, for another reason (the report counts both the same way)."""
+        return self.members - self.bound
 
 
 @dataclass(frozen=True)
@@ -103,8 +110,8 @@ class Summary:
 
 @dataclass(frozen=True)
 class BreakdownRow:
-    key: int | str | None  # the id (kind: the code) to drill into; None: members without one
-    name: str | None
+    key: int | str | None  # the id (kind: the code; group: `group_drill_value`) to drill into; None: without one
+    name: str | None  # a group: its label with the committee (`texts.group_label`)
     members: int  # members in scope with this value (kind: members who logged one)
     active_members: int  # of those, with ≥1 activity in the period (kind: the same)
     activities: int
@@ -112,6 +119,24 @@ class BreakdownRow:
 
 
 UNREACHABLE = Reachability.blocked_at.is_not(None)  # a member who blocked the bot (see `unreachable_members`)
+
+
+_GROUP_DRILL = re.compile(r"([0-9]{1,18})\.([0-9])\.([0-9]{1,18})\Z")
+_LEVELS = list(Level)
+
+
+def group_drill_value(group_id: int, level: Level | str, region_id: int | None) -> str:
+    """A drill-down into one activity group on one committee (`scopes.GroupKey`), as callback data holds it:
+    `<group id>.<level>.<region id or 0>`."""
+    return f"{group_id}.{_LEVELS.index(Level(level))}.{region_id or 0}"
+
+
+def parse_group_drill(value: object) -> tuple[int, Level, int | None] | None:
+    """(group id, level, region id or None) of `group_drill_value`'s text; None when it is not one."""
+    found = _GROUP_DRILL.match(str(value))
+    if found is None or int(found[2]) >= len(_LEVELS) or int(found[1]) == 0:
+        return None
+    return int(found[1]), _LEVELS[int(found[2])], int(found[3]) or None
 
 
 def live_in(period: Period) -> ColumnElement[bool]:
@@ -132,8 +157,13 @@ def _drill_members(drill: DrillDown | None) -> ColumnElement[bool] | None:
     """A WHERE condition on `Member` for a drill-down; None when it does not narrow members."""
     if drill is None or drill.dimension is Dimension.kind:
         return None
-    if drill.dimension is Dimension.group:
-        return Member.activity_group_id == drill.value
+    if drill.dimension is Dimension.group:  # one group on one committee, never the same name elsewhere
+        parsed = parse_group_drill(drill.value)
+        if parsed is None:
+            return false()
+        group_id, level, region_id = parsed
+        return and_(Member.activity_group_id == group_id, Member.level == level,
+                    Member.region_id.is_(None) if region_id is None else Member.region_id == region_id)
     if drill.dimension is Dimension.sector:
         return Member.sector_id == drill.value
     return Member.region_id.in_(_region_subtree(int(drill.value)))
@@ -156,9 +186,12 @@ async def check_drill(session: AsyncSession, *, scopes: Sequence[Scope] | None, 
         return None
     if drill.dimension is Dimension.kind:
         return str(drill.value)
-    table = {Dimension.group: ActivityGroup, Dimension.sector: Sector, Dimension.region: Region}[drill.dimension]
-    name_column = Region.path if table is Region else table.name
-    name = (await session.exec(sa_select(name_column).where(table.id == drill.value))).first()
+    if drill.dimension is Dimension.group:
+        name = await _group_name(session, drill.value)
+    else:
+        table = {Dimension.sector: Sector, Dimension.region: Region}[drill.dimension]
+        name_column = Region.path if table is Region else table.name
+        name = (await session.exec(sa_select(name_column).where(table.id == drill.value))).first()
     covered = name is not None and (await session.exec(
         within(sa_select(Member.id).where(Member.active.is_(True)).limit(1), scopes, drill)
     )).first() is not None
@@ -167,6 +200,23 @@ async def check_drill(session: AsyncSession, *, scopes: Sequence[Scope] | None, 
                     [f"{s.kind.value}:{s.value}" for s in scopes or []])
         raise OutOfScope(drill)
     return name[0]
+
+
+async def _group_name(session: AsyncSession, value: object) -> tuple[str] | None:
+    """(the label of the group on its committee,) for a group drill-down's value; None when there is no such group."""
+    parsed = parse_group_drill(value)
+    if parsed is None:
+        return None
+    group_id, level, region_id = parsed
+    name = (await session.exec(sa_select(ActivityGroup.name).where(ActivityGroup.id == group_id))).first()
+    region = None
+    if region_id is not None:
+        region = (await session.exec(sa_select(Region.path).where(Region.id == region_id))).first()
+        if region is None:
+            return None
+    if name is None:
+        return None
+    return (group_label(group_key(name[0], level, region[0] if region else None)),)
 
 
 async def parent_drill(session: AsyncSession, *, drill: DrillDown | None) -> DrillDown | None:
@@ -181,7 +231,7 @@ async def member_figures(
     session: AsyncSession, *, period: Period, as_of: date, year_target: int,
     scopes: Sequence[Scope] | None = None, drill: DrillDown | None = None,
 ) -> MemberFigures:
-    """Active members in scope: bound, with ≥1 activity in the period, on pace for the yearly 人次, unreachable.
+    """Active members in scope: bound, with ≥1 activity in the period, on pace for the yearly 人次, blocked the bot.
 
     Under a kind drill-down "with activity" counts activities of that kind; the pace is always all kinds.
     """
@@ -224,8 +274,8 @@ async def member_figures(
         .where(Member.active.is_(True)),
         scopes, drill,
     )
-    members, bound, active, on_pace, unreachable = (await session.exec(query)).one()
-    return MemberFigures(members, bound, active, on_pace, unreachable, expected)
+    members, bound, active, on_pace, blocked = (await session.exec(query)).one()
+    return MemberFigures(members, bound, active, on_pace, blocked, expected)
 
 
 async def kind_figures(
@@ -340,10 +390,11 @@ async def _member_breakdown(session: AsyncSession, *, period: Period, dimension:
         .subquery("per_member")
     )
     query = sa_select().select_from(Member).outerjoin(per_member, per_member.c.member_id == Member.id)
+    figures = (func.count(), func.count(per_member.c.member_id), func.coalesce(func.sum(per_member.c.n), 0),
+               func.coalesce(func.sum(per_member.c.people), 0))
     if dimension is Dimension.group:
-        key, name = Member.activity_group_id, ActivityGroup.name
-        query = query.outerjoin(ActivityGroup, ActivityGroup.id == Member.activity_group_id)
-    elif dimension is Dimension.sector:
+        return await _group_breakdown(session, query, figures, scopes=scopes, drill=drill)
+    if dimension is Dimension.sector:
         key, name = Member.sector_id, Sector.name
         query = query.join(Sector, Sector.id == Member.sector_id)
     else:
@@ -351,14 +402,35 @@ async def _member_breakdown(session: AsyncSession, *, period: Period, dimension:
         key, name = children.c.child_id, children.c.child_name
         query = query.outerjoin(children, children.c.region_id == Member.region_id)
     query = within(
-        query.add_columns(key, name, func.count(), func.count(per_member.c.member_id),
-                          func.coalesce(func.sum(per_member.c.n), 0), func.coalesce(func.sum(per_member.c.people), 0))
-        .where(Member.active.is_(True))
-        .group_by(key, name),
+        query.add_columns(key, name, *figures).where(Member.active.is_(True)).group_by(key, name),
         scopes, drill,
     )
-    return [BreakdownRow(k, n, members, active, int(acts), int(people))
+    rows = [BreakdownRow(k, n, members, active, int(acts), int(people))
             for k, n, members, active, acts, people in (await session.exec(query)).all()]
+    return sorted(rows, key=lambda r: (r.key is None, natural_key(r.name)))
+
+
+async def _group_breakdown(session: AsyncSession, query: Select, figures: tuple, *, scopes: Sequence[Scope] | None,
+                           drill: DrillDown | None) -> list[BreakdownRow]:
+    """Per activity group on its committee (`scopes.GroupKey`, natural order); members without a group last,
+    in one row whatever their committee."""
+    query = within(
+        query.add_columns(Member.activity_group_id, Member.level, Member.region_id, ActivityGroup.name, Region.path,
+                          *figures)
+        .outerjoin(ActivityGroup, ActivityGroup.id == Member.activity_group_id)
+        .outerjoin(Region, Region.id == Member.region_id)
+        .where(Member.active.is_(True))
+        .group_by(Member.activity_group_id, Member.level, Member.region_id, ActivityGroup.name, Region.path),
+        scopes, drill,
+    )
+    found: dict[str | None, tuple[GroupKey | None, list[int]]] = {}
+    for group_id, level, region_id, name, region, *counts in (await session.exec(query)).all():
+        value = None if group_id is None else group_drill_value(group_id, level, region_id)
+        _, sums = found.setdefault(value, (group_key(name, level, region), [0, 0, 0, 0]))
+        for index, count in enumerate(counts):
+            sums[index] += int(count)
+    ordered = sorted(found.items(), key=lambda item: group_order(item[1][0]))
+    return [BreakdownRow(value, group_label(key) or None, *sums) for value, (key, sums) in ordered]
 
 
 async def breakdown(
@@ -366,7 +438,8 @@ async def breakdown(
     scopes: Sequence[Scope] | None = None, drill: DrillDown | None = None,
 ) -> Breakdown:
     """The figures split by activity group, sector, region (the next level down) or kind, within scope
-    and the drill-down (checked: `OutOfScope`). Rows by name; "without one" last."""
+    and the drill-down (checked: `OutOfScope`). Rows in natural order (`rules.natural_key`; groups per committee,
+    `scopes.GroupKey`); "without one" last."""
     drill_name = await check_drill(session, scopes=scopes, drill=drill)
     await analytic(session)
     parent: int | None = None
@@ -382,8 +455,9 @@ async def breakdown(
         )
         if drill is not None and drill.dimension is Dimension.kind:
             query = query.where(Activity.kind == drill.value)
-        rows = [BreakdownRow(k, k, n, n, acts, int(people))
-                for k, n, acts, people in (await session.exec(within(query, scopes, drill))).all()]
+        rows = sorted((BreakdownRow(k, k, n, n, acts, int(people))
+                       for k, n, acts, people in (await session.exec(within(query, scopes, drill))).all()),
+                      key=lambda r: natural_key(r.name))
     else:
         if dimension is Dimension.region and drill is not None and drill.dimension is Dimension.region:
             parent = int(drill.value)
@@ -402,5 +476,4 @@ async def breakdown(
         if parent is not None:
             parent_name = (await session.exec(sa_select(Region.path).where(Region.id == parent))).first()
             parent_name = parent_name[0] if parent_name else None
-    rows.sort(key=lambda r: (r.key is None, r.name or ""))
     return Breakdown(dimension, parent, parent_name, rows, drill_name)

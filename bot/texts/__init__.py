@@ -68,8 +68,8 @@ from bot.texts.reminders import (
     render_quarter_end,
     render_reminder,
 )
-from bot.texts.scopes import SCOPE_NAMES, committee_label, scope_label, scope_text
-from bot.texts.stats import REPORT, STATS_CHART, STATS_DIMENSION_NAMES
+from bot.texts.scopes import SCOPE_NAMES, committee_label, group_label, scope_label, scope_text
+from bot.texts.stats import REPORT, SHEET, STATS_CHART, STATS_DIMENSION_NAMES, pace_text, sheet_caption
 
 FEATURES = (common, menus, start, log, my, request, cases, reminders, scopes, stats, export, roster, laggards,
             broadcast, members, queue, cli, logs)
@@ -84,9 +84,9 @@ __all__ = [
     "ARCHIVE", "ARCHIVE_COLUMNS", "ARG_KINDS", "BUTTONS", "CASE_ACTION_NAMES", "CASE_ACTOR_NAMES", "CASE_STATUS_NAMES",
     "CLI", "COMMANDS", "EXPORT", "EXPORT_PERIOD_NAMES", "EXPORT_SECTION_NAMES", "FEATURES", "FORM_STEPS", "LEVEL_NAMES",
     "LOG_LINES", "NEAR_NAMES", "OCCASION_NAMES", "OUTBOX_STATUS_NAMES", "QUARTER_END_MAX_LINES", "QUEUE_REASON_NAMES",
-    "REPORT", "ROLE_NAMES", "RULE_NAMES", "SCOPE_NAMES", "SETTING_EXAMPLES", "STATS_CHART", "STATS_DIMENSION_NAMES",
-    "TEXTS", "DuplicateKey", "Safe", "case_problem", "cli_text", "committee_label", "label", "log_line", "merge",
-    "number", "plain", "progress_bar", "render_broadcast_progress", "render_laggard_line", "render_notice",
+    "REPORT", "ROLE_NAMES", "RULE_NAMES", "SCOPE_NAMES", "SHEET", "SETTING_EXAMPLES", "STATS_CHART", "STATS_DIMENSION_NAMES",
+    "TEXTS", "DuplicateKey", "Safe", "case_problem", "cli_text", "committee_label", "group_label", "label", "log_line", "merge",
+    "number", "pace_text", "plain", "progress_bar", "render_broadcast_progress", "render_laggard_line", "render_notice",
     "render_nudge", "render_quarter_end", "render_reminder", "routing_reason", "scope_label", "scope_text",
-    "setting_problem", "t",
+    "setting_problem", "sheet_caption", "t",
 ]

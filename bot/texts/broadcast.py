@@ -21,7 +21,7 @@ TEXTS: dict[str, str] = {
     "bc_preview_head": "👀 预览：委员收到的通知如下",
     "bc_summary": (
         "发送对象：{audience}（{scope}）\n将送达 <b>{count}</b> 位委员"
-        "（共 {members} 位，其中 {unreachable} 位未绑定或已屏蔽机器人，收不到）。\n确认发送吗？"
+        "（共 {members} 位，其中未绑定 {unbound} 位、已屏蔽机器人 {blocked} 位，收不到）。\n确认发送吗？"
     ),
     "bc_restart": "已放弃刚才的通知，重新开始。",
     "bc_cancelled": "已取消，通知没有发送。",

@@ -17,6 +17,10 @@ EXPORT: dict[str, object] = {
     "filename": "{section}_{period}_{day}.xlsx",
     "bound": "已绑定",
     "unbound": "未绑定",
+    "blocked": "已屏蔽机器人",
+    "total_members": "合计 {rows} 人",
+    "total_activities": "合计 {rows} 次",
+    "total_cases": "合计 {rows} 件",
 }
 EXPORT_SECTION_NAMES = {"members": "委员名单", "activities": "联系活动", "cases": "诉求件", "summary": "汇总（季度报告）"}
 EXPORT_PERIOD_NAMES = {"this_quarter": "本季度", "last_quarter": "上季度", "this_year": "今年", "last_year": "去年"}

@@ -6,12 +6,12 @@ from bot.texts.catalogue import Safe, t
 from bot.texts.reminders import render_reminder
 
 TEXTS: dict[str, str] = {
-    "lag_header": "⏰ <b>{quarter}落后委员</b>（{scope}，按 {day} 的数据）：共 {total} 位，第 {start}–{end} 位",
+    "lag_header": "⏰ <b>{quarter}落后委员</b>（{scope}，按 {day} 的数据）：共 {total} 位，第 {start}–{end} 位\n{pace}",
     "lag_none": "✅ {quarter}：{scope}内目前没有落后的委员。",
     "lag_line": "{index}. <b>{name}</b>（{number}{group}）\n    {behind}\n    最近活动：{last}；{reach}",
     "lag_behind_quarter": "本季度还没有活动",
-    "lag_behind_pace": "今年 {people} 人次，进度应达 {expected}，差 {short}",
-    "lag_on_pace": "今年 {people} 人次，进度应达 {expected}",
+    "lag_behind_pace": "今年 {people} 人次，应达进度 {expected} 人次，差 {short} 人次",
+    "lag_on_pace": "今年 {people} 人次，应达进度 {expected} 人次",
     "lag_last_none": "今年及以前都没有",
     "lag_reach_ok": "可送达",
     "lag_reach_unbound": "未绑定，无法提醒",

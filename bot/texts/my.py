@@ -63,6 +63,7 @@ ARCHIVE: dict[str, str] = {
     "subtotal": "{quarter} 小计",
     "count": "{count} 次",
     "total": "合计",
+    "span": "{first}至{last}",
     "filename": "履职档案_{number}_{day}.xlsx",
 }
 ARCHIVE_COLUMNS = ["季度", "编号", "日期", "活动类型", "地点/单位", "人次", "积分", "照片数", "活动内容"]

@@ -20,13 +20,22 @@ def committee_label(committee) -> str:  # noqa: ANN001 - access.Committee
     return f"{LEVEL_NAMES[committee.level]}·{committee.region or t('committee_no_region')}"
 
 
+def group_label(key, none: str = "") -> str:  # noqa: ANN001 - scopes.GroupKey, duck-typed
+    """An activity group on its committee, as every list shows it: 第2界别活动组（省·甘肃省）; `none` for None."""
+    return none if key is None else _on_committee(key.name, key.committee)
+
+
+def _on_committee(name: str, committee) -> str:  # noqa: ANN001 - scopes.Committee
+    return f"{name}（{committee_label(committee)}）"
+
+
 def scope_label(scope) -> str:  # noqa: ANN001 - scopes.Scope, duck-typed
     """A scope's name; a group's with its committee, or the note that it names none (and covers nobody)."""
     if scope.kind.value != "group":
         return scope.value
     if scope.committee is None:
         return scope.value + t("scope_unresolved")
-    return f"{scope.value}（{committee_label(scope.committee)}）"
+    return _on_committee(scope.value, scope.committee)
 
 
 def scope_text(scopes, sep: str = "、") -> str:  # noqa: ANN001 - Scopes, duck-typed: texts import no service

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
+from bot.texts.catalogue import t
+
 STATS_DIMENSION_NAMES = {"group": "活动组", "sector": "界别", "region": "地区", "kind": "活动类型"}
 # the /stats chart's labels (plain text, drawn by matplotlib)
 STATS_CHART = {
@@ -10,6 +14,9 @@ STATS_CHART = {
     "activities": "活动（次）",
     "cases": "诉求（件）",
     "none": "暂无",
+    "rest": "其余 {count} 项",
+    "empty_quarter": "本季度暂无数据",
+    "empty_year": "本年度暂无数据",
 }
 
 # the quarterly report: sheet names, headers, chart labels
@@ -22,17 +29,24 @@ REPORT: dict[str, object] = {
     "col_item": "项目",
     "col_value": "数值",
     "sheet_cases": "诉求办理",
+    "title": "{quarter}履职统计（{sheet}）",
+    "as_of": "数据截至 {day}",
     "cols_cases": ["诉求类别", "收到", "已接收", "已办结", "确认解决", "曾退回重办", "接收用时中位数（小时）",
                    "办结用时中位数（小时）", "平均评分"],
     "all_categories": "全部",
     "row_members": "在册委员",
     "row_bound": "已绑定",
+    "row_unbound": "未绑定（从未绑定，无法送达）",
+    "row_blocked": "已屏蔽（屏蔽了机器人，无法送达）",
     "row_with_activity": "本季度有活动",
-    "row_on_pace": "人次达到进度（应达 {target} 人次）",
+    "row_on_pace": "人次达到进度（{pace}）",
     "row_lagging": "需提醒（落后）",
-    "row_unreachable": "无法送达",
-    "cols_lagging": ["编号", "姓名", "活动组", "本季度活动", "今年人次", "进度应达", "今年积分", "原因"],
-    "cols_unreachable": ["编号", "姓名", "活动组"],
+    "cols_lagging": ["编号", "姓名", "活动组", "本季度活动", "今年人次", "应达进度（人次）", "今年积分", "原因"],
+    "total_members": "合计 {rows} 人",
+    "cols_unreachable": ["编号", "姓名", "活动组", "原因"],
+    "reason_unbound": "未绑定",
+    "reason_blocked": "已屏蔽机器人",
+    "total_unreachable": "合计：未绑定 {unbound} 人，已屏蔽 {blocked} 人",
     "cols_kinds": ["活动类型", "活动数", "人次"],
     "cols_groups": ["活动组", "委员数", "本季度有活动", "活动数", "人次"],
     "no_group": "未分组",
@@ -41,8 +55,30 @@ REPORT: dict[str, object] = {
     "chart_groups": "按活动组（人次）",
     "chart_people": "人次",
     "chart_none": "暂无",
+    "chart_rest": "其余 {count} 组",
+    "chart_empty": "本季度暂无数据",
     "filename": "季度报告_{quarter}.xlsx",
 }
+
+# every spreadsheet (bot/services/sheets.py): the title line, the totals row, the printed footer
+SHEET: dict[str, str] = {
+    "separator": " · ",
+    "generated": "生成于 {at}",
+    "total": "合计",
+    "footer": "第 &P 页，共 &N 页",  # &P, &N: the page and the page count, filled in when printed
+}
+
+
+def pace_text(expected: int, target: int, day: date) -> str:
+    """What the pace figure is: 应达进度 38 人次：全年 40 人次按天数折算到 2026-12-06."""
+    return t("pace_expected", expected=expected, target=target, day=day.isoformat())
+
+
+def sheet_caption(*parts: str, at: datetime) -> str:
+    """A spreadsheet's title line: what, scope, period (the parts given), then when it was generated."""
+    stamp = SHEET["generated"].format(at=at.strftime("%Y-%m-%d %H:%M"))
+    return SHEET["separator"].join([*(part for part in parts if part), stamp])
+
 
 TEXTS: dict[str, str] = {
     # /report and the quarterly report's message
@@ -50,15 +86,17 @@ TEXTS: dict[str, str] = {
     "report_future": "{quarter} 还没有开始，没有数据。",
     "report_caption": (
         "📊 <b>{quarter}季度报告</b>（{scope}）\n在册委员 {members}，已绑定 {bound}，本季度有活动 {active}，"
-        "人次达到进度 {on_pace}，需提醒 {lagging}，无法送达 {unreachable}。"
+        "人次达到进度 {on_pace}（{pace}），需提醒 {lagging}；无法送达：未绑定 {unbound}，已屏蔽 {blocked}。"
     ),
+    # the pace figure, wherever it is shown (the report, /stats, /laggards)
+    "pace_expected": "应达进度 {expected} 人次：全年 {target} 人次按天数折算到 {day}",
     "report_document": "{quarter}季度报告（完整表格）",
     # /stats
     "stats_head": "📊 <b>统计 · {period}</b>\n范围：{scope}{drill}\n截至 {as_of}",
     "stats_drill": "\n查看：{dimension} {name}",
     "stats_members": (
         "\n<b>委员</b>\n在册 {members}，已绑定 {bound}，{period}有活动 {active}，"
-        "{year}年人次达进度 {on_pace}（截至当日应达 {expected} 人次），无法送达 {unreachable}"
+        "{year}年人次达进度 {on_pace}（{pace}）\n无法送达：未绑定 {unbound}，已屏蔽 {blocked}"
     ),
     "stats_members_kind": "（“有活动”只计本类型）",
     "stats_activities": "\n<b>活动</b>：共 {count} 次，{people} 人次",
