@@ -86,7 +86,7 @@ def test_wrong_command_lines_are_explained_in_chinese(argv: list[str], expected:
 def test_names_can_be_listed(cli_settings, capsys) -> None:
     assert main(["sectors", "list"], settings=cli_settings) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == "界别\t简称\t在册委员" and len(out) == 35
+    assert out[0] == "界别\t简称\t在册委员\t也可写作" and len(out) == 35
     assert any(line.startswith("中国民主促进会\t民进\t") for line in out)
     assert main(["groups", "list"], settings=cli_settings) == 0
     out = capsys.readouterr().out.splitlines()

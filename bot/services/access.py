@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.db import dialect_insert, dialect_of
 from bot.services.names import nearest
 from bot.services.scopes import Committee, Scope, member_in_scopes
+from bot.services.sectors import accepted_names, other_names, sector_names, squash
 from models import (
     ActivityGroup,
     AuditEvent,
@@ -370,10 +371,6 @@ async def touch_resident(
     return (await session.exec(query)).one()
 
 
-def _squash(text: str) -> str:
-    return "".join(text.split()).lower()
-
-
 async def resolve_scope(session: AsyncSession, kind: ScopeKind, value: str) -> str:
     """The canonical name of a group, sector (full or short name) or region.
 
@@ -383,16 +380,16 @@ async def resolve_scope(session: AsyncSession, kind: ScopeKind, value: str) -> s
     value = value.strip().replace("／", "/").strip("/")
     if kind is ScopeKind.group:
         names = list((await session.exec(select(ActivityGroup.name))).all())
-        exact = [n for n in names if n == value] or [n for n in names if _squash(n) == _squash(value)]
+        exact = [n for n in names if n == value] or [n for n in names if squash(n) == squash(value)]
         if exact:
             return exact[0]
         raise NotFound(value, nearest(value, names))
     if kind is ScopeKind.sector:
         pairs = list((await session.exec(select(Sector.name, Sector.short_name).order_by(Sector.id))).all())
-        for name, short in pairs:
-            if _squash(value) in (_squash(name), _squash(short)):
-                return name
-        by_alias = {alias: name for name, short in pairs for alias in (name, short)}
+        found = sector_names(pairs).get(squash(value))
+        if found is not None:
+            return found
+        by_alias = {alias: name for name, short in pairs for alias in accepted_names(name, short)}
         return_names = [by_alias[a] for a in nearest(value, by_alias)]
         raise NotFound(value, list(dict.fromkeys(return_names)))
     paths = list((await session.exec(select(Region.path))).all())
@@ -515,6 +512,7 @@ class NameCount:
     name: str
     members: int
     short_name: str | None = None
+    other_names: tuple[str, ...] = ()  # sectors: the other forms also accepted (`sectors.SECTOR_ALIASES`)
 
 
 async def list_sectors(session: AsyncSession) -> list[NameCount]:
@@ -522,7 +520,8 @@ async def list_sectors(session: AsyncSession) -> list[NameCount]:
         select(Member.sector_id, func.count()).where(Member.active.is_(True)).group_by(Member.sector_id)
     )).all())
     sectors = (await session.exec(select(Sector).order_by(Sector.id))).all()
-    return [NameCount(s.name, counts.get(s.id, 0), s.short_name) for s in sectors]
+    return [NameCount(s.name, counts.get(s.id, 0), s.short_name, other_names(s.name, s.short_name))
+            for s in sectors]
 
 
 async def list_groups(session: AsyncSession) -> list[NameCount]:

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from bot.services.encodings import decode_text
 from bot.services.names import nearest
+from bot.services.sectors import sector_names, squash
 from models import ActivityGroup, ContactPoint, ContactPointKind, Level, Member, Region, Sector, utcnow
 
 MAX_CONTACT_POINTS = 3
@@ -381,7 +382,7 @@ def normalise_phone(raw: str) -> str | None:
 def validate(
     rows: Iterable[tuple[int, dict[str, str]]], sectors: dict[str, str]
 ) -> tuple[list[RosterRow], list[RowError]]:
-    """Check every row; `sectors` maps full and short names to the full name."""
+    """Check every row; `sectors` maps every accepted sector name, squashed, to the full name (`sector_names`)."""
     good: list[RosterRow] = []
     errors: list[RowError] = []
     seen: dict[str, int] = {}
@@ -403,7 +404,7 @@ def validate(
         elif len(name) > 64:
             reasons.append(("name_too_long", {}))
         sector_raw = values.get("sector", "")
-        sector = sectors.get(sector_raw.replace(" ", ""))
+        sector = sectors.get(squash(sector_raw))
         if not sector_raw:
             reasons.append(("missing_sector", {}))
         elif sector is None:
@@ -444,14 +445,9 @@ def validate(
 
 
 def sector_lookup(connection: Connection) -> tuple[dict[str, str], dict[str, int]]:
-    """(full-or-short name -> full name, full name -> id) from the sector table."""
-    names: dict[str, str] = {}
-    ids: dict[str, int] = {}
-    for sector_id, name, short in connection.execute(select(Sector.id, Sector.name, Sector.short_name)):
-        ids[name] = sector_id
-        names[name.replace(" ", "")] = name
-        names.setdefault(short.replace(" ", ""), name)
-    return names, ids
+    """(any accepted name, squashed -> full name, full name -> id) from the sector table."""
+    rows = connection.execute(select(Sector.id, Sector.name, Sector.short_name)).all()
+    return sector_names((name, short) for _, name, short in rows), {name: sector_id for sector_id, name, _ in rows}
 
 
 def _ensure_groups(connection: Connection, names: set[str], report: ImportReport) -> dict[str, int]:
