@@ -214,6 +214,8 @@ async def test_role_menus_and_status(fake, db, roster, app, settings) -> None:
     rows = {r[0]: r[1] for r in book.worksheets[0].iter_rows(values_only=True) if r and r[0]}
     assert rows["在册委员"] == in_group  # their group, not the 120 of the whole roster
     await coordinator.send("/report 2026Q9")
+    assert "一年只有第 1 至第 4 季度" in (await coordinator.expect_message()).text
+    await coordinator.send("/report 2026年")
     assert "没看懂季度" in (await coordinator.expect_message()).text
     await coordinator.send("/report 2030Q1")
     assert "还没有开始" in (await coordinator.expect_message()).text

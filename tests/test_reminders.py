@@ -325,4 +325,7 @@ def test_cli_dry_run_then_send_once(database_url, capsys) -> None:
         assert "已写入发件箱（待发送）" in out
         code, out = run("--occasion", "quarter-end", "--quarter", "2026Q3", "--dry-run")
         assert code == 0 and str(COORDINATOR) in out and str(ADMIN_ID) in out
-        assert run("--occasion", "mid", "--quarter", "2026-4", "--dry-run")[0] == 1
+        assert run("--occasion", "mid", "--quarter", "2026年第四季度", "--dry-run")[0] == 0
+        code = cli_remind.run(settings, parser.parse_args(["remind", "--occasion", "mid", "--quarter", "2026Q5",
+                                                            "--dry-run"]))
+        assert code == 1 and "一年只有第 1 至第 4 季度" in capsys.readouterr().err

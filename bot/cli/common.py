@@ -20,7 +20,7 @@ from telegram.request import HTTPXRequest
 from bot.config import Settings
 from bot.db import Database, describe_url, upgrade
 from bot.logs import redact, short_error
-from bot.services.rules import Quarter
+from bot.services.rules import Quarter, QuarterNumberError
 from bot.texts import cli_text
 
 EXIT_BAD_INPUT = 1
@@ -51,9 +51,11 @@ def parse_quarter(text: str) -> Quarter | None:
     """`--quarter 2026Q4` as a Quarter; None (after saying what a quarter looks like) when it is not one."""
     try:
         return Quarter.parse(text)
+    except QuarterNumberError:
+        fail("cli_quarter_number", value=text)
     except ValueError:
         fail("cli_bad_quarter", value=text)
-        return None
+    return None
 
 
 # --- the database ------------------------------------------------------------------------------------

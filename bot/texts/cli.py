@@ -461,7 +461,7 @@ CLI: dict[str, str] = {
     "metavar_occasion": "时机",
     "help_occasion": "mid 季中提醒，late 季末提醒，quarter-end 季度结束后给协调员的名单",
     "metavar_quarter": "季度",
-    "help_quarter": "季度，如 2026Q4",
+    "help_quarter": "季度，如 2026Q4（也可以写 2026-4 或 2026年第四季度）",
     "help_remind_dry_run": "只显示谁会收到什么、为什么，不写入任何内容",
     "help_remind_send": "写入发件箱，由运行中的机器人发送（已写入的不会重复）",
     # report
@@ -495,7 +495,8 @@ CLI: dict[str, str] = {
     "tally_unknown_member": "委员ID {member_id}",
 
     # remind and report: --quarter, and what they print
-    "cli_bad_quarter": "季度格式应为 2026Q4：{value}",
+    "cli_bad_quarter": "看不懂季度「{value}」：请写成 2026Q4（也可以写 2026-4 或 2026年第四季度）",
+    "cli_quarter_number": "「{value}」不是季度：一年只有第 1 至第 4 季度，如 2026Q4",
     "cli_remind_header": "{quarter} {occasion}（按 {day} 的数据）：{count} 位委员需要提醒",
     "cli_remind_member": "{number}\t{name}\t{why}\t{state}",
     "cli_remind_coordinator": "{chat_id}\t{count} 位未登记\t{state}",
