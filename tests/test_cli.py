@@ -166,7 +166,7 @@ def test_revoke_tells_the_truth_about_a_member_who_never_bound(cli_settings, dat
 
     assert main(["members", "invites", "--member", "GS0001"], settings=cli_settings) == 0
     capsys.readouterr()
-    assert main(["members", "revoke", "GS0001"], settings=cli_settings) == 0
+    assert main(["members", "revoke", "gs 0001"], settings=cli_settings) == 0
     out = capsys.readouterr().out
     assert "尚未绑定 Telegram（无需解除）；已作废其 1 个未使用的邀请码" in out
 

@@ -7,12 +7,12 @@ import struct
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.cli import main
 from bot.db import sync_engine
 from bot.services.cases import parse_link_payload
-from models import MemberLink
+from models import Member, MemberLink
 from tests.conftest import offline_settings, sample_roster
 
 
@@ -60,9 +60,16 @@ def test_bad_output_or_unknown_member_makes_nothing(cli_settings, database_url, 
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
     assert main(["members", "cards", "--out-dir", str(blocker)], settings=cli_settings) == 1
-    assert main(["members", "cards", "--out-dir", str(tmp_path / "c"), "--member", "GS9999"], settings=cli_settings) == 1
+    engine = sync_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(update(Member).where(Member.number == "GS0002").values(active=False))
+    engine.dispose()
+    argv = ["members", "cards", "--out-dir", str(tmp_path / "c"), "--member", "GS9999", "--member", "gs0002",
+            "--member", "GS0001"]
+    assert main(argv, settings=cli_settings) == 1
     err = capsys.readouterr().err
-    assert "GS9999" in err and "Traceback" not in err
+    assert "无法为以下编号生成卡片：GS9999（没有这个编号）、GS0002（已停用）。没有生成任何卡片。" in err
+    assert "Traceback" not in err
     assert links_in_db(database_url) == {} and not (tmp_path / "c" / "links.csv").exists()
 
 

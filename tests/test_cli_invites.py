@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.cli import main
 from bot.db import Database, sync_engine
@@ -176,3 +176,29 @@ def test_codes_to_stdout_and_qr_files_after_commit(cli_settings, database_url, t
         actions = connection.execute(select(AuditEvent.action)).scalars().all()
     engine.dispose()
     assert "member.invites" in actions
+
+
+@pytest.mark.usefixtures("imported")
+def test_numbers_are_matched_in_any_case_and_without_spaces(cli_settings, database_url, tmp_path, capsys) -> None:
+    qr_dir = tmp_path / "qr"
+    argv = ["members", "invites", "--member", "gs0005", "--member", " GS 0006", "--member", "GS0005", "--qr-dir",
+            str(qr_dir)]
+    assert main(argv, settings=cli_settings) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split(",")[0] for line in out[1:]] == ["GS0005", "GS0006"]
+
+
+@pytest.mark.usefixtures("imported")
+def test_each_number_that_cannot_have_a_code_is_named_with_why(cli_settings, database_url, capsys) -> None:
+    engine = sync_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(update(Member).where(Member.number == "GS0002").values(active=False))
+        connection.execute(update(Member).where(Member.number == "GS0003").values(telegram_id=4243))
+    engine.dispose()
+    argv = ["members", "invites", "--member", "GS9999", "--member", "gs0002", "--member", "GS0003", "--member", "GS0004",
+            "--member", "XX1"]
+    assert main(argv, settings=cli_settings) == 1
+    err = capsys.readouterr().err
+    assert ("无法为以下编号生成邀请码：GS9999（没有这个编号）、XX1（没有这个编号）、GS0002（已停用）、"
+            "GS0003（已绑定 Telegram，不需要邀请码）。没有生成任何邀请码。") in err
+    assert count(database_url) == 0

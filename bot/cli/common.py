@@ -20,6 +20,7 @@ from telegram.request import HTTPXRequest
 from bot.config import Settings
 from bot.db import Database, describe_url, upgrade
 from bot.logs import redact, short_error
+from bot.services.access import NumbersRefused
 from bot.services.rules import Quarter, QuarterNumberError
 from bot.texts import cli_text
 
@@ -56,6 +57,11 @@ def parse_quarter(text: str) -> Quarter | None:
     except ValueError:
         fail("cli_bad_quarter", value=text)
     return None
+
+
+def refused_numbers(exc: NumbersRefused) -> str:
+    """Each 编号 a command could not take, with why: `GS9999（没有这个编号）、GS0002（已停用）`."""
+    return "、".join(cli_text(f"number_{why}", number=number) for number, why in exc.reasons)
 
 
 # --- the database ------------------------------------------------------------------------------------

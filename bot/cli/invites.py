@@ -25,6 +25,7 @@ from bot.cli.common import (
     log,
     make_dirs,
     note,
+    refused_numbers,
     safe_filename,
     say,
     temp_beside,
@@ -34,7 +35,7 @@ from bot.cli.common import (
 from bot.cli.parsing import command
 from bot.config import Settings
 from bot.logs import short_error
-from bot.services.access import CodesOutstanding, NotFound, issue_invites
+from bot.services.access import CodesOutstanding, NumbersRefused, issue_invites
 from bot.services.cards import invite_qr_png, member_card_png, member_links
 from bot.services.cases import link_payload
 from bot.texts import cli_text
@@ -104,8 +105,8 @@ async def invites(settings: Settings, args: argparse.Namespace) -> int:
             try:
                 batch = await issue_invites(session, ttl_days=settings.invite_ttl_days, numbers=args.member,
                                             replace=args.replace)
-            except NotFound as exc:
-                return fail("invites_unknown_members", EXIT_BAD_INPUT, numbers=exc)
+            except NumbersRefused as exc:
+                return fail("invites_unknown_members", EXIT_BAD_INPUT, numbers=refused_numbers(exc))
             except CodesOutstanding as exc:
                 return fail("invites_need_replace", EXIT_BAD_INPUT, numbers="、".join(exc.numbers), codes=exc.codes)
             if not batch.issued:
@@ -209,8 +210,8 @@ async def member_cards(settings: Settings, args: argparse.Namespace) -> int:
         async with db.session() as session:
             try:
                 links = await member_links(session, numbers=args.member, rotate=args.rotate)
-            except NotFound as exc:
-                return fail("cards_unknown_members", EXIT_BAD_INPUT, numbers=exc)
+            except NumbersRefused as exc:
+                return fail("cards_unknown_members", EXIT_BAD_INPUT, numbers=refused_numbers(exc))
             moves: list[tuple[Path, Path]] = []
             make_dirs(out, made)
             index = out / "links.csv"

@@ -11,7 +11,7 @@ import io
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services.access import NotFound
+from bot.services.access import NumbersRefused, members_numbered
 from bot.services.cases import member_link_token
 from bot.services.charts import cjk_font_path
 from bot.texts import cli_text
@@ -61,17 +61,18 @@ async def member_links(session: AsyncSession, *, numbers: list[str] | None = Non
                        ) -> list[tuple[str, str, str, str]]:
     """(编号, 姓名, 界别, token) of every active member (or those named), making missing tokens; staged only.
 
-    `rotate` replaces the tokens, so previously printed cards stop routing to the member.
+    `rotate` replaces the tokens, so previously printed cards stop routing to the member. Numbers are
+    matched as `access.members_numbered` does; one that names no active member raises NumbersRefused.
     """
     query = (select(Member.id, Member.number, Member.name, Sector.name)
              .join(Sector, Sector.id == Member.sector_id).where(Member.active.is_(True)).order_by(Member.number))
     if numbers:
-        query = query.where(Member.number.in_(numbers))
+        named, missing = await members_numbered(session, numbers)
+        refused = [(n, "missing") for n in missing] + [(m.number, "inactive") for m in named if not m.active]
+        if refused:
+            raise NumbersRefused(refused)
+        query = query.where(Member.id.in_([m.id for m in named]))
     rows = (await session.exec(query)).all()
-    if numbers:
-        unknown = sorted(set(numbers) - {r[1] for r in rows})
-        if unknown:
-            raise NotFound("、".join(unknown))
     result = []
     for member_id, number, name, sector in rows:
         token = await member_link_token(session, member_id=member_id, rotate=rotate)

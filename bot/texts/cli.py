@@ -387,7 +387,10 @@ CLI: dict[str, str] = {
         "无法连接 Telegram 取得机器人用户名（{reason}）。在 .env 中写上 BOT_USERNAME=<机器人用户名>（不带 @），"
         "生成邀请码就不需要联网。没有生成任何邀请码。"
     ),
-    "invites_unknown_members": "以下编号不存在，或已绑定、已停用：{numbers}。没有生成任何邀请码。",
+    "invites_unknown_members": "无法为以下编号生成邀请码：{numbers}。没有生成任何邀请码。",
+    "number_missing": "{number}（没有这个编号）",
+    "number_inactive": "{number}（已停用）",
+    "number_bound": "{number}（已绑定 Telegram，不需要邀请码）",
     "invites_need_replace": (
         "{numbers} 还有 {codes} 个未过期的邀请码。要作废旧码重新生成，请加 --replace。没有生成任何邀请码。"
     ),
@@ -406,7 +409,7 @@ CLI: dict[str, str] = {
     "cards_done": "已为 {count} 位委员生成“找我反映”卡片（PNG）和链接表 links.csv，在 {path}。",
     "cards_rotated": "已更换这些委员的链接：之前印出的卡片不再直接交给该委员（仍可提交诉求，由系统分派）。",
     "cards_header": "编号,姓名,链接",
-    "cards_unknown_members": "以下编号不存在或已停用：{numbers}。没有生成任何卡片。",
+    "cards_unknown_members": "无法为以下编号生成卡片：{numbers}。没有生成任何卡片。",
     "card_title": "找我反映",
     "card_member": "{name} 委员",
     "card_instructions": "用手机扫描二维码，在 Telegram 打开“连心桥”\n点“我要反映”，您的问题会直接交给我\n办理进度随时可查",
