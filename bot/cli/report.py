@@ -1,4 +1,4 @@
-"""`python -m bot report --quarter 2026Q3 --out FILE.xlsx [--chart FILE.png]`: the quarterly report for everything.
+"""`python -m bot report --quarter 2026Q3 --out FILE.xlsx [--chart FILE.png|.jpg]`: the quarterly report for everything.
 
 Inputs are checked first; the files are written only when the report is complete.
 """
@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 from pathlib import Path
 
-from bot.cli.common import EXIT_BAD_INPUT, database, fail, parse_quarter, say
+from bot.cli.common import EXIT_BAD_INPUT, database, fail, note, parse_quarter, say
 from bot.cli.parsing import command
 from bot.config import Settings
 from bot.services.reminders import DutyPolicy
@@ -29,6 +30,24 @@ def add_parser(subparsers) -> argparse.ArgumentParser:  # noqa: ANN001 - argpars
     return parser
 
 
+# what --chart may be: the chart is drawn as PNG, and Pillow turns it into a JPEG
+CHART_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
+
+
+def output_path(path: Path, option: str, default: str, allowed: tuple[str, ...]) -> Path | int:
+    """`path` with `default` added when it has no extension (said on stderr); the exit code when its
+    extension is another format (a name like 报告v1.0 has none: .0 is no format)."""
+    suffix = path.suffix.lower()
+    if suffix in allowed:
+        return path
+    if suffix[1:].isalpha():
+        return fail("cli_report_wrong_suffix", EXIT_BAD_INPUT, option=option, path=path, suffix=path.suffix,
+                    allowed="、".join(allowed))
+    named = path.with_name(path.name + default)
+    note("cli_report_suffix_added", option=option, path=named)
+    return named
+
+
 def _writable(path: Path) -> str | None:
     """Why `path` cannot be written (its folder must exist already), or None."""
     parent = path.resolve().parent
@@ -43,6 +62,11 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     quarter = parse_quarter(args.quarter)
     if quarter is None:
         return EXIT_BAD_INPUT
+    out = output_path(args.out, "--out", ".xlsx", (".xlsx",))
+    chart = output_path(args.chart, "--chart", ".png", tuple(CHART_FORMATS)) if args.chart else None
+    if isinstance(out, int) or isinstance(chart, int):
+        return EXIT_BAD_INPUT
+    args.out, args.chart = out, chart
     for path in filter(None, (args.out, args.chart)):
         problem = _writable(path)
         if problem:
@@ -59,10 +83,11 @@ async def _run(settings: Settings, args: argparse.Namespace, quarter: Quarter) -
     finally:
         await db.dispose()
     report = await build_report(stats, kind_names={k.code: k.name for k in settings.activity_kinds})
+    chart = chart_bytes(report.png, CHART_FORMATS[args.chart.suffix.lower()]) if args.chart else b""
     try:
         args.out.write_bytes(report.xlsx)
         if args.chart:
-            args.chart.write_bytes(report.png)
+            args.chart.write_bytes(chart)
     except OSError as error:
         return fail("cli_report_bad_out", EXIT_BAD_INPUT, path=args.out, error=error.strerror or error)
     activities = sum(row.activities for row in stats.by_kind)
@@ -70,3 +95,18 @@ async def _run(settings: Settings, args: argparse.Namespace, quarter: Quarter) -
     if args.chart:
         say("cli_report_chart", path=args.chart)
     return 0
+
+
+def chart_bytes(png: bytes, image_format: str) -> bytes:
+    """The chart in `image_format`: the PNG as drawn, or a JPEG of it on white (JPEG has no transparency)."""
+    if image_format == "PNG":
+        return png
+    from PIL import Image  # Pillow only when a JPEG is asked for
+
+    with Image.open(io.BytesIO(png)) as image:
+        flat = Image.new("RGB", image.size, "white")
+        rgba = image.convert("RGBA")
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        buffer = io.BytesIO()
+        flat.save(buffer, format="JPEG", quality=92, dpi=image.info.get("dpi", (150, 150)))
+    return buffer.getvalue()

@@ -468,12 +468,12 @@ CLI: dict[str, str] = {
     "help_remind_dry_run": "只显示谁会收到什么、为什么，不写入任何内容",
     "help_remind_send": "写入发件箱，由运行中的机器人发送（已写入的不会重复）",
     # report
-    "help_report": "生成季度报告（XLSX 表格，可另存图表 PNG），范围为全部委员",
+    "help_report": "生成季度报告（XLSX 表格，可另存图表 PNG 或 JPG），范围为全部委员",
     "epilog_report": "示例：\n  python -m bot report --quarter 2026Q3 --out 2026Q3季度报告.xlsx --chart 2026Q3.png",
     "metavar_xlsx": "XLSX文件",
-    "metavar_png": "PNG文件",
-    "help_report_out": "写入的 .xlsx 文件",
-    "help_report_chart": "另把图表写入此 .png 文件",
+    "metavar_png": "图片文件",
+    "help_report_out": "写入的 .xlsx 文件（没写扩展名时自动加上 .xlsx）",
+    "help_report_chart": "另把图表写入此图片文件：.png 或 .jpg（没写扩展名时存为 .png）",
     # tally: per member and year totals kept on write
     "help_tally": "核对或重建委员年度汇总（统计和提醒读它；每次记录、修改、删除活动时同步更新）",
     "epilog_tally": (
@@ -514,4 +514,6 @@ CLI: dict[str, str] = {
     "cli_report_bad_out": "无法写入 {path}：{error}",
     "cli_report_parent_missing": "{parent} 不存在",
     "cli_report_is_folder": "这是一个文件夹",
+    "cli_report_wrong_suffix": "{option} 的文件 {path} 是 {suffix} 格式，这里只能写成 {allowed} 文件。没有生成任何文件。",
+    "cli_report_suffix_added": "{option} 没有写扩展名，文件存为 {path}",
 }
