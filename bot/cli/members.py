@@ -13,7 +13,7 @@ from bot.cli.common import EXIT_BAD_INPUT, fail, note, say
 from bot.cli.parsing import command, roster_columns_help, share
 from bot.config import Settings
 from bot.services.access import NotFound, list_members, revoke_member
-from bot.services.roster import RosterFileError
+from bot.services.roster import RosterFileError, check_file
 from bot.services.roster_import import file_error, render_import, run_import
 from bot.texts import LEVEL_NAMES, cli_text
 
@@ -28,8 +28,9 @@ def add_parsers(members) -> None:  # noqa: ANN001 - the `members` group's subpar
     imp.add_argument("--max-deactivate-share", type=share, default=0.2, metavar=cli_text("metavar_percent"),
                      help=cli_text("help_max_deactivate_share"))
     imp.add_argument("--force", action="store_true", help=cli_text("help_force"))
-    # a dry run may create the database, so that a first try on a fresh install works
-    imp.set_defaults(handler=import_members, database="write")
+    # a dry run may create the database, so that a first try on a fresh install works; not for a file that
+    # cannot be a roster (a typo in its name would leave an empty database behind)
+    imp.set_defaults(handler=import_members, database="write", precheck=check_roster_file)
     lst = command(members, "list", "members_list")
     lst.add_argument("--unbound", action="store_true", help=cli_text("help_unbound"))
     lst.set_defaults(session_handler=list_command, database="read")
@@ -39,6 +40,15 @@ def add_revoke_parser(members) -> None:  # noqa: ANN001 - listed after invites a
     rev = command(members, "revoke", "revoke")
     rev.add_argument("number", metavar=cli_text("metavar_number"))
     rev.set_defaults(session_handler=revoke_command, database="write")
+
+
+def check_roster_file(args: argparse.Namespace) -> int | None:
+    """Before the database is opened: the exit code (one line said) when the file is missing or no roster file."""
+    try:
+        check_file(args.file)
+    except RosterFileError as exc:
+        return fail("roster_cannot_import", EXIT_BAD_INPUT, reason=file_error(exc))
+    return None
 
 
 def import_members(settings: Settings, args: argparse.Namespace) -> int:

@@ -301,11 +301,16 @@ CLI: dict[str, str] = {
     "roster_cannot_import": "名册无法导入（没有写入任何数据）：{reason}",
     "roster_encoding": "无法识别文件编码（支持 UTF-8、带 BOM 的 UTF-8 和 GB18030）",
     "roster_is_folder": "{path} 是一个文件夹，请给出名册文件，如 {path}/名册.xlsx",
-    "roster_not_found": "找不到文件：{path}",
+    "roster_not_found": "找不到文件：{path}（在文件夹 {folder} 中没有这个文件{hint}）",
+    "roster_folder_not_found": "找不到文件：{path}（文件夹 {folder} 不存在）",
+    "roster_is_csv": "这个文件实际上是文本（CSV）格式，请把扩展名改为 .csv 后再导入",
+    "roster_is_xlsx": "这个文件实际上是 Excel（.xlsx）格式，请把扩展名改为 .xlsx 后再导入",
+    "roster_is_xls": "这个文件实际上是旧版 Excel（.xls）格式：请在 Excel 或 WPS 中打开，另存为 .xlsx 后再导入",
+    "roster_is_html": "这个文件实际上是网页（HTML）格式，不是 Excel 文件：请在 Excel 或 WPS 中打开，另存为 .xlsx 后再导入",
     "roster_wrong_suffix": "只支持 .csv 和 .xlsx 文件，{path} 是 {suffix}；请在 Excel 或 WPS 中“另存为” .xlsx 或 .csv",
     "no_suffix": "没有扩展名的文件",
     "roster_sheet_not_xlsx": "--sheet 只用于 .xlsx 文件",
-    "roster_bad_xlsx": "无法读取 Excel 文件（{reason}）；请确认它是 .xlsx 格式且没有损坏",
+    "roster_bad_xlsx": "无法读取这个 Excel 文件：它可能已损坏。请在 Excel 或 WPS 中打开，重新另存为 .xlsx 后再导入",
     "roster_empty": "文件是空的",
     "roster_empty_sheet": "工作表「{sheet}」是空的",
     "roster_no_header": "在前 {rows} 行中没有找到表头，缺少必需的列：编号、姓名、界别",
@@ -317,6 +322,9 @@ CLI: dict[str, str] = {
     "roster_lookalike": (
         "{where}的表头中有无法识别的列：{pairs} 请把列名改成标准名称后再导入"
         "（缺少的必需列：{missing}；可识别的列见 members import -h）"
+    ),
+    "roster_lookalike_optional": (
+        "{where}的表头中有无法识别的列：{pairs} 请把列名改成标准名称后再导入（可识别的列见 members import -h）"
     ),
     "where_sheet_row": "工作表「{sheet}」第 {row} 行",
     "where_row": "第 {row} 行",
