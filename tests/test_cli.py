@@ -73,6 +73,12 @@ def test_import_help_lists_the_columns_and_their_aliases(capsys) -> None:
         (["nonsense"], "没有「nonsense」这个选项"),
         (["members", "import", "x.csv", "--max-deactivate-share", "abc"], "应为 0 到 100 之间的百分比"),
         (["members", "invites", "--out"], "需要跟一个值"),
+        # a typo gets the name meant; a group without its action lists the actions
+        (["member", "list"], "没有「member」这个选项，您是不是要输入：members"),
+        (["members", "lst"], "您是不是要输入：list"),
+        (["members"], "缺少必需的参数：操作，可选：import、list、invites、cards、revoke"),
+        (["members", "list", "--unbnd"], "无法识别的参数：--unbnd，您是不是要输入：--unbound"),
+        (["remind", "--occasion", "md", "--quarter", "2026Q4", "--dry-run"], "您是不是要输入：mid（可选：mid、late、quarter-end）"),
     ],
 )
 def test_wrong_command_lines_are_explained_in_chinese(argv: list[str], expected: str, capsys) -> None:
