@@ -72,15 +72,24 @@ _SETTING_PROBLEMS: dict[str, str] = {
     "model_attributes_type": "应为 JSON 对象，如 {{ … }}",
     "dict_type": "应为 JSON 对象，如 {{ … }}",
     "missing": "缺少必填项",
+    "time_parsing": "「{value}」不是时间：时间格式应为 时:分，例如 09:00",
+    "time_type": "「{value}」不是时间：时间格式应为 时:分，例如 09:00",
+    "int_type": "「{value}」不是整数",
+    "float_type": "「{value}」不是数字",
+    "bool_type": "「{value}」应为 true 或 false",
+    "string_type": "应为一段文字",
+    "finite_number": "「{value}」不是有限的数字",
 }
 
 
 def setting_problem(kind: str, *, value: str, ctx: dict, msg: str) -> str:
-    """What is wrong with a setting's value, from pydantic's error type."""
+    """What is wrong with a setting's value, from pydantic's error type; never pydantic's own English."""
     template = _SETTING_PROBLEMS.get(kind)
-    msg = msg.removeprefix("Value error, ")  # our validators' own Chinese explanation
     if template is None:
-        return f"值「{value}」无效（{msg}）" if value else f"值无效（{msg}）"
+        if kind == "value_error":  # raised by our validators, which explain in Chinese
+            reason = msg.removeprefix("Value error, ")
+            return f"值「{value}」无效：{reason}" if value else reason
+        return f"值「{value}」无效" if value else "值无效"
     try:
         return template.format(value=value, **ctx)
     except (KeyError, IndexError):
