@@ -14,12 +14,12 @@ from urllib.parse import urlparse
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from telegram import Bot
-from telegram.error import InvalidToken, TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.request import HTTPXRequest
 
 from bot.config import Settings
 from bot.db import Database, describe_url, upgrade
-from bot.logs import redact, short_error
+from bot.logs import network_reason, redact, short_error
 from bot.services.access import NumbersRefused
 from bot.services.rules import Quarter, QuarterNumberError
 from bot.texts import cli_text
@@ -149,11 +149,30 @@ async def username_or_fail(settings: Settings) -> str | int:
         return fail("invites_need_username", EXIT_CONFIG)
     try:
         return await get_me(settings)
-    except InvalidToken:
-        return fail("bad_token", EXIT_CONFIG)
     except TelegramError as exc:  # offline, blocked, proxy down: BOT_USERNAME avoids the call
-        log.debug("getMe failed", exc_info=True)
-        return fail("invites_username_offline", EXIT_NETWORK, reason=redact(short_error(exc), settings.token))
+        return telegram_failure(settings, exc, offline="invites_username_offline")
+
+
+def telegram_failure(settings: Settings, exc: TelegramError, *, offline: str = "telegram_unreachable") -> int:
+    """One line (and its exit code) for a first Bot API call that failed: Telegram out of reach (`offline`, a
+    text with {host} and {reason}), an address that is no Bot API, a refused token, or Telegram's own refusal."""
+    if isinstance(exc, NetworkError):  # TimedOut, and an answer of 5xx: worth starting again later
+        log.debug("Telegram unreachable", exc_info=True)
+        return fail(offline, EXIT_NETWORK, host=telegram_host(settings),
+                    reason=redact(network_reason(exc, detail=settings.log_level == "DEBUG"), settings.token))
+    # python-telegram-bot's getMe wraps the answer's error (Bot.initialize); the answer itself may be a web
+    # page: it is never logged, not even at DEBUG
+    causes = [exc]
+    while isinstance(causes[-1].__cause__, TelegramError) and len(causes) < 5:
+        causes.append(causes[-1].__cause__)
+    if any(isinstance(e, InvalidToken) and str(e).startswith("Not Found") for e in causes):
+        return fail("not_bot_api_404", EXIT_CONFIG, url=settings.bot_api_base_url)
+    if any(str(e) == "Invalid server response" for e in causes):  # the answer was no JSON
+        return fail("not_bot_api_page", EXIT_CONFIG, url=settings.bot_api_base_url)
+    if isinstance(exc, InvalidToken):
+        return fail("bad_token", EXIT_CONFIG)
+    log.debug("Telegram refused getMe", exc_info=True)
+    return fail("telegram_error", EXIT_NETWORK, reason=redact(short_error(exc), settings.token))
 
 
 # --- files written only once the data is committed ---------------------------------------------------

@@ -306,6 +306,26 @@ CLI: dict[str, str] = {
         "另一个进程正在用同一个 BOT_TOKEN 接收消息（Telegram 只允许一个）：请停掉多余的机器人进程。稍后自动重试。"
     ),
     "log_network_retry": "与 Telegram 的连接中断（{error}），稍后自动重试。",
+    # why a connection failed (bot/logs.py: network_reason); the library's own error only at LOG_LEVEL=DEBUG
+    "net_flood": "Telegram 要求放慢发送速度",
+    "net_server": "Telegram 服务器暂时出错",
+    "net_proxy": "代理服务器连不上或拒绝转发，请检查 BOT_PROXY_URL",
+    "net_timeout": "连接超时",
+    "net_tls": "加密连接（TLS）失败，可能被拦截，或服务器证书不受信任",
+    "net_dns": "找不到服务器（域名解析失败）",
+    "net_refused": "连接被拒绝，对方没有在这个地址和端口上提供服务",
+    "net_dropped": "连接中途断开",
+    "net_http": "服务器返回错误 {status}",
+    "net_other": "网络错误",
+    "net_detail": "{reason}；{error}",
+    "not_bot_api_404": (
+        "BOT_API_BASE_URL（{url}）回答“找不到”（404）：这个地址不是 Telegram Bot API。请检查 .env 中的 "
+        "BOT_API_BASE_URL：官方地址是 https://api.telegram.org/bot，自建的 Bot API 服务器也应以 /bot 结尾。"
+    ),
+    "not_bot_api_page": (
+        "BOT_API_BASE_URL（{url}）回答的是网页，不是 Telegram Bot API 的数据：请检查 .env 中的 BOT_API_BASE_URL"
+        "（官方地址是 https://api.telegram.org/bot），或是否有代理、网关拦截了请求。"
+    ),
     # members import
     "progress_import": "导入",
     "progress_unit": "行",
