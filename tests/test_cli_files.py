@@ -47,3 +47,35 @@ def test_another_format_is_refused_before_anything_is_written(cli_settings, tmp_
     err = capsys.readouterr().err
     assert f"这里只能写成 {allowed} 文件" in err and "没有生成任何文件" in err
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("lianxin.db")) == []
+
+
+def test_members_list_to_a_csv_windows_excel_reads_and_an_xlsx(cli_settings, tmp_path, capsys) -> None:
+    import csv
+
+    from openpyxl import load_workbook
+
+    capsys.readouterr()
+    assert main(["members", "list", "--out", str(tmp_path / "名单.csv")], settings=cli_settings) == 0
+    captured = capsys.readouterr()
+    assert f"委员名单已写入 {tmp_path / '名单.csv'}（120 人）" in captured.out and "GS0001" not in captured.out
+    raw = (tmp_path / "名单.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # the BOM: Windows Excel shows the Chinese instead of mojibake
+    rows = list(csv.reader(raw.decode("utf-8-sig").splitlines()))
+    assert rows[0] == ["编号", "姓名", "界别", "活动组", "层级", "地区", "状态"] and len(rows) == 121
+    assert rows[1][0] == "GS0001" and rows[1][6] == "未绑定"
+
+    assert main(["members", "list", "--unbound", "--out", str(tmp_path / "未绑定")], settings=cli_settings) == 0
+    assert f"文件存为 {tmp_path / '未绑定.xlsx'}" in capsys.readouterr().err
+    sheet = load_workbook(tmp_path / "未绑定.xlsx").active
+    values = list(sheet.iter_rows(values_only=True))
+    assert sheet.title == "委员名单" and list(values[0]) == rows[0] and len(values) == 121
+    assert list(values[1]) == [None if v == "" else v for v in rows[1]]
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_members_list_refuses_another_format_or_a_missing_folder(cli_settings, tmp_path, capsys) -> None:
+    capsys.readouterr()
+    assert main(["members", "list", "--out", str(tmp_path / "名单.txt")], settings=cli_settings) == 1
+    assert "这里只能写成 .csv、.xlsx 文件" in capsys.readouterr().err
+    assert main(["members", "list", "--out", str(tmp_path / "无此文件夹" / "名单.csv")], settings=cli_settings) == 1
+    assert "不存在" in capsys.readouterr().err and not (tmp_path / "无此文件夹").exists()

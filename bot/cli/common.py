@@ -178,6 +178,30 @@ def telegram_failure(settings: Settings, exc: TelegramError, *, offline: str = "
 # --- files written only once the data is committed ---------------------------------------------------
 
 
+def output_path(path: Path, option: str, default: str, allowed: tuple[str, ...]) -> Path | int:
+    """`path` with `default` added when it has no extension (said on stderr); the exit code when its
+    extension is another format (a name like 报告v1.0 has none: .0 is no format)."""
+    suffix = path.suffix.lower()
+    if suffix in allowed:
+        return path
+    if suffix[1:].isalpha():
+        return fail("out_wrong_suffix", EXIT_BAD_INPUT, option=option, path=path, suffix=path.suffix,
+                    allowed="、".join(allowed))
+    named = path.with_name(path.name + default)
+    note("out_suffix_added", option=option, path=named)
+    return named
+
+
+def writable_file(path: Path) -> str | None:
+    """Why `path` cannot be written (its folder must exist already), or None."""
+    parent = path.resolve().parent
+    if not parent.is_dir():
+        return cli_text("out_parent_missing", parent=parent)
+    if path.exists() and path.is_dir():
+        return cli_text("out_is_a_folder")
+    return None
+
+
 def writable_folder(folder: Path) -> str | None:
     """None when files can be created in `folder` (made if missing), else the text key of the problem."""
     probe = folder

@@ -10,7 +10,7 @@ import asyncio
 import io
 from pathlib import Path
 
-from bot.cli.common import EXIT_BAD_INPUT, database, fail, note, parse_quarter, say
+from bot.cli.common import EXIT_BAD_INPUT, database, fail, output_path, parse_quarter, say, writable_file
 from bot.cli.parsing import command
 from bot.config import Settings
 from bot.services.reminders import DutyPolicy
@@ -34,30 +34,6 @@ def add_parser(subparsers) -> argparse.ArgumentParser:  # noqa: ANN001 - argpars
 CHART_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
 
 
-def output_path(path: Path, option: str, default: str, allowed: tuple[str, ...]) -> Path | int:
-    """`path` with `default` added when it has no extension (said on stderr); the exit code when its
-    extension is another format (a name like 报告v1.0 has none: .0 is no format)."""
-    suffix = path.suffix.lower()
-    if suffix in allowed:
-        return path
-    if suffix[1:].isalpha():
-        return fail("cli_report_wrong_suffix", EXIT_BAD_INPUT, option=option, path=path, suffix=path.suffix,
-                    allowed="、".join(allowed))
-    named = path.with_name(path.name + default)
-    note("cli_report_suffix_added", option=option, path=named)
-    return named
-
-
-def _writable(path: Path) -> str | None:
-    """Why `path` cannot be written (its folder must exist already), or None."""
-    parent = path.resolve().parent
-    if not parent.is_dir():
-        return cli_text("cli_report_parent_missing", parent=parent)
-    if path.exists() and path.is_dir():
-        return cli_text("cli_report_is_folder")
-    return None
-
-
 def run(settings: Settings, args: argparse.Namespace) -> int:
     quarter = parse_quarter(args.quarter)
     if quarter is None:
@@ -68,7 +44,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     args.out, args.chart = out, chart
     for path in filter(None, (args.out, args.chart)):
-        problem = _writable(path)
+        problem = writable_file(path)
         if problem:
             return fail("cli_report_bad_out", EXIT_BAD_INPUT, path=path, error=problem)
     return asyncio.run(_run(settings, args, quarter))

@@ -190,7 +190,10 @@ CLI: dict[str, str] = {
     "help_max_deactivate_share": "停用人数超过在册委员的这个百分比时拒绝执行（默认 20）",
     "help_force": "即使停用人数超过上限也执行",
     "help_members_list": "列出委员及绑定情况",
-    "epilog_members_list": "示例：\n  python -m bot members list\n  python -m bot members list --unbound > 未绑定.tsv",
+    "epilog_members_list": (
+        "示例：\n  python -m bot members list\n  python -m bot members list --unbound --out 未绑定委员.xlsx\n"
+        "  python -m bot members list --out 委员名单.csv     （带 BOM 的 UTF-8，Windows 的 Excel 直接打开不乱码）"
+    ),
     "help_unbound": "只列出尚未绑定 Telegram 的在册委员",
     "help_invites": "为尚未绑定的委员生成一次性邀请码和链接（已有未过期邀请码的委员默认跳过）",
     "epilog_invites": (
@@ -462,6 +465,10 @@ CLI: dict[str, str] = {
     # members list / revoke
     "members_list_header": "编号\t姓名\t界别\t活动组\t层级\t地区\t状态",
     "members_count": "共 {count} 人",
+    "members_written": "委员名单已写入 {path}（{count} 人）。",
+    "members_sheet_title": "委员名单",
+    "help_members_list_out": "把名单写入这个 .csv 或 .xlsx 文件（用 Excel、WPS 打开；没写扩展名时存为 .xlsx），不打印到屏幕",
+    "metavar_table": "表格文件",
     "member_not_found": "没有编号为 {number} 的委员（python -m bot members list 可查看全部）。",
     "revoke_nothing": "{number} {name} 尚未绑定 Telegram，也没有未使用的邀请码，无需解除；没有做任何改动。",
     "revoke_unbound": "已解除 {number} {name} 与 Telegram 账号 {telegram_id} 的绑定，并作废其 {codes} 个未使用的邀请码。",
@@ -551,8 +558,10 @@ CLI: dict[str, str] = {
     "cli_report_done": "已写入 {path}：{members} 位委员，{activities} 次活动。",
     "cli_report_chart": "图表已写入 {path}",
     "cli_report_bad_out": "无法写入 {path}：{error}",
-    "cli_report_parent_missing": "{parent} 不存在",
-    "cli_report_is_folder": "这是一个文件夹",
-    "cli_report_wrong_suffix": "{option} 的文件 {path} 是 {suffix} 格式，这里只能写成 {allowed} 文件。没有生成任何文件。",
-    "cli_report_suffix_added": "{option} 没有写扩展名，文件存为 {path}",
+    # output files named on the command line (report, members list)
+    "out_parent_missing": "{parent} 不存在",
+    "out_is_a_folder": "这是一个文件夹",
+    "out_wrong_suffix": "{option} 的文件 {path} 是 {suffix} 格式，这里只能写成 {allowed} 文件。没有生成任何文件。",
+    "out_suffix_added": "{option} 没有写扩展名，文件存为 {path}",
+    "out_write_failed": "无法写入 {path}：{error}。没有生成任何文件。",
 }
