@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import sys
 import tempfile
 from pathlib import Path
@@ -214,10 +213,6 @@ def writable_folder(folder: Path) -> str | None:
     if not os.access(probe, os.W_OK | os.X_OK):
         return "path_not_writable"
     return None
-
-
-def safe_filename(number: str) -> str:
-    return re.sub(r"[^\w.-]", "_", number) or "member"
 
 
 def temp_beside(target: Path) -> Path:

@@ -204,7 +204,7 @@ CLI: dict[str, str] = {
         "邀请码只保存其摘要，无法再次显示：请妥善保存输出文件。设置 BOT_USERNAME 后生成时无需联网。"
     ),
     "help_out": "把 编号,姓名,邀请码,链接,有效期至 写入这个新的 .csv 文件（默认打印到屏幕）",
-    "help_qr_dir": "为每位委员在此文件夹生成二维码 PNG（文件名为编号）",
+    "help_qr_dir": "为每位委员在此文件夹生成可打印的邀请单 PNG（姓名、编号、有效期、二维码；文件名如 邀请_GS0001_陆勇.png）",
     "help_member": "只为这位委员生成（可重复）",
     "help_replace": "已有未过期邀请码的委员也重新生成，并作废其旧邀请码",
     "help_revoke": "解除委员的 Telegram 绑定，并作废其未使用的邀请码",
@@ -448,19 +448,34 @@ CLI: dict[str, str] = {
     "invites_written": "邀请码已写入 {path}。",
     "invites_qr_written": "{count} 个二维码已写入 {path}。",
     # members cards
-    "cards_done": "已为 {count} 位委员生成“找我反映”卡片（PNG）和链接表 links.csv，在 {path}。",
+    "cards_done": "已为 {count} 位委员生成“找我反映”卡片（PNG），并更新链接表 links.csv，在 {path}。",
     "cards_rotated": "已更换这些委员的链接：之前印出的卡片不再直接交给该委员（仍可提交诉求，由系统分派）。",
     "cards_header": "编号,姓名,链接",
+    "cards_links_unreadable": (
+        "{path} 不是本命令写的链接表（第一行应为 编号,姓名,链接），无法把这些委员的链接合并进去："
+        "请把它移走，或换一个文件夹。没有生成任何卡片。"
+    ),
     "cards_unknown_members": "无法为以下编号生成卡片：{numbers}。没有生成任何卡片。",
+    "file_card": "找我反映_{number}_{name}.png",
+    "file_invite": "邀请_{number}_{name}.png",
+    "slip_title": "委员绑定邀请",
+    "slip_member": "{name} 委员",
+    "slip_number": "编号 {number}",
+    "slip_until": "有效期至 {until}",
+    "slip_warning": "仅限本人绑定 · 请勿转发或张贴",
+    "slip_instructions": "请委员本人用手机扫码，在 Telegram 中打开“连心桥”完成绑定\n二维码只能用一次；过期请向政协办公室重新领取",
     "card_title": "找我反映",
     "card_member": "{name} 委员",
     "card_instructions": "用手机扫描二维码，在 Telegram 打开“连心桥”\n点“我要反映”，您的问题会直接交给我\n办理进度随时可查",
-    "help_cards": "为委员生成可打印的“找我反映”卡片：姓名、界别、二维码（个人链接），以及链接表 links.csv",
+    "help_cards": (
+        "为委员生成可打印的“找我反映”卡片（文件名如 找我反映_GS0001_陆勇.png）：姓名、界别、二维码（个人链接），"
+        "以及链接表 links.csv"
+    ),
     "epilog_cards": (
         "示例：\n  python -m bot members cards --out-dir 卡片/\n"
         "  python -m bot members cards --out-dir 卡片/ --member GS0001 --rotate   （卡片遗失时更换链接）"
     ),
-    "help_cards_out_dir": "卡片输出文件夹（不存在会新建；同名文件会被更新）",
+    "help_cards_out_dir": "卡片输出文件夹（不存在会新建；同名文件会被更新；用 --member 时只更新 links.csv 中这些委员的行）",
     "help_cards_rotate": "更换链接：旧卡片不再直接交给该委员",
     # members list / revoke
     "members_list_header": "编号\t姓名\t界别\t活动组\t层级\t地区\t状态",
