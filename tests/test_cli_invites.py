@@ -111,7 +111,7 @@ def test_a_failure_while_writing_keeps_the_old_codes_and_leaves_no_files(
     assert main(["members", "invites", "--replace", "--out", str(out), "--qr-dir", str(qr_dir)],
                 settings=cli_settings) == 1
     err = capsys.readouterr().err
-    assert "No space left on device" in err and "原有邀请码仍然有效" in err
+    assert "写入邀请码文件失败（磁盘空间不足）" in err and "原有邀请码仍然有效" in err and "No space" not in err
     assert not out.exists() and not (tmp_path / "second").exists()  # temp files and made folders removed
     assert count(database_url) == 120 == count(database_url, InviteCode.revoked_at.is_(None))
     assert bind(database_url, codes["GS0002"], 700) is BindOutcome.bound

@@ -3,6 +3,7 @@ after the commit, and the bot's own name from Telegram."""
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import sys
@@ -189,6 +190,25 @@ def output_path(path: Path, option: str, default: str, allowed: tuple[str, ...])
     named = path.with_name(path.name + default)
     note("out_suffix_added", option=option, path=named)
     return named
+
+
+_FILE_REASONS = {
+    errno.ENOSPC: "file_reason_full",
+    errno.EACCES: "file_reason_denied", errno.EPERM: "file_reason_denied",
+    errno.EROFS: "file_reason_read_only",
+    errno.ENOENT: "file_reason_missing",
+    errno.EISDIR: "file_reason_folder",
+    errno.ENAMETOOLONG: "file_reason_name_long",
+}
+
+
+def file_reason(exc: OSError, settings: Settings | None = None) -> str:
+    """Why a file could not be written, in Chinese; the system's own (English) words only at LOG_LEVEL=DEBUG."""
+    key = _FILE_REASONS.get(exc.errno or 0)
+    reason = cli_text(key) if key else cli_text("file_reason_other", errno=exc.errno or "?")
+    if settings is not None and settings.log_level == "DEBUG":
+        return cli_text("net_detail", reason=reason, error=short_error(exc))
+    return reason
 
 
 def writable_file(path: Path) -> str | None:

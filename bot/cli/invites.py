@@ -22,6 +22,7 @@ from bot.cli.common import (
     EXIT_DATABASE,
     database,
     fail,
+    file_reason,
     log,
     make_dirs,
     note,
@@ -126,7 +127,7 @@ async def invites(settings: Settings, args: argparse.Namespace) -> int:
                 moves = _write_invite_files(args, rows, header, temps, made_dirs)
             except OSError as exc:
                 await session.rollback()
-                return fail("invites_write_failed", EXIT_BAD_INPUT, reason=short_error(exc))
+                return fail("invites_write_failed", EXIT_BAD_INPUT, reason=file_reason(exc, settings))
             try:
                 await session.commit()
             except DBAPIError as exc:
@@ -142,7 +143,8 @@ async def invites(settings: Settings, args: argparse.Namespace) -> int:
         try:
             os.replace(temp, target)
         except OSError as exc:  # the codes are committed: say where the file is rather than lose it
-            return fail("invites_move_failed", EXIT_BAD_INPUT, temp=temp, target=target, reason=short_error(exc))
+            return fail("invites_move_failed", EXIT_BAD_INPUT, temp=temp, target=target,
+                        reason=file_reason(exc, settings))
     note("invites_done", count=len(rows), days=settings.invite_ttl_days, until=rows[0][4])
     if batch.replaced:
         note("invites_replaced", codes=batch.replaced, members=batch.replaced_members)

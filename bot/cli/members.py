@@ -10,10 +10,9 @@ from pathlib import Path
 from sqlmodel.ext.asyncio.session import AsyncSession
 from tqdm import tqdm
 
-from bot.cli.common import EXIT_BAD_INPUT, fail, note, output_path, say, temp_beside, writable_file
+from bot.cli.common import EXIT_BAD_INPUT, fail, file_reason, note, output_path, say, temp_beside, writable_file
 from bot.cli.parsing import command, roster_columns_help, share
 from bot.config import Settings
-from bot.logs import short_error
 from bot.services.access import MemberRow, NotFound, list_members, revoke_member
 from bot.services.roster import RosterFileError, check_file
 from bot.services.roster_import import file_error, render_import, run_import
@@ -104,7 +103,7 @@ async def list_command(session: AsyncSession, args: argparse.Namespace) -> int:
         try:
             write_table(args.out, cli_text("members_list_header").split("\t"), table)
         except OSError as exc:
-            return fail("out_write_failed", EXIT_BAD_INPUT, path=args.out, error=exc.strerror or short_error(exc))
+            return fail("out_write_failed", EXIT_BAD_INPUT, path=args.out, error=file_reason(exc))
         say("members_written", path=args.out, count=len(rows))
         return 0
     say("members_list_header")

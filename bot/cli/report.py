@@ -10,7 +10,7 @@ import asyncio
 import io
 from pathlib import Path
 
-from bot.cli.common import EXIT_BAD_INPUT, database, fail, output_path, parse_quarter, say, writable_file
+from bot.cli.common import EXIT_BAD_INPUT, database, fail, file_reason, output_path, parse_quarter, say, writable_file
 from bot.cli.parsing import command
 from bot.config import Settings
 from bot.services.reminders import DutyPolicy
@@ -65,7 +65,7 @@ async def _run(settings: Settings, args: argparse.Namespace, quarter: Quarter) -
         if args.chart:
             args.chart.write_bytes(chart)
     except OSError as error:
-        return fail("cli_report_bad_out", EXIT_BAD_INPUT, path=args.out, error=error.strerror or error)
+        return fail("cli_report_bad_out", EXIT_BAD_INPUT, path=args.out, error=file_reason(error, settings))
     activities = sum(row.activities for row in stats.by_kind)
     say("cli_report_done", path=args.out, members=stats.members, activities=activities)
     if args.chart:

@@ -587,4 +587,12 @@ CLI: dict[str, str] = {
     "out_wrong_suffix": "{option} 的文件 {path} 是 {suffix} 格式，这里只能写成 {allowed} 文件。没有生成任何文件。",
     "out_suffix_added": "{option} 没有写扩展名，文件存为 {path}",
     "out_write_failed": "无法写入 {path}：{error}。没有生成任何文件。",
+    # why a file could not be written (bot/cli/common.py: file_reason)
+    "file_reason_full": "磁盘空间不足",
+    "file_reason_denied": "没有写入权限",
+    "file_reason_read_only": "磁盘是只读的",
+    "file_reason_missing": "文件夹不存在",
+    "file_reason_folder": "同名的是一个文件夹",
+    "file_reason_name_long": "文件名太长",
+    "file_reason_other": "系统错误（错误号 {errno}）",
 }
