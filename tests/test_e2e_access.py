@@ -56,7 +56,7 @@ async def test_invites_cli_then_member_binds_by_deep_link(fake, database_url, db
     row = next(r for r in rows if r["编号"] == "GS0003")
     assert row["链接"] == f"https://t.me/lianxin_test_bot?start={row['邀请码']}"
     assert len(row["邀请码"]) == 16 and not set(row["邀请码"]) & set("01OIL")
-    assert (qr / "GS0003.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (qr / f"邀请_GS0003_{row['姓名']}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     async with db.session() as session:
         stored = (await session.exec(select(InviteCode.code_hash))).all()
     assert row["邀请码"] not in "".join(stored)  # only hashes are kept
