@@ -12,7 +12,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Table, create_engine, event, select, text
+from sqlalchemy import Connection, Table, create_engine, event, select, text, update
 from sqlalchemy.dialects.postgresql import dml as pg_dml
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import dml as sqlite_dml
@@ -170,10 +170,17 @@ def sector_catalogue() -> list[tuple[str, str]]:
 
 
 def _seed_sectors(connection: Connection) -> int:
-    known = set(connection.execute(select(Sector.name)).scalars())
-    missing = [{"name": n, "short_name": s} for n, s in sector_catalogue() if n not in known]
+    known = dict(connection.execute(select(Sector.name, Sector.short_name)).all())
+    catalogue = sector_catalogue()
+    missing = [{"name": n, "short_name": s} for n, s in catalogue if n not in known]
     if missing:
         connection.execute(Sector.__table__.insert(), missing)
+    # a sector seeded while the catalogue gave no short form (台盟, 台联) has its full name as short name:
+    # it takes the catalogue's now. Short names come only from the catalogue, so nothing an office chose is lost
+    for name, short in catalogue:
+        if short != name and known.get(name) == name:
+            connection.execute(update(Sector).where(Sector.name == name, Sector.short_name == name)
+                               .values(short_name=short))
     return len(missing)
 
 

@@ -10,6 +10,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import ApplicationHandlerStop
 
 from bot.context import LianxinContext
+from bot.logs import network_reason
 from bot.request import RETRIES
 from bot.services.access import overview
 from bot.services.forms import FORM_KEY
@@ -132,7 +133,8 @@ async def error_handler(update: object, context: LianxinContext) -> None:
                 await session.commit()
         return
     if isinstance(error, (NetworkError, RetryAfter)):
-        log.warning(log_line("transient", update=update_id, error=described, retries=RETRIES))
+        reason = network_reason(error, detail=log.isEnabledFor(logging.DEBUG))  # httpx's words only at DEBUG
+        log.warning(log_line("transient", update=update_id, error=reason, retries=RETRIES))
         notice = t("error_transient")
     elif isinstance(error, BadRequest) and "query is too old" in str(error).lower():
         log.info(log_line("query_expired", update=update_id, error=error))

@@ -15,7 +15,7 @@ from telegram.error import BadRequest, TelegramError
 from bot.callbacks import MemberAction, MemberButton
 from bot.context import LianxinContext
 from bot.services import member_admin as svc
-from bot.services.cards import invite_qr_png
+from bot.services.cards import invite_file_name, invite_slip_png
 from bot.services.cases import age_days
 from bot.services.identity import identify
 from bot.services.lifecycle import Actor, Role
@@ -202,7 +202,9 @@ async def _reissue(update: Update, context: LianxinContext, actor: Actor, member
                           replaced=replaced))
     try:
         await context.bot.send_photo(
-            update.effective_chat.id, InputFile(invite_qr_png(link), filename=f"{issued.number}.png"),
+            update.effective_chat.id,
+            InputFile(invite_slip_png(name=issued.name, number=issued.number, until=until, link=link),
+                      filename=invite_file_name(number=issued.number, name=issued.name)),
             caption=t("mbr_qr_caption", name=issued.name, number=issued.number, until=until))
     except TelegramError as exc:  # the link above is enough to bind; never log the link (it holds the code)
         log.warning("could not send the invite QR of member %s: %s", issued.number, type(exc).__name__)

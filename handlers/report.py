@@ -6,7 +6,7 @@ from telegram import InputFile, Update
 
 from bot.context import LianxinContext
 from bot.services.report import build_report, quarter_stats
-from bot.services.rules import Quarter, local_today
+from bot.services.rules import Quarter, QuarterNumberError, local_today
 from bot.texts import t
 from models import utcnow
 
@@ -21,9 +21,13 @@ async def report_command(update: Update, context: LianxinContext) -> None:
     now = utcnow()
     today = local_today(now, context.settings.tz)
     try:
-        quarter = Quarter.parse(context.args[0]) if context.args else Quarter.of(today).prev()
+        # "2026年 第四季度" arrives as two arguments
+        quarter = Quarter.parse("".join(context.args)) if context.args else Quarter.of(today).prev()
+    except QuarterNumberError:
+        await update.effective_message.reply_text(t("quarter_number", value=" ".join(context.args)))
+        return
     except ValueError:
-        await update.effective_message.reply_text(t("report_bad_quarter", value=context.args[0]))
+        await update.effective_message.reply_text(t("report_bad_quarter", value=" ".join(context.args)))
         return
     if quarter.first_day > today:
         await update.effective_message.reply_text(t("report_future", quarter=quarter.label))

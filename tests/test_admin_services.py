@@ -58,6 +58,9 @@ async def test_search_is_exact_for_numbers_and_literal_for_names(db, roster) -> 
         everyone = (await session.exec(select(Member))).all()
         hits, total = await member_admin.find_members(session, actor=ADMIN, query="gs0021")
         assert [h.number for h in hits] == ["GS0021"] and total == 1
+        for typed in ("gs 0021", "GS 00 21", "ＧＳ００２１"):  # spaces, and a Chinese keyboard's full-width mode
+            hits, total = await member_admin.find_members(session, actor=ADMIN, query=typed)
+            assert [h.number for h in hits] == ["GS0021"] and total == 1, typed
         # % and _ are letters here, not wildcards
         assert await member_admin.find_members(session, actor=ADMIN, query="%") == ([], 0)
         assert await member_admin.find_members(session, actor=ADMIN, query="_") == ([], 0)

@@ -73,6 +73,12 @@ def test_import_help_lists_the_columns_and_their_aliases(capsys) -> None:
         (["nonsense"], "没有「nonsense」这个选项"),
         (["members", "import", "x.csv", "--max-deactivate-share", "abc"], "应为 0 到 100 之间的百分比"),
         (["members", "invites", "--out"], "需要跟一个值"),
+        # a typo gets the name meant; a group without its action lists the actions
+        (["member", "list"], "没有「member」这个选项，您是不是要输入：members"),
+        (["members", "lst"], "您是不是要输入：list"),
+        (["members"], "缺少必需的参数：操作，可选：import、list、invites、cards、revoke"),
+        (["members", "list", "--unbnd"], "无法识别的参数：--unbnd，您是不是要输入：--unbound"),
+        (["remind", "--occasion", "md", "--quarter", "2026Q4", "--dry-run"], "您是不是要输入：mid（可选：mid、late、quarter-end）"),
     ],
 )
 def test_wrong_command_lines_are_explained_in_chinese(argv: list[str], expected: str, capsys) -> None:
@@ -86,7 +92,7 @@ def test_wrong_command_lines_are_explained_in_chinese(argv: list[str], expected:
 def test_names_can_be_listed(cli_settings, capsys) -> None:
     assert main(["sectors", "list"], settings=cli_settings) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == "界别\t简称\t在册委员" and len(out) == 35
+    assert out[0] == "界别\t简称\t在册委员\t也可写作" and len(out) == 35
     assert any(line.startswith("中国民主促进会\t民进\t") for line in out)
     assert main(["groups", "list"], settings=cli_settings) == 0
     out = capsys.readouterr().out.splitlines()
@@ -166,7 +172,7 @@ def test_revoke_tells_the_truth_about_a_member_who_never_bound(cli_settings, dat
 
     assert main(["members", "invites", "--member", "GS0001"], settings=cli_settings) == 0
     capsys.readouterr()
-    assert main(["members", "revoke", "GS0001"], settings=cli_settings) == 0
+    assert main(["members", "revoke", "gs 0001"], settings=cli_settings) == 0
     out = capsys.readouterr().out
     assert "尚未绑定 Telegram（无需解除）；已作废其 1 个未使用的邀请码" in out
 

@@ -7,12 +7,12 @@ import struct
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.cli import main
 from bot.db import sync_engine
 from bot.services.cases import parse_link_payload
-from models import MemberLink
+from models import Member, MemberLink
 from tests.conftest import offline_settings, sample_roster
 
 
@@ -46,7 +46,11 @@ def test_cards_for_every_active_member_with_links_that_route(cli_settings, datab
     tokens = {parse_link_payload(r["链接"].split("start=", 1)[1]) for r in rows}
     assert None not in tokens and tokens == set(links_in_db(database_url).values())
     assert rows[0]["链接"].startswith("https://t.me/lianxin_test_bot?start=m_")
-    assert png_size(out / "GS0001.png") == (800, 1100) and len(list(out.glob("*.png"))) == 120
+    assert png_size(out / "找我反映_GS0001_陆勇.png") == (800, 1100) and len(list(out.glob("找我反映_*.png"))) == 120
+    from PIL import Image
+
+    with Image.open(out / "找我反映_GS0001_陆勇.png") as card:
+        assert [round(d) for d in card.info["dpi"]] == [300, 300]  # 6.8 × 9.3 cm
     # run again: the same links (cards already printed keep working); --rotate replaces one member's
     before = links_in_db(database_url)
     assert main(["members", "cards", "--out-dir", str(out)], settings=cli_settings) == 0
@@ -60,9 +64,16 @@ def test_bad_output_or_unknown_member_makes_nothing(cli_settings, database_url, 
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
     assert main(["members", "cards", "--out-dir", str(blocker)], settings=cli_settings) == 1
-    assert main(["members", "cards", "--out-dir", str(tmp_path / "c"), "--member", "GS9999"], settings=cli_settings) == 1
+    engine = sync_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(update(Member).where(Member.number == "GS0002").values(active=False))
+    engine.dispose()
+    argv = ["members", "cards", "--out-dir", str(tmp_path / "c"), "--member", "GS9999", "--member", "gs0002",
+            "--member", "GS0001"]
+    assert main(argv, settings=cli_settings) == 1
     err = capsys.readouterr().err
-    assert "GS9999" in err and "Traceback" not in err
+    assert "无法为以下编号生成卡片：GS9999（没有这个编号）、GS0002（已停用）。没有生成任何卡片。" in err
+    assert "Traceback" not in err
     assert links_in_db(database_url) == {} and not (tmp_path / "c" / "links.csv").exists()
 
 
@@ -76,3 +87,32 @@ def test_card_text_is_drawn_with_a_cjk_font() -> None:
     widths = {face.getbbox(ch)[2] for ch in "找我反映委员"}
     boxes = {face.getmask(ch).getbbox() for ch in "找我"}
     assert len(boxes) == 2 and min(widths) > 20
+
+
+def read_links(path: Path) -> dict[str, dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return {row["编号"]: row for row in csv.DictReader(handle)}
+
+
+def test_cards_for_one_member_update_only_their_row_of_links_csv(cli_settings, tmp_path, capsys) -> None:
+    out = tmp_path / "卡片"
+    assert main(["members", "cards", "--out-dir", str(out)], settings=cli_settings) == 0
+    before = read_links(out / "links.csv")
+    assert main(["members", "cards", "--out-dir", str(out), "--member", "gs0001", "--rotate"],
+                settings=cli_settings) == 0
+    after = read_links(out / "links.csv")
+    assert list(after) == list(before) and len(after) == 120  # the other 119 rows stay, in 编号 order
+    assert after["GS0001"]["链接"] != before["GS0001"]["链接"]
+    assert {k: v for k, v in after.items() if k != "GS0001"} == {k: v for k, v in before.items() if k != "GS0001"}
+    # into a new folder: a links.csv of that member alone
+    assert main(["members", "cards", "--out-dir", str(tmp_path / "新"), "--member", "GS0002"], settings=cli_settings) == 0
+    assert list(read_links(tmp_path / "新" / "links.csv")) == ["GS0002"]
+    # a links.csv this command did not write is never rewritten
+    other = tmp_path / "别的"
+    other.mkdir()
+    (other / "links.csv").write_text("姓名,电话\n陆勇,123\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["members", "cards", "--out-dir", str(other), "--member", "GS0001"], settings=cli_settings) == 1
+    assert "不是本命令写的链接表" in capsys.readouterr().err
+    assert (other / "links.csv").read_text(encoding="utf-8") == "姓名,电话\n陆勇,123\n"
+    assert [p.name for p in other.iterdir()] == ["links.csv"]

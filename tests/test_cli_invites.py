@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.cli import main
 from bot.db import Database, sync_engine
@@ -111,7 +111,7 @@ def test_a_failure_while_writing_keeps_the_old_codes_and_leaves_no_files(
     assert main(["members", "invites", "--replace", "--out", str(out), "--qr-dir", str(qr_dir)],
                 settings=cli_settings) == 1
     err = capsys.readouterr().err
-    assert "No space left on device" in err and "原有邀请码仍然有效" in err
+    assert "写入邀请码文件失败（磁盘空间不足）" in err and "原有邀请码仍然有效" in err and "No space" not in err
     assert not out.exists() and not (tmp_path / "second").exists()  # temp files and made folders removed
     assert count(database_url) == 120 == count(database_url, InviteCode.revoked_at.is_(None))
     assert bind(database_url, codes["GS0002"], 700) is BindOutcome.bound
@@ -170,9 +170,52 @@ def test_codes_to_stdout_and_qr_files_after_commit(cli_settings, database_url, t
     assert main(["members", "invites", "--member", "GS0005", "--qr-dir", str(qr_dir)], settings=cli_settings) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "编号,姓名,邀请码,链接,有效期至" and out[1].startswith("GS0005,")
-    assert [p.name for p in qr_dir.iterdir()] == ["GS0005.png"]
+    # a labelled slip, named so that it is never taken for the member's public 找我反映 card, printed at 300 DPI
+    assert [p.name for p in qr_dir.iterdir()] == ["邀请_GS0005_黄晨晶.png"]
+    from PIL import Image
+
+    with Image.open(qr_dir / "邀请_GS0005_黄晨晶.png") as slip:
+        assert slip.size == (874, 1240) and [round(d) for d in slip.info["dpi"]] == [300, 300]  # A7: 7.4 × 10.5 cm
     engine = sync_engine(database_url)
     with engine.connect() as connection:
         actions = connection.execute(select(AuditEvent.action)).scalars().all()
     engine.dispose()
     assert "member.invites" in actions
+
+
+@pytest.mark.usefixtures("imported")
+def test_numbers_are_matched_in_any_case_and_without_spaces(cli_settings, database_url, tmp_path, capsys) -> None:
+    qr_dir = tmp_path / "qr"
+    argv = ["members", "invites", "--member", "gs0005", "--member", " GS 0006", "--member", "GS0005", "--qr-dir",
+            str(qr_dir)]
+    assert main(argv, settings=cli_settings) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split(",")[0] for line in out[1:]] == ["GS0005", "GS0006"]
+
+
+@pytest.mark.usefixtures("imported")
+def test_each_number_that_cannot_have_a_code_is_named_with_why(cli_settings, database_url, capsys) -> None:
+    engine = sync_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(update(Member).where(Member.number == "GS0002").values(active=False))
+        connection.execute(update(Member).where(Member.number == "GS0003").values(telegram_id=4243))
+    engine.dispose()
+    argv = ["members", "invites", "--member", "GS9999", "--member", "gs0002", "--member", "GS0003", "--member", "GS0004",
+            "--member", "XX1"]
+    assert main(argv, settings=cli_settings) == 1
+    err = capsys.readouterr().err
+    assert ("无法为以下编号生成邀请码：GS9999（没有这个编号）、XX1（没有这个编号）、GS0002（已停用）、"
+            "GS0003（已绑定 Telegram，不需要邀请码）。没有生成任何邀请码。") in err
+    assert count(database_url) == 0
+
+
+def test_the_slip_says_whose_it_is_until_when_and_not_to_pass_it_on(monkeypatch) -> None:
+    from bot.services import cards
+
+    drawn: list[str] = []
+    real = cards._Drawing.centred
+    monkeypatch.setattr(cards._Drawing, "centred", lambda self, text, *a, **k: (drawn.append(text), real(self, text, *a, **k)))
+    png = cards.invite_slip_png(name="陆勇", number="GS0001", until="2026-12-31 09:00", link="https://t.me/x?start=Y")
+    assert png.startswith(b"\x89PNG")
+    assert "陆勇 委员" in drawn and "编号 GS0001" in drawn and "有效期至 2026-12-31 09:00" in drawn
+    assert "仅限本人绑定 · 请勿转发或张贴" in drawn and "找我反映" not in drawn

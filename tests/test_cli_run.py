@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import http.server
 import logging
 import os
+import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 from telegram.error import NetworkError
 
@@ -51,6 +55,8 @@ def test_unreachable_bot_api_at_start_is_one_chinese_line_and_a_failure_exit(tmp
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, done.stderr
     assert lines[0].startswith("无法连接 Telegram（127.0.0.1:") and "BOT_PROXY_URL" in lines[0]
+    assert "连接被拒绝" in lines[0]
+    assert not re.search(r"httpx|ConnectError|NetworkError|attempts failed", lines[0]), lines[0]  # no library English
     assert TOKEN not in done.stderr and done.stdout == ""
 
 
@@ -58,7 +64,75 @@ def test_the_traceback_is_there_at_debug(tmp_path: Path) -> None:
     done = run_bot(tmp_path, LOG_LEVEL="DEBUG")
     assert done.returncode == 3
     assert "Traceback" in done.stderr and "无法连接 Telegram" in done.stderr
+    line = next(line for line in done.stderr.splitlines() if line.startswith("无法连接 Telegram"))
+    assert "提供服务；NetworkError: httpx.ConnectError" in line  # the library's words kept for whoever debugs
     assert TOKEN not in done.stderr
+
+
+class NoBotApi:
+    """A web server where the Bot API should be: answers every request with `status` and `body`."""
+
+    def __init__(self, status: int, body: bytes, content_type: str) -> None:
+        answer = (status, body, content_type)
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                self.send_response(answer[0])
+                self.send_header("Content-Type", answer[2])
+                self.send_header("Content-Length", str(len(answer[1])))
+                self.end_headers()
+                self.wfile.write(answer[1])
+
+            do_GET = do_POST = _answer
+
+            def log_message(self, *args: object) -> None:  # quiet
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+PAGE = b"<!DOCTYPE html><html><head><title>404 Not Found</title></head><body><h1>Not Found</h1>nginx</body></html>"
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "content_type", "expected"),
+    [
+        (404, PAGE, "text/html", "回答“找不到”（404）：这个地址不是 Telegram Bot API"),
+        (404, b'{"ok":false,"error_code":404,"description":"Not Found"}', "application/json",
+         "回答“找不到”（404）：这个地址不是 Telegram Bot API"),
+        (200, b"<html><body>Welcome to our portal</body></html>", "text/html", "回答的是网页，不是 Telegram Bot API 的数据"),
+        (403, b"<html><body>Access denied</body></html>", "text/html", "回答的是网页，不是 Telegram Bot API 的数据"),
+    ],
+    ids=["404-page", "404-json", "200-page", "403-page"],
+)
+def test_an_address_that_is_no_bot_api_is_said_to_be_so_and_its_page_never_shown(
+    tmp_path, capsys, caplog, status, body, content_type, expected
+) -> None:
+    from bot.cli import main
+    from bot.config import Settings
+
+    with NoBotApi(status, body, content_type) as address:
+        settings = Settings(_env_file=None, bot_token=TOKEN, bot_api_base_url=f"{address}/bot",  # type: ignore[call-arg]
+                            database_url=f"sqlite+aiosqlite:///{tmp_path / 'lianxin.db'}")
+        assert main(["run"], settings=settings) == 2
+        err = capsys.readouterr().err
+        assert expected in err and f"BOT_API_BASE_URL（{address}/bot）" in err
+        assert "拒绝了 BOT_TOKEN" not in err
+        assert main(["members", "invites"], settings=settings) == 2  # the bot's name is asked of the same address
+        err += capsys.readouterr().err
+    assert expected in err
+    for text in (err, caplog.text):
+        assert "<html" not in text.lower() and "nginx" not in text and "Welcome" not in text and "denied" not in text
+    assert TOKEN not in err
 
 
 @pytest.mark.parametrize("scheme", ["http", "socks5"])
@@ -152,7 +226,40 @@ def test_errors_below_debug_are_one_line(caplog) -> None:
         except Exception:
             log.exception("update %s failed", None)
     messages = [r.getMessage() for r in caplog.records]
-    assert messages[0] == "与 Telegram 的连接中断（NetworkError: httpx.ConnectError: All connection attempts failed），稍后自动重试。"
+    assert messages[0] == "与 Telegram 的连接中断（连接被拒绝，对方没有在这个地址和端口上提供服务），稍后自动重试。"
     assert messages[1].startswith("另一个进程正在用同一个 BOT_TOKEN 接收消息")
     assert messages[2] == "update None failed（ValueError: boom）"
     assert "Traceback" not in caplog.text and all(r.exc_info is None for r in caplog.records)
+
+
+def _wrapped(error: Exception) -> NetworkError:
+    """A library error as python-telegram-bot hands it on (raise NetworkError(f"httpx.{name}: {error}") from error)."""
+    try:
+        try:
+            raise error
+        except Exception as exc:
+            raise NetworkError(f"httpx.{type(exc).__name__}: {exc}") from exc
+    except NetworkError as wrapped:
+        return wrapped
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (httpx.ConnectError("[Errno -2] Name or service not known"), "找不到服务器（域名解析失败）"),
+        (httpx.ConnectTimeout("timed out"), "连接超时"),
+        (httpx.ConnectError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"), "加密连接（TLS）失败"),
+        (httpx.ProxyError("503 Service Unavailable"), "代理服务器连不上"),
+        (httpx.RemoteProtocolError("Server disconnected without sending a response."), "连接中途断开"),
+        (httpx.ConnectError("All connection attempts failed"), "连接被拒绝"),
+        (httpx.ReadError("Bad Gateway"), "Telegram 服务器暂时出错"),
+        (OSError("something new"), "网络错误"),
+    ],
+)
+def test_network_failures_are_said_in_chinese_and_the_library_words_only_at_debug(error, expected) -> None:
+    from bot.logs import network_reason
+
+    wrapped = _wrapped(error)
+    plain = network_reason(wrapped)
+    assert plain.startswith(expected) and not re.search(r"[A-Za-z]{4,}", plain.replace("BOT_PROXY_URL", "").replace("Telegram", "")), plain
+    assert type(error).__name__ in network_reason(wrapped, detail=True)

@@ -56,7 +56,7 @@ async def test_invites_cli_then_member_binds_by_deep_link(fake, database_url, db
     row = next(r for r in rows if r["编号"] == "GS0003")
     assert row["链接"] == f"https://t.me/lianxin_test_bot?start={row['邀请码']}"
     assert len(row["邀请码"]) == 16 and not set(row["邀请码"]) & set("01OIL")
-    assert (qr / "GS0003.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (qr / f"邀请_GS0003_{row['姓名']}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     async with db.session() as session:
         stored = (await session.exec(select(InviteCode.code_hash))).all()
     assert row["邀请码"] not in "".join(stored)  # only hashes are kept
@@ -214,6 +214,8 @@ async def test_role_menus_and_status(fake, db, roster, app, settings) -> None:
     rows = {r[0]: r[1] for r in book.worksheets[0].iter_rows(values_only=True) if r and r[0]}
     assert rows["在册委员"] == in_group  # their group, not the 120 of the whole roster
     await coordinator.send("/report 2026Q9")
+    assert "一年只有第 1 至第 4 季度" in (await coordinator.expect_message()).text
+    await coordinator.send("/report 2026年")
     assert "没看懂季度" in (await coordinator.expect_message()).text
     await coordinator.send("/report 2030Q1")
     assert "还没有开始" in (await coordinator.expect_message()).text

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from fractions import Fraction
@@ -314,6 +315,8 @@ def test_cli_dry_run_then_send_once(database_url, capsys) -> None:
         expected = recount(data, quarter=Quarter(2026, 4), as_of=date(2026, 11, 14))
         lines = out.strip().splitlines()
         assert f"{len(expected)} 位委员需要提醒" in lines[0]
+        # the pace a member is behind, said as what it is
+        assert re.search(r"人次落后进度（今年 \d+ 人次，应达进度 \d+ 人次）", out) and "/" not in out.replace("-", "")
         assert {line.split("\t")[0] for line in lines[1:]} == set(expected)
         assert any("未绑定" in line for line in lines) and all("已写入" not in line for line in lines)
         code, out = run("--occasion", "mid", "--quarter", "2026Q4", "--send")
@@ -325,4 +328,17 @@ def test_cli_dry_run_then_send_once(database_url, capsys) -> None:
         assert "已写入发件箱（待发送）" in out
         code, out = run("--occasion", "quarter-end", "--quarter", "2026Q3", "--dry-run")
         assert code == 0 and str(COORDINATOR) in out and str(ADMIN_ID) in out
-        assert run("--occasion", "mid", "--quarter", "2026-4", "--dry-run")[0] == 1
+        # the lists go to coordinators (and admins), never "委员"; named as such on every line
+        head, *lines = out.strip().splitlines()
+        assert head == "2026Q3 季度结束名单（按 2026-09-30 的数据）：协调员 1 人、管理员 1 人将收到名单"
+        assert any(line.startswith(f"{COORDINATOR}\t协调员\t范围内 ") for line in lines)
+        assert any(line.startswith(f"{ADMIN_ID}\t管理员\t") for line in lines)
+        # a quarter that has not ended: a preview as of today, not "the data of" its last day
+        code, out = run("--occasion", "quarter-end", "--quarter", "2026Q4", "--dry-run")
+        head = out.splitlines()[0]
+        assert head.startswith("2026Q4 季度结束名单预览：本季度到 2026-12-31 才结束，以下按今天（2026-11-14）的数据")
+        assert "按 2026-12-31 的数据" not in out and "委员需要提醒" not in head
+        assert run("--occasion", "mid", "--quarter", "2026年第四季度", "--dry-run")[0] == 0
+        code = cli_remind.run(settings, parser.parse_args(["remind", "--occasion", "mid", "--quarter", "2026Q5",
+                                                            "--dry-run"]))
+        assert code == 1 and "一年只有第 1 至第 4 季度" in capsys.readouterr().err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import pytest
@@ -412,3 +413,73 @@ def test_look_alike_headers_on_a_sheet_are_explained_not_hidden_behind_other_she
     assert run_cli(cli_settings, "members", "import", str(path)) == 1
     err = capsys.readouterr().err
     assert "工作表「名单」第 1 行的表头中有无法识别的列：联系电话 → 手机？" in err
+    assert "必需列" not in err and "：-" not in err  # nothing required is missing: no empty list shown
+
+
+# a word of a library's English (openpyxl's, zipfile's …) inside a Chinese message
+ENGLISH_WORDS = re.compile(r"[A-Za-z]{4,}")
+
+
+def _without_paths(text: str, *paths: Path) -> str:
+    for path in paths:
+        text = text.replace(str(path), "")
+    return text.replace("members import -h", "").replace(".xlsx", "").replace("Excel", "").replace("WPS", "").replace("HTML", "")
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("名册.xlsx", "编号,姓名,界别\nA1,甲,民进\n".encode(), "这个文件实际上是文本（CSV）格式，请把扩展名改为 .csv 后再导入"),
+        ("名册.xlsx", "编号,姓名,界别\nA1,甲,民进\n".encode("gb18030"), "这个文件实际上是文本（CSV）格式"),
+        ("名册.xlsx", b"<html><body><table><tr><td>1</td></tr></table></body></html>", "实际上是网页（HTML）格式"),
+        ("名册.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(512), "实际上是旧版 Excel（.xls）格式"),
+        ("名册.csv", b"PK\x03\x04" + bytes(100), "这个文件实际上是 Excel（.xlsx）格式，请把扩展名改为 .xlsx 后再导入"),
+        ("名册.xlsx", b"PK\x03\x04" + bytes(100), "无法读取这个 Excel 文件：它可能已损坏"),
+    ],
+    ids=["csv-as-xlsx", "gb18030-csv-as-xlsx", "html-as-xlsx", "xls-as-xlsx", "xlsx-as-csv", "damaged-xlsx"],
+)
+def test_a_file_whose_content_is_not_what_its_name_says(cli_settings, database_url, tmp_path, capsys, name, content,
+                                                         expected) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    for extra in ([], ["--dry-run"]):
+        assert run_cli(cli_settings, "members", "import", str(path), *extra) == 1
+        err = capsys.readouterr().err
+        assert expected in err and "Traceback" not in err
+        (line,) = [line for line in err.splitlines() if line.startswith("名册无法导入")]
+        assert not ENGLISH_WORDS.search(_without_paths(line, path)), line
+    assert count(database_url, Member) == 0
+
+
+def test_a_missing_file_in_a_dry_run_creates_no_database_and_says_where_it_looked(
+    monkeypatch, tmp_path, capsys
+) -> None:
+    target = tmp_path / "new" / "lianxin.db"
+    for name in ("BOT_TOKEN", "BOT_USERNAME", "LIANXIN_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LIANXIN_HOME", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{target}")
+    folder = tmp_path / "files"
+    folder.mkdir()
+    write_csv(folder / "2026名册.csv", [["T1", "甲", "民进", "", "", "", "", ""]])
+    monkeypatch.chdir(folder)
+    for extra in (["--dry-run"], []):
+        assert main(["members", "import", "2026名册.xlsx", *extra]) == 1
+        err = capsys.readouterr().err
+        assert f"找不到文件：2026名册.xlsx（在文件夹 {folder} 中没有这个文件，您是不是要找：2026名册.csv）" in err
+        assert "数据库：" not in err
+        assert not target.exists() and not target.parent.exists()
+    assert main(["members", "import", "nowhere/名册.csv", "--dry-run"]) == 1
+    assert f"文件夹 {folder / 'nowhere'} 不存在" in capsys.readouterr().err
+    assert not target.parent.exists()
+
+
+def test_a_row_counter_next_to_the_number_is_ignored_without_a_word(cli_settings, tmp_path, capsys) -> None:
+    path = write_csv(tmp_path / "r.csv", [["1", "N1", "甲", "民进"]], header=["序号", "编号", "姓名", "界别"])
+    assert run_cli(cli_settings, "members", "import", str(path)) == 0
+    err = capsys.readouterr().err
+    assert "序号" not in err and "未识别的列" not in err
+    # without 编号 it is still the look-alike it may be
+    path = write_csv(tmp_path / "s.csv", [["1", "甲", "民进"]], header=["序号", "姓名", "界别"])
+    assert run_cli(cli_settings, "members", "import", str(path)) == 1
+    assert "序号 → 编号？" in capsys.readouterr().err

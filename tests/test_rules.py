@@ -56,6 +56,29 @@ def test_quarter_bounds_and_navigation() -> None:
         Quarter.parse("2026Q5")
 
 
+@pytest.mark.parametrize("label", ["2026Q4", "2026q4", "2026-Q4", "2026-4", "2026年第四季度", "2026年4季度",
+                                   " 2026 Q4 ", "２０２６Ｑ４", "2026年第4季度", "2026年四季度", "2026季4"])
+def test_a_quarter_as_offices_write_it(label: str) -> None:
+    assert Quarter.parse(label) == Quarter(2026, 4)
+
+
+@pytest.mark.parametrize("label", ["2026Q5", "2026Q0", "2026-5", "2026年第五季度", "2026年0季度"])
+def test_a_quarter_numbered_beyond_four_is_said_to_be_so(label: str) -> None:
+    from bot.services.rules import QuarterNumberError
+
+    with pytest.raises(QuarterNumberError):
+        Quarter.parse(label)
+
+
+@pytest.mark.parametrize("label", ["2026", "Q4", "26Q4", "2026-04-01", "2026年", "四季度", "2026Q", "2026/4"])
+def test_what_is_not_a_quarter_is_refused(label: str) -> None:
+    from bot.services.rules import QuarterNumberError
+
+    with pytest.raises(ValueError) as caught:
+        Quarter.parse(label)
+    assert not isinstance(caught.value, QuarterNumberError)
+
+
 def test_local_today_needs_aware_time() -> None:
     with pytest.raises(ValueError):
         local_today(datetime(2026, 1, 1), SH)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -58,6 +59,10 @@ def test_full_width_commas_and_enumeration_commas_in_admin_ids(monkeypatch) -> N
         ("BOT_PROXY_URL", "ftp://proxy:21", "不是有效的代理地址"),
         ("WEBHOOK_URL", "https://bot.example.org/hook", "配置项 WEBHOOK_SECRET 有误"),
         ("SQLITE_FAST_DRIVER", "maybe", "配置项 SQLITE_FAST_DRIVER 有误：「maybe」应为 true 或 false"),
+        ("REMINDER_TIME", "9点", "配置项 REMINDER_TIME 有误：「9点」不是时间：时间格式应为 时:分，例如 09:00"),
+        ("REMINDER_TIME", "25:00", "时间格式应为 时:分，例如 09:00"),
+        ("REMINDER_RULES", "all", "值「all」无效：只能是 no_activity、below_pace、bottom_share 中的一项或几项"),
+        ("TIMEZONE", "Asia/" + "x" * 300, "不是已知的时区"),
     ],
 )
 def test_each_bad_setting_is_one_chinese_line_with_an_example(monkeypatch, capsys, name, value, expected) -> None:
@@ -68,6 +73,23 @@ def test_each_bad_setting_is_one_chinese_line_with_an_example(monkeypatch, capsy
     assert len(lines) == 1, err
     assert expected in lines[0] and "正确示例：" in lines[0]
     assert "Traceback" not in err and "validation error" not in err
+
+
+# every word of pydantic's own messages that could reach a clerk ("Input should be a valid …")
+PYDANTIC_ENGLISH = re.compile(r"Input|should|valid|expected|error|format|parsing|character")
+
+
+@pytest.mark.parametrize("field", sorted(Settings.model_fields))
+def test_no_setting_is_explained_in_pydantics_english(monkeypatch, capsys, field) -> None:
+    for value in ("9点", "abc", "-1", "1.5", "[1]", '{"a":1}', "x" * 300, "25:61", '[{"code":"a","points":"x"}]'):
+        monkeypatch.setenv(field.upper(), value)
+        code = main(["db", "upgrade"])
+        err = capsys.readouterr().err
+        if code != 2:
+            continue
+        (line,) = err.strip().splitlines()
+        problem = line.split("。正确示例：")[0].replace(value[:60], "")
+        assert not PYDANTIC_ENGLISH.search(problem), line
 
 
 def test_a_secret_is_never_echoed(monkeypatch, capsys) -> None:

@@ -45,6 +45,7 @@ async def test_telegram_down_for_good_is_one_log_line_and_no_try_again(fake, run
     assert "可能没有送达" in notice.text and "/my" in notice.text  # never a bare "try again"
     failures = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert len(failures) == 1 and "暂时无法访问" in failures[0].getMessage(), [r.getMessage() for r in failures]
+    assert "Telegram 服务器暂时出错" in failures[0].getMessage() and "NetworkError" not in failures[0].getMessage()
     assert all(r.exc_info is None for r in caplog.records if r.levelno >= logging.INFO)
     assert len(runner.errors) == 1  # the runner saw it; nothing else failed
     runner.errors.clear()

@@ -3,7 +3,8 @@
 One module per command group; each adds its parsers and names, on each leaf command, the function
 that runs it (`handler(settings, args)`, `async_handler(settings, args)` or `session_handler(session,
 args)` on one async session) and whether it writes to the database (`database`: "write", "read" or
-None for `run`, which opens it itself). Every command that changes data validates its inputs and
+None for `run`, which opens it itself), and optionally a `precheck(args)` of its inputs that runs before
+the database is opened. Every command that changes data validates its inputs and
 outputs first, works in one transaction and commits last, after its output files are complete.
 Every message comes from the CLI texts of `bot/texts/`.
 """
@@ -71,6 +72,11 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
                 print(line, file=sys.stderr)
             return EXIT_CONFIG
     setup_logging(settings.log_level, settings.token, plain=args.command != "run")
+    precheck = getattr(args, "precheck", None)  # inputs that can be checked before the database is touched
+    if precheck is not None:
+        problem = precheck(args)
+        if problem is not None:
+            return problem
     if args.database is not None:
         problem = open_database(settings, writes=args.database == "write")
         if problem is not None:

@@ -3,9 +3,9 @@ after the commit, and the bot's own name from Telegram."""
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
-import re
 import sys
 import tempfile
 from pathlib import Path
@@ -14,13 +14,14 @@ from urllib.parse import urlparse
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from telegram import Bot
-from telegram.error import InvalidToken, TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.request import HTTPXRequest
 
 from bot.config import Settings
 from bot.db import Database, describe_url, upgrade
-from bot.logs import redact, short_error
-from bot.services.rules import Quarter
+from bot.logs import network_reason, redact, short_error
+from bot.services.access import NumbersRefused
+from bot.services.rules import Quarter, QuarterNumberError
 from bot.texts import cli_text
 
 EXIT_BAD_INPUT = 1
@@ -51,9 +52,16 @@ def parse_quarter(text: str) -> Quarter | None:
     """`--quarter 2026Q4` as a Quarter; None (after saying what a quarter looks like) when it is not one."""
     try:
         return Quarter.parse(text)
+    except QuarterNumberError:
+        fail("cli_quarter_number", value=text)
     except ValueError:
         fail("cli_bad_quarter", value=text)
-        return None
+    return None
+
+
+def refused_numbers(exc: NumbersRefused) -> str:
+    """Each 编号 a command could not take, with why: `GS9999（没有这个编号）、GS0002（已停用）`."""
+    return "、".join(cli_text(f"number_{why}", number=number) for number, why in exc.reasons)
 
 
 # --- the database ------------------------------------------------------------------------------------
@@ -141,14 +149,76 @@ async def username_or_fail(settings: Settings) -> str | int:
         return fail("invites_need_username", EXIT_CONFIG)
     try:
         return await get_me(settings)
-    except InvalidToken:
-        return fail("bad_token", EXIT_CONFIG)
     except TelegramError as exc:  # offline, blocked, proxy down: BOT_USERNAME avoids the call
-        log.debug("getMe failed", exc_info=True)
-        return fail("invites_username_offline", EXIT_NETWORK, reason=redact(short_error(exc), settings.token))
+        return telegram_failure(settings, exc, offline="invites_username_offline")
+
+
+def telegram_failure(settings: Settings, exc: TelegramError, *, offline: str = "telegram_unreachable") -> int:
+    """One line (and its exit code) for a first Bot API call that failed: Telegram out of reach (`offline`, a
+    text with {host} and {reason}), an address that is no Bot API, a refused token, or Telegram's own refusal."""
+    if isinstance(exc, NetworkError):  # TimedOut, and an answer of 5xx: worth starting again later
+        log.debug("Telegram unreachable", exc_info=True)
+        return fail(offline, EXIT_NETWORK, host=telegram_host(settings),
+                    reason=redact(network_reason(exc, detail=settings.log_level == "DEBUG"), settings.token))
+    # python-telegram-bot's getMe wraps the answer's error (Bot.initialize); the answer itself may be a web
+    # page: it is never logged, not even at DEBUG
+    causes = [exc]
+    while isinstance(causes[-1].__cause__, TelegramError) and len(causes) < 5:
+        causes.append(causes[-1].__cause__)
+    if any(isinstance(e, InvalidToken) and str(e).startswith("Not Found") for e in causes):
+        return fail("not_bot_api_404", EXIT_CONFIG, url=settings.bot_api_base_url)
+    if any(str(e) == "Invalid server response" for e in causes):  # the answer was no JSON
+        return fail("not_bot_api_page", EXIT_CONFIG, url=settings.bot_api_base_url)
+    if isinstance(exc, InvalidToken):
+        return fail("bad_token", EXIT_CONFIG)
+    log.debug("Telegram refused getMe", exc_info=True)
+    return fail("telegram_error", EXIT_NETWORK, reason=redact(short_error(exc), settings.token))
 
 
 # --- files written only once the data is committed ---------------------------------------------------
+
+
+def output_path(path: Path, option: str, default: str, allowed: tuple[str, ...]) -> Path | int:
+    """`path` with `default` added when it has no extension (said on stderr); the exit code when its
+    extension is another format (a name like 报告v1.0 has none: .0 is no format)."""
+    suffix = path.suffix.lower()
+    if suffix in allowed:
+        return path
+    if suffix[1:].isalpha():
+        return fail("out_wrong_suffix", EXIT_BAD_INPUT, option=option, path=path, suffix=path.suffix,
+                    allowed="、".join(allowed))
+    named = path.with_name(path.name + default)
+    note("out_suffix_added", option=option, path=named)
+    return named
+
+
+_FILE_REASONS = {
+    errno.ENOSPC: "file_reason_full",
+    errno.EACCES: "file_reason_denied", errno.EPERM: "file_reason_denied",
+    errno.EROFS: "file_reason_read_only",
+    errno.ENOENT: "file_reason_missing",
+    errno.EISDIR: "file_reason_folder",
+    errno.ENAMETOOLONG: "file_reason_name_long",
+}
+
+
+def file_reason(exc: OSError, settings: Settings | None = None) -> str:
+    """Why a file could not be written, in Chinese; the system's own (English) words only at LOG_LEVEL=DEBUG."""
+    key = _FILE_REASONS.get(exc.errno or 0)
+    reason = cli_text(key) if key else cli_text("file_reason_other", errno=exc.errno or "?")
+    if settings is not None and settings.log_level == "DEBUG":
+        return cli_text("net_detail", reason=reason, error=short_error(exc))
+    return reason
+
+
+def writable_file(path: Path) -> str | None:
+    """Why `path` cannot be written (its folder must exist already), or None."""
+    parent = path.resolve().parent
+    if not parent.is_dir():
+        return cli_text("out_parent_missing", parent=parent)
+    if path.exists() and path.is_dir():
+        return cli_text("out_is_a_folder")
+    return None
 
 
 def writable_folder(folder: Path) -> str | None:
@@ -163,10 +233,6 @@ def writable_folder(folder: Path) -> str | None:
     if not os.access(probe, os.W_OK | os.X_OK):
         return "path_not_writable"
     return None
-
-
-def safe_filename(number: str) -> str:
-    return re.sub(r"[^\w.-]", "_", number) or "member"
 
 
 def temp_beside(target: Path) -> Path:

@@ -22,10 +22,11 @@ from bot.cli.common import (
     EXIT_DATABASE,
     database,
     fail,
+    file_reason,
     log,
     make_dirs,
     note,
-    safe_filename,
+    refused_numbers,
     say,
     temp_beside,
     username_or_fail,
@@ -34,8 +35,8 @@ from bot.cli.common import (
 from bot.cli.parsing import command
 from bot.config import Settings
 from bot.logs import short_error
-from bot.services.access import CodesOutstanding, NotFound, issue_invites
-from bot.services.cards import invite_qr_png, member_card_png, member_links
+from bot.services.access import CodesOutstanding, NumbersRefused, issue_invites
+from bot.services.cards import card_file_name, invite_file_name, invite_slip_png, member_card_png, member_links
 from bot.services.cases import link_payload
 from bot.texts import cli_text
 
@@ -104,8 +105,8 @@ async def invites(settings: Settings, args: argparse.Namespace) -> int:
             try:
                 batch = await issue_invites(session, ttl_days=settings.invite_ttl_days, numbers=args.member,
                                             replace=args.replace)
-            except NotFound as exc:
-                return fail("invites_unknown_members", EXIT_BAD_INPUT, numbers=exc)
+            except NumbersRefused as exc:
+                return fail("invites_unknown_members", EXIT_BAD_INPUT, numbers=refused_numbers(exc))
             except CodesOutstanding as exc:
                 return fail("invites_need_replace", EXIT_BAD_INPUT, numbers="、".join(exc.numbers), codes=exc.codes)
             if not batch.issued:
@@ -126,7 +127,7 @@ async def invites(settings: Settings, args: argparse.Namespace) -> int:
                 moves = _write_invite_files(args, rows, header, temps, made_dirs)
             except OSError as exc:
                 await session.rollback()
-                return fail("invites_write_failed", EXIT_BAD_INPUT, reason=short_error(exc))
+                return fail("invites_write_failed", EXIT_BAD_INPUT, reason=file_reason(exc, settings))
             try:
                 await session.commit()
             except DBAPIError as exc:
@@ -142,7 +143,8 @@ async def invites(settings: Settings, args: argparse.Namespace) -> int:
         try:
             os.replace(temp, target)
         except OSError as exc:  # the codes are committed: say where the file is rather than lose it
-            return fail("invites_move_failed", EXIT_BAD_INPUT, temp=temp, target=target, reason=short_error(exc))
+            return fail("invites_move_failed", EXIT_BAD_INPUT, temp=temp, target=target,
+                        reason=file_reason(exc, settings))
     note("invites_done", count=len(rows), days=settings.invite_ttl_days, until=rows[0][4])
     if batch.replaced:
         note("invites_replaced", codes=batch.replaced, members=batch.replaced_members)
@@ -172,14 +174,14 @@ def _write_invite_files(args: argparse.Namespace, rows: list[tuple], header: tup
         moves.append((temp, args.out))
     if args.qr_dir:
         make_dirs(args.qr_dir, made_dirs)
-        for number, _name, _code, link, _expires in rows:
-            target = args.qr_dir / f"{safe_filename(number)}.png"
+        for number, name, _code, link, expires in rows:
+            target = args.qr_dir / invite_file_name(number=number, name=name)
             if target.is_dir():
                 raise IsADirectoryError(str(target))
             temp = temp_beside(target)
             temps.append(temp)
             with temp.open("wb") as handle:
-                handle.write(invite_qr_png(link))
+                handle.write(invite_slip_png(name=name, number=number, until=expires, link=link))
             moves.append((temp, target))
     if not args.out:
         buffer = io.StringIO()
@@ -199,6 +201,11 @@ async def member_cards(settings: Settings, args: argparse.Namespace) -> int:
     problem = writable_folder(out)
     if problem:
         return fail(problem, path=out, option="--out-dir")
+    index = out / "links.csv"
+    # cards for some members: the other members' rows of links.csv stay as they are
+    kept = _link_rows(index) if args.member else {}
+    if kept is None:
+        return fail("cards_links_unreadable", EXIT_BAD_INPUT, path=index)
     username = await username_or_fail(settings)
     if isinstance(username, int):
         return username
@@ -209,21 +216,21 @@ async def member_cards(settings: Settings, args: argparse.Namespace) -> int:
         async with db.session() as session:
             try:
                 links = await member_links(session, numbers=args.member, rotate=args.rotate)
-            except NotFound as exc:
-                return fail("cards_unknown_members", EXIT_BAD_INPUT, numbers=exc)
+            except NumbersRefused as exc:
+                return fail("cards_unknown_members", EXIT_BAD_INPUT, numbers=refused_numbers(exc))
             moves: list[tuple[Path, Path]] = []
             make_dirs(out, made)
-            index = out / "links.csv"
+            rows = {**kept, **{number: [number, name, f"https://t.me/{username}?start={link_payload(token)}"]
+                               for number, name, _sector, token in links}}
             temp = temp_beside(index)
             temps.append(temp)
             with temp.open("w", encoding="utf-8-sig", newline="") as handle:
                 writer = csv.writer(handle)
                 writer.writerow(cli_text("cards_header").split(","))
-                for number, name, _sector, token in links:
-                    writer.writerow([number, name, f"https://t.me/{username}?start={link_payload(token)}"])
+                writer.writerows(rows[number] for number in sorted(rows))
             moves.append((temp, index))
             for number, name, sector, token in links:
-                target = out / f"{safe_filename(number)}.png"
+                target = out / card_file_name(number=number, name=name)
                 temp = temp_beside(target)
                 temps.append(temp)
                 temp.write_bytes(member_card_png(
@@ -241,3 +248,18 @@ async def member_cards(settings: Settings, args: argparse.Namespace) -> int:
     if args.rotate:
         note("cards_rotated")
     return 0
+
+
+def _link_rows(index: Path) -> dict[str, list[str]] | None:
+    """The rows of an existing links.csv by 编号 ({} when there is none); None when it is not one this
+    command wrote (another header, or not text), so that nothing of it is lost by a rewrite."""
+    if not index.exists():
+        return {}
+    try:
+        with index.open(encoding="utf-8-sig", newline="") as handle:
+            rows = list(csv.reader(handle))
+    except (OSError, UnicodeDecodeError):
+        return None
+    if not rows or rows[0] != cli_text("cards_header").split(","):
+        return None
+    return {row[0]: row for row in rows[1:] if row and row[0]}

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import csv
 import sys
 from pathlib import Path
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from tqdm import tqdm
 
-from bot.cli.common import EXIT_BAD_INPUT, fail, note, say
+from bot.cli.common import EXIT_BAD_INPUT, fail, file_reason, note, output_path, say, temp_beside, writable_file
 from bot.cli.parsing import command, roster_columns_help, share
 from bot.config import Settings
-from bot.services.access import NotFound, list_members, revoke_member
-from bot.services.roster import RosterFileError
+from bot.services.access import MemberRow, NotFound, list_members, revoke_member
+from bot.services.roster import RosterFileError, check_file
 from bot.services.roster_import import file_error, render_import, run_import
+from bot.services.sheets import Sheet, write_xlsx
 from bot.texts import LEVEL_NAMES, cli_text
 
 
@@ -28,17 +30,28 @@ def add_parsers(members) -> None:  # noqa: ANN001 - the `members` group's subpar
     imp.add_argument("--max-deactivate-share", type=share, default=0.2, metavar=cli_text("metavar_percent"),
                      help=cli_text("help_max_deactivate_share"))
     imp.add_argument("--force", action="store_true", help=cli_text("help_force"))
-    # a dry run may create the database, so that a first try on a fresh install works
-    imp.set_defaults(handler=import_members, database="write")
+    # a dry run may create the database, so that a first try on a fresh install works; not for a file that
+    # cannot be a roster (a typo in its name would leave an empty database behind)
+    imp.set_defaults(handler=import_members, database="write", precheck=check_roster_file)
     lst = command(members, "list", "members_list")
     lst.add_argument("--unbound", action="store_true", help=cli_text("help_unbound"))
-    lst.set_defaults(session_handler=list_command, database="read")
+    lst.add_argument("--out", type=Path, metavar=cli_text("metavar_table"), help=cli_text("help_members_list_out"))
+    lst.set_defaults(session_handler=list_command, database="read", precheck=check_list_out)
 
 
 def add_revoke_parser(members) -> None:  # noqa: ANN001 - listed after invites and cards in the help
     rev = command(members, "revoke", "revoke")
     rev.add_argument("number", metavar=cli_text("metavar_number"))
     rev.set_defaults(session_handler=revoke_command, database="write")
+
+
+def check_roster_file(args: argparse.Namespace) -> int | None:
+    """Before the database is opened: the exit code (one line said) when the file is missing or no roster file."""
+    try:
+        check_file(args.file)
+    except RosterFileError as exc:
+        return fail("roster_cannot_import", EXIT_BAD_INPUT, reason=file_error(exc))
+    return None
 
 
 def import_members(settings: Settings, args: argparse.Namespace) -> int:
@@ -68,15 +81,59 @@ def import_members(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def check_list_out(args: argparse.Namespace) -> int | None:
+    """--out: a .csv or .xlsx file (.xlsx added to a name without extension) in a folder that exists."""
+    if args.out is None:
+        return None
+    out = output_path(args.out, "--out", ".xlsx", (".csv", ".xlsx"))
+    if isinstance(out, int):
+        return out
+    problem = writable_file(out)
+    if problem:
+        return fail("out_write_failed", EXIT_BAD_INPUT, path=out, error=problem)
+    args.out = out
+    return None
+
+
 async def list_command(session: AsyncSession, args: argparse.Namespace) -> int:
     rows = await list_members(session, unbound_only=args.unbound)
+    table = [[r.number, r.name, r.sector, r.group or "", LEVEL_NAMES[r.level], r.region or "", _state(r)]
+             for r in rows]
+    if args.out is not None:
+        try:
+            write_table(args.out, cli_text("members_list_header").split("\t"), table)
+        except OSError as exc:
+            return fail("out_write_failed", EXIT_BAD_INPUT, path=args.out, error=file_reason(exc))
+        say("members_written", path=args.out, count=len(rows))
+        return 0
     say("members_list_header")
-    for r in rows:
-        state = cli_text("state_bound") if r.bound else (
-            cli_text("state_inactive") if not r.active else cli_text("state_unbound"))
-        print("\t".join([r.number, r.name, r.sector, r.group or "-", LEVEL_NAMES[r.level], r.region or "-", state]))
+    for line in table:
+        print("\t".join(value or "-" for value in line))
     note("members_count", count=len(rows))
     return 0
+
+
+def _state(row: MemberRow) -> str:
+    if row.bound:
+        return cli_text("state_bound")
+    return cli_text("state_inactive") if not row.active else cli_text("state_unbound")
+
+
+def write_table(path: Path, headers: list[str], rows: list[list[str]]) -> None:
+    """A header and rows as .csv (UTF-8 with the BOM Windows Excel needs to show Chinese) or .xlsx, written to
+    a temporary name beside `path` and then put in place: a failure leaves no half file."""
+    temp = temp_beside(path)
+    try:
+        if path.suffix.lower() == ".csv":
+            with temp.open("w", encoding="utf-8-sig", newline="") as handle:
+                writer = csv.writer(handle)
+                writer.writerow(headers)
+                writer.writerows(rows)
+        else:
+            write_xlsx(temp, [Sheet(cli_text("members_sheet_title"), headers, rows)])
+        temp.replace(path)
+    finally:
+        temp.unlink(missing_ok=True)
 
 
 async def revoke_command(session: AsyncSession, args: argparse.Namespace) -> int:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import re
 import sys
 import unicodedata
+from collections.abc import Iterable
 from typing import NoReturn
 
 from bot.services.roster import COLUMNS, LEVELS, LOOKALIKES
@@ -39,8 +41,32 @@ def translate_argparse(message: str) -> str:
             values = {k: v.replace("'", "") for k, v in match.groupdict().items()}
             if "kind" in values:
                 values["kind"] = ARG_KINDS.get(values["kind"], values["kind"])
+            if key == "arg_invalid_choice":
+                choices = values["choices"].split(", ")
+                values["choices"] = "、".join(choices)
+                values["hint"] = did_you_mean(values["value"], choices)
             return cli_text(key, **values)
     return message
+
+
+def did_you_mean(typed: str, names: Iterable[str]) -> str:
+    """`，您是不是要输入：members` for the name closest to what was typed; "" when none is close."""
+    close = difflib.get_close_matches(typed, list(names), n=1, cutoff=0.6)
+    return cli_text("arg_did_you_mean", name=close[0]) if close else ""
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> argparse._SubParsersAction | None:
+    """The parser's subcommands (argparse names no public type or accessor for them)."""
+    return next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)  # noqa: SLF001
+
+
+def _options(parser: argparse.ArgumentParser) -> set[str]:
+    """Every option string of `parser` and of its subcommands, all the way down."""
+    found = set(parser._option_string_actions)  # noqa: SLF001 - argparse's table of options
+    sub = _subcommands(parser)
+    for child in (sub.choices.values() if sub else ()):
+        found |= _options(child)
+    return found
 
 
 def columns(text: str) -> int:
@@ -113,7 +139,19 @@ class ChineseParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
-        self.exit(EXIT_CONFIG, cli_text("usage_error", message=translate_argparse(message), prog=self.prog) + "\n")
+        text = translate_argparse(message) + self._hint(message)
+        self.exit(EXIT_CONFIG, cli_text("usage_error", message=text, prog=self.prog) + "\n")
+
+    def _hint(self, message: str) -> str:
+        """What argparse leaves out: the actions to choose from when none was given, the option meant by a typo."""
+        sub = _subcommands(self)
+        if sub is not None and message.startswith("the following arguments are required:") and sub.choices:
+            return cli_text("arg_choices", choices="、".join(sub.choices))
+        if message.startswith("unrecognized arguments:"):
+            typed = next((word for word in message.split(":", 1)[1].split() if word.startswith("--")), None)
+            if typed:
+                return did_you_mean(typed.split("=", 1)[0], _options(self))
+        return ""
 
 
 def command(parent, name: str, key: str) -> argparse.ArgumentParser:  # noqa: ANN001 - argparse's subparsers

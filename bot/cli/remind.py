@@ -23,8 +23,8 @@ from bot.services.reminders import (
     plan_occasion,
     sent_status,
 )
-from bot.services.rules import Quarter
-from bot.texts import OCCASION_NAMES, OUTBOX_STATUS_NAMES, RULE_NAMES, cli_text
+from bot.services.rules import Quarter, local_today
+from bot.texts import OCCASION_NAMES, OUTBOX_STATUS_NAMES, ROLE_NAMES, RULE_NAMES, cli_text
 from models import utcnow
 
 
@@ -64,9 +64,20 @@ async def _run(settings: Settings, args: argparse.Namespace, quarter: Quarter) -
             written = await sent_status(session, plan)
     finally:
         await db.dispose()
-    count = len(plan.laggards) if occasion is not Occasion.quarter_end else len(plan.outgoing)
-    say("cli_remind_header", quarter=quarter.label, occasion=OCCASION_NAMES[occasion.value],
-        day=plan.as_of.isoformat(), count=count)
+    names = {"quarter": quarter.label, "occasion": OCCASION_NAMES[occasion.value], "day": plan.as_of.isoformat()}
+    if occasion is not Occasion.quarter_end:
+        say("cli_remind_header", **names, count=len(plan.laggards))
+    else:
+        admins = sum(item.chat_id in policy.admin_ids for item in plan.outgoing)
+        staff = [cli_text(key, count=n) for key, n in (("cli_remind_coordinators", len(plan.outgoing) - admins),
+                                                      ("cli_remind_admins", admins)) if n]
+        recipients = cli_text("cli_remind_recipients", who="、".join(staff)) if staff else cli_text(
+            "cli_remind_no_recipients")
+        today = local_today(now, policy.tz)
+        if today <= quarter.last_day:  # the list is sent after the quarter: this is what today's data would give
+            say("cli_remind_header_preview", **names, today=today.isoformat(), recipients=recipients)
+        else:
+            say("cli_remind_header_lists", **names, recipients=recipients)
     for item in plan.outgoing:
         if item.chat_id is None:
             state = cli_text("cli_remind_unbound")
@@ -78,7 +89,8 @@ async def _run(settings: Settings, args: argparse.Namespace, quarter: Quarter) -
             why = "、".join(_why(item.laggard, rule) for rule in item.laggard.rules)
             say("cli_remind_member", number=item.laggard.number, name=item.laggard.name, why=why, state=state)
         else:
-            say("cli_remind_coordinator", chat_id=item.chat_id, count=item.idle, state=state)
+            role = ROLE_NAMES["admin" if item.chat_id in policy.admin_ids else "coordinator"]
+            say("cli_remind_coordinator", chat_id=item.chat_id, role=role, count=item.idle, state=state)
     return 0
 
 

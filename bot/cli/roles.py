@@ -145,7 +145,8 @@ def _scope_problem(exc: NotFound | Ambiguous, kind: ScopeKind, value: str) -> in
 async def sectors_command(session: AsyncSession, args: argparse.Namespace) -> int:
     say("sectors_header")
     for row in await list_sectors(session):
-        print(f"{row.name}\t{row.short_name if row.short_name != row.name else '-'}\t{row.members}")
+        others = "、".join(row.other_names) or "-"
+        print(f"{row.name}\t{row.short_name if row.short_name != row.name else '-'}\t{row.members}\t{others}")
     return 0
 
 

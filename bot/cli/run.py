@@ -10,12 +10,11 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 from bot.cli.common import (
     EXIT_BAD_INPUT,
     EXIT_CONFIG,
-    EXIT_NETWORK,
     fail,
     get_me,
     log,
     open_database,
-    telegram_host,
+    telegram_failure,
 )
 from bot.cli.parsing import command
 from bot.config import Settings
@@ -33,13 +32,8 @@ def run(settings: Settings, args: argparse.Namespace | None = None) -> int:
     # one getMe before anything else: an unreachable or refusing Telegram is one line, not a traceback
     try:
         asyncio.run(get_me(settings))
-    except InvalidToken:
-        return fail("bad_token", EXIT_CONFIG)
-    except NetworkError as exc:
-        return _unreachable(settings, exc)
     except TelegramError as exc:
-        log.debug("Telegram refused getMe", exc_info=True)
-        return fail("telegram_error", EXIT_NETWORK, reason=redact(short_error(exc), settings.token))
+        return telegram_failure(settings, exc)
     problem = open_database(settings, writes=True)
     if problem is not None:
         return problem
@@ -56,14 +50,9 @@ def run(settings: Settings, args: argparse.Namespace | None = None) -> int:
     except InvalidToken:
         return fail("bad_token", EXIT_CONFIG)
     except NetworkError as exc:
-        return _unreachable(settings, exc)
+        return telegram_failure(settings, exc)
     except Exception as exc:  # noqa: BLE001 - one line; the traceback (redacted) only at DEBUG
         log.debug("the bot stopped", exc_info=True)
         return fail("bot_stopped", EXIT_BAD_INPUT, reason=redact(short_error(exc), settings.token))
     return 0
 
-
-def _unreachable(settings: Settings, exc: NetworkError) -> int:
-    log.debug("Telegram unreachable", exc_info=True)
-    return fail("telegram_unreachable", EXIT_NETWORK, host=telegram_host(settings),
-                reason=redact(short_error(exc), settings.token))

@@ -7,10 +7,12 @@ import enum
 import hashlib
 import re
 import secrets
+import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import ColumnElement, delete, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -18,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.db import dialect_insert, dialect_of
 from bot.services.names import nearest
 from bot.services.scopes import Committee, Scope, member_in_scopes
+from bot.services.sectors import accepted_names, other_names, sector_names, squash
 from models import (
     ActivityGroup,
     AuditEvent,
@@ -55,6 +58,40 @@ class Ambiguous(Exception):
         super().__init__(value)
         self.value = value
         self.candidates = candidates
+
+
+class NumbersRefused(Exception):
+    """Members named by 编号 that a command cannot take: each number, as typed or as found, with why
+    ("missing": no such 编号, "inactive", "bound": already bound to Telegram)."""
+
+    def __init__(self, reasons: list[tuple[str, str]]) -> None:
+        super().__init__("、".join(number for number, _ in reasons))
+        self.reasons = reasons
+
+
+def number_key(text: str) -> str:
+    """A 编号 as compared: full-width characters as ASCII, without spaces, upper case (gs 0001 is GS0001)."""
+    return "".join(unicodedata.normalize("NFKC", text).split()).upper()
+
+
+def stored_number_key() -> ColumnElement[str]:
+    """`number_key` of Member.number in SQL (the roster keeps a 编号's inner spaces as single ASCII spaces)."""
+    return func.upper(func.replace(Member.number, " ", ""))
+
+
+async def members_numbered(session: AsyncSession, typed: Iterable[str]) -> tuple[list[Member], list[str]]:
+    """The members (active or not) the 编号 typed name, by 编号, each once; and each text typed that names none.
+
+    Numbers match in any case and without spaces; where two members differ only so, the one typed exactly."""
+    wanted = {number_key(text): text.strip() for text in typed if number_key(text)}
+    found: dict[str, Member] = {}
+    if wanted:
+        for member in (await session.exec(select(Member).where(stored_number_key().in_(list(wanted))))).all():
+            key = number_key(member.number)
+            if key not in found or member.number == wanted[key]:
+                found[key] = member
+    missing = [text for key, text in wanted.items() if key not in found]
+    return sorted(found.values(), key=lambda m: m.number), missing
 
 
 class CodesOutstanding(Exception):
@@ -110,17 +147,21 @@ async def issue_invites(
 
     A member who still holds an unexpired code keeps it: without `replace` they are skipped (or,
     when named in `numbers`, CodesOutstanding is raised); with `replace` their open codes are revoked.
+    Numbers are matched as `members_numbered` does; one that names no active, unbound member raises
+    NumbersRefused.
     """
     now = now or utcnow()
-    query = select(Member).where(Member.active.is_(True), Member.telegram_id.is_(None)).order_by(Member.number)
     if numbers:
-        query = query.where(Member.number.in_(numbers))
-    members = list((await session.exec(query)).all())
-    if numbers:
-        found = {m.number for m in members}
-        unknown = [n for n in numbers if n not in found]
-        if unknown:
-            raise NotFound("、".join(unknown))
+        members, missing = await members_numbered(session, numbers)
+        refused = [(n, "missing") for n in missing] + [
+            (m.number, "inactive" if not m.active else "bound") for m in members
+            if not m.active or m.telegram_id is not None]
+        if refused:
+            raise NumbersRefused(refused)
+    else:
+        members = list((await session.exec(
+            select(Member).where(Member.active.is_(True), Member.telegram_id.is_(None)).order_by(Member.number)
+        )).all())
     held: dict[int, int] = {}
     member_ids = [m.id for m in members]
     for start in range(0, len(member_ids), 5000):
@@ -182,10 +223,12 @@ class RevokeResult:
 
 async def revoke_member(session: AsyncSession, number: str, *, actor: str = "cli", now: datetime | None = None
                         ) -> RevokeResult:
-    """Unbind a member's Telegram account (if bound) and invalidate their open codes; the caller commits."""
-    member = (await session.exec(select(Member).where(Member.number == number))).first()
-    if member is None:
+    """Unbind a member's Telegram account (if bound) and invalidate their open codes; the caller commits.
+    The number is matched as `members_numbered` does."""
+    named, _ = await members_numbered(session, [number])
+    if not named:
         raise NotFound(number)
+    member = named[0]
     now = now or utcnow()
     previous = member.telegram_id
     revoked = await session.exec(
@@ -370,10 +413,6 @@ async def touch_resident(
     return (await session.exec(query)).one()
 
 
-def _squash(text: str) -> str:
-    return "".join(text.split()).lower()
-
-
 async def resolve_scope(session: AsyncSession, kind: ScopeKind, value: str) -> str:
     """The canonical name of a group, sector (full or short name) or region.
 
@@ -383,16 +422,16 @@ async def resolve_scope(session: AsyncSession, kind: ScopeKind, value: str) -> s
     value = value.strip().replace("／", "/").strip("/")
     if kind is ScopeKind.group:
         names = list((await session.exec(select(ActivityGroup.name))).all())
-        exact = [n for n in names if n == value] or [n for n in names if _squash(n) == _squash(value)]
+        exact = [n for n in names if n == value] or [n for n in names if squash(n) == squash(value)]
         if exact:
             return exact[0]
         raise NotFound(value, nearest(value, names))
     if kind is ScopeKind.sector:
         pairs = list((await session.exec(select(Sector.name, Sector.short_name).order_by(Sector.id))).all())
-        for name, short in pairs:
-            if _squash(value) in (_squash(name), _squash(short)):
-                return name
-        by_alias = {alias: name for name, short in pairs for alias in (name, short)}
+        found = sector_names(pairs).get(squash(value))
+        if found is not None:
+            return found
+        by_alias = {alias: name for name, short in pairs for alias in accepted_names(name, short)}
         return_names = [by_alias[a] for a in nearest(value, by_alias)]
         raise NotFound(value, list(dict.fromkeys(return_names)))
     paths = list((await session.exec(select(Region.path))).all())
@@ -515,6 +554,7 @@ class NameCount:
     name: str
     members: int
     short_name: str | None = None
+    other_names: tuple[str, ...] = ()  # sectors: the other forms also accepted (`sectors.SECTOR_ALIASES`)
 
 
 async def list_sectors(session: AsyncSession) -> list[NameCount]:
@@ -522,7 +562,8 @@ async def list_sectors(session: AsyncSession) -> list[NameCount]:
         select(Member.sector_id, func.count()).where(Member.active.is_(True)).group_by(Member.sector_id)
     )).all())
     sectors = (await session.exec(select(Sector).order_by(Sector.id))).all()
-    return [NameCount(s.name, counts.get(s.id, 0), s.short_name) for s in sectors]
+    return [NameCount(s.name, counts.get(s.id, 0), s.short_name, other_names(s.name, s.short_name))
+            for s in sectors]
 
 
 async def list_groups(session: AsyncSession) -> list[NameCount]:

@@ -23,7 +23,14 @@ from sqlalchemy import func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services.access import IssuedInvite, MemberProfile, issue_invites, member_profile
+from bot.services.access import (
+    IssuedInvite,
+    MemberProfile,
+    issue_invites,
+    member_profile,
+    number_key,
+    stored_number_key,
+)
 from bot.services.activities import Standing, standing
 from bot.services.cases import DEFAULT_POLICY, CasePolicy, CaseSummary, Intake, cases_for_member
 from bot.services.lifecycle import HANDLER_OPEN, Actor, Role
@@ -75,7 +82,8 @@ def _like_escape(text: str) -> str:
 async def find_members(
     session: AsyncSession, *, actor: Actor, query: str, offset: int = 0, limit: int = 8
 ) -> tuple[list[MemberHit], int]:
-    """An exact 编号 (any case), else every member whose name contains `query`; one page by name, and the total."""
+    """An exact 编号 (any case, spaces ignored), else every member whose name contains `query`; one page by name,
+    and the total."""
     _require_admin(actor)
     wanted = " ".join((query or "").split())
     if not wanted:
@@ -83,7 +91,7 @@ async def find_members(
     if len(wanted) > QUERY_MAX:
         raise MemberAdminProblem("query_long", high=QUERY_MAX)
     columns = (Member.id, Member.number, Member.name, Member.active, Member.telegram_id.is_not(None))
-    exact = (await session.exec(select(*columns).where(func.upper(Member.number) == wanted.upper()))).all()
+    exact = (await session.exec(select(*columns).where(stored_number_key() == number_key(wanted)))).all()
     if exact:
         return [MemberHit(*row) for row in exact], len(exact)
     condition = Member.name.like(f"%{_like_escape(wanted)}%", escape="\\")

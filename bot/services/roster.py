@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import logging
 import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -21,8 +22,10 @@ from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from bot.services.encodings import decode_text
 from bot.services.names import nearest
+from bot.services.sectors import sector_names, squash
 from models import ActivityGroup, ContactPoint, ContactPointKind, Level, Member, Region, Sector, utcnow
 
+log = logging.getLogger(__name__)
 MAX_CONTACT_POINTS = 3
 CHUNK = 5000
 HEADER_SCAN_ROWS = 10  # the header row is looked for among the first rows (title rows above it)
@@ -66,6 +69,9 @@ _SPLIT_POINTS = re.compile(r"[;；、,，\n]+")
 _SPLIT_REGION = re.compile(r"[/／\\]+")
 _SPACES = re.compile(r"[\s\u3000]+")
 SUFFIXES = (".csv", ".xlsx", ".xlsm")
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the container of Excel 97–2003 .xls (and .et) files
+# a row counter column (序号) next to 编号 is a normal part of an office's sheet: ignored without a word
+ROW_COUNTERS = frozenset({"序号", "行号"})
 
 _KIND_SUFFIXES: list[tuple[ContactPointKind, tuple[str, ...]]] = [
     (ContactPointKind.community, ("社区", "居委会", "街道")),
@@ -193,13 +199,46 @@ def _decode(raw: bytes) -> str:
 
 
 def check_path(path: Path) -> None:
-    """Refuse what is not a roster file before reading: missing, a folder, another format."""
+    """Refuse what is not a roster file before reading: missing (saying the folder looked in, and a roster
+    file there of a like name), a folder, another format."""
     if path.is_dir():
         raise RosterFileError("is_folder", path=path)
     if not path.exists():
-        raise RosterFileError("not_found", path=path)
+        folder = path.absolute().parent
+        if not folder.is_dir():
+            raise RosterFileError("folder_not_found", path=path, folder=folder)
+        near = nearest(path.name, sorted(p.name for p in folder.iterdir() if p.suffix.lower() in SUFFIXES))
+        raise RosterFileError("not_found", path=path, folder=folder, suggestions=near)
     if path.suffix.lower() not in SUFFIXES:
         raise RosterFileError("wrong_suffix", path=path, suffix=path.suffix)
+
+
+def check_file(path: Path) -> None:
+    """`check_path`, then refuse a file whose content is another format than its extension says."""
+    check_path(path)
+    actual = sniff(path)
+    if actual is not None:
+        raise RosterFileError(f"is_{actual}", path=path)
+
+
+def sniff(path: Path) -> str | None:
+    """What the file really is when its content does not fit its extension: "xlsx" (a .csv that is an
+    Excel workbook), "xls" (an old Excel file), "html" (a web page, as some systems export "Excel"), "csv"
+    (text); None when it fits."""
+    with path.open("rb") as handle:
+        head = handle.read(65536)
+    is_zip = head.startswith(b"PK\x03\x04")
+    if path.suffix.lower() == ".csv":
+        return "xlsx" if is_zip else "xls" if head.startswith(_OLE) else None
+    if is_zip:
+        return None
+    if head.startswith(_OLE):
+        return "xls"
+    # the sample may end inside a character of a multi-byte encoding
+    text = next((t for t in (decode_text(head[:len(head) - cut]) for cut in range(4)) if t is not None), None)
+    if text is None:
+        return None
+    return "html" if text.lstrip().lower().startswith(("<!doctype html", "<html", "<table", "<?xml")) else "csv"
 
 
 def _header_key(cell: object) -> str:
@@ -230,6 +269,8 @@ def _map_header(cells: list[object]) -> tuple[dict[str, int], list[UnknownColumn
             mapping[key] = index
         elif not key:
             unknown.append(UnknownColumn(_clean(cell), _suggest_column(text)))
+    if "number" in mapping:
+        unknown = [u for u in unknown if _header_key(u.header) not in ROW_COUNTERS]
     return mapping, unknown
 
 
@@ -310,7 +351,7 @@ def open_roster(path: Path, *, sheet: str | None = None
 
     XLSX: the named sheet (name or 1-based number), else the first sheet with a header row.
     """
-    check_path(path)
+    check_file(path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
         if sheet is not None:
@@ -327,8 +368,9 @@ def open_roster(path: Path, *, sheet: str | None = None
         from openpyxl import load_workbook  # ~0.2 s to import; a CSV roster never needs it
 
         workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged file
-        raise RosterFileError("bad_xlsx", reason=str(exc)) from exc
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file, each in English
+        log.debug("openpyxl could not read %s", path, exc_info=True)
+        raise RosterFileError("bad_xlsx") from exc
     try:
         names = list(workbook.sheetnames)
         if sheet is not None:
@@ -381,7 +423,7 @@ def normalise_phone(raw: str) -> str | None:
 def validate(
     rows: Iterable[tuple[int, dict[str, str]]], sectors: dict[str, str]
 ) -> tuple[list[RosterRow], list[RowError]]:
-    """Check every row; `sectors` maps full and short names to the full name."""
+    """Check every row; `sectors` maps every accepted sector name, squashed, to the full name (`sector_names`)."""
     good: list[RosterRow] = []
     errors: list[RowError] = []
     seen: dict[str, int] = {}
@@ -403,7 +445,7 @@ def validate(
         elif len(name) > 64:
             reasons.append(("name_too_long", {}))
         sector_raw = values.get("sector", "")
-        sector = sectors.get(sector_raw.replace(" ", ""))
+        sector = sectors.get(squash(sector_raw))
         if not sector_raw:
             reasons.append(("missing_sector", {}))
         elif sector is None:
@@ -444,14 +486,9 @@ def validate(
 
 
 def sector_lookup(connection: Connection) -> tuple[dict[str, str], dict[str, int]]:
-    """(full-or-short name -> full name, full name -> id) from the sector table."""
-    names: dict[str, str] = {}
-    ids: dict[str, int] = {}
-    for sector_id, name, short in connection.execute(select(Sector.id, Sector.name, Sector.short_name)):
-        ids[name] = sector_id
-        names[name.replace(" ", "")] = name
-        names.setdefault(short.replace(" ", ""), name)
-    return names, ids
+    """(any accepted name, squashed -> full name, full name -> id) from the sector table."""
+    rows = connection.execute(select(Sector.id, Sector.name, Sector.short_name)).all()
+    return sector_names((name, short) for _, name, short in rows), {name: sector_id for sector_id, name, _ in rows}
 
 
 def _ensure_groups(connection: Connection, names: set[str], report: ImportReport) -> dict[str, int]:

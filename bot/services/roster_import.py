@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.db import sync_engine
-from bot.services.roster import HEADER_NAMES, ImportReport, RosterFileError, RowError, check_path, import_roster
+from bot.services.roster import HEADER_NAMES, ImportReport, RosterFileError, RowError, check_file, import_roster
 from bot.texts import LEVEL_NAMES, cli_text
 from models import Level
 
@@ -47,15 +47,21 @@ def shown(key: str, value: object) -> str:
 def file_error(exc: RosterFileError) -> str:
     """Why a file cannot be read as a roster at all."""
     values = dict(exc.values)
-    if exc.code == "lookalike":
-        values["missing"] = "、".join(values.get("missing") or []) or "-"
-    if exc.code == "wrong_suffix" and not values.get("suffix"):
+    code = exc.code
+    if code == "lookalike":
+        values["missing"] = "、".join(values.get("missing") or [])
+        if not values["missing"]:
+            code = "lookalike_optional"
+    if code == "not_found":
+        suggestions = values.pop("suggestions", [])
+        values["hint"] = cli_text("did_you_mean", names="、".join(suggestions)) if suggestions else ""
+    if code == "wrong_suffix" and not values.get("suffix"):
         values["suffix"] = cli_text("no_suffix")
     if values.get("sheet"):
         values["where"] = cli_text("where_sheet_row", sheet=values["sheet"], row=values.get("row", "?"))
     else:
         values["where"] = cli_text("where_row", row=values.get("row", "?"))
-    return cli_text(f"roster_{exc.code}", **values)
+    return cli_text(f"roster_{code}", **values)
 
 
 def row_reason(error: RowError) -> str:
@@ -149,7 +155,7 @@ def run_import(database_url: str, path: Path, *, apply: bool, deactivate_missing
 
     Raises `RosterFileError` for a file that is not a roster at all (nothing written).
     """
-    check_path(path)
+    check_file(path)
     engine = sync_engine(database_url)
     try:
         with engine.begin() as connection:

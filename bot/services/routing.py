@@ -35,6 +35,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services.encodings import decode_text
 from bot.services.scopes import group_members
+from bot.services.sectors import sector_names, squash
 from bot.texts import plain
 from models import Member, Region, RoleGrant, ScopeKind, Sector
 
@@ -89,11 +90,12 @@ def _decode(raw: bytes) -> str:
 
 
 def parse_routing_csv(text: str, sectors: Iterable[tuple[int, str, str]]) -> RoutingTable:
-    """Parse `诉求类别,对口界别` rows; sectors by full or short name. Every problem is reported at once."""
-    by_name: dict[str, tuple[int, str]] = {}
-    for sector_id, name, short in sectors:
-        by_name[name.replace(" ", "")] = (sector_id, name)
-        by_name.setdefault(short.replace(" ", ""), (sector_id, name))
+    """Parse `诉求类别,对口界别` rows; sectors by any accepted name (`sectors.sector_names`). Every problem
+    is reported at once."""
+    sectors = list(sectors)
+    ids_of = {name: sector_id for sector_id, name, _ in sectors}
+    by_name = {alias: (ids_of[name], name)
+               for alias, name in sector_names((name, short) for _, name, short in sectors).items()}
     rows = [r for r in csv.reader(io.StringIO(text.lstrip("\ufeff"))) if any(c.strip() for c in r)]
     if not rows:
         raise RoutingFileError([plain("routing_empty")])
@@ -128,7 +130,7 @@ def parse_routing_csv(text: str, sectors: Iterable[tuple[int, str, str]]) -> Rou
             raw = raw.strip().replace(" ", "")
             if not raw:
                 continue
-            found = by_name.get(raw)
+            found = by_name.get(squash(raw))
             if found is None:
                 problems.append(plain("routing_unknown_sector", row=row_no, category=name, sector=raw))
             elif found[0] not in ids:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from bisect import bisect_right
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
@@ -18,8 +19,17 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 K = TypeVar("K", bound=Hashable)
-_QUARTER_RE = re.compile(r"^\s*(\d{4})\s*[Qq季]\s*([1-4])\s*$")
+# how offices write a quarter (compared after NFKC, without spaces)
+_QUARTER_FORMS = (
+    re.compile(r"(\d{4})-?[Qq季](\d+)"),  # 2026Q4 2026q4 2026-Q4 2026季4
+    re.compile(r"(\d{4})-(\d+)"),  # 2026-4
+    re.compile(r"(\d{4})年第?([\d零一二两三四五六七八九十]+)季度?"),  # 2026年第四季度 2026年4季度
+)
 _CN_QUARTERS = "一二三四"
+
+
+class QuarterNumberError(ValueError):
+    """A quarter written as one, with a number that is not 1–4 (2026Q5)."""
 
 
 @dataclass(frozen=True, order=True)
@@ -37,10 +47,17 @@ class Quarter:
 
     @classmethod
     def parse(cls, label: str) -> Quarter:
-        match = _QUARTER_RE.match(label)
+        """A quarter as offices write it (see _QUARTER_FORMS; full-width characters too); ValueError otherwise,
+        QuarterNumberError when only the quarter's number is wrong."""
+        text = "".join(unicodedata.normalize("NFKC", label).split())
+        match = next((m for m in (form.fullmatch(text) for form in _QUARTER_FORMS) if m), None)
         if not match or not check_year(int(match.group(1))):
             raise ValueError(f"not a quarter label: {label!r}")
-        return cls(int(match.group(1)), int(match.group(2)))
+        number = match.group(2)
+        q = int(number) if number.isdigit() else parse_chinese_number(number)
+        if q is None or not 1 <= q <= 4:
+            raise QuarterNumberError(f"a quarter is 1-4: {label!r}")
+        return cls(int(match.group(1)), q)
 
     @property
     def label(self) -> str:

@@ -72,15 +72,24 @@ _SETTING_PROBLEMS: dict[str, str] = {
     "model_attributes_type": "应为 JSON 对象，如 {{ … }}",
     "dict_type": "应为 JSON 对象，如 {{ … }}",
     "missing": "缺少必填项",
+    "time_parsing": "「{value}」不是时间：时间格式应为 时:分，例如 09:00",
+    "time_type": "「{value}」不是时间：时间格式应为 时:分，例如 09:00",
+    "int_type": "「{value}」不是整数",
+    "float_type": "「{value}」不是数字",
+    "bool_type": "「{value}」应为 true 或 false",
+    "string_type": "应为一段文字",
+    "finite_number": "「{value}」不是有限的数字",
 }
 
 
 def setting_problem(kind: str, *, value: str, ctx: dict, msg: str) -> str:
-    """What is wrong with a setting's value, from pydantic's error type."""
+    """What is wrong with a setting's value, from pydantic's error type; never pydantic's own English."""
     template = _SETTING_PROBLEMS.get(kind)
-    msg = msg.removeprefix("Value error, ")  # our validators' own Chinese explanation
     if template is None:
-        return f"值「{value}」无效（{msg}）" if value else f"值无效（{msg}）"
+        if kind == "value_error":  # raised by our validators, which explain in Chinese
+            reason = msg.removeprefix("Value error, ")
+            return f"值「{value}」无效：{reason}" if value else reason
+        return f"值「{value}」无效" if value else "值无效"
     try:
         return template.format(value=value, **ctx)
     except (KeyError, IndexError):
@@ -114,7 +123,9 @@ CLI: dict[str, str] = {
     "arg_required": "缺少必需的参数：{names}",
     "arg_one_required": "必须指定以下选项之一：{names}",
     "arg_unrecognized": "无法识别的参数：{names}",
-    "arg_invalid_choice": "没有「{value}」这个选项（可选：{choices}）",
+    "arg_invalid_choice": "没有「{value}」这个选项{hint}（可选：{choices}）",
+    "arg_did_you_mean": "，您是不是要输入：{name}",
+    "arg_choices": "，可选：{choices}",
     "arg_invalid_value": "「{value}」不是有效的{kind}",
     "arg_expected_one": "需要跟一个值",
     "arg_expected_some": "至少需要一个值",
@@ -166,7 +177,7 @@ CLI: dict[str, str] = {
     "import_column_number": "必需，每位委员唯一",
     "import_column_name": "必需",
     "import_column_group": "界别活动组，如 第1界别活动组",
-    "import_column_sector": "必需，全称或简称，见 python -m bot sectors list",
+    "import_column_sector": "必需，全称、简称或常用写法，见 python -m bot sectors list",
     "import_column_level": "全国/省/市/县，空为省",
     "import_column_region": "如 甘肃省/兰州市",
     "import_column_phone": "大陆手机号",
@@ -179,7 +190,10 @@ CLI: dict[str, str] = {
     "help_max_deactivate_share": "停用人数超过在册委员的这个百分比时拒绝执行（默认 20）",
     "help_force": "即使停用人数超过上限也执行",
     "help_members_list": "列出委员及绑定情况",
-    "epilog_members_list": "示例：\n  python -m bot members list\n  python -m bot members list --unbound > 未绑定.tsv",
+    "epilog_members_list": (
+        "示例：\n  python -m bot members list\n  python -m bot members list --unbound --out 未绑定委员.xlsx\n"
+        "  python -m bot members list --out 委员名单.csv     （带 BOM 的 UTF-8，Windows 的 Excel 直接打开不乱码）"
+    ),
     "help_unbound": "只列出尚未绑定 Telegram 的在册委员",
     "help_invites": "为尚未绑定的委员生成一次性邀请码和链接（已有未过期邀请码的委员默认跳过）",
     "epilog_invites": (
@@ -190,7 +204,7 @@ CLI: dict[str, str] = {
         "邀请码只保存其摘要，无法再次显示：请妥善保存输出文件。设置 BOT_USERNAME 后生成时无需联网。"
     ),
     "help_out": "把 编号,姓名,邀请码,链接,有效期至 写入这个新的 .csv 文件（默认打印到屏幕）",
-    "help_qr_dir": "为每位委员在此文件夹生成二维码 PNG（文件名为编号）",
+    "help_qr_dir": "为每位委员在此文件夹生成可打印的邀请单 PNG（姓名、编号、有效期、二维码；文件名如 邀请_GS0001_陆勇.png）",
     "help_member": "只为这位委员生成（可重复）",
     "help_replace": "已有未过期邀请码的委员也重新生成，并作废其旧邀请码",
     "help_revoke": "解除委员的 Telegram 绑定，并作废其未使用的邀请码",
@@ -214,7 +228,7 @@ CLI: dict[str, str] = {
     "help_telegram_id": "对方的 Telegram 用户 ID（纯数字；查法见 README）",
     "help_role": "角色，可省略：协调员（coordinator）",
     "help_group": "活动组名称，如 第1界别活动组",
-    "help_sector": "界别全称或简称，如 民进",
+    "help_sector": "界别全称、简称或常用写法，如 民进、全国妇联",
     "help_region": "地区路径，如 甘肃省/兰州市；唯一时可只写 兰州市",
     "metavar_level": "层级",
     "help_level": "仅用于 --group：活动组所属委员会的层级（全国/省/市/县，与名册的“层级”列相同）",
@@ -228,7 +242,7 @@ CLI: dict[str, str] = {
     "epilog_roles_list": "示例：\n  python -m bot roles list",
     "help_sectors": "界别名称",
     "epilog_sectors": "示例：\n  python -m bot sectors list",
-    "help_sectors_list": "列出全部界别（全称、简称、在册委员人数）",
+    "help_sectors_list": "列出全部界别：全称、简称、在册委员人数，以及也可使用的其他写法（导入名册和授权时都认）",
     "epilog_sectors_list": "示例：\n  python -m bot sectors list",
     "help_groups": "活动组名称",
     "epilog_groups": "示例：\n  python -m bot groups list",
@@ -295,17 +309,42 @@ CLI: dict[str, str] = {
         "另一个进程正在用同一个 BOT_TOKEN 接收消息（Telegram 只允许一个）：请停掉多余的机器人进程。稍后自动重试。"
     ),
     "log_network_retry": "与 Telegram 的连接中断（{error}），稍后自动重试。",
+    # why a connection failed (bot/logs.py: network_reason); the library's own error only at LOG_LEVEL=DEBUG
+    "net_flood": "Telegram 要求放慢发送速度",
+    "net_server": "Telegram 服务器暂时出错",
+    "net_proxy": "代理服务器连不上或拒绝转发，请检查 BOT_PROXY_URL",
+    "net_timeout": "连接超时",
+    "net_tls": "加密连接（TLS）失败，可能被拦截，或服务器证书不受信任",
+    "net_dns": "找不到服务器（域名解析失败）",
+    "net_refused": "连接被拒绝，对方没有在这个地址和端口上提供服务",
+    "net_dropped": "连接中途断开",
+    "net_http": "服务器返回错误 {status}",
+    "net_other": "网络错误",
+    "net_detail": "{reason}；{error}",
+    "not_bot_api_404": (
+        "BOT_API_BASE_URL（{url}）回答“找不到”（404）：这个地址不是 Telegram Bot API。请检查 .env 中的 "
+        "BOT_API_BASE_URL：官方地址是 https://api.telegram.org/bot，自建的 Bot API 服务器也应以 /bot 结尾。"
+    ),
+    "not_bot_api_page": (
+        "BOT_API_BASE_URL（{url}）回答的是网页，不是 Telegram Bot API 的数据：请检查 .env 中的 BOT_API_BASE_URL"
+        "（官方地址是 https://api.telegram.org/bot），或是否有代理、网关拦截了请求。"
+    ),
     # members import
     "progress_import": "导入",
     "progress_unit": "行",
     "roster_cannot_import": "名册无法导入（没有写入任何数据）：{reason}",
     "roster_encoding": "无法识别文件编码（支持 UTF-8、带 BOM 的 UTF-8 和 GB18030）",
     "roster_is_folder": "{path} 是一个文件夹，请给出名册文件，如 {path}/名册.xlsx",
-    "roster_not_found": "找不到文件：{path}",
+    "roster_not_found": "找不到文件：{path}（在文件夹 {folder} 中没有这个文件{hint}）",
+    "roster_folder_not_found": "找不到文件：{path}（文件夹 {folder} 不存在）",
+    "roster_is_csv": "这个文件实际上是文本（CSV）格式，请把扩展名改为 .csv 后再导入",
+    "roster_is_xlsx": "这个文件实际上是 Excel（.xlsx）格式，请把扩展名改为 .xlsx 后再导入",
+    "roster_is_xls": "这个文件实际上是旧版 Excel（.xls）格式：请在 Excel 或 WPS 中打开，另存为 .xlsx 后再导入",
+    "roster_is_html": "这个文件实际上是网页（HTML）格式，不是 Excel 文件：请在 Excel 或 WPS 中打开，另存为 .xlsx 后再导入",
     "roster_wrong_suffix": "只支持 .csv 和 .xlsx 文件，{path} 是 {suffix}；请在 Excel 或 WPS 中“另存为” .xlsx 或 .csv",
     "no_suffix": "没有扩展名的文件",
     "roster_sheet_not_xlsx": "--sheet 只用于 .xlsx 文件",
-    "roster_bad_xlsx": "无法读取 Excel 文件（{reason}）；请确认它是 .xlsx 格式且没有损坏",
+    "roster_bad_xlsx": "无法读取这个 Excel 文件：它可能已损坏。请在 Excel 或 WPS 中打开，重新另存为 .xlsx 后再导入",
     "roster_empty": "文件是空的",
     "roster_empty_sheet": "工作表「{sheet}」是空的",
     "roster_no_header": "在前 {rows} 行中没有找到表头，缺少必需的列：编号、姓名、界别",
@@ -317,6 +356,9 @@ CLI: dict[str, str] = {
     "roster_lookalike": (
         "{where}的表头中有无法识别的列：{pairs} 请把列名改成标准名称后再导入"
         "（缺少的必需列：{missing}；可识别的列见 members import -h）"
+    ),
+    "roster_lookalike_optional": (
+        "{where}的表头中有无法识别的列：{pairs} 请把列名改成标准名称后再导入（可识别的列见 members import -h）"
     ),
     "where_sheet_row": "工作表「{sheet}」第 {row} 行",
     "where_row": "第 {row} 行",
@@ -387,7 +429,10 @@ CLI: dict[str, str] = {
         "无法连接 Telegram 取得机器人用户名（{reason}）。在 .env 中写上 BOT_USERNAME=<机器人用户名>（不带 @），"
         "生成邀请码就不需要联网。没有生成任何邀请码。"
     ),
-    "invites_unknown_members": "以下编号不存在，或已绑定、已停用：{numbers}。没有生成任何邀请码。",
+    "invites_unknown_members": "无法为以下编号生成邀请码：{numbers}。没有生成任何邀请码。",
+    "number_missing": "{number}（没有这个编号）",
+    "number_inactive": "{number}（已停用）",
+    "number_bound": "{number}（已绑定 Telegram，不需要邀请码）",
     "invites_need_replace": (
         "{numbers} 还有 {codes} 个未过期的邀请码。要作废旧码重新生成，请加 --replace。没有生成任何邀请码。"
     ),
@@ -403,23 +448,42 @@ CLI: dict[str, str] = {
     "invites_written": "邀请码已写入 {path}。",
     "invites_qr_written": "{count} 个二维码已写入 {path}。",
     # members cards
-    "cards_done": "已为 {count} 位委员生成“找我反映”卡片（PNG）和链接表 links.csv，在 {path}。",
+    "cards_done": "已为 {count} 位委员生成“找我反映”卡片（PNG），并更新链接表 links.csv，在 {path}。",
     "cards_rotated": "已更换这些委员的链接：之前印出的卡片不再直接交给该委员（仍可提交诉求，由系统分派）。",
     "cards_header": "编号,姓名,链接",
-    "cards_unknown_members": "以下编号不存在或已停用：{numbers}。没有生成任何卡片。",
+    "cards_links_unreadable": (
+        "{path} 不是本命令写的链接表（第一行应为 编号,姓名,链接），无法把这些委员的链接合并进去："
+        "请把它移走，或换一个文件夹。没有生成任何卡片。"
+    ),
+    "cards_unknown_members": "无法为以下编号生成卡片：{numbers}。没有生成任何卡片。",
+    "file_card": "找我反映_{number}_{name}.png",
+    "file_invite": "邀请_{number}_{name}.png",
+    "slip_title": "委员绑定邀请",
+    "slip_member": "{name} 委员",
+    "slip_number": "编号 {number}",
+    "slip_until": "有效期至 {until}",
+    "slip_warning": "仅限本人绑定 · 请勿转发或张贴",
+    "slip_instructions": "请委员本人用手机扫码，在 Telegram 中打开“连心桥”完成绑定\n二维码只能用一次；过期请向政协办公室重新领取",
     "card_title": "找我反映",
     "card_member": "{name} 委员",
     "card_instructions": "用手机扫描二维码，在 Telegram 打开“连心桥”\n点“我要反映”，您的问题会直接交给我\n办理进度随时可查",
-    "help_cards": "为委员生成可打印的“找我反映”卡片：姓名、界别、二维码（个人链接），以及链接表 links.csv",
+    "help_cards": (
+        "为委员生成可打印的“找我反映”卡片（文件名如 找我反映_GS0001_陆勇.png）：姓名、界别、二维码（个人链接），"
+        "以及链接表 links.csv"
+    ),
     "epilog_cards": (
         "示例：\n  python -m bot members cards --out-dir 卡片/\n"
         "  python -m bot members cards --out-dir 卡片/ --member GS0001 --rotate   （卡片遗失时更换链接）"
     ),
-    "help_cards_out_dir": "卡片输出文件夹（不存在会新建；同名文件会被更新）",
+    "help_cards_out_dir": "卡片输出文件夹（不存在会新建；同名文件会被更新；用 --member 时只更新 links.csv 中这些委员的行）",
     "help_cards_rotate": "更换链接：旧卡片不再直接交给该委员",
     # members list / revoke
     "members_list_header": "编号\t姓名\t界别\t活动组\t层级\t地区\t状态",
     "members_count": "共 {count} 人",
+    "members_written": "委员名单已写入 {path}（{count} 人）。",
+    "members_sheet_title": "委员名单",
+    "help_members_list_out": "把名单写入这个 .csv 或 .xlsx 文件（用 Excel、WPS 打开；没写扩展名时存为 .xlsx），不打印到屏幕",
+    "metavar_table": "表格文件",
     "member_not_found": "没有编号为 {number} 的委员（python -m bot members list 可查看全部）。",
     "revoke_nothing": "{number} {name} 尚未绑定 Telegram，也没有未使用的邀请码，无需解除；没有做任何改动。",
     "revoke_unbound": "已解除 {number} {name} 与 Telegram 账号 {telegram_id} 的绑定，并作废其 {codes} 个未使用的邀请码。",
@@ -447,7 +511,7 @@ CLI: dict[str, str] = {
         "--group 名称 --level 层级 --committee-region 地区 指明。"
     ),
     # names
-    "sectors_header": "界别\t简称\t在册委员",
+    "sectors_header": "界别\t简称\t在册委员\t也可写作",
     "groups_header": "活动组\t在册委员\t所在委员会（层级·地区 在册委员）",
     "groups_none": "还没有活动组：导入含“活动组”列的名册后才有。",
     "regions_header": "地区\t在册委员（含下级）",
@@ -461,16 +525,16 @@ CLI: dict[str, str] = {
     "metavar_occasion": "时机",
     "help_occasion": "mid 季中提醒，late 季末提醒，quarter-end 季度结束后给协调员的名单",
     "metavar_quarter": "季度",
-    "help_quarter": "季度，如 2026Q4",
+    "help_quarter": "季度，如 2026Q4（也可以写 2026-4 或 2026年第四季度）",
     "help_remind_dry_run": "只显示谁会收到什么、为什么，不写入任何内容",
     "help_remind_send": "写入发件箱，由运行中的机器人发送（已写入的不会重复）",
     # report
-    "help_report": "生成季度报告（XLSX 表格，可另存图表 PNG），范围为全部委员",
+    "help_report": "生成季度报告（XLSX 表格，可另存图表 PNG 或 JPG），范围为全部委员",
     "epilog_report": "示例：\n  python -m bot report --quarter 2026Q3 --out 2026Q3季度报告.xlsx --chart 2026Q3.png",
     "metavar_xlsx": "XLSX文件",
-    "metavar_png": "PNG文件",
-    "help_report_out": "写入的 .xlsx 文件",
-    "help_report_chart": "另把图表写入此 .png 文件",
+    "metavar_png": "图片文件",
+    "help_report_out": "写入的 .xlsx 文件（没写扩展名时自动加上 .xlsx）",
+    "help_report_chart": "另把图表写入此图片文件：.png 或 .jpg（没写扩展名时存为 .png）",
     # tally: per member and year totals kept on write
     "help_tally": "核对或重建委员年度汇总（统计和提醒读它；每次记录、修改、删除活动时同步更新）",
     "epilog_tally": (
@@ -495,19 +559,40 @@ CLI: dict[str, str] = {
     "tally_unknown_member": "委员ID {member_id}",
 
     # remind and report: --quarter, and what they print
-    "cli_bad_quarter": "季度格式应为 2026Q4：{value}",
+    "cli_bad_quarter": "看不懂季度「{value}」：请写成 2026Q4（也可以写 2026-4 或 2026年第四季度）",
+    "cli_quarter_number": "「{value}」不是季度：一年只有第 1 至第 4 季度，如 2026Q4",
     "cli_remind_header": "{quarter} {occasion}（按 {day} 的数据）：{count} 位委员需要提醒",
+    "cli_remind_header_lists": "{quarter} {occasion}（按 {day} 的数据）：{recipients}",
+    "cli_remind_header_preview": (
+        "{quarter} {occasion}预览：本季度到 {day} 才结束，以下按今天（{today}）的数据；{recipients}"
+    ),
+    "cli_remind_recipients": "{who}将收到名单",
+    "cli_remind_coordinators": "协调员 {count} 人",
+    "cli_remind_admins": "管理员 {count} 人",
+    "cli_remind_no_recipients": "还没有协调员或管理员，名单无人接收",
     "cli_remind_member": "{number}\t{name}\t{why}\t{state}",
-    "cli_remind_coordinator": "{chat_id}\t{count} 位未登记\t{state}",
+    "cli_remind_coordinator": "{chat_id}\t{role}\t范围内 {count} 位委员本季度无活动\t{state}",
     "cli_remind_unbound": "未绑定，无法发送",
     "cli_remind_will_send": "将发送",
-    "cli_remind_why_pace": "{rule}（{people}/{expected}）",
+    "cli_remind_why_pace": "{rule}（今年 {people} 人次，应达进度 {expected} 人次）",
     "cli_remind_why_bottom": "{rule}（{points} 分，{peers} 人中）",
     "cli_remind_sent_state": "已写入发件箱（{status}）",
     "cli_remind_done": "已写入发件箱 {new} 条，另有 {existing} 条此前已写入（不会重复发送）。",
     "cli_report_done": "已写入 {path}：{members} 位委员，{activities} 次活动。",
     "cli_report_chart": "图表已写入 {path}",
     "cli_report_bad_out": "无法写入 {path}：{error}",
-    "cli_report_parent_missing": "{parent} 不存在",
-    "cli_report_is_folder": "这是一个文件夹",
+    # output files named on the command line (report, members list)
+    "out_parent_missing": "{parent} 不存在",
+    "out_is_a_folder": "这是一个文件夹",
+    "out_wrong_suffix": "{option} 的文件 {path} 是 {suffix} 格式，这里只能写成 {allowed} 文件。没有生成任何文件。",
+    "out_suffix_added": "{option} 没有写扩展名，文件存为 {path}",
+    "out_write_failed": "无法写入 {path}：{error}。没有生成任何文件。",
+    # why a file could not be written (bot/cli/common.py: file_reason)
+    "file_reason_full": "磁盘空间不足",
+    "file_reason_denied": "没有写入权限",
+    "file_reason_read_only": "磁盘是只读的",
+    "file_reason_missing": "文件夹不存在",
+    "file_reason_folder": "同名的是一个文件夹",
+    "file_reason_name_long": "文件名太长",
+    "file_reason_other": "系统错误（错误号 {errno}）",
 }

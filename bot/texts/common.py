@@ -30,6 +30,7 @@ TEXTS: dict[str, str] = {
     "cancelled": "已取消。",
     "choice": "{value}",
     "stale_button": "此按钮已失效，请重新开始操作。",
+    "quarter_number": "「{value}」不是季度：一年只有第 1 至第 4 季度，请写成如 2026Q3。",
     # a failed update: the user is told once; the log says why (logs.py)
     "error": "抱歉，处理您的消息时出了点问题，我们已记录下来。请稍后再试；如一直出现，请联系政协办公室。",
     "error_transient": (
