@@ -1,9 +1,23 @@
-"""Bot API requests that survive Telegram's transient faults.
+"""Bot API requests that survive Telegram's transient faults, without repeating a send that may have arrived.
 
 A 5xx answer, a connection that could not be made, or a 429 "retry after N seconds" is
-retried a few times with a short back-off before PTB turns it into an exception. A read
-or write timeout is *not* retried: Telegram may have carried out the request (a message
-sent twice is worse than one reported late).
+retried a few times with a short back-off before PTB turns it into an exception. A 5xx is
+retried for sends too, as before: it is an answer, and nothing in it says whether Telegram
+carried the call out (a choice kept for now, docs/decisions.md).
+
+A failure after the request may have reached Telegram is retried only for calls that can be
+repeated (reads, edits, answers, settings). Telegram has no idempotency key, so a call that
+creates a message (`SENDING_METHODS`) is tried again only when it certainly never left this
+machine: the connection could not be made (`httpx.ConnectError`: refused, unreachable, a
+failed TLS handshake; `httpx.ConnectTimeout`), no pooled connection was free in time
+(`httpx.PoolTimeout`), or the proxy refused the tunnel (`httpx.ProxyError`). Any other
+network failure of a send (a read or write error or timeout, a connection dropped before the
+answer) raises `OutcomeUnknown`: the message may have been sent, and the caller says so (the
+outbox records the row as `unknown` and does not send it again; an interactive reply ends in
+the error handler's "may not have arrived" notice). PTB wraps each httpx error in its own
+(`TimedOut` or `NetworkError` raised `from` it, telegram/request/_httpxrequest.py), so
+`__cause__` tells the two apart. A read or write timeout is not retried for any call: Telegram
+may still be carrying it out.
 
 The client's connection pool is given a faster stream (bot/pool_tuning.py), which reaches into
 httpcore's private parts. `RetryingRequest(pool_tuning=False)`, which the bot uses when the
@@ -31,14 +45,40 @@ BACKOFF = 0.25  # seconds before the first retry; doubled each time
 MAX_RETRY_AFTER = 30.0  # a longer 429 wait is PTB's (and the caller's) to handle
 
 
-def _safe_to_retry(exc: NetworkError) -> bool:
-    """True when the request certainly did not reach Telegram, or failed before an answer for a reason worth
-    one more try."""
-    cause = exc.__cause__
+# Bot API methods that make a message appear: a second call after one that reached Telegram would
+# show it twice, so these are retried only when the request certainly never left (`_never_left`).
+# Everything else the bot calls reads, edits, answers or sets something, and may be repeated.
+SENDING_METHODS = frozenset(method.lower() for method in (
+    "sendMessage", "sendPhoto", "sendAudio", "sendDocument", "sendVideo", "sendAnimation", "sendVoice",
+    "sendVideoNote", "sendPaidMedia", "sendMediaGroup", "sendLocation", "sendVenue", "sendContact", "sendPoll",
+    "sendChecklist", "sendDice", "sendSticker", "sendInvoice", "sendGame", "sendGift",
+    "copyMessage", "copyMessages", "forwardMessage", "forwardMessages",
+))
+
+# httpx errors raised before a byte of the request was written: the connection was never made (refused,
+# unreachable, TLS handshake failed, or too slow), no pooled connection was free, or the proxy refused
+# the tunnel (httpcore raises ProxyError only while setting the tunnel up)
+NEVER_LEFT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError)
+
+
+class OutcomeUnknown(NetworkError):
+    """A sending call (`SENDING_METHODS`) failed after its request may have reached Telegram: the
+    message may have been sent, or not. Not retried; a `NetworkError`, so whoever handles those
+    still does. Its `__cause__` is PTB's error, whose `__cause__` is httpx's."""
+
+
+def _never_left(exc: NetworkError) -> bool:
+    """True when the request certainly did not reach Telegram (PTB raises its error from httpx's)."""
+    return isinstance(exc.__cause__, NEVER_LEFT)
+
+
+def _safe_to_retry(exc: NetworkError, *, sending: bool) -> bool:
+    """True when one more try cannot make Telegram carry the call out twice, or doing so is harmless."""
+    if _never_left(exc):
+        return True
     if isinstance(exc, TimedOut):
-        # connect and pool timeouts never sent anything; read/write timeouts may have
-        return isinstance(cause, (httpx.ConnectTimeout, httpx.PoolTimeout))
-    return True
+        return False  # a read or write timeout: Telegram may be carrying it out right now
+    return not sending  # a read error, a dropped connection: a read or an edit may be repeated
 
 
 def _retry_after(payload: bytes) -> float | None:
@@ -73,15 +113,18 @@ class RetryingRequest(HTTPXRequest):
 
     async def do_request(self, url: str, method: str, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
         endpoint = url.rsplit("/", 1)[-1]
+        sending = endpoint.lower() in SENDING_METHODS
         attempt = 0
         while True:
             try:
                 async with self._slots:
                     code, payload = await super().do_request(url, method, *args, **kwargs)
             except NetworkError as exc:
-                if attempt >= self.retries or not _safe_to_retry(exc):
+                if sending and not _never_left(exc):
+                    raise OutcomeUnknown(f"{endpoint} may have reached Telegram: {exc}") from exc
+                if attempt >= self.retries or not _safe_to_retry(exc, sending=sending):
                     raise
-                delay, reason = self.backoff * 2**attempt, exc.__class__.__name__
+                delay, reason = self.backoff * 2**attempt, type(exc.__cause__ or exc).__name__  # httpx's, if any
             else:
                 if code == 429 and attempt < self.retries:
                     wait = _retry_after(payload)

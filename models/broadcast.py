@@ -17,7 +17,7 @@ from models.base import UTCDateTime, enum_column, utcnow
 
 class BroadcastStatus(str, enum.Enum):
     sending = "sending"  # messages are in the outbox; the progress message is edited as they go
-    done = "done"  # every message is sent, blocked or failed; the tally is final
+    done = "done"  # every message is sent, blocked, failed or may have been sent; the tally is final
 
 
 class Broadcast(SQLModel, table=True):

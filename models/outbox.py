@@ -19,6 +19,7 @@ class OutboxStatus(str, enum.Enum):
     sent = "sent"
     blocked = "blocked"  # 403: the person blocked the bot; not retried
     failed = "failed"  # gave up after the bounded number of attempts
+    unknown = "unknown"  # may have been sent: the connection failed after the request left; not sent again
 
 
 class OutboxMessage(SQLModel, table=True):

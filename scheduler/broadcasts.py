@@ -52,8 +52,8 @@ async def broadcast_progress(context: LianxinContext) -> None:
             await show(context, broadcast, render_broadcast_progress(broadcast, counts))
             if counts.finished:
                 await broadcasts.finish(session, broadcast, counts, now=utcnow())
-                log.info("broadcast %s done: %d sent, %d blocked, %d failed of %d",
-                         broadcast.id, counts.sent, counts.blocked, counts.failed, counts.total)
+                log.info("broadcast %s done: %d sent, %d blocked, %d failed, %d may have been sent of %d",
+                         broadcast.id, counts.sent, counts.blocked, counts.failed, counts.unknown, counts.total)
         await session.commit()
 
 

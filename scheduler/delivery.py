@@ -5,8 +5,10 @@ Telegram's limits (`bulk_rate` a second overall, one a second per chat) so repli
 their room, and carry `rate_limit_args={"bulk": True}` so the application's
 `PriorityRateLimiter` lets replies go first. A 429 gives the row back with Telegram's
 wait and pauses every send of this loop; a 403 records the person as blocked (and tells `on_blocked`);
-other errors are retried a bounded number of times. Each outcome is committed right
-after its send, so a crash repeats at most the one message that was in flight.
+a send whose request may have reached Telegram before the connection failed (`OutcomeUnknown`,
+bot/request.py) is recorded as `unknown` and not sent again; other errors are retried a bounded
+number of times. Each outcome is committed right after its send, so a crash repeats at most the
+one message that was in flight.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from telegram.ext import Application
 
 from bot.db import Database
 from bot.ratelimit import SlidingWindow, retry_seconds
+from bot.request import OutcomeUnknown
 from bot.services import outbox
 from models import OutboxMessage, utcnow
 
@@ -192,6 +195,12 @@ class Delivery:
                 await outbox.mark_blocked(session, message=message, now=utcnow(), error=str(error))
                 await session.commit()
             log.info("outbox %s: chat %s blocked the bot", message.key, message.chat_id)
+        except OutcomeUnknown as error:  # before TelegramError: it is one, but must not be sent again
+            async with self.db.session() as session:
+                await outbox.mark_unknown(session, message=message, now=utcnow(), error=str(error))
+                await session.commit()
+            log.warning("outbox %s: may have been sent (%s); not sent again", message.key, error)
+            return 0.0
         except TelegramError as error:
             permanent = isinstance(error, BadRequest)  # the same request would fail the same way
             async with self.db.session() as session:

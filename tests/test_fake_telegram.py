@@ -9,6 +9,7 @@ import time
 from collections.abc import AsyncIterator
 
 import aiohttp
+import httpx
 import pytest
 import pytest_asyncio
 from telegram import (
@@ -25,7 +26,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken
+from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, NetworkError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -468,6 +469,29 @@ async def test_parsers_follow_tdlib_vectors() -> None:
         parse_markdown_v2("🏟 🏟_abacaba")
     # Telegram keeps a bare '&' literally; strict mode (the default) rejects it
     assert parse_html("Tom & Jerry", strict_entities=False)[0] == "Tom & Jerry"
+
+
+# --- faults -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("reset", "seen"), [(True, httpx.ReadError), (False, httpx.RemoteProtocolError)])
+async def test_drop_next_carries_the_call_out_and_loses_the_answer(bot: Bot, tg: FakeTelegram, reset: bool,
+                                                                   seen: type) -> None:
+    alice = tg.user(1001)
+    tg.drop_next("sendMessage", reset=reset)
+    with pytest.raises(NetworkError) as caught:
+        await bot.send_message(alice.id, "一")
+    assert isinstance(caught.value.__cause__, seen)  # what httpx saw, kept by PTB as the cause
+    # received once and acted upon, as Telegram would have: the message is in the chat
+    assert [m.text for m in alice.messages] == ["一"]
+    assert tg.dropped == tg.calls_to("sendMessage")
+    # one drop only; a refused call's answer can be dropped too (recorded in errors)
+    assert (await bot.send_message(alice.id, "二")).text == "二"
+    tg.drop_next("sendMessage")
+    with pytest.raises(NetworkError):
+        await bot.send_message(424242, "who?")
+    assert tg.dropped[-1] is tg.errors[-1] and tg.errors[-1].error_code == 400
+    assert [m.text for m in alice.messages] == ["一", "二"]
 
 
 # --- a real Application ---------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""The outbox: each key sent once under double runs, a crash mid-batch, two senders; 429, 403, 502."""
+"""The outbox: each key sent once under double runs, a crash mid-batch, two senders; 429, 403, 502; a lost
+answer recorded as "may have been sent"."""
 
 from __future__ import annotations
 
@@ -194,6 +195,61 @@ async def test_other_errors_are_retried_a_bounded_number_of_times(db, fake, bots
     assert rows[f"t:{broken.id}"].status is OutboxStatus.failed and rows[f"t:{broken.id}"].attempts == 3
     assert "Bad Gateway" in rows[f"t:{broken.id}"].last_error
     assert len(flaky.messages) == 1 and broken.messages == []
+
+
+async def test_a_send_whose_answer_is_lost_is_recorded_unknown_and_never_sent_again(db, fake, bots) -> None:
+    lost, fine = fake.user(8210), fake.user(8211)
+    await enqueue_many(db, [lost.id, fine.id])
+    fake.drop_next("sendMessage")
+    application = await bots()
+    delivery = Delivery(application, application.db, config=FAST)
+    assert await delivery.run(budget=10) == 1
+    (dropped,) = fake.dropped
+    unlucky = fake.user(int(dropped.params["chat_id"]))
+    # later runs, past the retry back-off and the claim's lease: nothing more goes out
+    for hours in (1, 24):
+        with time_machine.travel(utcnow() + timedelta(hours=hours), tick=True):
+            assert await delivery.run(budget=5) == 0
+    rows = await statuses(db)
+    row = rows[f"t:{unlucky.id}"]
+    assert row.status is OutboxStatus.unknown and row.attempts == 1 and row.sent_at is None
+    assert "may have reached Telegram" in row.last_error
+    assert len(fake.calls_to("sendMessage")) == 2  # each message received once: no retry of the lost one
+    assert [len(u.messages) for u in (lost, fine)] == [1, 1]  # Telegram did carry the lost one out
+    async with db.session() as session:
+        assert await outbox.counts(session) == {OutboxStatus.sent: 1, OutboxStatus.unknown: 1}
+
+
+async def test_the_unknown_status_needs_no_migration_and_is_named_and_counted(db) -> None:
+    """The status column is a VARCHAR(32) without a CHECK (models/base.py: enum_column; migration 0006), so
+    the schema as migrated takes the new value on SQLite and PostgreSQL alike."""
+    from bot.services import broadcasts
+    from bot.texts import OUTBOX_STATUS_NAMES
+    from bot.texts.broadcast import render_broadcast_progress
+    from models import Broadcast
+
+    assert set(OUTBOX_STATUS_NAMES) == {s.value for s in OutboxStatus}  # /my's reminder history, remind --dry-run
+    now = utcnow()
+    async with db.session() as session:
+        for i in range(3):
+            await outbox.enqueue(session, key=f"bc:1:{i}", chat_id=i, kind="broadcast", text="通知", now=now)
+        await session.commit()
+    async with db.session() as session:
+        first, second, third = await outbox.claim(session, limit=3, now=now)
+        assert await outbox.mark_unknown(session, message=first, now=now, error="sendMessage may have reached …")
+        await outbox.mark_sent(session, message=second, now=now)
+        await outbox.mark_blocked(session, message=third, now=now, error="403")
+        await session.commit()
+    async with db.session() as session:
+        status = (await session.exec(select(OutboxMessage.status).where(OutboxMessage.key == "bc:1:0"))).one()
+        assert status is OutboxStatus.unknown
+        later = now + outbox.DEFAULT_LEASE + timedelta(days=1)
+        assert not await outbox.has_pending(session, now=later) and await outbox.claim(session, limit=3, now=later) == []
+        # a broadcast with a message that may have been sent is finished, and says so
+        tally = await broadcasts.tally(session, Broadcast(id=1, key="k", created_by=1, chat_id=1, text="通知",
+                                                          audience="all", total=3))
+    assert (tally.sent, tally.blocked, tally.unknown, tally.finished) == (1, 1, 1, True)
+    assert "可能已发送 1" in render_broadcast_progress(None, tally)
 
 
 async def test_a_push_goes_on_at_once_and_rests_only_when_nothing_is_left(db, fake, bots) -> None:

@@ -1,14 +1,21 @@
-"""When Telegram fails or a user leaves: transient faults retried or said in one line, blocked users recorded
-and cleared, odd button data answered as stale."""
+"""When Telegram fails or a user leaves: transient faults retried or said in one line, a send whose answer was
+lost tried once (anything else again), blocked users recorded and cleared, odd button data answered as stale."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import socket
 
+import httpx
 import pytest
+from telegram import Bot
+from telegram.error import BadRequest, NetworkError, TimedOut
 
+from bot.request import OutcomeUnknown, RetryingRequest
 from bot.services.reachability import is_blocked
-from tests.conftest import bind, settle
+from tests.conftest import TOKEN, bind, settle
+from tests.support.fake_telegram import FakeTelegram
 
 # --- transient faults ---------------------------------------------------------------------
 
@@ -49,6 +56,109 @@ async def test_telegram_down_for_good_is_one_log_line_and_no_try_again(fake, run
     assert all(r.exc_info is None for r in caplog.records if r.levelno >= logging.INFO)
     assert len(runner.errors) == 1  # the runner saw it; nothing else failed
     runner.errors.clear()
+
+
+# --- a lost answer: a send is tried once, anything else again ------------------------------
+
+@pytest.fixture
+async def retrying_bot(fake):
+    """A bare Bot over RetryingRequest, its back-off short, against the fake Bot API."""
+    bot = Bot(TOKEN, base_url=fake.base_url, request=RetryingRequest(backoff=0.01))
+    await bot.initialize()
+    yield bot
+    await bot.shutdown()
+
+
+@pytest.mark.parametrize("reset", [True, False], ids=["reset", "closed"])
+async def test_a_send_whose_answer_is_lost_is_tried_once_and_may_have_been_sent(fake, retrying_bot, reset) -> None:
+    user = fake.user(7400)
+    fake.drop_next("sendMessage", reset=reset)
+    with pytest.raises(OutcomeUnknown) as caught:
+        await retrying_bot.send_message(user.id, "只发一次")
+    assert isinstance(caught.value.__cause__, NetworkError)  # PTB's, from httpx's read error or disconnect
+    assert len(fake.calls_to("sendMessage")) == 1 and [m.text for m in user.messages] == ["只发一次"]
+
+
+async def test_a_send_that_times_out_waiting_for_its_answer_may_have_been_sent(fake, retrying_bot) -> None:
+    user = fake.user(7401)
+    fake.hold("sendMessage")
+    with pytest.raises(OutcomeUnknown) as caught:
+        await retrying_bot.send_message(user.id, "慢", read_timeout=0.2)
+    assert isinstance(caught.value.__cause__, TimedOut)
+    assert fake.held == 1  # the one request, still at Telegram's end: never a second
+    fake.release("sendMessage")
+
+
+async def test_an_edit_whose_answer_is_lost_is_retried(fake, retrying_bot) -> None:
+    user = fake.user(7402)
+    message = await retrying_bot.send_message(user.id, "旧")
+    fake.drop_next("editMessageText")
+    # the first edit went through, so Telegram answers the second with "not modified", which most of the
+    # bot's edits take as done (handlers/views.py: drop_buttons, forms.py: mark_choice, my.py, stats.py)
+    with pytest.raises(BadRequest, match="not modified"):
+        await retrying_bot.edit_message_text("新", chat_id=user.id, message_id=message.message_id)
+    edits = [c for c in (*fake.calls, *fake.errors) if c.method == "editMessageText"]
+    assert len(edits) == 2 and fake.dropped == edits[:1]
+    assert user.messages[-1].text == "新" and len(user.messages) == 1
+
+
+async def test_a_connect_error_is_retried_for_a_send(caplog) -> None:
+    """Nothing listening: the request never left, so a send is tried again, and succeeds once the Bot API is
+    back; when it never comes back, the error says "not sent" (a NetworkError, not OutcomeUnknown)."""
+    with socket.socket() as probe:  # a free port, closed again: connecting to it is refused
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    later = FakeTelegram(token=TOKEN)
+    user = later.user(7403)
+    bot = Bot(TOKEN, base_url=f"http://127.0.0.1:{port}/bot", request=RetryingRequest(backoff=0.5))
+    try:
+        with caplog.at_level(logging.DEBUG, logger="bot.request"):
+            sending = asyncio.create_task(bot.send_message(user.id, "连上了"))
+            async with asyncio.timeout(5):
+                while not any("retry 1/3" in r.getMessage() for r in caplog.records):
+                    await asyncio.sleep(0.01)
+            await later.start(port)  # within the 0.5 s before the retry
+            assert (await sending).text == "连上了"
+        assert [m.text for m in user.messages] == ["连上了"] and len(later.calls_to("sendMessage")) == 1
+        assert "ConnectError" in next(r.getMessage() for r in caplog.records if "retry 1/3" in r.getMessage())
+    finally:
+        await later.stop()
+        await bot.shutdown()
+    nobody = Bot(TOKEN, base_url=f"http://127.0.0.1:{port}/bot", request=RetryingRequest(backoff=0.01))
+    with pytest.raises(NetworkError) as caught:
+        await nobody.send_message(user.id, "没人")
+    assert not isinstance(caught.value, OutcomeUnknown) and isinstance(caught.value.__cause__, httpx.ConnectError)
+    await nobody.shutdown()
+
+
+async def test_a_reply_whose_answer_is_lost_says_it_may_not_have_arrived(fake, runner, settings, caplog) -> None:
+    app = await runner.start(settings)
+    runner.errors.clear()
+    user = fake.user(7404, first_name="居民")
+    fake.drop_next("sendMessage")
+    with caplog.at_level(logging.INFO):
+        await user.send("/help")
+        reply = await user.expect_message()
+        notice = await user.expect_message(timeout=10)
+        await settle(app)
+    assert "使用说明" in reply.text  # it did arrive: Telegram carried the call out
+    assert "可能没有送达" in notice.text and "/my" in notice.text
+    assert len(fake.calls_to("sendMessage")) == 2  # the reply once, then the notice: no second reply
+    assert [type(e) for e in runner.errors] == [OutcomeUnknown]
+    failures = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(failures) == 1 and "OutcomeUnknown" in failures[0].getMessage(), [r.getMessage() for r in failures]
+    runner.errors.clear()
+
+
+async def test_a_lost_get_updates_answer_is_fetched_again_and_handled_once(fake, app) -> None:
+    user = fake.user(7405, first_name="居民")
+    fake.drop_next("getUpdates")
+    await user.send("/help")  # the long poll waiting now answers with this update, and the answer is lost
+    assert "使用说明" in (await user.expect_message(timeout=10)).text
+    (dropped,) = fake.dropped
+    assert [u["message"]["text"] for u in dropped.result] == ["/help"]
+    await asyncio.sleep(0.3)
+    assert len(user.messages) == 1  # PTB's polling asked again; the update was handled once
 
 
 # --- blocked users ------------------------------------------------------------------------

@@ -102,10 +102,11 @@ class Tally:
     sent: int
     blocked: int
     failed: int
+    unknown: int = 0  # may have been sent (the connection failed before Telegram's answer); not sent again
 
     @property
     def done(self) -> int:
-        return self.sent + self.blocked + self.failed
+        return self.sent + self.blocked + self.failed + self.unknown
 
     @property
     def finished(self) -> bool:
@@ -121,7 +122,8 @@ async def tally(session: AsyncSession, broadcast: Broadcast) -> Tally:
     )).all()
     counts = {OutboxStatus(status): n for status, n in rows}
     return Tally(total=sum(counts.values()), sent=counts.get(OutboxStatus.sent, 0),
-                 blocked=counts.get(OutboxStatus.blocked, 0), failed=counts.get(OutboxStatus.failed, 0))
+                 blocked=counts.get(OutboxStatus.blocked, 0), failed=counts.get(OutboxStatus.failed, 0),
+                 unknown=counts.get(OutboxStatus.unknown, 0))
 
 
 async def in_progress(session: AsyncSession) -> list[Broadcast]:
@@ -131,7 +133,8 @@ async def in_progress(session: AsyncSession) -> list[Broadcast]:
 
 
 async def finish(session: AsyncSession, broadcast: Broadcast, counts: Tally, *, now: datetime) -> None:
-    """Record the final tally; the broadcast is done."""
+    """Record the final tally; the broadcast is done. The record keeps no column for the messages that
+    may have been sent: they are its total less the three counts."""
     broadcast.status = BroadcastStatus.done
     broadcast.sent, broadcast.blocked, broadcast.failed = counts.sent, counts.blocked, counts.failed
     broadcast.finished_at = now

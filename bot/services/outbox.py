@@ -220,6 +220,12 @@ async def mark_blocked(session: AsyncSession, *, message: OutboxMessage, now: da
     return await _finish(session, message, status=OutboxStatus.blocked, sent_at=None, last_error=error[:255])
 
 
+async def mark_unknown(session: AsyncSession, *, message: OutboxMessage, now: datetime, error: str) -> bool:
+    """The send may have reached Telegram (the connection failed before its answer): may have been sent.
+    Never claimed again, since sending it once more could show it twice."""
+    return await _finish(session, message, status=OutboxStatus.unknown, last_error=error[:255])
+
+
 async def mark_failed(
     session: AsyncSession, *, message: OutboxMessage, now: datetime, error: str, max_attempts: int,
     retry_in: timedelta | None = None, permanent: bool = False,

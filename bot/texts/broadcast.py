@@ -37,6 +37,8 @@ TEXTS: dict[str, str] = {
     "bc_notice": "📢 <b>通知</b>（{scope}）\n{body}",
     "bc_progress": "📢 通知发送中：{done}/{total}\n已送达 {sent}，对方屏蔽 {blocked}，失败 {failed}",
     "bc_done": "✅ <b>通知发送完毕</b>：共 {total} 位\n已送达 {sent}，对方屏蔽机器人 {blocked}，发送失败 {failed}",
+    # added to either line when some sends lost their connection before Telegram answered
+    "bc_unknown": "，可能已发送 {unknown}（网络中断，未重发）",
 }
 
 BUTTONS: dict[str, str] = {
@@ -60,6 +62,5 @@ def render_notice(*, body: str, scope: str) -> str:
 def render_broadcast_progress(broadcast, counts) -> str:  # noqa: ANN001 - models.Broadcast, broadcasts.Tally
     """The one progress message of a broadcast: running counts, then the tally."""
     values = {"total": counts.total, "sent": counts.sent, "blocked": counts.blocked, "failed": counts.failed}
-    if counts.finished:
-        return t("bc_done", **values)
-    return t("bc_progress", done=counts.done, **values)
+    text = t("bc_done", **values) if counts.finished else t("bc_progress", done=counts.done, **values)
+    return text + t("bc_unknown", unknown=counts.unknown) if counts.unknown else text

@@ -8,7 +8,8 @@ from bot.texts.scopes import scope_text
 
 OCCASION_NAMES = {"mid": "季中提醒", "late": "季末提醒", "quarter-end": "季度结束名单", "nudge": "联络员提醒"}
 RULE_NAMES = {"no_activity": "本季度无活动", "below_pace": "人次落后进度", "bottom_share": "积分组内靠后"}
-OUTBOX_STATUS_NAMES = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "blocked": "无法送达", "failed": "发送失败"}
+OUTBOX_STATUS_NAMES = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "blocked": "无法送达", "failed": "发送失败",
+                       "unknown": "可能已发送"}
 QUARTER_END_MAX_LINES = 60
 
 TEXTS: dict[str, str] = {

@@ -30,6 +30,7 @@ import json
 import logging
 import mimetypes
 import re
+import socket
 import struct
 import time
 import traceback
@@ -1535,6 +1536,8 @@ class FakeTelegram:
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
         self._faults: list[dict[str, Any]] = []
+        self._drops: dict[str, list[bool]] = {}  # method (lower case) -> one `reset` per answer to drop
+        self.dropped: list[Call] = []  # calls carried out whose answer was never written (drop_next)
         self._send_limit: tuple[int, float] | None = None
         self._send_times: list[float] = []
         self.rate_limited: list[Call] = []  # sends refused with 429 by enforce_send_rate()
@@ -1574,14 +1577,15 @@ class FakeTelegram:
 
     # --- lifecycle --------------------------------------------------------------------------
 
-    async def start(self) -> FakeTelegram:
-        """Start listening on 127.0.0.1 on a free port."""
+    async def start(self, port: int = 0) -> FakeTelegram:
+        """Start listening on 127.0.0.1, on `port` or a free one (a given port lets a test have the bot
+        call an address where nothing listens yet)."""
         app = web.Application(client_max_size=MAX_UPLOAD_BYTES + 1024 * 1024)
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
         # Short shutdown timeout: long polls are released by stop() anyway.
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         self.port = self._runner.addresses[0][1]
         return self
@@ -1729,6 +1733,15 @@ class FakeTelegram:
         The same faults as `inject_fault`, spelled with Telegram's `parameters`."""
         self._faults.append({"method": method.lower(), "code": code, "description": description, "times": times,
                              "chat_id": None, "parameters": parameters})
+
+    def drop_next(self, method: str, *, times: int = 1, reset: bool = True) -> None:
+        """Fault injection: the next `times` calls of `method` are received and carried out as usual
+        (recorded in `calls`, or `errors` if refused), then the connection goes instead of the answer,
+        as when a network fails between Telegram acting and its answer arriving. Recorded in `dropped`.
+
+        `reset`: the connection is reset (the client's read fails: httpx.ReadError); otherwise it is
+        closed cleanly without an answer (httpx.RemoteProtocolError)."""
+        self._drops.setdefault(method.lower(), []).extend([reset] * times)
 
     def hold(self, method: str) -> None:
         """Fault injection: calls of `method` wait (unanswered) until `release(method)`; a call whose
@@ -1928,7 +1941,8 @@ class FakeTelegram:
         except ApiError as error:
             self.errors.append(Call(name, params, started, error_code=error.code, description=error.description))
             self._notify()
-            return self._error_response(error.code, error.description, error.parameters)
+            return self._answer(request, name, self.errors[-1],
+                                self._error_response(error.code, error.description, error.parameters))
         except web.HTTPRequestEntityTooLarge:
             self.errors.append(Call(name, params, started, error_code=413, description="Request Entity Too Large"))
             return self._error_response(413, "Request Entity Too Large")
@@ -1940,7 +1954,26 @@ class FakeTelegram:
             return self._error_response(500, description + "\n" + traceback.format_exc(limit=3))
         self.calls.append(Call(name, params, started, result=copy.deepcopy(result)))
         self._notify()
-        return web.json_response({"ok": True, "result": result})
+        return self._answer(request, name, self.calls[-1], web.json_response({"ok": True, "result": result}))
+
+    def _answer(self, request: web.Request, name: str, call: Call, response: web.Response) -> web.Response:
+        """`response`, or a reset connection if `drop_next` asked for one (aiohttp then finds the
+        transport gone and writes nothing)."""
+        drops = self._drops.get(name.lower())
+        if not drops:
+            return response
+        reset = drops.pop(0)
+        if not drops:
+            del self._drops[name.lower()]
+        self.dropped.append(call)
+        transport = request.transport
+        if transport is not None:
+            sock = transport.get_extra_info("socket")
+            if reset and sock is not None:  # closing with a zero linger sends RST instead of FIN
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            transport.abort()
+        self._notify()
+        return response
 
     async def _read_params(self, request: web.Request) -> dict[str, Any]:
         """Query string + JSON / urlencoded / multipart body; form values JSON-decoded per field."""
