@@ -11,7 +11,7 @@ from telegram.ext import ApplicationHandlerStop
 
 from bot.context import LianxinContext
 from bot.logs import network_reason
-from bot.request import RETRIES
+from bot.request import RETRIES, OutcomeUnknown
 from bot.services.access import overview
 from bot.services.forms import FORM_KEY
 from bot.services.identity import cached_sender
@@ -134,7 +134,10 @@ async def error_handler(update: object, context: LianxinContext) -> None:
         return
     if isinstance(error, (NetworkError, RetryAfter)):
         reason = network_reason(error, detail=log.isEnabledFor(logging.DEBUG))  # httpx's words only at DEBUG
-        log.warning(log_line("transient", update=update_id, error=reason, retries=RETRIES))
+        if isinstance(error, OutcomeUnknown):  # a send that may have arrived was not retried
+            log.warning(log_line("outcome_unknown", update=update_id, error=reason))
+        else:
+            log.warning(log_line("transient", update=update_id, error=reason, retries=RETRIES))
         notice = t("error_transient")
     elif isinstance(error, BadRequest) and "query is too old" in str(error).lower():
         log.info(log_line("query_expired", update=update_id, error=error))

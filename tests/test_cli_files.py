@@ -68,8 +68,9 @@ def test_members_list_to_a_csv_windows_excel_reads_and_an_xlsx(cli_settings, tmp
     assert f"文件存为 {tmp_path / '未绑定.xlsx'}" in capsys.readouterr().err
     sheet = load_workbook(tmp_path / "未绑定.xlsx").active
     values = list(sheet.iter_rows(values_only=True))
-    assert sheet.title == "委员名单" and list(values[0]) == rows[0] and len(values) == 121
-    assert list(values[1]) == [None if v == "" else v for v in rows[1]]
+    assert sheet.title == "委员名单" and values[0][0].startswith("委员名单 · 仅未绑定的在册委员 · 生成于 ")
+    assert list(values[1]) == rows[0] and len(values) == 122  # the title line, the header, 120 members
+    assert list(values[2]) == [None if v == "" else v for v in rows[1]]
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
 
 

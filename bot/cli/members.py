@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
+from datetime import datetime
 from pathlib import Path
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -17,7 +18,7 @@ from bot.services.access import MemberRow, NotFound, list_members, revoke_member
 from bot.services.roster import RosterFileError, check_file
 from bot.services.roster_import import file_error, render_import, run_import
 from bot.services.sheets import Sheet, write_xlsx
-from bot.texts import LEVEL_NAMES, cli_text
+from bot.texts import LEVEL_NAMES, cli_text, sheet_caption
 
 
 def add_parsers(members) -> None:  # noqa: ANN001 - the `members` group's subparsers
@@ -101,7 +102,9 @@ async def list_command(session: AsyncSession, args: argparse.Namespace) -> int:
              for r in rows]
     if args.out is not None:
         try:
-            write_table(args.out, cli_text("members_list_header").split("\t"), table)
+            which = cli_text("members_sheet_unbound") if args.unbound else ""
+            caption = sheet_caption(cli_text("members_sheet_title"), which, at=datetime.now().astimezone())
+            write_table(args.out, cli_text("members_list_header").split("\t"), table, caption=caption)
         except OSError as exc:
             return fail("out_write_failed", EXIT_BAD_INPUT, path=args.out, error=file_reason(exc))
         say("members_written", path=args.out, count=len(rows))
@@ -119,9 +122,10 @@ def _state(row: MemberRow) -> str:
     return cli_text("state_inactive") if not row.active else cli_text("state_unbound")
 
 
-def write_table(path: Path, headers: list[str], rows: list[list[str]]) -> None:
-    """A header and rows as .csv (UTF-8 with the BOM Windows Excel needs to show Chinese) or .xlsx, written to
-    a temporary name beside `path` and then put in place: a failure leaves no half file."""
+def write_table(path: Path, headers: list[str], rows: list[list[str]], *, caption: str) -> None:
+    """A header and rows as .csv (UTF-8 with the BOM Windows Excel needs to show Chinese; a table for programs,
+    so no title line) or as a print-ready .xlsx under `caption`, written to a temporary name beside `path` and
+    then put in place: a failure leaves no half file."""
     temp = temp_beside(path)
     try:
         if path.suffix.lower() == ".csv":
@@ -130,7 +134,7 @@ def write_table(path: Path, headers: list[str], rows: list[list[str]]) -> None:
                 writer.writerow(headers)
                 writer.writerows(rows)
         else:
-            write_xlsx(temp, [Sheet(cli_text("members_sheet_title"), headers, rows)])
+            write_xlsx(temp, [Sheet(cli_text("members_sheet_title"), headers, rows, caption=caption)])
         temp.replace(path)
     finally:
         temp.unlink(missing_ok=True)

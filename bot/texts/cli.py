@@ -482,6 +482,7 @@ CLI: dict[str, str] = {
     "members_count": "共 {count} 人",
     "members_written": "委员名单已写入 {path}（{count} 人）。",
     "members_sheet_title": "委员名单",
+    "members_sheet_unbound": "仅未绑定的在册委员",
     "help_members_list_out": "把名单写入这个 .csv 或 .xlsx 文件（用 Excel、WPS 打开；没写扩展名时存为 .xlsx），不打印到屏幕",
     "metavar_table": "表格文件",
     "member_not_found": "没有编号为 {number} 的委员（python -m bot members list 可查看全部）。",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 LOG_LINES: dict[str, str] = {
     "transient": "update {update}: Telegram 暂时无法访问（{error}），重试 {retries} 次后仍失败；本条回复可能未送达",
+    "outcome_unknown": "update {update}: 发送时连接中断（{error}），Telegram 可能已收到；为免重复未重发，本条回复可能已送达",
     "blocked": "update {update}: 用户 {user} 已屏蔽机器人，已记录（{error}）",
     "blocked_event": "用户 {user} {change}机器人，已记录",
     "unblocked_by_message": "用户 {user} 发来消息，已取消其屏蔽记录",
