@@ -25,7 +25,6 @@ import argparse
 import asyncio
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import textwrap
@@ -36,7 +35,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 
-from bench.common import BENCH_TOKEN, ROOT, proc_cpu_seconds
+from bench.common import BENCH_TOKEN, LIANXIN_BOT, ROOT, ChildBot
 from bot.db import sync_engine, upgrade
 from bot.services.roster import import_roster
 from bot.services.rules import Quarter, local_today
@@ -62,35 +61,6 @@ ECHO_BOT = textwrap.dedent(
     app.run_polling(poll_interval=0, timeout=10, allowed_updates=[Update.MESSAGE])
     """
 )
-
-THIS_BOT = textwrap.dedent(
-    """
-    import os, sys
-    # the bot under test may be another checkout (--bot-root), compared side by side with this one
-    sys.path.insert(0, os.environ["LIANXIN_ROOT"])
-    from bot.app import allowed_updates, build_application
-    from bot.config import Settings
-    from bot.logs import setup_logging
-
-    settings = Settings(_env_file=None)
-    setup_logging(settings.log_level, settings.token)
-    app = build_application(settings, rate_limit=False)
-    profile = os.environ.get("BENCH_PROFILE")
-    print("ready", flush=True)
-    if profile:
-        import cProfile, signal
-        profiler = cProfile.Profile()
-        profiler.enable()
-        try:
-            app.run_polling(poll_interval=0, timeout=10, allowed_updates=allowed_updates())
-        finally:
-            profiler.disable()
-            profiler.dump_stats(profile)
-    else:
-        app.run_polling(poll_interval=0, timeout=10, allowed_updates=allowed_updates())
-    """
-)
-
 
 def prepare_database(url: str) -> list[int]:
     """Migrate, import the sample roster, bind 50 members to Telegram ids, give each 3 activities."""
@@ -119,24 +89,7 @@ def prepare_database(url: str) -> list[int]:
     return ids
 
 
-class Bot:
-    def __init__(self, name: str, script: str, env: dict[str, str], log: Path) -> None:
-        self.name = name
-        self.log = log.open("wb")
-        self.process = subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE,
-                                        stderr=self.log, cwd=log.parent)
-        assert self.process.stdout.readline().strip() == b"ready", f"{name} did not start; see {log}"
-
-    def cpu(self) -> float:
-        return proc_cpu_seconds(self.process.pid)
-
-    async def stop(self) -> None:
-        self.process.terminate()
-        await asyncio.to_thread(self.process.wait, 30)
-        self.log.close()
-
-
-async def phase(fake: FakeTelegram, bot: Bot, users: list, text: str, messages: int, expect: str) -> dict[str, float]:
+async def phase(fake: FakeTelegram, bot: ChildBot, users: list, text: str, messages: int, expect: str) -> dict[str, float]:
     async def one(user) -> None:
         for n in range(messages):
             await user.send(text if text != "echo" else f"你好 {n}")
@@ -189,10 +142,10 @@ async def main() -> int:
             env["BENCH_PROFILE"] = str(Path(args.profile).resolve())
         for _ in range(args.rounds):
             result: dict[str, dict[str, float]] = {}
-            echo = Bot("echo", ECHO_BOT, env, work / "echo.log")
+            echo = ChildBot("echo", ECHO_BOT, env, work / "echo.log")
             result["echo"] = await phase(fake, echo, echo_users, "echo", args.messages, "")
             await echo.stop()
-            ours = Bot("lianxin", THIS_BOT, env, work / "lianxin.log")
+            ours = ChildBot("lianxin", LIANXIN_BOT, env, work / "lianxin.log")
             if args.only in (None, "/help"):
                 result["/help"] = await phase(fake, ours, members, "/help", args.messages, "使用说明")
             if args.only in (None, "/my"):

@@ -3,8 +3,11 @@ memory readings from /proc, and the machine line a report starts with."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import subprocess
 import sys
+import textwrap
 import time
 import uuid
 from collections.abc import Callable
@@ -16,6 +19,54 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parent.parent
 # the token the benchmarks' bots use against the fake Bot API (never a real one)
 BENCH_TOKEN = "123456:BENCH-TOKEN-abcdefghijklmnop"
+
+# this bot in a child process, from the checkout LIANXIN_ROOT names, settings from the environment
+LIANXIN_BOT = textwrap.dedent(
+    """
+    import os, sys
+    # the bot under test may be another checkout (--bot-root), compared side by side with this one
+    sys.path.insert(0, os.environ["LIANXIN_ROOT"])
+    from bot.app import allowed_updates, build_application
+    from bot.config import Settings
+    from bot.logs import setup_logging
+
+    settings = Settings(_env_file=None)
+    setup_logging(settings.log_level, settings.token)
+    app = build_application(settings, rate_limit=False)
+    profile = os.environ.get("BENCH_PROFILE")
+    print("ready", flush=True)
+    if profile:
+        import cProfile, signal
+        profiler = cProfile.Profile()
+        profiler.enable()
+        try:
+            app.run_polling(poll_interval=0, timeout=10, allowed_updates=allowed_updates())
+        finally:
+            profiler.disable()
+            profiler.dump_stats(profile)
+    else:
+        app.run_polling(poll_interval=0, timeout=10, allowed_updates=allowed_updates())
+    """
+)
+
+
+class ChildBot:
+    """A bot script in a child process of its own, ready once it printed `ready`; its stderr in `log`."""
+
+    def __init__(self, name: str, script: str, env: dict[str, str], log: Path) -> None:
+        self.name = name
+        self.log = log.open("wb")
+        self.process = subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE,
+                                        stderr=self.log, cwd=log.parent)
+        assert self.process.stdout.readline().strip() == b"ready", f"{name} did not start; see {log}"
+
+    def cpu(self) -> float:
+        return proc_cpu_seconds(self.process.pid)
+
+    async def stop(self) -> None:
+        self.process.terminate()
+        await asyncio.to_thread(self.process.wait, 30)
+        self.log.close()
 
 
 def fresh_database(url: str) -> tuple[str, Callable[[], None]]:

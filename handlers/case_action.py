@@ -25,11 +25,12 @@ from bot.services.rules import parse_people
 from bot.texts import label, routing_reason, t
 from handlers.case_cards import (
     REQUEST_BUTTONS,
-    announce_routing,
+    Notices,
     case_problem_text,
-    deliver_relay,
+    relay_message,
     resident_buttons,
-    tell_resident,
+    routing,
+    to_resident,
 )
 from handlers.forms import PRIVATE, TEXT, Form, FormDraft, reply
 from handlers.views import checked_press, keyboard
@@ -237,6 +238,18 @@ async def run_action(update: Update, context: LianxinContext, draft: Draft, *, p
             if problem.code in ("note_required", "note_long", "relay_empty", "relay_long", "result_required"):
                 return None  # the same step asks again
             return await FORM.end(update, context)
+        notices = Notices(session, now=now)
+        relayed = None
+        if intake is not None:
+            await routing(notices, context, intake, resident_key="case_rerouted_resident")
+        elif request is Request.resolve:
+            detail = await svc.case_detail(session, case_id=case.id, actor=actor)
+            await to_resident(notices, detail.case,
+                              t("case_result_for_resident", number=case.number, name=detail.member_name or "",
+                                result=detail.case.result, days=policy.reopen_days),
+                              resident_buttons(detail.case)[:1], part="result")
+        elif relay is not None:
+            relayed = await relay_message(notices, case, relay)
         confirm = await FORM.end_in(session, update, context)
         await session.commit()
         confirm()
@@ -245,20 +258,16 @@ async def run_action(update: Update, context: LianxinContext, draft: Draft, *, p
         context.mark_saved(update, t("case_message_sent"))
     if request in (Request.decline, Request.transfer):
         await reply(update, t("case_declined" if request is Request.decline else "case_transferred", number=number))
-        await announce_routing(context, intake, resident_key="case_rerouted_resident")
+        await notices.send(context)
     elif request is Request.resolve:
         await reply(update, t("case_resolved_member", number=number))
-        async with context.db.session() as session:
-            detail = await svc.case_detail(session, case_id=draft.case_id, actor=actor)
-        await tell_resident(
-            context, detail.case,
-            t("case_result_for_resident", number=number, name=detail.member_name or "", result=detail.case.result,
-              days=policy.reopen_days),
-            keyboard(resident_buttons(detail.case)[:1]),
-        )
+        await notices.send(context)
     else:
-        delivered = await deliver_relay(context, case, relay)
-        await reply(update, t("case_message_sent") if delivered else t("case_message_held"))
+        sent = await notices.send(context)
+        if relayed is None:
+            await reply(update, t("case_message_held"))
+        else:
+            await reply(update, t("case_message_sent") if relayed in sent else t("case_message_later"))
     return state
 
 

@@ -3,30 +3,32 @@
 The member's card, the resident's detail with its timeline, the staff's card when nobody fits,
 relays and results. The buttons shown are the ones the lifecycle offers the viewer now
 (`lifecycle.offers`): a card never shows a button the lifecycle would refuse. Messages to
-the other side are sent after the commit; a failure to deliver is logged and never undoes
-the case's step.
+the other side are outbox rows staged in the step's own transaction (`Notices`) and sent right
+after its commit; a failure to deliver is retried by the delivery job and never undoes the step.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from datetime import datetime
 
-from telegram import InlineKeyboardMarkup
-from telegram.error import Forbidden, TelegramError
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.buttons import case_answer_row
 from bot.callbacks import CaseAction, CaseButton
 from bot.context import LianxinContext
+from bot.sending import send_now
 from bot.services import cases as svc
+from bot.services import outbox
 from bot.services.cases import Intake
 from bot.services.contacts import member_chat, member_name_sector, resident_chat, staff_over
 from bot.services.identity import identify
 from bot.services.lifecycle import RATINGS, Action, Actor, CaseProblem, Request, Role, offers
+from bot.services.outbox import Button
 from bot.services.queue import staff_candidates
-from bot.services.reachability import mark_blocked
 from bot.texts import CASE_ACTION_NAMES, CASE_STATUS_NAMES, Safe, case_problem, label, routing_reason, t
-from handlers.views import keyboard
-from models import Case, CaseStatus, utcnow
+from models import Case, CaseStatus
 
 log = logging.getLogger(__name__)
 STARS = {n: "⭐" * n for n in RATINGS}
@@ -120,124 +122,139 @@ def resident_detail_text(context: LianxinContext, detail: svc.CaseDetail) -> str
     )
 
 
-# --- sending to the other side (after the commit) ----------------------------------------------------
+# --- telling the other side: staged in the step's transaction, sent right after its commit ------------
 
-async def send_safely(context: LianxinContext, chat_id: int | None, text: str,
-                      markup: InlineKeyboardMarkup | None = None) -> bool:
-    if chat_id is None:
-        return False
-    try:
-        await context.bot.send_message(chat_id, text, reply_markup=markup)
+
+class Notices:
+    """The messages a case step causes for other people: outbox rows written in the step's own
+    transaction, so a crash right after the commit loses none (the delivery job sends them after a
+    restart), and sent right after the commit (`send`), as fast as a reply."""
+
+    def __init__(self, session: AsyncSession, *, now: datetime) -> None:
+        self.session = session
+        self.now = now
+        self.keys: list[str] = []
+
+    async def add(self, key: str, chat_id: int | None, text: str, rows: Sequence[Sequence[tuple[str, str]]] = (),
+                  *, photo_id: str | None = None) -> bool:
+        """One message to `chat_id` (none when the person is not on Telegram); False when there is nobody."""
+        if chat_id is None:
+            return False
+        buttons = [[Button(label_, callback_data=data) for label_, data in row] for row in rows] if rows else None
+        await outbox.enqueue(self.session, key=key, chat_id=chat_id, kind="case", text=text, now=self.now,
+                             buttons=buttons, photo_id=photo_id, priority=outbox.REPLY)
+        self.keys.append(key)
         return True
-    except Forbidden:  # they blocked the bot: recorded for coordinators and jobs, not retried
-        async with context.db.session() as session:
-            await mark_blocked(session, telegram_id=chat_id, now=utcnow())
-            await session.commit()
-        log.info("chat %s blocked the bot; case message not delivered", chat_id)
-        return False
-    except TelegramError as exc:
-        log.warning("could not send to chat %s: %s", chat_id, exc)
-        return False
+
+    async def send(self, context: LianxinContext) -> set[str]:
+        """After the commit: send them now (what fails is retried by the delivery job); the keys sent."""
+        return await send_now(context.application, context.db, self.keys)
 
 
-async def send_card_to_member(context: LianxinContext, case_id: int, member_id: int) -> None:
+def stamp(case: Case) -> str:
+    """A case at one moment of its life: the start of the keys of the messages that moment causes."""
+    return f"case:{case.id}:{int(case.updated_at.timestamp() * 1_000_000)}"
+
+
+async def card_to_member(notices: Notices, case: Case, member_id: int) -> None:
     """The case card with the member's buttons, then its photos."""
-    async with context.db.session() as session:
-        try:
-            detail = await svc.case_detail(session, case_id=case_id, actor=Actor.member(member_id))
-        except CaseProblem:
-            return
-        chat = await member_chat(session, member_id)
-    if chat is None:
+    session = notices.session
+    try:
+        detail = await svc.case_detail(session, case_id=case.id, actor=Actor.member(member_id))
+    except CaseProblem:
         return
+    chat = await member_chat(session, member_id)
     text = t("case_new_for_member") + "\n\n" + card_text(detail)
-    if not await send_safely(context, chat, text, keyboard(member_buttons(detail.case))):
+    base = f"{stamp(case)}:m{member_id}"
+    if not await notices.add(f"{base}:card", chat, text, member_buttons(detail.case)):
         return
     for n, file_id in enumerate(detail.photos, start=1):
-        try:
-            await context.bot.send_photo(chat, file_id, caption=t("case_photo_caption", number=detail.case.number,
-                                                                   n=n, total=len(detail.photos)))
-        except TelegramError as exc:
-            log.warning("could not send photo %s of case %s: %s", n, detail.case.number, exc)
+        caption = t("case_photo_caption", number=detail.case.number, n=n, total=len(detail.photos))
+        await notices.add(f"{base}:photo{n}", chat, caption, photo_id=file_id)
 
 
-async def send_to_staff(context: LianxinContext, intake: Intake) -> None:
+async def to_staff(notices: Notices, context: LianxinContext, intake: Intake) -> None:
     """Nobody fits: the coordinators in scope (or the admins) get the case with the engine's candidates."""
     fallback = intake.fallback
     if fallback is None:
         return
+    session = notices.session
     for telegram_id in fallback.telegram_ids:
-        async with context.db.session() as session:
-            # a coordinator's candidates are limited to their scope (bot.services.queue), so their grants count
-            staff = (await identify(session, telegram_id, context.settings.admin_ids)).as_staff()
-            if staff is None:
-                continue
-            actor = Actor.for_staff(staff)
-            try:
-                detail = await svc.case_detail(session, case_id=intake.case.id, actor=actor)
-            except CaseProblem:
-                continue
-            candidates = await staff_candidates(session, case=detail.case, actor=actor, table=context.routing)
-        rows = [[(label("case_assign_to", name=c.name, reason=routing_reason(
-            c.reason(has_region=detail.case.region_id is not None))),
+        # a coordinator's candidates are limited to their scope (bot.services.queue), so their grants count
+        staff = (await identify(session, telegram_id, context.settings.admin_ids)).as_staff()
+        if staff is None:
+            continue
+        actor = Actor.for_staff(staff)
+        try:
+            detail = await svc.case_detail(session, case_id=intake.case.id, actor=actor)
+        except CaseProblem:
+            continue
+        candidates = await staff_candidates(session, case=detail.case, actor=actor, table=context.routing)
+        has_region = detail.case.region_id is not None
+        rows = [[(label("case_assign_to", name=c.name, reason=routing_reason(c.reason(has_region=has_region))),
                   CaseButton(CaseAction.assign, detail.case.id, c.member_id).pack())] for c in candidates]
         text = t("case_for_staff", number=detail.case.number, category=detail.case.category,
                  place=place_of(detail)) + "\n\n" + card_text(detail)
-        await send_safely(context, telegram_id, text, keyboard(rows) if rows else None)
+        await notices.add(f"{stamp(intake.case)}:s{telegram_id}:card", telegram_id, text, rows)
 
 
-async def tell_resident(context: LianxinContext, case: Case, text: str,
-                        markup: InlineKeyboardMarkup | None = None) -> None:
-    async with context.db.session() as session:
-        chat = await resident_chat(session, case.resident_id)
-    await send_safely(context, chat, text, markup)
+async def to_resident(notices: Notices, case: Case, text: str, rows: Sequence[Sequence[tuple[str, str]]] = (),
+                      *, part: str = "note") -> bool:
+    chat = await resident_chat(notices.session, case.resident_id)
+    return await notices.add(f"{stamp(case)}:r:{part}", chat, text, rows)
 
 
-async def announce_routing(context: LianxinContext, intake: Intake, *, resident_key: str | None) -> None:
+async def to_member(notices: Notices, case: Case, text: str, rows: Sequence[Sequence[tuple[str, str]]] = (),
+                    *, part: str = "note") -> bool:
+    if case.member_id is None:
+        return False
+    chat = await member_chat(notices.session, case.member_id)
+    return await notices.add(f"{stamp(case)}:m{case.member_id}:{part}", chat, text, rows)
+
+
+async def routing(notices: Notices, context: LianxinContext, intake: Intake, *, resident_key: str | None) -> None:
     """After a case was (re)routed: the new member gets the card, or the staff get it; the resident hears where."""
     if intake.member_id is not None:
-        await send_card_to_member(context, intake.case.id, intake.member_id)
+        await card_to_member(notices, intake.case, intake.member_id)
         if resident_key:
-            async with context.db.session() as session:
-                who = await member_name_sector(session, intake.member_id)
+            who = await member_name_sector(notices.session, intake.member_id)
             if who:
-                await tell_resident(context, intake.case,
-                                    t(resident_key, number=intake.case.number, name=who[0], sector=who[1]))
+                await to_resident(notices, intake.case,
+                                  t(resident_key, number=intake.case.number, name=who[0], sector=who[1]))
     else:
-        await send_to_staff(context, intake)
+        await to_staff(notices, context, intake)
         if resident_key:
-            await tell_resident(context, intake.case, t("case_to_staff_resident", number=intake.case.number))
+            await to_resident(notices, intake.case, t("case_to_staff_resident", number=intake.case.number))
 
 
-async def deliver_relay(context: LianxinContext, case: Case, relay: svc.Relay) -> bool:
-    """A 回复 or 补充 goes to the other side, stamped with the case number; never with who sent it on Telegram.
-    Whether it was delivered (an unbound or blocked recipient gets it in /mycases or /cases)."""
-    text = relay.message.text
-    async with context.db.session() as session:
-        if relay.to_role is Role.member:
-            chat = await member_chat(session, relay.to_id)
-            body = t("case_message_to_member", number=case.number, text=text)
-            markup = keyboard(member_buttons(case))
-        else:
-            chat = await resident_chat(session, relay.to_id)
-            who = await member_name_sector(session, case.member_id)
-            body = t("case_message_to_resident", number=case.number, name=who[0] if who else "", text=text)
-            markup = keyboard(resident_buttons(case))
-    if chat is None:
-        return False
-    delivered = await send_safely(context, chat, body, markup)
-    for file_id in relay.message.photo_file_ids or []:
-        try:
-            caption = t("case_photo_caption", number=case.number, n=1, total=1)
-            await context.bot.send_photo(chat, file_id, caption=caption)
-        except TelegramError as exc:
-            log.warning("could not relay a photo of case %s: %s", case.number, exc)
-    return delivered
+async def relay_message(notices: Notices, case: Case, relayed: svc.Relay) -> str | None:
+    """A 回复 or 补充 goes to the other side, stamped with the case number; never with who sent it on
+    Telegram. The key of the message, None when the other side is not reachable on Telegram (they find it
+    in /mycases or /cases)."""
+    session = notices.session
+    text = relayed.message.text
+    if relayed.to_role is Role.member:
+        chat = await member_chat(session, relayed.to_id)
+        body = t("case_message_to_member", number=case.number, text=text)
+        rows = member_buttons(case)
+    else:
+        chat = await resident_chat(session, relayed.to_id)
+        who = await member_name_sector(session, case.member_id)
+        body = t("case_message_to_resident", number=case.number, name=who[0] if who else "", text=text)
+        rows = resident_buttons(case)
+    key = f"case:{case.id}:msg{relayed.message.id}"
+    if not await notices.add(f"{key}:text", chat, body, rows):
+        return None
+    photos = relayed.message.photo_file_ids or []
+    for n, file_id in enumerate(photos, start=1):
+        caption = t("case_photo_caption", number=case.number, n=n, total=len(photos))
+        await notices.add(f"{key}:photo{n}", chat, caption, photo_id=file_id)
+    return f"{key}:text"
 
 
-async def tell_staff_reopened(context: LianxinContext, case: Case, name: str) -> None:
+async def staff_reopened(notices: Notices, context: LianxinContext, case: Case, name: str) -> None:
     """A reopened case is news for the coordinators over it (the admins when none covers it)."""
-    async with context.db.session() as session:
-        recipients = await staff_over(session, case, context.routing, context.settings.admin_ids)
+    recipients = await staff_over(notices.session, case, context.routing, context.settings.admin_ids)
     for telegram_id in recipients:
-        await send_safely(context, telegram_id, t("case_reopened_staff", number=case.number, name=name))
+        await notices.add(f"{stamp(case)}:s{telegram_id}:reopened", telegram_id,
+                          t("case_reopened_staff", number=case.number, name=name))

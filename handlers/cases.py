@@ -18,7 +18,7 @@ from bot.callbacks import CaseAction, CaseButton
 from bot.context import LianxinContext
 from bot.services import cases as svc
 from bot.services.cases import Intake
-from bot.services.contacts import member_chat, member_name_sector, resident_for, viewer_for
+from bot.services.contacts import member_name_sector, resident_for, viewer_for
 from bot.services.lifecycle import (
     RATINGS,
     Action,
@@ -34,16 +34,17 @@ from bot.services.queue import assign_in_scope
 from bot.texts import CASE_STATUS_NAMES, label, t
 from handlers.case_cards import (
     STARS,
-    announce_routing,
+    Notices,
     card_text,
     case_problem_text,
     local,
     member_buttons,
     resident_buttons,
     resident_detail_text,
-    send_safely,
-    tell_resident,
-    tell_staff_reopened,
+    routing,
+    staff_reopened,
+    to_member,
+    to_resident,
 )
 from handlers.forms import reply
 from handlers.views import checked_press, chunked, drop_buttons, keyboard, paging
@@ -70,8 +71,10 @@ async def on_accept(update: Update, context: LianxinContext) -> None:
         except CaseProblem as problem:
             await query.answer(case_problem_text(problem), show_alert=True)
             return
-        await session.commit()
         who = await member_name_sector(session, actor.id)
+        notices = Notices(session, now=utcnow())
+        await to_resident(notices, case, t("case_accepted_resident", number=case.number, name=who[0] if who else ""))
+        await session.commit()
     context.mark_saved(update, t("case_accepted_member", number=case.number))
     await query.answer()
     try:
@@ -79,7 +82,7 @@ async def on_accept(update: Update, context: LianxinContext) -> None:
     except BadRequest:
         pass
     await reply(update, t("case_accepted_member", number=case.number))
-    await tell_resident(context, case, t("case_accepted_resident", number=case.number, name=who[0] if who else ""))
+    await notices.send(context)
 
 
 async def on_answer(update: Update, context: LianxinContext) -> None:
@@ -111,21 +114,23 @@ async def on_answer(update: Update, context: LianxinContext) -> None:
         except CaseProblem as problem:
             await query.answer(case_problem_text(problem), show_alert=True)
             return
+        notices = Notices(session, now=utcnow())
+        if event.action == Action.confirm:
+            await to_member(notices, case, t("case_confirmed_member", number=case.number, rating=rating))
+        elif event.action == Action.reopen:
+            await to_member(notices, case, t("case_reopened_member", number=case.number), member_buttons(case))
+            who = await member_name_sector(session, case.member_id)
+            await staff_reopened(notices, context, case, who[0] if who else "")
         await session.commit()
-        member = await member_chat(session, case.member_id)
-        who = await member_name_sector(session, case.member_id)
     await query.answer()
     await drop_buttons(update)
     if event.action == Action.confirm:
         await reply(update, t("case_rated", rating=rating, number=case.number))
-        await send_safely(context, member, t("case_confirmed_member", number=case.number, rating=rating))
     elif event.action == Action.reopen:
         await reply(update, t("case_reopened_resident", number=case.number))
-        await send_safely(context, member, t("case_reopened_member", number=case.number),
-                          keyboard(member_buttons(case)))
-        await tell_staff_reopened(context, case, who[0] if who else "")
     else:
         await reply(update, t("case_closed_resident", number=case.number))
+    await notices.send(context)
 
 
 async def on_assign(update: Update, context: LianxinContext) -> None:
@@ -145,12 +150,14 @@ async def on_assign(update: Update, context: LianxinContext) -> None:
         except CaseProblem as problem:
             await query.answer(case_problem_text(problem), show_alert=True)
             return
-        await session.commit()
         who = await member_name_sector(session, button.arg)
+        notices = Notices(session, now=utcnow())
+        await routing(notices, context, Intake(case, button.arg), resident_key="case_assigned_resident")
+        await session.commit()
     await query.answer()
     await drop_buttons(update)
     await reply(update, t("case_assigned_staff", number=case.number, name=who[0] if who else ""))
-    await announce_routing(context, Intake(case, button.arg), resident_key="case_assigned_resident")
+    await notices.send(context)
 
 
 async def on_view(update: Update, context: LianxinContext) -> None:

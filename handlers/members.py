@@ -22,7 +22,7 @@ from bot.services.lifecycle import Actor, Role
 from bot.services.member_admin import MemberAdminProblem
 from bot.services.rules import local_today
 from bot.texts import CASE_STATUS_NAMES, LEVEL_NAMES, Safe, label, t
-from handlers.case_cards import announce_routing
+from handlers.case_cards import Notices, routing
 from handlers.forms import reply
 from handlers.menus import set_menu
 from handlers.views import checked_press, drop_buttons, keyboard, paging, standing_text
@@ -233,6 +233,9 @@ async def _deactivate(update: Update, context: LianxinContext, actor: Actor, mem
         done = await svc.deactivate_member(session, actor=actor, member_id=member_id, table=context.routing,
                                            now=utcnow(), admin_ids=context.settings.admin_ids,
                                            policy=context.policies.case)
+        notices = Notices(session, now=utcnow())
+        for intake in done.rerouted:  # the new handlers (or the staff) get the case; the resident hears
+            await routing(notices, context, intake, resident_key="case_rerouted_resident")
         await session.commit()
     text = t("mbr_deactivated", name=done.member.name, number=done.member.number, cases=len(done.rerouted),
              codes=done.codes_revoked)
@@ -240,8 +243,7 @@ async def _deactivate(update: Update, context: LianxinContext, actor: Actor, mem
     await query.answer()
     await drop_buttons(update)
     await reply(update, text)
-    for intake in done.rerouted:  # the new handlers (or the staff) get the case; the resident hears
-        await announce_routing(context, intake, resident_key="case_rerouted_resident")
+    await notices.send(context)
     await _refresh_menu(context, done.member.telegram_id)
 
 

@@ -18,7 +18,7 @@ from bot.services.cases import age_days, case_detail
 from bot.services.contacts import member_name_sector
 from bot.services.lifecycle import Actor, CaseProblem, Request, may
 from bot.texts import CASE_STATUS_NAMES, QUEUE_REASON_NAMES, label, routing_reason, t
-from handlers.case_cards import announce_routing, card_text, case_problem_text, resident_detail_text
+from handlers.case_cards import Notices, card_text, case_problem_text, resident_detail_text, routing
 from handlers.forms import reply
 from handlers.members import staff_actor
 from handlers.views import checked_press, drop_buttons, keyboard, paging
@@ -114,8 +114,10 @@ async def reroute(update: Update, context: LianxinContext, actor: Actor, case_id
         intake = await svc.reroute_by_staff(session, actor=actor, case_id=case_id, table=context.routing,
                                             now=utcnow(), admin_ids=context.settings.admin_ids,
                                             policy=context.policies.case)
-        await session.commit()
         who = await member_name_sector(session, intake.member_id)
+        notices = Notices(session, now=utcnow())
+        await routing(notices, context, intake, resident_key="case_rerouted_resident")
+        await session.commit()
     number = intake.case.number
     text = (t("queue_rerouted_member", number=number, name=who[0], sector=who[1]) if who
             else t("queue_rerouted_staff", number=number))
@@ -123,4 +125,4 @@ async def reroute(update: Update, context: LianxinContext, actor: Actor, case_id
     await query.answer()
     await drop_buttons(update)
     await reply(update, text)
-    await announce_routing(context, intake, resident_key="case_rerouted_resident")
+    await notices.send(context)

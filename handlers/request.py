@@ -29,7 +29,7 @@ from bot.services.lifecycle import CaseProblem
 from bot.services.places import find_region, region_children
 from bot.services.roster import normalise_phone
 from bot.texts import Safe, label, t
-from handlers.case_cards import announce_routing, case_problem_text
+from handlers.case_cards import Notices, case_problem_text, routing
 from handlers.forms import PRIVATE, TEXT, Choice, RecordDraft, RecordForm, reply
 from handlers.menus import REQUEST_BUTTON, contact_keyboard, member_keyboard, resident_keyboard
 from handlers.views import chunked, keyboard
@@ -482,6 +482,9 @@ async def submit(update: Update, context: LianxinContext, draft: Draft) -> str |
                 return await FORM.end(update, context)
             return await show_card(update, context, draft)
         context.user_data.pop(VIA_MEMBER_KEY, None)  # the link routes one request, as its card says
+        notices = Notices(session, now=utcnow())
+        if not draft.on_behalf:
+            await routing(notices, context, intake, resident_key=None)
         confirm = await FORM.end_in(session, update, context)
         await session.commit()
         confirm()
@@ -497,10 +500,9 @@ async def submit(update: Update, context: LianxinContext, draft: Draft) -> str |
                         main_keyboard(context))
         else:
             await reply(update, t("req_submitted_staff", number=case.number), main_keyboard(context))
-        if not draft.on_behalf:
-            await announce_routing(context, intake, resident_key=None)
     except TelegramError as exc:
-        log.warning("case %s saved, but a notification failed: %s", case.number, exc)
+        log.warning("case %s saved, but the reply failed: %s", case.number, exc)
+    await notices.send(context)
     return state
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, Index, LargeBinary, Text
+from sqlalchemy import BigInteger, Column, Index, LargeBinary, SmallInteger, Text
 from sqlmodel import Field, SQLModel
 
 from models.base import UTCDateTime, enum_column, utcnow
@@ -25,7 +25,7 @@ class OutboxStatus(str, enum.Enum):
 class OutboxMessage(SQLModel, table=True):
     """One message the bot decided to send: `key` (e.g. `remind:<member>:2026Q4:mid`) makes it happen once."""
 
-    __table_args__ = (Index("ix_outboxmessage_status_id", "status", "id"),)
+    __table_args__ = (Index("ix_outboxmessage_status_priority_id", "status", "priority", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=128, unique=True)
@@ -39,6 +39,8 @@ class OutboxMessage(SQLModel, table=True):
     document: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     document_name: str | None = Field(default=None, max_length=128)
     status: OutboxStatus = Field(default=OutboxStatus.pending, sa_type=enum_column(OutboxStatus))
+    # REPLY (0): caused by a person's action (a case card, a relay), sent at once and ahead of BULK (1)
+    priority: int = Field(default=1, sa_column=Column(SmallInteger, nullable=False, server_default="1", default=1))
     attempts: int = Field(default=0)
     last_error: str | None = Field(default=None, max_length=255)
     not_before: datetime | None = Field(default=None, sa_type=UTCDateTime)  # retry no earlier than this

@@ -13,6 +13,7 @@ from datetime import time, timedelta
 from telegram.error import Forbidden, TelegramError
 
 from bot.context import LianxinApplication, LianxinContext
+from bot.sending import blocked_recorder
 from bot.services.access import purge_bind_attempts
 from bot.services.forms import expire_idle_forms, sweep_interval
 from bot.services.reachability import mark_blocked
@@ -71,12 +72,7 @@ def schedule_jobs(application: LianxinApplication) -> None:
     interval = sweep_interval(settings.conversation_timeout_minutes)
     queue.run_repeating(expire_forms, interval=interval, first=interval, name="expire_idle_forms")
 
-    async def record_blocked(telegram_id: int) -> None:  # a 403 while delivering: unreachable until they write
-        async with application.db.session() as session:
-            await mark_blocked(session, telegram_id=telegram_id, now=utcnow())
-            await session.commit()
-
-    schedule_delivery(application, Delivery(application, application.db, on_blocked=record_blocked))
+    schedule_delivery(application, Delivery(application, application.db, on_blocked=blocked_recorder(application.db)))
     schedule_reminders(application)
     schedule_broadcasts(application)
     schedule_case_deadlines(application)

@@ -1,47 +1,40 @@
 """Outbox delivery: a JobQueue job that claims due messages in small batches and sends them.
 
-Memory stays flat: at most one batch is loaded at a time. Bulk sends are paced below
-Telegram's limits (`bulk_rate` a second overall, one a second per chat) so replies keep
-their room, and carry `rate_limit_args={"bulk": True}` so the application's
-`PriorityRateLimiter` lets replies go first. A 429 gives the row back with Telegram's
-wait and pauses every send of this loop; a 403 records the person as blocked (and tells `on_blocked`);
-a send whose request may have reached Telegram before the connection failed (`OutcomeUnknown`,
-bot/request.py) is recorded as `unknown` and not sent again; other errors are retried a bounded
-number of times. Each outcome is committed right after its send, so a crash repeats at most the
-one message that was in flight.
+Memory stays flat: at most one batch is loaded at a time. Messages caused by a person's action
+(priority REPLY) are claimed first; they were normally sent already, right after their handler's
+commit (`bot/sending.py: send_now`), and are here only when that failed or the process died.
+Sends are paced below Telegram's limits (`bulk_rate` a second overall, one a second per chat)
+so replies keep their room, and bulk ones carry `rate_limit_args={"bulk": True}` so the
+application's `PriorityRateLimiter` lets replies go first. What became of each send (a 429, a
+403, a send that may have arrived before the connection failed, another error) is recorded by
+`bot/sending.py: deliver`; a 429 also pauses every send of this loop.
 """
 
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile
-from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application
 
 from bot.db import Database
-from bot.ratelimit import SlidingWindow, retry_seconds
-from bot.request import OutcomeUnknown
+from bot.ratelimit import SlidingWindow
+from bot.sending import MAX_ATTEMPTS, OnBlocked, Outcome, deliver
 from bot.services import outbox
 from models import OutboxMessage, utcnow
 
 log = logging.getLogger(__name__)
-
-OnBlocked = Callable[[int], Awaitable[None]]
-
 
 @dataclass(frozen=True)
 class DeliveryConfig:
     batch: int = 20
     bulk_rate: int = 28  # messages a second; the limiter keeps everything ≤ 30 and lets replies go first
     per_chat_interval: float = 1.0  # seconds between two messages to one chat
-    max_attempts: int = 5
+    max_attempts: int = MAX_ATTEMPTS
     lease: timedelta = outbox.DEFAULT_LEASE
     run_seconds: float = 50.0  # one job run ends after this; the next run continues at once
     interval: float = 5.0  # seconds between job runs once the outbox has nothing due
@@ -79,28 +72,6 @@ class Pacer:
                     self._last = {c: t for c, t in self._last.items() if t > now - self._per_chat}
                 return True
             await asyncio.sleep(wait if stop is None else min(wait, STOP_CHECK))
-
-
-def _markup(message: OutboxMessage) -> InlineKeyboardMarkup | None:
-    rows = outbox.buttons_of(message)
-    if not rows:
-        return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(**button) for button in row] for row in rows])
-
-
-async def send_one(application: Application, message: OutboxMessage) -> None:
-    """One Bot API call for one outbox row."""
-    bot = application.bot
-    extra = {"rate_limit_args": {"bulk": True}} if bot.rate_limiter is not None else {}
-    markup = _markup(message)
-    if message.photo is not None or message.photo_id is not None:
-        photo = message.photo if message.photo is not None else message.photo_id
-        await bot.send_photo(message.chat_id, photo=photo, caption=message.text, reply_markup=markup, **extra)
-    elif message.document is not None:
-        document = InputFile(io.BytesIO(message.document), filename=message.document_name)
-        await bot.send_document(message.chat_id, document=document, caption=message.text, reply_markup=markup, **extra)
-    else:
-        await bot.send_message(message.chat_id, message.text, reply_markup=markup, **extra)
 
 
 class Delivery:
@@ -170,58 +141,19 @@ class Delivery:
         return 0.0 if self.more else self.config.interval
 
     async def _deliver(self, message: OutboxMessage) -> float | None:
-        """Send and record one message; returns seconds to pause after a 429, 0 after another failure, None
-        when sent."""
+        """Send and record one message at its turn; returns seconds to pause after a 429, 0 after another
+        failure, None when sent."""
         if not await self.pacer.wait(message.chat_id, self._stop):
             async with self.db.session() as session:  # not sent: due again at once, the attempt not counted
                 await outbox.release(session, message=message, now=utcnow(), retry_in=timedelta(0), error="stopped")
                 await session.commit()
             return 0.0
-        blocked = False
-        pause: float | None = None
-        try:
-            await send_one(self.application, message)
-        except RetryAfter as error:
-            pause = retry_seconds(error)
+        outcome, pause = await deliver(self.application, self.db, message, on_blocked=self.on_blocked,
+                                       max_attempts=self.config.max_attempts)
+        if outcome is Outcome.wait:
             self.pacer.pause(pause)  # everyone waits, as Telegram asked
-            async with self.db.session() as session:
-                await outbox.release(session, message=message, now=utcnow(), retry_in=timedelta(seconds=pause),
-                                     error=str(error))
-                await session.commit()
             return pause
-        except Forbidden as error:
-            blocked = True
-            async with self.db.session() as session:
-                await outbox.mark_blocked(session, message=message, now=utcnow(), error=str(error))
-                await session.commit()
-            log.info("outbox %s: chat %s blocked the bot", message.key, message.chat_id)
-        except OutcomeUnknown as error:  # before TelegramError: it is one, but must not be sent again
-            async with self.db.session() as session:
-                await outbox.mark_unknown(session, message=message, now=utcnow(), error=str(error))
-                await session.commit()
-            log.warning("outbox %s: may have been sent (%s); not sent again", message.key, error)
-            return 0.0
-        except TelegramError as error:
-            permanent = isinstance(error, BadRequest)  # the same request would fail the same way
-            async with self.db.session() as session:
-                status = await outbox.mark_failed(
-                    session, message=message, now=utcnow(), error=str(error), max_attempts=self.config.max_attempts,
-                    permanent=permanent,
-                )
-                await session.commit()
-            log.warning("outbox %s: attempt %d failed (%s), now %s", message.key, message.attempts, error, status.value)
-            return 0.0
-        else:
-            async with self.db.session() as session:
-                await outbox.mark_sent(session, message=message, now=utcnow())
-                await session.commit()
-            return None
-        if blocked and self.on_blocked is not None:
-            try:
-                await self.on_blocked(message.chat_id)
-            except Exception:  # the hook is someone else's; a failure there must not stop delivery
-                log.exception("on_blocked hook failed for chat %s", message.chat_id)
-        return 0.0
+        return None if outcome is Outcome.sent else 0.0
 
     async def job(self, context: object) -> None:
         """The JobQueue callback: one run, then the next one chained after it (`next_run_in`), rather

@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import subprocess
-import sys
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlmodel import select
 
 from bot.services.rules import local_today
 from models import Activity, ActivityPhoto, ContactPoint, utcnow
-from tests.conftest import TOKEN, bind, make_settings
+from tests.conftest import bind, issue_code, make_settings
+from tests.support.bot_process import BotProcess
 
-ROOT = Path(__file__).resolve().parent.parent
 SUMMARY = "走访社区老人，了解养老服务需求"
 
 
@@ -291,51 +286,30 @@ async def test_restart_mid_form_continues_where_it_was(fake, db, roster, runner,
 
 async def test_killed_process_keeps_the_half_filled_form(fake, db, roster, database_url, tmp_path) -> None:
     """The real `python -m bot run`, killed with SIGKILL mid-form, then started again."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "WEBHOOK_", "DATABASE_URL"))}
-    env.update(
-        PYTHONPATH=str(ROOT), BOT_TOKEN=TOKEN, BOT_API_BASE_URL=fake.base_url, BOT_API_FILE_URL=fake.base_file_url,
-        DATABASE_URL=database_url, LOG_LEVEL="WARNING",
-    )
-
-    logs = []
-
-    def launch() -> subprocess.Popen:
-        logs.append((tmp_path / f"bot{len(logs)}.log").open("wb"))
-        return subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env,
-                                stdout=subprocess.DEVNULL, stderr=logs[-1])
-
-    process = launch()
+    bot = BotProcess(fake, database_url, tmp_path)
+    bot.launch()
     try:
-        user = fake.user(5004, first_name="郑涛超")
-        from tests.conftest import issue_code
-
-        await user.send(f"/start {await issue_code(db, 'GS0004')}")
-        await user.expect_messages(2, timeout=30)
-        await user.send("/log")
-        await user.expect_message()
-        await press(user, "主动走访")
-        places = await press(user, "今天")
-        process.send_signal(signal.SIGKILL)
-        await asyncio.to_thread(process.wait, 10)
-        process = launch()
-        await user.press("合作丝路社区", message=places)
-        assert "人次" in (await user.expect_message(timeout=30)).text
-        await user.send("9")
-        await user.expect_message()
-        await user.send(SUMMARY)
-        await user.expect_message()
-        await press(user, "跳过")
-        saved = await press(user, "确认提交")
-        assert "已保存" in saved.text
-    except AssertionError as failure:
-        output = "\n".join(log.name + ":\n" + Path(log.name).read_text(errors="replace")[-3000:] for log in logs)
-        raise AssertionError(f"{failure}\n--- bot output ---\n{output}") from None
+        with bot.shown_on_failure():
+            user = fake.user(5004, first_name="郑涛超")
+            await user.send(f"/start {await issue_code(db, 'GS0004')}")
+            await user.expect_messages(2, timeout=30)
+            await user.send("/log")
+            await user.expect_message()
+            await press(user, "主动走访")
+            places = await press(user, "今天")
+            await bot.kill()
+            bot.launch()
+            await user.press("合作丝路社区", message=places)
+            assert "人次" in (await user.expect_message(timeout=30)).text
+            await user.send("9")
+            await user.expect_message()
+            await user.send(SUMMARY)
+            await user.expect_message()
+            await press(user, "跳过")
+            saved = await press(user, "确认提交")
+            assert "已保存" in saved.text
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.to_thread(process.wait, 20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        await bot.stop()
     (activity,) = await activities(db)
     assert activity.place == "合作丝路社区" and activity.people == 9
 

@@ -3,78 +3,43 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import subprocess
-import sys
-from pathlib import Path
 
 from sqlalchemy import func
 from sqlmodel import select
 
 from bot.intake import Inbox
 from models import InboxUpdate
-from tests.conftest import TOKEN
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _launcher(fake, database_url: str, tmp_path: Path, logs: list):
-    """`python -m bot run` against the fake, as tests/test_e2e_log.py's SIGKILL test starts it."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "WEBHOOK_", "DATABASE_URL"))}
-    env.update(
-        PYTHONPATH=str(ROOT), BOT_TOKEN=TOKEN, BOT_API_BASE_URL=fake.base_url, BOT_API_FILE_URL=fake.base_file_url,
-        DATABASE_URL=database_url, LOG_LEVEL="WARNING",
-    )
-
-    def launch() -> subprocess.Popen:
-        logs.append((tmp_path / f"bot{len(logs)}.log").open("wb"))
-        return subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env,
-                                stdout=subprocess.DEVNULL, stderr=logs[-1])
-
-    return launch
-
-
-async def _stop(process: subprocess.Popen) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        await asyncio.to_thread(process.wait, 20)
-    except subprocess.TimeoutExpired:
-        process.kill()
+from tests.support.bot_process import BotProcess
 
 
 async def test_updates_fetched_before_a_kill_are_answered_once_after_the_restart(fake, db, database_url, tmp_path) -> None:
-    logs: list = []
-    launch = _launcher(fake, database_url, tmp_path, logs)
+    bot = BotProcess(fake, database_url, tmp_path)
     fake.hold("sendMessage")  # the bot fetches and stores the updates, but cannot answer any yet
-    process = launch()
+    bot.launch()
     try:
-        await fake.wait_until(lambda: fake.calls_to("getUpdates"), timeout=30, message="the bot never polled")
-        users = [fake.user(7000 + n, first_name=f"居民{n}") for n in range(20)]
-        for user in users:
-            await user.send("/help")
-        # acknowledged to Telegram: the next getUpdates carried the offset past all 20
-        await fake.wait_until(lambda: not fake.pending_updates and fake.held, timeout=30,
-                              message="the bot did not fetch and acknowledge the updates")
-        process.send_signal(signal.SIGKILL)
-        await asyncio.to_thread(process.wait, 10)
-        fake.release("sendMessage")  # the dead process's call in flight is dropped
-        assert all(user.messages == [] for user in users)
-        async with db.session() as session:
-            stored = (await session.exec(select(func.count()).select_from(InboxUpdate))).one()
-        assert stored == 20  # nothing to fetch again: only the inbox has them
+        with bot.shown_on_failure():
+            await fake.wait_until(lambda: fake.calls_to("getUpdates"), timeout=30, message="the bot never polled")
+            users = [fake.user(7000 + n, first_name=f"居民{n}") for n in range(20)]
+            for user in users:
+                await user.send("/help")
+            # acknowledged to Telegram: the next getUpdates carried the offset past all 20
+            await fake.wait_until(lambda: not fake.pending_updates and fake.held, timeout=30,
+                                  message="the bot did not fetch and acknowledge the updates")
+            await bot.kill()
+            fake.release("sendMessage")  # the dead process's call in flight is dropped
+            assert all(user.messages == [] for user in users)
+            async with db.session() as session:
+                stored = (await session.exec(select(func.count()).select_from(InboxUpdate))).one()
+            assert stored == 20  # nothing to fetch again: only the inbox has them
 
-        process = launch()
-        for user in users:
-            assert "使用说明" in (await user.expect_message(timeout=30)).text
-        await asyncio.sleep(1.0)  # anything handled twice would have arrived by now
-        for user in users:
-            assert len(user.messages) == 1, user.report("answered more than once")
-    except AssertionError as failure:
-        output = "\n".join(log.name + ":\n" + Path(log.name).read_text(errors="replace")[-3000:] for log in logs)
-        raise AssertionError(f"{failure}\n--- bot output ---\n{output}") from None
+            bot.launch()
+            for user in users:
+                assert "使用说明" in (await user.expect_message(timeout=30)).text
+            await asyncio.sleep(1.0)  # anything handled twice would have arrived by now
+            for user in users:
+                assert len(user.messages) == 1, user.report("answered more than once")
     finally:
-        await _stop(process)
+        await bot.stop()
     async with db.session() as session:
         undone = (await session.exec(select(func.count()).select_from(InboxUpdate).where(InboxUpdate.done_at.is_(None)))).one()
     assert undone == 0

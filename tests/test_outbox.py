@@ -12,10 +12,11 @@ from sqlmodel import select
 
 from bot.app import build_application
 from bot.ratelimit import PriorityRateLimiter
+from bot.sending import send_one
 from bot.services import outbox
 from bot.services.outbox import Button
 from models import OutboxMessage, OutboxStatus, utcnow
-from scheduler.delivery import Delivery, DeliveryConfig, send_one
+from scheduler.delivery import Delivery, DeliveryConfig
 from tests.conftest import make_settings
 
 FAST = DeliveryConfig(batch=5, bulk_rate=1000, per_chat_interval=0.0, interval=0.1)

@@ -144,6 +144,12 @@ async def quiet_member(fake, db, runner, settings):
     user = await bind(fake, db, 5001, "GS0003", "胡刚")
     app.job_queue.scheduler.pause()  # the outbox job polls the database meanwhile
     await settle(app)
+    # a delivery run already under way goes on after the pause; it is over once it has chained the next one
+    async def delivery_idle() -> None:
+        while not app.job_queue.get_jobs_by_name("outbox_delivery"):
+            await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(delivery_idle(), 10)
     return app, user
 
 

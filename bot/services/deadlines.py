@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_
 from sqlalchemy.sql.elements import ColumnElement
@@ -73,6 +74,11 @@ def _stamp(moment: datetime | None) -> int:
     return int(moment.timestamp()) if moment else 0
 
 
+async def _notify(session: AsyncSession, **message: Any) -> bool:
+    """A deadline's message: a case message, sent with the replies' priority (ahead of bulk)."""
+    return await outbox.enqueue(session, kind="case", priority=outbox.REPLY, **message)
+
+
 async def run_case_deadlines(
     session: AsyncSession,
     *,
@@ -106,15 +112,15 @@ async def run_case_deadlines(
         if intake.member_id is not None:
             chat = await member_chat(session, intake.member_id)
             if chat:
-                await outbox.enqueue(session, key=f"{key}:member", chat_id=chat, kind="case", now=now,
+                await _notify(session, key=f"{key}:member", chat_id=chat, now=now,
                                      text=t("deadline_new_for_member", number=case.number, category=case.category),
                                      buttons=[[view_button(case.id)]])
         resident = await resident_chat(session, case.resident_id)
         if resident and who:
-            await outbox.enqueue(session, key=f"{key}:resident", chat_id=resident, kind="case", now=now,
+            await _notify(session, key=f"{key}:resident", chat_id=resident, now=now,
                                  text=t("case_rerouted_resident", number=case.number, name=who[0], sector=who[1]))
         for staff in await staff_over(session, case, table, admin_ids):
-            await outbox.enqueue(session, key=f"{key}:staff:{staff}", chat_id=staff, kind="case", now=now,
+            await _notify(session, key=f"{key}:staff:{staff}", chat_id=staff, now=now,
                                  text=t("deadline_rerouted_staff", number=case.number,
                                         to=who[0] if who else t("case_handler_none")),
                                  buttons=[[view_button(case.id)]])
@@ -125,8 +131,8 @@ async def run_case_deadlines(
                        Case.last_assigned_at > now - policy.reroute_after)
     for case in (await session.exec(due)).all():
         chat = await member_chat(session, case.member_id)
-        if chat and await outbox.enqueue(
-                session, key=f"case:{case.id}:remind:{_stamp(case.last_assigned_at)}", chat_id=chat, kind="case",
+        if chat and await _notify(
+                session, key=f"case:{case.id}:remind:{_stamp(case.last_assigned_at)}", chat_id=chat,
                 now=now, text=t("deadline_remind_member", number=case.number,
                                 hours=int(policy.remind_after.total_seconds() // 3600)),
                 buttons=[[view_button(case.id)]]):
@@ -138,8 +144,8 @@ async def run_case_deadlines(
     for case in (await session.exec(overdue)).all():
         sent = False
         for staff in await staff_over(session, case, table, admin_ids):
-            sent |= await outbox.enqueue(
-                session, key=f"case:{case.id}:overdue:{staff}", chat_id=staff, kind="case", now=now,
+            sent |= await _notify(
+                session, key=f"case:{case.id}:overdue:{staff}", chat_id=staff, now=now,
                 text=t("deadline_overdue_staff", number=case.number, days=policy.overdue_after.days,
                        category=case.category), buttons=[[view_button(case.id)]])
         if sent:
@@ -159,8 +165,8 @@ async def run_case_deadlines(
                                  Case.resolved_at > now - policy.close_after))
     for case in (await session.exec(asking)).all():
         chat = await resident_chat(session, case.resident_id)
-        if chat and await outbox.enqueue(
-                session, key=f"case:{case.id}:ask:{_stamp(case.resolved_at)}", chat_id=chat, kind="case", now=now,
+        if chat and await _notify(
+                session, key=f"case:{case.id}:ask:{_stamp(case.resolved_at)}", chat_id=chat, now=now,
                 text=t("deadline_ask_resident", number=case.number, result=case.result or "",
                        days=(policy.close_after - policy.ask_after).days),
                 buttons=answer_buttons(case.id)):

@@ -27,6 +27,8 @@ from models import OutboxMessage, OutboxStatus
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 DEFAULT_LEASE = timedelta(minutes=5)
+REPLY = 0  # caused by a person's action (a case card, a relay, a result): sent at once, ahead of bulk
+BULK = 1  # reminders, reports, broadcasts, deadlines
 
 
 @dataclass(frozen=True)
@@ -83,11 +85,13 @@ async def enqueue(
     document: bytes | None = None,
     document_name: str | None = None,
     photo_id: str | None = None,
+    priority: int = BULK,
 ) -> bool:
     """Stage one message under `key`; False when that key was already written (nothing changes).
 
     A photo is either `photo` (the image's bytes) or `photo_id` (a file_id Telegram already has,
-    e.g. one a user sent: nothing is uploaded again).
+    e.g. one a user sent: nothing is uploaded again). `priority` REPLY: delivery takes it before any
+    BULK message and sends it as a reply (the rate limiter lets replies go first).
     """
     markup = _check(key=key, text=text, photo=photo, document=document, document_name=document_name,
                     photo_id=photo_id, buttons=buttons)
@@ -96,7 +100,7 @@ async def enqueue(
         .values(
             key=key, chat_id=chat_id, kind=kind, text=text, buttons=markup, photo=photo, document=document,
             document_name=document_name, photo_id=photo_id, status=OutboxStatus.pending.value, attempts=0,
-            created_at=now,
+            created_at=now, priority=priority,
         )
         .on_conflict_do_nothing(index_elements=["key"])
     )
@@ -142,7 +146,7 @@ async def enqueue_many(
     for start in range(0, len(recipients), chunk):
         rows = [
             {"key": key, "chat_id": chat_id, "kind": kind, "text": text, "photo_id": photo_id,
-             "status": OutboxStatus.pending.value, "attempts": 0, "created_at": now}
+             "status": OutboxStatus.pending.value, "attempts": 0, "created_at": now, "priority": BULK}
             for key, chat_id in recipients[start:start + chunk]
         ]
         await session.exec(
@@ -162,9 +166,11 @@ def _claimable(now: datetime, lease: timedelta) -> ColumnElement[bool]:
 
 
 async def claim(
-    session: AsyncSession, *, limit: int, now: datetime, lease: timedelta = DEFAULT_LEASE
+    session: AsyncSession, *, limit: int, now: datetime, lease: timedelta = DEFAULT_LEASE,
+    keys: Sequence[str] | None = None,
 ) -> list[OutboxMessage]:
-    """Claim up to `limit` due messages, oldest first, for this caller only; commit before sending.
+    """Claim up to `limit` due messages, replies first, then oldest first, for this caller only; commit
+    before sending. `keys`: only these (a handler sending what it just committed, at once).
 
     One UPDATE whose WHERE repeats the claimable condition: a row another process claimed
     in the meantime no longer matches (PostgreSQL re-checks it after the other commit;
@@ -172,7 +178,10 @@ async def claim(
     SKIP LOCKED, so two senders take different rows instead of waiting for each other.
     """
     token = secrets.token_hex(8)
-    candidates = select(OutboxMessage.id).where(_claimable(now, lease)).order_by(OutboxMessage.id).limit(limit)
+    candidates = (select(OutboxMessage.id).where(_claimable(now, lease))
+                  .order_by(OutboxMessage.priority, OutboxMessage.id).limit(limit))
+    if keys is not None:
+        candidates = candidates.where(OutboxMessage.key.in_(list(keys)))
     if dialect_of(session) == "postgresql":
         # a materialised CTE is evaluated once; as a plain IN (subquery … LIMIT) PostgreSQL may re-run it
         picked = candidates.with_for_update(skip_locked=True).cte("picked").prefix_with("MATERIALIZED")
@@ -190,7 +199,7 @@ async def claim(
     rows = await session.exec(
         select(OutboxMessage)
         .where(OutboxMessage.claimed_by == token, OutboxMessage.status == OutboxStatus.sending)
-        .order_by(OutboxMessage.id)
+        .order_by(OutboxMessage.priority, OutboxMessage.id)
         .execution_options(populate_existing=True)
     )
     return list(rows.all())

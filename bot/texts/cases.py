@@ -142,6 +142,7 @@ TEXTS: dict[str, str] = {
     "case_message_to_member": "💬 诉求件 <b>{number}</b> 的群众补充：\n{text}",
     "case_message_sent": "已发送。",
     "case_message_held": "已记录在诉求件上；目前还没有委员接收，接收后委员可以看到。",
+    "case_message_later": "已记录在诉求件上；暂时没能送达对方，机器人会自动再试，对方也能在诉求件中看到。",
     "case_for_staff": "⚠️ 诉求件 {number}（{category}，{place}）没有合适的委员，请分派：",
     "case_assigned_staff": "已把诉求件 {number} 分派给 {name}。",
     "case_assigned_resident": "您的诉求 <b>{number}</b> 已交由 {name} 委员（{sector}）办理。",
