@@ -10,12 +10,16 @@ lets it go first) — and should the process die in between, the delivery job se
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import io
 import logging
+import weakref
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application
@@ -64,48 +68,70 @@ async def send_one(application: Application, message: OutboxMessage) -> None:
         await bot.send_message(message.chat_id, message.text, reply_markup=markup, **extra)
 
 
+@dataclass
+class Attempt:
+    """What one send came to, before it is recorded."""
+
+    message: OutboxMessage
+    outcome: Outcome
+    pause: float = 0.0  # after a 429: the seconds Telegram asked to wait
+    error: TelegramError | None = None
+
+
+async def attempt(application: Application, message: OutboxMessage) -> Attempt:
+    """One send of a claimed row; nothing recorded yet (`record`)."""
+    try:
+        await send_one(application, message)
+    except RetryAfter as error:
+        return Attempt(message, Outcome.wait, retry_seconds(error), error)
+    except Forbidden as error:
+        return Attempt(message, Outcome.blocked, error=error)
+    except OutcomeUnknown as error:  # before TelegramError: it is one, but must not be sent again
+        return Attempt(message, Outcome.unknown, error=error)
+    except TelegramError as error:
+        return Attempt(message, Outcome.failed, error=error)
+    return Attempt(message, Outcome.sent)
+
+
+async def record(session: AsyncSession, done: Attempt, *, max_attempts: int = MAX_ATTEMPTS) -> None:
+    """Stage what became of one attempt on its row (a 429 gives it back, due after Telegram's wait; a
+    400 fails for good; another failure is retried later)."""
+    message, now, error = done.message, utcnow(), str(done.error)
+    if done.outcome is Outcome.sent:
+        await outbox.mark_sent(session, message=message, now=now)
+    elif done.outcome is Outcome.wait:
+        await outbox.release(session, message=message, now=now, retry_in=timedelta(seconds=done.pause), error=error)
+    elif done.outcome is Outcome.blocked:
+        await outbox.mark_blocked(session, message=message, now=now, error=error)
+        log.info("outbox %s: chat %s blocked the bot", message.key, message.chat_id)
+    elif done.outcome is Outcome.unknown:
+        await outbox.mark_unknown(session, message=message, now=now, error=error)
+        log.warning("outbox %s: may have been sent (%s); not sent again", message.key, error)
+    else:
+        permanent = isinstance(done.error, BadRequest)  # the same request would fail the same way
+        status = await outbox.mark_failed(session, message=message, now=now, error=error,
+                                          max_attempts=max_attempts, permanent=permanent)
+        log.warning("outbox %s: attempt %d failed (%s), now %s", message.key, message.attempts, error, status.value)
+
+
+async def _after_blocked(done: Attempt, on_blocked: OnBlocked | None) -> None:
+    if done.outcome is Outcome.blocked and on_blocked is not None:
+        try:
+            await on_blocked(done.message.chat_id)
+        except Exception:  # the hook is someone else's; a failure there must not stop delivery
+            log.exception("on_blocked hook failed for chat %s", done.message.chat_id)
+
+
 async def deliver(application: Application, db: Database, message: OutboxMessage, *,
                   on_blocked: OnBlocked | None = None, max_attempts: int = MAX_ATTEMPTS) -> tuple[Outcome, float]:
     """Send one claimed row and record what became of it, committed right away (a crash repeats at most
     this one message). Returns the outcome and, after a 429, the seconds Telegram asked to wait."""
-    try:
-        await send_one(application, message)
-    except RetryAfter as error:
-        pause = retry_seconds(error)
-        async with db.session() as session:
-            await outbox.release(session, message=message, now=utcnow(), retry_in=timedelta(seconds=pause),
-                                 error=str(error))
-            await session.commit()
-        return Outcome.wait, pause
-    except Forbidden as error:
-        async with db.session() as session:
-            await outbox.mark_blocked(session, message=message, now=utcnow(), error=str(error))
-            await session.commit()
-        log.info("outbox %s: chat %s blocked the bot", message.key, message.chat_id)
-        if on_blocked is not None:
-            try:
-                await on_blocked(message.chat_id)
-            except Exception:  # the hook is someone else's; a failure there must not stop delivery
-                log.exception("on_blocked hook failed for chat %s", message.chat_id)
-        return Outcome.blocked, 0.0
-    except OutcomeUnknown as error:  # before TelegramError: it is one, but must not be sent again
-        async with db.session() as session:
-            await outbox.mark_unknown(session, message=message, now=utcnow(), error=str(error))
-            await session.commit()
-        log.warning("outbox %s: may have been sent (%s); not sent again", message.key, error)
-        return Outcome.unknown, 0.0
-    except TelegramError as error:
-        permanent = isinstance(error, BadRequest)  # the same request would fail the same way
-        async with db.session() as session:
-            status = await outbox.mark_failed(session, message=message, now=utcnow(), error=str(error),
-                                              max_attempts=max_attempts, permanent=permanent)
-            await session.commit()
-        log.warning("outbox %s: attempt %d failed (%s), now %s", message.key, message.attempts, error, status.value)
-        return Outcome.failed, 0.0
+    done = await attempt(application, message)
     async with db.session() as session:
-        await outbox.mark_sent(session, message=message, now=utcnow())
+        await record(session, done, max_attempts=max_attempts)
         await session.commit()
-    return Outcome.sent, 0.0
+    await _after_blocked(done, on_blocked)
+    return done.outcome, done.pause
 
 
 def blocked_recorder(db: Database) -> OnBlocked:
@@ -119,19 +145,50 @@ def blocked_recorder(db: Database) -> OnBlocked:
     return record
 
 
-async def send_now(application: Application, db: Database, keys: Sequence[str]) -> set[str]:
-    """Send these just-committed rows at once, in the order they were written; the keys that were sent.
+class Recorder:
+    """Records handlers' sends in as few commits as they come: whoever holds the lock writes every
+    outcome waiting by then, so 20 handlers sending at once take a few write transactions, not 20
+    (on SQLite each waits for the one writer). An outcome is written before `add` returns."""
 
-    A row the delivery job took meanwhile, or one that fails now, is left to the job (retried there).
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._waiting: list[Attempt] = []
+        self._lock = asyncio.Lock()
+
+    async def add(self, done: Sequence[Attempt]) -> None:
+        self._waiting.extend(done)
+        async with self._lock:
+            if not self._waiting:
+                return  # written by the holder before us
+            batch, self._waiting = self._waiting, []
+            async with self.db.session() as session:
+                for one in batch:
+                    await record(session, one)
+                await session.commit()
+
+
+_recorders: weakref.WeakKeyDictionary[Database, Recorder] = weakref.WeakKeyDictionary()
+
+
+def recorder(db: Database) -> Recorder:
+    kept = _recorders.get(db)
+    if kept is None:
+        kept = _recorders[db] = Recorder(db)
+    return kept
+
+
+async def send_now(application: Application, db: Database, claim: str) -> set[str]:
+    """Send the rows a handler has just committed under `claim` (`outbox.enqueue(claim=…)`), in the order
+    they were written, and record them (`Recorder`); the keys that were sent. What fails is retried by
+    the delivery job; should the process die first, its next start sends them (`outbox.release_orphans`).
     """
-    if not keys:
+    with db.bounded_reads():
+        async with db.session() as session:
+            messages = await outbox.claimed(session, claim=claim)
+    if not messages:
         return set()
-    async with db.session() as session:
-        messages = await outbox.claim(session, limit=len(keys), now=utcnow(), keys=keys)
-        await session.commit()
-    sent: set[str] = set()
-    for message in sorted(messages, key=lambda m: m.id):
-        outcome, _ = await deliver(application, db, message, on_blocked=blocked_recorder(db))
-        if outcome is Outcome.sent:
-            sent.add(message.key)
-    return sent
+    done = [await attempt(application, message) for message in messages]
+    await recorder(db).add(done)
+    for one in done:
+        await _after_blocked(one, blocked_recorder(db))
+    return {one.message.key for one in done if one.outcome is Outcome.sent}

@@ -133,6 +133,7 @@ class Notices:
     def __init__(self, session: AsyncSession, *, now: datetime) -> None:
         self.session = session
         self.now = now
+        self.claim = outbox.claim_token()  # written as ours: sending them after the commit takes no claim
         self.keys: list[str] = []
 
     async def add(self, key: str, chat_id: int | None, text: str, rows: Sequence[Sequence[tuple[str, str]]] = (),
@@ -142,13 +143,15 @@ class Notices:
             return False
         buttons = [[Button(label_, callback_data=data) for label_, data in row] for row in rows] if rows else None
         await outbox.enqueue(self.session, key=key, chat_id=chat_id, kind="case", text=text, now=self.now,
-                             buttons=buttons, photo_id=photo_id, priority=outbox.REPLY)
+                             buttons=buttons, photo_id=photo_id, priority=outbox.REPLY, claim=self.claim)
         self.keys.append(key)
         return True
 
     async def send(self, context: LianxinContext) -> set[str]:
         """After the commit: send them now (what fails is retried by the delivery job); the keys sent."""
-        return await send_now(context.application, context.db, self.keys)
+        if not self.keys:
+            return set()
+        return await send_now(context.application, context.db, self.claim)
 
 
 def stamp(case: Case) -> str:
@@ -213,7 +216,15 @@ async def to_member(notices: Notices, case: Case, text: str, rows: Sequence[Sequ
 
 
 async def routing(notices: Notices, context: LianxinContext, intake: Intake, *, resident_key: str | None) -> None:
-    """After a case was (re)routed: the new member gets the card, or the staff get it; the resident hears where."""
+    """After a case was (re)routed: the new member gets the card, or the staff get it; the resident hears where.
+
+    Its lookups are index-bounded and run while the step's transaction holds SQLite's one write lock:
+    inline (`bounded_reads`), so that no other update's turn comes in between."""
+    with context.db.bounded_reads():
+        await _routing(notices, context, intake, resident_key=resident_key)
+
+
+async def _routing(notices: Notices, context: LianxinContext, intake: Intake, *, resident_key: str | None) -> None:
     if intake.member_id is not None:
         await card_to_member(notices, intake.case, intake.member_id)
         if resident_key:

@@ -155,6 +155,17 @@ class Delivery:
             return pause
         return None if outcome is Outcome.sent else 0.0
 
+    async def start(self, context: object) -> None:
+        """The first run of this process: rows an earlier process claimed and never recorded (it died
+        between) are taken back at once, then the chain starts (`job`). This process alone delivers
+        from the database: SQLite has one, and on PostgreSQL only the leader runs jobs."""
+        async with self.db.session() as session:
+            released = await outbox.release_orphans(session)
+            await session.commit()
+        if released:
+            log.info("outbox: %d message(s) an earlier process had taken are due again", released)
+        await self.job(context)
+
     async def job(self, context: object) -> None:
         """The JobQueue callback: one run, then the next one chained after it (`next_run_in`), rather
         than repeating, so a long push never overlaps itself."""
@@ -172,4 +183,4 @@ def schedule_delivery(application: Application, delivery: Delivery) -> None:
     queue = application.job_queue
     if queue is None:
         return
-    queue.run_once(delivery.job, when=1, name="outbox_delivery")
+    queue.run_once(delivery.start, when=1, name="outbox_delivery")

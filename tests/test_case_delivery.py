@@ -37,7 +37,8 @@ async def test_a_card_committed_before_a_kill_reaches_the_member_once_after_the_
             await resident.press("确认提交", message=card)
             await fake.wait_until(lambda: fake.held, timeout=10, message="the bot never answered 确认提交")
             staged = await case_rows(db)
-            assert [(m.status, m.priority) for m in staged] == [(OutboxStatus.pending, outbox.REPLY)] * 2
+            # written as taken by the handler, which dies before it sends them
+            assert [(m.status, m.priority) for m in staged] == [(OutboxStatus.sending, outbox.REPLY)] * 2
             await bot.kill()
             fake.release("sendMessage")  # the dead process's call is dropped
             assert len(member.messages) == 2  # the welcome only: the card never left
@@ -92,3 +93,25 @@ async def test_case_messages_are_claimed_before_bulk_ones(db) -> None:
         first = await outbox.claim(session, limit=2, now=now)
         await session.commit()
     assert [m.key for m in first] == ["case:1:card", "bulk:0"]
+
+
+async def test_a_row_written_as_taken_is_the_writers_until_a_later_process_starts(db) -> None:
+    now = utcnow()
+    ours, earlier = outbox.claim_token(), "0dead0ff:" + "1" * 16  # another process's token
+    async with db.session() as session:
+        await outbox.enqueue(session, key="case:1:card", chat_id=200, kind="case", text="新诉求", now=now,
+                             priority=outbox.REPLY, claim=ours)
+        await outbox.enqueue(session, key="case:2:card", chat_id=201, kind="case", text="新诉求", now=now,
+                             priority=outbox.REPLY, claim=earlier)
+        await session.commit()
+    async with db.session() as session:
+        assert await outbox.claim(session, limit=10, now=now) == []  # neither is the delivery job's
+        assert [m.key for m in await outbox.claimed(session, claim=ours)] == ["case:1:card"]
+        assert await outbox.release_orphans(session) == 1  # the dead process's row only
+        await session.commit()
+    async with db.session() as session:
+        taken = await outbox.claim(session, limit=10, now=now)
+        await session.commit()
+    assert [m.key for m in taken] == ["case:2:card"]
+    async with db.session() as session:
+        assert [m.key for m in await outbox.claimed(session, claim=ours)] == ["case:1:card"]

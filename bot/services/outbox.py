@@ -5,7 +5,10 @@ writing it twice changes nothing (INSERT … ON CONFLICT DO NOTHING). A sender c
 with one conditional UPDATE (status 'pending', or 'sending' whose claim is older than the
 lease, so a crash half-way through a batch resumes with the rest); the claim carries a
 random token, so two processes never get the same row, and no RETURNING is needed
-(SQLite ≥ 3.24 and PostgreSQL). Services stage; the caller commits.
+(SQLite ≥ 3.24 and PostgreSQL). A row the writer sends itself right after its commit is written
+already claimed (`enqueue(claim=…)`), so sending it takes no second write; should the process die
+first, the next one to deliver takes it back at start (`release_orphans`). Services stage; the caller
+commits.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from models import OutboxMessage, OutboxStatus
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 DEFAULT_LEASE = timedelta(minutes=5)
+PROCESS = secrets.token_hex(4)  # this process: the start of every claim token it makes
 REPLY = 0  # caused by a person's action (a case card, a relay, a result): sent at once, ahead of bulk
 BULK = 1  # reminders, reports, broadcasts, deadlines
 
@@ -86,12 +90,14 @@ async def enqueue(
     document_name: str | None = None,
     photo_id: str | None = None,
     priority: int = BULK,
+    claim: str | None = None,
 ) -> bool:
     """Stage one message under `key`; False when that key was already written (nothing changes).
 
     A photo is either `photo` (the image's bytes) or `photo_id` (a file_id Telegram already has,
     e.g. one a user sent: nothing is uploaded again). `priority` REPLY: delivery takes it before any
-    BULK message and sends it as a reply (the rate limiter lets replies go first).
+    BULK message and sends it as a reply (the rate limiter lets replies go first). `claim` (a
+    `claim_token()`): the row is written as claimed by the caller, who sends it after the commit.
     """
     markup = _check(key=key, text=text, photo=photo, document=document, document_name=document_name,
                     photo_id=photo_id, buttons=buttons)
@@ -99,8 +105,8 @@ async def enqueue(
         dialect_insert(dialect_of(session), OutboxMessage.__table__)
         .values(
             key=key, chat_id=chat_id, kind=kind, text=text, buttons=markup, photo=photo, document=document,
-            document_name=document_name, photo_id=photo_id, status=OutboxStatus.pending.value, attempts=0,
-            created_at=now, priority=priority,
+            document_name=document_name, photo_id=photo_id, created_at=now, priority=priority,
+            **_taken(claim, now),
         )
         .on_conflict_do_nothing(index_elements=["key"])
     )
@@ -109,6 +115,41 @@ async def enqueue(
         return (await session.exec(statement.returning(OutboxMessage.__table__.c.id))).first() is not None
     result = await session.exec(statement)
     return result.rowcount == 1
+
+
+def claim_token() -> str:
+    """A fresh claim token of this process."""
+    return f"{PROCESS}:{secrets.token_hex(8)}"
+
+
+def _taken(claim: str | None, now: datetime) -> dict[str, object]:
+    if claim is None:
+        return {"status": OutboxStatus.pending.value, "attempts": 0}
+    return {"status": OutboxStatus.sending.value, "attempts": 1, "claimed_at": now, "claimed_by": claim}
+
+
+async def claimed(session: AsyncSession, *, claim: str) -> list[OutboxMessage]:
+    """The rows still held under `claim`, in the order they were written."""
+    rows = await session.exec(
+        select(OutboxMessage)
+        .where(OutboxMessage.claimed_by == claim, OutboxMessage.status == OutboxStatus.sending)
+        .order_by(OutboxMessage.id)
+    )
+    return list(rows.all())
+
+
+async def release_orphans(session: AsyncSession) -> int:
+    """Rows claimed by an earlier process (it died between its claim and its record) are due again at
+    once; how many. Only for the process that alone delivers from this database, at its start: a
+    claim of a process still sending would be taken from it."""
+    result = await session.exec(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.sending,
+               or_(OutboxMessage.claimed_by.is_(None), ~OutboxMessage.claimed_by.startswith(f"{PROCESS}:")))
+        .values(status=OutboxStatus.pending, claimed_at=None, claimed_by=None, not_before=None)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
 
 
 def _check(*, key: str, text: str, photo: bytes | None, document: bytes | None, document_name: str | None,
@@ -167,21 +208,18 @@ def _claimable(now: datetime, lease: timedelta) -> ColumnElement[bool]:
 
 async def claim(
     session: AsyncSession, *, limit: int, now: datetime, lease: timedelta = DEFAULT_LEASE,
-    keys: Sequence[str] | None = None,
 ) -> list[OutboxMessage]:
     """Claim up to `limit` due messages, replies first, then oldest first, for this caller only; commit
-    before sending. `keys`: only these (a handler sending what it just committed, at once).
+    before sending.
 
     One UPDATE whose WHERE repeats the claimable condition: a row another process claimed
     in the meantime no longer matches (PostgreSQL re-checks it after the other commit;
     SQLite has one writer at a time). On PostgreSQL the candidate rows are taken with
     SKIP LOCKED, so two senders take different rows instead of waiting for each other.
     """
-    token = secrets.token_hex(8)
+    token = claim_token()
     candidates = (select(OutboxMessage.id).where(_claimable(now, lease))
                   .order_by(OutboxMessage.priority, OutboxMessage.id).limit(limit))
-    if keys is not None:
-        candidates = candidates.where(OutboxMessage.key.in_(list(keys)))
     if dialect_of(session) == "postgresql":
         # a materialised CTE is evaluated once; as a plain IN (subquery … LIMIT) PostgreSQL may re-run it
         picked = candidates.with_for_update(skip_locked=True).cte("picked").prefix_with("MATERIALIZED")
