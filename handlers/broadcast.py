@@ -26,7 +26,7 @@ from bot.services.rules import local_today
 from bot.services.scopes import Scope
 from bot.texts import label, render_notice, scope_text, t
 from handlers.forms import PRIVATE, TEXT, Choice, Form, FormDraft, reply
-from handlers.views import keyboard
+from handlers.views import edit_text, keyboard
 from models import utcnow
 
 SEND = "send"  # the preview's 发送 button (the form kit's Choice has no such value)
@@ -267,7 +267,7 @@ async def submit(update: Update, context: LianxinContext, draft: Draft) -> int:
         confirm()
     context.bot_data[svc.ACTIVE_FLAG] = True  # the progress job looks again
     context.mark_saved(update, t("bc_saved_short"))
-    await progress.edit_text(t("bc_queued", count=broadcast.total))
+    await edit_text(progress, t("bc_queued", count=broadcast.total))
     return ConversationHandler.END
 
 

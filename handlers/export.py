@@ -30,7 +30,7 @@ from bot.texts import (
     scope_text,
     t,
 )
-from handlers.views import checked_press, fit
+from handlers.views import checked_press, edit_text, fit
 from models import utcnow
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ async def export_pressed(update: Update, context: LianxinContext) -> None:
     scopes = staff.scopes  # decided by who presses, never by the button
     section_name = EXPORT_SECTION_NAMES[button.section.name]
     if button.period is None:
-        await query.edit_message_text(t("export_choose_period", section=section_name, scope=scope_text(scopes)),
+        await edit_text(query, t("export_choose_period", section=section_name, scope=scope_text(scopes)),
                                       reply_markup=_periods_keyboard(button.section))
         return
     await send_export(update, context, section=button.section, choice=button.period, scopes=scopes)
@@ -92,7 +92,7 @@ async def send_export(update: Update, context: LianxinContext, *, section: Expor
     period = resolve_period(choice, today)
     section_name, period_name = EXPORT_SECTION_NAMES[section.name], EXPORT_PERIOD_NAMES[choice.name]
     scope = scope_text(scopes)
-    await update.callback_query.edit_message_text(
+    await edit_text(update.callback_query,
         t("export_working", section=section_name, period=period_name, scope=scope))
     kind_names = {k.code: k.name for k in settings.activity_kinds}
     sheets = []
@@ -120,5 +120,5 @@ async def send_export(update: Update, context: LianxinContext, *, section: Expor
                           rows=rows, size=size))
     finally:
         path.unlink(missing_ok=True)
-    await update.callback_query.edit_message_text(t("export_done", section=section_name, period=period_name,
+    await edit_text(update.callback_query, t("export_done", section=section_name, period=period_name,
                                                     scope=scope))

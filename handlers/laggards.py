@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
 
 from bot.buttons import log_button
 from bot.callbacks import LagAction, LagButton
@@ -19,7 +18,7 @@ from bot.services.identity import Staff
 from bot.services.outreach import LaggardPage, OutOfScope, laggard_page, nudge
 from bot.services.rules import local_today
 from bot.texts import Safe, label, log_line, pace_text, render_laggard_line, scope_text, t
-from handlers.views import checked_press, keyboard
+from handlers.views import checked_press, edit_text, keyboard
 from models import utcnow
 
 log = logging.getLogger(__name__)
@@ -76,11 +75,7 @@ async def laggards_button(update: Update, context: LianxinContext) -> None:
         await query.answer()
         text, markup = render_page(staff, await _page(context, staff, button.arg),
                                    year_target=context.policies.duty.year_target)
-        try:
-            await query.edit_message_text(text, reply_markup=markup)
-        except BadRequest as exc:  # the same page again: nothing changed
-            if "not modified" not in str(exc).lower():
-                raise
+        await edit_text(query, text, reply_markup=markup)  # the same page again: nothing changed
         return
     user = update.effective_user
     policy = context.policies.duty

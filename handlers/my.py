@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from telegram import InputFile, Update
-from telegram.error import BadRequest
 
 from bot.callbacks import ActivityAction, ActivityButton, MyButton, MyView
 from bot.context import LianxinContext
@@ -22,7 +21,15 @@ from bot.services.archive import archive_activities, archive_xlsx, photo_counts
 from bot.services.reminders import reminder_history
 from bot.services.rules import Quarter, local_today
 from bot.texts import ARCHIVE, OCCASION_NAMES, OUTBOX_STATUS_NAMES, label, number, t
-from handlers.views import activity_detail, activity_line, checked_press, keyboard, problem_text, standing_text
+from handlers.views import (
+    activity_detail,
+    activity_line,
+    checked_press,
+    edit_text,
+    keyboard,
+    problem_text,
+    standing_text,
+)
 from models import utcnow
 
 PAGE = 5
@@ -116,11 +123,7 @@ async def my_navigate(update: Update, context: LianxinContext) -> None:
         return None
     await query.answer()
     text, markup = await render_my(context, quarter, button.offset)
-    try:
-        await query.edit_message_text(text, reply_markup=markup)
-    except BadRequest as exc:  # pressed twice: same content
-        if "not modified" not in str(exc):
-            raise
+    await edit_text(query, text, reply_markup=markup)  # pressed twice: the same content, fine
     return None
 
 
@@ -144,7 +147,7 @@ async def activity_action(update: Update, context: LianxinContext) -> None:
                 await session.commit()
                 context.mark_saved(update, t("activity_deleted", id=activity.id))
                 await query.answer()
-                await query.edit_message_text(t("activity_deleted", id=activity.id))
+                await edit_text(query, t("activity_deleted", id=activity.id))
                 return None
             activity = await own_activity(session, member_id=member_id, activity_id=button.activity_id)
             if button.action is ActivityAction.delete:

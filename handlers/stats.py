@@ -8,7 +8,6 @@ from collections.abc import Callable
 from datetime import date
 
 from telegram import Update
-from telegram.error import BadRequest
 
 from bot.callbacks import RankButton, RankView, StatsButton, StatsDim, StatsView
 from bot.context import LianxinContext
@@ -18,7 +17,7 @@ from bot.services.rules import Period, Quarter, local_today
 from bot.services.scopes import Scope
 from bot.services.stats import BreakdownRow, Dimension, DrillDown, OutOfScope, breakdown, parent_drill, stats_summary
 from bot.texts import STATS_CHART, STATS_DIMENSION_NAMES, Safe, group_label, label, number, pace_text, scope_text, t
-from handlers.views import checked_press, chunked, fit, keyboard, kind_name
+from handlers.views import checked_press, chunked, edit_text, fit, keyboard, kind_name
 from models import utcnow
 
 LIST_PAGE = 20  # items (and buttons) per breakdown page: far below Telegram's 100 buttons
@@ -194,11 +193,7 @@ async def stats_command(update: Update, context: LianxinContext) -> None:
 
 
 async def _edit(update: Update, text: str, markup: object) -> None:
-    try:
-        await update.callback_query.edit_message_text(text, reply_markup=markup)
-    except BadRequest as exc:  # pressed twice: same content
-        if "not modified" not in str(exc):
-            raise
+    await edit_text(update.callback_query, text, reply_markup=markup)  # pressed twice: the same content
 
 
 def _period_of(label_: str, context: LianxinContext) -> tuple[Period | None, str | None]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 
 from bot.config import Settings
@@ -142,6 +142,20 @@ async def checked_press(update: Update, codec: type[B], *, allowed: bool = True,
         await query.answer(t(refusal), show_alert=True)
         return None
     return button
+
+
+async def edit_text(message: CallbackQuery | Message, text: str, **kwargs: Any) -> None:
+    """`edit_message_text` of a pressed button's query (or `edit_text` of a message), where the same
+    content again is fine: a second press, or an edit repeated after its answer was lost (Telegram
+    says "message is not modified"). Any other refusal is raised."""
+    try:
+        if isinstance(message, CallbackQuery):
+            await message.edit_message_text(text, **kwargs)
+        else:
+            await message.edit_text(text, **kwargs)
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            raise
 
 
 async def drop_buttons(update: Update) -> None:

@@ -9,11 +9,12 @@ import socket
 
 import httpx
 import pytest
-from telegram import Bot
+from telegram import Bot, Message
 from telegram.error import BadRequest, NetworkError, TimedOut
 
 from bot.request import OutcomeUnknown, RetryingRequest
 from bot.services.reachability import is_blocked
+from handlers.views import edit_text
 from tests.conftest import TOKEN, bind, settle
 from tests.support.fake_telegram import FakeTelegram
 
@@ -93,13 +94,25 @@ async def test_an_edit_whose_answer_is_lost_is_retried(fake, retrying_bot) -> No
     user = fake.user(7402)
     message = await retrying_bot.send_message(user.id, "旧")
     fake.drop_next("editMessageText")
-    # the first edit went through, so Telegram answers the second with "not modified", which most of the
-    # bot's edits take as done (handlers/views.py: drop_buttons, forms.py: mark_choice, my.py, stats.py)
+    # the first edit went through, so Telegram answers the second with "not modified", which the bot's
+    # edits take as done (handlers/views.py: edit_text, drop_buttons; forms.py: mark_choice)
     with pytest.raises(BadRequest, match="not modified"):
         await retrying_bot.edit_message_text("新", chat_id=user.id, message_id=message.message_id)
     edits = [c for c in (*fake.calls, *fake.errors) if c.method == "editMessageText"]
     assert len(edits) == 2 and fake.dropped == edits[:1]
     assert user.messages[-1].text == "新" and len(user.messages) == 1
+
+
+async def test_the_bots_edits_take_a_repeated_edit_as_done(fake, retrying_bot) -> None:
+    user = fake.user(7404)
+    message = await retrying_bot.send_message(user.id, "已收到，正在生成")
+    fake.drop_next("editMessageText")
+    await edit_text(message, "已进入发送队列")  # what /broadcast and /export do: no error reaches the user
+    assert user.messages[-1].text == "已进入发送队列"
+    gone = Message(999_999, message.date, message.chat)
+    gone.set_bot(retrying_bot)
+    with pytest.raises(BadRequest, match="(?i)message to edit not found"):  # any other refusal is raised
+        await edit_text(gone, "x")
 
 
 async def test_a_connect_error_is_retried_for_a_send(caplog) -> None:
