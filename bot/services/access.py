@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import enum
 import hashlib
-import re
 import secrets
 import unicodedata
 from collections.abc import Iterable
@@ -19,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db import dialect_insert, dialect_of
 from bot.services.names import nearest
+from bot.services.rules import natural_key
 from bot.services.scopes import Committee, Scope, member_in_scopes
 from bot.services.sectors import accepted_names, other_names, sector_names, squash
 from models import (
@@ -573,7 +573,7 @@ async def list_groups(session: AsyncSession) -> list[NameCount]:
     )).all())
     groups = (await session.exec(select(ActivityGroup))).all()
     rows = [NameCount(g.name, counts.get(g.id, 0)) for g in groups]
-    return sorted(rows, key=lambda r: _natural(r.name))
+    return sorted(rows, key=lambda r: natural_key(r.name))
 
 
 async def group_committee_counts(session: AsyncSession) -> dict[str, list[tuple[Committee, int]]]:
@@ -605,11 +605,6 @@ async def list_regions(session: AsyncSession) -> list[NameCount]:
             if prefix in totals:
                 totals[prefix] += direct.get(region.id, 0)
     return [NameCount(path, totals[path]) for path in sorted(totals)]
-
-
-def _natural(name: str) -> tuple:
-    """第2界别活动组 before 第10界别活动组."""
-    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name))
 
 
 @dataclass(frozen=True)
