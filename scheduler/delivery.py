@@ -175,7 +175,13 @@ class Delivery:
         finally:
             queue = self.application.job_queue
             if queue is not None and self.application.running:
-                queue.run_once(self.job, when=self.next_run_in(), name="outbox_delivery")
+                queue.run_once(self.job, when=self.next_run_in(), name="outbox_delivery", job_kwargs=LATE_IS_FINE)
+
+
+# APScheduler drops a one-off job that starts more than a second late (misfire_grace_time=1): a loop
+# busy for a second, or a clock that jumped, would end the chain and leave the outbox unsent until a
+# restart. Late, it runs all the same.
+LATE_IS_FINE = {"misfire_grace_time": None}
 
 
 def schedule_delivery(application: Application, delivery: Delivery) -> None:
@@ -183,4 +189,4 @@ def schedule_delivery(application: Application, delivery: Delivery) -> None:
     queue = application.job_queue
     if queue is None:
         return
-    queue.run_once(delivery.start, when=1, name="outbox_delivery")
+    queue.run_once(delivery.start, when=1, name="outbox_delivery", job_kwargs=LATE_IS_FINE)

@@ -352,3 +352,21 @@ async def test_a_retried_request_takes_a_slot_of_its_own(fake) -> None:
     assert [m.text for m in user.messages] == ["一", "二", "三"]
     # the stand-in's own clock: never 3 requests within one second at a limit of 2
     assert all(arrivals[i + 2] - arrivals[i] >= 0.99 for i in range(len(arrivals) - 2)), arrivals
+
+
+async def test_delivery_started_late_still_runs_and_goes_on(db, fake, runner, settings) -> None:
+    """APScheduler drops a one-off job that starts over a second late. The delivery chain is one-off
+    jobs: a busy loop or a jump of the clock must make a run late, never end the chain."""
+    application = await runner.start(settings)
+
+    def chained() -> bool:
+        return [j.name for j in application.job_queue.jobs()].count("outbox_delivery") == 1
+
+    await fake.wait_until(chained)
+    with time_machine.travel(utcnow() + timedelta(minutes=5), tick=True):
+        application.job_queue.scheduler.wakeup()  # the chain's next run is now five minutes late
+        user = fake.user(8300)
+        await enqueue_many(db, [user.id])
+        await user.expect_message(timeout=10)
+    # and the chain goes on: the next run is scheduled (once) after this one
+    await fake.wait_until(chained)
