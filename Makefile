@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test install install-test bench bench-hot clean
+.PHONY: run test shell install install-test bench bench-hot clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ install-test: $(VENV)/.installed-test
 
 run: install
 	$(PY) -m bot run
+
+# every role in a terminal, no Telegram (README: 不连 Telegram，先在终端里试一试)
+shell: install
+	$(PY) -m bot shell
 
 test: install-test
 	$(PY) -m pytest

@@ -27,6 +27,7 @@ BOT_USERNAME = "lianxin_test_bot"
 ADMIN_ID = 9000001
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 SAMPLES = Path(__file__).resolve().parent / "data"
+ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("LIANXIN_TEST_PG_URL")
 REQUIRE_PG = os.environ.get("LIANXIN_REQUIRE_PG") == "1"
 # LIANXIN_TEST_PLAIN_LIBRARIES=1: the suite on the libraries' plain path, both speed tricks off
@@ -45,9 +46,9 @@ if PLAIN_LIBRARIES:
 
 
 def sample_roster() -> Path:
-    """The synthetic sample roster; the shared copy when present, else the one kept in tests/data."""
+    """The synthetic sample roster; the shared copy when present, else the one the product ships (the shell's)."""
     shared = SHARED / "roster_sample.csv"
-    return shared if shared.is_file() else SAMPLES / "roster_sample.csv"
+    return shared if shared.is_file() else ROOT / "bot" / "data" / "roster_sample.csv"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

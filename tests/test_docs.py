@@ -121,7 +121,7 @@ def test_paths_in_the_readme_exist(path: Path) -> None:
 
 def test_the_readme_points_at_the_sample_files() -> None:
     text = README.read_text(encoding="utf-8")
-    for sample in ("tests/data/roster_sample.csv", "tests/data/stations_sample.csv"):
+    for sample in ("bot/data/roster_sample.csv", "tests/data/stations_sample.csv"):
         assert f"`{sample}`" in text
         assert (ROOT / sample).is_file()
 

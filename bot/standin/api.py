@@ -1433,6 +1433,25 @@ class FakeUser(FakeChat):
             message["caption"] = caption
         return self._deliver(target, message)
 
+    async def send_voice(
+        self,
+        content: bytes = b"OggS",
+        *,
+        duration: int = 5,
+        caption: str | None = None,
+        chat: FakeChat | int | None = None,
+    ) -> dict[str, Any]:
+        """Send a voice note of `duration` seconds, downloadable via getFile."""
+        target = self._chat(chat)
+        self._wake()
+        stored = self.fake.add_file(content, "voice", mime_type="audio/ogg")
+        message = self._base_message(target)
+        message["voice"] = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
+                            "duration": duration, "mime_type": "audio/ogg", "file_size": stored.file_size}
+        if caption is not None:
+            message["caption"] = caption
+        return self._deliver(target, message)
+
     def block_bot(self, *, notify: bool = True) -> None:
         """Block the bot: sends now fail with 403; a my_chat_member update is queued."""
         if self.blocked:
