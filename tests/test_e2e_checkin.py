@@ -1,0 +1,180 @@
+"""Check-in at the door, end to end through the fake Bot API: the member's poster, four residents at the
+door (one twice, one who never used the bot, one after check-in closed), a request raised after checking
+in, the day's card to the member on duty, walk-ins added, one activity saved; and a kill -9 in the
+middle of check-ins."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from sqlalchemy import func
+from sqlmodel import select
+
+from bot.context import LianxinContext
+from models import Activity, Case, InboxUpdate, Reception, ReceptionCheckin, ReceptionStatus, Resident, utcnow
+from scheduler.checkin import send_cards
+from tests.conftest import bind
+from tests.support.bot_process import BotProcess
+from tests.support.case_flows import DESCRIPTION, press
+from tests.support.receptions import move, new_token, reception_day
+
+STATION = "合作市坚木克尔街委员工作站"
+SUMMARY = "接待群众反映校车和上学路问题，现场解答政策。"
+
+
+async def reception(db, reception_id: int) -> Reception:
+    async with db.session() as session:
+        return await session.get(Reception, reception_id)
+
+
+async def test_posters_check_ins_a_request_and_the_days_activity(fake, db, roster, app) -> None:
+    now = utcnow()
+    member = await bind(fake, db, 8021, "GS0021", "孙凯凯")
+    day = await reception_day(db, starts=now - timedelta(minutes=30), ends=now + timedelta(minutes=30), issue=False)
+
+    # the member's poster: made at the first press; asked again, only a new one (the old stops working)
+    await member.send("/checkin_qr")
+    listed = await member.expect_message()
+    assert "选择" in listed.text and STATION in listed.buttons[0][0]
+    await member.press(listed.buttons[0][0], message=listed)
+    poster = await member.expect_message()
+    assert poster.photo and STATION in poster.caption
+    first = (await reception(db, day.reception_id)).checkin_token_hash
+    assert first is not None and len(first) == 64
+    await member.press(listed.buttons[0][0], message=listed)
+    asked = await member.expect_message()
+    assert "只在生成时显示一次" in asked.text
+    await member.press("🔄 重新生成（旧码失效）", message=asked)
+    assert (await member.expect_message()).photo
+    assert (await reception(db, day.reception_id)).checkin_token_hash not in (None, first)
+
+    token = await new_token(db, day.reception_id, now)  # what the printed poster carries
+    link = f"/start c_{token}"
+    one, two, three, four = (fake.user(9200 + n, first_name=f"居民{n}") for n in range(1, 5))
+    await one.send("/start")  # has used the bot before
+    await one.expect_message()
+    await one.send(link)
+    counted = await one.expect_message()
+    assert "签到成功" in counted.text and STATION in counted.text and "孙凯凯" in counted.text
+    assert counted.buttons == [["📮 有问题要反映"]]
+    await one.send(link)  # scanned twice
+    assert "您已签到" in (await one.expect_message()).text
+    await two.send(link)  # never used the bot: scanning starts it
+    assert "签到成功" in (await two.expect_message()).text
+    await three.send(link)
+    assert "签到成功" in (await three.expect_message()).text
+    await four.send("/start c_" + "A" * 22)  # forged
+    assert "无效" in (await four.expect_message()).text
+
+    # three raises a request from the check-in: the station's region is set, it goes to the member on duty
+    await three.press("📮 有问题要反映")
+    via, categories = await three.expect_messages(2)
+    assert "孙凯凯" in via.text and STATION in via.text
+    step = await press(three, "教育", categories)
+    assert "请描述您遇到的问题" in step.text  # the place is the station's: not asked
+    await three.send(DESCRIPTION)
+    step = await three.expect_message()
+    step = await press(three, "跳过", step)
+    await three.expect_message()  # or skip
+    card = await press(three, "跳过")
+    assert "合作市" in card.text
+    await press(three, "确认提交", card)
+    arrived = await member.expect_message()
+    async with db.session() as session:
+        (case,) = (await session.exec(select(Case))).all()
+    assert case.number in arrived.text
+    assert (case.reception_id, case.member_id, case.region_id) == (day.reception_id, day.member_id, day.region_id)
+
+    # the day is over and check-in has closed: a share of the link counts nothing
+    now = utcnow()
+    await move(db, day.reception_id, starts=now - timedelta(hours=5), ends=now - timedelta(hours=4))
+    await four.send(link)
+    assert "已经结束" in (await four.expect_message()).text
+    async with db.session() as session:
+        checkins = (await session.exec(select(func.count()).select_from(ReceptionCheckin))).one()
+        newcomer = (await session.exec(select(Resident).where(Resident.telegram_id == 9202))).one()
+    assert checkins == 3 and newcomer.display_name == "居民2"
+
+    # the card to the member on duty, once, through the outbox
+    context = LianxinContext(app)
+    await send_cards(context)
+    await send_cards(context)
+    card = await member.expect_message(timeout=15)
+    assert "接待日已结束" in card.text and "委员接待日" in card.text and STATION in card.text
+    assert "人次：3（其中扫码核实 3 人次）" in card.text and case.number in card.text
+    await member.expect_silence(1.0)
+    await member.press("📝 补充并提交", message=card)
+    _start, ask = await member.expect_messages(2)
+    assert "活动内容" in ask.text
+    await member.send(SUMMARY)
+    walk_ins = await member.expect_message()
+    assert "没有扫码" in walk_ins.text
+    await member.send("2")
+    photos = await member.expect_message()
+    confirm = await press(member, "跳过", photos)
+    assert "人次：5（其中扫码核实 3 人次，未扫码 2 人次）" in confirm.text and f"地点：{STATION}" in confirm.text
+    saved = await press(member, "确认提交", confirm)
+    assert "已保存" in saved.text
+    async with db.session() as session:
+        (activity,) = (await session.exec(select(Activity))).all()
+    held = await reception(db, day.reception_id)
+    assert (activity.kind, activity.people, activity.verified_people, activity.reception_id) == (
+        "reception_day", 5, 3, day.reception_id)
+    assert activity.summary == SUMMARY and activity.place == STATION
+    assert held.activity_id == activity.id and held.status == ReceptionStatus.held
+    # the card pressed again: saved already, nothing more
+    await member.press("📝 补充并提交", message=card)
+    assert "已经登记为活动" in (await member.expect_answer()).text
+
+
+async def test_check_in_works_in_the_middle_of_a_form(fake, db, roster, app) -> None:
+    now = utcnow()
+    day = await reception_day(db, starts=now, ends=now + timedelta(hours=1))
+    resident = fake.user(9301, first_name="居民")
+    await resident.send("/request")
+    await resident.expect_message()
+    await resident.send(f"/start c_{day.token}")
+    assert "签到成功" in (await resident.expect_message()).text
+    await resident.send("/cancel")  # the form was still open, where it was
+    assert "取消" in (await resident.expect_message()).text
+
+
+async def test_a_kill_in_the_middle_of_check_ins_loses_none_and_counts_none_twice(
+        fake, db, roster, database_url, tmp_path) -> None:
+    now = utcnow()
+    day = await reception_day(db, starts=now - timedelta(minutes=10), ends=now + timedelta(hours=1))
+    bot = BotProcess(fake, database_url, tmp_path)
+    bot.launch()
+    try:
+        with bot.shown_on_failure():
+            await fake.wait_until(lambda: fake.calls_to("getUpdates"), timeout=30, message="the bot never polled")
+            people = [fake.user(9400 + n, first_name=f"居民{n}") for n in range(30)]
+            for person in people:
+                await person.send(f"/start c_{day.token}")
+            # the first answers are out: killed while handling the others
+            await fake.wait_until(lambda: any(p.messages for p in people), timeout=30, message="no check-in answered")
+            await bot.kill()
+            async with db.session() as session:
+                before = (await session.exec(select(func.count()).select_from(ReceptionCheckin))).one()
+            bot.launch()
+            for _ in range(120):  # until the restarted bot has handled every stored update
+                async with db.session() as session:
+                    undone = (await session.exec(select(func.count()).select_from(InboxUpdate)
+                                                 .where(InboxUpdate.done_at.is_(None)))).one()
+                if undone == 0 and len(fake.pending_updates) == 0:
+                    break
+                await asyncio.sleep(0.5)
+            assert undone == 0, "the restarted bot left updates unhandled"
+            await asyncio.sleep(1.0)  # a check-in handled twice would have been answered by now
+    finally:
+        await bot.stop()
+    async with db.session() as session:
+        rows = (await session.exec(select(ReceptionCheckin.resident_id))).all()
+    assert len(rows) == 30 == len(set(rows)), f"{before} counted before the kill, {len(rows)} after the restart"
+    # an update whose check-in was committed is never handled again: nobody is told 已签到
+    assert not [m for p in people for m in p.messages if "您已签到" in (m.text or "")]
+    assert all(len(p.messages) <= 1 for p in people)
+    # those not committed before the kill were counted after the restart, and told so
+    assert sum("签到成功" in (p.messages[0].text or "") for p in people if p.messages) >= 30 - before
+    print(f"check-ins committed before the kill: {before} of 30")
