@@ -177,3 +177,47 @@ async def test_the_day_becomes_one_activity_with_verified_people(db, roster) -> 
             await svc.own_card(session, member_id=day.member_id + 1, reception_id=day.reception_id, now=closed,
                                policy=POLICY)
     assert other.value.code == "not_yours"
+
+
+def test_the_poster_from_the_command_line(database_url, roster, tmp_path, capsys) -> None:
+    import asyncio
+
+    from PIL import Image
+
+    from bot.cli import main
+    from bot.db import Database
+    from models import utcnow
+    from tests.conftest import offline_settings
+
+    async def setup() -> tuple[int, str]:
+        database = Database(database_url)
+        try:
+            now = utcnow()
+            day = await reception_day(database, starts=now + timedelta(days=1), ends=now + timedelta(days=1, hours=2))
+            async with database.session() as session:
+                return day.reception_id, (await session.get(Reception, day.reception_id)).checkin_token_hash
+        finally:
+            await database.dispose()
+
+    async def token_hash(reception_id: int) -> str:
+        database = Database(database_url)
+        try:
+            async with database.session() as session:
+                return (await session.get(Reception, reception_id)).checkin_token_hash
+        finally:
+            await database.dispose()
+
+    reception_id, before = asyncio.run(setup())
+    settings = offline_settings(database_url, bot_username="lianxin_test_bot")
+    out = tmp_path / "签到.png"
+    assert main(["checkin", "qr", "--reception", str(reception_id + 99), "--out", str(out)], settings=settings) == 1
+    assert "没有编号为" in capsys.readouterr().err and not out.exists()
+    assert main(["checkin", "qr", "--reception", str(reception_id), "--out", str(tmp_path / "x.pdf")],
+                settings=settings) == 1
+    assert asyncio.run(token_hash(reception_id)) == before  # refused: the poster in use still works
+    assert main(["checkin", "qr", "--reception", str(reception_id), "--out", str(out)], settings=settings) == 0
+    assert "已生成签到海报" in capsys.readouterr().out
+    with Image.open(out) as image:
+        assert image.size == (1748, 2480) and round(image.info["dpi"][0]) == 300  # A5 at 300 DPI
+    assert asyncio.run(token_hash(reception_id)) not in (None, before)  # a new token: the old poster stops
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
