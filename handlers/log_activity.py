@@ -424,7 +424,8 @@ async def _set_walk_ins(update: Update, context: LianxinContext, value: int | No
 @guarded
 async def on_walk_ins(update: Update, context: LianxinContext) -> str | None:
     text = update.effective_message.text.strip()
-    return await _set_walk_ins(update, context, 0 if text in ("0", "〇", "零") else parse_people(text))
+    value = parse_people(text)
+    return await _set_walk_ins(update, context, 0 if value is None and text in ("零", "〇", "没有", "无") else value)
 
 
 @guarded

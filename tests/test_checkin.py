@@ -14,7 +14,7 @@ from bot.services import checkin as svc
 from bot.services.activities import ActivityInput, ActivityPolicy
 from bot.services.checkin import CardProblem, CheckinOutcome, CheckinPolicy
 from bot.services.outbox import Button
-from models import Activity, Member, OutboxMessage, Reception, ReceptionCheckin, ReceptionStatus
+from models import Activity, Member, OutboxMessage, Reception, ReceptionCheckin, ReceptionStatus, Resident
 from tests.support.receptions import reception_day, residents
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -221,3 +221,24 @@ def test_the_poster_from_the_command_line(database_url, roster, tmp_path, capsys
         assert image.size == (1748, 2480) and round(image.info["dpi"][0]) == 300  # A5 at 300 DPI
     assert asyncio.run(token_hash(reception_id)) not in (None, before)  # a new token: the old poster stops
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+async def test_a_request_after_check_in_goes_to_the_member_on_duty_for_a_day(db, roster) -> None:
+    day = await reception_day(db, starts=START, ends=END)
+    people = await residents(db, 2)
+    await check(db, day.token, people[0], START)
+    async with db.session() as session:
+        telegram = {r.id: r.telegram_id for r in (await session.exec(select(Resident))).all()}
+
+    async def via(resident_id: int, now: datetime) -> svc.RequestVia | None:
+        async with db.session() as session:
+            return await svc.request_via(session, reception_id=day.reception_id, telegram_id=telegram[resident_id],
+                                         now=now, policy=POLICY)
+
+    found = await via(people[0], START)
+    assert (found.member_id, found.region_id, found.reception_id) == (day.member_id, day.region_id, day.reception_id)
+    assert found.region_path.endswith("合作市") and found.station_name == "合作市坚木克尔街委员工作站"
+    last = END + timedelta(minutes=120) + svc.REQUEST_AFTER_CLOSE
+    assert await via(people[0], last - SECOND) is not None
+    assert await via(people[0], last) is None  # long after the day
+    assert await via(people[1], START) is None  # never checked in there
