@@ -28,7 +28,7 @@ from bot.services.checkin import (
 from bot.services.contacts import member_name_sector
 from bot.services.identity import Identity
 from bot.texts import label, t
-from handlers.menus import set_menu
+from handlers.menus import resident_keyboard, set_menu
 from handlers.views import checked_press, keyboard
 from models import ReceptionStatus, utcnow
 
@@ -82,6 +82,10 @@ async def checkin_start(update: Update, context: LianxinContext) -> None:
         else:
             await message.reply_text(t("checkin_counted", station=view.station.name, span=view.span(policy.tz),
                                        topic=view.reception.topic, name=who[0] if who else ""), reply_markup=button)
+    identity = context.identity
+    if first_time and identity is not None and not identity.is_member and identity.as_staff() is None:
+        # scanning started the bot: the resident's menu buttons, as /start would show them
+        await message.reply_text(t("welcome_resident", name=user.full_name), reply_markup=resident_keyboard())
 
 
 async def checkin_qr_command(update: Update, context: LianxinContext) -> None:

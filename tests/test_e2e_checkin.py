@@ -60,8 +60,12 @@ async def test_posters_check_ins_a_request_and_the_days_activity(fake, db, roste
     assert counted.buttons == [["📮 有问题要反映"]]
     await one.send(link)  # scanned twice
     assert "您已签到" in (await one.expect_message()).text
-    await two.send(link)  # never used the bot: scanning starts it
-    assert "签到成功" in (await two.expect_message()).text
+    await two.send(link)  # never used the bot: scanning starts it, with the resident's menu
+    counted, welcome = await two.expect_messages(2)
+    assert "签到成功" in counted.text and "欢迎使用" in welcome.text and two.reply_keyboard
+    assert "request" in [c for c, _ in fake.commands_for(9202)]
+    await three.send("/start")
+    await three.expect_message()
     await three.send(link)
     assert "签到成功" in (await three.expect_message()).text
     await four.send("/start c_" + "A" * 22)  # forged
@@ -135,7 +139,8 @@ async def test_check_in_works_in_the_middle_of_a_form(fake, db, roster, app) -> 
     await resident.send("/request")
     await resident.expect_message()
     await resident.send(f"/start c_{day.token}")
-    assert "签到成功" in (await resident.expect_message()).text
+    counted, _welcome = await resident.expect_messages(2)  # the first time the bot saw them as a resident
+    assert "签到成功" in counted.text
     await resident.send("/cancel")  # the form was still open, where it was
     assert "取消" in (await resident.expect_message()).text
 
@@ -176,7 +181,8 @@ async def test_a_kill_in_the_middle_of_check_ins_loses_none_and_counts_none_twic
                     break
                 await asyncio.sleep(0.5)
             assert undone == 0, "the restarted bot left updates unhandled"
-            await fake.wait_until(lambda: sum(bool(p.messages) for p in people) >= 30 - before, timeout=15)
+            # each newcomer handled again: the check-in line and the welcome
+            await fake.wait_until(lambda: sum(len(p.messages) == 2 for p in people) >= 30 - before, timeout=15)
             await asyncio.sleep(1.0)  # an update handled twice would have been answered by now
     finally:
         await bot.stop()
@@ -186,5 +192,5 @@ async def test_a_kill_in_the_middle_of_check_ins_loses_none_and_counts_none_twic
     # exactly the updates not committed before the kill were handled again, once, and counted
     answered = [p for p in people if p.messages]
     assert len(answered) == 30 - before
-    assert all(len(p.messages) == 1 and "签到成功" in p.messages[0].text for p in answered)
+    assert all(len(p.messages) == 2 and "签到成功" in p.messages[0].text for p in answered)
     print(f"check-ins committed before the kill: {before} of 30")
