@@ -138,4 +138,6 @@ async def on_qr_button(update: Update, context: LianxinContext) -> None:
         png = await asyncio.to_thread(checkin_poster_png, station=view.station.name, span=view.span(tz),
                                       topic=view.reception.topic, link=link)
         await session.commit()  # the token is kept only once its poster exists
-    await chat.send_photo(png, caption=t("checkin_qr_caption", station=view.station.name, span=view.span(tz)))
+    # as a file: a photo would be recompressed to JPEG, and the poster is for printing at 300 DPI
+    await chat.send_document(png, filename=f"checkin_{view.id}.png",
+                             caption=t("checkin_qr_caption", station=view.station.name, span=view.span(tz)))

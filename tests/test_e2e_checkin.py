@@ -17,6 +17,7 @@ from scheduler.checkin import send_cards
 from tests.conftest import bind
 from tests.support.bot_process import BotProcess
 from tests.support.case_flows import DESCRIPTION, press
+from tests.support.fake_telegram import image_size
 from tests.support.receptions import move, new_token, reception_day
 
 STATION = "合作市坚木克尔街委员工作站"
@@ -39,14 +40,15 @@ async def test_posters_check_ins_a_request_and_the_days_activity(fake, db, roste
     assert "选择" in listed.text and STATION in listed.buttons[0][0]
     await member.press(listed.buttons[0][0], message=listed)
     poster = await member.expect_message()
-    assert poster.photo and STATION in poster.caption
+    assert poster.document["file_name"].endswith(".png") and STATION in poster.caption
+    assert image_size(poster.document_bytes) == ("png", 1748, 2480)  # A5 at 300 DPI, as printed
     first = (await reception(db, day.reception_id)).checkin_token_hash
     assert first is not None and len(first) == 64
     await member.press(listed.buttons[0][0], message=listed)
     asked = await member.expect_message()
     assert "只在生成时显示一次" in asked.text
     await member.press("🔄 重新生成（旧码失效）", message=asked)
-    assert (await member.expect_message()).photo
+    assert (await member.expect_message()).document
     assert (await reception(db, day.reception_id)).checkin_token_hash not in (None, first)
 
     token = await new_token(db, day.reception_id, now)  # what the printed poster carries
