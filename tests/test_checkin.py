@@ -22,6 +22,7 @@ POLICY = CheckinPolicy(opens_before=timedelta(minutes=60), closes_after=timedelt
 START = datetime(2026, 12, 8, 9, 0, tzinfo=TZ)
 END = datetime(2026, 12, 8, 11, 30, tzinfo=TZ)
 SECOND = timedelta(seconds=1)
+SUMMARY_EDIT = "接待群众，了解校车需求，已联系教育局。"
 
 
 async def check(db, token: str, resident_id: int, now: datetime) -> svc.CheckinResult:
@@ -172,6 +173,22 @@ async def test_the_day_becomes_one_activity_with_verified_people(db, roster) -> 
         checkins = (await session.exec(select(func.count()).select_from(ReceptionCheckin))).one()
     assert reception.activity_id == activity.id and reception.status == ReceptionStatus.held
     assert activities == 1 and checkins == 3
+    # an edit keeps at least the people who checked in
+    from bot.services.activities import ActivityProblem, update_activity
+
+    for people, refused in ((2, True), (3, False)):
+        edited = ActivityInput(kind="reception_day", activity_date=date(2026, 12, 8), place=activity.place,
+                               people=people, summary=SUMMARY_EDIT)
+        async with db.session() as session:
+            if refused:
+                with pytest.raises(ActivityProblem) as below:
+                    await update_activity(session, member_id=day.member_id, activity_id=activity.id, data=edited,
+                                          policy=policy, today=closed.date(), now=closed)
+                assert below.value.code == "people_below_verified" and below.value.detail["verified"] == 3
+            else:
+                await update_activity(session, member_id=day.member_id, activity_id=activity.id, data=edited,
+                                      policy=policy, today=closed.date(), now=closed)
+                await session.commit()
     with pytest.raises(CardProblem) as other:
         async with db.session() as session:
             await svc.own_card(session, member_id=day.member_id + 1, reception_id=day.reception_id, now=closed,

@@ -44,6 +44,7 @@ TEXTS: dict[str, str] = {
     "checkin_card_saved": "这场接待日已经登记为活动 #{id}，不用再提交。发送 /my 查看。",
     "checkin_card_too_early": "签到到 {at} 才结束，请到时再补充活动记录。",
     "checkin_card_walk_ins_range": "未扫码人次请输入 0–{high} 之间的数字。",
+    "problem_people_below_verified": "这条活动有 {verified} 人次是扫码签到核实的，人次不能少于 {verified}。",
 }
 
 BUTTONS: dict[str, str] = {
