@@ -416,6 +416,9 @@ async def _set_walk_ins(update: Update, context: LianxinContext, value: int | No
         await reply(update, t("checkin_bad_walk_ins", high=WALK_INS_MAX))
         return None
     draft = FORM.get(context)
+    if draft.verified + walk_ins < 1:  # nobody checked in: an activity still needs someone who came
+        await reply(update, t("checkin_walk_ins_needed", high=WALK_INS_MAX))
+        return None
     draft.walk_ins = walk_ins
     draft.people = draft.verified + walk_ins
     return await advance(update, context, draft, Step.WALK_INS)

@@ -134,6 +134,28 @@ async def test_posters_check_ins_a_request_and_the_days_activity(fake, db, roste
     assert "已经登记为活动" in (await member.expect_answer()).text
 
 
+async def test_a_day_nobody_scanned_at_needs_walk_ins(fake, db, roster, app) -> None:
+    now = utcnow()
+    member = await bind(fake, db, 8021, "GS0021", "孙凯凯")
+    day = await reception_day(db, starts=now - timedelta(hours=5), ends=now - timedelta(hours=4))
+    await send_cards(LianxinContext(app))
+    card = await member.expect_message(timeout=15)
+    assert "人次：0（其中扫码核实 0 人次）" in card.text and "当天没有群众提交诉求" in card.text
+    await member.press("📝 补充并提交", message=card)
+    await member.expect_messages(2)
+    await member.send(SUMMARY)
+    walk_ins = await member.expect_message()
+    await member.press("没有", message=walk_ins)
+    assert "没有人扫码签到" in (await member.expect_message()).text
+    await member.send("3人")
+    confirm = await press(member, "跳过", await member.expect_message())
+    assert "人次：3（其中扫码核实 0 人次，未扫码 3 人次）" in confirm.text
+    assert "已保存" in (await press(member, "确认提交", confirm)).text
+    async with db.session() as session:
+        (activity,) = (await session.exec(select(Activity))).all()
+    assert (activity.people, activity.verified_people, activity.reception_id) == (3, 0, day.reception_id)
+
+
 async def test_check_in_works_in_the_middle_of_a_form(fake, db, roster, app) -> None:
     now = utcnow()
     day = await reception_day(db, starts=now, ends=now + timedelta(hours=1))

@@ -39,6 +39,7 @@ TEXTS: dict[str, str] = {
         "除扫码签到的 {verified} 人次外，还有多少位群众来访但没有扫码？请输入数字（0–{high}）；没有请点“没有”。"
     ),
     "checkin_bad_walk_ins": "请输入 0–{high} 之间的数字，或点“没有”。",
+    "checkin_walk_ins_needed": "这场接待日没有人扫码签到，请输入来访的人数（1–{high}）。",
     "checkin_card_not_yours": "这不是您接待的接待日，不能登记。",
     "checkin_card_cancelled": "这场接待日已取消，不能登记为活动。",
     "checkin_card_saved": "这场接待日已经登记为活动 #{id}，不用再提交。发送 /my 查看。",
