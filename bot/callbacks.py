@@ -434,3 +434,22 @@ class MemberButton(Button):
     action: MemberAction
     member_id: int = wire(parse_id)
     arg: int = wire(parse_offset, 0)
+
+
+# --- check-in at a reception day ----------------------------------------------------------------------
+
+
+class CheckinAction(str, enum.Enum):
+    qr = "qr"  # the member: the day's check-in poster (a new token when none was issued)
+    rotate = "rot"  # the member: replace the token (the old poster stops working)
+    request = "req"  # the resident after checking in: 有问题要反映？ opens the request form
+    card = "card"  # the member on duty: the day's activity card opens the /log form
+
+
+@dataclass(frozen=True)
+class CheckinButton(Button):
+    """`ck:<action>:<reception id>`."""
+
+    PREFIX: ClassVar[str] = "ck"
+    action: CheckinAction
+    reception_id: int = wire(parse_id)

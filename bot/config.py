@@ -130,6 +130,11 @@ class Settings(BaseSettings):
     # SQLite: one hand-off to aiosqlite's thread per statement, bounded reads on the loop's thread
     # (bot/sqlite_async.py, SQLAlchemy's aiosqlite adapter subclassed)
     sqlite_fast_driver: bool = True
+    # check-in at the door of a reception day: the link works from this many minutes before the start
+    # to this many after the end; more than CHECKIN_BURST check-ins within one minute flag the day
+    checkin_opens_before: int = Field(default=60, ge=0, le=1440)
+    checkin_closes_after: int = Field(default=120, ge=0, le=1440)
+    checkin_burst: int = Field(default=30, ge=1)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

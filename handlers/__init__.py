@@ -20,6 +20,8 @@ from bot.callbacks import (
     ActivityButton,
     CaseAction,
     CaseButton,
+    CheckinAction,
+    CheckinButton,
     ExportButton,
     LagButton,
     MemberButton,
@@ -35,6 +37,7 @@ from handlers import (
     case_action,
     cases,
     chat_member,
+    checkin,
     common,
     export,
     laggards,
@@ -73,6 +76,9 @@ def register(application: Application) -> None:
     def pressed(callback: Callback, pattern: str) -> None:
         application.add_handler(CallbackQueryHandler(callback, pattern=pattern))
 
+    # a check-in link at the door counts even in the middle of a form (the form stays where it was)
+    checkin_link = private & filters.Regex(r"^/start c_")
+    application.add_handler(CommandHandler("start", checkin.checkin_start, filters=checkin_link))
     # the forms first: while one runs, it sees every message of its user before anything else
     application.add_handler(log_activity.build(application.settings))
     application.add_handler(request.build(application.settings))
@@ -114,6 +120,8 @@ def register(application: Application) -> None:
     pressed(members.on_button, MemberButton.pattern())
     command("queue", queue.queue_command)
     pressed(queue.on_button, QueueButton.pattern())
+    command("checkin_qr", checkin.checkin_qr_command)
+    pressed(checkin.on_qr_button, CheckinButton.pattern(CheckinAction.qr, CheckinAction.rotate))
 
     # the conversations are registered above these; whatever they leave falls through to here
     command("cancel", common.cancel_outside)

@@ -16,7 +16,15 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler
 
-from bot.callbacks import ActivityAction, ActivityButton, FormButton, RemindButton, parse_id
+from bot.callbacks import (
+    ActivityAction,
+    ActivityButton,
+    CheckinAction,
+    CheckinButton,
+    FormButton,
+    RemindButton,
+    parse_id,
+)
 from bot.config import Settings
 from bot.context import LianxinContext
 from bot.services.activities import (
@@ -40,6 +48,14 @@ from bot.services.activities import (
     standing,
     update_activity,
 )
+from bot.services.checkin import (
+    WALK_INS_MAX,
+    CardProblem,
+    CheckinPolicy,
+    check_walk_ins,
+    own_card,
+    save_reception_activity,
+)
 from bot.services.rules import Quarter, local_today, parse_date, parse_people
 from bot.texts import Safe, label, t
 from handlers.forms import PRIVATE, TEXT, RecordDraft, RecordForm, reply
@@ -58,6 +74,7 @@ class Step(enum.StrEnum):
     PLACE_TEXT = "place_text"
     PEOPLE = "people"
     SUMMARY = "summary"
+    WALK_INS = "walk_ins"  # a reception day's card: people who came without checking in
     PHOTOS = "photos"
     CONFIRM = "confirm"
     FIELD = "field"
@@ -75,6 +92,7 @@ class Action(enum.StrEnum):
     CONFIRM = "confirm"
     FIELD = "field"
     DUPLICATE = "dup"
+    WALK_INS = "walk"
 
 
 OTHER_PLACE = "other"  # the place step's 其他 button (the others carry a contact point's id)
@@ -92,6 +110,10 @@ class Draft(RecordDraft):
     people: int | None = None
     summary: str | None = None
     activity_id: int | None = None  # set when editing a saved activity
+    # a reception day's card: kind, date and place are the day's; 人次 = check-ins + walk-ins
+    reception_id: int | None = None
+    verified: int = 0
+    walk_ins: int | None = None
 
     def to_input(self) -> ActivityInput:
         assert self.kind and self.day and self.place and self.people and self.summary
@@ -106,6 +128,7 @@ FORM: RecordForm[Draft] = RecordForm(
     name="log", conversation="log_activity", draft=Draft, steps=Step, actions=Action,
     button_steps={Step.KIND, Step.CONFIRM, Step.FIELD, Step.DUPLICATE},
 )
+WALK_INS_NONE = "0"  # the walk-ins step's 没有 button
 guarded = FORM.guarded
 
 
@@ -159,6 +182,13 @@ async def ask_summary(update: Update, context: LianxinContext, draft: Draft) -> 
     return state
 
 
+async def ask_walk_ins(update: Update, context: LianxinContext, draft: Draft) -> str:
+    state = await FORM.at_step(update, context, draft, Step.WALK_INS)
+    rows = [[FORM.button(draft, label("walk_ins_none"), Action.WALK_INS, WALK_INS_NONE)]]
+    await reply(update, t("checkin_ask_walk_ins", verified=draft.verified, high=WALK_INS_MAX), keyboard(rows))
+    return state
+
+
 async def ask_photos(update: Update, context: LianxinContext, draft: Draft) -> str:
     if draft.photos:  # editing, or back from the card: keep or replace what is attached
         return await FORM.ask_photos(update, context, draft,
@@ -168,12 +198,16 @@ async def ask_photos(update: Update, context: LianxinContext, draft: Draft) -> s
 
 async def show_card(update: Update, context: LianxinContext, draft: Draft) -> str:
     title = t("log_card_edit_title", id=draft.activity_id) if draft.activity_id else ""
+    people: object = draft.people
+    if draft.reception_id is not None:
+        people = t("checkin_card_people_walk_ins", total=draft.people, verified=draft.verified,
+                   walk_ins=draft.walk_ins or 0)
     text = title + t(
         "log_card",
         kind=kind_name(context.settings, draft.kind or ""),
         date=draft.day,
         place=draft.place,
-        people=draft.people,
+        people=people,
         photos=len(draft.photos),
         summary=draft.summary,
     )
@@ -181,8 +215,11 @@ async def show_card(update: Update, context: LianxinContext, draft: Draft) -> st
 
 
 def fields_of(draft: Draft) -> list[str]:
-    """The fields the card can change: every one, for a new activity and an edit alike."""
-    return list(FIELD_STEPS)
+    """The fields the card can change: every one, for a new activity and an edit alike; a reception day's
+    kind, date, place and check-ins are the day's own."""
+    if draft.reception_id is not None:
+        return ["summary", "walk_ins", "photos"]
+    return [name for name in FIELD_STEPS if name != "walk_ins"]
 
 
 async def ask_field(update: Update, context: LianxinContext, draft: Draft) -> str:
@@ -202,13 +239,14 @@ async def reask_duplicate(update: Update, context: LianxinContext, draft: Draft)
 
 FORM.asks = {
     Step.KIND: ask_kind, Step.DATE: ask_date, Step.PLACE: ask_place, Step.PLACE_TEXT: ask_place_text,
-    Step.PEOPLE: ask_people, Step.SUMMARY: ask_summary, Step.PHOTOS: ask_photos, Step.CONFIRM: show_card,
+    Step.PEOPLE: ask_people, Step.SUMMARY: ask_summary, Step.WALK_INS: ask_walk_ins, Step.PHOTOS: ask_photos,
+    Step.CONFIRM: show_card,
     Step.FIELD: ask_field, Step.DUPLICATE: reask_duplicate,
 }
 NEXT_STEP = {Step.KIND: ask_date, Step.DATE: ask_place, Step.PLACE: ask_people, Step.PEOPLE: ask_summary,
-             Step.SUMMARY: ask_photos, Step.PHOTOS: show_card}
+             Step.SUMMARY: ask_photos, Step.WALK_INS: ask_photos, Step.PHOTOS: show_card}
 FIELD_STEPS = {"kind": ask_kind, "date": ask_date, "place": ask_place, "people": ask_people,
-               "summary": ask_summary, "photos": ask_photos}
+               "summary": ask_summary, "walk_ins": ask_walk_ins, "photos": ask_photos}
 
 
 async def advance(update: Update, context: LianxinContext, draft: Draft, done: Step) -> str:
@@ -216,6 +254,8 @@ async def advance(update: Update, context: LianxinContext, draft: Draft, done: S
     FORM.put(context, draft)
     if draft.reviewing:
         return await show_card(update, context, draft)
+    if done == Step.SUMMARY and draft.reception_id is not None:
+        return await ask_walk_ins(update, context, draft)
     return await NEXT_STEP[done](update, context, draft)
 
 
@@ -369,6 +409,36 @@ async def on_summary(update: Update, context: LianxinContext) -> str | None:
     return await advance(update, context, draft, Step.SUMMARY)
 
 
+async def _set_walk_ins(update: Update, context: LianxinContext, value: int | None) -> str | None:
+    try:
+        walk_ins = check_walk_ins(value)
+    except CardProblem:
+        await reply(update, t("checkin_bad_walk_ins", high=WALK_INS_MAX))
+        return None
+    draft = FORM.get(context)
+    if draft.verified + walk_ins < 1:  # nobody checked in: an activity still needs someone who came
+        await reply(update, t("checkin_walk_ins_needed", high=WALK_INS_MAX))
+        return None
+    draft.walk_ins = walk_ins
+    draft.people = draft.verified + walk_ins
+    return await advance(update, context, draft, Step.WALK_INS)
+
+
+@guarded
+async def on_walk_ins(update: Update, context: LianxinContext) -> str | None:
+    text = update.effective_message.text.strip()
+    value = parse_people(text)
+    return await _set_walk_ins(update, context, 0 if value is None and text in ("零", "〇", "没有", "无") else value)
+
+
+@guarded
+async def on_walk_ins_button(update: Update, context: LianxinContext) -> str | None:
+    if await FORM.pressed(update, context, Action.WALK_INS, values={Action.WALK_INS: (WALK_INS_NONE,)}) is None:
+        return None
+    await FORM.mark_choice(update, label("walk_ins_none"))
+    return await _set_walk_ins(update, context, 0)
+
+
 async def submit(update: Update, context: LianxinContext, draft: Draft) -> str | int | None:
     """Write the activity (or the edit) and end the form in one commit; then show where the member stands."""
     if not context.identity or not context.identity.is_member:
@@ -380,7 +450,14 @@ async def submit(update: Update, context: LianxinContext, draft: Draft) -> str |
     data = draft.to_input()
     async with context.db.session() as session:
         try:
-            if draft.activity_id is None:
+            if draft.reception_id is not None:
+                activity = await save_reception_activity(
+                    session, member_id=member_id, reception_id=draft.reception_id, data=data,
+                    walk_ins=draft.walk_ins or 0, policy=policy, checkin_policy=CheckinPolicy.from_settings(
+                        context.settings), today=day, now=now, allow_duplicate=draft.duplicate_ok,
+                )
+                key = "log_saved"
+            elif draft.activity_id is None:
                 activity = await save_activity(
                     session, member_id=member_id, data=data, policy=policy, today=day, now=now,
                     allow_duplicate=draft.duplicate_ok,
@@ -399,6 +476,10 @@ async def submit(update: Update, context: LianxinContext, draft: Draft) -> str |
             if problem.code in ("not_found", "locked"):
                 return await FORM.end(update, context)
             return await show_card(update, context, draft)
+        except CardProblem as problem:  # the day was saved meanwhile, cancelled, or is no longer theirs
+            await session.rollback()
+            await reply(update, t(f"checkin_card_{problem.code}", **problem.detail))
+            return await FORM.end(update, context)
         confirm = await FORM.end_in(session, update, context)
         await session.commit()
         confirm()
@@ -458,6 +539,31 @@ async def start_edit(update: Update, context: LianxinContext) -> str | int:
     return await show_card(update, context, draft)
 
 
+@FORM.entry
+async def start_from_reception(update: Update, context: LianxinContext) -> str | int:
+    """补充并提交 under a reception day's card: the form opens pre-filled with the day (kind, date, the
+    station as the place, 人次 = check-ins) and asks for the summary and the walk-ins."""
+    query = update.callback_query
+    button = await checked_press(update, CheckinButton, allowed=context.identity.is_member,
+                                 refusal="log_members_only", refused_log=f"card refused to {update.effective_user.id}")
+    if button is None:
+        return ConversationHandler.END
+    async with context.db.session() as session:
+        try:
+            card = await own_card(session, member_id=context.identity.member_id, reception_id=button.reception_id,
+                                  now=utcnow(), policy=CheckinPolicy.from_settings(context.settings))
+        except CardProblem as problem:
+            await query.answer(t(f"checkin_card_{problem.code}", **problem.detail), show_alert=True)
+            return ConversationHandler.END
+    await query.answer()
+    draft = FORM.new(
+        kind=card.kind(), day=card.view.day(context.settings.tz).isoformat(), place=card.place(),
+        people=card.checkins, reception_id=card.view.id, verified=card.checkins,
+    )
+    await reply(update, t("checkin_card_start", station=card.place(), date=draft.day, checkins=card.checkins))
+    return await ask_summary(update, context, draft)
+
+
 def build(settings: Settings) -> ConversationHandler:
     form = FormButton.pattern(FORM.name)
     return FORM.handler(
@@ -466,6 +572,7 @@ def build(settings: Settings) -> ConversationHandler:
             MessageHandler(PRIVATE & LOG_BUTTON, start_log),
             CallbackQueryHandler(start_edit, pattern=ActivityButton.pattern(ActivityAction.edit)),
             CallbackQueryHandler(start_log_from_reminder, pattern=RemindButton.pattern()),
+            CallbackQueryHandler(start_from_reception, pattern=CheckinButton.pattern(CheckinAction.card)),
         ],
         states={
             Step.KIND: [CallbackQueryHandler(on_kind, pattern=form)],
@@ -474,6 +581,7 @@ def build(settings: Settings) -> ConversationHandler:
             Step.PLACE_TEXT: [MessageHandler(TEXT, on_place_text)],
             Step.PEOPLE: [MessageHandler(TEXT, on_people)],
             Step.SUMMARY: [MessageHandler(TEXT, on_summary)],
+            Step.WALK_INS: [CallbackQueryHandler(on_walk_ins_button, pattern=form), MessageHandler(TEXT, on_walk_ins)],
             **FORM.record_states(
                 photo_limit=MAX_PHOTOS, ask_photos=ask_photos,
                 after_photos=lambda u, c, d: advance(u, c, d, Step.PHOTOS), card=show_card, submit=submit,

@@ -18,12 +18,13 @@ from telegram import ReplyKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
-from bot.callbacks import FormButton, parse_id
+from bot.callbacks import CheckinAction, CheckinButton, FormButton, parse_id
 from bot.config import Settings
 from bot.context import LianxinContext
 from bot.services import cases as svc
 from bot.services.access import touch_resident
 from bot.services.cases import CaseInput
+from bot.services.checkin import CheckinPolicy, request_via
 from bot.services.contacts import member_name_sector, resident_for
 from bot.services.lifecycle import CaseProblem
 from bot.services.places import find_region, region_children
@@ -32,7 +33,7 @@ from bot.texts import Safe, label, t
 from handlers.case_cards import Notices, case_problem_text, routing
 from handlers.forms import PRIVATE, TEXT, Choice, RecordDraft, RecordForm, reply
 from handlers.menus import REQUEST_BUTTON, contact_keyboard, member_keyboard, resident_keyboard
-from handlers.views import chunked, keyboard
+from handlers.views import checked_press, chunked, keyboard
 from models import Region, utcnow
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,9 @@ class Draft(RecordDraft):
     phone: str | None = None
     phone_consent: bool = False
     contact_done: bool = False
+    # raised after checking in at a reception day: its member on duty handles it, the station's region is set
+    reception_id: int | None = None
+    via_member_id: int | None = None
 
 
 FORM: RecordForm[Draft] = RecordForm(
@@ -220,7 +224,8 @@ async def advance(update: Update, context: LianxinContext, draft: Draft, done: S
     if draft.reviewing and not (done == Step.CONTACT and draft.phone):
         return await show_card(update, context, draft)
     following = {
-        Step.REQUESTER: ask_requester_phone, Step.REQUESTER_PHONE: ask_category, Step.CATEGORY: ask_region,
+        Step.REQUESTER: ask_requester_phone, Step.REQUESTER_PHONE: ask_category,
+        Step.CATEGORY: ask_description if draft.reception_id and draft.region_id else ask_region,
         Step.REGION: ask_description, Step.DESCRIPTION: ask_photos,
         Step.PHOTOS: show_card if draft.on_behalf else ask_contact,
         Step.CONTACT: ask_consent if draft.phone else show_card, Step.CONSENT: show_card,
@@ -259,6 +264,31 @@ async def start_record(update: Update, context: LianxinContext) -> str | int:
         await reply(update, t("case_members_only"))
         return ConversationHandler.END
     return await _open(update, context, on_behalf=True)
+
+
+@FORM.entry
+async def start_from_checkin(update: Update, context: LianxinContext) -> str | int:
+    """有问题要反映 under a check-in: the form with the station's region filled in, for the member on duty."""
+    query = update.callback_query
+    button = await checked_press(update, CheckinButton)
+    if button is None:
+        return ConversationHandler.END
+    if context.routing is None:
+        await query.answer()
+        await reply(update, t("req_closed"))
+        return ConversationHandler.END
+    async with context.db.session() as session:
+        via = await request_via(session, reception_id=button.reception_id, telegram_id=update.effective_user.id,
+                                now=utcnow(), policy=CheckinPolicy.from_settings(context.settings))
+        who = await member_name_sector(session, via.member_id) if via else None
+    if via is None or who is None:
+        await query.answer(t("checkin_request_stale"), show_alert=True)
+        return ConversationHandler.END
+    await query.answer()
+    draft = FORM.new(reception_id=via.reception_id, via_member_id=via.member_id, region_id=via.region_id,
+                     region_path=via.region_path)
+    await reply(update, t("checkin_request_via", station=via.station_name, name=who[0], sector=who[1]))
+    return await ask_category(update, context, draft)
 
 
 async def restart(update: Update, context: LianxinContext) -> str | int:
@@ -451,7 +481,7 @@ async def submit(update: Update, context: LianxinContext, draft: Draft) -> str |
         state = await FORM.end(update, context)
         await reply(update, t("case_members_only"))
         return state
-    via = context.user_data.get(VIA_MEMBER_KEY)
+    via = draft.via_member_id if draft.reception_id else context.user_data.get(VIA_MEMBER_KEY)
     data = CaseInput(
         category=draft.category or "", description=draft.description or "", region_id=draft.region_id,
         place_text=draft.place_text, phone=draft.phone, phone_consent=draft.phone_consent,
@@ -471,7 +501,7 @@ async def submit(update: Update, context: LianxinContext, draft: Draft) -> str |
                 intake = await svc.create_case(
                     session, data=data, table=context.routing, now=utcnow(), admin_ids=context.settings.admin_ids,
                     resident_id=resident.id, via_member_id=via if isinstance(via, int) else None,
-                    allow_duplicate=draft.duplicate_ok, policy=context.policies.case,
+                    allow_duplicate=draft.duplicate_ok, policy=context.policies.case, reception_id=draft.reception_id,
                 )
         except CaseProblem as problem:
             await session.rollback()
@@ -481,7 +511,8 @@ async def submit(update: Update, context: LianxinContext, draft: Draft) -> str |
             if problem.code == "daily_limit":
                 return await FORM.end(update, context)
             return await show_card(update, context, draft)
-        context.user_data.pop(VIA_MEMBER_KEY, None)  # the link routes one request, as its card says
+        if not draft.reception_id:
+            context.user_data.pop(VIA_MEMBER_KEY, None)  # the link routes one request, as its card says
         notices = Notices(session, now=utcnow())
         if not draft.on_behalf:
             await routing(notices, context, intake, resident_key=None)
@@ -513,6 +544,7 @@ def build(settings: Settings) -> ConversationHandler:
             CommandHandler("request", start_request, filters=PRIVATE),
             MessageHandler(PRIVATE & REQUEST_BUTTON, start_request),
             CommandHandler("record", start_record, filters=PRIVATE),
+            CallbackQueryHandler(start_from_checkin, pattern=CheckinButton.pattern(CheckinAction.request)),
         ],
         states={
             Step.REQUESTER: [MessageHandler(TEXT, on_requester)],

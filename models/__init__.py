@@ -10,6 +10,16 @@ from models.outbox import OutboxMessage, OutboxStatus, ScheduledRun
 from models.reachability import Reachability
 from models.roster import ActivityGroup, ContactPoint, ContactPointKind, Level, Member, MemberBase, Region, Sector
 from models.state import BotState
+from models.stations import (
+    Reception,
+    ReceptionCheckin,
+    ReceptionSignup,
+    ReceptionStatus,
+    SignupStatus,
+    Station,
+    StationKind,
+    StationMember,
+)
 from models.tally import Tally
 
 __all__ = [
@@ -39,12 +49,20 @@ __all__ = [
     "OutboxMessage",
     "OutboxStatus",
     "Reachability",
+    "Reception",
+    "ReceptionCheckin",
+    "ReceptionSignup",
+    "ReceptionStatus",
     "Region",
     "Resident",
     "RoleGrant",
     "ScheduledRun",
     "ScopeKind",
     "Sector",
+    "SignupStatus",
+    "Station",
+    "StationKind",
+    "StationMember",
     "Tally",
     "UTCDateTime",
     "utcnow",

@@ -49,6 +49,15 @@ class Activity(SQLModel, table=True):
     case_id: int | None = Field(
         default=None, sa_column=Column(Integer, ForeignKey("case.id", name="fk_activity_case_id_case"), nullable=True)
     )
+    # of `people`, how many checked in at the door of a reception day (扫码核实人次); the rest were typed
+    verified_people: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # the reception day this activity was made from (its card); reception.activity_id points back,
+    # so this key is created after both tables (use_alter) to break the cycle
+    reception_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("reception.id", name="fk_activity_reception_id_reception", use_alter=True),
+                         nullable=True, index=True),
+    )
 
 
 class ActivityPhoto(SQLModel, table=True):

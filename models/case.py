@@ -74,6 +74,13 @@ class Case(SQLModel, table=True):
     rating: int | None = Field(default=None)
     solved: bool | None = Field(default=None)
     reopen_count: int = Field(default=0)
+    # the reception day the request was raised at (after a check-in there); created after both tables
+    # (use_alter): reception -> activity -> case -> reception is a cycle
+    reception_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("reception.id", name="fk_case_reception_id_reception", use_alter=True),
+                         nullable=True, index=True),
+    )
 
 
 class CaseEvent(SQLModel, table=True):

@@ -21,6 +21,7 @@ from bot.texts import t
 from models import utcnow
 from scheduler.broadcasts import schedule_broadcasts
 from scheduler.case_deadlines import schedule_case_deadlines
+from scheduler.checkin import schedule_checkin_cards
 from scheduler.delivery import Delivery, schedule_delivery
 from scheduler.reminders import schedule_reminders
 
@@ -76,3 +77,4 @@ def schedule_jobs(application: LianxinApplication) -> None:
     schedule_reminders(application)
     schedule_broadcasts(application)
     schedule_case_deadlines(application)
+    schedule_checkin_cards(application)

@@ -248,6 +248,8 @@ async def update_activity(
     activity = await own_activity(session, member_id=member_id, activity_id=activity_id)
     check_editable(activity, policy, now)
     validate_input(data, policy=policy, today=today, accepted_date=activity.activity_date)
+    if data.people < activity.verified_people:  # people who checked in at the door stay counted
+        raise ActivityProblem("people_below_verified", verified=activity.verified_people)
     before = f"{activity.kind} {activity.activity_date} {activity.place} {activity.people}"
     point_id = await _resolve_place(session, member_id, data)
     quarter = Quarter.of(data.activity_date)

@@ -128,3 +128,22 @@ async def member_links(session: AsyncSession, *, numbers: list[str] | None = Non
         token = await member_link_token(session, member_id=member_id, rotate=rotate)
         result.append((number, name, sector, token))
     return result
+
+
+# the check-in poster of a reception day: A5 (148 × 210 mm) at PRINT_DPI
+POSTER_WIDTH, POSTER_HEIGHT = 1748, 2480
+
+
+def checkin_poster_png(*, station: str, span: str, topic: str, link: str) -> bytes:
+    """A5 poster for the door: the station's name, the date and time, the topic, the QR code of the
+    check-in link and "扫码签到" in large type."""
+    poster = _Drawing(POSTER_WIDTH, POSTER_HEIGHT)
+    poster.band(300, CARD_RED)
+    poster.centred(cli_text("poster_title"), 90, 110, fill="white")
+    poster.centred(station[:24], 370, 96)
+    poster.centred(span, 500, 70, fill=(60, 60, 60))
+    poster.centred(cli_text("poster_topic", topic=topic[:28]), 600, 60, fill=(80, 80, 80))
+    poster.qr(link, 740, 1100)
+    poster.centred(cli_text("poster_scan"), 1900, 220, fill=CARD_RED)
+    poster.centred(cli_text("poster_hint"), 2240, 46, fill=(60, 60, 60))
+    return poster.png()

@@ -538,10 +538,12 @@ async def create_case(
     via_member_id: int | None = None,
     allow_duplicate: bool = False,
     policy: CasePolicy = DEFAULT_POLICY,
+    reception_id: int | None = None,
 ) -> Intake:
     """Validate, number, store and route a request in the caller's unit of work. Never commits.
 
-    From a resident (`resident_id`, optionally `via_member_id` from a member's link), or
+    From a resident (`resident_id`, optionally `via_member_id` from a member's link or the member on
+    duty at the reception day `reception_id` the resident checked in at), or
     recorded by a member on someone's behalf (`recorded_by_member_id`): then the member
     handles it themselves and it starts accepted.
     """
@@ -578,6 +580,7 @@ async def create_case(
         category=category.name, region_id=data.region_id, place_text=place, description=description,
         phone=data.phone if resident_id is not None else None, phone_consent=data.phone_consent,
         status=CaseStatus.new, via_member_link=via_member_id is not None, created_at=now, updated_at=now,
+        reception_id=reception_id,
     )
     session.add(case)
     await session.flush()

@@ -73,6 +73,6 @@ BUTTONS: dict[str, str] = {
 FORM_STEPS: dict[str, dict[str, str]] = {
     "log": {
         "kind": "选择类型", "date": "活动日期", "place": "地点", "place_text": "地点", "people": "人次",
-        "summary": "活动内容", "photos": "照片", "confirm": "确认", "field": "修改", "duplicate": "确认重复记录",
+        "summary": "活动内容", "walk_ins": "未扫码人次", "photos": "照片", "confirm": "确认", "field": "修改", "duplicate": "确认重复记录",
     },
 }

@@ -17,6 +17,7 @@ COMMANDS: dict[str, list[tuple[str, str]]] = {
         ("cases", "我办理的诉求件"),
         ("record", "代群众登记诉求"),
         ("archive", "导出履职档案"),
+        ("checkin_qr", "接待日签到二维码"),
         ("request", "我要反映（提交诉求）"),
         ("mycases", "我提交的诉求"),
         ("help", "使用说明"),
