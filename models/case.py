@@ -39,6 +39,7 @@ class Case(SQLModel, table=True):
         Index("ix_case_member_status", "member_id", "status"),
         Index("ix_case_resident_created", "resident_id", "created_at"),
         Index("ix_case_status_resolved", "status", "resolved_at"),
+        Index("ix_case_closed_at", "closed_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -74,6 +75,9 @@ class Case(SQLModel, table=True):
     rating: int | None = Field(default=None)
     solved: bool | None = Field(default=None)
     reopen_count: int = Field(default=0)
+    # when the requester's name, phone and Telegram account were removed (/forget, `python -m bot forget`):
+    # the case is shown with a placeholder instead of them (bot/services/forget.py)
+    forgotten_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class CaseEvent(SQLModel, table=True):

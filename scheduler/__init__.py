@@ -19,6 +19,7 @@ from bot.services.forms import expire_idle_forms, sweep_interval
 from bot.services.reachability import mark_blocked
 from bot.texts import t
 from models import utcnow
+from scheduler.backups import schedule_backups
 from scheduler.broadcasts import schedule_broadcasts
 from scheduler.case_deadlines import schedule_case_deadlines
 from scheduler.delivery import Delivery, schedule_delivery
@@ -76,3 +77,4 @@ def schedule_jobs(application: LianxinApplication) -> None:
     schedule_reminders(application)
     schedule_broadcasts(application)
     schedule_case_deadlines(application)
+    schedule_backups(application)
