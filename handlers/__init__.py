@@ -21,6 +21,7 @@ from bot.callbacks import (
     CaseAction,
     CaseButton,
     ExportButton,
+    ForgetButton,
     LagButton,
     MemberButton,
     MyButton,
@@ -37,6 +38,7 @@ from handlers import (
     chat_member,
     common,
     export,
+    forget,
     laggards,
     log_activity,
     members,
@@ -97,6 +99,8 @@ def register(application: Application) -> None:
     pressed(cases.on_assign, CaseButton.pattern(CaseAction.assign))
     pressed(cases.on_view, CaseButton.pattern(CaseAction.view))
     pressed(cases.mycases_page, CaseButton.pattern(CaseAction.page))
+    command("forget", forget.forget_command)
+    pressed(forget.on_button, ForgetButton.pattern())
 
     # staff
     command("stats", stats.stats_command)

@@ -24,6 +24,7 @@ from scheduler.broadcasts import schedule_broadcasts
 from scheduler.case_deadlines import schedule_case_deadlines
 from scheduler.delivery import Delivery, schedule_delivery
 from scheduler.reminders import schedule_reminders
+from scheduler.retention import schedule_retention
 
 log = logging.getLogger(__name__)
 
@@ -78,3 +79,4 @@ def schedule_jobs(application: LianxinApplication) -> None:
     schedule_broadcasts(application)
     schedule_case_deadlines(application)
     schedule_backups(application)
+    schedule_retention(application)

@@ -15,6 +15,7 @@ from bot.texts import (
     cli,
     common,
     export,
+    forget,
     laggards,
     log,
     logs,
@@ -73,7 +74,7 @@ from bot.texts.scopes import SCOPE_NAMES, committee_label, group_label, scope_la
 from bot.texts.stats import REPORT, SHEET, STATS_CHART, STATS_DIMENSION_NAMES, pace_text, sheet_caption
 
 FEATURES = (common, menus, start, log, my, request, cases, reminders, scopes, stats, export, roster, laggards,
-            broadcast, members, queue, cli, logs, backups)
+            broadcast, members, queue, cli, logs, backups, forget)
 
 fill(TEXTS, "TEXTS", FEATURES)
 fill(BUTTONS, "BUTTONS", FEATURES)
