@@ -259,3 +259,15 @@ async def test_the_nightly_job_is_scheduled_only_with_a_folder(runner, settings,
     app = await runner.start(settings.model_copy(update={"backup_dir": str(tmp_path / "b")}))
     (job,) = app.job_queue.get_jobs_by_name("nightly_backup")
     assert job.next_t.astimezone(settings.tz).strftime("%H:%M") == "02:30"
+
+
+def test_a_backup_onto_a_folder_is_refused_in_chinese(tmp_path, capsys) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"
+    upgrade(url)
+    (tmp_path / "folder").mkdir()
+    assert main(["db", "backup", "--out", str(tmp_path / "folder")], settings=offline_settings(url)) == 1
+    err = capsys.readouterr().err
+    assert "备份失败" in err and "Error" not in err
+    assert main(["db", "backup", "--out", str(tmp_path / "nope.db")],
+                settings=offline_settings(f"sqlite+aiosqlite:///{tmp_path / 'missing.db'}")) == 1
+    assert "不存在" in capsys.readouterr().err

@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy.exc import DBAPIError
 
 from bot import backup as backups
-from bot.cli.common import EXIT_BAD_INPUT, EXIT_DATABASE, database_name, database_reason, fail, note, say
+from bot.cli.common import EXIT_BAD_INPUT, EXIT_DATABASE, database_name, database_reason, fail, file_reason, note, say
 from bot.cli.parsing import command
 from bot.config import Settings
 from bot.texts import cli_text
@@ -44,9 +44,12 @@ def backup_command(settings: Settings, args: argparse.Namespace) -> int:
         made = backups.backup(settings.database_url, args.out, media_dir=media)
     except backups.BackupProblem as problem:
         return fail("backup_failed", EXIT_BAD_INPUT, reason=problem_text(problem))
-    except (DBAPIError, OSError) as exc:
+    except DBAPIError as exc:
         log.debug("backup failed", exc_info=True)
         return fail("backup_failed", EXIT_DATABASE, reason=database_reason(exc))
+    except OSError as exc:  # the file or its folder
+        log.debug("backup failed", exc_info=True)
+        return fail("backup_failed", EXIT_BAD_INPUT, reason=file_reason(exc, settings))
     say("backup_made", path=made.path, size=_size(made.size), revision=made.revision or "?")
     if made.media_files is not None:
         say("backup_media_count", count=made.media_files, folder=media)
@@ -59,9 +62,12 @@ def restore_command(settings: Settings, args: argparse.Namespace) -> int:
         done = backups.restore(settings.database_url, args.file, force=args.force, media_dir=Path(settings.media_dir))
     except backups.BackupProblem as problem:
         return fail("restore_refused", EXIT_BAD_INPUT, reason=problem_text(problem))
-    except (DBAPIError, OSError) as exc:
+    except DBAPIError as exc:
         log.debug("restore failed", exc_info=True)
         return fail("restore_refused", EXIT_DATABASE, reason=database_reason(exc))
+    except OSError as exc:
+        log.debug("restore failed", exc_info=True)
+        return fail("restore_refused", EXIT_BAD_INPUT, reason=file_reason(exc, settings))
     say("restore_done", path=args.file, revision=done.revision or "?")
     if done.upgraded:
         say("restore_upgraded")
