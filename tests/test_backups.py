@@ -271,3 +271,30 @@ def test_a_backup_onto_a_folder_is_refused_in_chinese(tmp_path, capsys) -> None:
     assert main(["db", "backup", "--out", str(tmp_path / "nope.db")],
                 settings=offline_settings(f"sqlite+aiosqlite:///{tmp_path / 'missing.db'}")) == 1
     assert "不存在" in capsys.readouterr().err
+
+
+async def test_the_nightly_job_writes_into_the_folder_and_logs_a_failure(database_url, tmp_path, caplog) -> None:
+    from types import SimpleNamespace
+
+    from bot.config import Settings
+    from scheduler.backups import nightly_backup
+
+    media = tmp_path / "media"
+    media.mkdir()
+    (media / "a.jpg").write_bytes(b"jpg")
+    folder = tmp_path / "nightly"
+    settings = Settings(_env_file=None, database_url=database_url, backup_dir=str(folder), backup_keep=3,
+                        media_dir=str(media))
+    with time_machine.travel("2026-12-06 02:30 +0800", tick=False):
+        await nightly_backup(SimpleNamespace(settings=settings))
+    (made,) = folder.iterdir()
+    assert made.name == "lianxin-20261206-0230.tar"
+    target = f"sqlite+aiosqlite:///{tmp_path / 'back.db'}" if database_url.startswith("sqlite") else None
+    if target:
+        assert backups.restore(target, made, media_dir=tmp_path / "m2").media_files == 1
+
+    blocked = tmp_path / "a-file"
+    blocked.write_text("x", encoding="utf-8")
+    with caplog.at_level("ERROR"):
+        await nightly_backup(SimpleNamespace(settings=settings.model_copy(update={"backup_dir": str(blocked)})))
+    assert "nightly backup failed" in caplog.text

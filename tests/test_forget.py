@@ -159,3 +159,26 @@ async def test_the_retention_job_runs_at_three(runner, settings) -> None:
 def test_forget_needs_exactly_one_person(argv, capsys) -> None:
     assert main(argv) == 2
     assert "--phone" in capsys.readouterr().err
+
+
+def test_the_migration_goes_down_and_up_again(database_url, roster) -> None:
+    from sqlalchemy import inspect
+
+    from bot.db import migrate, upgrade
+
+    _recorded_case(database_url)
+
+    def columns() -> set[str]:
+        engine = sync_engine(database_url)
+        try:
+            return {c["name"] for c in inspect(engine).get_columns("case")}
+        finally:
+            engine.dispose()
+
+    assert "forgotten_at" in columns()
+    migrate(database_url, "0010", down=True)
+    assert "forgotten_at" not in columns()
+    upgrade(database_url)
+    assert "forgotten_at" in columns()
+    (case,) = _read(database_url, select(Case))
+    assert case.requester_name == "王大妈" and case.forgotten_at is None
