@@ -298,3 +298,13 @@ async def test_the_nightly_job_writes_into_the_folder_and_logs_a_failure(databas
     with caplog.at_level("ERROR"):
         await nightly_backup(SimpleNamespace(settings=settings.model_copy(update={"backup_dir": str(blocked)})))
     assert "nightly backup failed" in caplog.text
+
+
+def test_a_backup_with_media_is_named_as_an_archive(tmp_path, capsys) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"
+    upgrade(url)
+    settings = offline_settings(url, media_dir=str(tmp_path / "media"))
+    assert main(["db", "backup", "--out", str(tmp_path / "full.db"), "--media"], settings=settings) == 1
+    assert "只能写成 .tar 文件" in capsys.readouterr().err and not (tmp_path / "full.db").exists()
+    assert main(["db", "backup", "--out", str(tmp_path / "full"), "--media"], settings=settings) == 0
+    assert (tmp_path / "full.tar").is_file()

@@ -13,7 +13,17 @@ from pathlib import Path
 from sqlalchemy.exc import DBAPIError
 
 from bot import backup as backups
-from bot.cli.common import EXIT_BAD_INPUT, EXIT_DATABASE, database_name, database_reason, fail, file_reason, note, say
+from bot.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_DATABASE,
+    database_name,
+    database_reason,
+    fail,
+    file_reason,
+    note,
+    output_path,
+    say,
+)
 from bot.cli.parsing import command
 from bot.config import Settings
 from bot.texts import cli_text
@@ -26,11 +36,22 @@ def add_parsers(db) -> None:  # noqa: ANN001 - argparse's subparsers of `db`
     take.add_argument("--out", type=Path, required=True, metavar=cli_text("metavar_backup"),
                       help=cli_text("help_backup_out"))
     take.add_argument("--media", action="store_true", help=cli_text("help_backup_media"))
-    take.set_defaults(handler=backup_command, database=None)
+    take.set_defaults(handler=backup_command, database=None, precheck=check_archive_name)
     back = command(db, "restore", "db_restore")
     back.add_argument("file", type=Path, metavar=cli_text("metavar_backup"), help=cli_text("help_restore_file"))
     back.add_argument("--force", action="store_true", help=cli_text("help_restore_force"))
     back.set_defaults(handler=restore_command, database=None)
+
+
+def check_archive_name(args: argparse.Namespace) -> int | None:
+    """With --media the backup is a tar archive: its name says so (.tar added when it has no extension)."""
+    if not args.media:
+        return None
+    named = output_path(args.out, "--out", ".tar", (".tar",))
+    if isinstance(named, int):
+        return named
+    args.out = named
+    return None
 
 
 def problem_text(problem: backups.BackupProblem) -> str:
