@@ -453,3 +453,24 @@ class CheckinButton(Button):
     PREFIX: ClassVar[str] = "ck"
     action: CheckinAction
     reception_id: int = wire(parse_id)
+
+
+class ForgetAction(str, enum.Enum):
+    """/forget: the resident's answer to "delete my personal data?"."""
+
+    keep_content = "ok"  # delete name, phone and Telegram account; the texts and photos sent stay with the cases
+    with_content = "all"  # delete those and the texts and photos sent
+    cancel = "no"
+
+
+@dataclass(frozen=True)
+class ForgetButton(Button):
+    """`fgt:<action>`."""
+
+    PREFIX: ClassVar[str] = "fgt"
+    action: ForgetAction
+
+    @classmethod
+    def pattern(cls, *actions: enum.Enum) -> str:
+        chosen = _choices(ForgetAction) if not actions else "|".join(re.escape(a.value) for a in actions)
+        return rf"^{cls.PREFIX}:(?:{chosen})$"

@@ -135,6 +135,12 @@ class Settings(BaseSettings):
     checkin_opens_before: int = Field(default=60, ge=0, le=1440)
     checkin_closes_after: int = Field(default=120, ge=0, le=1440)
     checkin_burst: int = Field(default=30, ge=1)
+    # --- backups and personal data: nightly backups into BACKUP_DIR (none when unset), the newest BACKUP_KEEP
+    # kept; the media folder a backup with --media takes; phones on cases closed longer ago are cleared nightly
+    backup_dir: str | None = None
+    backup_keep: int = Field(default=14, ge=1, le=3650)
+    media_dir: str = "data/media"
+    phone_retention_days: int = Field(default=365, ge=1, le=36500)
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -309,6 +315,12 @@ def absolute_database_url(url: str, base: Path) -> str:
     return parsed.set(database=str((base / path).resolve())).render_as_string(hide_password=False)
 
 
+def absolute_path(path: str, base: Path) -> Path:
+    """A folder setting made absolute against `base` (the folder of `.env`), as a relative SQLite path is."""
+    folder = Path(path).expanduser()
+    return folder if folder.is_absolute() else (base / folder).resolve()
+
+
 class EnvFileMissing(Exception):
     """An explicitly named .env file does not exist."""
 
@@ -334,6 +346,9 @@ def load_settings(env_file: Path | None = None) -> Settings:
         env_file = base / ".env"
     settings = Settings(_env_file=env_file if env_file.is_file() else None)  # type: ignore[call-arg] - pydantic-settings' init option
     settings.database_url = absolute_database_url(settings.database_url, base)
+    settings.media_dir = str(absolute_path(settings.media_dir, base))
+    if settings.backup_dir:
+        settings.backup_dir = str(absolute_path(settings.backup_dir, base))
     settings._env_file_used = str(env_file) if env_file.is_file() else None  # noqa: SLF001 - Settings' own field
     return settings
 

@@ -23,6 +23,7 @@ from bot.callbacks import (
     CheckinAction,
     CheckinButton,
     ExportButton,
+    ForgetButton,
     LagButton,
     MemberButton,
     MyButton,
@@ -40,6 +41,7 @@ from handlers import (
     checkin,
     common,
     export,
+    forget,
     laggards,
     log_activity,
     members,
@@ -103,6 +105,8 @@ def register(application: Application) -> None:
     pressed(cases.on_assign, CaseButton.pattern(CaseAction.assign))
     pressed(cases.on_view, CaseButton.pattern(CaseAction.view))
     pressed(cases.mycases_page, CaseButton.pattern(CaseAction.page))
+    command("forget", forget.forget_command)
+    pressed(forget.on_button, ForgetButton.pattern())
 
     # staff
     command("stats", stats.stats_command)

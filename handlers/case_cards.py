@@ -81,10 +81,12 @@ def resident_buttons(case: Case) -> list[list[tuple[str, str]]]:
 
 def card_text(detail: svc.CaseDetail) -> str:
     case = detail.case
-    requester = (
-        t("case_requester_recorded", name=case.requester_name) if case.requester_name
-        else t("case_requester_resident")
-    )
+    if case.forgotten_at is not None:
+        requester = t("forget_placeholder")
+    elif case.requester_name:
+        requester = t("case_requester_recorded", name=case.requester_name)
+    else:
+        requester = t("case_requester_resident")
     return t(
         "case_card", number=case.number, status=CASE_STATUS_NAMES[CaseStatus(case.status).value],
         category=case.category, place=place_of(detail), requester=requester,

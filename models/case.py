@@ -39,6 +39,7 @@ class Case(SQLModel, table=True):
         Index("ix_case_member_status", "member_id", "status"),
         Index("ix_case_resident_created", "resident_id", "created_at"),
         Index("ix_case_status_resolved", "status", "resolved_at"),
+        Index("ix_case_closed_at", "closed_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -81,6 +82,9 @@ class Case(SQLModel, table=True):
         sa_column=Column(Integer, ForeignKey("reception.id", name="fk_case_reception_id_reception", use_alter=True),
                          nullable=True, index=True),
     )
+    # when the requester's name, phone and Telegram account were removed (/forget, `python -m bot forget`):
+    # the case is shown with a placeholder instead of them (bot/services/forget.py)
+    forgotten_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class CaseEvent(SQLModel, table=True):

@@ -19,11 +19,13 @@ from bot.services.forms import expire_idle_forms, sweep_interval
 from bot.services.reachability import mark_blocked
 from bot.texts import t
 from models import utcnow
+from scheduler.backups import schedule_backups
 from scheduler.broadcasts import schedule_broadcasts
 from scheduler.case_deadlines import schedule_case_deadlines
 from scheduler.checkin import schedule_checkin_cards
 from scheduler.delivery import Delivery, schedule_delivery
 from scheduler.reminders import schedule_reminders
+from scheduler.retention import schedule_retention
 
 log = logging.getLogger(__name__)
 
@@ -78,3 +80,5 @@ def schedule_jobs(application: LianxinApplication) -> None:
     schedule_broadcasts(application)
     schedule_case_deadlines(application)
     schedule_checkin_cards(application)
+    schedule_backups(application)
+    schedule_retention(application)

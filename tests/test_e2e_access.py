@@ -148,7 +148,7 @@ async def test_resident_start_help_and_refusals(fake, db, app) -> None:
     async with db.session() as session:
         row = (await session.exec(select(Resident).where(Resident.telegram_id == 6001))).one()
     assert row.display_name == "王<b>老师</b>" and row.username == "wang"
-    resident_menu = ["start", "request", "mycases", "help", "cancel"]
+    resident_menu = ["start", "request", "mycases", "forget", "help", "cancel"]
     assert [c for c, _ in fake.commands_for(6001)] == resident_menu
     assert [c for c, _ in fake.commands_for()] == resident_menu  # the default menu
 

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from pydantic_settings.exceptions import SettingsError
 
 import bot.services.tally  # noqa: F401 - every activity written keeps the member's totals in step
-from bot.cli import checkin, invites, members, remind, report, roles, run, shell, tally
+from bot.cli import backups, checkin, forget, invites, members, remind, report, roles, run, shell, tally
 from bot.cli.common import EXIT_BAD_INPUT, EXIT_CONFIG, database, fail, log, open_database, say
 from bot.cli.parsing import ChineseParser, actions, command
 from bot.config import EnvFileMissing, HomeMissing, Settings, load_settings, settings_problems
@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_parsers(sub)
     db = actions(command(sub, "db", "db"), "db_command")
     command(db, "upgrade", "db_upgrade").set_defaults(handler=_up_to_date, database="write")
+    backups.add_parsers(db)
     group = actions(command(sub, "members", "members"), "members_command")
     members.add_parsers(group)
     invites.add_parsers(group)
@@ -46,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_parser(sub)
     tally.add_parser(sub)
     shell.add_parser(sub)
+    forget.add_parser(sub)
     roles.add_name_parsers(sub)
     checkin.add_parser(sub)
     return parser

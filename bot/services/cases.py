@@ -238,7 +238,7 @@ async def transition(
             values.update(solved=False, reopen_count=case.reopen_count + 1)
         elif actor.role is Role.resident:
             values["solved"] = False
-    if action is Action.close and "closed_at" not in values:
+    if action in (Action.close, Action.withdraw) and "closed_at" not in values:
         values["closed_at"] = now
 
     # the conditional UPDATE settles races: a second press, or another actor, finds the case moved on

@@ -30,7 +30,7 @@ from bot.services.rules import Period, Quarter
 from bot.services.scopes import Scope, case_in_scopes, group_key, narrow, within_scopes
 from bot.services.sheets import COUNT, POINTS, Sheet, write_xlsx
 from bot.services.stats import live_in
-from bot.texts import group_label, scope_text, sheet_caption
+from bot.texts import group_label, plain, scope_text, sheet_caption
 from models import Activity, ActivityGroup, Case, Member, Reachability, Region, Sector
 
 CHUNK = 2000  # rows fetched (and buffered) at a time
@@ -151,7 +151,7 @@ def case_rows(connection: Connection, *, period: Period, scopes: Sequence[Scope]
     query = (
         select(Case.number, Case.created_at, Case.category, Case.status, Region.path, Case.place_text, Member.number,
                Member.name, Sector.name, Case.requester_name, Case.phone, Case.requester_phone, Case.accepted_at,
-               Case.resolved_at, Case.closed_at, Case.rating, Case.reopen_count, Case.description)
+               Case.resolved_at, Case.closed_at, Case.rating, Case.reopen_count, Case.description, Case.forgotten_at)
         .select_from(Case)
         .outerjoin(Member, Member.id == Case.member_id)
         .outerjoin(Sector, Sector.id == Member.sector_id)
@@ -160,12 +160,13 @@ def case_rows(connection: Connection, *, period: Period, scopes: Sequence[Scope]
         .order_by(Case.created_at, Case.id)
     )
     for (number, created, category, status, region, place, m_number, m_name, sector, requester, phone,
-         requester_phone, accepted, resolved, closed, rating, reopened, description) in _stream(
+         requester_phone, accepted, resolved, closed, rating, reopened, description, forgotten) in _stream(
         connection, narrow(query, case_in_scopes(scopes))
     ):
         state = getattr(status, "value", status)
         yield [number, _local(created, tz), category, status_names.get(state, state), region or "", place or "",
-               m_number or "", m_name or "", sector or "", requester or "", mask_phone(phone or requester_phone),
+               m_number or "", m_name or "", sector or "",
+               plain("forget_placeholder") if forgotten else requester or "", mask_phone(phone or requester_phone),
                _local(accepted, tz), _local(resolved, tz), _local(closed, tz), rating if rating is not None else "",
                reopened, description]
 

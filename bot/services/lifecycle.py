@@ -33,6 +33,7 @@ class Action(enum.StrEnum):
     confirm = "confirm"  # 已解决
     reopen = "reopen"  # 未解决 within the window
     close = "close"
+    withdraw = "withdraw"  # the resident's personal data removed: their open cases close (services/forget.py)
 
 
 class Note(enum.StrEnum):
@@ -149,6 +150,10 @@ TRANSITIONS: dict[tuple[CaseStatus, Role, Action], CaseStatus] = {
     # staff close anything still open (spam, duplicate, withdrawn …) with a reason
     **{(s, r, A.close): S.closed for s in (S.new, S.unassigned, S.routed, S.accepted, S.reopened, S.resolved)
        for r in STAFF},
+    # a resident's personal data removed on request (/forget, or an admin's `python -m bot forget`): every open
+    # case of theirs is closed as withdrawn
+    **{(s, r, A.withdraw): S.closed for s in (S.new, S.unassigned, S.routed, S.accepted, S.reopened, S.resolved)
+       for r in (Role.resident, Role.admin)},
 }
 
 # actions that need a reason from whoever makes them

@@ -9,12 +9,14 @@ a key that two modules define stops the import.
 from __future__ import annotations
 
 from bot.texts import (
+    backups,
     broadcast,
     cases,
     checkin,
     cli,
     common,
     export,
+    forget,
     laggards,
     log,
     logs,
@@ -74,7 +76,7 @@ from bot.texts.scopes import SCOPE_NAMES, committee_label, group_label, scope_la
 from bot.texts.stats import REPORT, SHEET, STATS_CHART, STATS_DIMENSION_NAMES, pace_text, sheet_caption
 
 FEATURES = (common, menus, start, log, my, request, cases, reminders, scopes, stats, export, roster, laggards,
-            broadcast, members, queue, cli, logs, shell, checkin)
+            broadcast, members, queue, cli, logs, shell, checkin, backups, forget)
 
 fill(TEXTS, "TEXTS", FEATURES)
 fill(BUTTONS, "BUTTONS", FEATURES)

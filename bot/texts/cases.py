@@ -30,6 +30,7 @@ CASE_ACTION_NAMES: dict[str, str] = {
     "confirm": "确认解决",
     "reopen": "未解决，重新办理",
     "close": "关闭",
+    "withdraw": "撤回（群众已申请删除个人信息）",
     "remind": "提醒委员接收",
     "overdue": "超期提醒协调员",
     "ask": "再次询问群众是否解决",

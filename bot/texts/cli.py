@@ -153,7 +153,10 @@ CLI: dict[str, str] = {
     "help_run": "启动机器人（默认长轮询；设置了 WEBHOOK_URL 时以 webhook 方式运行）",
     "epilog_run": "示例：\n  python -m bot run\n  make run            （同上，并先安装依赖）",
     "help_db": "数据库维护",
-    "epilog_db": "示例：\n  python -m bot db upgrade",
+    "epilog_db": (
+        "示例：\n  python -m bot db upgrade\n  python -m bot db backup --out 备份/连心桥.db\n"
+        "  python -m bot db restore 备份/连心桥.db"
+    ),
     "help_db_upgrade": "把数据库结构升级到最新（机器人和每个命令启动时也会自动执行）",
     "epilog_db_upgrade": "示例：\n  python -m bot db upgrade",
     "help_members": "委员名册、邀请码、解除绑定",

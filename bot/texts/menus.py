@@ -8,6 +8,7 @@ COMMANDS: dict[str, list[tuple[str, str]]] = {
         ("start", "开始 / 主菜单"),
         ("request", "我要反映（提交诉求）"),
         ("mycases", "我的诉求"),
+        ("forget", "删除我的个人信息"),
         ("help", "使用说明"),
         ("cancel", "取消当前操作"),
     ],
