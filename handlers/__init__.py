@@ -20,6 +20,8 @@ from bot.callbacks import (
     ActivityButton,
     CaseAction,
     CaseButton,
+    DigestButton,
+    DutyButton,
     ExportButton,
     LagButton,
     MemberButton,
@@ -36,6 +38,7 @@ from handlers import (
     cases,
     chat_member,
     common,
+    documents,
     export,
     laggards,
     log_activity,
@@ -88,6 +91,12 @@ def register(application: Application) -> None:
     command("archive", my.archive_command, menus.ARCHIVE_BUTTON)
     pressed(my.my_navigate, MyButton.pattern())
     pressed(my.activity_action, ActivityButton.pattern(*my.ACTIONS))
+    # the documents: a member's duty report; a scope's duty reports and 社情民意 digest
+    command("report_me", documents.report_me_command)
+    pressed(documents.duty_pressed, DutyButton.pattern())
+    command("duty_reports", documents.duty_reports_command)
+    command("digest", documents.digest_command)
+    pressed(documents.digest_theme, DigestButton.pattern())
 
     # cases: the lists, and the buttons that act at once (the typed actions are the form above)
     command("mycases", cases.mycases_command, menus.MYCASES_BUTTON)

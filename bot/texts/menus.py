@@ -17,6 +17,7 @@ COMMANDS: dict[str, list[tuple[str, str]]] = {
         ("cases", "我办理的诉求件"),
         ("record", "代群众登记诉求"),
         ("archive", "导出履职档案"),
+        ("report_me", "年度履职报告（Word，如 /report_me 2026）"),
         ("request", "我要反映（提交诉求）"),
         ("mycases", "我提交的诉求"),
         ("help", "使用说明"),
@@ -25,6 +26,8 @@ COMMANDS: dict[str, list[tuple[str, str]]] = {
     "coordinator": [
         ("status", "范围内委员概况"),
         ("report", "季度报告（如 /report 2026Q3）"),
+        ("digest", "社情民意信息草稿（如 /digest 2026Q4）"),
+        ("duty_reports", "范围内委员年度履职报告（压缩包）"),
         ("stats", "范围内统计（切换季度/全年、按组/界别/地区/类型查看）"),
         ("ranking", "履职积分排名和诉求办理表"),
         ("export", "导出表格（委员/活动/诉求/汇总）"),
@@ -37,6 +40,8 @@ COMMANDS: dict[str, list[tuple[str, str]]] = {
     "admin": [
         ("status", "全部委员概况"),
         ("report", "季度报告（如 /report 2026Q3）"),
+        ("digest", "社情民意信息草稿（如 /digest 2026Q4）"),
+        ("duty_reports", "范围内委员年度履职报告（压缩包）"),
         ("stats", "全部统计（切换季度/全年、按组/界别/地区/类型查看）"),
         ("ranking", "履职积分排名和诉求办理表"),
         ("export", "导出表格（委员/活动/诉求/汇总）"),
