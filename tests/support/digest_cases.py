@@ -28,7 +28,7 @@ async def seed_labelled(db, quarter: Quarter) -> dict[str, list[str]]:
     themes: dict[str, list[str]] = {}
     async with db.session() as session:
         sector = (await session.exec(select(Sector).order_by(Sector.id))).first()
-        regions: dict[str, Region] = {}
+        regions: dict[str, Region] = {r.path: r for r in (await session.exec(select(Region))).all()}  # the roster's
         for path in sorted({r["region"] for r in rows}, key=lambda p: p.count("/")):
             parts = path.split("/")
             for depth in range(1, len(parts) + 1):
