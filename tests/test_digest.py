@@ -132,3 +132,10 @@ async def test_digest_figures_scope_and_document(db, labelled_db) -> None:
     assert fonts.get("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia") == "仿宋"
     heading = next(p for p in paragraphs if p.style.name == "Heading 1").runs[0]._element.rPr.rFonts
     assert heading.get("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia") == "黑体"
+
+
+def test_chinese_ordinals_for_theme_headings() -> None:
+    from bot.texts import cn_ordinal
+
+    assert [cn_ordinal(n) for n in (1, 9, 10, 11, 20, 35, 99, 100)] == [
+        "一", "九", "十", "十一", "二十", "三十五", "九十九", "100"]
