@@ -27,6 +27,7 @@ from bot.services.masking import excerpt, mask_text
     # house-level address parts; the street stays
     ("住在人民路15号3号楼2单元501室", "住在人民路**号*号楼*单元***室"),
     ("8栋1203房", "*栋****房"),
+    ("三号楼二单元", "*号楼*单元"),
 ])
 def test_personal_data_is_masked(text: str, expected: str) -> None:
     assert mask_text(text) == expected
@@ -37,6 +38,8 @@ def test_personal_data_is_masked(text: str, expected: str) -> None:
     "村民反映灌溉水渠塌了",  # 村民 followed by no surname: nothing to mask
     "希望增加12路公交车班次",  # a bus line is no address
     "养老金拖了2个月",
+    "老旧小区加装电梯一楼住户不同意，六层楼没有电梯",  # floors and counts stay
+    "每一户人家",
 ])
 def test_ordinary_text_is_left_alone(text: str) -> None:
     assert mask_text(text) == text

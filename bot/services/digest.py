@@ -177,6 +177,11 @@ def terms_of(text: str) -> list[str]:
     return [w for w in _segmenter().lcut_for_search(text) if _WORD.fullmatch(w) and w not in STOPWORDS]
 
 
+def region_name(path: str) -> str:
+    """A region as a theme lists it: its own name (兰州市, 七里河区), not the whole path."""
+    return path.rsplit("/", 1)[-1]
+
+
 def area_of(region: str | None) -> str | None:
     return None if region is None else "/".join(region.split("/")[:AREA_DEPTH])
 
@@ -300,7 +305,7 @@ def _theme(members: list[int], cases: Sequence[DigestCase], vectors: list[dict[s
     return Theme(
         key=theme_key([c.id for c in chosen]), category=chosen[0].category, area=area_of(chosen[0].region),
         terms=list(top)[:5], cases=chosen,
-        regions=sorted({c.region for c in chosen if c.region}, key=natural_key),
+        regions=sorted({region_name(c.region) for c in chosen if c.region}, key=natural_key),
         resolved=sum(1 for c in chosen if c.resolved), confirmed=sum(1 for c in chosen if c.confirmed),
         median_days=_median([(c.resolved_at - c.created_at).total_seconds() / 86400 for c in chosen if c.resolved_at]),
         excerpts=[excerpt(c.description, EXCERPT_CHARS, extra_names=(c.requester_name or "",))

@@ -119,12 +119,17 @@ class Writer:
             for c, value in enumerate(row):
                 text = "—" if value is None else str(value)
                 set_font(table.rows[r].cells[c].paragraphs[0].add_run(text), TABLE_FONT, TABLE_PT)
+        for row in table.rows:  # single spacing in cells: the body's 28 pt is for running text
+            for cell in row.cells:
+                cell.paragraphs[0].paragraph_format.line_spacing = 1.0
 
     def picture(self, png: bytes, width_cm: float = 15.5) -> None:
         from docx.enum.text import WD_ALIGN_PARAGRAPH
 
         self.doc.add_picture(io.BytesIO(png), width=self._cm(width_cm))
-        self.doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
+        paragraph = self.doc.paragraphs[-1]
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        paragraph.paragraph_format.line_spacing = 1.0  # the body's exact 28 pt would clip the picture to one line
 
     def blank_lines(self, count: int) -> None:
         """Room for a person to write in (empty paragraphs)."""

@@ -32,7 +32,7 @@ from bot.services.reminders import DutyPolicy
 from bot.services.rules import Period, Quarter
 from bot.services.scopes import GroupKey, Scope, group_key, within_scopes
 from bot.services.stats import live_in
-from bot.texts import CASE_STATUS_NAMES, DUTY, LEVEL_NAMES, group_label, number
+from bot.texts import CASE_STATUS_NAMES, DUTY, LEVEL_NAMES, cn_ordinal, group_label, number
 from models import Activity, ActivityGroup, Case, CaseStatus, ContactPoint, Member, Region, Sector
 
 ACCEPT_HOURS = 48  # "accepted within 48 h": from the case's creation to its acceptance
@@ -286,7 +286,8 @@ def render_duty_report(figures: DutyFigures, *, kind_names: Mapping[str, str], g
           figures.people]])
     doc.heading(DUTY["h_quarters"], 2)
     doc.table(DUTY["cols_quarters"], [
-        [q.quarter.cn_label, q.activities, q.people, number(q.points), q.target, DUTY[f"quota_{q.state}"]]
+        [DUTY["quarter_name"].format(n=cn_ordinal(q.quarter.q)), q.activities, q.people, number(q.points), q.target,
+         DUTY[f"quota_{q.state}"]]
         for q in figures.quarters
     ])
 

@@ -35,8 +35,10 @@ ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])([1-9][0-9]{5})(?:[0-9]{8}[0-9]{3}[0-9X
 MOBILE = re.compile(r"(?<![0-9])(?:\+?86[ -]?)?(1[3-9][0-9])[ -]?([0-9]{4})[ -]?([0-9]{4})(?![0-9])")
 # a landline with its area code: 0931-1234567, (0931)8123456, 010 12345678
 LANDLINE = re.compile(r"(?<![0-9])(?:\(|（)?(0[1-9][0-9]{1,2})(?:\)|）|-| )?([0-9]{3,4})[ -]?([0-9]{4})(?![0-9])")
-# the house-level parts of an address: 3号楼 2单元 501室 12栋 8幢 门牌12号 人民路15号 …
-HOUSE = re.compile(r"[0-9０-９一二三四五六七八九十百零〇]+(?=\s*(?:号楼|栋|幢|单元|室|户|号院|号|弄|楼|层|排|组号))")
+# the house-level parts of an address: 3号楼 2单元 501室 12栋 8幢 门牌12号 人民路15号 …; a floor (六层楼, 住一楼)
+# says little without them and stays, as do counts such as 一户人家
+HOUSE = re.compile(r"[0-9０-９]+(?=\s*(?:号楼|栋|幢|单元|室|户|号院|号|弄))"
+                   r"|[一二三四五六七八九十百零〇]+(?=\s*(?:号楼|栋|幢|单元|号院|号))")
 ROOM = re.compile(r"(?<![0-9])([0-9]{3,4})(?=\s*(?:房|房间|室))")
 # names the text marks as names
 NAME_AFTER = re.compile(rf"(我叫|名叫|叫做|姓名[:：]?\s*|联系人[:：]?\s*|户主[:：]?\s*|本人|家属|申请人[:：]?\s*)"

@@ -95,6 +95,7 @@ DUTY: dict[str, object] = {
     "cols_kinds": ["活动类型", "第一季度", "第二季度", "第三季度", "第四季度", "全年（次）", "全年人次"],
     "total": "合计",
     "h_quarters": "（二）各季度完成情况",
+    "quarter_name": "第{n}季度",
     "cols_quarters": ["季度", "活动（次）", "人次", "积分", "要求（次）", "完成情况"],
     "quota_met": "已完成",
     "quota_missed": "未完成",
