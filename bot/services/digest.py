@@ -28,7 +28,7 @@ import re
 import threading
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -149,7 +149,6 @@ class Digest:
     themes: list[Theme]  # recurring themes, ordered
     single: int  # cases in no recurring theme
     generated_at: datetime
-    extra: dict = field(default_factory=dict)
 
 
 async def digest_cases(session: AsyncSession, *, quarter: Quarter, tz: ZoneInfo,
