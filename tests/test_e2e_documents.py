@@ -170,3 +170,29 @@ async def test_digest_in_chat_with_theme_buttons_within_scope(fake, db, roster, 
     await coordinator.send("/digest 2020Q1")
     await coordinator.expect_message()
     assert "没有收到诉求件" in (await coordinator.expect_edit()).text
+
+
+async def test_the_digest_is_grouped_off_the_event_loop(fake, db, roster, app, monkeypatch) -> None:
+    """While the grouping runs (held here until someone else was answered), the bot answers others: were it on
+    the event loop, nobody would be answered and the held grouping would never be released."""
+    import threading
+
+    from bot.services import digest as digest_module
+
+    await seed_labelled(db, Quarter.of(today()))
+    release = threading.Event()
+    grouped = digest_module.make_digest
+
+    def held(*args, **kwargs):
+        assert release.wait(20), "the bot answered nobody while the digest was being grouped"
+        return grouped(*args, **kwargs)
+
+    monkeypatch.setattr(digest_module, "make_digest", held)
+    admin = fake.user(ADMIN_ID, first_name="管理员")
+    resident = fake.user(6002, first_name="群众")
+    await admin.send(f"/digest {Quarter.of(today()).label}")
+    assert "正在整理" in (await admin.expect_message()).text
+    await resident.send("/help")
+    assert "使用说明" in (await resident.expect_message()).text
+    release.set()
+    assert (await admin.expect_message(timeout=60)).document_name.startswith("社情民意信息")
