@@ -120,23 +120,27 @@ async def duty_reports_command(update: Update, context: LianxinContext) -> None:
 
     shown = await message.reply_text(progress(0))
     kind_names = {k.code: k.name for k in context.settings.activity_kinds}
-    documents: list[tuple[str, bytes]] = []
+    parts = (len(members) + ZIP_PART - 1) // ZIP_PART
+    part: list[tuple[str, bytes]] = []
+    done, sent = 0, 0
     last = time.monotonic()
     for member_id, _, _ in members:
         async with context.db.session() as session:  # one short read per member: nothing held open for long
             figures = await duty_figures(session, member_id=member_id, year=year, today=today, policy=policy)
-        documents.append((filename(figures), await build_duty_report(figures, kind_names=kind_names,
-                                                                     generated_at=now.astimezone(policy.tz))))
-        if time.monotonic() - last >= PROGRESS_SECONDS:
-            await edit_text(shown, progress(len(documents)))
+        part.append((filename(figures), await build_duty_report(figures, kind_names=kind_names,
+                                                                generated_at=now.astimezone(policy.tz))))
+        done += 1
+        if len(part) == ZIP_PART or done == len(members):  # a part is sent as soon as it is full: memory stays flat
+            sent += 1
+            content = await asyncio.to_thread(duty_reports_zip, part)
+            await update.effective_chat.send_document(
+                InputFile(content, filename=DUTY["zip_name"].format(year=year, part=sent)),
+                caption=t("duty_reports_caption", year=year, scope=scope, part=sent, parts=parts, count=len(part)))
+            part = []
+        elif time.monotonic() - last >= PROGRESS_SECONDS:
+            await edit_text(shown, progress(done))
             last = time.monotonic()
-    parts = [documents[i: i + ZIP_PART] for i in range(0, len(documents), ZIP_PART)]
-    for index, part in enumerate(parts, start=1):
-        content = await asyncio.to_thread(duty_reports_zip, part)
-        await update.effective_chat.send_document(
-            InputFile(content, filename=DUTY["zip_name"].format(year=year, part=index)),
-            caption=t("duty_reports_caption", year=year, scope=scope, part=index, parts=len(parts), count=len(part)))
-    await edit_text(shown, t("duty_reports_done", year=year, total=len(documents), parts=len(parts)))
+    await edit_text(shown, t("duty_reports_done", year=year, total=done, parts=parts))
 
 
 # --- the 社情民意 digest ---------------------------------------------------------------------------------
