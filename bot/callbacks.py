@@ -474,3 +474,38 @@ class ForgetButton(Button):
     def pattern(cls, *actions: enum.Enum) -> str:
         chosen = _choices(ForgetAction) if not actions else "|".join(re.escape(a.value) for a in actions)
         return rf"^{cls.PREFIX}:(?:{chosen})$"
+
+
+# --- the documents: the duty report and the 社情民意 digest -------------------------------------------
+
+
+class DutyAction(str, enum.Enum):
+    mine = "me"  # the presser's own duty report of a year
+
+
+@dataclass(frozen=True)
+class DutyButton(Button):
+    """Under /my: `dr:me:<year>`, the member's own duty report of that year (the member is who presses)."""
+
+    PREFIX: ClassVar[str] = "dr"
+    action: DutyAction
+    year: int = wire(parse_offset)
+
+
+class DigestAction(str, enum.Enum):
+    theme = "t"  # list a theme's cases
+
+
+_THEME_KEY = re.compile(r"[0-9a-f]{8}\Z")
+
+
+@dataclass(frozen=True)
+class DigestButton(Button):
+    """Under /digest's summary: `dg:t:<quarter>:<theme index>:<theme key>`. The scope comes from who presses;
+    the key (a fingerprint of the theme's cases) tells a theme that changed since."""
+
+    PREFIX: ClassVar[str] = "dg"
+    action: DigestAction
+    quarter: str = wire(_shaped(re.compile(r"[0-9]{4}Q[1-4]\Z")))
+    index: int = wire(parse_offset)
+    key: str = wire(_shaped(_THEME_KEY))

@@ -22,6 +22,8 @@ from bot.callbacks import (
     CaseButton,
     CheckinAction,
     CheckinButton,
+    DigestButton,
+    DutyButton,
     ExportButton,
     ForgetButton,
     LagButton,
@@ -40,6 +42,7 @@ from handlers import (
     chat_member,
     checkin,
     common,
+    documents,
     export,
     forget,
     laggards,
@@ -96,6 +99,12 @@ def register(application: Application) -> None:
     command("archive", my.archive_command, menus.ARCHIVE_BUTTON)
     pressed(my.my_navigate, MyButton.pattern())
     pressed(my.activity_action, ActivityButton.pattern(*my.ACTIONS))
+    # the documents: a member's duty report; a scope's duty reports and 社情民意 digest
+    command("report_me", documents.report_me_command)
+    pressed(documents.duty_pressed, DutyButton.pattern())
+    command("duty_reports", documents.duty_reports_command)
+    command("digest", documents.digest_command)
+    pressed(documents.digest_theme, DigestButton.pattern())
 
     # cases: the lists, and the buttons that act at once (the typed actions are the form above)
     command("mycases", cases.mycases_command, menus.MYCASES_BUTTON)

@@ -185,7 +185,7 @@ async def test_role_menus_and_status(fake, db, roster, app, settings) -> None:
     ) == 0
     await coordinator.send("/start")
     await coordinator.expect_message()
-    assert [c for c, _ in fake.commands_for(7001)] == ["status", "report", "stats", "ranking", "export", "laggards", "broadcast", "queue", "help", "cancel"]
+    assert [c for c, _ in fake.commands_for(7001)] == ["status", "report", "stats", "ranking", "export", "laggards", "broadcast", "queue", "duty_reports", "digest", "help", "cancel"]
     await coordinator.send("/status")
     text = (await coordinator.expect_message()).text
     async with db.session() as session:
@@ -224,7 +224,7 @@ async def test_role_menus_and_status(fake, db, roster, app, settings) -> None:
     await member.send(f"/start {await issue_code(db, 'GS0005')}")
     await member.expect_messages(2)
     assert [c for c, _ in fake.commands_for(7002)] == [
-        "log", "my", "cases", "record", "archive", "checkin_qr", "request", "mycases", "help", "cancel"]
+        "log", "my", "cases", "record", "archive", "checkin_qr", "report_me", "request", "mycases", "help", "cancel"]
     await member.send("/help")
     help_text = (await member.expect_message()).text
     assert "/log" in help_text and "40 人次" in help_text

@@ -103,3 +103,24 @@ def render_stats_chart(*, title: str, groups: Sequence[tuple[str, int]], categor
 async def build_stats_chart(**kwargs: object) -> bytes:
     """`render_stats_chart` off the event loop, as `report.build_report` does."""
     return await asyncio.to_thread(lambda: render_stats_chart(**kwargs))  # type: ignore[arg-type] - render_stats_chart's keywords
+
+
+def render_month_chart(*, title: str, months: Sequence[str], values: Sequence[int], unit: str, empty: str) -> bytes:
+    """A PNG of one vertical bar per month (the duty report's 人次 by month), each with its value; nothing above 0:
+    one figure saying `empty` (blocking)."""
+    if not any(values):
+        figure, family = _figure(4.5)
+        figure.suptitle(title, fontfamily=family)
+        figure.text(0.5, 0.5, empty, ha="center", va="center", fontsize=24, color="#666666", fontfamily=family)
+        return _png(figure)
+    figure, family = _figure(4.5)
+    axes = figure.subplots()
+    drawn = axes.bar(list(months), list(values), color="#3a7bd5")
+    axes.bar_label(drawn, padding=2, fontsize=9)
+    axes.margins(y=0.15)
+    axes.set_ylabel(unit, fontfamily=family)
+    for tick in axes.get_xticklabels():
+        tick.set_fontfamily(family)
+    figure.suptitle(title, fontfamily=family)
+    figure.tight_layout()
+    return _png(figure)

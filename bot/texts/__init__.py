@@ -15,6 +15,7 @@ from bot.texts import (
     checkin,
     cli,
     common,
+    documents,
     export,
     forget,
     laggards,
@@ -59,6 +60,7 @@ from bot.texts.catalogue import (
 )
 from bot.texts.cli import ARG_KINDS, SETTING_EXAMPLES, setting_problem
 from bot.texts.common import LEVEL_NAMES, ROLE_NAMES, number, progress_bar
+from bot.texts.documents import DIGEST, DUTY, cn_ordinal
 from bot.texts.export import EXPORT, EXPORT_PERIOD_NAMES, EXPORT_SECTION_NAMES
 from bot.texts.laggards import render_laggard_line, render_nudge
 from bot.texts.menus import COMMANDS
@@ -76,7 +78,7 @@ from bot.texts.scopes import SCOPE_NAMES, committee_label, group_label, scope_la
 from bot.texts.stats import REPORT, SHEET, STATS_CHART, STATS_DIMENSION_NAMES, pace_text, sheet_caption
 
 FEATURES = (common, menus, start, log, my, request, cases, reminders, scopes, stats, export, roster, laggards,
-            broadcast, members, queue, cli, logs, shell, checkin, backups, forget)
+            broadcast, members, queue, cli, logs, shell, checkin, backups, forget, documents)
 
 fill(TEXTS, "TEXTS", FEATURES)
 fill(BUTTONS, "BUTTONS", FEATURES)
@@ -86,10 +88,10 @@ fill(FORM_STEPS, "FORM_STEPS", FEATURES)
 
 __all__ = [
     "ARCHIVE", "ARCHIVE_COLUMNS", "ARG_KINDS", "BUTTONS", "CASE_ACTION_NAMES", "CASE_ACTOR_NAMES", "CASE_STATUS_NAMES",
-    "CLI", "COMMANDS", "EXPORT", "EXPORT_PERIOD_NAMES", "EXPORT_SECTION_NAMES", "FEATURES", "FORM_STEPS", "LEVEL_NAMES",
+    "CLI", "COMMANDS", "DIGEST", "DUTY", "EXPORT", "EXPORT_PERIOD_NAMES", "EXPORT_SECTION_NAMES", "FEATURES", "FORM_STEPS", "LEVEL_NAMES",
     "LOG_LINES", "NEAR_NAMES", "OCCASION_NAMES", "OUTBOX_STATUS_NAMES", "QUARTER_END_MAX_LINES", "QUEUE_REASON_NAMES",
     "REPORT", "ROLE_NAMES", "RULE_NAMES", "SCOPE_NAMES", "SHEET", "SETTING_EXAMPLES", "STATS_CHART", "STATS_DIMENSION_NAMES",
-    "TEXTS", "DuplicateKey", "Safe", "case_problem", "cli_text", "committee_label", "group_label", "label", "log_line", "merge",
+    "TEXTS", "DuplicateKey", "Safe", "case_problem", "cli_text", "cn_ordinal", "committee_label", "group_label", "label", "log_line", "merge",
     "number", "pace_text", "plain", "progress_bar", "render_broadcast_progress", "render_laggard_line", "render_notice",
     "render_nudge", "render_quarter_end", "render_reminder", "routing_reason", "scope_label", "scope_text",
     "setting_problem", "sheet_caption", "t",
