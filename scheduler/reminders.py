@@ -6,6 +6,7 @@ catches up within the same period); the outbox delivery job sends what it wrote.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from telegram.ext import Application
@@ -13,6 +14,7 @@ from telegram.ext import Application
 from bot.buttons import log_button
 from bot.context import LianxinContext
 from bot.services import outbox
+from bot.services.digest import build_digest, digest_cases, digest_filename, render_digest
 from bot.services.reminders import claim_marker, coordinators, marker_done, report_due, report_key, run_due
 from bot.services.report import build_report, quarter_stats
 from bot.services.rules import local_today
@@ -44,9 +46,10 @@ def schedule_reminders(application: Application) -> None:
 
 
 async def send_reports(context: LianxinContext) -> None:
-    """The quarterly report, once per quarter, to every coordinator (their scopes) and admin (everything).
+    """The quarterly report, once per quarter, to every coordinator (their scopes) and admin (everything),
+    with the quarter's 社情民意 digest draft of the same scope when it had cases.
 
-    Figures are read in one session, the spreadsheets and charts rendered off the event
+    Figures and cases are read in one session, the spreadsheets, charts and drafts made off the event
     loop, then the run marker and every outbox row are written in one transaction.
     """
     settings = context.settings
@@ -60,26 +63,39 @@ async def send_reports(context: LianxinContext) -> None:
         if await marker_done(session, key=key):
             return
         people = await coordinators(session, policy)
-        stats_by_scope = {}
+        stats_by_scope, cases_by_scope = {}, {}
         for scopes in people.values():
             scope_key = None if scopes is None else tuple(scopes)
             if scope_key not in stats_by_scope:
                 stats_by_scope[scope_key] = await quarter_stats(
                     session, quarter=quarter, today=local_today(now, policy.tz), policy=policy, scopes=scopes, now=now
                 )
+                cases_by_scope[scope_key] = await digest_cases(session, quarter=quarter, tz=policy.tz, scopes=scopes)
     kind_names = {k.code: k.name for k in settings.activity_kinds}
     reports = {scope_key: await build_report(stats, kind_names=kind_names)
                for scope_key, stats in stats_by_scope.items()}
+    drafts = {}
+    for scope_key, cases in cases_by_scope.items():
+        if cases:
+            digest = await build_digest(cases, quarter=quarter, scopes=scope_key,
+                                        generated_at=now.astimezone(policy.tz))
+            drafts[scope_key] = (await asyncio.to_thread(render_digest, digest), digest_filename(digest))
     async with context.db.session() as session:
         if not await claim_marker(session, key=key, now=now, detail="job"):
             return  # another process did it meanwhile
         for telegram_id, scopes in people.items():
-            report = reports[None if scopes is None else tuple(scopes)]
+            scope_key = None if scopes is None else tuple(scopes)
+            report = reports[scope_key]
             base = f"report:{telegram_id}:{quarter.label}"
             await outbox.enqueue(session, key=f"{base}:chart", chat_id=telegram_id, kind="report", text=report.caption,
                                  now=now, photo=report.png)
             await outbox.enqueue(session, key=f"{base}:xlsx", chat_id=telegram_id, kind="report",
                                  text=t("report_document", quarter=quarter.cn_label), now=now,
                                  document=report.xlsx, document_name=report.filename)
+            if scope_key in drafts:
+                draft, filename = drafts[scope_key]
+                await outbox.enqueue(session, key=f"{base}:digest", chat_id=telegram_id, kind="report",
+                                     text=t("report_digest_document", quarter=quarter.cn_label), now=now,
+                                     document=draft, document_name=filename)
         await session.commit()
     log.info("quarterly report %s enqueued for %d people", quarter.label, len(people))

@@ -162,6 +162,38 @@ async def test_quarterly_report_is_delivered_once_to_each_coordinator_and_admin(
         await application.db.dispose()
 
 
+async def test_the_quarterly_report_brings_the_digest_draft_of_each_scope_with_cases(database_url, db, fake) -> None:
+    import time_machine
+    from docx import Document
+
+    from bot.app import build_application
+    from bot.context import LianxinContext
+    from scheduler.delivery import Delivery, DeliveryConfig
+    from scheduler.reminders import send_reports
+    from tests.conftest import ADMIN_ID, make_settings
+    from tests.support.digest_cases import seed_labelled
+    from tests.test_reminders import COORDINATOR, shanghai
+
+    await seed(db)
+    themes = await seed_labelled(db, Q3)  # handled by members outside the coordinator's group
+    coordinator, admin = fake.user(COORDINATOR), fake.user(ADMIN_ID)
+    application = build_application(make_settings(database_url, fake), rate_limit=False)
+    await application.initialize()
+    try:
+        with time_machine.travel(shanghai(2026, 10, 1, 9, 30), tick=False):
+            await send_reports(LianxinContext(application))
+        with time_machine.travel(shanghai(2026, 10, 1, 9, 31), tick=True):
+            await Delivery(application, application.db, config=DeliveryConfig(per_chat_interval=0)).run(budget=20)
+        assert len(coordinator.messages) == 2  # no case in the group's scope: no draft
+        _, _, draft = admin.messages
+        assert draft.document["file_name"] == "社情民意信息（草稿）_2026Q3.docx" and "社情民意信息（草稿）" in draft.caption
+        text = "\n".join(p.text for p in Document(io.BytesIO(draft.document_bytes)).paragraphs)
+        assert "反映的主要问题" in text and f"{sum(len(v) for v in themes.values())}" in text
+    finally:
+        await application.shutdown()
+        await application.db.dispose()
+
+
 def test_cli_report(database_url, tmp_path, capsys) -> None:
     import argparse
     import asyncio

@@ -91,6 +91,7 @@ TEXTS: dict[str, str] = {
     # the pace figure, wherever it is shown (the report, /stats, /laggards)
     "pace_expected": "应达进度 {expected} 人次：全年 {target} 人次按天数折算到 {day}",
     "report_document": "{quarter}季度报告（完整表格）",
+    "report_digest_document": "{quarter}社情民意信息（草稿）：本季度的诉求按主题归纳，“意见建议”一节留给您填写。发送 /digest 可按主题查看诉求件。",
     # /stats
     "stats_head": "📊 <b>统计 · {period}</b>\n范围：{scope}{drill}\n截至 {as_of}",
     "stats_drill": "\n查看：{dimension} {name}",
