@@ -26,6 +26,7 @@ from bot.callbacks import (
     MyButton,
     QueueButton,
     RankButton,
+    ReceptionButton,
     RosterButton,
     StatsButton,
 )
@@ -43,6 +44,8 @@ from handlers import (
     menus,
     my,
     queue,
+    reception_form,
+    receptions,
     report,
     request,
     roster_upload,
@@ -78,6 +81,7 @@ def register(application: Application) -> None:
     application.add_handler(request.build(application.settings))
     application.add_handler(case_action.build(application.settings))
     application.add_handler(broadcast.build(application.settings))
+    application.add_handler(reception_form.build(application.settings))
 
     command("start", start.start)
     application.add_handler(MessageHandler(private & filters.CONTACT, start.shared_contact))
@@ -114,6 +118,14 @@ def register(application: Application) -> None:
     pressed(members.on_button, MemberButton.pattern())
     command("queue", queue.queue_command)
     pressed(queue.on_button, QueueButton.pattern())
+
+    # reception days: residents find and sign up, members list and cancel (修改 is the form above)
+    command("receptions", receptions.receptions_command, menus.RECEPTIONS_BUTTON)
+    command("mysignups", receptions.mysignups_command)
+    command("myreceptions", receptions.myreceptions_command)
+    pressed(receptions.on_button, ReceptionButton.pattern(*receptions.ACTIONS))
+    # a location outside any form: the reception days nearest to it
+    application.add_handler(MessageHandler(private & filters.LOCATION, receptions.on_location))
 
     # the conversations are registered above these; whatever they leave falls through to here
     command("cancel", common.cancel_outside)
