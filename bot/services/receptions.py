@@ -46,7 +46,7 @@ EARTH_RADIUS_KM = 6371.0088
 AHEAD_DAYS = 366  # a reception day is scheduled at most this far ahead
 _FULLWIDTH = str.maketrans("０１２３４５６７８９：－／．～　", "0123456789:-/.~ ")
 _DAY_WORDS = {"今天": 0, "明天": 1, "后天": 2}
-_SPAN = re.compile(r"(\d{1,2})(?:[:点](\d{2}))?[-~—–至到](\d{1,2})(?:[:点](\d{2}))?")
+_SPAN = re.compile(r"(\d{1,2})(?::(\d{2})|点(?:(\d{2})分?)?)?[-~—–至到](\d{1,2})(?::(\d{2})|点(?:(\d{2})分?)?)?")
 
 
 class ReceptionProblem(Exception):
@@ -112,7 +112,8 @@ def parse_span(text: str) -> tuple[time, time] | None:
     match = _SPAN.fullmatch(cleaned)
     if match is None:
         return None
-    h1, m1, h2, m2 = (int(g) if g else 0 for g in match.groups())
+    h1, ma, mb, h2, mc, md = (int(g) if g else 0 for g in match.groups())
+    m1, m2 = ma or mb, mc or md
     if not (h1 <= 23 and h2 <= 23 and m1 <= 59 and m2 <= 59):
         return None
     return time(h1, m1), time(h2, m2)
