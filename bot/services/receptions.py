@@ -338,7 +338,7 @@ async def edit(
     station = await session.get(Station, reception.station_id)
     text = t("rcp_changed_notice", station=station.name, when=when_text(starts_at, ends_at, policy.tz), topic=topic,
              before=when_text(before[0], before[1], policy.tz))
-    stamp = int(now.timestamp())
+    stamp = int(now.timestamp() * 1_000_000)  # every change its own notice
     told = await _tell_signed_up(session, reception.id, key=f"rcp-edit:{reception.id}:{stamp}", text=text, now=now,
                                  claim=claim)
     return reception, told
