@@ -42,10 +42,11 @@ def _main_keyboard(context: LianxinContext) -> ReplyKeyboardMarkup:
     return member_keyboard() if context.identity.is_member else resident_keyboard()
 
 
-def location_keyboard() -> ReplyKeyboardMarkup:
-    """The one button that shares where the resident is, and the way back to the menu."""
-    return ReplyKeyboardMarkup([[KeyboardButton(label("rcp_share_location"), request_location=True)],
-                                [label("menu_help")]], resize_keyboard=True, one_time_keyboard=True)
+def location_keyboard(context: LianxinContext) -> ReplyKeyboardMarkup:
+    """The button that shares where the resident is, above their usual menu (which stays usable)."""
+    menu = _main_keyboard(context).keyboard
+    return ReplyKeyboardMarkup([[KeyboardButton(label("rcp_share_location"), request_location=True)], *menu],
+                               resize_keyboard=True, is_persistent=True)
 
 
 def line_of(index: int, view: ReceptionView, context: LianxinContext) -> str:
@@ -79,7 +80,7 @@ async def receptions_command(update: Update, context: LianxinContext) -> None:
         top = await region_children(session, parent_id=None)
     rows = chunked([(r.name, _data(ReceptionAction.region, r.id)) for r in top], 3)
     rows.append([(label("rcp_mine"), _data(ReceptionAction.mine))])
-    await update.effective_chat.send_message(t("rcp_find_location"), reply_markup=location_keyboard())
+    await update.effective_chat.send_message(t("rcp_find_location"), reply_markup=location_keyboard(context))
     await update.effective_chat.send_message(t("rcp_find_region"), reply_markup=keyboard(rows))
 
 
@@ -296,7 +297,8 @@ async def _cancel(update: Update, context: LianxinContext, reception_id: int) ->
 
 
 async def _attendees(update: Update, context: LianxinContext, reception_id: int) -> None:
-    """Who signed up: the member on duty sees a phone the resident chose to show; staff see it masked."""
+    """Who signed up: a resident who chose to leave their phone is named with it (the member on duty sees it
+    whole, staff masked); the others are counted, never named (as case cards never name a resident)."""
     query = update.callback_query
     who = scheduler_of(context)
     async with context.db.session() as session:
@@ -309,9 +311,8 @@ async def _attendees(update: Update, context: LianxinContext, reception_id: int)
         return
     await query.answer()
     on_duty = who.member_id is not None and reception.member_id == who.member_id
-    lines = [t("rcp_attendee", index=i, name=p.name,
-               phone=(p.phone if on_duty else mask_phone(p.phone)) if p.phone else t("rcp_phone_hidden"))
-             for i, p in enumerate(people, 1)]
+    lines = [t("rcp_attendee", index=i, name=p.name, phone=p.phone if on_duty else mask_phone(p.phone))
+             if p.phone else t("rcp_attendee_anonymous", index=i) for i, p in enumerate(people, 1)]
     title = t("rcp_attendees_title", station=view.station,
               when=svc.when_text(view.starts_at, view.ends_at, context.settings.tz), count=len(people))
     await update.effective_chat.send_message("\n".join([title, *lines]) if lines else title)

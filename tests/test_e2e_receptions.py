@@ -172,7 +172,8 @@ async def test_schedule_sign_up_full_double_and_cancel(fake, db, stations, app) 
     held = await member.expect_message()
     assert "已报满（2 人）" in held.text
     names = await press(member, "👥 名单1", held)
-    assert "乙（13912345678）" in names.text and "丙（未留电话）" in names.text and "甲" not in names.text
+    assert "1. 乙（13912345678）" in names.text and "2. 报名群众（未留电话）" in names.text
+    assert "丙" not in names.text and "甲" not in names.text
 
     # cancel: B and C are told (through the outbox, sent at once); A, who cancelled, is not
     question = await press(member, "🚫 取消1", held)

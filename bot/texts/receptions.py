@@ -91,12 +91,12 @@ TEXTS: dict[str, str] = {
         "📅 <b>{station}</b>\n地址：{address}\n地区：{region}\n时间：{when}\n主题：{topic}\n接待委员：{member}\n{seats}"
     ),
     "rcp_you_signed_up": "✅ 您已报名。",
-    "rcp_phone_hint": "如需留下电话，可以先点菜单里的“📱 分享我的手机号”，再来报名。",
+    "rcp_phone_hint": "如需给接待委员留电话，可以先点菜单里的“📱 分享我的手机号”，再来报名。",
     "rcp_signed_up": (
         "✅ 已报名：{station}（{address}）\n时间：{when}\n主题：{topic}\n{phone}\n前一天会提醒您。"
     ),
-    "rcp_phone_shared": "您的手机号 {phone} 接待委员可以看到。",
-    "rcp_phone_not_shared": "没有留电话，接待委员看不到您的手机号。",
+    "rcp_phone_shared": "接待委员可以看到您的名字和手机号 {phone}。",
+    "rcp_phone_not_shared": "没有留电话，接待委员只知道有一位群众报名，看不到您的名字和手机号。",
     "rcp_not_signed_up": "您没有报名这个接待日（或已经取消）。",
     "rcp_unsigned": "已取消报名：{station}，{when}。",
     "rcp_mine_title": "<b>我报名的接待日</b>",
@@ -108,7 +108,7 @@ TEXTS: dict[str, str] = {
     "rcp_cancel_done": "已取消 {when} 的接待日，已通知 {count} 位报名的群众。",
     "rcp_attendees_title": "<b>{station}</b> {when}：已报名 {count} 人",
     "rcp_attendee": "{index}. {name}（{phone}）",
-    "rcp_phone_hidden": "未留电话",
+    "rcp_attendee_anonymous": "{index}. 报名群众（未留电话）",
 }
 
 BUTTONS: dict[str, str] = {
