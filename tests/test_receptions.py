@@ -4,6 +4,7 @@ cancel), the reminder's window, and which stations a coordinator's scope covers.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -240,3 +241,39 @@ async def test_past_refused_when_saving_and_who_may_schedule(db, world) -> None:
         assert reception.member_id == members["GS0058"] and reception.created_by == 2
         (notice,) = (await session.exec(select(OutboxMessage).where(OutboxMessage.key == f"rcp-new:{reception.id}"))).all()
         assert notice.chat_id == 8058 and "七里河区社区委员工作站" in notice.text
+
+
+async def test_the_last_seats_taken_at_once_are_taken_once(db, world) -> None:
+    """Twelve residents press 报名 at the same moment for a day with five seats: five get one."""
+    reception = await make(db, world, "ZS001", "GS0071", starts=at(2026, 12, 9, 9), capacity=5)
+    people = [await resident(db, 9500 + i) for i in range(12)]
+    now = at(2026, 12, 2, 9)
+
+    async def attempt(person: int) -> str:
+        async with db.session() as session:
+            try:
+                await svc.sign_up(session, reception_id=reception, resident_id=person, phone=None, now=now)
+            except ReceptionProblem as problem:
+                await session.rollback()
+                return problem.code
+            await session.commit()
+            return "ok"
+
+    outcomes = await asyncio.gather(*(attempt(p) for p in people))
+    assert sorted(outcomes) == ["full"] * 7 + ["ok"] * 5
+    async with db.session() as session:
+        assert await svc.active_signups(session, reception) == 5
+    # the same resident twice at once: one sign-up
+    other = await make(db, world, "ZS001", "GS0071", starts=at(2026, 12, 10, 9))
+
+    async def twice() -> str:
+        async with db.session() as session:
+            try:
+                await svc.sign_up(session, reception_id=other, resident_id=people[0], phone=None, now=now)
+            except ReceptionProblem as problem:
+                await session.rollback()
+                return problem.code
+            await session.commit()
+            return "ok"
+
+    assert sorted(await asyncio.gather(twice(), twice())) == ["already", "ok"]

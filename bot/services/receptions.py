@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, func, or_, update
+from sqlalchemy import String, and_, exists, func, literal, or_, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -36,6 +36,7 @@ from models import (
     SignupStatus,
     Station,
     StationMember,
+    UTCDateTime,
 )
 
 TOPIC_MIN, TOPIC_MAX = 2, 100
@@ -489,15 +490,30 @@ async def managed_by(session: AsyncSession, who: Scheduler, *, now: datetime, li
 # --- signing up --------------------------------------------------------------------------------------
 
 
+def _has_seat(reception_id: int):  # noqa: ANN202 - a SQL condition
+    """The day takes one more: no capacity, or fewer active sign-ups than it (read by the writing statement
+    itself, so on SQLite the count is the one under the write lock)."""
+    counted = ReceptionSignup.__table__.alias("counted")  # never correlated with the row being written
+    capacity = select(Reception.capacity).where(Reception.id == reception_id).scalar_subquery()
+    taken = (select(func.count()).select_from(counted)
+             .where(counted.c.reception_id == reception_id, counted.c.status == SignupStatus.active.value)
+             .scalar_subquery())
+    return or_(capacity.is_(None), taken < capacity)
+
+
 async def sign_up(
     session: AsyncSession, *, reception_id: int, resident_id: int, phone: str | None, now: datetime,
 ) -> ReceptionSignup:
     """Sign a resident up (`phone` only with their consent to show it to the member). Refused when the day
-    is gone, cancelled or full, or when they signed up already (the database's unique pair settles a race);
-    a sign-up cancelled earlier is taken up again."""
+    is gone, cancelled or full, or when they signed up already; a sign-up cancelled earlier is taken up again.
+
+    Races are settled by the writing statement: the unique pair (reception, resident) with ON CONFLICT DO
+    NOTHING, and the seat counted inside the INSERT … SELECT (or the UPDATE) itself; on PostgreSQL the day's
+    row is locked first, so two last seats taken at once see each other."""
+    dialect = dialect_of(session)
     query = select(Reception).where(Reception.id == reception_id)
-    if dialect_of(session) == "postgresql":
-        query = query.with_for_update()  # two last seats taken at once: one waits and sees the day full
+    if dialect == "postgresql":
+        query = query.with_for_update()
     reception = (await session.exec(query)).first()
     if reception is None:
         raise ReceptionProblem("not_found")
@@ -509,35 +525,38 @@ async def sign_up(
         ReceptionSignup.reception_id == reception_id, ReceptionSignup.resident_id == resident_id))).first()
     if mine is not None and mine.status is SignupStatus.active:
         raise ReceptionProblem("already")
-    if reception.capacity is not None and await active_signups(session, reception_id) >= reception.capacity:
-        raise ReceptionProblem("full", capacity=reception.capacity)
     if mine is None:
+        table = ReceptionSignup.__table__
+        chosen = select(literal(reception_id), literal(resident_id), literal(phone, String()),
+                        literal(SignupStatus.active.value), literal(now, UTCDateTime())).where(_has_seat(reception_id))
         statement = (
-            dialect_insert(dialect_of(session), ReceptionSignup.__table__)
-            .values(reception_id=reception_id, resident_id=resident_id, phone=phone, status=SignupStatus.active.value,
-                    created_at=now)
+            dialect_insert(dialect, table)
+            .from_select(["reception_id", "resident_id", "phone", "status", "created_at"], chosen)
             .on_conflict_do_nothing(index_elements=["reception_id", "resident_id"])
         )
-        if dialect_of(session) == "postgresql":
-            inserted = (await session.exec(statement.returning(ReceptionSignup.__table__.c.id))).first() is not None
+        if dialect == "postgresql":
+            written = (await session.exec(statement.returning(table.c.id))).first() is not None
         else:
-            inserted = (await session.exec(statement)).rowcount == 1
-        if not inserted:
-            raise ReceptionProblem("already")
+            written = (await session.exec(statement)).rowcount == 1
     else:
         result = await session.exec(
             update(ReceptionSignup)
-            .where(ReceptionSignup.id == mine.id, ReceptionSignup.status == SignupStatus.cancelled)
+            .where(ReceptionSignup.id == mine.id, ReceptionSignup.status == SignupStatus.cancelled,
+                   _has_seat(reception_id))
             .values(status=SignupStatus.active, phone=phone, created_at=now, cancelled_at=None)
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount != 1:
-            raise ReceptionProblem("already")
-    return (await session.exec(
+        written = result.rowcount == 1
+    row = (await session.exec(
         select(ReceptionSignup).where(ReceptionSignup.reception_id == reception_id,
                                       ReceptionSignup.resident_id == resident_id)
         .execution_options(populate_existing=True)
-    )).one()
+    )).first()
+    if written:
+        return row
+    if row is not None and row.status is SignupStatus.active:
+        raise ReceptionProblem("already")  # the same resident, a moment earlier (a double press)
+    raise ReceptionProblem("full", capacity=reception.capacity)
 
 
 async def cancel_signup(session: AsyncSession, *, reception_id: int, resident_id: int, now: datetime) -> bool:
