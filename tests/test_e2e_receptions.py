@@ -32,8 +32,8 @@ from models import (
     utcnow,
 )
 from scheduler.receptions import remind_receptions
-from tests.conftest import bind, settle
-from tests.support.receptions import POLICY, QILIHE, SHANGHAI, seed_stations
+from tests.conftest import ADMIN_ID, bind, settle
+from tests.support.receptions import POLICY, QILIHE, SHANGHAI, STATIONS, seed_stations
 
 
 @pytest.fixture
@@ -322,3 +322,45 @@ async def test_the_reminder_is_sent_once_the_day_before_at_shanghai_time(fake, d
     assert to_member.buttons == [["👥 报名名单"]]
     await residents[2].expect_silence()
     await settle(app)
+
+
+async def test_a_coordinator_schedules_for_the_member_on_duty_and_others_are_refused(fake, db, stations, app) -> None:
+    on_duty = await bind(fake, db, 8058, "GS0058", "易英")
+    elsewhere = await bind(fake, db, 8003, "GS0003", "胡刚")  # on duty nowhere
+    resident = fake.user(9341, first_name="癸")
+    await resident.send("/reception")
+    assert "只有驻站委员" in (await resident.expect_message()).text
+    await elsewhere.send("/reception")
+    assert "还没有驻站" in (await elsewhere.expect_message()).text
+
+    admin = fake.user(ADMIN_ID, first_name="管理员")
+    await admin.send("/reception")
+    choose = await admin.expect_message()
+    assert sorted(name for row in choose.buttons[:-1] for name in row) == sorted(s[1] for s in STATIONS)
+    await press(admin, "七里河区社区委员工作站", choose)
+    day = local_day_in(6)
+    await admin.send(f"{day.year}年{day.month}月{day.day}日")
+    await admin.expect_message()
+    await admin.send("14:00-16:30")
+    await admin.expect_message()
+    await admin.send("社区养老服务")
+    capacity = await admin.expect_message()
+    card = await press(admin, "不限", capacity)
+    assert "易英" in card.text and "不限" in card.text
+    assert "接待日已安排" in (await press(admin, "确认提交", card)).text
+    notice = await on_duty.expect_message()
+    assert "为您安排了接待日" in notice.text and "七里河区社区委员工作站" in notice.text
+    (reception,) = await receptions(db)
+    assert reception.created_by == ADMIN_ID and reception.capacity is None
+    # the member on duty sees it in their list; the admin too (they scheduled it)
+    await on_duty.send("/myreceptions")
+    assert "社区养老服务" in (await on_duty.expect_message()).text
+    await admin.send("/myreceptions")
+    assert "社区养老服务" in (await admin.expect_message()).text
+    # a member of another station may not cancel it, even with forged data
+    await elsewhere.send("/myreceptions")
+    held = await elsewhere.expect_message()
+    await elsewhere.press_data(f"rcp:xo:{reception.id}:0", message=held)
+    assert "无权" in (await elsewhere.expect_answer()).text
+    (reception,) = await receptions(db)
+    assert reception.status is ReceptionStatus.scheduled
