@@ -160,6 +160,13 @@ async def test_nearest_first_by_distance_then_without_coordinates(db, world) -> 
     assert [v.id for v in near_qilihe] == [qilihe_soon, qilihe_late, chengguan, first]
     assert [v.id for v in near_chengguan] == [chengguan, qilihe_soon, qilihe_late, first]
     assert near_qilihe[-1].distance_km is None and near_qilihe[0].distance_km == 0
+    # two asked: found within the first radius, the farther ones never read
+    async with db.session() as session:
+        two = await svc.nearest(session, latitude=QILIHE[0], longitude=QILIHE[1], now=now, limit=2)
+        far = await svc.nearest(session, latitude=39.9042, longitude=116.4074, now=now)  # Beijing: fewer than ten within any radius
+    assert [v.id for v in two] == [qilihe_soon, qilihe_late]
+    assert [v.id for v in far] == [chengguan, qilihe_soon, qilihe_late, first]
+    assert 1180 < far[0].distance_km < 1200
     # a day that has started is still listed until it ends; one that has ended is not
     assert [v.id for v in later] == [qilihe_late, chengguan]
 

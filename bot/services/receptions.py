@@ -429,15 +429,29 @@ def _view(row, distance: float | None = None) -> ReceptionView:  # noqa: ANN001 
     return ReceptionView(*row[:12], distance_km=distance)
 
 
-def _coming(query, now: datetime):  # noqa: ANN001, ANN202 - a Select
+def _days():  # noqa: ANN202 - a Select of reception ids, with the station joined for conditions
+    return select(Reception.id).join(Station, Station.id == Reception.station_id)
+
+
+def _coming(query, now: datetime):  # noqa: ANN001, ANN202 - a Select over Reception and Station
     return query.where(Reception.status == ReceptionStatus.scheduled, Reception.ends_at > now,
                        Station.active.is_(True))
 
 
+async def _views(session: AsyncSession, ids: Sequence[int], distances: dict[int, float] | None = None
+                 ) -> list[ReceptionView]:
+    """The views of these reception days, in this order: the joins and sign-up counts only for the rows shown."""
+    if not ids:
+        return []
+    rows = {row[0]: row for row in (await session.exec(_views_query().where(Reception.id.in_(ids)))).all()}
+    distances = distances or {}
+    return [_view(rows[i], distances.get(i)) for i in ids if i in rows]
+
+
 async def _listed(session: AsyncSession, query, limit: int) -> list[ReceptionView]:  # noqa: ANN001 - a Select
-    """The views of `query`'s rows, soonest first."""
-    rows = (await session.exec(query.order_by(Reception.starts_at, Reception.id).limit(limit))).all()
-    return [_view(r) for r in rows]
+    """The days `query` (over `_days()`) selects, soonest first: ids first, the views for those alone."""
+    ids = (await session.exec(query.order_by(Reception.starts_at, Reception.id).limit(limit))).all()
+    return await _views(session, list(ids))
 
 
 async def reception_view(session: AsyncSession, reception_id: int) -> ReceptionView | None:
@@ -445,19 +459,45 @@ async def reception_view(session: AsyncSession, reception_id: int) -> ReceptionV
     return _view(row) if row else None
 
 
+NEAR_RADII_KM = (10, 40, 160, 640, 2560)  # searched in turn until enough days lie within the radius
+KM_PER_DEGREE = 111.19  # of latitude, and of longitude at the equator
+
+
 async def nearest(
     session: AsyncSession, *, latitude: float, longitude: float, now: datetime, limit: int = LIST_LIMIT,
 ) -> list[ReceptionView]:
-    """Coming reception days, nearest first where the station has coordinates (haversine); stations
-    without coordinates after them, soonest first."""
-    rows = (await session.exec(_coming(_views_query(), now).order_by(Reception.starts_at, Reception.id))).all()
-    placed = []
-    for row in rows:
-        lat, lon = row[12], row[13]
-        distance = haversine_km(latitude, longitude, lat, lon) if lat is not None and lon is not None else None
-        placed.append(_view(row, distance))
-    placed.sort(key=lambda v: (v.distance_km is None, v.distance_km or 0.0, v.starts_at, v.id))
-    return placed[:limit]
+    """Coming reception days, nearest first where the station has coordinates (haversine), then by start;
+    stations without coordinates after them, soonest first.
+
+    The database narrows by a box around the point, widened in steps (`NEAR_RADII_KM`) until `limit` days lie
+    within the radius (a day outside it may be nearer than one inside the box's corner, so only those inside
+    count); beyond the last step every day with coordinates is measured. Only the ids, starts and coordinates
+    are read for that; the views (names, counts) only for the days shown."""
+    located = (_coming(select(Reception.id, Reception.starts_at, Station.latitude, Station.longitude)
+                       .join(Station, Station.id == Reception.station_id), now)
+               .where(Station.latitude.is_not(None), Station.longitude.is_not(None)))
+    found: list[tuple[float, datetime, int]] = []
+    for radius in (*NEAR_RADII_KM, None):
+        query = located
+        if radius is not None:
+            dlat = radius / KM_PER_DEGREE
+            dlon = radius / (KM_PER_DEGREE * max(math.cos(math.radians(latitude)), 0.01))
+            # the stations in the box first, then their days through ix_reception_station_starts
+            boxed = select(Station.id).where(Station.latitude.between(latitude - dlat, latitude + dlat),
+                                             Station.longitude.between(longitude - dlon, longitude + dlon))
+            query = query.where(Reception.station_id.in_(boxed))
+        measured = [(haversine_km(latitude, longitude, lat, lon), starts_at, rid)
+                    for rid, starts_at, lat, lon in (await session.exec(query)).all()]
+        found = [m for m in measured if radius is None or m[0] <= radius]
+        if len(found) >= limit:
+            break
+    found.sort()
+    chosen = found[:limit]
+    ids = [rid for _, _, rid in chosen]
+    if len(ids) < limit:
+        unplaced = _coming(_days(), now).where(or_(Station.latitude.is_(None), Station.longitude.is_(None)))
+        ids += (await session.exec(unplaced.order_by(Reception.starts_at, Reception.id).limit(limit - len(ids)))).all()
+    return await _views(session, ids, {rid: distance for distance, _, rid in chosen})
 
 
 async def in_region(session: AsyncSession, *, region_id: int, now: datetime, limit: int = LIST_LIMIT
@@ -466,14 +506,14 @@ async def in_region(session: AsyncSession, *, region_id: int, now: datetime, lim
     region = await session.get(Region, region_id)
     if region is None:
         return []
-    query = _coming(_views_query(), now).where(Station.region_id.in_(_regions_under(region.path)))
+    query = _coming(_days(), now).where(Station.region_id.in_(_regions_under(region.path)))
     return await _listed(session, query, limit)
 
 
 async def of_member(session: AsyncSession, *, member_id: int, now: datetime, limit: int = LIST_LIMIT
                     ) -> list[ReceptionView]:
     """A member's coming reception days, soonest first."""
-    query = _coming(_views_query(), now).where(Reception.member_id == member_id)
+    query = _coming(_days(), now).where(Reception.member_id == member_id)
     return await _listed(session, query, limit)
 
 
@@ -483,7 +523,7 @@ async def managed_by(session: AsyncSession, who: Scheduler, *, now: datetime, li
     conditions = [Reception.created_by == who.telegram_id]
     if who.member_id is not None:
         conditions.append(Reception.member_id == who.member_id)
-    query = _coming(_views_query(), now).where(or_(*conditions))
+    query = _coming(_days(), now).where(or_(*conditions))
     return await _listed(session, query, limit)
 
 
@@ -574,7 +614,7 @@ async def cancel_signup(session: AsyncSession, *, reception_id: int, resident_id
 async def signups_of(session: AsyncSession, *, resident_id: int, now: datetime, limit: int = LIST_LIMIT
                      ) -> list[ReceptionView]:
     """The coming reception days a resident signed up for (and not cancelled), soonest first."""
-    query = (_views_query()
+    query = (_days()
              .join(ReceptionSignup, and_(ReceptionSignup.reception_id == Reception.id,
                                          ReceptionSignup.resident_id == resident_id,
                                          ReceptionSignup.status == SignupStatus.active))
