@@ -364,3 +364,11 @@ async def test_a_coordinator_schedules_for_the_member_on_duty_and_others_are_ref
     assert "无权" in (await elsewhere.expect_answer()).text
     (reception,) = await receptions(db)
     assert reception.status is ReceptionStatus.scheduled
+    # the admin cancels it: the member on duty is told
+    await admin.send("/myreceptions")
+    listing = await admin.expect_message()
+    question = await press(admin, "🚫 取消1", listing)
+    await admin.press("确认取消接待日", message=question)
+    assert "已通知 0 位" in (await admin.expect_edit()).text
+    told = await on_duty.expect_message()
+    assert "政协办公室取消了您在 七里河区社区委员工作站" in told.text

@@ -248,6 +248,12 @@ async def test_past_refused_when_saving_and_who_may_schedule(db, world) -> None:
         assert reception.member_id == members["GS0058"] and reception.created_by == 2
         (notice,) = (await session.exec(select(OutboxMessage).where(OutboxMessage.key == f"rcp-new:{reception.id}"))).all()
         assert notice.chat_id == 8058 and "七里河区社区委员工作站" in notice.text
+        # the coordinator changes its topic: the member on duty is told too
+        await svc.edit(session, who=region, reception_id=reception.id, starts_at=reception.starts_at,
+                       ends_at=reception.ends_at, topic="接待群众", capacity=None, now=now, policy=POLICY)
+        (changed,) = (await session.exec(select(OutboxMessage).where(
+            OutboxMessage.key.startswith(f"rcp-edit:{reception.id}:"), OutboxMessage.chat_id == 8058))).all()
+        assert "政协办公室修改了您的接待日" in changed.text and "接待群众" in changed.text
 
 
 async def test_the_last_seats_taken_at_once_are_taken_once(db, world) -> None:

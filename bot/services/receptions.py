@@ -342,6 +342,9 @@ async def edit(
     stamp = int(now.timestamp() * 1_000_000)  # every change its own notice
     told = await _tell_signed_up(session, reception.id, key=f"rcp-edit:{reception.id}:{stamp}", text=text, now=now,
                                  claim=claim)
+    await _tell_member_on_duty(session, reception, who, key=f"rcp-edit:{reception.id}:{stamp}:member", now=now,
+                               claim=claim, text=t("rcp_changed_for_member", station=station.name, topic=topic,
+                                                   when=when_text(starts_at, ends_at, policy.tz)))
     return reception, told
 
 
@@ -366,8 +369,22 @@ async def cancel(
              when=when_text(reception.starts_at, reception.ends_at, policy.tz), topic=reception.topic)
     told = await _tell_signed_up(session, reception.id, key=f"rcp-cancel:{reception.id}", text=text, now=now,
                                  claim=claim)
+    await _tell_member_on_duty(session, reception, who, key=f"rcp-cancel:{reception.id}:member", now=now,
+                               claim=claim, text=t("rcp_cancelled_for_member", station=station.name,
+                                                   when=when_text(reception.starts_at, reception.ends_at, policy.tz),
+                                                   count=told))
     await session.refresh(reception)
     return reception, told
+
+
+async def _tell_member_on_duty(session: AsyncSession, reception: Reception, who: Scheduler, *, key: str, text: str,
+                               now: datetime, claim: str | None) -> None:
+    """The member on duty hears of a change someone else (a coordinator) made to their reception day."""
+    chat = (await session.exec(select(Member.telegram_id).where(
+        Member.id == reception.member_id, Member.active.is_(True)))).first()
+    if chat is not None and chat != who.telegram_id:
+        await outbox.enqueue(session, key=key, chat_id=chat, kind="reception", text=text, now=now,
+                             priority=outbox.REPLY if claim else outbox.BULK, claim=claim)
 
 
 async def _tell_signed_up(

@@ -62,6 +62,8 @@ TEXTS: dict[str, str] = {
         "📅 <b>接待日变更通知</b>\n您报名的 {station} 接待日有变动：\n时间：{when}（原为 {before}）\n主题：{topic}\n"
         "不能参加的话，可以发送 /mysignups 取消报名。"
     ),
+    "rcp_changed_for_member": "📅 政协办公室修改了您的接待日：{station}，{when}，主题：{topic}。已通知报名的群众。",
+    "rcp_cancelled_for_member": "📅 政协办公室取消了您在 {station} {when} 的接待日，已通知 {count} 位报名的群众。",
     "rcp_scheduled_for_member": (
         "📅 政协办公室为您安排了接待日：{station}，{when}，主题：{topic}。\n发送 /myreceptions 查看或修改。"
     ),
