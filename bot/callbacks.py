@@ -509,3 +509,36 @@ class DigestButton(Button):
     quarter: str = wire(_shaped(re.compile(r"[0-9]{4}Q[1-4]\Z")))
     index: int = wire(parse_offset)
     key: str = wire(_shaped(_THEME_KEY))
+
+
+# --- reception days (委员接待日) ---------------------------------------------------------------------
+
+
+class ReceptionAction(str, enum.Enum):
+    """What a button about reception days does; who may do it is the services' call, not the button's."""
+
+    view = "v"          # a reception day's details, with 报名 / 取消报名
+    signup = "s"        # 报名 (flag 1: with the resident's saved phone, shown to the member)
+    unsign = "c"        # 取消报名
+    mine = "my"         # the resident's sign-ups (id 0)
+    region = "rg"       # reception days in a region, and its regions below (id 0: the top level)
+    member = "m"        # a member's coming reception days (id: the member)
+    edit = "e"          # the member: change a reception day (opens the /reception form)
+    cancel = "x"        # the member: cancel a reception day → confirm
+    cancel_ok = "xo"
+    attendees = "l"     # the member: who signed up
+
+
+@dataclass(frozen=True)
+class ReceptionButton(Button):
+    """`rcp:<action>:<id>:<flag>` — the id is a reception day's (a region's or a member's for those actions)."""
+
+    PREFIX: ClassVar[str] = "rcp"
+    action: ReceptionAction
+    arg: int = wire(_id_or_zero, 0)
+    flag: int = wire(parse_offset, 0)
+
+    def valid(self) -> bool:
+        if self.action in (ReceptionAction.mine, ReceptionAction.region):
+            return True
+        return self.arg != 0 and (self.flag in (0, 1) if self.action is ReceptionAction.signup else self.flag == 0)

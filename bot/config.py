@@ -124,6 +124,8 @@ class Settings(BaseSettings):
     reminder_moments: Annotated[dict[str, int], NoDecode] = Field(default_factory=lambda: {"mid": 45, "late": -15})
     reminder_time: time = time(9, 0)
     reminder_bottom_share: float = Field(default=0.10, gt=0, lt=1)
+    # --- reception days: the reminder to residents signed up and the member on duty, the day before ---
+    reception_reminder_time: time = time(18, 0)
     # --- speed through libraries' private parts; false: the library's own path, as it comes ---
     # the Bot API connection pool's faster stream (bot/pool_tuning.py, httpcore internals)
     http_pool_tuning: bool = True

@@ -31,6 +31,7 @@ from bot.callbacks import (
     MyButton,
     QueueButton,
     RankButton,
+    ReceptionButton,
     RosterButton,
     StatsButton,
 )
@@ -51,6 +52,8 @@ from handlers import (
     menus,
     my,
     queue,
+    reception_form,
+    receptions,
     report,
     request,
     roster_upload,
@@ -89,6 +92,7 @@ def register(application: Application) -> None:
     application.add_handler(request.build(application.settings))
     application.add_handler(case_action.build(application.settings))
     application.add_handler(broadcast.build(application.settings))
+    application.add_handler(reception_form.build(application.settings))
 
     command("start", start.start)
     application.add_handler(MessageHandler(private & filters.CONTACT, start.shared_contact))
@@ -135,6 +139,14 @@ def register(application: Application) -> None:
     pressed(queue.on_button, QueueButton.pattern())
     command("checkin_qr", checkin.checkin_qr_command)
     pressed(checkin.on_qr_button, CheckinButton.pattern(CheckinAction.qr, CheckinAction.rotate))
+
+    # reception days: residents find and sign up, members list and cancel (修改 is the form above)
+    command("receptions", receptions.receptions_command, menus.RECEPTIONS_BUTTON)
+    command("mysignups", receptions.mysignups_command)
+    command("myreceptions", receptions.myreceptions_command)
+    pressed(receptions.on_button, ReceptionButton.pattern(*receptions.ACTIONS))
+    # a location outside any form: the reception days nearest to it
+    application.add_handler(MessageHandler(private & filters.LOCATION, receptions.on_location))
 
     # the conversations are registered above these; whatever they leave falls through to here
     command("cancel", common.cancel_outside)

@@ -24,8 +24,10 @@ HELP_BUTTON = filters.Text([label("menu_help")])
 REQUEST_BUTTON = filters.Text([label("menu_request")])
 MYCASES_BUTTON = filters.Text([label("menu_mycases")])
 CASES_BUTTON = filters.Text([label("menu_cases")])
+RECEPTIONS_BUTTON = filters.Text([label("menu_receptions")])
 # menu labels are commands, never answers to a form step
-MENU_LABELS = LOG_BUTTON | MY_BUTTON | ARCHIVE_BUTTON | HELP_BUTTON | REQUEST_BUTTON | MYCASES_BUTTON | CASES_BUTTON
+MENU_LABELS = (LOG_BUTTON | MY_BUTTON | ARCHIVE_BUTTON | HELP_BUTTON | REQUEST_BUTTON | MYCASES_BUTTON | CASES_BUTTON
+               | RECEPTIONS_BUTTON)
 
 
 def commands_for(identity: Identity) -> list[BotCommand]:
@@ -60,7 +62,7 @@ def resident_keyboard(*, ask_phone: bool = True) -> ReplyKeyboardMarkup:
     rows: list[list] = [[label("menu_request"), label("menu_mycases")]]
     if ask_phone:
         rows.append([KeyboardButton(label("share_phone"), request_contact=True)])
-    rows.append([label("menu_help")])
+    rows.append([label("menu_receptions"), label("menu_help")])
     return ReplyKeyboardMarkup(rows, resize_keyboard=True, is_persistent=True)
 
 

@@ -6,16 +6,19 @@ from datetime import timedelta
 
 from telegram import ReplyKeyboardRemove, Update
 
+from bot.callbacks import ReceptionAction, ReceptionButton
 from bot.context import LianxinContext
 from bot.services.access import BindOutcome, bind_member, member_profile, touch_resident
 from bot.services.cases import member_for_link, parse_link_payload
 from bot.services.contacts import member_name_sector
 from bot.services.identity import identify
+from bot.services.receptions import of_member
 from bot.services.roster import normalise_phone
-from bot.texts import LEVEL_NAMES, t
+from bot.texts import LEVEL_NAMES, label, t
 from handlers.menus import member_keyboard, resident_keyboard, role_names, set_menu
 from handlers.request import VIA_MEMBER_KEY
-from models import Member
+from handlers.views import keyboard
+from models import Member, utcnow
 
 BIND_TEXTS = {
     BindOutcome.invalid: "bind_invalid",
@@ -56,9 +59,14 @@ async def start(update: Update, context: LianxinContext) -> None:
         async with context.db.session() as session:
             member = await member_for_link(session, token=token)
             who = await member_name_sector(session, member.id) if member else None
+            days = await of_member(session, member_id=member.id, now=utcnow(), limit=1) if who else []
         if who:
             context.user_data[VIA_MEMBER_KEY] = member.id
-            await message.reply_text(t("req_via_member", name=who[0], sector=who[1]) + "\n" + t("start_via_member"))
+            # the member's coming reception days, one tap away (the link stands for the member)
+            markup = keyboard([[(label("rcp_member_days", name=who[0]),
+                                 ReceptionButton(ReceptionAction.member, member.id).pack())]]) if days else None
+            await message.reply_text(t("req_via_member", name=who[0], sector=who[1]) + "\n" + t("start_via_member"),
+                                     reply_markup=markup)
         else:
             await message.reply_text(t("start_link_unknown"))
     elif context.args:

@@ -148,7 +148,7 @@ async def test_resident_start_help_and_refusals(fake, db, app) -> None:
     async with db.session() as session:
         row = (await session.exec(select(Resident).where(Resident.telegram_id == 6001))).one()
     assert row.display_name == "王<b>老师</b>" and row.username == "wang"
-    resident_menu = ["start", "request", "mycases", "forget", "help", "cancel"]
+    resident_menu = ["start", "request", "mycases", "receptions", "mysignups", "forget", "help", "cancel"]
     assert [c for c, _ in fake.commands_for(6001)] == resident_menu
     assert [c for c, _ in fake.commands_for()] == resident_menu  # the default menu
 
@@ -185,7 +185,8 @@ async def test_role_menus_and_status(fake, db, roster, app, settings) -> None:
     ) == 0
     await coordinator.send("/start")
     await coordinator.expect_message()
-    assert [c for c, _ in fake.commands_for(7001)] == ["status", "report", "stats", "ranking", "export", "laggards", "broadcast", "queue", "duty_reports", "digest", "help", "cancel"]
+    assert [c for c, _ in fake.commands_for(7001)] == ["status", "report", "stats", "ranking", "export", "laggards", "broadcast", "queue",
+                                                     "duty_reports", "digest", "reception", "myreceptions", "help", "cancel"]
     await coordinator.send("/status")
     text = (await coordinator.expect_message()).text
     async with db.session() as session:
@@ -224,7 +225,8 @@ async def test_role_menus_and_status(fake, db, roster, app, settings) -> None:
     await member.send(f"/start {await issue_code(db, 'GS0005')}")
     await member.expect_messages(2)
     assert [c for c, _ in fake.commands_for(7002)] == [
-        "log", "my", "cases", "record", "archive", "checkin_qr", "report_me", "request", "mycases", "help", "cancel"]
+        "log", "my", "cases", "record", "reception", "myreceptions", "archive", "checkin_qr", "report_me", "request",
+        "mycases", "help", "cancel"]
     await member.send("/help")
     help_text = (await member.expect_message()).text
     assert "/log" in help_text and "40 人次" in help_text

@@ -43,6 +43,7 @@ DIAGRAMS = {
     "req": "request.mmd",
     "ca": "case_action.mmd",
     "bc": "broadcast.mmd",
+    "rcv": "reception.mmd",
 }
 LIFECYCLE = "case_lifecycle.mmd"  # bot/services/lifecycle.py, not a form
 
