@@ -124,6 +124,9 @@ class Settings(BaseSettings):
     reminder_moments: Annotated[dict[str, int], NoDecode] = Field(default_factory=lambda: {"mid": 45, "late": -15})
     reminder_time: time = time(9, 0)
     reminder_bottom_share: float = Field(default=0.10, gt=0, lt=1)
+    # --- voice notes and media kept on disk: the longest voice note taken (seconds); where photos and voices are kept
+    voice_max_seconds: int = Field(default=120, ge=5, le=3600)
+    media_dir: str = "data/media"
     # --- speed through libraries' private parts; false: the library's own path, as it comes ---
     # the Bot API connection pool's faster stream (bot/pool_tuning.py, httpcore internals)
     http_pool_tuning: bool = True
@@ -329,6 +332,7 @@ def load_settings(env_file: Path | None = None) -> Settings:
         env_file = base / ".env"
     settings = Settings(_env_file=env_file if env_file.is_file() else None)  # type: ignore[call-arg] - pydantic-settings' init option
     settings.database_url = absolute_database_url(settings.database_url, base)
+    settings.media_dir = str(base / Path(settings.media_dir).expanduser())  # relative to the home, as the database
     settings._env_file_used = str(env_file) if env_file.is_file() else None  # noqa: SLF001 - Settings' own field
     return settings
 

@@ -25,10 +25,11 @@ from bot.services.cases import Intake
 from bot.services.contacts import member_chat, member_name_sector, resident_chat, staff_over
 from bot.services.identity import identify
 from bot.services.lifecycle import RATINGS, Action, Actor, CaseProblem, Request, Role, offers
+from bot.services.media import Voice, clock
 from bot.services.outbox import Button
 from bot.services.queue import staff_candidates
 from bot.texts import CASE_ACTION_NAMES, CASE_STATUS_NAMES, Safe, case_problem, label, routing_reason, t
-from models import Case, CaseStatus
+from models import Case, CaseStatus, VoiceNote
 
 log = logging.getLogger(__name__)
 STARS = {n: "⭐" * n for n in RATINGS}
@@ -85,12 +86,32 @@ def card_text(detail: svc.CaseDetail) -> str:
         t("case_requester_recorded", name=case.requester_name) if case.requester_name
         else t("case_requester_resident")
     )
-    return t(
+    text = t(
         "case_card", number=case.number, status=CASE_STATUS_NAMES[CaseStatus(case.status).value],
         category=case.category, place=place_of(detail), requester=requester,
         phone=detail.phone or t("case_phone_none"), created=case.created_at.strftime("%Y-%m-%d"),
-        description=case.description,
+        description=case.description or t("voice_only"),
     )
+    intake = intake_voices(detail)
+    return text + t("voice_card_line", summary=voices_summary(intake)) if intake else text
+
+
+def intake_voices(detail: svc.CaseDetail) -> list[VoiceNote]:
+    return [v for v in detail.voices if v.message_id is None]
+
+
+def voices_summary(voices: Sequence[VoiceNote | Voice]) -> str:
+    """🎤 语音 2 条（共 1:42）"""
+    return t("voice_summary", count=len(voices), total=clock(sum(v.duration for v in voices)))
+
+
+async def voices_to(notices: Notices, key: str, chat: int | None, number: str,
+                    voices: Sequence[VoiceNote | Voice]) -> None:
+    """Voice notes as voice messages (an audio file as one), each captioned with the case number."""
+    for n, voice in enumerate(voices, start=1):
+        caption = t("voice_case_caption", number=number, n=n, total=len(voices), length=clock(voice.duration))
+        media = {"audio_id": voice.file_id} if voice.kind == "audio" else {"voice_id": voice.file_id}
+        await notices.add(f"{key}:voice{n}", chat, caption, **media)
 
 
 def timeline_text(context: LianxinContext, detail: svc.CaseDetail) -> str:
@@ -137,13 +158,14 @@ class Notices:
         self.keys: list[str] = []
 
     async def add(self, key: str, chat_id: int | None, text: str, rows: Sequence[Sequence[tuple[str, str]]] = (),
-                  *, photo_id: str | None = None) -> bool:
+                  *, photo_id: str | None = None, voice_id: str | None = None, audio_id: str | None = None) -> bool:
         """One message to `chat_id` (none when the person is not on Telegram); False when there is nobody."""
         if chat_id is None:
             return False
         buttons = [[Button(label_, callback_data=data) for label_, data in row] for row in rows] if rows else None
         await outbox.enqueue(self.session, key=key, chat_id=chat_id, kind="case", text=text, now=self.now,
-                             buttons=buttons, photo_id=photo_id, priority=outbox.REPLY, claim=self.claim)
+                             buttons=buttons, photo_id=photo_id, priority=outbox.REPLY, claim=self.claim,
+                             voice_id=voice_id, audio_id=audio_id)
         self.keys.append(key)
         return True
 
@@ -174,6 +196,7 @@ async def card_to_member(notices: Notices, case: Case, member_id: int) -> None:
     for n, file_id in enumerate(detail.photos, start=1):
         caption = t("case_photo_caption", number=detail.case.number, n=n, total=len(detail.photos))
         await notices.add(f"{base}:photo{n}", chat, caption, photo_id=file_id)
+    await voices_to(notices, base, chat, detail.case.number, intake_voices(detail))
 
 
 async def to_staff(notices: Notices, context: LianxinContext, intake: Intake) -> None:
@@ -238,12 +261,13 @@ async def _routing(notices: Notices, context: LianxinContext, intake: Intake, *,
             await to_resident(notices, intake.case, t("case_to_staff_resident", number=intake.case.number))
 
 
-async def relay_message(notices: Notices, case: Case, relayed: svc.Relay) -> str | None:
+async def relay_message(notices: Notices, case: Case, relayed: svc.Relay, voices: Sequence[Voice] = ()
+                        ) -> str | None:
     """A 回复 or 补充 goes to the other side, stamped with the case number; never with who sent it on
     Telegram. The key of the message, None when the other side is not reachable on Telegram (they find it
     in /mycases or /cases)."""
     session = notices.session
-    text = relayed.message.text
+    text = relayed.message.text or (t("voice_in_relay", length=clock(voices[0].duration)) if voices else "")
     if relayed.to_role is Role.member:
         chat = await member_chat(session, relayed.to_id)
         body = t("case_message_to_member", number=case.number, text=text)
@@ -260,6 +284,7 @@ async def relay_message(notices: Notices, case: Case, relayed: svc.Relay) -> str
     for n, file_id in enumerate(photos, start=1):
         caption = t("case_photo_caption", number=case.number, n=n, total=len(photos))
         await notices.add(f"{key}:photo{n}", chat, caption, photo_id=file_id)
+    await voices_to(notices, key, chat, case.number, voices)
     return f"{key}:text"
 
 

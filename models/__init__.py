@@ -6,6 +6,7 @@ from models.base import UTCDateTime, utcnow
 from models.broadcast import Broadcast, BroadcastStatus
 from models.case import Case, CaseCounter, CaseEvent, CaseMessage, CasePhoto, CaseSkip, CaseStatus, MemberLink
 from models.inbox import InboxUpdate
+from models.media import MediaFile, MediaStatus, VoiceNote
 from models.outbox import OutboxMessage, OutboxStatus, ScheduledRun
 from models.reachability import Reachability
 from models.roster import ActivityGroup, ContactPoint, ContactPointKind, Level, Member, MemberBase, Region, Sector
@@ -35,6 +36,8 @@ __all__ = [
     "Level",
     "Member",
     "MemberBase",
+    "MediaFile",
+    "MediaStatus",
     "MemberLink",
     "OutboxMessage",
     "OutboxStatus",
@@ -47,5 +50,6 @@ __all__ = [
     "Sector",
     "Tally",
     "UTCDateTime",
+    "VoiceNote",
     "utcnow",
 ]

@@ -1,0 +1,18 @@
+"""Voice notes: taking them in forms and relays, playing them back, their limits, and the files kept on disk."""
+
+from __future__ import annotations
+
+TEXTS: dict[str, str] = {
+    "voice_hint": "不方便打字的，可以按住🎤直接说，发语音（每条不超过 {high}，最多 {count} 条）。",
+    "voice_added": "🎤 已收到第 {count}/{high} 条语音（{length}）。可以接着说，也可以再打几个字补充；说完请点“完成”。",
+    "voice_full": "最多 {high} 条语音，这条没有保存。请点“完成”继续。",
+    "voice_too_long": "这条语音有 {length}，超过了 {high} 的上限，没有保存。请分成几段短一些的语音再发。",
+    "voice_too_big": "这个文件超过 {high} MB，机器人收不到。请发短一些的语音。",
+    "voice_summary": "🎤 语音 {count} 条（共 {total}）",
+    "voice_card_line": "\n{summary}",
+    "voice_playback": "🎤 语音 {n}/{total}（{length}）",
+    "voice_case_caption": "诉求 {number} · 🎤 语音 {n}/{total}（{length}）",
+    "voice_only": "（语音，请收听）",
+    "voice_in_relay": "🎤 语音（{length}）",
+    "case_voices_too_many": "最多附 {high} 条语音。",
+}

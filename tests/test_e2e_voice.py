@@ -1,0 +1,120 @@
+"""End to end: voice notes as first-class content — a resident who can't type raises a request by voice, the
+member hears it with the card and answers by voice, the resident hears the answer; every file lands on disk.
+
+Routing on the sample roster: 教育 from 合作市 goes to 孙凯凯 (GS0021).
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from models import Case, CaseMessage, MediaFile, VoiceNote
+from tests.conftest import bind, make_settings
+from tests.support.case_flows import press
+
+
+@pytest.fixture
+def settings(database_url, fake, tmp_path):
+    return make_settings(database_url, fake, media_dir=str(tmp_path / "media"))
+
+
+@pytest.fixture
+async def member(fake, db, roster, app):
+    return await bind(fake, db, 8021, "GS0021", "孙凯凯")
+
+
+async def to_description(user, command: str = "/request"):
+    await user.send(command)
+    step = await user.expect_message()
+    step = await press(user, "教育", step)
+    for name in ("甘肃省", "甘南藏族自治州", "合作市"):
+        step = await press(user, name, step)
+    step = await press(user, "✔ 就在合作市", step)
+    assert "请描述您遇到的问题" in step.text and "发语音" in step.text
+    return step
+
+
+async def voice_only_request(resident, durations=(60, 42)):
+    """Up to the card, by voice only; returns (the card, the voices played back before it)."""
+    await to_description(resident)
+    for n, seconds in enumerate(durations, start=1):
+        await resident.send_voice(seconds)
+        added = await resident.expect_message()
+        assert f"已收到第 {n}/5 条语音" in added.text
+    photos = await press(resident, "完成", added)
+    assert "照片" in photos.text
+    contact = await press(resident, "跳过", photos)
+    assert "手机号" in contact.text
+    skip = await resident.expect_message()
+    await resident.press("跳过", message=skip)
+    messages = await resident.expect_messages(len(durations) + 1)
+    *voices, card = messages
+    return card, voices
+
+
+async def test_a_request_by_voice_only_reaches_the_member_who_answers_by_voice(fake, db, member, app) -> None:
+    resident = fake.user(9201, first_name="老马")
+    card, played = await voice_only_request(resident)
+    assert [m.method for m in played] == ["sendVoice", "sendVoice"]
+    assert "语音 1/2（1:00）" in played[0].caption and "语音 2/2（0:42）" in played[1].caption
+    assert "🎤 语音 2 条（共 1:42）" in card.text and "语音，请收听" in card.text
+    submitted = await press(resident, "确认提交", card)
+    async with db.session() as session:
+        (case,) = (await session.exec(select(Case))).all()
+        voices = (await session.exec(select(VoiceNote).order_by(VoiceNote.position))).all()
+    assert case.number in submitted.text and case.description == ""
+    assert [(v.case_id, v.duration, v.message_id) for v in voices] == [(case.id, 60, None), (case.id, 42, None)]
+
+    # the member: the card says there are voices, and they follow as voice messages
+    member_card, *heard = await member.expect_messages(3)
+    assert "🎤 语音 2 条（共 1:42）" in member_card.text and case.number in member_card.text
+    assert [m.method for m in heard] == ["sendVoice", "sendVoice"]
+    assert [m.payload["voice"]["file_id"] for m in heard] == [v.file_id for v in voices]
+    assert case.number in heard[0].caption
+
+    # the member accepts and answers by voice; the resident hears it
+    await member.press("✅ 接收", message=member_card)
+    await member.expect_message()
+    await resident.expect_message()  # 已接收
+    await member.press("💬 回复", message=member_card)
+    await member.expect_message()
+    await member.send_voice(30)
+    relayed, answer = await resident.expect_messages(2)
+    assert case.number in relayed.text and "🎤 语音（0:30）" in relayed.text
+    assert answer.method == "sendVoice" and case.number in answer.caption
+    assert "已发送" in (await member.expect_message()).text
+
+    # 补充 by voice from the resident reaches the member
+    await resident.press("➕ 补充", message=relayed)
+    await resident.expect_message()
+    await resident.send_voice(12)
+    to_member, voice = await member.expect_messages(2)
+    assert "🎤 语音（0:12）" in to_member.text and voice.method == "sendVoice"
+    async with db.session() as session:
+        relays = (await session.exec(select(CaseMessage.direction, VoiceNote.duration)
+                                     .join(VoiceNote, VoiceNote.message_id == CaseMessage.id)
+                                     .order_by(CaseMessage.id))).all()
+        queued = (await session.exec(select(MediaFile.kind, MediaFile.seq).order_by(MediaFile.seq))).all()
+    assert relays == [("to_resident", 30), ("to_member", 12)]
+    assert queued == [("voice", 1), ("voice", 2), ("voice", 3), ("voice", 4)]
+
+
+async def test_voice_limits_and_text_with_voice(fake, db, member, app, settings) -> None:
+    resident = fake.user(9202, first_name="老王")
+    step = await to_description(resident)
+    await resident.send_voice(settings.voice_max_seconds + 1)
+    assert "超过了 2:00 的上限" in (await resident.expect_message()).text
+    await resident.send_media("audio", duration=30, file_size=21 * 1024 * 1024)
+    assert "超过 20 MB" in (await resident.expect_message()).text
+    await resident.send_media("sticker")
+    assert "请直接输入文字" in (await resident.expect_message()).text
+    for _ in range(5):
+        await resident.send_voice(10)
+        await resident.expect_message()
+    await resident.send_voice(10)
+    assert "最多 5 条语音" in (await resident.expect_message()).text
+    # with voices, a short text is enough: it goes on at once
+    await resident.send("校车")
+    assert "照片" in (await resident.expect_message()).text
+    assert step is not None
