@@ -118,3 +118,28 @@ async def test_voice_limits_and_text_with_voice(fake, db, member, app, settings)
     await resident.send("校车")
     assert "照片" in (await resident.expect_message()).text
     assert step is not None
+
+
+async def test_record_takes_voice_too(fake, db, member, app) -> None:
+    await member.send("/record")
+    await member.expect_message()
+    await member.send("马大爷")
+    phone = await member.expect_message()
+    step = await press(member, "跳过", phone)
+    step = await press(member, "教育", step)
+    step = await press(member, "不确定 / 跳过", step)
+    assert "发语音" in step.text
+    await member.send_voice(75)
+    added = await member.expect_message()
+    await member.send("校车问题")  # a few words as well as the voice
+    photos = await member.expect_message()
+    assert "已收到第 1/5 条语音（1:15）" in added.text and "照片" in photos.text
+    await member.press("跳过", message=photos)
+    played, card = await member.expect_messages(2)
+    assert played.method == "sendVoice" and "🎤 语音 1 条（共 1:15）" in card.text and "校车问题" in card.text
+    await press(member, "确认提交", card)
+    async with db.session() as session:
+        case = (await session.exec(select(Case))).one()
+        voice = (await session.exec(select(VoiceNote))).one()
+    assert case.requester_name == "马大爷" and case.description == "校车问题"
+    assert (voice.case_id, voice.duration) == (case.id, 75)
