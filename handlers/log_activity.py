@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from telegram import Update
@@ -25,6 +25,7 @@ from bot.services.activities import (
     PLACE_MIN,
     SUMMARY_MAX,
     SUMMARY_MIN,
+    TITLE_MIN,
     ActivityInput,
     ActivityProblem,
     activity_photos,
@@ -40,9 +41,10 @@ from bot.services.activities import (
     standing,
     update_activity,
 )
+from bot.services.media import MAX_ACTIVITY_VOICES, MediaProblem, Voice, clock, total_seconds
 from bot.services.rules import Quarter, local_today, parse_date, parse_people
 from bot.texts import Safe, label, t
-from handlers.forms import PRIVATE, TEXT, RecordDraft, RecordForm, reply
+from handlers.forms import PRIVATE, TEXT, VOICE, RecordDraft, RecordForm, reply, voice_of
 from handlers.menus import LOG_BUTTON
 from handlers.views import checked_press, chunked, keyboard, kind_name, problem_text, standing_text
 from models import Activity, utcnow
@@ -92,13 +94,14 @@ class Draft(RecordDraft):
     people: int | None = None
     summary: str | None = None
     activity_id: int | None = None  # set when editing a saved activity
+    voices: list[list] = field(default_factory=list)  # [file_id, file_unique_id, seconds, kind]: evidence
 
     def to_input(self) -> ActivityInput:
         assert self.kind and self.day and self.place and self.people and self.summary
         return ActivityInput(
             kind=self.kind, activity_date=date.fromisoformat(self.day), place=self.place, people=self.people,
             summary=self.summary, contact_point_id=self.contact_point_id,
-            photos=[(p[0], p[1]) for p in self.photos],
+            photos=[(p[0], p[1]) for p in self.photos], voices=[Voice.from_list(v) for v in self.voices],
         )
 
 
@@ -155,7 +158,8 @@ async def ask_people(update: Update, context: LianxinContext, draft: Draft) -> s
 
 async def ask_summary(update: Update, context: LianxinContext, draft: Draft) -> str:
     state = await FORM.at_step(update, context, draft, Step.SUMMARY)
-    await reply(update, t("log_ask_summary", low=SUMMARY_MIN, high=SUMMARY_MAX))
+    hint = t("log_voice_hint", high=clock(context.settings.voice_max_seconds), low=TITLE_MIN)
+    await reply(update, t("log_ask_summary", low=SUMMARY_MIN, high=SUMMARY_MAX) + "\n" + hint)
     return state
 
 
@@ -177,6 +181,10 @@ async def show_card(update: Update, context: LianxinContext, draft: Draft) -> st
         photos=len(draft.photos),
         summary=draft.summary,
     )
+    if draft.voices:
+        voices = [Voice.from_list(v) for v in draft.voices]
+        text += t("voice_card_line", summary=t("voice_summary", count=len(voices),
+                                               total=clock(total_seconds(voices))))
     return await FORM.show_card(update, context, draft, text)
 
 
@@ -360,13 +368,32 @@ async def on_people(update: Update, context: LianxinContext) -> str | None:
 @guarded
 async def on_summary(update: Update, context: LianxinContext) -> str | None:
     try:
-        summary = check_summary(update.effective_message.text)
+        summary = check_summary(update.effective_message.text, voices=len(FORM.get(context).voices))
     except ActivityProblem as problem:
         await reply(update, problem_text(problem))
         return None
     draft = FORM.get(context)
     draft.summary = summary
     return await advance(update, context, draft, Step.SUMMARY)
+
+
+@guarded
+async def on_summary_voice(update: Update, context: LianxinContext) -> None:
+    """A voice note at the summary step: kept as evidence; the report still needs a short title in text."""
+    draft = FORM.get(context)
+    if len(draft.voices) >= MAX_ACTIVITY_VOICES:
+        await reply(update, t("voice_full", high=MAX_ACTIVITY_VOICES))
+        return None
+    try:
+        voice = voice_of(update.effective_message, max_seconds=context.settings.voice_max_seconds)
+    except MediaProblem as problem:
+        await reply(update, t(f"voice_{problem.code}", **problem.detail))
+        return None
+    draft.voices.append(voice.as_list())
+    FORM.put(context, draft)
+    total = clock(sum(int(v[2]) for v in draft.voices))
+    await reply(update, t("log_voice_added", count=len(draft.voices), length=total, low=TITLE_MIN))
+    return None
 
 
 async def submit(update: Update, context: LianxinContext, draft: Draft) -> str | int | None:
@@ -473,7 +500,7 @@ def build(settings: Settings) -> ConversationHandler:
             Step.PLACE: [CallbackQueryHandler(on_place_button, pattern=form), MessageHandler(TEXT, on_place_text)],
             Step.PLACE_TEXT: [MessageHandler(TEXT, on_place_text)],
             Step.PEOPLE: [MessageHandler(TEXT, on_people)],
-            Step.SUMMARY: [MessageHandler(TEXT, on_summary)],
+            Step.SUMMARY: [MessageHandler(TEXT, on_summary), MessageHandler(VOICE, on_summary_voice)],
             **FORM.record_states(
                 photo_limit=MAX_PHOTOS, ask_photos=ask_photos,
                 after_photos=lambda u, c, d: advance(u, c, d, Step.PHOTOS), card=show_card, submit=submit,

@@ -143,3 +143,31 @@ async def test_record_takes_voice_too(fake, db, member, app) -> None:
         voice = (await session.exec(select(VoiceNote))).one()
     assert case.requester_name == "马大爷" and case.description == "校车问题"
     assert (voice.case_id, voice.duration) == (case.id, 75)
+
+
+async def test_log_keeps_a_voice_note_as_evidence_next_to_a_short_title(fake, db, roster, app) -> None:
+    from models import Activity
+
+    user = await bind(fake, db, 5001, "GS0003", "胡刚")
+    await user.send("/log")
+    await user.expect_message()
+    await press(user, "主动走访")
+    await press(user, "今天")
+    await press(user, "临夏渭源社区")
+    await user.send("12")
+    assert "发语音" in (await user.expect_message()).text
+    await user.send_voice(95)
+    assert "至少 4 个字" in (await user.expect_message()).text
+    await user.send("走访")  # 2 characters: too short even with a voice
+    assert "至少写 4 个字" in (await user.expect_message()).text
+    await user.send("走访老人")
+    photos = await user.expect_message()
+    card = await press(user, "跳过", photos)
+    assert "🎤 语音 1 条（共 1:35）" in card.text
+    await press(user, "确认提交", card)
+    async with db.session() as session:
+        activity = (await session.exec(select(Activity))).one()
+        voice = (await session.exec(select(VoiceNote))).one()
+        queued = (await session.exec(select(MediaFile))).all()
+    assert activity.summary == "走访老人" and (voice.activity_id, voice.duration, voice.case_id) == (activity.id, 95, None)
+    assert [(q.owner_kind, q.owner_id, q.kind) for q in queued] == [("activity", activity.id, "voice")]

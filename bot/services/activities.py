@@ -11,12 +11,15 @@ from sqlalchemy import null as sa_null
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.services import media
+from bot.services.media import Voice
 from bot.services.roster import contact_point_kind
 from bot.services.rules import Quarter, check_activity_date, duty_ranks, expected_people_by, points_for
 from models import Activity, ActivityGroup, ActivityPhoto, AuditEvent, ContactPoint, Member, Tally, utcnow
 
 PEOPLE_MIN, PEOPLE_MAX = 1, 5000
 SUMMARY_MIN, SUMMARY_MAX = 5, 1000
+TITLE_MIN = 4  # the summary's least length when voice notes say the rest
 PLACE_MIN, PLACE_MAX = 2, 128
 MAX_PHOTOS = 5
 
@@ -58,6 +61,7 @@ class ActivityInput:
     summary: str
     contact_point_id: int | None = None
     photos: list[tuple[str, str]] = field(default_factory=list)  # (file_id, file_unique_id)
+    voices: list[Voice] = field(default_factory=list)  # voice notes kept as evidence next to the text
 
 
 def check_people(value: int | None) -> None:
@@ -65,10 +69,12 @@ def check_people(value: int | None) -> None:
         raise ActivityProblem("people_range", low=PEOPLE_MIN, high=PEOPLE_MAX)
 
 
-def check_summary(text: str) -> str:
+def check_summary(text: str, *, voices: int = 0) -> str:
+    """The typed summary; with voice notes a short title is enough (reports need text, the voice is evidence)."""
     text = text.strip()
-    if len(text) < SUMMARY_MIN:
-        raise ActivityProblem("summary_short", low=SUMMARY_MIN)
+    low = TITLE_MIN if voices else SUMMARY_MIN
+    if len(text) < low:
+        raise ActivityProblem("summary_short", low=low)
     if len(text) > SUMMARY_MAX:
         raise ActivityProblem("summary_long", high=SUMMARY_MAX, length=len(text))
     return text
@@ -110,7 +116,9 @@ def validate_input(
         check_date(data.activity_date, today, policy.grace_days)
     check_place(data.place)
     check_people(data.people)
-    check_summary(data.summary)
+    check_summary(data.summary, voices=len(data.voices))
+    if len(data.voices) > media.MAX_ACTIVITY_VOICES:
+        raise ActivityProblem("voices_too_many", high=media.MAX_ACTIVITY_VOICES)
     if len(data.photos) > MAX_PHOTOS:
         raise ActivityProblem("photos_too_many", high=MAX_PHOTOS)
 
@@ -209,6 +217,8 @@ async def save_activity(
     session.add(activity)
     await session.flush()
     await _set_photos(session, activity.id, data.photos)
+    await media.add_voices(session, data.voices, now=now, activity_id=activity.id)
+    await media.queue_activity(session, activity_id=activity.id, now=now)  # kept on disk in the background
     await session.flush()
     return activity
 
@@ -258,6 +268,9 @@ async def update_activity(
     activity.place, activity.contact_point_id = data.place, point_id
     activity.people, activity.summary, activity.updated_at = data.people, data.summary, now
     await _set_photos(session, activity.id, data.photos)
+    if data.voices:  # an edit adds voice notes; those kept stay
+        await media.add_voices(session, data.voices, now=now, activity_id=activity.id, start=100)
+    await media.queue_activity(session, activity_id=activity.id, now=now)
     session.add(AuditEvent(actor=f"member:{member_id}", action="activity.edit", entity="activity",
                            entity_id=str(activity.id), detail=f"before: {before}"))
     await session.flush()

@@ -15,4 +15,7 @@ TEXTS: dict[str, str] = {
     "voice_only": "（语音，请收听）",
     "voice_in_relay": "🎤 语音（{length}）",
     "case_voices_too_many": "最多附 {high} 条语音。",
+    "problem_voices_too_many": "最多只能附 {high} 条语音。",
+    "log_voice_hint": "也可以先发语音说明（每条不超过 {high}），再打一句至少 {low} 个字的标题。",
+    "log_voice_added": "🎤 已附语音 {count} 条（共 {length}），作为佐证一并保存。报告需要文字：请再输入一句话的标题（至少 {low} 个字）。",
 }
