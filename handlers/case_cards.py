@@ -114,8 +114,25 @@ async def voices_to(notices: Notices, key: str, chat: int | None, number: str,
         await notices.add(f"{key}:voice{n}", chat, caption, **media)
 
 
+def voice_entries(context: LianxinContext, detail: svc.CaseDetail) -> list[tuple[datetime, str]]:
+    """Each voice note the viewer may hear, as a timeline line with who sent it and its length."""
+    senders = {m.id: m.sender_kind for m in detail.messages}
+    entries = []
+    for voice in detail.voices:
+        who = t("voice_from_member") if senders.get(voice.message_id) == "member" else t("voice_from_resident")
+        entries.append((voice.created_at, t(
+            "case_timeline_line", at=local(context, voice.created_at),
+            action=t("voice_timeline_line", who=who, length=clock(voice.duration)), who="", note="")))
+    return entries
+
+
+def voice_list_text(context: LianxinContext, detail: svc.CaseDetail) -> str:
+    """The voice notes of a case, one a line (for the handling member's view of the card)."""
+    return "\n".join(line for _, line in voice_entries(context, detail))
+
+
 def timeline_text(context: LianxinContext, detail: svc.CaseDetail) -> str:
-    lines = []
+    lines: list[tuple[datetime, str]] = []
     for entry in detail.timeline:
         who = ""
         if entry.member_name and entry.action in NAMED_STEPS:
@@ -125,11 +142,13 @@ def timeline_text(context: LianxinContext, detail: svc.CaseDetail) -> str:
             note = routing_reason(entry.detail)
         elif entry.detail and entry.detail.get("rating"):
             note = STARS.get(int(entry.detail["rating"]), "")
-        lines.append(t(
+        lines.append((entry.at, t(
             "case_timeline_line", at=local(context, entry.at), action=CASE_ACTION_NAMES.get(entry.action, entry.action),
             who=who, note=f"（{note}）" if note else "",
-        ))
-    return "\n".join(lines)
+        )))
+    lines += voice_entries(context, detail)
+    lines.sort(key=lambda pair: pair[0])  # stable: a voice sent with the submit comes after it
+    return "\n".join(line for _, line in lines)
 
 
 def resident_detail_text(context: LianxinContext, detail: svc.CaseDetail) -> str:
@@ -137,7 +156,8 @@ def resident_detail_text(context: LianxinContext, detail: svc.CaseDetail) -> str
     handler = f"{detail.member_name}（{detail.member_sector}）" if detail.member_name else t("case_handler_none")
     return t(
         "case_detail", number=case.number, status=CASE_STATUS_NAMES[CaseStatus(case.status).value],
-        category=case.category, place=place_of(detail), handler=handler, description=case.description,
+        category=case.category, place=place_of(detail), handler=handler,
+        description=case.description or t("voice_only"),
         result=Safe(t("case_detail_result", result=case.result)) if case.result else "",
         timeline=Safe(timeline_text(context, detail)),
     )

@@ -53,7 +53,8 @@ async def voice_only_request(resident, durations=(60, 42)):
     return card, voices
 
 
-async def test_a_request_by_voice_only_reaches_the_member_who_answers_by_voice(fake, db, member, app) -> None:
+async def test_a_request_by_voice_only_reaches_the_member_who_answers_by_voice(fake, db, member, app, settings
+                                                                               ) -> None:
     resident = fake.user(9201, first_name="老马")
     card, played = await voice_only_request(resident)
     assert [m.method for m in played] == ["sendVoice", "sendVoice"]
@@ -91,6 +92,7 @@ async def test_a_request_by_voice_only_reaches_the_member_who_answers_by_voice(f
     await resident.send_voice(12)
     to_member, voice = await member.expect_messages(2)
     assert "🎤 语音（0:12）" in to_member.text and voice.method == "sendVoice"
+    assert "已发送" in (await resident.expect_message()).text
     async with db.session() as session:
         relays = (await session.exec(select(CaseMessage.direction, VoiceNote.duration)
                                      .join(VoiceNote, VoiceNote.message_id == CaseMessage.id)
@@ -98,6 +100,33 @@ async def test_a_request_by_voice_only_reaches_the_member_who_answers_by_voice(f
         queued = (await session.exec(select(MediaFile.kind, MediaFile.seq).order_by(MediaFile.seq))).all()
     assert relays == [("to_resident", 30), ("to_member", 12)]
     assert queued == [("voice", 1), ("voice", 2), ("voice", 3), ("voice", 4)]
+
+    # kept, counted, shown: /mycases and /cases mark the case, its detail lists each voice with its length
+    await resident.send("/mycases")
+    listing = await resident.expect_message()
+    assert "🎤4条 2:24" in listing.text
+    detail = await press(resident, f"{case.number} 办理中", listing)
+    assert "🎤 群众语音（1:00）" in detail.text and "🎤 委员语音（0:30）" in detail.text
+    assert detail.text.index("提交诉求") < detail.text.index("🎤 群众语音（1:00）") < detail.text.index("🎤 委员语音（0:30）")
+    await member.send("/cases")
+    listing = await member.expect_message()
+    assert case.number in listing.text and "🎤4条 2:24" in listing.text
+    card = await press(member, case.number, listing)
+    assert "🎤 群众语音（0:42）" in card.text and "🎤 委员语音（0:30）" in card.text and "🎤 群众语音（0:12）" in card.text
+
+    # the case sheet counts them: 语音（条）and 语音时长
+    from bot.db import sync_engine
+    from bot.services.exports import case_rows
+    from bot.services.rules import Period
+    from bot.texts import EXPORT
+
+    engine = sync_engine(db.url)
+    with engine.connect() as connection:
+        (row,) = case_rows(connection, period=Period(case.year), scopes=None, status_names={}, tz=settings.tz)
+    engine.dispose()
+    columns = EXPORT["cols_cases"]
+    assert len(row) == len(columns)
+    assert (row[columns.index("语音（条）")], row[columns.index("语音时长")]) == (4, "2:24")
 
 
 async def test_voice_limits_and_text_with_voice(fake, db, member, app, settings) -> None:
