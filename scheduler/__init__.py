@@ -22,6 +22,7 @@ from models import utcnow
 from scheduler.broadcasts import schedule_broadcasts
 from scheduler.case_deadlines import schedule_case_deadlines
 from scheduler.delivery import Delivery, schedule_delivery
+from scheduler.media import schedule_media
 from scheduler.reminders import schedule_reminders
 
 log = logging.getLogger(__name__)
@@ -76,3 +77,4 @@ def schedule_jobs(application: LianxinApplication) -> None:
     schedule_reminders(application)
     schedule_broadcasts(application)
     schedule_case_deadlines(application)
+    schedule_media(application)

@@ -200,3 +200,62 @@ async def test_log_keeps_a_voice_note_as_evidence_next_to_a_short_title(fake, db
         queued = (await session.exec(select(MediaFile))).all()
     assert activity.summary == "走访老人" and (voice.activity_id, voice.duration, voice.case_id) == (activity.id, 95, None)
     assert [(q.owner_kind, q.owner_id, q.kind) for q in queued] == [("activity", activity.id, "voice")]
+
+
+async def test_every_photo_and_voice_lands_on_disk_once_and_check_fetches_what_went_missing(
+        fake, db, member, app, settings, tmp_path, capsys) -> None:
+    import argparse
+    from pathlib import Path
+
+    from bot.cli import media as media_cli
+
+    resident = fake.user(9203, first_name="老李")
+    await to_description(resident)
+    await resident.send_voice(20)
+    added = await resident.expect_message()
+    photos = await press(resident, "完成", added)
+    await resident.send_photo()
+    await resident.expect_message()
+    contact = await press(resident, "完成", photos)
+    assert "手机号" in contact.text
+    skip = await resident.expect_message()
+    await resident.press("跳过", message=skip)
+    *_, card = await resident.expect_messages(2)
+    await press(resident, "确认提交", card)
+    async with db.session() as session:
+        case = (await session.exec(select(Case))).one()
+        queued = (await session.exec(select(MediaFile).order_by(MediaFile.seq))).all()
+    assert [(q.kind, q.seq, q.status.value) for q in queued] == [("photo", 1, "pending"), ("voice", 2, "pending")]
+
+    # the job (as the JobQueue runs it) keeps them on disk, named by case number and sequence
+    media_dir = Path(settings.media_dir)
+    (job,) = app.job_queue.get_jobs_by_name("fetch_media")
+    fake.fail_next("getFile", code=400, description="Bad Request: temporarily unavailable")
+    await job.run(app)
+    photo = media_dir / "case" / case.number / "01-photo.jpg"
+    assert not photo.exists()
+    async with db.session() as session:
+        statuses = (await session.exec(select(MediaFile.status).order_by(MediaFile.seq))).all()
+    assert [s.value for s in statuses] == ["failed", "done"]  # a 400 is given up on; `media check` tries again
+    assert await media_cli.check(settings, argparse.Namespace()) == 0
+    assert "第 1 个（photo，下载失败）" in capsys.readouterr().out
+    photo = media_dir / "case" / case.number / "01-photo.jpg"
+    voice = media_dir / "case" / case.number / "02-voice.ogg"
+    assert photo.read_bytes() == fake.files[queued[0].file_id].content
+    assert voice.read_bytes() == fake.files[queued[1].file_id].content
+    calls = len([c for c in fake.calls if c.method == "getFile"])
+    await job.run(app)  # exactly once: nothing left to fetch
+    assert len([c for c in fake.calls if c.method == "getFile"]) == calls
+
+    # a file lost on disk: `media check` lists it and fetches it again; export copies the case's files
+    voice.unlink()
+    assert await media_cli.check(settings, argparse.Namespace()) == 0
+    out = capsys.readouterr().out
+    assert "有 1 个文件不在盘上" in out and f"{case.number} 第 2 个（voice，已被删除）" in out and "仍缺 0 个" in out
+    assert voice.is_file()
+    assert await media_cli.check(settings, argparse.Namespace()) == 0
+    assert "全部照片和语音都已保存" in capsys.readouterr().out
+    target = tmp_path / "filing"
+    assert await media_cli.export_case(settings, argparse.Namespace(case=case.number, out=target)) == 0
+    assert sorted(p.name for p in target.iterdir()) == [f"{case.number}-01-photo.jpg", f"{case.number}-02-voice.ogg"]
+    assert await media_cli.export_case(settings, argparse.Namespace(case="2026-999999", out=target)) == 1
