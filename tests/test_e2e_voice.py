@@ -129,6 +129,18 @@ async def test_a_request_by_voice_only_reaches_the_member_who_answers_by_voice(f
     assert (row[columns.index("语音（条）")], row[columns.index("语音时长")]) == (4, "2:24")
 
 
+async def test_voice_at_a_button_step_points_at_the_buttons_and_nothing_crashes(fake, db, member, app) -> None:
+    resident = fake.user(9204, first_name="老赵")
+    await resident.send("/request")
+    await resident.expect_message()
+    for kind in ("voice", "audio", "video_note", "sticker", "animation"):
+        await resident.send_media(kind)
+        assert "请点选上面的按钮" in (await resident.expect_message()).text, kind
+    await resident.send_voice(10)  # outside any form
+    await resident.send("/cancel")
+    await resident.expect_messages(2)
+
+
 async def test_voice_limits_and_text_with_voice(fake, db, member, app, settings) -> None:
     resident = fake.user(9202, first_name="老王")
     step = await to_description(resident)
