@@ -29,6 +29,7 @@ from bot.services.activities import (
     ActivityInput,
     ActivityProblem,
     activity_photos,
+    activity_voices,
     check_date,
     check_editable,
     check_people,
@@ -95,6 +96,7 @@ class Draft(RecordDraft):
     summary: str | None = None
     activity_id: int | None = None  # set when editing a saved activity
     voices: list[list] = field(default_factory=list)  # [file_id, file_unique_id, seconds, kind]: evidence
+    voices_kept: list[int] = field(default_factory=list)  # editing: the seconds of the voices already saved
 
     def to_input(self) -> ActivityInput:
         assert self.kind and self.day and self.place and self.people and self.summary
@@ -181,10 +183,10 @@ async def show_card(update: Update, context: LianxinContext, draft: Draft) -> st
         photos=len(draft.photos),
         summary=draft.summary,
     )
-    if draft.voices:
-        voices = [Voice.from_list(v) for v in draft.voices]
-        text += t("voice_card_line", summary=t("voice_summary", count=len(voices),
-                                               total=clock(total_seconds(voices))))
+    if draft.voices or draft.voices_kept:
+        seconds = total_seconds([Voice.from_list(v) for v in draft.voices]) + sum(draft.voices_kept)
+        text += t("voice_card_line", summary=t("voice_summary", count=len(draft.voices) + len(draft.voices_kept),
+                                               total=clock(seconds)))
     return await FORM.show_card(update, context, draft, text)
 
 
@@ -367,12 +369,12 @@ async def on_people(update: Update, context: LianxinContext) -> str | None:
 
 @guarded
 async def on_summary(update: Update, context: LianxinContext) -> str | None:
+    draft = FORM.get(context)
     try:
-        summary = check_summary(update.effective_message.text, voices=len(FORM.get(context).voices))
+        summary = check_summary(update.effective_message.text, voices=len(draft.voices) + len(draft.voices_kept))
     except ActivityProblem as problem:
         await reply(update, problem_text(problem))
         return None
-    draft = FORM.get(context)
     draft.summary = summary
     return await advance(update, context, draft, Step.SUMMARY)
 
@@ -381,7 +383,7 @@ async def on_summary(update: Update, context: LianxinContext) -> str | None:
 async def on_summary_voice(update: Update, context: LianxinContext) -> None:
     """A voice note at the summary step: kept as evidence; the report still needs a short title in text."""
     draft = FORM.get(context)
-    if len(draft.voices) >= MAX_ACTIVITY_VOICES:
+    if len(draft.voices) + len(draft.voices_kept) >= MAX_ACTIVITY_VOICES:
         await reply(update, t("voice_full", high=MAX_ACTIVITY_VOICES))
         return None
     try:
@@ -476,11 +478,12 @@ async def start_edit(update: Update, context: LianxinContext) -> str | int:
             await query.answer(problem_text(problem), show_alert=True)
             return ConversationHandler.END
         photos = await activity_photos(session, activity.id)
+        voices = await activity_voices(session, activity.id)
     await query.answer()
     draft = FORM.new(
         kind=activity.kind, day=activity.activity_date.isoformat(), place=activity.place,
         contact_point_id=activity.contact_point_id, people=activity.people, summary=activity.summary,
-        photos=[[f, u] for f, u in photos], activity_id=activity.id,
+        photos=[[f, u] for f, u in photos], activity_id=activity.id, voices_kept=[v.duration for v in voices],
     )
     return await show_card(update, context, draft)
 

@@ -186,7 +186,7 @@ async def test_record_takes_voice_too(fake, db, member, app) -> None:
     assert (voice.case_id, voice.duration) == (case.id, 75)
 
 
-async def test_log_keeps_a_voice_note_as_evidence_next_to_a_short_title(fake, db, roster, app) -> None:
+async def test_log_keeps_a_voice_note_as_evidence_next_to_a_short_title(fake, db, roster, app, settings) -> None:
     from models import Activity
 
     user = await bind(fake, db, 5001, "GS0003", "胡刚")
@@ -212,6 +212,34 @@ async def test_log_keeps_a_voice_note_as_evidence_next_to_a_short_title(fake, db
         queued = (await session.exec(select(MediaFile))).all()
     assert activity.summary == "走访老人" and (voice.activity_id, voice.duration, voice.case_id) == (activity.id, 95, None)
     assert [(q.owner_kind, q.owner_id, q.kind) for q in queued] == [("activity", activity.id, "voice")]
+
+    # edited later: the voice kept counts, so the 4-character title stays valid; the sheet counts it
+    await user.send("/my")
+    await user.expect_message()
+    await user.press(f"#{activity.id} {activity.activity_date:%m-%d} 查看/修改")
+    await user.expect_message()
+    edit = await press(user, "编辑")
+    assert "🎤 语音 1 条（共 1:35）" in edit.text
+    await press(user, "修改", edit)
+    await press(user, "人次")
+    await user.send("20")
+    card = await user.expect_message()
+    await press(user, "确认提交", card)
+    async with db.session() as session:
+        activity = (await session.exec(select(Activity))).one()
+        assert len((await session.exec(select(VoiceNote))).all()) == 1
+    assert activity.people == 20 and activity.summary == "走访老人"
+
+    from bot.db import sync_engine
+    from bot.services.exports import activity_rows
+    from bot.services.rules import Period
+    from bot.texts import EXPORT
+
+    engine = sync_engine(db.url)
+    with engine.connect() as connection:
+        (row,) = activity_rows(connection, period=Period(activity.year), scopes=None, kind_names={}, tz=settings.tz)
+    engine.dispose()
+    assert row[EXPORT["cols_activities"].index("语音（条）")] == 1
 
 
 async def test_every_photo_and_voice_lands_on_disk_once_and_check_fetches_what_went_missing(

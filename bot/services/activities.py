@@ -15,7 +15,7 @@ from bot.services import media
 from bot.services.media import Voice
 from bot.services.roster import contact_point_kind
 from bot.services.rules import Quarter, check_activity_date, duty_ranks, expected_people_by, points_for
-from models import Activity, ActivityGroup, ActivityPhoto, AuditEvent, ContactPoint, Member, Tally, utcnow
+from models import Activity, ActivityGroup, ActivityPhoto, AuditEvent, ContactPoint, Member, Tally, VoiceNote, utcnow
 
 PEOPLE_MIN, PEOPLE_MAX = 1, 5000
 SUMMARY_MIN, SUMMARY_MAX = 5, 1000
@@ -103,7 +103,8 @@ def check_date(day: date, today: date, grace_days: int) -> None:
 
 
 def validate_input(
-    data: ActivityInput, *, policy: ActivityPolicy, today: date, accepted_date: date | None = None
+    data: ActivityInput, *, policy: ActivityPolicy, today: date, accepted_date: date | None = None,
+    voices_kept: int = 0,
 ) -> None:
     """Every rule at once, at save time: the form checked each step, but state may be old.
 
@@ -116,8 +117,8 @@ def validate_input(
         check_date(data.activity_date, today, policy.grace_days)
     check_place(data.place)
     check_people(data.people)
-    check_summary(data.summary, voices=len(data.voices))
-    if len(data.voices) > media.MAX_ACTIVITY_VOICES:
+    check_summary(data.summary, voices=len(data.voices) + voices_kept)
+    if len(data.voices) + voices_kept > media.MAX_ACTIVITY_VOICES:
         raise ActivityProblem("voices_too_many", high=media.MAX_ACTIVITY_VOICES)
     if len(data.photos) > MAX_PHOTOS:
         raise ActivityProblem("photos_too_many", high=MAX_PHOTOS)
@@ -257,7 +258,8 @@ async def update_activity(
     now = now or utcnow()
     activity = await own_activity(session, member_id=member_id, activity_id=activity_id)
     check_editable(activity, policy, now)
-    validate_input(data, policy=policy, today=today, accepted_date=activity.activity_date)
+    kept = len(await activity_voices(session, activity.id))
+    validate_input(data, policy=policy, today=today, accepted_date=activity.activity_date, voices_kept=kept)
     before = f"{activity.kind} {activity.activity_date} {activity.place} {activity.people}"
     point_id = await _resolve_place(session, member_id, data)
     quarter = Quarter.of(data.activity_date)
@@ -269,7 +271,7 @@ async def update_activity(
     activity.people, activity.summary, activity.updated_at = data.people, data.summary, now
     await _set_photos(session, activity.id, data.photos)
     if data.voices:  # an edit adds voice notes; those kept stay
-        await media.add_voices(session, data.voices, now=now, activity_id=activity.id, start=100)
+        await media.add_voices(session, data.voices, now=now, activity_id=activity.id, start=kept)
     await media.queue_activity(session, activity_id=activity.id, now=now)
     session.add(AuditEvent(actor=f"member:{member_id}", action="activity.edit", entity="activity",
                            entity_id=str(activity.id), detail=f"before: {before}"))
@@ -443,3 +445,10 @@ async def standing(
         current=quarter == Quarter.of(today),
         year_over=today.year > quarter.year,
     )
+
+
+async def activity_voices(session: AsyncSession, activity_id: int) -> list[Voice]:
+    """An activity's voice notes, in order."""
+    rows = await session.exec(select(VoiceNote).where(VoiceNote.activity_id == activity_id)
+                              .order_by(VoiceNote.position, VoiceNote.id))
+    return [Voice(v.file_id, v.file_unique_id, v.duration, v.kind) for v in rows.all()]

@@ -126,11 +126,12 @@ def member_rows(connection: Connection, *, period: Period, scopes: Sequence[Scop
 
 def activity_rows(connection: Connection, *, period: Period, scopes: Sequence[Scope] | None,
                   kind_names: Mapping[str, str], tz: ZoneInfo) -> Iterator[list[object]]:
-    """Every live activity of the period by an active member in scope, by date."""
+    """Every live activity of the period by an active member in scope, by date; its voice notes counted."""
+    voices = select(func.count()).where(VoiceNote.activity_id == Activity.id).correlate(Activity).scalar_subquery()
     query = (
         select(Activity.id, Activity.activity_date, Activity.year, Activity.quarter, Member.number, Member.name,
                Sector.name, ActivityGroup.name, Member.level, Region.path, Activity.kind, Activity.place,
-               Activity.people, Activity.points, Activity.summary, Activity.created_at)
+               Activity.people, Activity.points, Activity.summary, Activity.created_at, voices)
         .select_from(Activity)
         .join(Member, Member.id == Activity.member_id)
         .join(Sector, Sector.id == Member.sector_id)
@@ -141,9 +142,10 @@ def activity_rows(connection: Connection, *, period: Period, scopes: Sequence[Sc
     )
     labels = _GroupLabels()
     for (activity_id, day, year, quarter, number, name, sector, group, level, region, kind, place, people, points,
-         summary, created) in _stream(connection, within_scopes(query, scopes)):
+         summary, created, voice_count) in _stream(connection, within_scopes(query, scopes)):
         yield [activity_id, day.isoformat(), f"{year}Q{quarter}", number, name, sector, labels[group, level, region],
-               kind_names.get(kind, kind), place, people, round(float(points), 2), summary, _local(created, tz)]
+               kind_names.get(kind, kind), place, people, round(float(points), 2), summary, _local(created, tz),
+               int(voice_count or 0)]
 
 
 def case_rows(connection: Connection, *, period: Period, scopes: Sequence[Scope] | None,
@@ -203,7 +205,7 @@ class ExportRequest:
 # per section: the columns holding numbers (their format), the columns that add up, the totals row's label key
 LAYOUT: dict[ExportSection, tuple[dict[int, str], list[int], str]] = {
     ExportSection.members: ({8: COUNT, 9: COUNT, 10: POINTS}, [8, 9, 10], "total_members"),
-    ExportSection.activities: ({9: COUNT, 10: POINTS}, [9, 10], "total_activities"),
+    ExportSection.activities: ({9: COUNT, 10: POINTS, 13: COUNT}, [9, 10, 13], "total_activities"),
     ExportSection.cases: ({14: COUNT, 15: COUNT, 16: COUNT}, [15, 16], "total_cases"),
 }
 
