@@ -242,6 +242,8 @@ async def to_staff(notices: Notices, context: LianxinContext, intake: Intake) ->
         text = t("case_for_staff", number=detail.case.number, category=detail.case.category,
                  place=place_of(detail)) + "\n\n" + card_text(detail)
         await notices.add(f"{stamp(intake.case)}:s{telegram_id}:card", telegram_id, text, rows)
+        await voices_to(notices, f"{stamp(intake.case)}:s{telegram_id}", telegram_id, detail.case.number,
+                        intake_voices(detail))
 
 
 async def to_resident(notices: Notices, case: Case, text: str, rows: Sequence[Sequence[tuple[str, str]]] = (),

@@ -299,3 +299,15 @@ async def test_every_photo_and_voice_lands_on_disk_once_and_check_fetches_what_w
     assert await media_cli.export_case(settings, argparse.Namespace(case=case.number, out=target)) == 0
     assert sorted(p.name for p in target.iterdir()) == [f"{case.number}-01-photo.jpg", f"{case.number}-02-voice.ogg"]
     assert await media_cli.export_case(settings, argparse.Namespace(case="2026-999999", out=target)) == 1
+
+
+async def test_when_nobody_fits_the_staff_hear_the_voices_with_the_card(fake, db, roster, app) -> None:
+    from tests.conftest import ADMIN_ID
+
+    admin = fake.user(ADMIN_ID, first_name="管理员")
+    resident = fake.user(9205, first_name="老孙")
+    card, _ = await voice_only_request(resident, durations=(33,))
+    await press(resident, "确认提交", card)
+    staff_card, voice = await admin.expect_messages(2)
+    assert "没有合适的委员" in staff_card.text and "🎤 语音 1 条（共 0:33）" in staff_card.text
+    assert voice.method == "sendVoice" and "0:33" in voice.caption
