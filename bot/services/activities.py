@@ -219,7 +219,8 @@ async def save_activity(
     await session.flush()
     await _set_photos(session, activity.id, data.photos)
     await media.add_voices(session, data.voices, now=now, activity_id=activity.id)
-    await media.queue_activity(session, activity_id=activity.id, now=now)  # kept on disk in the background
+    if data.photos or data.voices:  # kept on disk in the background (scheduler/media.py)
+        await media.queue_activity(session, activity_id=activity.id, now=now)
     await session.flush()
     return activity
 
@@ -272,7 +273,8 @@ async def update_activity(
     await _set_photos(session, activity.id, data.photos)
     if data.voices:  # an edit adds voice notes; those kept stay
         await media.add_voices(session, data.voices, now=now, activity_id=activity.id, start=kept)
-    await media.queue_activity(session, activity_id=activity.id, now=now)
+    if data.photos or data.voices:
+        await media.queue_activity(session, activity_id=activity.id, now=now)
     session.add(AuditEvent(actor=f"member:{member_id}", action="activity.edit", entity="activity",
                            entity_id=str(activity.id), detail=f"before: {before}"))
     await session.flush()

@@ -591,7 +591,8 @@ async def create_case(
     for position, (file_id, unique_id) in enumerate(data.photos):
         session.add(CasePhoto(case_id=case.id, file_id=file_id, file_unique_id=unique_id, position=position))
     await media.add_voices(session, data.voices, now=now, case_id=case.id)
-    await media.queue_case(session, case=case, now=now)  # kept on disk in the background (scheduler/media.py)
+    # kept on disk in the background (scheduler/media.py)
+    await media.queue_files(session, case=case, now=now, photos=data.photos, voices=data.voices, new_case=True)
     submitter = Actor.resident(resident_id) if resident_id is not None else Actor.member(recorded_by_member_id)
     await _write_event(session, case=case, actor=submitter, action=Note.submit, now=now,
                        detail={"on_behalf": True} if recorded_by_member_id else None)
@@ -802,8 +803,8 @@ async def add_message(
     await session.flush()
     if voices:
         await media.add_voices(session, voices, now=now, case_id=case.id, message_id=message.id)
-    if voices or photo_file_ids:
-        await media.queue_case(session, case=case, now=now)
+    await media.queue_files(session, case=case, now=now, voices=voices,
+                            photos=[(f, f[-64:]) for f in photo_file_ids])  # relays keep the file_id only
     if actor.role is Role.resident:
         return Relay(message, Role.member, case.member_id)
     return Relay(message, Role.resident, case.resident_id)

@@ -125,14 +125,16 @@ async def voice_totals(session: AsyncSession, *, case_ids: Sequence[int]) -> dic
 
 
 async def _queue(session: AsyncSession, *, owner_kind: str, owner_id: int, owner_label: str,
-                 files: Sequence[tuple[str, str, str]], now: datetime) -> int:
-    """Queue (kind, file_id, file_unique_id) of one owner once each, numbered after what it has; how many new."""
+                 files: Sequence[tuple[str, str, str]], now: datetime, new_owner: bool = False) -> int:
+    """Queue (kind, file_id, file_unique_id) of one owner once each, numbered after what it has; how many new.
+    `new_owner`: the owner was created in this transaction, so nothing of it is queued yet (no lookup)."""
     if not files:
         return 0
-    last = (await session.exec(select(func.coalesce(func.max(MediaFile.seq), 0))
-                               .where(MediaFile.owner_kind == owner_kind, MediaFile.owner_id == owner_id))).one()
-    known = set((await session.exec(select(MediaFile.key).where(MediaFile.owner_kind == owner_kind,
-                                                                MediaFile.owner_id == owner_id))).all())
+    queued = [] if new_owner else (await session.exec(
+        select(MediaFile.key, MediaFile.seq).where(MediaFile.owner_kind == owner_kind, MediaFile.owner_id == owner_id)
+    )).all()
+    last = max((seq for _, seq in queued), default=0)
+    known = {key for key, _ in queued}
     added = 0
     dialect = dialect_of(session)
     for kind, file_id, unique_id in files:
@@ -150,6 +152,14 @@ async def _queue(session: AsyncSession, *, owner_kind: str, owner_id: int, owner
         )
         await session.exec(statement)
     return added
+
+
+async def queue_files(session: AsyncSession, *, case: Case, now: datetime, photos: Sequence[tuple[str, str]] = (),
+                      voices: Sequence[Voice] = (), new_case: bool = False) -> int:
+    """The photos (file_id, file_unique_id) and voices a case just got, queued in the caller's transaction."""
+    files = [("photo", f, u) for f, u in photos] + [(v.kind, v.file_id, v.file_unique_id) for v in voices]
+    return await _queue(session, owner_kind="case", owner_id=case.id, owner_label=case.number, files=files,
+                        now=now, new_owner=new_case)
 
 
 async def queue_case(session: AsyncSession, *, case: Case, now: datetime) -> int:
