@@ -6,6 +6,8 @@ Routing on the sample roster: 教育 from 合作市 goes to 孙凯凯 (GS0021).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlmodel import select
 
@@ -212,6 +214,10 @@ async def test_log_keeps_a_voice_note_as_evidence_next_to_a_short_title(fake, db
         queued = (await session.exec(select(MediaFile))).all()
     assert activity.summary == "走访老人" and (voice.activity_id, voice.duration, voice.case_id) == (activity.id, 95, None)
     assert [(q.owner_kind, q.owner_id, q.kind) for q in queued] == [("activity", activity.id, "voice")]
+    (job,) = app.job_queue.get_jobs_by_name("fetch_media")
+    await job.run(app)
+    kept = Path(settings.media_dir) / "activity" / f"A{activity.id:06d}" / "01-voice.ogg"
+    assert kept.read_bytes() == fake.files[voice.file_id].content
 
     # edited later: the voice kept counts, so the 4-character title stays valid; the sheet counts it
     await user.send("/my")
@@ -245,7 +251,6 @@ async def test_log_keeps_a_voice_note_as_evidence_next_to_a_short_title(fake, db
 async def test_every_photo_and_voice_lands_on_disk_once_and_check_fetches_what_went_missing(
         fake, db, member, app, settings, tmp_path, capsys) -> None:
     import argparse
-    from pathlib import Path
 
     from bot.cli import media as media_cli
 
