@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import logging
 import secrets
 import warnings
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
@@ -27,7 +28,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, ReplyKeyboardMarkup, Update
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -49,6 +50,7 @@ from handlers.menus import MENU_LABELS
 from handlers.views import chunked, keyboard
 from models import utcnow
 
+log = logging.getLogger(__name__)
 END = ConversationHandler.END
 PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 # typed answers: not commands and not the reply-keyboard's menu labels (those are commands)
@@ -566,11 +568,15 @@ def voice_of(message: Message, *, max_seconds: int) -> Voice:
 
 
 async def play_back(update: Update, voices: Sequence[Voice]) -> None:
-    """Send voice notes back to the person who sent them, so they can hear them before submitting."""
+    """Send voice notes back to the person who sent them, so they can hear them before submitting. One that
+    cannot be sent is left out: the card still comes, and says how many there are."""
     chat = update.effective_chat
     for n, voice in enumerate(voices, start=1):
         caption = t("voice_playback", n=n, total=len(voices), length=clock(voice.duration))
-        if voice.kind == "audio":
-            await chat.send_audio(voice.file_id, caption=caption)
-        else:
-            await chat.send_voice(voice.file_id, caption=caption)
+        try:
+            if voice.kind == "audio":
+                await chat.send_audio(voice.file_id, caption=caption)
+            else:
+                await chat.send_voice(voice.file_id, caption=caption)
+        except TelegramError as exc:
+            log.info("voice %d/%d not played back to %s: %s", n, len(voices), chat.id, exc)

@@ -316,3 +316,16 @@ async def test_when_nobody_fits_the_staff_hear_the_voices_with_the_card(fake, db
     staff_card, voice = await admin.expect_messages(2)
     assert "没有合适的委员" in staff_card.text and "🎤 语音 1 条（共 0:33）" in staff_card.text
     assert voice.method == "sendVoice" and "0:33" in voice.caption
+
+
+async def test_a_voice_that_cannot_be_played_back_still_leaves_the_card(fake, db, member, app) -> None:
+    resident = fake.user(9206, first_name="老周")
+    await to_description(resident)
+    await resident.send_voice(8)
+    photos = await press(resident, "完成", await resident.expect_message())
+    await press(resident, "跳过", photos)
+    skip = await resident.expect_message()
+    fake.fail_next("sendVoice", code=400, description="Bad Request: wrong file identifier")
+    await resident.press("跳过", message=skip)
+    card = await resident.expect_message()
+    assert "🎤 语音 1 条（共 0:08）" in card.text and card.buttons[0] == ["确认提交"]
