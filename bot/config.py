@@ -126,6 +126,8 @@ class Settings(BaseSettings):
     reminder_bottom_share: float = Field(default=0.10, gt=0, lt=1)
     # --- reception days: the reminder to residents signed up and the member on duty, the day before ---
     reception_reminder_time: time = time(18, 0)
+    # --- voice notes: the longest one taken (seconds); photos and voices are kept on disk in MEDIA_DIR (above)
+    voice_max_seconds: int = Field(default=120, ge=5, le=3600)
     # --- speed through libraries' private parts; false: the library's own path, as it comes ---
     # the Bot API connection pool's faster stream (bot/pool_tuning.py, httpcore internals)
     http_pool_tuning: bool = True

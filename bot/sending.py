@@ -61,6 +61,12 @@ async def send_one(application: Application, message: OutboxMessage) -> None:
     if message.photo is not None or message.photo_id is not None:
         photo = message.photo if message.photo is not None else message.photo_id
         await bot.send_photo(message.chat_id, photo=photo, caption=message.text, reply_markup=markup, **extra)
+    elif message.voice_id is not None:
+        await bot.send_voice(message.chat_id, voice=message.voice_id, caption=message.text, reply_markup=markup,
+                             **extra)
+    elif message.audio_id is not None:
+        await bot.send_audio(message.chat_id, audio=message.audio_id, caption=message.text, reply_markup=markup,
+                             **extra)
     elif message.document is not None:
         document = InputFile(io.BytesIO(message.document), filename=message.document_name)
         await bot.send_document(message.chat_id, document=document, caption=message.text, reply_markup=markup, **extra)

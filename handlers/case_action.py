@@ -21,6 +21,7 @@ from bot.context import LianxinContext
 from bot.services import cases as svc
 from bot.services.contacts import resident_for
 from bot.services.lifecycle import Actor, CaseNotAllowed, CaseProblem, Request, check_request
+from bot.services.media import MediaProblem, Voice
 from bot.services.rules import parse_people
 from bot.texts import label, routing_reason, t
 from handlers.case_cards import (
@@ -32,7 +33,7 @@ from handlers.case_cards import (
     routing,
     to_resident,
 )
-from handlers.forms import PRIVATE, TEXT, Form, FormDraft, reply
+from handlers.forms import PRIVATE, TEXT, VOICE, Form, FormDraft, reply, voice_of
 from handlers.views import checked_press, keyboard
 from models import CaseStatus, utcnow
 
@@ -203,11 +204,18 @@ async def on_message(update: Update, context: LianxinContext) -> str | int | Non
     message = update.effective_message
     draft.note = message.text or message.caption or ""
     photos = [message.photo[-1].file_id] if message.photo else []
-    return await run_action(update, context, draft, photos=photos)
+    voices = []
+    if message.voice or message.audio:  # a voice note goes across as one, both ways
+        try:
+            voices = [voice_of(message, max_seconds=context.settings.voice_max_seconds)]
+        except MediaProblem as problem:
+            await reply(update, t(f"voice_{problem.code}", **problem.detail))
+            return None
+    return await run_action(update, context, draft, photos=photos, voices=voices)
 
 
-async def run_action(update: Update, context: LianxinContext, draft: Draft, *, photos: list[str] | None = None
-                     ) -> str | int | None:
+async def run_action(update: Update, context: LianxinContext, draft: Draft, *, photos: list[str] | None = None,
+                     voices: list[Voice] | None = None) -> str | int | None:
     """Make the case action and end the form in one commit; then tell the other side."""
     request = Request(draft.action)
     actor = await _actor(context, request)
@@ -232,7 +240,7 @@ async def run_action(update: Update, context: LianxinContext, draft: Draft, *, p
                                        people=draft.people, policy=policy)
             else:
                 relay = await svc.add_message(session, case=case, actor=actor, text=draft.note or "", now=now,
-                                              photo_file_ids=photos or [], policy=policy)
+                                              photo_file_ids=photos or [], policy=policy, voices=voices or [])
         except CaseProblem as problem:
             await reply(update, case_problem_text(problem))
             if problem.code in ("note_required", "note_long", "relay_empty", "relay_long", "result_required"):
@@ -249,7 +257,7 @@ async def run_action(update: Update, context: LianxinContext, draft: Draft, *, p
                                 result=detail.case.result, days=policy.reopen_days),
                               resident_buttons(detail.case)[:1], part="result")
         elif relay is not None:
-            relayed = await relay_message(notices, case, relay)
+            relayed = await relay_message(notices, case, relay, voices or [])
         confirm = await FORM.end_in(session, update, context)
         await session.commit()
         confirm()
@@ -280,7 +288,7 @@ def build(settings: Settings) -> ConversationHandler:
             Step.TARGET: [CallbackQueryHandler(on_target, pattern=form)],
             Step.NOTE: [MessageHandler(TEXT, on_note)],
             Step.PEOPLE: [CallbackQueryHandler(on_people_button, pattern=form), MessageHandler(TEXT, on_people_text)],
-            Step.MESSAGE: [MessageHandler(TEXT | (PRIVATE & filters.PHOTO), on_message)],
+            Step.MESSAGE: [MessageHandler(TEXT | (PRIVATE & filters.PHOTO) | VOICE, on_message)],
         },
         cancel=cancel,
         restart=[],

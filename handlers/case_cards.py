@@ -25,10 +25,11 @@ from bot.services.cases import Intake
 from bot.services.contacts import member_chat, member_name_sector, resident_chat, staff_over
 from bot.services.identity import identify
 from bot.services.lifecycle import RATINGS, Action, Actor, CaseProblem, Request, Role, offers
+from bot.services.media import Voice, clock
 from bot.services.outbox import Button
 from bot.services.queue import staff_candidates
 from bot.texts import CASE_ACTION_NAMES, CASE_STATUS_NAMES, Safe, case_problem, label, routing_reason, t
-from models import Case, CaseStatus
+from models import Case, CaseStatus, VoiceNote
 
 log = logging.getLogger(__name__)
 STARS = {n: "⭐" * n for n in RATINGS}
@@ -87,16 +88,53 @@ def card_text(detail: svc.CaseDetail) -> str:
         requester = t("case_requester_recorded", name=case.requester_name)
     else:
         requester = t("case_requester_resident")
-    return t(
+    text = t(
         "case_card", number=case.number, status=CASE_STATUS_NAMES[CaseStatus(case.status).value],
         category=case.category, place=place_of(detail), requester=requester,
         phone=detail.phone or t("case_phone_none"), created=case.created_at.strftime("%Y-%m-%d"),
-        description=case.description,
+        description=case.description or t("voice_only"),
     )
+    intake = intake_voices(detail)
+    return text + t("voice_card_line", summary=voices_summary(intake)) if intake else text
+
+
+def intake_voices(detail: svc.CaseDetail) -> list[VoiceNote]:
+    return [v for v in detail.voices if v.message_id is None]
+
+
+def voices_summary(voices: Sequence[VoiceNote | Voice]) -> str:
+    """🎤 语音 2 条（共 1:42）"""
+    return t("voice_summary", count=len(voices), total=clock(sum(v.duration for v in voices)))
+
+
+async def voices_to(notices: Notices, key: str, chat: int | None, number: str,
+                    voices: Sequence[VoiceNote | Voice]) -> None:
+    """Voice notes as voice messages (an audio file as one), each captioned with the case number."""
+    for n, voice in enumerate(voices, start=1):
+        caption = t("voice_case_caption", number=number, n=n, total=len(voices), length=clock(voice.duration))
+        media = {"audio_id": voice.file_id} if voice.kind == "audio" else {"voice_id": voice.file_id}
+        await notices.add(f"{key}:voice{n}", chat, caption, **media)
+
+
+def voice_entries(context: LianxinContext, detail: svc.CaseDetail) -> list[tuple[datetime, str]]:
+    """Each voice note the viewer may hear, as a timeline line with who sent it and its length."""
+    senders = {m.id: m.sender_kind for m in detail.messages}
+    entries = []
+    for voice in detail.voices:
+        who = t("voice_from_member") if senders.get(voice.message_id) == "member" else t("voice_from_resident")
+        entries.append((voice.created_at, t(
+            "case_timeline_line", at=local(context, voice.created_at),
+            action=t("voice_timeline_line", who=who, length=clock(voice.duration)), who="", note="")))
+    return entries
+
+
+def voice_list_text(context: LianxinContext, detail: svc.CaseDetail) -> str:
+    """The voice notes of a case, one a line (for the handling member's view of the card)."""
+    return "\n".join(line for _, line in voice_entries(context, detail))
 
 
 def timeline_text(context: LianxinContext, detail: svc.CaseDetail) -> str:
-    lines = []
+    lines: list[tuple[datetime, str]] = []
     for entry in detail.timeline:
         who = ""
         if entry.member_name and entry.action in NAMED_STEPS:
@@ -106,11 +144,13 @@ def timeline_text(context: LianxinContext, detail: svc.CaseDetail) -> str:
             note = routing_reason(entry.detail)
         elif entry.detail and entry.detail.get("rating"):
             note = STARS.get(int(entry.detail["rating"]), "")
-        lines.append(t(
+        lines.append((entry.at, t(
             "case_timeline_line", at=local(context, entry.at), action=CASE_ACTION_NAMES.get(entry.action, entry.action),
             who=who, note=f"（{note}）" if note else "",
-        ))
-    return "\n".join(lines)
+        )))
+    lines += voice_entries(context, detail)
+    lines.sort(key=lambda pair: pair[0])  # stable: a voice sent with the submit comes after it
+    return "\n".join(line for _, line in lines)
 
 
 def resident_detail_text(context: LianxinContext, detail: svc.CaseDetail) -> str:
@@ -118,7 +158,8 @@ def resident_detail_text(context: LianxinContext, detail: svc.CaseDetail) -> str
     handler = f"{detail.member_name}（{detail.member_sector}）" if detail.member_name else t("case_handler_none")
     return t(
         "case_detail", number=case.number, status=CASE_STATUS_NAMES[CaseStatus(case.status).value],
-        category=case.category, place=place_of(detail), handler=handler, description=case.description,
+        category=case.category, place=place_of(detail), handler=handler,
+        description=case.description or t("voice_only"),
         result=Safe(t("case_detail_result", result=case.result)) if case.result else "",
         timeline=Safe(timeline_text(context, detail)),
     )
@@ -139,13 +180,14 @@ class Notices:
         self.keys: list[str] = []
 
     async def add(self, key: str, chat_id: int | None, text: str, rows: Sequence[Sequence[tuple[str, str]]] = (),
-                  *, photo_id: str | None = None) -> bool:
+                  *, photo_id: str | None = None, voice_id: str | None = None, audio_id: str | None = None) -> bool:
         """One message to `chat_id` (none when the person is not on Telegram); False when there is nobody."""
         if chat_id is None:
             return False
         buttons = [[Button(label_, callback_data=data) for label_, data in row] for row in rows] if rows else None
         await outbox.enqueue(self.session, key=key, chat_id=chat_id, kind="case", text=text, now=self.now,
-                             buttons=buttons, photo_id=photo_id, priority=outbox.REPLY, claim=self.claim)
+                             buttons=buttons, photo_id=photo_id, priority=outbox.REPLY, claim=self.claim,
+                             voice_id=voice_id, audio_id=audio_id)
         self.keys.append(key)
         return True
 
@@ -176,6 +218,7 @@ async def card_to_member(notices: Notices, case: Case, member_id: int) -> None:
     for n, file_id in enumerate(detail.photos, start=1):
         caption = t("case_photo_caption", number=detail.case.number, n=n, total=len(detail.photos))
         await notices.add(f"{base}:photo{n}", chat, caption, photo_id=file_id)
+    await voices_to(notices, base, chat, detail.case.number, intake_voices(detail))
 
 
 async def to_staff(notices: Notices, context: LianxinContext, intake: Intake) -> None:
@@ -201,6 +244,8 @@ async def to_staff(notices: Notices, context: LianxinContext, intake: Intake) ->
         text = t("case_for_staff", number=detail.case.number, category=detail.case.category,
                  place=place_of(detail)) + "\n\n" + card_text(detail)
         await notices.add(f"{stamp(intake.case)}:s{telegram_id}:card", telegram_id, text, rows)
+        await voices_to(notices, f"{stamp(intake.case)}:s{telegram_id}", telegram_id, detail.case.number,
+                        intake_voices(detail))
 
 
 async def to_resident(notices: Notices, case: Case, text: str, rows: Sequence[Sequence[tuple[str, str]]] = (),
@@ -240,12 +285,13 @@ async def _routing(notices: Notices, context: LianxinContext, intake: Intake, *,
             await to_resident(notices, intake.case, t("case_to_staff_resident", number=intake.case.number))
 
 
-async def relay_message(notices: Notices, case: Case, relayed: svc.Relay) -> str | None:
+async def relay_message(notices: Notices, case: Case, relayed: svc.Relay, voices: Sequence[Voice] = ()
+                        ) -> str | None:
     """A 回复 or 补充 goes to the other side, stamped with the case number; never with who sent it on
     Telegram. The key of the message, None when the other side is not reachable on Telegram (they find it
     in /mycases or /cases)."""
     session = notices.session
-    text = relayed.message.text
+    text = relayed.message.text or (t("voice_in_relay", length=clock(voices[0].duration)) if voices else "")
     if relayed.to_role is Role.member:
         chat = await member_chat(session, relayed.to_id)
         body = t("case_message_to_member", number=case.number, text=text)
@@ -262,6 +308,7 @@ async def relay_message(notices: Notices, case: Case, relayed: svc.Relay) -> str
     for n, file_id in enumerate(photos, start=1):
         caption = t("case_photo_caption", number=case.number, n=n, total=len(photos))
         await notices.add(f"{key}:photo{n}", chat, caption, photo_id=file_id)
+    await voices_to(notices, key, chat, case.number, voices)
     return f"{key}:text"
 
 

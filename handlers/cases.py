@@ -30,8 +30,9 @@ from bot.services.lifecycle import (
     check_rating,
     check_request,
 )
+from bot.services.media import clock, voice_totals
 from bot.services.queue import assign_in_scope
-from bot.texts import CASE_STATUS_NAMES, label, t
+from bot.texts import CASE_STATUS_NAMES, Safe, label, t
 from handlers.case_cards import (
     STARS,
     Notices,
@@ -45,6 +46,7 @@ from handlers.case_cards import (
     staff_reopened,
     to_member,
     to_resident,
+    voice_list_text,
 )
 from handlers.forms import reply
 from handlers.views import checked_press, chunked, drop_buttons, keyboard, paging
@@ -176,7 +178,9 @@ async def on_view(update: Update, context: LianxinContext) -> None:
         detail = await svc.case_detail(session, case_id=case.id, actor=actor)
     await query.answer()
     if actor.role is Role.member:
-        await reply(update, card_text(detail), keyboard(member_buttons(detail.case)))
+        voices = voice_list_text(context, detail)
+        text = card_text(detail) + (t("voice_card_line", summary=Safe(voices)) if voices else "")
+        await reply(update, text, keyboard(member_buttons(detail.case)))
     else:
         rows = resident_buttons(detail.case) if actor.role is Role.resident else []
         await reply(update, resident_detail_text(context, detail), keyboard(rows) if rows else None)
@@ -189,13 +193,14 @@ async def mycases_text(context: LianxinContext, offset: int) -> tuple[str, objec
         resident = await resident_for(session, context.identity.telegram_id)
         items, total = ([], 0) if resident is None else await svc.cases_for_resident(
             session, resident_id=resident.id, page=offset // PAGE, per_page=PAGE)
+        voices = await voice_totals(session, case_ids=[i.id for i in items])
     if not total:
         return t("mycases_empty"), None
     lines = [t("mycases_header", start=offset + 1, end=offset + len(items), total=total)]
     for item in items:
         lines.append(t("mycases_line", number=item.number, category=item.category,
                        status=CASE_STATUS_NAMES[item.status.value], handler=item.member_name or t("case_handler_none"),
-                       updated=local(context, item.updated_at)))
+                       updated=local(context, item.updated_at)) + voice_mark(voices.get(item.id)))
     rows = [[(label("case_view", number=i.number, status=CASE_STATUS_NAMES[i.status.value]),
               CaseButton(CaseAction.view, i.id).pack())] for i in items]
     pages = paging(offset, total, PAGE, lambda at: CaseButton(CaseAction.page, 0, at).pack())
@@ -231,11 +236,19 @@ async def cases_command(update: Update, context: LianxinContext) -> None:
     now = utcnow()
     async with context.db.session() as session:
         items = await svc.cases_for_member(session, member_id=context.identity.member_id, limit=50)
+        voices = await voice_totals(session, case_ids=[i.id for i in items])
     if not items:
         await update.effective_message.reply_text(t("cases_empty"))
         return
     lines = [t("cases_header", total=len(items))]
     lines += [t("cases_line", number=i.number, category=i.category, status=CASE_STATUS_NAMES[i.status.value],
-                age=svc.age_days(i.created_at, now)) for i in items]
+                age=svc.age_days(i.created_at, now)) + voice_mark(voices.get(i.id)) for i in items]
     rows = chunked([(i.number, CaseButton(CaseAction.view, i.id).pack()) for i in items], 2)
     await update.effective_message.reply_text("\n".join(lines), reply_markup=keyboard(rows))
+
+
+def voice_mark(counted: tuple[int, int] | None) -> str:
+    """After a case in a list: how many voice notes it has and how long they are together."""
+    if not counted:
+        return ""
+    return t("voice_list_mark", count=counted[0], total=clock(counted[1]))

@@ -18,15 +18,17 @@ from __future__ import annotations
 
 import enum
 import functools
+import logging
 import secrets
 import warnings
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
+from datetime import timedelta
 from typing import Any, Generic, TypeVar
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import CallbackQuery, InlineKeyboardMarkup, ReplyKeyboardMarkup, Update
-from telegram.error import BadRequest
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, ReplyKeyboardMarkup, Update
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -42,15 +44,19 @@ from bot.callbacks import FormButton, any_button_pattern
 from bot.context import LianxinContext
 from bot.persistence import SQLPersistence
 from bot.services.forms import FORM_KEY, open_form
+from bot.services.media import Voice, check_voice, clock
 from bot.texts import FORM_STEPS, label, t
 from handlers.menus import MENU_LABELS
 from handlers.views import chunked, keyboard
 from models import utcnow
 
+log = logging.getLogger(__name__)
 END = ConversationHandler.END
 PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 # typed answers: not commands and not the reply-keyboard's menu labels (those are commands)
 TEXT = PRIVATE & filters.TEXT & ~filters.COMMAND & ~MENU_LABELS
+# a voice note, or an audio file (a recording sent as a file)
+VOICE = PRIVATE & (filters.VOICE | filters.AUDIO)
 
 
 class Choice(enum.StrEnum):
@@ -549,3 +555,28 @@ async def answer(query: CallbackQuery, text: str | None = None) -> None:
     except BadRequest as exc:
         if "too old" not in str(exc).lower() and "invalid" not in str(exc).lower():
             raise
+
+
+def voice_of(message: Message, *, max_seconds: int) -> Voice:
+    """The voice note (or audio file) of a message, within the limits (MediaProblem: too long, too big)."""
+    media = message.voice or message.audio
+    kind = "voice" if message.voice else "audio"
+    duration = media.duration or 0
+    seconds = int(duration.total_seconds()) if isinstance(duration, timedelta) else int(duration)  # PTB: either
+    check_voice(duration=seconds, size=media.file_size, max_seconds=max_seconds)
+    return Voice(media.file_id, media.file_unique_id, seconds, kind)
+
+
+async def play_back(update: Update, voices: Sequence[Voice]) -> None:
+    """Send voice notes back to the person who sent them, so they can hear them before submitting. One that
+    cannot be sent is left out: the card still comes, and says how many there are."""
+    chat = update.effective_chat
+    for n, voice in enumerate(voices, start=1):
+        caption = t("voice_playback", n=n, total=len(voices), length=clock(voice.duration))
+        try:
+            if voice.kind == "audio":
+                await chat.send_audio(voice.file_id, caption=caption)
+            else:
+                await chat.send_voice(voice.file_id, caption=caption)
+        except TelegramError as exc:
+            log.info("voice %d/%d not played back to %s: %s", n, len(voices), chat.id, exc)

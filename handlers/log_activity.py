@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from telegram import Update
@@ -33,9 +33,11 @@ from bot.services.activities import (
     PLACE_MIN,
     SUMMARY_MAX,
     SUMMARY_MIN,
+    TITLE_MIN,
     ActivityInput,
     ActivityProblem,
     activity_photos,
+    activity_voices,
     check_date,
     check_editable,
     check_people,
@@ -56,9 +58,10 @@ from bot.services.checkin import (
     own_card,
     save_reception_activity,
 )
+from bot.services.media import MAX_ACTIVITY_VOICES, MediaProblem, Voice, clock, total_seconds
 from bot.services.rules import Quarter, local_today, parse_date, parse_people
 from bot.texts import Safe, label, t
-from handlers.forms import PRIVATE, TEXT, RecordDraft, RecordForm, reply
+from handlers.forms import PRIVATE, TEXT, VOICE, RecordDraft, RecordForm, reply, voice_of
 from handlers.menus import LOG_BUTTON
 from handlers.views import checked_press, chunked, keyboard, kind_name, problem_text, standing_text
 from models import Activity, utcnow
@@ -114,13 +117,15 @@ class Draft(RecordDraft):
     reception_id: int | None = None
     verified: int = 0
     walk_ins: int | None = None
+    voices: list[list] = field(default_factory=list)  # [file_id, file_unique_id, seconds, kind]: evidence
+    voices_kept: list[int] = field(default_factory=list)  # editing: the seconds of the voices already saved
 
     def to_input(self) -> ActivityInput:
         assert self.kind and self.day and self.place and self.people and self.summary
         return ActivityInput(
             kind=self.kind, activity_date=date.fromisoformat(self.day), place=self.place, people=self.people,
             summary=self.summary, contact_point_id=self.contact_point_id,
-            photos=[(p[0], p[1]) for p in self.photos],
+            photos=[(p[0], p[1]) for p in self.photos], voices=[Voice.from_list(v) for v in self.voices],
         )
 
 
@@ -178,7 +183,8 @@ async def ask_people(update: Update, context: LianxinContext, draft: Draft) -> s
 
 async def ask_summary(update: Update, context: LianxinContext, draft: Draft) -> str:
     state = await FORM.at_step(update, context, draft, Step.SUMMARY)
-    await reply(update, t("log_ask_summary", low=SUMMARY_MIN, high=SUMMARY_MAX))
+    hint = t("log_voice_hint", high=clock(context.settings.voice_max_seconds), low=TITLE_MIN)
+    await reply(update, t("log_ask_summary", low=SUMMARY_MIN, high=SUMMARY_MAX) + "\n" + hint)
     return state
 
 
@@ -211,6 +217,10 @@ async def show_card(update: Update, context: LianxinContext, draft: Draft) -> st
         photos=len(draft.photos),
         summary=draft.summary,
     )
+    if draft.voices or draft.voices_kept:
+        seconds = total_seconds([Voice.from_list(v) for v in draft.voices]) + sum(draft.voices_kept)
+        text += t("voice_card_line", summary=t("voice_summary", count=len(draft.voices) + len(draft.voices_kept),
+                                               total=clock(seconds)))
     return await FORM.show_card(update, context, draft, text)
 
 
@@ -399,12 +409,12 @@ async def on_people(update: Update, context: LianxinContext) -> str | None:
 
 @guarded
 async def on_summary(update: Update, context: LianxinContext) -> str | None:
+    draft = FORM.get(context)
     try:
-        summary = check_summary(update.effective_message.text)
+        summary = check_summary(update.effective_message.text, voices=len(draft.voices) + len(draft.voices_kept))
     except ActivityProblem as problem:
         await reply(update, problem_text(problem))
         return None
-    draft = FORM.get(context)
     draft.summary = summary
     return await advance(update, context, draft, Step.SUMMARY)
 
@@ -437,6 +447,25 @@ async def on_walk_ins_button(update: Update, context: LianxinContext) -> str | N
         return None
     await FORM.mark_choice(update, label("walk_ins_none"))
     return await _set_walk_ins(update, context, 0)
+
+
+@guarded
+async def on_summary_voice(update: Update, context: LianxinContext) -> None:
+    """A voice note at the summary step: kept as evidence; the report still needs a short title in text."""
+    draft = FORM.get(context)
+    if len(draft.voices) + len(draft.voices_kept) >= MAX_ACTIVITY_VOICES:
+        await reply(update, t("voice_full", high=MAX_ACTIVITY_VOICES))
+        return None
+    try:
+        voice = voice_of(update.effective_message, max_seconds=context.settings.voice_max_seconds)
+    except MediaProblem as problem:
+        await reply(update, t(f"voice_{problem.code}", **problem.detail))
+        return None
+    draft.voices.append(voice.as_list())
+    FORM.put(context, draft)
+    total = clock(sum(int(v[2]) for v in draft.voices))
+    await reply(update, t("log_voice_added", count=len(draft.voices), length=total, low=TITLE_MIN))
+    return None
 
 
 async def submit(update: Update, context: LianxinContext, draft: Draft) -> str | int | None:
@@ -530,11 +559,12 @@ async def start_edit(update: Update, context: LianxinContext) -> str | int:
             await query.answer(problem_text(problem), show_alert=True)
             return ConversationHandler.END
         photos = await activity_photos(session, activity.id)
+        voices = await activity_voices(session, activity.id)
     await query.answer()
     draft = FORM.new(
         kind=activity.kind, day=activity.activity_date.isoformat(), place=activity.place,
         contact_point_id=activity.contact_point_id, people=activity.people, summary=activity.summary,
-        photos=[[f, u] for f, u in photos], activity_id=activity.id,
+        photos=[[f, u] for f, u in photos], activity_id=activity.id, voices_kept=[v.duration for v in voices],
     )
     return await show_card(update, context, draft)
 
@@ -580,7 +610,7 @@ def build(settings: Settings) -> ConversationHandler:
             Step.PLACE: [CallbackQueryHandler(on_place_button, pattern=form), MessageHandler(TEXT, on_place_text)],
             Step.PLACE_TEXT: [MessageHandler(TEXT, on_place_text)],
             Step.PEOPLE: [MessageHandler(TEXT, on_people)],
-            Step.SUMMARY: [MessageHandler(TEXT, on_summary)],
+            Step.SUMMARY: [MessageHandler(TEXT, on_summary), MessageHandler(VOICE, on_summary_voice)],
             Step.WALK_INS: [CallbackQueryHandler(on_walk_ins_button, pattern=form), MessageHandler(TEXT, on_walk_ins)],
             **FORM.record_states(
                 photo_limit=MAX_PHOTOS, ask_photos=ask_photos,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import enum
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from telegram import ReplyKeyboardMarkup, Update
 from telegram.error import TelegramError
@@ -27,11 +27,12 @@ from bot.services.cases import CaseInput
 from bot.services.checkin import CheckinPolicy, request_via
 from bot.services.contacts import member_name_sector, resident_for
 from bot.services.lifecycle import CaseProblem
+from bot.services.media import MAX_VOICES, MediaProblem, Voice, clock, total_seconds
 from bot.services.places import find_region, region_children
 from bot.services.roster import normalise_phone
 from bot.texts import Safe, label, t
 from handlers.case_cards import Notices, case_problem_text, routing
-from handlers.forms import PRIVATE, TEXT, Choice, RecordDraft, RecordForm, reply
+from handlers.forms import PRIVATE, TEXT, VOICE, Choice, RecordDraft, RecordForm, play_back, reply, voice_of
 from handlers.menus import REQUEST_BUTTON, contact_keyboard, member_keyboard, resident_keyboard
 from handlers.views import checked_press, chunked, keyboard
 from models import Region, utcnow
@@ -68,6 +69,7 @@ class Action(enum.StrEnum):
     FIELD = "fd"
     DUPLICATE = "dup"
     CANCEL = "x"
+    VOICE = "vc"
 
 
 @dataclass
@@ -86,6 +88,7 @@ class Draft(RecordDraft):
     # raised after checking in at a reception day: its member on duty handles it, the station's region is set
     reception_id: int | None = None
     via_member_id: int | None = None
+    voices: list[list] = field(default_factory=list)  # [file_id, file_unique_id, seconds, kind]
 
 
 FORM: RecordForm[Draft] = RecordForm(
@@ -137,8 +140,23 @@ async def ask_region(update: Update, context: LianxinContext, draft: Draft) -> s
 
 async def ask_description(update: Update, context: LianxinContext, draft: Draft) -> str:
     state = await FORM.at_step(update, context, draft, Step.DESCRIPTION)
-    await reply(update, t("req_ask_description", low=svc.DESCRIPTION_MIN, high=svc.DESCRIPTION_MAX))
+    hint = t("voice_hint", high=clock(context.settings.voice_max_seconds), count=MAX_VOICES)
+    await reply(update, t("req_ask_description", low=svc.DESCRIPTION_MIN, high=svc.DESCRIPTION_MAX) + "\n" + hint)
     return state
+
+
+async def ask_description_again(update: Update, context: LianxinContext, draft: Draft) -> str:
+    """修改 → 描述: said again from the start, in words or voice."""
+    draft.description, draft.voices = None, []
+    return await ask_description(update, context, draft)
+
+
+def voices_of(draft: Draft) -> list[Voice]:
+    return [Voice.from_list(v) for v in draft.voices]
+
+
+def voice_summary(voices: list[Voice]) -> str:
+    return t("voice_summary", count=len(voices), total=clock(total_seconds(voices)))
 
 
 async def ask_photos(update: Update, context: LianxinContext, draft: Draft) -> str:
@@ -183,9 +201,13 @@ async def show_card(update: Update, context: LianxinContext, draft: Draft) -> st
         if draft.on_behalf else ""
     )
     place = " ".join(p for p in (draft.region_path, draft.place_text) if p) or t("req_place_none")
+    voices = voices_of(draft)
     text = t("req_card", requester=Safe(requester), category=draft.category, place=place,
-             description=draft.description, photos=len(draft.photos),
+             description=draft.description or t("voice_only"), photos=len(draft.photos),
              contact=t("req_contact_none") if draft.on_behalf else contact_text(draft))
+    if voices:
+        text += t("voice_card_line", summary=voice_summary(voices))
+        await play_back(update, voices)  # heard again before submitting, right above the card
     return await FORM.show_card(update, context, draft, text)
 
 
@@ -215,7 +237,7 @@ FORM.asks = {
     Step.DUPLICATE: show_card,
 }
 FIELD_STEPS = {"requester": ask_requester, "category": ask_category, "region": ask_region_again,
-               "description": ask_description, "photos": ask_photos, "contact": ask_contact}
+               "description": ask_description_again, "photos": ask_photos, "contact": ask_contact}
 
 
 async def advance(update: Update, context: LianxinContext, draft: Draft, done: Step) -> str:
@@ -413,13 +435,47 @@ async def on_location(update: Update, context: LianxinContext) -> str | None:
 
 @guarded
 async def on_description(update: Update, context: LianxinContext) -> str | None:
+    draft = FORM.get(context)
     try:
-        text = svc.check_description(update.effective_message.text)
+        text = svc.check_description(update.effective_message.text, voices=len(draft.voices))
     except CaseProblem as problem:
         await reply(update, case_problem_text(problem))
         return None
-    draft = FORM.get(context)
     draft.description = text
+    return await advance(update, context, draft, Step.DESCRIPTION)
+
+
+@guarded
+async def on_voice(update: Update, context: LianxinContext) -> None:
+    """A voice note (or an audio file) at the description step: kept, up to MAX_VOICES; 完成 goes on."""
+    draft = FORM.get(context)
+    if len(draft.voices) >= MAX_VOICES:
+        await reply(update, t("voice_full", high=MAX_VOICES))
+        return None
+    try:
+        voice = voice_of(update.effective_message, max_seconds=context.settings.voice_max_seconds)
+    except MediaProblem as problem:
+        await reply(update, t(f"voice_{problem.code}", **problem.detail))
+        return None
+    draft.voices.append(voice.as_list())
+    FORM.put(context, draft)
+    rows = [[FORM.button(draft, label("done"), Action.VOICE, Choice.DONE)]]
+    await reply(update, t("voice_added", count=len(draft.voices), high=MAX_VOICES, length=clock(voice.duration)),
+                keyboard(rows))
+    return None
+
+
+@guarded
+async def on_voice_done(update: Update, context: LianxinContext) -> str | None:
+    """完成 under a voice note: the description is what was said (and typed, if anything)."""
+    draft = FORM.get(context)
+    if not draft.voices:
+        await FORM.stale(update, context)
+        return None
+    if await FORM.pressed(update, context, Action.VOICE, values={Action.VOICE: (Choice.DONE,)}) is None:
+        return None
+    await FORM.mark_choice(update, voice_summary(voices_of(draft)))
+    draft.description = draft.description or ""
     return await advance(update, context, draft, Step.DESCRIPTION)
 
 
@@ -486,7 +542,7 @@ async def submit(update: Update, context: LianxinContext, draft: Draft) -> str |
         category=draft.category or "", description=draft.description or "", region_id=draft.region_id,
         place_text=draft.place_text, phone=draft.phone, phone_consent=draft.phone_consent,
         photos=[(p[0], p[1]) for p in draft.photos],
-        requester_name=draft.requester_name, requester_phone=draft.requester_phone,
+        requester_name=draft.requester_name, requester_phone=draft.requester_phone, voices=voices_of(draft),
     )
     async with context.db.session() as session:
         try:
@@ -553,7 +609,8 @@ def build(settings: Settings) -> ConversationHandler:
             Step.CATEGORY: [CallbackQueryHandler(on_category, pattern=form)],
             Step.REGION: [CallbackQueryHandler(on_region_button, pattern=form), MessageHandler(TEXT, on_region_text),
                           MessageHandler(PRIVATE & filters.LOCATION, on_location)],
-            Step.DESCRIPTION: [MessageHandler(TEXT, on_description)],
+            Step.DESCRIPTION: [MessageHandler(TEXT, on_description), MessageHandler(VOICE, on_voice),
+                               CallbackQueryHandler(on_voice_done, pattern=form)],
             Step.CONTACT: [MessageHandler(PRIVATE & filters.CONTACT, on_contact),
                            CallbackQueryHandler(on_contact_button, pattern=form),
                            MessageHandler(TEXT, contact_expected)],

@@ -6,6 +6,7 @@ from models.base import UTCDateTime, utcnow
 from models.broadcast import Broadcast, BroadcastStatus
 from models.case import Case, CaseCounter, CaseEvent, CaseMessage, CasePhoto, CaseSkip, CaseStatus, MemberLink
 from models.inbox import InboxUpdate
+from models.media import MediaFile, MediaStatus, VoiceNote
 from models.outbox import OutboxMessage, OutboxStatus, ScheduledRun
 from models.reachability import Reachability
 from models.roster import ActivityGroup, ContactPoint, ContactPointKind, Level, Member, MemberBase, Region, Sector
@@ -45,6 +46,8 @@ __all__ = [
     "Level",
     "Member",
     "MemberBase",
+    "MediaFile",
+    "MediaStatus",
     "MemberLink",
     "OutboxMessage",
     "OutboxStatus",
@@ -65,5 +68,6 @@ __all__ = [
     "StationMember",
     "Tally",
     "UTCDateTime",
+    "VoiceNote",
     "utcnow",
 ]

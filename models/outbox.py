@@ -36,6 +36,8 @@ class OutboxMessage(SQLModel, table=True):
     buttons: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     photo: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     photo_id: str | None = Field(default=None, max_length=256)  # a photo Telegram already has (file_id)
+    voice_id: str | None = Field(default=None, max_length=256)  # a voice note Telegram already has (file_id)
+    audio_id: str | None = Field(default=None, max_length=256)  # an audio file Telegram already has (file_id)
     document: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     document_name: str | None = Field(default=None, max_length=128)
     status: OutboxStatus = Field(default=OutboxStatus.pending, sa_type=enum_column(OutboxStatus))

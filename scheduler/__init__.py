@@ -24,6 +24,7 @@ from scheduler.broadcasts import schedule_broadcasts
 from scheduler.case_deadlines import schedule_case_deadlines
 from scheduler.checkin import schedule_checkin_cards
 from scheduler.delivery import Delivery, schedule_delivery
+from scheduler.media import schedule_media
 from scheduler.receptions import schedule_reception_reminders
 from scheduler.reminders import schedule_reminders
 from scheduler.retention import schedule_retention
@@ -84,3 +85,4 @@ def schedule_jobs(application: LianxinApplication) -> None:
     schedule_backups(application)
     schedule_retention(application)
     schedule_reception_reminders(application)
+    schedule_media(application)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -116,6 +117,7 @@ def make_settings(database_url: str, fake: FakeTelegram, **overrides: object) ->
         "database_url": database_url,
         "admin_ids": [ADMIN_ID],
         "persistence_interval_seconds": 60,
+        "media_dir": tempfile.mkdtemp(prefix="lianxin-media-"),  # never the working copy's data/media
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

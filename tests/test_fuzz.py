@@ -1,7 +1,8 @@
 """2,000 random updates from hostile and unlucky users: no traceback, and everything answered.
 
 Random unicode text, commands (with junk arguments), menu labels, photos, documents,
-contacts, real buttons and forged callback data (over-long and non-ASCII ids, values a
+contacts, voice notes (too long ones too), audio files (a 20 MB one too), video notes, stickers,
+animations, real buttons and forged callback data (over-long and non-ASCII ids, values a
 form never offered, empty data), from bound members and from people who are not. One
 action at a time, each waited for, so a failure names the action that caused it.
 Reproduce one with LIANXIN_FUZZ_SEED; LIANXIN_FUZZ_UPDATES changes the count.
@@ -24,7 +25,7 @@ SEED = int(os.environ.get("LIANXIN_FUZZ_SEED", "20261127"))
 RANGES = [(0x20, 0x7E), (0xA0, 0xFF), (0x4E00, 0x4FFF), (0xFF01, 0xFF5E), (0x2070, 0x209C), (0x0660, 0x0669),
           (0x0600, 0x06FF), (0x0300, 0x036F), (0x200B, 0x200F), (0x202A, 0x202E), (0x1F300, 0x1F6FF)]
 COMMANDS = ["/start", "/help", "/my", "/log", "/cancel", "/archive", "/status", "/nonsense", "/log@lianxin_test_bot",
-            "/start ABCDEFGHJKMNPQRS", "/start " + "²" * 20, "/my 2026Q4", "/log extra words"]
+            "/start ABCDEFGHJKMNPQRS", "/start " + "²" * 20, "/my 2026Q4", "/log extra words", "/request", "/record"]
 MENU = ["📝 登记活动", "📊 我的进度", "📁 履职档案", "❓ 帮助"]
 FORGED = [
     "act:view:99999999999999999999999", "act:view:²", "act:edit:99999999999999999999999", "act:edit:²",
@@ -86,6 +87,12 @@ async def act(rng: random.Random, user) -> tuple[str, str]:
     elif roll < 0.78:
         await user.share_contact(rng.choice(["13800138000", "+86 139 0000 0000", "12345", "²"]))
         return "contact", "message"
+    elif roll < 0.84:
+        kind = rng.choice(["voice", "voice", "audio", "video_note", "sticker", "animation"])
+        duration = rng.choice([0, 1, 30, 120, 121, 3600])
+        size = 21 * 1024 * 1024 if kind == "audio" and rng.random() < 0.3 else None
+        await user.send_media(kind, duration=duration, file_size=size)
+        return f"{kind} ({duration} s, {size or 'small'})", "message"
     else:
         text = random_text(rng)
     await user.send(text)

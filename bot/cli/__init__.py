@@ -21,7 +21,21 @@ from pydantic import ValidationError
 from pydantic_settings.exceptions import SettingsError
 
 import bot.services.tally  # noqa: F401 - every activity written keeps the member's totals in step
-from bot.cli import backups, checkin, documents, forget, invites, members, remind, report, roles, run, shell, tally
+from bot.cli import (
+    backups,
+    checkin,
+    documents,
+    forget,
+    invites,
+    media,
+    members,
+    remind,
+    report,
+    roles,
+    run,
+    shell,
+    tally,
+)
 from bot.cli.common import EXIT_BAD_INPUT, EXIT_CONFIG, database, fail, log, open_database, say
 from bot.cli.parsing import ChineseParser, actions, command
 from bot.config import EnvFileMissing, HomeMissing, Settings, load_settings, settings_problems
@@ -49,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     tally.add_parser(sub)
     shell.add_parser(sub)
     forget.add_parser(sub)
+    media.add_parser(sub)
     roles.add_name_parsers(sub)
     checkin.add_parser(sub)
     return parser

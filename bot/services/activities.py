@@ -11,12 +11,15 @@ from sqlalchemy import null as sa_null
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.services import media
+from bot.services.media import Voice
 from bot.services.roster import contact_point_kind
 from bot.services.rules import Quarter, check_activity_date, duty_ranks, expected_people_by, points_for
-from models import Activity, ActivityGroup, ActivityPhoto, AuditEvent, ContactPoint, Member, Tally, utcnow
+from models import Activity, ActivityGroup, ActivityPhoto, AuditEvent, ContactPoint, Member, Tally, VoiceNote, utcnow
 
 PEOPLE_MIN, PEOPLE_MAX = 1, 5000
 SUMMARY_MIN, SUMMARY_MAX = 5, 1000
+TITLE_MIN = 4  # the summary's least length when voice notes say the rest
 PLACE_MIN, PLACE_MAX = 2, 128
 MAX_PHOTOS = 5
 
@@ -58,6 +61,7 @@ class ActivityInput:
     summary: str
     contact_point_id: int | None = None
     photos: list[tuple[str, str]] = field(default_factory=list)  # (file_id, file_unique_id)
+    voices: list[Voice] = field(default_factory=list)  # voice notes kept as evidence next to the text
 
 
 def check_people(value: int | None) -> None:
@@ -65,10 +69,12 @@ def check_people(value: int | None) -> None:
         raise ActivityProblem("people_range", low=PEOPLE_MIN, high=PEOPLE_MAX)
 
 
-def check_summary(text: str) -> str:
+def check_summary(text: str, *, voices: int = 0) -> str:
+    """The typed summary; with voice notes a short title is enough (reports need text, the voice is evidence)."""
     text = text.strip()
-    if len(text) < SUMMARY_MIN:
-        raise ActivityProblem("summary_short", low=SUMMARY_MIN)
+    low = TITLE_MIN if voices else SUMMARY_MIN
+    if len(text) < low:
+        raise ActivityProblem("summary_short", low=low)
     if len(text) > SUMMARY_MAX:
         raise ActivityProblem("summary_long", high=SUMMARY_MAX, length=len(text))
     return text
@@ -97,7 +103,8 @@ def check_date(day: date, today: date, grace_days: int) -> None:
 
 
 def validate_input(
-    data: ActivityInput, *, policy: ActivityPolicy, today: date, accepted_date: date | None = None
+    data: ActivityInput, *, policy: ActivityPolicy, today: date, accepted_date: date | None = None,
+    voices_kept: int = 0,
 ) -> None:
     """Every rule at once, at save time: the form checked each step, but state may be old.
 
@@ -110,7 +117,9 @@ def validate_input(
         check_date(data.activity_date, today, policy.grace_days)
     check_place(data.place)
     check_people(data.people)
-    check_summary(data.summary)
+    check_summary(data.summary, voices=len(data.voices) + voices_kept)
+    if len(data.voices) + voices_kept > media.MAX_ACTIVITY_VOICES:
+        raise ActivityProblem("voices_too_many", high=media.MAX_ACTIVITY_VOICES)
     if len(data.photos) > MAX_PHOTOS:
         raise ActivityProblem("photos_too_many", high=MAX_PHOTOS)
 
@@ -209,6 +218,9 @@ async def save_activity(
     session.add(activity)
     await session.flush()
     await _set_photos(session, activity.id, data.photos)
+    await media.add_voices(session, data.voices, now=now, activity_id=activity.id)
+    if data.photos or data.voices:  # kept on disk in the background (scheduler/media.py)
+        await media.queue_activity(session, activity_id=activity.id, now=now)
     await session.flush()
     return activity
 
@@ -247,7 +259,8 @@ async def update_activity(
     now = now or utcnow()
     activity = await own_activity(session, member_id=member_id, activity_id=activity_id)
     check_editable(activity, policy, now)
-    validate_input(data, policy=policy, today=today, accepted_date=activity.activity_date)
+    kept = len(await activity_voices(session, activity.id))
+    validate_input(data, policy=policy, today=today, accepted_date=activity.activity_date, voices_kept=kept)
     if data.people < activity.verified_people:  # people who checked in at the door stay counted
         raise ActivityProblem("people_below_verified", verified=activity.verified_people)
     before = f"{activity.kind} {activity.activity_date} {activity.place} {activity.people}"
@@ -260,6 +273,10 @@ async def update_activity(
     activity.place, activity.contact_point_id = data.place, point_id
     activity.people, activity.summary, activity.updated_at = data.people, data.summary, now
     await _set_photos(session, activity.id, data.photos)
+    if data.voices:  # an edit adds voice notes; those kept stay
+        await media.add_voices(session, data.voices, now=now, activity_id=activity.id, start=kept)
+    if data.photos or data.voices:
+        await media.queue_activity(session, activity_id=activity.id, now=now)
     session.add(AuditEvent(actor=f"member:{member_id}", action="activity.edit", entity="activity",
                            entity_id=str(activity.id), detail=f"before: {before}"))
     await session.flush()
@@ -432,3 +449,10 @@ async def standing(
         current=quarter == Quarter.of(today),
         year_over=today.year > quarter.year,
     )
+
+
+async def activity_voices(session: AsyncSession, activity_id: int) -> list[Voice]:
+    """An activity's voice notes, in order."""
+    rows = await session.exec(select(VoiceNote).where(VoiceNote.activity_id == activity_id)
+                              .order_by(VoiceNote.position, VoiceNote.id))
+    return [Voice(v.file_id, v.file_unique_id, v.duration, v.kind) for v in rows.all()]

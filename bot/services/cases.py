@@ -33,7 +33,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db import dialect_insert
-from bot.services import tally
+from bot.services import media, tally
 from bot.services.lifecycle import (
     HANDLER_OPEN,
     NOTE_REQUIRED,
@@ -52,6 +52,7 @@ from bot.services.lifecycle import (
     check_rating,
     check_request,
 )
+from bot.services.media import MAX_VOICES, Voice
 from bot.services.routing import Candidate, Category, Fallback, RoutingTable, fallback_recipients, propose
 from bot.services.rules import Quarter, local_today
 from bot.services.scopes import case_in_scopes
@@ -69,6 +70,7 @@ from models import (
     MemberLink,
     Region,
     Sector,
+    VoiceNote,
 )
 
 log = logging.getLogger(__name__)
@@ -444,6 +446,7 @@ class CaseInput:
     # recorded on someone's behalf: the person as they gave themselves
     requester_name: str | None = None
     requester_phone: str | None = None
+    voices: list[Voice] = field(default_factory=list)  # voice notes, instead of or as well as the text
 
 
 @dataclass
@@ -471,9 +474,11 @@ def near_duplicate(a: str, b: str) -> bool:
     return x == y or SequenceMatcher(None, x, y).ratio() >= DUPLICATE_RATIO
 
 
-def check_description(text: str) -> str:
+def check_description(text: str, *, voices: int = 0) -> str:
+    """The typed description; with voice notes it may be short, or empty (they say it)."""
     text = text.strip()
-    if not DESCRIPTION_MIN <= len(text) <= DESCRIPTION_MAX:
+    low = 0 if voices else DESCRIPTION_MIN
+    if not low <= len(text) <= DESCRIPTION_MAX:
         raise CaseProblem("description_length", low=DESCRIPTION_MIN, high=DESCRIPTION_MAX, length=len(text))
     return text
 
@@ -552,7 +557,9 @@ async def create_case(
     category = table.get(data.category)
     if category is None:
         raise CaseProblem("category_unknown")
-    description = check_description(data.description)
+    description = check_description(data.description, voices=len(data.voices))
+    if len(data.voices) > MAX_VOICES:
+        raise CaseProblem("voices_too_many", high=MAX_VOICES)
     place = " ".join(data.place_text.split())
     if len(place) > PLACE_MAX:
         raise CaseProblem("place_length", high=PLACE_MAX)
@@ -586,6 +593,9 @@ async def create_case(
     await session.flush()
     for position, (file_id, unique_id) in enumerate(data.photos):
         session.add(CasePhoto(case_id=case.id, file_id=file_id, file_unique_id=unique_id, position=position))
+    await media.add_voices(session, data.voices, now=now, case_id=case.id)
+    # kept on disk in the background (scheduler/media.py)
+    await media.queue_files(session, case=case, now=now, photos=data.photos, voices=data.voices, new_case=True)
     submitter = Actor.resident(resident_id) if resident_id is not None else Actor.member(recorded_by_member_id)
     await _write_event(session, case=case, actor=submitter, action=Note.submit, now=now,
                        detail={"on_behalf": True} if recorded_by_member_id else None)
@@ -756,7 +766,7 @@ class Relay:
 
 async def add_message(
     session: AsyncSession, *, case: Case, actor: Actor, text: str, now: datetime,
-    photo_file_ids: Sequence[str] = (), policy: CasePolicy = DEFAULT_POLICY,
+    photo_file_ids: Sequence[str] = (), policy: CasePolicy = DEFAULT_POLICY, voices: Sequence[Voice] = (),
 ) -> Relay:
     """补充 from the resident or 回复 from the handling member, kept on the case and rate-limited per direction."""
     if not await visible_to(session, case=case, actor=actor) or actor.role not in (Role.resident, Role.member):
@@ -766,8 +776,10 @@ async def add_message(
         raise CaseNotAllowed("not_allowed", status=CaseStatus(case.status).value, action=Note.message)
     check_request(CaseStatus(case.status), actor.role, Request.add if actor.role is Role.resident else Request.reply)
     text = (text or "").strip()
-    if not text and not photo_file_ids:
+    if not text and not photo_file_ids and not voices:
         raise CaseProblem("relay_empty")
+    if len(voices) > MAX_VOICES:
+        raise CaseProblem("voices_too_many", high=MAX_VOICES)
     if len(text) > MESSAGE_MAX:
         raise CaseProblem("relay_long", high=MESSAGE_MAX)
     if len(photo_file_ids) > MAX_PHOTOS:
@@ -792,6 +804,10 @@ async def add_message(
         update(Case).where(Case.id == case.id).values(updated_at=now).execution_options(synchronize_session=False)
     )
     await session.flush()
+    if voices:
+        await media.add_voices(session, voices, now=now, case_id=case.id, message_id=message.id)
+    await media.queue_files(session, case=case, now=now, voices=voices,
+                            photos=[(f, f[-64:]) for f in photo_file_ids])  # relays keep the file_id only
     if actor.role is Role.resident:
         return Relay(message, Role.member, case.member_id)
     return Relay(message, Role.resident, case.resident_id)
@@ -888,6 +904,7 @@ class CaseDetail:
     timeline: list[TimelineEntry]
     messages: list[CaseMessage]
     actions: list[Action]  # what the viewer may do now
+    voices: list[VoiceNote] = field(default_factory=list)  # the intake's, then those of the messages shown
 
 
 async def case_detail(session: AsyncSession, *, case_id: int, actor: Actor) -> CaseDetail:
@@ -925,10 +942,11 @@ async def case_detail(session: AsyncSession, *, case_id: int, actor: Actor) -> C
         # a member sees the conversation of their own time with the case
         messages_query = messages_query.where(CaseMessage.member_id == actor.id)
     messages = list((await session.exec(messages_query.order_by(CaseMessage.at, CaseMessage.id))).all())
+    voices = await media.case_voices(session, case_id=case.id, message_ids=[m.id for m in messages])
     return CaseDetail(
         case=case, member_name=member_name, member_sector=member_sector, region_path=region_path,
         phone=phone_for(case, actor), photos=photos, timeline=timeline, messages=messages,
-        actions=allowed_actions(CaseStatus(case.status), actor.role),
+        actions=allowed_actions(CaseStatus(case.status), actor.role), voices=voices,
     )
 
 

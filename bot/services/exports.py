@@ -24,6 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db import sync_engine
 from bot.services.cases import mask_phone
+from bot.services.media import clock
 from bot.services.reminders import DutyPolicy
 from bot.services.report import quarter_stats, report_sections
 from bot.services.rules import Period, Quarter
@@ -31,7 +32,7 @@ from bot.services.scopes import Scope, case_in_scopes, group_key, narrow, within
 from bot.services.sheets import COUNT, POINTS, Sheet, write_xlsx
 from bot.services.stats import live_in
 from bot.texts import group_label, plain, scope_text, sheet_caption
-from models import Activity, ActivityGroup, Case, Member, Reachability, Region, Sector
+from models import Activity, ActivityGroup, Case, Member, Reachability, Region, Sector, VoiceNote
 
 CHUNK = 2000  # rows fetched (and buffered) at a time
 
@@ -125,11 +126,12 @@ def member_rows(connection: Connection, *, period: Period, scopes: Sequence[Scop
 
 def activity_rows(connection: Connection, *, period: Period, scopes: Sequence[Scope] | None,
                   kind_names: Mapping[str, str], tz: ZoneInfo) -> Iterator[list[object]]:
-    """Every live activity of the period by an active member in scope, by date."""
+    """Every live activity of the period by an active member in scope, by date; its voice notes counted."""
+    voices = select(func.count()).where(VoiceNote.activity_id == Activity.id).correlate(Activity).scalar_subquery()
     query = (
         select(Activity.id, Activity.activity_date, Activity.year, Activity.quarter, Member.number, Member.name,
                Sector.name, ActivityGroup.name, Member.level, Region.path, Activity.kind, Activity.place,
-               Activity.people, Activity.points, Activity.summary, Activity.created_at)
+               Activity.people, Activity.points, Activity.summary, Activity.created_at, voices)
         .select_from(Activity)
         .join(Member, Member.id == Activity.member_id)
         .join(Sector, Sector.id == Member.sector_id)
@@ -140,18 +142,24 @@ def activity_rows(connection: Connection, *, period: Period, scopes: Sequence[Sc
     )
     labels = _GroupLabels()
     for (activity_id, day, year, quarter, number, name, sector, group, level, region, kind, place, people, points,
-         summary, created) in _stream(connection, within_scopes(query, scopes)):
+         summary, created, voice_count) in _stream(connection, within_scopes(query, scopes)):
         yield [activity_id, day.isoformat(), f"{year}Q{quarter}", number, name, sector, labels[group, level, region],
-               kind_names.get(kind, kind), place, people, round(float(points), 2), summary, _local(created, tz)]
+               kind_names.get(kind, kind), place, people, round(float(points), 2), summary, _local(created, tz),
+               int(voice_count or 0)]
 
 
 def case_rows(connection: Connection, *, period: Period, scopes: Sequence[Scope] | None,
               status_names: Mapping[str, str], tz: ZoneInfo) -> Iterator[list[object]]:
-    """Cases received in the period (days in `tz`) that the reader's scope covers; residents' phones masked."""
+    """Cases received in the period (days in `tz`) that the reader's scope covers; residents' phones masked;
+    the voice notes (intake and relays) counted, with their total length."""
+    voices = select(func.count()).where(VoiceNote.case_id == Case.id).correlate(Case).scalar_subquery()
+    seconds = (select(func.coalesce(func.sum(VoiceNote.duration), 0)).where(VoiceNote.case_id == Case.id)
+               .correlate(Case).scalar_subquery())
     query = (
         select(Case.number, Case.created_at, Case.category, Case.status, Region.path, Case.place_text, Member.number,
                Member.name, Sector.name, Case.requester_name, Case.phone, Case.requester_phone, Case.accepted_at,
-               Case.resolved_at, Case.closed_at, Case.rating, Case.reopen_count, Case.description, Case.forgotten_at)
+               Case.resolved_at, Case.closed_at, Case.rating, Case.reopen_count, voices, seconds, Case.description,
+               Case.forgotten_at)
         .select_from(Case)
         .outerjoin(Member, Member.id == Case.member_id)
         .outerjoin(Sector, Sector.id == Member.sector_id)
@@ -160,7 +168,8 @@ def case_rows(connection: Connection, *, period: Period, scopes: Sequence[Scope]
         .order_by(Case.created_at, Case.id)
     )
     for (number, created, category, status, region, place, m_number, m_name, sector, requester, phone,
-         requester_phone, accepted, resolved, closed, rating, reopened, description, forgotten) in _stream(
+         requester_phone, accepted, resolved, closed, rating, reopened, voice_count, voice_seconds,
+         description, forgotten) in _stream(
         connection, narrow(query, case_in_scopes(scopes))
     ):
         state = getattr(status, "value", status)
@@ -168,7 +177,7 @@ def case_rows(connection: Connection, *, period: Period, scopes: Sequence[Scope]
                m_number or "", m_name or "", sector or "",
                plain("forget_placeholder") if forgotten else requester or "", mask_phone(phone or requester_phone),
                _local(accepted, tz), _local(resolved, tz), _local(closed, tz), rating if rating is not None else "",
-               reopened, description]
+               reopened, int(voice_count or 0), clock(int(voice_seconds or 0)) if voice_count else "", description]
 
 
 async def summary_sheets(session: AsyncSession, *, period: Period, today: date, policy: DutyPolicy,
@@ -198,8 +207,8 @@ class ExportRequest:
 # per section: the columns holding numbers (their format), the columns that add up, the totals row's label key
 LAYOUT: dict[ExportSection, tuple[dict[int, str], list[int], str]] = {
     ExportSection.members: ({8: COUNT, 9: COUNT, 10: POINTS}, [8, 9, 10], "total_members"),
-    ExportSection.activities: ({9: COUNT, 10: POINTS}, [9, 10], "total_activities"),
-    ExportSection.cases: ({14: COUNT, 15: COUNT}, [15], "total_cases"),
+    ExportSection.activities: ({9: COUNT, 10: POINTS, 13: COUNT}, [9, 10, 13], "total_activities"),
+    ExportSection.cases: ({14: COUNT, 15: COUNT, 16: COUNT}, [15, 16], "total_cases"),
 }
 
 

@@ -91,6 +91,8 @@ async def enqueue(
     photo_id: str | None = None,
     priority: int = BULK,
     claim: str | None = None,
+    voice_id: str | None = None,
+    audio_id: str | None = None,
 ) -> bool:
     """Stage one message under `key`; False when that key was already written (nothing changes).
 
@@ -100,12 +102,13 @@ async def enqueue(
     `claim_token()`): the row is written as claimed by the caller, who sends it after the commit.
     """
     markup = _check(key=key, text=text, photo=photo, document=document, document_name=document_name,
-                    photo_id=photo_id, buttons=buttons)
+                    photo_id=photo_id, buttons=buttons, voice_id=voice_id, audio_id=audio_id)
     statement = (
         dialect_insert(dialect_of(session), OutboxMessage.__table__)
         .values(
             key=key, chat_id=chat_id, kind=kind, text=text, buttons=markup, photo=photo, document=document,
             document_name=document_name, photo_id=photo_id, created_at=now, priority=priority,
+            voice_id=voice_id, audio_id=audio_id,
             **_taken(claim, now),
         )
         .on_conflict_do_nothing(index_elements=["key"])
@@ -153,14 +156,16 @@ async def release_orphans(session: AsyncSession) -> int:
 
 
 def _check(*, key: str, text: str, photo: bytes | None, document: bytes | None, document_name: str | None,
-           photo_id: str | None, buttons: Sequence[Sequence[Button]] | None) -> str | None:
+           photo_id: str | None, buttons: Sequence[Sequence[Button]] | None, voice_id: str | None = None,
+           audio_id: str | None = None) -> str | None:
     """The limits every outbox message keeps; returns the keyboard as JSON."""
-    with_media = photo is not None or document is not None or photo_id is not None
+    media = (photo, document, photo_id, voice_id, audio_id)
+    with_media = any(m is not None for m in media)
     limit = MAX_CAPTION if with_media else MAX_TEXT
     if not text or len(text) > limit:
         raise ValueError(f"outbox text must be 1-{limit} characters, got {len(text)}")
-    if sum(x is not None for x in (photo, document, photo_id)) > 1:
-        raise ValueError("one message carries a photo or a document, not both")
+    if sum(x is not None for x in media) > 1:
+        raise ValueError("one message carries one photo, document, voice or audio file")
     if document is not None and not document_name:
         raise ValueError("a document needs a file name")
     if len(key) > 128:

@@ -63,6 +63,7 @@ class World:
         self.current: Persona | None = None
         self.clock: time_machine.travel | None = None
         self.offset = timedelta()
+        self._seen_calls = 0
 
     # --- start and stop ------------------------------------------------------------------------
 
@@ -188,18 +189,25 @@ class World:
     # --- waiting and time ----------------------------------------------------------------------
 
     async def settle(self, *, quiet: float = 0.3, limit: float = 15.0) -> None:
-        """Until the bot has handled every update and sent nothing more for `quiet` seconds."""
+        """Until the bot has handled every update and called the Bot API for nothing but updates for
+        `quiet` seconds (its long poll asks every second, so it is not counted)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + limit
-        last, still_since = -1, loop.time()
+        still_since = loop.time()
         while loop.time() < deadline:
             busy = bool(self.fake.pending_updates) or self.application.update_queue.qsize() > 0
-            count = len(self.fake.calls)
-            if busy or count != last:
-                last, still_since = count, loop.time()
+            if busy or self._new_calls():
+                still_since = loop.time()
             elif loop.time() - still_since >= quiet:
                 return
             await asyncio.sleep(0.05)
+
+    def _new_calls(self) -> bool:
+        """Whether the bot called anything but getUpdates since the last look."""
+        calls = self.fake.calls
+        new = any(call.method != "getUpdates" for call in calls[self._seen_calls:])
+        self._seen_calls = len(calls)
+        return new
 
     def now(self) -> datetime:
         return datetime.now(UTC)

@@ -1433,24 +1433,42 @@ class FakeUser(FakeChat):
             message["caption"] = caption
         return self._deliver(target, message)
 
-    async def send_voice(
+    async def send_media(
         self,
-        content: bytes = b"OggS",
+        kind: str,
         *,
         duration: int = 5,
+        content: bytes | None = None,
+        file_size: int | None = None,
         caption: str | None = None,
         chat: FakeChat | int | None = None,
     ) -> dict[str, Any]:
-        """Send a voice note of `duration` seconds, downloadable via getFile."""
+        """Send a voice note, audio file, video note, sticker or animation (downloadable via getFile).
+        `file_size` claims a size without storing that many bytes (e.g. a 20 MB audio file)."""
         target = self._chat(chat)
         self._wake()
-        stored = self.fake.add_file(content, "voice", mime_type="audio/ogg")
+        stored = self.fake.add_file(content if content is not None else f"{kind} {time.time_ns()}".encode(), kind)
+        media: dict[str, Any] = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
+                                 "file_size": file_size if file_size is not None else stored.file_size}
+        if kind in ("voice", "audio", "video_note", "animation"):
+            media["duration"] = duration
+        if kind == "voice":
+            media["mime_type"] = "audio/ogg"
+        if kind in ("video_note",):
+            media["length"] = 240
+        if kind in ("sticker", "animation"):
+            media.update(width=512, height=512)
+        if kind == "sticker":
+            media.update(type="regular", is_animated=False, is_video=False)
         message = self._base_message(target)
-        message["voice"] = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
-                            "duration": duration, "mime_type": "audio/ogg", "file_size": stored.file_size}
+        message[kind] = media
         if caption is not None:
             message["caption"] = caption
         return self._deliver(target, message)
+
+    async def send_voice(self, duration: int = 5, **kwargs: Any) -> dict[str, Any]:
+        """Send a voice note of `duration` seconds."""
+        return await self.send_media("voice", duration=duration, **kwargs)
 
     def block_bot(self, *, notify: bool = True) -> None:
         """Block the bot: sends now fail with 403; a my_chat_member update is queued."""
@@ -1584,6 +1602,8 @@ class FakeTelegram:
                 ("sendChatAction", self._send_chat_action),
                 ("sendPhoto", self._send_photo),
                 ("sendDocument", self._send_document),
+                ("sendVoice", functools.partial(self._send_voice_or_audio, "voice")),
+                ("sendAudio", functools.partial(self._send_voice_or_audio, "audio")),
                 ("sendMediaGroup", self._send_media_group),
                 ("getFile", self._get_file),
                 ("close", self._close),
@@ -2599,6 +2619,22 @@ class FakeTelegram:
             document_bytes=stored.content,
             document_mime=stored.mime_type,
         )
+        return copy.deepcopy(message.payload)
+
+    def _send_voice_or_audio(self, kind: str, params: dict[str, Any]) -> dict[str, Any]:
+        chat = self._chat(params.get("chat_id"), sending=True)
+        caption, entities = self._caption(params)
+        markup = self._markup(params.get("reply_markup"))
+        reply = self._reply_target(chat, params)
+        stored, _ = self._resolve_file(params, params.get(kind), kind)
+        content: dict[str, Any] = {kind: {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
+                                          "file_size": stored.file_size, "duration": 0}}
+        if caption:
+            content["caption"] = caption
+            if entities:
+                content["caption_entities"] = entities
+        message = self._store(chat, "send" + kind.capitalize(), params, content, markup, reply,
+                              raw_caption=params.get("caption"))
         return copy.deepcopy(message.payload)
 
     def _send_media_group(self, params: dict[str, Any]) -> list[dict[str, Any]]:

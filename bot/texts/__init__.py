@@ -33,6 +33,7 @@ from bot.texts import (
     shell,
     start,
     stats,
+    voice,
 )
 from bot.texts.broadcast import render_broadcast_progress, render_notice
 from bot.texts.cases import (
@@ -79,7 +80,7 @@ from bot.texts.scopes import SCOPE_NAMES, committee_label, group_label, scope_la
 from bot.texts.stats import REPORT, SHEET, STATS_CHART, STATS_DIMENSION_NAMES, pace_text, sheet_caption
 
 FEATURES = (common, menus, start, log, my, request, cases, reminders, scopes, stats, export, roster, laggards,
-            broadcast, members, queue, cli, logs, shell, checkin, backups, forget, documents, receptions)
+            broadcast, members, queue, cli, logs, shell, checkin, backups, forget, documents, receptions, voice)
 
 fill(TEXTS, "TEXTS", FEATURES)
 fill(BUTTONS, "BUTTONS", FEATURES)
