@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from pydantic_settings.exceptions import SettingsError
 
 import bot.services.tally  # noqa: F401 - every activity written keeps the member's totals in step
-from bot.cli import invites, members, remind, report, roles, run, tally
+from bot.cli import invites, members, remind, report, roles, run, stations, tally
 from bot.cli.common import EXIT_BAD_INPUT, EXIT_CONFIG, database, fail, log, open_database, say
 from bot.cli.parsing import ChineseParser, actions, command
 from bot.config import EnvFileMissing, HomeMissing, Settings, load_settings, settings_problems
@@ -45,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     remind.add_parser(sub)
     report.add_parser(sub)
     tally.add_parser(sub)
+    stations.add_parser(sub)
     roles.add_name_parsers(sub)
     return parser
 

@@ -26,6 +26,7 @@ from bot.texts import (
     roster,
     scopes,
     start,
+    stations,
     stats,
 )
 from bot.texts.broadcast import render_broadcast_progress, render_notice
@@ -72,7 +73,7 @@ from bot.texts.scopes import SCOPE_NAMES, committee_label, group_label, scope_la
 from bot.texts.stats import REPORT, SHEET, STATS_CHART, STATS_DIMENSION_NAMES, pace_text, sheet_caption
 
 FEATURES = (common, menus, start, log, my, request, cases, reminders, scopes, stats, export, roster, laggards,
-            broadcast, members, queue, cli, logs)
+            broadcast, members, queue, cli, logs, stations)
 
 fill(TEXTS, "TEXTS", FEATURES)
 fill(BUTTONS, "BUTTONS", FEATURES)
