@@ -434,3 +434,23 @@ class MemberButton(Button):
     action: MemberAction
     member_id: int = wire(parse_id)
     arg: int = wire(parse_offset, 0)
+
+
+# --- workstations and studios ----------------------------------------------------------------------
+
+
+class StationAction(str, enum.Enum):
+    mine = "my"  # /my: the stations the member is on duty at
+    view = "v"   # /station: one station's record (staff)
+
+
+@dataclass(frozen=True)
+class StationButton(Button):
+    """`stn:<action>:<station id, 0 for mine>`."""
+
+    PREFIX: ClassVar[str] = "stn"
+    action: StationAction
+    station_id: int = wire(_id_or_zero, 0)
+
+    def valid(self) -> bool:
+        return (self.station_id == 0) == (self.action is StationAction.mine)

@@ -27,6 +27,7 @@ from bot.callbacks import (
     QueueButton,
     RankButton,
     RosterButton,
+    StationButton,
     StatsButton,
 )
 from bot.context import LianxinContext
@@ -47,6 +48,7 @@ from handlers import (
     request,
     roster_upload,
     start,
+    stations,
     stats,
 )
 
@@ -114,6 +116,8 @@ def register(application: Application) -> None:
     pressed(members.on_button, MemberButton.pattern())
     command("queue", queue.queue_command)
     pressed(queue.on_button, QueueButton.pattern())
+    command("station", stations.station_command)
+    pressed(stations.on_button, StationButton.pattern())
 
     # the conversations are registered above these; whatever they leave falls through to here
     command("cancel", common.cancel_outside)

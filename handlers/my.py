@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import InputFile, Update
 
-from bot.callbacks import ActivityAction, ActivityButton, MyButton, MyView
+from bot.callbacks import ActivityAction, ActivityButton, MyButton, MyView, StationAction, StationButton
 from bot.context import LianxinContext
 from bot.services.access import member_profile
 from bot.services.activities import (
@@ -96,6 +96,7 @@ async def render_my(context: LianxinContext, quarter: Quarter, offset: int) -> t
         paging.append((label("page_next"), MyButton(MyView.page, quarter.label, offset + PAGE).pack()))
     if paging:
         rows.append(paging)
+    rows.append([(label("my_stations"), StationButton(StationAction.mine).pack())])
     return "\n".join(lines), keyboard(rows)
 
 

@@ -185,7 +185,7 @@ async def test_role_menus_and_status(fake, db, roster, app, settings) -> None:
     ) == 0
     await coordinator.send("/start")
     await coordinator.expect_message()
-    assert [c for c, _ in fake.commands_for(7001)] == ["status", "report", "stats", "ranking", "export", "laggards", "broadcast", "queue", "help", "cancel"]
+    assert [c for c, _ in fake.commands_for(7001)] == ["status", "report", "stats", "ranking", "export", "laggards", "broadcast", "queue", "station", "help", "cancel"]
     await coordinator.send("/status")
     text = (await coordinator.expect_message()).text
     async with db.session() as session:

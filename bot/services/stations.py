@@ -583,5 +583,5 @@ async def last_reception(session: AsyncSession, station_id: int, *, now: datetim
         return None
     reception, name = row
     checkins = (await session.exec(select(func.count()).select_from(ReceptionCheckin).where(
-        ReceptionCheckin.reception_id == reception.id))).one()
+        ReceptionCheckin.reception_id == reception.id))).scalar_one()
     return LastReception(reception.starts_at, reception.ends_at, reception.topic, reception.status, name, checkins)

@@ -93,3 +93,38 @@ CLI: dict[str, str] = {
     "stations_sheet_title": "工作站名单",
     "stations_sheet_inactive": "仅已停用的",
 }
+
+TEXTS: dict[str, str] = {
+    # /my: the member's own stations
+    "my_stations_header": "<b>我驻站的工作站、工作室</b>（{count} 个）：",
+    "my_stations_none": "您还没有驻站的工作站、工作室（名单由办公室导入）。",
+    "my_station_line": "\n🏠 <b>{name}</b>（{kind}，{code}）\n地址：{address}\n电话：{phone}\n同站委员：{others}\n六有：{done}/6",
+    # /station (admins, and coordinators within their scope)
+    "stn_staff_only": "只有管理员和协调员可以查看工作站。",
+    "stn_prompt": "请在 /station 后写工作站的名称或编号，如：/station ZS001 或 /station 城关区",
+    "stn_none": "没有找到名称或编号为「{query}」的工作站（或它不在您的范围内）。",
+    "stn_results": "找到 {total} 个工作站，请选择：",
+    "stn_results_more": "找到的工作站超过 {shown} 个，下面是前 {shown} 个；请写得更具体些。",
+    "stn_not_in_scope": "这个工作站不存在或不在您的范围内。",
+    "stn_record": (
+        "🏠 <b>{name}</b>{inactive}\n编号：{code}　类型：{kind}\n地区：{region}\n地址：{address}\n"
+        "联系电话：{phone}\n坐标：{coordinates}\n驻站委员：{members}\n六有（{done}/6）：{six}\n最近接待日：{last}"
+    ),
+    "stn_inactive": "（已停用）",
+    "stn_none_value": "未填",
+    "stn_no_others": "无",
+    "stn_member": "{name}（{number}）",
+    "stn_member_inactive": "{name}（{number}，已停用）",
+    "stn_six_item": "{name}{value}",
+    "stn_last": "{day} {start}–{end}「{topic}」，{member}值班，签到 {checkins} 人{status}",
+    "stn_last_none": "还没有",
+    "stn_last_scheduled": "（进行中或待总结）",
+    "stn_last_held": "（已举行）",
+}
+
+BUTTONS: dict[str, str] = {
+    "my_stations": "🏠 我的工作站",
+    "stn_pick": "{name}（{code}）{mark}",
+    "stn_mark_inactive": "·已停用",
+}
+
