@@ -440,17 +440,21 @@ class MemberButton(Button):
 
 
 class StationAction(str, enum.Enum):
-    mine = "my"  # /my: the stations the member is on duty at
-    view = "v"   # /station: one station's record (staff)
+    mine = "my"    # /my: the stations the member is on duty at
+    view = "v"     # /station: one station's record (staff)
+    stats = "st"   # /stats: the stations in scope in a period (staff)
 
 
 @dataclass(frozen=True)
 class StationButton(Button):
-    """`stn:<action>:<station id, 0 for mine>`."""
+    """`stn:<action>:<station id, 0 for none>[:<period>]`; the period (`2026Q3` or `2026`) for `stats` only."""
 
     PREFIX: ClassVar[str] = "stn"
     action: StationAction
     station_id: int = wire(_id_or_zero, 0)
+    period: str | None = wire(_shaped(_PERIOD), None, optional=True)
 
     def valid(self) -> bool:
-        return (self.station_id == 0) == (self.action is StationAction.mine)
+        if self.action is StationAction.view:
+            return self.station_id > 0 and self.period is None
+        return self.station_id == 0 and (self.period is not None) == (self.action is StationAction.stats)

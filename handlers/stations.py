@@ -6,15 +6,18 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.callbacks import StationAction, StationButton
+from bot.callbacks import StationAction, StationButton, StatsButton, StatsDim, StatsView
 from bot.context import LianxinContext
 from bot.services import stations as svc
-from bot.texts import Safe, cli_text, label, t
+from bot.services.rules import Period, local_today
+from bot.services.scopes import Scope
+from bot.texts import Safe, cli_text, label, scope_text, t
 from handlers.forms import reply
-from handlers.views import checked_press, keyboard
+from handlers.views import checked_press, edit_text, fit, keyboard
 from models import ReceptionStatus, utcnow
 
 SHOWN = 8
+MAX_TEXT = 4096
 LAST_STATUS = {ReceptionStatus.scheduled: "stn_last_scheduled", ReceptionStatus.held: "stn_last_held"}
 
 
@@ -115,6 +118,9 @@ async def on_button(update: Update, context: LianxinContext) -> None:
     if staff is None:
         await query.answer(t("stn_staff_only"), show_alert=True)
         return
+    if button.action is StationAction.stats:
+        await stations_in_stats(update, context, staff.scopes, str(button.period))
+        return
     async with context.db.session() as session:
         station = await svc.station_view(session, button.station_id, scopes=staff.scopes)
     if station is None:
@@ -122,3 +128,42 @@ async def on_button(update: Update, context: LianxinContext) -> None:
         return
     await query.answer()
     await show_station(update, context, station)
+
+
+# --- /stats: the places in scope --------------------------------------------------------------------------
+
+
+def stats_text(stats: list[svc.StationStat], *, period: Period, scopes: list[Scope] | None) -> str:
+    """Reception days held, check-ins and cases per station (the busiest first), the stations without a reception
+    day, and how many have all of the 六有; cut to one message (the whole table: /export's summary)."""
+    busy = sorted((s for s in stats if s.receptions), key=lambda s: (-s.receptions, -s.checkins, s.code))
+    idle = [s for s in stats if not s.receptions]
+    lines = [t("stn_stats_head", period=period.cn_label, scope=scope_text(scopes), stations=len(stats),
+               receptions=sum(s.receptions for s in stats), checkins=sum(s.checkins for s in stats),
+               cases=sum(s.cases for s in stats), six=sum(1 for s in stats if s.six_done == 6))]
+    lines += [t("stn_stats_line", code=s.code, name=s.name, receptions=s.receptions, checkins=s.checkins,
+                cases=s.cases, done=s.six_done) for s in busy]
+    if idle:
+        lines.append(t("stn_stats_idle", count=len(idle)))
+        lines += [t("stn_stats_idle_line", code=s.code, name=s.name, done=s.six_done) for s in idle]
+    text = "\n".join(lines)
+    if len(text) <= MAX_TEXT:
+        return text
+    cut = t("stn_stats_cut")
+    return fit(text, MAX_TEXT - len(cut)) + cut
+
+
+async def stations_in_stats(update: Update, context: LianxinContext, scopes: list[Scope] | None, label_: str) -> None:
+    query = update.callback_query
+    period = Period.parse(label_)
+    if period.first_day > local_today(utcnow(), context.settings.tz):
+        await query.answer(t("stats_future"), show_alert=True)
+        return
+    tz = context.settings.tz
+    async with context.db.session() as session:
+        stats = await svc.station_stats(session, start=period.start(tz), end=period.end(tz), now=utcnow(),
+                                        scopes=scopes)
+    back = StatsButton(StatsView.summary, period.label, StatsDim.none, "0").pack()
+    await query.answer()
+    await edit_text(query, stats_text(stats, period=period, scopes=scopes),
+                    reply_markup=keyboard([[(label("stn_stats_back"), back)]]))

@@ -34,9 +34,13 @@ from bot.services.roster import (
     open_roster,
 )
 from bot.services.roster_import import ImportText, source_notes
+from bot.services.rules import Period
 from bot.services.scopes import Scope, member_in_scopes
+from bot.services.stats import DrillDown, live_in, within
 from bot.texts import cli_text
 from models import (
+    Activity,
+    Case,
     Member,
     Reception,
     ReceptionCheckin,
@@ -585,3 +589,64 @@ async def last_reception(session: AsyncSession, station_id: int, *, now: datetim
     checkins = (await session.exec(select(func.count()).select_from(ReceptionCheckin).where(
         ReceptionCheckin.reception_id == reception.id))).scalar_one()
     return LastReception(reception.starts_at, reception.ends_at, reception.topic, reception.status, name, checkins)
+
+
+# --- the places in the statistics ------------------------------------------------------------------------
+
+
+async def verified_people(session: AsyncSession, *, period: Period, scopes: Sequence[Scope] | None,
+                          drill: DrillDown | None = None) -> int:
+    """扫码核实人次: of the period's 人次 (active members in scope, as the statistics count them), those checked in at
+    the door. Only an activity made from a reception day has any, so the index on `reception_id` bounds the read."""
+    query = (
+        select(func.coalesce(func.sum(Activity.verified_people), 0))
+        .select_from(Activity)
+        .join(Member, Member.id == Activity.member_id)
+        .where(Activity.reception_id.is_not(None), live_in(period), Member.active.is_(True))
+    )
+    return int((await session.exec(within(query, scopes, drill))).scalar_one())
+
+
+@dataclass(frozen=True)
+class StationStat:
+    """One station in a period: its reception days held, their check-ins and the cases raised there."""
+
+    code: str
+    name: str
+    kind: StationKind
+    region: str | None
+    members: int  # on duty
+    six_done: int
+    receptions: int
+    checkins: int
+    cases: int
+
+
+async def has_stations(session: AsyncSession, *, scopes: Sequence[Scope] | None) -> bool:
+    """Whether any active station is in the scopes (None: anywhere)."""
+    query = select(Station.id).where(Station.active.is_(True)).limit(1)
+    condition = station_in_scopes(scopes)
+    if condition is not None:
+        query = query.where(condition)
+    return (await session.exec(query)).first() is not None
+
+
+async def station_stats(session: AsyncSession, *, start: datetime, end: datetime, now: datetime,
+                        scopes: Sequence[Scope] | None) -> list[StationStat]:
+    """The active stations in scope, by 编号, with the reception days held in [start, end) (begun in the window,
+    over by `now`, not cancelled), their check-ins and the cases raised at them."""
+    views = await list_stations(session, scopes=scopes)
+    held = (select(Reception.id, Reception.station_id)
+            .where(Reception.starts_at >= start, Reception.starts_at < end, Reception.ends_at <= now,
+                   Reception.status != ReceptionStatus.cancelled)
+            .subquery())
+    receptions = dict((await session.exec(
+        select(held.c.station_id, func.count()).group_by(held.c.station_id))).all())
+    checkins = dict((await session.exec(
+        select(held.c.station_id, func.count(ReceptionCheckin.id))
+        .join(ReceptionCheckin, ReceptionCheckin.reception_id == held.c.id).group_by(held.c.station_id))).all())
+    cases = dict((await session.exec(
+        select(held.c.station_id, func.count(Case.id))
+        .join(Case, Case.reception_id == held.c.id).group_by(held.c.station_id))).all())
+    return [StationStat(v.code, v.name, v.kind, v.region, len(v.members), v.six_done, receptions.get(v.id, 0),
+                        checkins.get(v.id, 0), cases.get(v.id, 0)) for v in views]

@@ -120,11 +120,32 @@ TEXTS: dict[str, str] = {
     "stn_last_none": "还没有",
     "stn_last_scheduled": "（进行中或待总结）",
     "stn_last_held": "（已举行）",
+    # /stats → 🏠 工作站
+    "stn_stats_head": (
+        "🏠 <b>工作站</b>（{period}，{scope}）\n共 {stations} 个；接待日 {receptions} 次，签到 {checkins} 人次，"
+        "诉求 {cases} 件；六有齐全 {six} 个"
+    ),
+    "stn_stats_line": "· {code} {name}：接待日 {receptions} 次，签到 {checkins}，诉求 {cases}，六有 {done}/6",
+    "stn_stats_idle": "\n<b>本期没有接待日的</b>（{count} 个）：",
+    "stn_stats_idle_line": "· {code} {name}（六有 {done}/6）",
+    "stn_stats_cut": "\n（完整的表格见 /export → 汇总 的“工作站”表）",
+    # 人次 checked in at the door of a reception day (/stats, /my's activities)
+    "verified_people": "（其中扫码核实 {count} 人次）",
 }
 
 BUTTONS: dict[str, str] = {
     "my_stations": "🏠 我的工作站",
     "stn_pick": "{name}（{code}）{mark}",
     "stn_mark_inactive": "·已停用",
+    "stats_stations": "🏠 工作站",
+    "stn_stats_back": "◀ 返回统计",
 }
 
+
+# the 工作站 sheet of the quarterly report and /export's summary
+STATION_SHEET: dict[str, object] = {
+    "title": "工作站",
+    "cols": ["编号", "名称", "类型", "地区", "驻站委员", "六有", "接待日", "签到人次", "诉求件"],
+    "total": "合计 {rows} 个（其中本期没有接待日的 {idle} 个）",
+    "row_verified": "其中扫码核实人次（全部 {people} 人次中）",
+}
