@@ -275,3 +275,31 @@ async def test_my_shows_the_verified_people_of_an_activity(fake, db, stations, a
     other = await bind(fake, db, 5107, "GS0004", "委员")
     await other.send("/my")
     assert "扫码核实" not in (await other.expect_message()).text
+
+
+async def test_the_exports_carry_the_verified_people(database_url, db, stations) -> None:
+    from zoneinfo import ZoneInfo
+
+    from openpyxl import load_workbook
+
+    from bot.services.exports import ExportRequest, ExportSection, write_export
+    from bot.services.rules import Period, Quarter, local_today
+    from bot.texts import EXPORT
+
+    await seed_reception_day(db)
+    tz = ZoneInfo("Asia/Shanghai")
+    period = Period.of(Quarter.of(local_today(utcnow(), tz)))
+    for section, number_column in ((ExportSection.activities, 3), (ExportSection.members, 0)):
+        path, _ = write_export(database_url, ExportRequest(section, period, None, full_phones=True),
+                               names={**EXPORT, "levels": {}, "statuses": {}, "bound": ("已绑定", "未绑定")},
+                               tz=tz, kind_names={})
+        try:
+            sheet = load_workbook(path).worksheets[0]
+            rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+        finally:
+            path.unlink()
+        header = next(r for r in rows if r[0] in ("活动编号", "编号"))
+        assert header[-1] == "其中扫码核实人次"
+        mine = next(r for r in rows if r[number_column] == "GS0089")
+        assert mine[-1] == 3 and mine[header.index("人次" if section is ExportSection.activities else "期间人次")] == 5
+        assert rows[-1][-1] == 3  # the 合计 row adds it up
