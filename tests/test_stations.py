@@ -243,6 +243,8 @@ def test_the_list_and_its_filters(cli, database_url, tmp_path) -> None:
     assert [line.split("\t")[0] for line in out.splitlines()[1:]] == ["ZS001", "ZS003"]
     code, out, _ = cli("stations", "list", "--member", "gs0089")
     assert [line.split("\t")[0] for line in out.splitlines()[1:]] == ["ZS004"]
+    code, _, err = cli("stations", "list", "--member", "GS9999")
+    assert code == 1 and "没有编号为 GS9999 的委员" in err
     code, _, err = cli("stations", "list", "--kind", "联络站")
     assert code == 2 and "「联络站」不是类型，应为 工作站 或 工作室" in err
     code, out, _ = cli("stations", "list", "--inactive")

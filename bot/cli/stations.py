@@ -13,6 +13,7 @@ from bot.cli.common import EXIT_BAD_INPUT, fail, file_reason, note, say
 from bot.cli.members import check_list_out, write_table
 from bot.cli.parsing import actions, command, share
 from bot.config import Settings
+from bot.services.access import members_numbered
 from bot.services.roster import RosterFileError, check_file
 from bot.services.roster_import import file_error
 from bot.services.stations import (
@@ -97,6 +98,8 @@ def table_row(station: StationView) -> list[str]:
 
 
 async def list_command(session: AsyncSession, args: argparse.Namespace) -> int:
+    if args.member and not (await members_numbered(session, [args.member]))[0]:
+        return fail("member_not_found", EXIT_BAD_INPUT, number=args.member)
     stations = await list_stations(session, region=args.region, kind=args.kind, member=args.member,
                                    inactive=args.inactive)
     table = [table_row(s) for s in stations]
