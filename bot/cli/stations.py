@@ -43,7 +43,7 @@ def add_parser(sub) -> None:  # noqa: ANN001 - the top-level subparsers
     imp.add_argument("--force", action="store_true", help=cli_text("help_force"))
     imp.set_defaults(handler=import_command, database="write", precheck=check_station_file)
     lst = command(group, "list", "stations_list")
-    lst.add_argument("--region", metavar=cli_text("metavar_region"), help=cli_text("help_stations_region"))
+    lst.add_argument("--region", metavar=cli_text("metavar_stations_region"), help=cli_text("help_stations_region"))
     lst.add_argument("--kind", type=station_kind, metavar=cli_text("metavar_kind"), help=cli_text("help_stations_kind"))
     lst.add_argument("--member", metavar=cli_text("metavar_number"), help=cli_text("help_stations_member"))
     lst.add_argument("--inactive", action="store_true", help=cli_text("help_stations_inactive"))

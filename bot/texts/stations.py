@@ -78,7 +78,7 @@ CLI: dict[str, str] = {
         "示例：\n  python -m bot stations list\n  python -m bot stations list --region 兰州市 --kind 工作室\n"
         "  python -m bot stations list --member GS0071\n  python -m bot stations list --out 工作站.xlsx"
     ),
-    "metavar_region": "地区",
+    "metavar_stations_region": "地区",
     "metavar_kind": "类型",
     "help_stations_region": "只列出这个地区（及其下级）的，如 甘肃省/兰州市 或 兰州市",
     "help_stations_kind": "只列出 工作站 或 工作室",
