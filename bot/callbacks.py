@@ -542,3 +542,27 @@ class ReceptionButton(Button):
         if self.action in (ReceptionAction.mine, ReceptionAction.region):
             return True
         return self.arg != 0 and (self.flag in (0, 1) if self.action is ReceptionAction.signup else self.flag == 0)
+
+
+# --- workstations and studios ----------------------------------------------------------------------
+
+
+class StationAction(str, enum.Enum):
+    mine = "my"    # /my: the stations the member is on duty at
+    view = "v"     # /station: one station's record (staff)
+    stats = "st"   # /stats: the stations in scope in a period (staff)
+
+
+@dataclass(frozen=True)
+class StationButton(Button):
+    """`stn:<action>:<station id, 0 for none>[:<period>]`; the period (`2026Q3` or `2026`) for `stats` only."""
+
+    PREFIX: ClassVar[str] = "stn"
+    action: StationAction
+    station_id: int = wire(_id_or_zero, 0)
+    period: str | None = wire(_shaped(_PERIOD), None, optional=True)
+
+    def valid(self) -> bool:
+        if self.action is StationAction.view:
+            return self.station_id > 0 and self.period is None
+        return self.station_id == 0 and (self.period is not None) == (self.action is StationAction.stats)

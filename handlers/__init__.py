@@ -33,6 +33,7 @@ from bot.callbacks import (
     RankButton,
     ReceptionButton,
     RosterButton,
+    StationButton,
     StatsButton,
 )
 from bot.context import LianxinContext
@@ -58,6 +59,7 @@ from handlers import (
     request,
     roster_upload,
     start,
+    stations,
     stats,
 )
 
@@ -147,6 +149,9 @@ def register(application: Application) -> None:
     pressed(receptions.on_button, ReceptionButton.pattern(*receptions.ACTIONS))
     # a location outside any form: the reception days nearest to it
     application.add_handler(MessageHandler(private & filters.LOCATION, receptions.on_location))
+
+    command("station", stations.station_command)
+    pressed(stations.on_button, StationButton.pattern())
 
     # the conversations are registered above these; whatever they leave falls through to here
     command("cancel", common.cancel_outside)

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from telegram import InputFile, Update
 
-from bot.callbacks import ActivityAction, ActivityButton, DutyAction, DutyButton, MyButton, MyView
+from bot.callbacks import (
+    ActivityAction,
+    ActivityButton,
+    DutyAction,
+    DutyButton,
+    MyButton,
+    MyView,
+    StationAction,
+    StationButton,
+)
 from bot.context import LianxinContext
 from bot.services.access import member_profile
 from bot.services.activities import (
@@ -97,6 +106,7 @@ async def render_my(context: LianxinContext, quarter: Quarter, offset: int) -> t
     if paging:
         rows.append(paging)
     rows.append([(label("duty_report_button", year=quarter.year), DutyButton(DutyAction.mine, quarter.year).pack())])
+    rows.append([(label("my_stations"), StationButton(StationAction.mine).pack())])
     return "\n".join(lines), keyboard(rows)
 
 

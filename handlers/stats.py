@@ -9,12 +9,13 @@ from datetime import date
 
 from telegram import Update
 
-from bot.callbacks import RankButton, RankView, StatsButton, StatsDim, StatsView
+from bot.callbacks import RankButton, RankView, StationAction, StationButton, StatsButton, StatsDim, StatsView
 from bot.context import LianxinContext
 from bot.services.charts import build_stats_chart
 from bot.services.ranking import duty_ranking, responsiveness
 from bot.services.rules import Period, Quarter, local_today
 from bot.services.scopes import Scope
+from bot.services.stations import has_stations, verified_people
 from bot.services.stats import BreakdownRow, Dimension, DrillDown, OutOfScope, breakdown, parent_drill, stats_summary
 from bot.texts import STATS_CHART, STATS_DIMENSION_NAMES, Safe, group_label, label, number, pace_text, scope_text, t
 from handlers.views import checked_press, chunked, edit_text, fit, keyboard, kind_name
@@ -85,6 +86,8 @@ async def render_summary(context: LianxinContext, scopes: list[Scope] | None, pe
             drill=drill, deadlines=context.policies.deadline,
         )
         up = await parent_drill(session, drill=drill)
+        verified = await verified_people(session, period=period, scopes=scopes, drill=drill)
+        stations = drill is None and await has_stations(session, scopes=scopes)
     m = summary.members
     lines = [t("stats_head", period=_period_name(period), scope=scope_text(scopes),
                drill=Safe(_drill_text(context, drill, summary.drill_name)), as_of=summary.as_of.isoformat())]
@@ -94,7 +97,8 @@ async def render_summary(context: LianxinContext, scopes: list[Scope] | None, pe
                    year=period.year, on_pace=m.on_pace, pace=Safe(pace), unbound=m.unbound, blocked=m.blocked)
                  + (t("stats_members_kind") if drill is not None and drill.dimension is Dimension.kind else ""))
     lines.append(t("stats_activities", count=sum(r.activities for r in summary.by_kind),
-                   people=sum(r.people for r in summary.by_kind)))
+                   people=sum(r.people for r in summary.by_kind))
+                 + (t("verified_people", count=verified) if verified else ""))
     lines += [t("stats_kind_line", kind=kind_name(settings, r.kind), count=r.activities, people=r.people)
               for r in summary.by_kind] or [t("stats_no_activities")]
     if summary.cases is not None:
@@ -108,6 +112,8 @@ async def render_summary(context: LianxinContext, scopes: list[Scope] | None, pe
     bottom = [(label("stats_chart"), _button(StatsView.chart, period, drill))]
     if drill is not None:
         bottom.append((label("stats_up"), _button(StatsView.summary, period, up)))
+    if stations:  # the places in scope, this period (handlers/stations.py)
+        bottom.append((label("stats_stations"), StationButton(StationAction.stats, 0, period.label).pack()))
     rows.append(bottom)
     return _fit("\n".join(lines)), keyboard(rows)
 

@@ -73,7 +73,13 @@ def activity_line(settings: Settings, activity: Activity) -> str:
         kind=kind_name(settings, activity.kind),
         place=activity.place,
         people=activity.people,
-    )
+    ) + (t("verified_people", count=activity.verified_people) if activity.verified_people else "")
+
+
+def people_text(activity: Activity) -> str:
+    """An activity's 人次, with 其中扫码核实 N 人次 when some came through the door of a reception day."""
+    verified = activity.verified_people or 0
+    return f"{activity.people}{t('verified_people', count=verified)}" if verified else str(activity.people)
 
 
 def activity_detail(
@@ -90,7 +96,7 @@ def activity_detail(
         kind=kind_name(settings, activity.kind),
         date=activity.activity_date.isoformat(),
         place=activity.place,
-        people=activity.people,
+        people=people_text(activity),
         points=number(activity.points),
         photos=photos,
         summary=activity.summary,

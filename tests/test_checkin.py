@@ -227,12 +227,12 @@ def test_the_poster_from_the_command_line(database_url, roster, tmp_path, capsys
     reception_id, before = asyncio.run(setup())
     settings = offline_settings(database_url, bot_username="lianxin_test_bot")
     out = tmp_path / "签到.png"
-    assert main(["checkin", "qr", "--reception", str(reception_id + 99), "--out", str(out)], settings=settings) == 1
+    assert main(["stations", "qr", "--reception", str(reception_id + 99), "--out", str(out)], settings=settings) == 1
     assert "没有编号为" in capsys.readouterr().err and not out.exists()
-    assert main(["checkin", "qr", "--reception", str(reception_id), "--out", str(tmp_path / "x.pdf")],
+    assert main(["stations", "qr", "--reception", str(reception_id), "--out", str(tmp_path / "x.pdf")],
                 settings=settings) == 1
     assert asyncio.run(token_hash(reception_id)) == before  # refused: the poster in use still works
-    assert main(["checkin", "qr", "--reception", str(reception_id), "--out", str(out)], settings=settings) == 0
+    assert main(["stations", "qr", "--reception", str(reception_id), "--out", str(out)], settings=settings) == 0
     assert "已生成签到海报" in capsys.readouterr().out
     with Image.open(out) as image:
         assert image.size == (1748, 2480) and round(image.info["dpi"][0]) == 300  # A5 at 300 DPI

@@ -186,7 +186,7 @@ async def test_role_menus_and_status(fake, db, roster, app, settings) -> None:
     await coordinator.send("/start")
     await coordinator.expect_message()
     assert [c for c, _ in fake.commands_for(7001)] == ["status", "report", "stats", "ranking", "export", "laggards", "broadcast", "queue",
-                                                     "duty_reports", "digest", "reception", "myreceptions", "help", "cancel"]
+                                                     "station", "duty_reports", "digest", "reception", "myreceptions", "help", "cancel"]
     await coordinator.send("/status")
     text = (await coordinator.expect_message()).text
     async with db.session() as session:

@@ -34,6 +34,7 @@ from bot.cli import (
     roles,
     run,
     shell,
+    stations,
     tally,
 )
 from bot.cli.common import EXIT_BAD_INPUT, EXIT_CONFIG, database, fail, log, open_database, say
@@ -64,8 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     shell.add_parser(sub)
     forget.add_parser(sub)
     media.add_parser(sub)
+    checkin.add_qr_parser(stations.add_parser(sub))
     roles.add_name_parsers(sub)
-    checkin.add_parser(sub)
     return parser
 
 

@@ -1,4 +1,4 @@
-"""`python -m bot checkin qr --reception ID --out FILE.png`: a reception day's A5 check-in poster.
+"""`python -m bot stations qr --reception ID --out FILE.png`: a reception day's A5 check-in poster.
 
 The output is checked first; a new token is made in the session, the poster written under a temporary
 name, then the token committed, then the file put in place: a failure half-way leaves the old token working.
@@ -23,7 +23,7 @@ from bot.cli.common import (
     username_or_fail,
     writable_file,
 )
-from bot.cli.parsing import actions, command
+from bot.cli.parsing import command
 from bot.config import Settings
 from bot.services.cards import checkin_poster_png
 from bot.services.checkin import CheckinPolicy, checkin_payload, issue_token, reception_view
@@ -31,8 +31,7 @@ from bot.texts import cli_text
 from models import ReceptionStatus, utcnow
 
 
-def add_parser(subparsers) -> None:  # noqa: ANN001 - argparse's subparsers
-    group = actions(command(subparsers, "checkin", "checkin"), "checkin_command")
+def add_qr_parser(group) -> None:  # noqa: ANN001 - the `stations` group's actions
     qr = command(group, "qr", "checkin_qr")
     qr.add_argument("--reception", type=int, required=True, metavar=cli_text("metavar_reception"),
                     help=cli_text("help_reception"))

@@ -122,10 +122,11 @@ def _state(row: MemberRow) -> str:
     return cli_text("state_inactive") if not row.active else cli_text("state_unbound")
 
 
-def write_table(path: Path, headers: list[str], rows: list[list[str]], *, caption: str) -> None:
+def write_table(path: Path, headers: list[str], rows: list[list[str]], *, caption: str, title: str | None = None
+                ) -> None:
     """A header and rows as .csv (UTF-8 with the BOM Windows Excel needs to show Chinese; a table for programs,
-    so no title line) or as a print-ready .xlsx under `caption`, written to a temporary name beside `path` and
-    then put in place: a failure leaves no half file."""
+    so no title line) or as a print-ready .xlsx under `caption` (its sheet named `title`, else 委员名单), written to
+    a temporary name beside `path` and then put in place: a failure leaves no half file."""
     temp = temp_beside(path)
     try:
         if path.suffix.lower() == ".csv":
@@ -134,7 +135,7 @@ def write_table(path: Path, headers: list[str], rows: list[list[str]], *, captio
                 writer.writerow(headers)
                 writer.writerows(rows)
         else:
-            write_xlsx(temp, [Sheet(cli_text("members_sheet_title"), headers, rows, caption=caption)])
+            write_xlsx(temp, [Sheet(title or cli_text("members_sheet_title"), headers, rows, caption=caption)])
         temp.replace(path)
     finally:
         temp.unlink(missing_ok=True)

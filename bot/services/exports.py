@@ -95,7 +95,8 @@ def member_rows(connection: Connection, *, period: Period, scopes: Sequence[Scop
     the bot can reach them (bound, never bound, or bound but blocked the bot: the report's two figures)."""
     per_member = (
         select(Activity.member_id, func.count(Activity.id).label("n"), func.sum(Activity.people).label("people"),
-               func.sum(Activity.points).label("points"), func.max(Activity.activity_date).label("last"))
+               func.sum(Activity.points).label("points"), func.max(Activity.activity_date).label("last"),
+               func.sum(Activity.verified_people).label("verified"))
         .where(live_in(period))
         .group_by(Activity.member_id)
         .subquery()
@@ -103,7 +104,7 @@ def member_rows(connection: Connection, *, period: Period, scopes: Sequence[Scop
     query = (
         select(Member.number, Member.name, Sector.name, ActivityGroup.name, Member.level, Region.path, Member.phone,
                Member.telegram_id, Reachability.telegram_id, per_member.c.n, per_member.c.people, per_member.c.points,
-               per_member.c.last)
+               per_member.c.last, per_member.c.verified)
         .select_from(Member)
         .join(Sector, Sector.id == Member.sector_id)
         .outerjoin(ActivityGroup, ActivityGroup.id == Member.activity_group_id)
@@ -115,13 +116,13 @@ def member_rows(connection: Connection, *, period: Period, scopes: Sequence[Scop
         .order_by(Member.number)
     )
     labels = _GroupLabels()
-    for number, name, sector, group, level, region, phone, telegram_id, blocked, n, people, points, last in _stream(
-        connection, within_scopes(query, scopes)
-    ):
+    for (number, name, sector, group, level, region, phone, telegram_id, blocked, n, people, points, last,
+         verified) in _stream(connection, within_scopes(query, scopes)):
         yield [number, name, sector, labels[group, level, region], level_names.get(level, str(level)), region or "",
                (phone or "") if full_phones else mask_phone(phone),
                blocked_name if blocked is not None else bound_names[telegram_id is None],
-               n or 0, int(people or 0), round(float(points or 0), 2), last.isoformat() if last else ""]
+               n or 0, int(people or 0), round(float(points or 0), 2), last.isoformat() if last else "",
+               int(verified or 0)]
 
 
 def activity_rows(connection: Connection, *, period: Period, scopes: Sequence[Scope] | None,
@@ -131,7 +132,8 @@ def activity_rows(connection: Connection, *, period: Period, scopes: Sequence[Sc
     query = (
         select(Activity.id, Activity.activity_date, Activity.year, Activity.quarter, Member.number, Member.name,
                Sector.name, ActivityGroup.name, Member.level, Region.path, Activity.kind, Activity.place,
-               Activity.people, Activity.points, Activity.summary, Activity.created_at, voices)
+               Activity.people, Activity.points, Activity.summary, Activity.created_at, voices,
+               Activity.verified_people)
         .select_from(Activity)
         .join(Member, Member.id == Activity.member_id)
         .join(Sector, Sector.id == Member.sector_id)
@@ -142,10 +144,10 @@ def activity_rows(connection: Connection, *, period: Period, scopes: Sequence[Sc
     )
     labels = _GroupLabels()
     for (activity_id, day, year, quarter, number, name, sector, group, level, region, kind, place, people, points,
-         summary, created, voice_count) in _stream(connection, within_scopes(query, scopes)):
+         summary, created, voice_count, verified) in _stream(connection, within_scopes(query, scopes)):
         yield [activity_id, day.isoformat(), f"{year}Q{quarter}", number, name, sector, labels[group, level, region],
                kind_names.get(kind, kind), place, people, round(float(points), 2), summary, _local(created, tz),
-               int(voice_count or 0)]
+               int(voice_count or 0), verified or 0]
 
 
 def case_rows(connection: Connection, *, period: Period, scopes: Sequence[Scope] | None,
@@ -206,8 +208,8 @@ class ExportRequest:
 
 # per section: the columns holding numbers (their format), the columns that add up, the totals row's label key
 LAYOUT: dict[ExportSection, tuple[dict[int, str], list[int], str]] = {
-    ExportSection.members: ({8: COUNT, 9: COUNT, 10: POINTS}, [8, 9, 10], "total_members"),
-    ExportSection.activities: ({9: COUNT, 10: POINTS, 13: COUNT}, [9, 10, 13], "total_activities"),
+    ExportSection.members: ({8: COUNT, 9: COUNT, 10: POINTS, 12: COUNT}, [8, 9, 10, 12], "total_members"),
+    ExportSection.activities: ({9: COUNT, 10: POINTS, 13: COUNT, 14: COUNT}, [9, 10, 13, 14], "total_activities"),
     ExportSection.cases: ({14: COUNT, 15: COUNT, 16: COUNT}, [15, 16], "total_cases"),
 }
 

@@ -22,11 +22,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services.charts import render_report_chart
 from bot.services.reminders import DutyPolicy, Laggard, laggards
-from bot.services.rules import Quarter, expected_people_by
+from bot.services.rules import Period, Quarter, expected_people_by
 from bot.services.scopes import GroupKey, Scope, group_key, group_order, within_scopes
 from bot.services.sheets import COUNT, DECIMAL, POINTS, Sheet, xlsx_bytes
+from bot.services.stations import StationStat, station_stats, verified_people
 from bot.services.stats import KindRow
-from bot.texts import REPORT, RULE_NAMES, Safe, group_label, pace_text, scope_text, sheet_caption, t
+from bot.texts import REPORT, RULE_NAMES, Safe, cli_text, group_label, pace_text, scope_text, sheet_caption, t
+from bot.texts.stations import STATION_SHEET
 from models import Activity, ActivityGroup, Case, CaseEvent, CaseStatus, Member, Reachability, Region, Tally, utcnow
 from models.tally import tally_column
 
@@ -82,6 +84,8 @@ class QuarterStats:
     cases: list[CaseRow] = field(default_factory=list)  # the total first, then per category
     generated_at: datetime | None = None  # local time the figures were read (the sheets' title line)
     year_target: int = 0  # the yearly 人次 target `expected_people` is the pro-rata part of
+    verified_people: int = 0  # of the quarter's 人次, those checked in at the door of a reception day
+    stations: list[StationStat] = field(default_factory=list)  # the active stations in scope, by 编号
 
     @property
     def unbound(self) -> int:
@@ -164,6 +168,9 @@ async def quarter_stats(
         by_kind=by_kind, by_group=by_group,
         cases=await case_rows(session, quarter=quarter, tz=policy.tz, scopes=scopes),
         generated_at=(now or utcnow()).astimezone(policy.tz), year_target=policy.year_target,
+        verified_people=await verified_people(session, period=Period.of(quarter), scopes=scopes),
+        stations=await station_stats(session, start=quarter.start(policy.tz), end=quarter.end(policy.tz),
+                                     now=now or utcnow(), scopes=scopes),
     )
 
 
@@ -294,7 +301,23 @@ def report_sections(stats: QuarterStats, *, kind_names: Mapping[str, str]) -> li
          shown(row.average_rating)]
         for row in stats.cases
     ], numbers={1: COUNT, 2: COUNT, 3: COUNT, 4: COUNT, 5: COUNT, 6: DECIMAL, 7: DECIMAL, 8: DECIMAL})
-    return [overview, lagging, unreachable, by_kind, by_group, cases]
+    sheets = [overview, lagging, unreachable, by_kind, by_group, cases]
+    if stats.verified_people:
+        people = sum(row.people for row in stats.by_kind)
+        overview.rows.append([STATION_SHEET["row_verified"].format(people=people), stats.verified_people])  # type: ignore[attr-defined] - a list
+    if stats.stations:
+        sheets.append(station_sheet(stats.stations, caption(str(STATION_SHEET["title"]))))
+    return sheets
+
+
+def station_sheet(stations: Sequence[StationStat], caption: str) -> Sheet:
+    """The 工作站 sheet: each station in scope with its reception days, check-ins, cases and 六有."""
+    rows = [[s.code, s.name, cli_text(f"station_kind_{s.kind.value}"), s.region or "", s.members, f"{s.six_done}/6",
+             s.receptions, s.checkins, s.cases] for s in stations]
+    idle = sum(1 for s in stations if not s.receptions)
+    return Sheet(STATION_SHEET["title"], STATION_SHEET["cols"], rows, caption=caption,  # type: ignore[arg-type] - the catalogue's mixed dict
+                 numbers={4: COUNT, 6: COUNT, 7: COUNT, 8: COUNT}, totals=[4, 6, 7, 8],
+                 total_label=str(STATION_SHEET["total"]).replace("{idle}", str(idle)))
 
 
 def report_caption(stats: QuarterStats) -> str:

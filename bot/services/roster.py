@@ -83,6 +83,37 @@ _KIND_SUFFIXES: list[tuple[ContactPointKind, tuple[str, ...]]] = [
 ]
 
 
+@dataclass(frozen=True)
+class Layout:
+    """The columns of one kind of office file (the roster, the station file): the same reader takes each.
+
+    `name` picks the words its messages use (`file_noun_<name>`, `<name> import -h`); `key` is the column
+    that makes a row counter (序号) beside it harmless."""
+
+    name: str
+    columns: dict[str, tuple[str, ...]]
+    required: tuple[str, ...]
+    lookalikes: dict[str, str]
+    key: str
+
+    @property
+    def header_names(self) -> dict[str, str]:
+        """The first alias of each column: its name in messages."""
+        return {key: aliases[0] for key, aliases in self.columns.items()}
+
+    @property
+    def aliases(self) -> dict[str, str]:
+        """Every accepted header (lower-case, no spaces) -> its column."""
+        return {alias.lower().replace(" ", ""): key for key, aliases in self.columns.items() for alias in aliases}
+
+    @property
+    def required_names(self) -> str:
+        return "、".join(self.header_names[k] for k in self.required)
+
+
+ROSTER = Layout("members", COLUMNS, REQUIRED, LOOKALIKES, "number")
+
+
 class RosterFileError(Exception):
     """The file cannot be read as a roster at all; `code` and `values` name the text to show."""
 
@@ -245,43 +276,43 @@ def _header_key(cell: object) -> str:
     return _clean(cell).lower().replace(" ", "").replace("*", "").replace("＊", "")
 
 
-_ALIASES = {alias.lower().replace(" ", ""): key for key, aliases in COLUMNS.items() for alias in aliases}
-
-
-def _suggest_column(header: str) -> str | None:
+def _suggest_column(header: str, layout: Layout) -> str | None:
     """The known column an unknown header probably means (alias table first, then similarity)."""
     key = header.lower().replace(" ", "")
-    if key in LOOKALIKES:
-        return LOOKALIKES[key]
-    close = nearest(key, _ALIASES, limit=1, cutoff=0.6)
-    return _ALIASES[close[0]] if close else None
+    if key in layout.lookalikes:
+        return layout.lookalikes[key]
+    aliases = layout.aliases
+    close = nearest(key, aliases, limit=1, cutoff=0.6)
+    return aliases[close[0]] if close else None
 
 
-def _map_header(cells: list[object]) -> tuple[dict[str, int], list[UnknownColumn]]:
+def _map_header(cells: list[object], layout: Layout) -> tuple[dict[str, int], list[UnknownColumn]]:
     mapping: dict[str, int] = {}
     unknown: list[UnknownColumn] = []
+    aliases = layout.aliases
     for index, cell in enumerate(cells):
         text = _header_key(cell)
         if not text:
             continue
-        key = _ALIASES.get(text)
+        key = aliases.get(text)
         if key and key not in mapping:
             mapping[key] = index
         elif not key:
-            unknown.append(UnknownColumn(_clean(cell), _suggest_column(text)))
-    if "number" in mapping:
+            unknown.append(UnknownColumn(_clean(cell), _suggest_column(text, layout)))
+    if layout.key in mapping:
         unknown = [u for u in unknown if _header_key(u.header) not in ROW_COUNTERS]
     return mapping, unknown
 
 
-def _find_header(rows: list[tuple[int, list[object]]], sheet: str | None) -> RosterSource:
-    """The header among the first rows: the first with 编号, 姓名 and 界别, else the likeliest for the error."""
+def _find_header(rows: list[tuple[int, list[object]]], sheet: str | None, layout: Layout) -> RosterSource:
+    """The header among the first rows: the first with every required column (the roster: 编号, 姓名 and 界别),
+    else the likeliest for the error."""
     best: RosterSource | None = None
     best_score = 0
     for row_no, cells in rows:
-        mapping, unknown = _map_header(cells)
+        mapping, unknown = _map_header(cells, layout)
         source = RosterSource(sheet, row_no, mapping, unknown)
-        if all(k in mapping for k in REQUIRED):
+        if all(k in mapping for k in layout.required):
             return source
         score = len(mapping) + sum(1 for u in unknown if u.suggestion)
         if score > best_score:
@@ -291,14 +322,15 @@ def _find_header(rows: list[tuple[int, list[object]]], sheet: str | None) -> Ros
     return best
 
 
-def _check_header(source: RosterSource) -> None:
+def _check_header(source: RosterSource, layout: Layout) -> None:
     """Refuse a header that lacks a required column, or where a look-alike stands in for a known one."""
+    names = layout.header_names
     standing_in = [u for u in source.unknown if u.suggestion and u.suggestion not in source.columns]
-    missing = [HEADER_NAMES[k] for k in REQUIRED if k not in source.columns]
+    missing = [names[k] for k in layout.required if k not in source.columns]
     if standing_in:
         raise RosterFileError(
             "lookalike",
-            pairs="、".join(f"{u.header} → {HEADER_NAMES[u.suggestion]}？" for u in standing_in),  # type: ignore[index] - standing_in have suggestions
+            pairs="、".join(f"{u.header} → {names[u.suggestion]}？" for u in standing_in),  # type: ignore[index] - standing_in have suggestions
             missing=missing,
             sheet=source.sheet or "",
             row=source.header_row,
@@ -345,9 +377,10 @@ def _chain(first: list, rest: Iterator) -> Iterator:
 
 
 @contextmanager
-def open_roster(path: Path, *, sheet: str | None = None
+def open_roster(path: Path, *, sheet: str | None = None, layout: Layout = ROSTER
                 ) -> Iterator[tuple[RosterSource, Iterator[tuple[int, dict[str, str]]]]]:
-    """(where the roster was found, its data rows as canonical column -> cleaned text).
+    """(where the roster — or another file of `layout` — was found, its data rows as canonical column -> cleaned
+    text).
 
     XLSX: the named sheet (name or 1-based number), else the first sheet with a header row.
     """
@@ -360,8 +393,8 @@ def open_roster(path: Path, *, sheet: str | None = None
         head = _head(rows)
         if not head:
             raise RosterFileError("empty")
-        source = _find_header(head, None)
-        _check_header(source)
+        source = _find_header(head, None, layout)
+        _check_header(source, layout)
         yield source, _body(head, source, rows)
         return
     try:
@@ -391,8 +424,8 @@ def open_roster(path: Path, *, sheet: str | None = None
                 first_error = first_error or RosterFileError("empty_sheet", sheet=name)
                 continue
             try:
-                source = _find_header(head, name)
-                _check_header(source)
+                source = _find_header(head, name, layout)
+                _check_header(source, layout)
             except RosterFileError as exc:
                 if first_error is None or (exc.code in ("lookalike", "missing_columns")
                                            and first_error.code not in ("lookalike", "missing_columns")):
@@ -501,7 +534,9 @@ def _ensure_groups(connection: Connection, names: set[str], report: ImportReport
     return known
 
 
-def _ensure_regions(connection: Connection, paths: set[str], report: ImportReport) -> dict[str, int]:
+def ensure_regions(connection: Connection, paths: set[str], report: ImportReport) -> dict[str, int]:
+    """Region path -> id for `paths`, adding the regions (and their parents) not there yet; `report.new_regions`
+    says how many (the station import's report too)."""
     known = {k: v for k, v in connection.execute(select(Region.path, Region.id))}
     wanted: set[str] = set()
     for path in paths:
@@ -578,6 +613,19 @@ def _apply_points(connection: Connection, changes: dict[str, tuple[str, ...]], n
         connection.execute(insert(ContactPoint), chunk)
 
 
+def deactivation_refusal(*, data_rows: int, missing: int, active_before: int, max_share: float, force: bool
+                         ) -> str | None:
+    """Why `--deactivate-missing` must not run, or None: "no_rows" (a file with a header only would take every
+    record), "share" (more than `max_share` of the active records would go, without `force`)."""
+    if not missing:
+        return None
+    if data_rows == 0:
+        return "no_rows"
+    if active_before and missing / active_before > max_share and not force:
+        return "share"
+    return None
+
+
 # the member columns each roster column sets (contact points are a table of their own)
 _FIELD_COLUMNS = {
     "group": "activity_group_id",
@@ -618,7 +666,7 @@ def import_roster(
     present = source.present
 
     groups = _ensure_groups(connection, {r.group for r in rows if r.group}, report)
-    regions = _ensure_regions(connection, {r.region for r in rows if r.region}, report)
+    regions = ensure_regions(connection, {r.region for r in rows if r.region}, report)
     sector_by_id = {v: k for k, v in sector_ids.items()}
     group_by_id = {v: k for k, v in groups.items()}
     region_by_id = {v: k for k, v in regions.items()}
@@ -711,11 +759,10 @@ def import_roster(
     # at 200,000 rows these hold ~100 MB that nothing below needs
     del rows, existing, points_of, in_file, missing
 
-    if deactivate_missing and report.missing:
-        if data_rows == 0:
-            report.refused = "no_rows"
-        elif report.missing_share > max_deactivate_share and not force:
-            report.refused = "share"
+    if deactivate_missing:
+        report.refused = deactivation_refusal(data_rows=data_rows, missing=report.missing,
+                                              active_before=report.active_before, max_share=max_deactivate_share,
+                                              force=force)
     if dry_run or report.refused:
         report.deactivated = report.missing if deactivate_missing and not report.refused else 0
         return report

@@ -15,7 +15,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.db import sync_engine
-from bot.services.roster import HEADER_NAMES, ImportReport, RosterFileError, RowError, check_file, import_roster
+from bot.services.roster import (
+    HEADER_NAMES,
+    ROSTER,
+    ImportReport,
+    Layout,
+    RosterFileError,
+    RosterSource,
+    RowError,
+    check_file,
+    import_roster,
+)
 from bot.texts import LEVEL_NAMES, cli_text
 from models import Level
 
@@ -44,9 +54,10 @@ def shown(key: str, value: object) -> str:
     return str(value) if value not in (None, "") else cli_text("empty_value")
 
 
-def file_error(exc: RosterFileError) -> str:
-    """Why a file cannot be read as a roster at all."""
-    values = dict(exc.values)
+def file_error(exc: RosterFileError, layout: Layout = ROSTER) -> str:
+    """Why a file cannot be read as a roster (or another file of `layout`) at all."""
+    values = {"noun": cli_text(f"file_noun_{layout.name}"), "required": layout.required_names,
+              "command": layout.name, **exc.values}
     code = exc.code
     if code == "lookalike":
         values["missing"] = "、".join(values.get("missing") or [])
@@ -73,23 +84,27 @@ def row_reason(error: RowError) -> str:
     return cli_text(f"row_{error.code}", **values)
 
 
+def source_notes(source: RosterSource, optional: list[str], name_of: Callable[[str], str],
+                 absent_key: str = "import_absent_columns") -> list[str]:
+    """Which sheet and header row were read, the columns ignored (with the known one each probably means) and the
+    `optional` columns the file lacks (their fields stay as they are)."""
+    notes = [cli_text("import_read_sheet", sheet=source.sheet, row=source.header_row) if source.sheet
+             else cli_text("import_read_csv", row=source.header_row)]
+    ignored = [u.header + (f" → {name_of(u.suggestion)}？" if u.suggestion else "") for u in source.unknown]
+    if ignored:
+        notes.append(cli_text("import_ignored_columns", columns="、".join(ignored)))
+    absent = [name_of(k) for k in optional if k not in source.columns]
+    if absent:
+        notes.append(cli_text(absent_key, columns="、".join(absent)))
+    return notes
+
+
 def render_import(report: ImportReport, *, dry_run: bool, deactivate_missing: bool, max_deactivate_share: float,
                   max_errors: int = MAX_ERRORS, kept_key: str = "summary_kept") -> ImportText:
     """The import's outcome as the clerk reads it: what was read, the row errors or the changes and the summary."""
     out = ImportText()
-    source = report.source
-    if source is not None:
-        if source.sheet:
-            out.notes.append(cli_text("import_read_sheet", sheet=source.sheet, row=source.header_row))
-        else:
-            out.notes.append(cli_text("import_read_csv", row=source.header_row))
-        ignored = [u.header + (f" → {column_name(u.suggestion)}？" if u.suggestion else "") for u in source.unknown]
-        if ignored:
-            out.notes.append(cli_text("import_ignored_columns", columns="、".join(ignored)))
-        absent = [column_name(k) for k in ("group", "level", "region", "phone", "contact_points")
-                  if k not in source.columns]
-        if absent:
-            out.notes.append(cli_text("import_absent_columns", columns="、".join(absent)))
+    if report.source is not None:
+        out.notes += source_notes(report.source, ["group", "level", "region", "phone", "contact_points"], column_name)
     if report.errors:
         out.errors.append(cli_text("import_rows_bad", rows=len({e.row for e in report.errors})))
         out.errors += [cli_text("import_row_line", row=e.row, reason=row_reason(e)) for e in report.errors[:max_errors]]

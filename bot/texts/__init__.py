@@ -32,6 +32,7 @@ from bot.texts import (
     scopes,
     shell,
     start,
+    stations,
     stats,
     voice,
 )
@@ -80,7 +81,7 @@ from bot.texts.scopes import SCOPE_NAMES, committee_label, group_label, scope_la
 from bot.texts.stats import REPORT, SHEET, STATS_CHART, STATS_DIMENSION_NAMES, pace_text, sheet_caption
 
 FEATURES = (common, menus, start, log, my, request, cases, reminders, scopes, stats, export, roster, laggards,
-            broadcast, members, queue, cli, logs, shell, checkin, backups, forget, documents, receptions, voice)
+            broadcast, members, queue, cli, logs, shell, checkin, backups, forget, documents, receptions, voice, stations)
 
 fill(TEXTS, "TEXTS", FEATURES)
 fill(BUTTONS, "BUTTONS", FEATURES)

@@ -57,10 +57,8 @@ BUTTONS: dict[str, str] = {
 }
 
 CLI: dict[str, str] = {
-    "help_checkin": "接待日扫码签到",
-    "epilog_checkin": "示例：python -m bot checkin qr --reception 12 --out 签到.png",
     "help_checkin_qr": "生成接待日的 A5 签到海报（PNG，300 DPI）；会生成新的签到码，之前的签到二维码随即失效",
-    "epilog_checkin_qr": "示例：python -m bot checkin qr --reception 12 --out 签到.png",
+    "epilog_checkin_qr": "示例：python -m bot stations qr --reception 12 --out 签到.png",
     "help_reception": "接待日编号",
     "help_poster_out": "海报保存到哪个 PNG 文件",
     "metavar_reception": "编号",

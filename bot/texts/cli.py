@@ -337,7 +337,7 @@ CLI: dict[str, str] = {
     "progress_unit": "行",
     "roster_cannot_import": "名册无法导入（没有写入任何数据）：{reason}",
     "roster_encoding": "无法识别文件编码（支持 UTF-8、带 BOM 的 UTF-8 和 GB18030）",
-    "roster_is_folder": "{path} 是一个文件夹，请给出名册文件，如 {path}/名册.xlsx",
+    "roster_is_folder": "{path} 是一个文件夹，请给出{noun}文件，如 {path}/{noun}.xlsx",
     "roster_not_found": "找不到文件：{path}（在文件夹 {folder} 中没有这个文件{hint}）",
     "roster_folder_not_found": "找不到文件：{path}（文件夹 {folder} 不存在）",
     "roster_is_csv": "这个文件实际上是文本（CSV）格式，请把扩展名改为 .csv 后再导入",
@@ -350,21 +350,22 @@ CLI: dict[str, str] = {
     "roster_bad_xlsx": "无法读取这个 Excel 文件：它可能已损坏。请在 Excel 或 WPS 中打开，重新另存为 .xlsx 后再导入",
     "roster_empty": "文件是空的",
     "roster_empty_sheet": "工作表「{sheet}」是空的",
-    "roster_no_header": "在前 {rows} 行中没有找到表头，缺少必需的列：编号、姓名、界别",
+    "roster_no_header": "在前 {rows} 行中没有找到表头，缺少必需的列：{required}",
     "roster_no_sheet_with_header": (
-        "在工作表 {sheets} 的前 {rows} 行中都没有找到含 编号、姓名、界别 的表头；可用 --sheet 指定工作表"
+        "在工作表 {sheets} 的前 {rows} 行中都没有找到含 {required} 的表头；可用 --sheet 指定工作表"
     ),
     "roster_no_such_sheet": "没有名为「{sheet}」的工作表；文件中的工作表：{sheets}",
     "roster_missing_columns": "{where}的表头缺少必需的列：{columns}",
     "roster_lookalike": (
         "{where}的表头中有无法识别的列：{pairs} 请把列名改成标准名称后再导入"
-        "（缺少的必需列：{missing}；可识别的列见 members import -h）"
+        "（缺少的必需列：{missing}；可识别的列见 {command} import -h）"
     ),
     "roster_lookalike_optional": (
-        "{where}的表头中有无法识别的列：{pairs} 请把列名改成标准名称后再导入（可识别的列见 members import -h）"
+        "{where}的表头中有无法识别的列：{pairs} 请把列名改成标准名称后再导入（可识别的列见 {command} import -h）"
     ),
     "where_sheet_row": "工作表「{sheet}」第 {row} 行",
     "where_row": "第 {row} 行",
+    "file_noun_members": "名册",
     "import_read_sheet": "读取：工作表「{sheet}」，第 {row} 行为表头。",
     "import_read_csv": "读取：第 {row} 行为表头。",
     "import_ignored_columns": "未识别的列（已忽略）：{columns}",

@@ -75,7 +75,7 @@ async def reception_day(db, *, starts: datetime, ends: datetime, number: str = "
 
 
 async def new_token(db, reception_id: int, now: datetime) -> str:
-    """A fresh token for the day, as the member's /checkin_qr or `checkin qr` would make (the old one stops)."""
+    """A fresh token for the day, as the member's /checkin_qr or `stations qr` would make (the old one stops)."""
     async with db.session() as session:
         reception = await session.get(Reception, reception_id)
         token = await issue_token(session, reception=reception, now=now)

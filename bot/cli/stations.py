@@ -1,0 +1,122 @@
+"""`python -m bot stations import | list`: the office's workstations and studios (委员工作站/工作室)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.cli.common import EXIT_BAD_INPUT, fail, file_reason, note, say
+from bot.cli.members import check_list_out, write_table
+from bot.cli.parsing import actions, command, share
+from bot.config import Settings
+from bot.services.access import members_numbered
+from bot.services.roster import RosterFileError, check_file
+from bot.services.roster_import import file_error
+from bot.services.stations import (
+    STATIONS,
+    StationView,
+    columns_help,
+    kind_of,
+    list_stations,
+    render_station_import,
+    run_station_import,
+)
+from bot.texts import cli_text, sheet_caption
+from models import StationKind
+
+
+def add_parser(sub):  # noqa: ANN001, ANN201 - argparse's subparsers
+    """`stations import|list`; returns the group, where `stations qr` (check-in posters) joins."""
+    group = actions(command(sub, "stations", "stations"), "stations_command")
+    imp = command(group, "import", "stations_import")
+    imp.epilog = cli_text("epilog_stations_import") + "\n\n" + columns_help()
+    imp.add_argument("file", type=Path, metavar=cli_text("metavar_stations_file"),
+                     help=cli_text("help_stations_import_file"))
+    imp.add_argument("--dry-run", action="store_true", help=cli_text("help_stations_dry_run"))
+    imp.add_argument("--sheet", metavar=cli_text("metavar_sheet"), help=cli_text("help_sheet"))
+    imp.add_argument("--deactivate-missing", action="store_true", help=cli_text("help_stations_deactivate_missing"))
+    imp.add_argument("--max-deactivate-share", type=share, default=0.2, metavar=cli_text("metavar_percent"),
+                     help=cli_text("help_stations_max_deactivate_share"))
+    imp.add_argument("--force", action="store_true", help=cli_text("help_force"))
+    imp.set_defaults(handler=import_command, database="write", precheck=check_station_file)
+    lst = command(group, "list", "stations_list")
+    lst.add_argument("--region", metavar=cli_text("metavar_stations_region"), help=cli_text("help_stations_region"))
+    lst.add_argument("--kind", type=station_kind, metavar=cli_text("metavar_kind"), help=cli_text("help_stations_kind"))
+    lst.add_argument("--member", metavar=cli_text("metavar_number"), help=cli_text("help_stations_member"))
+    lst.add_argument("--inactive", action="store_true", help=cli_text("help_stations_inactive"))
+    lst.add_argument("--out", type=Path, metavar=cli_text("metavar_table"), help=cli_text("help_stations_list_out"))
+    lst.set_defaults(session_handler=list_command, database="read", precheck=check_list_out)
+    return group
+
+
+def station_kind(text: str) -> StationKind:
+    found = kind_of(text)
+    if found is None:
+        raise argparse.ArgumentTypeError(cli_text("arg_bad_station_kind", value=text))
+    return found
+
+
+def check_station_file(args: argparse.Namespace) -> int | None:
+    """Before the database is opened: the exit code (one line said) when the file is missing or no table file."""
+    try:
+        check_file(args.file)
+    except RosterFileError as exc:
+        return fail("stations_cannot_import", EXIT_BAD_INPUT, reason=file_error(exc, STATIONS))
+    return None
+
+
+def import_command(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        report = run_station_import(
+            settings.database_url, args.file, apply=not args.dry_run, deactivate_missing=args.deactivate_missing,
+            sheet=args.sheet, max_deactivate_share=args.max_deactivate_share, force=args.force)
+    except RosterFileError as exc:
+        return fail("stations_cannot_import", EXIT_BAD_INPUT, reason=file_error(exc, STATIONS))
+    text = render_station_import(report, dry_run=args.dry_run, deactivate_missing=args.deactivate_missing,
+                                 max_deactivate_share=args.max_deactivate_share)
+    for line in text.notes:
+        print(line, file=sys.stderr)
+    if text.errors:
+        print("\n".join(text.errors), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    for line in text.lines:
+        print(line)
+    if text.refusal:
+        print(text.refusal, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return 0
+
+
+def table_row(station: StationView) -> list[str]:
+    members = "；".join(f"{m.number} {m.name}" for m in station.members)
+    state = cli_text("station_state_active") if station.active else cli_text("station_state_inactive")
+    return [station.code, station.name, cli_text(f"station_kind_{station.kind.value}"), station.region or "",
+            station.address or "", station.phone or "", members, cli_text("stations_six", done=station.six_done),
+            state]
+
+
+async def list_command(session: AsyncSession, args: argparse.Namespace) -> int:
+    if args.member and not (await members_numbered(session, [args.member]))[0]:
+        return fail("member_not_found", EXIT_BAD_INPUT, number=args.member)
+    stations = await list_stations(session, region=args.region, kind=args.kind, member=args.member,
+                                   inactive=args.inactive)
+    table = [table_row(s) for s in stations]
+    if args.out is not None:
+        try:
+            which = cli_text("stations_sheet_inactive") if args.inactive else ""
+            title = cli_text("stations_sheet_title")
+            write_table(args.out, cli_text("stations_list_header").split("\t"), table, title=title,
+                        caption=sheet_caption(title, which, at=datetime.now().astimezone()))
+        except OSError as exc:
+            return fail("out_write_failed", EXIT_BAD_INPUT, path=args.out, error=file_reason(exc))
+        say("stations_written", path=args.out, count=len(stations))
+        return 0
+    say("stations_list_header")
+    for line in table:
+        print("\t".join(value or "-" for value in line))
+    note("stations_count", count=len(stations))
+    return 0
