@@ -130,6 +130,8 @@ class Settings(BaseSettings):
     # SQLite: one hand-off to aiosqlite's thread per statement, bounded reads on the loop's thread
     # (bot/sqlite_async.py, SQLAlchemy's aiosqlite adapter subclassed)
     sqlite_fast_driver: bool = True
+    # hot standby on PostgreSQL: a standby takes over within this many seconds of the leader's end
+    failover_seconds: float = Field(default=10, ge=2, le=300)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

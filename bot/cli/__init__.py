@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from pydantic_settings.exceptions import SettingsError
 
 import bot.services.tally  # noqa: F401 - every activity written keeps the member's totals in step
-from bot.cli import invites, members, remind, report, roles, run, shell, tally
+from bot.cli import invites, members, remind, report, roles, run, shell, status, tally
 from bot.cli.common import EXIT_BAD_INPUT, EXIT_CONFIG, database, fail, log, open_database, say
 from bot.cli.parsing import ChineseParser, actions, command
 from bot.config import EnvFileMissing, HomeMissing, Settings, load_settings, settings_problems
@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar=cli_text("metavar_command"),
                                 title=cli_text("group_commands"), parser_class=ChineseParser)
     run.add_parsers(sub)
+    status.add_parser(sub)
     db = actions(command(sub, "db", "db"), "db_command")
     command(db, "upgrade", "db_upgrade").set_defaults(handler=_up_to_date, database="write")
     group = actions(command(sub, "members", "members"), "members_command")
