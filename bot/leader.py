@@ -140,7 +140,9 @@ class Leadership:
 
     def wait(self) -> None:
         """Block until this process leads: the lock granted, then `grace` seconds, pinging meanwhile."""
-        assert self._connection is not None, "connect() first"
+        if self._connection is None:
+            self.connect()
+        assert self._connection is not None
         sent = time.monotonic()
         self._connection.execute(text("SELECT pg_advisory_lock(:c, :k)"), {"c": LOCK_CLASS, "k": self.key})
         self._valid_until = sent + self.timing.lease

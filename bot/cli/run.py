@@ -12,6 +12,7 @@ import contextlib
 import fcntl
 import os
 import sys
+import time
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -37,6 +38,7 @@ from bot.config import Settings
 from bot.leader import Leadership, Timing
 from bot.logs import redact, short_error
 
+RECONNECT = 5  # seconds between two attempts of a standby to open its lost lock session again
 _held: list[int] = []  # the SQLite lock file's descriptor, open (and locked) as long as the process lives
 
 
@@ -82,16 +84,28 @@ def _take_sqlite_lock(path: Path) -> bool:
 
 
 def _standby(settings: Settings) -> Leadership | int:
-    """PostgreSQL: wait as a standby until this process leads; the exit code when the database fails."""
+    """PostgreSQL: wait as a standby until this process leads; the exit code when the database cannot be
+    reached at start. A lock session lost while waiting is opened again (every `RECONNECT` seconds)."""
     leadership = Leadership(settings.database_url, timing=Timing(settings.failover_seconds))
     try:
         leadership.connect()
-        note("run_standby", seconds=f"{settings.failover_seconds:g}")
-        leadership.wait()
     except DBAPIError as exc:
         log.debug("lock session failed", exc_info=True)
         leadership.close()
         return fail("database_unreachable", EXIT_DATABASE, url=database_name(settings), reason=database_reason(exc))
+    note("run_standby", seconds=f"{settings.failover_seconds:g}")
+    while True:
+        try:
+            leadership.wait()
+            break
+        except DBAPIError as exc:
+            log.debug("lock session failed", exc_info=True)
+            note("run_standby_reconnect", reason=database_reason(exc), seconds=RECONNECT)
+            leadership.close()
+            time.sleep(RECONNECT)
+            leadership = Leadership(settings.database_url, timing=Timing(settings.failover_seconds))
+            with contextlib.suppress(DBAPIError):
+                leadership.connect()
     note("run_leading")
     return leadership
 

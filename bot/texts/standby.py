@@ -10,6 +10,7 @@ CLI: dict[str, str] = {
         "SQLite 只能由一个进程使用，要一主一备请改用 PostgreSQL。"
     ),
     "run_standby": "已作为备用进程等待：主进程停止后 {seconds} 秒内由本进程接替。",
+    "run_standby_reconnect": "备用进程与数据库的连接中断（{reason}），{seconds} 秒后重连，继续等待。",
     "run_leading": "本进程成为主进程，开始收发消息。",
     "run_leader_lost": "与数据库的连接中断：本进程立即停止收发消息，改为备用进程重新等待。",
     "status_leader": "主进程：{host} 上的进程 {pid}，自 {since} 起运行",

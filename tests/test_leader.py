@@ -1,0 +1,115 @@
+"""The leader lock (bot/leader.py) on its own: who gets it, when a leader must stop, what `status` reads;
+and what a call refused by the fence does to an outbox row."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
+from telegram.ext import ApplicationBuilder
+
+from bot.leader import Leadership, Timing, holders, parse_name, session_name
+from bot.request import NotLeader, RetryingRequest
+from bot.sending import Outcome, attempt, record
+from bot.services import outbox
+from models import OutboxMessage, OutboxStatus, utcnow
+from tests.conftest import TOKEN
+
+pg_only = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+
+
+@pytest.mark.parametrize("failover", [2, 10, 60])
+def test_the_grace_outlasts_the_lease_and_pings_come_well_within_it(failover) -> None:
+    timing = Timing(failover)
+    assert timing.ping * 4 <= timing.lease < timing.grace
+    # a killed leader is replaced within FAILOVER_SECONDS: the grace plus a start-up of the bot
+    assert timing.grace <= failover * 0.5
+    # a vanished machine: the server's probes (keepalive, 2 more at 1 s) end the lock before then too
+    assert timing.keepalive + 2 + timing.grace <= failover * 0.8 or failover < 5
+
+
+def test_the_session_name_carries_who_and_since() -> None:
+    from datetime import UTC, datetime
+
+    since = datetime(2026, 12, 6, 20, 0, tzinfo=UTC)
+    name = session_name("leader", pid=4321, since=since, host="bot-1." + "x" * 80)
+    assert len(name.encode()) <= 63
+    assert parse_name(name)[:3] == ("leader", 4321, since)
+    assert parse_name("psql")[0] == "?"
+
+
+@pg_only
+async def test_one_leader_the_other_waits_and_takes_over_after_the_grace(database_url) -> None:
+    timing = Timing(2)
+    first, second = Leadership(database_url, timing=timing), Leadership(database_url, timing=timing)
+    try:
+        first.connect()
+        await asyncio.to_thread(first.wait)
+        assert first.valid()
+        second.connect()
+        granted = threading.Event()
+        waiter = threading.Thread(target=lambda: (second.wait(), granted.set()), daemon=True)
+        waiter.start()
+        await asyncio.sleep(0.5)
+        assert not granted.is_set()
+        found = await asyncio.to_thread(holders, database_url)
+        assert [(h.granted, h.role) for h in found] == [(True, "leader"), (False, "standby")]
+        released = time.monotonic()
+        first.close()
+        assert await asyncio.to_thread(granted.wait, 10)
+        assert time.monotonic() - released >= timing.grace
+        assert second.valid()
+    finally:
+        first.close()
+        second.close()
+
+
+@pg_only
+async def test_a_leader_whose_lock_session_ends_stops_within_its_lease(database_url) -> None:
+    timing = Timing(2)
+    leader = Leadership(database_url, timing=timing)
+    lost = threading.Event()
+    try:
+        leader.connect()
+        await asyncio.to_thread(leader.wait)
+        leader.watch(lost.set)
+        await asyncio.sleep(timing.lease * 2)
+        assert not lost.is_set() and leader.valid()  # the pings keep the lease
+        (holder,) = await asyncio.to_thread(holders, database_url)
+        engine = create_engine(database_url, poolclass=NullPool)
+        with engine.connect() as connection:
+            pid = connection.execute(text("SELECT pid FROM pg_stat_activity WHERE application_name = :n"),
+                                     {"n": session_name("leader", pid=holder.pid, since=holder.since,
+                                                        host=holder.host)}).scalar_one()
+            cut = time.monotonic()
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        engine.dispose()
+        assert await asyncio.to_thread(lost.wait, timing.lease + 1)
+        assert time.monotonic() - cut < timing.lease + 0.2
+        assert not leader.valid()
+    finally:
+        leader.close()
+
+
+async def test_a_call_refused_by_the_fence_gives_the_row_back_uncounted(db) -> None:
+    request = RetryingRequest(fence=lambda: False)
+    with pytest.raises(NotLeader):
+        await request.do_request(f"http://127.0.0.1:9/bot{TOKEN}/sendMessage", "POST")
+    application = ApplicationBuilder().token(TOKEN).request(request).build()
+    async with db.session() as session:
+        await outbox.enqueue(session, key="k:1", chat_id=42, kind="test", text="您好", now=utcnow())
+        await session.commit()
+        (message,) = await outbox.claim(session, limit=1, now=utcnow())
+        await session.commit()
+    done = await attempt(application, message)
+    assert done.outcome is Outcome.wait
+    async with db.session() as session:
+        await record(session, done)
+        await session.commit()
+        row = await session.get(OutboxMessage, message.id, populate_existing=True)
+    assert row.status is OutboxStatus.pending and row.attempts == 0
+    assert row.not_before is not None and row.not_before <= utcnow()
