@@ -196,7 +196,8 @@ class Leadership:
     def close(self) -> None:
         """A clean stop: the threads end and the lock session closes (the lock goes to a standby)."""
         self._stopped.set()
-        if self._connection is not None:
+        # a lost session may hang in its last ping (a silent link): it is left to the process's end
+        if self._connection is not None and not self._lost.is_set():
             try:
                 self._connection.close()
             except Exception:

@@ -113,3 +113,78 @@ async def test_a_call_refused_by_the_fence_gives_the_row_back_uncounted(db) -> N
         row = await session.get(OutboxMessage, message.id, populate_existing=True)
     assert row.status is OutboxStatus.pending and row.attempts == 0
     assert row.not_before is not None and row.not_before <= utcnow()
+
+
+class Link:
+    """A TCP proxy to PostgreSQL that can be cut as a network would be: the server's side is closed (so
+    PostgreSQL ends the session, as its keepalive probes would), the client's side goes silent, left open."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.target = (host, port)
+        self.upstreams: list[asyncio.StreamWriter] = []
+        self.tasks: set[asyncio.Task] = set()
+        self.cut_off = False
+
+    async def start(self) -> int:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        return self.server.sockets[0].getsockname()[1]
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection(*self.target)
+        self.upstreams.append(up_writer)
+        for source, sink in ((reader, up_writer), (up_reader, writer)):
+            task = asyncio.create_task(self._pump(source, sink))
+            self.tasks.add(task)
+
+    async def _pump(self, source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+        while not self.cut_off:
+            data = await source.read(65536)
+            if not data or self.cut_off:
+                return
+            sink.write(data)
+            await sink.drain()
+
+    def cut(self) -> None:
+        self.cut_off = True
+        for writer in self.upstreams:
+            writer.close()
+
+    async def close(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        self.server.close()
+
+
+@pg_only
+async def test_a_leader_whose_link_goes_silent_stops_within_its_lease(database_url) -> None:
+    """The pings get no answer at all (no error either): the lease lapses and the guard ends the leadership."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    link = Link(url.host or "127.0.0.1", url.port or 5432)
+    port = await link.start()
+    timing = Timing(2)
+    leader = Leadership(url.set(port=port).render_as_string(hide_password=False), timing=timing)
+    standby = Leadership(database_url, timing=timing)
+    lost = threading.Event()
+    try:
+        await asyncio.to_thread(leader.connect)
+        await asyncio.to_thread(leader.wait)
+        leader.watch(lost.set)
+        standby.connect()
+        waiter = asyncio.create_task(asyncio.to_thread(standby.wait))
+        await asyncio.sleep(timing.lease)
+        assert not lost.is_set() and not waiter.done()
+        cut = time.monotonic()
+        link.cut()
+        assert await asyncio.to_thread(lost.wait, timing.lease + 1)
+        stopped = time.monotonic()
+        assert stopped - cut <= timing.lease + 0.2
+        await asyncio.wait_for(waiter, 10)
+        took_over = time.monotonic()
+        assert stopped < took_over  # the new leader acts only after the old one stopped
+        assert took_over - cut >= timing.grace
+    finally:
+        leader.close()
+        standby.close()
+        await link.close()
