@@ -137,7 +137,8 @@ async def test_an_outbox_run_of_500_goes_on_after_the_leader_is_killed(fake, db,
         with first.shown_on_failure(), second.shown_on_failure():
             sends = lambda: sum(1 for c in fake.calls if c.method == "sendMessage")  # noqa: E731
             await fake.wait_until(lambda: sends() >= 100, timeout=60, message="the first leader never sent 100")
-            leader, standby = (first, second) if fake.calls[-1].client == "a" else (second, first)
+            sender = next(c.client for c in reversed(fake.calls) if c.method == "sendMessage")
+            leader, standby = (first, second) if sender == "a" else (second, first)
             fake.hold("sendMessage")  # the kill finds sends in flight: they never happen (the fake drops them)
             await fake.wait_until(lambda: fake.held, timeout=10)
             await leader.kill()
@@ -208,10 +209,13 @@ def terminate(database_url: str, pid: int) -> None:
     engine.dispose()
 
 
+TOTAL = 600  # about 20 s of sending at 28 a second: the cut comes in the middle
+
+
 @pg_only
 async def test_a_leader_cut_from_its_lock_session_stops_before_the_standby_starts(
         fake, db, database_url, tmp_path) -> None:
-    people = [fake.user(700_000 + n) for n in range(300)]
+    people = [fake.user(700_000 + n) for n in range(TOTAL)]
     async with db.session() as session:
         await outbox.enqueue_many(session, [(f"bulk:{u.id}", u.id) for u in people], kind="broadcast",
                                   text="通知：下周一上午集中学习", now=utcnow())
@@ -224,9 +228,10 @@ async def test_a_leader_cut_from_its_lock_session_stops_before_the_standby_start
             await leads(fake, first)
             second.launch()
             sends = lambda: sum(1 for c in fake.calls if c.method == "sendMessage")  # noqa: E731
-            await fake.wait_until(lambda: sends() >= 60, timeout=60, message="the leader never sent 60")
             await fake.wait_until(lambda: any(c.client == "b" and c.method == "getMe" for c in fake.calls),
                                   timeout=30, message="the standby never started")
+            await fake.wait_until(lambda: sends() >= 60, timeout=60, message="the leader never sent 60")
+            assert sends() < TOTAL - 100, "the push ended before the cut"
             fake.hold("sendMessage")
             await fake.wait_until(lambda: fake.held, timeout=10)
             cut = time.time()
@@ -235,7 +240,7 @@ async def test_a_leader_cut_from_its_lock_session_stops_before_the_standby_start
             await fake.wait_until(lambda: any(c.client == "a" and c.method == "getMe" and c.timestamp > cut
                                               for c in fake.calls), timeout=20, message="the old leader went on")
             fake.release("sendMessage")
-            await fake.wait_until(lambda: sends() >= 300, timeout=90, message="the new leader did not finish")
+            await fake.wait_until(lambda: sends() >= TOTAL, timeout=90, message="the new leader did not finish")
             await asyncio.sleep(1.0)
     finally:
         await second.stop()
@@ -245,7 +250,7 @@ async def test_a_leader_cut_from_its_lock_session_stops_before_the_standby_start
     assert last_old < first_new, "the old leader was still calling Telegram when the new one started"
     assert first_new - cut >= float(FAILOVER) * 0.35  # the new leader waited its grace
     received = Counter(c.params["chat_id"] for c in fake.calls if c.method == "sendMessage")
-    assert len(received) == 300 and set(received.values()) == {1}
+    assert len(received) == TOTAL and set(received.values()) == {1}
     assert_one_leader_at_a_time(fake, hand_overs=1)
 
 

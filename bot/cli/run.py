@@ -39,7 +39,6 @@ from bot.leader import Leadership, Timing
 from bot.logs import redact, short_error
 
 RECONNECT = 5  # seconds between two attempts of a standby to open its lost lock session again
-_held: list[int] = []  # the SQLite lock file's descriptor, open (and locked) as long as the process lives
 
 
 def add_parsers(sub) -> None:  # noqa: ANN001 - argparse's subparsers
@@ -68,19 +67,23 @@ def sqlite_lock_holder(path: Path) -> int | None:
     return None
 
 
-def _take_sqlite_lock(path: Path) -> bool:
-    """Lock the file for this process's lifetime (the kernel drops it however the process ends)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+def _take_sqlite_lock(path: Path) -> int | None:
+    """Lock the file while the bot runs (the kernel drops it however the process ends); its descriptor,
+    or None when another process holds it; -1 when the file cannot be made (a folder missing or not
+    writable: opening the database says why, in its own words)."""
+    try:
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:
+        log.debug("no lock file beside the database", exc_info=True)
+        return -1
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         os.close(descriptor)
-        return False
+        return None
     os.ftruncate(descriptor, 0)
     os.write(descriptor, str(os.getpid()).encode())
-    _held.append(descriptor)
-    return True
+    return descriptor
 
 
 def _standby(settings: Settings) -> Leadership | int:
@@ -132,8 +135,17 @@ def run(settings: Settings, args: argparse.Namespace | None = None) -> int:
     except TelegramError as exc:
         return telegram_failure(settings, exc)
     lock_file = sqlite_lock_path(settings)
-    if lock_file is not None and not _take_sqlite_lock(lock_file):
+    held = _take_sqlite_lock(lock_file) if lock_file is not None else None
+    if lock_file is not None and held is None:
         return fail("run_sqlite_busy", EXIT_BUSY, path=lock_file.with_suffix(""))
+    try:
+        return _lead_and_run(settings)
+    finally:
+        if held is not None and held >= 0:
+            os.close(held)  # the lock goes with it
+
+
+def _lead_and_run(settings: Settings) -> int:
     leadership: Leadership | None = None
     if make_url(settings.database_url).get_backend_name().startswith("postgres"):
         waited = _standby(settings)
