@@ -122,11 +122,14 @@ class RetryingRequest(HTTPXRequest):
         sending = endpoint.lower() in SENDING_METHODS
         attempt = 0
         while True:
-            if self.fence is not None and not self.fence():
-                raise NotLeader(f"{endpoint} not called: this process no longer leads")
             try:
                 async with self._slots:
+                    # asked after waiting for a slot, right before the call leaves
+                    if self.fence is not None and not self.fence():
+                        raise NotLeader(f"{endpoint} not called: this process no longer leads")
                     code, payload = await super().do_request(url, method, *args, **kwargs)
+            except NotLeader:
+                raise  # nothing left: not to be retried, nor taken for a send that may have arrived
             except NetworkError as exc:
                 if sending and not _never_left(exc):
                     raise OutcomeUnknown(f"{endpoint} may have reached Telegram: {exc}") from exc

@@ -4,6 +4,7 @@ and what a call refused by the fence does to an outbox row."""
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
 
@@ -12,12 +13,13 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 from telegram.ext import ApplicationBuilder
 
+from bot.cli.status import status
 from bot.leader import Leadership, Timing, holders, parse_name, session_name
 from bot.request import NotLeader, RetryingRequest
 from bot.sending import Outcome, attempt, record
 from bot.services import outbox
 from models import OutboxMessage, OutboxStatus, utcnow
-from tests.conftest import TOKEN
+from tests.conftest import TOKEN, offline_settings
 
 pg_only = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
@@ -43,7 +45,7 @@ def test_the_session_name_carries_who_and_since() -> None:
 
 
 @pg_only
-async def test_one_leader_the_other_waits_and_takes_over_after_the_grace(database_url) -> None:
+async def test_one_leader_the_other_waits_and_takes_over_after_the_grace(database_url, capsys) -> None:
     timing = Timing(2)
     first, second = Leadership(database_url, timing=timing), Leadership(database_url, timing=timing)
     try:
@@ -58,11 +60,19 @@ async def test_one_leader_the_other_waits_and_takes_over_after_the_grace(databas
         assert not granted.is_set()
         found = await asyncio.to_thread(holders, database_url)
         assert [(h.granted, h.role) for h in found] == [(True, "leader"), (False, "standby")]
+        assert await asyncio.to_thread(status, offline_settings(database_url), None) == 0
+        shown = capsys.readouterr().out
+        since = first.since.astimezone(offline_settings(database_url).tz).strftime("%Y-%m-%d %H:%M:%S")
+        assert f"主进程：{first.host} 上的进程 {os.getpid()}，自 {since} 起运行" in shown
+        assert "备用进程：1 个在等待接替" in shown
         released = time.monotonic()
         first.close()
         assert await asyncio.to_thread(granted.wait, 10)
         assert time.monotonic() - released >= timing.grace
         assert second.valid()
+        second.close()
+        await asyncio.to_thread(status, offline_settings(database_url), None)
+        assert capsys.readouterr().out.splitlines() == ["没有主进程在运行（机器人已停止）。", "备用进程：0 个在等待接替"]
     finally:
         first.close()
         second.close()
