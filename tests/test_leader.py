@@ -99,7 +99,7 @@ async def test_a_leader_whose_lock_session_ends_stops_within_its_lease(database_
             connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
         engine.dispose()
         assert await asyncio.to_thread(lost.wait, timing.lease + 1)
-        assert time.monotonic() - cut < timing.lease + 0.2
+        assert time.monotonic() - cut < timing.lease + 0.5
         assert not leader.valid()
     finally:
         leader.close()
@@ -189,7 +189,7 @@ async def test_a_leader_whose_link_goes_silent_stops_within_its_lease(database_u
         link.cut()
         assert await asyncio.to_thread(lost.wait, timing.lease + 1)
         stopped = time.monotonic()
-        assert stopped - cut <= timing.lease + 0.2
+        assert stopped - cut <= timing.lease + 0.5
         await asyncio.wait_for(waiter, 10)
         took_over = time.monotonic()
         assert stopped < took_over  # the new leader acts only after the old one stopped

@@ -27,7 +27,7 @@ from tests.conftest import issue_code, offline_settings
 from tests.support.bot_process import ROOT, BotProcess
 from tests.support.case_flows import file_request
 
-FAILOVER = "6"  # seconds: lease 1.5, grace 2.1 (bot/leader.py: Timing)
+FAILOVER = "8"  # seconds: lease 2, grace 2.8 (bot/leader.py: Timing)
 pg_only = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
 
