@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from typing import Any, cast
 from urllib.parse import urlparse
 
@@ -80,8 +81,10 @@ async def _post_shutdown(application: LianxinApplication) -> None:
     await application.db.dispose()
 
 
-def build_application(settings: Settings, *, rate_limit: bool = True) -> LianxinApplication:
-    """A ready-to-start Application for these settings; it owns its database engine."""
+def build_application(settings: Settings, *, rate_limit: bool = True,
+                      fence: Callable[[], bool] | None = None) -> LianxinApplication:
+    """A ready-to-start Application for these settings; it owns its database engine. `fence`: asked
+    before every Bot API call, polling included; False refuses it (a leader that lost its lock)."""
     db = Database(settings.database_url, fast_driver=settings.sqlite_fast_driver)
     inbox = Inbox(db)
     builder = (
@@ -90,13 +93,13 @@ def build_application(settings: Settings, *, rate_limit: bool = True) -> Lianxin
         .token(settings.token)
         .update_queue(inbox)
         # PTB's default getUpdates request (one connection), storing each batch before acknowledging it
-        .get_updates_request(PollRequest(inbox, connection_pool_size=1, proxy=settings.bot_proxy_url))
+        .get_updates_request(PollRequest(inbox, fence=fence, connection_pool_size=1, proxy=settings.bot_proxy_url))
         # different people concurrently, each person's updates in order (bot/concurrency.py)
         .concurrent_updates(PerPersonUpdateProcessor(CONCURRENT_UPDATES))
         # the same pool size as PTB's default request, plus bounded retries of transient faults
         # BOT_PROXY_URL (HTTP(S) or SOCKS5) carries every Bot API call, polling included
         .request(RetryingRequest(connection_pool_size=256, in_flight=BOT_API_IN_FLIGHT, proxy=settings.bot_proxy_url,
-                                 pool_tuning=settings.http_pool_tuning))
+                                 pool_tuning=settings.http_pool_tuning, fence=fence))
         .base_url(settings.bot_api_base_url)
         .base_file_url(settings.bot_api_file_url)
         .context_types(ContextTypes(context=LianxinContext))

@@ -145,6 +145,8 @@ class Settings(BaseSettings):
     backup_keep: int = Field(default=14, ge=1, le=3650)
     media_dir: str = "data/media"
     phone_retention_days: int = Field(default=365, ge=1, le=36500)
+    # hot standby on PostgreSQL: a standby takes over within this many seconds of the leader's end
+    failover_seconds: float = Field(default=10, ge=2, le=300)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

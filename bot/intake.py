@@ -36,7 +36,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -85,11 +85,14 @@ def execute(executor: AsyncConnection | AsyncSession, statement: Executable, par
 class PollRequest(HTTPXRequest):
     """The Updater's getUpdates request: the inbox stores the previous batch before this call acknowledges it."""
 
-    def __init__(self, inbox: Inbox, **kwargs: object) -> None:
+    def __init__(self, inbox: Inbox, *, fence: Callable[[], bool] | None = None, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type] - HTTPXRequest's keywords
         self.inbox = inbox
+        self.fence = fence  # with a hot standby: only the leader polls (bot/leader.py)
 
     async def do_request(self, *args: object, **kwargs: object) -> tuple[int, bytes]:
+        if self.fence is not None and not self.fence():
+            raise NetworkError("getUpdates not called: this process no longer leads")
         self.inbox.polling = True
         await self.inbox.flush()
         return await super().do_request(*args, **kwargs)  # type: ignore[arg-type] - BaseRequest's signature

@@ -31,6 +31,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -59,6 +60,10 @@ SENDING_METHODS = frozenset(method.lower() for method in (
 # unreachable, TLS handshake failed, or too slow), no pooled connection was free, or the proxy refused
 # the tunnel (httpcore raises ProxyError only while setting the tunnel up)
 NEVER_LEFT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError)
+
+
+class NotLeader(NetworkError):
+    """This process no longer leads (bot/leader.py): the call was not made, and nothing was sent."""
 
 
 class OutcomeUnknown(NetworkError):
@@ -93,11 +98,12 @@ class RetryingRequest(HTTPXRequest):
     """HTTPXRequest with bounded retries of transient failures (see the module docstring)."""
 
     def __init__(self, *args: Any, retries: int = RETRIES, backoff: float = BACKOFF, in_flight: int | None = None,
-                 pool_tuning: bool = True, **kwargs: Any) -> None:
+                 pool_tuning: bool = True, fence: Callable[[], bool] | None = None, **kwargs: Any) -> None:
         self.pool_tuning = pool_tuning  # read by _build_client, which PTB's __init__ already calls
         super().__init__(*args, **kwargs)
         self.retries = retries
         self.backoff = backoff
+        self.fence = fence  # with a hot standby: whether this process still leads, asked before every call
         # at most this many calls in flight; the others wait here, outside httpcore's pool, whose
         # bookkeeping on every request and response grows with the square of its connections
         self._slots = asyncio.Semaphore(in_flight) if in_flight else contextlib.nullcontext()
@@ -118,7 +124,12 @@ class RetryingRequest(HTTPXRequest):
         while True:
             try:
                 async with self._slots:
+                    # asked after waiting for a slot, right before the call leaves
+                    if self.fence is not None and not self.fence():
+                        raise NotLeader(f"{endpoint} not called: this process no longer leads")
                     code, payload = await super().do_request(url, method, *args, **kwargs)
+            except NotLeader:
+                raise  # nothing left: not to be retried, nor taken for a send that may have arrived
             except NetworkError as exc:
                 if sending and not _never_left(exc):
                     raise OutcomeUnknown(f"{endpoint} may have reached Telegram: {exc}") from exc

@@ -26,7 +26,7 @@ from telegram.ext import Application
 
 from bot.db import Database
 from bot.ratelimit import retry_seconds
-from bot.request import OutcomeUnknown
+from bot.request import NotLeader, OutcomeUnknown
 from bot.services import outbox
 from bot.services.reachability import mark_blocked
 from models import OutboxMessage, utcnow
@@ -92,6 +92,8 @@ async def attempt(application: Application, message: OutboxMessage) -> Attempt:
         return Attempt(message, Outcome.wait, retry_seconds(error), error)
     except Forbidden as error:
         return Attempt(message, Outcome.blocked, error=error)
+    except NotLeader as error:  # never called: given back at once, the attempt not counted (the new leader's)
+        return Attempt(message, Outcome.wait, 0.0, error)
     except OutcomeUnknown as error:  # before TelegramError: it is one, but must not be sent again
         return Attempt(message, Outcome.unknown, error=error)
     except TelegramError as error:

@@ -35,6 +35,7 @@ from bot.cli import (
     run,
     shell,
     stations,
+    status,
     tally,
 )
 from bot.cli.common import EXIT_BAD_INPUT, EXIT_CONFIG, database, fail, log, open_database, say
@@ -50,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar=cli_text("metavar_command"),
                                 title=cli_text("group_commands"), parser_class=ChineseParser)
     run.add_parsers(sub)
+    status.add_parser(sub)
     db = actions(command(sub, "db", "db"), "db_command")
     command(db, "upgrade", "db_upgrade").set_defaults(handler=_up_to_date, database="write")
     backups.add_parsers(db)

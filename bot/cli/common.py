@@ -28,6 +28,7 @@ EXIT_BAD_INPUT = 1
 EXIT_CONFIG = 2  # also argparse's code for a wrong command line
 EXIT_NETWORK = 3
 EXIT_DATABASE = 4
+EXIT_BUSY = 5  # another bot process uses this SQLite database
 
 log = logging.getLogger("bot")
 

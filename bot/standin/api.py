@@ -202,6 +202,7 @@ class Call:
     result: Any = None
     error_code: int | None = None
     description: str | None = None
+    client: str | None = None  # which bot process called (`client_base_url`), when it says
 
     @property
     def ok(self) -> bool:
@@ -1655,6 +1656,11 @@ class FakeTelegram:
         """Value for ApplicationBuilder().base_url(); PTB appends the token."""
         return f"{self.url}/bot"
 
+    def client_base_url(self, client: str) -> str:
+        """Like `base_url`, for one of several bot processes: each call it makes is recorded with
+        `Call.client` = `client` (a name without "/"), so a test can tell the processes apart."""
+        return f"{self.url}/c/{client}/bot"
+
     @property
     def base_file_url(self) -> str:
         """Value for ApplicationBuilder().base_file_url(); PTB appends the token."""
@@ -1942,6 +1948,10 @@ class FakeTelegram:
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         path = request.path
+        client = None
+        if path.startswith("/c/"):  # /c/<client>/bot<token>/<method>: a process named by `client_base_url`
+            client, _, rest = path[len("/c/"):].partition("/")
+            path = "/" + rest
         if path.startswith("/file/bot"):
             return self._serve_file(path[len("/file/bot") :])
         if not path.startswith("/bot"):
@@ -1972,26 +1982,26 @@ class FakeTelegram:
             fault = self._take_fault(name, params)
             if fault is not None:
                 if fault.code == 429 and self._send_limit is not None:
-                    self.rate_limited.append(Call(name, params, started, error_code=429, description=fault.description))
+                    self.rate_limited.append(Call(name, params, started, client=client, error_code=429, description=fault.description))
                 raise fault
             result = entry[1](params)
             if asyncio.iscoroutine(result):
                 result = await result
         except ApiError as error:
-            self.errors.append(Call(name, params, started, error_code=error.code, description=error.description))
+            self.errors.append(Call(name, params, started, client=client, error_code=error.code, description=error.description))
             self._notify()
             return self._answer(request, name, self.errors[-1],
                                 self._error_response(error.code, error.description, error.parameters))
         except web.HTTPRequestEntityTooLarge:
-            self.errors.append(Call(name, params, started, error_code=413, description="Request Entity Too Large"))
+            self.errors.append(Call(name, params, started, client=client, error_code=413, description="Request Entity Too Large"))
             return self._error_response(413, "Request Entity Too Large")
         except Exception as error:  # a bug in the fake: make it loud, not a silent hang
             log.exception("FakeTelegram failed handling %s", name)
             description = f"Internal Server Error: FakeTelegram bug: {error!r}"
-            self.errors.append(Call(name, params, started, error_code=500, description=description))
+            self.errors.append(Call(name, params, started, client=client, error_code=500, description=description))
             self._notify()
             return self._error_response(500, description + "\n" + traceback.format_exc(limit=3))
-        self.calls.append(Call(name, params, started, result=copy.deepcopy(result)))
+        self.calls.append(Call(name, params, started, client=client, result=copy.deepcopy(result)))
         self._notify()
         return self._answer(request, name, self.calls[-1], web.json_response({"ok": True, "result": result}))
 

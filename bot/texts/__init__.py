@@ -31,6 +31,7 @@ from bot.texts import (
     roster,
     scopes,
     shell,
+    standby,
     start,
     stations,
     stats,
@@ -81,7 +82,8 @@ from bot.texts.scopes import SCOPE_NAMES, committee_label, group_label, scope_la
 from bot.texts.stats import REPORT, SHEET, STATS_CHART, STATS_DIMENSION_NAMES, pace_text, sheet_caption
 
 FEATURES = (common, menus, start, log, my, request, cases, reminders, scopes, stats, export, roster, laggards,
-            broadcast, members, queue, cli, logs, shell, checkin, backups, forget, documents, receptions, voice, stations)
+            broadcast, members, queue, cli, logs, shell, checkin, backups, forget, documents, receptions, voice, stations,
+            standby)
 
 fill(TEXTS, "TEXTS", FEATURES)
 fill(BUTTONS, "BUTTONS", FEATURES)

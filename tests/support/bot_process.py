@@ -21,10 +21,14 @@ ROOT = Path(__file__).resolve().parents[2]
 class BotProcess:
     """One bot at a time (`launch` again after `kill`), each start logging to a file of its own."""
 
-    def __init__(self, fake: FakeTelegram, database_url: str, folder: Path, **settings: str) -> None:
+    def __init__(self, fake: FakeTelegram, database_url: str, folder: Path, *, client: str | None = None,
+                 **settings: str) -> None:
+        """`client`: this process's name at the fake (`Call.client`), for tests that run several."""
+        base_url = fake.client_base_url(client) if client else fake.base_url
+        self.client = client
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "WEBHOOK_", "DATABASE_URL"))}
         self.env.update(
-            PYTHONPATH=str(ROOT), BOT_TOKEN=TOKEN, BOT_API_BASE_URL=fake.base_url,
+            PYTHONPATH=str(ROOT), BOT_TOKEN=TOKEN, BOT_API_BASE_URL=base_url,
             BOT_API_FILE_URL=fake.base_file_url, DATABASE_URL=database_url, LOG_LEVEL="WARNING", **settings,
         )
         self.folder = folder
@@ -32,7 +36,7 @@ class BotProcess:
         self.process: subprocess.Popen | None = None
 
     def launch(self) -> subprocess.Popen:
-        log = self.folder / f"bot{len(self.logs)}.log"
+        log = self.folder / f"{self.client or 'bot'}{len(self.logs)}.log"
         self.logs.append(log)
         with log.open("wb") as handle:
             self.process = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=self.folder, env=self.env,
