@@ -130,6 +130,11 @@ class Settings(BaseSettings):
     # SQLite: one hand-off to aiosqlite's thread per statement, bounded reads on the loop's thread
     # (bot/sqlite_async.py, SQLAlchemy's aiosqlite adapter subclassed)
     sqlite_fast_driver: bool = True
+    # --- the dashboard (a Telegram Mini App served by the bot process; off while WEBAPP_URL is unset) ---
+    webapp_url: str | None = None
+    webapp_listen: str = "127.0.0.1"
+    webapp_port: int = Field(default=8444, ge=1, le=65535)
+    webapp_auth_max_age: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -222,6 +227,15 @@ class Settings(BaseSettings):
     def _http_url(cls, value: str) -> str:
         if not re.match(r"^https?://[^/\s]+", value.strip()):
             raise _problem("api_url")
+        return value.strip()
+
+    @field_validator("webapp_url")
+    @classmethod
+    def _webapp_https(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not re.match(r"^https://[^/\s?#]+(/[^\s?#]*)?$", value.strip()):
+            raise _problem("webapp_url")
         return value.strip()
 
     @field_validator("bot_username")

@@ -27,6 +27,7 @@ from bot.texts import (
     scopes,
     start,
     stats,
+    webapp,
 )
 from bot.texts.broadcast import render_broadcast_progress, render_notice
 from bot.texts.cases import (
@@ -70,9 +71,10 @@ from bot.texts.reminders import (
 )
 from bot.texts.scopes import SCOPE_NAMES, committee_label, group_label, scope_label, scope_text
 from bot.texts.stats import REPORT, SHEET, STATS_CHART, STATS_DIMENSION_NAMES, pace_text, sheet_caption
+from bot.texts.webapp import WEBAPP_PAGE
 
 FEATURES = (common, menus, start, log, my, request, cases, reminders, scopes, stats, export, roster, laggards,
-            broadcast, members, queue, cli, logs)
+            broadcast, members, queue, cli, logs, webapp)
 
 fill(TEXTS, "TEXTS", FEATURES)
 fill(BUTTONS, "BUTTONS", FEATURES)
@@ -89,4 +91,5 @@ __all__ = [
     "number", "pace_text", "plain", "progress_bar", "render_broadcast_progress", "render_laggard_line", "render_notice",
     "render_nudge", "render_quarter_end", "render_reminder", "routing_reason", "scope_label", "scope_text",
     "setting_problem", "sheet_caption", "t",
+    "WEBAPP_PAGE",
 ]
