@@ -268,7 +268,8 @@ async def laggards(request: web.Request, caller: Caller) -> web.Response:
         reach = "lag_reach_ok" if row.reachable else "lag_reach_unbound" if not row.bound else "lag_reach_blocked"
         rows.append({"member_id": lag.member_id, "number": lag.number, "name": lag.name, "group": lag.peer_label,
                      "why": why, "year_people": lag.year_people, "expected_people": lag.expected_people,
-                     "last_activity": row.last_activity, "reachable": row.reachable, "reach": plain(reach)})
+                     "last_activity": row.last_activity.isoformat() if row.last_activity else plain("lag_last_none"),
+                     "reachable": row.reachable, "reach": plain(reach)})
     return _json({"quarter": page.quarter.cn_label, "as_of": page.as_of, "total": page.total, "offset": page.offset,
                   "page": LAGGARD_PAGE, "rows": rows})
 

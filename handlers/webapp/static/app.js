@@ -108,6 +108,7 @@
 
   function barChart(names, values, label) {
     const box = el("div", { cls: "chart", "data-chart": label });
+    box.style.height = Math.min(Math.max(names.length * 30 + 60, 150), 900) + "px";  // CSSOM: allowed by the CSP
     main.appendChild(box);
     if (!window.echarts) { return box; }
     const chart = window.echarts.init(box, dark ? "dark" : null, { renderer: "canvas" });
@@ -119,7 +120,7 @@
       animation: false,
       grid: { left: 8, right: 16, top: 24, bottom: 8, containLabel: true },
       tooltip: { trigger: "axis" },
-      xAxis: { type: "value", axisLabel: { color: text } },
+      xAxis: { type: "value", minInterval: 1, axisLabel: { color: text } },
       yAxis: { type: "category", inverse: true, data: names,
         axisLabel: { color: text, width: 110, overflow: "truncate" } },
       series: [{ type: "bar", name: label, data: values, label: { show: true, position: "right", color: text } }],
