@@ -126,6 +126,7 @@ async def test_overview_and_drill_down_for_coordinator_and_admin(browser, world,
         # no horizontal scrolling at 360 px
         assert await page.evaluate("document.documentElement.scrollWidth") <= 360
         await page.screenshot(path=str(artifacts / f"overview-{name}.png"), full_page=True)
+        await page.screenshot(path=str(artifacts / f"overview-{name}-360x740.png"))  # as the phone shows it (README)
         # ◀: the previous quarter, figures from the API again
         await page.click("#prev")
         await page.wait_for_selector(f"#period:text-is('{q.prev().cn_label}')")  # (the CSP forbids eval)

@@ -7,7 +7,6 @@ TEXTS: dict[str, str] = {
     "webapp_not_staff": "看板只对协调员和管理员开放。",
     "webapp_out_of_scope": "这项内容不在您的管理范围内。",
     "webapp_bad_request": "请求有误，请刷新看板后重试。",
-    "webapp_not_found": "没有这项内容，请刷新看板后重试。",
 }
 
 BUTTONS: dict[str, str] = {
