@@ -315,3 +315,22 @@ async def test_laggards_and_queue_carry_the_button(http, fake, world) -> None:
         await admin.send(command)
         message = await admin.expect_message()
         assert {"text": "📊 打开看板", "web_app": {"url": f"{WEBAPP_URL}?view={view}"}} in message.inline_keyboard[-1]
+
+
+def test_webapp_settings() -> None:
+    from pydantic import ValidationError
+
+    from bot.config import Settings, settings_problems
+
+    plain = Settings(_env_file=None)
+    assert (plain.webapp_url, plain.webapp_listen, plain.webapp_port, plain.webapp_auth_max_age) == (
+        None, "127.0.0.1", 8444, 3600)
+    assert Settings(_env_file=None, webapp_url=" ").webapp_url is None  # empty in .env: off
+    assert Settings(_env_file=None, webapp_url="https://a.example.org/board/").webapp_url == "https://a.example.org/board/"
+    for bad in ("http://a.example.org/", "https://a.example.org/?x=1", "a.example.org"):
+        with pytest.raises(ValidationError) as problem:
+            Settings(_env_file=None, webapp_url=bad)
+        (line,) = settings_problems(problem.value)
+        assert "WEBAPP_URL" in line and "https://" in line, line
+    with pytest.raises(ValidationError):
+        Settings(_env_file=None, webapp_auth_max_age=10)
