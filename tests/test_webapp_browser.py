@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, urlencode
 
 import pytest
 from sqlmodel import select
@@ -196,12 +197,12 @@ async def test_queue_assign_from_the_page(browser, fake, world, webapp_port, art
     opened = await open_page(browser, webapp_port, ADMIN_ID, view="queue")
     page = opened.page
     await page.wait_for_selector("#queue .item")
+    shown = [int(x) for x in await page.eval_on_selector_all("#queue .item", "els => els.map(e => e.dataset.case)")]
     async with db.session() as session:
-        unassigned = (await session.exec(select(Case).where(Case.status == "unassigned")
-                                         .order_by(Case.created_at, Case.id))).first()
+        cases = {c.id: c for c in (await session.exec(select(Case).where(Case.id.in_(shown)))).all()}
+    assert [cases[i].created_at for i in shown] == sorted(cases[i].created_at for i in shown)  # oldest first
+    unassigned = next(cases[i] for i in shown if cases[i].status == "unassigned")
     item = page.locator(f"#queue .item[data-case='{unassigned.id}']")
-    if await item.count() == 0:  # beyond the first page: the page's 更多 reaches it
-        pytest.skip("the unassigned case is not on the first page")
     await item.locator("button.act.light").click()
     candidate = item.locator(".candidates button.act").first
     await candidate.wait_for()
@@ -224,7 +225,11 @@ async def test_queue_assign_from_the_page(browser, fake, world, webapp_port, art
 
 async def test_forged_and_resident_init_data_show_the_refusal(browser, world, webapp_port) -> None:
     forged = init_data(ADMIN_ID, token="999999:ANOTHER-BOT-TOKEN-abcdef")
-    for data, text in ((forged, "重新打开"), (init_data(4242001), "只对协调员和管理员开放")):
+    expired = init_data(ADMIN_ID, auth_date=int(time.time()) - 3700)
+    other = dict(parse_qsl(init_data(COORD_REGION)))  # a coordinator's initData made to say it is the admin's
+    other["user"] = json.dumps({"id": ADMIN_ID, "first_name": "联络员"}, ensure_ascii=False, separators=(",", ":"))
+    for data, text in ((forged, "重新打开"), (expired, "重新打开"), (urlencode(other), "重新打开"),
+                       (init_data(4242001), "只对协调员和管理员开放")):
         opened = await open_page(browser, webapp_port, ADMIN_ID, data=data)
         await opened.page.wait_for_selector("#error")
         assert text in await opened.page.inner_text("#error")
