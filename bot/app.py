@@ -30,6 +30,7 @@ from bot.services.routing import RoutingFileError, RoutingTable, load_routing_ta
 from bot.texts import COMMANDS
 from handlers import register
 from handlers.menus import set_menu
+from handlers.webapp import start_webapp, stop_webapp
 from models import utcnow
 from scheduler import schedule_jobs
 
@@ -49,6 +50,7 @@ async def _post_init(application: LianxinApplication) -> None:
     for admin_id in settings.admin_ids:
         await set_menu(application, admin_id, Identity(telegram_id=admin_id, is_admin=True))
     schedule_jobs(application)
+    await start_webapp(application)  # the dashboard, when WEBAPP_URL is set (handlers/webapp/)
     # updates fetched (or received by webhook) but not handled before the last stop come first
     if isinstance(application.update_queue, Inbox):
         await application.update_queue.requeue_pending(application.bot)
@@ -78,6 +80,7 @@ async def _load_routing(db: Database, settings: Settings) -> RoutingTable | None
 
 
 async def _post_shutdown(application: LianxinApplication) -> None:
+    await stop_webapp(application)
     await application.db.dispose()
 
 

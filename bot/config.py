@@ -147,6 +147,11 @@ class Settings(BaseSettings):
     phone_retention_days: int = Field(default=365, ge=1, le=36500)
     # hot standby on PostgreSQL: a standby takes over within this many seconds of the leader's end
     failover_seconds: float = Field(default=10, ge=2, le=300)
+    # --- the dashboard (a Telegram Mini App served by the bot process; off while WEBAPP_URL is unset) ---
+    webapp_url: str | None = None
+    webapp_listen: str = "127.0.0.1"
+    webapp_port: int = Field(default=8444, ge=1, le=65535)
+    webapp_auth_max_age: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -239,6 +244,15 @@ class Settings(BaseSettings):
     def _http_url(cls, value: str) -> str:
         if not re.match(r"^https?://[^/\s]+", value.strip()):
             raise _problem("api_url")
+        return value.strip()
+
+    @field_validator("webapp_url")
+    @classmethod
+    def _webapp_https(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not re.match(r"^https://[^/\s?#]+(/[^\s?#]*)?$", value.strip()):
+            raise _problem("webapp_url")
         return value.strip()
 
     @field_validator("bot_username")

@@ -19,6 +19,7 @@ from bot.services.outreach import LaggardPage, OutOfScope, laggard_page, nudge
 from bot.services.rules import local_today
 from bot.texts import Safe, label, log_line, pace_text, render_laggard_line, scope_text, t
 from handlers.views import checked_press, edit_text, keyboard
+from handlers.webapp import with_dashboard
 from models import utcnow
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ async def laggards_command(update: Update, context: LianxinContext) -> None:
         await update.effective_message.reply_text(t("not_allowed"))
         return
     text, markup = render_page(staff, await _page(context, staff, 0), year_target=context.policies.duty.year_target)
-    await update.effective_message.reply_text(text, reply_markup=markup)
+    await update.effective_message.reply_text(text, reply_markup=with_dashboard(markup, context.settings, "laggards"))
 
 
 async def laggards_button(update: Update, context: LianxinContext) -> None:
@@ -75,7 +76,8 @@ async def laggards_button(update: Update, context: LianxinContext) -> None:
         await query.answer()
         text, markup = render_page(staff, await _page(context, staff, button.arg),
                                    year_target=context.policies.duty.year_target)
-        await edit_text(query, text, reply_markup=markup)  # the same page again: nothing changed
+        # the same page again: nothing changed
+        await edit_text(query, text, reply_markup=with_dashboard(markup, context.settings, "laggards"))
         return
     user = update.effective_user
     policy = context.policies.duty

@@ -22,6 +22,7 @@ from handlers.case_cards import Notices, card_text, case_problem_text, resident_
 from handlers.forms import reply
 from handlers.members import staff_actor
 from handlers.views import checked_press, drop_buttons, keyboard, paging
+from handlers.webapp import with_dashboard
 from models import CaseStatus, utcnow
 
 PAGE = 5
@@ -40,7 +41,7 @@ async def queue_page(context: LianxinContext, actor: Actor, offset: int) -> tupl
                                             policy=context.policies.deadline,
                                             offset=offset, limit=PAGE)
     if not total:
-        return t("queue_empty"), None
+        return t("queue_empty"), with_dashboard(None, context.settings, "queue")
     if not items:  # a page past the end (the queue shrank meanwhile): the last page
         return await queue_page(context, actor, max((total - 1) // PAGE * PAGE, 0))
     lines = [t("queue_header", start=offset + 1, end=offset + len(items), total=total)]
@@ -53,7 +54,7 @@ async def queue_page(context: LianxinContext, actor: Actor, offset: int) -> tupl
     pages = paging(offset, total, PAGE, lambda at: QueueButton(QueueAction.page, 0, at).pack())
     if pages:
         rows.append(pages)
-    return "\n".join(lines), keyboard(rows)
+    return "\n".join(lines), with_dashboard(keyboard(rows), context.settings, "queue")
 
 
 async def queue_command(update: Update, context: LianxinContext) -> None:

@@ -19,6 +19,7 @@ from bot.services.stations import has_stations, verified_people
 from bot.services.stats import BreakdownRow, Dimension, DrillDown, OutOfScope, breakdown, parent_drill, stats_summary
 from bot.texts import STATS_CHART, STATS_DIMENSION_NAMES, Safe, group_label, label, number, pace_text, scope_text, t
 from handlers.views import checked_press, chunked, edit_text, fit, keyboard, kind_name
+from handlers.webapp import with_dashboard
 from models import utcnow
 
 LIST_PAGE = 20  # items (and buttons) per breakdown page: far below Telegram's 100 buttons
@@ -115,7 +116,7 @@ async def render_summary(context: LianxinContext, scopes: list[Scope] | None, pe
     if stations:  # the places in scope, this period (handlers/stations.py)
         bottom.append((label("stats_stations"), StationButton(StationAction.stats, 0, period.label).pack()))
     rows.append(bottom)
-    return _fit("\n".join(lines)), keyboard(rows)
+    return _fit("\n".join(lines)), with_dashboard(keyboard(rows), settings, "overview")
 
 
 def _one(value: float | None) -> str:

@@ -36,6 +36,7 @@ from bot.texts import (
     stations,
     stats,
     voice,
+    webapp,
 )
 from bot.texts.broadcast import render_broadcast_progress, render_notice
 from bot.texts.cases import (
@@ -80,10 +81,11 @@ from bot.texts.reminders import (
 )
 from bot.texts.scopes import SCOPE_NAMES, committee_label, group_label, scope_label, scope_text
 from bot.texts.stats import REPORT, SHEET, STATS_CHART, STATS_DIMENSION_NAMES, pace_text, sheet_caption
+from bot.texts.webapp import WEBAPP_PAGE
 
 FEATURES = (common, menus, start, log, my, request, cases, reminders, scopes, stats, export, roster, laggards,
             broadcast, members, queue, cli, logs, shell, checkin, backups, forget, documents, receptions, voice, stations,
-            standby)
+            standby, webapp)
 
 fill(TEXTS, "TEXTS", FEATURES)
 fill(BUTTONS, "BUTTONS", FEATURES)
@@ -100,4 +102,5 @@ __all__ = [
     "number", "pace_text", "plain", "progress_bar", "render_broadcast_progress", "render_laggard_line", "render_notice",
     "render_nudge", "render_quarter_end", "render_reminder", "routing_reason", "scope_label", "scope_text",
     "setting_problem", "sheet_caption", "t",
+    "WEBAPP_PAGE",
 ]
