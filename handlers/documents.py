@@ -51,7 +51,7 @@ async def _send_duty_report(chat: Chat, context: LianxinContext, year: int) -> N
     policy = context.policies.duty
     async with context.db.session() as session:
         figures = await duty_figures(session, member_id=context.identity.member_id, year=year,
-                                     today=local_today(now, policy.tz), policy=policy)
+                                     today=local_today(now, policy.tz), policy=policy, now=now)
     content = await build_duty_report(figures, kind_names={k.code: k.name for k in context.settings.activity_kinds},
                                       generated_at=now.astimezone(policy.tz))
     await chat.send_document(InputFile(content, filename=filename(figures)), caption=t(
@@ -126,7 +126,8 @@ async def duty_reports_command(update: Update, context: LianxinContext) -> None:
     last = time.monotonic()
     for member_id, _, _ in members:
         async with context.db.session() as session:  # one short read per member: nothing held open for long
-            figures = await duty_figures(session, member_id=member_id, year=year, today=today, policy=policy)
+            figures = await duty_figures(session, member_id=member_id, year=year, today=today, policy=policy,
+                                         now=now)
         part.append((filename(figures), await build_duty_report(figures, kind_names=kind_names,
                                                                 generated_at=now.astimezone(policy.tz))))
         done += 1

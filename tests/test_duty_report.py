@@ -26,7 +26,22 @@ from bot.services.reminders import DutyPolicy
 from bot.services.rules import Quarter
 from bot.services.scopes import Scope
 from bot.texts import DUTY
-from models import Activity, Case, CaseStatus, ContactPoint, ContactPointKind, ScopeKind, utcnow
+from models import (
+    Activity,
+    Case,
+    CaseStatus,
+    ContactPoint,
+    ContactPointKind,
+    Reception,
+    ReceptionCheckin,
+    ReceptionStatus,
+    Resident,
+    ScopeKind,
+    Station,
+    StationKind,
+    StationMember,
+    utcnow,
+)
 from tests.conftest import offline_settings
 from tests.stats_world import TZ, World, seed_world
 
@@ -63,8 +78,53 @@ async def seeded(db) -> tuple[World, dict]:
         world.cases.append(dict(member=member["id"], category="出行", status="confirmed", created=created,
                                 accepted=created + timedelta(hours=1), resolved=created + timedelta(hours=2),
                                 rating=5))
+        await seed_stations(session, world, member)
         await session.commit()
     return world, member
+
+
+async def seed_stations(session, world: World, member: dict) -> None:
+    """Stations with the member on duty (one of them inactive), one where they only held a day, and reception days
+    held, cancelled, still to come, of last year and of another member, with check-ins; one activity made from a
+    day with 扫码核实 人次. Kept as rows on `world` for the recount."""
+    other = next(m for m in world.members if m["active"] and m["id"] != member["id"])
+    stations = [Station(code="ZZ01", name="城关区委员工作站", kind=StationKind.workstation),
+                Station(code="ZZ02", name="天水市委员工作室", kind=StationKind.studio),
+                Station(code="ZZ03", name="停用的工作站", kind=StationKind.workstation, active=False),
+                Station(code="ZZ04", name="别人的工作站", kind=StationKind.workstation)]
+    session.add_all(stations)
+    await session.flush()
+    a, b, gone, elsewhere = stations
+    duty = [(a, member), (gone, member), (elsewhere, other)]
+    session.add_all([StationMember(station_id=s.id, member_id=m["id"]) for s, m in duty])
+    now = world.now
+    days = [  # station, member, start, status, check-ins
+        (a, member, now - timedelta(days=2, hours=3), ReceptionStatus.held, 3),
+        (a, member, now - timedelta(days=1, hours=3), ReceptionStatus.cancelled, 1),
+        (a, member, now + timedelta(days=1), ReceptionStatus.scheduled, 0),
+        (a, member, now - timedelta(hours=1), ReceptionStatus.scheduled, 1),  # not over yet
+        (a, member, now - timedelta(days=400), ReceptionStatus.held, 1),
+        (b, member, now - timedelta(days=3, hours=3), ReceptionStatus.scheduled, 2),  # over, card not confirmed
+        (a, other, now - timedelta(days=2, hours=5), ReceptionStatus.held, 1),
+    ]
+    residents = [Resident(telegram_id=7100 + n, display_name=f"群众{n}") for n in range(3)]
+    session.add_all(residents)
+    receptions = [Reception(station_id=s.id, member_id=m["id"], starts_at=start, ends_at=start + timedelta(hours=2),
+                            topic="接待日", status=status, created_by=1) for s, m, start, status, _ in days]
+    session.add_all(receptions)
+    await session.flush()
+    session.add_all([ReceptionCheckin(reception_id=r.id, resident_id=residents[n].id)
+                     for r, (*_, count) in zip(receptions, days, strict=True) for n in range(count)])
+    day = days[0][2].astimezone(TZ).date()
+    session.add(Activity(member_id=member["id"], kind="reception_day", activity_date=day, year=day.year,
+                         quarter=(day.month - 1) // 3 + 1, place=a.name, people=7, verified_people=3,
+                         summary="接待日", points=3.0, reception_id=receptions[0].id))
+    world.activities.append(dict(member=member["id"], kind="reception_day", day=day, people=7, verified=3,
+                                 points=3.0, live=True))
+    world.stations = [dict(id=s.id, code=s.code, name=s.name, kind=s.kind, active=s.active) for s in stations]
+    world.duty = [(s.id, m["id"]) for s, m in duty]
+    world.receptions = [dict(station=s.id, member=m["id"], start=start, end=start + timedelta(hours=2),
+                             status=status, checkins=count) for s, m, start, status, count in days]
 
 
 async def main(args: list[str], settings) -> int:
@@ -108,11 +168,20 @@ def recount(world: World, member: dict, year: int) -> dict:
         state = (QuotaState.met if n >= POLICY.quarter_target else QuotaState.missed if quarter.last_day < world.today
                  else QuotaState.running if quarter.first_day <= world.today else QuotaState.ahead)
         quarters.append((n, sum(people[q] for _, people in kinds.values()), state))
+    held = [r for r in getattr(world, "receptions", []) if r["member"] == member["id"]
+            and r["start"].astimezone(TZ).year == year and r["end"] <= world.now
+            and r["status"] is not ReceptionStatus.cancelled]
+    stations = sorted(
+        (s["code"], s["name"], s["kind"], (s["id"], member["id"]) in world.duty and s["active"],
+         sum(1 for r in held if r["station"] == s["id"]), sum(r["checkins"] for r in held if r["station"] == s["id"]))
+        for s in getattr(world, "stations", [])
+        if ((s["id"], member["id"]) in world.duty and s["active"]) or any(r["station"] == s["id"] for r in held))
     cases = [c for c in world.cases if c["member"] == member["id"] and c["created"].astimezone(TZ).year == year]
     ratings = [c["rating"] for c in cases if c["rating"] is not None]
     return dict(
         kinds={k: (tuple(c), tuple(p)) for k, (c, p) in kinds.items()}, months=months, points=mine, rank=rank,
         peers=len(peers), quarters=quarters, activities=len(live), people=sum(a["people"] for a in live),
+        verified=sum(a.get("verified", 0) for a in live), stations=stations,
         cases=(len(cases), sum(1 for c in cases if c["accepted"] and c["accepted"] - c["created"] <= timedelta(hours=48)),
                sum(1 for c in cases if c["resolved"]), sum(1 for c in cases if c["status"] == "confirmed"),
                sum(ratings) / len(ratings) if ratings else None),
@@ -125,8 +194,12 @@ async def test_every_figure_equals_an_independent_recount(db) -> None:
     checked = 0
     async with db.session() as session:
         for member in world.members:
-            figures = await duty_figures(session, member_id=member["id"], year=year, today=world.today, policy=POLICY)
+            figures = await duty_figures(session, member_id=member["id"], year=year, today=world.today, policy=POLICY,
+                                         now=world.now)
             truth = recount(world, member, year)
+            assert figures.verified_people == truth["verified"]
+            assert [(s.code, s.name, s.kind, s.on_duty, s.receptions, s.checkins)
+                    for s in figures.stations] == truth["stations"], member["number"]
             assert {k.kind: (k.activities, k.people) for k in figures.by_kind} == truth["kinds"], member["number"]
             assert figures.people_by_month == truth["months"]
             assert (figures.activities, figures.people) == (truth["activities"], truth["people"])
@@ -146,7 +219,8 @@ async def test_the_document_reads_back(db) -> None:
     world, member = await seeded(db)
     year = world.today.year
     async with db.session() as session:
-        figures = await duty_figures(session, member_id=member["id"], year=year, today=world.today, policy=POLICY)
+        figures = await duty_figures(session, member_id=member["id"], year=year, today=world.today, policy=POLICY,
+                                     now=world.now)
     content = render_duty_report(figures, kind_names=KIND_NAMES, generated_at=world.now.astimezone(TZ))
     document = docx.Document(io.BytesIO(content))
     paragraphs = [p for p in document.paragraphs if p.text]
@@ -155,8 +229,18 @@ async def test_the_document_reads_back(db) -> None:
     assert [p.text for p in paragraphs if p.style.name == "Heading 1"] == [
         DUTY["h_figures"], DUTY["h_points"], DUTY["h_cases"], DUTY["h_chart"], DUTY["h_plans"]]
     assert DUTY["h_stations"] in [p.text for p in paragraphs if p.style.name == "Heading 2"]
-    kinds, quarters, points, cases = document.tables
+    kinds, quarters, points, stations, cases = document.tables
     truth = recount(world, member, year)
+    figures_text = next(p.text for p in paragraphs if p.text.startswith(f"{year}年共开展"))
+    assert f"联系群众 {truth['people']} 人次（其中扫码核实 {truth['verified']} 人次）" in figures_text
+    assert truth["verified"] == 3 or world.today.timetuple().tm_yday <= 3  # the day may fall in last year
+    kind_of = {StationKind.workstation: "工作站", StationKind.studio: "工作室"}
+    assert [[c.text for c in row.cells] for row in stations.rows[1:]] == [
+        [f"{name}（{code}）", kind_of[kind], "是" if on_duty else "否", str(days), str(checkins)]
+        for code, name, kind, on_duty, days, checkins in truth["stations"]
+    ] + [["合计", "", "", str(sum(s[4] for s in truth["stations"])), str(sum(s[5] for s in truth["stations"]))]]
+    assert [s[0] for s in truth["stations"]] == ["ZZ01", "ZZ02"]  # the inactive one and another's left out
+    assert DUTY["no_stations"] not in [p.text for p in document.paragraphs]
     rows = {row.cells[0].text: [c.text for c in row.cells[1:]] for row in kinds.rows[1:]}
     for kind, (counts, people) in truth["kinds"].items():
         assert rows[KIND_NAMES.get(kind, kind)] == [str(v) for v in (*counts, sum(counts), sum(people))]

@@ -149,7 +149,8 @@ async def run_duty_report(settings: Settings, args: argparse.Namespace) -> int:
                     member_id = await member_id_of(session, args.member)
                 except MemberNotFound:
                     return fail("cli_duty_no_member", number=args.member)
-                figures = await duty_figures(session, member_id=member_id, year=args.year, today=today, policy=policy)
+                figures = await duty_figures(session, member_id=member_id, year=args.year, today=today, policy=policy,
+                                             now=now)
                 content = await build_duty_report(figures, kind_names=kind_names,
                                                   generated_at=now.astimezone(policy.tz))
                 problem = _write(args.out, content, settings)
@@ -167,7 +168,7 @@ async def run_duty_report(settings: Settings, args: argparse.Namespace) -> int:
             with bar:
                 for member_id, _, _ in members:
                     figures = await duty_figures(session, member_id=member_id, year=args.year, today=today,
-                                                 policy=policy)
+                                                 policy=policy, now=now)
                     content = await build_duty_report(figures, kind_names=kind_names,
                                                       generated_at=now.astimezone(policy.tz))
                     problem = _write(args.out_dir / filename(figures), content, settings)

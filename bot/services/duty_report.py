@@ -3,7 +3,8 @@
 Telegram-free. `duty_figures` reads every figure: the points, rank and each quarter's quota from
 `activities.standing` (the tally /my reads: the same places as /my and /ranking, peers being the
 activity group on its committee), the activities by kind, quarter and month from the live activities
-(`stats.live_in`), the liaison points from the member's contact points, the cases from the cases the
+(`stats.live_in`), the liaison points from the member's contact points, the stations and the reception days held
+there from `stations.member_station_year` (a day held as /stats' 🏠 工作站 counts it), the cases from the cases the
 member handles now (as /ranking's responsiveness table counts them). `render_duty_report` writes the
 DOCX (blocking: `build_duty_report` runs it in a thread); `duty_reports_zip` packs several.
 
@@ -31,6 +32,7 @@ from bot.services.masking import excerpt
 from bot.services.reminders import DutyPolicy
 from bot.services.rules import Period, Quarter
 from bot.services.scopes import GroupKey, Scope, group_key, within_scopes
+from bot.services.stations import MemberStation, member_station_year
 from bot.services.stats import live_in
 from bot.texts import CASE_STATUS_NAMES, DUTY, LEVEL_NAMES, cn_ordinal, group_label, number
 from models import Activity, ActivityGroup, Case, CaseStatus, ContactPoint, Member, Region, Sector
@@ -124,8 +126,8 @@ class DutyFigures:
     contact_points: list[PointRow]
     cases: CaseDuty
     as_of: date
-    # 联络站 served: there is no station table yet; None keeps the section's place ("not recorded")
-    stations: list[str] | None = None
+    verified_people: int  # of `people`, those checked in at the door of a reception day (扫码核实)
+    stations: list[MemberStation]  # on duty there, or held a reception day there this year
 
 
 class MemberNotFound(Exception):
@@ -156,8 +158,9 @@ async def members_in_scope(session: AsyncSession, *, scopes: Sequence[Scope] | N
 
 
 async def duty_figures(session: AsyncSession, *, member_id: int, year: int, today: date,
-                       policy: DutyPolicy) -> DutyFigures:
-    """Every figure of one member's duty report for `year`, judged at `today` (quarters not over are "running")."""
+                       policy: DutyPolicy, now: datetime) -> DutyFigures:
+    """Every figure of one member's duty report for `year`, judged at `today` (quarters not over are "running");
+    a reception day counts as held once it is over by `now`."""
     row = (await session.exec(
         sa_select(Member.number, Member.name, Sector.name, ActivityGroup.name, Member.level, Region.path)
         .join(Sector, Sector.id == Member.sector_id)
@@ -189,6 +192,8 @@ async def duty_figures(session: AsyncSession, *, member_id: int, year: int, toda
         counts[q - 1] += int(n)
         heads[q - 1] += int(people)
     by_kind = [KindYear(kind, tuple(c), tuple(p)) for kind, (c, p) in sorted(kinds.items())]  # type: ignore[arg-type]
+    verified = int((await session.exec(
+        sa_select(func.coalesce(func.sum(Activity.verified_people), 0)).where(live))).scalar_one())
     months = [0] * 12
     for day, people in (await session.exec(sa_select(Activity.activity_date, Activity.people).where(live))).all():
         months[day.month - 1] += int(people)
@@ -212,7 +217,9 @@ async def duty_figures(session: AsyncSession, *, member_id: int, year: int, toda
         by_kind=by_kind, quarters=quarters,
         activities=sum(k.total_activities for k in by_kind), people=sum(k.total_people for k in by_kind),
         points=points, rank=rank, peers=peers, peer_label=peer_label, people_by_month=months,
-        contact_points=contact_points,
+        contact_points=contact_points, verified_people=verified,
+        stations=await member_station_year(session, member_id=member_id, start=Period(year).start(policy.tz),
+                                           end=Period(year).end(policy.tz), now=now),
         cases=await case_duty(session, member_id=member_id, year=year, policy=policy),
         as_of=min(today, date(year, 12, 31)),
     )
@@ -278,6 +285,7 @@ def render_duty_report(figures: DutyFigures, *, kind_names: Mapping[str, str], g
             if figures.rank is not None else DUTY["no_rank"])
     met = sum(1 for q in figures.quarters if q.state == QuotaState.met)
     doc.paragraph(DUTY["figures_text"].format(year=figures.year, activities=figures.activities, people=figures.people,
+                                              verified=DUTY["verified"].format(people=figures.verified_people),
                                               points=number(figures.points), rank=rank, met=met))
     doc.heading(DUTY["h_by_kind"], 2)
     doc.table(DUTY["cols_kinds"], [
@@ -299,7 +307,11 @@ def render_duty_report(figures: DutyFigures, *, kind_names: Mapping[str, str], g
         doc.paragraph(DUTY["no_points"])
     doc.heading(DUTY["h_stations"], 2)
     if figures.stations:
-        doc.table(DUTY["cols_stations"], [[name] for name in figures.stations])
+        doc.table(DUTY["cols_stations"], [
+            [f"{s.name}（{s.code}）", DUTY[f"station_kind_{s.kind.value}"],
+             DUTY["on_duty_yes" if s.on_duty else "on_duty_no"], s.receptions, s.checkins] for s in figures.stations
+        ] + [[DUTY["total"], "", "", sum(s.receptions for s in figures.stations),
+              sum(s.checkins for s in figures.stations)]])
     else:
         doc.paragraph(DUTY["no_stations"])
 

@@ -650,3 +650,38 @@ async def station_stats(session: AsyncSession, *, start: datetime, end: datetime
         .join(Case, Case.reception_id == held.c.id).group_by(held.c.station_id))).all())
     return [StationStat(v.code, v.name, v.kind, v.region, len(v.members), v.six_done, receptions.get(v.id, 0),
                         checkins.get(v.id, 0), cases.get(v.id, 0)) for v in views]
+
+
+@dataclass(frozen=True)
+class MemberStation:
+    """A station in a member's year: on duty there now, or where they held a reception day in the window."""
+
+    code: str
+    name: str
+    kind: StationKind
+    on_duty: bool
+    receptions: int  # the member's reception days held there (as `station_stats` counts a day held)
+    checkins: int
+
+
+async def member_station_year(session: AsyncSession, *, member_id: int, start: datetime, end: datetime,
+                              now: datetime) -> list[MemberStation]:
+    """The member's stations for the duty report, by 编号: the active ones they are on duty at, and any where they
+    held a reception day in [start, end) (begun in the window, over by `now`, not cancelled), with those days and
+    their check-ins."""
+    held = (select(Reception.id, Reception.station_id)
+            .where(Reception.member_id == member_id, Reception.starts_at >= start, Reception.starts_at < end,
+                   Reception.ends_at <= now, Reception.status != ReceptionStatus.cancelled)
+            .subquery())
+    receptions = dict((await session.exec(
+        select(held.c.station_id, func.count()).group_by(held.c.station_id))).all())
+    checkins = dict((await session.exec(
+        select(held.c.station_id, func.count(ReceptionCheckin.id))
+        .join(ReceptionCheckin, ReceptionCheckin.reception_id == held.c.id).group_by(held.c.station_id))).all())
+    on_duty = set((await session.exec(
+        select(StationMember.station_id).join(Station, Station.id == StationMember.station_id)
+        .where(StationMember.member_id == member_id, Station.active.is_(True)))).scalars().all())
+    stations = (await session.exec(
+        select(Station).where(Station.id.in_(on_duty | set(receptions))).order_by(Station.code))).scalars().all()
+    return [MemberStation(s.code, s.name, s.kind, s.id in on_duty, int(receptions.get(s.id, 0)),
+                          int(checkins.get(s.id, 0))) for s in stations]
