@@ -6,6 +6,7 @@ through the same services and outbox as the chat, and no port at all without WEB
 from __future__ import annotations
 
 import json
+import re
 import statistics
 import time
 from urllib.parse import parse_qsl, urlencode
@@ -14,14 +15,18 @@ import aiohttp
 import pytest
 from sqlmodel import select
 
+from bot.db import sync_engine
 from bot.services.outreach import nudge_key
 from bot.services.rules import Quarter
+from bot.services.scopes import Scope
+from bot.services.stations import import_stations, list_stations, station_stats
 from handlers.webapp import _runners
 from handlers.webapp.auth import InitDataRefused, sign, verify_init_data
 from handlers.webapp.server import CSP
-from models import Case, CaseStatus, Member, OutboxMessage, utcnow
-from tests.conftest import ADMIN_ID, TOKEN, make_settings
+from models import Case, CaseStatus, Member, OutboxMessage, RoleGrant, ScopeKind, utcnow
+from tests.conftest import ADMIN_ID, SAMPLES, TOKEN, make_settings
 from tests.stats_world import COORD_GROUP, COORD_REGION, TZ, World, in_scopes, received, recount_breakdown, seed_world
+from tests.test_e2e_stations import COORD_JIUQUAN, seed_reception_day
 from tests.test_e2e_stats import GROUP_SCOPE, REGION_SCOPE, expected_summary, shown_summary
 from tests.webapp_support import WEBAPP_URL, auth, free_port, init_data
 
@@ -238,6 +243,67 @@ async def test_member_phone_masked_for_coordinators_only(http, world, db) -> Non
     assert page["phone"] == "138****5678"
     _, page = await get(http, f"/api/members/{inside['id']}", ADMIN_ID)
     assert page["phone"] == "13812345678"
+
+
+# --- the stations: the drill-down /stats' 🏠 工作站 shows ------------------------------------------------
+
+JIUQUAN = [Scope(ScopeKind.region, "甘肃省/酒泉市")]
+HEAD = re.compile(r"共 (\d+) 个；接待日 (\d+) 次，签到 (\d+) 人次，诉求 (\d+) 件；六有齐全 (\d+) 个")
+LINE = re.compile(r"· (\S+) \S+：接待日 (\d+) 次，签到 (\d+)，诉求 (\d+)，六有 (\d)/6")
+
+
+@pytest.fixture
+def sample_stations(database_url, roster) -> None:
+    engine = sync_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            assert import_stations(connection, SAMPLES / "stations_sample.csv").created == 34
+    finally:
+        engine.dispose()
+
+
+async def test_stations_scoped_as_in_chat_and_equal_to_it(http, fake, db, sample_stations) -> None:
+    await seed_reception_day(db)  # ZS004 (兰州): a day held this quarter, 2 check-ins, 1 case, 3 人次 verified
+    async with db.session() as session:
+        session.add(RoleGrant(telegram_id=COORD_JIUQUAN, scope_kind=ScopeKind.region, scope_value="甘肃省/酒泉市"))
+        await session.commit()
+    q = current()
+    for user, scopes in ((ADMIN_ID, None), (COORD_JIUQUAN, JIUQUAN)):
+        assert (await get(http, "/api/me", user))[1]["stations"] is True
+        status, data = await get(http, f"/api/stations?period={q.label}", user)
+        assert status == 200, data
+        async with db.session() as session:
+            want = await station_stats(session, start=q.start(TZ), end=q.end(TZ), now=utcnow(), scopes=scopes)
+            listed = {s.code for s in await list_stations(session, scopes=scopes)}
+        assert {r["code"] for r in data["rows"]} == {s.code for s in want} == listed
+        assert {r["code"]: (r["receptions"], r["checkins"], r["cases"], r["six_done"], r["members"])
+                for r in data["rows"]} == {s.code: (s.receptions, s.checkins, s.cases, s.six_done, s.members)
+                                           for s in want}
+        assert [r["code"] for r in data["idle"]] == sorted(s.code for s in want if not s.receptions)
+        # the same figures as the chat's /stats → 🏠 工作站
+        chat = fake.user(user)
+        await chat.send("/stats")
+        summary = await chat.expect_message()
+        in_chat = summary.text
+        await chat.press("🏠 工作站", message=summary)
+        places = (await chat.expect_edit()).text
+        head = tuple(int(v) for v in HEAD.search(places).groups())
+        assert head == (data["stations"], data["receptions"], data["checkins"], data["cases"], data["six_complete"])
+        busy = [(code, *map(int, rest)) for code, *rest in LINE.findall(places)]
+        assert busy == [(r["code"], r["receptions"], r["checkins"], r["cases"], r["six_done"])
+                        for r in data["rows"] if r["receptions"]]
+        # 其中扫码核实 人次 on the overview, as /stats says it
+        _, overview = await get(http, f"/api/overview?period={q.label}", user)
+        assert overview["verified_people"] == (3 if scopes is None else 0)
+        assert ("其中扫码核实 3 人次" in in_chat) == (scopes is None)
+    _, admin = await get(http, f"/api/stations?period={q.label}", ADMIN_ID)
+    assert admin["rows"][0]["code"] == "ZS004" and admin["rows"][0]["kind"] == "工作站"
+    assert (admin["receptions"], admin["checkins"], admin["cases"]) == (1, 2, 1)
+    assert len(admin["chart"]) == 25 and admin["chart"][-1] == {"name": "其余 10 个", "receptions": 0}
+    _, mine = await get(http, f"/api/stations?period={q.label}", COORD_JIUQUAN)
+    assert "ZS004" not in {r["code"] for r in mine["rows"]} and mine["receptions"] == 0
+    # a period not begun, and a member (no staff): refused
+    assert (await get(http, f"/api/stations?period={q.next().label}", ADMIN_ID))[0] == 400
 
 
 # --- acting: the nudge and 分派给, through the chat's services ------------------------------------------

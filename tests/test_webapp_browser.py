@@ -20,10 +20,13 @@ from sqlmodel import select
 
 from bot.services.outreach import nudge_key
 from bot.services.rules import Quarter
-from models import Case, Member, OutboxMessage, utcnow
+from bot.services.stations import station_stats
+from models import Case, Member, OutboxMessage, RoleGrant, ScopeKind, utcnow
 from tests.conftest import ADMIN_ID, make_settings
 from tests.stats_world import COORD_REGION, TZ, World, in_scopes, seed_world
+from tests.test_e2e_stations import COORD_JIUQUAN, seed_reception_day
 from tests.test_e2e_stats import REGION_SCOPE, expected_summary
+from tests.test_webapp import JIUQUAN, sample_stations  # noqa: F401 - a fixture
 from tests.webapp_support import WEBAPP_URL, free_port, init_data
 
 CHROMIUM = os.environ.get("LIANXIN_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -155,8 +158,47 @@ async def test_overview_and_drill_down_for_coordinator_and_admin(browser, world,
         shown = await page.eval_on_selector_all("#drill-table tbody tr td:nth-child(4)", "tds => tds.map(t => +t.textContent)")
         assert shown == sorted(shown, reverse=True)
         await page.screenshot(path=str(artifacts / f"drill-{name}.png"), full_page=True)
+        assert await page.locator("#by-station").count() == 0  # no stations in this world: no 工作站 switch
+        assert opened.errors == [], opened.errors
+        await page.close()
+
+
+async def test_the_stations_tab(browser, app, db, sample_stations, webapp_port, artifacts) -> None:  # noqa: F811
+    await seed_reception_day(db)  # ZS004 (兰州): a day held this quarter, 2 check-ins, 1 case
+    async with db.session() as session:
+        session.add(RoleGrant(telegram_id=COORD_JIUQUAN, scope_kind=ScopeKind.region, scope_value="甘肃省/酒泉市"))
+        await session.commit()
+    q = current()
+    for user, scopes, name in ((ADMIN_ID, None, "admin"), (COORD_JIUQUAN, JIUQUAN, "coordinator")):
+        async with db.session() as session:
+            want = await station_stats(session, start=q.start(TZ), end=q.end(TZ), now=utcnow(), scopes=scopes)
+        opened = await open_page(browser, webapp_port, user, view="drill")
+        page = opened.page
         await page.click("#by-station")
-        await page.wait_for_selector("#stations")
+        await page.wait_for_selector("#drill-table tbody tr")
+        assert await opened.figure("s-stations") == len(want)
+        assert await opened.figure("s-receptions") == sum(s.receptions for s in want)
+        assert await opened.figure("s-checkins") == sum(s.checkins for s in want)
+        assert await opened.figure("s-cases") == sum(s.cases for s in want)
+        assert await opened.figure("s-six_complete") == sum(1 for s in want if s.six_done == 6)
+        assert await opened.figure("s-idle") == sum(1 for s in want if not s.receptions)
+        assert await opened.charts_drawn() >= 1
+        names = await page.eval_on_selector_all("#drill-table tbody tr td:first-child",
+                                                "tds => tds.map(t => t.textContent)")
+        assert sorted(names) == sorted(s.name for s in want)
+        assert ("兰州市社区委员工作站" in names) == (scopes is None)
+        await page.click("th[data-key='checkins']")  # sorted by check-ins, most first
+        shown = await page.eval_on_selector_all("#drill-table tbody tr td:nth-child(4)",
+                                                "tds => tds.map(t => +t.textContent)")
+        assert shown == sorted((s.checkins for s in want), reverse=True)
+        assert await page.evaluate("document.documentElement.scrollWidth") <= 360
+        await page.screenshot(path=str(artifacts / f"stations-{name}.png"), full_page=True)
+        # back to the overview and into 分组 again: the 工作站 view stays chosen
+        await page.click("#tab-overview")
+        await page.wait_for_selector("#f-verified_people")
+        assert await opened.figure("f-verified_people") == (3 if scopes is None else 0)
+        await page.click("#tab-drill")
+        await page.wait_for_selector("#s-stations")
         assert opened.errors == [], opened.errors
         await page.close()
 

@@ -1,8 +1,9 @@
 """The dashboard's own queries (the Telegram Mini App, handlers/webapp/): what /stats does not already count.
 
 Telegram-free, scoped exactly as /stats (`stats.within`, `outreach.in_scope`): the case flow of a period
-(accepted, median hours to accept and to resolve) and a member's year (duty record per quarter, the
-year's activities and cases). Every other figure the dashboard shows is `stats.stats_summary`,
+(accepted, median hours to accept and to resolve), a member's year (duty record per quarter, the
+year's activities and cases) and the stations' board (`stations.station_stats`, the rows /stats' 🏠 工作站
+shows, with its totals). Every other figure the dashboard shows is `stats.stats_summary`,
 `stats.breakdown`, `outreach.laggard_page` and `queue.case_queue`, the same calls the chat makes.
 """
 
@@ -26,11 +27,13 @@ from bot.services.outreach import OutOfScope, in_scope
 from bot.services.reminders import DutyPolicy
 from bot.services.rules import Period, Quarter
 from bot.services.scopes import Scope
+from bot.services.stations import StationStat, station_stats
 from bot.services.stats import within
 from models import Activity, Case, CaseStatus, Member
 
 MEMBER_ACTIVITIES = 100  # a member's page lists at most this many activities of the year (newest first)
 MEMBER_CASES = 100
+CHART_BARS = 25  # the stations' chart: at most this many bars, the rest summed in the last (as the report's charts)
 
 
 def hours_between(session: AsyncSession, start: ColumnElement, end: ColumnElement) -> ColumnElement[float]:
@@ -149,4 +152,33 @@ async def member_year(session: AsyncSession, *, member_id: int, scopes: Sequence
         expected_people=last.expected_people, year_target=policy.year_target, rank=last.rank, peers=last.peers,
         activities=[ActivityItem(d, k, int(p or 0)) for d, k, p in activities],
         cases=[CaseItem(i, n, c, CaseStatus(s), at) for i, n, c, s, at in cases],
+    )
+
+
+@dataclass(frozen=True)
+class StationBoard:
+    """The stations in scope in a period, as /stats' 🏠 工作站 counts them, with the totals its head line shows."""
+
+    rows: list[StationStat]  # the busiest first (reception days, then check-ins), then the rest by 编号
+    receptions: int
+    checkins: int
+    cases: int
+    six_complete: int  # stations with all of the 六有
+    idle: list[StationStat]  # without a reception day held in the period, by 编号
+    chart: list[StationStat]  # the first rows, at most CHART_BARS (one fewer when the rest are summed)
+    rest: tuple[int, int] | None  # (stations, reception days) summed in the chart's last bar; None: all shown
+
+
+async def station_board(session: AsyncSession, *, period: Period, tz: ZoneInfo, now: datetime,
+                        scopes: Sequence[Scope] | None) -> StationBoard:
+    stats = await station_stats(session, start=period.start(tz), end=period.end(tz), now=now, scopes=scopes)
+    busy = sorted((s for s in stats if s.receptions), key=lambda s: (-s.receptions, -s.checkins, s.code))
+    idle = [s for s in stats if not s.receptions]
+    rows = busy + idle
+    shown = rows if len(rows) <= CHART_BARS else rows[:CHART_BARS - 1]
+    rest = rows[len(shown):]
+    return StationBoard(
+        rows=rows, receptions=sum(s.receptions for s in stats), checkins=sum(s.checkins for s in stats),
+        cases=sum(s.cases for s in stats), six_complete=sum(1 for s in stats if s.six_done == 6), idle=idle,
+        chart=shown, rest=(len(rest), sum(s.receptions for s in rest)) if rest else None,
     )

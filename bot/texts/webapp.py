@@ -7,6 +7,7 @@ TEXTS: dict[str, str] = {
     "webapp_not_staff": "看板只对协调员和管理员开放。",
     "webapp_out_of_scope": "这项内容不在您的管理范围内。",
     "webapp_bad_request": "请求有误，请刷新看板后重试。",
+    "webapp_chart_rest": "其余 {count} 个",
 }
 
 BUTTONS: dict[str, str] = {
@@ -56,8 +57,18 @@ WEBAPP_PAGE: dict[str, str] = {
     "by_group": "活动组",
     "by_sector": "界别",
     "by_region": "地区",
-    "by_station": "联络站",
-    "stations_later": "联络站视图将在联络站功能上线后提供。",
+    "by_station": "工作站",
+    "verified_people": "其中扫码核实人次",
+    "station_kind": "类型",
+    "station_members": "驻站委员",
+    "six_done": "六有",
+    "receptions": "接待日（次）",
+    "checkins": "签到人次",
+    "station_cases": "诉求（件）",
+    "stations_total": "工作站",
+    "six_complete": "六有齐全",
+    "stations_idle": "本期没有接待日的",
+    "chart_receptions": "接待日次数",
     "name": "名称",
     "active_members": "有活动委员",
     "up": "返回上一级",

@@ -26,18 +26,20 @@ from bot.context import LianxinApplication, LianxinContext
 from bot.services import queue as queue_svc
 from bot.services.cases import Intake, age_days, get_case
 from bot.services.contacts import member_name_sector
-from bot.services.dashboard import case_flow, member_year
+from bot.services.dashboard import case_flow, member_year, station_board
 from bot.services.identity import Staff, cached_sender
 from bot.services.lifecycle import Actor, CaseProblem
 from bot.services.outreach import OutOfScope as MemberOutOfScope
 from bot.services.outreach import laggard_page, nudge
 from bot.services.rules import Period, Quarter, local_today
+from bot.services.stations import StationStat, has_stations, verified_people
 from bot.services.stats import Dimension, DrillDown, breakdown, parse_group_drill, stats_summary
 from bot.services.stats import OutOfScope as DrillOutOfScope
 from bot.texts import (
     CASE_STATUS_NAMES,
     QUEUE_REASON_NAMES,
     WEBAPP_PAGE,
+    cli_text,
     plain,
     routing_reason,
     scope_text,
@@ -181,12 +183,14 @@ def _offset(request: web.Request) -> int:
 async def me(request: web.Request, caller: Caller) -> web.Response:
     application = request.app[APPLICATION]
     today = _today(application)
+    async with application.db.session() as session:
+        stations = await has_stations(session, scopes=caller.staff.scopes)
     return _json({
         "role": "admin" if caller.staff.scopes is None else "coordinator",
         "scope": _text(scope_text(caller.staff.scopes)),
         "period": Period.of(Quarter.of(today)).label,
         "labels": WEBAPP_PAGE,
-        "stations": False,  # the stations' view comes with the stations
+        "stations": stations,  # the 🏠 工作站 drill-down only when the scope has stations, as /stats' button
     })
 
 
@@ -201,6 +205,7 @@ async def overview(request: web.Request, caller: Caller) -> web.Response:
         summary = await stats_summary(session, period=period, now=utcnow(), policy=policies.duty, scopes=scopes,
                                       deadlines=policies.deadline)
         flow = await case_flow(session, period=period, tz=settings.tz, scopes=scopes)
+        verified = await verified_people(session, period=period, scopes=scopes)
     m, c = summary.members, summary.cases
     return _json({
         "period": _period_json(period, today),
@@ -212,6 +217,7 @@ async def overview(request: web.Request, caller: Caller) -> web.Response:
                      "people": r.people} for r in summary.by_kind],
         "activities": sum(r.activities for r in summary.by_kind),
         "people": sum(r.people for r in summary.by_kind),
+        "verified_people": verified,  # of those 人次, checked in at the door of a reception day (as /stats)
         "cases": None if c is None else {
             "received": c.received, "accepted": flow.accepted, "open": c.open, "overdue": c.overdue,
             "resolved": c.resolved, "confirmed": c.confirmed, "average_rating": c.average_rating,
@@ -247,6 +253,34 @@ async def drill(request: web.Request, caller: Caller) -> web.Response:
         "parent_name": result.parent_name,
         "rows": [{"key": r.key, "name": name(r.key, r.name), "members": r.members, "active_members": r.active_members,
                   "activities": r.activities, "people": r.people} for r in result.rows],
+    })
+
+
+def _station(s: StationStat) -> dict:
+    return {"code": s.code, "name": s.name, "kind": cli_text(f"station_kind_{s.kind.value}"), "region": s.region,
+            "members": s.members, "six_done": s.six_done, "receptions": s.receptions, "checkins": s.checkins,
+            "cases": s.cases}
+
+
+async def stations(request: web.Request, caller: Caller) -> web.Response:
+    """The stations in scope (`dashboard.station_board` over `stations.station_stats`, as /stats' 🏠 工作站)."""
+    application = request.app[APPLICATION]
+    today = _today(application)
+    period = _period(request, today)
+    async with application.db.session() as session:
+        board = await station_board(session, period=period, tz=application.settings.tz, now=utcnow(),
+                                    scopes=caller.staff.scopes)
+    chart = [{"name": s.name, "receptions": s.receptions} for s in board.chart]
+    if board.rest is not None:
+        chart.append({"name": plain("webapp_chart_rest", count=board.rest[0]), "receptions": board.rest[1]})
+    return _json({
+        "period": _period_json(period, today),
+        "scope": _text(scope_text(caller.staff.scopes)),
+        "stations": len(board.rows), "receptions": board.receptions, "checkins": board.checkins,
+        "cases": board.cases, "six_complete": board.six_complete,
+        "rows": [_station(s) for s in board.rows],
+        "idle": [_station(s) for s in board.idle],
+        "chart": chart,
     })
 
 
@@ -384,6 +418,7 @@ def make_app(application: LianxinApplication) -> web.Application:
     app.router.add_get("/api/me", api(me))
     app.router.add_get("/api/overview", api(overview))
     app.router.add_get("/api/drill", api(drill))
+    app.router.add_get("/api/stations", api(stations))
     app.router.add_get("/api/laggards", api(laggards))
     app.router.add_post("/api/nudge", api(nudge_member))
     app.router.add_get("/api/queue", api(case_queue))

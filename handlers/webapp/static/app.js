@@ -166,7 +166,8 @@
   }
 
   // --- views
-  const views = { overview: overview, drill: drill, laggards: laggards, queue: queue };
+  const views = { overview: overview, laggards: laggards, queue: queue,
+    drill: function () { if (drillState.by === "station") { stations(); } else { drill(); } } };
   let current = "overview";
   let period = null;
 
@@ -212,6 +213,7 @@
       card("with_activity", m.with_activity, "f-with_activity"), card("on_pace", m.on_pace, "f-on_pace"),
       card("unbound", m.unbound, "f-unbound"), card("blocked", m.blocked, "f-blocked"),
       card("activities", data.activities, "f-activities"), card("people", data.people, "f-people"),
+      card("verified_people", data.verified_people, "f-verified_people"),
     ]));
     main.appendChild(el("p", { cls: "muted", text: L.expected + "：" + m.expected_people }));
     main.appendChild(el("h2", { text: L.by_kind }));
@@ -247,15 +249,7 @@
     clear();
     period = data.period.label;
     main.appendChild(periodBar(data.period, drill));
-    const seg = el("div", { cls: "seg" });
-    [["group", L.by_group], ["sector", L.by_sector], ["region", L.by_region], ["station", L.by_station]].forEach(function (pair) {
-      seg.appendChild(el("button", { cls: pair[0] === drillState.by ? "on" : "", id: "by-" + pair[0], text: pair[1], on: function () {
-        drillState.by = pair[0];
-        drillState.stack = [];
-        if (pair[0] === "station") { stations(); } else { drill(); }
-      } }));
-    });
-    main.appendChild(seg);
+    main.appendChild(segment(drillState.by));
     if (data.parent_name || top) {
       main.appendChild(el("p", { cls: "muted", text: data.parent_name || (top && top.name) || "" }));
     }
@@ -273,17 +267,50 @@
     }));
   }
 
-  function stations() {
-    clear();
+  function segment(active) {
+    // the drill-downs' switch; 工作站 only when the scope has stations (as /stats' 🏠 button)
     const seg = el("div", { cls: "seg" });
-    [["group", L.by_group], ["sector", L.by_sector], ["region", L.by_region], ["station", L.by_station]].forEach(function (pair) {
-      seg.appendChild(el("button", { cls: pair[0] === "station" ? "on" : "", text: pair[1], on: function () {
-        drillState.by = pair[0] === "station" ? "group" : pair[0];
-        drill();
+    const kinds = [["group", L.by_group], ["sector", L.by_sector], ["region", L.by_region]];
+    if (me.stations) { kinds.push(["station", L.by_station]); }
+    kinds.forEach(function (pair) {
+      seg.appendChild(el("button", { cls: pair[0] === active ? "on" : "", id: "by-" + pair[0], text: pair[1], on: function () {
+        drillState.by = pair[0];
+        drillState.stack = [];
+        if (pair[0] === "station") { stations(); } else { drill(); }
       } }));
     });
-    main.appendChild(seg);
-    main.appendChild(el("p", { cls: "muted", id: "stations", text: L.stations_later }));
+    return seg;
+  }
+
+  async function stations() {
+    loading();
+    let data;
+    try { data = await call("api/stations" + (period ? "?period=" + encodeURIComponent(period) : "")); }
+    catch (error) { return failed(error, stations); }
+    clear();
+    period = data.period.label;
+    main.appendChild(periodBar(data.period, stations));
+    main.appendChild(segment("station"));
+    main.appendChild(el("div", { cls: "cards", id: "stations" }, [
+      card("stations_total", data.stations, "s-stations"), card("receptions", data.receptions, "s-receptions"),
+      card("checkins", data.checkins, "s-checkins"), card("station_cases", data.cases, "s-cases"),
+      card("six_complete", data.six_complete, "s-six_complete"), card("stations_idle", data.idle.length, "s-idle"),
+    ]));
+    if (!data.rows.length) { main.appendChild(el("p", { cls: "muted", text: L.no_rows })); return; }
+    barChart(data.chart.map(function (r) { return r.name; }), data.chart.map(function (r) { return r.receptions; }),
+      L.chart_receptions);
+    main.appendChild(sortableTable([{ key: "name", label: L.name }, { key: "kind", label: L.station_kind },
+      { key: "receptions", label: L.receptions, numeric: true }, { key: "checkins", label: L.checkins, numeric: true },
+      { key: "cases", label: L.station_cases, numeric: true }, { key: "six_done", label: L.six_done, numeric: true },
+      { key: "members", label: L.station_members, numeric: true }], data.rows));
+    if (data.idle.length) {
+      main.appendChild(el("h2", { text: L.stations_idle + "（" + data.idle.length + "）" }));
+      const list = el("div", { id: "stations-idle" });
+      data.idle.forEach(function (s) {
+        list.appendChild(el("div", { cls: "item line", text: s.code + " " + s.name + " · " + L.six_done + " " + s.six_done + "/6" }));
+      });
+      main.appendChild(list);
+    }
   }
 
   async function laggards(offset) {
