@@ -245,6 +245,42 @@ async def test_member_phone_masked_for_coordinators_only(http, world, db) -> Non
     assert page["phone"] == "13812345678"
 
 
+async def test_member_duty_report_as_a_docx_under_the_page_scope(http, world) -> None:
+    import io
+    from urllib.parse import unquote
+
+    import docx
+
+    year = current().year
+    inside = next(m for m in world.members if m["active"] and in_scopes(world, m, REGION_SCOPE))
+    outside = next(m for m in world.members if m["active"] and not in_scopes(world, m, REGION_SCOPE))
+    _, page = await get(http, f"/api/members/{inside['id']}", COORD_REGION)
+    assert page["report"]["path"] == f"api/members/{inside['id']}/report?year={year}"
+    async with http.get("/" + page["report"]["path"], headers=auth(init_data(COORD_REGION))) as response:
+        assert response.status == 200
+        assert response.content_type == "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+        disposition = response.headers["Content-Disposition"]
+        assert response.headers["Cache-Control"] == "no-store"
+        content = await response.read()
+    assert disposition.startswith("attachment;")
+    assert unquote(disposition.split("filename*=UTF-8''")[1]) == f"{year}年度履职报告_{inside['number']}_{inside['name']}.docx"
+    document = docx.Document(io.BytesIO(content))
+    texts = [p.text for p in document.paragraphs]
+    assert texts[0] == f"{inside['name']}委员{year}年度履职报告"
+    figures = next(t for t in texts if t.startswith(f"{year}年共开展"))
+    assert f"联系活动 {page['year_activities']} 次，联系群众 {page['year_people']} 人次（其中扫码核实 0 人次）" in figures
+    assert "（一）委员工作站、工作室" in texts
+    # the page's scope rule: a member outside the region, a resident, no initData, a year to come
+    status, body = await get(http, f"/api/members/{outside['id']}/report?year={year}", COORD_REGION)
+    assert status == 403 and body["error"] == "这项内容不在您的管理范围内。"
+    async with http.get(f"/api/members/{outside['id']}/report?year={year}", headers=auth(init_data(ADMIN_ID))) as r:
+        assert r.status == 200 and (await r.read()).startswith(b"PK")  # the admin: every member
+    assert (await get(http, f"/api/members/{inside['id']}/report?year={year}", RESIDENT))[0] == 403
+    async with http.get(f"/api/members/{inside['id']}/report?year={year}") as response:
+        assert response.status == 403
+    assert (await get(http, f"/api/members/{inside['id']}/report?year={year + 1}", COORD_REGION))[0] == 400
+
+
 # --- the stations: the drill-down /stats' 🏠 工作站 shows ------------------------------------------------
 
 JIUQUAN = [Scope(ScopeKind.region, "甘肃省/酒泉市")]

@@ -231,6 +231,16 @@ async def test_laggards_nudge_member_page_and_dark_theme(browser, world, webapp_
     assert await opened.figure("m-activities") == len(mine)
     assert await opened.charts_drawn() >= 1
     await page.screenshot(path=str(artifacts / "member-coordinator.png"), full_page=True)
+    # the duty report: fetched with initData in the header, saved from a blob: URL
+    import docx
+
+    async with page.expect_download() as downloading:
+        await page.click("#report-button")
+    download = await downloading.value
+    assert download.url.startswith("blob:") and download.suggested_filename.endswith(f"_{member['number']}_{member['name']}.docx")
+    saved = artifacts / "duty-report.docx"
+    await download.save_as(str(saved))
+    assert docx.Document(str(saved)).paragraphs[0].text == f"{member['name']}委员{today.year}年度履职报告"
     assert opened.errors == [], opened.errors
     await page.close()
 

@@ -1,10 +1,11 @@
 """The dashboard's own queries (the Telegram Mini App, handlers/webapp/): what /stats does not already count.
 
 Telegram-free, scoped exactly as /stats (`stats.within`, `outreach.in_scope`): the case flow of a period
-(accepted, median hours to accept and to resolve), a member's year (duty record per quarter, the
-year's activities and cases) and the stations' board (`stations.station_stats`, the rows /stats' 🏠 工作站
-shows, with its totals). Every other figure the dashboard shows is `stats.stats_summary`,
-`stats.breakdown`, `outreach.laggard_page` and `queue.case_queue`, the same calls the chat makes.
+(accepted, median hours to accept and to resolve), a member's year (duty record per quarter, the year's
+activities and cases, and its duty report under the same scope rule) and the stations' board
+(`stations.station_stats`, the rows /stats' 🏠 工作站 shows, with its totals). Every other figure the
+dashboard shows is `stats.stats_summary`, `stats.breakdown`, `outreach.laggard_page` and
+`queue.case_queue`, the same calls the chat makes.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from bot.db import dialect_of
 from bot.services.access import MemberProfile, member_profile
 from bot.services.activities import standing
 from bot.services.cases import mask_phone
+from bot.services.duty_report import DutyFigures, duty_figures
 from bot.services.outreach import OutOfScope, in_scope
 from bot.services.reminders import DutyPolicy
 from bot.services.rules import Period, Quarter
@@ -182,3 +184,12 @@ async def station_board(session: AsyncSession, *, period: Period, tz: ZoneInfo, 
         cases=sum(s.cases for s in stats), six_complete=sum(1 for s in stats if s.six_done == 6), idle=idle,
         chart=shown, rest=(len(rest), sum(s.receptions for s in rest)) if rest else None,
     )
+
+
+async def member_report(session: AsyncSession, *, member_id: int, scopes: Sequence[Scope] | None, year: int,
+                        today: date, now: datetime, policy: DutyPolicy) -> DutyFigures:
+    """The figures of a member's duty report for the member's page, under the page's scope rule (`member_year`):
+    `OutOfScope` for a member the scopes do not cover (or no such active member)."""
+    if await in_scope(session, member_id=member_id, scopes=scopes) is None:
+        raise OutOfScope(member_id)
+    return await duty_figures(session, member_id=member_id, year=year, today=today, policy=policy, now=now)

@@ -8,6 +8,7 @@ TEXTS: dict[str, str] = {
     "webapp_out_of_scope": "这项内容不在您的管理范围内。",
     "webapp_bad_request": "请求有误，请刷新看板后重试。",
     "webapp_chart_rest": "其余 {count} 个",
+    "webapp_report_label": "📄 下载{year}年度履职报告（Word）",
 }
 
 BUTTONS: dict[str, str] = {
@@ -104,7 +105,8 @@ WEBAPP_PAGE: dict[str, str] = {
     "year_activities": "本年活动",
     "year_cases": "本年诉求",
     "date": "日期",
-    "report_later": "履职报告将在报告功能上线后提供。",
+    "report_loading": "正在生成履职报告…",
+    "report_ready": "履职报告已生成，如未自动下载请点这里保存",
     "back": "返回",
     "chart_activities": "活动次数",
 }

@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -26,7 +27,8 @@ from bot.context import LianxinApplication, LianxinContext
 from bot.services import queue as queue_svc
 from bot.services.cases import Intake, age_days, get_case
 from bot.services.contacts import member_name_sector
-from bot.services.dashboard import case_flow, member_year, station_board
+from bot.services.dashboard import case_flow, member_report, member_year, station_board
+from bot.services.duty_report import build_duty_report, filename
 from bot.services.identity import Staff, cached_sender
 from bot.services.lifecycle import Actor, CaseProblem
 from bot.services.outreach import OutOfScope as MemberOutOfScope
@@ -64,6 +66,7 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 APPLICATION = web.AppKey("application", LianxinApplication)
 
 
@@ -369,14 +372,19 @@ async def assign(request: web.Request, caller: Caller) -> web.Response:
     return _json({"message": plain("case_assigned_staff", number=case.number, name=who[0] if who else "")})
 
 
+def _year(request: web.Request, today: date) -> int:
+    year = int(request.query.get("year", today.year))
+    if not 2000 <= year <= today.year:
+        raise ValueError("year")
+    return year
+
+
 async def member(request: web.Request, caller: Caller) -> web.Response:
     """A member's page: the duty record of the year and their cases (`dashboard.member_year`)."""
     application = request.app[APPLICATION]
     settings = application.settings
     today = _today(application)
-    year = int(request.query.get("year", today.year))
-    if not 2000 <= year <= today.year:
-        raise ValueError("year")
+    year = _year(request, today)
     async with application.db.session() as session:
         record = await member_year(session, member_id=int(request.match_info["member_id"]),
                                    scopes=caller.staff.scopes, year=year, today=today,
@@ -395,7 +403,29 @@ async def member(request: web.Request, caller: Caller) -> web.Response:
         "cases": [{"id": c.id, "number": c.number, "category": c.category,
                    "status": CASE_STATUS_NAMES[c.status.value], "created": c.created_at.astimezone(settings.tz).date()}
                   for c in record.cases],
+        # the page fetches it with initData in the header (a plain link could not carry it)
+        "report": {"path": f"api/members/{p.id}/report?year={record.year}",
+                   "label": plain("webapp_report_label", year=record.year)},
     })
+
+
+async def member_report_docx(request: web.Request, caller: Caller) -> web.Response:
+    """The member's duty report of the year (DOCX, as /report_me writes it), under the member page's scope rule."""
+    application = request.app[APPLICATION]
+    settings, policy = application.settings, application.policies.duty
+    now = utcnow()
+    today = _today(application)
+    year = _year(request, today)
+    async with application.db.session() as session:
+        figures = await member_report(session, member_id=int(request.match_info["member_id"]),
+                                      scopes=caller.staff.scopes, year=year, today=today, now=now, policy=policy)
+    content = await build_duty_report(figures, kind_names={k.code: k.name for k in settings.activity_kinds},
+                                      generated_at=now.astimezone(policy.tz))
+    name = filename(figures)
+    return web.Response(body=content, content_type=DOCX, headers={
+        "Content-Disposition": f"attachment; filename=\"duty-report-{figures.year}.docx\"; "
+                               f"filename*=UTF-8''{quote(name)}",
+        "Cache-Control": "no-store"})
 
 
 # --- the app ----------------------------------------------------------------------------------------
@@ -425,4 +455,5 @@ def make_app(application: LianxinApplication) -> web.Application:
     app.router.add_get("/api/cases/{case_id:[0-9]{1,10}}/candidates", api(candidates))
     app.router.add_post("/api/assign", api(assign))
     app.router.add_get("/api/members/{member_id:[0-9]{1,10}}", api(member))
+    app.router.add_get("/api/members/{member_id:[0-9]{1,10}}/report", api(member_report_docx))
     return app

@@ -72,6 +72,21 @@
     return data;
   }
 
+  // a file the API sends (initData in the header, as every call): kept as a blob, offered by a blob: URL
+  async function download(path) {
+    const response = await fetch(path, { headers: { "Authorization": "tma " + launch.initData }, cache: "no-store" });
+    if (!response.ok) {
+      let data = null;
+      try { data = await response.json(); } catch (e) { data = null; }
+      const error = new Error((data && data.error) || (L.error || "加载失败") + " (" + response.status + ")");
+      error.status = response.status;
+      throw error;
+    }
+    const disposition = response.headers.get("Content-Disposition") || "";
+    const named = /filename\*=UTF-8''([^;]+)/i.exec(disposition);
+    return { blob: await response.blob(), name: named ? decodeURIComponent(named[1]) : "report.docx" };
+  }
+
   // --- DOM helpers (text only: values go in as textContent)
   function el(tag, attrs, children) {
     const node = document.createElement(tag);
@@ -413,7 +428,28 @@
     data.cases.forEach(function (c) {
       main.appendChild(el("div", { cls: "item line", text: c.created + " · " + c.number + " · " + c.category + " · " + c.status }));
     });
-    main.appendChild(el("p", { cls: "muted", text: L.report_later }));
+    main.appendChild(reportButton(data.report));
+  }
+
+  function reportButton(report) {
+    // the member's duty report: fetched with the header, then saved through a link to the blob
+    const box = el("div", { id: "report" });
+    const button = el("button", { cls: "act", id: "report-button", text: report.label, on: async function () {
+      button.disabled = true;
+      toast(L.report_loading);
+      let file;
+      try { file = await download(report.path); }
+      catch (error) { toast(error.message); button.disabled = false; return; }
+      const old = box.querySelector("a");
+      if (old) { URL.revokeObjectURL(old.href); old.remove(); }
+      const link = el("a", { id: "report-link", cls: "link", href: URL.createObjectURL(file.blob), download: file.name,
+        text: L.report_ready });
+      box.appendChild(link);
+      link.click();
+      button.disabled = false;
+    } });
+    box.appendChild(button);
+    return box;
   }
 
   // --- start
