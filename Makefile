@@ -25,8 +25,11 @@ run: install
 shell: install
 	$(PY) -m bot shell
 
+# the suite in TEST_WORKERS processes (pytest-xdist): most tests wait on a bot or a database, so three
+# share two cores well; TEST_WORKERS=0 runs it in this process
+TEST_WORKERS ?= 3
 test: install-test
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS)
 
 bench: install-test
 	$(PY) -m bench.bench_roster_import

@@ -28,6 +28,8 @@ from bot.services import outbox
 from models import OutboxMessage, utcnow
 
 log = logging.getLogger(__name__)
+DELIVERY_JOB = "outbox_delivery"  # the name of the chain's one-off jobs (one pending at a time)
+
 
 @dataclass(frozen=True)
 class DeliveryConfig:
@@ -175,7 +177,7 @@ class Delivery:
         finally:
             queue = self.application.job_queue
             if queue is not None and self.application.running:
-                queue.run_once(self.job, when=self.next_run_in(), name="outbox_delivery", job_kwargs=LATE_IS_FINE)
+                queue.run_once(self.job, when=self.next_run_in(), name=DELIVERY_JOB, job_kwargs=LATE_IS_FINE)
 
 
 # APScheduler drops a one-off job that starts more than a second late (misfire_grace_time=1): a loop
@@ -189,4 +191,4 @@ def schedule_delivery(application: Application, delivery: Delivery) -> None:
     queue = application.job_queue
     if queue is None:
         return
-    queue.run_once(delivery.start, when=1, name="outbox_delivery", job_kwargs=LATE_IS_FINE)
+    queue.run_once(delivery.start, when=1, name=DELIVERY_JOB, job_kwargs=LATE_IS_FINE)

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_skips_are_summed_up_by_reason() -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("LIANXIN_TEST_PG_URL", "LIANXIN_REQUIRE_PG")}
-    result = subprocess.run([sys.executable, "-m", "pytest", "tests/test_outbox_collation.py"], cwd=ROOT, env=env,
+    result = subprocess.run([sys.executable, "-m", "pytest", "-n", "2", "tests/test_outbox_collation.py"], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()

@@ -25,6 +25,7 @@ from bot.services.roster import import_roster
 from bot.standin.api import BotMessage, FakeTelegram, FakeUser
 from bot.texts import cli_text
 from models import Member, RoleGrant, ScopeKind, Sector
+from scheduler.delivery import DELIVERY_JOB
 
 TOKEN = "100200300:SHELL-STAND-IN-not-a-real-token"
 BOT_USERNAME = "lianxin_shell_bot"
@@ -234,6 +235,12 @@ class World:
                 job.modify(next_run_time=now)
         scheduler.wakeup()
         await self.settle(quiet=1.5)
+        # what those jobs wrote to the outbox goes out now, not at the delivery chain's next turn
+        for job in scheduler.get_jobs():
+            if job.name == DELIVERY_JOB and job.next_run_time is not None:
+                job.modify(next_run_time=self.now())
+        scheduler.wakeup()
+        await self.settle(quiet=1.0)
 
     def _travel(self, when: datetime) -> None:
         if self.clock is not None:
