@@ -26,7 +26,7 @@ ENV_EXAMPLE = ROOT / ".env.example"
 # compose file's database password, pip's own mirror setting, and the test suite's switches
 OTHER_VARIABLES = {
     "LIANXIN_HOME", "POSTGRES_PASSWORD", "PIP_INDEX_URL",
-    "LIANXIN_TEST_PG_URL", "LIANXIN_TEST_PLAIN_LIBRARIES", "LIANXIN_FUZZ_SEED", "LIANXIN_FUZZ_UPDATES",
+    "LIANXIN_TEST_PG_URL", "LIANXIN_TEST_PLAIN_LIBRARIES", "LIANXIN_FUZZ_SEED", "LIANXIN_FUZZ_UPDATES", "TEST_WORKERS",
 }
 # words that tell a clerk nothing they can act on
 JARGON = ["base_url", "base_file_url", "token appended", "Open311", "expected_datetime", "flush", "httpcore",
