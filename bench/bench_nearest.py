@@ -11,7 +11,6 @@ before it narrowed by a box), with the ratio. Both must list the same days. Run 
     .venv/bin/python -m bench.bench_nearest                                   # SQLite in a temp folder
     .venv/bin/python -m bench.bench_nearest --database-url postgresql+psycopg://u:p@host/db
     .venv/bin/python -m bench.bench_nearest --stations 2000 --days 10000 --queries 100
-    .venv/bin/python -m bench.bench_nearest --lat-index     # with an index the schema does not have (yet)
 """
 
 from __future__ import annotations
@@ -35,7 +34,7 @@ from models import Member, Reception, ReceptionStatus, Sector, Station
 BOX = (32.0, 42.0, 95.0, 110.0)  # lat, lat, lon, lon: about Gansu's extent
 
 
-def seed(url: str, *, stations: int, days: int, seed_value: int, lat_index: bool) -> None:
+def seed(url: str, *, stations: int, days: int, seed_value: int) -> None:
     upgrade(url)
     rng = random.Random(seed_value)
     now = datetime.now(UTC)
@@ -62,8 +61,6 @@ def seed(url: str, *, stations: int, days: int, seed_value: int, lat_index: bool
                              "status": ReceptionStatus.scheduled.value, "created_by": 1, "created_at": now,
                              "updated_at": now})
             connection.execute(insert(Reception.__table__), rows)
-        if lat_index:  # not in the schema (a migration would add it): what it would change
-            connection.execute(text("CREATE INDEX ix_bench_station_lat_lon ON station (latitude, longitude)"))
         connection.execute(text("ANALYZE"))
     engine.dispose()
 
@@ -115,16 +112,14 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--seed", type=int, default=17)
-    parser.add_argument("--lat-index", action="store_true",
-                        help="add an index on station (latitude, longitude), which the schema does not have")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         url, drop = fresh_database(args.database_url or f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}")
         try:
             started = time.perf_counter()
-            seed(url, stations=args.stations, days=args.days, seed_value=args.seed, lat_index=args.lat_index)
+            seed(url, stations=args.stations, days=args.days, seed_value=args.seed)
             print(f"{machine()}; {args.stations:,} stations, {args.days:,} coming days, {args.queries} points; "
-                  f"seeded in {time.perf_counter() - started:.0f} s" + ("; with the latitude index" if args.lat_index else ""))
+                  f"seeded in {time.perf_counter() - started:.0f} s")
             asyncio.run(run(url, args.queries, args.seed))
         finally:
             drop()
