@@ -39,7 +39,7 @@ from bench.common import BENCH_TOKEN, LIANXIN_BOT, ROOT, ChildBot, machine, perc
 from bot.db import sync_engine, upgrade
 from bot.services.checkin import checkin_payload, hash_token
 from bot.services.roster import import_roster
-from models import Member, Reception, ReceptionCheckin, ReceptionStatus, Resident, Station, utcnow
+from models import InboxUpdate, Member, Reception, ReceptionCheckin, ReceptionStatus, Resident, Station, utcnow
 from tests.conftest import sample_roster
 from tests.support.fake_telegram import FakeTelegram
 
@@ -107,8 +107,10 @@ def counted(url: str, reception_id: int) -> dict[str, object]:
         residents = connection.execute(select(func.count()).select_from(Resident)
                                        .where(Resident.telegram_id >= SCANNER_IDS)).scalar_one()
         flagged = connection.execute(select(Reception.burst_flagged_at).where(Reception.id == reception_id)).scalar()
+        updates, done = connection.execute(select(func.count(), func.count(InboxUpdate.done_at))).one()
     engine.dispose()
-    return {"rows": rows, "distinct": distinct, "residents": residents, "flagged": flagged is not None}
+    return {"rows": rows, "distinct": distinct, "residents": residents, "flagged": flagged is not None,
+            "updates": updates, "done": done}
 
 
 def line(name: str, values: list[float]) -> str:
@@ -176,7 +178,7 @@ async def main() -> int:
           f"quiet phase {args.quiet:.0f} s")
     print(f"check-ins in the database: {db['rows']} rows, {db['distinct']} distinct residents "
           f"(duplicates {db['rows'] - db['distinct']}); residents created {db['residents']}; "
-          f"day flagged as a burst: {db['flagged']}")
+          f"day flagged as a burst: {db['flagged']}; inbox {db['updates']} updates, {db['done']} done")
     print(f"answers: 签到成功 {ok_answers}/{args.checkins}, 您已签到 {already}/{len(twice)}; "
           f"welcome for first use {sum('欢迎' in w for w in result['welcome'])}")
     print(f"{'':<34}{'n':>6}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}")
