@@ -4,7 +4,8 @@ others use the bot.
 
 The bot (`LIANXIN_BOT`: the real Application with its inbox, rate limiter off) runs in a child process
 against the fake Bot API in this one, on SQLite in a temporary folder (the sample roster, one station,
-one reception day under way with its check-in token). Two phases in one run:
+one reception day under way with its check-in token), or on PostgreSQL with `--database-url`. Two
+phases in one run:
 
   quiet   `--typists` residents send /help, each once every `--help-interval` s, for `--quiet` s;
   burst   the same, while `--checkins` residents who never used the bot send `/start c_<token>` at
@@ -18,6 +19,7 @@ Linux only (/proc). Run by hand, not a test:
 
     .venv/bin/python -m bench.bench_checkin_burst                       # 500 check-ins in 60 s
     .venv/bin/python -m bench.bench_checkin_burst --checkins 100 --window 20 --quiet 10   # quicker
+    .venv/bin/python -m bench.bench_checkin_burst --database-url postgresql+psycopg://u:p@host/db
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from pathlib import Path
 
 from sqlalchemy import func, insert, select
 
-from bench.common import BENCH_TOKEN, LIANXIN_BOT, ROOT, ChildBot, machine, percentile
+from bench.common import BENCH_TOKEN, LIANXIN_BOT, ROOT, ChildBot, fresh_database, machine, percentile
 from bot.db import sync_engine, upgrade
 from bot.services.checkin import checkin_payload, hash_token
 from bot.services.roster import import_roster
@@ -127,10 +129,19 @@ async def main() -> int:
     parser.add_argument("--help-interval", type=float, default=1.0, help="seconds between a typist's /help")
     parser.add_argument("--quiet", type=float, default=30.0, help="seconds of /help alone first (the reference)")
     parser.add_argument("--seed", type=int, default=17)
+    parser.add_argument("--database-url", help="PostgreSQL (a schema of its own is made and dropped); "
+                                               "default: SQLite in a temporary folder")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="lianxin-burst-"))
-    url = f"sqlite+aiosqlite:///{work / 'lianxin.db'}"
+    url, drop = fresh_database(args.database_url or f"sqlite+aiosqlite:///{work / 'lianxin.db'}")
+    try:
+        return await burst(args, work, url)
+    finally:
+        drop()
+
+
+async def burst(args: argparse.Namespace, work: Path, url: str) -> int:
     reception_id, token = prepare(url)
     link = "/start " + checkin_payload(token)
     fake = FakeTelegram(token=BENCH_TOKEN, bot_username="bench_bot")
@@ -172,7 +183,8 @@ async def main() -> int:
     ok_answers = sum("签到成功" in a for a in result["answers"])
     already = sum("您已签到" in a for a in result["again"])
     spread = max(result["sent"]) - min(result["sent"])
-    print(f"{machine()}; load {os.getloadavg()[0]:.1f}; SQLite; rate limiter off; bot code from {ROOT}")
+    database = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
+    print(f"{machine()}; load {os.getloadavg()[0]:.1f}; {database}; rate limiter off; bot code from {ROOT}")
     print(f"{args.checkins} residents scanning within {args.window:.0f} s (sent over {spread:.1f} s), "
           f"{len(twice)} of them twice; {args.typists} typists, /help every {args.help_interval:g} s; "
           f"quiet phase {args.quiet:.0f} s")
