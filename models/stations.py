@@ -22,6 +22,9 @@ class StationKind(str, enum.Enum):
 class Station(SQLModel, table=True):
     """A 委员工作站 or 委员工作室, keyed by its 编号 from the office's station file."""
 
+    # "nearest reception days" narrows by a box around the resident's point (bot/services/receptions.py)
+    __table_args__ = (Index("ix_station_lat_lon", "latitude", "longitude"),)
+
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=32, unique=True)
     name: str = Field(max_length=128)

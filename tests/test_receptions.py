@@ -5,6 +5,7 @@ cancel), the reminder's window, and which stations a coordinator's scope covers.
 from __future__ import annotations
 
 import asyncio
+import math
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -169,6 +170,22 @@ async def test_nearest_first_by_distance_then_without_coordinates(db, world) -> 
     assert 1180 < far[0].distance_km < 1200
     # a day that has started is still listed until it ends; one that has ended is not
     assert [v.id for v in later] == [qilihe_late, chengguan]
+
+
+@pytest.mark.parametrize("latitude", [0.0, 37.0, 60.0])
+@pytest.mark.parametrize("radius", [10, 640, 2560])
+def test_the_box_holds_the_whole_circle(latitude, radius) -> None:
+    """The box `nearest` narrows by reaches the circle's widest point in longitude (which lies poleward of
+    the centre's latitude), and no further than needed: just past it is outside the radius."""
+    reach = svc.longitude_reach(latitude, radius)
+    # the great circle touching the meridian at the widest reach, at the latitude where it touches
+    touch = math.degrees(math.asin(math.sin(math.radians(latitude)) / math.cos(radius / svc.EARTH_RADIUS_KM)))
+    widest = svc.haversine_km(latitude, 100.0, touch, 100.0 + reach)
+    assert radius * 0.999 < widest < radius * 1.001
+    assert all(svc.haversine_km(latitude, 100.0, lat / 10, 100.0 + reach * 1.01) > radius for lat in range(-890, 891))
+    if radius == 2560 and latitude == 37.0:  # r / (111 km · cos φ) would cut the circle short here
+        assert reach > radius / (svc.KM_PER_DEGREE * math.cos(math.radians(latitude))) * 1.01
+    assert svc.longitude_reach(89.0, 200) == 180.0  # the circle reaches over the pole: every longitude
 
 
 async def test_sign_up_once_full_and_again_after_a_cancel(db, world) -> None:

@@ -9,6 +9,7 @@ transaction. Services take a session and `now` from the caller and never commit.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Sequence
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, and_, exists, func, literal, or_, update
+from sqlalchemy import String, and_, bindparam, exists, func, literal, or_, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -455,12 +456,17 @@ def _coming(query, now: datetime):  # noqa: ANN001, ANN202 - a Select over Recep
                        Station.active.is_(True))
 
 
+@functools.cache
+def _views_of_ids():  # noqa: ANN202 - the views of the ids bound as `ids`; built once (a hot path)
+    return _views_query().where(Reception.id.in_(bindparam("ids", expanding=True)))
+
+
 async def _views(session: AsyncSession, ids: Sequence[int], distances: dict[int, float] | None = None
                  ) -> list[ReceptionView]:
     """The views of these reception days, in this order: the joins and sign-up counts only for the rows shown."""
     if not ids:
         return []
-    rows = {row[0]: row for row in (await session.exec(_views_query().where(Reception.id.in_(ids)))).all()}
+    rows = {row[0]: row for row in (await session.exec(_views_of_ids(), params={"ids": list(ids)})).all()}
     distances = distances or {}
     return [_view(rows[i], distances.get(i)) for i in ids if i in rows]
 
@@ -476,8 +482,32 @@ async def reception_view(session: AsyncSession, reception_id: int) -> ReceptionV
     return _view(row) if row else None
 
 
-NEAR_RADII_KM = (10, 40, 160, 640, 2560)  # searched in turn until enough days lie within the radius
-KM_PER_DEGREE = 111.19  # of latitude, and of longitude at the equator
+NEAR_RADII_KM = (10, 20, 40, 80, 160, 640, 2560)  # searched in turn until enough days lie within the radius
+KM_PER_DEGREE = 111.19  # of latitude (a little under the haversine's 111.195, so the box holds the circle)
+
+
+def longitude_reach(latitude: float, radius_km: float) -> float:
+    """How far in longitude (degrees) a point within `radius_km` of a point at `latitude` can lie: the
+    great circle's widest reach, asin(sin(r/R) / cos φ), a little over r / (111 km · cos φ) on a large
+    circle; 180 when the circle reaches a pole."""
+    reach = math.sin(min(radius_km / EARTH_RADIUS_KM, math.pi / 2)) / max(math.cos(math.radians(latitude)), 1e-9)
+    return 180.0 if reach >= 1 else math.degrees(math.asin(reach)) * 1.0001
+
+
+@functools.cache
+def _located(box: str):  # noqa: ANN202 - a Select, built once per kind of box (a hot path)
+    """The coming days at stations with coordinates, as (id, starts_at, latitude, longitude), bound `now`;
+    with `box` "lat" only at stations between `lat0` and `lat1`, with "lat lon" also between `lon0` and
+    `lon1`: the box's stations first (ix_station_lat_lon), then their days (ix_reception_station_starts)."""
+    query = (_coming(select(Reception.id, Reception.starts_at, Station.latitude, Station.longitude)
+                     .join(Station, Station.id == Reception.station_id), bindparam("now"))
+             .where(Station.latitude.is_not(None), Station.longitude.is_not(None)))
+    if not box:
+        return query
+    boxed = select(Station.id).where(Station.latitude.between(bindparam("lat0"), bindparam("lat1")))
+    if box == "lat lon":
+        boxed = boxed.where(Station.longitude.between(bindparam("lon0"), bindparam("lon1")))
+    return query.where(Reception.station_id.in_(boxed))
 
 
 async def nearest(
@@ -488,23 +518,22 @@ async def nearest(
 
     The database narrows by a box around the point, widened in steps (`NEAR_RADII_KM`) until `limit` days lie
     within the radius (a day outside it may be nearer than one inside the box's corner, so only those inside
-    count); beyond the last step every day with coordinates is measured. Only the ids, starts and coordinates
-    are read for that; the views (names, counts) only for the days shown."""
-    located = (_coming(select(Reception.id, Reception.starts_at, Station.latitude, Station.longitude)
-                       .join(Station, Station.id == Reception.station_id), now)
-               .where(Station.latitude.is_not(None), Station.longitude.is_not(None)))
+    count); beyond the last step every day with coordinates is measured. The box's stations come through
+    ix_station_lat_lon, their days through ix_reception_station_starts; only the ids, starts and coordinates
+    are read for that, the views (names, counts) only for the days shown."""
     found: list[tuple[float, datetime, int]] = []
     for radius in (*NEAR_RADII_KM, None):
-        query = located
+        params: dict[str, object] = {"now": now}
+        box = "" if radius is None else "lat"
         if radius is not None:
-            dlat = radius / KM_PER_DEGREE
-            dlon = radius / (KM_PER_DEGREE * max(math.cos(math.radians(latitude)), 0.01))
-            # the stations in the box first, then their days through ix_reception_station_starts
-            boxed = select(Station.id).where(Station.latitude.between(latitude - dlat, latitude + dlat),
-                                             Station.longitude.between(longitude - dlon, longitude + dlon))
-            query = query.where(Reception.station_id.in_(boxed))
+            dlat, dlon = radius / KM_PER_DEGREE, longitude_reach(latitude, radius)
+            params.update(lat0=latitude - dlat, lat1=latitude + dlat)
+            if dlon < 180:
+                box = "lat lon"
+                params.update(lon0=longitude - dlon, lon1=longitude + dlon)
+        query = _located(box)
         measured = [(haversine_km(latitude, longitude, lat, lon), starts_at, rid)
-                    for rid, starts_at, lat, lon in (await session.exec(query)).all()]
+                    for rid, starts_at, lat, lon in (await session.exec(query, params=params)).all()]
         found = [m for m in measured if radius is None or m[0] <= radius]
         if len(found) >= limit:
             break
