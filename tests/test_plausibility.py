@@ -216,3 +216,24 @@ async def test_scope_and_marks(db, roster) -> None:
 
 def test_queue_looks_at_this_quarter_and_the_one_before() -> None:
     assert pl.queue_quarters(date(2026, 1, 5)) == [Quarter(2025, 4), Quarter(2026, 1)]
+
+
+def test_every_rule_has_a_chinese_reason() -> None:
+    from zoneinfo import ZoneInfo
+
+    from bot.texts.flags import flag_mark_text, flag_reason
+
+    tz = ZoneInfo("Asia/Shanghai")
+    details = {pl.Rule.people: (301, 300), pl.Rule.day: (4, 5), pl.Rule.summary: (2, DAY),
+               pl.Rule.hour: ("<乙站>", T0), pl.Rule.walk_ins: (13, 6), pl.Rule.burst: (T0,)}
+    assert set(details) == set(pl.Rule)
+    reasons = {rule: flag_reason(rule.value, detail, tz) for rule, detail in details.items()}
+    assert reasons[pl.Rule.people] == "人次 301 超过上限 300"
+    assert reasons[pl.Rule.day] == "同一天的第 4 条活动（当天共 5 条，多于 3 条）"
+    assert reasons[pl.Rule.summary] == "摘要与 2026-11-10 的活动相同（同样的摘要共 2 条）"
+    assert reasons[pl.Rule.hour] == "与“&lt;乙站&gt;”的接待日（2026-11-10 09:00）时间重叠"  # escaped for the chat
+    assert flag_reason("hr", details[pl.Rule.hour], tz, html=False) == "与“<乙站>”的接待日（2026-11-10 09:00）时间重叠"
+    assert reasons[pl.Rule.walk_ins] == "未扫码补录 13 人次，远多于扫码签到 6 人次"
+    assert reasons[pl.Rule.burst] == "接待日签到在一分钟内异常集中（2026-11-10 09:00）"
+    assert flag_mark_text(None, None, None, tz) == "未核实"
+    assert flag_mark_text("questioned", 42, T0, tz) == "存疑（42，2026-11-10 09:00）"

@@ -1,15 +1,17 @@
 """Implausible activity logs (存疑活动): flagged for coordinators, never blocked. No Telegram here.
 
 Each rule is a plain predicate (tested on both sides of its threshold) and one indexed query over the
-activities of the given quarters (`Activity.year`/`quarter`, live rows) of the members a scope covers —
-the same members /queue lets a coordinator assign to (`scopes.member_in_scopes`; None: an admin's all):
+live activities of one quarter at a time (`Activity.year`/`quarter`; /queue's two quarters are the union
+of two report sheets) of the members a scope covers — the same members /queue lets a coordinator assign
+to (`scopes.member_in_scopes`; None: an admin's all):
 
 - `people`: 人次 of one activity above `people_max` (PLAUSIBLE_PEOPLE_MAX);
 - `day`: more than `DAY_MAX` activities of one member on one date — each beyond the third (by the time
   it was logged) is flagged, with its place in the day;
-- `summary`: one member's summary used again — compared by `summary_key` (NFKC, case folded, every
-  character that is not a letter or a digit dropped, so spaces, punctuation and emoji don't count;
-  under `SUMMARY_MIN` characters left: not compared); the repeats after the first are flagged;
+- `summary`: one member's summary used again in the quarter — compared by `summary_key` (NFKC, case
+  folded, every character that is not a letter or a digit dropped, so spaces, punctuation and emoji
+  don't count; under `SUMMARY_MIN` characters left: not compared); the repeats after the first are
+  flagged. Another member's identical text is not (a joint activity's summary is often shared);
 - `hour`: two activities of one member in two places at the same time. Activities carry a date, not a
   time; the only times are those of reception days (`Reception.starts_at`/`ends_at`), so only
   activities made from reception days are compared: two whose spans overlap at different places.
@@ -33,7 +35,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import and_, func
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -135,12 +137,10 @@ class Flag:
         return self.mark is not FlagMark.verified
 
 
-def _period(quarters: Sequence[Quarter]):  # noqa: ANN202 - a SQL condition
-    return or_(*(and_(Activity.year == q.year, Activity.quarter == q.q) for q in quarters))
-
-
-def _base(quarters: Sequence[Quarter], scopes: Sequence[Scope] | None, member_id: int | None) -> list:
-    where = [_period(quarters), Activity.deleted_at.is_(None)]
+def _base(quarter: Quarter, scopes: Sequence[Scope] | None, member_id: int | None) -> list:
+    """One quarter's live activities of the members in scope: one range of the quarter's indexes (an OR of
+    two quarters would not use them, so several quarters are read one at a time)."""
+    where = [Activity.year == quarter.year, Activity.quarter == quarter.q, Activity.deleted_at.is_(None)]
     condition = member_in_scopes(scopes)
     if condition is not None:
         where.append(Activity.member_id.in_(sa_select(Member.id).where(condition)))
@@ -150,11 +150,11 @@ def _base(quarters: Sequence[Quarter], scopes: Sequence[Scope] | None, member_id
 
 
 async def _raw_flags(
-    session: AsyncSession, *, quarters: Sequence[Quarter], scopes: Sequence[Scope] | None, people_max: int,
+    session: AsyncSession, *, quarter: Quarter, scopes: Sequence[Scope] | None, people_max: int,
     member_id: int | None = None,
 ) -> dict[tuple[int, Rule], tuple[object, ...]]:
-    """(activity id, rule) -> the rule's figures, one indexed statement per rule."""
-    where = _base(quarters, scopes, member_id)
+    """(activity id, rule) -> the rule's figures in one quarter, one indexed statement per rule."""
+    where = _base(quarter, scopes, member_id)
     found: dict[tuple[int, Rule], tuple[object, ...]] = {}
 
     for activity_id, people in (await session.exec(
@@ -235,7 +235,10 @@ async def find_flags(
     their marks; by date, member and activity. `open_only`: without those marked 已核实."""
     if not quarters:
         return []
-    raw = await _raw_flags(session, quarters=quarters, scopes=scopes, people_max=people_max, member_id=member_id)
+    raw: dict[tuple[int, Rule], tuple[object, ...]] = {}
+    for quarter in sorted(set(quarters)):
+        raw.update(await _raw_flags(session, quarter=quarter, scopes=scopes, people_max=people_max,
+                                    member_id=member_id))
     ids = sorted({activity_id for activity_id, _ in raw})
     rows: dict[int, tuple] = {}
     marks: dict[tuple[int, str], ActivityFlagMark] = {}

@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+"""Benchmark the plausibility rules (存疑活动 under /queue and in the quarterly report) over generated
+members and years of activities.
+
+Members and activities are bench/data.py's (a province of 12 cities; activities over the last years, loaded
+in bulk, the tally backfilled); then, with Core, about 1 in 500 activities gets 人次 above the limit, 1 in
+300 a summary its member used before, and every 400th member-day gets four more activities.
+
+Timed, as the bot calls them on an async session (p50 and max wall ms, and the CPU ms of this process
+and the PostgreSQL backend at the median): `find_flags` over /queue's two quarters for an admin and a
+city's coordinator, and over one quarter (the report's sheet); against a reference measured in the same
+run on the same data: the quarterly report's activities-and-人次-by-kind statement for the same quarter
+and scope (`report.quarter_stats`'s by_kind, one covering-index range).
+
+    .venv/bin/python -m bench.bench_plausibility                       # 20,000 members, 500,000 activities, SQLite
+    .venv/bin/python -m bench.bench_plausibility --members 200000 --activities 3000000
+    .venv/bin/python -m bench.bench_plausibility --database-url postgresql+psycopg://u:p@host/db   # a throwaway schema
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import func, text
+from sqlalchemy import select as sa_select
+
+from bench.common import fresh_database, timed
+from bench.data import generate_members_and_activities
+from bot.db import Database
+from bot.services.plausibility import find_flags, queue_quarters
+from bot.services.rules import Quarter
+from bot.services.scopes import Scope, member_in_scopes
+from models import Activity, Member, ScopeKind
+
+TODAY = date(2026, 11, 10)
+
+
+def plant(engine, rng: random.Random) -> None:
+    """Make some activities implausible: 人次 above 300, summaries used again, busy days."""
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE activity SET people = 400 WHERE id % 500 = 0"))
+        # one member's summaries: a key of their own per activity, and every 300th the key of the one before
+        connection.execute(text(
+            "UPDATE activity SET summary_key = CAST(CASE WHEN id % 300 = 0 THEN id - 1 ELSE id END AS VARCHAR(16))"))
+        connection.execute(text(
+            "UPDATE activity SET member_id = (SELECT a.member_id FROM activity a WHERE a.id = activity.id - 1)"
+            " WHERE id % 300 = 0"))
+        busy = connection.execute(text(
+            "SELECT member_id, activity_date, year, quarter FROM activity WHERE id % 400 = 0")).all()
+        rows = [{"member_id": m, "kind": "visit", "activity_date": d, "year": y, "quarter": q, "place": "某社区",
+                 "people": 5, "summary": "走访", "points": 2.0, "created_at": "2026-01-01 00:00:00",
+                 "updated_at": "2026-01-01 00:00:00"} for m, d, y, q in busy for _ in range(4)]
+        if rows:
+            connection.execute(text(
+                "INSERT INTO activity (member_id, kind, activity_date, year, quarter, place, people, summary, points,"
+                " created_at, updated_at) VALUES (:member_id, :kind, :activity_date, :year, :quarter, :place,"
+                " :people, :summary, :points, :created_at, :updated_at)"), rows)
+    with engine.begin() as connection:
+        connection.execute(text("ANALYZE"))
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM activity"))
+
+
+async def by_kind(session, quarter: Quarter, scopes):
+    counted = sa_select(Member.id).where(Member.active.is_(True))
+    condition = member_in_scopes(scopes)
+    if condition is not None:
+        counted = counted.where(condition)
+    return (await session.exec(
+        sa_select(Activity.kind, func.count(), func.coalesce(func.sum(Activity.people), 0))
+        .where(Activity.year == quarter.year, Activity.quarter == quarter.q, Activity.deleted_at.is_(None),
+               Activity.member_id.in_(counted))
+        .group_by(Activity.kind).order_by(Activity.kind)
+    )).all()
+
+
+async def measure(url: str, runs: int) -> None:
+    db = Database(url)
+    quarters = queue_quarters(TODAY)
+    scopes = {"admin": None, "city coordinator": [Scope(ScopeKind.region, "省/市1")]}
+    print(f"{'what':52} {'p50 ms':>8} {'max ms':>8} {'cpu ms':>8}  rows")
+
+    async def run(name: str, call) -> float:
+        walls, cpus, rows = [], [], 0
+        for _ in range(runs):
+            async with db.session() as session:
+                wall, cpu, result = await timed(session, call)
+            walls.append(wall * 1000)
+            cpus.append(cpu * 1000)
+            rows = len(result)
+        p50 = statistics.median(walls)
+        print(f"{name:52} {p50:8.1f} {max(walls):8.1f} {statistics.median(cpus):8.1f}  {rows}", flush=True)
+        return p50
+
+    try:
+        for who, scope in scopes.items():
+            reference = await run(f"reference: report by kind, 1 quarter, {who}",
+                                  lambda s, scope=scope: by_kind(s, quarters[1], scope))
+            one = await run(f"find_flags, 1 quarter (report sheet), {who}",
+                            lambda s, scope=scope: find_flags(s, quarters=quarters[1:], scopes=scope))
+            two = await run(f"find_flags, 2 quarters (/queue), {who}",
+                            lambda s, scope=scope: find_flags(s, quarters=quarters, scopes=scope, open_only=True))
+            print(f"  ratio to the reference, {who}: 1 quarter {one / reference:.1f}×, 2 quarters {two / reference:.1f}×")
+    finally:
+        await db.dispose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--members", type=int, default=20_000)
+    parser.add_argument("--activities", type=int, default=500_000)
+    parser.add_argument("--years", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--database-url")
+    args = parser.parse_args(argv)
+    rng = random.Random(args.seed)
+    with tempfile.TemporaryDirectory() as folder:
+        url, drop = fresh_database(args.database_url or f"sqlite+aiosqlite:///{Path(folder) / 'flags.db'}")
+        try:
+            start = time.perf_counter()
+            engine, _, _ = generate_members_and_activities(url, members=args.members, activities=args.activities,
+                                                           years=args.years, rng=rng)
+            plant(engine, rng)
+            engine.dispose()
+            print(f"seeded {args.members:,} members, {args.activities:,} activities in "
+                  f"{time.perf_counter() - start:.1f} s; load {os.getloadavg()[0]:.1f}", flush=True)
+            asyncio.run(measure(url, args.runs))
+        finally:
+            drop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
