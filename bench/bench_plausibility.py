@@ -4,7 +4,8 @@ members and years of activities.
 
 Members and activities are bench/data.py's (a province of 12 cities; activities over the last years, loaded
 in bulk, the tally backfilled); then, with Core, about 1 in 500 activities gets 人次 above the limit, 1 in
-300 a summary its member used before, and every 400th member-day gets four more activities.
+300 a summary its member used before, every 400th member-day gets four more activities, and 1 in 50 is
+made a reception day's (at 500 stations; some with many walk-ins typed, some with a check-in burst).
 
 Timed, as the bot calls them on an async session (p50 and max wall ms, and the CPU ms of this process
 and the PostgreSQL backend at the median): `find_flags` over /queue's two quarters for an admin and a
@@ -26,10 +27,11 @@ import random
 import statistics
 import tempfile
 import time
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
 from pathlib import Path
 
-from sqlalchemy import func, text
+from sqlalchemy import bindparam, func, text
 from sqlalchemy import select as sa_select
 
 from bench.common import fresh_database, timed
@@ -38,9 +40,10 @@ from bot.db import Database
 from bot.services.plausibility import find_flags, queue_quarters
 from bot.services.rules import Quarter
 from bot.services.scopes import Scope, member_in_scopes
-from models import Activity, Member, ScopeKind
+from models import Activity, Member, Reception, ScopeKind, Station
 
 TODAY = date(2026, 11, 10)
+NOW = datetime(2026, 11, 10, tzinfo=UTC)
 
 
 def plant(engine, rng: random.Random) -> None:
@@ -63,6 +66,32 @@ def plant(engine, rng: random.Random) -> None:
                 "INSERT INTO activity (member_id, kind, activity_date, year, quarter, place, people, summary, points,"
                 " created_at, updated_at) VALUES (:member_id, :kind, :activity_date, :year, :quarter, :place,"
                 " :people, :summary, :points, :created_at, :updated_at)"), rows)
+    # every 50th activity came from a reception day at one of 500 stations: check-ins for half its 人次, every
+    # 7th of them with many walk-ins typed, every 40th with a check-in burst
+    with engine.begin() as connection:
+        connection.execute(Station.__table__.insert(), [{"code": f"S{n:04d}", "name": f"工作站{n}", "kind": "workstation",
+                                                         "active": True, "created_at": NOW, "updated_at": NOW}
+                                                        for n in range(500)])
+        stations = [r[0] for r in connection.execute(sa_select(Station.id)).all()]
+        held = connection.execute(sa_select(Activity.id, Activity.member_id, Activity.activity_date, Activity.people)
+                                  .where(Activity.id % 50 == 1)).all()
+        receptions = []
+        for activity_id, member_id, day, _ in held:
+            starts = datetime.combine(day, dtime(2), tzinfo=UTC)
+            receptions.append({"station_id": rng.choice(stations), "member_id": member_id, "starts_at": starts,
+                               "ends_at": starts + timedelta(hours=2), "topic": "接待", "status": "held",
+                               "created_by": 1, "activity_id": activity_id, "created_at": NOW, "updated_at": NOW,
+                               "burst_flagged_at": starts if activity_id % 40 == 1 else None})
+        for start in range(0, len(receptions), 20_000):
+            connection.execute(Reception.__table__.insert(), receptions[start:start + 20_000])
+        links = [{"a": a, "r": r, "v": max(people // 2, 1) if a % 7 else 1, "p": people if a % 7 else 40}
+                 for r, a, people in connection.execute(
+                     sa_select(Reception.id, Reception.activity_id, Activity.people)
+                     .join(Activity, Activity.id == Reception.activity_id)).all()]
+        table = Activity.__table__
+        connection.execute(table.update().where(table.c.id == bindparam("a"))
+                           .values(reception_id=bindparam("r"), verified_people=bindparam("v"), people=bindparam("p")),
+                           links)
     with engine.begin() as connection:
         connection.execute(text("ANALYZE"))
     if engine.dialect.name == "postgresql":

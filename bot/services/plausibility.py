@@ -33,9 +33,9 @@ import logging
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import and_, func
+from sqlalchemy import and_, func, or_
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -195,32 +195,37 @@ async def _raw_flags(
             first_date = first_date if isinstance(first_date, date) else date.fromisoformat(str(first_date))
             found[activity_id, Rule.summary] = (count, first_date)
 
+    # the rules of reception days start from the quarter's reception days (ix_reception_starts_at, a day
+    # wider each side for any time zone), not from every activity of the quarter
+    lo = datetime.combine(quarter.first_day - timedelta(days=1), time(0), tzinfo=UTC)
+    hi = datetime.combine(quarter.last_day + timedelta(days=2), time(0), tzinfo=UTC)
     other, here, there = aliased(Activity), aliased(Reception), aliased(Reception)
     for activity_id, place, starts_at in (await session.exec(
         sa_select(Activity.id, other.place, there.starts_at)
-        .join(here, here.id == Activity.reception_id)
+        .select_from(here)
+        .join(Activity, Activity.reception_id == here.id)
         .join(other, and_(other.member_id == Activity.member_id, other.id != Activity.id,
                           other.deleted_at.is_(None), other.place != Activity.place))
         .join(there, there.id == other.reception_id)
-        .where(*where, here.starts_at < there.ends_at, there.starts_at < here.ends_at)
+        .where(here.starts_at >= lo, here.starts_at < hi, *where,
+               here.starts_at < there.ends_at, there.starts_at < here.ends_at)
         .order_by(Activity.id, there.starts_at)
     )).all():
         found.setdefault((activity_id, Rule.hour), (place, starts_at))
 
     walk_ins = Activity.people - Activity.verified_people
-    for activity_id, walked, verified in (await session.exec(
-        sa_select(Activity.id, walk_ins, Activity.verified_people)
-        .where(*where, Activity.reception_id.is_not(None), walk_ins > WALK_IN_FLOOR,
-               walk_ins > WALK_IN_FACTOR * Activity.verified_people)
+    for activity_id, walked, verified, burst_at in (await session.exec(
+        sa_select(Activity.id, walk_ins, Activity.verified_people, Reception.burst_flagged_at)
+        .select_from(Reception)
+        .join(Activity, Activity.reception_id == Reception.id)
+        .where(Reception.starts_at >= lo, Reception.starts_at < hi, *where,
+               or_(Reception.burst_flagged_at.is_not(None),
+                   and_(walk_ins > WALK_IN_FLOOR, walk_ins > WALK_IN_FACTOR * Activity.verified_people)))
     )).all():
-        found[activity_id, Rule.walk_ins] = (walked, verified)
-
-    for activity_id, at in (await session.exec(
-        sa_select(Activity.id, Reception.burst_flagged_at)
-        .join(Reception, Reception.id == Activity.reception_id)
-        .where(*where, Reception.burst_flagged_at.is_not(None))
-    )).all():
-        found[activity_id, Rule.burst] = (at,)
+        if walk_ins_implausible(walked + verified, verified):
+            found[activity_id, Rule.walk_ins] = (walked, verified)
+        if burst_at is not None:
+            found[activity_id, Rule.burst] = (burst_at,)
     return found
 
 
