@@ -199,16 +199,19 @@ async def _raw_flags(
     # wider each side for any time zone), not from every activity of the quarter
     lo = datetime.combine(quarter.first_day - timedelta(days=1), time(0), tzinfo=UTC)
     hi = datetime.combine(quarter.last_day + timedelta(days=2), time(0), tzinfo=UTC)
+    # two reception days of one member on duty (whose card became their activity) overlapping: each pair
+    # read through ix_reception_member_starts within the same window (a reception day is within one date)
     other, here, there = aliased(Activity), aliased(Reception), aliased(Reception)
     for activity_id, place, starts_at in (await session.exec(
         sa_select(Activity.id, other.place, there.starts_at)
         .select_from(here)
         .join(Activity, Activity.reception_id == here.id)
-        .join(other, and_(other.member_id == Activity.member_id, other.id != Activity.id,
-                          other.deleted_at.is_(None), other.place != Activity.place))
-        .join(there, there.id == other.reception_id)
-        .where(here.starts_at >= lo, here.starts_at < hi, *where,
-               here.starts_at < there.ends_at, there.starts_at < here.ends_at)
+        .join(there, and_(there.member_id == here.member_id, there.id != here.id,
+                          there.starts_at >= lo - timedelta(days=1), there.starts_at < hi,
+                          there.starts_at < here.ends_at, here.starts_at < there.ends_at))
+        .join(other, and_(other.reception_id == there.id, other.member_id == Activity.member_id))
+        .where(here.starts_at >= lo, here.starts_at < hi, *where, other.deleted_at.is_(None),
+               other.place != Activity.place)
         .order_by(Activity.id, there.starts_at)
     )).all():
         found.setdefault((activity_id, Rule.hour), (place, starts_at))
