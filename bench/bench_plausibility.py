@@ -10,10 +10,11 @@ made a reception day's (at 500 stations; some with many walk-ins typed, some wit
 Timed, as the bot calls them on an async session (p50 and max wall ms, and the CPU ms of this process
 and the PostgreSQL backend at the median): `find_flags` over /queue's two quarters for an admin and a
 city's coordinator, and over one quarter (the report's sheet); against a reference measured in the same
-run on the same data: the quarterly report's activities-and-人次-by-kind statement for the same quarter
-and scope (`report.quarter_stats`'s by_kind, one covering-index range).
+run on the same data: /queue's first page (`queue.case_queue`: count + page over `--cases` cases, as
+`bench_queue.py` times it), and the quarterly report's activities-and-人次-by-kind statement for the same
+quarter and scope (`report.quarter_stats`'s by_kind, one covering-index range).
 
-    .venv/bin/python -m bench.bench_plausibility                       # 20,000 members, 500,000 activities, SQLite
+    .venv/bin/python -m bench.bench_plausibility       # 20,000 members, 500,000 activities, 100,000 cases, SQLite
     .venv/bin/python -m bench.bench_plausibility --members 200000 --activities 3000000
     .venv/bin/python -m bench.bench_plausibility --database-url postgresql+psycopg://u:p@host/db   # a throwaway schema
 """
@@ -37,13 +38,37 @@ from sqlalchemy import select as sa_select
 from bench.common import fresh_database, timed
 from bench.data import generate_members_and_activities
 from bot.db import Database
+from bot.services.lifecycle import Actor
 from bot.services.plausibility import find_flags, queue_quarters
+from bot.services.queue import case_queue
 from bot.services.rules import Quarter
 from bot.services.scopes import Scope, member_in_scopes
-from models import Activity, Member, Reception, ScopeKind, Station
+from models import Activity, Case, Member, Reception, Region, ScopeKind, Station
 
 TODAY = date(2026, 11, 10)
 NOW = datetime(2026, 11, 10, tzinfo=UTC)
+
+
+def seed_cases(engine, count: int, rng: random.Random) -> None:
+    """`count` cases over every state, filed over the last 60 days, in the cities, handled by the members."""
+    states = ["unassigned"] * 2 + ["routed"] * 3 + ["accepted"] * 3 + ["resolved", "reopened"] + ["confirmed"] * 4
+    with engine.begin() as connection:
+        members = [r[0] for r in connection.execute(sa_select(Member.id)).all()]
+        regions = [r[0] for r in connection.execute(sa_select(Region.id).where(Region.depth == 2)).all()]
+        rows = []
+        for n in range(1, count + 1):
+            status = rng.choice(states)
+            created = NOW - timedelta(minutes=rng.randrange(60 * 24 * 60))
+            rows.append({"number": f"2026-{n:06d}", "year": 2026, "seq": n, "category": "教育",
+                         "region_id": rng.choice(regions), "place_text": "", "description": "生成的诉求件",
+                         "phone_consent": False, "status": status,
+                         "member_id": None if status == "unassigned" else rng.choice(members),
+                         "via_member_link": False, "created_at": created, "updated_at": created, "reopen_count": 0})
+            if len(rows) >= 20_000:
+                connection.execute(Case.__table__.insert(), rows)
+                rows = []
+        if rows:
+            connection.execute(Case.__table__.insert(), rows)
 
 
 def plant(engine, rng: random.Random) -> None:
@@ -112,10 +137,16 @@ async def by_kind(session, quarter: Quarter, scopes):
     )).all()
 
 
+async def first_page(session, actor: Actor):
+    items, _ = await case_queue(session, actor=actor, now=NOW, offset=0, limit=5)
+    return items
+
+
 async def measure(url: str, runs: int) -> None:
     db = Database(url)
     quarters = queue_quarters(TODAY)
     scopes = {"admin": None, "city coordinator": [Scope(ScopeKind.region, "省/市1")]}
+    actors = {"admin": Actor.admin(1), "city coordinator": Actor.coordinator(424242, scopes["city coordinator"])}
     print(f"{'what':52} {'p50 ms':>8} {'max ms':>8} {'cpu ms':>8}  rows")
 
     async def run(name: str, call) -> float:
@@ -132,13 +163,17 @@ async def measure(url: str, runs: int) -> None:
 
     try:
         for who, scope in scopes.items():
+            queue = await run(f"reference: /queue first page, {who}",
+                              lambda s, actor=actors[who]: first_page(s, actor))
             reference = await run(f"reference: report by kind, 1 quarter, {who}",
                                   lambda s, scope=scope: by_kind(s, quarters[1], scope))
             one = await run(f"find_flags, 1 quarter (report sheet), {who}",
                             lambda s, scope=scope: find_flags(s, quarters=quarters[1:], scopes=scope))
             two = await run(f"find_flags, 2 quarters (/queue), {who}",
                             lambda s, scope=scope: find_flags(s, quarters=quarters, scopes=scope, open_only=True))
-            print(f"  ratio to the reference, {who}: 1 quarter {one / reference:.1f}×, 2 quarters {two / reference:.1f}×")
+            print(f"  ratio to /queue's first page, {who}: 1 quarter {one / queue:.1f}×, 2 quarters {two / queue:.1f}×")
+            print(f"  ratio to the report by kind, {who}: 1 quarter {one / reference:.1f}×, 2 quarters "
+                  f"{two / reference:.1f}×")
     finally:
         await db.dispose()
 
@@ -148,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--members", type=int, default=20_000)
     parser.add_argument("--activities", type=int, default=500_000)
     parser.add_argument("--years", type=int, default=3)
+    parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--database-url")
@@ -159,9 +195,10 @@ def main(argv: list[str] | None = None) -> int:
             start = time.perf_counter()
             engine, _, _ = generate_members_and_activities(url, members=args.members, activities=args.activities,
                                                            years=args.years, rng=rng)
+            seed_cases(engine, args.cases, rng)
             plant(engine, rng)
             engine.dispose()
-            print(f"seeded {args.members:,} members, {args.activities:,} activities in "
+            print(f"seeded {args.members:,} members, {args.activities:,} activities, {args.cases:,} cases in "
                   f"{time.perf_counter() - start:.1f} s; load {os.getloadavg()[0]:.1f}", flush=True)
             asyncio.run(measure(url, args.runs))
         finally:
