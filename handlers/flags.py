@@ -14,6 +14,7 @@ from bot.callbacks import FlagAction, FlagButton, QueueAction, QueueButton
 from bot.context import LianxinContext
 from bot.services import plausibility as svc
 from bot.services.lifecycle import Actor
+from bot.services.receptions import when_text
 from bot.services.rules import local_today
 from bot.texts import label, t
 from bot.texts.flags import flag_reason
@@ -38,9 +39,13 @@ async def flags_page(context: LianxinContext, actor: Actor, offset: int) -> tupl
     period = t("flags_period", previous=quarters[0].cn_label, current=quarters[1].cn_label)
     async with context.db.session() as session:
         flags = await svc.flags_for(session, actor=actor, quarters=quarters, people_max=duty.plausible_people_max)
+        bursts = await svc.bursts_for(session, actor=actor, quarters=quarters)
     back = [(label("flags_back"), QueueButton(QueueAction.page, 0, 0).pack())]
+    burst_lines = [t("flags_bursts_header")] if bursts else []
+    burst_lines += [t("flags_burst_line", station=b.station, when=when_text(b.starts_at, b.ends_at, duty.tz),
+                      name=b.member_name, number=b.member_number) for b in bursts[:PAGE * 2]]
     if not flags:
-        return t("flags_empty", period=period), keyboard([back])
+        return "\n".join([t("flags_empty", period=period), *burst_lines]), keyboard([back])
     offset = min(offset, (len(flags) - 1) // PAGE * PAGE)  # a page past the end (marks shrank the list): the last
     shown = flags[offset:offset + PAGE]
     kinds = {k.code: k.name for k in context.settings.activity_kinds}
@@ -57,6 +62,8 @@ async def flags_page(context: LianxinContext, actor: Actor, offset: int) -> tupl
     if pages:
         rows.append(pages)
     rows.append(back)
+    if offset == 0:
+        lines += burst_lines
     return "\n".join(lines), keyboard(rows)
 
 

@@ -18,7 +18,18 @@ from bot.services.reminders import DutyPolicy
 from bot.services.report import quarter_stats, render_report
 from bot.services.rules import Quarter, local_today
 from bot.services.scopes import Scope
-from models import Activity, ActivityFlagMark, AuditEvent, FlagMark, Member, RoleGrant, ScopeKind, utcnow
+from models import (
+    Activity,
+    ActivityFlagMark,
+    AuditEvent,
+    FlagMark,
+    Member,
+    Reception,
+    RoleGrant,
+    ScopeKind,
+    Station,
+    utcnow,
+)
 from tests.conftest import bind
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -49,6 +60,14 @@ async def seed(db) -> dict[str, int]:
             "theirs": activity("GS0020", 400, "酒泉市大型宣讲会", 5),
         }
         session.add_all(rows.values())
+        # a reception day of GS0005 with a check-in burst, its card not confirmed yet
+        station = Station(code="T9", name="城关区测试工作站")
+        session.add(station)
+        await session.flush()
+        start = now.replace(microsecond=0) - timedelta(minutes=90)
+        session.add(Reception(station_id=station.id, member_id=ids["GS0005"], starts_at=start,
+                              ends_at=start + timedelta(hours=1), topic="接待", created_by=1,
+                              burst_flagged_at=start + timedelta(minutes=10)))
         session.add_all([RoleGrant(telegram_id=COORD_LANZHOU, scope_kind=ScopeKind.region, scope_value="甘肃省/兰州市"),
                          RoleGrant(telegram_id=COORD_JIUQUAN, scope_kind=ScopeKind.region, scope_value="甘肃省/酒泉市")])
         await session.commit()
@@ -68,6 +87,7 @@ async def test_a_coordinator_reviews_the_flagged_activities_in_scope(fake, db, r
     assert "500 人次 · 人次 500 超过上限 300" in flags.text
     assert "15 人次 · 摘要与" in flags.text and "的活动相同（同样的摘要共 2 条）" in flags.text
     assert "阎俊" not in flags.text and "GS0020" not in flags.text
+    assert "签到异常集中的接待日" in flags.text and "· 城关区测试工作站 · " in flags.text
     assert flags.buttons[0] == ["✅ 1 已核实", "❓ 1 存疑"] and flags.buttons[-1] == ["◀ 待处理诉求件"]
 
     # 已核实: the flag leaves the open list
@@ -97,6 +117,7 @@ async def test_a_coordinator_reviews_the_flagged_activities_in_scope(fake, db, r
     await other.press("⚠️ 存疑活动", message=queue)
     theirs = await other.expect_edit()
     assert "共 1 条" in theirs.text and "阎俊（GS0020）" in theirs.text and "黄晨晶" not in theirs.text
+    assert "城关区测试工作站" not in theirs.text
     await other.press_data(FlagButton(FlagAction.verify, 0, ids["again"], Rule.summary).pack(), message=theirs)
     assert "不在您的范围内" in (await other.expect_answer()).text
     # a rule that does not flag the activity

@@ -178,6 +178,31 @@ async def test_burst_rule_shows_on_the_reception_days_activity(db, roster) -> No
     assert set(await flags(db)) == {(flagged, "burst")}
 
 
+async def test_a_burst_before_the_card_is_confirmed_is_listed_on_its_own(db, roster) -> None:
+    from models import ReceptionStatus
+
+    lanzhou, jiuquan = await members(db, "GS0005", "GS0020")
+    s = await station(db, "T1")
+    burst = T0 + timedelta(minutes=5)
+    waiting = await reception(db, lanzhou, s, T0, burst_flagged_at=burst)
+    await reception(db, lanzhou, s, T0 + timedelta(days=1), burst_flagged_at=burst, status=ReceptionStatus.cancelled)
+    await reception(db, lanzhou, s, T0 + timedelta(days=2))  # no burst
+    await reception(db, jiuquan, s, T0, burst_flagged_at=burst)  # another region's
+    recorded = await reception(db, lanzhou, s, T0 + timedelta(days=3), burst_flagged_at=burst)
+    (made,) = await add(db, activity(lanzhou, place="T1工作站", people=3, verified_people=3, reception_id=recorded))
+    async with db.session() as session:
+        row = await session.get(Reception, recorded)
+        row.activity_id = made
+        session.add(row)
+        await session.commit()
+        found = await pl.unrecorded_bursts(session, quarters=[Q], scopes=[LANZHOU])
+        assert [(b.reception_id, b.station, b.member_number) for b in found] == [(waiting, "T1工作站", "GS0005")]
+        assert len(await pl.unrecorded_bursts(session, quarters=[Q], scopes=None)) == 2
+        assert await pl.unrecorded_bursts(session, quarters=[Q.next()], scopes=None) == []
+    # the confirmed one is the activity's flag
+    assert set(await flags(db, [LANZHOU])) == {(made, "burst")}
+
+
 async def test_scope_and_marks(db, roster) -> None:
     lanzhou, jiuquan = await members(db, "GS0005", "GS0020")
     mine, theirs = await add(db, activity(lanzhou, people=500), activity(jiuquan, people=500))

@@ -18,7 +18,8 @@ to (`scopes.member_in_scopes`; None: an admin's all):
   The time an activity was logged says nothing of when it was held and is not used;
 - `walk_ins`: an activity made from a reception day whose typed walk-ins (人次 minus check-ins) are
   above both `WALK_IN_FLOOR` and `WALK_IN_FACTOR` × the check-ins;
-- `burst`: an activity made from a reception day flagged for a check-in burst (`burst_flagged_at`).
+- `burst`: an activity made from a reception day flagged for a check-in burst (`burst_flagged_at`);
+  a flagged day whose card is not confirmed yet is listed on its own (`unrecorded_bursts`).
 
 A coordinator marks a flag 已核实 or 存疑 (`mark_flag`): one row per (activity, rule) holds the current
 mark, and every mark is an AuditEvent. A 已核实 flag is no longer open; a 存疑 one stays, marked.
@@ -44,7 +45,7 @@ from bot.db import dialect_insert
 from bot.services.lifecycle import STAFF, Actor, Role
 from bot.services.rules import Quarter
 from bot.services.scopes import Scope, member_in_scopes
-from models import Activity, ActivityFlagMark, AuditEvent, FlagMark, Member, Reception
+from models import Activity, ActivityFlagMark, AuditEvent, FlagMark, Member, Reception, ReceptionStatus, Station
 
 log = logging.getLogger(__name__)
 
@@ -272,6 +273,46 @@ async def find_flags(
             flags.append(flag)
     flags.sort(key=lambda f: (f.activity_date, f.member_number, f.activity_id, RULE_ORDER[f.rule]))
     return flags
+
+
+@dataclass(frozen=True)
+class BurstDay:
+    """A reception day flagged for a check-in burst whose activity card is not confirmed yet."""
+
+    reception_id: int
+    station: str
+    member_number: str
+    member_name: str
+    starts_at: datetime
+    ends_at: datetime
+
+
+async def unrecorded_bursts(
+    session: AsyncSession, *, quarters: Sequence[Quarter], scopes: Sequence[Scope] | None,
+) -> list[BurstDay]:
+    """Reception days of `quarters` with a check-in burst and no activity yet, held by members in scope:
+    the burst is shown before the card is confirmed (or if it never is). By start."""
+    if not quarters:
+        return []
+    first, last = min(quarters), max(quarters)
+    lo = datetime.combine(first.first_day - timedelta(days=1), time(0), tzinfo=UTC)
+    hi = datetime.combine(last.last_day + timedelta(days=2), time(0), tzinfo=UTC)
+    query = (
+        sa_select(Reception.id, Station.name, Member.number, Member.name, Reception.starts_at, Reception.ends_at)
+        .join(Station, Station.id == Reception.station_id).join(Member, Member.id == Reception.member_id)
+        .where(Reception.starts_at >= lo, Reception.starts_at < hi, Reception.burst_flagged_at.is_not(None),
+               Reception.activity_id.is_(None), Reception.status != ReceptionStatus.cancelled)
+        .order_by(Reception.starts_at, Reception.id)
+    )
+    condition = member_in_scopes(scopes)
+    if condition is not None:
+        query = query.where(condition)
+    return [BurstDay(*row) for row in (await session.exec(query)).all()]
+
+
+async def bursts_for(session: AsyncSession, *, actor: Actor, quarters: Sequence[Quarter]) -> list[BurstDay]:
+    """`unrecorded_bursts` in a staff actor's scope (as /queue's)."""
+    return await unrecorded_bursts(session, quarters=quarters, scopes=_staff_scopes(actor))
 
 
 def _staff_scopes(actor: Actor) -> tuple[Scope, ...] | None:

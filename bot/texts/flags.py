@@ -14,6 +14,8 @@ TEXTS: dict[str, str] = {
     "flags_period": "{previous}和{current}",
     "flags_line": "{n}. {name}（{number}）· {day} · {kind} · {people} 人次 · {reason}{mark}",
     "flag_mark_questioned": " 〔已标存疑〕",
+    "flags_bursts_header": "\n⚠️ <b>签到异常集中的接待日</b>（一分钟内签到过多，活动记录还没确认）：",
+    "flags_burst_line": "· {station} · {when} · {name}（{number}）",
     "flag_reason_ppl": "人次 {people} 超过上限 {limit}",
     "flag_reason_day": "同一天的第 {n} 条活动（当天共 {total} 条，多于 3 条）",
     "flag_reason_dup": "摘要与 {first} 的活动相同（同样的摘要共 {total} 条）",
