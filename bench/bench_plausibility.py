@@ -82,7 +82,7 @@ def plant(engine, rng: random.Random) -> None:
             "UPDATE activity SET member_id = (SELECT a.member_id FROM activity a WHERE a.id = activity.id - 1)"
             " WHERE id % 300 = 0"))
         busy = connection.execute(text(
-            "SELECT member_id, activity_date, year, quarter FROM activity WHERE id % 400 = 0")).all()
+            "SELECT member_id, activity_date, year, quarter FROM activity WHERE id % 400 = 0 ORDER BY id")).all()
         rows = [{"member_id": m, "kind": "visit", "activity_date": d, "year": y, "quarter": q, "place": "某社区",
                  "people": 5, "summary": "走访", "points": 2.0, "created_at": "2026-01-01 00:00:00",
                  "updated_at": "2026-01-01 00:00:00"} for m, d, y, q in busy for _ in range(4)]
