@@ -262,3 +262,31 @@ def test_every_rule_has_a_chinese_reason() -> None:
     assert reasons[pl.Rule.burst] == "接待日签到在一分钟内异常集中（2026-11-10 09:00）"
     assert flag_mark_text(None, None, None, tz) == "未核实"
     assert flag_mark_text("questioned", 42, T0, tz) == "存疑（42，2026-11-10 09:00）"
+
+
+def test_the_migration_keys_the_summaries_written_before_it(database_url) -> None:
+    """Activities logged at 0013 get the key `summary_key` gives (a frozen copy in 0014); a case's keeps None."""
+    from sqlalchemy import text
+
+    from bot.db import migrate, sync_engine, upgrade
+
+    migrate(database_url, "0013", down=True)
+    summaries = ["走访群众，了解就业情况。", "走访 群众 了解就业情况!!", "ＡＢＣ 调研", "走访。"]
+    engine = sync_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("INSERT INTO member (number, name, level, sector_id, active, created_at, updated_at,"
+                                    " open_cases, case_assigned_us) SELECT 'M' || id, '委员', 'province', id, true,"
+                                    " '2026-01-01', '2026-01-01', 0, 0 FROM sector WHERE id = 1"))
+            member = connection.execute(text("SELECT id FROM member")).scalar_one()
+            connection.execute(text(
+                "INSERT INTO activity (member_id, kind, activity_date, year, quarter, place, people, summary, points,"
+                " created_at, updated_at) VALUES (:m, 'visit', '2026-11-10', 2026, 4, '某社区', 5, :summary, 2,"
+                " '2026-11-10', '2026-11-10')"), [{"m": member, "summary": s} for s in summaries])
+        upgrade(database_url)
+        with engine.begin() as connection:
+            keys = [r[0] for r in connection.execute(text("SELECT summary_key FROM activity ORDER BY id"))]
+    finally:
+        engine.dispose()
+    assert keys == [pl.summary_key(s) for s in summaries]
+    assert keys[0] == keys[1] and keys[2] is not None and keys[3] is None

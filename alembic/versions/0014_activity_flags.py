@@ -3,11 +3,12 @@
 Revision ID: 0014
 Revises: 0013
 """
+import hashlib
+import unicodedata
+
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
-
-from bot.services.plausibility import summary_key
 
 revision = '0014'
 down_revision = '0013'
