@@ -22,6 +22,7 @@ from functools import cache
 from typing import Any, ClassVar, TypeVar, get_type_hints
 
 from bot.services.exports import ExportPeriod, ExportSection
+from bot.services.plausibility import Rule as FlagRule
 from bot.services.stats import parse_group_drill
 
 MAX_BYTES = 64
@@ -566,3 +567,28 @@ class StationButton(Button):
         if self.action is StationAction.view:
             return self.station_id > 0 and self.period is None
         return self.station_id == 0 and (self.period is not None) == (self.action is StationAction.stats)
+
+
+# --- 存疑活动 (plausibility flags) in /queue ------------------------------------------------------------
+
+
+class FlagAction(str, enum.Enum):
+    page = "l"  # the open flags in scope, one page
+    verify = "ok"  # mark the flag 已核实 (it leaves the list)
+    question = "q"  # mark the flag 存疑 (it stays, marked)
+
+
+@dataclass(frozen=True)
+class FlagButton(Button):
+    """`pf:<action>:<offset>[:<activity id>:<rule>]`: a page of the flags, or a mark on one (activity, rule),
+    after which the page at `offset` is shown again. The service checks the activity against the scope."""
+
+    PREFIX: ClassVar[str] = "pf"
+    action: FlagAction
+    offset: int = wire(parse_offset, 0)
+    activity_id: int | None = wire(parse_id, None, optional=True)
+    rule: FlagRule | None = wire(FlagRule, None, optional=True)
+
+    def valid(self) -> bool:
+        named = self.activity_id is not None and self.rule is not None
+        return named != (self.action is FlagAction.page) and (named or self.activity_id is None)

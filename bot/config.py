@@ -152,6 +152,8 @@ class Settings(BaseSettings):
     webapp_listen: str = "127.0.0.1"
     webapp_port: int = Field(default=8444, ge=1, le=65535)
     webapp_auth_max_age: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
+    # 存疑活动: one activity with more 人次 than this is flagged for coordinators (never refused)
+    plausible_people_max: int = Field(default=300, ge=1, le=1_000_000)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

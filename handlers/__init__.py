@@ -25,6 +25,7 @@ from bot.callbacks import (
     DigestButton,
     DutyButton,
     ExportButton,
+    FlagButton,
     ForgetButton,
     LagButton,
     MemberButton,
@@ -46,6 +47,7 @@ from handlers import (
     common,
     documents,
     export,
+    flags,
     forget,
     laggards,
     log_activity,
@@ -139,6 +141,7 @@ def register(application: Application) -> None:
     pressed(members.on_button, MemberButton.pattern())
     command("queue", queue.queue_command)
     pressed(queue.on_button, QueueButton.pattern())
+    pressed(flags.on_button, FlagButton.pattern())
     command("checkin_qr", checkin.checkin_qr_command)
     pressed(checkin.on_qr_button, CheckinButton.pattern(CheckinAction.qr, CheckinAction.rotate))
 

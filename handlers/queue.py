@@ -19,6 +19,7 @@ from bot.services.contacts import member_name_sector
 from bot.services.lifecycle import Actor, CaseProblem, Request, may
 from bot.texts import CASE_STATUS_NAMES, QUEUE_REASON_NAMES, label, routing_reason, t
 from handlers.case_cards import Notices, card_text, case_problem_text, resident_detail_text, routing
+from handlers.flags import open_button as open_flags
 from handlers.forms import reply
 from handlers.members import staff_actor
 from handlers.views import checked_press, drop_buttons, keyboard, paging
@@ -41,7 +42,7 @@ async def queue_page(context: LianxinContext, actor: Actor, offset: int) -> tupl
                                             policy=context.policies.deadline,
                                             offset=offset, limit=PAGE)
     if not total:
-        return t("queue_empty"), with_dashboard(None, context.settings, "queue")
+        return t("queue_empty"), with_dashboard(keyboard([[open_flags()]]), context.settings, "queue")
     if not items:  # a page past the end (the queue shrank meanwhile): the last page
         return await queue_page(context, actor, max((total - 1) // PAGE * PAGE, 0))
     lines = [t("queue_header", start=offset + 1, end=offset + len(items), total=total)]
@@ -54,6 +55,7 @@ async def queue_page(context: LianxinContext, actor: Actor, offset: int) -> tupl
     pages = paging(offset, total, PAGE, lambda at: QueueButton(QueueAction.page, 0, at).pack())
     if pages:
         rows.append(pages)
+    rows.append([open_flags()])
     return "\n".join(lines), with_dashboard(keyboard(rows), context.settings, "queue")
 
 

@@ -5,6 +5,7 @@ from models.activity import Activity, ActivityPhoto
 from models.base import UTCDateTime, utcnow
 from models.broadcast import Broadcast, BroadcastStatus
 from models.case import Case, CaseCounter, CaseEvent, CaseMessage, CasePhoto, CaseSkip, CaseStatus, MemberLink
+from models.flags import ActivityFlagMark, FlagMark
 from models.inbox import InboxUpdate
 from models.media import MediaFile, MediaStatus, VoiceNote
 from models.outbox import OutboxMessage, OutboxStatus, ScheduledRun
@@ -25,6 +26,7 @@ from models.tally import Tally
 
 __all__ = [
     "Activity",
+    "ActivityFlagMark",
     "ActivityGroup",
     "ActivityPhoto",
     "AuditEvent",
@@ -41,6 +43,7 @@ __all__ = [
     "CaseStatus",
     "ContactPoint",
     "ContactPointKind",
+    "FlagMark",
     "InboxUpdate",
     "InviteCode",
     "Level",

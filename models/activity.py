@@ -23,6 +23,12 @@ class Activity(SQLModel, table=True):
         # covers the statistics' activities and 人次 by kind for a quarter (report.quarter_stats): one index
         # range in kind order, never the table
         Index("ix_activity_quarter_kind", "year", "quarter", "kind", "member_id", "people", "deleted_at"),
+        # covers the plausibility rules of a quarter (bot/services/plausibility.py): one index range read in
+        # member order, grouped by day and by summary without touching the table
+        Index("ix_activity_quarter_member_day", "year", "quarter", "member_id", "activity_date", "summary_key",
+              "deleted_at"),
+        # the plausibility rule on 人次: a quarter's activities above the limit, read from the top of the range
+        Index("ix_activity_quarter_people", "year", "quarter", "people"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -39,6 +45,9 @@ class Activity(SQLModel, table=True):
     )
     people: int = Field(ge=1)
     summary: str = Field(sa_column=Column(Text, nullable=False))
+    # a digest of the summary with whitespace and punctuation dropped (`plausibility.summary_key`), so a
+    # summary reused for several activities is found by an index; None for generated summaries (cases)
+    summary_key: str | None = Field(default=None, max_length=16)
     # points are fixed when logged: a later change of ACTIVITY_KINDS does not rewrite history
     points: float = Field(default=0)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import media
 from bot.services.media import Voice
+from bot.services.plausibility import summary_key
 from bot.services.roster import contact_point_kind
 from bot.services.rules import Quarter, check_activity_date, duty_ranks, expected_people_by, points_for
 from models import Activity, ActivityGroup, ActivityPhoto, AuditEvent, ContactPoint, Member, Tally, VoiceNote, utcnow
@@ -213,7 +214,8 @@ async def save_activity(
     activity = Activity(
         member_id=member_id, kind=data.kind, activity_date=data.activity_date, year=quarter.year, quarter=quarter.q,
         place=data.place, contact_point_id=point_id, people=data.people, summary=data.summary,
-        points=points_for(policy.kind_points, data.kind), created_at=now, updated_at=now,
+        summary_key=summary_key(data.summary), points=points_for(policy.kind_points, data.kind),
+        created_at=now, updated_at=now,
     )
     session.add(activity)
     await session.flush()
@@ -272,6 +274,7 @@ async def update_activity(
     activity.year, activity.quarter = quarter.year, quarter.q
     activity.place, activity.contact_point_id = data.place, point_id
     activity.people, activity.summary, activity.updated_at = data.people, data.summary, now
+    activity.summary_key = summary_key(data.summary)
     await _set_photos(session, activity.id, data.photos)
     if data.voices:  # an edit adds voice notes; those kept stay
         await media.add_voices(session, data.voices, now=now, activity_id=activity.id, start=kept)

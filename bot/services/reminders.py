@@ -62,6 +62,7 @@ class DutyPolicy:
     quarter_target: int = 1
     year_target: int = 40
     admin_ids: tuple[int, ...] = ()
+    plausible_people_max: int = 300  # 存疑活动: 人次 above this in one activity (bot/services/plausibility.py)
 
     @classmethod
     def from_settings(cls, settings) -> DutyPolicy:  # noqa: ANN001 - bot.config.Settings
@@ -74,6 +75,7 @@ class DutyPolicy:
             quarter_target=settings.quarterly_activity_target,
             year_target=settings.yearly_people_target,
             admin_ids=tuple(settings.admin_ids),
+            plausible_people_max=settings.plausible_people_max,
         )
 
     def day_of(self, occasion: Occasion, quarter: Quarter) -> date:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_
@@ -21,6 +21,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services.charts import render_report_chart
+from bot.services.plausibility import Flag, find_flags
 from bot.services.reminders import DutyPolicy, Laggard, laggards
 from bot.services.rules import Period, Quarter, expected_people_by
 from bot.services.scopes import GroupKey, Scope, group_key, group_order, within_scopes
@@ -28,6 +29,7 @@ from bot.services.sheets import COUNT, DECIMAL, POINTS, Sheet, xlsx_bytes
 from bot.services.stations import StationStat, station_stats, verified_people
 from bot.services.stats import KindRow
 from bot.texts import REPORT, RULE_NAMES, Safe, cli_text, group_label, pace_text, scope_text, sheet_caption, t
+from bot.texts.flags import FLAG_SHEET, flag_mark_text, flag_reason
 from bot.texts.stations import STATION_SHEET
 from models import Activity, ActivityGroup, Case, CaseEvent, CaseStatus, Member, Reachability, Region, Tally, utcnow
 from models.tally import tally_column
@@ -86,6 +88,8 @@ class QuarterStats:
     year_target: int = 0  # the yearly 人次 target `expected_people` is the pro-rata part of
     verified_people: int = 0  # of the quarter's 人次, those checked in at the door of a reception day
     stations: list[StationStat] = field(default_factory=list)  # the active stations in scope, by 编号
+    flags: list[Flag] = field(default_factory=list)  # 存疑活动 of the quarter in scope, marked or not
+    tz: ZoneInfo | None = None  # the office's time zone, for the times in the 存疑活动 sheet
 
     @property
     def unbound(self) -> int:
@@ -171,6 +175,8 @@ async def quarter_stats(
         verified_people=await verified_people(session, period=Period.of(quarter), scopes=scopes),
         stations=await station_stats(session, start=quarter.start(policy.tz), end=quarter.end(policy.tz),
                                      now=now or utcnow(), scopes=scopes),
+        flags=await find_flags(session, quarters=[quarter], scopes=scopes, people_max=policy.plausible_people_max),
+        tz=policy.tz,
     )
 
 
@@ -307,7 +313,19 @@ def report_sections(stats: QuarterStats, *, kind_names: Mapping[str, str]) -> li
         overview.rows.append([STATION_SHEET["row_verified"].format(people=people), stats.verified_people])  # type: ignore[attr-defined] - a list
     if stats.stations:
         sheets.append(station_sheet(stats.stations, caption(str(STATION_SHEET["title"]))))
+    if stats.flags:  # as the stations: no empty sheet
+        sheets.append(flag_sheet(stats.flags, caption(str(FLAG_SHEET["title"])), kind_names=kind_names,
+                                 tz=stats.tz or UTC))
     return sheets
+
+
+def flag_sheet(flags: Sequence[Flag], caption: str, *, kind_names: Mapping[str, str], tz: tzinfo) -> Sheet:
+    """The 存疑活动 sheet: each flag of the quarter with the member, date, kind, 人次, the reason and its mark."""
+    rows = [[f.member_number, f.member_name, f.activity_date, kind_names.get(f.kind, f.kind), f.people,
+             f.verified_people, f.place, flag_reason(f.rule.value, f.detail, tz, html=False),
+             flag_mark_text(f.mark.value if f.mark else None, f.marked_by, f.marked_at, tz)] for f in flags]
+    return Sheet(FLAG_SHEET["title"], FLAG_SHEET["cols"], rows, caption=caption,  # type: ignore[arg-type] - the catalogue's mixed dict
+                 numbers={4: COUNT, 5: COUNT}, totals=[], total_label=str(FLAG_SHEET["total"]))
 
 
 def station_sheet(stations: Sequence[StationStat], caption: str) -> Sheet:

@@ -17,6 +17,7 @@ from bot.texts import (
     common,
     documents,
     export,
+    flags,
     forget,
     laggards,
     log,
@@ -85,7 +86,7 @@ from bot.texts.webapp import WEBAPP_PAGE
 
 FEATURES = (common, menus, start, log, my, request, cases, reminders, scopes, stats, export, roster, laggards,
             broadcast, members, queue, cli, logs, shell, checkin, backups, forget, documents, receptions, voice, stations,
-            standby, webapp)
+            standby, webapp, flags)
 
 fill(TEXTS, "TEXTS", FEATURES)
 fill(BUTTONS, "BUTTONS", FEATURES)
