@@ -1,13 +1,13 @@
 """station_geo: an index on the stations' coordinates, for the box "nearest reception days" narrows by
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 """
 from alembic import op
 
 
 revision = '0015'
-down_revision = '0013'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 
