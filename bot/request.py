@@ -86,6 +86,15 @@ def _safe_to_retry(exc: NetworkError, *, sending: bool) -> bool:
     return not sending  # a read error, a dropped connection: a read or an edit may be repeated
 
 
+# a button press can be answered once: Telegram refuses a second answer as "query is too old … or query
+# ID is invalid". After an attempt that may have been carried out, that refusal means it was: done.
+ANSWERED = b'{"ok":true,"result":true}'
+
+
+def _answered_before(endpoint: str, payload: bytes) -> bool:
+    return endpoint.lower() == "answercallbackquery" and b"query is too old" in payload.lower()
+
+
 def _retry_after(payload: bytes) -> float | None:
     try:
         value = json.loads(payload).get("parameters", {}).get("retry_after")
@@ -121,6 +130,7 @@ class RetryingRequest(HTTPXRequest):
         endpoint = url.rsplit("/", 1)[-1]
         sending = endpoint.lower() in SENDING_METHODS
         attempt = 0
+        maybe_done = False  # an earlier attempt may have been carried out (its answer was lost, or a 5xx)
         while True:
             try:
                 async with self._slots:
@@ -136,7 +146,10 @@ class RetryingRequest(HTTPXRequest):
                 if attempt >= self.retries or not _safe_to_retry(exc, sending=sending):
                     raise
                 delay, reason = self.backoff * 2**attempt, type(exc.__cause__ or exc).__name__  # httpx's, if any
+                maybe_done = maybe_done or not _never_left(exc)
             else:
+                if maybe_done and code == 400 and _answered_before(endpoint, payload):
+                    return 200, ANSWERED
                 if code == 429 and attempt < self.retries:
                     wait = _retry_after(payload)
                     if wait is None or wait > MAX_RETRY_AFTER:
@@ -144,6 +157,7 @@ class RetryingRequest(HTTPXRequest):
                     delay, reason = wait, "429"
                 elif code >= 500 and attempt < self.retries:
                     delay, reason = self.backoff * 2**attempt, str(code)
+                    maybe_done = True
                 else:
                     return code, payload
             attempt += 1

@@ -9,7 +9,7 @@ import socket
 
 import httpx
 import pytest
-from telegram import Bot, Message
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, NetworkError, TimedOut
 
 from bot.request import OutcomeUnknown, RetryingRequest
@@ -113,6 +113,23 @@ async def test_the_bots_edits_take_a_repeated_edit_as_done(fake, retrying_bot) -
     gone.set_bot(retrying_bot)
     with pytest.raises(BadRequest, match="(?i)message to edit not found"):  # any other refusal is raised
         await edit_text(gone, "x")
+
+
+async def test_a_press_answered_before_its_answer_was_lost_counts_as_answered(fake, retrying_bot) -> None:
+    """A button press can be answered once. When the answer to answerCallbackQuery is lost, the retry gets
+    "query is too old": that means the first one went through, and the handler goes on."""
+    user = fake.user(7405)
+    buttons = InlineKeyboardMarkup([[InlineKeyboardButton("记录活动", callback_data="rm:log")]])
+    await retrying_bot.send_message(user.id, "提醒", reply_markup=buttons)
+    query = await user.press("记录活动")
+    fake.drop_next("answerCallbackQuery")
+    assert await retrying_bot.answer_callback_query(query["id"], text="好的") is True
+    assert [a.text for a in user.answers] == ["好的"]
+    answers = [c for c in (*fake.calls, *fake.errors) if c.method == "answerCallbackQuery"]
+    assert len(answers) == 2  # tried again, and the second was refused as already answered
+    # without a lost answer first, a second answer is refused as before
+    with pytest.raises(BadRequest, match="(?i)query is too old"):
+        await retrying_bot.answer_callback_query(query["id"])
 
 
 async def test_a_connect_error_is_retried_for_a_send(caplog) -> None:
