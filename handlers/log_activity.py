@@ -61,7 +61,7 @@ from bot.services.checkin import (
 from bot.services.media import MAX_ACTIVITY_VOICES, MediaProblem, Voice, clock, total_seconds
 from bot.services.rules import Quarter, local_today, parse_date, parse_people
 from bot.texts import Safe, label, t
-from handlers.forms import PRIVATE, TEXT, VOICE, RecordDraft, RecordForm, reply, voice_of
+from handlers.forms import PRIVATE, TEXT, VOICE, RecordDraft, RecordForm, answer, reply, voice_of
 from handlers.menus import LOG_BUTTON
 from handlers.views import checked_press, chunked, keyboard, kind_name, problem_text, standing_text
 from models import Activity, utcnow
@@ -281,8 +281,9 @@ async def start_log(update: Update, context: LianxinContext) -> str | int:
 
 
 async def start_log_from_reminder(update: Update, context: LianxinContext) -> str | int:
-    """The 登记 button under a reminder: the same as sending /log."""
-    await update.callback_query.answer()
+    """The 登记 button under a reminder: the same as sending /log (a press answered already, e.g. replayed
+    or answered again after its answer was lost, still opens the form)."""
+    await answer(update.callback_query)
     return await start_log(update, context)
 
 
@@ -560,7 +561,7 @@ async def start_edit(update: Update, context: LianxinContext) -> str | int:
             return ConversationHandler.END
         photos = await activity_photos(session, activity.id)
         voices = await activity_voices(session, activity.id)
-    await query.answer()
+    await answer(query)
     draft = FORM.new(
         kind=activity.kind, day=activity.activity_date.isoformat(), place=activity.place,
         contact_point_id=activity.contact_point_id, people=activity.people, summary=activity.summary,
@@ -585,7 +586,7 @@ async def start_from_reception(update: Update, context: LianxinContext) -> str |
         except CardProblem as problem:
             await query.answer(t(f"checkin_card_{problem.code}", **problem.detail), show_alert=True)
             return ConversationHandler.END
-    await query.answer()
+    await answer(query)
     draft = FORM.new(
         kind=card.kind(), day=card.view.day(context.settings.tz).isoformat(), place=card.place(),
         people=card.checkins, reception_id=card.view.id, verified=card.checkins,
