@@ -280,9 +280,11 @@ async def start_log(update: Update, context: LianxinContext) -> str | int:
     return await ask_kind(update, context, FORM.new())
 
 
+@FORM.entry
 async def start_log_from_reminder(update: Update, context: LianxinContext) -> str | int:
-    """The 登记 button under a reminder: the same as sending /log (a press answered already, e.g. replayed
-    or answered again after its answer was lost, still opens the form)."""
+    """The 登记 button under a reminder: the same as sending /log. Another form open: its alert is the one
+    answer (the entry check comes first). A press answered already (replayed, or answered again after its
+    answer was lost) still opens the form."""
     await answer(update.callback_query)
     return await start_log(update, context)
 

@@ -396,3 +396,21 @@ async def test_menu_buttons_and_odd_messages_never_become_answers(fake, db, memb
     await user.expect_message()
     card = await press(user, "跳过")
     assert "地点：祁连村" in card.text and f"内容：{SUMMARY}" in card.text
+
+
+async def test_a_reminders_log_button_while_another_form_is_open_says_so_once(fake, db, roster, runner, settings) -> None:
+    """The 登记 button under a reminder while /request is open: one answer, the other form's alert, and the
+    open form stays (it was answered twice: the entry's empty answer, then the busy alert)."""
+    from tests.conftest import settle
+
+    app = await runner.start(settings)
+    member = await bind(fake, db, 7301, "GS0003", "胡刚")
+    await member.send("/request")
+    categories = await member.expect_message()
+    await member.press_data("rm:log", message=categories)
+    alert = await member.expect_answer()
+    await settle(app)
+    assert alert.show_alert and "您正在提交诉求" in alert.text
+    assert not runner.errors, runner.errors
+    await member.press("教育", message=categories)  # the request form goes on where it was
+    assert "问题发生在哪里" in (await member.expect_message()).text
