@@ -176,7 +176,10 @@ class MemberChange:
 
 
 @dataclass
-class ImportReport:
+class RegisterImport:
+    """What an import of a register file (the roster, the stations) did, or would do: the counts, the
+    row errors, and why --deactivate-missing was refused ("no_rows": header only; "share": too many)."""
+
     rows: int = 0
     created: int = 0
     updated: int = 0
@@ -184,17 +187,11 @@ class ImportReport:
     reactivated: int = 0
     missing: int = 0
     deactivated: int = 0
-    new_groups: int = 0
     new_regions: int = 0
     errors: list[RowError] = field(default_factory=list)
     dry_run: bool = False
     source: RosterSource | None = None
-    changes: list[MemberChange] = field(default_factory=list)  # the first SHOWN_CHANGES
-    missing_members: list[tuple[str, str]] = field(default_factory=list)  # the first SHOWN_CHANGES
-    # SHA-256 over every change and every missing member (not only those shown): equal digests, same effect
-    digest: str = ""
     active_before: int = 0
-    # why --deactivate-missing was refused: "no_rows" (header only) or "share" (too many would go)
     refused: str | None = None
 
     @property
@@ -204,6 +201,15 @@ class ImportReport:
     @property
     def missing_share(self) -> float:
         return self.missing / self.active_before if self.active_before else 0.0
+
+
+@dataclass
+class ImportReport(RegisterImport):
+    new_groups: int = 0
+    changes: list[MemberChange] = field(default_factory=list)  # the first SHOWN_CHANGES
+    missing_members: list[tuple[str, str]] = field(default_factory=list)  # the first SHOWN_CHANGES
+    # SHA-256 over every change and every missing member (not only those shown): equal digests, same effect
+    digest: str = ""
 
 
 def contact_point_kind(name: str) -> ContactPointKind:

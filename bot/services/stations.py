@@ -25,8 +25,8 @@ from bot.services.access import number_key
 from bot.services.names import nearest
 from bot.services.roster import (
     Layout,
+    RegisterImport,
     RosterFileError,
-    RosterSource,
     RowError,
     check_file,
     deactivation_refusal,
@@ -119,30 +119,9 @@ class StationChange:
 
 
 @dataclass
-class StationImportReport:
-    rows: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    reactivated: int = 0
-    missing: int = 0
-    deactivated: int = 0
-    new_regions: int = 0
-    errors: list[RowError] = field(default_factory=list)
-    dry_run: bool = False
-    source: RosterSource | None = None
+class StationImportReport(RegisterImport):
     changes: list[StationChange] = field(default_factory=list)  # the first SHOWN_CHANGES
     missing_stations: list[tuple[str, str]] = field(default_factory=list)  # the first SHOWN_CHANGES
-    active_before: int = 0
-    refused: str | None = None  # as ImportReport.refused: "no_rows" or "share"
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors and self.refused is None
-
-    @property
-    def missing_share(self) -> float:
-        return self.missing / self.active_before if self.active_before else 0.0
 
 
 def kind_of(text: str) -> StationKind | None:
