@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.db import Database, describe_url, upgrade
 from bot.logs import network_reason, redact, short_error
 from bot.services.access import NumbersRefused
+from bot.services.roster_import import ImportText
 from bot.services.rules import Quarter, QuarterNumberError
 from bot.texts import cli_text
 
@@ -256,3 +257,19 @@ def make_dirs(folder: Path, made: list[Path]) -> None:
     for path in reversed(missing):
         path.mkdir()
         made.append(path)
+
+
+def print_import(text: ImportText) -> int:
+    """A register import's outcome (the roster's, the stations'): notes and errors to stderr, the changes to
+    stdout, a refusal last; the exit code."""
+    for line in text.notes:
+        print(line, file=sys.stderr)
+    if text.errors:
+        print("\n".join(text.errors), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    for line in text.lines:
+        print(line)
+    if text.refusal:
+        print(text.refusal, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return 0

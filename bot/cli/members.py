@@ -11,7 +11,17 @@ from pathlib import Path
 from sqlmodel.ext.asyncio.session import AsyncSession
 from tqdm import tqdm
 
-from bot.cli.common import EXIT_BAD_INPUT, fail, file_reason, note, output_path, say, temp_beside, writable_file
+from bot.cli.common import (
+    EXIT_BAD_INPUT,
+    fail,
+    file_reason,
+    note,
+    output_path,
+    print_import,
+    say,
+    temp_beside,
+    writable_file,
+)
 from bot.cli.parsing import command, roster_columns_help, share
 from bot.config import Settings
 from bot.services.access import MemberRow, NotFound, list_members, revoke_member
@@ -69,17 +79,7 @@ def import_members(settings: Settings, args: argparse.Namespace) -> int:
 
     text = render_import(report, dry_run=args.dry_run, deactivate_missing=args.deactivate_missing,
                          max_deactivate_share=args.max_deactivate_share)
-    for line in text.notes:
-        print(line, file=sys.stderr)
-    if text.errors:
-        print("\n".join(text.errors), file=sys.stderr)
-        return EXIT_BAD_INPUT
-    for line in text.lines:
-        print(line)
-    if text.refusal:
-        print(text.refusal, file=sys.stderr)
-        return EXIT_BAD_INPUT
-    return 0
+    return print_import(text)
 
 
 def check_list_out(args: argparse.Namespace) -> int | None:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from datetime import datetime
 from pathlib import Path
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.cli.common import EXIT_BAD_INPUT, fail, file_reason, note, say
+from bot.cli.common import EXIT_BAD_INPUT, fail, file_reason, note, print_import, say
 from bot.cli.members import check_list_out, write_table
 from bot.cli.parsing import actions, command, share
 from bot.config import Settings
@@ -78,17 +77,7 @@ def import_command(settings: Settings, args: argparse.Namespace) -> int:
         return fail("stations_cannot_import", EXIT_BAD_INPUT, reason=file_error(exc, STATIONS))
     text = render_station_import(report, dry_run=args.dry_run, deactivate_missing=args.deactivate_missing,
                                  max_deactivate_share=args.max_deactivate_share)
-    for line in text.notes:
-        print(line, file=sys.stderr)
-    if text.errors:
-        print("\n".join(text.errors), file=sys.stderr)
-        return EXIT_BAD_INPUT
-    for line in text.lines:
-        print(line)
-    if text.refusal:
-        print(text.refusal, file=sys.stderr)
-        return EXIT_BAD_INPUT
-    return 0
+    return print_import(text)
 
 
 def table_row(station: StationView) -> list[str]:
