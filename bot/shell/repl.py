@@ -22,7 +22,6 @@ from bot.texts import cli_text
 DEMO_PHONE = "13800138000"
 JUMP = re.compile(r"\+(\d+)([dhm])")
 UNITS = {"d": "days", "h": "hours", "m": "minutes"}
-SHELL_COMMANDS = ("/as", "/who", "/contact", "/photo", "/voice", "/doc", "/location", "/time", "/shell", "/quit")
 
 
 class Shell:

@@ -63,7 +63,6 @@ class World:
         self.personas: dict[int, Persona] = {}
         self.current: Persona | None = None
         self.clock: time_machine.travel | None = None
-        self.offset = timedelta()
         self._seen_calls = 0
 
     # --- start and stop ------------------------------------------------------------------------
