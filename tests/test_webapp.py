@@ -332,6 +332,12 @@ async def test_stations_scoped_as_in_chat_and_equal_to_it(http, fake, db, sample
         _, overview = await get(http, f"/api/overview?period={q.label}", user)
         assert overview["verified_people"] == (3 if scopes is None else 0)
         assert ("其中扫码核实 3 人次" in in_chat) == (scopes is None)
+    # the member on duty's page: the year's and the quarter's verified 人次, from the tally /my reads
+    async with db.session() as session:
+        on_duty = (await session.exec(select(Member.id).where(Member.number == "GS0089"))).one()
+    _, page = await get(http, f"/api/members/{on_duty}", ADMIN_ID)
+    assert (page["year_people"], page["year_verified_people"]) == (5, 3)
+    assert [(x["people"], x["verified_people"]) for x in page["quarters"] if x["quarter"] == q.q] == [(5, 3)]
     _, admin = await get(http, f"/api/stations?period={q.label}", ADMIN_ID)
     assert admin["rows"][0]["code"] == "ZS004" and admin["rows"][0]["kind"] == "工作站"
     assert (admin["receptions"], admin["checkins"], admin["cases"]) == (1, 2, 1)

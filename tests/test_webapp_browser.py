@@ -229,6 +229,7 @@ async def test_laggards_nudge_member_page_and_dark_theme(browser, world, webapp_
     assert member["number"] in await page.inner_text("#member-name")
     mine = [a for a in world.activities if a["live"] and a["member"] == member_id and a["day"].year == today.year]
     assert await opened.figure("m-activities") == len(mine)
+    assert await opened.figure("m-verified_people") == sum(a.get("verified", 0) for a in mine)  # none in this world
     assert await opened.charts_drawn() >= 1
     await page.screenshot(path=str(artifacts / "member-coordinator.png"), full_page=True)
     # the duty report: fetched with initData in the header, saved from a blob: URL

@@ -83,6 +83,7 @@ class QuarterRecord:
     activities: int
     people: int
     points: float
+    verified: int = 0  # of `people`, checked in at the door of a reception day (扫码核实)
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,7 @@ class MemberYear:
     year_activities: int
     year_people: int
     year_points: float
+    year_verified: int
     expected_people: int
     year_target: int
     rank: int | None
@@ -134,7 +136,8 @@ async def member_year(session: AsyncSession, *, member_id: int, scopes: Sequence
     for q in (1, 2, 3, 4):
         last = await standing(session, member_id=member_id, quarter=Quarter(year, q), today=today,
                               quarter_target=policy.quarter_target, year_target=policy.year_target)
-        quarters.append(QuarterRecord(q, last.quarter_activities, last.quarter_people, last.quarter_points))
+        quarters.append(QuarterRecord(q, last.quarter_activities, last.quarter_people, last.quarter_points,
+                                      last.quarter_verified))
     activities = (await session.exec(
         sa_select(Activity.activity_date, Activity.kind, Activity.people)
         .where(Activity.member_id == member_id, Activity.year == year, Activity.deleted_at.is_(None))
@@ -151,7 +154,8 @@ async def member_year(session: AsyncSession, *, member_id: int, scopes: Sequence
     return MemberYear(
         profile=profile, phone=phone, bound=member.telegram_id is not None, year=year, quarters=quarters,
         year_activities=last.year_activities, year_people=last.year_people, year_points=last.year_points,
-        expected_people=last.expected_people, year_target=policy.year_target, rank=last.rank, peers=last.peers,
+        year_verified=last.year_verified, expected_people=last.expected_people, year_target=policy.year_target,
+        rank=last.rank, peers=last.peers,
         activities=[ActivityItem(d, k, int(p or 0)) for d, k, p in activities],
         cases=[CaseItem(i, n, c, CaseStatus(s), at) for i, n, c, s, at in cases],
     )

@@ -393,9 +393,10 @@ async def member(request: web.Request, caller: Caller) -> web.Response:
     return _json({
         "id": p.id, "number": p.number, "name": p.name, "sector": p.sector, "group": p.group, "region": p.region,
         "phone": record.phone, "bound": record.bound, "year": record.year,
-        "quarters": [{"quarter": q.quarter, "activities": q.activities, "people": q.people, "points": q.points}
-                     for q in record.quarters],
+        "quarters": [{"quarter": q.quarter, "activities": q.activities, "people": q.people,
+                      "verified_people": q.verified, "points": q.points} for q in record.quarters],
         "year_activities": record.year_activities, "year_people": record.year_people,
+        "year_verified_people": record.year_verified,
         "year_points": record.year_points, "expected_people": record.expected_people,
         "year_target": record.year_target, "rank": record.rank, "peers": record.peers,
         "activities": [{"date": a.day, "kind": kind_name(settings, a.kind), "people": a.people}

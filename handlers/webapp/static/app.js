@@ -411,13 +411,15 @@
     main.appendChild(el("h2", { text: data.year + " " + L.member_head }));
     main.appendChild(el("div", { cls: "cards" }, [
       card("year_activities", data.year_activities, "m-activities"), card("people", data.year_people, "m-people"),
+      card("verified_people", data.year_verified_people, "m-verified_people"),
       card("points", one(data.year_points), "m-points"), card("expected", data.expected_people, "m-expected"),
     ]));
     if (data.rank) { main.appendChild(el("p", { cls: "muted", text: L.rank + "：" + data.rank + " / " + data.peers })); }
     barChart(data.quarters.map(function (q) { return "Q" + q.quarter; }), data.quarters.map(function (q) { return q.activities; }),
       L.chart_activities);
     main.appendChild(sortableTable([{ key: "quarter", label: L.quarter }, { key: "activities", label: L.activities, numeric: true },
-      { key: "people", label: L.people, numeric: true }, { key: "points", label: L.points, numeric: true }], data.quarters));
+      { key: "people", label: L.people, numeric: true }, { key: "verified_people", label: L.verified_people, numeric: true },
+      { key: "points", label: L.points, numeric: true }], data.quarters));
     main.appendChild(el("h2", { text: L.year_activities }));
     if (!data.activities.length) { main.appendChild(el("p", { cls: "muted", text: L.no_rows })); }
     data.activities.forEach(function (a) {
