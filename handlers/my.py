@@ -29,7 +29,7 @@ from bot.services.activities import (
 from bot.services.archive import archive_activities, archive_xlsx, photo_counts
 from bot.services.reminders import reminder_history
 from bot.services.rules import Quarter, local_today
-from bot.texts import ARCHIVE, OCCASION_NAMES, OUTBOX_STATUS_NAMES, label, number, t
+from bot.texts import ARCHIVE, OCCASION_NAMES, OUTBOX_STATUS_NAMES, Safe, label, number, t
 from handlers.views import (
     activity_detail,
     activity_line,
@@ -38,6 +38,7 @@ from handlers.views import (
     keyboard,
     problem_text,
     standing_text,
+    verified_text,
 )
 from models import utcnow
 
@@ -211,6 +212,7 @@ async def archive_command(update: Update, context: LianxinContext) -> None:
         caption=t(
             "archive_caption", name=profile.name, count=len(activities),
             people=sum(a.people for a in activities), points=number(sum(a.points for a in activities)),
+            verified=Safe(verified_text(sum(a.verified_people or 0 for a in activities))),
         ),
     )
     return None

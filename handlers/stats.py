@@ -18,7 +18,7 @@ from bot.services.scopes import Scope
 from bot.services.stations import has_stations, verified_people
 from bot.services.stats import BreakdownRow, Dimension, DrillDown, OutOfScope, breakdown, parent_drill, stats_summary
 from bot.texts import STATS_CHART, STATS_DIMENSION_NAMES, Safe, group_label, label, number, pace_text, scope_text, t
-from handlers.views import checked_press, chunked, edit_text, fit, keyboard, kind_name
+from handlers.views import checked_press, chunked, edit_text, fit, keyboard, kind_name, verified_text
 from handlers.webapp import with_dashboard
 from models import utcnow
 
@@ -274,7 +274,8 @@ async def render_ranking(context: LianxinContext, scopes: list[Scope] | None, vi
                            placed=page.placed))
             lines += [t("ranking_line", place=r.rank if r.rank is not None else t("ranking_unplaced"), name=r.name,
                         number=r.number, group=group_label(r.group, t("stats_none_group")), points=number(r.points),
-                        count=r.activities, people=r.people) for r in page.rows]
+                        count=r.activities, people=r.people, verified=Safe(verified_text(r.verified)))
+                      for r in page.rows]
         else:
             lines.append(t("ranking_empty"))
     else:

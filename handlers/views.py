@@ -47,17 +47,24 @@ def standing_text(standing: Standing) -> str:
         q_target=standing.quarter_target,
         q_mark="✅" if standing.quarter_met else "⚠️",
         q_people=standing.quarter_people,
+        q_verified=Safe(verified_text(standing.quarter_verified)),
         q_points=number(standing.quarter_points),
         year=standing.quarter.year,
         y_count=standing.year_activities,
         y_people=standing.year_people,
         y_target=standing.year_target,
+        y_verified=Safe(verified_text(standing.year_verified)),
         y_mark="✅" if standing.year_met else "",
         bar=progress_bar(standing.year_people, standing.year_target),
         pace=Safe(pace),
         y_points=number(standing.year_points),
         rank=Safe(rank),
     )
+
+
+def verified_text(count: int) -> str:
+    """"（其中扫码核实 N 人次）" after a number of 人次, or nothing when none checked in at the door."""
+    return t("verified_people", count=count) if count else ""
 
 
 def kind_name(settings: Settings, code: str) -> str:
@@ -73,13 +80,12 @@ def activity_line(settings: Settings, activity: Activity) -> str:
         kind=kind_name(settings, activity.kind),
         place=activity.place,
         people=activity.people,
-    ) + (t("verified_people", count=activity.verified_people) if activity.verified_people else "")
+    ) + verified_text(activity.verified_people)
 
 
 def people_text(activity: Activity) -> str:
     """An activity's 人次, with 其中扫码核实 N 人次 when some came through the door of a reception day."""
-    verified = activity.verified_people or 0
-    return f"{activity.people}{t('verified_people', count=verified)}" if verified else str(activity.people)
+    return f"{activity.people}{verified_text(activity.verified_people or 0)}"
 
 
 def activity_detail(

@@ -1,4 +1,5 @@
-"""The tally: each member's live activities, 人次 and duty points per year and quarter, kept on write."""
+"""The tally: each member's live activities, 人次 (and of them the verified) and duty points per year and quarter,
+kept on write."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from sqlmodel import Field, SQLModel
 
 QUARTERS = (1, 2, 3, 4)
 # the counted measures, in the order of the columns: per quarter `q<N>_<measure>`, the year `<measure>`
-MEASURES = ("activities", "people", "points")
+MEASURES = ("activities", "people", "points", "verified")
 
 
 def _count() -> Column:
@@ -21,7 +22,8 @@ def _points() -> Column:
 
 
 class Tally(SQLModel, table=True):
-    """One member's live (not deleted) activities of one year: count, 人次 and points per quarter and in total.
+    """One member's live (not deleted) activities of one year: count, 人次, points and verified 人次 per quarter
+    and in total.
 
     Written in the same unit of work as every change to `activity` (`bot/services/tally.py`), so the
     reminder scan and the statistics read 200,000 rows instead of aggregating millions. Clustered on
@@ -35,18 +37,24 @@ class Tally(SQLModel, table=True):
     q1_activities: int = Field(default=0, sa_column=_count())
     q1_people: int = Field(default=0, sa_column=_count())
     q1_points: float = Field(default=0.0, sa_column=_points())
+    q1_verified: int = Field(default=0, sa_column=_count())
     q2_activities: int = Field(default=0, sa_column=_count())
     q2_people: int = Field(default=0, sa_column=_count())
     q2_points: float = Field(default=0.0, sa_column=_points())
+    q2_verified: int = Field(default=0, sa_column=_count())
     q3_activities: int = Field(default=0, sa_column=_count())
     q3_people: int = Field(default=0, sa_column=_count())
     q3_points: float = Field(default=0.0, sa_column=_points())
+    q3_verified: int = Field(default=0, sa_column=_count())
     q4_activities: int = Field(default=0, sa_column=_count())
     q4_people: int = Field(default=0, sa_column=_count())
     q4_points: float = Field(default=0.0, sa_column=_points())
+    q4_verified: int = Field(default=0, sa_column=_count())
     activities: int = Field(default=0, sa_column=_count())
     people: int = Field(default=0, sa_column=_count())
     points: float = Field(default=0.0, sa_column=_points())
+    # of `people`, those checked in at the door of a reception day (Activity.verified_people, 扫码核实)
+    verified: int = Field(default=0, sa_column=_count())
     # the latest activity_date among the year's live activities; None once they are all deleted
     last_activity_date: date | None = Field(default=None)
 

@@ -193,13 +193,13 @@ async def test_archive_xlsx_rows_and_totals(fake, db, member) -> None:
     assert "共 3 次活动，25 人次，8 积分" in document.caption
     rows = list(load_workbook(io.BytesIO(document.document_bytes)).active.iter_rows(values_only=True))
     assert rows[0][0].startswith("胡刚（GS0003）履职档案 · 界别：") and " · 生成于 " in rows[0][0]
-    header = rows.index(("季度", "编号", "日期", "活动类型", "地点/单位", "人次", "积分", "照片数", "活动内容"))
+    header = rows.index(("季度", "编号", "日期", "活动类型", "地点/单位", "人次", "其中扫码核实", "积分", "照片数", "活动内容"))
     body = rows[header + 1 :]
-    assert body[0][:7] == (current.prev().label, body[0][1], body[0][2], "调研视察", "老地方", 10, 3)
-    assert body[1] == (f"{current.prev().label} 小计", "1 次", None, None, None, 10, 3, None, None)
-    assert body[2][3:7] == ("协商议事", "祁连村", 12, 3) and body[2][1] == first.id
-    assert body[4][:7] == (f"{current.label} 小计", "2 次", None, None, None, 15, 5)
-    assert body[5][:7] == ("合计", "3 次", None, None, None, 25, 8)
+    assert body[0][:8] == (current.prev().label, body[0][1], body[0][2], "调研视察", "老地方", 10, 0, 3)
+    assert body[1] == (f"{current.prev().label} 小计", "1 次", None, None, None, 10, 0, 3, None, None)
+    assert body[2][3:8] == ("协商议事", "祁连村", 12, 0, 3) and body[2][1] == first.id
+    assert body[4][:8] == (f"{current.label} 小计", "2 次", None, None, None, 15, 0, 5)
+    assert body[5][:8] == ("合计", "3 次", None, None, None, 25, 0, 8)
     assert all("删掉的" not in str(cell) for row in rows for cell in row)
 
 

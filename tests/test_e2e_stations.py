@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
+from openpyxl import load_workbook
 from sqlmodel import select
 
 from bot.callbacks import StationAction, StationButton
+from bot.texts import ARCHIVE_COLUMNS
 from models import (
     Activity,
     Case,
@@ -192,6 +195,12 @@ async def test_stats_show_the_stations_and_the_verified_people(fake, db, station
     assert "本期没有接待日的（33 个）" in places.text and "· ZS005 肃州区镇委员工作室（六有 6/6）" in places.text
     await admin.press("◀ 返回统计", message=places)
     assert "其中扫码核实 3 人次" in (await admin.expect_edit()).text
+    # the ranking: the member's 人次 and, of them, those checked in at the door; others' lines as before
+    await admin.send("/ranking")
+    ranking = (await admin.expect_message()).text
+    line = next(row for row in ranking.splitlines() if "GS0089" in row)
+    assert line.endswith("3 分 · 1 次 · 5 人次（其中扫码核实 3 人次）"), line
+    assert ranking.count("扫码核实") == 1
 
     # a coordinator of 酒泉市: only the stations in scope, and ZS004's day is not theirs
     from bot.services.scopes import Scope
@@ -261,9 +270,18 @@ async def test_my_shows_the_verified_people_of_an_activity(fake, db, stations, a
     await member.send("/my")
     my = await member.expect_message()
     assert "兰州市社区委员工作站 · 5人次（其中扫码核实 3 人次）" in my.text
+    # and in the quarter's and the year's figures, read from the tally
+    assert "人次：5（其中扫码核实 3 人次）　积分" in my.text and "联系群众：5/40 人次（其中扫码核实 3 人次）" in my.text
     activity = next(b for row in my.buttons for b in row if b.startswith("#"))
     await member.press(activity, message=my)
     assert "人次：5（其中扫码核实 3 人次）" in (await member.expect_message()).text
+    # the duty archive: the caption and the column
+    await member.send("/archive")
+    archive = await member.expect_message()
+    assert "共 1 次活动，5 人次（其中扫码核实 3 人次），3 积分" in archive.caption
+    rows = list(load_workbook(io.BytesIO(archive.document_bytes)).active.iter_rows(values_only=True))
+    header = rows.index(tuple(ARCHIVE_COLUMNS))
+    assert rows[header + 1][5:7] == (5, 3) and rows[-1][5:7] == (5, 3)
     # an activity without check-ins reads as before
     other = await bind(fake, db, 5107, "GS0004", "委员")
     await other.send("/my")

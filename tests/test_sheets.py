@@ -240,18 +240,21 @@ async def test_exports_fit_to_print(db, database_url) -> None:
 
 def test_archive_fits_to_print() -> None:
     activities = [Activity(id=n, member_id=1, kind="visit", activity_date=date(2026, 3 * q, 2), year=2026, quarter=q,
-                           place="祁连村", people=n, summary="=1+1 走访群众" if n == 1 else "走访" * 50, points=1.5)
+                           place="祁连村", people=n, summary="=1+1 走访群众" if n == 1 else "走访" * 50, points=1.5,
+                           verified_people=n - 1)
                   for n, q in ((1, 3), (2, 3), (3, 4))]
     content = archive_xlsx(member_name="胡刚", member_number="GS0003", sector="中国民主同盟", group="第1界别活动组",
                            activities=activities, kind_names=KIND_NAMES, photo_counts={2: 3}, generated_at=NOW)
     sheet = open_book(content).active
-    check_printable(sheet, numbers={5: COUNT, 6: POINTS, 7: COUNT})
+    check_printable(sheet, numbers={5: COUNT, 6: COUNT, 7: POINTS, 8: COUNT})
     assert title(sheet) == ("胡刚（GS0003）履职档案 · 界别：中国民主同盟 · 活动组：第1界别活动组 · "
                             "2026年第三季度至2026年第四季度 · 生成于 2026-12-06 09:00")
     rows = list(sheet.iter_rows(min_row=3))
-    assert rows[0][2].number_format == "yyyy-mm-dd" and rows[0][8].data_type == "s"  # a date; text, not a formula
+    assert rows[0][2].number_format == "yyyy-mm-dd" and rows[0][9].data_type == "s"  # a date; text, not a formula
     assert [r[0].value for r in rows if r[0].font.bold] == ["2026Q3 小计", "2026Q4 小计", "合计"]
-    assert [c.value for c in rows[-1][:7]] == ["合计", "3 次", None, None, None, 6, 4.5]
+    # 人次 and, of them, those checked in at the door (其中扫码核实), per quarter and in all
+    assert [c.value for c in rows[2][:8]] == ["2026Q3 小计", "2 次", None, None, None, 3, 1, 3.0]
+    assert [c.value for c in rows[-1][:8]] == ["合计", "3 次", None, None, None, 6, 3, 4.5]
     assert sheet.page_setup.orientation == "landscape"
 
 

@@ -17,6 +17,7 @@ from bot.services.plausibility import summary_key
 from bot.services.roster import contact_point_kind
 from bot.services.rules import Quarter, check_activity_date, duty_ranks, expected_people_by, points_for
 from models import Activity, ActivityGroup, ActivityPhoto, AuditEvent, ContactPoint, Member, Tally, VoiceNote, utcnow
+from models.tally import MEASURES, QUARTERS, tally_column
 
 PEOPLE_MIN, PEOPLE_MAX = 1, 5000
 SUMMARY_MIN, SUMMARY_MAX = 5, 1000
@@ -352,6 +353,8 @@ class Standing:
     rank: int | None
     peers: int
     peer_label: str | None  # the activity group's name; None: the member's sector
+    quarter_verified: int = 0  # of quarter_people, checked in at the door of a reception day (扫码核实)
+    year_verified: int = 0  # of year_people, likewise
     current: bool = True  # the quarter is today's quarter
     year_over: bool = False  # the quarter's year has ended
 
@@ -368,7 +371,7 @@ class Standing:
         return self.year_people >= self.expected_people
 
 
-_QUARTER_COLUMNS = [f"q{q}_{m}" for q in (1, 2, 3, 4) for m in ("activities", "people", "points")]
+_QUARTER_COLUMNS = [tally_column(m, q) for q in QUARTERS for m in MEASURES]  # per quarter, MEASURES in order
 
 
 def _peers_branch(*, grouped: bool):  # noqa: ANN202 - one half of _STANDING
@@ -423,13 +426,14 @@ async def standing(
     own = next((row for row in rows if row[0] == member_id), None)
     if own is None:  # no such member (the member is always among their own peers)
         raise ActivityProblem("not_found")
-    figures = own[2:14]
-    per_quarter = {q: (int(figures[3 * i] or 0), int(figures[3 * i + 1] or 0), float(figures[3 * i + 2] or 0.0))
-                   for i, q in enumerate((1, 2, 3, 4))}
-    q_n, q_people, q_points = per_quarter.get(quarter.q, (0, 0, 0.0))
+    width = len(MEASURES)
+    figures = own[2:2 + width * len(QUARTERS)]
+    per_quarter = {q: dict(zip(MEASURES, (v or 0 for v in figures[width * i: width * (i + 1)]), strict=True))
+                   for i, q in enumerate(QUARTERS)}
+    this = per_quarter[quarter.q]
     points = {row[0]: float(row[1]) for row in rows}
-    label = own[14]
-    if own[15] is not None and label is None:  # a group without a name
+    label, grouped = own[2 + width * len(QUARTERS):]
+    if grouped is not None and label is None:  # a group without a name
         label = ""
     if today.year == quarter.year:
         expected = expected_people_by(today, year_target)
@@ -437,12 +441,14 @@ async def standing(
         expected = year_target if today.year > quarter.year else 0
     return Standing(
         quarter=quarter,
-        quarter_activities=q_n,
-        quarter_people=q_people,
-        quarter_points=q_points,
-        year_activities=sum(v[0] for v in per_quarter.values()),
-        year_people=sum(v[1] for v in per_quarter.values()),
-        year_points=sum(v[2] for v in per_quarter.values()),
+        quarter_activities=int(this["activities"]),
+        quarter_people=int(this["people"]),
+        quarter_points=float(this["points"]),
+        year_activities=sum(int(v["activities"]) for v in per_quarter.values()),
+        year_people=sum(int(v["people"]) for v in per_quarter.values()),
+        year_points=sum(float(v["points"]) for v in per_quarter.values()),
+        quarter_verified=int(this["verified"]),
+        year_verified=sum(int(v["verified"]) for v in per_quarter.values()),
         quarter_target=quarter_target,
         year_target=year_target,
         expected_people=expected,

@@ -32,6 +32,7 @@ class RankRow:
     points: float
     activities: int
     people: int
+    verified: int = 0  # of `people`, checked in at the door of a reception day (扫码核实)
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ async def duty_ranking(
     if page:
         details = {row[0]: row[1:] for row in (await session.exec(
             sa_select(Member.id, Member.name, ActivityGroup.name, Member.level, Region.path, func.count(Activity.id),
-                      func.coalesce(func.sum(Activity.people), 0))
+                      func.coalesce(func.sum(Activity.people), 0), func.coalesce(func.sum(Activity.verified_people), 0))
             .select_from(Member)
             .outerjoin(ActivityGroup, ActivityGroup.id == Member.activity_group_id)
             .outerjoin(Region, Region.id == Member.region_id)
@@ -74,9 +75,9 @@ async def duty_ranking(
             .group_by(Member.id, Member.name, ActivityGroup.name, Member.level, Region.path)
         )).all()}
     rows = [RankRow(places[member_id], member_id, number, name, group_key(group, level, region), float(p),
-                    int(count), int(people))
+                    int(count), int(people), int(verified))
             for member_id, number, p in page
-            for name, group, level, region, count, people in [details[member_id]]]
+            for name, group, level, region, count, people, verified in [details[member_id]]]
     return RankingPage(rows, len(scored), sum(1 for v in places.values() if v is not None))
 
 

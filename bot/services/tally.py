@@ -1,4 +1,5 @@
-"""The tally (`models.Tally`): each member's live activities, 人次 and points per year and quarter, kept on write.
+"""The tally (`models.Tally`): each member's live activities, 人次, points and verified 人次 per year and quarter,
+kept on write.
 
 Every change to a live activity moves the tally in the same unit of work, with one atomic
 statement per (member, year) touched: `INSERT … ON CONFLICT (year, member_id) DO UPDATE SET
@@ -41,7 +42,7 @@ POINTS_TOLERANCE = 1e-6
 
 @dataclass(frozen=True)
 class Entry:
-    """What one live activity adds to the tally: its member, year and quarter, 人次 and points."""
+    """What one live activity adds to the tally: its member, year and quarter, 人次, points and verified 人次."""
 
     member_id: int
     year: int
@@ -49,6 +50,7 @@ class Entry:
     people: int
     points: float
     activity_date: date
+    verified: int = 0  # of `people`, checked in at the door (扫码核实)
 
     @classmethod
     def of(cls, activity: Activity) -> Entry | None:
@@ -56,7 +58,7 @@ class Entry:
         if activity.deleted_at is not None:
             return None
         return cls(activity.member_id, activity.year, activity.quarter, activity.people, float(activity.points),
-                   activity.activity_date)
+                   activity.activity_date, activity.verified_people or 0)
 
 
 @dataclass
@@ -67,7 +69,8 @@ class _Delta:
 
     def add(self, entry: Entry, sign: int) -> None:
         for quarter in (entry.quarter, None):
-            for measure, amount in (("activities", 1), ("people", entry.people), ("points", entry.points)):
+            for measure, amount in (("activities", 1), ("people", entry.people), ("points", entry.points),
+                                    ("verified", entry.verified)):
                 column = tally_column(measure, quarter)
                 self.values[column] = self.values.get(column, 0) + sign * amount
         if sign > 0:
@@ -158,11 +161,11 @@ def _read_before(session: Session, _context: object, _instances: object) -> None
     if ids:
         rows = session.connection().execute(
             select(Activity.id, Activity.member_id, Activity.year, Activity.quarter, Activity.people, Activity.points,
-                   Activity.activity_date, Activity.deleted_at).where(Activity.id.in_(ids))
+                   Activity.activity_date, Activity.verified_people, Activity.deleted_at).where(Activity.id.in_(ids))
         )
-        for id_, member_id, year, quarter, people, points, day, deleted_at in rows:
+        for id_, member_id, year, quarter, people, points, day, verified, deleted_at in rows:
             live = deleted_at is None
-            before[id_] = Entry(member_id, year, quarter, people, float(points), day) if live else None
+            before[id_] = Entry(member_id, year, quarter, people, float(points), day, verified or 0) if live else None
     session.info[_BEFORE] = before
 
 
@@ -197,9 +200,11 @@ def recount() -> Select:
             func.sum(case((in_quarter, 1), else_=0)).label(tally_column("activities", quarter)),
             func.sum(case((in_quarter, Activity.people), else_=0)).label(tally_column("people", quarter)),
             func.sum(case((in_quarter, Activity.points), else_=0.0)).label(tally_column("points", quarter)),
+            func.sum(case((in_quarter, Activity.verified_people), else_=0)).label(tally_column("verified", quarter)),
         ]
     columns += [func.count().label("activities"), func.sum(Activity.people).label("people"),
-                func.sum(Activity.points).label("points"), func.max(Activity.activity_date).label("last_activity_date")]
+                func.sum(Activity.points).label("points"), func.sum(Activity.verified_people).label("verified"),
+                func.max(Activity.activity_date).label("last_activity_date")]
     return (select(*columns).where(Activity.deleted_at.is_(None)).group_by(Activity.year, Activity.member_id)
             .order_by(Activity.year, Activity.member_id))
 

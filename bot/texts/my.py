@@ -7,10 +7,10 @@ TEXTS: dict[str, str] = {
     "standing": (
         "<b>{quarter}</b>\n"
         "{which}活动：{q_count} 次（要求 ≥{q_target}）{q_mark}\n"
-        "{which}人次：{q_people}　积分：{q_points}\n"
+        "{which}人次：{q_people}{q_verified}　积分：{q_points}\n"
         "<b>{year} 年</b>\n"
         "全年活动：{y_count} 次\n"
-        "联系群众：{y_people}/{y_target} 人次 {y_mark}\n"
+        "联系群众：{y_people}/{y_target} 人次{y_verified} {y_mark}\n"
         "{bar}\n"
         "{pace}\n"
         "全年积分：{y_points}　{rank}"
@@ -39,7 +39,7 @@ TEXTS: dict[str, str] = {
     "activity_delete_confirm": "确定删除活动 #{id} 吗？删除后不再计入统计。",
     "activity_deleted": "🗑 活动 #{id} 已删除，不再计入统计。",
     # /archive
-    "archive_caption": "{name}的履职档案：共 {count} 次活动，{people} 人次，{points} 积分。",
+    "archive_caption": "{name}的履职档案：共 {count} 次活动，{people} 人次{verified}，{points} 积分。",
     "archive_empty": "您还没有登记过活动，暂无履职档案。发送 /log 登记第一条。",
 }
 
@@ -66,4 +66,4 @@ ARCHIVE: dict[str, str] = {
     "span": "{first}至{last}",
     "filename": "履职档案_{number}_{day}.xlsx",
 }
-ARCHIVE_COLUMNS = ["季度", "编号", "日期", "活动类型", "地点/单位", "人次", "积分", "照片数", "活动内容"]
+ARCHIVE_COLUMNS = ["季度", "编号", "日期", "活动类型", "地点/单位", "人次", "其中扫码核实", "积分", "照片数", "活动内容"]

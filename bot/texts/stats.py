@@ -124,7 +124,7 @@ TEXTS: dict[str, str] = {
     "ranking_head": "🏅 <b>履职积分排名 · {period}</b>\n范围：{scope}",
     "ranking_meaning": "积分为这一期所登记活动的积分之和；同分同名次，没有积分的不排名。",
     "ranking_range": "第 {start}–{end} 位，共 {total} 位委员（{placed} 位有积分）",
-    "ranking_line": "{place}. {name}（{number}，{group}）{points} 分 · {count} 次 · {people} 人次",
+    "ranking_line": "{place}. {name}（{number}，{group}）{points} 分 · {count} 次 · {people} 人次{verified}",
     "ranking_unplaced": "—",
     "ranking_empty": "范围内没有在册委员。",
     "response_head": "⏱ <b>诉求办理表 · {period}</b>\n范围：{scope}",
