@@ -16,6 +16,7 @@ A kill -9 of the bot in the middle of check-ins is not repeated here: tests/test
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from io import BytesIO
 
@@ -257,7 +258,8 @@ async def test_a_reception_day_from_the_form_to_the_quarterly_report(
         # 7. /my: the quarter's figures; the coordinator's quarterly report
         await member.send("/my")
         my = await member.expect_message()
-        assert "本季度人次：5" in my.text and "其中扫码核实 3 人次" in my.text
+        assert "本季度人次：5（其中扫码核实 3 人次）" in my.text  # the quarter's figures
+        assert re.search(r"联系群众：5/\d+ 人次（其中扫码核实 3 人次）", my.text)  # and the year's
         async with db.session() as session:
             session.add(RoleGrant(telegram_id=COORDINATOR, scope_kind=ScopeKind.region, scope_value="甘肃省/兰州市"))
             await session.commit()
