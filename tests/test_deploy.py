@@ -125,7 +125,7 @@ def dockerfile_instructions() -> list[tuple[str, str]]:
 def test_the_dockerfile_installs_the_bot_with_its_data_in_a_volume_and_no_secrets() -> None:
     steps = dockerfile_instructions()
     first = [args for kind, args in steps if kind == "FROM"]
-    assert first == ["python:3.11-slim"]
+    assert first == ["python:3.11-slim-bookworm"]
     assert steps[-1] == ("CMD", '["python", "-m", "bot", "run"]')
     assert ("VOLUME", '["/data"]') in steps
     env = " ".join(args for kind, args in steps if kind == "ENV")
@@ -146,6 +146,31 @@ def test_the_dockerfile_installs_the_bot_with_its_data_in_a_volume_and_no_secret
                 assert not source.startswith(".env")
     ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
     assert ".env" in ignored and ".venv/" in ignored
+
+
+# the PostgreSQL client versions a Debian release's own archive carries (the base image's apt sources)
+DEBIAN_POSTGRESQL_CLIENTS = {"bookworm": {15}, "trixie": {17}}
+
+
+def compose_server_major() -> int:
+    image = compose()["services"]["db"]["image"]
+    found = re.fullmatch(r"postgres:(\d+)[\w.-]*", image)
+    assert found, f"compose.yaml's db image names no major version: {image}"
+    return int(found.group(1))
+
+
+def test_the_image_has_the_pg_dump_of_the_compose_server() -> None:
+    """`python -m bot db backup` on PostgreSQL runs the pg_dump of the server's major version (bot/backup.py:
+    pg_tool): the image installs that client, from its Debian release's own archive, apt's lists removed."""
+    major = compose_server_major()
+    steps = dockerfile_instructions()
+    (base,) = [args for kind, args in steps if kind == "FROM"]
+    release = re.fullmatch(r"python:[\d.]+-slim-(\w+)", base)
+    assert release, f"the base image names no Debian release, so its PostgreSQL client can change under us: {base}"
+    assert major in DEBIAN_POSTGRESQL_CLIENTS[release.group(1)], (base, major)
+    runs = " ".join(args for kind, args in steps if kind == "RUN")
+    assert re.search(rf"apt-get install [^&]*--no-install-recommends [^&]*\bpostgresql-client-{major}\b", runs), runs
+    assert "rm -rf /var/lib/apt/lists/*" in runs
 
 
 def docker_engine() -> str | None:
@@ -178,6 +203,10 @@ def test_the_image_builds_and_runs_the_cli() -> None:
         upgraded = run("python", "-m", "bot", "db", "upgrade")
         assert upgraded.returncode == 0, upgraded.stderr
         assert "/data/" in upgraded.stderr
+        # db backup on PostgreSQL: the server's pg_dump and pg_restore are there
+        for tool in ("pg_dump", "pg_restore"):
+            version = run(tool, "--version")
+            assert f"(PostgreSQL) {compose_server_major()}." in version.stdout, version.stdout + version.stderr
         # no token in the image: `run` stops at once with exit code 2 and says where to put one
         started = run()
         assert started.returncode == 2 and "BOT_TOKEN" in started.stderr, started.stderr

@@ -33,17 +33,13 @@ from models import (
 )
 from scheduler.receptions import remind_receptions
 from tests.conftest import ADMIN_ID, bind, settle
+from tests.support.case_flows import press
 from tests.support.receptions import POLICY, QILIHE, SHANGHAI, STATIONS, seed_stations
 
 
 @pytest.fixture
 async def stations(db, roster):
     return await seed_stations(db)
-
-
-async def press(user, text: str, message=None):
-    await user.press(text, message=message)
-    return await user.expect_message()
 
 
 async def receptions(db) -> list[Reception]:

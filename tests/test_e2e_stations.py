@@ -11,8 +11,6 @@ from openpyxl import load_workbook
 from sqlmodel import select
 
 from bot.callbacks import StationAction, StationButton
-from bot.db import sync_engine
-from bot.services.stations import import_stations
 from bot.texts import ARCHIVE_COLUMNS
 from models import (
     Activity,
@@ -27,20 +25,15 @@ from models import (
     Station,
     utcnow,
 )
-from tests.conftest import ADMIN_ID, SAMPLES, bind
+from tests.conftest import ADMIN_ID, bind
+from tests.support.stations import import_sample_stations
 
 COORD_JIUQUAN = 778101  # coordinator of 甘肃省/酒泉市
 
 
 @pytest.fixture
 def stations(database_url, roster):
-    engine = sync_engine(database_url)
-    try:
-        with engine.begin() as connection:
-            report = import_stations(connection, SAMPLES / "stations_sample.csv")
-    finally:
-        engine.dispose()
-    assert report.ok and report.created == 34
+    import_sample_stations(database_url)
 
 
 async def station_id(db, code: str) -> int:

@@ -15,17 +15,17 @@ import aiohttp
 import pytest
 from sqlmodel import select
 
-from bot.db import sync_engine
 from bot.services.outreach import nudge_key
 from bot.services.rules import Quarter
 from bot.services.scopes import Scope
-from bot.services.stations import import_stations, list_stations, station_stats
+from bot.services.stations import list_stations, station_stats
 from handlers.webapp import _runners
 from handlers.webapp.auth import InitDataRefused, sign, verify_init_data
 from handlers.webapp.server import CSP
 from models import Case, CaseStatus, Member, OutboxMessage, RoleGrant, ScopeKind, utcnow
-from tests.conftest import ADMIN_ID, SAMPLES, TOKEN, make_settings
+from tests.conftest import ADMIN_ID, TOKEN, make_settings
 from tests.stats_world import COORD_GROUP, COORD_REGION, TZ, World, in_scopes, received, recount_breakdown, seed_world
+from tests.support.stations import import_sample_stations
 from tests.test_e2e_stations import COORD_JIUQUAN, seed_reception_day
 from tests.test_e2e_stats import GROUP_SCOPE, REGION_SCOPE, expected_summary, shown_summary
 from tests.webapp_support import WEBAPP_URL, auth, free_port, init_data
@@ -290,12 +290,7 @@ LINE = re.compile(r"· (\S+) \S+：接待日 (\d+) 次，签到 (\d+)，诉求 (
 
 @pytest.fixture
 def sample_stations(database_url, roster) -> None:
-    engine = sync_engine(database_url)
-    try:
-        with engine.begin() as connection:
-            assert import_stations(connection, SAMPLES / "stations_sample.csv").created == 34
-    finally:
-        engine.dispose()
+    import_sample_stations(database_url)
 
 
 async def test_stations_scoped_as_in_chat_and_equal_to_it(http, fake, db, sample_stations) -> None:
