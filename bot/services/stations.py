@@ -33,7 +33,7 @@ from bot.services.roster import (
     ensure_regions,
     open_roster,
 )
-from bot.services.roster_import import ImportText, source_notes
+from bot.services.roster_import import ImportText, ImportWords, render_register_import
 from bot.services.rules import Period
 from bot.services.scopes import Scope, member_in_scopes
 from bot.services.stats import DrillDown, live_in, within
@@ -350,54 +350,21 @@ def shown(key: str, value: object) -> str:
     return str(value) if value not in (None, "") else cli_text("empty_value")
 
 
+STATION_WORDS = ImportWords(
+    optional=tuple(k for k in COLUMNS if k not in REQUIRED), column_name=column_name, shown=shown,
+    row_reason=lambda e: cli_text(e.code, **e.values), absent="stations_absent_columns", rows_bad="stations_rows_bad",
+    change_more="stations_change_more", missing_header="stations_missing_header", missing_more="stations_missing_more",
+    refuse_no_rows="stations_refuse_no_rows", refuse_share="stations_refuse_share",
+    deactivated="stations_summary_deactivated", summary="stations_import_summary")
+
+
 def render_station_import(report: StationImportReport, *, dry_run: bool, deactivate_missing: bool,
                           max_deactivate_share: float, max_errors: int = MAX_ERRORS) -> ImportText:
-    """The import's outcome as the clerk reads it, as `roster_import.render_import` says a roster's."""
-    out = ImportText()
-    if report.source is not None:
-        out.notes += source_notes(report.source, [k for k in COLUMNS if k not in REQUIRED], column_name,
-                                  absent_key="stations_absent_columns")
-    if report.errors:
-        out.errors.append(cli_text("stations_rows_bad", rows=len({e.row for e in report.errors})))
-        out.errors += [cli_text("import_row_line", row=e.row, reason=cli_text(e.code, **e.values))
-                       for e in report.errors[:max_errors]]
-        if len(report.errors) > max_errors:
-            out.errors.append(cli_text("import_more_errors", count=len(report.errors) - max_errors))
-        return out
-    prefix = cli_text("dry_run_prefix") if dry_run else ""
-    for change in report.changes:
-        if change.created:
-            out.lines.append(cli_text("change_created", prefix=prefix, number=change.code, name=change.name))
-        else:
-            fields = "；".join(cli_text("change_field", field=column_name(k), old=shown(k, old), new=shown(k, new))
-                              for k, old, new in change.fields)
-            out.lines.append(cli_text("change_updated", prefix=prefix, number=change.code, name=change.name,
-                                      fields=fields))
-    more = report.created + report.updated - len(report.changes)
-    if more > 0:
-        out.lines.append(cli_text("stations_change_more", count=more))
-    if report.missing and (dry_run or report.refused or deactivate_missing):
-        verb = cli_text("missing_would_go") if deactivate_missing else cli_text("missing_kept")
-        out.lines.append(cli_text("stations_missing_header", count=report.missing, verb=verb))
-        out.lines += [cli_text("missing_line", number=code, name=name) for code, name in report.missing_stations]
-        if report.missing > len(report.missing_stations):
-            out.lines.append(cli_text("stations_missing_more", count=report.missing - len(report.missing_stations)))
-    if report.refused:
-        key = "stations_refuse_no_rows" if report.refused == "no_rows" else "stations_refuse_share"
-        reason = cli_text(key, missing=report.missing, active=report.active_before,
-                          share=round(report.missing_share * 100), limit=round(max_deactivate_share * 100))
-        if not dry_run:
-            out.refusal = reason
-            return out
-        out.lines.append(cli_text("dry_run_would_refuse", reason=reason))
-    tail = (cli_text("stations_summary_deactivated", count=report.deactivated)
-            if deactivate_missing and not report.refused
-            else cli_text("summary_kept"))
-    out.lines.append(cli_text(
-        "stations_import_summary", prefix=prefix, rows=report.rows, created=report.created, updated=report.updated,
-        reactivated=report.reactivated, unchanged=report.unchanged, missing=report.missing, tail=tail,
-        regions=report.new_regions))
-    return out
+    """The import's outcome as the clerk reads it: `roster_import.render_register_import` in the stations' words."""
+    return render_register_import(
+        report, STATION_WORDS, changes=[(c.code, c.name, c.created, c.fields) for c in report.changes],
+        missing=report.missing_stations, summary={}, dry_run=dry_run, deactivate_missing=deactivate_missing,
+        max_deactivate_share=max_deactivate_share, max_errors=max_errors)
 
 
 def columns_help() -> str:
