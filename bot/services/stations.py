@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Subquery, bindparam, delete, func, insert, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db import sync_engine
@@ -577,20 +577,31 @@ async def has_stations(session: AsyncSession, *, scopes: Sequence[Scope] | None)
     return (await session.exec(query)).first() is not None
 
 
-async def station_stats(session: AsyncSession, *, start: datetime, end: datetime, now: datetime,
-                        scopes: Sequence[Scope] | None) -> list[StationStat]:
-    """The active stations in scope, by 编号, with the reception days held in [start, end) (begun in the window,
-    over by `now`, not cancelled), their check-ins and the cases raised at them."""
-    views = await list_stations(session, scopes=scopes)
-    held = (select(Reception.id, Reception.station_id)
-            .where(Reception.starts_at >= start, Reception.starts_at < end, Reception.ends_at <= now,
-                   Reception.status != ReceptionStatus.cancelled)
-            .subquery())
+async def _held_per_station(session: AsyncSession, *, start: datetime, end: datetime, now: datetime,
+                            member_id: int | None = None) -> tuple[Subquery, dict[int, int], dict[int, int]]:
+    """The reception days held in [start, end) (begun in the window, over by `now`, not cancelled; only the
+    member's when `member_id` is given): the subquery (id, station_id), and per station the days and their
+    check-ins."""
+    query = (select(Reception.id, Reception.station_id)
+             .where(Reception.starts_at >= start, Reception.starts_at < end, Reception.ends_at <= now,
+                    Reception.status != ReceptionStatus.cancelled))
+    if member_id is not None:
+        query = query.where(Reception.member_id == member_id)
+    held = query.subquery()
     receptions = dict((await session.exec(
         select(held.c.station_id, func.count()).group_by(held.c.station_id))).all())
     checkins = dict((await session.exec(
         select(held.c.station_id, func.count(ReceptionCheckin.id))
         .join(ReceptionCheckin, ReceptionCheckin.reception_id == held.c.id).group_by(held.c.station_id))).all())
+    return held, receptions, checkins
+
+
+async def station_stats(session: AsyncSession, *, start: datetime, end: datetime, now: datetime,
+                        scopes: Sequence[Scope] | None) -> list[StationStat]:
+    """The active stations in scope, by 编号, with the reception days held in [start, end) (begun in the window,
+    over by `now`, not cancelled), their check-ins and the cases raised at them."""
+    views = await list_stations(session, scopes=scopes)
+    held, receptions, checkins = await _held_per_station(session, start=start, end=end, now=now)
     cases = dict((await session.exec(
         select(held.c.station_id, func.count(Case.id))
         .join(Case, Case.reception_id == held.c.id).group_by(held.c.station_id))).all())
@@ -615,15 +626,7 @@ async def member_station_year(session: AsyncSession, *, member_id: int, start: d
     """The member's stations for the duty report, by 编号: the active ones they are on duty at, and any where they
     held a reception day in [start, end) (begun in the window, over by `now`, not cancelled), with those days and
     their check-ins."""
-    held = (select(Reception.id, Reception.station_id)
-            .where(Reception.member_id == member_id, Reception.starts_at >= start, Reception.starts_at < end,
-                   Reception.ends_at <= now, Reception.status != ReceptionStatus.cancelled)
-            .subquery())
-    receptions = dict((await session.exec(
-        select(held.c.station_id, func.count()).group_by(held.c.station_id))).all())
-    checkins = dict((await session.exec(
-        select(held.c.station_id, func.count(ReceptionCheckin.id))
-        .join(ReceptionCheckin, ReceptionCheckin.reception_id == held.c.id).group_by(held.c.station_id))).all())
+    _, receptions, checkins = await _held_per_station(session, start=start, end=end, now=now, member_id=member_id)
     on_duty = set((await session.exec(
         select(StationMember.station_id).join(Station, Station.id == StationMember.station_id)
         .where(StationMember.member_id == member_id, Station.active.is_(True)))).scalars().all())
