@@ -44,7 +44,7 @@ from bot.callbacks import FormButton, any_button_pattern
 from bot.context import LianxinContext
 from bot.persistence import SQLPersistence
 from bot.services.forms import FORM_KEY, open_form
-from bot.services.media import Voice, check_voice, clock
+from bot.services.media import MediaProblem, Voice, check_voice, clock
 from bot.texts import FORM_STEPS, label, t
 from handlers.menus import MENU_LABELS
 from handlers.views import chunked, keyboard
@@ -255,6 +255,23 @@ class Form(Generic[D]):
         rows = [[self.button(draft, label("done"), action, Choice.DONE)]]
         await reply(update, self.text("photo_added", count=len(draft.photos), high=limit), keyboard(rows))
         return None
+
+    # --- the voice step the forms with voices share (the draft keeps them in `voices`) ---------
+    async def take_voice(self, update: Update, context: LianxinContext, draft: D, *, held: int,
+                         limit: int) -> Voice | None:
+        """A voice note (or an audio file) at a voice step: kept in `draft.voices` while the voices `held` are
+        fewer than `limit`; the voice, or None when it is refused (the person is told why)."""
+        if held >= limit:
+            await reply(update, t("voice_full", high=limit))
+            return None
+        try:
+            voice = voice_of(update.effective_message, max_seconds=context.settings.voice_max_seconds)
+        except MediaProblem as problem:
+            await reply(update, t(f"voice_{problem.code}", **problem.detail))
+            return None
+        draft.voices.append(voice.as_list())
+        self.put(context, draft)
+        return voice
 
     async def photos_pressed(self, update: Update, context: LianxinContext, *, action: str, ask: Ask,
                              advance: Callable) -> Any:

@@ -58,10 +58,10 @@ from bot.services.checkin import (
     own_card,
     save_reception_activity,
 )
-from bot.services.media import MAX_ACTIVITY_VOICES, MediaProblem, Voice, clock, total_seconds
+from bot.services.media import MAX_ACTIVITY_VOICES, Voice, clock, total_seconds
 from bot.services.rules import Quarter, local_today, parse_date, parse_people
 from bot.texts import Safe, label, t
-from handlers.forms import PRIVATE, TEXT, VOICE, RecordDraft, RecordForm, answer, reply, voice_of
+from handlers.forms import PRIVATE, TEXT, VOICE, RecordDraft, RecordForm, answer, reply
 from handlers.menus import LOG_BUTTON
 from handlers.views import checked_press, chunked, keyboard, kind_name, problem_text, standing_text
 from models import Activity, utcnow
@@ -456,16 +456,9 @@ async def on_walk_ins_button(update: Update, context: LianxinContext) -> str | N
 async def on_summary_voice(update: Update, context: LianxinContext) -> None:
     """A voice note at the summary step: kept as evidence; the report still needs a short title in text."""
     draft = FORM.get(context)
-    if len(draft.voices) + len(draft.voices_kept) >= MAX_ACTIVITY_VOICES:
-        await reply(update, t("voice_full", high=MAX_ACTIVITY_VOICES))
+    if await FORM.take_voice(update, context, draft, held=len(draft.voices) + len(draft.voices_kept),
+                             limit=MAX_ACTIVITY_VOICES) is None:
         return None
-    try:
-        voice = voice_of(update.effective_message, max_seconds=context.settings.voice_max_seconds)
-    except MediaProblem as problem:
-        await reply(update, t(f"voice_{problem.code}", **problem.detail))
-        return None
-    draft.voices.append(voice.as_list())
-    FORM.put(context, draft)
     total = clock(sum(int(v[2]) for v in draft.voices))
     await reply(update, t("log_voice_added", count=len(draft.voices), length=total, low=TITLE_MIN))
     return None

@@ -27,12 +27,12 @@ from bot.services.cases import CaseInput
 from bot.services.checkin import CheckinPolicy, request_via
 from bot.services.contacts import member_name_sector, resident_for
 from bot.services.lifecycle import CaseProblem
-from bot.services.media import MAX_VOICES, MediaProblem, Voice, clock, total_seconds
+from bot.services.media import MAX_VOICES, Voice, clock, total_seconds
 from bot.services.places import find_region, region_children
 from bot.services.roster import normalise_phone
 from bot.texts import Safe, label, t
 from handlers.case_cards import Notices, case_problem_text, routing
-from handlers.forms import PRIVATE, TEXT, VOICE, Choice, RecordDraft, RecordForm, play_back, reply, voice_of
+from handlers.forms import PRIVATE, TEXT, VOICE, Choice, RecordDraft, RecordForm, play_back, reply
 from handlers.menus import REQUEST_BUTTON, contact_keyboard, member_keyboard, resident_keyboard
 from handlers.views import checked_press, chunked, keyboard
 from models import Region, utcnow
@@ -449,16 +449,9 @@ async def on_description(update: Update, context: LianxinContext) -> str | None:
 async def on_voice(update: Update, context: LianxinContext) -> None:
     """A voice note (or an audio file) at the description step: kept, up to MAX_VOICES; 完成 goes on."""
     draft = FORM.get(context)
-    if len(draft.voices) >= MAX_VOICES:
-        await reply(update, t("voice_full", high=MAX_VOICES))
+    voice = await FORM.take_voice(update, context, draft, held=len(draft.voices), limit=MAX_VOICES)
+    if voice is None:
         return None
-    try:
-        voice = voice_of(update.effective_message, max_seconds=context.settings.voice_max_seconds)
-    except MediaProblem as problem:
-        await reply(update, t(f"voice_{problem.code}", **problem.detail))
-        return None
-    draft.voices.append(voice.as_list())
-    FORM.put(context, draft)
     rows = [[FORM.button(draft, label("done"), Action.VOICE, Choice.DONE)]]
     await reply(update, t("voice_added", count=len(draft.voices), high=MAX_VOICES, length=clock(voice.duration)),
                 keyboard(rows))

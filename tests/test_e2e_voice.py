@@ -188,10 +188,9 @@ async def test_record_takes_voice_too(fake, db, member, app) -> None:
     assert (voice.case_id, voice.duration) == (case.id, 75)
 
 
-async def test_log_keeps_a_voice_note_as_evidence_next_to_a_short_title(fake, db, roster, app, settings) -> None:
-    from models import Activity
-
-    user = await bind(fake, db, 5001, "GS0003", "胡刚")
+async def to_log_summary(fake, db, telegram_id: int):
+    """A bound member in /log, at the summary step (which takes voice notes)."""
+    user = await bind(fake, db, telegram_id, "GS0003", "胡刚")
     await user.send("/log")
     await user.expect_message()
     await press(user, "主动走访")
@@ -199,6 +198,13 @@ async def test_log_keeps_a_voice_note_as_evidence_next_to_a_short_title(fake, db
     await press(user, "临夏渭源社区")
     await user.send("12")
     assert "发语音" in (await user.expect_message()).text
+    return user
+
+
+async def test_log_keeps_a_voice_note_as_evidence_next_to_a_short_title(fake, db, roster, app, settings) -> None:
+    from models import Activity
+
+    user = await to_log_summary(fake, db, 5001)
     await user.send_voice(95)
     assert "至少 4 个字" in (await user.expect_message()).text
     await user.send("走访")  # 2 characters: too short even with a voice
@@ -246,6 +252,20 @@ async def test_log_keeps_a_voice_note_as_evidence_next_to_a_short_title(fake, db
         (row,) = activity_rows(connection, period=Period(activity.year), scopes=None, kind_names={}, tz=settings.tz)
     engine.dispose()
     assert row[EXPORT["cols_activities"].index("语音（条）")] == 1
+
+
+async def test_log_refuses_a_voice_too_long_and_one_over_the_limit(fake, db, roster, app, settings) -> None:
+    user = await to_log_summary(fake, db, 5002)
+    await user.send_voice(settings.voice_max_seconds + 1)
+    assert "超过了 2:00 的上限" in (await user.expect_message()).text
+    for count in range(1, 6):
+        await user.send_voice(10)
+        assert f"已附语音 {count} 条" in (await user.expect_message()).text
+    await user.send_voice(10)
+    assert "最多 5 条语音" in (await user.expect_message()).text
+    await user.send("走访老人")
+    card = await press(user, "跳过", await user.expect_message())
+    assert "🎤 语音 5 条（共 0:50）" in card.text
 
 
 async def test_every_photo_and_voice_lands_on_disk_once_and_check_fetches_what_went_missing(

@@ -18,6 +18,7 @@ from bot.services.rules import (
     earliest_loggable,
     expected_people_by,
     local_today,
+    median,
     parse_chinese_number,
     parse_date,
     parse_people,
@@ -122,6 +123,13 @@ def test_competition_rank_handles_ties() -> None:
     assert ranks == {"a": 1, "b": 2, "c": 2, "d": 4, "e": 5, "f": 5}
     assert competition_rank({}) == {}
     assert competition_rank({"x": 0.1 + 0.2, "y": 0.3}) == {"x": 1, "y": 1}
+
+
+def test_median_of_odd_even_and_no_values() -> None:
+    assert median([5.0, 1.0, 3.0]) == 3.0
+    assert median([4.0, 1.0, 2.0, 10.0]) == 3.0
+    assert median([2.5]) == 2.5
+    assert median([]) is None
 
 
 def test_points_per_kind_from_configuration() -> None:

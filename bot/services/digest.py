@@ -37,7 +37,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services.documents import Writer
 from bot.services.masking import excerpt
-from bot.services.rules import Quarter, natural_key
+from bot.services.rules import Quarter, median, natural_key
 from bot.services.scopes import Scope, case_in_scopes, narrow
 from bot.texts import CASE_STATUS_NAMES, DIGEST, cn_ordinal, scope_text
 from models import Case, CaseStatus, Member, Region
@@ -280,14 +280,6 @@ def group_themes(cases: Sequence[DigestCase], vectors: list[dict[str, float]] | 
     return groups
 
 
-def _median(values: list[float]) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
-
-
 def theme_key(case_ids: Sequence[int]) -> str:
     return hashlib.sha1(",".join(map(str, sorted(case_ids))).encode()).hexdigest()[:8]
 
@@ -306,7 +298,7 @@ def _theme(members: list[int], cases: Sequence[DigestCase], vectors: list[dict[s
         terms=list(top)[:5], cases=chosen,
         regions=sorted({region_name(c.region) for c in chosen if c.region}, key=natural_key),
         resolved=sum(1 for c in chosen if c.resolved), confirmed=sum(1 for c in chosen if c.confirmed),
-        median_days=_median([(c.resolved_at - c.created_at).total_seconds() / 86400 for c in chosen if c.resolved_at]),
+        median_days=median([(c.resolved_at - c.created_at).total_seconds() / 86400 for c in chosen if c.resolved_at]),
         excerpts=[excerpt(c.description, EXCERPT_CHARS, extra_names=(c.requester_name or "",))
                   for c in chosen[:EXCERPTS]],
         members=[name for name, _ in sorted(names.items(), key=lambda kv: (-kv[1], kv[0]))],

@@ -23,7 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.services.charts import render_report_chart
 from bot.services.plausibility import Flag, find_flags
 from bot.services.reminders import DutyPolicy, Laggard, laggards
-from bot.services.rules import Period, Quarter, expected_people_by
+from bot.services.rules import Period, Quarter, expected_people_by, median
 from bot.services.scopes import GroupKey, Scope, group_key, group_order, within_scopes
 from bot.services.sheets import COUNT, DECIMAL, POINTS, Sheet, xlsx_bytes
 from bot.services.stations import StationStat, station_stats, verified_people
@@ -180,14 +180,6 @@ async def quarter_stats(
     )
 
 
-def _median(values: list[float]) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
-
-
 async def case_rows(session: AsyncSession, *, quarter: Quarter, tz: ZoneInfo, scopes: Sequence[Scope] | None = None
                     ) -> list[CaseRow]:
     """Cases received in `quarter` (Asia/Shanghai days) whose handler is in scope (admins: all cases).
@@ -222,8 +214,8 @@ async def case_rows(session: AsyncSession, *, quarter: Quarter, tz: ZoneInfo, sc
             resolved=sum(1 for r in items if r[4] is not None),
             confirmed=sum(1 for r in items if CaseStatus(r[1]) is CaseStatus.confirmed),
             reopened=sum(1 for r in items if r[6] is not None),
-            median_hours_to_accept=_median([hours(r[2], r[3]) for r in items if r[3] is not None]),
-            median_hours_to_resolve=_median([hours(r[2], r[4]) for r in items if r[4] is not None]),
+            median_hours_to_accept=median([hours(r[2], r[3]) for r in items if r[3] is not None]),
+            median_hours_to_resolve=median([hours(r[2], r[4]) for r in items if r[4] is not None]),
             average_rating=sum(ratings) / len(ratings) if ratings else None,
         )
 

@@ -2,15 +2,16 @@
 
 `run_import` opens the one transaction (a dry run always rolls back; a real run commits only
 when the file is good, not refused and, when asked, still gives the dry run's result).
-`render_import` turns the report into plain Chinese lines: the CLI prints `notes` and `errors` on
-stderr and `lines` on stdout; the chat joins them into one escaped message within Telegram's limit.
+`render_import` turns the report into plain Chinese lines (through `render_register_import`, which the
+station import shares in its own words): the CLI prints `notes` and `errors` on stderr and `lines`
+on stdout; the chat joins them into one escaped message within Telegram's limit.
 Blocking (a sync connection, Core executemany): the bot runs it in a thread.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from bot.services.roster import (
     ROSTER,
     ImportReport,
     Layout,
+    RegisterImport,
     RosterFileError,
     RosterSource,
     RowError,
@@ -99,54 +101,99 @@ def source_notes(source: RosterSource, optional: list[str], name_of: Callable[[s
     return notes
 
 
-def render_import(report: ImportReport, *, dry_run: bool, deactivate_missing: bool, max_deactivate_share: float,
-                  max_errors: int = MAX_ERRORS, kept_key: str = "summary_kept") -> ImportText:
-    """The import's outcome as the clerk reads it: what was read, the row errors or the changes and the summary."""
+@dataclass(frozen=True)
+class ImportWords:
+    """How one register's import speaks where the roster's and the stations' differ: its optional columns,
+    how it names a column, a value and a bad row, and its own text keys."""
+
+    optional: tuple[str, ...]  # the columns a file may lack (said in the notes when it does)
+    column_name: Callable[[str], str]
+    shown: Callable[[str, object], str]
+    row_reason: Callable[[RowError], str]
+    absent: str
+    rows_bad: str
+    change_more: str
+    missing_header: str
+    missing_more: str
+    refuse_no_rows: str
+    refuse_share: str
+    deactivated: str
+    summary: str
+
+
+# a change as the report lists it: the record's number (or code), its name, created, (column, old, new) fields
+Change = tuple[str, str, bool, tuple[tuple[str, object, object], ...]]
+
+
+def render_register_import(report: RegisterImport, words: ImportWords, *, changes: Sequence[Change],
+                           missing: Sequence[tuple[str, str]], summary: dict[str, object], dry_run: bool,
+                           deactivate_missing: bool, max_deactivate_share: float, max_errors: int = MAX_ERRORS,
+                           kept_key: str = "summary_kept") -> ImportText:
+    """A register import's outcome as the clerk reads it: what was read, the row errors or the changes (the first
+    ones, `changes`), who is missing (the first ones, `missing`) and the summary (plus the register's own counts,
+    `summary`)."""
     out = ImportText()
     if report.source is not None:
-        out.notes += source_notes(report.source, ["group", "level", "region", "phone", "contact_points"], column_name)
+        out.notes += source_notes(report.source, list(words.optional), words.column_name, absent_key=words.absent)
     if report.errors:
-        out.errors.append(cli_text("import_rows_bad", rows=len({e.row for e in report.errors})))
-        out.errors += [cli_text("import_row_line", row=e.row, reason=row_reason(e)) for e in report.errors[:max_errors]]
+        out.errors.append(cli_text(words.rows_bad, rows=len({e.row for e in report.errors})))
+        out.errors += [cli_text("import_row_line", row=e.row, reason=words.row_reason(e))
+                       for e in report.errors[:max_errors]]
         if len(report.errors) > max_errors:
             out.errors.append(cli_text("import_more_errors", count=len(report.errors) - max_errors))
         return out
 
     prefix = cli_text("dry_run_prefix") if dry_run else ""
-    for change in report.changes:
-        if change.created:
-            out.lines.append(cli_text("change_created", prefix=prefix, number=change.number, name=change.name))
+    for number, name, created, changed in changes:
+        if created:
+            out.lines.append(cli_text("change_created", prefix=prefix, number=number, name=name))
         else:
             fields = "；".join(
-                cli_text("change_field", field=column_name(k), old=shown(k, old), new=shown(k, new))
-                for k, old, new in change.fields
+                cli_text("change_field", field=words.column_name(k), old=words.shown(k, old), new=words.shown(k, new))
+                for k, old, new in changed
             )
-            out.lines.append(cli_text("change_updated", prefix=prefix, number=change.number, name=change.name,
-                                      fields=fields))
-    more = report.created + report.updated - len(report.changes)
+            out.lines.append(cli_text("change_updated", prefix=prefix, number=number, name=name, fields=fields))
+    more = report.created + report.updated - len(changes)
     if more > 0:
-        out.lines.append(cli_text("change_more", count=more))
+        out.lines.append(cli_text(words.change_more, count=more))
     if report.missing and (dry_run or report.refused or deactivate_missing):
         verb = cli_text("missing_would_go") if deactivate_missing else cli_text("missing_kept")
-        out.lines.append(cli_text("missing_header", count=report.missing, verb=verb))
-        out.lines += [cli_text("missing_line", number=number, name=name) for number, name in report.missing_members]
-        if report.missing > len(report.missing_members):
-            out.lines.append(cli_text("change_more_missing", count=report.missing - len(report.missing_members)))
+        out.lines.append(cli_text(words.missing_header, count=report.missing, verb=verb))
+        out.lines += [cli_text("missing_line", number=number, name=name) for number, name in missing]
+        if report.missing > len(missing):
+            out.lines.append(cli_text(words.missing_more, count=report.missing - len(missing)))
     if report.refused:
-        key = "refuse_no_rows" if report.refused == "no_rows" else "refuse_share"
+        key = words.refuse_no_rows if report.refused == "no_rows" else words.refuse_share
         reason = cli_text(key, missing=report.missing, active=report.active_before,
                           share=round(report.missing_share * 100), limit=round(max_deactivate_share * 100))
         if not dry_run:
             out.refusal = reason
             return out
         out.lines.append(cli_text("dry_run_would_refuse", reason=reason))
-    tail = (cli_text("summary_deactivated", count=report.deactivated) if deactivate_missing and not report.refused
+    tail = (cli_text(words.deactivated, count=report.deactivated) if deactivate_missing and not report.refused
             else cli_text(kept_key))
     out.lines.append(cli_text(
-        "import_summary", prefix=prefix, rows=report.rows, created=report.created, updated=report.updated,
+        words.summary, prefix=prefix, rows=report.rows, created=report.created, updated=report.updated,
         reactivated=report.reactivated, unchanged=report.unchanged, missing=report.missing, tail=tail,
-        groups=report.new_groups, regions=report.new_regions))
+        regions=report.new_regions, **summary))
     return out
+
+
+ROSTER_WORDS = ImportWords(
+    optional=("group", "level", "region", "phone", "contact_points"), column_name=column_name, shown=shown,
+    row_reason=row_reason, absent="import_absent_columns", rows_bad="import_rows_bad", change_more="change_more",
+    missing_header="missing_header", missing_more="change_more_missing", refuse_no_rows="refuse_no_rows",
+    refuse_share="refuse_share", deactivated="summary_deactivated", summary="import_summary")
+
+
+def render_import(report: ImportReport, *, dry_run: bool, deactivate_missing: bool, max_deactivate_share: float,
+                  max_errors: int = MAX_ERRORS, kept_key: str = "summary_kept") -> ImportText:
+    """A roster import's outcome as the clerk reads it (`render_register_import` in the roster's words)."""
+    return render_register_import(
+        report, ROSTER_WORDS, changes=[(c.number, c.name, c.created, c.fields) for c in report.changes],
+        missing=report.missing_members, summary={"groups": report.new_groups},
+        dry_run=dry_run, deactivate_missing=deactivate_missing, max_deactivate_share=max_deactivate_share,
+        max_errors=max_errors, kept_key=kept_key)
 
 
 def fingerprint(report: ImportReport) -> str:

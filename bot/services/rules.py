@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import math
 import re
+import statistics
 import unicodedata
 from bisect import bisect_right
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from fractions import Fraction
@@ -212,6 +213,11 @@ def competition_rank(scores: Mapping[K, float]) -> dict[K, int]:
             previous = score
         ranks[key] = rank
     return ranks
+
+
+def median(values: Sequence[float]) -> float | None:
+    """The middle value (the mean of the two middle ones for an even count); None for no values."""
+    return statistics.median(values) if values else None
 
 
 def duty_ranks(points: Mapping[K, float]) -> dict[K, int | None]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Subquery, bindparam, delete, func, insert, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db import sync_engine
@@ -33,7 +33,7 @@ from bot.services.roster import (
     ensure_regions,
     open_roster,
 )
-from bot.services.roster_import import ImportText, source_notes
+from bot.services.roster_import import ImportText, ImportWords, render_register_import
 from bot.services.rules import Period
 from bot.services.scopes import Scope, member_in_scopes
 from bot.services.stats import DrillDown, live_in, within
@@ -350,54 +350,21 @@ def shown(key: str, value: object) -> str:
     return str(value) if value not in (None, "") else cli_text("empty_value")
 
 
+STATION_WORDS = ImportWords(
+    optional=tuple(k for k in COLUMNS if k not in REQUIRED), column_name=column_name, shown=shown,
+    row_reason=lambda e: cli_text(e.code, **e.values), absent="stations_absent_columns", rows_bad="stations_rows_bad",
+    change_more="stations_change_more", missing_header="stations_missing_header", missing_more="stations_missing_more",
+    refuse_no_rows="stations_refuse_no_rows", refuse_share="stations_refuse_share",
+    deactivated="stations_summary_deactivated", summary="stations_import_summary")
+
+
 def render_station_import(report: StationImportReport, *, dry_run: bool, deactivate_missing: bool,
                           max_deactivate_share: float, max_errors: int = MAX_ERRORS) -> ImportText:
-    """The import's outcome as the clerk reads it, as `roster_import.render_import` says a roster's."""
-    out = ImportText()
-    if report.source is not None:
-        out.notes += source_notes(report.source, [k for k in COLUMNS if k not in REQUIRED], column_name,
-                                  absent_key="stations_absent_columns")
-    if report.errors:
-        out.errors.append(cli_text("stations_rows_bad", rows=len({e.row for e in report.errors})))
-        out.errors += [cli_text("import_row_line", row=e.row, reason=cli_text(e.code, **e.values))
-                       for e in report.errors[:max_errors]]
-        if len(report.errors) > max_errors:
-            out.errors.append(cli_text("import_more_errors", count=len(report.errors) - max_errors))
-        return out
-    prefix = cli_text("dry_run_prefix") if dry_run else ""
-    for change in report.changes:
-        if change.created:
-            out.lines.append(cli_text("change_created", prefix=prefix, number=change.code, name=change.name))
-        else:
-            fields = "；".join(cli_text("change_field", field=column_name(k), old=shown(k, old), new=shown(k, new))
-                              for k, old, new in change.fields)
-            out.lines.append(cli_text("change_updated", prefix=prefix, number=change.code, name=change.name,
-                                      fields=fields))
-    more = report.created + report.updated - len(report.changes)
-    if more > 0:
-        out.lines.append(cli_text("stations_change_more", count=more))
-    if report.missing and (dry_run or report.refused or deactivate_missing):
-        verb = cli_text("missing_would_go") if deactivate_missing else cli_text("missing_kept")
-        out.lines.append(cli_text("stations_missing_header", count=report.missing, verb=verb))
-        out.lines += [cli_text("missing_line", number=code, name=name) for code, name in report.missing_stations]
-        if report.missing > len(report.missing_stations):
-            out.lines.append(cli_text("stations_missing_more", count=report.missing - len(report.missing_stations)))
-    if report.refused:
-        key = "stations_refuse_no_rows" if report.refused == "no_rows" else "stations_refuse_share"
-        reason = cli_text(key, missing=report.missing, active=report.active_before,
-                          share=round(report.missing_share * 100), limit=round(max_deactivate_share * 100))
-        if not dry_run:
-            out.refusal = reason
-            return out
-        out.lines.append(cli_text("dry_run_would_refuse", reason=reason))
-    tail = (cli_text("stations_summary_deactivated", count=report.deactivated)
-            if deactivate_missing and not report.refused
-            else cli_text("summary_kept"))
-    out.lines.append(cli_text(
-        "stations_import_summary", prefix=prefix, rows=report.rows, created=report.created, updated=report.updated,
-        reactivated=report.reactivated, unchanged=report.unchanged, missing=report.missing, tail=tail,
-        regions=report.new_regions))
-    return out
+    """The import's outcome as the clerk reads it: `roster_import.render_register_import` in the stations' words."""
+    return render_register_import(
+        report, STATION_WORDS, changes=[(c.code, c.name, c.created, c.fields) for c in report.changes],
+        missing=report.missing_stations, summary={}, dry_run=dry_run, deactivate_missing=deactivate_missing,
+        max_deactivate_share=max_deactivate_share, max_errors=max_errors)
 
 
 def columns_help() -> str:
@@ -610,20 +577,31 @@ async def has_stations(session: AsyncSession, *, scopes: Sequence[Scope] | None)
     return (await session.exec(query)).first() is not None
 
 
-async def station_stats(session: AsyncSession, *, start: datetime, end: datetime, now: datetime,
-                        scopes: Sequence[Scope] | None) -> list[StationStat]:
-    """The active stations in scope, by 编号, with the reception days held in [start, end) (begun in the window,
-    over by `now`, not cancelled), their check-ins and the cases raised at them."""
-    views = await list_stations(session, scopes=scopes)
-    held = (select(Reception.id, Reception.station_id)
-            .where(Reception.starts_at >= start, Reception.starts_at < end, Reception.ends_at <= now,
-                   Reception.status != ReceptionStatus.cancelled)
-            .subquery())
+async def _held_per_station(session: AsyncSession, *, start: datetime, end: datetime, now: datetime,
+                            member_id: int | None = None) -> tuple[Subquery, dict[int, int], dict[int, int]]:
+    """The reception days held in [start, end) (begun in the window, over by `now`, not cancelled; only the
+    member's when `member_id` is given): the subquery (id, station_id), and per station the days and their
+    check-ins."""
+    query = (select(Reception.id, Reception.station_id)
+             .where(Reception.starts_at >= start, Reception.starts_at < end, Reception.ends_at <= now,
+                    Reception.status != ReceptionStatus.cancelled))
+    if member_id is not None:
+        query = query.where(Reception.member_id == member_id)
+    held = query.subquery()
     receptions = dict((await session.exec(
         select(held.c.station_id, func.count()).group_by(held.c.station_id))).all())
     checkins = dict((await session.exec(
         select(held.c.station_id, func.count(ReceptionCheckin.id))
         .join(ReceptionCheckin, ReceptionCheckin.reception_id == held.c.id).group_by(held.c.station_id))).all())
+    return held, receptions, checkins
+
+
+async def station_stats(session: AsyncSession, *, start: datetime, end: datetime, now: datetime,
+                        scopes: Sequence[Scope] | None) -> list[StationStat]:
+    """The active stations in scope, by 编号, with the reception days held in [start, end) (begun in the window,
+    over by `now`, not cancelled), their check-ins and the cases raised at them."""
+    views = await list_stations(session, scopes=scopes)
+    held, receptions, checkins = await _held_per_station(session, start=start, end=end, now=now)
     cases = dict((await session.exec(
         select(held.c.station_id, func.count(Case.id))
         .join(Case, Case.reception_id == held.c.id).group_by(held.c.station_id))).all())
@@ -648,15 +626,7 @@ async def member_station_year(session: AsyncSession, *, member_id: int, start: d
     """The member's stations for the duty report, by 编号: the active ones they are on duty at, and any where they
     held a reception day in [start, end) (begun in the window, over by `now`, not cancelled), with those days and
     their check-ins."""
-    held = (select(Reception.id, Reception.station_id)
-            .where(Reception.member_id == member_id, Reception.starts_at >= start, Reception.starts_at < end,
-                   Reception.ends_at <= now, Reception.status != ReceptionStatus.cancelled)
-            .subquery())
-    receptions = dict((await session.exec(
-        select(held.c.station_id, func.count()).group_by(held.c.station_id))).all())
-    checkins = dict((await session.exec(
-        select(held.c.station_id, func.count(ReceptionCheckin.id))
-        .join(ReceptionCheckin, ReceptionCheckin.reception_id == held.c.id).group_by(held.c.station_id))).all())
+    _, receptions, checkins = await _held_per_station(session, start=start, end=end, now=now, member_id=member_id)
     on_duty = set((await session.exec(
         select(StationMember.station_id).join(Station, Station.id == StationMember.station_id)
         .where(StationMember.member_id == member_id, Station.active.is_(True)))).scalars().all())
