@@ -189,6 +189,20 @@ async def test_the_day_becomes_one_activity_with_verified_people(db, roster) -> 
                 await update_activity(session, member_id=day.member_id, activity_id=activity.id, data=edited,
                                       policy=policy, today=closed.date(), now=closed)
                 await session.commit()
+    # kind, date and place are the day's: an edit of any of them is refused, and nothing changes
+    for change in ({"kind": "visit"}, {"activity_date": date(2026, 12, 7)}, {"place": "别的社区"}):
+        moved = ActivityInput(**{"kind": "reception_day", "activity_date": date(2026, 12, 8), "place": activity.place,
+                                 "people": 6, "summary": SUMMARY_EDIT, **change})
+        async with db.session() as session:
+            with pytest.raises(ActivityProblem) as fixed:
+                await update_activity(session, member_id=day.member_id, activity_id=activity.id, data=moved,
+                                      policy=ActivityPolicy(kind_points={"reception_day": 3.0, "visit": 2.0},
+                                                            grace_days=10), today=closed.date(), now=closed)
+            assert fixed.value.code == "reception_fixed", change
+    async with db.session() as session:
+        kept = await session.get(Activity, activity.id)
+    assert (kept.kind, kept.activity_date, kept.place, kept.people, kept.verified_people) == (
+        "reception_day", date(2026, 12, 8), "合作市坚木克尔街委员工作站", 3, 3)
     with pytest.raises(CardProblem) as other:
         async with db.session() as session:
             await svc.own_card(session, member_id=day.member_id + 1, reception_id=day.reception_id, now=closed,

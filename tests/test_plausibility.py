@@ -239,6 +239,57 @@ async def test_scope_and_marks(db, roster) -> None:
             ("9001", str(mine), "ppl:questioned"), ("9001", str(mine), "ppl:verified")]
 
 
+async def test_an_edit_of_what_the_rules_look_at_reopens_the_flag(db, roster) -> None:
+    from bot.services.activities import ActivityInput, ActivityPolicy, update_activity
+
+    (a,) = await members(db, "GS0005")
+    r = await reception(db, a, await station(db, "T5"), T0)
+    (made,) = await add(db, activity(a, people=27, verified_people=2, reception_id=r, place="T5工作站",
+                                     summary="接待群众，了解供暖问题。"))
+    coordinator = Actor(Role.coordinator, 9001, (LANZHOU,))
+    policy = ActivityPolicy(kind_points={"visit": 2.0}, edit_window_days=7)
+    now = T0 + timedelta(hours=2)
+
+    async def edit(people: int, summary: str = "接待群众，了解供暖问题。", photos=()) -> None:
+        data = ActivityInput("visit", DAY, "T5工作站", people, summary, photos=list(photos))
+        async with db.session() as session:
+            await update_activity(session, member_id=a, activity_id=made, data=data, policy=policy, today=DAY,
+                                  now=now)
+            await session.commit()
+
+    async def verify() -> None:
+        async with db.session() as session:
+            await pl.mark_flag(session, actor=coordinator, activity_id=made, rule=pl.Rule.walk_ins,
+                               mark=FlagMark.verified, now=now)
+            await session.commit()
+
+    async def open_flags() -> list[tuple[int, str]]:
+        async with db.session() as session:
+            return [(f.activity_id, f.rule.value) for f in await pl.flags_for(session, actor=coordinator, quarters=[Q])]
+
+    async def audits(action: str) -> list[str]:
+        async with db.session() as session:
+            return list((await session.exec(select(AuditEvent.detail).where(AuditEvent.action == action)
+                                            .order_by(AuditEvent.id))).all())
+
+    await verify()
+    assert await open_flags() == []
+    await edit(27, photos=[("photo-1", "u1")])  # photos only: the rules look at nothing of it, the mark stays
+    assert await open_flags() == [] and await audits("activity.flag_clear") == []
+    await edit(100)  # the check made at 25 walk-ins approves nothing at 98: the flag is open again
+    assert await open_flags() == [(made, "walk")]
+    async with db.session() as session:
+        assert (await session.exec(select(ActivityFlagMark))).all() == []
+    assert await audits("activity.flag") == ["walk:verified"]  # the earlier mark stays in the audit trail
+    assert await audits("activity.flag_clear") == ["walk:verified"]
+    # marked again, then the summary changed: cleared again; an edit with no marks writes no audit
+    await verify()
+    await edit(100, summary="接待群众，了解供暖和物业问题。")
+    assert await open_flags() == [(made, "walk")]
+    await edit(101)
+    assert await audits("activity.flag_clear") == ["walk:verified", "walk:verified"]
+
+
 def test_queue_looks_at_this_quarter_and_the_one_before() -> None:
     assert pl.queue_quarters(date(2026, 1, 5)) == [Quarter(2025, 4), Quarter(2026, 1)]
 

@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import media
 from bot.services.media import Voice
-from bot.services.plausibility import summary_key
+from bot.services.plausibility import clear_marks, summary_key
 from bot.services.roster import contact_point_kind
 from bot.services.rules import Quarter, check_activity_date, duty_ranks, expected_people_by, points_for
 from models import Activity, ActivityGroup, ActivityPhoto, AuditEvent, ContactPoint, Member, Tally, VoiceNote, utcnow
@@ -69,6 +69,20 @@ class ActivityInput:
 def check_people(value: int | None) -> None:
     if value is None or not PEOPLE_MIN <= value <= PEOPLE_MAX:
         raise ActivityProblem("people_range", low=PEOPLE_MIN, high=PEOPLE_MAX)
+
+
+def check_people_verified(value: int, verified: int) -> None:
+    """人次 of an activity made from a reception day: never below the people who checked in at the door."""
+    if value < verified:
+        raise ActivityProblem("people_below_verified", verified=verified)
+
+
+def check_day_fields(activity: Activity, data: ActivityInput) -> None:
+    """An activity made from a reception day keeps the day's kind, date and place (`reception_fixed`)."""
+    if activity.reception_id is not None and (
+        data.kind != activity.kind or data.activity_date != activity.activity_date or data.place != activity.place
+    ):
+        raise ActivityProblem("reception_fixed")
 
 
 def check_summary(text: str, *, voices: int = 0) -> str:
@@ -262,11 +276,15 @@ async def update_activity(
     now = now or utcnow()
     activity = await own_activity(session, member_id=member_id, activity_id=activity_id)
     check_editable(activity, policy, now)
+    check_day_fields(activity, data)
     kept = len(await activity_voices(session, activity.id))
     validate_input(data, policy=policy, today=today, accepted_date=activity.activity_date, voices_kept=kept)
-    if data.people < activity.verified_people:  # people who checked in at the door stay counted
-        raise ActivityProblem("people_below_verified", verified=activity.verified_people)
+    check_people_verified(data.people, activity.verified_people)  # people who checked in stay counted
     before = f"{activity.kind} {activity.activity_date} {activity.place} {activity.people}"
+    # what the plausibility rules look at: changed, a coordinator's marks judged something else
+    judged = (activity.kind, activity.activity_date, activity.place, activity.people, activity.summary)
+    if judged != (data.kind, data.activity_date, data.place, data.people, data.summary):
+        await clear_marks(session, activity_id=activity.id, actor=f"member:{member_id}", now=now)
     point_id = await _resolve_place(session, member_id, data)
     quarter = Quarter.of(data.activity_date)
     if data.kind != activity.kind:

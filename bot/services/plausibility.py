@@ -23,6 +23,8 @@ to (`scopes.member_in_scopes`; None: an admin's all):
 
 A coordinator marks a flag 已核实 or 存疑 (`mark_flag`): one row per (activity, rule) holds the current
 mark, and every mark is an AuditEvent. A 已核实 flag is no longer open; a 存疑 one stays, marked.
+An edit of what the rules look at drops the activity's marks (`clear_marks`, audited; the marks' own
+AuditEvents stay), so its flags are open again.
 Nothing here commits.
 """
 
@@ -36,7 +38,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import and_, delete, func, or_
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -365,6 +367,23 @@ async def mark_flag(
                            detail=f"{rule.value}:{mark.value}", at=now))
     await session.flush()
     return Flag(**{**vars(flag), "mark": mark, "marked_by": actor.id, "marked_at": now})
+
+
+async def clear_marks(session: AsyncSession, *, activity_id: int, actor: str, now: datetime) -> list[str]:
+    """Drop every mark of an activity whose 人次, date, kind, place or summary changed: a check made on
+    the old figures approves nothing new. Audited as "activity.flag_clear" with the marks dropped
+    ("<rule>:<mark>"); the AuditEvents of the marks themselves stay. The marks dropped; none: nothing written."""
+    marks = (await session.exec(
+        sa_select(ActivityFlagMark.rule, ActivityFlagMark.mark).where(ActivityFlagMark.activity_id == activity_id)
+        .order_by(ActivityFlagMark.rule)
+    )).all()
+    if not marks:
+        return []
+    dropped = [f"{rule}:{FlagMark(mark).value}" for rule, mark in marks]
+    await session.exec(delete(ActivityFlagMark).where(ActivityFlagMark.activity_id == activity_id))
+    session.add(AuditEvent(actor=actor, action="activity.flag_clear", entity="activity", entity_id=str(activity_id),
+                           detail=" ".join(dropped), at=now))
+    return dropped
 
 
 async def _member_in_scope(session: AsyncSession, member_id: int, scopes: Sequence[Scope]) -> bool:

@@ -46,6 +46,7 @@ TEXTS: dict[str, str] = {
     "checkin_card_too_early": "签到到 {at} 才结束，请到时再补充活动记录。",
     "checkin_card_walk_ins_range": "未扫码人次请输入 0–{high} 之间的数字。",
     "problem_people_below_verified": "这条活动有 {verified} 人次是扫码签到核实的，人次不能少于 {verified}。",
+    "problem_reception_fixed": "这条活动由接待日登记，类型、日期和地点以接待日为准，不能修改；可以修改人次、内容和照片。",
 }
 
 BUTTONS: dict[str, str] = {
