@@ -41,6 +41,7 @@ from bot.services.activities import (
     check_date,
     check_editable,
     check_people,
+    check_people_verified,
     check_place,
     check_summary,
     member_places,
@@ -115,7 +116,8 @@ class Draft(RecordDraft):
     activity_id: int | None = None  # set when editing a saved activity
     # a reception day's card: kind, date and place are the day's; 人次 = check-ins + walk-ins
     reception_id: int | None = None
-    verified: int = 0
+    verified: int = 0  # the card's check-ins; editing: the activity's verified 人次, the least 人次 it may have
+    from_reception: bool = False  # editing an activity made from a reception day: kind, date, place are the day's
     walk_ins: int | None = None
     voices: list[list] = field(default_factory=list)  # [file_id, file_unique_id, seconds, kind]: evidence
     voices_kept: list[int] = field(default_factory=list)  # editing: the seconds of the voices already saved
@@ -208,6 +210,8 @@ async def show_card(update: Update, context: LianxinContext, draft: Draft) -> st
     if draft.reception_id is not None:
         people = t("checkin_card_people_walk_ins", total=draft.people, verified=draft.verified,
                    walk_ins=draft.walk_ins or 0)
+    elif draft.verified:
+        people = t("checkin_card_people", total=draft.people, verified=draft.verified)
     text = title + t(
         "log_card",
         kind=kind_name(context.settings, draft.kind or ""),
@@ -224,11 +228,16 @@ async def show_card(update: Update, context: LianxinContext, draft: Draft) -> st
     return await FORM.show_card(update, context, draft, text)
 
 
+DAY_FIELDS = ("kind", "date", "place")  # a reception day's own, never changed on its activity
+
+
 def fields_of(draft: Draft) -> list[str]:
     """The fields the card can change: every one, for a new activity and an edit alike; a reception day's
-    kind, date, place and check-ins are the day's own."""
+    kind, date, place and check-ins are the day's own (on its card and when its activity is edited)."""
     if draft.reception_id is not None:
         return ["summary", "walk_ins", "photos"]
+    if draft.from_reception:
+        return [name for name in FIELD_STEPS if name not in (*DAY_FIELDS, "walk_ins")]
     return [name for name in FIELD_STEPS if name != "walk_ins"]
 
 
@@ -400,12 +409,18 @@ async def on_place_text(update: Update, context: LianxinContext) -> str | None:
 @guarded
 async def on_people(update: Update, context: LianxinContext) -> str | None:
     value = parse_people(update.effective_message.text)
+    draft = FORM.get(context)
     try:
         check_people(value)
     except ActivityProblem as problem:
         await reply(update, problem_text(problem))
         return None
-    draft = FORM.get(context)
+    try:
+        check_people_verified(value, draft.verified)  # editing a reception day's activity: the check-ins stay
+    except ActivityProblem as problem:  # the reason, and the question again (the step stays, nothing written)
+        await reply(update, problem_text(problem))
+        await reply(update, t("log_ask_people"))
+        return None
     draft.people = value
     return await advance(update, context, draft, Step.PEOPLE)
 
@@ -462,6 +477,19 @@ async def on_summary_voice(update: Update, context: LianxinContext) -> None:
     total = clock(sum(int(v[2]) for v in draft.voices))
     await reply(update, t("log_voice_added", count=len(draft.voices), length=total, low=TITLE_MIN))
     return None
+
+
+@guarded
+async def on_field(update: Update, context: LianxinContext) -> str | int | None:
+    """A field to change: the kit's step, except that a reception day's kind, date or place (never offered,
+    so a forged or very old button) is refused with the reason and changes nothing."""
+    draft = FORM.get(context)
+    button = FormButton.parse(update.callback_query.data or "", FORM.name)
+    if (button is not None and button.nonce == draft.nonce and button.action == Action.FIELD
+            and button.value in DAY_FIELDS and (draft.reception_id is not None or draft.from_reception)):
+        await answer(update.callback_query, problem_text(ActivityProblem("reception_fixed")))
+        return None
+    return await FORM.field_pressed(update, context, field_names=fields_of, asks=FIELD_STEPS, card=show_card)
 
 
 async def submit(update: Update, context: LianxinContext, draft: Draft) -> str | int | None:
@@ -561,6 +589,7 @@ async def start_edit(update: Update, context: LianxinContext) -> str | int:
         kind=activity.kind, day=activity.activity_date.isoformat(), place=activity.place,
         contact_point_id=activity.contact_point_id, people=activity.people, summary=activity.summary,
         photos=[[f, u] for f, u in photos], activity_id=activity.id, voices_kept=[v.duration for v in voices],
+        verified=activity.verified_people, from_reception=activity.reception_id is not None,
     )
     return await show_card(update, context, draft)
 
@@ -613,6 +642,7 @@ def build(settings: Settings) -> ConversationHandler:
                 after_photos=lambda u, c, d: advance(u, c, d, Step.PHOTOS), card=show_card, submit=submit,
                 cancel=cancel, field_names=fields_of, asks=FIELD_STEPS,
             ),
+            Step.FIELD: [CallbackQueryHandler(on_field, pattern=form)],  # the kit's, refusing a day's own fields
         },
         cancel=cancel,
         restart=[CommandHandler("log", restart_log, filters=PRIVATE),
