@@ -290,6 +290,65 @@ async def test_an_edit_of_what_the_rules_look_at_reopens_the_flag(db, roster) ->
     assert await audits("activity.flag_clear") == ["walk:verified", "walk:verified"]
 
 
+async def test_a_mark_made_while_an_edit_waits_is_dropped_by_it(db, roster, database_url) -> None:
+    """A coordinator marks 已核实 while the member's worse edit is on its way: both lock the activity's row, so
+    the edit waits for the mark's commit and drops it (without the locks the edit's DELETE missed the mark
+    not yet committed, and the mark outlived the edit)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has one writer at a time; PostgreSQL runs these transactions concurrently")
+    import asyncio
+
+    from bot.services.activities import ActivityInput, ActivityPolicy, update_activity
+
+    (a,) = await members(db, "GS0005")
+    r = await reception(db, a, await station(db, "T6"), T0)
+    (made,) = await add(db, activity(a, people=27, verified_people=2, reception_id=r, place="T6工作站",
+                                     summary="接待群众，了解供暖问题。"))
+    coordinator = Actor(Role.coordinator, 9001, (LANZHOU,))
+    now = T0 + timedelta(hours=2)
+
+    async def edit() -> None:
+        async with db.session() as session:
+            await update_activity(session, member_id=a, activity_id=made,
+                                  data=ActivityInput("visit", DAY, "T6工作站", 100, "接待群众，了解供暖问题。"),
+                                  policy=ActivityPolicy(kind_points={"visit": 2.0}), today=DAY, now=now)
+            await session.commit()
+
+    async with db.session() as marking:
+        await pl.mark_flag(marking, actor=coordinator, activity_id=made, rule=pl.Rule.walk_ins,
+                           mark=FlagMark.verified, now=now)
+        editing = asyncio.create_task(edit())
+        await asyncio.sleep(0.3)
+        assert not editing.done()  # waiting for the mark's row lock
+        await marking.commit()
+    await asyncio.wait_for(editing, 10)
+    async with db.session() as session:
+        assert (await session.exec(select(ActivityFlagMark))).all() == []
+        assert [(f.activity_id, f.rule.value, f.open) for f in await pl.flags_for(session, actor=coordinator,
+                                                                                  quarters=[Q])] == [(made, "walk", True)]
+
+    # the other way round: a mark pressed while an edit that ends the flag is open waits for it, and is refused
+    async def mark() -> None:
+        async with db.session() as session:
+            await pl.mark_flag(session, actor=coordinator, activity_id=made, rule=pl.Rule.walk_ins,
+                               mark=FlagMark.verified, now=now)
+            await session.commit()
+
+    async with db.session() as editing_session:
+        await update_activity(editing_session, member_id=a, activity_id=made,
+                              data=ActivityInput("visit", DAY, "T6工作站", 5, "接待群众，了解供暖问题。"),
+                              policy=ActivityPolicy(kind_points={"visit": 2.0}), today=DAY, now=now)
+        marking = asyncio.create_task(mark())
+        await asyncio.sleep(0.3)
+        assert not marking.done()  # waiting for the edit's row lock
+        await editing_session.commit()
+    with pytest.raises(pl.FlagProblem) as refused:
+        await asyncio.wait_for(marking, 10)
+    assert refused.value.code == "not_flagged"
+    async with db.session() as session:
+        assert (await session.exec(select(ActivityFlagMark))).all() == []
+
+
 def test_queue_looks_at_this_quarter_and_the_one_before() -> None:
     assert pl.queue_quarters(date(2026, 1, 5)) == [Quarter(2025, 4), Quarter(2026, 1)]
 

@@ -242,9 +242,10 @@ async def save_activity(
     return activity
 
 
-async def own_activity(session: AsyncSession, *, member_id: int, activity_id: int) -> Activity:
-    """The member's own, not deleted activity; `not_found` otherwise (also for someone else's)."""
-    activity = await session.get(Activity, activity_id)
+async def own_activity(session: AsyncSession, *, member_id: int, activity_id: int, lock: bool = False) -> Activity:
+    """The member's own, not deleted activity; `not_found` otherwise (also for someone else's). `lock`: its row
+    locked until the commit (PostgreSQL; SQLite has one writer anyway)."""
+    activity = await session.get(Activity, activity_id, with_for_update=lock or None)
     if activity is None or activity.member_id != member_id or activity.deleted_at is not None:
         raise ActivityProblem("not_found")
     return activity
@@ -274,7 +275,8 @@ async def update_activity(
 ) -> Activity:
     """Stage the replacement of an activity's fields inside the edit window, audited (the caller commits)."""
     now = now or utcnow()
-    activity = await own_activity(session, member_id=member_id, activity_id=activity_id)
+    # locked: a coordinator's mark (which locks the row too) lands before the edit, which drops it, or after it
+    activity = await own_activity(session, member_id=member_id, activity_id=activity_id, lock=True)
     check_editable(activity, policy, now)
     check_day_fields(activity, data)
     kept = len(await activity_voices(session, activity.id))

@@ -346,7 +346,8 @@ async def mark_flag(
     """Mark one flag 已核实 or 存疑 (again: the new mark replaces the old, both audited). The activity's
     member must be in the actor's scope and the rule must flag it now; a forged button is refused."""
     scopes = _staff_scopes(actor)
-    activity = await session.get(Activity, activity_id)
+    # locked until the commit, as an edit locks it: a mark is judged on the figures an edit leaves, or dropped by it
+    activity = await session.get(Activity, activity_id, with_for_update=True)
     if activity is None:
         raise FlagProblem("not_flagged")
     found = await find_flags(session, quarters=[Quarter(activity.year, activity.quarter)], scopes=scopes,
