@@ -40,9 +40,10 @@ SUMMARY = "接待群众反映校车和上学路问题，现场解答政策。"
 COORDINATOR = 778301
 
 
-async def day_activity(fake, db, app, *, checkins: int, walk_ins: int):
+async def day_activity(fake, db, app, *, checkins: int, walk_ins: int, forge: bool = False):
     """The member on duty (GS0021) and the activity their reception day became through its card: `checkins`
-    people checked in at the door, `walk_ins` typed. Returns (the member's chat, the activity)."""
+    people checked in at the door, `walk_ins` typed (`forge`: a forged 类型 button on the card refused first).
+    Returns (the member's chat, the activity)."""
     member = await bind(fake, db, 8021, "GS0021", "孙凯凯")
     now = utcnow()
     day = await reception_day(db, starts=now - timedelta(hours=5), ends=now - timedelta(hours=4))
@@ -59,6 +60,14 @@ async def day_activity(fake, db, app, *, checkins: int, walk_ins: int):
     await member.expect_message()
     await member.send(str(walk_ins))
     confirm = await press(member, "跳过", await member.expect_message())
+    if forge:
+        fields = await press(member, "修改", confirm)
+        assert fields.buttons == [["内容", "未扫码人次", "照片"], ["返回"]]
+        nonce = FormButton.parse(fields.button_data["内容"], "log").nonce
+        await member.press_data(FormButton("log", nonce, "field", "kind").pack(), message=fields)
+        assert "以接待日为准" in (await member.expect_answer()).text
+        confirm = await press(member, "返回", fields)
+        assert "类型：委员接待日" in confirm.text
     assert "已保存" in (await press(member, "确认提交", confirm)).text
     async with db.session() as session:
         (activity,) = (await session.exec(select(Activity))).all()
@@ -77,7 +86,7 @@ async def open_edit(member, activity: Activity):
 
 
 async def test_a_reception_days_activity_keeps_its_day_and_check_ins(fake, db, roster, app) -> None:
-    member, activity = await day_activity(fake, db, app, checkins=4, walk_ins=2)
+    member, activity = await day_activity(fake, db, app, checkins=4, walk_ins=2, forge=True)
     card = await open_edit(member, activity)
     assert f"修改活动 #{activity.id}" in card.text and "人次：6（其中扫码核实 4 人次）" in card.text
     await member.press("修改", message=card)
