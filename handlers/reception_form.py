@@ -58,6 +58,7 @@ class Draft(RecordDraft):
     offered: list[int] = field(default_factory=list)  # the stations the station step offered
     station_id: int | None = None
     station_name: str | None = None
+    member_id: int | None = None  # who holds the day (the scheduler on duty, or the one chosen)
     member_name: str | None = None
     day: str | None = None  # ISO date
     start: str | None = None  # HH:MM, local
@@ -94,6 +95,17 @@ def _times(draft: Draft, context: LianxinContext) -> tuple[datetime, datetime]:
     """The draft's day and span as UTC instants, every rule checked (`svc.check_times`)."""
     return svc.check_times(day=date.fromisoformat(draft.day), start=time.fromisoformat(draft.start),
                            end=time.fromisoformat(draft.end), tz=context.settings.tz, now=utcnow())
+
+
+async def _check_overlap(context: LianxinContext, draft: Draft, starts_at: datetime, ends_at: datetime) -> None:
+    """At the time step already: the member on duty holds no other reception day then (checked again on saving)."""
+    if draft.member_id is None:
+        return
+    async with context.db.session() as session:
+        member = await session.get(Member, draft.member_id)
+        if member is not None:
+            await svc.check_overlap(session, member=member, starts_at=starts_at, ends_at=ends_at,
+                                    tz=context.settings.tz, other_than=draft.reception_id)
 
 
 # --- steps ------------------------------------------------------------------------------------------
@@ -212,7 +224,8 @@ async def start_edit(update: Update, context: LianxinContext) -> str | int | Non
     await answer(query)
     starts, ends = reception.starts_at.astimezone(tz), reception.ends_at.astimezone(tz)
     draft = FORM.new(reception_id=reception.id, station_id=station.id, station_name=station.name,
-                     member_name=member.name if member else None, day=starts.date().isoformat(),
+                     member_id=reception.member_id, member_name=member.name if member else None,
+                     day=starts.date().isoformat(),
                      start=starts.strftime("%H:%M"), end=ends.strftime("%H:%M"), topic=reception.topic,
                      capacity=reception.capacity)
     return await show_card(update, context, draft)
@@ -250,7 +263,8 @@ async def on_station(update: Update, context: LianxinContext) -> str | int | Non
     if station is None or member is None:
         await reply(update, t("rcp_problem_no_member"))
         return await ask_station(update, context, draft)
-    draft.station_id, draft.station_name, draft.member_name = station.id, station.name, member.name
+    draft.station_id, draft.station_name = station.id, station.name
+    draft.member_id, draft.member_name = member.id, member.name
     await FORM.mark_choice(update, station.name)
     return await advance(update, context, draft, Step.STATION)
 
@@ -285,9 +299,11 @@ async def on_span(update: Update, context: LianxinContext) -> str | None:
         return None
     draft = FORM.get(context)
     start, end = span
+    tz = context.settings.tz
     try:
-        svc.check_times(day=date.fromisoformat(draft.day), start=start, end=end, tz=context.settings.tz,
-                        now=utcnow())
+        starts_at, ends_at = svc.check_times(day=date.fromisoformat(draft.day), start=start, end=end, tz=tz,
+                                             now=utcnow())
+        await _check_overlap(context, draft, starts_at, ends_at)
     except ReceptionProblem as problem:
         await reply(update, problem_text(problem))
         return None
@@ -352,6 +368,8 @@ async def submit(update: Update, context: LianxinContext, draft: Draft) -> str |
             await reply(update, problem_text(problem))
             if problem.code in ("not_allowed", "not_found", "cancelled", "started", "no_member"):
                 return await FORM.end(update, context)
+            if problem.code == "overlap":
+                return await ask_span(update, context, draft)
             return await show_card(update, context, draft)
         confirm = await FORM.end_in(session, update, context)
         await session.commit()

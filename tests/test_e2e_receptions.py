@@ -368,3 +368,40 @@ async def test_a_coordinator_schedules_for_the_member_on_duty_and_others_are_ref
     assert "已通知 0 位" in (await admin.expect_edit()).text
     told = await on_duty.expect_message()
     assert "政协办公室取消了您在 七里河区社区委员工作站" in told.text
+
+
+async def test_a_second_overlapping_day_of_the_member_is_refused_at_the_time_step(fake, db, stations, app) -> None:
+    """范国 holds 9:00–11:00 at 城关区 in three days; scheduling 9:30–10:30 there again is refused, naming the
+    first day; 11:00–12:00 (touching) is taken; moving the second onto the first is refused the same way."""
+    member = await bind(fake, db, 8071, "GS0071", "范国")
+    first = await schedule_directly(db, stations["ZS001"], "GS0071", days=3)
+    day = local_day_in(3)
+    await member.send("/reception")
+    choose = await member.expect_message()
+    await press(member, "城关区街道委员工作室", choose)
+    await member.send(f"{day.month}月{day.day}日")
+    await member.expect_message()
+    await member.send("9:30-10:30")
+    refused = await member.expect_message()
+    assert "与范国委员已安排的接待日重叠：城关区街道委员工作室" in refused.text
+    assert "09:00–11:00" in refused.text and f"编号 {first}" in refused.text
+    await member.send("11:00-12:00")
+    assert "接待主题" in (await member.expect_message()).text
+    await member.send("第二场接待")
+    capacity = await member.expect_message()
+    card = await press(member, "不限", capacity)
+    assert "接待日已安排" in (await press(member, "确认提交", card)).text
+    assert len(await receptions(db)) == 2
+
+    # moving the second day onto the first: refused at the time step, nothing changed
+    await member.send("/myreceptions")
+    held = await member.expect_message()
+    card = await press(member, "✏️ 修改2", held)
+    fields = await press(member, "修改", card)
+    await press(member, "时间", fields)
+    await member.send("10:30-11:30")
+    assert "重叠" in (await member.expect_message()).text
+    await member.send("/cancel")
+    await member.expect_message()
+    spans = [(r.starts_at.astimezone(SHANGHAI).hour, r.ends_at.astimezone(SHANGHAI).hour) for r in await receptions(db)]
+    assert spans == [(9, 11), (11, 12)]

@@ -307,3 +307,51 @@ async def test_the_last_seats_taken_at_once_are_taken_once(db, world) -> None:
             return "ok"
 
     assert sorted(await asyncio.gather(twice(), twice())) == ["already", "ok"]
+
+
+async def test_one_members_overlapping_days_are_refused_naming_the_other(db, world) -> None:
+    """Two overlapping days of one member would count the same residents twice: refused when scheduling or
+    moving one, at the same station or another; touching ends, a cancelled day and another member's are not."""
+    stations, members = world
+    first = await make(db, world, "ZS001", "GS0071", starts=at(2026, 12, 7, 9))  # 09:00–11:00
+    me = Scheduler(telegram_id=1, member_id=members["GS0071"])
+
+    async def schedule(code: str, start: datetime, end: datetime, who: Scheduler = me):
+        async with db.session() as session:
+            reception = await svc.schedule(session, who=who, station_id=stations[code], starts_at=start, ends_at=end,
+                                           topic="接待", capacity=None, now=at(2026, 12, 1, 9), policy=POLICY)
+            await session.commit()
+            return reception.id
+
+    for code, start, end in (("ZS001", at(2026, 12, 7, 9, 30), at(2026, 12, 7, 10, 30)),
+                             ("ZS099", at(2026, 12, 7, 10, 59), at(2026, 12, 7, 12)),
+                             ("ZS001", at(2026, 12, 7, 8), at(2026, 12, 7, 12))):
+        with pytest.raises(ReceptionProblem) as refused:
+            await schedule(code, start, end)
+        assert refused.value.code == "overlap"
+        assert refused.value.values == {"member": "范国", "station": "城关区街道委员工作室",
+                                        "when": "12月7日（周一）09:00–11:00", "id": first}
+    assert "城关区街道委员工作室，12月7日（周一）09:00–11:00（编号" in svc_text(refused.value)
+    # touching ends, and another member's day at the same time: fine
+    touching = await schedule("ZS099", at(2026, 12, 7, 11), at(2026, 12, 7, 12))
+    await make(db, world, "ZS002", "GS0058", starts=at(2026, 12, 7, 9))
+    # moving a day: onto another refused, within its own span fine
+    async with db.session() as session:
+        with pytest.raises(ReceptionProblem, match="overlap"):
+            await svc.edit(session, who=me, reception_id=touching, starts_at=at(2026, 12, 7, 10),
+                           ends_at=at(2026, 12, 7, 12), topic="接待", capacity=None, now=at(2026, 12, 1, 9),
+                           policy=POLICY)
+        await session.rollback()
+        await svc.edit(session, who=me, reception_id=first, starts_at=at(2026, 12, 7, 9, 30),
+                       ends_at=at(2026, 12, 7, 11), topic="接待", capacity=None, now=at(2026, 12, 1, 9), policy=POLICY)
+        await session.commit()
+        # a cancelled day frees its time
+        await svc.cancel(session, who=me, reception_id=first, now=at(2026, 12, 1, 9), policy=POLICY)
+        await session.commit()
+    assert await schedule("ZS001", at(2026, 12, 7, 9, 30), at(2026, 12, 7, 10, 30))
+
+
+def svc_text(problem: ReceptionProblem) -> str:
+    from bot.texts import t
+
+    return t(f"rcp_problem_{problem.code}", **problem.values)

@@ -261,6 +261,7 @@ async def schedule(
     if member is None:
         raise ReceptionProblem("no_member")
     _check_again(starts_at, ends_at, now, policy.tz)
+    await check_overlap(session, member=member, starts_at=starts_at, ends_at=ends_at, tz=policy.tz)
     reception = Reception(
         station_id=station_id, member_id=member.id, starts_at=starts_at, ends_at=ends_at, topic=check_topic(topic),
         capacity=capacity, status=ReceptionStatus.scheduled, created_by=who.telegram_id, created_at=now,
@@ -286,6 +287,35 @@ def _check_again(starts_at: datetime, ends_at: datetime, now: datetime, tz: Zone
                                end=f"{ends_at.astimezone(tz):%H:%M}")
     if starts_at <= now:
         raise ReceptionProblem("past", when=when_text(starts_at, ends_at, tz))
+
+
+async def overlapping(session: AsyncSession, *, member_id: int, starts_at: datetime, ends_at: datetime,
+                      other_than: int | None = None) -> Reception | None:
+    """The member's first not-cancelled reception day sharing a moment with the span (touching ends do not),
+    through ix_reception_member_starts; `other_than`: the day being changed."""
+    query = select(Reception).where(
+        Reception.member_id == member_id, Reception.status != ReceptionStatus.cancelled,
+        Reception.starts_at < ends_at, Reception.ends_at > starts_at,
+        Reception.starts_at > starts_at - timedelta(days=1),  # a reception day lies within one date
+    )
+    if other_than is not None:
+        query = query.where(Reception.id != other_than)
+    return (await session.exec(query.order_by(Reception.starts_at, Reception.id).limit(1))).first()
+
+
+async def check_overlap(session: AsyncSession, *, member: Member, starts_at: datetime, ends_at: datetime,
+                        tz: ZoneInfo, other_than: int | None = None) -> None:
+    """Refused (`overlap`, naming the other day) when the member on duty holds another reception day then:
+    one member's overlapping days would count the same residents twice. On PostgreSQL the member's row is
+    locked first, so two schedulings at once see each other."""
+    if dialect_of(session) == "postgresql":
+        await session.exec(select(Member.id).where(Member.id == member.id).with_for_update())
+    other = await overlapping(session, member_id=member.id, starts_at=starts_at, ends_at=ends_at,
+                              other_than=other_than)
+    if other is not None:
+        station = await session.get(Station, other.station_id)
+        raise ReceptionProblem("overlap", member=member.name, station=station.name if station else "—",
+                               when=when_text(other.starts_at, other.ends_at, tz), id=other.id)
 
 
 async def may_manage(session: AsyncSession, who: Scheduler, reception: Reception) -> bool:
@@ -323,6 +353,10 @@ async def edit(
     many were told."""
     reception = await managed(session, who, reception_id, now)
     _check_again(starts_at, ends_at, now, policy.tz)
+    if (reception.starts_at, reception.ends_at) != (starts_at, ends_at):
+        member = await session.get(Member, reception.member_id)
+        await check_overlap(session, member=member, starts_at=starts_at, ends_at=ends_at, tz=policy.tz,
+                            other_than=reception.id)
     topic = check_topic(topic)
     taken = await active_signups(session, reception.id)
     if capacity is not None and capacity < taken:

@@ -42,6 +42,10 @@ TEXTS: dict[str, str] = {
     "rcp_problem_too_far": "接待日最多只能提前 {days} 天安排，请选近一些的日期。",
     "rcp_problem_topic_length": "主题需要 {low}–{high} 个字，请重新输入。",
     "rcp_problem_capacity": "请输入 1–{high} 之间的数字，或点“不限”。",
+    "rcp_problem_overlap": (
+        "这个时间与{member}委员已安排的接待日重叠：{station}，{when}（编号 {id}）。"
+        "同一位委员的接待日时间不能重叠，请换一个时间。"
+    ),
     "rcp_problem_capacity_below": "已有 {taken} 人报名，人数上限不能少于 {taken}。",
     "rcp_problem_not_allowed": "您不是这个工作站的驻站委员，也不负责这个工作站，不能在这里安排接待日。",
     "rcp_problem_no_member": "这个工作站还没有驻站委员，不能安排接待日。请联系政协办公室。",
