@@ -26,7 +26,7 @@ from bot.services import outbox
 from bot.services import receptions as svc
 from bot.services.receptions import ReceptionPolicy, ReceptionProblem, Scheduler
 from bot.services.rules import local_today
-from bot.texts import label, t
+from bot.texts import Safe, label, t
 from handlers.forms import PRIVATE, TEXT, Choice, RecordDraft, RecordForm, answer, reply
 from handlers.views import chunked, keyboard
 from models import Member, Station, utcnow
@@ -379,8 +379,11 @@ async def submit(update: Update, context: LianxinContext, draft: Draft) -> str |
         context.mark_saved(update, t("rcv_changed", when=when, count=told))
         await reply(update, t("rcv_changed", when=when, count=told))
     else:
-        context.mark_saved(update, t("rcv_saved", station=draft.station_name, when=when))
-        await reply(update, t("rcv_saved", station=draft.station_name, when=when))
+        reminder = Safe(t("rcv_saved_reminder") if policy.reminds_later(reception.starts_at, now)
+                        else t("rcv_saved_no_reminder"))
+        saved = t("rcv_saved", station=draft.station_name, when=when, reminder=reminder)
+        context.mark_saved(update, saved)
+        await reply(update, saved)
     await send_now(context.application, context.db, claim)
     return ConversationHandler.END
 

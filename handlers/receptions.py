@@ -196,9 +196,12 @@ async def _signup(update: Update, context: LianxinContext, reception_id: int, wi
         await session.commit()
         view = await svc.reception_view(session, reception_id)
     await query.answer()
+    policy = ReceptionPolicy.from_settings(context.settings)
+    reminder = t("rcp_signed_up_reminder") if policy.reminds_later(view.starts_at, now) else t("rcp_signed_up_soon")
     await edit_text(query, t("rcp_signed_up", station=view.station, address=view.address or "—",
                              when=svc.when_text(view.starts_at, view.ends_at, context.settings.tz), topic=view.topic,
-                             phone=t("rcp_phone_shared", phone=phone) if phone else t("rcp_phone_not_shared")),
+                             phone=t("rcp_phone_shared", phone=phone) if phone else t("rcp_phone_not_shared"),
+                             reminder=Safe(reminder)),
                     reply_markup=keyboard([[(label("rcp_unsign"), _data(ReceptionAction.unsign, reception_id))]]))
 
 

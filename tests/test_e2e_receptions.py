@@ -405,3 +405,44 @@ async def test_a_second_overlapping_day_of_the_member_is_refused_at_the_time_ste
     await member.expect_message()
     spans = [(r.starts_at.astimezone(SHANGHAI).hour, r.ends_at.astimezone(SHANGHAI).hour) for r in await receptions(db)]
     assert spans == [(9, 11), (11, 12)]
+
+
+async def test_a_day_scheduled_after_its_reminder_time_says_today_and_promises_no_reminder(
+        fake, db, stations, runner, settings) -> None:
+    """At 06:55 on 7 December (Shanghai) 范国 schedules 今天 08:00–09:00: its reminder moment (18:00 the day
+    before) is past, so the confirmation promises none, the catch-up reminder says 今天 (not 明天), and a
+    resident who signs up afterwards is not promised a reminder that cannot come."""
+    with time_machine.travel(datetime(2026, 12, 7, 6, 55, tzinfo=SHANGHAI), tick=True) as clock:
+        app = await runner.start(settings)
+        member = await bind(fake, db, 8071, "GS0071", "范国")
+        await member.send("/reception")
+        choose = await member.expect_message()
+        await press(member, "城关区街道委员工作室", choose)
+        await member.send("今天")
+        await member.expect_message()
+        await member.send("8:00-9:00")
+        await member.expect_message()
+        await member.send("早间接待")
+        card = await press(member, "不限", await member.expect_message())
+        saved = await press(member, "确认提交", card)
+        assert "接待日已安排" in saved.text and "前一天会提醒" not in saved.text
+        assert "前一天的提醒时间已过" in saved.text
+        (reception,) = await receptions(db)
+
+        await remind_receptions(LianxinContext(app))
+        to_member = await member.expect_message(timeout=15)
+        assert "今天您在 城关区街道委员工作室" in to_member.text and "明天" not in to_member.text
+
+        clock.move_to(datetime(2026, 12, 7, 7, 0, tzinfo=SHANGHAI))
+        resident = fake.user(9351, first_name="子")
+        await resident.send("/receptions")
+        await resident.expect_messages(2)
+        await resident.send_location(36.06, 103.82)
+        await resident.expect_message()
+        detail = await press(resident, "1 查看/报名", await resident.expect_message())
+        await resident.press("✅ 报名（不留电话）", message=detail)
+        signed = await resident.expect_edit()
+        assert "已报名" in signed.text and "前一天会提醒您" not in signed.text and "不再另发提醒" in signed.text
+        await remind_receptions(LianxinContext(app))  # reminded already: nothing more
+        await resident.expect_silence()
+        await runner.stop(app)

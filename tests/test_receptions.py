@@ -355,3 +355,24 @@ def svc_text(problem: ReceptionProblem) -> str:
     from bot.texts import t
 
     return t(f"rcp_problem_{problem.code}", **problem.values)
+
+
+def test_the_reminder_is_promised_until_its_moment_and_says_today_or_tomorrow_by_the_local_date() -> None:
+    starts = at(2026, 12, 8, 0, 30).astimezone(UTC)  # 16:30 UTC on the 7th
+    assert POLICY.reminds_later(starts, at(2026, 12, 7, 17, 59, 59))
+    assert not POLICY.reminds_later(starts, at(2026, 12, 7, 18, 0))
+    assert POLICY.day_word(starts, at(2026, 12, 7, 23, 59, 59)) == "明天"
+    assert POLICY.day_word(starts, at(2026, 12, 8, 0, 0)) == "今天"  # still the 7th in UTC
+
+
+async def test_a_catch_up_reminder_on_the_day_itself_says_today(db, world) -> None:
+    stations, members = world
+    starts = at(2026, 12, 7, 8, 0)
+    reception = await make(db, world, "ZS001", "GS0071", starts=starts, now=at(2026, 12, 7, 6, 55))
+    async with db.session() as session:
+        (await session.get(Member, members["GS0071"])).telegram_id = 8071
+        await session.commit()
+        assert await svc.due_reminders(session, now=at(2026, 12, 7, 6, 56), policy=POLICY) == [reception]
+        assert await svc.remind(session, reception_id=reception, now=at(2026, 12, 7, 6, 56), policy=POLICY) == 1
+        (row,) = (await session.exec(select(OutboxMessage).where(OutboxMessage.chat_id == 8071))).all()
+        assert "今天您在 城关区街道委员工作室" in row.text and "明天" not in row.text

@@ -76,6 +76,16 @@ class ReceptionPolicy:
         day = starts_at.astimezone(self.tz).date() - timedelta(days=1)
         return datetime.combine(day, self.reminder_at, tzinfo=self.tz)
 
+    def reminds_later(self, starts_at: datetime, now: datetime) -> bool:
+        """The reminder the day before is still to come (one scheduled or signed up for later gets none:
+        the catch-up reminder went out when the day was scheduled)."""
+        return now < self.reminder_moment(starts_at)
+
+    def day_word(self, starts_at: datetime, now: datetime) -> str:
+        """今天 or 明天, by the local dates of the reception day and of now (a reminder is due only on these)."""
+        today = now.astimezone(self.tz).date() == starts_at.astimezone(self.tz).date()
+        return t("rcp_day_today") if today else t("rcp_day_tomorrow")
+
 
 # --- the rules of a reception day ------------------------------------------------------------------
 
@@ -761,8 +771,9 @@ async def remind(
     view = await reception_view(session, reception_id)
     when = when_text(view.starts_at, view.ends_at, policy.tz)
     round_key = int(view.starts_at.timestamp())  # a day moved later gets its own reminder
-    text = t("rcp_reminder", station=view.station, address=view.address or "—", when=when, topic=view.topic,
-             member=view.member)
+    day = policy.day_word(view.starts_at, now)
+    text = t("rcp_reminder", day=day, station=view.station, address=view.address or "—", when=when,
+             topic=view.topic, member=view.member)
     told = await _tell_signed_up(session, reception_id, key=f"rcp-remind:{reception_id}:{round_key}", text=text,
                                  now=now, claim=None)
     chat = (await session.exec(select(Member.telegram_id).where(Member.id == view.member_id,
@@ -770,7 +781,8 @@ async def remind(
     if chat is not None:
         await outbox.enqueue(
             session, key=f"rcp-remind:{reception_id}:{round_key}:member", chat_id=chat, kind="reception",
-            text=t("rcp_reminder_member", station=view.station, when=when, topic=view.topic, count=view.taken),
+            text=t("rcp_reminder_member", day=day, station=view.station, when=when, topic=view.topic,
+                   count=view.taken),
             now=now, buttons=buttons,
         )
         told += 1

@@ -31,9 +31,11 @@ TEXTS: dict[str, str] = {
         "主题：{topic}\n报名人数：{capacity}"
     ),
     "rcv_saved": (
-        "✅ 接待日已安排：{station}，{when}。\n群众可以通过“📅 接待日”找到并报名；前一天会提醒报名的群众和您。"
+        "✅ 接待日已安排：{station}，{when}。\n群众可以通过“📅 接待日”找到并报名；{reminder}"
         "发送 /myreceptions 查看、修改或取消。"
     ),
+    "rcv_saved_reminder": "前一天会提醒报名的群众和您。",
+    "rcv_saved_no_reminder": "前一天的提醒时间已过，这场不再提醒报名的群众。",
     "rcv_changed": "✅ 接待日已修改：{when}。已通知 {count} 位报名的群众。",
     # rules (bot/services/receptions.py: ReceptionProblem codes)
     "rcp_problem_end_before_start": "结束时间（{end}）要晚于开始时间（{start}），请重新输入。",
@@ -72,12 +74,14 @@ TEXTS: dict[str, str] = {
         "📅 政协办公室为您安排了接待日：{station}，{when}，主题：{topic}。\n发送 /myreceptions 查看或修改。"
     ),
     "rcp_reminder": (
-        "⏰ <b>接待日提醒</b>\n您报名了明天的委员接待日：\n地点：{station}（{address}）\n时间：{when}\n主题：{topic}\n"
+        "⏰ <b>接待日提醒</b>\n您报名了{day}的委员接待日：\n地点：{station}（{address}）\n时间：{when}\n主题：{topic}\n"
         "接待委员：{member}\n不能参加的话，请发送 /mysignups 取消报名。"
     ),
     "rcp_reminder_member": (
-        "⏰ <b>接待日提醒</b>\n明天您在 {station} 接待群众：{when}，主题：{topic}。\n目前已有 {count} 人报名。"
+        "⏰ <b>接待日提醒</b>\n{day}您在 {station} 接待群众：{when}，主题：{topic}。\n目前已有 {count} 人报名。"
     ),
+    "rcp_day_today": "今天",
+    "rcp_day_tomorrow": "明天",
     # finding and signing up (handlers/receptions.py)
     "rcp_find_location": "📅 <b>委员接待日</b>\n点下方“📍 发送我的位置”，查看离您最近的接待日；",
     "rcp_find_region": "或按地区查找：",
@@ -99,8 +103,10 @@ TEXTS: dict[str, str] = {
     "rcp_you_signed_up": "✅ 您已报名。",
     "rcp_phone_hint": "如需给接待委员留电话，可以先点菜单里的“📱 分享我的手机号”，再来报名。",
     "rcp_signed_up": (
-        "✅ 已报名：{station}（{address}）\n时间：{when}\n主题：{topic}\n{phone}\n前一天会提醒您。"
+        "✅ 已报名：{station}（{address}）\n时间：{when}\n主题：{topic}\n{phone}{reminder}"
     ),
+    "rcp_signed_up_reminder": "\n前一天会提醒您。",
+    "rcp_signed_up_soon": "\n接待日临近，不再另发提醒，请记好时间。",
     "rcp_phone_shared": "接待委员可以看到您的名字和手机号 {phone}。",
     "rcp_phone_not_shared": "没有留电话，接待委员只知道有一位群众报名，看不到您的名字和手机号。",
     "rcp_not_signed_up": "您没有报名这个接待日（或已经取消）。",
