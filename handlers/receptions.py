@@ -209,10 +209,20 @@ async def _unsign(update: Update, context: LianxinContext, reception_id: int) ->
     query = update.callback_query
     async with context.db.session() as session:
         resident = await resident_for(session, update.effective_user.id)
-        done = resident is not None and await svc.cancel_signup(session, reception_id=reception_id,
-                                                                resident_id=resident.id, now=utcnow())
+        try:
+            done = resident is not None and await svc.cancel_signup(session, reception_id=reception_id,
+                                                                    resident_id=resident.id, now=utcnow())
+        except ReceptionProblem:  # the day was cancelled by its side: said so, nothing changes
+            await session.rollback()
+            done = None
         await session.commit()
         view = await svc.reception_view(session, reception_id)
+    if done is None and view is not None:
+        text = t("rcp_unsign_day_cancelled", station=view.station,
+                 when=svc.when_text(view.starts_at, view.ends_at, context.settings.tz))
+        await query.answer(text, show_alert=True)
+        await edit_text(query, text)
+        return
     if not done or view is None:
         await query.answer(t("rcp_not_signed_up"), show_alert=True)
         return

@@ -446,3 +446,32 @@ async def test_a_day_scheduled_after_its_reminder_time_says_today_and_promises_n
         await remind_receptions(LianxinContext(app))  # reminded already: nothing more
         await resident.expect_silence()
         await runner.stop(app)
+
+
+async def test_unsigning_from_a_day_the_member_cancelled_says_the_day_was_cancelled(fake, db, stations, app) -> None:
+    member = await bind(fake, db, 8071, "GS0071", "范国")
+    reception_id = await schedule_directly(db, stations["ZS001"], "GS0071", days=2, topic="取消的接待日")
+    resident = fake.user(9361, first_name="丑")
+    await resident.send("/receptions")
+    await resident.expect_messages(2)
+    await resident.send_location(36.06, 103.82)
+    await resident.expect_message()
+    detail = await press(resident, "1 查看/报名", await resident.expect_message())
+    await resident.press("✅ 报名（不留电话）", message=detail)
+    signed = await resident.expect_edit()
+    assert signed.buttons == [["取消报名"]]
+
+    await member.send("/myreceptions")
+    question = await press(member, "🚫 取消1", await member.expect_message())
+    await member.press("确认取消接待日", message=question)
+    await member.expect_edit()
+    assert "接待日取消通知" in (await resident.expect_message()).text
+
+    await resident.press("取消报名", message=signed)
+    alert = await resident.expect_answer()
+    assert "已由接待委员一方取消" in alert.text and "不是您取消的报名" in alert.text
+    assert "已取消报名" not in alert.text
+    edited = await resident.expect_edit()
+    assert "已由接待委员一方取消" in edited.text and not edited.buttons
+    rid = await resident_id(db, 9361)
+    assert await signups(db, reception_id) == {rid: ("active", None)}  # nothing changed

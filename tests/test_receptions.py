@@ -376,3 +376,19 @@ async def test_a_catch_up_reminder_on_the_day_itself_says_today(db, world) -> No
         assert await svc.remind(session, reception_id=reception, now=at(2026, 12, 7, 6, 56), policy=POLICY) == 1
         (row,) = (await session.exec(select(OutboxMessage).where(OutboxMessage.chat_id == 8071))).all()
         assert "今天您在 城关区街道委员工作室" in row.text and "明天" not in row.text
+
+
+async def test_a_sign_up_to_a_cancelled_day_is_left_as_it_was(db, world) -> None:
+    reception = await make(db, world, "ZS001", "GS0071", starts=at(2026, 12, 9, 9))
+    person = await resident(db, 9430)
+    _, members = world
+    now = at(2026, 12, 2, 9)
+    async with db.session() as session:
+        await svc.sign_up(session, reception_id=reception, resident_id=person, phone=None, now=now)
+        await svc.cancel(session, who=Scheduler(telegram_id=1, member_id=members["GS0071"]), reception_id=reception,
+                         now=now, policy=POLICY)
+        await session.commit()
+        with pytest.raises(ReceptionProblem, match="day_cancelled"):
+            await svc.cancel_signup(session, reception_id=reception, resident_id=person, now=now)
+        row = (await session.exec(select(ReceptionSignup).where(ReceptionSignup.resident_id == person))).one()
+        assert row.status.value == "active" and row.cancelled_at is None

@@ -690,7 +690,12 @@ async def sign_up(
 
 
 async def cancel_signup(session: AsyncSession, *, reception_id: int, resident_id: int, now: datetime) -> bool:
-    """Cancel a resident's sign-up; False when there was none active."""
+    """Cancel a resident's sign-up; False when there was none active. A day cancelled by its side (the member
+    on duty or the office) is refused (`day_cancelled`) and its sign-ups stay as they were: the resident did
+    not cancel anything."""
+    status = (await session.exec(select(Reception.status).where(Reception.id == reception_id))).first()
+    if status is ReceptionStatus.cancelled:
+        raise ReceptionProblem("day_cancelled")
     result = await session.exec(
         update(ReceptionSignup)
         .where(ReceptionSignup.reception_id == reception_id, ReceptionSignup.resident_id == resident_id,

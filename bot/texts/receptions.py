@@ -111,6 +111,10 @@ TEXTS: dict[str, str] = {
     "rcp_phone_not_shared": "没有留电话，接待委员只知道有一位群众报名，看不到您的名字和手机号。",
     "rcp_not_signed_up": "您没有报名这个接待日（或已经取消）。",
     "rcp_unsigned": "已取消报名：{station}，{when}。",
+    "rcp_unsign_day_cancelled": (
+        "这场接待日（{station}，{when}）已由接待委员一方取消，不是您取消的报名；您不用再做什么。"
+        "可以发送 /receptions 查看其他接待日。"
+    ),
     "rcp_mine_title": "<b>我报名的接待日</b>",
     "rcp_mine_none": "您还没有报名近期的接待日。发送 /receptions 查找。",
     # the member's own (handlers/receptions.py)
