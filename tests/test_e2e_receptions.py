@@ -475,3 +475,57 @@ async def test_unsigning_from_a_day_the_member_cancelled_says_the_day_was_cancel
     assert "已由接待委员一方取消" in edited.text and not edited.buttons
     rid = await resident_id(db, 9361)
     assert await signups(db, reception_id) == {rid: ("active", None)}  # nothing changed
+
+
+async def station_of_three(db) -> int:
+    """兰州市社区委员工作站 as the station file has it: 苏秀丽 (GS0075), 段强磊 (GS0089), 黄晨晶 (GS0005) on duty."""
+    from models import Region, Station, StationMember
+
+    async with db.session() as session:
+        region_id = (await session.exec(select(Region.id).where(Region.path == "甘肃省/兰州市"))).one()
+        station = Station(code="ZS004", name="兰州市社区委员工作站", region_id=region_id, address="甘肃省兰州市9号")
+        session.add(station)
+        await session.flush()
+        for position, number in enumerate(("GS0075", "GS0089", "GS0005")):
+            member_id = (await session.exec(select(Member.id).where(Member.number == number))).one()
+            session.add(StationMember(station_id=station.id, member_id=member_id, position=position))
+        await session.commit()
+        return station.id
+
+
+async def test_a_coordinator_chooses_who_receives_and_is_told_when_they_are_unbound(fake, db, stations, app) -> None:
+    station_id = await station_of_three(db)
+    bound = await bind(fake, db, 8089, "GS0089", "段强磊")
+    admin = fake.user(ADMIN_ID, first_name="管理员")
+    await admin.send("/reception")
+    choose = await admin.expect_message()
+    who = await press(admin, "兰州市社区委员工作站", choose)
+    assert "由哪位委员接待" in who.text
+    # the bound member first, the unbound ones marked
+    assert who.buttons == [["段强磊", "苏秀丽（未绑定）"], ["黄晨晶（未绑定）"], ["取消"]]
+    await press(admin, "苏秀丽（未绑定）", who)
+    day = local_day_in(5)
+    await admin.send(f"{day.month}月{day.day}日")
+    await admin.expect_message()
+    await admin.send("9:00-10:00")
+    await admin.expect_message()
+    await admin.send("社区议事")
+    card = await press(admin, "不限", await admin.expect_message())
+    assert "接待委员：苏秀丽" in card.text and "苏秀丽 委员还没有绑定 Telegram" in card.text
+    # changed to the bound member: no warning, and they hold the day and are told
+    fields = await press(admin, "修改", card)
+    assert fields.buttons[0] == ["工作站", "接待委员", "日期"]
+    again = await press(admin, "接待委员", fields)
+    card = await press(admin, "段强磊", again)
+    assert "接待委员：段强磊" in card.text and "没有绑定" not in card.text
+    assert "接待日已安排" in (await press(admin, "确认提交", card)).text
+    (reception,) = await receptions(db)
+    async with db.session() as session:
+        holder = await session.get(Member, reception.member_id)
+    assert (reception.station_id, holder.number) == (station_id, "GS0089")
+    assert "为您安排了接待日" in (await bound.expect_message()).text
+
+    # without a choice the bound member on duty holds a coordinator's day (the first bound, not the first listed)
+    async with db.session() as session:
+        chosen = await svc.member_on_duty(session, Scheduler(telegram_id=ADMIN_ID, staff=True), station_id)
+    assert chosen.number == "GS0089"

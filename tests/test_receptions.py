@@ -392,3 +392,28 @@ async def test_a_sign_up_to_a_cancelled_day_is_left_as_it_was(db, world) -> None
             await svc.cancel_signup(session, reception_id=reception, resident_id=person, now=now)
         row = (await session.exec(select(ReceptionSignup).where(ReceptionSignup.resident_id == person))).one()
         assert row.status.value == "active" and row.cancelled_at is None
+
+
+async def test_staff_choose_among_several_members_on_duty_and_a_member_holds_their_own(db, world) -> None:
+    from models import StationMember
+
+    stations, members = world
+    async with db.session() as session:  # 易英 also on duty at 城关区, after 范国, and bound; 范国 is not
+        session.add(StationMember(station_id=stations["ZS001"], member_id=members["GS0058"], position=1))
+        (await session.get(Member, members["GS0058"])).telegram_id = 8058
+        await session.commit()
+        admin = Scheduler(telegram_id=4, staff=True, scopes=None)
+        assert [m.id for m in await svc.choosable_members(session, admin, stations["ZS001"])] == [
+            members["GS0058"], members["GS0071"]]  # bound first
+        assert await svc.choosable_members(session, admin, stations["ZS002"]) == []  # one member on duty
+        on_duty = Scheduler(telegram_id=8071, member_id=members["GS0071"], staff=True, scopes=None)
+        assert await svc.choosable_members(session, on_duty, stations["ZS001"]) == []  # holds their own
+        start = at(2026, 12, 9, 9)
+        reception = await svc.schedule(session, who=admin, station_id=stations["ZS001"], starts_at=start,
+                                       ends_at=start + timedelta(hours=1), topic="接待", capacity=None,
+                                       now=at(2026, 12, 1, 9), policy=POLICY, member_id=members["GS0071"])
+        assert reception.member_id == members["GS0071"]
+        with pytest.raises(ReceptionProblem, match="member_not_on_duty"):  # 易英 is not on duty at ZS099
+            await svc.schedule(session, who=admin, station_id=stations["ZS099"], starts_at=start,
+                               ends_at=start + timedelta(hours=1), topic="接待", capacity=None,
+                               now=at(2026, 12, 1, 9), policy=POLICY, member_id=members["GS0058"])

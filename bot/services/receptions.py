@@ -244,15 +244,35 @@ async def _on_duty(session: AsyncSession, station_id: int, member_id: int) -> bo
         StationMember.station_id == station_id, StationMember.member_id == member_id))).first() is not None
 
 
-async def member_on_duty(session: AsyncSession, who: Scheduler, station_id: int) -> Member | None:
-    """Who holds the reception day: the scheduler when on duty there, else the station's first member on duty."""
-    if who.member_id is not None and await _on_duty(session, station_id, who.member_id):
-        return await session.get(Member, who.member_id)
-    return (await session.exec(
+async def members_on_duty(session: AsyncSession, station_id: int) -> list[Member]:
+    """The station's active members on duty, those bound to Telegram first (a reminder and the card reach
+    them), then in the station's order."""
+    return list((await session.exec(
         select(Member).join(StationMember, StationMember.member_id == Member.id)
         .where(StationMember.station_id == station_id, Member.active.is_(True))
-        .order_by(StationMember.position, StationMember.id).limit(1)
-    )).first()
+        .order_by(Member.telegram_id.is_(None), StationMember.position, StationMember.id)
+    )).all())
+
+
+async def choosable_members(session: AsyncSession, who: Scheduler, station_id: int) -> list[Member]:
+    """The members staff may choose between at a station: its members on duty, when there are several and
+    the scheduler is not on duty there (a member on duty holds their own days); else none."""
+    if not who.staff or (who.member_id is not None and await _on_duty(session, station_id, who.member_id)):
+        return []
+    duty = await members_on_duty(session, station_id)
+    return duty if len(duty) > 1 else []
+
+
+async def member_on_duty(session: AsyncSession, who: Scheduler, station_id: int,
+                         member_id: int | None = None) -> Member | None:
+    """Who holds the reception day: the scheduler when on duty there; else the member on duty staff chose
+    (`member_id`; None if no longer on duty there), else the first member on duty (bound ones first)."""
+    if who.member_id is not None and await _on_duty(session, station_id, who.member_id):
+        return await session.get(Member, who.member_id)
+    duty = await members_on_duty(session, station_id)
+    if member_id is not None and who.staff:
+        return next((m for m in duty if m.id == member_id), None)
+    return duty[0] if duty else None
 
 
 # --- scheduling, editing, cancelling -----------------------------------------------------------------
@@ -261,15 +281,16 @@ async def member_on_duty(session: AsyncSession, who: Scheduler, station_id: int)
 async def schedule(
     session: AsyncSession, *, who: Scheduler, station_id: int, starts_at: datetime, ends_at: datetime, topic: str,
     capacity: int | None, now: datetime, policy: ReceptionPolicy, claim: str | None = None,
+    member_id: int | None = None,
 ) -> Reception:
     """A new reception day, every rule checked again (the form's answers may be stale). When a coordinator
-    schedules it, the member on duty is told through the outbox (`claim`: written claimed, for the caller to
-    send after its commit)."""
+    schedules it (for `member_id`, one of the station's members on duty, or else the first), the member on
+    duty is told through the outbox (`claim`: written claimed, for the caller to send after its commit)."""
     if not await may_schedule_at(session, who, station_id):
         raise ReceptionProblem("not_allowed")
-    member = await member_on_duty(session, who, station_id)
+    member = await member_on_duty(session, who, station_id, member_id)
     if member is None:
-        raise ReceptionProblem("no_member")
+        raise ReceptionProblem("member_not_on_duty" if member_id is not None and who.staff else "no_member")
     _check_again(starts_at, ends_at, now, policy.tz)
     await check_overlap(session, member=member, starts_at=starts_at, ends_at=ends_at, tz=policy.tz)
     reception = Reception(

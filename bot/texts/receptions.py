@@ -15,6 +15,7 @@ TEXTS: dict[str, str] = {
     "rcv_restart": "已放弃之前未保存的接待日安排，重新开始。",
     "rcv_cancelled": "已取消，接待日没有保存。",
     "rcv_ask_station": "<b>安排委员接待日</b>（第 1/5 步）\n在哪个工作站（工作室）接待？",
+    "rcv_ask_member": "（第 1/5 步）<b>{station}</b> 有几位驻站委员，由哪位委员接待？",
     "rcv_ask_date": (
         "（第 2/5 步）在 <b>{station}</b> 接待的日期？\n例如：12月10日、2026-12-10、明天"
     ),
@@ -25,6 +26,10 @@ TEXTS: dict[str, str] = {
     "rcv_bad_span": "没看懂这个时间段。请按“9:00-11:30”的格式输入开始和结束时间。",
     "rcv_card": (
         "<b>请确认接待日</b>\n工作站：{station}\n接待委员：{member}\n时间：{when}\n主题：{topic}\n报名人数：{capacity}"
+    ),
+    "rcv_card_unbound": (
+        "\n⚠️ {member} 委员还没有绑定 Telegram：接待日提醒和接待日后的活动卡片都发不到该委员，"
+        "请联系政协办公室为其发邀请码绑定。"
     ),
     "rcv_card_edit": (
         "<b>修改接待日</b>（已报名的群众会收到变更通知）\n工作站：{station}\n接待委员：{member}\n时间：{when}\n"
@@ -50,6 +55,7 @@ TEXTS: dict[str, str] = {
     ),
     "rcp_problem_capacity_below": "已有 {taken} 人报名，人数上限不能少于 {taken}。",
     "rcp_problem_not_allowed": "您不是这个工作站的驻站委员，也不负责这个工作站，不能在这里安排接待日。",
+    "rcp_problem_member_not_on_duty": "这位委员已不在这个工作站驻站，请重新选择。",
     "rcp_problem_no_member": "这个工作站还没有驻站委员，不能安排接待日。请联系政协办公室。",
     "rcp_problem_not_found": "没有找到这个接待日，或您无权查看。",
     "rcp_problem_cancelled": "这个接待日已取消。",
@@ -130,6 +136,8 @@ TEXTS: dict[str, str] = {
 BUTTONS: dict[str, str] = {
     "menu_receptions": "📅 接待日",
     "rcv_no_limit": "不限",
+    "rcv_member_unbound": "{name}（未绑定）",
+    "field_member": "接待委员",
     "field_station": "工作站",
     "field_span": "时间",
     "field_topic": "主题",
@@ -150,7 +158,7 @@ BUTTONS: dict[str, str] = {
 
 FORM_STEPS: dict[str, dict[str, str]] = {
     "rcv": {
-        "station": "工作站", "date": "日期", "span": "时间", "topic": "主题", "capacity": "报名人数",
+        "station": "工作站", "member": "接待委员", "date": "日期", "span": "时间", "topic": "主题", "capacity": "报名人数",
         "confirm": "确认", "field": "修改",
     },
 }
