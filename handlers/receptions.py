@@ -49,17 +49,20 @@ def location_keyboard(context: LianxinContext) -> ReplyKeyboardMarkup:
                                resize_keyboard=True, is_persistent=True)
 
 
-def line_of(index: int, view: ReceptionView, context: LianxinContext) -> str:
+def line_of(index: int, view: ReceptionView, context: LianxinContext, numbered: bool = False) -> str:
+    """One day in a list; `numbered`: with its id (编号), which the office's `stations qr --reception` takes."""
     distance = t("rcp_distance", km=f"{view.distance_km:.1f}") if view.distance_km is not None else ""
     seats = (t("rcp_seats_full", taken=view.taken) if view.full else
              t("rcp_seats", taken=view.taken, capacity=view.capacity) if view.capacity else
              t("rcp_seats_open", taken=view.taken))
+    number = t("rcp_number", id=view.id) if numbered else ""
     return t("rcp_line", index=index, when=svc.when_text(view.starts_at, view.ends_at, context.settings.tz),
-             station=view.station, distance=Safe(distance), topic=view.topic, member=view.member, seats=Safe(seats))
+             number=Safe(number), station=view.station, distance=Safe(distance), topic=view.topic,
+             member=view.member, seats=Safe(seats))
 
 
-def list_text(title: str, views: list[ReceptionView], context: LianxinContext) -> str:
-    lines = [line_of(i, v, context) for i, v in enumerate(views, 1)]
+def list_text(title: str, views: list[ReceptionView], context: LianxinContext, numbered: bool = False) -> str:
+    lines = [line_of(i, v, context, numbered) for i, v in enumerate(views, 1)]
     return title + "\n\n" + "\n\n".join(lines)
 
 
@@ -268,7 +271,7 @@ async def myreceptions_command(update: Update, context: LianxinContext) -> None:
         rows.append([(label("rcp_edit", index=i), _data(ReceptionAction.edit, v.id)),
                      (label("rcp_cancel", index=i), _data(ReceptionAction.cancel, v.id)),
                      (label("rcp_attendees", index=i), _data(ReceptionAction.attendees, v.id))])
-    await update.effective_chat.send_message(list_text(t("rcp_held_title"), views, context),
+    await update.effective_chat.send_message(list_text(t("rcp_held_title"), views, context, numbered=True),
                                              reply_markup=keyboard(rows))
 
 

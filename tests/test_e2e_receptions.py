@@ -163,10 +163,10 @@ async def test_schedule_sign_up_full_double_and_cancel(fake, db, stations, app) 
     assert await signups(db, reception.id) == {
         ids["a"]: ("cancelled", None), ids["b"]: ("active", "13912345678"), ids["c"]: ("active", None)}
 
-    # the member's list: who signed up, with the phone B chose to show
+    # the member's list: who signed up, with the phone B chose to show; each day with its id (for `stations qr`)
     await member.send("/myreceptions")
     held = await member.expect_message()
-    assert "已报满（2 人）" in held.text
+    assert "已报满（2 人）" in held.text and f"11:30（编号 {reception.id}）" in held.text
     names = await press(member, "👥 名单1", held)
     assert "1. 乙（13912345678）" in names.text and "2. 报名群众（未留电话）" in names.text
     assert "丙" not in names.text and "甲" not in names.text

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -29,6 +30,7 @@ from bot.texts import t
 from models import (
     Member,
     Reception,
+    ReceptionCheckin,
     ReceptionSignup,
     ReceptionStatus,
     Region,
@@ -636,6 +638,49 @@ async def managed_by(session: AsyncSession, who: Scheduler, *, now: datetime, li
         conditions.append(Reception.member_id == who.member_id)
     query = _coming(_days(), now).where(or_(*conditions))
     return await _listed(session, query, limit)
+
+
+@dataclass(frozen=True)
+class ReceptionRow:
+    """One reception day as the office's list (`python -m bot stations receptions`) shows it."""
+
+    id: int
+    station_code: str
+    station: str
+    member_number: str
+    member: str
+    starts_at: datetime
+    ends_at: datetime
+    status: ReceptionStatus
+    signups: int
+    checkins: int
+
+
+async def station_numbered(session: AsyncSession, code: str) -> int | None:
+    """The station of a code as typed (spaces, case and full-width letters forgiven); None if there is none."""
+    cleaned = unicodedata.normalize("NFKC", code).strip().upper()
+    return (await session.exec(select(Station.id).where(func.upper(Station.code) == cleaned))).first()
+
+
+async def listing(session: AsyncSession, *, since: datetime, station_id: int | None = None,
+                  limit: int | None = None) -> list[ReceptionRow]:
+    """Reception days starting at or after `since` (every status), soonest first, with their active sign-ups
+    and check-ins: the ids `stations qr --reception` takes."""
+    signups = (select(func.count()).select_from(ReceptionSignup)
+               .where(ReceptionSignup.reception_id == Reception.id, ReceptionSignup.status == SignupStatus.active)
+               .correlate(Reception).scalar_subquery())
+    checkins = (select(func.count()).select_from(ReceptionCheckin)
+                .where(ReceptionCheckin.reception_id == Reception.id).correlate(Reception).scalar_subquery())
+    query = (select(Reception.id, Station.code, Station.name, Member.number, Member.name, Reception.starts_at,
+                    Reception.ends_at, Reception.status, signups, checkins)
+             .join(Station, Station.id == Reception.station_id).join(Member, Member.id == Reception.member_id)
+             .where(Reception.starts_at >= since))
+    if station_id is not None:
+        query = query.where(Reception.station_id == station_id)
+    query = query.order_by(Reception.starts_at, Reception.id)
+    if limit is not None:
+        query = query.limit(limit)
+    return [ReceptionRow(*row) for row in (await session.exec(query)).all()]
 
 
 # --- signing up --------------------------------------------------------------------------------------
