@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
@@ -48,8 +49,14 @@ async def test_posters_check_ins_a_request_and_the_days_activity(fake, db, roste
     asked = await member.expect_message()
     assert "只在生成时显示一次" in asked.text
     await member.press("🔄 重新生成（旧码失效）", message=asked)
+    assert not (await member.expect_edit()).buttons  # used: a second tap cannot kill the poster just printed
     assert (await member.expect_message()).document
-    assert (await reception(db, day.reception_id)).checkin_token_hash not in (None, first)
+    second = (await reception(db, day.reception_id)).checkin_token_hash
+    assert second not in (None, first)
+    assert not member.message(asked.message_id).buttons
+    with pytest.raises(AssertionError, match="No button"):  # nothing left to tap on the old message
+        await member.press("🔄 重新生成（旧码失效）", message=asked)
+    assert (await reception(db, day.reception_id)).checkin_token_hash == second
 
     token = await new_token(db, day.reception_id, now)  # what the printed poster carries
     link = f"/start c_{token}"
