@@ -123,8 +123,11 @@ async def test_posters_check_ins_a_request_and_the_days_activity(fake, db, roste
     await member.send(SUMMARY)
     walk_ins = await member.expect_message()
     assert "没有扫码" in walk_ins.text
+    # numbered with the steps around it: the summary is 5/6, the photos 6/6 (the /log form's numbers)
+    assert "（第 5/6 步）" in ask.text and walk_ins.text.startswith("（第 5/6 步 · 补充）")
     await member.send("2")
     photos = await member.expect_message()
+    assert "（第 6/6 步）" in photos.text
     confirm = await press(member, "跳过", photos)
     assert "人次：5（其中扫码核实 3 人次，未扫码 2 人次）" in confirm.text and f"地点：{STATION}" in confirm.text
     saved = await press(member, "确认提交", confirm)
