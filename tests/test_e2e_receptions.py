@@ -529,3 +529,27 @@ async def test_a_coordinator_chooses_who_receives_and_is_told_when_they_are_unbo
     async with db.session() as session:
         chosen = await svc.member_on_duty(session, Scheduler(telegram_id=ADMIN_ID, staff=True), station_id)
     assert chosen.number == "GS0089"
+
+
+async def test_an_overlap_that_appeared_meanwhile_is_refused_on_saving_and_the_time_asked_again(
+        fake, db, stations, app) -> None:
+    member = await bind(fake, db, 8071, "GS0071", "范国")
+    day = local_day_in(3)
+    await member.send("/reception")
+    await press(member, "城关区街道委员工作室", await member.expect_message())
+    await member.send(f"{day.month}月{day.day}日")
+    await member.expect_message()
+    await member.send("9:30-10:30")
+    await member.expect_message()
+    await member.send("上午接待")
+    card = await press(member, "不限", await member.expect_message())
+    other = await schedule_directly(db, stations["ZS099"], "GS0071", days=3)  # 09:00–11:00, meanwhile
+    await member.press("确认提交", message=card)
+    refused, ask_span = await member.expect_messages(2)
+    assert "兰州无坐标委员工作站" in refused.text and f"编号 {other}" in refused.text
+    assert "几点到几点" in ask_span.text
+    await member.send("11:00-12:00")
+    card = await member.expect_message()  # back to the card with the new time
+    assert "11:00–12:00" in card.text
+    assert "接待日已安排" in (await press(member, "确认提交", card)).text
+    assert len(await receptions(db)) == 2
