@@ -1,9 +1,11 @@
 """/reception: a member on duty at a station (or a coordinator whose scope covers it) schedules a reception
 day (委员接待日), and changes one later (flow diagram: docs/reception.mmd).
 
-Built on the form kit (handlers/forms.py): station (the member's own first), date, time span, topic,
-capacity (optional), then a card to confirm. A date in the past or an end before the start is refused
-with the reason at its step and checked again on submitting. 修改 under /myreceptions opens the same form
+Built on the form kit (handlers/forms.py): station (the member's own first), the member who receives (staff
+at a station with several members on duty), date, time span (not overlapping another day of that member),
+topic, capacity (optional), then a card to confirm (saying so when that member has not bound Telegram). A
+date in the past, an end before the start or an overlap is refused with the reason at its step and checked
+again on submitting. 修改 under /myreceptions opens the same form
 on the card of a coming day (its station stays); the change, the end of the form and the notices to the
 residents signed up are one commit.
 """
