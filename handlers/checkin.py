@@ -29,7 +29,7 @@ from bot.services.contacts import member_name_sector
 from bot.services.identity import Identity
 from bot.texts import label, t
 from handlers.menus import resident_keyboard, set_menu
-from handlers.views import checked_press, keyboard
+from handlers.views import checked_press, drop_buttons, keyboard
 from models import ReceptionStatus, utcnow
 
 log = logging.getLogger(__name__)
@@ -119,6 +119,8 @@ async def on_qr_button(update: Update, context: LianxinContext) -> None:
     if button is None:
         return
     await update.callback_query.answer()
+    if button.action == CheckinAction.rotate:  # used once: a second tap would kill the poster just printed
+        await drop_buttons(update)
     chat = update.effective_chat
     async with context.db.session() as session:
         view = await reception_view(session, button.reception_id)

@@ -1,9 +1,11 @@
 """/reception: a member on duty at a station (or a coordinator whose scope covers it) schedules a reception
 day (委员接待日), and changes one later (flow diagram: docs/reception.mmd).
 
-Built on the form kit (handlers/forms.py): station (the member's own first), date, time span, topic,
-capacity (optional), then a card to confirm. A date in the past or an end before the start is refused
-with the reason at its step and checked again on submitting. 修改 under /myreceptions opens the same form
+Built on the form kit (handlers/forms.py): station (the member's own first), the member who receives (staff
+at a station with several members on duty), date, time span (not overlapping another day of that member),
+topic, capacity (optional), then a card to confirm (saying so when that member has not bound Telegram). A
+date in the past, an end before the start or an overlap is refused with the reason at its step and checked
+again on submitting. 修改 under /myreceptions opens the same form
 on the card of a coming day (its station stays); the change, the end of the form and the notices to the
 residents signed up are one commit.
 """
@@ -26,7 +28,7 @@ from bot.services import outbox
 from bot.services import receptions as svc
 from bot.services.receptions import ReceptionPolicy, ReceptionProblem, Scheduler
 from bot.services.rules import local_today
-from bot.texts import label, t
+from bot.texts import Safe, label, t
 from handlers.forms import PRIVATE, TEXT, Choice, RecordDraft, RecordForm, answer, reply
 from handlers.views import chunked, keyboard
 from models import Member, Station, utcnow
@@ -36,6 +38,7 @@ log = logging.getLogger(__name__)
 
 class Step(enum.StrEnum):
     STATION = "station"
+    MEMBER = "member"  # staff at a station with several members on duty: who receives
     DATE = "date"
     SPAN = "span"
     TOPIC = "topic"
@@ -46,6 +49,7 @@ class Step(enum.StrEnum):
 
 class Action(enum.StrEnum):
     STATION = "st"
+    MEMBER = "mb"
     CAPACITY = "cap"
     CONFIRM = "ok"
     FIELD = "fd"
@@ -58,7 +62,10 @@ class Draft(RecordDraft):
     offered: list[int] = field(default_factory=list)  # the stations the station step offered
     station_id: int | None = None
     station_name: str | None = None
+    member_id: int | None = None  # who holds the day (the scheduler on duty, or the one chosen)
     member_name: str | None = None
+    member_bound: bool = True  # has a Telegram account: the reminder and the card reach them
+    duty: list[int] = field(default_factory=list)  # the members on duty the member step offered
     day: str | None = None  # ISO date
     start: str | None = None  # HH:MM, local
     end: str | None = None
@@ -68,7 +75,7 @@ class Draft(RecordDraft):
 
 FORM: RecordForm[Draft] = RecordForm(
     name="rcv", conversation="reception", draft=Draft, steps=Step, actions=Action,
-    button_steps={Step.STATION, Step.CONFIRM, Step.FIELD},
+    button_steps={Step.STATION, Step.MEMBER, Step.CONFIRM, Step.FIELD},
 )
 guarded = FORM.guarded
 
@@ -96,6 +103,17 @@ def _times(draft: Draft, context: LianxinContext) -> tuple[datetime, datetime]:
                            end=time.fromisoformat(draft.end), tz=context.settings.tz, now=utcnow())
 
 
+async def _check_overlap(context: LianxinContext, draft: Draft, starts_at: datetime, ends_at: datetime) -> None:
+    """At the time step already: the member on duty holds no other reception day then (checked again on saving)."""
+    if draft.member_id is None:
+        return
+    async with context.db.session() as session:
+        member = await session.get(Member, draft.member_id)
+        if member is not None:
+            await svc.check_overlap(session, member=member, starts_at=starts_at, ends_at=ends_at,
+                                    tz=context.settings.tz, other_than=draft.reception_id)
+
+
 # --- steps ------------------------------------------------------------------------------------------
 
 async def ask_station(update: Update, context: LianxinContext, draft: Draft) -> str:
@@ -106,6 +124,20 @@ async def ask_station(update: Update, context: LianxinContext, draft: Draft) -> 
     rows.append([FORM.button(draft, label("cancel"), Action.CANCEL)])
     state = await FORM.at_step(update, context, draft, Step.STATION)
     await reply(update, t("rcv_ask_station"), keyboard(rows))
+    return state
+
+
+async def ask_member(update: Update, context: LianxinContext, draft: Draft) -> str:
+    """Staff at a station with several members on duty: who receives; bound ones first, the others marked."""
+    async with context.db.session() as session:
+        members = await svc.choosable_members(session, scheduler_of(context), draft.station_id or 0)
+    draft.duty = [m.id for m in members]
+    buttons = [FORM.button(draft, m.name if m.telegram_id is not None else label("rcv_member_unbound", name=m.name),
+                           Action.MEMBER, str(m.id)) for m in members]
+    rows = chunked(buttons, 2)
+    rows.append([FORM.button(draft, label("cancel"), Action.CANCEL)])
+    state = await FORM.at_step(update, context, draft, Step.MEMBER)
+    await reply(update, t("rcv_ask_member", station=draft.station_name), keyboard(rows))
     return state
 
 
@@ -145,12 +177,16 @@ async def show_card(update: Update, context: LianxinContext, draft: Draft) -> st
     text = t("rcv_card_edit" if draft.reception_id else "rcv_card", station=draft.station_name,
              member=draft.member_name or "—", when=svc.when_text(starts, ends, tz), topic=draft.topic,
              capacity=capacity_text(draft.capacity))
+    if not draft.member_bound:
+        text += t("rcv_card_unbound", member=draft.member_name or "—")
     return await FORM.show_card(update, context, draft, text)
 
 
 def fields_of(draft: Draft) -> list[str]:
     names = ["date", "span", "topic", "capacity"]
-    return names if draft.reception_id else ["station", *names]
+    if draft.reception_id:
+        return names
+    return ["station", "member", *names] if draft.duty else ["station", *names]
 
 
 async def ask_field(update: Update, context: LianxinContext, draft: Draft) -> str:
@@ -158,10 +194,10 @@ async def ask_field(update: Update, context: LianxinContext, draft: Draft) -> st
 
 
 FORM.asks = {
-    Step.STATION: ask_station, Step.DATE: ask_date, Step.SPAN: ask_span, Step.TOPIC: ask_topic,
+    Step.STATION: ask_station, Step.MEMBER: ask_member, Step.DATE: ask_date, Step.SPAN: ask_span, Step.TOPIC: ask_topic,
     Step.CAPACITY: ask_capacity, Step.CONFIRM: show_card, Step.FIELD: ask_field,
 }
-FIELD_STEPS = {"station": ask_station, "date": ask_date, "span": ask_span, "topic": ask_topic,
+FIELD_STEPS = {"station": ask_station, "member": ask_member, "date": ask_date, "span": ask_span, "topic": ask_topic,
                "capacity": ask_capacity}
 
 
@@ -170,8 +206,8 @@ async def advance(update: Update, context: LianxinContext, draft: Draft, done: S
     FORM.put(context, draft)
     if draft.reviewing:
         return await show_card(update, context, draft)
-    following = {Step.STATION: ask_date, Step.DATE: ask_span, Step.SPAN: ask_topic, Step.TOPIC: ask_capacity,
-                 Step.CAPACITY: show_card}
+    following = {Step.STATION: ask_date, Step.MEMBER: ask_date, Step.DATE: ask_span, Step.SPAN: ask_topic,
+                 Step.TOPIC: ask_capacity, Step.CAPACITY: show_card}
     return await following[done](update, context, draft)
 
 
@@ -212,7 +248,9 @@ async def start_edit(update: Update, context: LianxinContext) -> str | int | Non
     await answer(query)
     starts, ends = reception.starts_at.astimezone(tz), reception.ends_at.astimezone(tz)
     draft = FORM.new(reception_id=reception.id, station_id=station.id, station_name=station.name,
-                     member_name=member.name if member else None, day=starts.date().isoformat(),
+                     member_id=reception.member_id, member_name=member.name if member else None,
+                     member_bound=member is not None and member.telegram_id is not None,
+                     day=starts.date().isoformat(),
                      start=starts.strftime("%H:%M"), end=ends.strftime("%H:%M"), topic=reception.topic,
                      capacity=reception.capacity)
     return await show_card(update, context, draft)
@@ -247,12 +285,42 @@ async def on_station(update: Update, context: LianxinContext) -> str | int | Non
     async with context.db.session() as session:
         station = await session.get(Station, int(button.value))
         member = await svc.member_on_duty(session, who, station.id) if station else None
+        several = await svc.choosable_members(session, who, station.id) if station else []
     if station is None or member is None:
         await reply(update, t("rcp_problem_no_member"))
         return await ask_station(update, context, draft)
-    draft.station_id, draft.station_name, draft.member_name = station.id, station.name, member.name
+    draft.station_id, draft.station_name = station.id, station.name
+    _hold(draft, member)
     await FORM.mark_choice(update, station.name)
+    if several:  # staff at a station with several members on duty: who receives
+        FORM.put(context, draft)
+        return await ask_member(update, context, draft)
+    draft.duty = []
     return await advance(update, context, draft, Step.STATION)
+
+
+def _hold(draft: Draft, member: Member) -> None:
+    draft.member_id, draft.member_name, draft.member_bound = member.id, member.name, member.telegram_id is not None
+
+
+@guarded
+async def on_member(update: Update, context: LianxinContext) -> str | int | None:
+    draft = FORM.get(context)
+    button = await FORM.pressed(update, context, Action.MEMBER, Action.CANCEL,
+                                values={Action.MEMBER: [str(i) for i in draft.duty]})
+    if button is None:
+        return None
+    if button.action == Action.CANCEL:
+        await FORM.mark_choice(update, label("cancel"))
+        return await cancel(update, context)
+    async with context.db.session() as session:
+        member = await svc.member_on_duty(session, scheduler_of(context), draft.station_id or 0, int(button.value))
+    if member is None:
+        await reply(update, t("rcp_problem_member_not_on_duty"))
+        return await ask_member(update, context, draft)
+    _hold(draft, member)
+    await FORM.mark_choice(update, member.name)
+    return await advance(update, context, draft, Step.MEMBER)
 
 
 @guarded
@@ -285,9 +353,11 @@ async def on_span(update: Update, context: LianxinContext) -> str | None:
         return None
     draft = FORM.get(context)
     start, end = span
+    tz = context.settings.tz
     try:
-        svc.check_times(day=date.fromisoformat(draft.day), start=start, end=end, tz=context.settings.tz,
-                        now=utcnow())
+        starts_at, ends_at = svc.check_times(day=date.fromisoformat(draft.day), start=start, end=end, tz=tz,
+                                             now=utcnow())
+        await _check_overlap(context, draft, starts_at, ends_at)
     except ReceptionProblem as problem:
         await reply(update, problem_text(problem))
         return None
@@ -345,13 +415,18 @@ async def submit(update: Update, context: LianxinContext, draft: Draft) -> str |
             else:
                 reception = await svc.schedule(
                     session, who=who, station_id=draft.station_id or 0, starts_at=starts_at, ends_at=ends_at,
-                    topic=draft.topic or "", capacity=draft.capacity, now=now, policy=policy, claim=claim)
+                    topic=draft.topic or "", capacity=draft.capacity, now=now, policy=policy, claim=claim,
+                    member_id=draft.member_id)
                 told = 0
         except ReceptionProblem as problem:
             await session.rollback()
             await reply(update, problem_text(problem))
             if problem.code in ("not_allowed", "not_found", "cancelled", "started", "no_member"):
                 return await FORM.end(update, context)
+            if problem.code == "overlap":
+                return await ask_span(update, context, draft)
+            if problem.code == "member_not_on_duty":
+                return await ask_station(update, context, draft)
             return await show_card(update, context, draft)
         confirm = await FORM.end_in(session, update, context)
         await session.commit()
@@ -361,8 +436,11 @@ async def submit(update: Update, context: LianxinContext, draft: Draft) -> str |
         context.mark_saved(update, t("rcv_changed", when=when, count=told))
         await reply(update, t("rcv_changed", when=when, count=told))
     else:
-        context.mark_saved(update, t("rcv_saved", station=draft.station_name, when=when))
-        await reply(update, t("rcv_saved", station=draft.station_name, when=when))
+        reminder = Safe(t("rcv_saved_reminder") if policy.reminds_later(reception.starts_at, now)
+                        else t("rcv_saved_no_reminder"))
+        saved = t("rcv_saved", station=draft.station_name, when=when, reminder=reminder)
+        context.mark_saved(update, saved)
+        await reply(update, saved)
     await send_now(context.application, context.db, claim)
     return ConversationHandler.END
 
@@ -376,6 +454,7 @@ def build(settings: Settings) -> ConversationHandler:
         ],
         states={
             Step.STATION: [CallbackQueryHandler(on_station, pattern=form)],
+            Step.MEMBER: [CallbackQueryHandler(on_member, pattern=form)],
             Step.DATE: [MessageHandler(TEXT, on_date)],
             Step.SPAN: [MessageHandler(TEXT, on_span)],
             Step.TOPIC: [MessageHandler(TEXT, on_topic)],

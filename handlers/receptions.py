@@ -49,17 +49,20 @@ def location_keyboard(context: LianxinContext) -> ReplyKeyboardMarkup:
                                resize_keyboard=True, is_persistent=True)
 
 
-def line_of(index: int, view: ReceptionView, context: LianxinContext) -> str:
+def line_of(index: int, view: ReceptionView, context: LianxinContext, numbered: bool = False) -> str:
+    """One day in a list; `numbered`: with its id (编号), which the office's `stations qr --reception` takes."""
     distance = t("rcp_distance", km=f"{view.distance_km:.1f}") if view.distance_km is not None else ""
     seats = (t("rcp_seats_full", taken=view.taken) if view.full else
              t("rcp_seats", taken=view.taken, capacity=view.capacity) if view.capacity else
              t("rcp_seats_open", taken=view.taken))
+    number = t("rcp_number", id=view.id) if numbered else ""
     return t("rcp_line", index=index, when=svc.when_text(view.starts_at, view.ends_at, context.settings.tz),
-             station=view.station, distance=Safe(distance), topic=view.topic, member=view.member, seats=Safe(seats))
+             number=Safe(number), station=view.station, distance=Safe(distance), topic=view.topic,
+             member=view.member, seats=Safe(seats))
 
 
-def list_text(title: str, views: list[ReceptionView], context: LianxinContext) -> str:
-    lines = [line_of(i, v, context) for i, v in enumerate(views, 1)]
+def list_text(title: str, views: list[ReceptionView], context: LianxinContext, numbered: bool = False) -> str:
+    lines = [line_of(i, v, context, numbered) for i, v in enumerate(views, 1)]
     return title + "\n\n" + "\n\n".join(lines)
 
 
@@ -196,9 +199,12 @@ async def _signup(update: Update, context: LianxinContext, reception_id: int, wi
         await session.commit()
         view = await svc.reception_view(session, reception_id)
     await query.answer()
+    policy = ReceptionPolicy.from_settings(context.settings)
+    reminder = t("rcp_signed_up_reminder") if policy.reminds_later(view.starts_at, now) else t("rcp_signed_up_soon")
     await edit_text(query, t("rcp_signed_up", station=view.station, address=view.address or "—",
                              when=svc.when_text(view.starts_at, view.ends_at, context.settings.tz), topic=view.topic,
-                             phone=t("rcp_phone_shared", phone=phone) if phone else t("rcp_phone_not_shared")),
+                             phone=t("rcp_phone_shared", phone=phone) if phone else t("rcp_phone_not_shared"),
+                             reminder=Safe(reminder)),
                     reply_markup=keyboard([[(label("rcp_unsign"), _data(ReceptionAction.unsign, reception_id))]]))
 
 
@@ -206,10 +212,20 @@ async def _unsign(update: Update, context: LianxinContext, reception_id: int) ->
     query = update.callback_query
     async with context.db.session() as session:
         resident = await resident_for(session, update.effective_user.id)
-        done = resident is not None and await svc.cancel_signup(session, reception_id=reception_id,
-                                                                resident_id=resident.id, now=utcnow())
+        try:
+            done = resident is not None and await svc.cancel_signup(session, reception_id=reception_id,
+                                                                    resident_id=resident.id, now=utcnow())
+        except ReceptionProblem:  # the day was cancelled by its side: said so, nothing changes
+            await session.rollback()
+            done = None
         await session.commit()
         view = await svc.reception_view(session, reception_id)
+    if done is None and view is not None:
+        text = t("rcp_unsign_day_cancelled", station=view.station,
+                 when=svc.when_text(view.starts_at, view.ends_at, context.settings.tz))
+        await query.answer(text, show_alert=True)
+        await edit_text(query, text)
+        return
     if not done or view is None:
         await query.answer(t("rcp_not_signed_up"), show_alert=True)
         return
@@ -255,7 +271,7 @@ async def myreceptions_command(update: Update, context: LianxinContext) -> None:
         rows.append([(label("rcp_edit", index=i), _data(ReceptionAction.edit, v.id)),
                      (label("rcp_cancel", index=i), _data(ReceptionAction.cancel, v.id)),
                      (label("rcp_attendees", index=i), _data(ReceptionAction.attendees, v.id))])
-    await update.effective_chat.send_message(list_text(t("rcp_held_title"), views, context),
+    await update.effective_chat.send_message(list_text(t("rcp_held_title"), views, context, numbered=True),
                                              reply_markup=keyboard(rows))
 
 

@@ -61,7 +61,7 @@ def record_text(context: LianxinContext, station: svc.StationView, last: svc.Las
         last_text = t("stn_last_none")
     else:
         start, end = last.starts_at.astimezone(tz), last.ends_at.astimezone(tz)
-        last_text = t("stn_last", day=f"{start:%Y-%m-%d}", start=f"{start:%H:%M}", end=f"{end:%H:%M}",
+        last_text = t("stn_last", id=last.id, day=f"{start:%Y-%m-%d}", start=f"{start:%H:%M}", end=f"{end:%H:%M}",
                       topic=last.topic, member=last.member_name, checkins=last.checkins,
                       status=Safe(t(LAST_STATUS[last.status])) if last.status in LAST_STATUS else "")
     coordinates = (f"{station.latitude:.5f}, {station.longitude:.5f}"

@@ -12,7 +12,7 @@ from bot.callbacks import CheckinAction, CheckinButton
 from bot.context import LianxinContext
 from bot.services.checkin import CheckinPolicy, ReceptionCard, stage_cards
 from bot.services.outbox import Button
-from bot.texts import Safe, label, t
+from bot.texts import label, t
 from models import utcnow
 
 log = logging.getLogger(__name__)
@@ -22,12 +22,11 @@ CHECK_EVERY_SECONDS = 300
 def card_text(card: ReceptionCard, *, kind_name: str, policy: CheckinPolicy, people: str | None = None,
               summary: str | None = None, photos: int = 0) -> str:
     """The /log card of the day, pre-filled: kind, date, the station as the place, 人次 = check-ins."""
-    cases = "、".join(t("checkin_card_case", number=c.number, category=c.category) for c in card.cases)
     return t(
         "log_card", kind=kind_name, date=card.view.day(policy.tz).isoformat(), place=card.place(),
         people=people or t("checkin_card_people", total=card.checkins, verified=card.checkins),
         photos=photos, summary=summary or t("checkin_card_pending"),
-    ) + (t("checkin_card_cases", cases=Safe(cases)) if card.cases else t("checkin_card_no_cases"))
+    ) + card.cases_text()
 
 
 def render_card(card: ReceptionCard, *, kind_name: str, policy: CheckinPolicy

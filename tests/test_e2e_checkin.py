@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
@@ -48,8 +49,14 @@ async def test_posters_check_ins_a_request_and_the_days_activity(fake, db, roste
     asked = await member.expect_message()
     assert "只在生成时显示一次" in asked.text
     await member.press("🔄 重新生成（旧码失效）", message=asked)
+    assert not (await member.expect_edit()).buttons  # used: a second tap cannot kill the poster just printed
     assert (await member.expect_message()).document
-    assert (await reception(db, day.reception_id)).checkin_token_hash not in (None, first)
+    second = (await reception(db, day.reception_id)).checkin_token_hash
+    assert second not in (None, first)
+    assert not member.message(asked.message_id).buttons
+    with pytest.raises(AssertionError, match="No button"):  # nothing left to tap on the old message
+        await member.press("🔄 重新生成（旧码失效）", message=asked)
+    assert (await reception(db, day.reception_id)).checkin_token_hash == second
 
     token = await new_token(db, day.reception_id, now)  # what the printed poster carries
     link = f"/start c_{token}"
@@ -116,8 +123,11 @@ async def test_posters_check_ins_a_request_and_the_days_activity(fake, db, roste
     await member.send(SUMMARY)
     walk_ins = await member.expect_message()
     assert "没有扫码" in walk_ins.text
+    # numbered with the steps around it: the summary is 5/6, the photos 6/6 (the /log form's numbers)
+    assert "（第 5/6 步）" in ask.text and walk_ins.text.startswith("（第 5/6 步 · 补充）")
     await member.send("2")
     photos = await member.expect_message()
+    assert "（第 6/6 步）" in photos.text
     confirm = await press(member, "跳过", photos)
     assert "人次：5（其中扫码核实 3 人次，未扫码 2 人次）" in confirm.text and f"地点：{STATION}" in confirm.text
     saved = await press(member, "确认提交", confirm)

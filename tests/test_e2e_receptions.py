@@ -163,10 +163,10 @@ async def test_schedule_sign_up_full_double_and_cancel(fake, db, stations, app) 
     assert await signups(db, reception.id) == {
         ids["a"]: ("cancelled", None), ids["b"]: ("active", "13912345678"), ids["c"]: ("active", None)}
 
-    # the member's list: who signed up, with the phone B chose to show
+    # the member's list: who signed up, with the phone B chose to show; each day with its id (for `stations qr`)
     await member.send("/myreceptions")
     held = await member.expect_message()
-    assert "已报满（2 人）" in held.text
+    assert "已报满（2 人）" in held.text and f"11:30（编号 {reception.id}）" in held.text
     names = await press(member, "👥 名单1", held)
     assert "1. 乙（13912345678）" in names.text and "2. 报名群众（未留电话）" in names.text
     assert "丙" not in names.text and "甲" not in names.text
@@ -368,3 +368,188 @@ async def test_a_coordinator_schedules_for_the_member_on_duty_and_others_are_ref
     assert "已通知 0 位" in (await admin.expect_edit()).text
     told = await on_duty.expect_message()
     assert "政协办公室取消了您在 七里河区社区委员工作站" in told.text
+
+
+async def test_a_second_overlapping_day_of_the_member_is_refused_at_the_time_step(fake, db, stations, app) -> None:
+    """范国 holds 9:00–11:00 at 城关区 in three days; scheduling 9:30–10:30 there again is refused, naming the
+    first day; 11:00–12:00 (touching) is taken; moving the second onto the first is refused the same way."""
+    member = await bind(fake, db, 8071, "GS0071", "范国")
+    first = await schedule_directly(db, stations["ZS001"], "GS0071", days=3)
+    day = local_day_in(3)
+    await member.send("/reception")
+    choose = await member.expect_message()
+    await press(member, "城关区街道委员工作室", choose)
+    await member.send(f"{day.month}月{day.day}日")
+    await member.expect_message()
+    await member.send("9:30-10:30")
+    refused = await member.expect_message()
+    assert "与范国委员已安排的接待日重叠：城关区街道委员工作室" in refused.text
+    assert "09:00–11:00" in refused.text and f"编号 {first}" in refused.text
+    await member.send("11:00-12:00")
+    assert "接待主题" in (await member.expect_message()).text
+    await member.send("第二场接待")
+    capacity = await member.expect_message()
+    card = await press(member, "不限", capacity)
+    assert "接待日已安排" in (await press(member, "确认提交", card)).text
+    assert len(await receptions(db)) == 2
+
+    # moving the second day onto the first: refused at the time step, nothing changed
+    await member.send("/myreceptions")
+    held = await member.expect_message()
+    card = await press(member, "✏️ 修改2", held)
+    fields = await press(member, "修改", card)
+    await press(member, "时间", fields)
+    await member.send("10:30-11:30")
+    assert "重叠" in (await member.expect_message()).text
+    await member.send("/cancel")
+    await member.expect_message()
+    spans = [(r.starts_at.astimezone(SHANGHAI).hour, r.ends_at.astimezone(SHANGHAI).hour) for r in await receptions(db)]
+    assert spans == [(9, 11), (11, 12)]
+
+
+async def test_a_day_scheduled_after_its_reminder_time_says_today_and_promises_no_reminder(
+        fake, db, stations, runner, settings) -> None:
+    """At 06:55 on 7 December (Shanghai) 范国 schedules 今天 08:00–09:00: its reminder moment (18:00 the day
+    before) is past, so the confirmation promises none, the catch-up reminder says 今天 (not 明天), and a
+    resident who signs up afterwards is not promised a reminder that cannot come."""
+    with time_machine.travel(datetime(2026, 12, 7, 6, 55, tzinfo=SHANGHAI), tick=True) as clock:
+        app = await runner.start(settings)
+        member = await bind(fake, db, 8071, "GS0071", "范国")
+        await member.send("/reception")
+        choose = await member.expect_message()
+        await press(member, "城关区街道委员工作室", choose)
+        await member.send("今天")
+        await member.expect_message()
+        await member.send("8:00-9:00")
+        await member.expect_message()
+        await member.send("早间接待")
+        card = await press(member, "不限", await member.expect_message())
+        saved = await press(member, "确认提交", card)
+        assert "接待日已安排" in saved.text and "前一天会提醒" not in saved.text
+        assert "前一天的提醒时间已过" in saved.text
+        (reception,) = await receptions(db)
+
+        await remind_receptions(LianxinContext(app))
+        to_member = await member.expect_message(timeout=15)
+        assert "今天您在 城关区街道委员工作室" in to_member.text and "明天" not in to_member.text
+
+        clock.move_to(datetime(2026, 12, 7, 7, 0, tzinfo=SHANGHAI))
+        resident = fake.user(9351, first_name="子")
+        await resident.send("/receptions")
+        await resident.expect_messages(2)
+        await resident.send_location(36.06, 103.82)
+        await resident.expect_message()
+        detail = await press(resident, "1 查看/报名", await resident.expect_message())
+        await resident.press("✅ 报名（不留电话）", message=detail)
+        signed = await resident.expect_edit()
+        assert "已报名" in signed.text and "前一天会提醒您" not in signed.text and "不再另发提醒" in signed.text
+        await remind_receptions(LianxinContext(app))  # reminded already: nothing more
+        await resident.expect_silence()
+        await runner.stop(app)
+
+
+async def test_unsigning_from_a_day_the_member_cancelled_says_the_day_was_cancelled(fake, db, stations, app) -> None:
+    member = await bind(fake, db, 8071, "GS0071", "范国")
+    reception_id = await schedule_directly(db, stations["ZS001"], "GS0071", days=2, topic="取消的接待日")
+    resident = fake.user(9361, first_name="丑")
+    await resident.send("/receptions")
+    await resident.expect_messages(2)
+    await resident.send_location(36.06, 103.82)
+    await resident.expect_message()
+    detail = await press(resident, "1 查看/报名", await resident.expect_message())
+    await resident.press("✅ 报名（不留电话）", message=detail)
+    signed = await resident.expect_edit()
+    assert signed.buttons == [["取消报名"]]
+
+    await member.send("/myreceptions")
+    question = await press(member, "🚫 取消1", await member.expect_message())
+    await member.press("确认取消接待日", message=question)
+    await member.expect_edit()
+    assert "接待日取消通知" in (await resident.expect_message()).text
+
+    await resident.press("取消报名", message=signed)
+    alert = await resident.expect_answer()
+    assert "已由接待委员一方取消" in alert.text and "不是您取消的报名" in alert.text
+    assert "已取消报名" not in alert.text
+    edited = await resident.expect_edit()
+    assert "已由接待委员一方取消" in edited.text and not edited.buttons
+    rid = await resident_id(db, 9361)
+    assert await signups(db, reception_id) == {rid: ("active", None)}  # nothing changed
+
+
+async def station_of_three(db) -> int:
+    """兰州市社区委员工作站 as the station file has it: 苏秀丽 (GS0075), 段强磊 (GS0089), 黄晨晶 (GS0005) on duty."""
+    from models import Region, Station, StationMember
+
+    async with db.session() as session:
+        region_id = (await session.exec(select(Region.id).where(Region.path == "甘肃省/兰州市"))).one()
+        station = Station(code="ZS004", name="兰州市社区委员工作站", region_id=region_id, address="甘肃省兰州市9号")
+        session.add(station)
+        await session.flush()
+        for position, number in enumerate(("GS0075", "GS0089", "GS0005")):
+            member_id = (await session.exec(select(Member.id).where(Member.number == number))).one()
+            session.add(StationMember(station_id=station.id, member_id=member_id, position=position))
+        await session.commit()
+        return station.id
+
+
+async def test_a_coordinator_chooses_who_receives_and_is_told_when_they_are_unbound(fake, db, stations, app) -> None:
+    station_id = await station_of_three(db)
+    bound = await bind(fake, db, 8089, "GS0089", "段强磊")
+    admin = fake.user(ADMIN_ID, first_name="管理员")
+    await admin.send("/reception")
+    choose = await admin.expect_message()
+    who = await press(admin, "兰州市社区委员工作站", choose)
+    assert "由哪位委员接待" in who.text
+    # the bound member first, the unbound ones marked
+    assert who.buttons == [["段强磊", "苏秀丽（未绑定）"], ["黄晨晶（未绑定）"], ["取消"]]
+    await press(admin, "苏秀丽（未绑定）", who)
+    day = local_day_in(5)
+    await admin.send(f"{day.month}月{day.day}日")
+    await admin.expect_message()
+    await admin.send("9:00-10:00")
+    await admin.expect_message()
+    await admin.send("社区议事")
+    card = await press(admin, "不限", await admin.expect_message())
+    assert "接待委员：苏秀丽" in card.text and "苏秀丽 委员还没有绑定 Telegram" in card.text
+    # changed to the bound member: no warning, and they hold the day and are told
+    fields = await press(admin, "修改", card)
+    assert fields.buttons[0] == ["工作站", "接待委员", "日期"]
+    again = await press(admin, "接待委员", fields)
+    card = await press(admin, "段强磊", again)
+    assert "接待委员：段强磊" in card.text and "没有绑定" not in card.text
+    assert "接待日已安排" in (await press(admin, "确认提交", card)).text
+    (reception,) = await receptions(db)
+    async with db.session() as session:
+        holder = await session.get(Member, reception.member_id)
+    assert (reception.station_id, holder.number) == (station_id, "GS0089")
+    assert "为您安排了接待日" in (await bound.expect_message()).text
+
+    # without a choice the bound member on duty holds a coordinator's day (the first bound, not the first listed)
+    async with db.session() as session:
+        chosen = await svc.member_on_duty(session, Scheduler(telegram_id=ADMIN_ID, staff=True), station_id)
+    assert chosen.number == "GS0089"
+
+
+async def test_an_overlap_that_appeared_meanwhile_is_refused_on_saving_and_the_time_asked_again(
+        fake, db, stations, app) -> None:
+    member = await bind(fake, db, 8071, "GS0071", "范国")
+    day = local_day_in(3)
+    await member.send("/reception")
+    await press(member, "城关区街道委员工作室", await member.expect_message())
+    await member.send(f"{day.month}月{day.day}日")
+    await member.expect_message()
+    await member.send("9:30-10:30")
+    await member.expect_message()
+    await member.send("上午接待")
+    card = await press(member, "不限", await member.expect_message())
+    other = await schedule_directly(db, stations["ZS099"], "GS0071", days=3)  # 09:00–11:00, meanwhile
+    await member.press("确认提交", message=card)
+    refused, ask_span = await member.expect_messages(2)
+    assert "兰州无坐标委员工作站" in refused.text and f"编号 {other}" in refused.text
+    assert "几点到几点" in ask_span.text
+    await member.send("11:00-12:00")
+    card = await member.expect_message()  # back to the card with the new time
+    assert "11:00–12:00" in card.text
+    assert "接待日已安排" in (await press(member, "确认提交", card)).text
+    assert len(await receptions(db)) == 2

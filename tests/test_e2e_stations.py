@@ -101,7 +101,7 @@ async def test_admin_finds_a_station_and_its_last_reception_day(fake, db, statio
     record = await admin.expect_message()
     local = start.astimezone(app.settings.tz)
     assert (f"最近接待日：{local:%Y-%m-%d} {local:%H:%M}–{local + timedelta(hours=2):%H:%M}「社区养老服务」，"
-            "段强磊值班，签到 2 人（已举行）") in record.text
+            f"段强磊值班，签到 2 人（已举行）（接待日编号 {held.id}）") in record.text  # the id `stations qr` takes
 
     # several matches: buttons, at most eight, and a hint to be more specific
     await admin.send("/station 委员工作室")

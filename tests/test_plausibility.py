@@ -160,12 +160,31 @@ async def test_hour_rule_compares_reception_days_in_two_places(db, roster) -> No
     one, two, three = await add(db, activity(a, place="甲站", reception_id=here),
                                 activity(a, place="乙站", reception_id=there, at=T0 + timedelta(minutes=1)),
                                 activity(a, place="丙站", reception_id=later, at=T0 + timedelta(minutes=2)))
-    # the same span at the same place, and another member's: not flagged
+    # another member's at the same span and place: not flagged
     b_here = await reception(db, b, s1, T0)
     await add(db, activity(b, place="甲站", reception_id=b_here))
     found = await flags(db)
     assert {k for k in found if k[1] == "hr"} == {(one, "hr"), (two, "hr"), (three, "hr")}
     assert found[one, "hr"].detail[0] == "乙站" and found[three, "hr"].detail[0] == "乙站"
+
+
+async def test_hour_rule_flags_overlapping_reception_days_at_the_same_place(db, roster) -> None:
+    """Rows written before overlapping days were refused: one member, one station, 9:00–10:00 and 9:30–10:30,
+    each card confirmed with the same three check-ins, counts them twice; both are flagged."""
+    a, b = await members(db, "GS0005", "GS0029")
+    s = await station(db, "T1")
+    early = await reception(db, a, s, T0, hours=1)
+    late = await reception(db, a, s, T0 + timedelta(minutes=30), hours=1)
+    after = await reception(db, a, s, T0 + timedelta(hours=1, minutes=30), hours=1)  # touches `late`'s end
+    one, two, _ = await add(
+        db, activity(a, place="甲站", people=3, verified_people=3, reception_id=early),
+        activity(a, place="甲站", people=3, verified_people=3, reception_id=late, at=T0 + timedelta(minutes=1)),
+        activity(a, place="甲站", people=3, verified_people=3, reception_id=after, at=T0 + timedelta(minutes=2)))
+    b_day = await reception(db, b, s, T0, hours=1)  # another member's at the same time: not flagged
+    await add(db, activity(b, place="甲站", reception_id=b_day))
+    found = await flags(db)
+    assert {k for k in found if k[1] == "hr"} == {(one, "hr"), (two, "hr")}
+    assert found[one, "hr"].detail == ("甲站", T0 + timedelta(minutes=30))
 
 
 async def test_burst_rule_shows_on_the_reception_days_activity(db, roster) -> None:

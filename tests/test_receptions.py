@@ -307,3 +307,113 @@ async def test_the_last_seats_taken_at_once_are_taken_once(db, world) -> None:
             return "ok"
 
     assert sorted(await asyncio.gather(twice(), twice())) == ["already", "ok"]
+
+
+async def test_one_members_overlapping_days_are_refused_naming_the_other(db, world) -> None:
+    """Two overlapping days of one member would count the same residents twice: refused when scheduling or
+    moving one, at the same station or another; touching ends, a cancelled day and another member's are not."""
+    stations, members = world
+    first = await make(db, world, "ZS001", "GS0071", starts=at(2026, 12, 7, 9))  # 09:00–11:00
+    me = Scheduler(telegram_id=1, member_id=members["GS0071"])
+
+    async def schedule(code: str, start: datetime, end: datetime, who: Scheduler = me):
+        async with db.session() as session:
+            reception = await svc.schedule(session, who=who, station_id=stations[code], starts_at=start, ends_at=end,
+                                           topic="接待", capacity=None, now=at(2026, 12, 1, 9), policy=POLICY)
+            await session.commit()
+            return reception.id
+
+    for code, start, end in (("ZS001", at(2026, 12, 7, 9, 30), at(2026, 12, 7, 10, 30)),
+                             ("ZS099", at(2026, 12, 7, 10, 59), at(2026, 12, 7, 12)),
+                             ("ZS001", at(2026, 12, 7, 8), at(2026, 12, 7, 12))):
+        with pytest.raises(ReceptionProblem) as refused:
+            await schedule(code, start, end)
+        assert refused.value.code == "overlap"
+        assert refused.value.values == {"member": "范国", "station": "城关区街道委员工作室",
+                                        "when": "12月7日（周一）09:00–11:00", "id": first}
+    assert "城关区街道委员工作室，12月7日（周一）09:00–11:00（编号" in svc_text(refused.value)
+    # touching ends, and another member's day at the same time: fine
+    touching = await schedule("ZS099", at(2026, 12, 7, 11), at(2026, 12, 7, 12))
+    await make(db, world, "ZS002", "GS0058", starts=at(2026, 12, 7, 9))
+    # moving a day: onto another refused, within its own span fine
+    async with db.session() as session:
+        with pytest.raises(ReceptionProblem, match="overlap"):
+            await svc.edit(session, who=me, reception_id=touching, starts_at=at(2026, 12, 7, 10),
+                           ends_at=at(2026, 12, 7, 12), topic="接待", capacity=None, now=at(2026, 12, 1, 9),
+                           policy=POLICY)
+        await session.rollback()
+        await svc.edit(session, who=me, reception_id=first, starts_at=at(2026, 12, 7, 9, 30),
+                       ends_at=at(2026, 12, 7, 11), topic="接待", capacity=None, now=at(2026, 12, 1, 9), policy=POLICY)
+        await session.commit()
+        # a cancelled day frees its time
+        await svc.cancel(session, who=me, reception_id=first, now=at(2026, 12, 1, 9), policy=POLICY)
+        await session.commit()
+    assert await schedule("ZS001", at(2026, 12, 7, 9, 30), at(2026, 12, 7, 10, 30))
+
+
+def svc_text(problem: ReceptionProblem) -> str:
+    from bot.texts import t
+
+    return t(f"rcp_problem_{problem.code}", **problem.values)
+
+
+def test_the_reminder_is_promised_until_its_moment_and_says_today_or_tomorrow_by_the_local_date() -> None:
+    starts = at(2026, 12, 8, 0, 30).astimezone(UTC)  # 16:30 UTC on the 7th
+    assert POLICY.reminds_later(starts, at(2026, 12, 7, 17, 59, 59))
+    assert not POLICY.reminds_later(starts, at(2026, 12, 7, 18, 0))
+    assert POLICY.day_word(starts, at(2026, 12, 7, 23, 59, 59)) == "明天"
+    assert POLICY.day_word(starts, at(2026, 12, 8, 0, 0)) == "今天"  # still the 7th in UTC
+
+
+async def test_a_catch_up_reminder_on_the_day_itself_says_today(db, world) -> None:
+    stations, members = world
+    starts = at(2026, 12, 7, 8, 0)
+    reception = await make(db, world, "ZS001", "GS0071", starts=starts, now=at(2026, 12, 7, 6, 55))
+    async with db.session() as session:
+        (await session.get(Member, members["GS0071"])).telegram_id = 8071
+        await session.commit()
+        assert await svc.due_reminders(session, now=at(2026, 12, 7, 6, 56), policy=POLICY) == [reception]
+        assert await svc.remind(session, reception_id=reception, now=at(2026, 12, 7, 6, 56), policy=POLICY) == 1
+        (row,) = (await session.exec(select(OutboxMessage).where(OutboxMessage.chat_id == 8071))).all()
+        assert "今天您在 城关区街道委员工作室" in row.text and "明天" not in row.text
+
+
+async def test_a_sign_up_to_a_cancelled_day_is_left_as_it_was(db, world) -> None:
+    reception = await make(db, world, "ZS001", "GS0071", starts=at(2026, 12, 9, 9))
+    person = await resident(db, 9430)
+    _, members = world
+    now = at(2026, 12, 2, 9)
+    async with db.session() as session:
+        await svc.sign_up(session, reception_id=reception, resident_id=person, phone=None, now=now)
+        await svc.cancel(session, who=Scheduler(telegram_id=1, member_id=members["GS0071"]), reception_id=reception,
+                         now=now, policy=POLICY)
+        await session.commit()
+        with pytest.raises(ReceptionProblem, match="day_cancelled"):
+            await svc.cancel_signup(session, reception_id=reception, resident_id=person, now=now)
+        row = (await session.exec(select(ReceptionSignup).where(ReceptionSignup.resident_id == person))).one()
+        assert row.status.value == "active" and row.cancelled_at is None
+
+
+async def test_staff_choose_among_several_members_on_duty_and_a_member_holds_their_own(db, world) -> None:
+    from models import StationMember
+
+    stations, members = world
+    async with db.session() as session:  # 易英 also on duty at 城关区, after 范国, and bound; 范国 is not
+        session.add(StationMember(station_id=stations["ZS001"], member_id=members["GS0058"], position=1))
+        (await session.get(Member, members["GS0058"])).telegram_id = 8058
+        await session.commit()
+        admin = Scheduler(telegram_id=4, staff=True, scopes=None)
+        assert [m.id for m in await svc.choosable_members(session, admin, stations["ZS001"])] == [
+            members["GS0058"], members["GS0071"]]  # bound first
+        assert await svc.choosable_members(session, admin, stations["ZS002"]) == []  # one member on duty
+        on_duty = Scheduler(telegram_id=8071, member_id=members["GS0071"], staff=True, scopes=None)
+        assert await svc.choosable_members(session, on_duty, stations["ZS001"]) == []  # holds their own
+        start = at(2026, 12, 9, 9)
+        reception = await svc.schedule(session, who=admin, station_id=stations["ZS001"], starts_at=start,
+                                       ends_at=start + timedelta(hours=1), topic="接待", capacity=None,
+                                       now=at(2026, 12, 1, 9), policy=POLICY, member_id=members["GS0071"])
+        assert reception.member_id == members["GS0071"]
+        with pytest.raises(ReceptionProblem, match="member_not_on_duty"):  # 易英 is not on duty at ZS099
+            await svc.schedule(session, who=admin, station_id=stations["ZS099"], starts_at=start,
+                               ends_at=start + timedelta(hours=1), topic="接待", capacity=None,
+                               now=at(2026, 12, 1, 9), policy=POLICY, member_id=members["GS0058"])

@@ -271,3 +271,37 @@ def test_kinds_and_the_six() -> None:
     assert kind_of("委员工作站") is StationKind.workstation and kind_of(" 工作室 ") is StationKind.studio
     assert kind_of("联络站") is None
     assert [has(v) for v in ("有", "无", None, "", "有，在二楼", "否")] == [True, False, False, False, True, False]
+
+
+def test_the_reception_days_with_their_ids(cli, database_url) -> None:
+    """`stations receptions`: the ids `stations qr --reception` takes, from a day on, of one station or all."""
+    from datetime import UTC, datetime, timedelta
+
+    assert cli("stations", "import", SAMPLE)[0] == 0
+    soon = datetime.now(UTC).replace(microsecond=0, second=0) + timedelta(days=2)
+    with sync_engine(database_url).begin() as conn:
+        ids = {}
+        for code, number, start, status in (("ZS004", "GS0089", soon, "scheduled"),
+                                             ("ZS001", "GS0071", soon + timedelta(days=1), "cancelled"),
+                                             ("ZS004", "GS0075", soon - timedelta(days=30), "held")):
+            conn.execute(text(
+                "INSERT INTO reception (station_id, member_id, starts_at, ends_at, topic, status, created_by, "
+                "created_at, updated_at) SELECT s.id, m.id, :start, :end, '接待', :status, 1, :start, :start "
+                "FROM station s, member m WHERE s.code = :code AND m.number = :number"),
+                {"start": start, "end": start + timedelta(hours=2), "status": status, "code": code, "number": number})
+            ids[code, status] = conn.execute(text("SELECT MAX(id) FROM reception")).scalar_one()
+    code, out, err = cli("stations", "receptions")
+    assert code == 0 and "共 2 场接待日" in err
+    lines = out.splitlines()
+    assert lines[0] == "接待日编号\t工作站\t时间\t接待委员\t状态\t报名\t签到"
+    assert lines[1].startswith(f"{ids['ZS004', 'scheduled']}\tZS004 兰州市社区委员工作站\t")
+    assert lines[1].endswith("\tGS0089 段强磊\t已安排\t0\t0")
+    assert lines[2].split("\t")[4] == "已取消"
+    code, out, _ = cli("stations", "receptions", "--station", " zs004 ", "--from", "２０２０年１月１日")
+    assert [line.split("\t")[0] for line in out.splitlines()[1:]] == [
+        str(ids["ZS004", "held"]), str(ids["ZS004", "scheduled"])]
+    assert out.splitlines()[1].split("\t")[4] == "已举行"
+    code, _, err = cli("stations", "receptions", "--station", "ZS999")
+    assert code == 1 and err.splitlines()[-1] == "没有编号为 ZS999 的工作站（python -m bot stations list 可查看全部）。"
+    code, _, err = cli("stations", "receptions", "--from", "下周")
+    assert code == 1 and err.splitlines()[-1] == "「下周」不是日期，请写成 2026-12-01、12-1 或 12月1日。"

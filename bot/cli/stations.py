@@ -1,4 +1,5 @@
-"""`python -m bot stations import | list`: the office's workstations and studios (委员工作站/工作室)."""
+"""`python -m bot stations import | list | receptions`: the office's workstations and studios (委员工作站/工作室)
+and their reception days (the ids `stations qr --reception` takes)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,15 @@ from pathlib import Path
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.cli.common import EXIT_BAD_INPUT, fail, file_reason, note, print_import, say
+from bot.cli.common import EXIT_BAD_INPUT, database, fail, file_reason, note, print_import, say
 from bot.cli.members import check_list_out, write_table
 from bot.cli.parsing import actions, command, share
 from bot.config import Settings
+from bot.services import receptions
 from bot.services.access import members_numbered
 from bot.services.roster import RosterFileError, check_file
 from bot.services.roster_import import file_error
+from bot.services.rules import local_today
 from bot.services.stations import (
     STATIONS,
     StationView,
@@ -25,7 +28,7 @@ from bot.services.stations import (
     run_station_import,
 )
 from bot.texts import cli_text, sheet_caption
-from models import StationKind
+from models import ReceptionStatus, StationKind, utcnow
 
 
 def add_parser(sub):  # noqa: ANN001, ANN201 - argparse's subparsers
@@ -49,6 +52,10 @@ def add_parser(sub):  # noqa: ANN001, ANN201 - argparse's subparsers
     lst.add_argument("--inactive", action="store_true", help=cli_text("help_stations_inactive"))
     lst.add_argument("--out", type=Path, metavar=cli_text("metavar_table"), help=cli_text("help_stations_list_out"))
     lst.set_defaults(session_handler=list_command, database="read", precheck=check_list_out)
+    rec = command(group, "receptions", "stations_receptions")
+    rec.add_argument("--station", metavar=cli_text("metavar_number"), help=cli_text("help_receptions_station"))
+    rec.add_argument("--from", dest="since", metavar=cli_text("metavar_day"), help=cli_text("help_receptions_from"))
+    rec.set_defaults(async_handler=receptions_command, database="read")
     return group
 
 
@@ -108,4 +115,46 @@ async def list_command(session: AsyncSession, args: argparse.Namespace) -> int:
     for line in table:
         print("\t".join(value or "-" for value in line))
     note("stations_count", count=len(stations))
+    return 0
+
+
+RECEPTION_STATES = {ReceptionStatus.scheduled: "reception_state_scheduled",
+                    ReceptionStatus.held: "reception_state_held",
+                    ReceptionStatus.cancelled: "reception_state_cancelled"}
+
+
+def reception_status(row: receptions.ReceptionRow, now: datetime) -> str:
+    if row.status is ReceptionStatus.scheduled and row.ends_at <= now:
+        return cli_text("reception_state_over")
+    return cli_text(RECEPTION_STATES[row.status])
+
+
+async def receptions_command(settings: Settings, args: argparse.Namespace) -> int:
+    """The reception days from a day on (today by default), of one station or all: id, station, time, member,
+    status, sign-ups, check-ins."""
+    tz = settings.tz
+    now = utcnow()
+    today = local_today(now, tz)
+    day = today if args.since is None else receptions.parse_day(args.since, today)
+    if day is None:
+        return fail("receptions_bad_from", EXIT_BAD_INPUT, value=args.since)
+    db = database(settings)
+    try:
+        async with db.session() as session:
+            station_id = None
+            if args.station is not None:
+                station_id = await receptions.station_numbered(session, args.station)
+                if station_id is None:
+                    return fail("receptions_station_unknown", EXIT_BAD_INPUT, code=args.station.strip())
+            rows = await receptions.listing(session, since=datetime.combine(day, datetime.min.time(), tzinfo=tz),
+                                            station_id=station_id)
+    finally:
+        await db.dispose()
+    say("receptions_list_header")
+    for row in rows:
+        start, end = row.starts_at.astimezone(tz), row.ends_at.astimezone(tz)
+        print("\t".join([str(row.id), f"{row.station_code} {row.station}", f"{start:%Y-%m-%d %H:%M}–{end:%H:%M}",
+                         f"{row.member_number} {row.member}", reception_status(row, now), str(row.signups),
+                         str(row.checkins)]))
+    note("receptions_count", count=len(rows), day=day.isoformat())
     return 0

@@ -32,6 +32,7 @@ from bot.db import dialect_insert, dialect_of
 from bot.services import outbox
 from bot.services.activities import ActivityInput, ActivityPolicy, ActivityProblem, save_activity
 from bot.services.outbox import Button
+from bot.texts import Safe, t
 from models import (
     Activity,
     Case,
@@ -271,6 +272,14 @@ class ReceptionCard:
 
     def place(self) -> str:
         return self.view.station.name[:128]
+
+    def cases_text(self) -> str:
+        """当天群众反映的诉求 (or that there were none): one line for every card of the day — the one sent when
+        check-in closed and the /log form's card made from it."""
+        if not self.cases:
+            return t("checkin_card_no_cases")
+        listed = "、".join(t("checkin_card_case", number=c.number, category=c.category) for c in self.cases)
+        return t("checkin_card_cases", cases=Safe(listed))
 
 
 async def reception_card(session: AsyncSession, reception_id: int) -> ReceptionCard | None:

@@ -12,9 +12,10 @@ to (`scopes.member_in_scopes`; None: an admin's all):
   folded, every character that is not a letter or a digit dropped, so spaces, punctuation and emoji
   don't count; under `SUMMARY_MIN` characters left: not compared); the repeats after the first are
   flagged. Another member's identical text is not (a joint activity's summary is often shared);
-- `hour`: two activities of one member in two places at the same time. Activities carry a date, not a
+- `hour`: two activities of one member at the same time (in two places, or twice in one). Activities carry a date, not a
   time; the only times are those of reception days (`Reception.starts_at`/`ends_at`), so only
-  activities made from reception days are compared: two whose spans overlap at different places.
+  activities made from reception days are compared: two whose spans overlap, at different places or at
+  the same one (one member's overlapping days would count the same residents twice).
   The time an activity was logged says nothing of when it was held and is not used;
 - `walk_ins`: an activity made from a reception day whose typed walk-ins (人次 minus check-ins) are
   above both `WALK_IN_FLOOR` and `WALK_IN_FACTOR` × the check-ins;
@@ -202,7 +203,7 @@ async def _raw_flags(
     # wider each side for any time zone), not from every activity of the quarter
     lo = datetime.combine(quarter.first_day - timedelta(days=1), time(0), tzinfo=UTC)
     hi = datetime.combine(quarter.last_day + timedelta(days=2), time(0), tzinfo=UTC)
-    # two reception days of one member on duty (whose card became their activity) overlapping: each pair
+    # two reception days of one member on duty (whose card became their activity) overlapping, at any place: each pair
     # read through ix_reception_member_starts within the same window (a reception day is within one date)
     other, here, there = aliased(Activity), aliased(Reception), aliased(Reception)
     for activity_id, place, starts_at in (await session.exec(
@@ -213,8 +214,7 @@ async def _raw_flags(
                           there.starts_at >= lo - timedelta(days=1), there.starts_at < hi,
                           there.starts_at < here.ends_at, here.starts_at < there.ends_at))
         .join(other, and_(other.reception_id == there.id, other.member_id == Activity.member_id))
-        .where(here.starts_at >= lo, here.starts_at < hi, *where, other.deleted_at.is_(None),
-               other.place != Activity.place)
+        .where(here.starts_at >= lo, here.starts_at < hi, *where, other.deleted_at.is_(None))
         .order_by(Activity.id, there.starts_at)
     )).all():
         found.setdefault((activity_id, Rule.hour), (place, starts_at))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -29,6 +30,7 @@ from bot.texts import t
 from models import (
     Member,
     Reception,
+    ReceptionCheckin,
     ReceptionSignup,
     ReceptionStatus,
     Region,
@@ -75,6 +77,16 @@ class ReceptionPolicy:
         """The day before the reception day (local date), at the reminder time."""
         day = starts_at.astimezone(self.tz).date() - timedelta(days=1)
         return datetime.combine(day, self.reminder_at, tzinfo=self.tz)
+
+    def reminds_later(self, starts_at: datetime, now: datetime) -> bool:
+        """The reminder the day before is still to come (one scheduled or signed up for later gets none:
+        the catch-up reminder went out when the day was scheduled)."""
+        return now < self.reminder_moment(starts_at)
+
+    def day_word(self, starts_at: datetime, now: datetime) -> str:
+        """今天 or 明天, by the local dates of the reception day and of now (a reminder is due only on these)."""
+        today = now.astimezone(self.tz).date() == starts_at.astimezone(self.tz).date()
+        return t("rcp_day_today") if today else t("rcp_day_tomorrow")
 
 
 # --- the rules of a reception day ------------------------------------------------------------------
@@ -234,15 +246,35 @@ async def _on_duty(session: AsyncSession, station_id: int, member_id: int) -> bo
         StationMember.station_id == station_id, StationMember.member_id == member_id))).first() is not None
 
 
-async def member_on_duty(session: AsyncSession, who: Scheduler, station_id: int) -> Member | None:
-    """Who holds the reception day: the scheduler when on duty there, else the station's first member on duty."""
-    if who.member_id is not None and await _on_duty(session, station_id, who.member_id):
-        return await session.get(Member, who.member_id)
-    return (await session.exec(
+async def members_on_duty(session: AsyncSession, station_id: int) -> list[Member]:
+    """The station's active members on duty, those bound to Telegram first (a reminder and the card reach
+    them), then in the station's order."""
+    return list((await session.exec(
         select(Member).join(StationMember, StationMember.member_id == Member.id)
         .where(StationMember.station_id == station_id, Member.active.is_(True))
-        .order_by(StationMember.position, StationMember.id).limit(1)
-    )).first()
+        .order_by(Member.telegram_id.is_(None), StationMember.position, StationMember.id)
+    )).all())
+
+
+async def choosable_members(session: AsyncSession, who: Scheduler, station_id: int) -> list[Member]:
+    """The members staff may choose between at a station: its members on duty, when there are several and
+    the scheduler is not on duty there (a member on duty holds their own days); else none."""
+    if not who.staff or (who.member_id is not None and await _on_duty(session, station_id, who.member_id)):
+        return []
+    duty = await members_on_duty(session, station_id)
+    return duty if len(duty) > 1 else []
+
+
+async def member_on_duty(session: AsyncSession, who: Scheduler, station_id: int,
+                         member_id: int | None = None) -> Member | None:
+    """Who holds the reception day: the scheduler when on duty there; else the member on duty staff chose
+    (`member_id`; None if no longer on duty there), else the first member on duty (bound ones first)."""
+    if who.member_id is not None and await _on_duty(session, station_id, who.member_id):
+        return await session.get(Member, who.member_id)
+    duty = await members_on_duty(session, station_id)
+    if member_id is not None and who.staff:
+        return next((m for m in duty if m.id == member_id), None)
+    return duty[0] if duty else None
 
 
 # --- scheduling, editing, cancelling -----------------------------------------------------------------
@@ -251,16 +283,18 @@ async def member_on_duty(session: AsyncSession, who: Scheduler, station_id: int)
 async def schedule(
     session: AsyncSession, *, who: Scheduler, station_id: int, starts_at: datetime, ends_at: datetime, topic: str,
     capacity: int | None, now: datetime, policy: ReceptionPolicy, claim: str | None = None,
+    member_id: int | None = None,
 ) -> Reception:
     """A new reception day, every rule checked again (the form's answers may be stale). When a coordinator
-    schedules it, the member on duty is told through the outbox (`claim`: written claimed, for the caller to
-    send after its commit)."""
+    schedules it (for `member_id`, one of the station's members on duty, or else the first), the member on
+    duty is told through the outbox (`claim`: written claimed, for the caller to send after its commit)."""
     if not await may_schedule_at(session, who, station_id):
         raise ReceptionProblem("not_allowed")
-    member = await member_on_duty(session, who, station_id)
+    member = await member_on_duty(session, who, station_id, member_id)
     if member is None:
-        raise ReceptionProblem("no_member")
+        raise ReceptionProblem("member_not_on_duty" if member_id is not None and who.staff else "no_member")
     _check_again(starts_at, ends_at, now, policy.tz)
+    await check_overlap(session, member=member, starts_at=starts_at, ends_at=ends_at, tz=policy.tz)
     reception = Reception(
         station_id=station_id, member_id=member.id, starts_at=starts_at, ends_at=ends_at, topic=check_topic(topic),
         capacity=capacity, status=ReceptionStatus.scheduled, created_by=who.telegram_id, created_at=now,
@@ -286,6 +320,35 @@ def _check_again(starts_at: datetime, ends_at: datetime, now: datetime, tz: Zone
                                end=f"{ends_at.astimezone(tz):%H:%M}")
     if starts_at <= now:
         raise ReceptionProblem("past", when=when_text(starts_at, ends_at, tz))
+
+
+async def overlapping(session: AsyncSession, *, member_id: int, starts_at: datetime, ends_at: datetime,
+                      other_than: int | None = None) -> Reception | None:
+    """The member's first not-cancelled reception day sharing a moment with the span (touching ends do not),
+    through ix_reception_member_starts; `other_than`: the day being changed."""
+    query = select(Reception).where(
+        Reception.member_id == member_id, Reception.status != ReceptionStatus.cancelled,
+        Reception.starts_at < ends_at, Reception.ends_at > starts_at,
+        Reception.starts_at > starts_at - timedelta(days=1),  # a reception day lies within one date
+    )
+    if other_than is not None:
+        query = query.where(Reception.id != other_than)
+    return (await session.exec(query.order_by(Reception.starts_at, Reception.id).limit(1))).first()
+
+
+async def check_overlap(session: AsyncSession, *, member: Member, starts_at: datetime, ends_at: datetime,
+                        tz: ZoneInfo, other_than: int | None = None) -> None:
+    """Refused (`overlap`, naming the other day) when the member on duty holds another reception day then:
+    one member's overlapping days would count the same residents twice. On PostgreSQL the member's row is
+    locked first, so two schedulings at once see each other."""
+    if dialect_of(session) == "postgresql":
+        await session.exec(select(Member.id).where(Member.id == member.id).with_for_update())
+    other = await overlapping(session, member_id=member.id, starts_at=starts_at, ends_at=ends_at,
+                              other_than=other_than)
+    if other is not None:
+        station = await session.get(Station, other.station_id)
+        raise ReceptionProblem("overlap", member=member.name, station=station.name if station else "—",
+                               when=when_text(other.starts_at, other.ends_at, tz), id=other.id)
 
 
 async def may_manage(session: AsyncSession, who: Scheduler, reception: Reception) -> bool:
@@ -323,6 +386,10 @@ async def edit(
     many were told."""
     reception = await managed(session, who, reception_id, now)
     _check_again(starts_at, ends_at, now, policy.tz)
+    if (reception.starts_at, reception.ends_at) != (starts_at, ends_at):
+        member = await session.get(Member, reception.member_id)
+        await check_overlap(session, member=member, starts_at=starts_at, ends_at=ends_at, tz=policy.tz,
+                            other_than=reception.id)
     topic = check_topic(topic)
     taken = await active_signups(session, reception.id)
     if capacity is not None and capacity < taken:
@@ -573,6 +640,49 @@ async def managed_by(session: AsyncSession, who: Scheduler, *, now: datetime, li
     return await _listed(session, query, limit)
 
 
+@dataclass(frozen=True)
+class ReceptionRow:
+    """One reception day as the office's list (`python -m bot stations receptions`) shows it."""
+
+    id: int
+    station_code: str
+    station: str
+    member_number: str
+    member: str
+    starts_at: datetime
+    ends_at: datetime
+    status: ReceptionStatus
+    signups: int
+    checkins: int
+
+
+async def station_numbered(session: AsyncSession, code: str) -> int | None:
+    """The station of a code as typed (spaces, case and full-width letters forgiven); None if there is none."""
+    cleaned = unicodedata.normalize("NFKC", code).strip().upper()
+    return (await session.exec(select(Station.id).where(func.upper(Station.code) == cleaned))).first()
+
+
+async def listing(session: AsyncSession, *, since: datetime, station_id: int | None = None,
+                  limit: int | None = None) -> list[ReceptionRow]:
+    """Reception days starting at or after `since` (every status), soonest first, with their active sign-ups
+    and check-ins: the ids `stations qr --reception` takes."""
+    signups = (select(func.count()).select_from(ReceptionSignup)
+               .where(ReceptionSignup.reception_id == Reception.id, ReceptionSignup.status == SignupStatus.active)
+               .correlate(Reception).scalar_subquery())
+    checkins = (select(func.count()).select_from(ReceptionCheckin)
+                .where(ReceptionCheckin.reception_id == Reception.id).correlate(Reception).scalar_subquery())
+    query = (select(Reception.id, Station.code, Station.name, Member.number, Member.name, Reception.starts_at,
+                    Reception.ends_at, Reception.status, signups, checkins)
+             .join(Station, Station.id == Reception.station_id).join(Member, Member.id == Reception.member_id)
+             .where(Reception.starts_at >= since))
+    if station_id is not None:
+        query = query.where(Reception.station_id == station_id)
+    query = query.order_by(Reception.starts_at, Reception.id)
+    if limit is not None:
+        query = query.limit(limit)
+    return [ReceptionRow(*row) for row in (await session.exec(query)).all()]
+
+
 # --- signing up --------------------------------------------------------------------------------------
 
 
@@ -646,7 +756,12 @@ async def sign_up(
 
 
 async def cancel_signup(session: AsyncSession, *, reception_id: int, resident_id: int, now: datetime) -> bool:
-    """Cancel a resident's sign-up; False when there was none active."""
+    """Cancel a resident's sign-up; False when there was none active. A day cancelled by its side (the member
+    on duty or the office) is refused (`day_cancelled`) and its sign-ups stay as they were: the resident did
+    not cancel anything."""
+    status = (await session.exec(select(Reception.status).where(Reception.id == reception_id))).first()
+    if status is ReceptionStatus.cancelled:
+        raise ReceptionProblem("day_cancelled")
     result = await session.exec(
         update(ReceptionSignup)
         .where(ReceptionSignup.reception_id == reception_id, ReceptionSignup.resident_id == resident_id,
@@ -727,8 +842,9 @@ async def remind(
     view = await reception_view(session, reception_id)
     when = when_text(view.starts_at, view.ends_at, policy.tz)
     round_key = int(view.starts_at.timestamp())  # a day moved later gets its own reminder
-    text = t("rcp_reminder", station=view.station, address=view.address or "—", when=when, topic=view.topic,
-             member=view.member)
+    day = policy.day_word(view.starts_at, now)
+    text = t("rcp_reminder", day=day, station=view.station, address=view.address or "—", when=when,
+             topic=view.topic, member=view.member)
     told = await _tell_signed_up(session, reception_id, key=f"rcp-remind:{reception_id}:{round_key}", text=text,
                                  now=now, claim=None)
     chat = (await session.exec(select(Member.telegram_id).where(Member.id == view.member_id,
@@ -736,7 +852,8 @@ async def remind(
     if chat is not None:
         await outbox.enqueue(
             session, key=f"rcp-remind:{reception_id}:{round_key}:member", chat_id=chat, kind="reception",
-            text=t("rcp_reminder_member", station=view.station, when=when, topic=view.topic, count=view.taken),
+            text=t("rcp_reminder_member", day=day, station=view.station, when=when, topic=view.topic,
+                   count=view.taken),
             now=now, buttons=buttons,
         )
         told += 1

@@ -514,6 +514,7 @@ async def station_view(session: AsyncSession, station_id: int, *, scopes: Sequen
 
 @dataclass(frozen=True)
 class LastReception:
+    id: int
     starts_at: datetime
     ends_at: datetime
     topic: str
@@ -534,7 +535,8 @@ async def last_reception(session: AsyncSession, station_id: int, *, now: datetim
     reception, name = row
     checkins = (await session.exec(select(func.count()).select_from(ReceptionCheckin).where(
         ReceptionCheckin.reception_id == reception.id))).scalar_one()
-    return LastReception(reception.starts_at, reception.ends_at, reception.topic, reception.status, name, checkins)
+    return LastReception(reception.id, reception.starts_at, reception.ends_at, reception.topic, reception.status,
+                         name, checkins)
 
 
 # --- the places in the statistics ------------------------------------------------------------------------

@@ -15,6 +15,7 @@ TEXTS: dict[str, str] = {
     "rcv_restart": "已放弃之前未保存的接待日安排，重新开始。",
     "rcv_cancelled": "已取消，接待日没有保存。",
     "rcv_ask_station": "<b>安排委员接待日</b>（第 1/5 步）\n在哪个工作站（工作室）接待？",
+    "rcv_ask_member": "（第 1/5 步）<b>{station}</b> 有几位驻站委员，由哪位委员接待？",
     "rcv_ask_date": (
         "（第 2/5 步）在 <b>{station}</b> 接待的日期？\n例如：12月10日、2026-12-10、明天"
     ),
@@ -26,14 +27,20 @@ TEXTS: dict[str, str] = {
     "rcv_card": (
         "<b>请确认接待日</b>\n工作站：{station}\n接待委员：{member}\n时间：{when}\n主题：{topic}\n报名人数：{capacity}"
     ),
+    "rcv_card_unbound": (
+        "\n⚠️ {member} 委员还没有绑定 Telegram：接待日提醒和接待日后的活动卡片都发不到该委员，"
+        "请联系政协办公室为其发邀请码绑定。"
+    ),
     "rcv_card_edit": (
         "<b>修改接待日</b>（已报名的群众会收到变更通知）\n工作站：{station}\n接待委员：{member}\n时间：{when}\n"
         "主题：{topic}\n报名人数：{capacity}"
     ),
     "rcv_saved": (
-        "✅ 接待日已安排：{station}，{when}。\n群众可以通过“📅 接待日”找到并报名；前一天会提醒报名的群众和您。"
+        "✅ 接待日已安排：{station}，{when}。\n群众可以通过“📅 接待日”找到并报名；{reminder}"
         "发送 /myreceptions 查看、修改或取消。"
     ),
+    "rcv_saved_reminder": "前一天会提醒报名的群众和您。",
+    "rcv_saved_no_reminder": "前一天的提醒时间已过，这场不再提醒报名的群众。",
     "rcv_changed": "✅ 接待日已修改：{when}。已通知 {count} 位报名的群众。",
     # rules (bot/services/receptions.py: ReceptionProblem codes)
     "rcp_problem_end_before_start": "结束时间（{end}）要晚于开始时间（{start}），请重新输入。",
@@ -42,8 +49,13 @@ TEXTS: dict[str, str] = {
     "rcp_problem_too_far": "接待日最多只能提前 {days} 天安排，请选近一些的日期。",
     "rcp_problem_topic_length": "主题需要 {low}–{high} 个字，请重新输入。",
     "rcp_problem_capacity": "请输入 1–{high} 之间的数字，或点“不限”。",
+    "rcp_problem_overlap": (
+        "这个时间与{member}委员已安排的接待日重叠：{station}，{when}（编号 {id}）。"
+        "同一位委员的接待日时间不能重叠，请换一个时间。"
+    ),
     "rcp_problem_capacity_below": "已有 {taken} 人报名，人数上限不能少于 {taken}。",
     "rcp_problem_not_allowed": "您不是这个工作站的驻站委员，也不负责这个工作站，不能在这里安排接待日。",
+    "rcp_problem_member_not_on_duty": "这位委员已不在这个工作站驻站，请重新选择。",
     "rcp_problem_no_member": "这个工作站还没有驻站委员，不能安排接待日。请联系政协办公室。",
     "rcp_problem_not_found": "没有找到这个接待日，或您无权查看。",
     "rcp_problem_cancelled": "这个接待日已取消。",
@@ -68,12 +80,14 @@ TEXTS: dict[str, str] = {
         "📅 政协办公室为您安排了接待日：{station}，{when}，主题：{topic}。\n发送 /myreceptions 查看或修改。"
     ),
     "rcp_reminder": (
-        "⏰ <b>接待日提醒</b>\n您报名了明天的委员接待日：\n地点：{station}（{address}）\n时间：{when}\n主题：{topic}\n"
+        "⏰ <b>接待日提醒</b>\n您报名了{day}的委员接待日：\n地点：{station}（{address}）\n时间：{when}\n主题：{topic}\n"
         "接待委员：{member}\n不能参加的话，请发送 /mysignups 取消报名。"
     ),
     "rcp_reminder_member": (
-        "⏰ <b>接待日提醒</b>\n明天您在 {station} 接待群众：{when}，主题：{topic}。\n目前已有 {count} 人报名。"
+        "⏰ <b>接待日提醒</b>\n{day}您在 {station} 接待群众：{when}，主题：{topic}。\n目前已有 {count} 人报名。"
     ),
+    "rcp_day_today": "今天",
+    "rcp_day_tomorrow": "明天",
     # finding and signing up (handlers/receptions.py)
     "rcp_find_location": "📅 <b>委员接待日</b>\n点下方“📍 发送我的位置”，查看离您最近的接待日；",
     "rcp_find_region": "或按地区查找：",
@@ -84,7 +98,8 @@ TEXTS: dict[str, str] = {
     "rcp_region_none": "<b>{path}</b> 近期还没有接待日。可以继续选择下一级地区，或返回上一级。",
     "rcp_member_title": "<b>{name}</b> 委员的接待日：",
     "rcp_member_none": "{name} 委员近期还没有安排接待日。",
-    "rcp_line": "{index}. {when}\n   {station}{distance}\n   主题：{topic}（{member} 委员）· {seats}",
+    "rcp_line": "{index}. {when}{number}\n   {station}{distance}\n   主题：{topic}（{member} 委员）· {seats}",
+    "rcp_number": "（编号 {id}）",
     "rcp_distance": "（约 {km} 公里）",
     "rcp_seats": "已报名 {taken}/{capacity}",
     "rcp_seats_open": "已报名 {taken} 人",
@@ -95,12 +110,18 @@ TEXTS: dict[str, str] = {
     "rcp_you_signed_up": "✅ 您已报名。",
     "rcp_phone_hint": "如需给接待委员留电话，可以先点菜单里的“📱 分享我的手机号”，再来报名。",
     "rcp_signed_up": (
-        "✅ 已报名：{station}（{address}）\n时间：{when}\n主题：{topic}\n{phone}\n前一天会提醒您。"
+        "✅ 已报名：{station}（{address}）\n时间：{when}\n主题：{topic}\n{phone}{reminder}"
     ),
+    "rcp_signed_up_reminder": "\n前一天会提醒您。",
+    "rcp_signed_up_soon": "\n接待日临近，不再另发提醒，请记好时间。",
     "rcp_phone_shared": "接待委员可以看到您的名字和手机号 {phone}。",
     "rcp_phone_not_shared": "没有留电话，接待委员只知道有一位群众报名，看不到您的名字和手机号。",
     "rcp_not_signed_up": "您没有报名这个接待日（或已经取消）。",
     "rcp_unsigned": "已取消报名：{station}，{when}。",
+    "rcp_unsign_day_cancelled": (
+        "这场接待日（{station}，{when}）已由接待委员一方取消，不是您取消的报名；您不用再做什么。"
+        "可以发送 /receptions 查看其他接待日。"
+    ),
     "rcp_mine_title": "<b>我报名的接待日</b>",
     "rcp_mine_none": "您还没有报名近期的接待日。发送 /receptions 查找。",
     # the member's own (handlers/receptions.py)
@@ -116,6 +137,8 @@ TEXTS: dict[str, str] = {
 BUTTONS: dict[str, str] = {
     "menu_receptions": "📅 接待日",
     "rcv_no_limit": "不限",
+    "rcv_member_unbound": "{name}（未绑定）",
+    "field_member": "接待委员",
     "field_station": "工作站",
     "field_span": "时间",
     "field_topic": "主题",
@@ -136,7 +159,7 @@ BUTTONS: dict[str, str] = {
 
 FORM_STEPS: dict[str, dict[str, str]] = {
     "rcv": {
-        "station": "工作站", "date": "日期", "span": "时间", "topic": "主题", "capacity": "报名人数",
+        "station": "工作站", "member": "接待委员", "date": "日期", "span": "时间", "topic": "主题", "capacity": "报名人数",
         "confirm": "确认", "field": "修改",
     },
 }

@@ -92,6 +92,23 @@ CLI: dict[str, str] = {
     "stations_written": "工作站名单已写入 {path}（{count} 个）。",
     "stations_sheet_title": "工作站名单",
     "stations_sheet_inactive": "仅已停用的",
+    # python -m bot stations receptions
+    "help_stations_receptions": "列出接待日及其编号（生成签到海报 stations qr --reception 编号 要用）、报名和签到人数",
+    "epilog_stations_receptions": (
+        "示例：\n  python -m bot stations receptions                       # 今天起的全部接待日\n"
+        "  python -m bot stations receptions --station ZS004 --from 12-1"
+    ),
+    "help_receptions_station": "只列出这个工作站（编号，如 ZS004）的",
+    "help_receptions_from": "从这一天起（如 2026-12-01、12-1、12月1日、今天；默认今天）",
+    "metavar_day": "日期",
+    "receptions_bad_from": "「{value}」不是日期，请写成 2026-12-01、12-1 或 12月1日。",
+    "receptions_station_unknown": "没有编号为 {code} 的工作站（python -m bot stations list 可查看全部）。",
+    "receptions_list_header": "接待日编号\t工作站\t时间\t接待委员\t状态\t报名\t签到",
+    "receptions_count": "{day} 起共 {count} 场接待日",
+    "reception_state_scheduled": "已安排",
+    "reception_state_over": "已结束待登记",
+    "reception_state_held": "已举行",
+    "reception_state_cancelled": "已取消",
 }
 
 TEXTS: dict[str, str] = {
@@ -116,7 +133,7 @@ TEXTS: dict[str, str] = {
     "stn_member": "{name}（{number}）",
     "stn_member_inactive": "{name}（{number}，已停用）",
     "stn_six_item": "{name}{value}",
-    "stn_last": "{day} {start}–{end}「{topic}」，{member}值班，签到 {checkins} 人{status}",
+    "stn_last": "{day} {start}–{end}「{topic}」，{member}值班，签到 {checkins} 人{status}（接待日编号 {id}）",
     "stn_last_none": "还没有",
     "stn_last_scheduled": "（进行中或待总结）",
     "stn_last_held": "（已举行）",
