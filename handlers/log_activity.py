@@ -57,6 +57,7 @@ from bot.services.checkin import (
     CheckinPolicy,
     check_walk_ins,
     own_card,
+    reception_card,
     save_reception_activity,
 )
 from bot.services.media import MAX_ACTIVITY_VOICES, Voice, clock, total_seconds
@@ -145,11 +146,22 @@ def today(context: LianxinContext) -> date:
 
 # --- steps: each asks for its field ---------------------------------------------------
 
+# the steps a member goes through, in order: /log's six, and the three of a reception day's card (the day
+# gives kind, date, place and the check-ins); "第 n/N 步" is counted in the draft's own flow
+LOG_FLOW = (Step.KIND, Step.DATE, Step.PLACE, Step.PEOPLE, Step.SUMMARY, Step.PHOTOS)
+RECEPTION_FLOW = (Step.SUMMARY, Step.WALK_INS, Step.PHOTOS)
+
+
+def step_label(draft: Draft, step: Step) -> str:
+    """"（第 n/N 步）" for `step` in the draft's flow; nothing for a step outside it."""
+    flow = RECEPTION_FLOW if draft.reception_id is not None else LOG_FLOW
+    return t("log_step", n=flow.index(step) + 1, total=len(flow)) if step in flow else ""
+
 async def ask_kind(update: Update, context: LianxinContext, draft: Draft) -> str:
     buttons = [FORM.button(draft, k.name, Action.KIND, k.code) for k in context.settings.activity_kinds]
     state = await FORM.at_step(update, context, draft, Step.KIND)
     rows = chunked(buttons, 3) + [[FORM.button(draft, label("cancel"), Action.CANCEL)]]
-    await reply(update, t("log_ask_kind"), keyboard(rows))
+    await reply(update, t("log_ask_kind", step=step_label(draft, Step.KIND)), keyboard(rows))
     return state
 
 
@@ -157,7 +169,7 @@ async def ask_date(update: Update, context: LianxinContext, draft: Draft) -> str
     rows = [[FORM.button(draft, label("today"), Action.DATE, "0"),
              FORM.button(draft, label("yesterday"), Action.DATE, "1")]]
     state = await FORM.at_step(update, context, draft, Step.DATE)
-    await reply(update, t("log_ask_date"), keyboard(rows))
+    await reply(update, t("log_ask_date", step=step_label(draft, Step.DATE)), keyboard(rows))
     return state
 
 
@@ -167,7 +179,7 @@ async def ask_place(update: Update, context: LianxinContext, draft: Draft) -> st
     buttons = [FORM.button(draft, p.name, Action.PLACE, str(p.id)) for p in points]
     buttons.append(FORM.button(draft, label("place_other"), Action.PLACE, OTHER_PLACE))
     state = await FORM.at_step(update, context, draft, Step.PLACE)
-    await reply(update, t("log_ask_place"), keyboard(chunked(buttons, 2)))
+    await reply(update, t("log_ask_place", step=step_label(draft, Step.PLACE)), keyboard(chunked(buttons, 2)))
     return state
 
 
@@ -179,29 +191,32 @@ async def ask_place_text(update: Update, context: LianxinContext, draft: Draft) 
 
 async def ask_people(update: Update, context: LianxinContext, draft: Draft) -> str:
     state = await FORM.at_step(update, context, draft, Step.PEOPLE)
-    await reply(update, t("log_ask_people"))
+    await reply(update, t("log_ask_people", step=step_label(draft, Step.PEOPLE)))
     return state
 
 
 async def ask_summary(update: Update, context: LianxinContext, draft: Draft) -> str:
     state = await FORM.at_step(update, context, draft, Step.SUMMARY)
     hint = t("log_voice_hint", high=clock(context.settings.voice_max_seconds), low=TITLE_MIN)
-    await reply(update, t("log_ask_summary", low=SUMMARY_MIN, high=SUMMARY_MAX) + "\n" + hint)
+    await reply(update, t("log_ask_summary", step=step_label(draft, Step.SUMMARY), low=SUMMARY_MIN,
+                          high=SUMMARY_MAX) + "\n" + hint)
     return state
 
 
 async def ask_walk_ins(update: Update, context: LianxinContext, draft: Draft) -> str:
     state = await FORM.at_step(update, context, draft, Step.WALK_INS)
     rows = [[FORM.button(draft, label("walk_ins_none"), Action.WALK_INS, WALK_INS_NONE)]]
-    await reply(update, t("checkin_ask_walk_ins", verified=draft.verified, high=WALK_INS_MAX), keyboard(rows))
+    await reply(update, t("checkin_ask_walk_ins", step=step_label(draft, Step.WALK_INS), verified=draft.verified,
+                            high=WALK_INS_MAX), keyboard(rows))
     return state
 
 
 async def ask_photos(update: Update, context: LianxinContext, draft: Draft) -> str:
+    step = step_label(draft, Step.PHOTOS)
     if draft.photos:  # editing, or back from the card: keep or replace what is attached
-        return await FORM.ask_photos(update, context, draft,
-                                     t("log_ask_photos_existing", count=len(draft.photos), high=MAX_PHOTOS))
-    return await FORM.ask_photos(update, context, draft, t("log_ask_photos", high=MAX_PHOTOS))
+        return await FORM.ask_photos(update, context, draft, t("log_ask_photos_existing", step=step,
+                                                               count=len(draft.photos), high=MAX_PHOTOS))
+    return await FORM.ask_photos(update, context, draft, t("log_ask_photos", step=step, high=MAX_PHOTOS))
 
 
 async def show_card(update: Update, context: LianxinContext, draft: Draft) -> str:
@@ -225,6 +240,11 @@ async def show_card(update: Update, context: LianxinContext, draft: Draft) -> st
         seconds = total_seconds([Voice.from_list(v) for v in draft.voices]) + sum(draft.voices_kept)
         text += t("voice_card_line", summary=t("voice_summary", count=len(draft.voices) + len(draft.voices_kept),
                                                total=clock(seconds)))
+    if draft.reception_id is not None:  # the day's requests, as on the card sent when check-in closed
+        async with context.db.session() as session:
+            card = await reception_card(session, draft.reception_id)
+        if card is not None:
+            text += card.cases_text()
     return await FORM.show_card(update, context, draft, text)
 
 
@@ -419,7 +439,7 @@ async def on_people(update: Update, context: LianxinContext) -> str | None:
         check_people_verified(value, draft.verified)  # editing a reception day's activity: the check-ins stay
     except ActivityProblem as problem:  # the reason, and the question again (the step stays, nothing written)
         await reply(update, problem_text(problem))
-        await reply(update, t("log_ask_people"))
+        await reply(update, t("log_ask_people", step=step_label(draft, Step.PEOPLE)))
         return None
     draft.people = value
     return await advance(update, context, draft, Step.PEOPLE)

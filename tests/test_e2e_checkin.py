@@ -123,13 +123,15 @@ async def test_posters_check_ins_a_request_and_the_days_activity(fake, db, roste
     await member.send(SUMMARY)
     walk_ins = await member.expect_message()
     assert "没有扫码" in walk_ins.text
-    # numbered with the steps around it: the summary is 5/6, the photos 6/6 (the /log form's numbers)
-    assert "（第 5/6 步）" in ask.text and walk_ins.text.startswith("（第 5/6 步 · 补充）")
+    # numbered in the card's own three steps (the day gave kind, date, place and the check-ins)
+    assert "（第 1/3 步）" in ask.text and walk_ins.text.startswith("（第 2/3 步）")
     await member.send("2")
     photos = await member.expect_message()
-    assert "（第 6/6 步）" in photos.text
+    assert "（第 3/3 步）" in photos.text
     confirm = await press(member, "跳过", photos)
     assert "人次：5（其中扫码核实 3 人次，未扫码 2 人次）" in confirm.text and f"地点：{STATION}" in confirm.text
+    # the day's requests, as on the card sent when check-in closed
+    assert f"当天群众反映的诉求：{case.number}" in confirm.text
     saved = await press(member, "确认提交", confirm)
     assert "已保存" in saved.text
     async with db.session() as session:
@@ -159,7 +161,7 @@ async def test_a_day_nobody_scanned_at_needs_walk_ins(fake, db, roster, app) -> 
     assert "没有人扫码签到" in (await member.expect_message()).text
     await member.send("3人")
     confirm = await press(member, "跳过", await member.expect_message())
-    assert "人次：3（其中扫码核实 0 人次，未扫码 3 人次）" in confirm.text
+    assert "人次：3（其中扫码核实 0 人次，未扫码 3 人次）" in confirm.text and "当天没有群众提交诉求" in confirm.text
     assert "已保存" in (await press(member, "确认提交", confirm)).text
     async with db.session() as session:
         (activity,) = (await session.exec(select(Activity))).all()

@@ -36,7 +36,7 @@ TEXTS: dict[str, str] = {
     "checkin_card_hint": "\n\n点下面的按钮补充活动内容，以及未扫码的来访人次，确认后保存为一条履职活动。",
     "checkin_card_start": "<b>登记接待日活动</b>\n{station}，{date}，扫码签到 {checkins} 人次。",
     "checkin_ask_walk_ins": (
-        "（第 5/6 步 · 补充）除扫码签到的 {verified} 人次外，还有多少位群众来访但没有扫码？请输入数字（0–{high}）；没有请点“没有”。"
+        "{step}除扫码签到的 {verified} 人次外，还有多少位群众来访但没有扫码？请输入数字（0–{high}）；没有请点“没有”。"
     ),
     "checkin_bad_walk_ins": "请输入 0–{high} 之间的数字，或点“没有”。",
     "checkin_walk_ins_needed": "这场接待日没有人扫码签到，请输入来访的人数（1–{high}）。",
