@@ -61,7 +61,7 @@ from bot.services.checkin import (
     save_reception_activity,
 )
 from bot.services.media import MAX_ACTIVITY_VOICES, Voice, clock, total_seconds
-from bot.services.rules import Quarter, local_today, parse_date, parse_people
+from bot.services.rules import Quarter, is_date_shape, local_today, parse_date, parse_people
 from bot.texts import Safe, label, t
 from handlers.forms import PRIVATE, TEXT, VOICE, RecordDraft, RecordForm, answer, reply
 from handlers.menus import LOG_BUTTON
@@ -385,7 +385,8 @@ async def on_date_button(update: Update, context: LianxinContext) -> str | None:
 async def on_date_text(update: Update, context: LianxinContext) -> str | None:
     day = parse_date(update.effective_message.text, today(context))
     if day is None:
-        await reply(update, t("log_bad_date"))
+        text = update.effective_message.text
+        await reply(update, t("no_such_day", text=text.strip()[:20]) if is_date_shape(text) else t("log_bad_date"))
         return None
     return await _set_date(update, context, day)
 

@@ -27,7 +27,7 @@ from bot.sending import send_now
 from bot.services import outbox
 from bot.services import receptions as svc
 from bot.services.receptions import ReceptionPolicy, ReceptionProblem, Scheduler
-from bot.services.rules import local_today
+from bot.services.rules import is_date_shape, local_today
 from bot.texts import Safe, label, t
 from handlers.forms import PRIVATE, TEXT, Choice, RecordDraft, RecordForm, answer, reply
 from handlers.views import chunked, keyboard
@@ -327,9 +327,11 @@ async def on_member(update: Update, context: LianxinContext) -> str | int | None
 async def on_date(update: Update, context: LianxinContext) -> str | None:
     tz = context.settings.tz
     today = local_today(utcnow(), tz)
-    day = svc.parse_day(update.effective_message.text, today)
+    text = update.effective_message.text
+    day = svc.parse_day(text, today)
     if day is None:
-        await reply(update, t("rcv_bad_date"))
+        await reply(update, t("no_such_day", text=text.strip()[:20]) if is_date_shape(text)
+                    else t("rcv_bad_date"))
         return None
     if day < today:
         await reply(update, t("rcp_problem_past_day", day=f"{day.year}年{day.month}月{day.day}日"))

@@ -100,7 +100,7 @@ async def test_every_bad_input_is_asked_again(fake, db, member) -> None:
         ("明天吧", "没看懂这个日期"),
         ((local_today(utcnow(), member_tz()) + timedelta(days=1)).isoformat(), "不能是将来的日期"),
         ("2020-01-01", "只能登记"),
-        ("2026-02-30", "没看懂这个日期"),
+        ("2026-02-30", "没有“2026-02-30”这一天"),
     ]:
         await user.send(text)
         assert expected in (await user.expect_message()).text, text

@@ -77,13 +77,15 @@ async def test_schedule_sign_up_full_double_and_cancel(fake, db, stations, app) 
     past = local_day_in(-2)
     await member.send(f"{past.year}-{past.month:02d}-{past.day:02d}")
     assert "已经过去" in (await member.expect_message()).text
+    await member.send("2月30日")
+    assert "没有“2月30日”这一天" in (await member.expect_message()).text
     day = local_day_in(3)
     await member.send(f"{day.month}月{day.day}日")
     assert "几点到几点" in (await member.expect_message()).text
     await member.send("11:30-9:00")
     refused = await member.expect_message()
     assert "要晚于开始时间" in refused.text and "11:30" in refused.text
-    await member.send("9:00-11:30")
+    await member.send("9点到11点半")  # as people say it
     assert "接待主题" in (await member.expect_message()).text
     await member.send("老旧小区改造意见征集")
     ask_capacity = await member.expect_message()

@@ -37,6 +37,13 @@ def test_parse_day(text: str, today: date, expected: date | None) -> None:
     assert svc.parse_day(text, today) == expected
 
 
+def test_a_day_that_does_not_exist_is_told_apart_from_words() -> None:
+    from bot.services.rules import is_date_shape
+
+    assert is_date_shape("2026-02-30") and is_date_shape("２月３０日") and is_date_shape("2/30") and is_date_shape("26-2-30")
+    assert not is_date_shape("下周") and not is_date_shape("明天") and not is_date_shape("12月")
+
+
 @pytest.mark.parametrize(("text", "expected"), [
     ("9:00-11:30", (time(9), time(11, 30))),
     ("09：00～11：30", (time(9), time(11, 30))),
@@ -47,6 +54,15 @@ def test_parse_day(text: str, today: date, expected: date | None) -> None:
     ("25:00-26:00", None),
     ("9:70-10:00", None),
     ("9:00", None),
+    ("9点半到11点半", (time(9, 30), time(11, 30))),
+    ("9点到11点半", (time(9), time(11, 30))),
+    ("下午2点到4点", (time(14), time(16))),
+    ("下午2点半-下午5点", (time(14, 30), time(17))),
+    ("上午9点到下午1点", (time(9), time(13))),
+    ("中午12点到1点", (time(12), time(13))),
+    ("晚上7点到8点半", (time(19), time(20, 30))),
+    ("下午13:00-15:00", (time(13), time(15))),  # already on the 24-hour clock
+    ("9点70分-10点", None),
 ])
 def test_parse_span(text: str, expected) -> None:
     assert svc.parse_span(text) == expected

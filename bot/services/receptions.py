@@ -50,7 +50,10 @@ EARTH_RADIUS_KM = 6371.0088
 AHEAD_DAYS = 366  # a reception day is scheduled at most this far ahead
 _FULLWIDTH = str.maketrans("０１２３４５６７８９：－／．～　", "0123456789:-/.~ ")
 _DAY_WORDS = {"今天": 0, "明天": 1, "后天": 2}
-_SPAN = re.compile(r"(\d{1,2})(?::(\d{2})|点(?:(\d{2})分?)?)?[-~—–至到](\d{1,2})(?::(\d{2})|点(?:(\d{2})分?)?)?")
+# one end of a span: an optional part of the day, the hour, then ":30", "点", "点30(分)" or "点半"
+_CLOCK = r"(上午|早上|中午|下午|晚上)?(\d{1,2})(?::(\d{2})|点(?:(半)|(\d{1,2})分?)?)?"
+_SPAN = re.compile(_CLOCK + r"[-~—–至到]" + _CLOCK)
+_AFTERNOON = {"下午", "晚上"}  # 下午2点 is 14:00; 中午1点 13:00, 中午12点 12:00
 
 
 class ReceptionProblem(Exception):
@@ -121,16 +124,24 @@ def parse_day(text: str, today: date) -> date | None:
 
 
 def parse_span(text: str) -> tuple[time, time] | None:
-    """9:00-11:30, 09：00～11：30, 9点-11点, 14:00至16:00 → (start, end); None if not a time span."""
+    """9:00-11:30, 09：00～11：30, 9点-11点, 9点半到11点半, 下午2点到4点, 14:00至16:00 → (start, end); None if
+    not a time span. A part of the day given only at the start holds for the end too (下午2点到4点)."""
     cleaned = text.strip().translate(_FULLWIDTH).replace(" ", "").replace("：", ":")
     match = _SPAN.fullmatch(cleaned)
     if match is None:
         return None
-    h1, ma, mb, h2, mc, md = (int(g) if g else 0 for g in match.groups())
-    m1, m2 = ma or mb, mc or md
-    if not (h1 <= 23 and h2 <= 23 and m1 <= 59 and m2 <= 59):
-        return None
-    return time(h1, m1), time(h2, m2)
+    groups = match.groups()
+    start_part, end_part = groups[0], groups[5] or groups[0]
+    times = []
+    for part, (hour, colon, half, minutes) in ((start_part, groups[1:5]), (end_part, groups[6:10])):
+        h = int(hour)
+        m = int(colon or minutes or 0) + (30 if half else 0)
+        if (part in _AFTERNOON and h < 12) or (part == "中午" and h < 3):
+            h += 12
+        if not (h <= 23 and m <= 59):
+            return None
+        times.append(time(h, m))
+    return times[0], times[1]
 
 
 def check_times(*, day: date, start: time, end: time, tz: ZoneInfo, now: datetime) -> tuple[datetime, datetime]:

@@ -276,6 +276,13 @@ _DAY_WORDS = {"今天": 0, "今日": 0, "昨天": 1, "昨日": 1, "前天": 2}
 _FULLWIDTH = str.maketrans("０１２３４５６７８９－／．", "0123456789-/.")
 
 
+def is_date_shape(text: str) -> bool:
+    """Whether `text` is written like a date (2026-02-30, 2月30日, 2/30), so a date parser's None means there is
+    no such day rather than that it is not a date at all."""
+    cleaned = text.strip().translate(_FULLWIDTH).replace(" ", "")
+    return re.fullmatch(r"(?:\d{2}(?:\d{2})?[-/.年])?\d{1,2}[-/.月]\d{1,2}[日号]?", cleaned) is not None
+
+
 def check_year(year: int) -> bool:
     """A year a label may name: the CPPCC's (1949 on) to far ahead, never year 1 or 9999, whose first or
     last day in Asia/Shanghai cannot be turned into UTC (a forged /stats button, a typo in /report)."""

@@ -28,6 +28,8 @@ TEXTS: dict[str, str] = {
     "unknown_command": "未识别的命令。发送 /help 查看可用功能。",
     "nothing_to_cancel": "当前没有进行中的操作。",
     "cancelled": "已取消。",
+    # a date typed in a form's shape that names no day (2月30日), in the log and reception forms alike
+    "no_such_day": "没有“{text}”这一天，请检查月份和日期后重新输入。",
     "choice": "{value}",
     "stale_button": "此按钮已失效，请重新开始操作。",
     "quarter_number": "「{value}」不是季度：一年只有第 1 至第 4 季度，请写成如 2026Q3。",
