@@ -22,12 +22,12 @@ DESCRIPTION = "孩子就读的学校离家太远，每天上学要走一个小�
 class Terminal:
     """The shell in a pseudo-terminal; `type` waits for the prompt, then types a line."""
 
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, *args: str) -> None:
         env = {key: value for key, value in os.environ.items() if not key.isupper() or key in (
             "PATH", "HOME", "LANG", "LC_ALL", "HTTP_POOL_TUNING", "SQLITE_FAST_DRIVER")}
         env.update(TERM="dumb", NO_COLOR="1", TMPDIR=str(tmp_path))
         # run where there is no .env: the shell never needs one
-        self.child = pexpect.spawn(sys.executable, ["-m", "bot", "shell"], cwd=str(tmp_path), env=env,
+        self.child = pexpect.spawn(sys.executable, ["-m", "bot", "shell", *args], cwd=str(tmp_path), env=env,
                                    encoding="utf-8", timeout=60, dimensions=(50, 200))
         self.child.expect("已就绪")
 
@@ -121,6 +121,21 @@ def test_the_shell_commands_say_what_they_need(terminal: Terminal, tmp_path: Pat
     terminal.type("/as resident 2")
     terminal.expect("您现在是 居民 李师傅")
     assert "再见" in terminal.quit()
+
+
+def test_a_second_shell_on_the_same_database_is_answered(tmp_path: Path) -> None:
+    """The stand-in's update ids go on after the highest the database's inbox has seen: a reopened
+    database does not take the new updates for old ones."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'kept.db'}"
+    for _ in range(2):
+        shell = Terminal(tmp_path, "--db", url)
+        try:
+            shell.type("/help")
+            shell.expect("使用说明（您的身份：管理员）")
+            shell.quit()
+        finally:
+            if shell.child.isalive():
+                shell.child.terminate(force=True)
 
 
 # --- rendering, without a terminal ---------------------------------------------------------------
