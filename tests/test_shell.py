@@ -78,7 +78,9 @@ def test_a_request_across_three_roles_from_the_keyboard(terminal: Terminal) -> N
     terminal.expect("请填写办理结果")
     terminal.type("已协调县教育局，下学期起开通校车。")
     terminal.expect(r"\[1\] 1 人次")
-    terminal.type("1")
+    terminal.type("2")  # a number asked for while buttons are on screen: "=2" sends it as text
+    terminal.expect("没有编号为 2 的按钮。要把 2 作为文字发给机器人，请输入 =2")
+    terminal.type("=2")
     terminal.expect("→ 居民 王阿姨：🏁 您的诉求 2026-000001 已办结")
 
     terminal.type("/as resident 1")
