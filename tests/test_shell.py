@@ -6,13 +6,21 @@ from __future__ import annotations
 import os
 import re
 import sys
+import tempfile
+import time
+from datetime import timedelta
 from pathlib import Path
 
 import pexpect
 import pytest
 
+from bot.config import Settings
 from bot.shell.render import body, button_line, buttons, clock, html_text
+from bot.shell.world import TOKEN, World
 from bot.standin.api import BotMessage
+from handlers import checkin
+from models import utcnow
+from tests.support.receptions import reception_day
 
 ROOT = Path(__file__).resolve().parent.parent
 PROMPT = r"\] > "
@@ -173,3 +181,34 @@ def test_media_is_named_with_its_length() -> None:
                        payload={"voice": {"duration": 102}, "caption": "回复"}, raw_caption="回复")
     assert body(voice).plain == "〔语音 1:42〕\n回复"
     assert clock(59) == "0:59"
+
+
+# --- waiting for the bot, in-process -------------------------------------------------------------
+
+
+async def test_the_shell_waits_until_the_answer_is_finished(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A poster drawn for a while (no Bot API call meanwhile) still shows with the press that asked for it,
+    not one command later: `settle` waits for the update's handler to finish."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    draw = checkin.checkin_poster_png
+
+    def slow(**values: object) -> bytes:  # a busy machine: longer than settle's quiet time
+        time.sleep(1.0)
+        return draw(**values)
+
+    monkeypatch.setattr(checkin, "checkin_poster_png", slow)
+    world = await World.open(Settings(_env_file=None, bot_token=TOKEN), database_url=None)  # type: ignore[call-arg]
+    try:
+        now = utcnow()
+        await reception_day(world.application.db, starts=now - timedelta(minutes=30),
+                            ends=now + timedelta(minutes=30), issue=False)
+        member = (await world.member("GS0021")).user
+        await member.send("/checkin_qr")
+        await world.settle()
+        listed = member.messages[-1]
+        await member.press_data(listed.inline_keyboard[0][0]["callback_data"], message=listed)
+        await world.settle()
+        assert member.messages[-1].document["file_name"].endswith(".png")
+    finally:
+        await world.close()

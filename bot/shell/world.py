@@ -192,13 +192,16 @@ class World:
     # --- waiting and time ----------------------------------------------------------------------
 
     async def settle(self, *, quiet: float = 0.3, limit: float = 15.0) -> None:
-        """Until the bot has handled every update and called the Bot API for nothing but updates for
-        `quiet` seconds (its long poll asks every second, so it is not counted)."""
+        """Until the bot has handled every update (no handler still running: a poster is drawn for a while
+        without calling anything) and called the Bot API for nothing but updates for `quiet` seconds
+        (its long poll asks every second, so it is not counted)."""
+        application = self.application
         loop = asyncio.get_running_loop()
         deadline = loop.time() + limit
         still_since = loop.time()
         while loop.time() < deadline:
-            busy = bool(self.fake.pending_updates) or self.application.update_queue.qsize() > 0
+            busy = (bool(self.fake.pending_updates) or application.update_queue.qsize() > 0
+                    or application.update_processor.current_concurrent_updates > 0)
             if busy or self._new_calls():
                 still_since = loop.time()
             elif loop.time() - still_since >= quiet:
