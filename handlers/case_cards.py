@@ -95,6 +95,9 @@ def card_text(detail: svc.CaseDetail, tz: tzinfo) -> str:
         phone=detail.phone or t("case_phone_none"), created=case.created_at.astimezone(tz).strftime("%Y-%m-%d"),
         description=case.description or t("voice_only"),
     )
+    if detail.reception is not None:  # raised after checking in at a reception day
+        station, starts_at = detail.reception
+        text += t("case_card_reception", station=station, day=starts_at.astimezone(tz).strftime("%Y-%m-%d"))
     intake = intake_voices(detail)
     return text + t("voice_card_line", summary=voices_summary(intake)) if intake else text
 

@@ -388,7 +388,7 @@ async def test_the_card_shows_the_day_the_request_came_in_the_offices_time_zone(
         resident = fake.user(9101, first_name="张")
         await press(resident, "确认提交", await file_request(resident, photos=0))
         card = await member.expect_message()
-        assert "提交：2026-12-07" in card.text
+        assert "提交：2026-12-07" in card.text and "来源" not in card.text  # not from a reception day
         (case,) = await cases(db)
         await member.press_data(CaseButton(CaseAction.view, case.id).pack(), message=card)  # opened again
         assert "提交：2026-12-07" in (await member.expect_message()).text
