@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -80,7 +80,8 @@ def resident_buttons(case: Case) -> list[list[tuple[str, str]]]:
     return rows
 
 
-def card_text(detail: svc.CaseDetail) -> str:
+def card_text(detail: svc.CaseDetail, tz: tzinfo) -> str:
+    """The case as its card shows it; the submission day in the office's time zone `tz`."""
     case = detail.case
     if case.forgotten_at is not None:
         requester = t("forget_placeholder")
@@ -91,9 +92,12 @@ def card_text(detail: svc.CaseDetail) -> str:
     text = t(
         "case_card", number=case.number, status=CASE_STATUS_NAMES[CaseStatus(case.status).value],
         category=case.category, place=place_of(detail), requester=requester,
-        phone=detail.phone or t("case_phone_none"), created=case.created_at.strftime("%Y-%m-%d"),
+        phone=detail.phone or t("case_phone_none"), created=case.created_at.astimezone(tz).strftime("%Y-%m-%d"),
         description=case.description or t("voice_only"),
     )
+    if detail.reception is not None:  # raised after checking in at a reception day
+        station, starts_at = detail.reception
+        text += t("case_card_reception", station=station, day=starts_at.astimezone(tz).strftime("%Y-%m-%d"))
     intake = intake_voices(detail)
     return text + t("voice_card_line", summary=voices_summary(intake)) if intake else text
 
@@ -203,7 +207,7 @@ def stamp(case: Case) -> str:
     return f"case:{case.id}:{int(case.updated_at.timestamp() * 1_000_000)}"
 
 
-async def card_to_member(notices: Notices, case: Case, member_id: int) -> None:
+async def card_to_member(notices: Notices, case: Case, member_id: int, tz: tzinfo) -> None:
     """The case card with the member's buttons, then its photos."""
     session = notices.session
     try:
@@ -211,7 +215,7 @@ async def card_to_member(notices: Notices, case: Case, member_id: int) -> None:
     except CaseProblem:
         return
     chat = await member_chat(session, member_id)
-    text = t("case_new_for_member") + "\n\n" + card_text(detail)
+    text = t("case_new_for_member") + "\n\n" + card_text(detail, tz)
     base = f"{stamp(case)}:m{member_id}"
     if not await notices.add(f"{base}:card", chat, text, member_buttons(detail.case)):
         return
@@ -242,7 +246,7 @@ async def to_staff(notices: Notices, context: LianxinContext, intake: Intake) ->
         rows = [[(label("case_assign_to", name=c.name, reason=routing_reason(c.reason(has_region=has_region))),
                   CaseButton(CaseAction.assign, detail.case.id, c.member_id).pack())] for c in candidates]
         text = t("case_for_staff", number=detail.case.number, category=detail.case.category,
-                 place=place_of(detail)) + "\n\n" + card_text(detail)
+                 place=place_of(detail)) + "\n\n" + card_text(detail, context.settings.tz)
         await notices.add(f"{stamp(intake.case)}:s{telegram_id}:card", telegram_id, text, rows)
         await voices_to(notices, f"{stamp(intake.case)}:s{telegram_id}", telegram_id, detail.case.number,
                         intake_voices(detail))
@@ -273,7 +277,7 @@ async def routing(notices: Notices, context: LianxinContext, intake: Intake, *, 
 
 async def _routing(notices: Notices, context: LianxinContext, intake: Intake, *, resident_key: str | None) -> None:
     if intake.member_id is not None:
-        await card_to_member(notices, intake.case, intake.member_id)
+        await card_to_member(notices, intake.case, intake.member_id, context.settings.tz)
         if resident_key:
             who = await member_name_sector(notices.session, intake.member_id)
             if who:

@@ -179,7 +179,7 @@ async def on_view(update: Update, context: LianxinContext) -> None:
     await query.answer()
     if actor.role is Role.member:
         voices = voice_list_text(context, detail)
-        text = card_text(detail) + (t("voice_card_line", summary=Safe(voices)) if voices else "")
+        text = card_text(detail, context.settings.tz) + (t("voice_card_line", summary=Safe(voices)) if voices else "")
         await reply(update, text, keyboard(member_buttons(detail.case)))
     else:
         rows = resident_buttons(detail.case) if actor.role is Role.resident else []

@@ -76,7 +76,7 @@ async def open_case(update: Update, context: LianxinContext, actor: Actor, case_
         candidates = await svc.staff_candidates(session, case=detail.case, actor=actor, table=context.routing)
     text = resident_detail_text(context, detail)
     if len(text) > MESSAGE_MAX - 200:  # a long timeline: the card without it still says what the case is
-        text = card_text(detail)
+        text = card_text(detail, context.settings.tz)
     text += "\n\n" + (t("queue_candidates") if candidates else t("queue_no_candidates"))
     has_region = detail.case.region_id is not None
     rows = [[(label("case_assign_to", name=c.name, reason=routing_reason(c.reason(has_region=has_region))),

@@ -38,13 +38,17 @@ def _data(action: ReceptionAction, arg: int = 0, flag: int = 0) -> str:
     return ReceptionButton(action, arg, flag).pack()
 
 
-def _main_keyboard(context: LianxinContext) -> ReplyKeyboardMarkup:
-    return member_keyboard() if context.identity.is_member else resident_keyboard()
+async def _main_keyboard(context: LianxinContext) -> ReplyKeyboardMarkup:
+    if context.identity.is_member:
+        return member_keyboard()
+    async with context.db.session() as session:  # 📱 only for a resident whose phone is not saved yet
+        resident = await resident_for(session, context.identity.telegram_id)
+    return resident_keyboard(ask_phone=resident is None or not resident.phone)
 
 
-def location_keyboard(context: LianxinContext) -> ReplyKeyboardMarkup:
+async def location_keyboard(context: LianxinContext) -> ReplyKeyboardMarkup:
     """The button that shares where the resident is, above their usual menu (which stays usable)."""
-    menu = _main_keyboard(context).keyboard
+    menu = (await _main_keyboard(context)).keyboard
     return ReplyKeyboardMarkup([[KeyboardButton(label("rcp_share_location"), request_location=True)], *menu],
                                resize_keyboard=True, is_persistent=True)
 
@@ -83,7 +87,7 @@ async def receptions_command(update: Update, context: LianxinContext) -> None:
         top = await region_children(session, parent_id=None)
     rows = chunked([(r.name, _data(ReceptionAction.region, r.id)) for r in top], 3)
     rows.append([(label("rcp_mine"), _data(ReceptionAction.mine))])
-    await update.effective_chat.send_message(t("rcp_find_location"), reply_markup=location_keyboard(context))
+    await update.effective_chat.send_message(t("rcp_find_location"), reply_markup=await location_keyboard(context))
     await update.effective_chat.send_message(t("rcp_find_region"), reply_markup=keyboard(rows))
 
 
@@ -106,9 +110,9 @@ async def on_location(update: Update, context: LianxinContext) -> None:
     async with context.db.session() as session:
         views = await svc.nearest(session, latitude=location.latitude, longitude=location.longitude, now=utcnow())
     if not views:
-        await update.effective_chat.send_message(t("rcp_none_coming"), reply_markup=_main_keyboard(context))
+        await update.effective_chat.send_message(t("rcp_none_coming"), reply_markup=await _main_keyboard(context))
         return
-    await update.effective_chat.send_message(t("rcp_nearest_intro"), reply_markup=_main_keyboard(context))
+    await update.effective_chat.send_message(t("rcp_nearest_intro"), reply_markup=await _main_keyboard(context))
     await update.effective_chat.send_message(list_text(t("rcp_nearest_title"), views, context),
                                              reply_markup=keyboard(view_rows(views)))
 

@@ -7,9 +7,14 @@ Routing on the sample roster: 教育 goes to 教育界 (then 民进) members, ne
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
+import time_machine
 from sqlmodel import select
 
+from bot.callbacks import CaseAction, CaseButton
 from bot.services.cases import link_payload, member_link_token
 from models import Activity, Case, CaseEvent, CaseMessage, CaseStatus, Member
 from tests.conftest import ADMIN_ID, bind, make_settings
@@ -372,3 +377,18 @@ async def test_cancel_at_every_step_of_the_request_form(fake, db, members, step:
     card = await press(resident, "不允许（默认）", consent)
     assert "请确认诉求信息" in card.text
     await cancel_here()
+
+
+async def test_the_card_shows_the_day_the_request_came_in_the_offices_time_zone(
+        fake, db, roster, runner, settings) -> None:
+    """07:04 on 7 December in Shanghai is still 6 December in UTC: the card says 提交：2026-12-07."""
+    with time_machine.travel(datetime(2026, 12, 7, 7, 4, tzinfo=ZoneInfo("Asia/Shanghai")), tick=True):
+        await runner.start(settings)
+        member = await bind(fake, db, 8021, "GS0021", "孙凯凯")
+        resident = fake.user(9101, first_name="张")
+        await press(resident, "确认提交", await file_request(resident, photos=0))
+        card = await member.expect_message()
+        assert "提交：2026-12-07" in card.text and "来源" not in card.text  # not from a reception day
+        (case,) = await cases(db)
+        await member.press_data(CaseButton(CaseAction.view, case.id).pack(), message=card)  # opened again
+        assert "提交：2026-12-07" in (await member.expect_message()).text

@@ -19,7 +19,7 @@ from tests.conftest import bind
 from tests.support.bot_process import BotProcess
 from tests.support.case_flows import DESCRIPTION, press
 from tests.support.fake_telegram import image_size
-from tests.support.receptions import move, new_token, reception_day
+from tests.support.receptions import SHANGHAI, move, new_token, reception_day
 
 STATION = "合作市坚木克尔街委员工作站"
 SUMMARY = "接待群众反映校车和上学路问题，现场解答政策。"
@@ -97,6 +97,8 @@ async def test_posters_check_ins_a_request_and_the_days_activity(fake, db, roste
     async with db.session() as session:
         (case,) = (await session.exec(select(Case))).all()
     assert case.number in arrived.text
+    held_on = (now - timedelta(minutes=30)).astimezone(SHANGHAI).strftime("%Y-%m-%d")
+    assert f"来源：接待日 · {STATION} · {held_on}" in arrived.text  # the member's card says where it came from
     assert (case.reception_id, case.member_id, case.region_id) == (day.reception_id, day.member_id, day.region_id)
 
     # the day is over and check-in has closed: a share of the link counts nothing

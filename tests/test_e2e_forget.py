@@ -7,6 +7,7 @@ Routing on the sample roster: 教育 from 合作市 goes to 孙凯凯 (GS0021).
 from __future__ import annotations
 
 import json
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import select
@@ -86,7 +87,7 @@ async def test_forget_after_confirmation_keeps_the_case_and_tells_the_member(fak
         payloads = (await session.exec(select(InboxUpdate.payload).order_by(InboxUpdate.update_id))).all()
         assert len(payloads) > 10 and all("9101" not in p and "1391234" not in p for p in payloads)
         detail_view = await case_svc.case_detail(session, case_id=case.id, actor=Actor.admin(ADMIN_ID))
-    card = card_text(detail_view)
+    card = card_text(detail_view, ZoneInfo("Asia/Shanghai"))
     assert PLACEHOLDER in card and "1391234" not in card and "139****" not in card
 
     # the member's old card no longer acts; the resident has no cases and is a stranger again

@@ -237,6 +237,23 @@ async def test_nearest_first_and_the_members_link(fake, db, stations, app) -> No
     await visitor.expect_messages(2)
 
 
+async def test_the_menu_asks_for_the_phone_only_until_it_is_shared(fake, db, stations, app) -> None:
+    """📅 接待日 and a shared location give the menu back: 📱 分享我的手机号 on it only while no phone is saved."""
+    share = "📱 分享我的手机号"
+    resident = fake.user(9313, first_name="己")
+    await resident.send("📅 接待日")
+    prompt, _ = await resident.expect_messages(2)
+    assert prompt.reply_keyboard[0] == ["📍 发送我的位置"] and [share] in prompt.reply_keyboard
+    await resident.share_contact("13912345678")
+    assert [share] not in (await resident.expect_message()).reply_keyboard
+    await resident.send("📅 接待日")
+    prompt, _ = await resident.expect_messages(2)
+    assert prompt.reply_keyboard[0] == ["📍 发送我的位置"] and [share] not in prompt.reply_keyboard
+    await resident.send_location(*QILIHE)
+    back = await resident.expect_message()  # no day coming: said so, with the menu back
+    assert back.reply_keyboard[0] == ["📮 我要反映", "📋 我的诉求"] and [share] not in back.reply_keyboard
+
+
 async def test_the_member_edits_and_the_signed_up_are_told(fake, db, stations, app) -> None:
     member = await bind(fake, db, 8071, "GS0071", "范国")
     reception_id = await schedule_directly(db, stations["ZS001"], "GS0071", days=4, capacity=5)

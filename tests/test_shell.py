@@ -6,13 +6,21 @@ from __future__ import annotations
 import os
 import re
 import sys
+import tempfile
+import time
+from datetime import timedelta
 from pathlib import Path
 
 import pexpect
 import pytest
 
+from bot.config import Settings
 from bot.shell.render import body, button_line, buttons, clock, html_text
+from bot.shell.world import TOKEN, World
 from bot.standin.api import BotMessage
+from handlers import checkin
+from models import utcnow
+from tests.support.receptions import reception_day
 
 ROOT = Path(__file__).resolve().parent.parent
 PROMPT = r"\] > "
@@ -22,12 +30,12 @@ DESCRIPTION = "孩子就读的学校离家太远，每天上学要走一个小�
 class Terminal:
     """The shell in a pseudo-terminal; `type` waits for the prompt, then types a line."""
 
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, *args: str) -> None:
         env = {key: value for key, value in os.environ.items() if not key.isupper() or key in (
             "PATH", "HOME", "LANG", "LC_ALL", "HTTP_POOL_TUNING", "SQLITE_FAST_DRIVER")}
         env.update(TERM="dumb", NO_COLOR="1", TMPDIR=str(tmp_path))
         # run where there is no .env: the shell never needs one
-        self.child = pexpect.spawn(sys.executable, ["-m", "bot", "shell"], cwd=str(tmp_path), env=env,
+        self.child = pexpect.spawn(sys.executable, ["-m", "bot", "shell", *args], cwd=str(tmp_path), env=env,
                                    encoding="utf-8", timeout=60, dimensions=(50, 200))
         self.child.expect("已就绪")
 
@@ -78,7 +86,9 @@ def test_a_request_across_three_roles_from_the_keyboard(terminal: Terminal) -> N
     terminal.expect("请填写办理结果")
     terminal.type("已协调县教育局，下学期起开通校车。")
     terminal.expect(r"\[1\] 1 人次")
-    terminal.type("1")
+    terminal.type("2")  # a number asked for while buttons are on screen: "=2" sends it as text
+    terminal.expect("没有编号为 2 的按钮。要把 2 作为文字发给机器人，请输入 =2")
+    terminal.type("=2")
     terminal.expect("→ 居民 王阿姨：🏁 您的诉求 2026-000001 已办结")
 
     terminal.type("/as resident 1")
@@ -123,6 +133,21 @@ def test_the_shell_commands_say_what_they_need(terminal: Terminal, tmp_path: Pat
     assert "再见" in terminal.quit()
 
 
+def test_a_second_shell_on_the_same_database_is_answered(tmp_path: Path) -> None:
+    """The stand-in's update ids go on after the highest the database's inbox has seen: a reopened
+    database does not take the new updates for old ones."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'kept.db'}"
+    for _ in range(2):
+        shell = Terminal(tmp_path, "--db", url)
+        try:
+            shell.type("/help")
+            shell.expect("使用说明（您的身份：管理员）")
+            shell.quit()
+        finally:
+            if shell.child.isalive():
+                shell.child.terminate(force=True)
+
+
 # --- rendering, without a terminal ---------------------------------------------------------------
 
 
@@ -156,3 +181,34 @@ def test_media_is_named_with_its_length() -> None:
                        payload={"voice": {"duration": 102}, "caption": "回复"}, raw_caption="回复")
     assert body(voice).plain == "〔语音 1:42〕\n回复"
     assert clock(59) == "0:59"
+
+
+# --- waiting for the bot, in-process -------------------------------------------------------------
+
+
+async def test_the_shell_waits_until_the_answer_is_finished(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A poster drawn for a while (no Bot API call meanwhile) still shows with the press that asked for it,
+    not one command later: `settle` waits for the update's handler to finish."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    draw = checkin.checkin_poster_png
+
+    def slow(**values: object) -> bytes:  # a busy machine: longer than settle's quiet time
+        time.sleep(1.0)
+        return draw(**values)
+
+    monkeypatch.setattr(checkin, "checkin_poster_png", slow)
+    world = await World.open(Settings(_env_file=None, bot_token=TOKEN), database_url=None)  # type: ignore[call-arg]
+    try:
+        now = utcnow()
+        await reception_day(world.application.db, starts=now - timedelta(minutes=30),
+                            ends=now + timedelta(minutes=30), issue=False)
+        member = (await world.member("GS0021")).user
+        await member.send("/checkin_qr")
+        await world.settle()
+        listed = member.messages[-1]
+        await member.press_data(listed.inline_keyboard[0][0]["callback_data"], message=listed)
+        await world.settle()
+        assert member.messages[-1].document["file_name"].endswith(".png")
+    finally:
+        await world.close()

@@ -68,8 +68,10 @@ from models import (
     CaseStatus,
     Member,
     MemberLink,
+    Reception,
     Region,
     Sector,
+    Station,
     VoiceNote,
 )
 
@@ -905,6 +907,7 @@ class CaseDetail:
     messages: list[CaseMessage]
     actions: list[Action]  # what the viewer may do now
     voices: list[VoiceNote] = field(default_factory=list)  # the intake's, then those of the messages shown
+    reception: tuple[str, datetime] | None = None  # raised after a check-in: the station and when the day began
 
 
 async def case_detail(session: AsyncSession, *, case_id: int, actor: Actor) -> CaseDetail:
@@ -943,10 +946,15 @@ async def case_detail(session: AsyncSession, *, case_id: int, actor: Actor) -> C
         messages_query = messages_query.where(CaseMessage.member_id == actor.id)
     messages = list((await session.exec(messages_query.order_by(CaseMessage.at, CaseMessage.id))).all())
     voices = await media.case_voices(session, case_id=case.id, message_ids=[m.id for m in messages])
+    reception = None
+    if case.reception_id is not None:
+        reception = (await session.exec(select(Station.name, Reception.starts_at).join(
+            Station, Station.id == Reception.station_id).where(Reception.id == case.reception_id))).first()
     return CaseDetail(
         case=case, member_name=member_name, member_sector=member_sector, region_path=region_path,
         phone=phone_for(case, actor), photos=photos, timeline=timeline, messages=messages,
         actions=allowed_actions(CaseStatus(case.status), actor.role), voices=voices,
+        reception=tuple(reception) if reception else None,
     )
 
 

@@ -1,6 +1,6 @@
 """The shell's read-eval-print loop: what is typed goes to the bot as the current person; what the bot
-sends is printed (to others as `→ 名字：…`); numbers press buttons; /as, /contact, /photo, /voice,
-/location, /doc and /time act as Telegram would."""
+sends is printed (to others as `→ 名字：…`); numbers press buttons (`=2` sends the text 2); /as, /contact,
+/photo, /voice, /location, /doc and /time act as Telegram would."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from bot.texts import cli_text
 DEMO_PHONE = "13800138000"
 JUMP = re.compile(r"\+(\d+)([dhm])")
 UNITS = {"d": "days", "h": "hours", "m": "minutes"}
+TEXT_MARK = "="  # a line starting with it is sent as it is after it: "=2" sends the number, not button 2
 
 
 class Shell:
@@ -105,6 +106,8 @@ class Shell:
             await self.send_file(word, rest)
         elif word == "/time":
             await self.jump(rest)
+        elif line.startswith(TEXT_MARK) and len(line) > len(TEXT_MARK):  # "=2" is the text 2, not button 2
+            await user.send(line[len(TEXT_MARK):])
         elif re.fullmatch(r"\d+", line):
             await self.press(int(line))
         elif re.fullmatch(r"[kK]\d+", line):

@@ -14,6 +14,7 @@ from pathlib import Path
 import time_machine
 from apscheduler.job import Job
 from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy import func
 from sqlmodel import select
 
 from bot.app import build_application
@@ -24,7 +25,7 @@ from bot.services.access import grant_role, issue_invites, members_numbered
 from bot.services.roster import import_roster
 from bot.standin.api import BotMessage, FakeTelegram, FakeUser
 from bot.texts import cli_text
-from models import Member, RoleGrant, ScopeKind, Sector
+from models import InboxUpdate, Member, RoleGrant, ScopeKind, Sector
 from scheduler.delivery import DELIVERY_JOB
 
 TOKEN = "100200300:SHELL-STAND-IN-not-a-real-token"
@@ -71,8 +72,10 @@ class World:
     async def open(cls, base: Settings, *, database_url: str | None) -> World:
         folder = Path(tempfile.mkdtemp(prefix="lianxin-shell-"))
         url = database_url or f"sqlite+aiosqlite:///{folder / 'shell.db'}"
-        await asyncio.to_thread(_prepare, url, new=database_url is None)
+        last_update_id = await asyncio.to_thread(_prepare, url, new=database_url is None)
         fake = FakeTelegram(token=TOKEN, bot_username=BOT_USERNAME, bot_id=int(TOKEN.split(":")[0]))
+        # the inbox keeps the ids it has seen and drops them as repeats: a reopened database goes on after them
+        fake.continue_after(last_update_id)
         await fake.start()
         settings = Settings(  # type: ignore[call-arg] - pydantic-settings takes _env_file
             _env_file=None, bot_token=TOKEN, bot_api_base_url=fake.base_url, bot_api_file_url=fake.base_file_url,
@@ -189,13 +192,16 @@ class World:
     # --- waiting and time ----------------------------------------------------------------------
 
     async def settle(self, *, quiet: float = 0.3, limit: float = 15.0) -> None:
-        """Until the bot has handled every update and called the Bot API for nothing but updates for
-        `quiet` seconds (its long poll asks every second, so it is not counted)."""
+        """Until the bot has handled every update (no handler still running: a poster is drawn for a while
+        without calling anything) and called the Bot API for nothing but updates for `quiet` seconds
+        (its long poll asks every second, so it is not counted)."""
+        application = self.application
         loop = asyncio.get_running_loop()
         deadline = loop.time() + limit
         still_since = loop.time()
         while loop.time() < deadline:
-            busy = bool(self.fake.pending_updates) or self.application.update_queue.qsize() > 0
+            busy = (bool(self.fake.pending_updates) or application.update_queue.qsize() > 0
+                    or application.update_processor.current_concurrent_updates > 0)
             if busy or self._new_calls():
                 still_since = loop.time()
             elif loop.time() - still_since >= quiet:
@@ -264,16 +270,16 @@ def _stepped(job: Job, now: datetime) -> bool:
     return job.next_run_time - now > STEPPED_JOBS_LONGER_THAN
 
 
-def _prepare(url: str, *, new: bool) -> None:
-    """Migrate; a new world gets the sample roster."""
+def _prepare(url: str, *, new: bool) -> int:
+    """Migrate; a new world gets the sample roster. The highest update id the inbox holds (0 for none)."""
     upgrade(url)
-    if not new:
-        return
     engine = sync_engine(url)
     try:
         with engine.begin() as connection:
-            report = import_roster(connection, ROSTER)
-        if not report.ok:
-            raise RuntimeError(f"sample roster: {report.errors[:3]}")
+            if new:
+                report = import_roster(connection, ROSTER)
+                if not report.ok:
+                    raise RuntimeError(f"sample roster: {report.errors[:3]}")
+            return connection.execute(select(func.max(InboxUpdate.update_id))).scalar() or 0
     finally:
         engine.dispose()

@@ -1798,6 +1798,10 @@ class FakeTelegram:
         if event is not None:
             event.set()
 
+    def continue_after(self, update_id: int) -> None:
+        """Number the next updates from update_id + 1 (a bot whose inbox has seen ids up to it)."""
+        self._update_ids = itertools.count(max(update_id + 1, 700_000_001))
+
     def push_update(self, update: dict[str, Any]) -> dict[str, Any]:
         """Queue a raw update for the bot (update_id is assigned unless given)."""
         update = dict(update)

@@ -110,6 +110,7 @@ TEXTS: dict[str, str] = {
         "类别：{category}\n地点：{place}\n反映人：{requester}\n电话：{phone}\n"
         "提交：{created}\n描述：{description}"
     ),
+    "case_card_reception": "\n来源：接待日 · {station} · {day}",
     "case_requester_resident": "群众（通过本机器人）",
     "case_requester_recorded": "{name}（代为登记）",
     "case_phone_none": "未留",

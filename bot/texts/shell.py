@@ -31,6 +31,7 @@ CLI: dict[str, str] = {
         "  /location 纬度 经度       分享位置\n"
         "  /time +3d | +2h | +30m  把时钟往后拨（提醒、期限照常触发）\n"
         "  数字                     点当前消息上对应的按钮；k数字 点键盘按钮\n"
+        "  =文字                    把等号后面的内容原样发给机器人（例如 =2 发送数字 2，而不是点 2 号按钮）\n"
         "  /quit                   退出"
     ),
     "shell_who": "{marker} {who}",
@@ -38,7 +39,7 @@ CLI: dict[str, str] = {
     "shell_as_usage": "用法：/as resident 2 ｜ /as member GS0053（或姓名）｜ /as coordinator ｜ /as admin",
     "shell_no_member": "名册中没有编号或姓名为 {number} 的在任委员。",
     "shell_no_coordinator": "这个数据库里没有协调员（可先用 python -m bot roles grant 授权）。",
-    "shell_no_button": "没有编号为 {n} 的按钮。",
+    "shell_no_button": "没有编号为 {n} 的按钮。要把 {n} 作为文字发给机器人，请输入 ={n}",
     "shell_not_pressable": "按钮「{text}」是链接或小程序，终端里不能点。",
     "shell_file_missing": "找不到文件：{path}",
     "shell_location_usage": "用法：/location 36.06 103.83（纬度 经度）",
