@@ -324,17 +324,20 @@ async def _attendees(update: Update, context: LianxinContext, reception_id: int)
     async with context.db.session() as session:
         reception = await session.get(Reception, reception_id)
         allowed = reception is not None and await svc.may_manage(session, who, reception)
-        people = await svc.attendees(session, reception_id=reception_id) if allowed else []
+        people, checkins = await svc.attendees(session, reception_id=reception_id) if allowed else ([], 0)
         view = await svc.reception_view(session, reception_id) if allowed else None
     if not allowed:
         await query.answer(t("rcp_problem_not_found"), show_alert=True)
         return
     await query.answer()
     on_duty = who.member_id is not None and reception.member_id == who.member_id
-    lines = [t("rcp_attendee", index=i, name=p.name, phone=p.phone if on_duty else mask_phone(p.phone))
-             if p.phone else t("rcp_attendee_anonymous", index=i) for i, p in enumerate(people, 1)]
+    lines = [(t("rcp_attendee", index=i, name=p.name, phone=p.phone if on_duty else mask_phone(p.phone))
+              if p.phone else t("rcp_attendee_anonymous", index=i))
+             + (t("rcp_attendee_checked_in") if p.checked_in else "") for i, p in enumerate(people, 1)]
     title = t("rcp_attendees_title", station=view.station,
               when=svc.when_text(view.starts_at, view.ends_at, context.settings.tz), count=len(people))
+    if checkins:
+        title += t("rcp_attendees_checkins", checkins=checkins)
     await update.effective_chat.send_message("\n".join([title, *lines]) if lines else title)
 
 

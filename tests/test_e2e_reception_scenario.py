@@ -203,6 +203,11 @@ async def test_a_reception_day_from_the_form_to_the_quarterly_report(
         counted, welcome = await dan.expect_messages(2)
         assert "签到成功" in counted.text and "欢迎使用" in welcome.text
         assert await count(db, ReceptionCheckin, ReceptionCheckin.reception_id == reception.id) == 3
+        # the member's list of sign-ups marks the two who came; 丁 scanned without signing up
+        await member.send("/myreceptions")
+        names = await press(member, "👥 名单1", await member.expect_message())
+        assert "已报名 2 人，扫码签到 3 人（含未报名的）" in names.text
+        assert names.text.count("✅ 已签到") == 2 and len(names.text.splitlines()) == 3
 
         # 5. bob raises a request from his check-in: it reaches the member on duty, the day recorded
         await bob.press("📮 有问题要反映", message=checked_in)

@@ -804,16 +804,24 @@ async def signed_up(session: AsyncSession, *, reception_id: int, resident_id: in
 class Attendee:
     name: str
     phone: str | None  # only when they consented
+    checked_in: bool = False  # scanned the day's check-in code
 
 
-async def attendees(session: AsyncSession, *, reception_id: int) -> list[Attendee]:
-    """Who signed up for a reception day, in the order they did (for the member on duty)."""
+async def attendees(session: AsyncSession, *, reception_id: int) -> tuple[list[Attendee], int]:
+    """Who signed up for a reception day, in the order they did, each with whether they checked in; and how
+    many checked in in all (signed up or not) — for the member on duty."""
+    scanned = exists().where(ReceptionCheckin.reception_id == reception_id,
+                             ReceptionCheckin.resident_id == ReceptionSignup.resident_id)
     rows = (await session.exec(
-        select(Resident.display_name, ReceptionSignup.phone).join(Resident, Resident.id == ReceptionSignup.resident_id)
+        select(Resident.display_name, ReceptionSignup.phone, scanned)
+        .join(Resident, Resident.id == ReceptionSignup.resident_id)
         .where(ReceptionSignup.reception_id == reception_id, ReceptionSignup.status == SignupStatus.active)
         .order_by(ReceptionSignup.created_at, ReceptionSignup.id)
     )).all()
-    return [Attendee(name or "—", phone) for name, phone in rows]
+    checkins = (await session.exec(
+        select(func.count()).select_from(ReceptionCheckin).where(ReceptionCheckin.reception_id == reception_id)
+    )).one()
+    return [Attendee(name or "—", phone, bool(done)) for name, phone, done in rows], int(checkins)
 
 
 # --- the reminder the day before ---------------------------------------------------------------------

@@ -132,6 +132,8 @@ TEXTS: dict[str, str] = {
     "rcp_attendees_title": "<b>{station}</b> {when}：已报名 {count} 人",
     "rcp_attendee": "{index}. {name}（{phone}）",
     "rcp_attendee_anonymous": "{index}. 报名群众（未留电话）",
+    "rcp_attendee_checked_in": " ✅ 已签到",
+    "rcp_attendees_checkins": "，扫码签到 {checkins} 人（含未报名的）",
 }
 
 BUTTONS: dict[str, str] = {
