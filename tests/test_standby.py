@@ -142,6 +142,13 @@ async def test_an_outbox_run_of_500_goes_on_after_the_leader_is_killed(fake, db,
             fake.hold("sendMessage")  # the kill finds sends in flight: they never happen (the fake drops them)
             await fake.wait_until(lambda: fake.held, timeout=10)
             await leader.kill()
+            # sends answered before the hold whose outcome was not committed yet when the process died: the
+            # only ones a crash may repeat (Telegram has no idempotency key; docs/decisions.md)
+            answered = {c.params["chat_id"] for c in fake.calls if c.method == "sendMessage"}
+            async with db.session() as session:
+                recorded = set((await session.exec(select(OutboxMessage.chat_id).where(
+                    OutboxMessage.status == OutboxStatus.sent))).all())
+            in_flight = answered - recorded
             fake.release("sendMessage")
             await fake.wait_until(lambda: sends() >= 500, timeout=90, message="the standby did not finish the run")
             await asyncio.sleep(1.0)  # a second copy would have come by now
@@ -149,7 +156,11 @@ async def test_an_outbox_run_of_500_goes_on_after_the_leader_is_killed(fake, db,
         await first.stop()
         await second.stop()
     received = Counter(c.params["chat_id"] for c in fake.calls if c.method == "sendMessage")
-    assert len(received) == 500 and set(received.values()) == {1}, [k for k, v in received.items() if v > 1]
+    twice = {k for k, v in received.items() if v > 1}
+    assert len(received) == 500 and max(received.values()) <= 2
+    # nothing recorded as sent went out again; what did was answered but not yet recorded at the kill,
+    # at most the sends of one claimed batch and a half (scheduler/delivery.py)
+    assert twice <= in_flight and len(in_flight) <= 30, (sorted(twice), sorted(in_flight))
     async with db.session() as session:
         assert await outbox.counts(session) == {OutboxStatus.sent: 500}
     assert {c.client for c in fake.calls if c.method == "sendMessage"} == {leader.client, standby.client}
