@@ -305,3 +305,26 @@ def test_the_reception_days_with_their_ids(cli, database_url) -> None:
     assert code == 1 and err.splitlines()[-1] == "没有编号为 ZS999 的工作站（python -m bot stations list 可查看全部）。"
     code, _, err = cli("stations", "receptions", "--from", "下周")
     assert code == 1 and err.splitlines()[-1] == "「下周」不是日期，请写成 2026-12-01、12-1 或 12月1日。"
+
+
+def test_a_misspelt_region_is_questioned_not_refused(cli, database_url, tmp_path) -> None:
+    header, rows = sample_rows()
+    rows[0][4] = "甘肃省/兰洲市/城关区"  # 州 mistyped as 洲
+    code, out, _ = cli("stations", "import", write_csv(tmp_path / "s.csv", header, rows), "--dry-run")
+    assert code == 0
+    assert "新地区“甘肃省/兰洲市”与已有的“甘肃省/兰州市”只差一两个字，是不是写错了？" in out
+    assert out.count("请核对：") == 1  # its district under it is new because of it: one line, not two
+    assert db_rows(database_url, "SELECT count(*) FROM region WHERE path LIKE '%兰洲市%'") == [(0,)]
+    # the sample as written: no question
+    code, out, _ = cli("stations", "import", SAMPLE, "--dry-run")
+    assert code == 0 and "请核对：" not in out
+
+
+def test_region_hints_look_only_among_a_known_parents_children() -> None:
+    from bot.services.roster import region_hints
+
+    known = ["甘肃省", "甘肃省/兰州市", "甘肃省/兰州市/城关区", "甘肃省/兰州市/七里河区", "甘肃省/酒泉市"]
+    assert region_hints(["甘肃省/兰洲市", "甘肃省/兰洲市/城关区", "甘肃省/天水市", "甘肃省/兰州市/七里河", "甘肃"],
+                        known) == [("甘肃省/兰洲市", "甘肃省/兰州市"), ("甘肃省/兰州市/七里河", "甘肃省/兰州市/七里河区"),
+                                   ("甘肃", "甘肃省")]
+    assert region_hints(["青海省", "青海省/西宁市"], known) == []  # a new province, and a city in it

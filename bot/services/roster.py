@@ -188,6 +188,8 @@ class RegisterImport:
     missing: int = 0
     deactivated: int = 0
     new_regions: int = 0
+    # (new region, an existing one next to it that differs by a character or two): a typo, perhaps
+    region_hints: list[tuple[str, str]] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     dry_run: bool = False
     source: RosterSource | None = None
@@ -550,6 +552,7 @@ def ensure_regions(connection: Connection, paths: set[str], report: ImportReport
         wanted.update("/".join(parts[: i + 1]) for i in range(len(parts)))
     new = sorted(wanted - known.keys(), key=lambda p: p.count("/"))
     report.new_regions = len(new)
+    report.region_hints = region_hints(new, known)
     for depth in sorted({p.count("/") for p in new}):
         batch = [p for p in new if p.count("/") == depth]
         connection.execute(
@@ -566,6 +569,24 @@ def ensure_regions(connection: Connection, paths: set[str], report: ImportReport
         )
         known = {k: v for k, v in connection.execute(select(Region.path, Region.id))}
     return known
+
+
+def region_hints(new: Iterable[str], known: Iterable[str]) -> list[tuple[str, str]]:
+    """For each new region directly under a known one (甘肃省/兰洲市 under 甘肃省), the known sibling it most
+    looks like, when one does (甘肃省/兰州市): a new region is allowed, a misspelt one splits the office's scopes."""
+    known = list(known)
+    children: dict[str | None, list[str]] = {}
+    for path in known:
+        children.setdefault(path.rsplit("/", 1)[0] if "/" in path else None, []).append(path.rsplit("/", 1)[-1])
+    hints = []
+    for path in new:
+        parent = path.rsplit("/", 1)[0] if "/" in path else None
+        if parent is not None and parent not in known:
+            continue  # under a region that is new too: its parent's hint says it
+        close = nearest(path.rsplit("/", 1)[-1], children.get(parent, []), limit=1, cutoff=0.6)
+        if close:
+            hints.append((path, f"{parent}/{close[0]}" if parent else close[0]))
+    return hints
 
 
 def _chunks(items: list, size: int = CHUNK) -> Iterator[list]:

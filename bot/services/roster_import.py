@@ -176,6 +176,7 @@ def render_register_import(report: RegisterImport, words: ImportWords, *, change
         words.summary, prefix=prefix, rows=report.rows, created=report.created, updated=report.updated,
         reactivated=report.reactivated, unchanged=report.unchanged, missing=report.missing, tail=tail,
         regions=report.new_regions, **summary))
+    out.lines += [cli_text("region_hint", new=new, known=known) for new, known in report.region_hints]
     return out
 
 

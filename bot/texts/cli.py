@@ -417,6 +417,7 @@ CLI: dict[str, str] = {
     "dry_run_would_refuse": "注意：正式导入时会被拒绝——{reason}",
     "summary_deactivated": "，已停用 {count} 人",
     "summary_kept": "（未停用，可加 --deactivate-missing）",
+    "region_hint": "请核对：新地区“{new}”与已有的“{known}”只差一两个字，是不是写错了？写错的话请改正文件后重新导入。",
     # the chat's import (handlers/roster_upload.py) never deactivates
     "summary_kept_chat": "（保留，未停用）",
     "import_summary": (
