@@ -209,6 +209,19 @@ async def analytic(session: AsyncSession) -> None:
         await session.exec(text("SET LOCAL jit = off"))
 
 
+async def lock_row(session: AsyncSession, table: Table, row_id: int) -> None:
+    """Hold one row of `table` until the commit, so that a check read after this sees every write committed before
+    it and none commits meanwhile (one member's overlapping reception days, an activity's edit and its flag mark).
+
+    PostgreSQL: SELECT … FOR UPDATE. SQLite has no row locks, and its reads start no transaction (the driver begins
+    one at the first write), so two checks could both read "free" and both write: a no-op UPDATE of the row takes
+    the database's one write lock first, and a second writer waits for the commit (busy_timeout)."""
+    if dialect_of(session) == "postgresql":
+        await session.exec(select(table.c.id).where(table.c.id == row_id).with_for_update())
+    else:
+        await session.exec(update(table).where(table.c.id == row_id).values(id=table.c.id))
+
+
 def dialect_insert(dialect: str, table: Table) -> pg_dml.Insert | sqlite_dml.Insert:
     """INSERT with ON CONFLICT support for the dialect in use (SQLite ≥ 3.24 and PostgreSQL)."""
     return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)

@@ -111,7 +111,7 @@ async def _check_overlap(context: LianxinContext, draft: Draft, starts_at: datet
         member = await session.get(Member, draft.member_id)
         if member is not None:
             await svc.check_overlap(session, member=member, starts_at=starts_at, ends_at=ends_at,
-                                    tz=context.settings.tz, other_than=draft.reception_id)
+                                    tz=context.settings.tz, other_than=draft.reception_id, lock=False)
 
 
 # --- steps ------------------------------------------------------------------------------------------

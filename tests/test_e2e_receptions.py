@@ -488,10 +488,10 @@ async def test_unsigning_from_a_day_the_member_cancelled_says_the_day_was_cancel
 
     await resident.press("取消报名", message=signed)
     alert = await resident.expect_answer()
-    assert "已由接待委员一方取消" in alert.text and "不是您取消的报名" in alert.text
+    assert "已被接待方（委员或政协办公室）取消" in alert.text and "不是您取消的报名" in alert.text
     assert "已取消报名" not in alert.text
     edited = await resident.expect_edit()
-    assert "已由接待委员一方取消" in edited.text and not edited.buttons
+    assert "已被接待方（委员或政协办公室）取消" in edited.text and not edited.buttons
     rid = await resident_id(db, 9361)
     assert await signups(db, reception_id) == {rid: ("active", None)}  # nothing changed
 

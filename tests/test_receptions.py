@@ -16,7 +16,7 @@ from bot.services import receptions as svc
 from bot.services.access import touch_resident
 from bot.services.receptions import ReceptionProblem, Scheduler
 from bot.services.scopes import Scope
-from models import Member, OutboxMessage, ReceptionSignup, ScopeKind
+from models import Member, OutboxMessage, Reception, ReceptionSignup, ScopeKind
 from tests.support.receptions import CHENGGUAN, POLICY, QILIHE, SHANGHAI, seed_stations
 
 # --- typed answers ----------------------------------------------------------------------------------
@@ -25,6 +25,7 @@ from tests.support.receptions import CHENGGUAN, POLICY, QILIHE, SHANGHAI, seed_s
 @pytest.mark.parametrize(("text", "today", "expected"), [
     ("12月10日", date(2026, 12, 6), date(2026, 12, 10)),
     ("2026-12-10", date(2026, 12, 6), date(2026, 12, 10)),
+    ("26-12-10", date(2026, 12, 6), date(2026, 12, 10)),  # a short year, as the log form takes it
     ("２０２６年１２月１０号", date(2026, 12, 6), date(2026, 12, 10)),
     ("12/10", date(2026, 12, 6), date(2026, 12, 10)),
     ("明天", date(2026, 12, 31), date(2027, 1, 1)),
@@ -365,6 +366,39 @@ async def test_one_members_overlapping_days_are_refused_naming_the_other(db, wor
         await svc.cancel(session, who=me, reception_id=first, now=at(2026, 12, 1, 9), policy=POLICY)
         await session.commit()
     assert await schedule("ZS001", at(2026, 12, 7, 9, 30), at(2026, 12, 7, 10, 30))
+
+
+async def test_two_overlapping_schedulings_at_once_save_one(db, world, monkeypatch) -> None:
+    """Both look before either writes (a pause after the look widens the window): the member's row is locked
+    before the look, so the second waits for the first's commit and is refused — on SQLite, whose reads start
+    no transaction, as on PostgreSQL."""
+    stations, members = world
+    me = Scheduler(telegram_id=1, member_id=members["GS0071"])
+    real = svc.overlapping
+
+    async def slow(*args, **kwargs):
+        found = await real(*args, **kwargs)
+        await asyncio.sleep(0.3)
+        return found
+
+    monkeypatch.setattr(svc, "overlapping", slow)
+
+    async def schedule(start: datetime) -> str:
+        async with db.session() as session:
+            try:
+                await svc.schedule(session, who=me, station_id=stations["ZS001"], starts_at=start,
+                                   ends_at=start + timedelta(hours=2), topic="接待", capacity=None,
+                                   now=at(2026, 12, 1, 9), policy=POLICY)
+            except ReceptionProblem as problem:
+                await session.rollback()
+                return problem.code
+            await session.commit()
+            return "ok"
+
+    outcomes = await asyncio.gather(schedule(at(2026, 12, 7, 9)), schedule(at(2026, 12, 7, 9, 30)))
+    assert sorted(outcomes) == ["ok", "overlap"]
+    async with db.session() as session:
+        assert len((await session.exec(select(Reception).where(Reception.member_id == members["GS0071"]))).all()) == 1
 
 
 def svc_text(problem: ReceptionProblem) -> str:

@@ -319,12 +319,15 @@ async def test_cli_check_finds_and_rebuild_repairs(db, roster, database_url, cap
     assert "一致：共核对 2 行" in capsys.readouterr().out
     # someone changed the database by hand, around the service layer
     async with db.session() as session:
-        await session.exec(update(Tally).where(Tally.member_id == first[0]).values(q4_people=40, people=40))
+        await session.exec(update(Tally).where(Tally.member_id == first[0]).values(q4_people=40, people=40,
+                                                                                   q4_verified=3, verified=3))
         await session.exec(text("DELETE FROM tally WHERE member_id = :m").bindparams(m=second[0]))
+        session.add(Tally(year=2025, member_id=second[0], q2_activities=1, activities=1))  # nothing behind it
         await session.commit()
     assert await loop_free(["tally", "--check"]) == 1
     out = capsys.readouterr().out
-    assert f"2026年 {first[1]}：第4季度人次、全年人次" in out and f"2026年 {second[1]}：" in out and "--rebuild" in out
+    assert f"2026年 {first[1]}：第4季度人次、第4季度扫码核实人次、全年人次、全年扫码核实人次" in out
+    assert f"2026年 {second[1]}：" in out and f"2025年 {second[1]}：" in out and "--rebuild" in out
     assert await loop_free(["tally", "--rebuild"]) == 0
     assert "重建年度汇总：2 行" in capsys.readouterr().out
     assert await loop_free(["tally", "--check"]) == 0

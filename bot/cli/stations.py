@@ -17,7 +17,7 @@ from bot.services import receptions
 from bot.services.access import members_numbered
 from bot.services.roster import RosterFileError, check_file
 from bot.services.roster_import import file_error
-from bot.services.rules import local_today
+from bot.services.rules import local_today, parse_date
 from bot.services.stations import (
     STATIONS,
     StationView,
@@ -135,7 +135,9 @@ async def receptions_command(settings: Settings, args: argparse.Namespace) -> in
     tz = settings.tz
     now = utcnow()
     today = local_today(now, tz)
-    day = today if args.since is None else receptions.parse_day(args.since, today)
+    # a listing looks back as well as ahead: a date without a year is this year's, last year's when that would
+    # be more than a month ahead (as /log reads dates)
+    day = today if args.since is None else parse_date(args.since, today)
     if day is None:
         return fail("receptions_bad_from", EXIT_BAD_INPUT, value=args.since)
     db = database(settings)

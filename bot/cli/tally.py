@@ -15,6 +15,7 @@ from bot.cli.parsing import command
 from bot.config import Settings
 from bot.services import tally
 from bot.texts import cli_text
+from models.tally import MEASURES
 
 log = logging.getLogger(__name__)
 EXIT_INCONSISTENT = 1
@@ -37,7 +38,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 
 def column_name(column: str) -> str:
     """A tally column as a clerk reads it: 第3季度人次, 全年积分, 最近活动日期."""
-    measures = {name: cli_text(f"tally_measure_{name}") for name in ("activities", "people", "points")}
+    measures = {name: cli_text(f"tally_measure_{name}") for name in MEASURES}
     if column == "last_activity_date":
         return cli_text("tally_measure_last_activity_date")
     if column in measures:

@@ -11,6 +11,7 @@ from sqlalchemy import null as sa_null
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.db import lock_row
 from bot.services import media
 from bot.services.media import Voice
 from bot.services.plausibility import clear_marks, summary_key
@@ -244,8 +245,10 @@ async def save_activity(
 
 async def own_activity(session: AsyncSession, *, member_id: int, activity_id: int, lock: bool = False) -> Activity:
     """The member's own, not deleted activity; `not_found` otherwise (also for someone else's). `lock`: its row
-    locked until the commit (PostgreSQL; SQLite has one writer anyway)."""
-    activity = await session.get(Activity, activity_id, with_for_update=lock or None)
+    locked until the commit (`lock_row`)."""
+    if lock:
+        await lock_row(session, Activity.__table__, activity_id)
+    activity = await session.get(Activity, activity_id, populate_existing=lock)
     if activity is None or activity.member_id != member_id or activity.deleted_at is not None:
         raise ActivityProblem("not_found")
     return activity

@@ -44,7 +44,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.db import dialect_insert
+from bot.db import dialect_insert, lock_row
 from bot.services.lifecycle import STAFF, Actor, Role
 from bot.services.rules import Quarter
 from bot.services.scopes import Scope, member_in_scopes
@@ -347,7 +347,8 @@ async def mark_flag(
     member must be in the actor's scope and the rule must flag it now; a forged button is refused."""
     scopes = _staff_scopes(actor)
     # locked until the commit, as an edit locks it: a mark is judged on the figures an edit leaves, or dropped by it
-    activity = await session.get(Activity, activity_id, with_for_update=True)
+    await lock_row(session, Activity.__table__, activity_id)
+    activity = await session.get(Activity, activity_id, populate_existing=True)
     if activity is None:
         raise FlagProblem("not_flagged")
     found = await find_flags(session, quarters=[Quarter(activity.year, activity.quarter)], scopes=scopes,

@@ -22,7 +22,7 @@ from sqlalchemy import String, and_, bindparam, exists, func, literal, or_, upda
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.db import dialect_insert, dialect_of
+from bot.db import dialect_insert, dialect_of, lock_row
 from bot.services import outbox
 from bot.services.outbox import Button
 from bot.services.scopes import Scope, member_in_scopes
@@ -96,7 +96,7 @@ class ReceptionPolicy:
 
 
 def parse_day(text: str, today: date) -> date | None:
-    """2026-12-10, 2026年12月10日, 12-10, 12月10日/号, 12/10, 今天/明天/后天; None if not a date.
+    """2026-12-10, 26-12-10, 2026年12月10日, 12-10, 12月10日/号, 12/10, 今天/明天/后天; None if not a date.
 
     A date without a year is this year's, unless that is more than a month ago, then next year's
     (typed on 2026-12-20, "1-5" is 2027-01-05); one just past stays in the past so the member is told.
@@ -105,9 +105,10 @@ def parse_day(text: str, today: date) -> date | None:
     if cleaned in _DAY_WORDS:
         return today + timedelta(days=_DAY_WORDS[cleaned])
     try:
-        match = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})[日号]?", cleaned)
+        match = re.fullmatch(r"(\d{4}|\d{2})[-/.年](\d{1,2})[-/.月](\d{1,2})[日号]?", cleaned)
         if match:
-            return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+            year = int(match.group(1))
+            return date(year + 2000 if year < 100 else year, int(match.group(2)), int(match.group(3)))
         match = re.fullmatch(r"(\d{1,2})[-/.月](\d{1,2})[日号]?", cleaned)
         if match:
             month, day = int(match.group(1)), int(match.group(2))
@@ -348,12 +349,13 @@ async def overlapping(session: AsyncSession, *, member_id: int, starts_at: datet
 
 
 async def check_overlap(session: AsyncSession, *, member: Member, starts_at: datetime, ends_at: datetime,
-                        tz: ZoneInfo, other_than: int | None = None) -> None:
+                        tz: ZoneInfo, other_than: int | None = None, lock: bool = True) -> None:
     """Refused (`overlap`, naming the other day) when the member on duty holds another reception day then:
-    one member's overlapping days would count the same residents twice. On PostgreSQL the member's row is
-    locked first, so two schedulings at once see each other."""
-    if dialect_of(session) == "postgresql":
-        await session.exec(select(Member.id).where(Member.id == member.id).with_for_update())
+    one member's overlapping days would count the same residents twice. The member's row is locked first
+    (`lock_row`), so two schedulings at once see each other; `lock=False` for a form's early look, which
+    writes nothing."""
+    if lock:
+        await lock_row(session, Member.__table__, member.id)
     other = await overlapping(session, member_id=member.id, starts_at=starts_at, ends_at=ends_at,
                               other_than=other_than)
     if other is not None:

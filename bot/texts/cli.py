@@ -565,6 +565,7 @@ CLI: dict[str, str] = {
     "tally_measure_activities": "活动数",
     "tally_measure_people": "人次",
     "tally_measure_points": "积分",
+    "tally_measure_verified": "扫码核实人次",
     "tally_measure_last_activity_date": "最近活动日期",
     "tally_unknown_member": "委员ID {member_id}",
 

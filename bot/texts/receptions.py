@@ -15,7 +15,7 @@ TEXTS: dict[str, str] = {
     "rcv_restart": "已放弃之前未保存的接待日安排，重新开始。",
     "rcv_cancelled": "已取消，接待日没有保存。",
     "rcv_ask_station": "<b>安排委员接待日</b>（第 1/5 步）\n在哪个工作站（工作室）接待？",
-    "rcv_ask_member": "（第 1/5 步）<b>{station}</b> 有几位驻站委员，由哪位委员接待？",
+    "rcv_ask_member": "（第 1/5 步 · 接待委员）<b>{station}</b> 有几位驻站委员，由哪位委员接待？",
     "rcv_ask_date": (
         "（第 2/5 步）在 <b>{station}</b> 接待的日期？\n例如：12月10日、2026-12-10、明天"
     ),
@@ -119,7 +119,7 @@ TEXTS: dict[str, str] = {
     "rcp_not_signed_up": "您没有报名这个接待日（或已经取消）。",
     "rcp_unsigned": "已取消报名：{station}，{when}。",
     "rcp_unsign_day_cancelled": (
-        "这场接待日（{station}，{when}）已由接待委员一方取消，不是您取消的报名；您不用再做什么。"
+        "这场接待日（{station}，{when}）已被接待方（委员或政协办公室）取消，不是您取消的报名；您不用再做什么。"
         "可以发送 /receptions 查看其他接待日。"
     ),
     "rcp_mine_title": "<b>我报名的接待日</b>",
