@@ -100,26 +100,34 @@ async def list_command(session: AsyncSession, args: argparse.Namespace) -> int:
     rows = await list_members(session, unbound_only=args.unbound)
     table = [[r.number, r.name, r.sector, r.group or "", LEVEL_NAMES[r.level], r.region or "", _state(r)]
              for r in rows]
-    if args.out is not None:
-        try:
-            which = cli_text("members_sheet_unbound") if args.unbound else ""
-            caption = sheet_caption(cli_text("members_sheet_title"), which, at=datetime.now().astimezone())
-            write_table(args.out, cli_text("members_list_header").split("\t"), table, caption=caption)
-        except OSError as exc:
-            return fail("out_write_failed", EXIT_BAD_INPUT, path=args.out, error=file_reason(exc))
-        say("members_written", path=args.out, count=len(rows))
-        return 0
-    say("members_list_header")
-    for line in table:
-        print("\t".join(value or "-" for value in line))
-    note("members_count", count=len(rows))
-    return 0
+    return show_table(args.out, table, header="members_list_header", title=cli_text("members_sheet_title"),
+                      which=cli_text("members_sheet_unbound") if args.unbound else "", written="members_written",
+                      counted="members_count")
 
 
 def _state(row: MemberRow) -> str:
     if row.bound:
         return cli_text("state_bound")
     return cli_text("state_inactive") if not row.active else cli_text("state_unbound")
+
+
+def show_table(out: Path | None, rows: list[list[str]], *, header: str, title: str, which: str, written: str,
+               counted: str) -> int:
+    """A list command's rows: tab-separated on the terminal under the `header` text, or in the `--out` file
+    (`write_table`, titled `title`, `which` in its caption); one Chinese line when the file can't be written."""
+    if out is not None:
+        try:
+            write_table(out, cli_text(header).split("\t"), rows, title=title,
+                        caption=sheet_caption(title, which, at=datetime.now().astimezone()))
+        except OSError as exc:
+            return fail("out_write_failed", EXIT_BAD_INPUT, path=out, error=file_reason(exc))
+        say(written, path=out, count=len(rows))
+        return 0
+    say(header)
+    for line in rows:
+        print("\t".join(value or "-" for value in line))
+    note(counted, count=len(rows))
+    return 0
 
 
 def write_table(path: Path, headers: list[str], rows: list[list[str]], *, caption: str, title: str | None = None

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.cli.common import EXIT_BAD_INPUT, database, fail, file_reason, note, print_import, say
-from bot.cli.members import check_list_out, write_table
+from bot.cli.common import EXIT_BAD_INPUT, database, fail, note, print_import, say
+from bot.cli.members import check_list_out, show_table
 from bot.cli.parsing import actions, command, share
 from bot.config import Settings
 from bot.services import receptions
@@ -27,7 +27,7 @@ from bot.services.stations import (
     render_station_import,
     run_station_import,
 )
-from bot.texts import cli_text, sheet_caption
+from bot.texts import cli_text
 from models import ReceptionStatus, StationKind, utcnow
 
 
@@ -100,22 +100,10 @@ async def list_command(session: AsyncSession, args: argparse.Namespace) -> int:
         return fail("member_not_found", EXIT_BAD_INPUT, number=args.member)
     stations = await list_stations(session, region=args.region, kind=args.kind, member=args.member,
                                    inactive=args.inactive)
-    table = [table_row(s) for s in stations]
-    if args.out is not None:
-        try:
-            which = cli_text("stations_sheet_inactive") if args.inactive else ""
-            title = cli_text("stations_sheet_title")
-            write_table(args.out, cli_text("stations_list_header").split("\t"), table, title=title,
-                        caption=sheet_caption(title, which, at=datetime.now().astimezone()))
-        except OSError as exc:
-            return fail("out_write_failed", EXIT_BAD_INPUT, path=args.out, error=file_reason(exc))
-        say("stations_written", path=args.out, count=len(stations))
-        return 0
-    say("stations_list_header")
-    for line in table:
-        print("\t".join(value or "-" for value in line))
-    note("stations_count", count=len(stations))
-    return 0
+    return show_table(args.out, [table_row(s) for s in stations], header="stations_list_header",
+                      title=cli_text("stations_sheet_title"),
+                      which=cli_text("stations_sheet_inactive") if args.inactive else "", written="stations_written",
+                      counted="stations_count")
 
 
 RECEPTION_STATES = {ReceptionStatus.scheduled: "reception_state_scheduled",
