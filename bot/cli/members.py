@@ -22,10 +22,10 @@ from bot.cli.common import (
     temp_beside,
     writable_file,
 )
-from bot.cli.parsing import command, roster_columns_help, share
+from bot.cli.parsing import columns_help, command, share
 from bot.config import Settings
 from bot.services.access import MemberRow, NotFound, list_members, revoke_member
-from bot.services.roster import RosterFileError, check_file
+from bot.services.roster import ROSTER, RosterFileError, check_file
 from bot.services.roster_import import file_error, render_import, run_import
 from bot.services.sheets import Sheet, write_xlsx
 from bot.texts import LEVEL_NAMES, cli_text, sheet_caption
@@ -33,7 +33,7 @@ from bot.texts import LEVEL_NAMES, cli_text, sheet_caption
 
 def add_parsers(members) -> None:  # noqa: ANN001 - the `members` group's subparsers
     imp = command(members, "import", "import")
-    imp.epilog = cli_text("epilog_import") + "\n\n" + roster_columns_help()
+    imp.epilog = cli_text("epilog_import") + "\n\n" + columns_help(ROSTER, lambda key: cli_text(f"import_column_{key}"))
     imp.add_argument("file", type=Path, metavar=cli_text("metavar_roster"), help=cli_text("help_import_file"))
     imp.add_argument("--dry-run", action="store_true", help=cli_text("help_dry_run"))
     imp.add_argument("--sheet", metavar=cli_text("metavar_sheet"), help=cli_text("help_sheet"))

@@ -7,10 +7,10 @@ import difflib
 import re
 import sys
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import NoReturn
 
-from bot.services.roster import COLUMNS, LEVELS, LOOKALIKES
+from bot.services.roster import LEVELS, Layout
 from bot.texts import ARG_KINDS, cli_text
 from models import Level
 
@@ -199,11 +199,12 @@ def role(text: str) -> str:
     raise argparse.ArgumentTypeError(cli_text("arg_bad_role", value=text))
 
 
-def roster_columns_help() -> str:
-    """The roster's columns and their aliases, for `members import -h`."""
+def columns_help(layout: Layout, meaning: Callable[[str], str]) -> str:
+    """A register file's columns and their aliases, for `members import -h` and `stations import -h`; `meaning`
+    gives a column's meaning from its key."""
     lines = [cli_text("import_columns_title")]
-    for key, aliases in COLUMNS.items():
+    for key, aliases in layout.columns.items():
         lines.append(cli_text("import_column_line", name=aliases[0], aliases="、".join(aliases[1:]),
-                              meaning=cli_text(f"import_column_{key}")))
-    lines.append(cli_text("import_lookalikes", names="、".join(sorted(LOOKALIKES))))
+                              meaning=meaning(key)))
+    lines.append(cli_text("import_lookalikes", names="、".join(sorted(layout.lookalikes))))
     return "\n".join(lines)

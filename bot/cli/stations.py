@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.cli.common import EXIT_BAD_INPUT, database, fail, note, print_import, say
 from bot.cli.members import check_list_out, show_table
-from bot.cli.parsing import actions, command, share
+from bot.cli.parsing import actions, columns_help, command, share
 from bot.config import Settings
 from bot.services import receptions
 from bot.services.access import members_numbered
@@ -21,7 +21,6 @@ from bot.services.rules import local_today, parse_date
 from bot.services.stations import (
     STATIONS,
     StationView,
-    columns_help,
     kind_of,
     list_stations,
     render_station_import,
@@ -35,7 +34,8 @@ def add_parser(sub):  # noqa: ANN001, ANN201 - argparse's subparsers
     """`stations import|list`; returns the group, where `stations qr` (check-in posters) joins."""
     group = actions(command(sub, "stations", "stations"), "stations_command")
     imp = command(group, "import", "stations_import")
-    imp.epilog = cli_text("epilog_stations_import") + "\n\n" + columns_help()
+    imp.epilog = cli_text("epilog_stations_import") + "\n\n" + columns_help(
+        STATIONS, lambda key: cli_text(f"station_column_{key}"))
     imp.add_argument("file", type=Path, metavar=cli_text("metavar_stations_file"),
                      help=cli_text("help_stations_import_file"))
     imp.add_argument("--dry-run", action="store_true", help=cli_text("help_stations_dry_run"))

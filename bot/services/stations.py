@@ -367,16 +367,6 @@ def render_station_import(report: StationImportReport, *, dry_run: bool, deactiv
         max_deactivate_share=max_deactivate_share, max_errors=max_errors)
 
 
-def columns_help() -> str:
-    """The station file's columns and their aliases, for `stations import -h`."""
-    lines = [cli_text("import_columns_title")]
-    for key, aliases in COLUMNS.items():
-        lines.append(cli_text("import_column_line", name=aliases[0], aliases="、".join(aliases[1:]),
-                              meaning=cli_text(f"station_column_{key}")))
-    lines.append(cli_text("import_lookalikes", names="、".join(sorted(LOOKALIKES))))
-    return "\n".join(lines)
-
-
 # --- the stations, as the bot and `stations list` show them ----------------------------------------------
 
 
