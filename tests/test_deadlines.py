@@ -53,7 +53,7 @@ async def reload(db, case_id: int) -> Case:
         return await session.get(Case, case_id)
 
 
-async def test_not_accepted_nudged_at_48h_rerouted_at_72h_once(world) -> None:  # noqa: F811
+async def test_not_accepted_nudged_at_48h_rerouted_at_72h_once(world) -> None:
     db = world["db"]
     case = await new_case(world)
     first = case.member_id
@@ -77,7 +77,7 @@ async def test_not_accepted_nudged_at_48h_rerouted_at_72h_once(world) -> None:  
     assert (await run_at(world, T0 + 72 * H + 48 * H)).reminded == [case.number]
 
 
-async def test_accepted_in_time_is_left_alone_and_overdue_alerts_once(world) -> None:  # noqa: F811
+async def test_accepted_in_time_is_left_alone_and_overdue_alerts_once(world) -> None:
     db = world["db"]
     case = await new_case(world)
     async with db.session() as session:
@@ -92,7 +92,7 @@ async def test_accepted_in_time_is_left_alone_and_overdue_alerts_once(world) -> 
     assert (await timeline(db, case.id))[-1] == "overdue"
 
 
-async def test_unanswered_result_is_asked_once_then_closed(world) -> None:  # noqa: F811
+async def test_unanswered_result_is_asked_once_then_closed(world) -> None:
     db = world["db"]
     case = await new_case(world)
     resolved_at = T0 + 5 * H
@@ -111,7 +111,7 @@ async def test_unanswered_result_is_asked_once_then_closed(world) -> None:  # no
     assert (await timeline(db, case.id))[-2:] == ["ask", "close"]
 
 
-async def test_the_job_runs_the_same_steps_under_time_travel(world, fake, runner, settings) -> None:  # noqa: F811
+async def test_the_job_runs_the_same_steps_under_time_travel(world, fake, runner, settings) -> None:
     from scheduler.case_deadlines import case_deadlines
 
     db = world["db"]
@@ -127,7 +127,7 @@ async def test_the_job_runs_the_same_steps_under_time_travel(world, fake, runner
     assert (await timeline(db, case.id)).count("remind") == 1
 
 
-async def test_the_report_counts_the_quarter_s_cases(world) -> None:  # noqa: F811
+async def test_the_report_counts_the_quarter_s_cases(world) -> None:
     """The report's case figures against a recount written out here."""
     from zoneinfo import ZoneInfo
 

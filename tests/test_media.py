@@ -29,7 +29,7 @@ def test_a_voice_note_within_the_limits_and_its_length_as_a_player_shows_it() ->
     assert Voice.from_list(voice.as_list()) == voice and Voice.from_list(["f", "u", 3]).kind == "voice"
 
 
-async def test_voice_only_needs_no_ten_characters_and_five_at_most(world) -> None:  # noqa: F811 - the fixture
+async def test_voice_only_needs_no_ten_characters_and_five_at_most(world) -> None:
     voices = [Voice(f"v{n}", f"u{n}", 10 + n) for n in range(5)]
     case = await new_case(world, text="", data={"voices": voices, "photos": [("p1", "pu1")] * 5})
     async with world["db"].session() as session:
@@ -49,7 +49,7 @@ async def test_voice_only_needs_no_ten_characters_and_five_at_most(world) -> Non
         assert caught.value.code == code
 
 
-async def test_the_queue_keeps_each_file_once_and_two_claims_never_share_a_row(world, tmp_path) -> None:  # noqa: F811
+async def test_the_queue_keeps_each_file_once_and_two_claims_never_share_a_row(world, tmp_path) -> None:
     db = world["db"]
     case = await new_case(world, data={"voices": [Voice("v1", "u1", 5)], "photos": [("p1", "pu1")]})
     async with db.session() as session:

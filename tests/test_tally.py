@@ -121,7 +121,7 @@ async def confirmed_case(w, rng: random.Random, step: int) -> None:
 
 
 @pytest.mark.parametrize("seed_value", [11, 12])
-async def test_random_writes_keep_the_tally_equal_to_a_recount(world, seed_value) -> None:  # noqa: F811
+async def test_random_writes_keep_the_tally_equal_to_a_recount(world, seed_value) -> None:
     db, rng = world["db"], random.Random(seed_value)
     async with db.session() as session:
         members = list((await session.exec(select(Member.id).where(Member.active.is_(True)).order_by(Member.id)

@@ -22,12 +22,12 @@ from bot.services.outreach import nudge_key
 from bot.services.rules import Quarter
 from bot.services.stations import station_stats
 from models import Case, Member, OutboxMessage, RoleGrant, ScopeKind, utcnow
-from tests.conftest import ADMIN_ID, make_settings
-from tests.stats_world import COORD_REGION, TZ, World, in_scopes, seed_world
+from tests.conftest import ADMIN_ID
+from tests.stats_world import COORD_REGION, TZ, in_scopes
 from tests.test_e2e_stations import COORD_JIUQUAN, seed_reception_day
 from tests.test_e2e_stats import REGION_SCOPE, expected_summary
-from tests.test_webapp import JIUQUAN, sample_stations  # noqa: F401 - a fixture
-from tests.webapp_support import WEBAPP_URL, free_port, init_data
+from tests.test_webapp import JIUQUAN, sample_stations, settings, webapp_port, world  # noqa: F401 - fixtures
+from tests.webapp_support import init_data
 
 CHROMIUM = os.environ.get("LIANXIN_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 REQUIRE_BROWSER = os.environ.get("LIANXIN_REQUIRE_BROWSER") == "1"
@@ -62,21 +62,6 @@ async def browser():
         launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         yield launched
         await launched.close()
-
-
-@pytest.fixture
-def webapp_port() -> int:
-    return free_port()
-
-
-@pytest.fixture
-def settings(database_url, fake, webapp_port):
-    return make_settings(database_url, fake, webapp_url=WEBAPP_URL, webapp_listen="127.0.0.1", webapp_port=webapp_port)
-
-
-@pytest.fixture
-async def world(db, app) -> World:
-    return await seed_world(db, now=utcnow())
 
 
 class Page:
@@ -163,7 +148,7 @@ async def test_overview_and_drill_down_for_coordinator_and_admin(browser, world,
         await page.close()
 
 
-async def test_the_stations_tab(browser, app, db, sample_stations, webapp_port, artifacts) -> None:  # noqa: F811
+async def test_the_stations_tab(browser, app, db, sample_stations, webapp_port, artifacts) -> None:
     await seed_reception_day(db)  # ZS004 (兰州): a day held this quarter, 2 check-ins, 1 case
     async with db.session() as session:
         session.add(RoleGrant(telegram_id=COORD_JIUQUAN, scope_kind=ScopeKind.region, scope_value="甘肃省/酒泉市"))
