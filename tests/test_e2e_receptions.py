@@ -60,6 +60,17 @@ async def resident_id(db, telegram_id: int) -> int:
         return (await session.exec(select(Resident.id).where(Resident.telegram_id == telegram_id))).one()
 
 
+async def sign_up_nearest(resident):
+    """/receptions → a location in 城关区 → the nearest day → 报名 without a phone; the edited detail."""
+    await resident.send("/receptions")
+    await resident.expect_messages(2)
+    await resident.send_location(36.06, 103.82)
+    await resident.expect_message()
+    detail = await press(resident, "1 查看/报名", await resident.expect_message())
+    await resident.press("✅ 报名（不留电话）", message=detail)
+    return await resident.expect_edit()
+
+
 def local_day_in(days: int):
     return local_today(utcnow(), SHANGHAI) + timedelta(days=days)
 
@@ -454,13 +465,7 @@ async def test_a_day_scheduled_after_its_reminder_time_says_today_and_promises_n
 
         clock.move_to(datetime(2026, 12, 7, 7, 0, tzinfo=SHANGHAI))
         resident = fake.user(9351, first_name="子")
-        await resident.send("/receptions")
-        await resident.expect_messages(2)
-        await resident.send_location(36.06, 103.82)
-        await resident.expect_message()
-        detail = await press(resident, "1 查看/报名", await resident.expect_message())
-        await resident.press("✅ 报名（不留电话）", message=detail)
-        signed = await resident.expect_edit()
+        signed = await sign_up_nearest(resident)
         assert "已报名" in signed.text and "前一天会提醒您" not in signed.text and "不再另发提醒" in signed.text
         await remind_receptions(LianxinContext(app))  # reminded already: nothing more
         await resident.expect_silence()
@@ -471,13 +476,7 @@ async def test_unsigning_from_a_day_the_member_cancelled_says_the_day_was_cancel
     member = await bind(fake, db, 8071, "GS0071", "范国")
     reception_id = await schedule_directly(db, stations["ZS001"], "GS0071", days=2, topic="取消的接待日")
     resident = fake.user(9361, first_name="丑")
-    await resident.send("/receptions")
-    await resident.expect_messages(2)
-    await resident.send_location(36.06, 103.82)
-    await resident.expect_message()
-    detail = await press(resident, "1 查看/报名", await resident.expect_message())
-    await resident.press("✅ 报名（不留电话）", message=detail)
-    signed = await resident.expect_edit()
+    signed = await sign_up_nearest(resident)
     assert signed.buttons == [["取消报名"]]
 
     await member.send("/myreceptions")
