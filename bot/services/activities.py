@@ -378,6 +378,8 @@ class Standing:
     peer_label: str | None  # the activity group's name; None: the member's sector
     quarter_verified: int = 0  # of quarter_people, checked in at the door of a reception day (扫码核实)
     year_verified: int = 0  # of year_people, likewise
+    # every quarter of the year: quarter -> {measure: value} (`models.tally.MEASURES`), from the same row
+    quarters: Mapping[int, Mapping[str, float]] = field(default_factory=dict)
     current: bool = True  # the quarter is today's quarter
     year_over: bool = False  # the quarter's year has ended
 
@@ -472,6 +474,7 @@ async def standing(
         year_points=sum(float(v["points"]) for v in per_quarter.values()),
         quarter_verified=int(this["verified"]),
         year_verified=sum(int(v["verified"]) for v in per_quarter.values()),
+        quarters=per_quarter,
         quarter_target=quarter_target,
         year_target=year_target,
         expected_people=expected,

@@ -131,13 +131,11 @@ async def member_year(session: AsyncSession, *, member_id: int, scopes: Sequence
     profile = await member_profile(session, member_id)
     if profile is None:
         raise OutOfScope(member_id)
-    quarters: list[QuarterRecord] = []
-    last = None
-    for q in (1, 2, 3, 4):
-        last = await standing(session, member_id=member_id, quarter=Quarter(year, q), today=today,
-                              quarter_target=policy.quarter_target, year_target=policy.year_target)
-        quarters.append(QuarterRecord(q, last.quarter_activities, last.quarter_people, last.quarter_points,
-                                      last.quarter_verified))
+    # one statement: the year's standing carries every quarter's figures
+    last = await standing(session, member_id=member_id, quarter=Quarter(year, 4), today=today,
+                          quarter_target=policy.quarter_target, year_target=policy.year_target)
+    quarters = [QuarterRecord(q, int(f["activities"]), int(f["people"]), float(f["points"]), int(f["verified"]))
+                for q, f in sorted(last.quarters.items())]
     activities = (await session.exec(
         sa_select(Activity.activity_date, Activity.kind, Activity.people)
         .where(Activity.member_id == member_id, Activity.year == year, Activity.deleted_at.is_(None))
